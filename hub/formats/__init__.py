@@ -1,0 +1,46 @@
+"""One module per real format: bytes in, canonical records and rejections out.
+
+``FORMATS`` maps the names the ``hub`` command knows to their adapters.
+"""
+
+from __future__ import annotations
+
+from hub.formats import (
+    ba_courses,
+    ba_jobsuche,
+    csv_courses,
+    csv_housing,
+    csv_jobs,
+    openimmo,
+    schemaorg_accommodation,
+    schemaorg_course,
+    schemaorg_jobposting,
+)
+from hub.formats.base import Format, FormatError, ParseResult
+
+FORMATS: dict[str, Format] = {
+    fmt.name: fmt
+    for fmt in (
+        ba_jobsuche.FORMAT,
+        schemaorg_jobposting.FORMAT,
+        csv_jobs.FORMAT,
+        ba_courses.FORMAT,
+        schemaorg_course.FORMAT,
+        csv_courses.FORMAT,
+        openimmo.FORMAT,
+        schemaorg_accommodation.FORMAT,
+        csv_housing.FORMAT,
+    )
+}
+
+
+def get_format(name: str) -> Format:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise FormatError(
+            f"unknown format {name!r}; known formats: {', '.join(sorted(FORMATS))}"
+        ) from None
+
+
+__all__ = ["FORMATS", "Format", "FormatError", "ParseResult", "get_format"]

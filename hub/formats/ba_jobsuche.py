@@ -1,0 +1,183 @@
+"""BA Jobsuche (Bundesagentur fuer Arbeit) search responses -> JobPosting.
+
+Two response shapes occur in the wild and both are read:
+
+- v6 (``GET /pc/v6/jobs``): list key ``ergebnisliste``, id ``referenznummer``, locations in
+  ``stellenlokationen[]{adresse{...}, breite, laenge}``, ``aenderungsdatum`` in local time
+  without a zone;
+- v4 (``GET /pc/v4/jobs``): list key ``stellenangebote``, id ``refnr``, location in
+  ``arbeitsort{plz, ort, strasse, region, land, koordinaten{lat, lon}}``.
+
+When a search has no match the list key is absent and only ``maxErgebnisse`` (0) is there:
+that is an empty result, not an error.
+"""
+
+from __future__ import annotations
+
+from hub.formats.base import Format, FormatError, ParseResult, build_record, drop_duplicate_ids
+from hub.formats.jsondoc import each_object, load_json
+from hub.formats.values import (
+    as_dict,
+    country_code,
+    date_value,
+    enum_key,
+    geo_point,
+    postal_code,
+    state_name,
+    text,
+    timestamp,
+)
+from hub.models import JobPosting
+
+_EMPLOYMENT = {
+    "ARBEIT": "employee",
+    "AUSBILDUNG": "apprenticeship",
+    "PRAKTIKUM_TRAINEE": "internship",
+    "SELBSTAENDIGKEIT": "self_employed",
+}
+
+_CONTRACT = {"UNBEFRISTET": "permanent", "BEFRISTET": "fixed_term"}
+
+_SALARY_PERIOD = {"JAHRESGEHALT": "year", "MONATSGEHALT": "month", "STUNDENLOHN": "hour"}
+
+# arbeitszeit* flag -> working times it stands for
+_WORKING_TIME_FLAGS = (
+    ("arbeitszeitVollzeit", ("full_time",)),
+    ("arbeitszeitTeilzeitVormittag", ("part_time",)),
+    ("arbeitszeitTeilzeitNachmittag", ("part_time",)),
+    ("arbeitszeitTeilzeitAbend", ("part_time",)),
+    ("arbeitszeitTeilzeitFlexibel", ("part_time", "flexible")),
+    ("arbeitszeitSchichtNachtWochenende", ("shift",)),
+)
+
+_LIST_KEYS = ("ergebnisliste", "stellenangebote")
+
+
+# --------------------------------------------------------------------------- record mapping
+
+
+def _common(item: dict) -> dict:
+    """Fields both shapes may carry (v4 search items carry few of them)."""
+    fields: dict = {}
+
+    working: list[str] = []
+    for key, times in _WORKING_TIME_FLAGS:
+        if item.get(key) is True:
+            working.extend(time for time in times if time not in working)
+
+    art = enum_key(item.get("stellenangebotsart"))
+    if art is not None:
+        fields["employment_type"] = _EMPLOYMENT.get(art, "other")
+    if item.get("istGeringfuegigeBeschaeftigung") is True:
+        fields["employment_type"] = "mini_job"
+        if "mini" not in working:
+            working.append("mini")
+    fields["working_time"] = working
+
+    fields["contract_duration"] = _CONTRACT.get(enum_key(item.get("vertragsdauer")) or "")
+    fields["salary_min"] = item.get("gehaltsspanneVon")
+    fields["salary_max"] = item.get("gehaltsspanneBis")
+    fields["salary_period"] = _SALARY_PERIOD.get(enum_key(item.get("verguetungsangabe")) or "")
+    fields["remote_possible"] = item.get("homeofficemoeglich")
+    # only the details endpoint carries the text; the search lists do not
+    fields["description"] = text(
+        item.get("stellenangebotsBeschreibung") or item.get("stellenbeschreibung")
+    )
+    return fields
+
+
+def _v6_fields(item: dict) -> dict:
+    locations = item.get("stellenlokationen")
+    location = as_dict(locations[0]) if isinstance(locations, list) and locations else {}
+    address = as_dict(location.get("adresse"))
+    fields = _common(item)
+    fields.update(
+        source_id=text(item.get("referenznummer")),
+        ba_reference=text(item.get("referenznummer")),
+        title=text(item.get("stellenangebotsTitel")),
+        organisation=text(item.get("firma")),
+        address={
+            "street": text(address.get("strasse")),
+            "house_number": text(address.get("hausnummer")),
+            "postal_code": postal_code(address.get("plz")),
+            "city": text(address.get("ort")),
+            "state": state_name(address.get("region")),
+            "country": country_code(address.get("land")),
+        },
+        geo=geo_point(location.get("breite"), location.get("laenge")),
+        url=text(item.get("externeURL")),
+        occupation=text(item.get("hauptberuf")),
+        start_date=date_value(as_dict(item.get("eintrittszeitraum")).get("von")),
+        published_from=date_value(as_dict(item.get("veroeffentlichungszeitraum")).get("von")),
+        valid_through=date_value(as_dict(item.get("veroeffentlichungszeitraum")).get("bis")),
+        updated_at=timestamp(item.get("aenderungsdatum")),
+    )
+    return fields
+
+
+def _v4_fields(item: dict) -> dict:
+    place = as_dict(item.get("arbeitsort"))
+    coordinates = as_dict(place.get("koordinaten"))
+    fields = _common(item)
+    fields.update(
+        source_id=text(item.get("refnr")),
+        ba_reference=text(item.get("refnr")),
+        title=text(item.get("titel")),
+        organisation=text(item.get("arbeitgeber")),
+        address={
+            "street": text(place.get("strasse")),
+            "postal_code": postal_code(place.get("plz")),
+            "city": text(place.get("ort")),
+            "state": state_name(place.get("region")),
+            "country": country_code(place.get("land")),
+        },
+        geo=geo_point(coordinates.get("lat"), coordinates.get("lon")),
+        url=text(item.get("externeUrl")),
+        occupation=text(item.get("beruf")),
+        start_date=date_value(item.get("eintrittsdatum")),
+        published_from=date_value(item.get("aktuelleVeroeffentlichungsdatum")),
+        updated_at=timestamp(item.get("modifikationsTimestamp")),
+    )
+    return fields
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def parse(data: bytes, partner_id: str) -> ParseResult:
+    payload = load_json(data, "a BA Jobsuche response")
+    if not isinstance(payload, dict):
+        raise FormatError(
+            f"not a BA Jobsuche response: the top level is a JSON {type(payload).__name__}, "
+            "expected an object"
+        )
+    present = [key for key in _LIST_KEYS if key in payload]
+    if not present and "maxErgebnisse" not in payload:
+        raise FormatError(
+            "not a BA Jobsuche response: neither 'ergebnisliste' (v6), 'stellenangebote' (v4) "
+            "nor 'maxErgebnisse' found"
+        )
+
+    result = ParseResult()
+    for key in present:
+        items = payload[key]
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise FormatError(
+                f"not a BA Jobsuche response: '{key}' is a {type(items).__name__}, expected a list"
+            )
+        to_fields = _v6_fields if key == "ergebnisliste" else _v4_fields
+        for item in each_object(items, key, result, partner_id, JobPosting.domain.value):
+            build_record(JobPosting, {"partner_id": partner_id, **to_fields(item)}, result)
+    return drop_duplicate_ids(result)
+
+
+FORMAT = Format(
+    name="ba-jobsuche",
+    domain="jobs",
+    description=(
+        "BA Jobsuche search response (JSON, API v6 'ergebnisliste' or v4 'stellenangebote')"
+    ),
+    parse=parse,
+)

@@ -1,0 +1,172 @@
+"""What every format adapter shares: the parse result, the error for unusable input, and the
+step that turns a dict of fields into a canonical record or into rejections.
+
+Reading single values (dates, money, yes/no, ...) lives in ``hub.formats.values``, reading the
+hub's CSV templates in ``hub.formats.csvtemplate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pydantic import ValidationError
+
+from hub.formats.values import compact
+from hub.models import CanonicalRecord, Rejection, SyncMode
+from hub.quality.rules import reject
+
+
+class FormatError(Exception):
+    """The whole input is not usable as this format (wrong format, truncated, not parseable).
+
+    The message is one line meant for a person."""
+
+
+@dataclass
+class ParseResult:
+    records: list[CanonicalRecord] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    # source ids the delivery explicitly deletes (OpenImmo DELETE)
+    deletions: list[str] = field(default_factory=list)
+    # what the delivery says it is (OpenImmo VOLL/TEIL); None: as the registry says
+    mode: SyncMode | None = None
+    # how many items the input held (records + rejected items)
+    items: int = 0
+
+    def reject_item(self, code: str, *, partner_id: str, domain: str, **details: object) -> None:
+        """Count one item of the input that cannot become a record, and say why.
+
+        ``details``: ``source_id``, ``field``, ``value``, ``title`` as ``reject`` takes them."""
+        self.items += 1
+        self.rejections.append(reject(code, partner_id=partner_id, domain=domain, **details))
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A field value the adapter itself found invalid (for a field the model cannot check,
+    e.g. a free-text field with a fixed vocabulary in a template). ``build_record`` rejects the
+    record with RECORD_FIELD_INVALID showing ``value``."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    domain: str
+    description: str
+    parse: Callable[[bytes, str], ParseResult]
+
+
+def _rule_for(loc: tuple, error_type: str) -> str:
+    name = str(loc[-1]) if loc else ""
+    if error_type == "missing" or (error_type == "string_too_short"):
+        return "RECORD_FIELD_MISSING"
+    if name == "postal_code":
+        return "ADDRESS_POSTAL_CODE_INVALID"
+    if "cefr_levels" in loc or name == "german_level":
+        return "COURSE_LEVEL_INVALID"
+    if name == "course_type":
+        return "COURSE_TYPE_UNKNOWN"
+    return "RECORD_FIELD_INVALID"
+
+
+def build_record(
+    model: type[CanonicalRecord],
+    fields: dict,
+    result: ParseResult,
+) -> CanonicalRecord | None:
+    """Validate ``fields`` against ``model``; append the record or its rejections to ``result``.
+
+    ``fields`` must hold ``partner_id``; ``source_id`` and ``title`` are used in rejections.
+    None values are dropped first (at any depth), so an absent required field reads as missing.
+    Values wrapped in ``Invalid`` are reported as invalid. Every problem of the record is
+    reported, not only the first.
+    """
+    result.items += 1
+    flagged: list[tuple[str, object]] = []
+    fields = _prepare(fields, "", flagged)
+    problems: list[tuple[str, str | None, object]] = [
+        ("RECORD_FIELD_INVALID", dotted, value) for dotted, value in flagged
+    ]
+    record = None
+    try:
+        record = model.model_validate(fields)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = tuple(part for part in error["loc"] if not isinstance(part, int))
+            dotted = ".".join(str(part) for part in loc) or None
+            code = _rule_for(loc, error["type"])
+            value = error.get("input") if code != "RECORD_FIELD_MISSING" else None
+            problems.append((code, dotted, value))
+    if not problems:
+        result.records.append(record)
+        return record
+    seen: set[tuple[str, str]] = set()
+    for code, dotted, value in problems:
+        if (code, dotted or "") in seen:
+            continue
+        seen.add((code, dotted or ""))
+        if isinstance(value, (dict, list)):
+            value = None
+        result.rejections.append(
+            reject(
+                code,
+                partner_id=fields["partner_id"],
+                domain=model.domain.value,
+                source_id=_text(fields.get("source_id")),
+                field=dotted,
+                value=value,
+                title=_text(fields.get("title")),
+            )
+        )
+    return None
+
+
+def _prepare(fields: dict, prefix: str, flagged: list[tuple[str, object]]) -> dict:
+    """One pass over the fields: None values dropped (at any depth, also in dicts inside
+    lists), ``Invalid`` values taken out and noted with their dotted name in ``flagged``."""
+    out = {}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, Invalid):
+            flagged.append((prefix + key, value.value))
+        elif isinstance(value, dict):
+            out[key] = _prepare(value, f"{prefix}{key}.", flagged)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            out[key] = [compact(item) for item in value]
+        else:
+            out[key] = value
+    return out
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def drop_duplicate_ids(result: ParseResult) -> ParseResult:
+    """Keep the first record of each source id; later ones become rejections."""
+    seen: set[str] = set()
+    kept: list[CanonicalRecord] = []
+    for record in result.records:
+        if record.source_id in seen:
+            result.rejections.append(
+                reject(
+                    "RECORD_ID_DUPLICATE",
+                    partner_id=record.partner_id,
+                    domain=record.domain.value,
+                    source_id=record.source_id,
+                    field="source_id",
+                    value=record.source_id,
+                    title=record.title,
+                )
+            )
+            continue
+        seen.add(record.source_id)
+        kept.append(record)
+    result.records = kept
+    return result

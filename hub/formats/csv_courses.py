@@ -1,0 +1,106 @@
+"""The hub's CSV template for course offers -> CourseOffer.
+
+The template is specified in ``schemas/csv/courses.md``: ``;`` or ``,`` as separator,
+UTF-8 (with or without BOM) or Windows-1252, one header row whose column names are matched
+loosely (case, spaces, hyphens and umlaut spellings do not matter), one course date per row.
+"""
+
+from __future__ import annotations
+
+from hub.formats.base import Format
+from hub.formats.csvtemplate import (
+    COMMON_COLUMNS,
+    Cells,
+    CsvTemplate,
+    common_fields,
+    normalise_header,
+)
+from hub.formats.values import (
+    cefr_levels,
+    choice,
+    choices,
+    date_value,
+    integer,
+    money,
+    yes_no,
+)
+from hub.models import CourseOffer
+
+# normalised header name -> field key used below; the display names are the template's
+COLUMNS = {
+    "kursid": "Kurs-ID",
+    "titel": "Titel",
+    "anbieter": "Anbieter",
+    "kursart": "Kursart",
+    "sprachniveau": "Sprachniveau",
+    "beginn": "Beginn",
+    "ende": "Ende",
+    "zeitmodell": "Zeitmodell",
+    "kinderbetreuung": "Kinderbetreuung",
+    "kosten": "Kosten",
+    "gefoerdert": "Gefoerdert",
+    "plaetze": "Plaetze",
+    **COMMON_COLUMNS,
+}
+REQUIRED = ("kursid", "titel", "kursart", "plz", "ort")
+
+COURSE_TYPES = {
+    "integrationskurs": "integration_course",
+    "berufssprachkurs": "job_language_course",
+    "sprachkurs": "language_course",
+    "alphabetisierungskurs": "literacy_course",
+    "ausbildung": "vocational_training",
+    "weiterbildung": "further_training",
+    "orientierung": "orientation",
+    "sonstiges": "other",
+}
+
+SCHEDULES = {
+    "vollzeit": "full_time",
+    "teilzeit": "part_time",
+    "abendkurs": "evening",
+    "abends": "evening",
+    "wochenende": "weekend",
+    "wochenendkurs": "weekend",
+    "online": "online",
+    "hybrid": "blended",
+    "blended": "blended",
+}
+
+
+def _fields(cells: Cells, partner_id: str) -> dict:
+    return {
+        **common_fields(cells, partner_id, id_column="kursid", organisation_column="anbieter"),
+        "course_type": choice(cells.get("kursart"), COURSE_TYPES),
+        "cefr_levels": cefr_levels(cells.get("sprachniveau")),
+        # Ende before Beginn is left to the quality stage (COURSE_DATES_INCONSISTENT)
+        "start_date": date_value(cells.get("beginn")),
+        "end_date": date_value(cells.get("ende")),
+        "schedule": choices(cells.get("zeitmodell"), SCHEDULES),
+        "childcare": yes_no(cells.get("kinderbetreuung")),
+        "price_eur": money(cells.get("kosten")),
+        "funded": yes_no(cells.get("gefoerdert")),
+        "seats": integer(cells.get("plaetze")),
+    }
+
+
+TEMPLATE = CsvTemplate(
+    what="course CSV",
+    model=CourseOffer,
+    columns=COLUMNS,
+    required=REQUIRED,
+    id_column="kursid",
+    fields=_fields,
+)
+
+parse = TEMPLATE.parse
+
+
+FORMAT = Format(
+    name="csv-courses",
+    domain="courses",
+    description="The hub's CSV template for course offers (schemas/csv/courses.md)",
+    parse=parse,
+)
+
+__all__ = ["FORMAT", "TEMPLATE", "normalise_header", "parse"]

@@ -1,0 +1,127 @@
+"""The hub's CSV template for housing vacancies of municipalities and small landlords ->
+HousingVacancy.
+
+Specified in ``schemas/csv/housing.md``; read like every hub template
+(``hub.formats.csvtemplate``): ``;`` or ``,``, UTF-8 (with or without BOM) or Windows-1252,
+loosely matched German headers, one flat, house or room per row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hub.formats.base import Format
+from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields
+from hub.formats.values import (
+    area,
+    choice,
+    date_in_text,
+    date_value,
+    floor,
+    integer,
+    money,
+    number,
+    yes_no,
+)
+from hub.models import HousingVacancy
+
+COLUMNS = {
+    "wohnungsid": "Wohnungs-ID",
+    "titel": "Titel",
+    "vermieter": "Vermieter",
+    "art": "Art",
+    "zimmer": "Zimmer",
+    "wohnflaeche": "Wohnflaeche",
+    "kaltmiete": "Kaltmiete",
+    "nebenkosten": "Nebenkosten",
+    "heizkosten": "Heizkosten",
+    "warmmiete": "Warmmiete",
+    "kaution": "Kaution",
+    "freiab": "Frei ab",
+    "wbserforderlich": "WBS erforderlich",
+    "barrierefrei": "Barrierefrei",
+    "maxpersonen": "Max. Personen",
+    "etage": "Etage",
+    **COMMON_COLUMNS,
+}
+REQUIRED = ("wohnungsid", "titel", "plz", "ort")
+
+PROPERTY_TYPES = {
+    "wohnung": "apartment",
+    "haus": "house",
+    "zimmer": "room",
+    "wg-zimmer": "room",
+    "sonstiges": "other",
+}
+
+# 'Kaution: 3 Kaltmieten' -> three times the Kaltmiete of the row
+_DEPOSIT_IN_RENTS = re.compile(
+    r"^(\d+(?:,\d+)?)\s*(?:x\s*)?(?:kaltmieten?|nettokaltmieten?|monatsmieten?|km|mieten?)$",
+    re.IGNORECASE,
+)
+_DATE_SHAPED = re.compile(r"^[\d.\-]+$")
+
+
+def _deposit(value: str | None, cold_rent: object) -> object:
+    rents = _DEPOSIT_IN_RENTS.match(value or "")
+    if rents and isinstance(cold_rent, float):
+        return round(float(rents.group(1).replace(",", ".")) * cold_rent, 2)
+    return money(value)
+
+
+def _available(value: str | None) -> tuple[object, str | None]:
+    """'01.05.2026' -> (date, None); 'sofort' -> (None, 'sofort');
+    'ab 01.05.2026 nach Absprache' -> (2026-05-01, the text)."""
+    if value is None:
+        return None, None
+    if _DATE_SHAPED.match(value):  # meant as a date: an impossible one is rejected
+        return date_value(value), None
+    return date_in_text(value), value
+
+
+def _fields(cells: Cells, partner_id: str) -> dict:
+    cold_rent = money(cells.get("kaltmiete"))
+    available, available_text = _available(cells.get("freiab"))
+    return {
+        **common_fields(
+            cells, partner_id, id_column="wohnungsid", organisation_column="vermieter"
+        ),
+        "property_type": choice(cells.get("art"), PROPERTY_TYPES),
+        "rooms": number(cells.get("zimmer")),
+        "living_area": area(cells.get("wohnflaeche")),
+        "cold_rent": cold_rent,
+        # a Warmmiete below the Kaltmiete is left to the quality stage (HOUSING_RENT_INCONSISTENT)
+        "warm_rent": money(cells.get("warmmiete")),
+        "service_charges": money(cells.get("nebenkosten")),
+        "heating_costs": money(cells.get("heizkosten")),
+        "deposit": _deposit(cells.get("kaution"), cold_rent),
+        "available_from": available,
+        "available_from_text": available_text,
+        "wbs_required": yes_no(cells.get("wbserforderlich")),
+        "barrier_free": yes_no(cells.get("barrierefrei")),
+        "max_persons": integer(cells.get("maxpersonen")),
+        "floor": floor(cells.get("etage")),
+    }
+
+
+TEMPLATE = CsvTemplate(
+    what="housing CSV",
+    model=HousingVacancy,
+    columns=COLUMNS,
+    required=REQUIRED,
+    id_column="wohnungsid",
+    fields=_fields,
+)
+
+parse = TEMPLATE.parse
+
+
+FORMAT = Format(
+    name="csv-housing",
+    domain="housing",
+    description=(
+        "The hub's CSV template for housing offers of municipalities and small landlords "
+        "(schemas/csv/housing.md)"
+    ),
+    parse=parse,
+)

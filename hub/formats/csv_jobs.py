@@ -1,0 +1,161 @@
+"""The hub's CSV template for job offers of small employers -> JobPosting.
+
+Specified in ``schemas/csv/jobs.md``; read like every hub template (``hub.formats.csvtemplate``):
+``;`` or ``,``, UTF-8 (with or without BOM) or Windows-1252, loosely matched German headers,
+one job offer per row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hub.formats.base import Format, Invalid
+from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields
+from hub.formats.values import (
+    YES_WORDS,
+    cefr_level,
+    choice,
+    choices,
+    date_value,
+    money,
+    text,
+    yes_no,
+)
+from hub.models import JobPosting
+
+COLUMNS = {
+    "stellenid": "Stellen-ID",
+    "titel": "Titel",
+    "arbeitgeber": "Arbeitgeber",
+    "beruf": "Beruf",
+    "art": "Art",
+    "arbeitszeit": "Arbeitszeit",
+    "befristung": "Befristung",
+    "deutschkenntnisse": "Deutschkenntnisse",
+    "gehaltvon": "Gehalt von",
+    "gehaltbis": "Gehalt bis",
+    "gehaltpro": "Gehalt pro",
+    "homeoffice": "Homeoffice",
+    "beginn": "Beginn",
+    "veroeffentlichtab": "Veroeffentlicht ab",
+    "bewerbungsfrist": "Bewerbungsfrist",
+    "bareferenznummer": "BA-Referenznummer",
+    **COMMON_COLUMNS,
+}
+REQUIRED = ("stellenid", "titel", "plz", "ort")
+
+EMPLOYMENT_TYPES = {
+    "arbeit": "employee",
+    "anstellung": "employee",
+    "festanstellung": "employee",
+    "ausbildung": "apprenticeship",
+    "praktikum": "internship",
+    "minijob": "mini_job",
+    "mini-job": "mini_job",
+    "selbststaendig": "self_employed",
+    "selbstständig": "self_employed",
+    "freiberuflich": "self_employed",
+    "sonstiges": "other",
+}
+
+WORKING_TIMES = {
+    "vollzeit": "full_time",
+    "teilzeit": "part_time",
+    "schicht": "shift",
+    "schichtarbeit": "shift",
+    "schichtdienst": "shift",
+    "nachtschicht": "shift",
+    "nachtarbeit": "shift",
+    "wochenende": "shift",
+    "wochenendarbeit": "shift",
+    "flexibel": "flexible",
+    "gleitzeit": "flexible",
+    "minijob": "mini",
+    "mini-job": "mini",
+}
+
+CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term"}
+
+SALARY_PERIODS = {
+    "jahr": "year",
+    "jaehrlich": "year",
+    "jährlich": "year",
+    "monat": "month",
+    "monatlich": "month",
+    "stunde": "hour",
+    "stuendlich": "hour",
+    "stündlich": "hour",
+    "jahresgehalt": "year",
+    "monatsgehalt": "month",
+    "stundenlohn": "hour",
+}
+
+# 'Homeoffice: teilweise' (some days at home) counts as possible
+REMOTE_YES = YES_WORDS | {"teilweise", "möglich", "moeglich"}
+
+# 'Beginn' words for 'as soon as possible': no date is published
+AT_ONCE = {"sofort", "ab sofort", "nächstmöglich", "naechstmoeglich", "zum nächstmöglichen termin"}
+_DATE_PREFIX = re.compile(r"^(?:ab|zum|am)\s+", re.IGNORECASE)
+
+
+def _start(value: str | None) -> object:
+    """'01.08.2026', 'ab 01.08.2026' -> date; 'sofort' -> None (as soon as possible)."""
+    if value is None or value.casefold() in AT_ONCE:
+        return None
+    return date_value(_DATE_PREFIX.sub("", value))
+
+
+def _salary_period(value: str | None) -> object:
+    period = choice(value, SALARY_PERIODS)
+    if period is None or period in SALARY_PERIODS.values():
+        return period
+    return Invalid(value)  # the model takes any text here: the template does not
+
+
+def _fields(cells: Cells, partner_id: str) -> dict:
+    employment = choice(cells.get("art"), EMPLOYMENT_TYPES)
+    working = choices(cells.get("arbeitszeit"), WORKING_TIMES)
+    # a mini job is both a kind of employment and a working time: either implies the other
+    if employment == "mini_job" and isinstance(working, list) and "mini" not in working:
+        working = [*working, "mini"]
+    elif employment is None and isinstance(working, list) and "mini" in working:
+        employment = "mini_job"
+    return {
+        **common_fields(
+            cells, partner_id, id_column="stellenid", organisation_column="arbeitgeber"
+        ),
+        "ba_reference": text(cells.get("bareferenznummer")),
+        "occupation": cells.get("beruf"),
+        "employment_type": employment,
+        "working_time": working,
+        "contract_duration": choice(cells.get("befristung"), CONTRACTS),
+        "german_level": cefr_level(cells.get("deutschkenntnisse")),
+        # Gehalt von above Gehalt bis is left to the quality stage (JOB_SALARY_RANGE_INVERTED)
+        "salary_min": money(cells.get("gehaltvon")),
+        "salary_max": money(cells.get("gehaltbis")),
+        "salary_period": _salary_period(cells.get("gehaltpro")),
+        "remote_possible": yes_no(cells.get("homeoffice"), yes=REMOTE_YES),
+        "start_date": _start(cells.get("beginn")),
+        "published_from": date_value(cells.get("veroeffentlichtab")),
+        "valid_through": date_value(cells.get("bewerbungsfrist")),
+    }
+
+
+TEMPLATE = CsvTemplate(
+    what="job CSV",
+    model=JobPosting,
+    columns=COLUMNS,
+    required=REQUIRED,
+    id_column="stellenid",
+    fields=_fields,
+)
+
+parse = TEMPLATE.parse
+
+
+FORMAT = Format(
+    name="csv-jobs",
+    domain="jobs",
+    description="The hub's CSV template for job offers of small employers (schemas/csv/jobs.md)",
+    parse=parse,
+)

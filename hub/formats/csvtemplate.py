@@ -1,0 +1,209 @@
+"""Reading the hub's CSV templates (``schemas/csv/*.md``), whatever Excel or LibreOffice made
+of them: ``;`` or ``,`` as separator (an Excel ``sep=`` line is honoured), UTF-8 with or without
+BOM or Windows-1252, one header row whose names are matched loosely, one record per row.
+
+A template adapter declares its columns and a function from the row's cells to record fields;
+``CsvTemplate.parse`` does the rest: unusable files raise ``FormatError``, a row shifted by an
+unquoted separator is rejected alone, every other row goes through ``build_record``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from hub.formats.base import FormatError, ParseResult, build_record, drop_duplicate_ids
+from hub.formats.values import split_street, text, timestamp, web_url, yes_no
+from hub.models import CanonicalRecord
+
+Cells = dict[str, str | None]
+
+_UMLAUTS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
+
+# the columns every template shares after its own ones (normalised key -> display name)
+COMMON_COLUMNS = {
+    "strasse": "Strasse",
+    "plz": "PLZ",
+    "ort": "Ort",
+    "ags": "AGS",
+    "link": "Link",
+    "beschreibung": "Beschreibung",
+    "ansprechperson": "Ansprechperson",
+    "email": "E-Mail",
+    "telefon": "Telefon",
+    "kontaktoeffentlich": "Kontakt oeffentlich",
+    "geaendertam": "Geaendert am",
+}
+
+
+# --------------------------------------------------------------------------- reading the file
+
+
+def decode(data: bytes, what: str) -> str:
+    """UTF-8 (BOM dropped) or else Windows-1252; UTF-16 and other bytes are refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FormatError(
+            f"not a {what}: the file is UTF-16 ('Unicode text'); save it as 'CSV UTF-8'"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    if data.startswith(b"\xef\xbb\xbf"):  # a BOM, yet not UTF-8 throughout: drop the BOM
+        data = data[3:]
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            f"not a {what}: neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x} "
+            f"at position {exc.start})"
+        ) from None
+
+
+def normalise_header(name: str) -> str:
+    """'Kurs-ID' -> 'kursid', 'Geändert am' -> 'geaendertam', 'Max. Personen' -> 'maxpersonen'."""
+    key = unicodedata.normalize("NFC", name).strip().lower()
+    for old, new in _UMLAUTS:
+        key = key.replace(old, new)
+    return re.sub(r"[\s\-_.]+", "", key)
+
+
+def _delimiter(header_line: str) -> str:
+    return ";" if header_line.count(";") >= header_line.count(",") else ","
+
+
+def rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, cells) for every row; the first one is the header."""
+    lines = text.split("\n", 1)
+    first = lines[0].strip().strip('"')
+    skip_first = False
+    if re.fullmatch(r"sep=[;,]", first, re.IGNORECASE):  # Excel's separator hint line
+        delimiter = first[-1]
+        skip_first = True
+    else:
+        delimiter = _delimiter(lines[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for cells in reader:
+            if skip_first:
+                skip_first = False
+                continue
+            yield reader.line_num, cells
+    except csv.Error as exc:
+        raise FormatError(f"not a readable CSV at line {reader.line_num}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- shared columns
+
+
+def address(cells: Cells) -> dict:
+    """Strasse (with house number), PLZ, Ort, AGS -> Address fields."""
+    street, number = split_street(cells.get("strasse"))
+    return {
+        "street": street,
+        "house_number": number,
+        "postal_code": cells.get("plz"),
+        "city": cells.get("ort"),
+        "municipality_key": cells.get("ags"),
+    }
+
+
+def contact(cells: Cells) -> dict | None:
+    """Ansprechperson, E-Mail, Telefon; published only if 'Kontakt oeffentlich' says yes."""
+    if not (cells.get("ansprechperson") or cells.get("email") or cells.get("telefon")):
+        return None
+    public = yes_no(cells.get("kontaktoeffentlich"))
+    return {
+        "name": cells.get("ansprechperson"),
+        "email": cells.get("email"),
+        "phone": cells.get("telefon"),
+        "public": False if public is None else public,
+    }
+
+
+def common_fields(cells: Cells, partner_id: str, id_column: str, organisation_column: str) -> dict:
+    """The fields every template fills alike."""
+    return {
+        "partner_id": partner_id,
+        "source_id": cells.get(id_column),
+        "title": cells.get("titel"),
+        # None: the pipeline fills in the partner's name
+        "organisation": cells.get(organisation_column),
+        "description": cells.get("beschreibung"),
+        "address": address(cells),
+        "url": web_url(cells.get("link")),
+        "contact": contact(cells),
+        "updated_at": timestamp(cells.get("geaendertam")),
+    }
+
+
+# --------------------------------------------------------------------------- the template
+
+
+@dataclass(frozen=True)
+class CsvTemplate:
+    """One CSV template: its columns, the required ones and how a row becomes a record."""
+
+    what: str  # in messages: 'not a {what}: ...', e.g. 'course CSV'
+    model: type[CanonicalRecord]
+    columns: dict[str, str]  # normalised header -> the name the template documents
+    required: tuple[str, ...]  # normalised headers, in the order messages name them
+    id_column: str
+    fields: Callable[[Cells, str], dict]  # (cells, partner_id) -> record fields
+
+    def header(self, names: list[str]) -> dict[str, int]:
+        """Column positions by key; the first of repeated columns counts, unknown ones are
+        ignored. Missing required columns refuse the whole file."""
+        positions: dict[str, int] = {}
+        for index, name in enumerate(names):
+            key = normalise_header(name)
+            if key in self.columns and key not in positions:
+                positions[key] = index
+        missing = [self.columns[key] for key in self.required if key not in positions]
+        if missing:
+            raise FormatError(
+                f"not a {self.what}: required column(s) missing: " + ", ".join(missing)
+            )
+        return positions
+
+    def parse(self, data: bytes, partner_id: str) -> ParseResult:
+        source = decode(data, self.what)
+        if not source.strip():
+            raise FormatError(f"not a {self.what}: the input is empty")
+        lines = rows(unicodedata.normalize("NFC", source))
+        first = next(lines, None)
+        if first is None:
+            raise FormatError(f"not a {self.what}: no header row")
+        names = first[1]
+        positions = self.header(names)
+
+        result = ParseResult()
+        width = len(names)
+        for line, cells in lines:
+            if not any(cell.strip() for cell in cells):
+                continue  # fully empty rows (Excel leaves them at the end) do not count
+            row: Cells = {
+                key: text(cells[index]) if index < len(cells) else None
+                for key, index in positions.items()
+            }
+            if any(extra.strip() for extra in cells[width:]):
+                # more filled cells than columns: a separator inside an unquoted text shifted
+                # the row, so every value after it would land in the wrong column
+                result.reject_item(
+                    "RECORD_UNREADABLE",
+                    partner_id=partner_id,
+                    domain=self.model.domain.value,
+                    source_id=row.get(self.id_column),
+                    value=(
+                        f"Zeile {line}: {len(cells)} Zellen, die Kopfzeile hat {width} Spalten "
+                        "(Trennzeichen im Text? Text in Anführungszeichen setzen)"
+                    ),
+                    title=row.get("titel"),
+                )
+                continue
+            build_record(self.model, self.fields(row, partner_id), result)
+        return drop_duplicate_ids(result)

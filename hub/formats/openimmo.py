@@ -1,0 +1,270 @@
+"""OpenImmo XML (the German real-estate exchange format) -> HousingVacancy.
+
+One ``<openimmo>`` document holds ``<uebertragung umfang="VOLL|TEIL">`` (full snapshot or
+delta) and one or more ``<anbieter>`` with their ``<immobilie>`` objects. An object whose
+``verwaltung_techn/aktion/@aktionart`` is ``DELETE`` (or ``REFERENZ``: already let or sold, kept
+by the agent only as a reference) is a deletion of ``objektnr_extern``, not a vacancy.
+
+Element names are matched by local name, so documents with or without the OpenImmo
+namespace are read alike. Documents that declare entities are refused before anything is
+expanded (XML bombs, external entities).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from hub.formats.base import Format, FormatError, ParseResult, build_record, drop_duplicate_ids
+from hub.formats.values import (
+    area,
+    country_code,
+    date_in_text,
+    floor,
+    geo_point,
+    integer,
+    money,
+    number,
+    timestamp,
+    yes_no,
+)
+from hub.models import HousingVacancy, SyncMode
+
+_PROPERTY_TYPES = {"wohnung": "apartment", "haus": "house", "zimmer": "room"}
+# children of <objektart> that say nothing about the kind of object
+_NOT_A_KIND = {"objektart_zusatz", "user_defined_simplefield", "user_defined_anyfield"}
+
+# xsd:boolean
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+
+_MODES = {"VOLL": SyncMode.SNAPSHOT, "TEIL": SyncMode.DELTA}
+_REMOVING_ACTIONS = {"DELETE", "REFERENZ"}
+
+# Patterns of the raw bytes that announce entity declarations, in the encodings XML allows.
+_ENTITY_MARKERS = tuple(
+    "<!ENTITY".encode(codec) for codec in ("ascii", "utf-16-le", "utf-16-be")
+)
+_DOCTYPE_MARKERS = tuple(
+    "<!DOCTYPE".encode(codec) for codec in ("ascii", "utf-16-le", "utf-16-be")
+)
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
+
+
+# --------------------------------------------------------------------------- tree helpers
+
+
+def _local(element: etree._Element) -> str | None:
+    tag = element.tag
+    if not isinstance(tag, str):  # processing instructions, entities
+        return None
+    return tag.rpartition("}")[2] if tag.startswith("{") else tag
+
+
+def _strip_namespaces(root: etree._Element) -> None:
+    """Match by local names: namespaced and prefixed documents are read alike. Done once per
+    document, so that lookups below run at lxml's own speed."""
+    for element in root.iter():
+        tag = element.tag
+        if isinstance(tag, str) and tag.startswith("{"):
+            element.tag = tag.rpartition("}")[2]
+
+
+def _children(element: etree._Element | None, name: str) -> list[etree._Element]:
+    if element is None:
+        return []
+    return element.findall(name)
+
+
+def _find(element: etree._Element | None, path: str) -> etree._Element | None:
+    """'geo/plz': the first match at each step."""
+    if element is None:
+        return None
+    return element.find(path)
+
+
+def _text(element: etree._Element | None, path: str | None = None) -> str | None:
+    if path is not None:
+        element = _find(element, path)
+    if element is None:
+        return None
+    value = "".join(element.itertext()).strip()
+    return value or None
+
+
+def _attr(element: etree._Element | None, name: str) -> str | None:
+    if element is None:
+        return None
+    value = (element.get(name) or "").strip()
+    return value or None
+
+
+def _boolean(text: str | None) -> object:
+    return yes_no(text, yes=_TRUE, no=_FALSE)
+
+
+# --------------------------------------------------------------------------- record mapping
+
+
+def _property_type(immobilie: etree._Element) -> str:
+    objektart = _find(immobilie, "objektkategorie/objektart")
+    for child in objektart if objektart is not None else ():
+        name = _local(child)
+        if name and name not in _NOT_A_KIND:
+            return _PROPERTY_TYPES.get(name, "other")
+    return "other"
+
+
+def _geo(geo: etree._Element | None) -> dict | None:
+    point = _find(geo, "geokoordinaten")
+    return geo_point(_attr(point, "breitengrad"), _attr(point, "laengengrad"))
+
+
+def _contact(immobilie: etree._Element) -> dict | None:
+    person = _find(immobilie, "kontaktperson")
+    if person is None:
+        return None
+    name = " ".join(part for part in (_text(person, "vorname"), _text(person, "name")) if part)
+    email = _text(person, "email_direkt") or _text(person, "email_zentrale")
+    phone = _text(person, "tel_durchw") or _text(person, "tel_zentrale")
+    if not (name or email or phone):
+        return None
+    return {
+        "name": name or None,
+        "email": email,
+        "phone": phone,
+        "public": _boolean(_text(person, "adressfreigabe")) or False,
+    }
+
+
+def _fields(immobilie: etree._Element, organisation: str | None, partner_id: str) -> dict:
+    geo = _find(immobilie, "geo")
+    prices = _find(immobilie, "preise")
+    areas = _find(immobilie, "flaechen")
+    admin = _find(immobilie, "verwaltung_objekt")
+    texts = _find(immobilie, "freitexte")
+
+    municipality = _text(geo, "gemeindecode")
+    available_text = _text(admin, "verfuegbar_ab")
+    available = date_in_text(available_text)
+    if available is None:  # abdatum is the typed 'available from' date of OpenImmo
+        available = date_in_text(_text(admin, "abdatum"))
+    barrier_free = _boolean(_text(immobilie, "ausstattung/barrierefrei"))
+    if barrier_free is None and _boolean(_text(immobilie, "ausstattung/rollstuhlgerecht")) is True:
+        barrier_free = True
+
+    return {
+        "partner_id": partner_id,
+        "source_id": _text(immobilie, "verwaltung_techn/objektnr_extern"),
+        "title": _text(texts, "objekttitel"),
+        "organisation": organisation,
+        "description": _text(texts, "objektbeschreibung") or _text(texts, "dreizeiler"),
+        "address": {
+            "street": _text(geo, "strasse"),
+            "house_number": _text(geo, "hausnummer"),
+            "postal_code": _text(geo, "plz"),
+            "city": _text(geo, "ort"),
+            "state": _text(geo, "bundesland"),
+            "municipality_key": (
+                municipality if municipality and re.fullmatch(r"\d{8}", municipality) else None
+            ),
+            "country": country_code(_attr(_find(geo, "land"), "iso_land")),
+        },
+        "geo": _geo(geo),
+        "contact": _contact(immobilie),
+        "updated_at": timestamp(_text(immobilie, "verwaltung_techn/stand_vom")),
+        "property_type": _property_type(immobilie),
+        # OpenImmo numbers are xsd:decimal: a dot is always the decimal point
+        "rooms": number(_text(areas, "anzahl_zimmer"), machine=True),
+        "living_area": area(_text(areas, "wohnflaeche"), machine=True),
+        "cold_rent": money(_text(prices, "kaltmiete") or _text(prices, "nettokaltmiete"), machine=True),
+        "warm_rent": money(_text(prices, "warmmiete"), machine=True),
+        "service_charges": money(_text(prices, "nebenkosten"), machine=True),
+        "heating_costs": money(_text(prices, "heizkosten"), machine=True),
+        "deposit": money(_text(prices, "kaution"), machine=True),
+        "available_from": available,
+        "available_from_text": available_text,
+        "wbs_required": _boolean(_text(admin, "wbs_sozialwohnung")),
+        "barrier_free": barrier_free,
+        "max_persons": integer(_text(admin, "max_personen")),
+        "floor": floor(_text(geo, "etage")),
+    }
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _load(data: bytes) -> etree._Element:
+    if not data or not data.strip():
+        raise FormatError("not an OpenImmo document: the input is empty")
+    if any(marker in data for marker in _DOCTYPE_MARKERS) and any(
+        marker in data for marker in _ENTITY_MARKERS
+    ):
+        raise FormatError("refused: the document declares XML entities (DOCTYPE with <!ENTITY>)")
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (exc.lineno, 0)
+        message = (exc.msg or str(exc)).splitlines()[0]
+        message = re.sub(r",? line \d+, column \d+.*$", "", message)
+        raise FormatError(f"invalid XML at line {line} column {column}: {message}") from None
+    except ValueError as exc:  # lxml refuses some inputs before parsing
+        raise FormatError(f"invalid XML: {exc}") from None
+    if root is None:
+        raise FormatError("invalid XML: no root element")
+    _strip_namespaces(root)
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise FormatError("refused: the document declares XML entities (DOCTYPE with <!ENTITY>)")
+    if _local(root) != "openimmo":
+        raise FormatError(
+            f"not an OpenImmo document: the root element is <{_local(root) or root.tag}>, "
+            "expected <openimmo>"
+        )
+    return root
+
+
+def parse(data: bytes, partner_id: str) -> ParseResult:
+    root = _load(data)
+    result = ParseResult()
+    umfang = (_attr(_find(root, "uebertragung"), "umfang") or "").upper()
+    result.mode = _MODES.get(umfang)
+
+    domain = HousingVacancy.domain.value
+    for anbieter in _children(root, "anbieter"):
+        organisation = _text(anbieter, "firma")
+        for immobilie in _children(anbieter, "immobilie"):
+            action = (_attr(_find(immobilie, "verwaltung_techn/aktion"), "aktionart") or "").upper()
+            if action in _REMOVING_ACTIONS:
+                source_id = _text(immobilie, "verwaltung_techn/objektnr_extern")
+                if source_id:
+                    result.deletions.append(source_id)
+                else:
+                    result.reject_item(
+                        "RECORD_FIELD_MISSING",
+                        partner_id=partner_id,
+                        domain=domain,
+                        field="source_id",
+                        title=_text(immobilie, "freitexte/objekttitel"),
+                    )
+                continue
+            build_record(HousingVacancy, _fields(immobilie, organisation, partner_id), result)
+    return drop_duplicate_ids(result)
+
+
+FORMAT = Format(
+    name="openimmo",
+    domain="housing",
+    description="OpenImmo XML (1.2.x), full (VOLL) or delta (TEIL) delivery, DELETE honoured",
+    parse=parse,
+)

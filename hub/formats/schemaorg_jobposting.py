@@ -1,0 +1,295 @@
+"""schema.org ``JobPosting`` (JSON-LD document or careers page) -> JobPosting.
+
+Employers mark up their postings for search engines; the hub reads that markup from a
+JSON-LD file or from the HTML page itself (:mod:`hub.formats.jsonld`). Every ``JobPosting``
+node is one item, wherever it sits (top level, ``@graph``, ``ItemList``, ``mainEntity``).
+
+Mapping:
+
+- ``title`` (else ``name``), ``hiringOrganization`` -> organisation, ``description`` (HTML
+  stripped), ``url``, ``occupationalCategory`` -> occupation, ``applicationContact`` -> contact
+  (never public: schema.org cannot say that a person agreed to be published);
+- ``jobLocation``: a ``Place`` with ``PostalAddress`` and ``geo``; with several locations the
+  record keeps the FIRST one (the canonical record has one address);
+- ``datePosted`` -> published_from, ``validThrough`` -> valid_through (a zoned date-time counts
+  in Europe/Berlin), ``jobStartDate`` -> start_date when it is a date (text such as 'ab sofort'
+  is dropped), ``dateModified`` -> updated_at;
+- ``employmentType`` (text, comma list or list; schema.org's codes, their spellings such as
+  'Full-time', and German words): FULL_TIME / PART_TIME -> working_time, TEMPORARY ->
+  contract fixed_term, INTERN -> internship, CONTRACTOR -> self_employed, VOLUNTEER / PER_DIEM /
+  OTHER -> other; unknown words are ignored (the property is free text);
+- ``baseSalary``: a number or ``MonetaryAmount`` with ``value`` / ``minValue`` / ``maxValue`` or a
+  ``QuantitativeValue`` holding them, ``unitText``/``unitCode`` YEAR, MONTH, HOUR -> salary period.
+  One ``value`` sets min and max. A salary in another currency than EUR (``currency`` or
+  ``salaryCurrency``) or per WEEK/DAY is left out; text without a digit ('nach Vereinbarung')
+  too;
+- ``jobLocationType`` TELECOMMUTE -> remote_possible (absent: unknown, not False);
+- german_level: a CEFR level named next to 'Deutsch'/'German' in ``skills``,
+  ``qualifications``, ``experienceRequirements``, ``educationRequirements`` or the description,
+  only when exactly one such level is found ('Deutsch B2, Englisch C1' -> B2; 'Deutsch B1-B2'
+  -> none);
+- ``applicantLocationRequirements`` is ignored.
+
+Source id: ``identifier`` (text or ``PropertyValue``), else ``@id``, else ``url``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hub.formats import jsonld, values
+from hub.formats.base import Format, ParseResult, build_record, drop_duplicate_ids
+from hub.models import JobPosting
+
+TYPES = {"JobPosting"}
+
+# employmentType key -> (field, value)
+_EMPLOYMENT = {
+    "FULL_TIME": ("working_time", "full_time"),
+    "FULLTIME": ("working_time", "full_time"),
+    "VOLLZEIT": ("working_time", "full_time"),
+    "PART_TIME": ("working_time", "part_time"),
+    "PARTTIME": ("working_time", "part_time"),
+    "TEILZEIT": ("working_time", "part_time"),
+    "SHIFT": ("working_time", "shift"),
+    "SCHICHT": ("working_time", "shift"),
+    "SCHICHTARBEIT": ("working_time", "shift"),
+    "TEMPORARY": ("contract_duration", "fixed_term"),
+    "FIXED_TERM": ("contract_duration", "fixed_term"),
+    "BEFRISTET": ("contract_duration", "fixed_term"),
+    "PERMANENT": ("contract_duration", "permanent"),
+    "UNBEFRISTET": ("contract_duration", "permanent"),
+    "INTERN": ("employment_type", "internship"),
+    "INTERNSHIP": ("employment_type", "internship"),
+    "PRAKTIKUM": ("employment_type", "internship"),
+    "APPRENTICESHIP": ("employment_type", "apprenticeship"),
+    "AUSBILDUNG": ("employment_type", "apprenticeship"),
+    "CONTRACTOR": ("employment_type", "self_employed"),
+    "FREELANCE": ("employment_type", "self_employed"),
+    "FREIBERUFLICH": ("employment_type", "self_employed"),
+    "MINIJOB": ("employment_type", "mini_job"),
+    "MINI_JOB": ("employment_type", "mini_job"),
+    "GERINGFUEGIG": ("employment_type", "mini_job"),
+    "VOLUNTEER": ("employment_type", "other"),
+    "PER_DIEM": ("employment_type", "other"),
+    "OTHER": ("employment_type", "other"),
+}
+# when a posting names several kinds, the more specific one wins
+_KIND_ORDER = ("apprenticeship", "internship", "mini_job", "self_employed", "other")
+
+_PERIODS = {
+    "YEAR": "year", "ANN": "year", "YEARLY": "year", "ANNUAL": "year", "ANNUALLY": "year",
+    "P1Y": "year", "JAHR": "year", "JAEHRLICH": "year", "PRO_JAHR": "year",
+    "MONTH": "month", "MON": "month", "MONTHLY": "month", "P1M": "month", "MONAT": "month",
+    "MONATLICH": "month", "PRO_MONAT": "month",
+    "HOUR": "hour", "HUR": "hour", "HOURLY": "hour", "PT1H": "hour", "STUNDE": "hour",
+    "PRO_STUNDE": "hour",
+}
+_EURO = {"EUR", "EURO", "€"}
+_SALARY_RANGE = re.compile(r"^(?P<low>[^–—]+?)\s*(?:-|–|—|bis)\s*(?P<high>[^–—]+)$")
+
+_WORK_HOURS = (
+    (re.compile(r"(?i)vollzeit|full[- ]?time"), "full_time"),
+    (re.compile(r"(?i)teilzeit|part[- ]?time"), "part_time"),
+    (re.compile(r"(?i)schicht|shift"), "shift"),
+)
+
+_LANGUAGE = re.compile(
+    r"(?i)(?<![\w])(?:deutsch\w*|german\w*|englisch\w*|english|französisch\w*|franzoesisch\w*|"
+    r"french|spanisch\w*|spanish|italienisch\w*|italian|arabisch\w*|arabic|türkisch\w*|"
+    r"tuerkisch\w*|turkish|russisch\w*|russian|polnisch\w*|polish|ukrainisch\w*|ukrainian|"
+    r"rumänisch\w*|rumaenisch\w*|romanian|niederländisch\w*|dutch|chinesisch\w*|chinese|"
+    r"persisch\w*|persian|farsi|portugiesisch\w*|portuguese)"
+)
+_GERMAN = re.compile(r"(?i)^(?:deutsch|german)")
+_LEVEL = re.compile(
+    r"(?<![\w+])([ABC][12])(?:\.[1-9])?\+?"
+    r"(?:\s*(?:-|–|—|bis)\s*([ABC][12])(?:\.[1-9])?\+?)?(?!\w)"
+)
+_CLAUSES = re.compile(r"[,;\n•|·]")
+
+
+# --------------------------------------------------------------------------- field readers
+
+
+def _employment(node: dict) -> dict:
+    words: list[str] = []
+    for item in jsonld.texts(node.get("employmentType")):
+        separators = r"[,;]" if "://" in item else r"[,;/]"  # 'Vollzeit/Teilzeit', not IRIs
+        words.extend(part for part in re.split(separators, item) if part.strip())
+    working: list[str] = []
+    kinds: list[str] = []
+    contract = None
+    for word in words:
+        key = values.enum_key(jsonld.type_name(word.strip()) or "")
+        target = _EMPLOYMENT.get(key or "")
+        if target is None:
+            continue
+        name, value = target
+        if name == "working_time" and value not in working:
+            working.append(value)
+        elif name == "employment_type":
+            kinds.append(value)
+            if value == "mini_job" and "mini" not in working:
+                working.append("mini")
+        elif name == "contract_duration":
+            contract = value
+    if not working:  # workHours: '40 Stunden, Vollzeit'
+        hours = jsonld.text(node.get("workHours")) or ""
+        working = [value for pattern, value in _WORK_HOURS if pattern.search(hours)]
+    fields: dict = {"working_time": working, "contract_duration": contract}
+    for kind in _KIND_ORDER:
+        if kind in kinds:
+            fields["employment_type"] = kind
+            break
+    return fields
+
+
+def _amount(value: object) -> object:
+    if value is None:
+        return None
+    read = values.money(value)
+    if isinstance(read, str) and not re.search(r"\d", read):
+        return None  # 'nach Vereinbarung', 'attraktiv'
+    return read
+
+
+def _salary(node: dict) -> dict:
+    salary = jsonld.quantity(node.get("baseSalary"))
+    currency = salary.currency or jsonld.text(node.get("salaryCurrency"))
+    if currency is not None and currency.strip().upper() not in _EURO:
+        return {}  # the canonical salary is in euro
+    period = None
+    unit = values.enum_key(jsonld.type_name(salary.unit) or "") if salary.unit else None
+    if unit is not None:
+        period = _PERIODS.get(unit)
+        if period is None:
+            return {}  # per week, per day, per piece: not comparable
+    low, high = _amount(salary.min), _amount(salary.max)
+    exact = _amount(salary.value)
+    if low is None and high is None and exact is not None:
+        span = _SALARY_RANGE.match(exact) if isinstance(exact, str) and len(exact) < 80 else None
+        if span:  # '3.200 - 3.800 €'
+            low, high = _amount(span.group("low")), _amount(span.group("high"))
+        else:
+            low = high = exact
+    if low is None and high is None:
+        return {}
+    return {"salary_min": low, "salary_max": high, "salary_period": period}
+
+
+def _remote(node: dict) -> bool | None:
+    kinds = {values.enum_key(jsonld.type_name(item) or "") for item in jsonld.texts(
+        node.get("jobLocationType"))}
+    return True if "TELECOMMUTE" in kinds else None
+
+
+def _occupation(node: dict) -> str | None:
+    for key in ("occupationalCategory", "relevantOccupation"):
+        value = jsonld.first(node.get(key))
+        if isinstance(value, dict) and "@value" not in value:
+            found = jsonld.line(value.get("name")) or jsonld.line(value.get("codeValue"))
+        else:
+            found = jsonld.line(value)
+        if found:
+            return found
+    return None
+
+
+def _requirement_texts(node: dict) -> list[str]:
+    found: list[str] = []
+    for key in ("skills", "qualifications", "experienceRequirements", "educationRequirements"):
+        value = node.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and "@value" not in item:
+                parts = [item.get(name) for name in ("name", "description", "credentialCategory")]
+            else:
+                parts = [item]
+            found.extend(text for text in map(jsonld.plain_text, parts) if text)
+    description = jsonld.plain_text(node.get("description"))
+    if description:
+        found.append(description)
+    return found
+
+
+def german_level(texts: list[str]) -> str | None:
+    """The one CEFR level the texts name for German, or None (none, or several)."""
+    levels: set[str] = set()
+    for text in texts:
+        for clause in _CLAUSES.split(text):
+            languages = [(match.start(), match.group(0)) for match in _LANGUAGE.finditer(clause)]
+            if not languages:
+                continue
+            for match in _LEVEL.finditer(clause):
+                before = [word for start, word in languages if start < match.start()]
+                after = [word for start, word in languages if start > match.start()]
+                language = before[-1] if before else after[0]
+                if not _GERMAN.match(language):
+                    continue
+                low = values.LEVELS.index(match.group(1))
+                high = values.LEVELS.index(match.group(2)) if match.group(2) else low
+                levels.update(values.LEVELS[min(low, high) : max(low, high) + 1])
+    return levels.pop() if len(levels) == 1 else None
+
+
+def _optional_date(value: object) -> object:
+    read = jsonld.date(value)
+    return read if jsonld.is_date(read) else None
+
+
+def _optional_timestamp(value: object) -> object:
+    read = jsonld.timestamp(value)
+    return None if isinstance(read, str) else read
+
+
+def fields(node: dict, partner_id: str) -> dict:
+    address, geo = jsonld.place(node.get("jobLocation"))  # several locations: the first
+    return {
+        "partner_id": partner_id,
+        "source_id": jsonld.source_id(node),
+        "title": jsonld.line(node.get("title")) or jsonld.line(node.get("name")),
+        "organisation": jsonld.organisation(node.get("hiringOrganization")),
+        "description": jsonld.plain_text(node.get("description")),
+        "address": address,
+        "geo": geo,
+        "url": jsonld.url(node.get("url")),
+        "contact": jsonld.contact(node.get("applicationContact")),
+        "updated_at": _optional_timestamp(node.get("dateModified")),
+        "occupation": _occupation(node),
+        **_employment(node),
+        **_salary(node),
+        "german_level": german_level(_requirement_texts(node)),
+        "remote_possible": _remote(node),
+        "start_date": _optional_date(node.get("jobStartDate")),
+        "published_from": jsonld.date(node.get("datePosted")),
+        "valid_through": jsonld.date(node.get("validThrough")),
+    }
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def parse(data: bytes, partner_id: str) -> ParseResult:
+    document = jsonld.load(data)
+    found = document.find(TYPES)
+    if not found:
+        raise document.missing("JobPosting")
+    result = ParseResult()
+    domain = JobPosting.domain.value
+    for problem in document.problems:
+        result.reject_item("RECORD_UNREADABLE", partner_id=partner_id, domain=domain,
+                           value=problem)
+    for item in found:
+        build_record(JobPosting, fields(item.node, partner_id), result)
+    return drop_duplicate_ids(result)
+
+
+FORMAT = Format(
+    name="schemaorg-jobposting",
+    domain="jobs",
+    description=(
+        "schema.org JobPosting as JSON-LD: a .jsonld document or a careers page with "
+        '<script type="application/ld+json">'
+    ),
+    parse=parse,
+)

@@ -1,0 +1,503 @@
+"""Reading single values the way German partners write them: one tested version of each.
+
+Every reader takes what the source holds (a CSV cell, an XML text, a JSON value) and returns
+the canonical value, or ``None`` for an empty one. A value it cannot read is returned as the
+partner wrote it, so that validation rejects the record and the rejection shows that value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+from collections.abc import Callable, Mapping
+from functools import lru_cache, wraps
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+
+YES_WORDS = frozenset({"ja", "j", "x", "1", "true", "yes"})
+NO_WORDS = frozenset({"nein", "n", "0", "false", "no"})
+FREE_WORDS = frozenset({"kostenlos", "gratis", "frei", "entgeltfrei"})
+
+# Bundesland names by the codes the BA uses: v6 region keys (SAARLAND) and KURSNET codes (SAA)
+_STATES = {
+    "BADEN_WUERTTEMBERG": "Baden-Württemberg",
+    "BAYERN": "Bayern",
+    "BERLIN": "Berlin",
+    "BRANDENBURG": "Brandenburg",
+    "BREMEN": "Bremen",
+    "HAMBURG": "Hamburg",
+    "HESSEN": "Hessen",
+    "MECKLENBURG_VORPOMMERN": "Mecklenburg-Vorpommern",
+    "NIEDERSACHSEN": "Niedersachsen",
+    "NORDRHEIN_WESTFALEN": "Nordrhein-Westfalen",
+    "RHEINLAND_PFALZ": "Rheinland-Pfalz",
+    "SAARLAND": "Saarland",
+    "SACHSEN": "Sachsen",
+    "SACHSEN_ANHALT": "Sachsen-Anhalt",
+    "SCHLESWIG_HOLSTEIN": "Schleswig-Holstein",
+    "THUERINGEN": "Thüringen",
+}
+_STATES.update(
+    {
+        code: _STATES[name]
+        for code, name in {
+            "BAW": "BADEN_WUERTTEMBERG", "BAY": "BAYERN", "BER": "BERLIN",
+            "BRA": "BRANDENBURG", "BRE": "BREMEN", "HAM": "HAMBURG", "HES": "HESSEN",
+            "MBV": "MECKLENBURG_VORPOMMERN", "NDS": "NIEDERSACHSEN",
+            "NRW": "NORDRHEIN_WESTFALEN", "RPF": "RHEINLAND_PFALZ", "SAA": "SAARLAND",
+            "SAC": "SACHSEN", "SAN": "SACHSEN_ANHALT", "SLH": "SCHLESWIG_HOLSTEIN",
+            "THUE": "THUERINGEN",
+        }.items()
+    }
+)
+
+# Country spellings -> ISO 3166-1 alpha-2: German names (BA Jobsuche), alpha-3 codes
+# (OpenImmo), vehicle letters (BA KURSNET 'D'). Germany and its neighbours; anything else
+# passes through so that the record is rejected with the value shown.
+_COUNTRIES = {
+    "DEUTSCHLAND": "DE", "OESTERREICH": "AT", "SCHWEIZ": "CH", "FRANKREICH": "FR",
+    "LUXEMBURG": "LU", "BELGIEN": "BE", "NIEDERLANDE": "NL", "DAENEMARK": "DK", "POLEN": "PL",
+    "TSCHECHIEN": "CZ", "TSCHECHISCHE_REPUBLIK": "CZ", "ITALIEN": "IT", "SPANIEN": "ES",
+    "DEU": "DE", "AUT": "AT", "CHE": "CH", "FRA": "FR", "LUX": "LU", "BEL": "BE", "NLD": "NL",
+    "DNK": "DK", "POL": "PL", "CZE": "CZ", "ITA": "IT", "ESP": "ES",
+    "D": "DE", "A": "AT", "F": "FR", "B": "BE", "L": "LU", "I": "IT", "E": "ES",
+}
+
+_ENUM_KEY = (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("ß", "SS"), ("-", "_"), (" ", "_"))
+
+_LIST_SEPARATORS = re.compile(r"[,;/+]|\s+und\s+")
+_LEVEL = re.compile(r"^([ABC][12])(?:\.[1-9])?$")  # 'A1' or a sub-level such as 'A1.2'
+_LEVEL_RANGE = re.compile(r"^(\S+)\s*(?:-|–|—|bis)\s*(\S+)$", re.IGNORECASE)
+_LEVEL_IN_TEXT = re.compile(
+    r"(?<![\w+])([ABC][12])(?:\.[1-9])?"
+    r"(?:\s*(?:-|–|—|bis)\s*([ABC][12])(?:\.[1-9])?)?(?![\w+])"
+)
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_GERMAN_DATETIME = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_DATE_IN_TEXT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d{2})-(\d{2})")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
+_CURRENCY = re.compile(r"(?i)\s*(€|\beuro?\b)\s*")
+_UNITS = re.compile(r"(?i)\s*(m²|m2|qm|quadratmeter)\s*$")
+_STREET = re.compile(
+    r"^(?P<street>.*?\S)\s*,?\s+(?P<number>\d+\s?[a-zA-Z]?(?:\s*[-–/]\s*\d+\s?[a-zA-Z]?)?)$"
+)
+_GROUND_FLOOR = {"eg", "erdgeschoss", "parterre", "hochparterre"}
+_BASEMENT = {"ug", "untergeschoss", "souterrain", "kg", "kellergeschoss"}
+_FLOOR = re.compile(r"^(-?\d+)\s*\.?\s*(?:og|obergeschoss|etage|stock|stockwerk)?$")
+_BLOCK_TAGS = re.compile(r"(?i)<\s*/?\s*(?:p|div|h[1-6]|ul|ol|table|tr|section|br)\b[^>]*>")
+_LIST_ITEM = re.compile(r"(?i)<\s*li\b[^>]*>")
+_TAG = re.compile(r"<[^<>]*>")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _memo_text(function: Callable[[object], object]) -> Callable[[object], object]:
+    """Remember the answers for text input: feeds repeat the same dates, states and codes
+    thousands of times. Answers are immutable (str, date, datetime, None)."""
+    cached = lru_cache(maxsize=8192)(function)
+
+    @wraps(function)
+    def wrapper(value: object) -> object:
+        if isinstance(value, str):
+            return cached(value)
+        return function(value)
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------- text
+
+
+def compact(value: object) -> object:
+    """Drop None values from dicts, recursively (also in dicts inside lists)."""
+    if isinstance(value, dict):
+        return {key: compact(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [compact(item) for item in value]
+    return value
+
+
+def text(value: object) -> object:
+    """Strip strings, empty -> None; numbers become text; anything else passes through raw."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def as_dict(value: object) -> dict:
+    """A JSON object, or an empty one for anything else."""
+    return value if isinstance(value, dict) else {}
+
+
+@_memo_text
+def enum_key(value: object) -> str | None:
+    """An enum-like value as an upper-case key: 'Baden-Württemberg' -> 'BADEN_WUERTTEMBERG'."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    key = value.strip().upper()
+    for old, new in _ENUM_KEY:
+        key = key.replace(old, new)
+    return key
+
+
+def plain_text(value: object) -> object:
+    """HTML (as the BA course APIs send it) -> plain text: one line per block, '- ' for list
+    items, entities decoded, blank lines dropped."""
+    if not isinstance(value, str):
+        return text(value)
+    raw = _LIST_ITEM.sub("\n- ", value)
+    raw = _BLOCK_TAGS.sub("\n", raw)
+    raw = html.unescape(_TAG.sub("", raw))
+    lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in raw.splitlines())
+    return "\n".join(line for line in lines if line and line != "-") or None
+
+
+def phone(area: object, number: object) -> str | None:
+    """A phone number split into area code and number (BA APIs): '0800', '7330733' ->
+    '0800 7330733'; either part alone is kept."""
+    parts = [part for part in (text(area), text(number)) if isinstance(part, str)]
+    return " ".join(parts) or None
+
+
+def web_url(value: object) -> object:
+    """'www.example.de' -> 'https://www.example.de'; other values as they are."""
+    link = text(value)
+    if isinstance(link, str) and link.lower().startswith("www."):
+        return "https://" + link
+    return link
+
+
+# --------------------------------------------------------------------------- words
+
+
+def yes_no(value: object, yes: frozenset[str] = YES_WORDS, no: frozenset[str] = NO_WORDS) -> object:
+    """'ja' -> True, 'nein' -> False (case does not matter); empty -> None."""
+    word = text(value)
+    if not isinstance(word, str):
+        return word
+    if word.lower() in yes:
+        return True
+    if word.lower() in no:
+        return False
+    return word
+
+
+def choice(value: object, table: Mapping[str, str]) -> object:
+    """A word of the template -> its canonical value; a canonical value passes as it is."""
+    word = text(value)
+    if not isinstance(word, str):
+        return word
+    key = word.casefold()
+    if key in table:
+        return table[key]
+    if key in table.values():
+        return key
+    return word
+
+
+def choices(value: object, table: Mapping[str, str]) -> object:
+    """Several words separated by ',', ';', '/', '+' or 'und' -> canonical values, each once;
+    an unknown word is kept as written (in the list) for the rejection."""
+    words = text(value)
+    if not isinstance(words, str):
+        return words
+    found: list[str] = []
+    for part in _LIST_SEPARATORS.split(words):
+        if not part.strip():
+            continue
+        item = choice(part, table)
+        if item not in found:
+            found.append(item)
+    return found
+
+
+@_memo_text
+def country_code(value: object) -> object:
+    """'DEUTSCHLAND', 'DEU', 'D', 'de' -> 'DE'; an unknown value passes through."""
+    name = text(value)
+    if not isinstance(name, str):
+        return name
+    if len(name) == 2 and name.isalpha():
+        return name.upper()
+    return _COUNTRIES.get(enum_key(name) or "", name)
+
+
+@_memo_text
+def state_name(value: object) -> object:
+    """BA codes for a Bundesland -> its name: 'SAARLAND', 'SAA' -> 'Saarland'; names pass."""
+    name = text(value)
+    if not isinstance(name, str):
+        return name
+    known = _STATES.get(enum_key(name) or "")
+    if known:
+        return known
+    if name.isupper():  # an unknown code such as 'UEBERREGIONAL': make it readable
+        return "-".join(part.capitalize() for part in name.split("_"))
+    return name
+
+
+def postal_code(value: object) -> object:
+    """A postal code as text; an integer (some JSON exports) gets its leading zero back."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100000:
+        return f"{value:05d}"
+    return text(value)
+
+
+def geo_point(lat: object, lon: object) -> dict | None:
+    """GeoPoint fields, or None when a coordinate is missing or both are 0 (exporters'
+    'unknown')."""
+    if lat is None or lon is None:
+        return None
+    lat, lon = number(lat, machine=True), number(lon, machine=True)
+    if lat == 0 and lon == 0 and not isinstance(lat, bool) and not isinstance(lon, bool):
+        return None
+    return {"lat": lat, "lon": lon}
+
+
+def split_street(value: object) -> tuple[object, str | None]:
+    """'Hüttenbergstraße 42' -> ('Hüttenbergstraße', '42'); also '12a', '12 a', '8-10', '1a-3'.
+    Without a house number the whole value is the street."""
+    line = text(value)
+    if not isinstance(line, str):
+        return line, None
+    match = _STREET.match(line)
+    if not match:
+        return line, None
+    return match.group("street"), re.sub(r"\s+", "", match.group("number"))
+
+
+# --------------------------------------------------------------------------- language levels
+
+
+def cefr_levels(value: object) -> object:
+    """'A1-B1' -> [A1, A2, B1]; 'A2, B1' -> [A2, B1]; invalid -> [the text] for the rejection."""
+    words = text(value)
+    if not isinstance(words, str):
+        return words
+    found: list[str] = []
+    for part in re.split(r"[,;/]|\s+und\s+", words):
+        part = part.strip().upper()
+        if not part:
+            continue
+        span = _LEVEL_RANGE.match(part)
+        if span:
+            start, end = _LEVEL.match(span.group(1)), _LEVEL.match(span.group(2))
+            if not (start and end):
+                return [words]
+            low, high = LEVELS.index(start.group(1)), LEVELS.index(end.group(1))
+            if low > high:
+                return [words]
+            wanted = LEVELS[low : high + 1]
+        else:
+            single = _LEVEL.match(part)
+            if not single:
+                return [words]
+            wanted = (single.group(1),)
+        found.extend(level for level in wanted if level not in found)
+    return sorted(found, key=LEVELS.index)
+
+
+def cefr_level(value: object) -> object:
+    """One level: 'B1' or a sub-level 'B1.2' -> 'B1'; 'keine' -> None; else the text."""
+    word = text(value)
+    if not isinstance(word, str):
+        return word
+    if word.casefold() in {"keine", "keine angabe", "nicht erforderlich"}:
+        return None
+    single = _LEVEL.match(word.upper())
+    return single.group(1) if single else word
+
+
+def levels_in_text(value: object) -> list[str]:
+    """Every level named in a free text, ranges expanded: 'Deutsch A2-B1 (Teil 2)' -> [A2, B1].
+
+    Only upper-case levels standing alone count ('C++' or 'MB1' do not)."""
+    if not isinstance(value, str):
+        return []
+    found: set[str] = set()
+    for match in _LEVEL_IN_TEXT.finditer(value):
+        low = LEVELS.index(match.group(1))
+        high = LEVELS.index(match.group(2)) if match.group(2) else low
+        found.update(LEVELS[min(low, high) : max(low, high) + 1])
+    return sorted(found, key=LEVELS.index)
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@_memo_text
+def date_value(value: object) -> object:
+    """'TT.MM.JJJJ', 'JJJJ-MM-TT' or an ISO date-time -> date; else the text."""
+    day = text(value)
+    if not isinstance(day, str):
+        return day
+    german = _GERMAN_DATE.match(day)
+    try:
+        if german:
+            d, m, y = (int(group) for group in german.groups())
+            return dt.date(y, m, d)
+        if _ISO_DATE.match(day):
+            return dt.date.fromisoformat(day)
+        if _ISO_DATETIME.match(day):
+            return dt.datetime.fromisoformat(day).date()
+    except ValueError:
+        pass
+    return day
+
+
+@_memo_text
+def timestamp(value: object) -> object:
+    """A date (-> midnight) or a date and time, German or ISO; without a zone it is local time
+    in Europe/Berlin. Unreadable -> the text."""
+    moment_text = text(value)
+    if not isinstance(moment_text, str):
+        return moment_text
+    moment: dt.datetime | None = None
+    german = _GERMAN_DATETIME.match(moment_text)
+    try:
+        if _ISO_DATETIME.match(moment_text):
+            moment = dt.datetime.fromisoformat(moment_text)
+        elif german:
+            d, m, y, hh, mm, ss = german.groups()
+            moment = dt.datetime(int(y), int(m), int(d), int(hh), int(mm), int(ss or 0))
+    except ValueError:
+        return moment_text
+    if moment is None:
+        day = date_value(moment_text)
+        if not isinstance(day, dt.date):
+            return moment_text
+        moment = dt.datetime.combine(day, dt.time())
+    return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
+
+
+def date_in_text(value: object) -> dt.date | None:
+    """The first valid date in a free text: 'ab 01.05.2026' -> 2026-05-01; none -> None."""
+    if not isinstance(value, str):
+        return None
+    for match in _DATE_IN_TEXT.finditer(value):
+        day, month, year, iso_year, iso_month, iso_day = match.groups()
+        try:
+            if day:
+                return dt.date(int(year), int(month), int(day))
+            return dt.date(int(iso_year), int(iso_month), int(iso_day))
+        except ValueError:
+            continue
+    return None
+
+
+def epoch_millis(value: object) -> object:
+    """Milliseconds since 1970 (BA course APIs; a number or a string of digits) -> aware
+    datetime in Europe/Berlin. Anything else passes through."""
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
+        value = int(value)
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return (_EPOCH + dt.timedelta(milliseconds=value)).astimezone(BERLIN)
+        except (OverflowError, ValueError):
+            return value
+    return text(value)
+
+
+def epoch_millis_date(value: object) -> object:
+    """Milliseconds since 1970 -> the calendar day in Europe/Berlin (BA sends local midnight)."""
+    moment = epoch_millis(value)
+    return moment.date() if isinstance(moment, dt.datetime) else moment
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def number(value: object, machine: bool = False) -> object:
+    """'650', '650.50', '650,50', '1.234,56', '1 234' -> float; JSON numbers pass;
+    anything else passes through as written.
+
+    ``machine=True`` for values from machine formats (XML decimals, JSON-LD, coordinates):
+    there a dot is always the decimal point ('49.374' is 49.374, not 49374), and a comma is
+    read as a decimal comma only where no dot is (with both, the last is the decimal
+    separator: '1.560,00' is 1560.0)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            read = float(value)
+        except OverflowError:  # an integer beyond float range
+            return value
+        return read if math.isfinite(read) else value
+    written = text(value)
+    if not isinstance(written, str):
+        return written
+    digits = written.replace(" ", "").replace("\u00a0", "")
+    if machine:
+        if "," in digits and "." in digits:  # both: the last one is the decimal separator
+            if digits.rfind(",") > digits.rfind("."):
+                digits = digits.replace(".", "").replace(",", ".")
+            else:
+                digits = digits.replace(",", "")
+        else:
+            digits = digits.replace(",", ".")
+    elif "," in digits:
+        digits = digits.replace(".", "").replace(",", ".")
+    elif _THOUSANDS.match(digits):
+        digits = digits.replace(".", "")
+    try:
+        read = float(digits)
+    except ValueError:
+        return written
+    return read if math.isfinite(read) else written
+
+
+def money(value: object, machine: bool = False) -> object:
+    """Euro amounts: '1.250,00 €', '150,- EUR', '99.90'; 'kostenlos' -> 0."""
+    written = text(value)
+    if not isinstance(written, str):
+        return number(written)
+    if written.casefold() in FREE_WORDS:
+        return 0.0
+    amount = _CURRENCY.sub("", written).strip()
+    amount = re.sub(r",-+$", "", amount)
+    read = number(amount, machine)
+    return read if isinstance(read, float) else written
+
+
+def area(value: object, machine: bool = False) -> object:
+    """Square metres: '68,5', '68,5 m²', '70 qm'."""
+    written = text(value)
+    if not isinstance(written, str):
+        return number(written)
+    read = number(_UNITS.sub("", written), machine)
+    return read if isinstance(read, float) else written
+
+
+def integer(value: object) -> object:
+    """A whole number ('3', '1.000', '3,0') -> int; anything else as written."""
+    read = number(value)
+    if isinstance(read, float) and read.is_integer():
+        return int(read)
+    return text(value)
+
+
+def floor(value: object) -> object:
+    """Storey: 'EG' / 'Erdgeschoss' -> 0, 'UG' / 'Souterrain' -> -1, '2', '2. OG',
+    '3. Stock' -> the number."""
+    written = text(value)
+    if not isinstance(written, str):
+        return integer(written)
+    word = written.casefold()
+    if word in _GROUND_FLOOR:
+        return 0
+    if word in _BASEMENT:
+        return -1
+    storey = _FLOOR.match(word)
+    if storey and len(storey.group(1)) <= 4:
+        return int(storey.group(1))
+    return integer(written)
