@@ -1,0 +1,280 @@
+"""Fetching partner feeds without trusting the network.
+
+Timeouts and an overall deadline, a body size limit, retries with exponential backoff and
+jitter on 429, 5xx and connection errors only, ``Retry-After`` honoured up to a cap,
+conditional requests (ETag, Last-Modified), truncation detection, host checks (no private,
+loopback or link-local addresses unless the partner entry allows them) and no redirects to
+another host. Secrets come from environment variables named in the registry and are never
+part of a message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import random
+import socket
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import requests
+
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class FetchError(Exception):
+    """The feed could not be fetched. The message is one line for a person, without secrets."""
+
+
+@dataclass
+class FetchResult:
+    status: str  # "changed" or "unchanged"
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    http_status: int | None = None
+    attempts: int = 1
+    url: str = ""
+    path: Path | None = None  # the inbox file this came from
+
+
+@dataclass
+class FetchPolicy:
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    deadline: float = 120.0  # seconds for the whole fetch, retries included
+    max_bytes: int = 512 * 1024 * 1024
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_cap: float = 60.0
+    max_redirects: int = 5
+    user_agent: str = "WelcomeHub/0.1 (+https://welcome-hub.example)"
+    sleep: object = field(default=time.sleep, repr=False)
+
+
+def check_host(url: str, allow_private: bool) -> None:
+    """Refuse URLs whose host resolves to a non-global address unless allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(f"unsupported URL scheme {parts.scheme!r}")
+    host = parts.hostname
+    if not host:
+        raise FetchError(f"URL without a host: {safe_url(url)}")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            raise FetchError(
+                f"refused: host {host!r} resolves to the non-public address {address}; "
+                "set allow_private_network: true in the registry entry to allow it"
+            )
+
+
+def safe_url(url: str) -> str:
+    """The URL without user info and query string (which may carry secrets)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class FeedFetcher:
+    def __init__(self, policy: FetchPolicy | None = None):
+        self.policy = policy or FetchPolicy()
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or netrc from the environment
+
+    def fetch(
+        self,
+        source: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        allow_private: bool = False,
+        auth_env: str | None = None,
+        auth_header: str = "Authorization",
+    ) -> FetchResult:
+        if source.startswith("file://"):
+            return self._read_file(Path(unquote(urlsplit(source).path)))
+        if source.startswith("inbox:"):
+            return self._read_inbox(Path(source.removeprefix("inbox:")))
+        headers = {"User-Agent": self.policy.user_agent, "Accept-Encoding": "gzip, deflate"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if auth_env:
+            secret = os.environ.get(auth_env)
+            if not secret:
+                raise FetchError(f"environment variable {auth_env} (the feed's credential) is not set")
+            headers[auth_header] = secret
+        return self._fetch_http(source, headers, allow_private)
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def _fetch_http(self, url: str, headers: dict, allow_private: bool) -> FetchResult:
+        policy = self.policy
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = policy.deadline - (time.monotonic() - started)
+            if remaining <= 0:
+                raise FetchError(f"{safe_url(url)}: gave up after {policy.deadline:.0f} s deadline")
+            try:
+                result = self._attempt(url, headers, allow_private, started)
+                result.attempts = attempt
+                return result
+            except _Retryable as exc:
+                if attempt > policy.max_retries:
+                    raise FetchError(
+                        f"{safe_url(url)}: {exc} (gave up after {attempt} attempts)"
+                    ) from None
+                delay = min(policy.backoff_max, policy.backoff_base * 2 ** (attempt - 1))
+                delay = random.uniform(delay / 2, delay)  # jitter
+                if exc.retry_after is not None:
+                    delay = max(delay, min(exc.retry_after, policy.retry_after_cap))
+                if time.monotonic() - started + delay > policy.deadline:
+                    raise FetchError(
+                        f"{safe_url(url)}: {exc}; no time left for another try "
+                        f"within the {policy.deadline:.0f} s deadline"
+                    ) from None
+                policy.sleep(delay)
+
+    def _attempt(self, url: str, headers: dict, allow_private: bool, started: float) -> FetchResult:
+        policy = self.policy
+        current = url
+        origin_host = urlsplit(url).hostname
+        for _ in range(policy.max_redirects + 1):
+            check_host(current, allow_private)
+            try:
+                response = self.session.get(
+                    current,
+                    headers=headers,
+                    timeout=(policy.connect_timeout, policy.read_timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+            with response:
+                if response.is_redirect:
+                    target = urljoin(current, response.headers.get("Location", ""))
+                    if urlsplit(target).hostname != origin_host:
+                        raise FetchError(
+                            f"{safe_url(url)}: refused redirect to another host "
+                            f"({urlsplit(target).hostname})"
+                        )
+                    current = target
+                    continue
+                if response.status_code == 304:
+                    return FetchResult(
+                        status="unchanged",
+                        http_status=304,
+                        etag=response.headers.get("ETag") or headers.get("If-None-Match"),
+                        last_modified=response.headers.get("Last-Modified")
+                        or headers.get("If-Modified-Since"),
+                        url=safe_url(current),
+                    )
+                if response.status_code in RETRY_STATUS:
+                    raise _Retryable(
+                        f"HTTP {response.status_code}",
+                        retry_after=_retry_after(response.headers.get("Retry-After")),
+                    )
+                if response.status_code != 200:
+                    raise FetchError(f"{safe_url(url)}: HTTP {response.status_code}")
+                body = self._read_body(response, url, started)
+                return FetchResult(
+                    status="changed",
+                    body=body,
+                    content_type=response.headers.get("Content-Type"),
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                    http_status=200,
+                    url=safe_url(current),
+                )
+        raise FetchError(f"{safe_url(url)}: more than {policy.max_redirects} redirects")
+
+    def _read_body(self, response: requests.Response, url: str, started: float) -> bytes:
+        policy = self.policy
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > policy.max_bytes:
+            raise FetchError(
+                f"{safe_url(url)}: body of {int(declared)} bytes exceeds the limit of {policy.max_bytes}"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(chunk_size=256 * 1024):
+                size += len(chunk)
+                if size > policy.max_bytes:
+                    raise FetchError(
+                        f"{safe_url(url)}: body exceeds the limit of {policy.max_bytes} bytes"
+                    )
+                if time.monotonic() - started > policy.deadline:
+                    raise FetchError(
+                        f"{safe_url(url)}: body not complete within the {policy.deadline:.0f} s deadline"
+                    )
+                chunks.append(chunk)
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                requests.Timeout) as exc:
+            raise _Retryable(f"connection broke while reading the body ({type(exc).__name__})") from None
+        body = b"".join(chunks)
+        encoding = response.headers.get("Content-Encoding")
+        if declared and declared.isdigit() and not encoding and len(body) != int(declared):
+            raise _Retryable(f"truncated body: {len(body)} of {declared} bytes")
+        return body
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _read_file(self, path: Path) -> FetchResult:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise FetchError(f"file not found: {path}") from None
+        if size > self.policy.max_bytes:
+            raise FetchError(f"{path}: {size} bytes exceeds the limit of {self.policy.max_bytes}")
+        return FetchResult(status="changed", body=path.read_bytes(), url=f"file://{path}")
+
+    def _read_inbox(self, folder: Path) -> FetchResult:
+        """The oldest waiting file of an inbox folder (the caller moves it aside once its
+        bytes are safely landed)."""
+        from hub.inbox import waiting_files
+
+        if not folder.is_dir():
+            raise FetchError(f"inbox folder not found: {folder}")
+        files = waiting_files(folder, settle=0)
+        if not files:
+            return FetchResult(status="unchanged", url=f"inbox:{folder}")
+        result = self._read_file(files[0])
+        result.path = files[0]
+        return result
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -1,0 +1,79 @@
+"""Inbox folders for partners without an API: a file dropped into the partner's folder is
+picked up (oldest first), processed once, and moved aside into ``processed/``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.registry import Feed, Partner, Registry
+
+PROCESSED = "processed"
+SETTLE_SECONDS = 2.0  # a file still being written is left for the next look
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    partner_id: str
+    domain: str
+    path: Path
+    size: int
+    mtime: float
+
+    @property
+    def key(self) -> str:
+        """Identifies this delivery: the same file dropped again later is a new delivery."""
+        return f"{self.partner_id}:{self.domain}:{self.path.name}:{self.size}:{int(self.mtime)}"
+
+
+def inbox_folder(feed: Feed) -> Path | None:
+    return Path(feed.source.removeprefix("inbox:")) if feed.source.startswith("inbox:") else None
+
+
+def waiting_files(folder: Path, settle: float = SETTLE_SECONDS, now: float | None = None) -> list[Path]:
+    """Files waiting in ``folder``, oldest first; hidden, partial and settling files excluded."""
+    if not folder.is_dir():
+        return []
+    now = time.time() if now is None else now
+    files = []
+    for path in folder.iterdir():
+        if not path.is_file() or path.name.startswith((".", "~")) or path.suffix in (".part", ".tmp"):
+            continue
+        if now - path.stat().st_mtime < settle:
+            continue
+        files.append(path)
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def pending(registry: Registry, settle: float = SETTLE_SECONDS) -> list[InboxFile]:
+    out = []
+    for partner in registry.partners:
+        for feed in partner.feeds:
+            folder = inbox_folder(feed)
+            if folder is None:
+                continue
+            for path in waiting_files(folder, settle):
+                stat = path.stat()
+                out.append(InboxFile(partner.id, feed.domain, path, stat.st_size, stat.st_mtime))
+    return out
+
+
+def move_aside(path: Path) -> Path:
+    """Move a processed file into ``processed/`` beside it, with a time stamp in its name."""
+    target_dir = path.parent / PROCESSED
+    target_dir.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = target_dir / f"{stamp}-{path.name}"
+    counter = 1
+    while target.exists():
+        target = target_dir / f"{stamp}-{counter}-{path.name}"
+        counter += 1
+    os.replace(path, target)
+    return target
+
+
+def partner_feeds_with_inbox(registry: Registry) -> list[tuple[Partner, Feed]]:
+    return [(p, f) for p in registry.partners for f in p.feeds if inbox_folder(f) is not None]

@@ -1,0 +1,196 @@
+"""The partner registry: one YAML file that declares every partner and its feeds.
+
+Adding a partner with a supported format is one entry here, no code. The file is validated
+by pydantic; a bad entry raises :class:`RegistryError` whose message names the file, the
+partner, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hub.models import SyncMode
+
+PARTNER_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
+PartnerKind = Literal[
+    "jobcenter", "employment_agency", "employer", "language_school", "education_provider",
+    "municipality", "housing_company", "other",
+]
+
+
+class RegistryError(Exception):
+    """The registry cannot be used. The message is one line for a person."""
+
+
+class Feed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field(description="Format name as `hub formats` lists it")
+    source: str = Field(description="https://..., http://..., file://... or inbox:PATH")
+    mode: SyncMode = SyncMode.SNAPSHOT
+    schedule: str | None = Field(None, description="Cron expression for regular syncs")
+    auth_env: str | None = Field(
+        None, description="Name of the environment variable holding the secret, never the secret"
+    )
+    auth_header: str = "Authorization"
+    max_withdrawal_share: float = Field(
+        0.10, ge=0, le=1, description="Hold a snapshot that would withdraw more of the records"
+    )
+    max_rejection_share: float = Field(
+        0.50, ge=0, le=1, description="Hold a delivery with a larger share of rejected records"
+    )
+    max_age_days: float | None = Field(
+        None, gt=0, description="Warn when the feed's content has not changed for longer"
+    )
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        from hub.formats import FORMATS
+
+        if value not in FORMATS:
+            raise ValueError(f"unknown format {value!r}; known: {', '.join(sorted(FORMATS))}")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source_scheme(cls, value: str) -> str:
+        if not re.match(r"^(https?://[^/\s]+|file://|inbox:)", value):
+            raise ValueError("must start with https://, http://, file:// or inbox:")
+        return value
+
+    @field_validator("auth_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Z_][A-Z0-9_]*$", value):
+            raise ValueError("must be the NAME of an environment variable (A-Z, 0-9, _)")
+        return value
+
+    @property
+    def domain(self) -> str:
+        from hub.formats import FORMATS
+
+        return FORMATS[self.format].domain
+
+
+class Partner(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=PARTNER_ID)
+    name: str = Field(min_length=1)
+    kind: PartnerKind = "other"
+    contact_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    feedback_language: Literal["de", "en"] = Field("de", description="Language of the feedback")
+    region: str | None = Field(
+        None, pattern=r"^[0-9]{2,8}$", description="AGS prefix of the partner's region"
+    )
+    allow_private_network: bool = Field(
+        False, description="Allow loopback/private feed addresses (demo and tests only)"
+    )
+    feeds: list[Feed] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_feed_per_domain(self) -> "Partner":
+        domains = [feed.domain for feed in self.feeds]
+        for domain in set(domains):
+            if domains.count(domain) > 1:
+                raise ValueError(f"more than one feed for domain {domain!r}")
+        return self
+
+    def feed_for(self, domain: str) -> Feed | None:
+        return next((feed for feed in self.feeds if feed.domain == domain), None)
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    partners: list[Partner] = Field(default_factory=list)
+
+    def get(self, partner_id: str) -> Partner:
+        for partner in self.partners:
+            if partner.id == partner_id:
+                return partner
+        raise RegistryError(f"no partner {partner_id!r} in the registry")
+
+    def partitions(self) -> dict[str, list[str]]:
+        """Partner ids with a feed, per domain: the Dagster partitions."""
+        out: dict[str, list[str]] = {"jobs": [], "courses": [], "housing": []}
+        for partner in self.partners:
+            for feed in partner.feeds:
+                out[feed.domain].append(partner.id)
+        return out
+
+
+def parse_registry(text: str, origin: str = "<registry>") -> Registry:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise RegistryError(f"{origin}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RegistryError(f"{origin}: expected a mapping with a 'partners' list")
+    try:
+        registry = Registry.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError(_describe(exc, data, origin)) from None
+    seen: set[str] = set()
+    for partner in registry.partners:
+        if partner.id in seen:
+            raise RegistryError(f"{origin}: partner {partner.id!r}: id: used more than once")
+        seen.add(partner.id)
+    return registry
+
+
+def load_registry(path: str | Path) -> Registry:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: registry file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: cannot read the registry ({exc})") from None
+    return parse_registry(text, str(path))
+
+
+def _describe(exc: ValidationError, data: dict, origin: str) -> str:
+    """One line: file, partner, field, problem (the first problem; the rest are counted)."""
+    errors = exc.errors(include_url=False)
+    error = errors[0]
+    loc = list(error["loc"])
+    where = ""
+    if len(loc) >= 2 and loc[0] == "partners" and isinstance(loc[1], int):
+        entries = data.get("partners") or []
+        entry = entries[loc[1]] if loc[1] < len(entries) else None
+        pid = entry.get("id") if isinstance(entry, dict) else None
+        where = f"partner {pid!r}" if pid else f"partner #{loc[1] + 1}"
+        loc = loc[2:]
+    field = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    parts = [origin] + [p for p in (where, field) if p]
+    return ": ".join(parts) + f": {message}{more}"
+
+
+def partition_changes(
+    registry: Registry, existing: dict[str, list[str]]
+) -> dict[str, tuple[list[str], list[str]]]:
+    """Per domain: (partition keys to add, partition keys to delete) so that the Dagster
+    partitions match the registry."""
+    wanted = registry.partitions()
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for domain, keys in wanted.items():
+        have = set(existing.get(domain, []))
+        add = sorted(set(keys) - have)
+        remove = sorted(have - set(keys))
+        out[domain] = (add, remove)
+    return out
