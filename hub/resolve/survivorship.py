@@ -1,0 +1,50 @@
+"""Survivorship: one directory entry from the records of one entity, each field taken from
+the best source that has it, with the source recorded per field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+SKIP = {"partner_id", "source_id"}
+
+
+def _filled(value: object) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _rank(item: tuple[str, str, dict, object]) -> tuple:
+    """Best first: the most recently changed at the source, then the most complete."""
+    _, _, record, _ = item
+    filled = sum(1 for key, value in record.items() if _filled(value))
+    return (record.get("updated_at") or "", filled)
+
+
+def build_entry(
+    domain: str, entity_id: str, records: list[tuple[str, str, dict, object]]
+) -> dict:
+    """``records``: (partner_id, source_id, canonical record dict, first seen) of one entity."""
+    ordered = sorted(records, key=lambda item: (item[0], item[1]))
+    ordered.sort(key=_rank, reverse=True)
+    entry: dict = {"id": entity_id, "domain": domain}
+    provenance: dict[str, str] = {}
+    for partner_id, _source_id, record, _ in ordered:
+        for key, value in record.items():
+            if key in SKIP or not _filled(value):
+                continue
+            if key == "contact" and not value.get("public"):
+                continue  # personal data stays unpublished unless the partner marks it public
+            if key not in entry:
+                entry[key] = value
+                provenance[key] = partner_id
+    entry["sources"] = [
+        {"partner_id": p, "source_id": s, "url": r.get("url")}
+        for p, s, r, _ in sorted(records, key=lambda item: (item[0], item[1]))
+    ]
+    entry["provenance"] = provenance
+    return entry
+
+
+def content_hash(entry: dict) -> str:
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Tables, migrations, the landing store, staging, publication and the change feed."""

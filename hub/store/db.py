@@ -1,0 +1,119 @@
+"""Engines and migrations for the two supported databases: SQLite (embedded default) and
+PostgreSQL via psycopg 3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine, make_url
+
+from hub.config import redact_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(Exception):
+    """The database cannot be used. The message is one line for a person."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; a PostgreSQL URL without a driver gets psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # noqa: BLE001
+        raise DatabaseError(f"HUB_DATABASE_URL is not a database URL: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    if backend == "postgresql":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    raise DatabaseError(
+        f"unsupported database {redact_url(url)!r}: use sqlite:///PATH or postgresql://..."
+    )
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (idempotent)."""
+    cfg = _alembic_config()
+    try:
+        with engine.begin() as conn:
+            if current_revision(conn) == head_revision():
+                return
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except sa.exc.OperationalError as exc:
+        raise DatabaseError(
+            f"cannot reach the database {redact_url(str(engine.url))}: {_first_line(exc)}"
+        ) from None
+
+
+def current_revision(conn: sa.Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: list[dict],
+    keys: list[str],
+    keep: tuple[str, ...] = (),
+) -> None:
+    """Insert ``rows`` or update them where the key columns match, in set-based batches.
+    Columns in ``keep`` are written on insert only (e.g. a first-seen time)."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    columns = [c for c in rows[0] if c not in keys and c not in keep]
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in columns}
+    )
+    for start in range(0, len(rows), 5000):
+        # executemany: SQLAlchemy compiles the statement once and sends multi-row batches
+        conn.execute(stmt, rows[start : start + 5000])
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """Multi-row inserts (executemany, compiled once)."""
+    for start in range(0, len(rows), 5000):
+        batch = rows[start : start + 5000]
+        if batch:
+            conn.execute(table.insert(), batch)

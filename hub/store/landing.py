@@ -1,0 +1,74 @@
+"""Content-addressed landing store for raw partner payloads.
+
+Every payload is kept under its SHA-256, so a run can be replayed without asking the partner
+again, and the same bytes fetched twice are stored once. Writes are atomic (temporary file,
+then rename): a crash leaves either the whole payload or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+class LandingStore:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, body: bytes) -> str:
+        sha = hashlib.sha256(body).hexdigest()
+        target = self.path_for(sha)
+        if target.exists():
+            return sha
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(body)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return sha
+
+    def get(self, sha256: str) -> bytes:
+        path = self.path_for(sha256)
+        try:
+            body = path.read_bytes()
+        except FileNotFoundError:
+            raise KeyError(f"payload {sha256[:12]} is not in the landing store {self.root}") from None
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise KeyError(f"payload {sha256[:12]} in {self.root} is damaged (hash mismatch)")
+        return body
+
+    def __contains__(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()
+
+    # -- multi-page payloads -------------------------------------------------------------
+
+    MANIFEST_KEY = "hub_landing_manifest"
+
+    def put_pages(self, pages: list[bytes]) -> str:
+        """Store each page, then a manifest naming them in order; returns the manifest's hash.
+        A single page is stored as itself."""
+        if len(pages) == 1:
+            return self.put(pages[0])
+        shas = [self.put(page) for page in pages]
+        manifest = json.dumps({self.MANIFEST_KEY: 1, "pages": shas}, separators=(",", ":"))
+        return self.put(manifest.encode())
+
+    def bodies(self, sha256: str) -> list[bytes]:
+        """The payload's bytes, or the bytes of each page when it is a manifest."""
+        body = self.get(sha256)
+        if body.startswith(b'{"' + self.MANIFEST_KEY.encode()):
+            manifest = json.loads(body)
+            return [self.get(page) for page in manifest["pages"]]
+        return [body]

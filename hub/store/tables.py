@@ -1,0 +1,163 @@
+"""The hub's tables (SQLAlchemy Core). Schema changes go through alembic migrations in
+``hub/store/migrations``; a test checks that the migrations produce exactly these tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+TS = sa.DateTime(timezone=True)
+
+landing = sa.Table(
+    "landing",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("content_type", sa.String(200)),
+    sa.Column("first_seen", TS, nullable=False),
+)
+
+fetch_state = sa.Table(
+    "fetch_state",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("domain", sa.String(16), primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("content_sha256", sa.String(64)),  # last payload fetched
+    sa.Column("staged_sha256", sa.String(64)),  # last payload whose records were staged
+    sa.Column("released_sha256", sa.String(64)),  # payload a steward released from the guard
+    sa.Column("http_status", sa.Integer),
+    sa.Column("fetched_at", TS),
+    sa.Column("changed_at", TS),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+)
+
+syncs = sa.Table(
+    "syncs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("partner_id", sa.String(64), nullable=False),
+    sa.Column("domain", sa.String(16), nullable=False),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("finished_at", TS),
+    sa.Column("content_sha256", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),  # ok, failed, held
+    sa.Column("items", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("accepted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("added", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("changed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("withdrawn", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("message", sa.Text),
+    sa.Column("field_coverage", sa.JSON),  # share of accepted records that fill each field
+    sa.Index("ix_syncs_partner", "partner_id", "domain", "id"),
+)
+
+source_records = sa.Table(
+    "source_records",
+    metadata,
+    sa.Column("domain", sa.String(16), primary_key=True),
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(255), primary_key=True),
+    sa.Column("record", sa.JSON, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # active, withdrawn
+    sa.Column("first_seen", TS, nullable=False),
+    sa.Column("last_seen", TS, nullable=False),
+    sa.Column("sync_id", sa.Integer),
+    sa.Index("ix_source_records_status", "domain", "status"),
+)
+
+rejections = sa.Table(
+    "rejections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sync_id", sa.Integer, nullable=False),
+    sa.Column("partner_id", sa.String(64), nullable=False),
+    sa.Column("domain", sa.String(16), nullable=False),
+    sa.Column("source_id", sa.String(255)),
+    sa.Column("rule", sa.String(64), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("field", sa.String(128)),
+    sa.Column("value", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("message_en", sa.Text, nullable=False),
+    sa.Column("hint", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Index("ix_rejections_sync", "partner_id", "domain", "sync_id"),
+)
+
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("entity_id", sa.String(32), primary_key=True),
+    sa.Column("domain", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # active, withdrawn, merged
+    sa.Column("merged_into", sa.String(32)),
+    sa.Column("anchor_partner_id", sa.String(64), nullable=False),
+    sa.Column("anchor_source_id", sa.String(255), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Index("ix_entities_domain", "domain", "status"),
+)
+
+entity_map = sa.Table(
+    "entity_map",
+    metadata,
+    sa.Column("domain", sa.String(16), primary_key=True),
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(255), primary_key=True),
+    sa.Column("entity_id", sa.String(32), nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Index("ix_entity_map_entity", "entity_id"),
+)
+
+directory = sa.Table(
+    "directory",
+    metadata,
+    sa.Column("entity_id", sa.String(32), primary_key=True),
+    sa.Column("domain", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("organisation", sa.Text),
+    sa.Column("postal_code", sa.String(5)),
+    sa.Column("city", sa.Text),
+    sa.Column("municipality_key", sa.String(8)),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+    sa.Column("entry", sa.JSON, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Index("ix_directory_domain", "domain", "entity_id"),
+    sa.Index("ix_directory_postal", "domain", "postal_code"),
+)
+
+publications = sa.Table(
+    "publications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("domain", sa.String(16), nullable=False),
+    sa.Column("published_at", TS, nullable=False),
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("added", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("deleted", sa.Integer, nullable=False),
+    sa.Column("merged", sa.Integer, nullable=False),
+)
+
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("publication_id", sa.Integer, nullable=False),
+    sa.Column("entity_id", sa.String(32), nullable=False),
+    sa.Column("domain", sa.String(16), nullable=False),
+    sa.Column("op", sa.String(16), nullable=False),  # updated, deleted
+    sa.Column("entry", sa.JSON),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Index("ix_changes_entity", "entity_id"),
+)
