@@ -1,0 +1,702 @@
+"""The feedback report of one partner delivery: what was accepted, what was rejected or flagged
+and why, in words a partner can act on (German by default, English on request).
+
+``build_report`` turns a ``syncs`` row and its ``rejections`` rows (or ``Rejection`` models,
+for a file checked offline) into a :class:`FeedbackReport`; ``render_html``, ``render_text``,
+``render_csv`` and ``render_json`` give the forms people and machines read. The JSON Schema of
+the report is published as ``schemas/feedback_report.schema.json`` (``hub schemas --write``; a test
+fails when it drifts from the model).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.quality.rules import RULES
+
+Lang = Literal["de", "en"]
+Status = Literal["ok", "failed", "held"]
+Severity = Literal["error", "warning"]
+DomainName = Literal["jobs", "courses", "housing"]
+
+LANGS: tuple[str, ...] = ("de", "en")
+TEMPLATES = Path(__file__).with_name("templates")
+
+try:  # partners read local time; tzdata comes with pandas, UTC is the fallback
+    from zoneinfo import ZoneInfo
+
+    LOCAL_TZ: dt.tzinfo = ZoneInfo("Europe/Berlin")
+except Exception:  # noqa: BLE001 - no time zone database: show UTC and say so
+    LOCAL_TZ = dt.timezone.utc
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Counts(_Strict):
+    items: int = Field(0, ge=0, description="Items in the delivery")
+    accepted: int = Field(0, ge=0, description="Records accepted into the directory")
+    rejected: int = Field(0, ge=0, description="Items not accepted (at least one error)")
+    warnings: int = Field(
+        0, ge=0, description="Accepted records with at least one warning (published, flagged)"
+    )
+    added: int = Field(0, ge=0, description="Records new since the last delivery")
+    changed: int = Field(0, ge=0, description="Records changed since the last delivery")
+    withdrawn: int = Field(0, ge=0, description="Records no longer delivered, taken out")
+
+
+class RuleCount(_Strict):
+    code: str = Field(description="Stable rule code (hub.quality.rules)")
+    severity: Severity
+    count: int = Field(ge=1, description="Problems with this rule")
+    message: str = Field(description="What the rule means, in the report's language")
+
+
+class Problem(_Strict):
+    source_id: str | None = Field(None, description="The record's id in the partner's feed")
+    title: str | None = None
+    field: str | None = Field(None, description="Canonical field name, e.g. address.postal_code")
+    field_label: str | None = Field(None, description="The field's name for people, e.g. PLZ")
+    value: str | None = Field(None, description="The value delivered (shortened to 200 characters)")
+    rule: str
+    severity: Severity
+    message: str = Field(description="What is wrong, in the report's language")
+    hint: str | None = Field(None, description="How to fix it")
+
+
+class FeedbackReport(_Strict):
+    """Feedback to a partner on one delivery (one sync of one partner feed)."""
+
+    lang: Lang = "de"
+    partner_id: str
+    partner_name: str
+    domain: DomainName
+    sync_id: int | None = Field(None, description="None for a file checked offline")
+    delivered_at: dt.datetime = Field(description="When the hub processed the delivery (UTC)")
+    status: Status = Field(
+        description="ok: processed; failed: unusable, nothing changed; held: waits for a steward"
+    )
+    status_message: str | None = Field(None, description="Technical detail of a failed or held sync")
+    headline: str = Field(description="The result in one sentence, in the report's language")
+    counts: Counts
+    rules: list[RuleCount] = Field(default_factory=list, description="Problems per rule")
+    problems: list[Problem] = Field(
+        default_factory=list, description="One entry per problem, errors first"
+    )
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def clean(self) -> bool:
+        return self.status == "ok" and not self.problems
+
+
+# --------------------------------------------------------------------------- field labels
+
+# canonical field -> (German, English); per-domain overrides below
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "partner_id": ("Partner-Kennung", "partner id"),
+    "source_id": ("Kennung", "record id"),
+    "title": ("Titel", "title"),
+    "organisation": ("Anbieter", "organisation"),
+    "description": ("Beschreibung", "description"),
+    "address": ("Adresse", "address"),
+    "address.street": ("Straße", "street"),
+    "address.house_number": ("Hausnummer", "house number"),
+    "address.postal_code": ("PLZ", "postal code"),
+    "address.city": ("Ort", "town"),
+    "address.municipality_key": ("Gemeindeschlüssel (AGS)", "municipality key (AGS)"),
+    "address.state": ("Bundesland", "federal state"),
+    "address.country": ("Land", "country"),
+    "geo": ("Koordinaten", "coordinates"),
+    "geo.lat": ("Breitengrad", "latitude"),
+    "geo.lon": ("Längengrad", "longitude"),
+    "url": ("Link zum Angebot", "link to the offer"),
+    "contact": ("Ansprechperson", "contact"),
+    "contact.name": ("Name der Ansprechperson", "contact name"),
+    "contact.email": ("E-Mail der Ansprechperson", "contact e-mail"),
+    "contact.phone": ("Telefon der Ansprechperson", "contact phone"),
+    "contact.public": ("Kontakt öffentlich", "contact public"),
+    "updated_at": ("Geändert am", "last changed"),
+    "start_date": ("Beginn", "start"),
+    # jobs
+    "ba_reference": ("BA-Referenznummer", "BA reference number"),
+    "occupation": ("Beruf", "occupation"),
+    "employment_type": ("Art der Beschäftigung", "type of employment"),
+    "working_time": ("Arbeitszeit", "working time"),
+    "contract_duration": ("Befristung", "contract duration"),
+    "german_level": ("Deutschkenntnisse (Niveau)", "German level"),
+    "salary_min": ("Gehalt von", "salary from"),
+    "salary_max": ("Gehalt bis", "salary up to"),
+    "salary_period": ("Gehalt pro", "salary per"),
+    "remote_possible": ("Homeoffice möglich", "remote work possible"),
+    "published_from": ("Veröffentlicht ab", "published from"),
+    "valid_through": ("Gültig bis", "valid until"),
+    # courses
+    "course_type": ("Kursart", "course type"),
+    "language": ("Sprache", "language"),
+    "cefr_levels": ("Sprachniveau", "language level"),
+    "end_date": ("Kursende", "course end"),
+    "schedule": ("Unterrichtszeiten", "schedule"),
+    "childcare": ("Kinderbetreuung", "childcare"),
+    "price_eur": ("Preis (Euro)", "price (euro)"),
+    "funded": ("Gefördert / kostenlos", "funded / free"),
+    "seats": ("Plätze", "seats"),
+    # housing
+    "property_type": ("Objektart", "property type"),
+    "rooms": ("Zimmer", "rooms"),
+    "living_area": ("Wohnfläche (m²)", "living area (m²)"),
+    "cold_rent": ("Kaltmiete", "cold rent"),
+    "warm_rent": ("Warmmiete", "warm rent"),
+    "service_charges": ("Nebenkosten", "service charges"),
+    "heating_costs": ("Heizkosten", "heating costs"),
+    "deposit": ("Kaution", "deposit"),
+    "available_from": ("Frei ab", "available from"),
+    "available_from_text": ("Frei ab (Text)", "available from (text)"),
+    "wbs_required": ("Wohnberechtigungsschein nötig", "housing entitlement certificate required"),
+    "barrier_free": ("Barrierefrei", "barrier-free"),
+    "max_persons": ("Max. Personen", "max. persons"),
+    "floor": ("Etage", "floor"),
+}
+DOMAIN_FIELD_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "jobs": {"start_date": ("Eintrittsdatum", "start date"),
+             "organisation": ("Arbeitgeber", "employer")},
+    "courses": {"start_date": ("Kursbeginn", "course start"),
+                "organisation": ("Kursträger", "course provider")},
+    "housing": {"organisation": ("Vermieter", "landlord")},
+}
+
+
+def field_label(field: str | None, domain: str, lang: str = "de") -> str | None:
+    """'address.postal_code' -> 'PLZ' (de) / 'postal code' (en); unknown names stay as they are."""
+    if not field:
+        return None
+    labels = DOMAIN_FIELD_LABELS.get(domain, {}).get(field) or FIELD_LABELS.get(field)
+    if labels is None:
+        return field
+    return labels[0] if lang == "de" else labels[1]
+
+
+# --------------------------------------------------------------------------- words
+
+DOMAIN_NOUNS = {
+    "de": {"jobs": "Stellenangebote", "courses": "Kursangebote", "housing": "Wohnungsangebote"},
+    "en": {"jobs": "job postings", "courses": "course offers", "housing": "housing offers"},
+}
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December"]
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "title": "Rückmeldung zu Ihrer Lieferung",
+        "delivery_of": "Lieferung vom {when}",
+        "headline_ok": "Ihre Lieferung vom {date}: {parts}.",
+        "headline_all": "Ihre Lieferung vom {date}: alle {accepted} angenommen.",
+        "headline_empty": "Ihre Lieferung vom {date} enthielt keine Angebote.",
+        "headline_failed": ("Ihre Lieferung vom {date} konnte nicht verarbeitet werden; "
+                            "das Verzeichnis zeigt weiterhin den letzten guten Stand."),
+        "headline_held": ("Ihre Lieferung vom {date} wird vor der Übernahme geprüft; "
+                          "das Verzeichnis zeigt weiterhin den letzten guten Stand."),
+        "accepted": "angenommen",
+        "rejected": "abgelehnt",
+        "with_warnings": "mit Hinweisen",
+        "clean": ("Vielen Dank! Alle Angebote sind angekommen und im Verzeichnis veröffentlicht. "
+                  "Sie müssen nichts tun."),
+        "empty": "Die Lieferung enthielt keine Angebote. Im Verzeichnis stehen derzeit keine Angebote von Ihnen.",
+        "changes": "Gegenüber Ihrer letzten Lieferung: {parts}.",
+        "no_changes": "Gegenüber Ihrer letzten Lieferung hat sich nichts geändert.",
+        "added": "{n} neu",
+        "changed": "{n} geändert",
+        "withdrawn": "{n} nicht mehr enthalten und aus dem Verzeichnis genommen",
+        "todo": ("Bitte korrigieren Sie die unten genannten Angaben in Ihrem System. "
+                 "Mit Ihrer nächsten Lieferung werden die korrigierten Angebote übernommen."),
+        "overview": "Übersicht",
+        "col_problem": "Problem",
+        "col_count": "Anzahl",
+        "col_rule": "Regel",
+        "errors_title": "Abgelehnt – nicht veröffentlicht",
+        "errors_intro": ("Diese Angebote erscheinen nicht im Verzeichnis, bis sie korrigiert "
+                         "geliefert werden."),
+        "warnings_title": "Hinweise – veröffentlicht, bitte prüfen",
+        "warnings_intro": "Diese Angebote sind im Verzeichnis, aber eine Angabe sieht nicht richtig aus.",
+        "col_id": "Kennung",
+        "col_title": "Titel",
+        "col_field": "Feld",
+        "col_value": "Wert",
+        "col_wrong": "Was ist falsch",
+        "col_fix": "So beheben Sie es",
+        "col_severity": "Art",
+        "col_field_name": "Feldname (technisch)",
+        "sev_error": "Fehler",
+        "sev_warning": "Hinweis",
+        "no_id": "(ohne Kennung)",
+        "empty_value": "(leer)",
+        "failed_title": "Ihre Lieferung konnte nicht verarbeitet werden",
+        "failed_what": "Die Datei konnte nicht gelesen werden: Sie ist unvollständig, beschädigt "
+                       "oder nicht im vereinbarten Format.",
+        "failed_empty": "Die Lieferung enthielt keine Angebote.",
+        "failed_keep": ("Das Verzeichnis zeigt weiterhin den Stand Ihrer letzten erfolgreichen "
+                        "Lieferung; es ist nichts verloren gegangen."),
+        "failed_todo": ("Bitte prüfen Sie Ihren Export (vollständig? im vereinbarten Format?) "
+                        "und liefern Sie erneut."),
+        "held_title": "Ihre Lieferung wird geprüft",
+        "held_what": ("Diese Lieferung würde {gone} von {active} veröffentlichten Angeboten aus "
+                      "dem Verzeichnis entfernen."),
+        "held_what_generic": "Diese Lieferung würde ungewöhnlich viele Angebote aus dem Verzeichnis entfernen.",
+        "held_why": ("Weil das ungewöhnlich viele sind, prüft das Willkommenszentrum die "
+                     "Lieferung, bevor sie übernommen wird. Bis dahin zeigt das Verzeichnis den "
+                     "Stand Ihrer letzten erfolgreichen Lieferung."),
+        "held_todo": ("Wenn diese Angebote wirklich nicht mehr gelten, müssen Sie nichts tun. "
+                      "Sonst prüfen Sie bitte, ob Ihr Export vollständig war, und liefern Sie erneut."),
+        "held_rejected": ("In dieser Lieferung wurden {rejected} von {items} Angeboten abgelehnt; "
+                          "das deutet auf ein Problem mit dem Export hin."),
+        "held_why_rejected": ("Damit eine fehlerhafte Lieferung keine gute ersetzt, prüft das "
+                              "Willkommenszentrum sie, bevor sie übernommen wird. Bis dahin zeigt "
+                              "das Verzeichnis den Stand Ihrer letzten erfolgreichen Lieferung."),
+        "held_todo_rejected": ("Bitte prüfen Sie Ihren Export, korrigieren Sie die abgelehnten "
+                               "Angebote und liefern Sie erneut."),
+        "technical": "Technische Angabe (für Ihre IT)",
+        "csv_note": "Die Liste der Probleme gibt es auch als Tabelle (CSV, für Excel oder LibreOffice).",
+        "more": "… und {n} weitere; alle stehen in der Tabelle (CSV).",
+        "footer": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
+                   "Bei Fragen wenden Sie sich bitte an Ihr Willkommenszentrum."),
+        "sync_ref": "Lieferung Nr. {sync_id}",
+        "subject_rejected": "Rückmeldung zu Ihrer Lieferung: {parts}",
+        "subject_clean": "Rückmeldung zu Ihrer Lieferung: alle {accepted} angenommen",
+        "subject_empty": "Rückmeldung zu Ihrer Lieferung: keine Angebote enthalten",
+        "subject_failed": "Ihre Lieferung konnte nicht verarbeitet werden",
+        "subject_held": "Ihre Lieferung wird vor der Übernahme geprüft",
+        "offer_one": "Angebot",
+        "offer_many": "Angebote",
+        "time_suffix": " Uhr",
+    },
+    "en": {
+        "title": "Feedback on your delivery",
+        "delivery_of": "delivery of {when}",
+        "headline_ok": "Your delivery of {date}: {parts}.",
+        "headline_all": "Your delivery of {date}: all {accepted} accepted.",
+        "headline_empty": "Your delivery of {date} contained no offers.",
+        "headline_failed": ("Your delivery of {date} could not be processed; "
+                            "the directory keeps showing the last good state."),
+        "headline_held": ("Your delivery of {date} is being reviewed before it is taken over; "
+                          "the directory keeps showing the last good state."),
+        "accepted": "accepted",
+        "rejected": "rejected",
+        "with_warnings": "with notes",
+        "clean": ("Thank you! All offers arrived and are published in the directory. "
+                  "There is nothing for you to do."),
+        "empty": "The delivery contained no offers. None of your offers are in the directory at the moment.",
+        "changes": "Compared with your last delivery: {parts}.",
+        "no_changes": "Nothing changed since your last delivery.",
+        "added": "{n} new",
+        "changed": "{n} changed",
+        "withdrawn": "{n} no longer included and taken out of the directory",
+        "todo": ("Please correct the entries listed below in your system. "
+                 "The corrected offers are taken over with your next delivery."),
+        "overview": "Overview",
+        "col_problem": "Problem",
+        "col_count": "Count",
+        "col_rule": "Rule",
+        "errors_title": "Rejected – not published",
+        "errors_intro": "These offers do not appear in the directory until they are delivered corrected.",
+        "warnings_title": "Notes – published, please check",
+        "warnings_intro": "These offers are in the directory, but something in them looks wrong.",
+        "col_id": "Record id",
+        "col_title": "Title",
+        "col_field": "Field",
+        "col_value": "Value",
+        "col_wrong": "What is wrong",
+        "col_fix": "How to fix it",
+        "col_severity": "Type",
+        "col_field_name": "Field name (technical)",
+        "sev_error": "error",
+        "sev_warning": "note",
+        "no_id": "(no id)",
+        "empty_value": "(empty)",
+        "failed_title": "Your delivery could not be processed",
+        "failed_what": ("The file could not be read: it is incomplete, damaged or not in the "
+                        "agreed format."),
+        "failed_empty": "The delivery contained no offers.",
+        "failed_keep": ("The directory keeps showing the state of your last successful delivery; "
+                        "nothing has been lost."),
+        "failed_todo": ("Please check your export (complete? in the agreed format?) and deliver "
+                        "again."),
+        "held_title": "Your delivery is being reviewed",
+        "held_what": ("This delivery would take {gone} of {active} published offers out of the "
+                      "directory."),
+        "held_what_generic": "This delivery would take an unusually large number of offers out of the directory.",
+        "held_why": ("Because that is unusually many, the welcome center reviews the delivery "
+                     "before it is taken over. Until then the directory shows the state of your "
+                     "last successful delivery."),
+        "held_todo": ("If these offers really are no longer valid, there is nothing for you to do. "
+                      "Otherwise please check whether your export was complete and deliver again."),
+        "held_rejected": ("{rejected} of the {items} offers in this delivery were rejected; "
+                          "this points to a problem with the export."),
+        "held_why_rejected": ("So that a faulty delivery does not replace a good one, the welcome "
+                              "center reviews it before it is taken over. Until then the directory "
+                              "shows the state of your last successful delivery."),
+        "held_todo_rejected": ("Please check your export, correct the rejected offers and deliver "
+                               "again."),
+        "technical": "Technical detail (for your IT)",
+        "csv_note": "The list of problems is also available as a table (CSV, for Excel or LibreOffice).",
+        "more": "… and {n} more; the table (CSV) lists them all.",
+        "footer": ("This feedback was created automatically by the Welcome Hub. "
+                   "If you have questions, please contact your welcome center."),
+        "sync_ref": "delivery no. {sync_id}",
+        "subject_rejected": "Feedback on your delivery: {parts}",
+        "subject_clean": "Feedback on your delivery: all {accepted} accepted",
+        "subject_empty": "Feedback on your delivery: no offers in it",
+        "subject_failed": "Your delivery could not be processed",
+        "subject_held": "Your delivery is being reviewed before it is taken over",
+        "offer_one": "offer",
+        "offer_many": "offers",
+        "time_suffix": "",
+    },
+}
+
+
+def number(n: int, lang: str) -> str:
+    """1234 -> '1.234' (de) / '1,234' (en)."""
+    text = f"{n:,}"
+    return text.replace(",", ".") if lang == "de" else text
+
+
+def offers(n: int, lang: str) -> str:
+    """'1 Angebot', '3 Angebote' / '1 offer', '3 offers'."""
+    t = TEXTS[lang]
+    return f"{number(n, lang)} {t['offer_one'] if n == 1 else t['offer_many']}"
+
+
+def local_time(when: dt.datetime) -> dt.datetime:
+    if when.tzinfo is None:  # SQLite hands back naive datetimes: they are UTC
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(LOCAL_TZ)
+
+
+def format_date(when: dt.datetime, lang: str) -> str:
+    local = local_time(when)
+    if lang == "de":
+        return local.strftime("%d.%m.%Y")
+    return f"{local.day} {MONTHS_EN[local.month - 1]} {local.year}"
+
+
+def format_datetime(when: dt.datetime, lang: str) -> str:
+    local = local_time(when)
+    zone = "" if LOCAL_TZ is not dt.timezone.utc else " UTC"
+    return f"{format_date(when, lang)}, {local:%H:%M}{TEXTS[lang]['time_suffix']}{zone}"
+
+
+def _result_parts(counts: Counts, lang: str) -> list[str]:
+    t = TEXTS[lang]
+    parts = [f"{offers(counts.accepted, lang)} {t['accepted']}"]
+    if counts.rejected:
+        parts.append(f"{number(counts.rejected, lang)} {t['rejected']}")
+    if counts.warnings:
+        parts.append(f"{number(counts.warnings, lang)} {t['with_warnings']}")
+    return parts
+
+
+def headline(report: FeedbackReport) -> str:
+    """'Ihre Lieferung vom 03.11.2026: 118 Angebote angenommen, 3 abgelehnt, 2 mit Hinweisen.'"""
+    t, lang, c = TEXTS[report.lang], report.lang, report.counts
+    date = format_date(report.delivered_at, lang)
+    if report.status != "ok":
+        return t[f"headline_{report.status}"].format(date=date)
+    if c.items == 0 and c.accepted == 0:
+        return t["headline_empty"].format(date=date)
+    if not c.rejected and not c.warnings:
+        return t["headline_all"].format(date=date, accepted=offers(c.accepted, lang))
+    return t["headline_ok"].format(date=date, parts=", ".join(_result_parts(c, lang)))
+
+
+def subject(report: FeedbackReport) -> str:
+    """The e-mail subject: 'Rückmeldung zu Ihrer Lieferung: 3 Angebote abgelehnt'."""
+    t, lang, c = TEXTS[report.lang], report.lang, report.counts
+    noun = DOMAIN_NOUNS[lang][report.domain]
+    if report.status != "ok":
+        text = t[f"subject_{report.status}"]
+    elif c.items == 0 and c.accepted == 0:
+        text = t["subject_empty"]
+    elif not c.rejected and not c.warnings:
+        text = t["subject_clean"].format(accepted=offers(c.accepted, lang))
+    else:
+        parts = []
+        if c.rejected:
+            parts.append(f"{offers(c.rejected, lang)} {t['rejected']}")
+        if c.warnings:
+            lead = number(c.warnings, lang) if parts else offers(c.warnings, lang)
+            parts.append(f"{lead} {t['with_warnings']}")
+        text = t["subject_rejected"].format(parts=", ".join(parts))
+    return f"{text} ({noun})"
+
+
+def changes_line(report: FeedbackReport) -> str | None:
+    if report.status != "ok" or (report.counts.items == 0 and report.counts.accepted == 0):
+        return None
+    t, c = TEXTS[report.lang], report.counts
+    parts = [t[key].format(n=number(getattr(c, key), report.lang))
+             for key in ("added", "changed", "withdrawn") if getattr(c, key)]
+    return t["changes"].format(parts=", ".join(parts)) if parts else t["no_changes"]
+
+
+# the words of hub.pipeline.Hold.message, by guard
+_HELD_WITHDRAWAL = re.compile(r"withdraw (\d+) of (\d+)")
+_HELD_REJECTIONS = re.compile(r"(\d+) of the (\d+) records of this delivery were rejected")
+
+
+def status_explanation(report: FeedbackReport) -> list[str]:
+    """For a failed or held delivery: what happened, what it means, what to do (paragraphs)."""
+    t = TEXTS[report.lang]
+    message = report.status_message or ""
+    if report.status == "failed":
+        what = t["failed_empty"] if "feed is empty" in message else t["failed_what"]
+        return [what, t["failed_keep"], t["failed_todo"]]
+    if report.status == "held":
+        withdrawal = _HELD_WITHDRAWAL.search(message)
+        if withdrawal:
+            what = t["held_what"].format(gone=number(int(withdrawal[1]), report.lang),
+                                         active=number(int(withdrawal[2]), report.lang))
+            return [what, t["held_why"], t["held_todo"]]
+        rejections = _HELD_REJECTIONS.search(message)
+        if rejections:
+            what = t["held_rejected"].format(rejected=number(int(rejections[1]), report.lang),
+                                             items=number(int(rejections[2]), report.lang))
+            return [what, t["held_why_rejected"], t["held_todo_rejected"]]
+        return [t["held_what_generic"], t["held_why"], t["held_todo"]]
+    return []
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _mapping(row: Any) -> Mapping[str, Any]:
+    """A SQLAlchemy row, a dict, a pydantic model or a plain object, read by key."""
+    if hasattr(row, "_mapping"):
+        return row._mapping
+    if isinstance(row, Mapping):
+        return row
+    if isinstance(row, BaseModel):
+        return row.model_dump()
+    return vars(row)
+
+
+class _Words(dict):
+    """Placeholders a message template does not know stay empty instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _problem(row: Mapping[str, Any], domain: str, lang: str) -> Problem:
+    field = row.get("field")
+    label = field_label(field, domain, lang)
+    value = row.get("value")
+    severity = "error" if row.get("severity", "error") == "error" else "warning"
+    stored_message = row.get("message") if lang == "de" else row.get("message_en")
+    message, hint = stored_message or row.get("message") or "", row.get("hint")
+    rule = RULES.get(row["rule"])
+    if rule is not None:
+        # the catalogue's words, with the field named as people know it
+        words = _Words(field=label or "", value="" if value is None else value)
+        template = rule.message_de if lang == "de" else rule.message_en
+        # English hints where the catalogue has them; else the stored (German) hint stays
+        hint_template = rule.hint_de if lang == "de" else getattr(rule, "hint_en", None)
+        try:
+            message = template.format_map(words)
+            if hint_template:
+                hint = hint_template.format_map(words)
+        except (ValueError, IndexError, AttributeError):
+            pass  # a template the formatter cannot fill: keep the stored words
+    return Problem(
+        source_id=row.get("source_id"),
+        title=row.get("title"),
+        field=field,
+        field_label=label,
+        value=value,
+        rule=row["rule"],
+        severity=severity,
+        message=message,
+        hint=hint or None,
+    )
+
+
+def _summary_message(code: str, problems: list[Problem], lang: str) -> str:
+    messages = {p.message for p in problems}
+    if len(messages) == 1:
+        return problems[0].message
+    rule = RULES.get(code)
+    if rule is None:
+        return problems[0].message
+    labels = {p.field_label for p in problems}
+    words = _Words(field=labels.pop() if len(labels) == 1 else "…", value="…")
+    try:
+        return (rule.message_de if lang == "de" else rule.message_en).format_map(words)
+    except (ValueError, IndexError, AttributeError):
+        return problems[0].message
+
+
+def build_report(
+    partner: Any,
+    domain: str,
+    sync_row: Any,
+    rejection_rows: Iterable[Any],
+    lang: str = "de",
+) -> FeedbackReport:
+    """The report of one delivery.
+
+    ``partner``: a registry ``Partner`` (anything with ``id`` and ``name``). ``sync_row``: a
+    ``syncs`` row or a mapping with its columns (``id``, ``started_at``, ``status``, ``items``,
+    ``accepted``, ``rejected``, ``added``, ``changed``, ``withdrawn``, ``message``).
+    ``rejection_rows``: ``rejections`` rows or ``Rejection`` models, in delivery order."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown report language {lang!r}; use one of {', '.join(LANGS)}")
+    sync = _mapping(sync_row)
+    problems = [_problem(_mapping(row), domain, lang) for row in rejection_rows]
+
+    # errors before warnings; within each, the records in delivery order, a record's problems together
+    first_seen: dict[str, int] = {}
+    keys = []
+    for index, problem in enumerate(problems):
+        record = problem.source_id if problem.source_id is not None else f"#{index}"
+        first_seen.setdefault(record, index)
+        keys.append((problem.severity != "error", first_seen[record], index))
+    problems = [problem for _, problem in sorted(zip(keys, problems), key=lambda pair: pair[0])]
+
+    by_rule: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_rule.setdefault(problem.rule, []).append(problem)
+    rules = [
+        RuleCount(code=code, severity=items[0].severity, count=len(items),
+                  message=_summary_message(code, items, lang))
+        for code, items in by_rule.items()
+    ]
+    rules.sort(key=lambda r: (r.severity != "error", -r.count, r.code))
+
+    rejected_ids = {p.source_id for p in problems if p.severity == "error" and p.source_id}
+    flagged: set[str] = set()
+    anonymous = 0
+    for problem in problems:
+        if problem.severity == "error":
+            continue
+        if problem.source_id is None:
+            anonymous += 1
+        elif problem.source_id not in rejected_ids:
+            flagged.add(problem.source_id)
+
+    def count(key: str) -> int:
+        return int(sync.get(key) or 0)
+
+    delivered = sync["started_at"]
+    if delivered.tzinfo is None:
+        delivered = delivered.replace(tzinfo=dt.timezone.utc)
+    report = FeedbackReport(
+        lang=lang,
+        partner_id=partner.id,
+        partner_name=partner.name,
+        domain=domain,
+        sync_id=sync.get("id"),
+        delivered_at=delivered.astimezone(dt.timezone.utc),
+        status=sync["status"],
+        status_message=sync.get("message"),
+        headline="",
+        counts=Counts(items=count("items"), accepted=count("accepted"), rejected=count("rejected"),
+                      warnings=len(flagged) + anonymous, added=count("added"),
+                      changed=count("changed"), withdrawn=count("withdrawn")),
+        rules=rules,
+        problems=problems,
+    )
+    report.headline = headline(report)
+    return report
+
+
+# --------------------------------------------------------------------------- rendering
+
+_ENV = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",),
+                                 default_for_string=True, default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def _context(report: FeedbackReport, limit: int | None) -> dict[str, Any]:
+    lang = report.lang
+    errors, warnings = report.errors, report.warnings
+    shown_errors = errors if limit is None else errors[:limit]
+    shown_warnings = warnings if limit is None else warnings[: max(0, limit - len(shown_errors))]
+    return {
+        "r": report,
+        "t": TEXTS[lang],
+        "noun": DOMAIN_NOUNS[lang][report.domain],
+        "delivered": format_datetime(report.delivered_at, lang),
+        "changes": changes_line(report),
+        "explanation": status_explanation(report),
+        "errors": shown_errors,
+        "warnings": shown_warnings,
+        "more_errors": len(errors) - len(shown_errors),
+        "more_warnings": len(warnings) - len(shown_warnings),
+        "num": lambda n: number(n, lang),
+    }
+
+
+def render_html(report: FeedbackReport, limit: int | None = None) -> str:
+    """The page for people: the result first, then each problem with how to fix it.
+    ``limit``: list at most this many problems (the rest are counted and left to the CSV)."""
+    return _ENV.get_template("report.html").render(_context(report, limit))
+
+
+def render_text(report: FeedbackReport, limit: int | None = None) -> str:
+    """A short plain-text version (the e-mail's text alternative)."""
+    return _ENV.get_template("report.txt").render(_context(report, limit))
+
+
+CSV_COLUMNS = ("col_id", "col_title", "col_severity", "col_field", "col_value", "col_wrong",
+               "col_fix", "col_rule", "col_field_name")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula: '=HYPERLINK(...)' -> "'=HYPERLINK(...)"."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render_csv(report: FeedbackReport) -> bytes:
+    """One row per problem; ';'-separated, UTF-8 with BOM (Excel opens it as it is)."""
+    t = TEXTS[report.lang]
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([t[column] for column in CSV_COLUMNS])
+    for p in report.problems:
+        writer.writerow([csv_cell(v) for v in (
+            p.source_id, p.title, t["sev_error"] if p.severity == "error" else t["sev_warning"],
+            p.field_label, p.value, p.message, p.hint, p.rule, p.field,
+        )])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def render_json(report: FeedbackReport) -> str:
+    return json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,477 @@
+"""The rule catalogue: every reason a record can be rejected or flagged, with a stable code.
+
+Codes are a contract with partners and portals: never rename one, add a new one instead.
+Messages and hints take ``{field}`` and ``{value}`` placeholders.
+
+Severity: ``error`` quarantines the record; ``warning`` publishes it with a flag and tells the
+partner. The catalogue is published as ``schemas/rules.md`` (for people) and
+``schemas/rules.json`` (for machines), both generated from this module
+(``python -m hub.quality.rules --write``); a test fails when they drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.models.rejection import Rejection
+
+ALL_DOMAINS = ("jobs", "courses", "housing")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str  # "error": the record is quarantined; "warning": published with a flag
+    message_de: str
+    message_en: str
+    hint_de: str
+    hint_en: str = ""
+    field: str | None = None  # the canonical field the rule looks at; None: any field
+    domains: tuple[str, ...] = ALL_DOMAINS
+    layer: str = "structure"  # "structure": the pydantic models; "semantic": the GX suites
+    description: str = ""  # what exactly is checked (thresholds), for the catalogue
+
+
+_RULES = [
+    # ------------------------------------------------------------------ structure (parse)
+    Rule(
+        "RECORD_FIELD_MISSING", "error",
+        "Pflichtfeld '{field}' fehlt oder ist leer.",
+        "Required field '{field}' is missing or empty.",
+        "Tragen Sie einen Wert für '{field}' ein.",
+        "Fill in a value for '{field}'.",
+        description="A required field of the canonical record is absent or empty.",
+    ),
+    Rule(
+        "RECORD_FIELD_INVALID", "error",
+        "Feld '{field}' hat einen ungültigen Wert: {value}",
+        "Field '{field}' has an invalid value: {value}",
+        "Prüfen Sie Schreibweise und Format des Werts.",
+        "Check the spelling and format of the value.",
+        description="A value has the wrong type or format (number, date, yes/no, URL, ...).",
+    ),
+    Rule(
+        "RECORD_UNREADABLE", "error",
+        "Der Eintrag ist nicht lesbar: {value}",
+        "The record cannot be read: {value}",
+        "Prüfen Sie, ob der Export vollständig und im vereinbarten Format ist.",
+        "Check that the export is complete and in the agreed format.",
+        description="The item of the feed cannot be read at all (e.g. a shifted CSV row).",
+    ),
+    Rule(
+        "RECORD_ID_DUPLICATE", "error",
+        "Die Kennung '{value}' kommt in der Lieferung mehrfach vor; nur der erste Eintrag zählt.",
+        "The id '{value}' occurs more than once in the delivery; only the first record counts.",
+        "Vergeben Sie jedem Angebot eine eigene, dauerhafte Kennung.",
+        "Give every offer an id of its own that stays the same over time.",
+        field="source_id",
+        description="Later records with an id already seen in the same delivery.",
+    ),
+    Rule(
+        "ADDRESS_POSTAL_CODE_INVALID", "error",
+        "Die Postleitzahl '{value}' ist keine fünfstellige deutsche PLZ.",
+        "The postal code '{value}' is not a five-digit German postal code.",
+        "Geben Sie die PLZ mit fünf Ziffern an, auch mit führender Null (z. B. 06108).",
+        "Give the postal code as five digits, keeping a leading zero (e.g. 06108).",
+        field="address.postal_code",
+        description="Exactly five digits (model and suite: `^[0-9]{5}$`).",
+    ),
+    Rule(
+        "COURSE_LEVEL_INVALID", "error",
+        "Das Sprachniveau '{value}' gibt es nicht; erlaubt sind A1, A2, B1, B2, C1, C2.",
+        "The language level '{value}' does not exist; allowed are A1, A2, B1, B2, C1, C2.",
+        "Geben Sie das Niveau nach dem Europäischen Referenzrahmen an, mehrere mit '-' (A1-B1).",
+        "Give the level on the Common European Framework of Reference, several with '-' (A1-B1).",
+        field="cefr_levels",
+        domains=("jobs", "courses"),
+        description="CEFR levels of a course (`cefr_levels`) or required of a job "
+                    "(`german_level`) from the vocabulary A1-C2.",
+    ),
+    Rule(
+        "COURSE_TYPE_UNKNOWN", "error",
+        "Die Kursart '{value}' ist unbekannt.",
+        "The course type '{value}' is unknown.",
+        "Verwenden Sie eine Kursart aus der Vorlage, z. B. Integrationskurs oder Berufssprachkurs.",
+        "Use a course type from the template, e.g. Integrationskurs or Berufssprachkurs.",
+        field="course_type",
+        domains=("courses",),
+        description="The course type is one of the shared vocabulary (`CourseType`).",
+    ),
+    # ------------------------------------------------------------------ semantic (suites)
+    Rule(
+        "COURSE_DATES_INCONSISTENT", "error",
+        "Das Kursende ({value}) liegt vor dem Kursbeginn.",
+        "The course ends ({value}) before it starts.",
+        "Prüfen Sie Beginn und Ende des Kurses.",
+        "Check the start and end dates of the course.",
+        field="end_date",
+        domains=("courses",),
+        layer="semantic",
+        description="`end_date` >= `start_date` where both are given.",
+    ),
+    Rule(
+        "HOUSING_RENT_INCONSISTENT", "error",
+        "Die Warmmiete ({value}) ist niedriger als die Kaltmiete.",
+        "The warm rent ({value}) is lower than the cold rent.",
+        "Die Warmmiete ist Kaltmiete plus Neben- und Heizkosten.",
+        "The warm rent is the cold rent plus service and heating costs.",
+        field="warm_rent",
+        domains=("housing",),
+        layer="semantic",
+        description="`warm_rent` >= `cold_rent` where both are given.",
+    ),
+    Rule(
+        "JOB_SALARY_RANGE_INVERTED", "error",
+        "Das Mindestgehalt ist höher als das Höchstgehalt ({value}).",
+        "The minimum salary is higher than the maximum ({value}).",
+        "Tauschen Sie die Werte von und bis.",
+        "Swap the 'from' and 'to' values.",
+        field="salary_min",
+        domains=("jobs",),
+        layer="semantic",
+        description="`salary_max` >= `salary_min` where both are given.",
+    ),
+    Rule(
+        "ADDRESS_OUTSIDE_REGION", "warning",
+        "Der Ort '{value}' liegt nicht im Gebiet, für das der Partner liefert.",
+        "The place '{value}' is not in the area the partner delivers for.",
+        "Prüfen Sie PLZ und Gemeindeschlüssel; Angebote aus anderen Kreisen gehören in den Feed "
+        "des dort zuständigen Partners.",
+        "Check the postal code and municipality key; offers from other districts belong in the "
+        "feed of the partner there.",
+        field="address.postal_code",
+        layer="semantic",
+        description="Only when the partner has a `region` (AGS prefix) in the registry: the "
+                    "AGS prefix known for the postal code (Saarland districts, else the "
+                    "Bundesland of its postal zone) and the `municipality_key` must be "
+                    "compatible with the region (one a prefix of the other). A postal code "
+                    "unknown to the table is not flagged.",
+    ),
+    Rule(
+        "GEO_OUTSIDE_GERMANY", "error",
+        "Die Koordinaten ({value}) liegen nicht in Deutschland.",
+        "The coordinates ({value}) are not in Germany.",
+        "Prüfen Sie Breiten- und Längengrad; oft sind sie vertauscht oder haben ein falsches "
+        "Vorzeichen. Ohne sichere Koordinaten lassen Sie sie besser leer.",
+        "Check latitude and longitude; often they are swapped or have a wrong sign. Leave them "
+        "empty rather than guess.",
+        field="geo",
+        layer="semantic",
+        description="Latitude 47.2-55.1 N and longitude 5.8-15.1 E.",
+    ),
+    Rule(
+        "GEO_FAR_FROM_POSTAL_CODE", "warning",
+        "Die Koordinaten ({value}) liegen mehr als 30 km vom Ort der Postleitzahl entfernt.",
+        "The coordinates ({value}) are more than 30 km from the place of the postal code.",
+        "Prüfen Sie, ob Koordinaten und Adresse zum selben Ort gehören.",
+        "Check that the coordinates and the address belong to the same place.",
+        field="geo",
+        layer="semantic",
+        description="Distance from the known centroid of the postal code <= 30 km (only for "
+                    "postal codes in the centroid table: the district and its neighbours).",
+    ),
+    Rule(
+        "DATE_IMPLAUSIBLE", "warning",
+        "Das Datum in '{field}' ({value}) ist unplausibel: vor dem Jahr 2000 oder mehr als fünf "
+        "Jahre in der Zukunft.",
+        "The date in '{field}' ({value}) is implausible: before the year 2000 or more than five "
+        "years ahead.",
+        "Prüfen Sie das Datum; Platzhalter wie 01.01.1900 oder 31.12.2099 lassen Sie besser leer.",
+        "Check the date; leave placeholders such as 01.01.1900 or 31.12.2099 empty instead.",
+        layer="semantic",
+        description="Every date of the record (jobs: `start_date`, `published_from`, "
+                    "`valid_through`; courses: `start_date`, `end_date`; housing: "
+                    "`available_from`) lies between 2000-01-01 and today + 5 years. A warning, "
+                    "because far-future dates are a common way to say 'open-ended'.",
+    ),
+    Rule(
+        "JOB_EXPIRED", "error",
+        "Die Stelle ist abgelaufen (gültig bis {value}).",
+        "The job posting has expired (valid until {value}).",
+        "Nehmen Sie abgelaufene Stellen aus dem Export oder verlängern Sie das Datum 'gültig bis'.",
+        "Remove expired postings from the export or extend their 'valid until' date.",
+        field="valid_through",
+        domains=("jobs",),
+        layer="semantic",
+        description="`valid_through` >= today (a posting valid through today is still shown).",
+    ),
+    Rule(
+        "COURSE_ENDED", "error",
+        "Der Kurs ist bereits beendet (Kursende {value}).",
+        "The course has already ended (end {value}).",
+        "Nehmen Sie beendete Kurse aus dem Export.",
+        "Remove courses that have ended from the export.",
+        field="end_date",
+        domains=("courses",),
+        layer="semantic",
+        description="`end_date` >= today.",
+    ),
+    Rule(
+        "HOUSING_RENT_PER_SQM_IMPLAUSIBLE", "warning",
+        "Die Kaltmiete pro Quadratmeter ({value}) liegt nicht zwischen 3 und 30 Euro.",
+        "The cold rent per square metre ({value}) is not between 3 and 30 euros.",
+        "Prüfen Sie Kaltmiete und Wohnfläche: Miete in Euro pro Monat, Fläche in m².",
+        "Check the cold rent and the living area: rent in euros per month, area in m².",
+        field="cold_rent",
+        domains=("housing",),
+        layer="semantic",
+        description="`cold_rent` / `living_area` between 3 and 30 EUR/m² where both are given.",
+    ),
+    Rule(
+        "HOUSING_AREA_IMPLAUSIBLE", "error",
+        "Die Wohnfläche ({value} m²) ist unplausibel; erwartet werden 8 bis 500 m².",
+        "The living area ({value} m²) is implausible; expected are 8 to 500 m².",
+        "Geben Sie die Wohnfläche in Quadratmetern an, ohne Nachkommastellen-Verschiebung.",
+        "Give the living area in square metres; check the decimal separator.",
+        field="living_area",
+        domains=("housing",),
+        layer="semantic",
+        description="`living_area` between 8 and 500 m².",
+    ),
+    Rule(
+        "HOUSING_ROOMS_IMPLAUSIBLE", "error",
+        "Die Zimmerzahl ({value}) passt nicht zur Wohnung: höchstens 20 Zimmer und mindestens "
+        "5 m² je Zimmer.",
+        "The number of rooms ({value}) does not fit the flat: at most 20 rooms and at least "
+        "5 m² per room.",
+        "Geben Sie die Zahl der Zimmer an (halbe Zimmer als 0,5), nicht die Wohnfläche.",
+        "Give the number of rooms (half rooms as 0.5), not the living area.",
+        field="rooms",
+        domains=("housing",),
+        layer="semantic",
+        description="`rooms` > 0 and <= 20; `living_area` / `rooms` >= 5 m² where both given.",
+    ),
+    Rule(
+        "JOB_SALARY_IMPLAUSIBLE", "warning",
+        "Das Gehalt ({value}) ist für den angegebenen Zeitraum unplausibel.",
+        "The salary ({value}) is implausible for the period given.",
+        "Prüfen Sie Betrag und Zeitraum (pro Stunde, Monat oder Jahr), z. B. Monatsgehalt "
+        "nicht als Jahresgehalt.",
+        "Check the amount and the period (per hour, month or year), e.g. a monthly salary not "
+        "marked as yearly.",
+        field="salary_min",
+        domains=("jobs",),
+        layer="semantic",
+        description="`salary_min` and `salary_max` per `salary_period`: hour 5-200, month "
+                    "400-30,000, year 5,000-400,000 EUR.",
+    ),
+    Rule(
+        "URL_INVALID", "warning",
+        "Der Link '{value}' ist keine öffentliche Web-Adresse.",
+        "The link '{value}' is not a public web address.",
+        "Geben Sie die vollständige Adresse der Angebotsseite an, z. B. "
+        "https://www.beispiel.de/stellen/123.",
+        "Give the full address of the offer's page, e.g. https://www.example.de/jobs/123.",
+        field="url",
+        layer="semantic",
+        description="Beyond the model's http(s) URL check: a public host name with a "
+                    "top-level domain (no bare host, no IP address), no spaces.",
+    ),
+    Rule(
+        "URL_NOT_HTTPS", "warning",
+        "Der Link '{value}' ist nicht verschlüsselt (http statt https).",
+        "The link '{value}' is not encrypted (http instead of https).",
+        "Verwenden Sie https://, wenn Ihre Seite es anbietet.",
+        "Use https:// if your site supports it.",
+        field="url",
+        layer="semantic",
+        description="The URL starts with `https://`.",
+    ),
+    Rule(
+        "CONTACT_EMAIL_INVALID", "error",
+        "Die E-Mail-Adresse der Ansprechperson '{value}' ist ungültig.",
+        "The contact's e-mail address '{value}' is invalid.",
+        "Geben Sie eine vollständige Adresse wie name@beispiel.de an, ohne Leerzeichen.",
+        "Give a complete address such as name@example.de, without spaces.",
+        field="contact.email",
+        layer="semantic",
+        description="local@domain.tld: no spaces, one @, a domain with a top-level domain.",
+    ),
+    Rule(
+        "CONTACT_PHONE_INVALID", "error",
+        "Die Telefonnummer der Ansprechperson '{value}' ist ungültig.",
+        "The contact's phone number '{value}' is invalid.",
+        "Geben Sie die Nummer mit Vorwahl an, nur mit Ziffern, Leerzeichen, '/', '-', "
+        "Klammern und +49, z. B. 06821 123456.",
+        "Give the number with its area code, using only digits, spaces, '/', '-', brackets "
+        "and +49, e.g. 06821 123456.",
+        field="contact.phone",
+        layer="semantic",
+        description="After removing spaces, '/', '-', '(', ')' and a leading +49 or 0049: "
+                    "6 to 15 digits and nothing else.",
+    ),
+    Rule(
+        "TEXT_PLACEHOLDER", "error",
+        "Der Titel '{value}' ist ein Platzhalter.",
+        "The title '{value}' is a placeholder.",
+        "Geben Sie einen aussagekräftigen Titel an, z. B. 'Pflegefachkraft (m/w/d)' oder "
+        "'Integrationskurs A1-B1'.",
+        "Give a meaningful title, e.g. 'Pflegefachkraft (m/w/d)' or 'Integrationskurs A1-B1'.",
+        field="title",
+        layer="semantic",
+        description="The title is not a placeholder such as '-', '...', 'n/a', 'tbd', 'xxx', "
+                    "'test', 'Titel', 'ohne Titel', 'keine Angabe', 'k. A.', 'null' "
+                    "(case and surrounding spaces ignored).",
+    ),
+    Rule(
+        "TEXT_TOO_SHORT", "warning",
+        "Der Titel '{value}' ist sehr kurz (weniger als 4 Buchstaben).",
+        "The title '{value}' is very short (fewer than 4 letters).",
+        "Nennen Sie im Titel Beruf, Kursart oder Wohnungsart, damit Suchende das Angebot finden.",
+        "Name the occupation, course type or kind of flat in the title so that people find it.",
+        field="title",
+        layer="semantic",
+        description="The title has at least 4 letters (not counting digits and punctuation); "
+                    "not reported when the title is a placeholder.",
+    ),
+]
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+# English fix hints, for reports in English
+RULES_EN_HINTS: dict[str, str] = {rule.code: rule.hint_en for rule in _RULES}
+
+def reject(
+    code: str,
+    *,
+    partner_id: str,
+    domain: str,
+    source_id: str | None = None,
+    field: str | None = None,
+    value: object = None,
+    title: str | None = None,
+) -> Rejection:
+    """Build a rejection for ``code`` with its messages filled in."""
+    rule = RULES[code]
+    shown = "" if value is None else str(value)
+    if len(shown) > 200:
+        shown = shown[:197] + "..."
+    words = {"field": field or "", "value": shown}
+    return Rejection(
+        partner_id=partner_id,
+        domain=domain,
+        source_id=source_id,
+        rule=code,
+        severity=rule.severity,
+        field=field,
+        value=None if value is None else shown,
+        message=rule.message_de.format(**words),
+        message_en=rule.message_en.format(**words),
+        hint=rule.hint_de.format(**words),
+        title=title,
+    )
+
+
+# --------------------------------------------------------------------------- published files
+
+RULES_MD = "rules.md"
+RULES_JSON = "rules.json"
+
+
+def rules_document() -> dict:
+    """The catalogue as a JSON-ready document."""
+    return {
+        "title": "Welcome Hub rule catalogue",
+        "description": "Every reason a record can be rejected (severity error) or flagged "
+                       "(severity warning). Codes are stable.",
+        "rules": [
+            {
+                "code": rule.code,
+                "severity": rule.severity,
+                "layer": rule.layer,
+                "domains": list(rule.domains),
+                "field": rule.field,
+                "check": rule.description,
+                "message_de": rule.message_de,
+                "message_en": rule.message_en,
+                "hint_de": rule.hint_de,
+                "hint_en": rule.hint_en,
+            }
+            for rule in _RULES
+        ],
+    }
+
+
+def rules_json() -> str:
+    return json.dumps(rules_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def rules_markdown() -> str:
+    """The catalogue as the Markdown page ``schemas/rules.md``."""
+    lines = [
+        "# Rule catalogue",
+        "",
+        "<!-- generated by hub.quality.rules.rules_markdown(); edit hub/quality/rules.py and run",
+        "     `python -m hub.quality.rules --write`, not this file -->",
+        "",
+        "Every reason the hub rejects or flags a partner's record. The code is stable: partners",
+        "and portals may rely on it. **error**: the record is quarantined and not published;",
+        "**warning**: the record is published and the partner is told. Messages and hints show",
+        "`{field}` and `{value}` of the record concerned. The same catalogue for machines:",
+        "[`rules.json`](rules.json).",
+        "",
+        "Layers: *structure* rules come from the canonical models while a feed is parsed;",
+        "*semantic* rules are the Great Expectations suites per domain (`hub/quality/suites.py`),",
+        "run on whole deliveries.",
+        "",
+        "| code | severity | layer | domains | field | check |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rule in _RULES:
+        lines.append(
+            f"| `{rule.code}` | {rule.severity} | {rule.layer} | {', '.join(rule.domains)} "
+            f"| {('`' + rule.field + '`') if rule.field else 'any'} | {_cell(rule.description)} |"
+        )
+    lines += ["", "## Messages and hints", ""]
+    for rule in _RULES:
+        lines += [
+            f"### `{rule.code}` ({rule.severity})",
+            "",
+            "| | Deutsch | English |",
+            "|---|---|---|",
+            f"| message | {_cell(rule.message_de)} | {_cell(rule.message_en)} |",
+            f"| how to fix | {_cell(rule.hint_de)} | {_cell(rule.hint_en)} |",
+            "",
+        ]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def documents() -> dict[str, str]:
+    return {RULES_MD: rules_markdown(), RULES_JSON: rules_json()}
+
+
+def drifted(folder: Path) -> list[str]:
+    """Files in ``folder`` that differ from what the catalogue generates (or are missing)."""
+    stale = []
+    for filename, text in documents().items():
+        path = Path(folder) / filename
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(filename)
+    return stale
+
+
+def write(folder: Path) -> list[str]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for filename, text in documents().items():
+        (folder / filename).write_text(text, encoding="utf-8")
+    return sorted(documents())
+
+
+if __name__ == "__main__":  # python -m hub.quality.rules [--write] [FOLDER]
+    import sys
+
+    args = [a for a in sys.argv[1:] if a != "--write"]
+    target = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "schemas"
+    if "--write" in sys.argv[1:]:
+        print("wrote", ", ".join(str(target / name) for name in write(target)))
+    else:
+        stale = drifted(target)
+        print(f"out of date in {target}: {', '.join(stale)}" if stale else f"{target}: up to date")
+        sys.exit(1 if stale else 0)
