@@ -1,0 +1,247 @@
+"""Assets per domain: ``raw/<domain>`` (fetch) -> ``staged/<domain>`` (parse + validate), both
+partitioned by partner, -> ``directory/<domain>`` (resolve + publish). Thin glue: the work is
+done by ``hub.pipeline`` and ``hub.store.publish``."""
+
+
+import dagster as dg
+
+from hub.assets.partitions import DOMAINS, PARTNER_PARTITIONS
+from hub.fetch import FetchError, safe_url
+from hub.pipeline import StageError, fetch_partner_feed, stage_partner_feed
+from hub.registry import RegistryError
+from hub.quality.feed import fields_check, freshness_check, volume_check
+from hub.quality.feedback import deliver_feedback
+from hub.quality.mail import MailError
+from hub.resources import FeedClient, HubStore
+from hub.store.publish import publish_domain
+from hub.store.tables import rejections
+
+
+def _partner(hub_store: HubStore, partner_id: str):
+    try:
+        return hub_store.registry().get(partner_id)
+    except RegistryError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+
+def _send_feedback(context, hub_store: HubStore, partner, domain: str) -> str:
+    """Write the partner's report and mail it when due. A mail problem is logged and noted,
+    never fails the staging: the ledger keeps the report due, so the next sync tries again."""
+    try:
+        outcome = deliver_feedback(hub_store.engine(), partner, domain,
+                                   hub_store.settings().home / "feedback")
+    except MailError as exc:
+        context.log.warning(f"feedback for {partner.id}/{domain} not sent: {exc}")
+        return f"not sent: {exc}"
+    return outcome.note
+
+
+def _rules_markdown(rules: dict[str, int]) -> str:
+    if not rules:
+        return "No problems."
+    lines = ["| rule | records |", "|---|---|"]
+    lines += [f"| `{code}` | {count} |" for code, count in sorted(rules.items())]
+    return "\n".join(lines)
+
+
+FEED_CHECKS = {
+    "feed_volume": "Warns when a delivery holds less than half the records of the last good one.",
+    "feed_fields": "Warns when fields the partner used to fill are no longer delivered, or new "
+    "ones appear.",
+    "feed_freshness": "Warns when the feed has not changed for longer than the registry's "
+    "max_age_days.",
+}
+
+
+class StageConfig(dg.Config):
+    release_withdrawals: bool = False
+    """A steward's release: let this run withdraw (or reject) records beyond the guards."""
+
+
+def build_domain_assets(domain: str) -> list:
+    partitions = PARTNER_PARTITIONS[domain]
+    raw_key = dg.AssetKey(["raw", domain])
+    staged_key = dg.AssetKey(["staged", domain])
+
+    @dg.asset(
+        key=raw_key,
+        group_name="raw",
+        partitions_def=partitions,
+        kinds={"http"},
+        description=f"The partner's {domain} feed as fetched, kept in the content-addressed "
+        "landing store. Unchanged (304 or same hash) is not empty.",
+    )
+    def raw_feed(context: dg.AssetExecutionContext, hub_store: HubStore, feed_client: FeedClient):
+        partner = _partner(hub_store, context.partition_key)
+        try:
+            outcome = fetch_partner_feed(
+                hub_store.engine(), hub_store.landing(), feed_client.fetcher(), partner, domain
+            )
+        except (FetchError, StageError) as exc:
+            raise dg.Failure(description=str(exc), allow_retries=True) from None
+        feed = partner.feed_for(domain)
+        return dg.MaterializeResult(
+            metadata={
+                "status": outcome.status,
+                "bytes": outcome.size,
+                "sha256": outcome.content_sha256 or "",
+                "http_status": outcome.http_status or 0,
+                "attempts": outcome.attempts,
+                "format": feed.format,
+                "source": safe_url(feed.source) if "://" in feed.source else feed.source,
+            }
+        )
+
+    @dg.asset(
+        key=staged_key,
+        group_name="staged",
+        partitions_def=partitions,
+        deps=[raw_key],
+        kinds={"python"},
+        description=f"The partner's {domain} records parsed into canonical records and checked; "
+        "rejected records are quarantined with their rule codes, and the partner's feedback "
+        "report is written (HUB_HOME/feedback/) and mailed when its result changed.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                "records_accepted",
+                asset=staged_key,
+                description="Warns when records of the delivery were rejected; lists the rules.",
+            ),
+            dg.AssetCheckSpec(
+                "withdrawal_guard",
+                asset=staged_key,
+                blocking=True,
+                description="Fails when a snapshot would withdraw too many published records at "
+                "once; the partner's records stay as they were until a steward releases the sync "
+                "(`hub release PARTNER`, or run config release_withdrawals: true).",
+            ),
+            dg.AssetCheckSpec(
+                "rejection_share",
+                asset=staged_key,
+                blocking=True,
+                description="Fails when too large a share of the delivery was rejected (a broken "
+                "export); the partner's records stay as they were until a steward releases the "
+                "sync.",
+            ),
+            *[
+                dg.AssetCheckSpec(name, asset=staged_key, description=text)
+                for name, text in FEED_CHECKS.items()
+            ],
+        ],
+    )
+    def staged_records(context: dg.AssetExecutionContext, config: StageConfig, hub_store: HubStore):
+        partner = _partner(hub_store, context.partition_key)
+        engine = hub_store.engine()
+        try:
+            outcome = stage_partner_feed(engine, hub_store.landing(), partner, domain,
+                                         release=config.release_withdrawals)
+        except StageError as exc:
+            _send_feedback(context, hub_store, partner, domain)  # the partner learns why
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        feedback_note = _send_feedback(context, hub_store, partner, domain)
+        counts = outcome.counts
+        rate = counts.rejected / counts.items if counts.items else 0.0
+        yield dg.MaterializeResult(
+            metadata={
+                "status": outcome.status,
+                "rows_in": counts.items,
+                "accepted": counts.accepted,
+                "rejected": counts.rejected,
+                "rejection_rate": round(rate, 4),
+                "added": counts.added,
+                "changed": counts.changed,
+                "withdrawn": counts.withdrawn,
+                "active_records": counts.active,
+                "rules": dg.MetadataValue.md(_rules_markdown(counts.rules)),
+                "feedback": feedback_note,
+            }
+        )
+        yield dg.AssetCheckResult(
+            check_name="records_accepted",
+            passed=counts.rejected == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "failed": counts.rejected,
+                "rules": dg.MetadataValue.md(_rules_markdown(counts.rules)),
+                "sample": dg.MetadataValue.md(_sample_markdown(engine, outcome.sync_id)),
+            },
+        )
+        hold = outcome.hold
+        for check in ("withdrawal_guard", "rejection_share"):
+            failed = hold is not None and hold.check == check
+            yield dg.AssetCheckResult(
+                check_name=check,
+                passed=not failed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=hold.message if failed else "Within the limits.",
+                metadata={
+                    "records": hold.count if failed else 0,
+                    "of": hold.total if failed else 0,
+                    "share": round(hold.share, 4) if failed else 0.0,
+                },
+            )
+        feed = partner.feed_for(domain)
+        with engine.connect() as conn:
+            feed_checks = [
+                volume_check(conn, partner.id, domain, outcome.sync_id),
+                fields_check(conn, partner.id, domain, outcome.sync_id),
+                freshness_check(conn, partner.id, domain, feed.max_age_days),
+            ]
+        for check in feed_checks:
+            yield dg.AssetCheckResult(
+                check_name=check.name,
+                passed=check.passed,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=check.description,
+                metadata=check.metadata,
+            )
+
+    @dg.asset(
+        key=dg.AssetKey(["directory", domain]),
+        group_name="directory",
+        deps=[staged_key],
+        kinds={"sql"},
+        description=f"The published {domain} directory: one entry per real offer, stable ids, "
+        "written with the entity map and the change feed in one transaction.",
+    )
+    def directory(context: dg.AssetExecutionContext, hub_store: HubStore):
+        outcome = publish_domain(hub_store.engine(), domain)
+        return dg.MaterializeResult(
+            metadata={
+                "entries": outcome.entries,
+                "added": outcome.added,
+                "updated": outcome.updated,
+                "deleted": outcome.deleted,
+                "merged": outcome.merged,
+                "multi_source_entities": outcome.clusters_multi,
+                "largest_cluster": outcome.largest_cluster,
+                "publication_id": outcome.publication_id,
+            }
+        )
+
+    return [raw_feed, staged_records, directory]
+
+
+def _sample_markdown(engine, sync_id: int | None, limit: int = 10) -> str:
+    if sync_id is None:
+        return "Nothing staged yet."
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(rejections.c.source_id, rejections.c.rule, rejections.c.field,
+                      rejections.c.value, rejections.c.message)
+            .where(rejections.c.sync_id == sync_id)
+            .order_by(rejections.c.id)
+            .limit(limit)
+        ).all()
+    if not rows:
+        return "No problems."
+    cell = lambda v: ("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| record | rule | field | value | message |", "|---|---|---|---|---|"]
+    lines += [f"| {cell(r.source_id)} | `{r.rule}` | {cell(r.field)} | {cell(r.value)} | {cell(r.message)} |"
+              for r in rows]
+    return "\n".join(lines)
+
+
+ALL_ASSETS = [asset for domain in DOMAINS for asset in build_domain_assets(domain)]

@@ -1,0 +1,417 @@
+"""The ``hub`` command: the way in for people and scripts.
+
+Errors are one line on stderr and a non-zero exit: 2 for bad input or configuration, 1 where a
+command's own contract says so (records rejected), 70 for an internal error (set HUB_DEBUG=1
+to see its traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from hub import __version__
+
+
+class UsageError(Exception):
+    """Bad arguments or input; the message is one line."""
+
+
+def _settings(args):
+    from hub.config import Settings
+
+    if getattr(args, "registry", None):
+        os.environ["HUB_REGISTRY"] = str(Path(args.registry).resolve())
+    return Settings.from_env()
+
+
+def _engine(settings):
+    from hub.resources import engine_for
+
+    return engine_for(settings.database_url)
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_formats(args) -> int:
+    from hub.formats import FORMATS
+
+    width = max(len(name) for name in FORMATS)
+    for name in sorted(FORMATS):
+        fmt = FORMATS[name]
+        print(f"{name.ljust(width)}  {fmt.domain:<8} {fmt.description}")
+    return 0
+
+
+def cmd_parse(args) -> int:
+    from hub.formats import get_format
+
+    fmt = get_format(args.format)
+    data = _read_input(args.path)
+    result = fmt.parse(data, args.partner)
+    out = sys.stdout
+    for record in result.records:
+        out.write(record.model_dump_json(exclude_none=False) + "\n")
+    for rejection in result.rejections:
+        sys.stderr.write(rejection.model_dump_json(exclude_none=True) + "\n")
+    for source_id in result.deletions:
+        sys.stderr.write(json.dumps({"partner_id": args.partner, "source_id": source_id,
+                                     "action": "delete"}) + "\n")
+    return 0
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    file = Path(path)
+    if not file.exists():
+        raise UsageError(f"{path}: no such file")
+    if file.is_dir():
+        raise UsageError(f"{path}: is a folder, not a file")
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def cmd_resolve(args) -> int:
+    from pydantic import ValidationError
+
+    from hub.models import RECORD_TYPES, Domain
+    from hub.resolve import resolve_records
+
+    try:
+        model = RECORD_TYPES[Domain(args.domain)]
+    except ValueError:
+        raise UsageError(f"unknown domain {args.domain!r}; use jobs, courses or housing") from None
+    records: list[dict] = []
+    for path in args.paths:
+        text = _read_input(path).decode("utf-8-sig", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = model.model_validate_json(line)
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                where = ".".join(str(p) for p in first["loc"]) or "record"
+                raise UsageError(
+                    f"{path}:{number}: not a canonical {args.domain} record ({where}: {first['msg']})"
+                ) from None
+            records.append(record.model_dump(mode="json"))
+    for (partner_id, source_id), entity_id in resolve_records(args.domain, records).items():
+        print(json.dumps({"partner_id": partner_id, "source_id": source_id, "entity_id": entity_id},
+                         ensure_ascii=False))
+    return 0
+
+
+def cmd_check(args) -> int:
+    """A partner's file through every check, offline; the feedback report goes to --out.
+    Exit 0: clean; 1: records were rejected; 2: the input is unusable."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from hub.formats import FormatError, get_format
+    from hub.quality.checks import check_records
+    from hub.quality.feedback import write_report
+    from hub.quality.report import build_report
+    from hub.registry import load_registry
+
+    fmt = get_format(args.format)
+    partner = SimpleNamespace(id=args.partner or "local", name=args.partner or Path(args.path).name,
+                              region=args.region, feedback_language=args.lang or "de")
+    if args.partner and args.registry:
+        partner = load_registry(args.registry).get(args.partner)
+    lang = args.lang or getattr(partner, "feedback_language", "de")
+    data = _read_input(args.path)
+    now = dt.datetime.now(dt.timezone.utc)
+    sync = {"id": None, "started_at": now, "status": "ok", "message": None}
+    try:
+        parsed = fmt.parse(data, partner.id)
+    except FormatError as exc:
+        report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": str(exc)}, [], lang)
+        paths = write_report(report, args.out)
+        print(f"hub check: {args.path}: unusable: {exc}", file=sys.stderr)
+        print(f"report: {paths['html']}")
+        return 2
+    today = dt.date.fromisoformat(args.today) if args.today else None
+    accepted, problems = check_records(parsed.records, region=getattr(partner, "region", None), today=today)
+    found = parsed.rejections + problems
+    sync.update(items=parsed.items, accepted=len(accepted), rejected=parsed.items - len(accepted))
+    report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang)
+    paths = write_report(report, args.out)
+    warnings = sum(1 for r in found if r.severity == "warning")
+    print(f"{args.path}: {parsed.items} records, {len(accepted)} accepted, "
+          f"{parsed.items - len(accepted)} rejected, {warnings} warnings")
+    for kind in ("html", "csv", "json"):
+        print(f"report: {paths[kind]}")
+    return 1 if parsed.items - len(accepted) else 0
+
+
+def cmd_rules(args) -> int:
+    from hub.quality.rules import RULES
+
+    if args.json:
+        print(json.dumps([{"code": r.code, "severity": r.severity, "message_de": r.message_de,
+                           "message_en": r.message_en, "hint_de": r.hint_de,
+                           "hint_en": getattr(r, "hint_en", None)} for r in RULES.values()],
+                         ensure_ascii=False, indent=2))
+        return 0
+    width = max(len(code) for code in RULES)
+    for rule in RULES.values():
+        message = rule.message_en if args.lang == "en" else rule.message_de
+        print(f"{rule.code.ljust(width)}  {rule.severity:<7}  {message}")
+    return 0
+
+
+def cmd_schemas(args) -> int:
+    from hub.models import schema_files
+
+    folder = Path(args.out)
+    if args.write:
+        for name in schema_files.write(folder):
+            print(f"wrote {folder / name}")
+        return 0
+    stale = schema_files.drifted(folder)
+    if stale:
+        print(f"out of date in {folder}: {', '.join(stale)} (run: hub schemas --write)", file=sys.stderr)
+        return 1
+    print(f"{folder}: schemas match the models")
+    return 0
+
+
+def cmd_db(args) -> int:
+    from hub.config import redact_url
+    from hub.store.db import head_revision
+
+    settings = _settings(args)
+    _engine(settings)
+    print(f"{redact_url(settings.database_url)}: schema at revision {head_revision()}")
+    return 0
+
+
+def cmd_sync(args) -> int:
+    from hub.registry import load_registry
+    from hub.runner import ensure_dagster_home, run_sync
+
+    settings = _settings(args)
+    registry = load_registry(settings.registry_path)
+    engine = _engine(settings)
+    ensure_dagster_home(settings)
+    summary = run_sync(engine, registry, args.partner or None)
+    _print_summary(summary, args.json)
+    return 0 if summary.publish_ok and not any(f.status == "failed" for f in summary.feeds) else 1
+
+
+def cmd_release(args) -> int:
+    from hub.pipeline import release_partner
+    from hub.registry import load_registry
+
+    settings = _settings(args)
+    load_registry(settings.registry_path).get(args.partner)
+    released = release_partner(_engine(settings), args.partner, args.domain)
+    if not released:
+        print(f"{args.partner}: nothing to release (no fetched delivery waits to be staged)")
+        return 0
+    print(f"{args.partner}: released {', '.join(released)}; the next sync may withdraw records")
+    return 0
+
+
+def cmd_replay(args) -> int:
+    """Parse and publish again from the landing store, without the network."""
+    from hub.pipeline import StageError, stage_partner_feed
+    from hub.registry import load_registry
+    from hub.store.landing import LandingStore
+    from hub.store.publish import publish_domain
+
+    settings = _settings(args)
+    registry = load_registry(settings.registry_path)
+    engine = _engine(settings)
+    store = LandingStore(settings.landing_dir)
+    partners = [registry.get(pid) for pid in args.partner] if args.partner else registry.partners
+    domains = set()
+    status = 0
+    for partner in partners:
+        for feed in partner.feeds:
+            if args.domain and feed.domain != args.domain:
+                continue
+            try:
+                outcome = stage_partner_feed(engine, store, partner, feed.domain, force=True)
+            except StageError as exc:
+                print(f"{partner.id}/{feed.domain}: {exc}", file=sys.stderr)
+                status = 1
+                continue
+            counts = outcome.counts
+            note = f" ({outcome.hold.message})" if outcome.hold else ""
+            print(f"{partner.id}/{feed.domain}: {outcome.status}, {counts.items} records, "
+                  f"{counts.accepted} accepted, {counts.rejected} rejected{note}")
+            domains.add(feed.domain)
+    for domain in sorted(domains):
+        result = publish_domain(engine, domain)
+        print(f"directory/{domain}: {result.entries} entries ({result.added} added, "
+              f"{result.updated} updated, {result.deleted} deleted)")
+    return status
+
+
+def cmd_demo(args) -> int:
+    import datetime as dt
+
+    from hub.demo import feeds as demo_feeds
+    from hub.demo.server import serve_demo
+    from hub.registry import parse_registry
+    from hub.runner import ensure_dagster_home, run_sync
+
+    settings = _settings(args)
+    marker = "# generated by hub demo"
+    path = settings.registry_path
+    if path.exists() and not path.read_text(encoding="utf-8", errors="replace").startswith(marker):
+        raise UsageError(
+            f"{path} is a real registry, not the demo's; run the demo with another HUB_HOME"
+        )
+    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    data = demo_feeds.generate(today=today, seed=args.seed)
+    engine = _engine(settings)
+    ensure_dagster_home(settings)
+    server = serve_demo(data)
+    try:
+        text = marker + f" on {today.isoformat()}; feeds served on loopback while it runs\n"
+        text += demo_feeds.registry_yaml(data, server.base_url)
+        registry = parse_registry(text, str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        os.environ["HUB_REGISTRY"] = str(path)
+        print(f"demo: {len(data.feeds)} partner feeds for Landkreis Neunkirchen on {server.base_url}",
+              file=sys.stderr)
+        summary = run_sync(engine, registry)
+    finally:
+        server.stop()
+    _print_summary(summary, args.json)
+    if not args.json:
+        print(f"\nregistry: {path}\nDagster UI: DAGSTER_HOME={os.environ['DAGSTER_HOME']} "
+              ".venv/bin/dagster dev -w workspace.yaml")
+    return 0 if summary.publish_ok else 1
+
+
+def _print_summary(summary, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(summary.table())
+
+
+# -- entry point --------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hub",
+        description="Welcome Hub: partner feeds of language courses, jobs and housing, checked, "
+        "merged and published as one directory.",
+        epilog="Settings come from the environment: HUB_HOME (default ./.hub), HUB_DATABASE_URL "
+        "(default SQLite in HUB_HOME; postgresql://... for PostgreSQL), HUB_REGISTRY (default "
+        "HUB_HOME/registry.yaml), DAGSTER_HOME.",
+    )
+    parser.add_argument("--version", action="version", version=f"hub {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="the whole flow on generated partner feeds, prints a summary")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the generated feeds (default 2026)")
+    p.add_argument("--today", help="date the feeds are generated for, YYYY-MM-DD (default today)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sync", help="run the registry's partner feeds through every stage via Dagster")
+    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
+    p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("release", help="let a partner's held sync withdraw records (mass-withdrawal guard)")
+    p.add_argument("partner", help="partner id")
+    p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("replay", help="parse and publish again from the landing store, without the network")
+    p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
+    p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("parse", help="canonical records as NDJSON on stdout, rejections on stderr")
+    p.add_argument("format", help="format name, see `hub formats`")
+    p.add_argument("path", help="file to read, - for stdin")
+    p.add_argument("--partner", default="local", help="partner id put on the records (default local)")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("check", help="a partner's file through every check, offline; writes the feedback report",
+                       description="Parse a file and run every check on it without touching the "
+                       "database; writes report.html, report.csv and report.json. Exit 0 when "
+                       "clean, 1 when records were rejected, 2 when the input is unusable.")
+    p.add_argument("--format", required=True, help="format name, see `hub formats`")
+    p.add_argument("path", help="the file to check")
+    p.add_argument("--out", required=True, help="folder for report.html, report.csv, report.json")
+    p.add_argument("--partner", help="partner id (with --registry: its name, region and language)")
+    p.add_argument("--registry", help="registry file to look the partner up in")
+    p.add_argument("--region", help="AGS prefix of the region the records must lie in")
+    p.add_argument("--lang", choices=["de", "en"], help="language of the report (default de)")
+    p.add_argument("--today", help="check dates against this day, YYYY-MM-DD (default today)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("rules", help="the catalogue of quality rules")
+    p.add_argument("--lang", choices=["de", "en"], default="de")
+    p.add_argument("--json", action="store_true", help="the catalogue as JSON")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("formats", help="list the partner formats the hub reads")
+    p.set_defaults(func=cmd_formats)
+
+    p = sub.add_parser("resolve", help="entity ids for canonical NDJSON records")
+    p.add_argument("domain", help="jobs, courses or housing")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="NDJSON files as `hub parse` writes them")
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("schemas", help="check (default) or write the JSON Schemas of the records")
+    p.add_argument("--write", action="store_true", help="write the files instead of checking them")
+    p.add_argument("--out", default="schemas", help="folder (default schemas)")
+    p.set_defaults(func=cmd_schemas)
+
+    p = sub.add_parser("db", help="create or upgrade the database schema, print its revision")
+    p.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    from hub.fetch import FetchError
+    from hub.formats import FormatError
+    from hub.pipeline import StageError
+    from hub.registry import RegistryError
+    from hub.store.db import DatabaseError
+
+    try:
+        return args.func(args)
+    except (UsageError, FormatError, RegistryError, DatabaseError, StageError, FetchError) as exc:
+        print(f"hub {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"hub {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        if os.environ.get("HUB_DEBUG"):
+            raise
+        print(f"hub {args.command}: internal error: {type(exc).__name__}: {exc} "
+              "(set HUB_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

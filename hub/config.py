@@ -1,0 +1,37 @@
+"""Where the hub keeps its things. Every setting comes from the environment, with a default
+that works on a fresh clone (the embedded SQLite database under ``.hub/``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    registry_path: Path
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        home = Path(env.get("HUB_HOME") or ".hub").resolve()
+        url = env.get("HUB_DATABASE_URL") or f"sqlite:///{home / 'hub.db'}"
+        registry = Path(env.get("HUB_REGISTRY") or home / "registry.yaml")
+        return cls(home=home, database_url=url, registry_path=registry)
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for logs and messages: the password is replaced."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials
+        return url.split("@")[-1]

@@ -1,0 +1,209 @@
+"""Running partner syncs through Dagster from the ``hub`` command (``hub sync``, ``hub demo``):
+the registry's partitions are brought in step, each partner feed runs as its own partition of
+``sync_<domain>``, then ``publish_directory`` runs once. Runs land in the Dagster instance
+named by DAGSTER_HOME, so ``dagster dev`` shows them afterwards."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from hub.config import Settings
+from hub.registry import Registry, partition_changes
+from hub.store.staging import last_sync_counts
+from hub.store.tables import directory, entity_map, syncs
+
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+MINIMAL_INSTANCE = """# Dagster instance of the hub (written by the hub command)
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME as set; else this folder when it holds the project's dagster.yaml; else a
+    folder under HUB_HOME with a minimal instance file."""
+    if os.environ.get("DAGSTER_HOME"):
+        home = Path(os.environ["DAGSTER_HOME"]).resolve()
+    elif Path("dagster.yaml").is_file() and Path("workspace.yaml").is_file():
+        home = Path.cwd()
+    else:
+        home = settings.home / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(MINIMAL_INSTANCE)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@dataclass
+class FeedSummary:
+    partner_id: str
+    name: str
+    domain: str
+    format: str
+    status: str = "ok"
+    fetched: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    published: int = 0
+    message: str | None = None
+
+
+@dataclass
+class SyncSummary:
+    feeds: list[FeedSummary] = field(default_factory=list)
+    published: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    publish_ok: bool = True
+
+    def to_json(self) -> dict:
+        return {
+            "partners": [f.__dict__ for f in self.feeds],
+            "published": self.published,
+            "fetched": sum(f.fetched for f in self.feeds),
+            "accepted": sum(f.accepted for f in self.feeds),
+            "rejected": sum(f.rejected for f in self.feeds),
+            "failed_feeds": [f"{f.partner_id}/{f.domain}" for f in self.feeds if f.status == "failed"],
+            "held_feeds": [f"{f.partner_id}/{f.domain}" for f in self.feeds if f.status == "held"],
+            "seconds": round(self.seconds, 1),
+        }
+
+    def table(self) -> str:
+        header = ("partner", "domain", "format", "status", "fetched", "accepted", "rejected", "published")
+        rows = [header] + [
+            (f.partner_id, f.domain, f.format, f.status, str(f.fetched), str(f.accepted),
+             str(f.rejected), str(f.published))
+            for f in self.feeds
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        lines = []
+        for index, row in enumerate(rows):
+            cells = [c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+            lines.append("  ".join(cells).rstrip())
+            if index == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        totals = ", ".join(f"{n} {domain}" for domain, n in self.published.items())
+        lines.append("")
+        lines.append(f"directory: {totals}  ({self.seconds:.1f} s)")
+        for f in self.feeds:
+            if f.message:
+                lines.append(f"  {f.partner_id}/{f.domain}: {f.message}")
+        return "\n".join(lines)
+
+
+def sync_partitions(instance, registry: Registry) -> None:
+    """Bring the instance's dynamic partitions in step with the registry (what the
+    partner_registry sensor does on its ticks)."""
+    from hub.assets.partitions import PARTNER_PARTITIONS
+
+    existing = {d: list(instance.get_dynamic_partitions(p.name)) for d, p in PARTNER_PARTITIONS.items()}
+    for domain, (add, remove) in partition_changes(registry, existing).items():
+        name = PARTNER_PARTITIONS[domain].name
+        if add:
+            instance.add_dynamic_partitions(name, add)
+        for key in remove:
+            instance.delete_dynamic_partition(name, key)
+
+
+def run_sync(
+    engine: sa.Engine,
+    registry: Registry,
+    partner_ids: list[str] | None = None,
+    progress=None,
+) -> SyncSummary:
+    """Sync the registry's partners (or those named) through Dagster and publish."""
+    from dagster import DagsterInstance
+
+    from hub.definitions import defs
+
+    progress = progress or (lambda message: print(message, file=sys.stderr, flush=True))
+    started = time.monotonic()
+    partners = registry.partners
+    if partner_ids:
+        for pid in partner_ids:
+            registry.get(pid)  # unknown id: RegistryError
+        partners = [p for p in partners if p.id in partner_ids]
+    summary = SyncSummary()
+    with DagsterInstance.get() as instance:
+        sync_partitions(instance, registry)
+        total = sum(len(p.feeds) for p in partners)
+        done = 0
+        for partner in partners:
+            for feed in partner.feeds:
+                done += 1
+                job = defs.resolve_job_def(f"sync_{feed.domain}")
+                result = job.execute_in_process(
+                    instance=instance, partition_key=partner.id, run_config=QUIET_RUN,
+                    raise_on_error=False,
+                )
+                item = FeedSummary(partner.id, partner.name, feed.domain, feed.format)
+                held = _held_message(engine, partner.id, feed.domain)
+                if held:
+                    item.status, item.message = "held", held
+                elif not result.success:
+                    item.status = "failed"
+                    item.message = _failure_message(result)
+                _fill_counts(engine, item)
+                summary.feeds.append(item)
+                progress(
+                    f"[{done}/{total}] {partner.id} ({feed.domain}, {feed.format}): "
+                    + (f"{item.status}: {item.message}" if item.message
+                       else f"{item.fetched} records, {item.rejected} rejected")
+                )
+        progress("publishing the directory ...")
+        result = defs.resolve_job_def("publish_directory").execute_in_process(
+            instance=instance, run_config=QUIET_RUN, raise_on_error=False
+        )
+        summary.publish_ok = result.success
+        if not result.success:
+            progress(f"publication failed: {_failure_message(result)}")
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(sa.select(directory.c.domain, sa.func.count()).group_by(directory.c.domain)).all()
+        )
+        summary.published = {d: int(counts.get(d, 0)) for d in ("jobs", "courses", "housing")}
+        for item in summary.feeds:
+            item.published = conn.execute(
+                sa.select(sa.func.count(sa.distinct(entity_map.c.entity_id)))
+                .select_from(entity_map.join(directory, directory.c.entity_id == entity_map.c.entity_id))
+                .where(entity_map.c.partner_id == item.partner_id, entity_map.c.domain == item.domain)
+            ).scalar_one()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _fill_counts(engine: sa.Engine, item: FeedSummary) -> None:
+    """Counts of the partner's last staged delivery (an unchanged feed repeats them)."""
+    with engine.connect() as conn:
+        _, counts = last_sync_counts(conn, item.partner_id, item.domain)
+    item.fetched, item.accepted, item.rejected = counts.items, counts.accepted, counts.rejected
+
+
+def _held_message(engine: sa.Engine, partner_id: str, domain: str) -> str | None:
+    """The message of the partner's latest sync when the withdrawal guard holds it."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(syncs.c.status, syncs.c.message)
+            .where(syncs.c.partner_id == partner_id, syncs.c.domain == domain)
+            .order_by(syncs.c.id.desc())
+            .limit(1)
+        ).first()
+    return row.message if row is not None and row.status == "held" else None
+
+
+def _failure_message(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            if data.user_failure_data and data.user_failure_data.description:
+                return data.user_failure_data.description
+            if data.error:
+                return data.error.message.strip().splitlines()[-1]
+    return "the run failed"
