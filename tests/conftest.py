@@ -1,0 +1,49 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+CONFORMANCE = ROOT.parent / "shared" / "conformance"
+
+
+@pytest.fixture
+def samples_dir() -> Path:
+    """The real payloads in ../shared/conformance/samples (skipped where that folder is absent)."""
+    path = CONFORMANCE / "samples"
+    if not path.is_dir():
+        pytest.skip(f"conformance samples not found at {path} (../shared is not beside the clone)")
+    return path
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh database URL, once for SQLite and once for PostgreSQL."""
+    from tests.db import new_database_url
+
+    url, cleanup = new_database_url(request.param, tmp_path)
+    yield url
+    from hub.resources import dispose_engines
+
+    dispose_engines()
+    cleanup()
+
+
+@pytest.fixture
+def engine(db_url):
+    """A migrated engine on each database."""
+    from hub.store.db import make_engine, migrate
+
+    eng = make_engine(db_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()

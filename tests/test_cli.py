@@ -1,0 +1,102 @@
+"""The `hub` command as people and scripts call it: output on stdout/stderr, exit codes,
+and one clear line (never a traceback) for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+HUB = str(Path(sys.executable).with_name("hub"))
+
+
+def hub(*args, env=None, cwd=None, input=None):
+    proc = subprocess.run([HUB, *args], capture_output=True, text=True, timeout=300, cwd=cwd or ROOT,
+                          env={**os.environ, **(env or {})}, input=input)
+    return proc
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_parse_real_ba_v6_sample(samples_dir):
+    proc = hub("parse", "ba-jobsuche", str(samples_dir / "ba_jobsuche_v6_search_response_recorded.json"))
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(records) == 1
+    record = records[0]
+    assert record["source_id"] == "14225-d678889039fc0001-S"
+    assert record["address"]["postal_code"] == "10589"
+    assert record["geo"] == {"lat": 52.530795, "lon": 13.296708}
+    assert proc.stderr == ""
+
+
+def test_parse_writes_rejections_as_ndjson_on_stderr(samples_dir):
+    proc = hub("parse", "openimmo", str(samples_dir / "openimmo_1.2.7_official_example_via_OpenEstate-IO.xml"),
+               "--partner", "wbg-nk")
+    assert proc.returncode == 0
+    assert proc.stdout == ""
+    rejections = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert {r["field"] for r in rejections} == {"source_id", "address.postal_code", "address.city"}
+    assert all(r["partner_id"] == "wbg-nk" and r["rule"] == "RECORD_FIELD_MISSING" and r["message"]
+               for r in rejections)
+
+
+def test_parse_then_resolve_gives_one_line_per_record():
+    parsed = hub("parse", "csv-courses", str(FIXTURES / "formats" / "courses_semicolon_utf8_bom.csv"),
+                 "--partner", "vhs-nk")
+    assert parsed.returncode == 0
+    count = len(parsed.stdout.splitlines())
+    resolved = hub("resolve", "courses", "-", input=parsed.stdout)
+    assert resolved.returncode == 0, resolved.stderr
+    lines = [json.loads(line) for line in resolved.stdout.splitlines()]
+    assert len(lines) == count > 0
+    assert set(lines[0]) == {"partner_id", "source_id", "entity_id"}
+    assert all(line["entity_id"].startswith("crs-") for line in lines)
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (("parse", "xml-jobs", "x.json"), ["unknown format 'xml-jobs'", "ba-jobsuche"]),
+        (("parse", "ba-jobsuche", "/no/such/file.json"), ["/no/such/file.json: no such file"]),
+        (("parse", "openimmo", str(FIXTURES / "formats" / "ba_jobsuche_v6_neunkirchen.json")), ["invalid XML"]),
+        (("parse", "ba-jobsuche", str(FIXTURES / "formats" / "openimmo_voll_neunkirchen.xml")), ["invalid JSON"]),
+        (("resolve", "flats", "x"), ["unknown domain 'flats'"]),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_2(args, fragments):
+    assert_one_line_error(hub(*args), *fragments)
+
+
+def test_malformed_registry_for_sync(tmp_path):
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-nk\n    name: VHS\n    feeds:\n      - format: pdf\n        source: https://x.example/\n")
+    proc = hub("sync", "--registry", str(registry), env={"HUB_HOME": str(tmp_path / "home")})
+    assert_one_line_error(proc, str(registry), "partner 'vhs-nk'", "feeds[0].format", "unknown format 'pdf'")
+
+
+def test_unreachable_database_is_one_line(tmp_path):
+    proc = hub("db", env={"HUB_DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:1/none"})
+    assert_one_line_error(proc, "cannot reach the database")
+    assert "secret" not in proc.stderr
+
+
+def test_formats_and_schemas():
+    formats = hub("formats")
+    assert formats.returncode == 0
+    names = [line.split()[0] for line in formats.stdout.splitlines()]
+    assert {"ba-jobsuche", "csv-courses", "openimmo"} <= set(names)
+    assert hub("schemas").returncode == 0

@@ -1,0 +1,159 @@
+"""The Dagster glue: assets materialized with dagster.materialize, the blocking/warning check,
+the registry sensor with build_sensor_context, and the code location itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+
+from hub.assets import ALL_ASSETS, PARTNER_PARTITIONS
+from hub.resources import FeedClient, HubStore
+from hub.sensors import registry_sensor
+from tests.conftest import ROOT
+from tests.feeds import Feed, ba_v6, posting, registry_text
+
+
+@pytest.fixture
+def instance():
+    with dg.DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+def resources(db_url, tmp_path, registry_path):
+    return {
+        "hub_store": HubStore(database_url=db_url, home=str(tmp_path / "home"),
+                              registry_path=str(registry_path)),
+        "feed_client": FeedClient(max_retries=1, deadline=10),
+    }
+
+
+def materialization(result, *key):
+    return next(
+        e.event_specific_data.materialization
+        for e in result.all_events
+        if e.is_step_materialization and e.asset_key == dg.AssetKey(list(key))
+    )
+
+
+def test_assets_fetch_stage_and_publish_a_partner(db_url, tmp_path, httpserver, instance):
+    postings = [posting(n) for n in range(6)]
+    postings[0]["stellenangebotsTitel"] = ""
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+    res = resources(db_url, tmp_path, registry)
+    raw_and_staged = [a for a in ALL_ASSETS if a.key.path[0] in ("raw", "staged") and a.key.path[1] == "jobs"]
+
+    result = dg.materialize(raw_and_staged, partition_key="jobcenter-nk", resources=res, instance=instance)
+    assert result.success
+    staged = materialization(result, "staged", "jobs").metadata
+    assert staged["rows_in"].value == 6
+    assert staged["accepted"].value == 5
+    assert staged["rejected"].value == 1
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert set(checks) == {"records_accepted", "withdrawal_guard", "rejection_share", "feed_volume",
+                           "feed_fields", "feed_freshness"}
+    check = checks["records_accepted"]
+    assert not check.passed and check.metadata["failed"].value == 1
+    assert checks["withdrawal_guard"].passed and checks["rejection_share"].passed
+    assert "RECORD_FIELD_MISSING" in check.metadata["rules"].value
+    assert materialization(result, "raw", "jobs").metadata["status"].value == "changed"
+
+    directory = [a for a in ALL_ASSETS if a.key == dg.AssetKey(["directory", "jobs"])]
+    published = dg.materialize(directory, resources=res, instance=instance, selection=directory)
+    assert materialization(published, "directory", "jobs").metadata["entries"].value == 5
+
+    again = dg.materialize(raw_and_staged, partition_key="jobcenter-nk", resources=res, instance=instance)
+    assert materialization(again, "raw", "jobs").metadata["status"].value == "unchanged"
+    unchanged = materialization(again, "staged", "jobs").metadata
+    assert unchanged["status"].value == "unchanged"
+    # an unchanged delivery still reports its records and its open problems
+    assert (unchanged["accepted"].value, unchanged["rejected"].value) == (5, 1)
+    assert not {c.check_name: c for c in again.get_asset_check_evaluations()}["records_accepted"].passed
+
+
+def test_unparsable_feed_fails_the_staging_step_with_the_reason(db_url, tmp_path, httpserver, instance):
+    feed = Feed(httpserver, "/jc.json", b"<html>Wartung</html>", content_type="text/html")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+    selection = [a for a in ALL_ASSETS if a.key.path[0] in ("raw", "staged") and a.key.path[1] == "jobs"]
+    result = dg.materialize(selection, partition_key="jobcenter-nk", instance=instance,
+                            resources=resources(db_url, tmp_path, registry), raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "invalid JSON" in failure.step_failure_data.user_failure_data.description
+
+
+def test_registry_sensor_adds_and_removes_partitions(tmp_path, instance):
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", "https://a.example/j"),
+                                      ("vhs-nk", "csv-courses", "https://b.example/k.csv")))
+    instance.add_dynamic_partitions("jobs_feeds", ["gone-employer"])
+    store = HubStore(registry_path=str(registry), home=str(tmp_path))
+    result = registry_sensor(dg.build_sensor_context(instance=instance, resources={"hub_store": store}))
+    requests = {(r.partitions_def_name, type(r).__name__): list(r.partition_keys)
+                for r in result.dynamic_partitions_requests}
+    assert requests == {
+        ("jobs_feeds", "AddDynamicPartitionsRequest"): ["jobcenter-nk"],
+        ("jobs_feeds", "DeleteDynamicPartitionsRequest"): ["gone-employer"],
+        ("courses_feeds", "AddDynamicPartitionsRequest"): ["vhs-nk"],
+    }
+    for request in result.dynamic_partitions_requests:
+        if type(request).__name__.startswith("Add"):
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        else:
+            for key in request.partition_keys:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+    again = registry_sensor(dg.build_sensor_context(instance=instance, resources={"hub_store": store}))
+    assert isinstance(again, dg.SkipReason) and "match the registry" in again.skip_message
+
+    registry.write_text("partners:\n  - id: BAD ID\n")
+    broken = registry_sensor(dg.build_sensor_context(instance=instance, resources={"hub_store": store}))
+    assert isinstance(broken, dg.SkipReason)
+    assert "registry not usable" in broken.skip_message and "partner 'BAD ID': id:" in broken.skip_message
+    assert set(instance.get_dynamic_partitions(PARTNER_PARTITIONS["jobs"].name)) == {"jobcenter-nk"}
+
+
+def test_code_location_validates_and_groups_assets_by_stage(tmp_path):
+    from hub.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups["raw/jobs"] == "raw" and groups["staged/courses"] == "staged"
+    assert groups["directory/housing"] == "directory"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "DAGSTER_HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_held_delivery_fails_the_blocking_check_with_the_numbers(db_url, tmp_path, httpserver, instance):
+    postings = [posting(n) for n in range(30)]
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+    res = resources(db_url, tmp_path, registry)
+    selection = [a for a in ALL_ASSETS if a.key.path[0] in ("raw", "staged") and a.key.path[1] == "jobs"]
+    assert dg.materialize(selection, partition_key="jobcenter-nk", resources=res, instance=instance).success
+
+    feed.body = ba_v6(postings[:5])
+    held = dg.materialize(selection, partition_key="jobcenter-nk", resources=res, instance=instance,
+                          raise_on_error=False)
+    checks = {c.check_name: c for c in held.get_asset_check_evaluations()}
+    guard = checks["withdrawal_guard"]
+    assert not guard.passed and guard.severity == dg.AssetCheckSeverity.ERROR
+    assert "would withdraw 25 of 30" in guard.description
+    assert not checks["feed_volume"].passed and "holds 5 records, the last good one held 30" in checks["feed_volume"].description
+
+    released = dg.materialize(selection, partition_key="jobcenter-nk", resources=res, instance=instance,
+                              run_config={"ops": {"staged__jobs": {"config": {"release_withdrawals": True}}}})
+    staged = materialization(released, "staged", "jobs").metadata
+    assert (staged["status"].value, staged["withdrawn"].value) == ("ok", 25)

@@ -1,0 +1,78 @@
+"""`hub demo` end to end, as a newcomer runs it: on the embedded SQLite default and on
+PostgreSQL, publishing all three domains; a second run on unchanged feeds changes nothing;
+the runs land in the Dagster instance."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import sqlalchemy as sa
+
+from hub.demo import feeds as demo_feeds
+from tests.test_cli import hub
+
+
+def test_demo_publishes_all_domains_and_a_rerun_changes_nothing(db_url, tmp_path):
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_DATABASE_URL": db_url,
+           "DAGSTER_HOME": str(tmp_path / "dagster"), "HUB_REGISTRY": ""}
+    first = hub("demo", "--json", "--today", "2026-11-22", env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "Traceback" not in first.stderr
+    summary = json.loads(first.stdout)
+    data = demo_feeds.generate(today=__import__("datetime").date(2026, 11, 22), seed=2026)
+    planted = data.duplicates
+    feeds = {(f["partner_id"], f["domain"]): f for f in summary["partners"]}
+    assert len(feeds) == len(data.feeds)
+    assert all(f["status"] == "ok" for f in feeds.values())
+
+    # every planted defect is rejected in its partner's feed, nothing else is
+    for broken in data.broken:
+        partner = next(f for f in summary["partners"] if f["partner_id"] == broken.partner_id)
+        assert partner["rejected"] >= 1
+    assert summary["rejected"] == len(data.broken)
+
+    # ... and shows up in the partner's feedback report, with its rule and field
+    for broken in data.broken:
+        domain = next(f.domain for f in data.feeds if f.partner_id == broken.partner_id)
+        report = json.loads((tmp_path / "home" / "feedback" / broken.partner_id / domain / "report.json").read_text())
+        assert any(p["rule"] == broken.rule and p["field"] == broken.field
+                   and (broken.source_id is None or p["source_id"] == broken.source_id)
+                   for p in report["problems"]), (broken, report["problems"])
+
+    # the directory holds each real offer once
+    for domain in ("jobs", "courses", "housing"):
+        accepted = sum(f["accepted"] for f in summary["partners"] if f["domain"] == domain)
+        assert summary["published"][domain] == accepted - planted[domain] > 0
+
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        seq = conn.execute(sa.text("SELECT max(seq) FROM changes")).scalar_one()
+    second = hub("demo", "--json", "--today", "2026-11-22", env=env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert json.loads(second.stdout)["published"] == summary["published"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT max(seq) FROM changes")).scalar_one() == seq
+        last = conn.execute(sa.text("SELECT added, updated, deleted FROM publications "
+                                    "ORDER BY id DESC LIMIT 3")).all()
+    engine.dispose()
+    assert all(tuple(row) == (0, 0, 0) for row in last)
+
+    # the runs are in the Dagster instance that `dagster dev` shows
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        runs = instance.get_runs()
+        jobs = {run.job_name for run in runs}
+        assert {"sync_jobs", "sync_courses", "sync_housing", "publish_directory"} <= jobs
+        assert len(runs) == 2 * (len(data.feeds) + 1)
+        assert set(instance.get_dynamic_partitions("housing_feeds")) == {
+            f.partner_id for f in data.feeds if f.domain == "housing"}
+
+
+def test_demo_refuses_to_overwrite_a_real_registry(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "registry.yaml").write_text("partners: []\n")
+    proc = hub("demo", env={"HUB_HOME": str(home), "DAGSTER_HOME": str(tmp_path / "d"), "HUB_REGISTRY": ""})
+    assert proc.returncode == 2
+    assert "is a real registry" in proc.stderr and "Traceback" not in proc.stderr
+    assert (home / "registry.yaml").read_text() == "partners: []\n"

@@ -1,0 +1,372 @@
+"""Mailing feedback reports through a real SMTP server on loopback (aiosmtpd): the message a
+partner's contact receives, when a report is (not) sent again, and errors as one line."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import email
+import email.policy
+import io
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from hub.fetch import FeedFetcher, FetchPolicy
+from hub.pipeline import fetch_partner_feed, stage_partner_feed
+from hub.quality.feedback import latest_report, report_fingerprint
+from hub.quality.mail import FeedbackLedger, MailError, Mailer, MailSettings, send_if_needed, should_send
+from hub.quality.report import build_report
+from hub.quality.rules import reject
+from hub.registry import parse_registry
+from hub.store.landing import LandingStore
+from tests.feeds import Feed, ba_v6, posting
+
+CONTACT = "stellen@jobcenter-nk.example"
+PASSWORD = "s3cret-Passw0rt"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Collector:
+    """Keeps what the server accepted; refuses recipients at refused.example."""
+
+    def __init__(self):
+        self.received: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in self.received]
+
+
+def _authenticate(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"hub" and auth_data.password == PASSWORD.encode()
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp_server():
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
+                            authenticator=_authenticate, auth_require_tls=False)
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()
+
+
+def settings_for(controller, **overrides) -> MailSettings:
+    values = {"host": controller.hostname, "port": controller.port,
+              "mail_from": "feedback@welcome-hub.example", "timeout": 10}
+    values.update(overrides)
+    return MailSettings(**values)
+
+
+# --------------------------------------------------------------------------- the partner's feed
+
+
+@pytest.fixture
+def landing(tmp_path):
+    return LandingStore(tmp_path / "landing")
+
+
+@pytest.fixture
+def fetcher():
+    return FeedFetcher(FetchPolicy(max_retries=1, backoff_base=0.01, deadline=10, sleep=lambda s: None))
+
+
+def registry_with_contact(url: str):
+    return parse_registry(
+        "partners:\n"
+        "  - id: jobcenter-nk\n"
+        "    name: Jobcenter Landkreis Neunkirchen\n"
+        "    kind: jobcenter\n"
+        f"    contact_email: {CONTACT}\n"
+        "    allow_private_network: true\n"
+        "    feeds:\n"
+        "      - format: ba-jobsuche\n"
+        f"        source: {url}\n"
+    )
+
+
+def defective_postings() -> list[dict]:
+    postings = [posting(i) for i in range(12)]
+    postings[3]["stellenlokationen"][0]["adresse"]["plz"] = "6653"
+    postings[7]["stellenangebotsTitel"] = ""
+    return postings
+
+
+def sync(engine, landing, fetcher, partner):
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    return stage_partner_feed(engine, landing, partner, "jobs")
+
+
+def test_report_mailed_to_the_partner_then_only_when_the_result_changes(
+    engine, landing, fetcher, httpserver, smtp_server, tmp_path
+):
+    controller, server = smtp_server
+    feed = Feed(httpserver, "/jc.json", ba_v6(defective_postings()))
+    partner = registry_with_contact(feed.url).partners[0]
+    mailer = Mailer(settings_for(controller))
+    ledger = FeedbackLedger(tmp_path / "feedback")
+
+    sync(engine, landing, fetcher, partner)
+    report = latest_report(engine, partner, "jobs")
+    assert send_if_needed(mailer, ledger, report, partner.contact_email) is True
+
+    assert len(server.received) == 1
+    mail_from, rcpt_tos, _ = server.received[0]
+    assert (mail_from, rcpt_tos) == ("feedback@welcome-hub.example", [CONTACT])
+    message = server.messages()[0]
+    assert message["To"] == CONTACT
+    assert message["Subject"] == "Rückmeldung zu Ihrer Lieferung: 2 Angebote abgelehnt (Stellenangebote)"
+    assert message["Auto-Submitted"] == "auto-generated" and message["Content-Language"] == "de"
+    assert message.get_content_type() == "multipart/mixed"
+
+    html = message.get_body(preferencelist=("html",)).get_content()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Ihre Lieferung vom" in html and "10 Angebote angenommen, 2 abgelehnt" in html
+    for source_id in ("10001-1000000003-S", "10001-1000000007-S"):
+        assert source_id in html and source_id in text
+    assert ">PLZ<" in html and "6653" in html and "Pflichtfeld &#39;Titel&#39; fehlt" in html
+
+    attachments = list(message.iter_attachments())
+    assert len(attachments) == 1
+    csv_part = attachments[0]
+    date = report.delivered_at.astimezone(dt.timezone.utc).date()  # the test runs far from midnight
+    assert csv_part.get_content_type() == "text/csv"
+    assert csv_part.get_filename().startswith("feedback-jobcenter-nk-jobs-")
+    assert csv_part.get_filename().endswith(".csv") and str(date.year) in csv_part.get_filename()
+    raw = csv_part.get_payload(decode=True)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert rows[0][:5] == ["Kennung", "Titel", "Art", "Feld", "Wert"]
+    assert [(r[0], r[3], r[4], r[7]) for r in rows[1:]] == [
+        ("10001-1000000003-S", "PLZ", "6653", "ADDRESS_POSTAL_CODE_INVALID"),
+        ("10001-1000000007-S", "Titel", "", "RECORD_FIELD_MISSING"),
+    ]
+    assert ledger.last_fingerprint("jobcenter-nk", "jobs") == report_fingerprint(report)
+
+    # the same feed again (304): the same result, nothing is sent
+    sync(engine, landing, fetcher, partner)
+    again = latest_report(engine, partner, "jobs")
+    assert should_send(ledger.last_fingerprint("jobcenter-nk", "jobs"), again) is False
+    assert send_if_needed(mailer, ledger, again, partner.contact_email) is False
+    assert len(server.received) == 1
+
+    # the partner fixes the title: the result changed, the new report is sent
+    fixed = defective_postings()
+    fixed[7]["stellenangebotsTitel"] = "Erzieher (m/w/d)"
+    feed.body = ba_v6(fixed)
+    sync(engine, landing, fetcher, partner)
+    changed = latest_report(engine, partner, "jobs")
+    assert should_send(ledger.last_fingerprint("jobcenter-nk", "jobs"), changed) is True
+    assert send_if_needed(mailer, ledger, changed, partner.contact_email) is True
+    assert len(server.received) == 2
+    second = server.messages()[1]
+    assert second["Subject"] == "Rückmeldung zu Ihrer Lieferung: 1 Angebot abgelehnt (Stellenangebote)"
+    assert "10001-1000000007-S" not in second.get_body(preferencelist=("html",)).get_content()
+
+
+# --------------------------------------------------------------------------- without a database
+
+PARTNER_SYNC = {"id": 7, "started_at": dt.datetime(2026, 11, 3, 8, 15, tzinfo=dt.timezone.utc),
+                "status": "ok", "items": 3, "accepted": 2, "rejected": 1, "added": 3, "changed": 0,
+                "withdrawn": 0, "message": None}
+
+
+class _Partner:
+    id = "sprachschule-nk"
+    name = "Sprachschule Neunkirchen"
+
+
+def course_report(lang="de", status="ok", sync_id=7, value="7"):
+    rows = [reject("COURSE_LEVEL_INVALID", partner_id="sprachschule-nk", domain="courses",
+                   source_id="K-1", field="cefr_levels", value=value, title="Integrationskurs")]
+    row = {**PARTNER_SYNC, "status": status, "id": sync_id}
+    return build_report(_Partner(), "courses", row, rows if status == "ok" else [], lang)
+
+
+def test_english_report_mail(smtp_server):
+    controller, server = smtp_server
+    Mailer(settings_for(controller)).send_report(course_report("en"), "courses@school.example")
+    message = server.messages()[0]
+    assert message["Subject"] == "Feedback on your delivery: 1 offer rejected (course offers)"
+    assert message["Content-Language"] == "en"
+    assert "language level" in message.get_body(preferencelist=("html",)).get_content()
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "feedback-sprachschule-nk-courses-2026-11-03.csv"
+    rows = list(csv.reader(io.StringIO(attachment.get_payload(decode=True).decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Record id" and rows[1][:5] == ["K-1", "Integrationskurs", "error", "language level", "7"]
+
+
+def test_login_with_password_and_refusals_are_one_line(smtp_server):
+    controller, server = smtp_server
+    report = course_report()
+    good = Mailer(settings_for(controller, user="hub", password=PASSWORD))
+    good.send_report(report, "kurse@school.example")
+    assert len(server.received) == 1
+
+    with pytest.raises(MailError) as refused_login:
+        Mailer(settings_for(controller, user="hub", password="wrong-" + PASSWORD)).send_report(report, "kurse@school.example")
+    with pytest.raises(MailError) as refused_rcpt:
+        good.send_report(report, "nobody@refused.example")
+    for error in (refused_login, refused_rcpt):
+        text = str(error.value)
+        assert "\n" not in text and "Traceback" not in text
+        assert PASSWORD not in text
+        assert error.value.__cause__ is None and error.value.__suppress_context__
+    assert "refused the login of 'hub' (535" in str(refused_login.value)
+    assert "refused the recipient nobody@refused.example (550" in str(refused_rcpt.value)
+    assert PASSWORD not in repr(good.settings)
+    assert len(server.received) == 1
+
+
+def test_starttls_against_a_server_without_it(smtp_server):
+    controller, _ = smtp_server
+    with pytest.raises(MailError, match="does not support STARTTLS"):
+        Mailer(settings_for(controller, starttls=True)).send_report(course_report(), "kurse@school.example")
+
+
+def test_unreachable_server_is_one_line(tmp_path):
+    port = free_port()  # nothing listens there any more
+    mailer = Mailer(MailSettings(host="127.0.0.1", port=port, mail_from="feedback@hub.example",
+                                 user="hub", password=PASSWORD, timeout=5))
+    ledger = FeedbackLedger(tmp_path)
+    report = course_report()
+    with pytest.raises(MailError) as error:
+        send_if_needed(mailer, ledger, report, "kurse@school.example")
+    text = str(error.value)
+    assert text == f"cannot reach the mail server 127.0.0.1:{port} (Connection refused)"
+    assert PASSWORD not in text
+    assert ledger.last_fingerprint("sprachschule-nk", "courses") is None  # retried next time
+
+
+def test_missing_contact_address():
+    report = course_report()
+    mailer = Mailer(MailSettings(host="127.0.0.1", mail_from="feedback@hub.example"))
+    with pytest.raises(MailError, match="no usable e-mail address for partner 'sprachschule-nk'"):
+        mailer.send_report(report, "")
+    with pytest.raises(MailError, match="no usable e-mail address"):
+        mailer.build_message(report, "a@b.example\r\nBcc: x@y.example")
+
+
+def test_should_send_rule():
+    first = course_report()
+    fingerprint = report_fingerprint(first)
+    assert should_send(None, first) is True
+    assert should_send(fingerprint, course_report(sync_id=8)) is False  # same result, new sync
+    assert should_send(fingerprint, course_report("en")) is False  # language is not news
+    assert should_send(fingerprint, course_report(value="D1")) is True  # another value
+    failed = course_report(status="failed", sync_id=9)
+    assert should_send(fingerprint, failed) is True
+    assert should_send(report_fingerprint(failed), failed) is False  # the same failed sync, sent
+    assert should_send(report_fingerprint(failed), course_report(status="failed", sync_id=10)) is True
+    held = course_report(status="held", sync_id=11)
+    assert should_send(report_fingerprint(failed), held) is True
+
+
+def test_ledger_keeps_fingerprints_per_partner_and_domain(tmp_path):
+    ledger = FeedbackLedger(tmp_path / "state")
+    assert ledger.last_fingerprint("sprachschule-nk", "courses") is None
+    report = course_report()
+    ledger.record(report)
+    other = FeedbackLedger(tmp_path / "state")  # another process reads the same file
+    assert other.last_fingerprint("sprachschule-nk", "courses") == report_fingerprint(report)
+    assert other.last_fingerprint("sprachschule-nk", "jobs") is None
+    entry = other.entry("sprachschule-nk", "courses")
+    assert entry["sync_id"] == 7 and entry["status"] == "ok" and "sent_at" in entry
+    assert "@" not in (tmp_path / "state" / FeedbackLedger.FILENAME).read_text()  # no addresses kept
+    (tmp_path / "state" / FeedbackLedger.FILENAME).write_text("{not json")
+    with pytest.raises(MailError, match="cannot read the feedback ledger"):
+        other.last_fingerprint("sprachschule-nk", "courses")
+
+
+def test_settings_from_the_environment():
+    env = {"HUB_SMTP_HOST": "mail.kreis-nk.example", "HUB_SMTP_PORT": "587", "HUB_SMTP_USER": "hub",
+           "HUB_SMTP_PASSWORD": PASSWORD, "HUB_SMTP_STARTTLS": "yes", "HUB_MAIL_FROM": "hub@kreis-nk.example"}
+    s = MailSettings.from_env(env)
+    assert (s.host, s.port, s.user, s.password, s.starttls, s.mail_from) == (
+        "mail.kreis-nk.example", 587, "hub", PASSWORD, True, "hub@kreis-nk.example")
+    assert PASSWORD not in repr(s)
+    defaults = MailSettings.from_env({"HUB_SMTP_HOST": "localhost", "HUB_MAIL_FROM": "hub@localhost.example"})
+    assert (defaults.port, defaults.user, defaults.password, defaults.starttls) == (25, None, None, False)
+    with pytest.raises(MailError, match="HUB_SMTP_HOST is not set"):
+        MailSettings.from_env({})
+    with pytest.raises(MailError, match="HUB_MAIL_FROM"):
+        MailSettings.from_env({"HUB_SMTP_HOST": "localhost"})
+    with pytest.raises(MailError, match="HUB_SMTP_PORT must be a port number"):
+        MailSettings.from_env({**env, "HUB_SMTP_PORT": "smtp"})
+    with pytest.raises(MailError, match="HUB_SMTP_STARTTLS must be yes or no"):
+        MailSettings.from_env({**env, "HUB_SMTP_STARTTLS": "maybe"})
+
+
+def test_sync_through_dagster_mails_the_partner_once_per_result(db_url, tmp_path, httpserver, smtp_server,
+                                                                monkeypatch):
+    """The whole path a partner sees: a defective delivery synced through the Dagster assets,
+    the mail read from a real SMTP server on loopback; an unchanged second sync sends nothing,
+    a fixed delivery sends the good news."""
+    import dagster as dg
+
+    from hub.assets import ALL_ASSETS
+    from hub.resources import FeedClient, HubStore
+
+    controller, collector = smtp_server
+    for name, value in {"HUB_SMTP_HOST": controller.hostname, "HUB_SMTP_PORT": str(controller.port),
+                        "HUB_MAIL_FROM": "feedback@welcome-hub.example"}.items():
+        monkeypatch.setenv(name, value)
+    postings = [posting(n) for n in range(6)]
+    postings[1]["stellenlokationen"][0]["adresse"]["plz"] = "6654"
+    postings[4]["stellenangebotsTitel"] = ""
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        "partners:\n  - id: jobcenter-nk\n    name: Jobcenter Landkreis Neunkirchen\n"
+        f"    contact_email: {CONTACT}\n    allow_private_network: true\n    feeds:\n"
+        f"      - format: ba-jobsuche\n        source: {feed.url}\n")
+    resources = {"hub_store": HubStore(database_url=db_url, home=str(tmp_path / "home"),
+                                       registry_path=str(registry)),
+                 "feed_client": FeedClient(max_retries=0)}
+    selection = [a for a in ALL_ASSETS if a.key.path[0] in ("raw", "staged") and a.key.path[1] == "jobs"]
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+
+        def sync():
+            return dg.materialize(selection, partition_key="jobcenter-nk", resources=resources, instance=instance)
+
+        sync()
+        (message,) = collector.messages()
+        assert message["To"] == CONTACT
+        html = message.get_body(("html",)).get_content()
+        assert "10001-1000000001-S" in html and "6654" in html and "10001-1000000004-S" in html
+        (attachment,) = list(message.iter_attachments())
+        assert attachment.get_filename().startswith("feedback-jobcenter-nk-jobs-")
+        rows = attachment.get_payload(decode=True).decode("utf-8-sig").splitlines()
+        assert len(rows) == 3 and rows[0].startswith("Kennung;")
+        assert (tmp_path / "home" / "feedback" / "jobcenter-nk" / "jobs" / "report.html").exists()
+
+        sync()  # unchanged delivery: no second mail
+        assert len(collector.messages()) == 1
+
+        postings[1]["stellenlokationen"][0]["adresse"]["plz"] = "66540"
+        postings[4]["stellenangebotsTitel"] = "Koch (m/w/d)"
+        feed.body = ba_v6(postings)
+        sync()
+        assert len(collector.messages()) == 2
+        assert "abgelehnt" not in collector.messages()[-1]["Subject"]

@@ -1,0 +1,310 @@
+"""The feedback report without a database: building it from a sync and its rejections,
+and the HTML, CSV and JSON a partner receives."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import typing
+
+import jsonschema
+import pytest
+from pydantic import BaseModel
+
+from hub.models import CourseOffer, HousingVacancy, JobPosting
+from hub.quality import report as rp
+from hub.quality.report import FeedbackReport, build_report, render_csv, render_html, render_json, render_text
+from hub.quality.rules import RULES, reject
+from hub.registry import Partner
+from tests.conftest import ROOT
+
+PARTNER = Partner(id="jobcenter-nk", name="Jobcenter Landkreis Neunkirchen", kind="jobcenter",
+                  contact_email="it@jobcenter-nk.example",
+                  feeds=[{"format": "ba-jobsuche", "source": "https://jc.example/feed.json"}])
+DELIVERED = dt.datetime(2026, 11, 3, 8, 15)  # naive, as SQLite hands it back: UTC
+
+
+def sync_row(**overrides) -> dict:
+    row = {"id": 42, "started_at": DELIVERED, "status": "ok", "items": 123, "accepted": 120,
+           "rejected": 3, "added": 5, "changed": 2, "withdrawn": 1, "message": None}
+    row.update(overrides)
+    return row
+
+
+def problems() -> list:
+    """Three rejected postings (one with two problems) and two flagged ones, in feed order."""
+    common = {"partner_id": "jobcenter-nk", "domain": "jobs"}
+    warning = reject("RECORD_FIELD_INVALID", source_id="J-9", field="address.city", value="Neunkirchn",
+                     title="Koch (m/w/d)", **common).model_copy(update={"severity": "warning"})
+    return [
+        reject("ADDRESS_POSTAL_CODE_INVALID", source_id="J-2", field="address.postal_code",
+               value="6653", title="Busfahrer (m/w/d)", **common),
+        warning,
+        reject("RECORD_FIELD_MISSING", source_id="J-4", field="title", **common),
+        reject("ADDRESS_POSTAL_CODE_INVALID", source_id="J-5", field="address.postal_code",
+               value="=HYPERLINK(\"http://evil.example\")", title="+49 Erzieher <b>(m/w/d)</b>", **common),
+        reject("RECORD_FIELD_MISSING", source_id="J-2", field="address.city",
+               title="Busfahrer (m/w/d)", **common),
+        reject("RECORD_FIELD_INVALID", source_id="J-11", field="url", value="-ftp:x",
+               title="Erzieher (m/w/d)", **common).model_copy(update={"severity": "warning"}),
+    ]
+
+
+@pytest.fixture(params=["de", "en"])
+def lang(request):
+    return request.param
+
+
+def test_report_counts_and_headline_in_german():
+    report = build_report(PARTNER, "jobs", sync_row(), problems(), "de")
+    assert report.partner_id == "jobcenter-nk" and report.partner_name == PARTNER.name
+    assert report.sync_id == 42 and report.status == "ok" and report.lang == "de"
+    assert report.delivered_at == dt.datetime(2026, 11, 3, 8, 15, tzinfo=dt.timezone.utc)
+    c = report.counts
+    assert (c.items, c.accepted, c.rejected, c.added, c.changed, c.withdrawn) == (123, 120, 3, 5, 2, 1)
+    assert c.warnings == 2  # J-9 and J-11: published, flagged
+    assert report.headline == "Ihre Lieferung vom 03.11.2026: 120 Angebote angenommen, 3 abgelehnt, 2 mit Hinweisen."
+    assert rp.subject(report) == ("Rückmeldung zu Ihrer Lieferung: 3 Angebote abgelehnt, 2 mit Hinweisen "
+                                  "(Stellenangebote)")
+
+
+def test_report_in_english():
+    report = build_report(PARTNER, "jobs", sync_row(), problems(), "en")
+    assert report.headline == "Your delivery of 3 November 2026: 120 offers accepted, 3 rejected, 2 with notes."
+    assert rp.subject(report) == "Feedback on your delivery: 3 offers rejected, 2 with notes (job postings)"
+    postal = next(p for p in report.problems if p.source_id == "J-2" and p.rule.startswith("ADDRESS"))
+    assert postal.field_label == "postal code"
+    assert postal.message == "The postal code '6653' is not a five-digit German postal code."
+    missing = next(p for p in report.problems if p.source_id == "J-4")
+    assert missing.message == "Required field 'title' is missing or empty."
+    hint_en = getattr(RULES["RECORD_FIELD_MISSING"], "hint_en", None)
+    if hint_en:  # the catalogue's English hint, with the English label
+        assert missing.hint == hint_en.format(field="title", value="")
+        assert postal.hint == RULES["ADDRESS_POSTAL_CODE_INVALID"].hint_en.format(field="postal code", value="6653")
+    else:  # until the catalogue has English hints, the German one is kept
+        assert missing.hint == "Tragen Sie einen Wert für 'title' ein."
+
+
+def test_problems_errors_first_grouped_by_record_with_labels():
+    report = build_report(PARTNER, "jobs", sync_row(), problems(), "de")
+    order = [(p.source_id, p.field, p.severity) for p in report.problems]
+    assert order == [
+        ("J-2", "address.postal_code", "error"),
+        ("J-2", "address.city", "error"),  # the record's problems together
+        ("J-4", "title", "error"),
+        ("J-5", "address.postal_code", "error"),
+        ("J-9", "address.city", "warning"),
+        ("J-11", "url", "warning"),
+    ]
+    labels = {p.field: p.field_label for p in report.problems}
+    assert labels == {"address.postal_code": "PLZ", "address.city": "Ort", "title": "Titel",
+                      "url": "Link zum Angebot"}
+    missing = report.problems[2]
+    # the catalogue's words with the field named as people know it
+    assert missing.message == "Pflichtfeld 'Titel' fehlt oder ist leer."
+    assert missing.hint == "Tragen Sie einen Wert für 'Titel' ein."
+    assert report.problems[0].hint.startswith("Geben Sie die PLZ mit fünf Ziffern an")
+    rules = [(r.code, r.severity, r.count) for r in report.rules]
+    assert rules == [("ADDRESS_POSTAL_CODE_INVALID", "error", 2), ("RECORD_FIELD_MISSING", "error", 2),
+                     ("RECORD_FIELD_INVALID", "warning", 2)]
+    assert report.rules[0].message == "Die Postleitzahl '…' ist keine fünfstellige deutsche PLZ."
+
+
+def test_labels_depend_on_domain_and_unknown_fields_stay():
+    assert rp.field_label("start_date", "jobs", "de") == "Eintrittsdatum"
+    assert rp.field_label("start_date", "courses", "de") == "Kursbeginn"
+    assert rp.field_label("start_date", "courses", "en") == "course start"
+    assert rp.field_label("address.postal_code", "housing", "en") == "postal code"
+    assert rp.field_label("warm_rent", "housing", "de") == "Warmmiete"
+    assert rp.field_label("something.new", "jobs", "de") == "something.new"
+    assert rp.field_label(None, "jobs", "de") is None
+
+
+def _model_fields(model: type[BaseModel], prefix: str = "") -> set[str]:
+    names = set()
+    for name, info in model.model_fields.items():
+        names.add(prefix + name)
+        for arg in [info.annotation, *typing.get_args(info.annotation)]:
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                names |= _model_fields(arg, f"{prefix}{name}.")
+    return names
+
+
+@pytest.mark.parametrize("model", [JobPosting, CourseOffer, HousingVacancy])
+def test_every_record_field_has_a_label(model):
+    missing = sorted(f for f in _model_fields(model) if f not in rp.FIELD_LABELS)
+    assert missing == [], f"add German/English labels to hub/quality/report.py FIELD_LABELS: {missing}"
+
+
+def test_html_summary_first_then_problem_rows(lang):
+    report = build_report(PARTNER, "jobs", sync_row(), problems(), lang)
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in page
+    t = rp.TEXTS[lang]
+    headline_at = page.index(report.headline)
+    errors_at = page.index(t["errors_title"])
+    warnings_at = page.index(t["warnings_title"])
+    assert headline_at < errors_at < warnings_at  # summary first, errors before warnings
+    for p in report.problems:
+        assert p.source_id in page
+    assert page.index("J-2") < page.index("J-4") < page.index("J-5") < page.index("J-9")
+    assert ("PLZ" if lang == "de" else "postal code") in page
+    assert (">6653<") in page
+    assert t["col_fix"] in page and report.problems[0].hint in page
+    assert PARTNER.name in page
+    assert ("09:15 Uhr" if lang == "de" else "09:15") in page  # local (Berlin) time
+    assert "5 neu, 2 geändert, 1 nicht mehr enthalten" in page if lang == "de" else "5 new, 2 changed" in page
+
+
+def test_html_escapes_partner_data():
+    report = build_report(PARTNER, "jobs", sync_row(), problems(), "de")
+    page = render_html(report)
+    assert "<b>(m/w/d)</b>" not in page
+    assert "&lt;b&gt;(m/w/d)&lt;/b&gt;" in page
+
+
+def test_clean_delivery_gets_a_short_confirmation(lang):
+    row = sync_row(items=120, accepted=120, rejected=0)
+    report = build_report(PARTNER, "jobs", row, [], lang)
+    assert report.clean and report.rules == [] and report.problems == []
+    page = render_html(report)
+    assert rp.TEXTS[lang]["clean"] in page
+    assert rp.TEXTS[lang]["errors_title"] not in page and rp.TEXTS[lang]["overview"] not in page
+    if lang == "de":
+        assert report.headline == "Ihre Lieferung vom 03.11.2026: alle 120 Angebote angenommen."
+        assert rp.subject(report) == "Rückmeldung zu Ihrer Lieferung: alle 120 Angebote angenommen (Stellenangebote)"
+    else:
+        assert report.headline == "Your delivery of 3 November 2026: all 120 offers accepted."
+
+
+def test_warnings_only_delivery():
+    flagged = [p for p in problems() if p.severity == "warning"]
+    report = build_report(PARTNER, "jobs", sync_row(rejected=0, accepted=123), flagged, "de")
+    assert report.counts.warnings == 2 and report.errors == []
+    assert report.headline == "Ihre Lieferung vom 03.11.2026: 123 Angebote angenommen, 2 mit Hinweisen."
+    assert rp.subject(report) == "Rückmeldung zu Ihrer Lieferung: 2 Angebote mit Hinweisen (Stellenangebote)"
+    page = render_html(report)
+    assert rp.TEXTS["de"]["warnings_title"] in page and rp.TEXTS["de"]["errors_title"] not in page
+    assert rp.TEXTS["de"]["todo"] not in page
+
+
+def test_failed_delivery_explains_and_keeps_the_last_good_state(lang):
+    row = sync_row(status="failed", items=0, accepted=0, rejected=0, added=0, changed=0, withdrawn=0,
+                   message="jobcenter-nk/jobs: invalid JSON (Expecting value: line 1 column 1)")
+    report = build_report(PARTNER, "jobs", row, [], lang)
+    page = render_html(report)
+    t = rp.TEXTS[lang]
+    for key in ("failed_title", "failed_what", "failed_keep", "failed_todo"):
+        assert t[key] in page
+    assert "invalid JSON" in page  # the technical detail, for the partner's IT
+    text = render_text(report)
+    assert t["failed_keep"] in text
+    if lang == "de":
+        assert "letzten guten Stand" in report.headline
+        assert rp.subject(report) == "Ihre Lieferung konnte nicht verarbeitet werden (Stellenangebote)"
+
+
+def test_empty_feed_is_named_as_such():
+    row = sync_row(status="failed", items=0, accepted=0, rejected=0,
+                   message="p/jobs: the feed is empty; the directory keeps the 5 records of the last good sync")
+    page = render_html(build_report(PARTNER, "jobs", row, [], "de"))
+    assert "Die Lieferung enthielt keine Angebote." in page
+
+
+def test_held_delivery_says_how_many_would_go(lang):
+    row = sync_row(status="held", items=0, accepted=0, rejected=0, message=(
+        "held: this delivery would withdraw 30 of 40 published records (75%); the directory "
+        "keeps the last good state until a steward releases the sync (hub release PARTNER)"))
+    report = build_report(PARTNER, "jobs", row, [], lang)
+    page = render_html(report)
+    assert "hub release" not in page  # the steward's command is not the partner's business
+    if lang == "de":
+        assert "würde 30 von 40 veröffentlichten Angeboten" in page
+        assert "Stand Ihrer letzten erfolgreichen Lieferung" in page
+    else:
+        assert "would take 30 of 40 published offers" in page
+        assert "last successful delivery" in page
+
+
+def test_held_for_rejections_says_how_many_were_rejected():
+    row = sync_row(status="held", items=20, accepted=8, rejected=12, message=(
+        "held: 12 of the 20 records of this delivery were rejected (60%); the directory keeps "
+        "the last good state until a steward releases the sync (hub release PARTNER)"))
+    page = render_html(build_report(PARTNER, "jobs", row, [], "en"))
+    assert "12 of the 20 offers in this delivery were rejected" in page
+    assert "does not replace a good one" in page
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+def test_csv_one_row_per_problem_with_language_headers(lang):
+    report = build_report(PARTNER, "jobs", sync_row(), problems(), lang)
+    rows = _csv_rows(render_csv(report))
+    if lang == "de":
+        assert rows[0] == ["Kennung", "Titel", "Art", "Feld", "Wert", "Was ist falsch",
+                           "So beheben Sie es", "Regel", "Feldname (technisch)"]
+        assert rows[1] == ["J-2", "Busfahrer (m/w/d)", "Fehler", "PLZ", "6653",
+                           "Die Postleitzahl '6653' ist keine fünfstellige deutsche PLZ.",
+                           report.problems[0].hint, "ADDRESS_POSTAL_CODE_INVALID", "address.postal_code"]
+    else:
+        assert rows[0][:5] == ["Record id", "Title", "Type", "Field", "Value"]
+        assert rows[1][2:5] == ["error", "postal code", "6653"]
+    assert len(rows) == 1 + len(report.problems)
+    assert [r[0] for r in rows[1:]] == [p.source_id for p in report.problems]
+
+
+def test_csv_cells_cannot_run_as_formulas():
+    report = build_report(PARTNER, "jobs", sync_row(), problems(), "de")
+    rows = _csv_rows(render_csv(report))
+    j5 = next(r for r in rows if r[0] == "J-5")
+    assert j5[1] == "'+49 Erzieher <b>(m/w/d)</b>"
+    assert j5[4] == "'=HYPERLINK(\"http://evil.example\")"
+    j11 = next(r for r in rows if r[0] == "J-11")
+    assert j11[4] == "'-ftp:x"
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert rp.csv_cell("@SUM(A1)") == "'@SUM(A1)" and rp.csv_cell("66538") == "66538"
+    assert rp.csv_cell(None) == ""
+
+
+def test_json_is_the_model_and_validates_against_the_published_schema(lang):
+    schema = json.loads((ROOT / "schemas" / "feedback_report.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for row, rows in ((sync_row(), problems()), (sync_row(status="held", message="held"), [])):
+        report = build_report(PARTNER, "jobs", row, rows, lang)
+        document = json.loads(render_json(report))
+        validator.validate(document)
+        assert FeedbackReport.model_validate(document) == report
+    bad = json.loads(render_json(build_report(PARTNER, "jobs", sync_row(), problems(), lang)))
+    bad["status"] = "maybe"
+    assert not validator.is_valid(bad)
+
+
+def test_schema_file_is_generated_with_the_record_schemas():
+    from hub.models import schema_files
+
+    assert "feedback_report.schema.json" in schema_files.schema_documents()
+    assert "feedback_report.schema.json" not in schema_files.drifted(ROOT / "schemas")
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="language"):
+        build_report(PARTNER, "jobs", sync_row(), [], "fr")
+
+
+def test_long_lists_are_cut_in_the_mail_body_but_not_in_the_csv():
+    many = [reject("ADDRESS_POSTAL_CODE_INVALID", partner_id="p", domain="jobs", source_id=f"J-{n}",
+                   field="address.postal_code", value="123") for n in range(30)]
+    report = build_report(PARTNER, "jobs", sync_row(rejected=30), many, "de")
+    page = render_html(report, limit=10)
+    assert "J-9<" in page and "J-10<" not in page
+    assert "… und 20 weitere" in page
+    assert "(30)" in page
+    assert len(_csv_rows(render_csv(report))) == 31
+    assert "J-29<" in render_html(report)

@@ -1,0 +1,98 @@
+"""The feed fetcher against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug import Response
+
+from hub.fetch import FeedFetcher, FetchError, FetchPolicy, check_host
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def fetcher(sleeps):
+    return FeedFetcher(FetchPolicy(max_retries=3, backoff_base=0.01, deadline=20, retry_after_cap=5,
+                                   sleep=sleeps.append, max_bytes=10_000))
+
+
+def test_retries_a_server_error_then_succeeds(httpserver, fetcher):
+    httpserver.expect_ordered_request("/feed").respond_with_data("kaputt", status=500)
+    httpserver.expect_ordered_request("/feed").respond_with_data('{"ok": 1}', headers={"ETag": '"v1"'})
+    result = fetcher.fetch(httpserver.url_for("/feed"), allow_private=True)
+    assert (result.status, result.body, result.etag, result.attempts) == ("changed", b'{"ok": 1}', '"v1"', 2)
+
+
+def test_honours_retry_after_up_to_the_cap(httpserver, fetcher, sleeps):
+    httpserver.expect_ordered_request("/feed").respond_with_data("", status=429, headers={"Retry-After": "3"})
+    httpserver.expect_ordered_request("/feed").respond_with_data("", status=429, headers={"Retry-After": "3600"})
+    httpserver.expect_ordered_request("/feed").respond_with_data("ok")
+    assert fetcher.fetch(httpserver.url_for("/feed"), allow_private=True).body == b"ok"
+    assert sleeps[0] >= 3 and sleeps[1] == 5
+
+
+def test_client_errors_are_not_retried(httpserver, fetcher):
+    httpserver.expect_ordered_request("/feed").respond_with_data("nope", status=404)
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetcher.fetch(httpserver.url_for("/feed"), allow_private=True)
+    assert len(httpserver.log) == 1
+
+
+def test_gives_up_after_the_retries(httpserver, fetcher):
+    httpserver.expect_request("/feed").respond_with_data("", status=503)
+    with pytest.raises(FetchError, match=r"HTTP 503 \(gave up after 4 attempts\)"):
+        fetcher.fetch(httpserver.url_for("/feed"), allow_private=True)
+
+
+def test_conditional_request_gives_unchanged(httpserver, fetcher):
+    httpserver.expect_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data("", status=304)
+    result = fetcher.fetch(httpserver.url_for("/feed"), etag='"v1"', allow_private=True)
+    assert result.status == "unchanged" and result.body == b""
+
+
+def test_body_over_the_limit_is_refused(httpserver, fetcher):
+    httpserver.expect_request("/feed").respond_with_data("x" * 20_000)
+    with pytest.raises(FetchError, match="exceeds the limit"):
+        fetcher.fetch(httpserver.url_for("/feed"), allow_private=True)
+
+
+def test_redirect_to_another_host_is_refused(httpserver, fetcher):
+    httpserver.expect_request("/feed").respond_with_response(
+        Response(status=302, headers={"Location": "http://evil.example/feed"}))
+    with pytest.raises(FetchError, match="redirect to another host"):
+        fetcher.fetch(httpserver.url_for("/feed"), allow_private=True)
+
+
+def test_redirect_on_the_same_host_is_followed(httpserver, fetcher):
+    httpserver.expect_request("/old").respond_with_response(Response(status=301, headers={"Location": "/new"}))
+    httpserver.expect_request("/new").respond_with_data("moved")
+    assert fetcher.fetch(httpserver.url_for("/old"), allow_private=True).body == b"moved"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/feed", "http://[::1]/feed", "http://169.254.169.254/latest",
+                                 "http://2130706433/feed", "http://10.1.2.3/feed", "http://localhost/feed"])
+def test_private_addresses_are_refused_without_permission(url):
+    with pytest.raises(FetchError, match="refused"):
+        check_host(url, allow_private=False)
+
+
+def test_secret_comes_from_the_environment_and_stays_out_of_messages(httpserver, fetcher, monkeypatch):
+    monkeypatch.setenv("NK_FEED_KEY", "s3cr3t-value")
+    httpserver.expect_request("/feed", headers={"X-API-Key": "s3cr3t-value"}).respond_with_data("", status=403)
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, auth_env="NK_FEED_KEY", auth_header="X-API-Key")
+    assert "403" in str(info.value) and "s3cr3t" not in str(info.value)
+    monkeypatch.delenv("NK_FEED_KEY")
+    with pytest.raises(FetchError, match="NK_FEED_KEY .* is not set"):
+        fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, auth_env="NK_FEED_KEY")
+
+
+def test_file_sources(tmp_path, fetcher):
+    path = tmp_path / "kurse.csv"
+    path.write_bytes(b"Kurs-ID;Titel\n")
+    assert fetcher.fetch(f"file://{path}").body == b"Kurs-ID;Titel\n"
+    with pytest.raises(FetchError, match="file not found"):
+        fetcher.fetch(f"file://{tmp_path}/missing.csv")

@@ -1,0 +1,381 @@
+"""csv-courses: the hub's CSV template for course offers -> CourseOffer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.formats import FORMATS, FormatError
+from hub.formats.csv_courses import FORMAT, normalise_header, parse
+from hub.models import CEFRLevel, CourseSchedule, CourseType
+from hub.quality.rules import RULES
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PARTNER = "vhs-neunkirchen"
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "Kurs-ID;Titel;Kursart;Sprachniveau;PLZ;Ort"
+
+
+def _csv(*rows: str, header: str = HEADER) -> bytes:
+    return "\n".join([header, *rows]).encode("utf-8")
+
+
+def _one(row: str, header: str = HEADER):
+    result = parse(_csv(row, header=header), PARTNER)
+    assert result.rejections == [], result.rejections
+    (course,) = result.records
+    return course
+
+
+def test_registered():
+    assert FORMATS["csv-courses"] is FORMAT
+    assert FORMAT.domain == "courses"
+
+
+def test_template_example_file():
+    result = parse((ROOT / "schemas" / "csv" / "courses.example.csv").read_bytes(), PARTNER)
+    assert result.rejections == []
+    assert [c.source_id for c in result.records] == ["VHS-IK-2026-04", "VHS-BSK-2026-07"]
+    first, second = result.records
+    assert first.cefr_levels == [CEFRLevel.A1, CEFRLevel.A2, CEFRLevel.B1]
+    assert second.schedule == [CourseSchedule.EVENING, CourseSchedule.ONLINE]
+    assert second.contact is None
+
+
+def test_semicolon_utf8_bom(fixtures_dir):
+    data = (fixtures_dir / "formats" / "courses_semicolon_utf8_bom.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    result = parse(data, PARTNER)
+
+    assert result.rejections == []
+    assert result.items == 3  # the empty rows at the end are not counted
+    ik, alpha, orient = result.records
+
+    assert ik.source_id == "VHS-IK-2026-09"
+    assert ik.title == "Integrationskurs am Vormittag"
+    assert ik.organisation == "VHS Neunkirchen"
+    assert ik.course_type == CourseType.INTEGRATION_COURSE
+    assert ik.cefr_levels == [CEFRLevel.A1, CEFRLevel.A2, CEFRLevel.B1]
+    assert ik.start_date == dt.date(2026, 9, 7)
+    assert ik.end_date == dt.date(2027, 6, 30)
+    assert ik.schedule == [CourseSchedule.PART_TIME]
+    assert ik.childcare is True
+    assert ik.price_eur == 0
+    assert ik.funded is True
+    assert ik.seats == 14
+    assert ik.address.street == "Hüttenbergstraße"
+    assert ik.address.house_number == "42"
+    assert ik.address.postal_code == "66538"
+    assert ik.address.city == "Neunkirchen"
+    assert ik.address.municipality_key == "10043114"
+    assert str(ik.url) == "https://vhs-neunkirchen.example/kurse/ik-2026-09"
+    assert ik.description == "Montag bis Freitag; 8:30 bis 12:45 Uhr"  # quoted separator
+    assert ik.contact.model_dump() == {
+        "name": "Frau Schmitt",
+        "email": "kurse@vhs-neunkirchen.example",
+        "phone": "06821 12345",
+        "public": True,
+    }
+    assert ik.updated_at == dt.datetime(2026, 2, 1, tzinfo=BERLIN)
+
+    assert alpha.course_type == CourseType.LITERACY_COURSE  # lower-case Kursart
+    assert alpha.cefr_levels == [CEFRLevel.A1]
+    assert alpha.schedule == [CourseSchedule.FULL_TIME, CourseSchedule.BLENDED]
+    assert alpha.childcare is True  # 'x'
+    assert alpha.funded is True  # 'j'
+    assert alpha.price_eur == 0  # 'kostenlos'
+    assert alpha.url is None
+    assert alpha.contact.model_dump() == {
+        "name": "Herr Becker", "email": None, "phone": "06821 12346", "public": False,
+    }
+    assert alpha.updated_at == dt.datetime(2026, 2, 3, 14, 30, tzinfo=BERLIN)
+
+    assert orient.organisation == "Caritasverband Neunkirchen"
+    assert orient.course_type == CourseType.ORIENTATION
+    assert orient.cefr_levels == []
+    assert orient.start_date is None
+    assert orient.schedule == [CourseSchedule.EVENING]
+    assert (orient.childcare, orient.price_eur, orient.funded, orient.seats) == (None,) * 4
+    assert orient.address.street == "Lindenallee"
+    assert orient.address.house_number == "8-10"
+    assert orient.contact is None
+
+
+def test_comma_windows_1252(fixtures_dir):
+    data = (fixtures_dir / "formats" / "courses_comma_cp1252.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    result = parse(data, PARTNER)
+
+    assert result.rejections == []
+    bsk, gastro = result.records
+    assert bsk.source_id == "SB-BSK-2026-11"
+    assert bsk.course_type == CourseType.JOB_LANGUAGE_COURSE
+    assert bsk.address.street == "Schloßstraße"
+    assert bsk.address.house_number == "8-10"
+    assert bsk.address.postal_code == "66564"
+    assert bsk.address.city == "Ottweiler"
+    assert bsk.start_date == dt.date(2026, 11, 2)
+    assert bsk.end_date == dt.date(2027, 4, 30)
+    assert bsk.schedule == [CourseSchedule.EVENING, CourseSchedule.WEEKEND]
+    assert bsk.childcare is False
+    assert bsk.contact.name == "Frau Öztürk"
+    assert bsk.contact.public is False
+
+    assert gastro.title == "Deutsch für den Beruf – Gastronomie"
+    assert gastro.course_type == CourseType.LANGUAGE_COURSE
+    assert gastro.cefr_levels == [CEFRLevel.A2, CEFRLevel.B1]
+    assert gastro.price_eur == 1250.5
+    assert gastro.funded is False
+    assert gastro.childcare is None
+    assert gastro.contact is None
+
+
+def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
+    data = (fixtures_dir / "formats" / "courses_defects.csv").read_bytes()
+    result = parse(data, PARTNER)
+
+    # good row and the row ending before it starts (left to the quality stage)
+    assert [c.source_id for c in result.records] == ["OK-1", "ENDS-EARLY"]
+    early = result.records[1]
+    assert early.end_date < early.start_date
+    assert result.items == 9
+
+    found = {(r.rule, r.source_id, r.field, r.value) for r in result.rejections}
+    assert found == {
+        ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6564"),
+        ("COURSE_LEVEL_INVALID", "BAD-LEVEL", "cefr_levels", "B3"),
+        ("COURSE_TYPE_UNKNOWN", "BAD-TYPE", "course_type", "Deutschkurs"),
+        ("RECORD_FIELD_MISSING", "NO-TITLE", "title", None),
+        ("RECORD_FIELD_INVALID", "BAD-DATE", "start_date", "31.02.2026"),
+        ("RECORD_ID_DUPLICATE", "OK-1", "source_id", "OK-1"),
+        (
+            "RECORD_UNREADABLE",
+            "SHIFTED",
+            None,
+            "Zeile 10: 12 Zellen, die Kopfzeile hat 11 Spalten "
+            "(Trennzeichen im Text? Text in Anführungszeichen setzen)",
+        ),
+    }
+    for rejection in result.rejections:
+        assert rejection.partner_id == PARTNER
+        assert rejection.domain == "courses"
+    by_id = {r.source_id: r for r in result.rejections}
+    assert by_id["BAD-LEVEL"].title == "Sprachkurs Mittelstufe"
+    assert "B3" in by_id["BAD-LEVEL"].message
+
+
+# --------------------------------------------------------------------------- cell details
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Kurs-ID", "kursid"),
+        (" kurs id ", "kursid"),
+        ("KURS_ID", "kursid"),
+        ("Straße", "strasse"),
+        ("Strasse", "strasse"),
+        ("Plätze", "plaetze"),
+        ("Gefördert", "gefoerdert"),
+        ("Kontakt öffentlich", "kontaktoeffentlich"),
+        ("Geändert am", "geaendertam"),
+        ("Gea\u0308ndert am", "geaendertam"),  # decomposed umlaut (macOS)
+        ("E-Mail", "email"),
+    ],
+)
+def test_header_names_are_matched_loosely(name, key):
+    assert normalise_header(name) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "levels"),
+    [
+        ("A1-B1", ["A1", "A2", "B1"]),
+        ("A1 – B2", ["A1", "A2", "B1", "B2"]),
+        ("A2, B1", ["A2", "B1"]),
+        ("b1/a2", ["A2", "B1"]),
+        ("C1", ["C1"]),
+        ("A1.1-A1.2", ["A1"]),
+        ("A2 bis B1", ["A2", "B1"]),
+    ],
+)
+def test_levels(text, levels):
+    course = _one(f"K1;Kurs;Sprachkurs;{text};66538;Neunkirchen")
+    assert [level.value for level in course.cefr_levels] == levels
+
+
+@pytest.mark.parametrize("text", ["B3", "A1-B3", "B1-A1", "Anfänger", "A1 B1"])
+def test_invalid_levels_are_rejected_with_the_text(text):
+    result = parse(_csv(f"K1;Kurs;Sprachkurs;{text};66538;Neunkirchen"), PARTNER)
+    assert result.records == []
+    (rejection,) = result.rejections
+    assert (rejection.rule, rejection.field, rejection.value) == (
+        "COURSE_LEVEL_INVALID", "cefr_levels", text,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kursart", "course_type"),
+    [
+        ("Integrationskurs", CourseType.INTEGRATION_COURSE),
+        ("BERUFSSPRACHKURS", CourseType.JOB_LANGUAGE_COURSE),
+        ("sprachkurs", CourseType.LANGUAGE_COURSE),
+        ("Alphabetisierungskurs", CourseType.LITERACY_COURSE),
+        ("Ausbildung", CourseType.VOCATIONAL_TRAINING),
+        ("Weiterbildung", CourseType.FURTHER_TRAINING),
+        ("Orientierung", CourseType.ORIENTATION),
+        ("Sonstiges", CourseType.OTHER),
+    ],
+)
+def test_course_types(kursart, course_type):
+    assert _one(f"K1;Kurs;{kursart};;66538;Neunkirchen").course_type == course_type
+
+
+@pytest.mark.parametrize(
+    ("cost", "price"),
+    [("0", 0), ("kostenlos", 0), ("Kostenlos", 0), ("120", 120), ("120,50", 120.5),
+     ("1.250,00 €", 1250), ("99.90", 99.9), ("150,- EUR", 150)],
+)
+def test_cost(cost, price):
+    header = HEADER + ";Kosten"
+    assert _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{cost}", header).price_eur == price
+
+
+def test_invalid_cells_show_their_value():
+    header = HEADER + ";Kosten;Kinderbetreuung;Plaetze;Zeitmodell;AGS"
+    result = parse(
+        _csv(
+            "K1;Kurs;Sprachkurs;;66538;Neunkirchen;auf Anfrage;;;;",
+            "K2;Kurs;Sprachkurs;;66538;Neunkirchen;;vielleicht;;;",
+            "K3;Kurs;Sprachkurs;;66538;Neunkirchen;;;zwölf;;",
+            "K4;Kurs;Sprachkurs;;66538;Neunkirchen;;;;Vormittags;",
+            "K5;Kurs;Sprachkurs;;66538;Neunkirchen;;;;;1043114",
+            header=header,
+        ),
+        PARTNER,
+    )
+    assert result.records == []
+    found = {(r.rule, r.source_id, r.field, r.value) for r in result.rejections}
+    assert found == {
+        ("RECORD_FIELD_INVALID", "K1", "price_eur", "auf Anfrage"),
+        ("RECORD_FIELD_INVALID", "K2", "childcare", "vielleicht"),
+        ("RECORD_FIELD_INVALID", "K3", "seats", "zwölf"),
+        ("RECORD_FIELD_INVALID", "K4", "schedule", "Vormittags"),
+        ("RECORD_FIELD_INVALID", "K5", "address.municipality_key", "1043114"),
+    }
+
+
+def test_missing_required_cells_name_the_field():
+    data = _csv(" ; ;  ;;;;nur eine Beschreibung", header=HEADER + ";Beschreibung")
+    result = parse(data, PARTNER)
+    assert result.records == []
+    assert result.items == 1
+    assert {r.field for r in result.rejections} == {
+        "source_id", "title", "course_type", "address.postal_code", "address.city",
+    }
+    assert {r.rule for r in result.rejections} == {"RECORD_FIELD_MISSING"}
+
+
+def test_short_rows_and_unknown_columns():
+    header = "Bemerkung;Kurs-ID;Titel;Kursart;PLZ;Ort;Beginn"
+    course = _one("intern;K1;Kurs;Sprachkurs;66538;Neunkirchen", header)  # no Beginn cell
+    assert course.start_date is None
+
+
+def test_comma_header_with_semicolons_in_cells():
+    data = (
+        "Kurs-ID,Titel,Kursart,PLZ,Ort,Beschreibung\n"
+        'K1,Kurs,Sprachkurs,66538,Neunkirchen,"Mo; Mi; Fr"\n'
+    ).encode()
+    (course,) = parse(data, PARTNER).records
+    assert course.description == "Mo; Mi; Fr"
+
+
+def test_excel_separator_hint_line():
+    data = (
+        b"sep=;\r\nKurs-ID;Titel;Kursart;PLZ;Ort\r\n"
+        b"K1;Kurs, Abend;Sprachkurs;66538;Neunkirchen\r\n"
+    )
+    (course,) = parse(data, PARTNER).records
+    assert course.title == "Kurs, Abend"
+
+
+def test_only_the_first_row_is_a_header():
+    # a header row repeated further down (two exports pasted together) is just a bad row
+    result = parse(_csv(HEADER, "K1;Kurs;Sprachkurs;;66538;Neunkirchen"), PARTNER)
+    assert [c.source_id for c in result.records] == ["K1"]
+    assert {r.source_id for r in result.rejections} == {"Kurs-ID"}
+    assert {r.rule for r in result.rejections} == {
+        "COURSE_TYPE_UNKNOWN", "COURSE_LEVEL_INVALID", "ADDRESS_POSTAL_CODE_INVALID",
+    }
+
+
+# --------------------------------------------------------------------------- unusable input
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"\xef\xbb\xbf\r\n\r\n", "empty"),
+        (b"Kurs-ID;Titel;Kursart\nK1;Kurs;Sprachkurs\n", "required column.*PLZ, Ort"),
+        (b"Titel;Kursart;PLZ;Ort\n", "required column.*Kurs-ID"),
+        (b'{"ergebnisliste": []}', "required column.*Kurs-ID, Titel, Kursart, PLZ, Ort"),
+        ("Kurs-ID;Titel".encode("utf-16"), "UTF-16"),
+        (b"Kurs-ID;Titel;Kursart;PLZ;Ort\n\x81\x8d\x8f", "neither UTF-8 nor Windows-1252"),
+        (b"sep=;\n", "no header"),
+    ],
+)
+def test_unusable_input_is_refused(data, message):
+    with pytest.raises(FormatError, match=message) as error:
+        parse(data, PARTNER)
+    assert "\n" not in str(error.value)
+
+
+def test_oversized_cell_is_refused_not_crashing():
+    data = _csv("K1;" + "x" * 200_000 + ";Sprachkurs;;66538;Neunkirchen")
+    with pytest.raises(FormatError, match="line 2"):
+        parse(data, PARTNER)
+
+
+# --------------------------------------------------------------------------- property
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_only_raise_format_error(data):
+    try:
+        result = parse(data, PARTNER)
+    except FormatError as error:
+        assert "\n" not in str(error)
+        return
+    assert result.items >= len(result.records)
+
+
+_cells = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["66538", "Neunkirchen", "A1-B1", "B3", "02.03.2026", "2026-13-01", "ja", "kostenlos",
+     "Integrationskurs", "Teilzeit, Online", "Hüttenbergstraße 42", '"', "", "1,5"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(_cells, max_size=8), max_size=6),
+    delimiter=st.sampled_from([";", ","]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+)
+def test_template_shaped_input_only_raises_format_error(rows, delimiter, encoding):
+    columns = ["Kurs-ID", "Titel", "Kursart", "Sprachniveau", "Beginn", "PLZ", "Ort", "Kosten"]
+    header = delimiter.join(columns)
+    text = "\n".join([header, *(delimiter.join(row) for row in rows)])
+    try:
+        result = parse(text.encode(encoding, "replace"), PARTNER)
+    except FormatError:
+        return
+    assert all(rejection.rule in RULES for rejection in result.rejections)

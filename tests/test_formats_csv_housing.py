@@ -1,0 +1,280 @@
+"""csv-housing: the hub's CSV template for housing offers -> HousingVacancy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.formats import FormatError
+from hub.formats.csv_housing import COLUMNS, FORMAT, parse
+from hub.models import PropertyType
+from hub.quality.checks import record_problems
+from tests.format_properties import (
+    DELIMITERS,
+    ENCODINGS,
+    csv_rows,
+    parse_or_refuse,
+    template_csv,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PARTNER = "stadt-ottweiler"
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "Wohnungs-ID;Titel;PLZ;Ort"
+
+
+def _one(row: str, header: str = HEADER):
+    result = parse("\n".join([header, row]).encode("utf-8"), PARTNER)
+    assert result.rejections == [], result.rejections
+    (flat,) = result.records
+    return flat
+
+
+def test_format():
+    assert FORMAT.name == "csv-housing"
+    assert FORMAT.domain == "housing"
+    assert FORMAT.parse is parse
+
+
+def test_template_example_file():
+    result = parse((ROOT / "schemas" / "csv" / "housing.example.csv").read_bytes(), PARTNER)
+    assert result.rejections == []
+    assert [flat.source_id for flat in result.records] == ["OTW-WB-0012", "SW-PRIV-03"]
+    flat, room = result.records
+    assert flat.deposit == 1230  # '3 Kaltmieten' of 410
+    assert flat.available_from_text == "sofort"
+    assert flat.floor == 0
+    assert room.property_type == PropertyType.ROOM
+    assert room.organisation is None  # the pipeline fills in the partner's name
+    assert room.contact.public is False
+
+
+def test_template_example_documents_every_column():
+    doc = (ROOT / "schemas" / "csv" / "housing.md").read_text()
+    example = (ROOT / "schemas" / "csv" / "housing.example.csv").read_text().splitlines()[0]
+    for name in COLUMNS.values():
+        assert f"| `{name}` |" in doc
+        assert name in example.split(";")
+
+
+def test_semicolon_utf8_bom(fixtures_dir):
+    data = (fixtures_dir / "formats" / "housing_semicolon_utf8_bom.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    result = parse(data, PARTNER)
+
+    assert result.rejections == []
+    assert result.items == 3
+    flat, house, room = result.records
+
+    assert flat.source_id == "NK-STADT-101"
+    assert flat.title == "3-Zimmer-Wohnung Innenstadt"
+    assert flat.organisation == "Kreisstadt Neunkirchen"
+    assert flat.property_type == PropertyType.APARTMENT
+    assert flat.rooms == 3
+    assert flat.living_area == 74.5  # '74,5 m²'
+    assert flat.cold_rent == 520  # '520,00 €'
+    assert (flat.service_charges, flat.heating_costs, flat.warm_rent) == (130, 85, 735)
+    assert flat.deposit == 1560  # '1.560,00'
+    assert flat.available_from == dt.date(2026, 6, 1)
+    assert flat.available_from_text == "ab 01.06.2026 nach Renovierung"
+    assert (flat.wbs_required, flat.barrier_free) == (True, False)
+    assert flat.max_persons == 4  # header 'Max. Personen'
+    assert flat.floor == 1  # '1. OG'
+    assert flat.address.model_dump() == {
+        "street": "Stummstraße",
+        "house_number": "21",
+        "postal_code": "66538",
+        "city": "Neunkirchen",
+        "municipality_key": "10043114",
+        "state": None,
+        "country": "DE",
+    }
+    assert str(flat.url) == "https://neunkirchen.example/wohnen/101"
+    assert flat.description == "Zentral, Bus vor der Tür; Keller und Dachboden"
+    assert flat.contact.model_dump() == {
+        "name": "Frau Becker",
+        "email": "wohnen@neunkirchen.example",
+        "phone": "06821 202-330",
+        "public": True,
+    }
+    assert flat.updated_at == dt.datetime(2026, 3, 28, 16, 45, tzinfo=BERLIN)
+
+    assert house.property_type == PropertyType.HOUSE
+    assert house.rooms == 4.5
+    assert house.deposit == 1780  # '2 KM' of 890
+    assert house.warm_rent is None
+    assert house.available_from is None
+    assert house.available_from_text == "sofort"
+    assert (house.wbs_required, house.barrier_free) == (False, True)  # 'n', 'x'
+    assert house.floor is None
+    assert (house.address.street, house.address.house_number) == ("Zum Hirtenberg", "3b")
+    assert house.contact.public is False
+
+    assert room.property_type == PropertyType.ROOM  # 'WG-Zimmer'
+    assert room.cold_rent is None
+    assert room.warm_rent == 320
+    assert room.available_from == dt.date(2026, 4, 15)
+    assert room.available_from_text is None  # a plain date
+    assert room.floor == -1  # 'UG'
+    assert room.contact is None
+    assert room.updated_at is None
+
+
+def test_comma_windows_1252(fixtures_dir):
+    data = (fixtures_dir / "formats" / "housing_comma_cp1252.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    result = parse(data, PARTNER)
+
+    assert result.rejections == []
+    balcony, attic = result.records
+    assert balcony.title == "Helle 2-Zimmer-Wohnung, Balkon"
+    assert balcony.living_area == 61.3  # header 'Wohnfläche'
+    assert (balcony.cold_rent, balcony.warm_rent) == (455, 610)
+    assert balcony.available_from is None
+    assert balcony.available_from_text == "nach Absprache"
+    assert balcony.address.street == "Hauptstraße"  # header 'Straße'
+    assert balcony.address.city == "Spiesen-Elversberg"
+    assert balcony.floor == 0
+    assert balcony.max_persons == 2  # header 'Max Personen'
+    assert balcony.description == "Nähe Bürgerhaus; Gäste-WC"
+
+    assert attic.available_from == dt.date(2026, 7, 1)
+    assert attic.floor == 3
+    assert attic.description == "Schöne Aussicht über das Illtal"
+
+
+def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
+    data = (fixtures_dir / "formats" / "housing_defects.csv").read_bytes()
+    result = parse(data, PARTNER)
+
+    assert [flat.source_id for flat in result.records] == ["OK-1", "WARM-LOW"]
+    ok, warm_low = result.records
+    assert record_problems(ok) == []
+    assert [p.rule for p in record_problems(warm_low)] == ["HOUSING_RENT_INCONSISTENT"]
+    assert result.items == 13
+
+    found = {(r.rule, r.source_id, r.field, r.value) for r in result.rejections}
+    assert found == {
+        ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6653"),
+        ("RECORD_FIELD_INVALID", "BAD-ART", "property_type", "Garage"),
+        ("RECORD_FIELD_INVALID", "BAD-RENT", "cold_rent", "auf Anfrage"),
+        ("RECORD_FIELD_INVALID", "BAD-DEPOSIT", "deposit", "3 Kaltmieten"),  # no Kaltmiete
+        ("RECORD_FIELD_INVALID", "BAD-DATE", "available_from", "31.06.2026"),
+        ("RECORD_FIELD_INVALID", "BAD-WBS", "wbs_required", "vielleicht"),
+        ("RECORD_FIELD_INVALID", "BAD-FLOOR", "floor", "DG"),
+        ("RECORD_FIELD_INVALID", "BAD-AGS", "address.municipality_key", "1004311"),
+        ("RECORD_FIELD_MISSING", "NO-CITY", "address.city", None),
+        (
+            "RECORD_UNREADABLE",
+            "SHIFTED",
+            None,
+            "Zeile 13: 14 Zellen, die Kopfzeile hat 13 Spalten "
+            "(Trennzeichen im Text? Text in Anführungszeichen setzen)",
+        ),
+        ("RECORD_ID_DUPLICATE", "OK-1", "source_id", "OK-1"),
+    }
+    for rejection in result.rejections:
+        assert rejection.partner_id == PARTNER
+        assert rejection.domain == "housing"
+    by_id = {r.source_id: r for r in result.rejections}
+    assert by_id["BAD-FLOOR"].title == "Dachwohnung Merchweiler"
+    assert by_id["OK-1"].title == "2-Zimmer-Wohnung (doppelt)"
+
+
+# --------------------------------------------------------------------------- cell details
+
+
+@pytest.mark.parametrize(
+    ("art", "expected"),
+    [("Wohnung", PropertyType.APARTMENT), ("HAUS", PropertyType.HOUSE),
+     ("Zimmer", PropertyType.ROOM), ("WG-Zimmer", PropertyType.ROOM),
+     ("Sonstiges", PropertyType.OTHER), ("", PropertyType.APARTMENT)],
+)
+def test_property_types(art, expected):
+    flat = _one(f"W1;Wohnung;{art};66564;Ottweiler", "Wohnungs-ID;Titel;Art;PLZ;Ort")
+    assert flat.property_type == expected
+
+
+@pytest.mark.parametrize(
+    ("deposit", "cold_rent", "expected"),
+    [("1.200", "", 1200), ("3 Kaltmieten", "400", 1200), ("2 Monatsmieten", "455,50", 911),
+     ("3 KM", "410", 1230), ("2,5 x Kaltmiete", "400", 1000), ("", "400", None)],
+)
+def test_deposit(deposit, cold_rent, expected):
+    header = "Wohnungs-ID;Titel;Kaution;Kaltmiete;PLZ;Ort"
+    assert _one(f"W1;Wohnung;{deposit};{cold_rent};66564;Ottweiler", header).deposit == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "kept"),
+    [("01.05.2026", dt.date(2026, 5, 1), None), ("2026-05-01", dt.date(2026, 5, 1), None),
+     ("sofort", None, "sofort"), ("ab 15.05.2026", dt.date(2026, 5, 15), "ab 15.05.2026"),
+     ("nach Absprache, frühestens 2026-06-01", dt.date(2026, 6, 1),
+      "nach Absprache, frühestens 2026-06-01"),
+     ("", None, None)],
+)
+def test_available_from(text, date, kept):
+    header = "Wohnungs-ID;Titel;Frei ab;PLZ;Ort"
+    flat = _one(f'W1;Wohnung;"{text}";66564;Ottweiler', header)
+    assert (flat.available_from, flat.available_from_text) == (date, kept)
+
+
+def test_missing_required_cells_name_the_field():
+    result = parse(b"Wohnungs-ID;Titel;PLZ;Ort;Zimmer\n;;;;2\n", PARTNER)
+    assert result.records == []
+    assert {(r.rule, r.field) for r in result.rejections} == {
+        ("RECORD_FIELD_MISSING", "source_id"),
+        ("RECORD_FIELD_MISSING", "title"),
+        ("RECORD_FIELD_MISSING", "address.postal_code"),
+        ("RECORD_FIELD_MISSING", "address.city"),
+    }
+
+
+# --------------------------------------------------------------------------- unusable input
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "not a housing CSV: the input is empty"),
+        (b"Wohnungs-ID;Titel;Ort\n", r"required column\(s\) missing: PLZ$"),
+        (b"Kurs-ID;Titel;Kursart;PLZ;Ort\n", r"required column\(s\) missing: Wohnungs-ID$"),
+        (b"<openimmo><anbieter/></openimmo>", "required column.*Wohnungs-ID, Titel, PLZ, Ort"),
+        ("Wohnungs-ID;Titel".encode("utf-16"), "UTF-16"),
+        (b"Wohnungs-ID;Titel;PLZ;Ort\n\x81\x8d", "neither UTF-8 nor Windows-1252"),
+    ],
+)
+def test_unusable_input_is_refused(data, message):
+    with pytest.raises(FormatError, match=message) as error:
+        parse(data, PARTNER)
+    assert "\n" not in str(error.value)
+
+
+# --------------------------------------------------------------------------- property
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_only_raise_format_error(data):
+    parse_or_refuse(parse, data, PARTNER)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=csv_rows(
+        ["66564", "Ottweiler", "Wohnung", "Garage", "2,5", "68,5 m²", "520,00 €", "3 Kaltmieten",
+         "3 KM", "sofort", "ab 01.05.2026", "31.06.2026", "EG", "DG", "ja"]
+    ),
+    delimiter=DELIMITERS,
+    encoding=ENCODINGS,
+)
+def test_template_shaped_input_only_raises_format_error(rows, delimiter, encoding):
+    columns = ["Wohnungs-ID", "Titel", "Art", "Zimmer", "Wohnflaeche", "Kaltmiete", "Kaution",
+               "Frei ab", "Etage", "PLZ", "Ort"]
+    parse_or_refuse(parse, template_csv(columns, rows, delimiter, encoding), PARTNER)

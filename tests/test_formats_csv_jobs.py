@@ -1,0 +1,328 @@
+"""csv-jobs: the hub's CSV template for job offers of small employers -> JobPosting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.formats import FormatError
+from hub.formats.csv_jobs import COLUMNS, FORMAT, parse
+from hub.models import CEFRLevel, ContractDuration, EmploymentType, WorkingTime
+from hub.quality.checks import record_problems
+from tests.format_properties import (
+    DELIMITERS,
+    ENCODINGS,
+    csv_rows,
+    parse_or_refuse,
+    template_csv,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PARTNER = "baeckerei-kunz"
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "Stellen-ID;Titel;PLZ;Ort"
+
+
+def _csv(*rows: str, header: str = HEADER) -> bytes:
+    return "\n".join([header, *rows]).encode("utf-8")
+
+
+def _one(row: str, header: str = HEADER):
+    result = parse(_csv(row, header=header), PARTNER)
+    assert result.rejections == [], result.rejections
+    (job,) = result.records
+    return job
+
+
+def test_format():
+    assert FORMAT.name == "csv-jobs"
+    assert FORMAT.domain == "jobs"
+    assert FORMAT.parse is parse
+
+
+def test_template_example_file():
+    result = parse((ROOT / "schemas" / "csv" / "jobs.example.csv").read_bytes(), PARTNER)
+    assert result.rejections == []
+    assert [job.source_id for job in result.records] == ["BK-2026-03", "BK-2026-04"]
+    seller, trainee = result.records
+    assert seller.description == (
+        "Verkauf an der Theke, Frühschicht ab 5:30 Uhr; Einarbeitung auf Deutsch und Englisch"
+    )
+    assert (seller.salary_min, seller.salary_max, seller.salary_period) == (2450, 2800, "month")
+    assert trainee.employment_type == EmploymentType.APPRENTICESHIP
+    assert trainee.ba_reference == "10001-1203456799-S"
+    assert trainee.contact is None
+
+
+def test_template_example_documents_every_column():
+    doc = (ROOT / "schemas" / "csv" / "jobs.md").read_text()
+    example = (ROOT / "schemas" / "csv" / "jobs.example.csv").read_text().splitlines()[0]
+    for name in COLUMNS.values():
+        assert f"| `{name}` |" in doc
+        assert name in example.split(";")
+
+
+def test_semicolon_utf8_bom(fixtures_dir):
+    data = (fixtures_dir / "formats" / "jobs_semicolon_utf8_bom.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    result = parse(data, PARTNER)
+
+    assert result.rejections == []
+    assert result.items == 4  # the empty rows at the end are not counted
+    care, office, drinks, cleaning = result.records
+
+    assert care.source_id == "NK-PFL-01"
+    assert care.title == "Pflegehelfer (m/w/d) ambulante Pflege"
+    assert care.organisation == "Pflegedienst Sonnenblick GmbH"
+    assert care.occupation == "Helfer/in - Altenpflege"
+    assert care.employment_type == EmploymentType.EMPLOYEE
+    # 'Teilzeit / Schicht / Wochenende': weekend work is shift work, listed once
+    assert care.working_time == [WorkingTime.PART_TIME, WorkingTime.SHIFT]
+    assert care.contract_duration == ContractDuration.PERMANENT
+    assert care.german_level == CEFRLevel.B1  # 'B1.2'
+    assert (care.salary_min, care.salary_max, care.salary_period) == (15.5, 17, "hour")
+    assert care.remote_possible is False
+    assert care.start_date is None  # 'sofort'
+    assert care.published_from == dt.date(2026, 4, 1)
+    assert care.valid_through == dt.date(2026, 5, 31)
+    assert care.ba_reference == "10001-1204455667-S"
+    assert care.address.model_dump() == {
+        "street": "Am Zoo",
+        "house_number": "5a",
+        "postal_code": "66538",
+        "city": "Neunkirchen",
+        "municipality_key": "10043114",
+        "state": None,
+        "country": "DE",
+    }
+    assert str(care.url) == "https://www.pflege-sonnenblick.example/jobs"  # 'www.' completed
+    assert care.description == "Touren im Stadtgebiet; Dienstwagen wird gestellt"
+    assert care.contact.model_dump() == {
+        "name": "Frau Weber",
+        "email": "bewerbung@pflege-sonnenblick.example",
+        "phone": "06821 77810",
+        "public": True,
+    }
+    assert care.updated_at == dt.datetime(2026, 4, 2, 9, 15, tzinfo=BERLIN)
+
+    assert office.employment_type == EmploymentType.EMPLOYEE  # 'Anstellung'
+    assert office.contract_duration == ContractDuration.FIXED_TERM
+    assert office.german_level == CEFRLevel.C1
+    assert (office.salary_min, office.salary_max, office.salary_period) == (38000, 42000, "year")
+    assert office.remote_possible is True  # 'teilweise'
+    assert office.start_date == dt.date(2026, 6, 1)  # 'ab 01.06.2026'
+    assert (office.address.street, office.address.house_number) == ("Lindenallee", "8-10")
+    assert office.contact.public is False  # 'Kontakt oeffentlich' empty
+    assert office.contact.phone is None
+    assert office.updated_at == dt.datetime(2026, 4, 1, 8, 0, tzinfo=BERLIN)
+
+    # Art 'Minijob' adds the working time
+    assert drinks.employment_type == EmploymentType.MINI_JOB
+    assert drinks.working_time == [WorkingTime.FLEXIBLE, WorkingTime.MINI]
+    assert drinks.german_level is None  # 'keine'
+    assert (drinks.salary_min, drinks.salary_max) == (13.9, None)
+    assert drinks.address.city == "Spiesen-Elversberg"
+    assert drinks.contact is None
+
+    # Arbeitszeit 'Minijob' with Art empty: a mini job
+    assert cleaning.employment_type == EmploymentType.MINI_JOB
+    assert cleaning.working_time == [WorkingTime.MINI]
+    assert cleaning.address.street is None
+    assert cleaning.start_date == dt.date(2026, 5, 1)
+
+
+def test_comma_windows_1252(fixtures_dir):
+    data = (fixtures_dir / "formats" / "jobs_comma_cp1252.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    result = parse(data, PARTNER)
+
+    assert result.rejections == []
+    mechanic, courier, intern = result.records
+    assert mechanic.source_id == "OTW-KFZ-11"
+    assert mechanic.address.street == "Schloßstraße"  # header 'Straße'
+    assert mechanic.address.postal_code == "66564"
+    assert mechanic.salary_min == 3100  # '3.100,00' quoted
+    assert mechanic.salary_period == "month"
+    assert mechanic.published_from == dt.date(2026, 4, 15)  # header 'Veröffentlicht ab'
+    assert mechanic.updated_at == dt.datetime(2026, 4, 15, tzinfo=BERLIN)
+    assert mechanic.description == "Werkstatt, Diagnose, Service"
+
+    assert courier.employment_type == EmploymentType.SELF_EMPLOYED  # 'Selbstständig'
+    assert courier.organisation == "Blies-Kurier Müller"
+    assert courier.description == "Über eigene Gewerbeanmeldung; Fahrzeug wird gestellt"
+    assert courier.remote_possible is True
+
+    assert intern.employment_type == EmploymentType.INTERNSHIP
+    assert intern.organisation == "Grünwerk Illtal"
+    assert intern.address.street == "Im Großen Garten"
+
+
+def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
+    data = (fixtures_dir / "formats" / "jobs_defects.csv").read_bytes()
+    result = parse(data, PARTNER)
+
+    assert [job.source_id for job in result.records] == ["OK-1", "INVERTED"]
+    inverted = result.records[1]
+    # left to the quality stage
+    assert [p.rule for p in record_problems(inverted)] == ["JOB_SALARY_RANGE_INVERTED"]
+    assert result.items == 14
+
+    found = {(r.rule, r.source_id, r.field, r.value) for r in result.rejections}
+    assert found == {
+        ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6653"),
+        ("COURSE_LEVEL_INVALID", "BAD-LEVEL", "german_level", "gut"),
+        ("RECORD_FIELD_INVALID", "BAD-ART", "employment_type", "Leiharbeit"),
+        ("RECORD_FIELD_INVALID", "BAD-TIME", "working_time", "Vormittags"),
+        ("RECORD_FIELD_INVALID", "BAD-PERIOD", "salary_period", "Woche"),
+        ("RECORD_FIELD_INVALID", "BAD-SALARY", "salary_min", "nach Vereinbarung"),
+        ("RECORD_FIELD_INVALID", "BAD-DATE", "start_date", "31.04.2026"),
+        ("RECORD_FIELD_MISSING", "NO-TITLE", "title", None),
+        ("RECORD_FIELD_INVALID", "BAD-LINK", "url", "Bewerbung per Post"),
+        # every problem of a row is reported
+        ("RECORD_FIELD_INVALID", "MULTI", "salary_period", "Quartal"),
+        ("ADDRESS_POSTAL_CODE_INVALID", "MULTI", "address.postal_code", "665380"),
+        (
+            "RECORD_UNREADABLE",
+            "SHIFTED",
+            None,
+            "Zeile 14: 13 Zellen, die Kopfzeile hat 12 Spalten "
+            "(Trennzeichen im Text? Text in Anführungszeichen setzen)",
+        ),
+        ("RECORD_ID_DUPLICATE", "OK-1", "source_id", "OK-1"),
+    }
+    for rejection in result.rejections:
+        assert rejection.partner_id == PARTNER
+        assert rejection.domain == "jobs"
+    by_id = {r.source_id: r for r in result.rejections}
+    assert by_id["BAD-PERIOD"].title == "Fahrer (m/w/d)"
+    assert "Woche" in by_id["BAD-PERIOD"].message
+    assert by_id["SHIFTED"].title == "Hausmeister (m/w/d)"
+
+
+# --------------------------------------------------------------------------- cell details
+
+
+@pytest.mark.parametrize(
+    ("art", "expected"),
+    [
+        ("Arbeit", EmploymentType.EMPLOYEE),
+        ("Ausbildung", EmploymentType.APPRENTICESHIP),
+        ("PRAKTIKUM", EmploymentType.INTERNSHIP),
+        ("Minijob", EmploymentType.MINI_JOB),
+        ("Selbststaendig", EmploymentType.SELF_EMPLOYED),
+        ("Selbstständig", EmploymentType.SELF_EMPLOYED),
+        ("Sonstiges", EmploymentType.OTHER),
+        ("", EmploymentType.EMPLOYEE),
+    ],
+)
+def test_employment_types(art, expected):
+    job = _one(f"J1;Job;{art};66538;Neunkirchen", "Stellen-ID;Titel;Art;PLZ;Ort")
+    assert job.employment_type == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Vollzeit", [WorkingTime.FULL_TIME]),
+        ("Teilzeit, flexibel", [WorkingTime.PART_TIME, WorkingTime.FLEXIBLE]),
+        ("Schichtarbeit / Nachtarbeit", [WorkingTime.SHIFT]),
+        ("Vollzeit und Gleitzeit", [WorkingTime.FULL_TIME, WorkingTime.FLEXIBLE]),
+        ("Mini-Job", [WorkingTime.MINI]),
+        ("", []),
+    ],
+)
+def test_working_times(text, expected):
+    header = "Stellen-ID;Titel;Art;Arbeitszeit;PLZ;Ort"
+    assert _one(f"J1;Job;Arbeit;{text};66538;Neunkirchen", header).working_time == expected
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [("Jahr", "year"), ("monatlich", "month"), ("Stundenlohn", "hour"), ("", None)],
+)
+def test_salary_periods(period, expected):
+    header = "Stellen-ID;Titel;Gehalt von;Gehalt pro;PLZ;Ort"
+    assert _one(f"J1;Job;2000;{period};66538;Neunkirchen", header).salary_period == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [("01.08.2026", dt.date(2026, 8, 1)), ("ab 01.08.2026", dt.date(2026, 8, 1)),
+     ("zum 2026-08-01", dt.date(2026, 8, 1)), ("sofort", None), ("Ab sofort", None), ("", None)],
+)
+def test_start(start, expected):
+    job = _one(f"J1;Job;{start};66538;Neunkirchen", "Stellen-ID;Titel;Beginn;PLZ;Ort")
+    assert job.start_date == expected
+
+
+def test_missing_required_cells_name_the_field():
+    result = parse(_csv(" ; ;;;Lager", header=HEADER + ";Beschreibung"), PARTNER)
+    assert result.records == []
+    assert {(r.rule, r.field) for r in result.rejections} == {
+        ("RECORD_FIELD_MISSING", "source_id"),
+        ("RECORD_FIELD_MISSING", "title"),
+        ("RECORD_FIELD_MISSING", "address.postal_code"),
+        ("RECORD_FIELD_MISSING", "address.city"),
+    }
+
+
+def test_excel_separator_hint_and_crlf():
+    data = b"sep=,\r\nStellen-ID,Titel,PLZ,Ort\r\nJ1,Koch; Beikoch,66538,Neunkirchen\r\n"
+    (job,) = parse(data, PARTNER).records
+    assert job.title == "Koch; Beikoch"
+
+
+# --------------------------------------------------------------------------- unusable input
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "not a job CSV: the input is empty"),
+        (b"\xef\xbb\xbf\r\n", "empty"),
+        (b"Stellen-ID;Titel\nJ1;Job\n", "required column.*PLZ, Ort"),
+        (
+            "Kurs-ID;Titel;Kursart;PLZ;Ort\n".encode(),
+            r"not a job CSV: required column\(s\) missing: Stellen-ID$",
+        ),
+        (b'{"ergebnisliste": []}', "required column.*Stellen-ID, Titel, PLZ, Ort"),
+        ("Stellen-ID;Titel".encode("utf-16"), "UTF-16"),
+        (b"Stellen-ID;Titel;PLZ;Ort\n\x81\x8d", "neither UTF-8 nor Windows-1252"),
+        (b"sep=;\n", "no header"),
+    ],
+)
+def test_unusable_input_is_refused(data, message):
+    with pytest.raises(FormatError, match=message) as error:
+        parse(data, PARTNER)
+    assert "\n" not in str(error.value)
+
+
+# --------------------------------------------------------------------------- property
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_only_raise_format_error(data):
+    parse_or_refuse(parse, data, PARTNER)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=csv_rows(
+        ["66538", "Neunkirchen", "Minijob", "Vollzeit, Schicht", "B1", "B3", "keine", "3.100,00",
+         "Monat", "Woche", "sofort", "ab 01.08.2026", "31.02.2026", "teilweise", "www.x.example",
+         "Am Zoo 5a"]
+    ),
+    delimiter=DELIMITERS,
+    encoding=ENCODINGS,
+)
+def test_template_shaped_input_only_raises_format_error(rows, delimiter, encoding):
+    columns = ["Stellen-ID", "Titel", "Art", "Arbeitszeit", "Deutschkenntnisse", "Gehalt von",
+               "Gehalt pro", "Beginn", "PLZ", "Ort"]
+    parse_or_refuse(parse, template_csv(columns, rows, delimiter, encoding), PARTNER)

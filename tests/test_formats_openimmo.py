@@ -1,0 +1,366 @@
+"""openimmo: OpenImmo XML deliveries -> HousingVacancy, deletions and the sync mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hub.formats import FORMATS, FormatError
+from hub.formats.openimmo import FORMAT, parse
+from hub.models import PropertyType, SyncMode
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PARTNER = "siedlungsbau-blies"
+SAMPLE = "openimmo_1.2.7_official_example_via_OpenEstate-IO.xml"
+
+
+def _doc(immobilien: str, umfang: str = "VOLL") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<openimmo><uebertragung umfang="{umfang}"/>'
+        f"<anbieter><firma>Siedlungsbau Blies eG</firma>{immobilien}</anbieter></openimmo>"
+    ).encode()
+
+
+def _immobilie(extra: str = "", objektnr: str = "T-1", plz: str = "66538") -> str:
+    return (
+        "<immobilie>"
+        f"<geo><plz>{plz}</plz><ort>Neunkirchen</ort></geo>"
+        "<freitexte><objekttitel>Testwohnung</objekttitel></freitexte>"
+        f"{extra}"
+        f"<verwaltung_techn><objektnr_extern>{objektnr}</objektnr_extern></verwaltung_techn>"
+        "</immobilie>"
+    )
+
+
+def test_registered():
+    assert FORMATS["openimmo"] is FORMAT
+    assert FORMAT.domain == "housing"
+
+
+# --------------------------------------------------------------------------- real sample
+
+
+def test_official_example_is_rejected_naming_the_missing_fields(samples_dir):
+    result = parse((samples_dir / SAMPLE).read_bytes(), PARTNER)
+
+    assert result.mode == SyncMode.SNAPSHOT
+    assert result.records == []
+    assert result.deletions == []
+    assert result.items == 1
+    assert {(r.rule, r.field) for r in result.rejections} == {
+        ("RECORD_FIELD_MISSING", "source_id"),
+        ("RECORD_FIELD_MISSING", "address.postal_code"),
+        ("RECORD_FIELD_MISSING", "address.city"),
+    }
+    for rejection in result.rejections:
+        assert rejection.title == "Schönes Appartment im Stadtzentrum"
+        assert rejection.domain == "housing"
+        assert rejection.source_id is None
+
+
+def test_official_example_maps_its_values_once_ids_are_filled_in(samples_dir):
+    data = (samples_dir / SAMPLE).read_bytes()
+    data = data.replace(b"<objektnr_extern/>", b"<objektnr_extern>OI-EX-1</objektnr_extern>")
+    data = data.replace(b"<plz/>", b"<plz>66538</plz>", 1)  # the first ones are in <geo>
+    data = data.replace(b"<ort/>", b"<ort>Neunkirchen</ort>", 1)
+    result = parse(data, PARTNER)
+
+    assert result.rejections == []
+    (flat,) = result.records
+    assert flat.source_id == "OI-EX-1"
+    assert flat.title == "Schönes Appartment im Stadtzentrum"
+    assert flat.organisation == "MusterMannFrau Immobilien"
+    assert flat.description is None  # objektbeschreibung and dreizeiler are empty
+    assert flat.address.postal_code == "66538"
+    assert flat.address.street is None
+    assert flat.address.country == "DE"
+    assert (flat.geo.lat, flat.geo.lon) == (22.22, 22.22)
+    assert flat.property_type == PropertyType.ROOM  # <zimmer> (+ objektart_zusatz)
+    assert (flat.rooms, flat.living_area) == (1, 1)
+    assert (flat.cold_rent, flat.warm_rent, flat.service_charges) == (1, 1, 1)
+    assert (flat.heating_costs, flat.deposit) == (1, 1)
+    assert flat.available_from_text is None
+    assert flat.available_from == dt.date(2001, 1, 1)  # from <abdatum>
+    assert flat.wbs_required is False
+    assert flat.barrier_free is False  # ausstattung/barrierefrei
+    assert flat.max_persons == 10
+    assert flat.floor == 1
+    assert flat.updated_at == dt.datetime(2001, 2, 3, tzinfo=BERLIN)
+    assert flat.contact.model_dump() == {
+        "name": None, "email": "foo@bar.de", "phone": "2", "public": False,
+    }
+
+
+def test_truncated_official_example_is_refused(samples_dir):
+    data = (samples_dir / SAMPLE).read_bytes()
+    with pytest.raises(FormatError, match=r"invalid XML at line \d+ column \d+"):
+        parse(data[:5000], PARTNER)
+
+
+# --------------------------------------------------------------------------- own fixtures
+
+
+def test_full_delivery(fixtures_dir):
+    data = (fixtures_dir / "formats" / "openimmo_voll_neunkirchen.xml").read_bytes()
+    result = parse(data, PARTNER)
+
+    assert result.mode == SyncMode.SNAPSHOT
+    assert result.rejections == []
+    assert result.deletions == []
+    assert result.items == 2
+    flat, house = result.records
+
+    assert flat.source_id == "SBG-NK-0017-2L"
+    assert flat.title == "Helle 2,5-Zimmer-Wohnung mit Aufzug"
+    assert flat.organisation == "Siedlungsbau Blies eG"
+    assert flat.description.startswith("Barrierefreie Wohnung im 2. OG")
+    assert flat.property_type == PropertyType.APARTMENT
+    assert flat.address.model_dump() == {
+        "street": "Saarbrücker Straße",
+        "house_number": "17",
+        "postal_code": "66538",
+        "city": "Neunkirchen",
+        "municipality_key": "10043114",
+        "state": "Saarland",
+        "country": "DE",
+    }
+    assert (flat.geo.lat, flat.geo.lon) == (49.344112, 7.18125)  # decimal commas
+    assert flat.rooms == 2.5
+    assert flat.living_area == 68.5
+    assert flat.cold_rent == 520  # kaltmiete wins over nettokaltmiete
+    assert flat.warm_rent == 690
+    assert flat.service_charges == 110
+    assert flat.heating_costs == 60
+    assert flat.deposit == 1560  # '1.560,00'
+    assert flat.available_from == dt.date(2026, 5, 1)
+    assert flat.available_from_text == "ab 01.05.2026"
+    assert flat.wbs_required is True
+    assert flat.barrier_free is True
+    assert flat.max_persons == 3
+    assert flat.floor == 2
+    assert flat.updated_at == dt.datetime(2026, 3, 30, tzinfo=BERLIN)
+    assert flat.contact.model_dump() == {
+        "name": "Anna Klein",
+        "email": "a.klein@siedlungsbau-blies.example",
+        "phone": "06821 90012",
+        "public": True,
+    }
+
+    assert house.source_id == "SBG-OTW-0005"
+    assert house.property_type == PropertyType.HOUSE  # objektart_zusatz is skipped
+    assert house.description == "Ruhige Lage, Garten, 5 Zimmer"  # dreizeiler fallback
+    assert house.address.house_number == "5 a"
+    assert house.address.municipality_key is None  # '10043' is not eight digits
+    assert house.address.state is None
+    assert house.geo is None
+    assert house.cold_rent == 850  # nettokaltmiete fallback
+    assert house.warm_rent is None
+    assert house.available_from is None
+    assert house.available_from_text == "sofort"
+    assert house.wbs_required is False  # '0'
+    assert house.barrier_free is None
+    assert house.floor == 0  # 'EG'
+    assert house.contact.model_dump() == {
+        "name": None,
+        "email": "vermietung@siedlungsbau-blies.example",
+        "phone": "06821 90000",
+        "public": False,
+    }
+
+
+def test_partial_delivery_with_deletions(fixtures_dir):
+    data = (fixtures_dir / "formats" / "openimmo_teil_neunkirchen.xml").read_bytes()
+    result = parse(data, PARTNER)
+
+    assert result.mode == SyncMode.DELTA
+    assert result.deletions == ["SBG-NK-0017-2L"]
+    (room,) = result.records
+    assert room.source_id == "SBG-NK-0003-WG"
+    assert room.property_type == PropertyType.ROOM
+    assert room.warm_rent == 380
+    assert room.cold_rent is None
+    assert room.available_from == dt.date(2026, 4, 15)
+    assert room.available_from_text == "nach Absprache, frühestens 15.04.2026"
+    assert result.items == 3  # the room, the nameless deletion, the bad postal code
+
+    found = {(r.rule, r.source_id, r.field, r.value, r.title) for r in result.rejections}
+    assert found == {
+        ("RECORD_FIELD_MISSING", None, "source_id", None, "Garage ohne Nummer"),
+        (
+            "ADDRESS_POSTAL_CODE_INVALID",
+            "SBG-OTW-0021",
+            "address.postal_code",
+            "6656",
+            "3-Zimmer-Wohnung Altstadt",
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- mapping details
+
+
+@pytest.mark.parametrize(
+    ("umfang", "mode"),
+    [("VOLL", SyncMode.SNAPSHOT), ("TEIL", SyncMode.DELTA), ("teil", SyncMode.DELTA), ("", None)],
+)
+def test_mode(umfang, mode):
+    assert parse(_doc(_immobilie(), umfang), PARTNER).mode == mode
+
+
+@pytest.mark.parametrize(
+    ("objektart", "expected"),
+    [
+        ("<wohnung/>", PropertyType.APARTMENT),
+        ("<haus/>", PropertyType.HOUSE),
+        ("<zimmer/>", PropertyType.ROOM),
+        ("<buero_praxen/>", PropertyType.OTHER),
+        ("", PropertyType.OTHER),
+    ],
+)
+def test_property_type(objektart, expected):
+    extra = f"<objektkategorie><objektart>{objektart}</objektart></objektkategorie>"
+    (record,) = parse(_doc(_immobilie(extra)), PARTNER).records
+    assert record.property_type == expected
+
+
+def test_reference_objects_are_not_vacancies():
+    # REFERENZ: already let or sold, kept by the agent only as a reference
+    immobilie = _immobilie().replace(
+        "<verwaltung_techn>", '<verwaltung_techn><aktion aktionart="REFERENZ"/>'
+    )
+    result = parse(_doc(immobilie), PARTNER)
+    assert (result.records, result.deletions) == ([], ["T-1"])
+
+
+def test_invalid_values_reject_only_their_record():
+    bad_rent = _immobilie("<preise><kaltmiete>auf Anfrage</kaltmiete></preise>", objektnr="T-2")
+    bad_bool = _immobilie(
+        "<verwaltung_objekt><wbs_sozialwohnung>vielleicht</wbs_sozialwohnung></verwaltung_objekt>",
+        objektnr="T-3",
+    )
+    result = parse(_doc(_immobilie() + bad_rent + bad_bool + _immobilie()), PARTNER)
+    assert [r.source_id for r in result.records] == ["T-1"]
+    found = {(r.rule, r.source_id, r.field, r.value) for r in result.rejections}
+    assert found == {
+        ("RECORD_FIELD_INVALID", "T-2", "cold_rent", "auf Anfrage"),
+        ("RECORD_FIELD_INVALID", "T-3", "wbs_required", "vielleicht"),
+        ("RECORD_ID_DUPLICATE", "T-1", "source_id", "T-1"),
+    }
+    assert result.items == 4
+
+
+def test_without_namespace_and_with_prefix_alike():
+    prefixed = (
+        '<oi:openimmo xmlns:oi="http://www.openimmo.de"><oi:uebertragung umfang="TEIL"/>'
+        "<oi:anbieter><oi:immobilie><oi:geo><oi:plz>66564</oi:plz><oi:ort>Ottweiler</oi:ort>"
+        "</oi:geo><oi:freitexte><oi:objekttitel>Zimmer</oi:objekttitel></oi:freitexte>"
+        "<oi:verwaltung_techn><oi:objektnr_extern>P-1</oi:objektnr_extern></oi:verwaltung_techn>"
+        "</oi:immobilie></oi:anbieter></oi:openimmo>"
+    ).encode()
+    result = parse(prefixed, PARTNER)
+    assert result.mode == SyncMode.DELTA
+    assert [r.address.city for r in result.records] == ["Ottweiler"]
+
+
+def test_latin1_declared_document():
+    data = _doc(_immobilie()).replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
+    data = data.replace(b"Testwohnung", "Wohnung Schloßstraße".encode("latin-1"))
+    (record,) = parse(data, PARTNER).records
+    assert record.title == "Wohnung Schloßstraße"
+
+
+# --------------------------------------------------------------------------- unusable input
+
+
+EXTERNAL_ENTITY = (
+    b'<?xml version="1.0"?>\n'
+    b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n'
+    b"<openimmo><anbieter><immobilie><freitexte><objekttitel>&e;</objekttitel></freitexte>"
+    b"</immobilie></anbieter></openimmo>"
+)
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE openimmo [\n<!ENTITY lol "lol">\n'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">\n'
+        % (level, (b"&lol%d;" % (level - 1) if level > 1 else b"&lol;") * 10)
+        for level in range(1, 10)
+    )
+    + b"]>\n<openimmo><anbieter><firma>&lol9;</firma></anbieter></openimmo>"
+)
+
+
+@pytest.mark.parametrize(
+    "data", [EXTERNAL_ENTITY, BILLION_LAUGHS], ids=["external", "billion-laughs"]
+)
+def test_entity_declarations_are_refused_unexpanded(data):
+    started = time.perf_counter()
+    with pytest.raises(FormatError, match="entities") as error:
+        parse(data, PARTNER)
+    assert time.perf_counter() - started < 1
+    assert "root:" not in str(error.value)
+    assert "lollol" not in str(error.value)
+
+
+def test_entities_are_refused_even_in_utf16():
+    data = EXTERNAL_ENTITY.replace(
+        b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-16"?>'
+    )
+    with pytest.raises(FormatError, match="entities"):
+        parse(data.decode().encode("utf-16"), PARTNER)
+
+
+def test_parameter_entities_are_refused():
+    data = (
+        b'<?xml version="1.0"?>\n'
+        b'<!DOCTYPE openimmo [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>'
+        b"<openimmo/>"
+    )
+    with pytest.raises(FormatError, match="entities"):
+        parse(data, PARTNER)
+
+
+def test_doctype_without_entities_is_harmless():
+    data = _doc(_immobilie()).replace(b"<openimmo>", b"<!DOCTYPE openimmo>\n<openimmo>")
+    assert len(parse(data, PARTNER).records) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"  \n", "empty"),
+        (b"<openimmo><anbieter>", r"invalid XML at line 1 column \d+"),
+        (b'<?xml version="1.0"?>\n<openimmo>\n  <anbieter>\n</openimmo>', "invalid XML at line 4"),
+        (b'{"ergebnisliste": []}', "invalid XML at line 1"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "invalid XML"),
+        (b"<immobilie/>", "root element is <immobilie>, expected <openimmo>"),
+        (b'<x:feed xmlns:x="urn:x"/>', "root element is <feed>"),
+    ],
+)
+def test_unusable_input_is_refused(data, message):
+    with pytest.raises(FormatError, match=message) as error:
+        parse(data, PARTNER)
+    assert "\n" not in str(error.value)
+
+
+def test_empty_openimmo_document_is_an_empty_result():
+    result = parse(b'<openimmo><uebertragung umfang="VOLL"/></openimmo>', PARTNER)
+    assert (result.records, result.rejections, result.deletions, result.items) == ([], [], [], 0)
+    assert result.mode == SyncMode.SNAPSHOT
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-32"])
+def test_entities_are_refused_after_parsing_too(monkeypatch, encoding):
+    # second line of defence: the parsed DTD is checked even when the byte scan misses it
+    import hub.formats.openimmo as module
+
+    monkeypatch.setattr(module, "_ENTITY_MARKERS", ())
+    declared = b'version="1.0" encoding="%s"' % encoding.upper().encode()
+    data = EXTERNAL_ENTITY.replace(b'version="1.0"', declared)
+    with pytest.raises(FormatError, match="entities"):
+        parse(data.decode().encode(encoding), PARTNER)

@@ -1,0 +1,542 @@
+"""The shared readers of the format adapters: single values (hub.formats.values), the CSV
+template reader (hub.formats.csvtemplate), JSON loading (hub.formats.jsondoc) and
+build_record in hub.formats.base."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.formats import values as v
+from hub.formats.base import FormatError, Invalid, ParseResult, build_record
+from hub.formats.csvtemplate import CsvTemplate, common_fields, decode, normalise_header, rows
+from hub.formats.jsondoc import each_object, kind, load_json
+from hub.models import CourseOffer
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+# --------------------------------------------------------------------------- text
+
+
+def test_compact_drops_none_at_every_depth():
+    assert v.compact({"a": None, "b": {"c": None, "d": 1}, "e": [{"f": None}, None], "g": 0}) == {
+        "b": {"d": 1}, "e": [{}, None], "g": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, None), ("  x ", "x"), ("   ", None), ("", None), (12, "12"), (1.5, "1.5"),
+     (True, True), ([1], [1])],
+)
+def test_text(value, expected):
+    assert v.text(value) == expected
+
+
+def test_as_dict_and_enum_key():
+    assert v.as_dict({"a": 1}) == {"a": 1}
+    assert v.as_dict([1]) == {} and v.as_dict(None) == {}
+    assert v.enum_key(" Baden-Württemberg ") == "BADEN_WUERTTEMBERG"
+    assert v.enum_key("Thüringen") == "THUERINGEN"
+    assert v.enum_key("") is None and v.enum_key(3) is None
+
+
+def test_plain_text_from_ba_html():
+    html = (
+        "<h4> Der Lehrgang </h4><br/><br/><p>Zeile&nbsp;eins<br/>Zeile &amp; zwei</p>"
+        "<ul><li>Punkt A</li><li> Punkt B </li></ul><p></p>"
+    )
+    assert v.plain_text(html) == "Der Lehrgang\nZeile eins\nZeile & zwei\n- Punkt A\n- Punkt B"
+    assert v.plain_text("<p> </p>") is None
+    assert v.plain_text(None) is None
+    assert v.plain_text("ohne Tags") == "ohne Tags"
+
+
+def test_phone_joins_area_code_and_number():
+    assert v.phone("0800", "7330733") == "0800 7330733"
+    assert v.phone(" 06821 ", "91234-12") == "06821 91234-12"
+    assert v.phone(None, "7330733") == "7330733"
+    assert v.phone("06821", None) == "06821"
+    assert v.phone(None, "") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("www.vhs.example/kurs", "https://www.vhs.example/kurs"),
+     ("WWW.vhs.example", "https://WWW.vhs.example"),
+     ("https://vhs.example", "https://vhs.example"),
+     ("Bewerbung per Post", "Bewerbung per Post"),
+     (" ", None)],
+)
+def test_web_url(value, expected):
+    assert v.web_url(value) == expected
+
+
+# --------------------------------------------------------------------------- words
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("ja", True), ("JA", True), ("x", True), ("1", True), ("yes", True), ("nein", False),
+     ("N", False), ("0", False), (None, None), ("", None), ("vielleicht", "vielleicht"),
+     (True, True), (False, False)],
+)
+def test_yes_no(value, expected):
+    assert v.yes_no(value) == expected
+
+
+def test_yes_no_with_own_words():
+    strict = (frozenset({"true", "1"}), frozenset({"false", "0"}))
+    assert v.yes_no("true", *strict) is True
+    assert v.yes_no("ja", *strict) == "ja"
+
+
+TABLE = {"vollzeit": "full_time", "abends": "evening", "mini-job": "mini"}
+
+
+def test_choice():
+    assert v.choice("Vollzeit", TABLE) == "full_time"
+    assert v.choice("FULL_TIME", TABLE) == "full_time"  # canonical values pass
+    assert v.choice("Vormittags", TABLE) == "Vormittags"
+    assert v.choice(" ", TABLE) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Vollzeit, abends", ["full_time", "evening"]),
+     ("Vollzeit / Abends + vollzeit", ["full_time", "evening"]),
+     ("Vollzeit und Abends", ["full_time", "evening"]),
+     ("Mini-Job", ["mini"]),
+     ("Vollzeit; Vormittags", ["full_time", "Vormittags"]),
+     (None, None)],
+)
+def test_choices(value, expected):
+    assert v.choices(value, TABLE) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("DEUTSCHLAND", "DE"), ("Deutschland", "DE"), ("de", "DE"), ("DEU", "DE"), ("D", "DE"),
+     ("OESTERREICH", "AT"), ("Österreich", "AT"), ("AUT", "AT"), ("A", "AT"), ("CHE", "CH"),
+     ("Atlantis", "Atlantis"), (None, None)],
+)
+def test_country_code(value, expected):
+    assert v.country_code(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("SAARLAND", "Saarland"), ("SAA", "Saarland"), ("THÜ", "Thüringen"),
+     ("NORDRHEIN_WESTFALEN", "Nordrhein-Westfalen"), ("NDS", "Niedersachsen"),
+     ("Rheinland-Pfalz", "Rheinland-Pfalz"), ("UEBERREGIONAL", "Ueberregional"), (None, None)],
+)
+def test_state_name(value, expected):
+    assert v.state_name(value) == expected
+
+
+def test_postal_code_and_geo_point():
+    assert v.postal_code(6108) == "06108"
+    assert v.postal_code(" 66538 ") == "66538"
+    assert v.postal_code(True) is True
+    assert v.geo_point(49.3, 7.1) == {"lat": 49.3, "lon": 7.1}
+    assert v.geo_point(0, 0) is None  # exporters' 'unknown'
+    assert v.geo_point(None, 7.1) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Hüttenbergstraße 42", ("Hüttenbergstraße", "42")),
+     ("Am Zoo 5a", ("Am Zoo", "5a")),
+     ("Zum Hirtenberg 3 b", ("Zum Hirtenberg", "3b")),
+     ("Lindenallee 8-10", ("Lindenallee", "8-10")),
+     ("Neumärkter Straße 1a-3", ("Neumärkter Straße", "1a-3")),
+     ("Schachtweg 1", ("Schachtweg", "1")),
+     ("Wilhelm-Heinrich-Straße", ("Wilhelm-Heinrich-Straße", None)),
+     ("Straße des 13. Januar 7", ("Straße des 13. Januar", "7")),
+     (None, (None, None))],
+)
+def test_split_street(value, expected):
+    assert v.split_street(value) == expected
+
+
+# --------------------------------------------------------------------------- levels
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("A1-B1", ["A1", "A2", "B1"]), ("A2, B1", ["A2", "B1"]), ("b1/a2", ["A2", "B1"]),
+     ("A1.1-A1.2", ["A1"]), ("A2 bis B1", ["A2", "B1"]), ("B3", ["B3"]), ("B1-A1", ["B1-A1"]),
+     (None, None)],
+)
+def test_cefr_levels(value, expected):
+    assert v.cefr_levels(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("B1", "B1"), ("b2", "B2"), ("B1.2", "B1"), ("keine", None), ("Keine Angabe", None),
+     ("gut", "gut"), ("A2-B1", "A2-B1"), (None, None)],
+)
+def test_cefr_level(value, expected):
+    assert v.cefr_level(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Integrationskurs mit Kinderbetreuung (A1-B1)", ["A1", "A2", "B1"]),
+     ("Berufsbezogene Deutschsprachförderung DeuFöV - B2 - allgemein", ["B2"]),
+     ("Deutsch A2/B1 Teil 2", ["A2", "B1"]),
+     ("Deutsch A1.1 bis A2.2", ["A1", "A2"]),
+     ("C++ und Scrum Master", []),
+     ("MB1 Modul, b1 klein", []),
+     (None, [])],
+)
+def test_levels_in_text(value, expected):
+    assert v.levels_in_text(value) == expected
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("02.03.2026", dt.date(2026, 3, 2)), ("2.3.2026", dt.date(2026, 3, 2)),
+     ("2026-03-02", dt.date(2026, 3, 2)), ("2026-03-02T10:15:00", dt.date(2026, 3, 2)),
+     ("31.02.2026", "31.02.2026"), ("2026-13-01", "2026-13-01"), ("20260302", "20260302"),
+     ("demnächst", "demnächst"), (None, None)],
+)
+def test_date_value(value, expected):
+    assert v.date_value(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2026-02-01", dt.datetime(2026, 2, 1, tzinfo=BERLIN)),
+     ("01.02.2026", dt.datetime(2026, 2, 1, tzinfo=BERLIN)),
+     ("03.02.2026 14:30", dt.datetime(2026, 2, 3, 14, 30, tzinfo=BERLIN)),
+     ("2026-09-14T07:57:38.033", dt.datetime(2026, 9, 14, 7, 57, 38, 33000, tzinfo=BERLIN)),
+     ("2026-09-14T05:57:38+00:00", dt.datetime(2026, 9, 14, 5, 57, 38, tzinfo=dt.timezone.utc)),
+     ("2026-02-30 10:00", "2026-02-30 10:00"), ("gestern", "gestern"), (None, None)],
+)
+def test_timestamp(value, expected):
+    assert v.timestamp(value) == expected
+
+
+def test_timestamp_local_time_follows_summer_time():
+    assert v.timestamp("2026-01-15 12:00").utcoffset() == dt.timedelta(hours=1)
+    assert v.timestamp("2026-07-15 12:00").utcoffset() == dt.timedelta(hours=2)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("ab 01.05.2026", dt.date(2026, 5, 1)), ("frühestens 2026-04-15", dt.date(2026, 4, 15)),
+     ("31.02.2026 oder 01.03.2026", dt.date(2026, 3, 1)), ("sofort", None), (None, None)],
+)
+def test_date_in_text(value, expected):
+    assert v.date_in_text(value) == expected
+
+
+def test_epoch_millis_in_berlin_time():
+    # 2023-07-16T22:00:00Z is local midnight of 17 July (CEST)
+    assert v.epoch_millis(1689544800000) == dt.datetime(2023, 7, 17, tzinfo=BERLIN)
+    assert v.epoch_millis_date(1689544800000) == dt.date(2023, 7, 17)
+    # 2024-03-16T23:00:00Z is local midnight of 17 March (CET)
+    assert v.epoch_millis_date(1710630000000) == dt.date(2024, 3, 17)
+    assert v.epoch_millis_date("1647990000000") == dt.date(2022, 3, 23)  # strings of digits
+    assert v.epoch_millis_date(1689544800000.0) == dt.date(2023, 7, 17)
+    assert v.epoch_millis_date(None) is None
+    assert v.epoch_millis_date("demnächst") == "demnächst"
+    assert v.epoch_millis_date(True) is True
+    assert v.epoch_millis(10**17) == 10**17  # beyond the calendar: passed on, not raised
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("650", 650), ("650.50", 650.5), ("650,50", 650.5), ("1.234,56", 1234.56),
+     ("1.234", 1234), ("1 234", 1234), ("-1.500", -1500), (12, 12.0), (2.5, 2.5),
+     ("auf Anfrage", "auf Anfrage"), ("inf", "inf"), ("nan", "nan"), (None, None)],
+)
+def test_number(value, expected):
+    assert v.number(value) == expected
+
+
+def test_number_keeps_what_it_cannot_hold():
+    assert v.number(10**400) == 10**400
+    assert v.number(True) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", 0), ("kostenlos", 0), ("Gratis", 0), ("120,50", 120.5), ("1.250,00 €", 1250),
+     ("150,- EUR", 150), ("99.90", 99.9), ("13,90 Euro", 13.9),
+     ("nach Vereinbarung", "nach Vereinbarung"), (None, None)],
+)
+def test_money(value, expected):
+    assert v.money(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("68,5", 68.5), ("68,5 m²", 68.5), ("70 qm", 70), ("70m2", 70), ("groß", "groß")],
+)
+def test_area(value, expected):
+    assert v.area(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("12", 12), ("1.000", 1000), ("3,0", 3), ("1,5", "1,5"), ("zwölf", "zwölf"), (4, 4),
+     (None, None)],
+)
+def test_integer(value, expected):
+    result = v.integer(value)
+    assert result == expected and type(result) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("EG", 0), ("Erdgeschoss", 0), ("eg", 0), ("UG", -1), ("Souterrain", -1), ("2", 2),
+     ("2. OG", 2), ("3.Stock", 3), ("1. Etage", 1), ("-1", -1), ("DG", "DG"), (None, None)],
+)
+def test_floor(value, expected):
+    assert v.floor(value) == expected
+
+
+# --------------------------------------------------------------------------- build_record
+
+
+def _course(**extra) -> dict:
+    return {
+        "partner_id": "p", "source_id": "K1", "title": "Kurs", "course_type": "language_course",
+        "address": {"postal_code": "66538", "city": "Neunkirchen", "street": None}, **extra,
+    }
+
+
+def test_build_record_drops_none_values_itself():
+    result = ParseResult()
+    record = build_record(CourseOffer, _course(description=None, price_eur=None), result)
+    assert record is not None and result.records == [record]
+    assert record.address.street is None
+
+
+def test_build_record_reports_invalid_markers_with_validation_errors():
+    result = ParseResult()
+    fields = _course(address={"postal_code": "6653", "city": "Neunkirchen"})
+    fields["description"] = Invalid("so nicht")
+    fields["address"]["street"] = Invalid("??")
+    assert build_record(CourseOffer, fields, result) is None
+    assert result.items == 1 and result.records == []
+    found = {(r.rule, r.field, r.value) for r in result.rejections}
+    assert found == {
+        ("RECORD_FIELD_INVALID", "description", "so nicht"),
+        ("RECORD_FIELD_INVALID", "address.street", "??"),
+        ("ADDRESS_POSTAL_CODE_INVALID", "address.postal_code", "6653"),
+    }
+    assert {r.source_id for r in result.rejections} == {"K1"}
+
+
+def test_parse_result_reject_item_counts_the_item():
+    result = ParseResult()
+    result.reject_item(
+        "RECORD_UNREADABLE", partner_id="p", domain="jobs", value="kaputt", source_id="X"
+    )
+    assert result.items == 1
+    (rejection,) = result.rejections
+    assert (rejection.rule, rejection.source_id, rejection.value) == (
+        "RECORD_UNREADABLE", "X", "kaputt",
+    )
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def test_load_json_refusals_are_one_line():
+    assert load_json(b'\xef\xbb\xbf{"a": 1}', "a test document") == {"a": 1}
+    for data, message in [
+        (b"", "not a test document: the input is empty"),
+        (b"\xff\xfe{}", "not a test document: not UTF-8"),
+        (b'{"a": ', "invalid JSON at line 1 column"),
+        (b"[" * 100_000, "invalid JSON"),
+        (b"1" * 5000, "invalid JSON"),
+    ]:
+        with pytest.raises(FormatError, match=message) as error:
+            load_json(data, "a test document")
+        assert "\n" not in str(error.value)
+
+
+def test_each_object_rejects_other_values():
+    result = ParseResult()
+    items = [{"a": 1}, "text", None, [1], {"b": 2}]
+    assert list(each_object(items, "liste", result, "p", "jobs")) == [{"a": 1}, {"b": 2}]
+    assert [r.value for r in result.rejections] == [
+        "liste[2] is a string, not an object",
+        "liste[3] is null, not an object",
+        "liste[4] is a list, not an object",
+    ]
+    assert result.items == 3
+    assert kind({}) == "an object" and kind(1.5) == "a number" and kind(True) == "a boolean"
+
+
+# --------------------------------------------------------------------------- CSV templates
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("Kurs-ID", "kursid"), ("Max. Personen", "maxpersonen"), ("max_personen", "maxpersonen"),
+     ("Wohnfläche", "wohnflaeche"), ("Gea\u0308ndert am", "geaendertam"),
+     ("BA-Referenznummer", "bareferenznummer"), ("WBS erforderlich", "wbserforderlich")],
+)
+def test_normalise_header(name, key):
+    assert normalise_header(name) == key
+
+
+def test_decode():
+    assert decode("Straße".encode("utf-8"), "test CSV") == "Straße"
+    assert decode(b"\xef\xbb\xbfStra\xc3\x9fe", "test CSV") == "Straße"
+    assert decode("Straße".encode("cp1252"), "test CSV") == "Straße"
+    assert decode(b"\xef\xbb\xbf" + "Straße".encode("cp1252"), "test CSV") == "Straße"
+    with pytest.raises(FormatError, match="not a test CSV: the file is UTF-16"):
+        decode("a;b".encode("utf-16"), "test CSV")
+
+
+def test_rows_detect_the_delimiter():
+    assert list(rows("a;b\n1;2,5\n")) == [(1, ["a", "b"]), (2, ["1", "2,5"])]
+    assert list(rows("a,b\n1,2;5\n")) == [(1, ["a", "b"]), (2, ["1", "2;5"])]
+    assert list(rows('"sep=,"\na;b,c\n')) == [(2, ["a;b", "c"])]
+
+
+def _fields(cells, partner_id):
+    return {
+        **common_fields(cells, partner_id, id_column="nr", organisation_column="firma"),
+        "course_type": "other",
+    }
+
+
+TEST_TEMPLATE = CsvTemplate(
+    what="test CSV",
+    model=CourseOffer,
+    columns={"nr": "Nr", "titel": "Titel", "firma": "Firma", "plz": "PLZ", "ort": "Ort",
+             "strasse": "Strasse", "link": "Link", "email": "E-Mail",
+             "kontaktoeffentlich": "Kontakt oeffentlich", "geaendertam": "Geaendert am"},
+    required=("nr", "titel", "plz", "ort"),
+    id_column="nr",
+    fields=_fields,
+)
+
+
+def test_template_reads_rows_and_shared_columns():
+    data = (
+        "Nr;Titel;PLZ;Ort;Strasse;Link;E-Mail;Kontakt öffentlich;Geändert am;Firma;Firma\n"
+        "1;Kurs;66538;Neunkirchen;Am Markt 3;www.x.example;a@x.example;ja;2026-01-02;A;B\n"
+        ";;;;;;;;;\n"
+    ).encode()
+    result = TEST_TEMPLATE.parse(data, "p")
+    assert result.rejections == [] and result.items == 1
+    (record,) = result.records
+    assert record.organisation == "A"  # the first of repeated columns counts
+    assert (record.address.street, record.address.house_number) == ("Am Markt", "3")
+    assert str(record.url) == "https://www.x.example/"
+    assert record.contact.model_dump() == {
+        "name": None, "email": "a@x.example", "phone": None, "public": True,
+    }
+    assert record.updated_at == dt.datetime(2026, 1, 2, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"", "not a test CSV: the input is empty"),
+     (b"sep=;\n", "not a test CSV: no header row"),
+     (b"Nr;Titel;Ort\n", "not a test CSV: required column\\(s\\) missing: PLZ$"),
+     (b'Nr;Titel;PLZ;Ort\n"' + b"a" * 200_000, "not a readable CSV at line 2")],
+)
+def test_template_refusals(data, message):
+    with pytest.raises(FormatError, match=message):
+        TEST_TEMPLATE.parse(data, "p")
+
+
+def test_template_rejects_shifted_rows_alone():
+    data = b"Nr;Titel;PLZ;Ort\n1;Kurs;66538;Neunkirchen\n2;Kurs; mit;66538;Neunkirchen\n"
+    result = TEST_TEMPLATE.parse(data, "p")
+    assert [r.source_id for r in result.records] == ["1"]
+    (rejection,) = result.rejections
+    assert (rejection.rule, rejection.source_id, rejection.title) == (
+        "RECORD_UNREADABLE", "2", "Kurs",
+    )
+    assert rejection.value.startswith("Zeile 3: 5 Zellen, die Kopfzeile hat 4 Spalten")
+    assert result.items == 2
+
+
+# --------------------------------------------------------------------------- properties
+
+
+_texts = st.text(max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(_texts, st.none(), st.integers(), st.floats(), st.booleans()))
+def test_readers_never_raise(value):
+    for reader in (
+        v.text, v.plain_text, v.web_url, v.yes_no, v.country_code, v.state_name, v.postal_code,
+        v.cefr_levels, v.cefr_level, v.levels_in_text, v.date_value, v.timestamp,
+        v.date_in_text, v.epoch_millis, v.epoch_millis_date, v.number, v.money, v.area,
+        v.integer, v.floor,
+    ):
+        reader(value)
+    v.split_street(value)
+    v.choices(value, TABLE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    day=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2090, 12, 31)),
+)
+def test_dates_round_trip(day):
+    assert v.date_value(f"{day:%d.%m.%Y}") == day
+    assert v.date_value(day.isoformat()) == day
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=BERLIN)
+    assert v.epoch_millis_date(int(midnight.timestamp() * 1000)) == day
+
+
+@settings(max_examples=200, deadline=None)
+@given(cents=st.integers(min_value=0, max_value=10**9))
+def test_money_round_trips_german_amounts(cents):
+    euros, rest = divmod(cents, 100)
+    grouped = f"{euros:,}".replace(",", ".")
+    assert v.money(f"{grouped},{rest:02d} €") == pytest.approx(cents / 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(low=st.sampled_from(v.LEVELS), high=st.sampled_from(v.LEVELS))
+def test_level_ranges(low, high):
+    expected = list(v.LEVELS[v.LEVELS.index(low) : v.LEVELS.index(high) + 1])
+    if expected:
+        assert v.cefr_levels(f"{low}-{high}") == expected
+        assert v.levels_in_text(f"Deutsch {low} bis {high}") == expected
+    else:
+        assert v.cefr_levels(f"{low}-{high}") == [f"{low}-{high}"]
+
+
+def test_machine_decimals_are_never_read_as_thousands():
+    from hub.formats import values
+
+    assert values.number("49.374") == 49374.0  # German text: a thousands separator
+    assert values.number("49.374", machine=True) == 49.374  # XML/JSON-LD: the decimal point
+    assert values.number("560,50", machine=True) == 560.5
+    assert values.geo_point("49.374", "7.048") == {"lat": 49.374, "lon": 7.048}
+    assert values.money("1.200", machine=True) == 1.2
+
+
+def test_openimmo_coordinates_with_three_decimals():
+    from bench.feedgen import openimmo
+    from hub.formats import get_format
+
+    result = get_format("openimmo").parse(openimmo(12), "wbg")
+    assert len(result.records) == 12 and not result.rejections
+    assert result.records[2].geo.lat == 49.374

@@ -1,0 +1,77 @@
+"""Inbox folders: a dropped file is processed once and moved aside; the sensor starts a run
+for the partner whose inbox received a file."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import dagster as dg
+
+from hub.fetch import FeedFetcher
+from hub.inbox import pending
+from hub.pipeline import fetch_partner_feed, stage_partner_feed
+from hub.registry import parse_registry
+from hub.resources import HubStore
+from hub.sensors import inbox_sensor
+from hub.store.landing import LandingStore
+from tests.conftest import FIXTURES
+from tests.feeds import registry_text
+
+CSV = (FIXTURES / "formats" / "courses_semicolon_utf8_bom.csv").read_bytes()
+
+
+def drop(folder, name, body, age=60):
+    path = folder / name
+    path.write_bytes(body)
+    stamp = time.time() - age
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_files_are_processed_oldest_first_once_and_moved_aside(engine, tmp_path):
+    inbox = tmp_path / "inbox" / "vhs"
+    inbox.mkdir(parents=True)
+    registry = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}")))
+    partner = registry.partners[0]
+    store, fetcher = LandingStore(tmp_path / "landing"), FeedFetcher()
+    lines = CSV.decode("utf-8-sig").splitlines()
+    drop(inbox, "kurse-maerz.csv", CSV, age=120)
+    drop(inbox, "kurse-april.csv", "\n".join(lines[:2]).encode(), age=60)
+
+    first = fetch_partner_feed(engine, store, fetcher, partner, "courses")
+    assert first.status == "changed"
+    staged = stage_partner_feed(engine, store, partner, "courses")
+    assert staged.counts.items == len([line for line in lines[1:] if line.strip(";")])
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["kurse-april.csv"]
+    assert [p.name.split("-", 1)[1] for p in (inbox / "processed").iterdir()] == ["kurse-maerz.csv"]
+
+    second = fetch_partner_feed(engine, store, fetcher, partner, "courses")
+    assert second.status == "changed"
+    assert stage_partner_feed(engine, store, partner, "courses").counts.items == 1
+    assert not [p for p in inbox.iterdir() if p.is_file()]
+
+    third = fetch_partner_feed(engine, store, fetcher, partner, "courses")
+    assert third.status == "unchanged"
+    assert stage_partner_feed(engine, store, partner, "courses").status == "unchanged"
+
+
+def test_sensor_requests_one_run_per_partner_feed(tmp_path):
+    inbox = tmp_path / "vhs"
+    inbox.mkdir()
+    registry_path = tmp_path / "registry.yaml"
+    registry_path.write_text(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}"),
+                                           ("jobcenter-nk", "ba-jobsuche", "https://a.example/j")))
+    store = HubStore(registry_path=str(registry_path), home=str(tmp_path))
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"hub_store": store})
+        assert isinstance(inbox_sensor(context), dg.SkipReason)
+
+        drop(inbox, "a.csv", CSV, age=90)
+        drop(inbox, "b.csv", CSV, age=30)
+        drop(inbox, ".hidden.csv", CSV)
+        drop(inbox, "c.csv", CSV, age=0)  # still being written
+        result = inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub_store": store}))
+        assert [(r.job_name, r.partition_key, r.tags["hub/inbox_file"]) for r in result.run_requests] == [
+            ("sync_courses", "vhs-nk", "a.csv")]
+        assert [f.path.name for f in pending(parse_registry(registry_path.read_text()))] == ["a.csv", "b.csv"]

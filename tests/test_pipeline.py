@@ -1,0 +1,220 @@
+"""The stages end to end on both databases, without Dagster: fetch -> stage -> publish, the
+change feed, unchanged re-runs, and feeds that must never empty the directory."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from hub.fetch import FeedFetcher, FetchPolicy
+from hub.pipeline import StageError, fetch_partner_feed, stage_partner_feed
+from hub.registry import parse_registry
+from hub.store.landing import LandingStore
+from hub.store.publish import publish_domain
+from hub.store.tables import changes, directory, entities, source_records
+from tests.feeds import Feed, ba_v6, posting, registry_text
+
+
+@pytest.fixture
+def landing(tmp_path):
+    return LandingStore(tmp_path / "landing")
+
+
+@pytest.fixture
+def fetcher():
+    return FeedFetcher(FetchPolicy(max_retries=1, backoff_base=0.01, deadline=10, sleep=lambda s: None))
+
+
+def sync(engine, landing, fetcher, registry, domain="jobs"):
+    for partner in registry.partners:
+        fetch_partner_feed(engine, landing, fetcher, partner, domain)
+        stage_partner_feed(engine, landing, partner, domain)
+    return publish_domain(engine, domain)
+
+
+def directory_rows(engine) -> dict[str, dict]:
+    with engine.connect() as conn:
+        return {r.entity_id: r.entry for r in conn.execute(sa.select(directory.c.entity_id, directory.c.entry))}
+
+
+def replay_changes(engine) -> dict[str, dict]:
+    """What a portal holds after applying the change feed from the start."""
+    state: dict[str, dict] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(sa.select(changes).order_by(changes.c.seq)):
+            if row.op == "updated":
+                state[row.entity_id] = row.entry
+            else:
+                state.pop(row.entity_id, None)
+    return state
+
+
+def test_feed_to_directory_then_unchanged_rerun_changes_nothing(engine, landing, fetcher, httpserver):
+    feed = Feed(httpserver, "/jc.json", ba_v6([posting(n) for n in range(12)]))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+
+    first = sync(engine, landing, fetcher, registry)
+    assert (first.entries, first.added, first.deleted) == (12, 12, 0)
+    entries = directory_rows(engine)
+    assert len(entries) == 12
+    entry = next(e for e in entries.values() if e["sources"][0]["source_id"] == "10001-1000000001-S")
+    assert entry["title"] == "Fachkraft für Lagerlogistik (m/w/d)"
+    assert entry["address"]["postal_code"] == "66564"
+    assert entry["geo"] == {"lat": 49.401, "lon": 7.1633}
+
+    with engine.connect() as conn:
+        seq_before = conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar_one()
+    second = sync(engine, landing, fetcher, registry)
+    assert feed.requests == [200, 304]
+    assert (second.added, second.updated, second.deleted) == (0, 0, 0)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar_one() == seq_before
+    assert directory_rows(engine) == entries
+    assert replay_changes(engine) == entries
+
+
+def test_vanished_and_changed_records_reach_the_change_feed(engine, landing, fetcher, httpserver):
+    postings = [posting(n) for n in range(12)]
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    sync(engine, landing, fetcher, registry)
+    ids_before = set(directory_rows(engine))
+
+    feed.body = ba_v6(postings[:11] + [])  # one vanished
+    feed.body = ba_v6(postings[:10] + [posting(10, stellenangebotsTitel="Koch/Köchin (m/w/d)")])
+    outcome = sync(engine, landing, fetcher, registry)
+    assert (outcome.updated, outcome.deleted) == (1, 1)
+    after = directory_rows(engine)
+    assert set(after) < ids_before  # surviving ids are the same ids
+    assert replay_changes(engine) == after
+    with engine.connect() as conn:
+        tombstones = conn.execute(sa.select(changes.c.entity_id).where(changes.c.op == "deleted")).scalars().all()
+        statuses = dict(conn.execute(sa.select(entities.c.entity_id, entities.c.status)).all())
+    assert len(tombstones) == 1 and statuses[tombstones[0]] == "withdrawn"
+
+
+def test_same_posting_from_two_partners_is_one_entry_with_both_sources(engine, landing, fetcher, httpserver):
+    shared = [posting(n) for n in range(3)]
+    jc = Feed(httpserver, "/jc.json", ba_v6(shared + [posting(7)]))
+    employer = Feed(httpserver, "/employer.json", ba_v6(shared))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", jc.url),
+                                            ("saar-logistik", "ba-jobsuche", employer.url)))
+    outcome = sync(engine, landing, fetcher, registry)
+    assert outcome.entries == 4 and outcome.clusters_multi == 3
+    merged = [e for e in directory_rows(engine).values() if len(e["sources"]) == 2]
+    assert {s["partner_id"] for s in merged[0]["sources"]} == {"jobcenter-nk", "saar-logistik"}
+
+
+@pytest.mark.parametrize(
+    "bad_body, message",
+    [
+        (b'{"ergebnisliste": [{"referenznummer": "10001-1', "invalid JSON"),
+        (ba_v6([]), "the feed is empty"),
+        (b"<html><body>Wartungsarbeiten</body></html>", "invalid JSON"),
+    ],
+)
+def test_unusable_feed_keeps_the_directory(engine, landing, fetcher, httpserver, bad_body, message):
+    feed = Feed(httpserver, "/jc.json", ba_v6([posting(n) for n in range(5)]))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    sync(engine, landing, fetcher, registry)
+    before = directory_rows(engine)
+
+    feed.body = bad_body
+    partner = registry.partners[0]
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    with pytest.raises(StageError, match=message):
+        stage_partner_feed(engine, landing, partner, "jobs")
+    publish_domain(engine, "jobs")
+    assert directory_rows(engine) == before
+    with engine.connect() as conn:
+        active = conn.execute(sa.select(sa.func.count()).select_from(source_records)
+                              .where(source_records.c.status == "active")).scalar_one()
+    assert active == 5
+
+
+def test_broken_record_is_rejected_alone(engine, landing, fetcher, httpserver):
+    postings = [posting(n) for n in range(4)]
+    postings[2]["stellenlokationen"][0]["adresse"]["plz"] = "6654"
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    partner = registry.partners[0]
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    outcome = stage_partner_feed(engine, landing, partner, "jobs")
+    assert (outcome.counts.items, outcome.counts.accepted, outcome.counts.rejected) == (4, 3, 1)
+    assert outcome.counts.rules == {"ADDRESS_POSTAL_CODE_INVALID": 1}
+
+
+def test_mass_withdrawal_is_held_until_released(engine, landing, fetcher, httpserver):
+    from hub.pipeline import release_partner
+
+    postings = [posting(n) for n in range(30)]
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    partner = registry.partners[0]
+    sync(engine, landing, fetcher, registry)
+    before = directory_rows(engine)
+
+    feed.body = ba_v6(postings[:18])  # 12 of 30 would vanish: more than 10 % and at least 10
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    held = stage_partner_feed(engine, landing, partner, "jobs")
+    assert held.status == "held"
+    assert (held.hold.check, held.hold.count, held.hold.total) == ("withdrawal_guard", 12, 30)
+    assert "would withdraw 12 of 30" in held.hold.message
+    publish_domain(engine, "jobs")
+    assert directory_rows(engine) == before
+
+    # still held on the next run, until a steward releases it
+    assert stage_partner_feed(engine, landing, partner, "jobs").status == "held"
+    assert release_partner(engine, "jobcenter-nk") == ["jobs"]
+    released = stage_partner_feed(engine, landing, partner, "jobs")
+    assert (released.status, released.counts.withdrawn) == ("ok", 12)
+    assert publish_domain(engine, "jobs").deleted == 12
+
+
+def test_few_vanishing_records_are_not_held(engine, landing, fetcher, httpserver):
+    postings = [posting(n) for n in range(12)]
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    sync(engine, landing, fetcher, registry)
+    feed.body = ba_v6(postings[:3])  # 75 % vanish, but only 9 records: below the minimum of 10
+    assert sync(engine, landing, fetcher, registry).deleted == 9
+
+
+def test_replay_from_the_landing_store_needs_no_network(engine, landing, fetcher, httpserver):
+    feed = Feed(httpserver, "/jc.json", ba_v6([posting(n) for n in range(5)]))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    sync(engine, landing, fetcher, registry)
+    before = directory_rows(engine)
+    httpserver.clear()  # the partner is gone
+    outcome = stage_partner_feed(engine, landing, registry.partners[0], "jobs", force=True)
+    assert (outcome.status, outcome.counts.accepted, outcome.counts.unchanged) == ("ok", 5, 5)
+    publish_domain(engine, "jobs")
+    assert directory_rows(engine) == before
+
+
+def test_multi_page_payload_is_parsed_page_by_page(engine, landing):
+    from hub.pipeline import parse_payload
+
+    pages = [ba_v6([posting(n) for n in range(k, k + 3)]) for k in (0, 3, 6)]
+    sha = landing.put_pages(pages)
+    result = parse_payload("ba-jobsuche", landing, sha, "jobcenter-nk")
+    assert [r.source_id for r in result.records] == [f"10001-{1000000000 + n}-S" for n in range(9)]
+    assert landing.bodies(sha) == pages
+
+
+def test_delivery_with_mostly_rejected_records_is_held(engine, landing, fetcher, httpserver):
+    postings = [posting(n) for n in range(20)]
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    partner = registry.partners[0]
+    sync(engine, landing, fetcher, registry)
+    before = directory_rows(engine)
+    for item in postings[:12]:  # an export that lost its postal codes
+        item["stellenlokationen"][0]["adresse"]["plz"] = ""
+    feed.body = ba_v6(postings)
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    held = stage_partner_feed(engine, landing, partner, "jobs")
+    assert (held.status, held.hold.check, held.hold.count, held.hold.total) == ("held", "rejection_share", 12, 20)
+    assert "12 of the 20 records of this delivery were rejected" in held.hold.message
+    publish_domain(engine, "jobs")
+    assert directory_rows(engine) == before

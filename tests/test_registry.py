@@ -1,0 +1,94 @@
+"""The partner registry: valid files load; every bad entry gets one line naming the file,
+the partner, the field and the problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.registry import RegistryError, load_registry, parse_registry, partition_changes
+
+GOOD = """
+partners:
+  - id: jobcenter-nk
+    name: Jobcenter Landkreis Neunkirchen
+    kind: jobcenter
+    contact_email: stellen@jobcenter-nk.example
+    region: "10043"
+    feeds:
+      - format: ba-jobsuche
+        source: https://jobs.jobcenter-nk.example/pc/v6/jobs
+        auth_env: JOBCENTER_API_KEY
+        auth_header: X-API-Key
+  - id: vhs-neunkirchen
+    name: VHS Neunkirchen
+    kind: language_school
+    feeds:
+      - format: csv-courses
+        source: file:///srv/inbox/vhs/kurse.csv
+        mode: snapshot
+"""
+
+
+def test_valid_registry_loads_and_lists_partitions():
+    registry = parse_registry(GOOD)
+    assert [p.id for p in registry.partners] == ["jobcenter-nk", "vhs-neunkirchen"]
+    assert registry.partitions() == {"jobs": ["jobcenter-nk"], "courses": ["vhs-neunkirchen"], "housing": []}
+    assert registry.get("jobcenter-nk").feed_for("jobs").auth_env == "JOBCENTER_API_KEY"
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ("format: ba-jobsuche", "partner 'jobcenter-nk': feeds[0].format: unknown format 'xml-jobs'"),
+        ("source: https://jobs.jobcenter-nk.example/pc/v6/jobs", "partner 'jobcenter-nk': feeds[0].source: must start with"),
+        ("auth_env: JOBCENTER_API_KEY", "partner 'jobcenter-nk': feeds[0].auth_env: must be the NAME"),
+        ("contact_email: stellen@jobcenter-nk.example", "partner 'jobcenter-nk': contact_email:"),
+        ("kind: jobcenter", "partner 'jobcenter-nk': kind:"),
+        ('region: "10043"', "partner 'jobcenter-nk': colour: unknown field"),
+    ],
+)
+def test_bad_entries_name_file_partner_field_and_problem(tmp_path, change, expected):
+    replacement = {
+        "format: ba-jobsuche": "format: xml-jobs",
+        "source: https://jobs.jobcenter-nk.example/pc/v6/jobs": "source: ftp://jobs.example/x",
+        "auth_env: JOBCENTER_API_KEY": "auth_env: geheim-123",
+        "contact_email: stellen@jobcenter-nk.example": "contact_email: not-an-address",
+        "kind: jobcenter": "kind: spaceport",
+        'region: "10043"': 'region: "10043"\n    colour: blue',
+    }[change]
+    path = tmp_path / "registry.yaml"
+    path.write_text(GOOD.replace(change, replacement))
+    with pytest.raises(RegistryError) as info:
+        load_registry(path)
+    message = str(info.value)
+    assert message.startswith(str(path) + ": ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_duplicate_ids_and_broken_yaml_and_missing_file(tmp_path):
+    with pytest.raises(RegistryError, match="partner 'jobcenter-nk': id: used more than once"):
+        parse_registry(GOOD + GOOD.replace("partners:\n", "").replace("vhs-neunkirchen", "vhs-2"))
+    with pytest.raises(RegistryError, match="line 3 is not valid YAML"):
+        parse_registry("partners:\n  - id: x\n - name: [", "r.yaml")
+    with pytest.raises(RegistryError, match="registry file not found"):
+        load_registry(tmp_path / "missing.yaml")
+    with pytest.raises(RegistryError, match="expected a mapping"):
+        parse_registry("- just a list")
+
+
+def test_second_feed_for_the_same_domain_is_refused():
+    text = GOOD.replace(
+        "        auth_header: X-API-Key\n",
+        "        auth_header: X-API-Key\n      - format: ba-jobsuche\n        source: https://b.example/\n",
+    )
+    with pytest.raises(RegistryError, match="more than one feed for domain 'jobs'"):
+        parse_registry(text)
+
+
+def test_partition_changes_add_and_remove():
+    registry = parse_registry(GOOD)
+    changes = partition_changes(registry, {"jobs": ["jobcenter-nk", "old-employer"], "courses": []})
+    assert changes["jobs"] == ([], ["old-employer"])
+    assert changes["courses"] == (["vhs-neunkirchen"], [])
+    assert changes["housing"] == ([], [])

@@ -1,0 +1,115 @@
+"""Normalisation, exact-key clustering and stable entity ids (without a database)."""
+
+from __future__ import annotations
+
+from hub.resolve import EntityInfo, assign_ids, cluster, match_keys, resolve_records
+from hub.resolve.normalize import canonical_url, org_key, street_key, title_key
+
+
+def test_german_normalisation():
+    assert title_key("Pflegefachkraft (m/w/d)") == title_key("Pflegefachkraft (w/m/d)") == "pflegefachkraft"
+    assert title_key("Koch m/w/d") == "koch"
+    assert org_key("Saarland Logistik GmbH") == org_key("Saarland Logistik G.m.b.H.") == "saarland logistik"
+    assert org_key("Müller & Söhne GmbH & Co. KG") == org_key("Mueller & Soehne") == "mueller soehne"
+    assert street_key("Hauptstr.") == street_key("Hauptstraße") == street_key("Haupt-Strasse")
+    assert canonical_url("https://www.Example.de/job/1/?utm_source=ba&id=7#top") == "https://example.de/job/1?id=7"
+
+
+def job(pid, sid, title="Lagerhelfer (m/w/d)", org="Saar Logistik GmbH", postal="66538", ref=None):
+    return {"partner_id": pid, "source_id": sid, "title": title, "organisation": org,
+            "address": {"postal_code": postal, "city": "Neunkirchen"}, "ba_reference": ref}
+
+
+def test_same_ba_reference_across_partners_is_one_entity():
+    ids = resolve_records("jobs", [job("jobcenter", "10001-1", ref="10001-1"),
+                                   job("employer", "10001-1", ref="10001-1", org="Saar Logistik G.m.b.H.")])
+    assert len(set(ids.values())) == 1
+
+
+def test_two_ba_postings_of_one_employer_stay_apart():
+    ids = resolve_records("jobs", [job("jc", "1", ref="1"), job("jc", "2", ref="2"),
+                                   job("employer", "own-7")])
+    assert ids[("jc", "1")] != ids[("jc", "2")]
+    # the employer's own posting without reference joins one of them, never both
+    assert ids[("employer", "own-7")] in {ids[("jc", "1")], ids[("jc", "2")]}
+
+
+def test_same_title_at_two_employers_or_branches_stays_apart():
+    ids = resolve_records("jobs", [job("a", "1"), job("b", "2", org="Andere Spedition GmbH"),
+                                   job("c", "3", postal="66564")])
+    assert len(set(ids.values())) == 3
+
+
+def test_two_flats_in_one_building_stay_apart():
+    def flat(sid, floor, area):
+        return {"partner_id": "wbg", "source_id": sid, "title": "Wohnung", "floor": floor,
+                "rooms": 2.0, "living_area": area,
+                "address": {"postal_code": "66538", "city": "Neunkirchen", "street": "Parkstr.",
+                            "house_number": "4"}}
+    keys_a, keys_b = match_keys("housing", flat("a", 1, 54.0)), match_keys("housing", flat("b", 2, 54.0))
+    assert keys_a and keys_a != keys_b
+
+
+def test_course_with_other_start_or_level_stays_apart():
+    def course(sid, start, levels):
+        return {"partner_id": "vhs", "source_id": sid, "title": "Integrationskurs",
+                "course_type": "integration_course", "cefr_levels": levels, "start_date": start,
+                "url": "https://vhs.example/ik", "address": {"postal_code": "66538", "city": "Neunkirchen"}}
+    ids = resolve_records("courses", [course("1", "2026-03-02", ["A1"]), course("2", "2026-09-01", ["A1"]),
+                                      course("3", "2026-03-02", ["B1"])])
+    assert len(set(ids.values())) == 3
+
+
+# -- stable ids across runs ------------------------------------------------------------------
+
+
+def run(groups, previous, entities, order=None):
+    keyed = {}
+    for index, group in enumerate(groups):
+        for rk in group:
+            keyed[rk] = [f"k{index}"]
+    order = order or {rk: i for i, rk in enumerate(sorted(keyed))}
+    return assign_ids("jobs", cluster(keyed), order, previous, entities)
+
+
+def info(eid, anchor, created, status="active", merged_into=None):
+    return EntityInfo(eid, status, anchor, created, merged_into)
+
+
+A, B, C = ("p", "a"), ("p", "b"), ("q", "c")
+
+
+def test_resync_keeps_ids():
+    first = run([[A], [B]], {}, {})
+    entities = {eid: info(eid, first.anchors[eid], i) for i, eid in enumerate(first.clusters)}
+    second = run([[A], [B]], first.record_entity, entities)
+    assert second.record_entity == first.record_entity
+    assert second.new == [] and second.merged == {} and second.withdrawn == []
+
+
+def test_merge_keeps_the_older_id_and_redirects_the_other():
+    first = run([[A], [C]], {}, {})
+    ea, ec = first.record_entity[A], first.record_entity[C]
+    entities = {ea: info(ea, A, 1), ec: info(ec, C, 2)}
+    second = run([[A, C]], first.record_entity, entities)
+    assert second.record_entity[A] == second.record_entity[C] == ea
+    assert second.merged == {ec: ea}
+
+
+def test_split_leaves_the_id_with_the_anchor_record():
+    first = run([[A, C]], {}, {})
+    eid = first.record_entity[A]
+    anchor = first.anchors[eid]
+    entities = {eid: info(eid, anchor, 1)}
+    second = run([[A], [C]], first.record_entity, entities)
+    assert second.record_entity[anchor] == eid
+    other = C if anchor == A else A
+    assert second.record_entity[other] != eid
+    assert second.split_from[second.record_entity[other]] == eid
+
+
+def test_record_withdrawn_by_its_only_source_withdraws_the_entity():
+    first = run([[A], [B]], {}, {})
+    entities = {eid: info(eid, first.anchors[eid], 1) for eid in first.clusters}
+    second = run([[A]], first.record_entity, entities)
+    assert second.withdrawn == [first.record_entity[B]]
