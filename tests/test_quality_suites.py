@@ -614,3 +614,44 @@ def test_validate_refuses_records_of_another_domain():
     with pytest.raises(ValueError):
         suites.validate("housing", DEFECTIVE_JOBS, region=None, today=TODAY)
     assert suites.validate("jobs", [], region=None, today=TODAY).rejections == []
+
+
+# the patterns as first written, with an inline flag and \s: the reference for vectorisable()
+_URL_REFERENCE = (r"(?i)^https?://(?:[^\s/?#@]+@)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                  r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\.?(?::[0-9]{1,5})?$")
+_PLACEHOLDER_REFERENCE = (
+    r"(?i)^\s*(?:[-–—_.?!*/\\#]+|x+|n\s*/\s*a|n\.\s*a\.?|na|tbd|tba|todo|t\.\s*b\.\s*d\.?"
+    r"|test\s*[0-9]*|dummy|platzhalter|titel|title|ohne\s+titel|kein\s+titel|keine\s+angabe"
+    r"|k\.\s*a\.?|null|none|nil|leer|unbekannt|lorem\s+ipsum.*)\s*$")
+_TEXT = st.text(alphabet=st.sampled_from(
+    list("aAbBdDeEhHkKlLnNpPsStTxX0159/.:-_@?# –") + ["\t", "\x0b", "\xa0", "\u3000", "\u2028",
+                                                       "\n", "ẞ", "é", "İ", "K"]), max_size=24)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(_TEXT, _TEXT.map(lambda t: "https://" + t), st.sampled_from(
+    ["HTTPS://WWW.Example.DE", "https://xn--bcher-kva.DE:8080", "http://a b@c.de", "N / A",
+     "T.B.D.", "Lorem Ipsum dolor", "KEINE\u00a0ANGABE", "\tTODO\u3000", "Koch (m/w/d)"])))
+def test_vectorisable_patterns_match_as_the_originals(text):
+    import re
+
+    assert bool(re.search(suites.URL_PUBLIC_ORIGIN, text)) == bool(re.search(_URL_REFERENCE, text))
+    assert bool(re.search(suites.PLACEHOLDER, text)) == bool(re.search(_PLACEHOLDER_REFERENCE,
+                                                                         text))
+
+
+def test_rule_patterns_run_in_arrow_not_row_by_row():
+    """GX's regex expectations call pandas' str.contains: every rule pattern must be one that
+    pandas hands to Arrow's regex engine; a pattern with flags or \\s runs in Python per row."""
+    import re
+
+    values = pd.array(["66538", "https://example.de", "tbd"], dtype="str")
+    if not hasattr(values, "_needs_python_regex"):
+        pytest.skip("this pandas has no Arrow regex dispatch to check")
+    patterns = {check.rule: check.pattern for domain in suites.DOMAINS
+                for check in suites.checks_for(domain, REGION) if check.pattern}
+    slow = sorted(rule for rule, pattern in patterns.items()
+                  if re.compile(pattern).flags & ~re.UNICODE or values._needs_python_regex(pattern))
+    assert slow == []
+    # the check itself can fail: the original spelling is refused
+    assert values._needs_python_regex(_PLACEHOLDER_REFERENCE.replace("(?i)", ""))
