@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e"})
+_TRANSLIT_PAIRS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("é", "e"), ("è", "e"))
 _GENDER = re.compile(
-    r"\(\s*(?:m|w|d|f|x|i|div|gn)\s*(?:[/|,]\s*(?:m|w|d|f|x|i|div)\s*)*\)|\b(?:m|w|d)/(?:m|w|d)(?:/(?:m|w|d))?\b",
+    r"\(\s*(?:m|w|d|f|x|i|div|gn|all\s+genders?|alle)\s*(?:[/|,*]\s*(?:m|w|d|f|x|i|div)\s*)*\)"
+    r"|\b(?:m|w|d|f)\s?/\s?(?:m|w|d|f)(?:\s?/\s?(?:m|w|d|f|x|div))?\b|\*in(?:nen)?\b|/-?in(?:nen)?\b",
 )
 _LEGAL = re.compile(
-    r"\b(?:g?gmbh(?:\s*&\s*co\.?\s*kg)?|g\.?m\.?b\.?h\.?|ug\s*\(haftungsbeschraenkt\)|ag|kg|ohg|e\.?\s?v\.?|ev|gbr|mbh|se|kgaa)(?=\s|$|[.,])",
+    r"(?:\b(?:gemeinnuetzige\s+)?(?:g?gmbh|g\.?m\.?b\.?h\.?)(?:\s*(?:&|u\.?|und)\s*co\.?\s*kg)?"
+    r"|\bug\s*\(haftungsbeschraenkt\)|\baktiengesellschaft|\beingetragener\s+verein"
+    r"|\b(?:ug|ag|kg|ohg|e\.?\s?v\.?|ev|e\.\s?k\.?|ek|gbr|g\.b\.r\.?|mbh|se|kgaa))(?=\s|$|[.,])",
 )
 _STREET = re.compile(r"(?<=\w)(?:str\.|strasse|str\b)|\bstr\.\s*|\bstrasse\b")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -21,10 +25,21 @@ def fold(text: str | None) -> str:
     """Lower case, umlauts transliterated, punctuation to single spaces."""
     if not text:
         return ""
-    text = text.lower().translate(_TRANSLIT)
+    text = _translit(text.lower())
     return _NON_ALNUM.sub(" ", text).strip()
 
 
+def _translit(text: str) -> str:
+    """ä -> ae, ö -> oe, ü -> ue, ß -> ss (replace chains are much faster than translate)."""
+    if text.isascii():
+        return text
+    for char, repl in _TRANSLIT_PAIRS:
+        if char in text:
+            text = text.replace(char, repl)
+    return text
+
+
+@lru_cache(maxsize=262144)
 def title_key(title: str | None) -> str:
     """A job or course title without gender markers: 'Koch (m/w/d)' == 'Koch (w/m/d)'."""
     if not title:
@@ -33,20 +48,22 @@ def title_key(title: str | None) -> str:
     return fold(text)
 
 
+@lru_cache(maxsize=262144)
 def org_key(name: str | None) -> str:
     """An organisation name without legal form: 'Muster GmbH' == 'Muster G.m.b.H.'."""
     if not name:
         return ""
-    text = name.lower().translate(_TRANSLIT)
+    text = _translit(name.lower())
     text = _LEGAL.sub(" ", text)
     return fold(text)
 
 
+@lru_cache(maxsize=262144)
 def street_key(street: str | None) -> str:
     """'Hauptstr.' == 'Hauptstraße' == 'Haupt-Strasse'."""
     if not street:
         return ""
-    text = street.lower().translate(_TRANSLIT).replace("-", "")
+    text = _translit(street.lower()).replace("-", "")
     text = _STREET.sub("strasse", text)
     return fold(text).replace(" ", "")
 
@@ -68,3 +85,101 @@ def canonical_url(url: str | None) -> str:
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)))
     path = parts.path.rstrip("/")
     return urlunsplit(("https", host, path, query, ""))
+
+
+# -- fuzzy matching helpers -------------------------------------------------------------------
+
+_ABBREVIATIONS = {
+    # job titles
+    "mitarb": "mitarbeiter", "ma": "mitarbeiter", "fachkr": "fachkraft", "kfm": "kaufmann",
+    "kffr": "kauffrau", "ausb": "ausbildung", "azubi": "ausbildung", "tz": "teilzeit",
+    "vz": "vollzeit", "std": "stunden", "pfl": "pflege", "ang": "angestellte",
+    "elektr": "elektriker", "lkw": "lkw", "kfz": "kfz",
+    # courses
+    "dt": "deutsch", "int": "integrationskurs", "ik": "integrationskurs",
+    "bsk": "berufssprachkurs", "vorm": "vormittags", "nachm": "nachmittags",
+    "abds": "abends",
+    # housing
+    "whg": "wohnung", "zi": "zimmer", "zkb": "zimmer kueche bad", "eg": "erdgeschoss",
+    "og": "obergeschoss", "dg": "dachgeschoss", "wbs": "wohnberechtigungsschein",
+}
+FILLER = frozenset(
+    "in im am an der die das den dem des und mit fuer zur zum ab auf bei von vom ein eine einen "
+    "wir suchen gesucht sofort ab sofort ihr unser unsere unseren team verstaerkung stelle job "
+    "neu neue neuer top attraktive".split()
+)
+_HOUSE = re.compile(r"(\d+)\s*([a-z]?)(?:\s*(?:-|–|bis|/)\s*(\d+)\s*([a-z]?))?")
+_PLACE_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|/.*$|,.*$|\b(?:a\.|am|an der|im|i\.|ob der|o\.)\s.*$)")
+
+
+_PHRASES = {"int kurs": "integrationskurs", "dt kurs": "deutschkurs", "sprach kurs": "sprachkurs"}
+
+
+def expand(text: str) -> str:
+    """Folded text with common German abbreviations written out ('Mitarb.' -> 'mitarbeiter')."""
+    for phrase, full in _PHRASES.items():
+        if phrase in text:
+            text = re.sub(rf"\b{phrase}\b", full, text)
+    return " ".join(_ABBREVIATIONS.get(word, word) for word in text.split())
+
+
+@lru_cache(maxsize=262144)
+def title_norm(title: str | None) -> str:
+    """Title for fuzzy comparison: no gender marker, folded, abbreviations expanded."""
+    return expand(title_key(title))
+
+
+def content_tokens(text: str) -> list[str]:
+    """Words of a normalised title that carry meaning (no filler, no single letters)."""
+    return [w for w in text.split() if w not in FILLER and len(w) > 1]
+
+
+@lru_cache(maxsize=65536)
+def house_numbers(number: str | None) -> tuple[int, int, str] | None:
+    """'8-10' -> (8, 10, ''); '12a' -> (12, 12, 'a'); '' -> None."""
+    if not number:
+        return None
+    match = _HOUSE.search(number.lower())
+    if not match:
+        return None
+    low = int(match.group(1))
+    high = int(match.group(3)) if match.group(3) else low
+    if high < low:
+        high = low
+    suffix = "" if match.group(3) else match.group(2)
+    return (low, high, suffix)
+
+
+def house_numbers_overlap(a: str | None, b: str | None) -> bool | None:
+    """True when two house numbers can name the same building ('8-10' and '8', '12a' and
+    '12 a'); False when they cannot ('12a' and '12b', '8' and '14'); None when one is missing."""
+    ha, hb = house_numbers(a), house_numbers(b)
+    if ha is None or hb is None:
+        return None
+    if ha[1] < hb[0] or hb[1] < ha[0]:
+        return False
+    # '8-10' is 8 and 10 (one side of the street): it does not hold 9
+    sa = set(range(ha[0], ha[1] + 1, 2 if (ha[1] - ha[0]) % 2 == 0 else 1))
+    sb = set(range(hb[0], hb[1] + 1, 2 if (hb[1] - hb[0]) % 2 == 0 else 1))
+    if not sa & sb:
+        return False
+    if ha[0] == ha[1] and hb[0] == hb[1] and ha[2] and hb[2] and ha[2] != hb[2]:
+        return False
+    return True
+
+
+@lru_cache(maxsize=262144)
+def place_key(city: str | None) -> str:
+    """'Neunkirchen (Saar)' == 'Neunkirchen/Saar' == 'Neunkirchen, Saar' == 'neunkirchen'."""
+    if not city:
+        return ""
+    text = _translit(city.lower())
+    text = _PLACE_QUALIFIER.sub("", text)
+    return fold(text)
+
+
+@lru_cache(maxsize=65536)
+def postal_key(code: str | None) -> str:
+    """Five digits; a code that lost its leading zero ('1067') gets it back."""
+    digits = re.sub(r"\D", "", code or "")
+    return digits.zfill(5) if 4 <= len(digits) <= 5 else ""

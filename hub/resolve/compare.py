@@ -1,0 +1,301 @@
+"""Pairwise comparison of two records of one domain: a score in [0, 1] and a decision.
+
+Every comparison first applies hard vetoes (facts that make two records two offers whatever
+their wording: another postal code, another street or house number, another floor, another
+start date or CEFR level, postings more than ``JOB_WINDOW_DAYS`` apart, ...), then scores the
+wording with rapidfuzz. See docs/resolution.md for the reasoning behind each rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from hub.resolve.normalize import (
+    FILLER,
+    canonical_url,
+    content_tokens,
+    fold,
+    house_numbers_overlap,
+    org_key,
+    place_key,
+    postal_key,
+    street_key,
+    title_norm,
+)
+
+JOB_WINDOW_DAYS = 60  # a re-posting within this window is the same opening (temporal duplicate)
+THRESHOLD = {"jobs": 0.84, "courses": 0.80, "housing": 0.80}
+_UNIT = re.compile(
+    r"\b(?:whg|wohnung|wohneinheit|we|app|apartment)\s+(?:nr\s+)?(\d{1,3})\b"
+    r"(?!\s*(?:\d+\s+)?(?:zimmer|zi|raum|raeume|m|qm|m2|zkb)\b)"
+)
+_DESC_CHARS = 200
+_CEFR_WORDS = frozenset("a1 a2 b1 b2 c1 c2".split())
+_DAYTIME = {"vormittags": "morning", "vormittag": "morning", "morgens": "morning",
+            "nachmittags": "afternoon", "nachmittag": "afternoon", "abend": "evening",
+            "abends": "evening", "abendkurs": "evening", "samstag": "weekend", "samstags": "weekend",
+            "wochenende": "weekend", "online": "online"}
+_HOURS = frozenset({"vollzeit", "teilzeit", "minijob"})
+_LONG_FILLER = tuple(sorted(w for w in FILLER if len(w) >= 5))
+
+
+class Features:
+    """What the comparison needs of one record, normalised once."""
+
+    __slots__ = (
+        "partner", "postal", "place", "street", "house", "title", "tokens", "org", "desc",
+        "url", "ba", "date", "kind", "times", "salary", "levels", "start", "schedule",
+        "floor", "rooms", "area", "rent", "unit", "hints",
+    )
+
+    def __init__(self, domain: str, record: dict) -> None:
+        address = record.get("address") or {}
+        self.partner = sys.intern(record.get("partner_id") or "")
+        self.postal = postal_key(address.get("postal_code"))
+        self.place = place_key(address.get("city"))
+        self.street = street_key(address.get("street"))
+        self.house = address.get("house_number") or None
+        self.title = title_norm(record.get("title"))
+        self.tokens, self.hints = _title_tokens(domain, self.title)
+        self.org = org_key(record.get("organisation"))
+        desc = record.get("description") or ""
+        self.desc = fold(desc[: _DESC_CHARS + 20])[:_DESC_CHARS]
+        self.url = canonical_url(record.get("url")) if record.get("url") else ""
+        self.ba = (record.get("ba_reference") or "").strip().upper()
+        self.date = _day(record.get("published_from") or record.get("updated_at"))
+        self.kind = sys.intern(record.get("employment_type") or record.get("course_type") or record.get(
+            "property_type") or "")
+        self.times = _shared_set(record.get("working_time"))
+        smin = record.get("salary_min")
+        self.salary = (float(smin), record.get("salary_period")) if smin else None
+        self.levels = tuple(sorted(_shared_set(record.get("cefr_levels"))))
+        self.start = _day(record.get("start_date")) if domain == "courses" else None
+        self.schedule = _shared_set(record.get("schedule"))
+        self.floor = record.get("floor")
+        self.rooms = record.get("rooms")
+        self.area = record.get("living_area")
+        self.rent = record.get("cold_rent")
+        unit = _UNIT.search(fold(f"{record.get('title') or ''} {desc[:400]}")) if domain == "housing" else None
+        self.unit = unit.group(1).lstrip("0") if unit else None
+        if domain == "housing" and self.floor is None:
+            self.floor = _floor_from_text(fold(f"{record.get('title') or ''} {desc[:400]}"))
+
+
+_GROUND = re.compile(r"\b(?:erdgeschoss|eg|hochparterre|parterre)\b")
+_UPPER = re.compile(r"\b(\d{1,2})\s*(?:og|obergeschoss|etage|stock)\b")
+
+
+def _floor_from_text(text: str) -> int | None:
+    """'im 2. OG' -> 2, 'Erdgeschoss' -> 0; None when the text names no floor (or two)."""
+    upper = {int(m) for m in _UPPER.findall(text)}
+    ground = bool(_GROUND.search(text))
+    if len(upper) + ground != 1:
+        return None
+    return 0 if ground else upper.pop()
+
+
+_SETS: dict[tuple, frozenset] = {}
+
+
+def _shared_set(values) -> frozenset:
+    """One frozenset object per distinct value set (saves memory on a million records)."""
+    if not values:
+        return frozenset()
+    key = tuple(sorted(values))
+    found = _SETS.get(key)
+    if found is None:
+        found = _SETS[key] = frozenset(key)
+    return found
+
+
+@lru_cache(maxsize=262144)
+def _title_tokens(domain: str, title: str) -> tuple[frozenset, frozenset]:
+    tokens = set(content_tokens(title))
+    hints: frozenset = frozenset()
+    if domain == "courses":
+        # levels and times of day are compared as fields, not as words of the title
+        hints = frozenset(_DAYTIME[w] for w in tokens if w in _DAYTIME)
+        tokens -= _CEFR_WORDS | set(_DAYTIME)
+    return frozenset(tokens), hints
+
+
+def _day(value: object) -> int | None:
+    if not value:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().toordinal()
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One typo allowed in words of five letters or more, two from ten."""
+    if a == b:
+        return True
+    longest = max(len(a), len(b))
+    allowed = 2 if longest >= 10 else 1 if longest >= 5 else 0
+    return allowed > 0 and abs(len(a) - len(b)) <= allowed and OSA.distance(a, b) <= allowed
+
+
+@lru_cache(maxsize=65536)
+def _is_filler(word: str) -> bool:
+    return len(word) >= 5 and any(_same_word(word, f) for f in _LONG_FILLER)
+
+
+def _title_score(a: Features, b: Features) -> float:
+    """Dice overlap of the meaningful words, a typo per word allowed: reordered words, filler
+    ('ab sofort', 'gesucht', 'in Vollzeit'), gender markers and abbreviations cost nothing;
+    a meaningful word on one side only ('... für den Nachtdienst') costs a lot."""
+    if not a.title or not b.title:
+        return 0.0
+    if a.title == b.title:
+        return 1.0
+    ta, tb = set(a.tokens), set(b.tokens)
+    if _HOURS & ta and _HOURS & tb and not (ta & tb & _HOURS):
+        return 0.0  # 'Vollzeit' against 'Teilzeit'
+    ta -= _HOURS
+    tb -= _HOURS
+    common = ta & tb
+    rest_a, rest_b = sorted(ta - common), sorted(tb - common)
+    matched = len(common)
+    for word in list(rest_a):
+        for other in rest_b:
+            if _same_word(word, other):
+                rest_b.remove(other)
+                rest_a.remove(word)
+                matched += 1
+                break
+    rest_a = [w for w in rest_a if not _is_filler(w)]
+    rest_b = [w for w in rest_b if not _is_filler(w)]
+    total = 2 * matched + len(rest_a) + len(rest_b)
+    return 2 * matched / total if total else 0.0
+
+
+def _close(x: float | None, y: float | None, rel: float) -> bool | None:
+    if x is None or y is None:
+        return None
+    return abs(x - y) <= rel * max(abs(x), abs(y), 1e-9)
+
+
+def _street_veto(a: Features, b: Features) -> bool:
+    if a.street and b.street and a.street != b.street and fuzz.ratio(a.street, b.street) < 88:
+        return True
+    return house_numbers_overlap(a.house, b.house) is False
+
+
+def compare(domain: str, a: Features, b: Features) -> tuple[float, str]:
+    """(score, reason): score 0 with the veto's name when the pair cannot be one offer."""
+    if a.postal != b.postal:
+        return 0.0, "postal"
+    if a.place and b.place and a.place != b.place and fuzz.ratio(a.place, b.place) < 85:
+        return 0.0, "place"
+    if _street_veto(a, b):
+        return 0.0, "street"
+    if domain == "jobs":
+        return _jobs(a, b)
+    if domain == "courses":
+        return _courses(a, b)
+    return _housing(a, b)
+
+
+def _weighted(parts: list[tuple[float, float | None]]) -> float:
+    total = sum(w for w, v in parts if v is not None)
+    return sum(w * v for w, v in parts if v is not None) / total if total else 0.0
+
+
+def _org_score(a: Features, b: Features) -> float | None:
+    if not a.org or not b.org:
+        return None
+    score = fuzz.token_sort_ratio(a.org, b.org)
+    if score < 90 and min(len(a.org.split()), len(b.org.split())) >= 2:
+        score = max(score, fuzz.token_set_ratio(a.org, b.org) - 5)
+    return score / 100.0
+
+
+def _jobs(a: Features, b: Features) -> tuple[float, str]:
+    if a.ba and b.ba and a.ba != b.ba:
+        return 0.0, "ba-reference"
+    if a.date is not None and b.date is not None and abs(a.date - b.date) > JOB_WINDOW_DAYS:
+        return 0.0, "window"
+    if a.kind and b.kind and a.kind != b.kind:
+        return 0.0, "employment-type"
+    if a.times and b.times and not (a.times & b.times):
+        return 0.0, "working-time"
+    if a.salary and b.salary and a.salary[1] == b.salary[1] and not _close(a.salary[0], b.salary[0], 0.12):
+        return 0.0, "salary"
+    org = _org_score(a, b)
+    if org is not None and org < 0.85:
+        return 0.0, "organisation"
+    title = _title_score(a, b)
+    if title < 0.75:
+        return title, "title"
+    if a.url and a.url == b.url:
+        return 1.0, "url"
+    desc = fuzz.token_set_ratio(a.desc, b.desc) / 100.0 if a.desc and b.desc else None
+    same_site = bool(a.street and a.street == b.street and house_numbers_overlap(a.house, b.house))
+    if org is None and not same_site and (desc is None or desc < 0.8):
+        return min(title, 0.8), "no-organisation"  # too little to tell two employers apart
+    score = _weighted([(0.55, title), (0.3, desc), (0.15, org)])
+    return score, "match" if score >= THRESHOLD["jobs"] else "score"
+
+
+def _courses(a: Features, b: Features) -> tuple[float, str]:
+    if a.start is None or b.start is None or a.start != b.start:
+        return 0.0, "start-date"
+    if a.levels and b.levels and a.levels != b.levels:
+        return 0.0, "level"
+    if a.kind and b.kind and a.kind != b.kind:
+        return 0.0, "course-type"
+    if a.schedule and b.schedule and not (a.schedule & b.schedule):
+        return 0.0, "schedule"
+    if a.hints and b.hints and not (a.hints & b.hints):
+        return 0.0, "time-of-day"
+    org = _org_score(a, b)
+    same_site = bool(a.street and a.street == b.street and house_numbers_overlap(a.house, b.house))
+    if org is not None and org < 0.85 and not same_site:
+        return 0.0, "organisation"  # another school; a joint course shares the address
+    title = _title_score(a, b)
+    if a.url and a.url == b.url:
+        return 1.0, "url"
+    desc = fuzz.token_set_ratio(a.desc, b.desc) / 100.0 if a.desc and b.desc else None
+    place = 1.0 if same_site else org  # a joint course of two schools shares the address
+    score = _weighted([(0.5, title), (0.2, desc), (0.3, place)])
+    return score, "match" if score >= THRESHOLD["courses"] else "score"
+
+
+def _housing(a: Features, b: Features) -> tuple[float, str]:
+    if not (a.street and b.street) and not (a.house and b.house):
+        return 0.0, "no-address"
+    if a.floor is not None and b.floor is not None and a.floor != b.floor:
+        return 0.0, "floor"
+    if a.rooms is not None and b.rooms is not None and abs(a.rooms - b.rooms) > 0.01:
+        return 0.0, "rooms"
+    area = _close(a.area, b.area, 0.025)
+    if area is False:
+        return 0.0, "area"
+    if a.unit and b.unit and a.unit != b.unit:
+        return 0.0, "flat-number"
+    rent = _close(a.rent, b.rent, 0.08)
+    if rent is False:
+        return 0.0, "rent"
+    evidence = [area, rent, a.floor is not None and b.floor is not None, bool(a.street and b.street)]
+    if sum(1 for e in evidence if e) < 2:
+        return 0.5, "too-little"
+    street = 1.0 if a.street == b.street else fuzz.ratio(a.street, b.street) / 100.0 if a.street and b.street else None
+    score = _weighted([
+        (0.35, street),
+        (0.3, 1.0 if area else None),
+        (0.2, 1.0 if rent else None),
+        (0.15, _title_score(a, b) if a.title and b.title else None),
+    ])
+    return score, "match" if score >= THRESHOLD["housing"] else "score"
