@@ -1,0 +1,615 @@
+"""The read API (FastAPI): the directory by domain with filters and keyset pages, single
+entries with stable ids (merged ids redirect, withdrawn ids are gone), the change feed, and
+each partner's feedback page. Errors are RFC 9457 problem details.
+
+``create_app(engine, settings)`` builds the app; ``hub serve`` runs it with uvicorn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Path as PathParam, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hub import __version__
+from hub.api import query
+from hub.api.keys import ApiKey, RateLimiter, lookup_key
+from hub.api.query import Filters, QueryError, german_level_at_most
+from hub.models.vocab import CEFRLevel, CourseType, EmploymentType, PropertyType, WorkingTime
+from hub.store.search import tag
+
+DOMAINS = ("jobs", "courses", "housing")
+PROBLEM = "application/problem+json"
+KEY_COOKIE = "hub_key"
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT = 100, 1000
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ValueError(f"{name} must not be negative")
+    return number
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What the read API needs to know besides the database."""
+
+    require_keys: bool = False  # HUB_API_REQUIRE_KEYS: reading needs a key with scope read
+    anon_rate_limit: int = 0  # HUB_API_ANON_RATE_LIMIT: per client address and minute, 0: off
+    key_rate_limit: int = 600  # HUB_API_KEY_RATE_LIMIT: per key and minute, unless the key says
+    registry_path: Path | None = None  # partner names and languages for the feedback pages
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, hub_settings: Any = None) -> "ApiSettings":
+        env = dict(os.environ if environ is None else environ)
+        if hub_settings is None:
+            from hub.config import Settings
+
+            hub_settings = Settings.from_env(env)
+        return cls(
+            require_keys=_flag(env.get("HUB_API_REQUIRE_KEYS")),
+            anon_rate_limit=_int(env, "HUB_API_ANON_RATE_LIMIT", 0),
+            key_rate_limit=_int(env, "HUB_API_KEY_RATE_LIMIT", 600),
+            registry_path=getattr(hub_settings, "registry_path", None),
+        )
+
+
+# --------------------------------------------------------------------------- problems
+
+
+class Problem(BaseModel):
+    """An error as RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field("about:blank", description="A URI naming the kind of problem")
+    title: str = Field(description="The kind of problem, in words (the HTTP status phrase)")
+    status: int = Field(description="The HTTP status code")
+    detail: str | None = Field(None, description="What went wrong with this request")
+    instance: str | None = Field(None, description="The path that was requested")
+
+
+class ApiProblem(Exception):
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.status, self.detail, self.headers, self.extra = status, detail, headers or {}, extra
+
+
+def problem_response(request: Request, status: int, detail: str | None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            "instance": request.url.path, **extra}
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
+
+
+def _problem_doc(description: str) -> dict:
+    return {"description": description,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+PROBLEM_DOCS = {
+    400: "The query cannot be answered as asked (a cursor from elsewhere, a radius without a centre)",
+    401: "A key is needed, or the key given is unknown or revoked",
+    403: "The key does not allow this",
+    404: "No such entry or page",
+    410: "The entry was withdrawn",
+    422: "A parameter is not valid",
+    429: "Too many requests; Retry-After says when to try again",
+}
+
+
+def problems(*codes: int) -> dict:
+    return {code: _problem_doc(PROBLEM_DOCS[code]) for code in codes}
+
+
+# --------------------------------------------------------------------------- response models
+
+
+class Entry(BaseModel):
+    """A directory entry: the canonical record's fields (each from the best source, see
+    ``provenance``), its stable ``id``, its ``domain`` and its ``sources``. ``contact`` only
+    for keys with the scope contacts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    domain: Literal["jobs", "courses", "housing"]
+    title: str
+    sources: list[dict[str, Any]]
+    provenance: dict[str, str] = Field(default_factory=dict)
+
+
+class Page(BaseModel):
+    items: list[Entry]
+    next: str | None = Field(None, description="URL of the next page; null on the last page")
+    limit: int
+
+
+class Change(BaseModel):
+    seq: int = Field(description="Position in the feed; increases with every change")
+    entity_id: str
+    domain: Literal["jobs", "courses", "housing"]
+    op: Literal["updated", "deleted"]
+    entry: Entry | None = Field(None, description="The whole entry as of this change (op updated)")
+    merged_into: str | None = Field(None, description="op deleted: the id it was merged into")
+
+
+class ChangePage(BaseModel):
+    items: list[Change]
+    next: str = Field(description="URL to poll for the changes after this page")
+    last_seq: int = Field(description="The seq to continue after (the `after` of `next`)")
+    has_more: bool = Field(description="Whether more changes wait right now")
+
+
+HEADERS_DOC = {
+    "ETag": {"description": "Version of this response, for If-None-Match", "schema": {"type": "string"}},
+    "Link": {"description": 'rel="next": the next page', "schema": {"type": "string"}},
+}
+
+
+# --------------------------------------------------------------------------- keys and limits
+
+
+@dataclass(frozen=True)
+class Principal:
+    key: ApiKey | None
+
+    @property
+    def contacts(self) -> bool:
+        return self.key is not None and "contacts" in self.key.scopes
+
+
+def _presented_key(request: Request, allow_query: bool = False) -> str | None:
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    header = request.headers.get("x-api-key")
+    if header and header.strip():
+        return header.strip()
+    if allow_query:
+        return request.query_params.get("key") or request.cookies.get(KEY_COOKIE) or None
+    return None
+
+
+def _authenticate(request: Request, allow_query: bool = False) -> ApiKey | None:
+    text = _presented_key(request, allow_query)
+    if text is None:
+        return None
+    key = lookup_key(request.app.state.engine, text)
+    if key is None:
+        raise ApiProblem(401, "the API key is unknown or revoked", {"WWW-Authenticate": "Bearer"})
+    _limit(request, f"key:{key.id}", key.rate_limit or request.app.state.settings.key_rate_limit)
+    return key
+
+
+def _limit(request: Request, client: str, limit: int) -> None:
+    wait = request.app.state.limiter.hit(client, limit)
+    if wait:
+        raise ApiProblem(429, f"more than {limit} requests per minute; try again in {wait} s",
+                         {"Retry-After": str(wait)})
+
+
+def reader(request: Request) -> Principal:
+    """Who reads the directory: a key, or anyone (unless keys are required)."""
+    settings: ApiSettings = request.app.state.settings
+    key = _authenticate(request)
+    if key is None:
+        if settings.require_keys:
+            raise ApiProblem(401, "this server needs an API key (Authorization: Bearer KEY or X-API-Key)",
+                             {"WWW-Authenticate": "Bearer"})
+        client = request.client.host if request.client else "unknown"
+        _limit(request, f"ip:{client}", settings.anon_rate_limit)
+    elif settings.require_keys and not key.can_read:
+        raise ApiProblem(403, "this key may not read the directory (scope read or contacts needed)")
+    return Principal(key)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _etag(*parts: Any) -> str:
+    text = "|".join(str(p) for p in parts)
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return etag in tags
+
+
+def _public(entry: dict, principal: Principal) -> dict:
+    if "contact" in entry and not principal.contacts:
+        entry = {k: v for k, v in entry.items() if k != "contact"}
+        entry["provenance"] = {k: v for k, v in (entry.get("provenance") or {}).items() if k != "contact"}
+    return entry
+
+
+def _public_text(text: str, principal: Principal) -> str:
+    """An entry's stored JSON text as it may go out. A key "contact" can only occur as a key
+    (inside a JSON string its quotes would be escaped), so text without it goes out as it is."""
+    if principal.contacts or '"contact"' not in text:
+        return text
+    return json.dumps(_public(json.loads(text), principal), ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    return Response(data, status_code=status, headers=headers, media_type="application/json")
+
+
+def _page_url(request: Request, **params: Any) -> str:
+    query_params = dict(request.query_params)
+    query_params.update({k: str(v) for k, v in params.items()})
+    return str(request.url.replace(query=urlencode(query_params)))
+
+
+def _conn(request: Request):
+    return request.app.state.engine.connect()
+
+
+def _list(request: Request, domain: str, filters: Filters, cursor: str | None, limit: int,
+          principal: Principal) -> Response:
+    try:
+        after = query.decode_cursor(cursor) if cursor else None
+    except QueryError as exc:
+        raise ApiProblem(400, str(exc)) from None
+    with _conn(request) as conn:
+        # the version is read before the page: a publication in between gives an old ETag with
+        # a new body (the next request just fetches again), never a new ETag with an old body
+        etag = _etag(query.latest_seq(conn), domain, sorted(request.query_params.multi_items()),
+                     principal.contacts)
+        if _not_modified(request, etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        try:
+            rows, nxt = query.list_entries(conn, domain, filters, after, limit)
+        except QueryError as exc:
+            raise ApiProblem(400, str(exc)) from None
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    next_url = _page_url(request, cursor=nxt) if nxt else None
+    if next_url:
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    items = ",".join(_public_text(text, principal) for _, text in rows)
+    tail = json.dumps({"next": next_url, "limit": limit}, separators=(",", ":"))
+    body = '{"items":[' + items + "]," + tail[1:]
+    return Response(body.encode(), headers=headers, media_type="application/json")
+
+
+# --------------------------------------------------------------------------- parameters
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Entries per page (max {MAX_LIMIT})")]
+Cursor = Annotated[str | None, Query(max_length=200, description="From `next` of the previous page")]
+Region = Annotated[str | None, Query(pattern=r"^[0-9]{2,8}$", description=(
+    "AGS prefix (Amtlicher Gemeindeschluessel): 2 digits a Land, 5 a district (e.g. 10043), "
+    "8 a municipality"))]
+PostalCode = Annotated[str | None, Query(pattern=r"^[0-9]{5}$", description=(
+    "Postal code; with radius: the centre of the circle"))]
+Lat = Annotated[float | None, Query(ge=-90, le=90, description="Centre of the radius search")]
+Lon = Annotated[float | None, Query(ge=-180, le=180, description="Centre of the radius search")]
+Radius = Annotated[float | None, Query(gt=0, le=1000, description="Radius in km around lat/lon or postal_code")]
+Text = Annotated[str | None, Query(min_length=1, max_length=200, description=(
+    "Words in the title, organisation or description (case-insensitive)"))]
+UpdatedSince = Annotated[dt.date | None, Query(description="Changed on or after this day (UTC)")]
+Flag = Annotated[bool | None, Query()]
+
+
+def _common(region, postal_code, lat, lon, radius, q, updated_since) -> Filters:
+    return Filters(region=region, postal_code=postal_code, lat=lat, lon=lon, radius_km=radius,
+                   q=q, updated_since=updated_since)
+
+
+def _flag_tag(f: Filters, name: str, value: bool | None) -> None:
+    if value is True:
+        f.tags_all.append(tag(name, True))
+    elif value is False:
+        f.tags_none.append(tag(name, True))
+
+
+# --------------------------------------------------------------------------- the app
+
+
+class _RedactKeys(logging.Filter):
+    """Access-log lines show ``key=***`` instead of a key given in an address."""
+
+    pattern = re.compile(r"([?&]key=)[^&\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.pattern.sub(r"\1***", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+def _redact_access_log() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _RedactKeys) for f in logger.filters):
+        logger.addFilter(_RedactKeys())
+
+
+def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
+    """The read API on ``engine``. ``settings``: ApiSettings, or the hub's Settings (the API's
+    own settings then come from the environment), or None (all from the environment)."""
+    if not isinstance(settings, ApiSettings):
+        settings = ApiSettings.from_env(hub_settings=settings)
+    app = FastAPI(
+        title="Welcome Hub read API",
+        version=__version__,
+        description=(
+            "Job postings, language courses and housing vacancies from the partners of a welcome "
+            "center, checked and merged into one directory. Ids are stable: a merged id answers "
+            "301 with its survivor, a withdrawn one 410. Pages are keyset pages (follow `next` "
+            "or the Link header); `/v1/changes` is the incremental feed. Errors are RFC 9457 "
+            "problem details. Keys go in `Authorization: Bearer KEY` or `X-API-Key`."
+        ),
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.limiter = RateLimiter()
+    _redact_access_log()
+
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(request: Request, exc: ApiProblem):
+        return problem_response(request, exc.status, exc.detail, exc.headers, **exc.extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_problem(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404 and detail in (None, "Not Found"):
+            detail = f"no such resource: {request.url.path}"
+        return problem_response(request, exc.status_code, detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_problem(request: Request, exc: RequestValidationError):
+        errors = [
+            {"parameter": ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path", "header")),
+             "in": (e.get("loc") or ["?"])[0], "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"parameter": "?", "message": "invalid"}
+        return problem_response(request, 422, f"{first['parameter']}: {first['message']}",
+                                errors=errors)
+
+    list_responses = {200: {"headers": HEADERS_DOC}, 304: {"description": "Not modified (If-None-Match)"},
+                      **problems(400, 401, 403, 422, 429)}
+
+    @app.get("/v1/jobs", response_model=Page, tags=["directory"], responses=list_responses,
+             summary="Job postings")
+    def list_jobs(
+        request: Request,
+        region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
+        radius: Radius = None, q: Text = None, updated_since: UpdatedSince = None,
+        starting_after: Annotated[dt.date | None, Query(description="Start on or after this day")] = None,
+        starting_before: Annotated[dt.date | None, Query(description=(
+            "Start on or before this day; postings without a start date (at once) match"))] = None,
+        working_time: Annotated[WorkingTime | None, Query()] = None,
+        employment_type: Annotated[EmploymentType | None, Query()] = None,
+        apprenticeship: Annotated[bool | None, Query(description="Only (true) or no (false) apprenticeships")] = None,
+        german_level: Annotated[CEFRLevel | None, Query(description=(
+            "The German the reader has: postings that ask for at most this level, or say nothing"))] = None,
+        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+    ) -> Response:
+        principal = reader(request)
+        f = _common(region, postal_code, lat, lon, radius, q, updated_since)
+        f.start_from, f.start_until, f.start_until_includes_undated = starting_after, starting_before, True
+        if working_time:
+            f.tags_all.append(tag("working_time", working_time.value))
+        if employment_type:
+            f.tags_all.append(tag("employment_type", employment_type.value))
+        if apprenticeship is True:
+            f.tags_all.append(tag("employment_type", EmploymentType.APPRENTICESHIP.value))
+        elif apprenticeship is False:
+            f.tags_none.append(tag("employment_type", EmploymentType.APPRENTICESHIP.value))
+        if german_level:
+            f.tags_any_or_absent = german_level_at_most(german_level.value)
+        return _list(request, "jobs", f, cursor, limit, principal)
+
+    @app.get("/v1/courses", response_model=Page, tags=["directory"], responses=list_responses,
+             summary="Language courses and training")
+    def list_courses(
+        request: Request,
+        region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
+        radius: Radius = None, q: Text = None, updated_since: UpdatedSince = None,
+        course_type: Annotated[CourseType | None, Query()] = None,
+        cefr: Annotated[CEFRLevel | None, Query(description="Courses covering this level")] = None,
+        starting_after: Annotated[dt.date | None, Query(description="Start on or after this day")] = None,
+        starting_before: Annotated[dt.date | None, Query(description="Start on or before this day")] = None,
+        childcare: Annotated[bool | None, Query(description="With (true) or without (false) childcare")] = None,
+        online: Annotated[bool | None, Query(description="Online (true) or not online (false)")] = None,
+        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+    ) -> Response:
+        principal = reader(request)
+        f = _common(region, postal_code, lat, lon, radius, q, updated_since)
+        f.start_from, f.start_until = starting_after, starting_before
+        if course_type:
+            f.tags_all.append(tag("course_type", course_type.value))
+        if cefr:
+            f.tags_all.append(tag("level", cefr.value))
+        _flag_tag(f, "childcare", childcare)
+        if online is True:
+            f.tags_all.append(tag("schedule", "online"))
+        elif online is False:
+            f.tags_none.append(tag("schedule", "online"))
+        return _list(request, "courses", f, cursor, limit, principal)
+
+    @app.get("/v1/housing", response_model=Page, tags=["directory"], responses=list_responses,
+             summary="Housing vacancies")
+    def list_housing(
+        request: Request,
+        region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
+        radius: Radius = None, q: Text = None, updated_since: UpdatedSince = None,
+        rent_min: Annotated[float | None, Query(ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
+        rent_max: Annotated[float | None, Query(ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
+        rooms_min: Annotated[float | None, Query(ge=0)] = None,
+        rooms_max: Annotated[float | None, Query(ge=0)] = None,
+        area_min: Annotated[float | None, Query(ge=0, description="Living area in m²")] = None,
+        wbs: Annotated[bool | None, Query(description=(
+            "true: only flats that need a Wohnberechtigungsschein; false: only flats that do not"))] = None,
+        barrier_free: Annotated[bool | None, Query(description="Barrier-free (true) or not known to be (false)")] = None,
+        property_type: Annotated[PropertyType | None, Query()] = None,
+        available_by: Annotated[dt.date | None, Query(description=(
+            "Free on or before this day; flats without a date (at once) match"))] = None,
+        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+    ) -> Response:
+        principal = reader(request)
+        f = _common(region, postal_code, lat, lon, radius, q, updated_since)
+        for column, op, value in (("rent", ">=", rent_min), ("rent", "<=", rent_max),
+                                  ("rooms", ">=", rooms_min), ("rooms", "<=", rooms_max),
+                                  ("area", ">=", area_min)):
+            if value is not None:
+                f.ranges.append((column, op, value))
+        _flag_tag(f, "wbs", wbs)
+        _flag_tag(f, "barrier_free", barrier_free)
+        if property_type:
+            f.tags_all.append(tag("property_type", property_type.value))
+        f.start_until, f.start_until_includes_undated = available_by, True
+        return _list(request, "housing", f, cursor, limit, principal)
+
+    item_responses = {
+        200: {"headers": {"ETag": HEADERS_DOC["ETag"]}},
+        301: {"description": "Merged into another entry: Location is the survivor's URL",
+              "headers": {"Location": {"schema": {"type": "string"}}}},
+        304: {"description": "Not modified (If-None-Match)"},
+        **problems(401, 403, 404, 410, 422, 429),
+    }
+
+    def add_item_route(domain: str) -> None:
+        def get_entry(
+            request: Request,
+            entity_id: Annotated[str, PathParam(min_length=1, max_length=64, description="Stable id")],
+        ) -> Response:
+            principal = reader(request)
+            with _conn(request) as conn:
+                found = query.find_entry(conn, domain, entity_id)
+            if found.status == "found":
+                etag = _etag(found.content_hash, principal.contacts)
+                if _not_modified(request, etag):
+                    return Response(status_code=304, headers={"ETag": etag})
+                return _json(_public(found.entry, principal),
+                             headers={"ETag": etag, "Cache-Control": "no-cache"})
+            if found.status == "merged":
+                target = request.url_for(f"get_{found.survivor_domain}_entry", entity_id=found.survivor)
+                return RedirectResponse(str(target), status_code=301)
+            if found.status == "withdrawn":
+                raise ApiProblem(410, f"{entity_id} was withdrawn by its partners")
+            raise ApiProblem(404, f"no {domain} entry {entity_id}")
+
+        app.add_api_route(f"/v1/{domain}/{{entity_id}}", get_entry, methods=["GET"],
+                          name=f"get_{domain}_entry", response_model=Entry, tags=["directory"],
+                          responses=item_responses, summary=f"One {domain} entry by its stable id")
+
+    for domain in DOMAINS:
+        add_item_route(domain)
+
+    @app.get("/v1/changes", response_model=ChangePage, tags=["changes"],
+             responses={200: {"headers": HEADERS_DOC}, 304: {"description": "Not modified"},
+                        **problems(401, 403, 422, 429)},
+             summary="The change feed")
+    def list_changes(
+        request: Request,
+        after: Annotated[int, Query(ge=0, le=2**62, description="Changes after this seq (0: from the start)")] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
+        domain: Annotated[Literal["jobs", "courses", "housing"] | None, Query()] = None,
+    ) -> Response:
+        """Every change in order: `updated` carries the whole entry, `deleted` the id (and
+        `merged_into` when it was merged). Applying the feed from `after=0` gives exactly the
+        current directory; poll `next` for what comes later."""
+        principal = reader(request)
+        with _conn(request) as conn:
+            rows, more = query.list_changes(conn, after, limit, domain)
+        last = rows[-1].seq if rows else after
+        etag = _etag("changes", after, limit, domain, last, more, principal.contacts)
+        if _not_modified(request, etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        items = []
+        for row in rows:
+            item: dict[str, Any] = {"seq": row.seq, "entity_id": row.entity_id, "domain": row.domain,
+                                    "op": row.op}
+            if row.op == "updated":
+                item["entry"] = _public(row.entry, principal)
+            elif (row.entry or {}).get("merged_into"):
+                item["merged_into"] = row.entry["merged_into"]
+            items.append(item)
+        next_url = _page_url(request, after=last)
+        headers = {"ETag": etag}
+        if more:
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return _json({"items": items, "next": next_url, "last_seq": last, "has_more": more},
+                     headers=headers)
+
+    from hub.api.feedback import add_feedback_routes
+
+    add_feedback_routes(app)
+
+    try:
+        from hub.api.hsds import router as hsds_router
+    except ImportError:
+        hsds_router = None
+    if hsds_router is not None:
+        app.include_router(hsds_router)
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes)
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        components["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "an API key (`hub keys create`)"},
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        }
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.get("responses", {})
+                if "422" in responses:
+                    responses["422"] = _problem_doc(PROBLEM_DOCS[422])
+                operation.setdefault("security", [{}, {"bearer": []}, {"apiKey": []}])
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+    return app

@@ -1,0 +1,449 @@
+"""The directory as an HSDS 3.0 API (Open Referral), under ``/hsds``.
+
+Endpoints and the page envelope follow the HSDS 3.0 ``openapi.json``: ``/`` (API info),
+``/services``, ``/services/{id}``, ``/organizations``, ``/organizations/{id}``,
+``/locations``, ``/locations/{id}``, ``/service_at_locations``, ``/taxonomies``,
+``/taxonomy_terms`` (and their ``/{id}``). Lists are pages of ``per_page`` items (default 50,
+at most 500) with ``total_items``, ``total_pages``, ``page_number``, ``size``,
+``first_page``, ``last_page``, ``empty`` and ``contents``. Errors are problem details
+(``application/problem+json``: type, title, status, detail).
+
+The objects come from :mod:`hub.hsds`; how jobs and flats map is documented in the German
+profile (``schemas/hsds-profile-de.md``, served at ``/hsds/profile``). HSDS ids are UUIDs
+derived from the hub's ids and cannot be turned back, so the router keeps a small index
+(HSDS id -> entity id, organizations) per directory state, rebuilt when the change feed shows
+a new publication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from hub import hsds
+from hub.store.tables import changes, directory
+
+PROBLEM = "application/problem+json"
+MAX_PER_PAGE = 500
+PROFILE_FILE = Path(__file__).resolve().parents[2] / hsds.PROFILE_DOC
+
+
+def _access(request: Request) -> None:
+    """Inside the hub's read API: its keys, rate limits and contacts scope apply here too.
+    Contact persons are served only to a key with the ``contacts`` scope; a bare app that just
+    includes this router (no settings, no limiter) serves no contacts at all."""
+    request.state.hsds_contacts = False
+    state = request.app.state
+    if not (hasattr(state, "settings") and hasattr(state, "limiter")):
+        return
+    try:
+        from hub.api.app import reader
+    except ImportError:
+        return
+    principal = reader(request)
+    request.state.hsds_contacts = bool(getattr(principal, "contacts", False))
+
+
+router = APIRouter(prefix="/hsds", tags=["HSDS 3.0"], dependencies=[Depends(_access)])
+
+
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                   "detail": {"type": "string"}, "instance": {"type": "string"}},
+}
+
+
+def _problems(*codes: int) -> dict:
+    texts = {400: "A filter this API cannot apply (e.g. modified_after that is not a date)",
+             404: "No such object", 422: "A parameter is not valid"}
+    return {code: {"description": texts[code], "content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}}}
+            for code in codes}
+
+
+def problem(request: Request, status: int, title: str, detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail,
+         "instance": request.url.path},
+        status_code=status,
+        media_type=PROBLEM,
+    )
+
+
+def _not_found(request: Request, kind: str, ident: str) -> JSONResponse:
+    return problem(request, 404, "Not Found", f"no {kind} with id {ident!r} in the directory")
+
+
+def _page(items: list, total: int, page: int, per_page: int) -> dict:
+    total_pages = math.ceil(total / per_page) if total else 0
+    return {
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": page,
+        "size": len(items),
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "empty": not items,
+        "contents": items,
+    }
+
+
+# ----------------------------------------------------------------------------- the index
+
+
+@dataclass
+class _Index:
+    version: tuple
+    services: dict[str, str] = field(default_factory=dict)  # service id -> entity id
+    locations: dict[str, str] = field(default_factory=dict)  # location id -> entity id
+    sals: dict[str, str] = field(default_factory=dict)  # service_at_location id -> entity id
+    orgs: hsds.OrganizationBuilder | None = None
+    org_keys: dict[str, str] = field(default_factory=dict)  # organization id -> key
+    org_names: dict[str, set[str]] = field(default_factory=dict)  # key -> organisation values
+    org_entities: dict[str, list[str]] = field(default_factory=dict)  # key -> entity ids (no name)
+    org_order: list[str] = field(default_factory=list)  # organization ids by name
+
+
+_LOCK = threading.Lock()
+
+
+def _version(conn: sa.Connection) -> tuple:
+    """The directory's state: every publication that changes it appends to the change feed in
+    the same transaction, so the newest change (a primary-key lookup) names the state."""
+    return (int(conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar() or 0),)
+
+
+def _index(request: Request, conn: sa.Connection) -> _Index:
+    state = request.app.state
+    version = _version(conn)
+    current = getattr(state, "hsds_index", None)
+    if current is not None and current.version == version:
+        return current
+    with _LOCK:
+        current = getattr(state, "hsds_index", None)
+        if current is not None and current.version == version:
+            return current
+        index = _build_index(conn, version, _partner_names(request))
+        state.hsds_index = index
+        return index
+
+
+def _build_index(conn: sa.Connection, version: tuple, partner_names: dict[str, str]) -> _Index:
+    index = _Index(version=version, orgs=hsds.OrganizationBuilder(partner_names))
+    rows = conn.execute(sa.select(directory.c.entity_id, directory.c.domain, directory.c.organisation)).all()
+    # entries without an organisation name belong to their partner: those need the entry
+    need = [r.entity_id for r in rows
+            if hsds.organization_key({"organisation": r.organisation, "sources": [{"partner_id": ""}]})[0]
+            .startswith("partner:")]
+    unnamed = {}
+    for start in range(0, len(need), 500):
+        chunk = need[start:start + 500]
+        unnamed.update(
+            (r.entity_id, r.entry)
+            for r in conn.execute(sa.select(directory.c.entity_id, directory.c.entry).where(directory.c.entity_id.in_(chunk)))
+        )
+    for row in rows:
+        eid = row.entity_id
+        index.services[hsds.service_id(eid)] = eid
+        index.locations[hsds.location_id(eid)] = eid
+        index.sals[hsds.hsds_id("service_at_location", eid)] = eid
+        if eid in unnamed:
+            entry = unnamed[eid]
+        else:
+            entry = {"id": eid, "domain": row.domain, "organisation": row.organisation}
+        index.orgs.add(entry)
+        key, _ = hsds.organization_key(entry)
+        if key.startswith("name:") and row.organisation:
+            index.org_names.setdefault(key, set()).add(row.organisation)
+        else:
+            index.org_entities.setdefault(key, []).append(eid)
+    index.org_keys = index.orgs.ids()
+    named = {oid: index.orgs.organization(key)["name"] for oid, key in index.org_keys.items()}
+    index.org_order = sorted(named, key=lambda oid: (named[oid].casefold(), oid))
+    return index
+
+
+def _partner_names(request: Request) -> dict[str, str]:
+    """Partner names from the registry of the app's settings, when there is one to read."""
+    state = request.app.state
+    names = getattr(state, "hsds_partner_names", None)
+    if names is not None:
+        return names
+    names = {}
+    settings = getattr(state, "settings", None)
+    path = getattr(settings, "registry_path", None)
+    if path and Path(path).is_file():
+        try:
+            from hub.registry import load_registry
+
+            names = {p.id: p.name for p in load_registry(path).partners}
+        except Exception:  # noqa: BLE001 - a broken registry only costs the partners' names
+            names = {}
+    state.hsds_partner_names = names
+    return names
+
+
+def _contacts(request: Request) -> bool:
+    return bool(getattr(request.state, "hsds_contacts", False))
+
+
+def _engine(request: Request) -> sa.Engine:
+    return request.app.state.engine
+
+
+def _entries(conn: sa.Connection, entity_ids: list[str]) -> list[dict]:
+    if not entity_ids:
+        return []
+    rows = conn.execute(
+        sa.select(directory.c.entity_id, directory.c.entry).where(directory.c.entity_id.in_(entity_ids))
+    ).all()
+    by_id = {r.entity_id: r.entry for r in rows}
+    return [by_id[e] for e in entity_ids if e in by_id]
+
+
+def _org_condition(index: _Index, organization_id: str):
+    key = index.org_keys.get(organization_id)
+    if key is None:
+        return sa.false()
+    parts = []
+    if index.org_names.get(key):
+        parts.append(directory.c.organisation.in_(sorted(index.org_names[key])))
+    if index.org_entities.get(key):
+        parts.append(directory.c.entity_id.in_(index.org_entities[key]))
+    return sa.or_(*parts) if parts else sa.false()
+
+
+_DOMAIN_BY_TERM = {hsds.TERMS[f"{hsds.HUB_TAXONOMY}:domain.{d}"]["id"]: d for d in ("jobs", "courses", "housing")}
+_TERM_IDS = {t["id"] for t in hsds.TERMS.values()}
+
+
+def _parse_modified_after(value: str) -> dt.datetime:
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        if len(text) == 10:
+            parsed = dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+        else:
+            parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"modified_after must be an ISO 8601 date or date-time, not {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _entry_page(request, *, page, per_page, search=None, organization_id=None, modified_after=None,
+                taxonomy_term_id=None, domain=None):
+    """(entries of the page, total) or a problem response."""
+    where = []
+    if domain:
+        where.append(directory.c.domain == domain)
+    if search:
+        where.append(sa.func.lower(directory.c.title).contains(search.strip().lower(), autoescape=True))
+    if modified_after:
+        try:
+            where.append(directory.c.updated_at >= _parse_modified_after(modified_after))
+        except ValueError as exc:
+            return problem(request, 400, "Bad Request", str(exc))
+    if taxonomy_term_id:
+        if taxonomy_term_id in _DOMAIN_BY_TERM:
+            where.append(directory.c.domain == _DOMAIN_BY_TERM[taxonomy_term_id])
+        elif taxonomy_term_id in _TERM_IDS:
+            return problem(request, 400, "Bad Request", "taxonomy_term_id filters on the domain terms of the "
+                           "welcome-hub taxonomy only (see /hsds/taxonomy_terms)")
+        else:
+            where.append(sa.false())
+    with _engine(request).connect() as conn:
+        if organization_id:
+            where.append(_org_condition(_index(request, conn), organization_id))
+        total = conn.execute(sa.select(sa.func.count()).select_from(directory).where(*where)).scalar_one()
+        rows = conn.execute(
+            sa.select(directory.c.entry).where(*where).order_by(directory.c.entity_id)
+            .limit(per_page).offset((page - 1) * per_page)
+        ).all()
+    return [r.entry for r in rows], total
+
+
+MAX_PAGE = 1_000_000  # keeps OFFSET inside a 64-bit integer on both databases
+PageQ = Query(1, ge=1, le=MAX_PAGE, description="Page number, from 1")
+PerPageQ = Query(50, ge=1, le=MAX_PER_PAGE, description=f"Items per page (at most {MAX_PER_PAGE})")
+DomainQ = Query(None, pattern="^(jobs|courses|housing)$", description="Hub extension: only this domain")
+
+
+# ----------------------------------------------------------------------------- endpoints
+
+
+@router.get("/", summary="HSDS API information")
+def api_info(request: Request) -> dict:
+    openapi = request.app.openapi_url or "/openapi.json"
+    return {
+        "version": hsds.HSDS_VERSION,
+        "profile": str(request.url_for("hsds_profile")),
+        "openapi_url": str(request.base_url).rstrip("/") + openapi,
+    }
+
+
+@router.get("/profile", name="hsds_profile", summary="The hub's German HSDS profile (Markdown)",
+            response_class=PlainTextResponse,
+            responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}, **_problems(404)})
+def profile(request: Request):
+    if not PROFILE_FILE.is_file():
+        return problem(request, 404, "Not Found", "the profile document is not installed with this copy of the hub")
+    return PlainTextResponse(PROFILE_FILE.read_text(encoding="utf-8"), media_type="text/markdown; charset=utf-8")
+
+
+@router.get("/services", responses=_problems(400, 422), summary="Services (one-to-one fields), paginated")
+def list_services(
+    request: Request,
+    page: int = PageQ,
+    per_page: int = PerPageQ,
+    search: str | None = Query(None, description="Text in the service name"),
+    organization_id: str | None = None,
+    taxonomy_term_id: str | None = None,
+    modified_after: str | None = Query(None, description="Published on or after (ISO 8601)"),
+    domain: str | None = DomainQ,
+):
+    result = _entry_page(request, page=page, per_page=per_page, search=search,
+                         organization_id=organization_id, modified_after=modified_after,
+                         taxonomy_term_id=taxonomy_term_id, domain=domain)
+    if isinstance(result, JSONResponse):
+        return result
+    entries, total = result
+    return _page([hsds.service(e, full=False, contacts=_contacts(request)) for e in entries], total, page, per_page)
+
+
+@router.get("/services/{id}", responses=_problems(404), summary="A fully nested service")
+def get_service(request: Request, id: str):
+    with _engine(request).connect() as conn:
+        eid = _index(request, conn).services.get(id)
+        entries = _entries(conn, [eid]) if eid else []
+    if not entries:
+        return _not_found(request, "service", id)
+    return hsds.service(entries[0], _partner_names(request), full=True, contacts=_contacts(request))
+
+
+@router.get("/organizations", responses=_problems(422), summary="Organizations, paginated")
+def list_organizations(
+    request: Request,
+    page: int = PageQ,
+    per_page: int = PerPageQ,
+    search: str | None = Query(None, description="Text in the organization's name"),
+):
+    with _engine(request).connect() as conn:
+        index = _index(request, conn)
+    ids = index.org_order
+    orgs = [index.orgs.organization(index.org_keys[oid]) for oid in ids] if search else None
+    if search:
+        needle = search.strip().casefold()
+        orgs = [o for o in orgs if needle in o["name"].casefold()]
+        total = len(orgs)
+        chosen = orgs[(page - 1) * per_page: page * per_page]
+    else:
+        total = len(ids)
+        chosen = [index.orgs.organization(index.org_keys[oid]) for oid in ids[(page - 1) * per_page: page * per_page]]
+    return _page(chosen, total, page, per_page)
+
+
+@router.get("/organizations/{id}", responses=_problems(404), summary="An organization with its services")
+def get_organization(request: Request, id: str):
+    with _engine(request).connect() as conn:
+        index = _index(request, conn)
+        key = index.org_keys.get(id)
+        if key is None:
+            return _not_found(request, "organization", id)
+        rows = conn.execute(
+            sa.select(directory.c.entry).where(_org_condition(index, id)).order_by(directory.c.entity_id)
+        ).all()
+    org = index.orgs.organization(key)
+    org["services"] = [hsds.service(r.entry, full=False, contacts=_contacts(request)) for r in rows]
+    return org
+
+
+@router.get("/locations", responses=_problems(422), summary="Locations, paginated")
+def list_locations(
+    request: Request,
+    page: int = PageQ,
+    per_page: int = PerPageQ,
+    domain: str | None = DomainQ,
+):
+    result = _entry_page(request, page=page, per_page=per_page, domain=domain)
+    if isinstance(result, JSONResponse):
+        return result
+    entries, total = result
+    return _page([hsds.location(e) for e in entries], total, page, per_page)
+
+
+@router.get("/locations/{id}", responses=_problems(404), summary="A location with its address")
+def get_location(request: Request, id: str):
+    with _engine(request).connect() as conn:
+        eid = _index(request, conn).locations.get(id)
+        entries = _entries(conn, [eid]) if eid else []
+    if not entries:
+        return _not_found(request, "location", id)
+    return hsds.location(entries[0])
+
+
+@router.get("/service_at_locations", responses=_problems(400, 422), summary="Services at locations, paginated")
+def list_service_at_locations(
+    request: Request,
+    page: int = PageQ,
+    per_page: int = PerPageQ,
+    search: str | None = Query(None, description="Text in the service name"),
+    organization_id: str | None = None,
+    taxonomy_term_id: str | None = None,
+    modified_after: str | None = None,
+    domain: str | None = DomainQ,
+):
+    result = _entry_page(request, page=page, per_page=per_page, search=search,
+                         organization_id=organization_id, modified_after=modified_after,
+                         taxonomy_term_id=taxonomy_term_id, domain=domain)
+    if isinstance(result, JSONResponse):
+        return result
+    entries, total = result
+    contents = []
+    for entry in entries:
+        row = hsds.service_at_location(entry)
+        row["service"] = hsds.service(entry, full=False, contacts=_contacts(request))
+        contents.append(row)
+    return _page(contents, total, page, per_page)
+
+
+@router.get("/service_at_locations/{id}", responses=_problems(404), summary="A service at a location, nested")
+def get_service_at_location(request: Request, id: str):
+    with _engine(request).connect() as conn:
+        eid = _index(request, conn).sals.get(id)
+        entries = _entries(conn, [eid]) if eid else []
+    if not entries:
+        return _not_found(request, "service_at_location", id)
+    row = hsds.service_at_location(entries[0])
+    row["service"] = hsds.service(entries[0], _partner_names(request), full=True, contacts=_contacts(request))
+    return row
+
+
+@router.get("/taxonomies", responses=_problems(422), summary="Taxonomies, paginated")
+def list_taxonomies(page: int = PageQ, per_page: int = PerPageQ):
+    items = hsds.taxonomies()
+    return _page(items[(page - 1) * per_page: page * per_page], len(items), page, per_page)
+
+
+@router.get("/taxonomies/{id}", responses=_problems(404), summary="A taxonomy")
+def get_taxonomy(request: Request, id: str):
+    found = next((t for t in hsds.taxonomies() if t["id"] == id), None)
+    return found if found else _not_found(request, "taxonomy", id)
+
+
+@router.get("/taxonomy_terms", responses=_problems(422), summary="Taxonomy terms, paginated")
+def list_taxonomy_terms(page: int = PageQ, per_page: int = PerPageQ, taxonomy_id: str | None = None):
+    items = [t for t in hsds.taxonomy_terms() if not taxonomy_id or t["taxonomy_id"] == taxonomy_id]
+    return _page(items[(page - 1) * per_page: page * per_page], len(items), page, per_page)
+
+
+@router.get("/taxonomy_terms/{id}", responses=_problems(404), summary="A taxonomy term")
+def get_taxonomy_term(request: Request, id: str):
+    found = next((t for t in hsds.taxonomy_terms() if t["id"] == id), None)
+    return found if found else _not_found(request, "taxonomy_term", id)

@@ -1,0 +1,239 @@
+"""Directory queries of the read API, as SQL on both databases.
+
+Every filter runs on indexed or precomputed columns of ``directory`` (see
+``hub/store/search.py``); pages are keyset pages ordered by ``entity_id``, so paging through
+a result while publications happen never skips or repeats an entry that is there throughout.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.store.search import fold, tag
+from hub.store.tables import changes, directory, entities
+
+CEFR_ORDER = ("A1", "A2", "B1", "B2", "C1", "C2")
+KM_PER_DEGREE = 111.195  # mean Earth radius 6371 km * pi / 180
+
+
+class QueryError(ValueError):
+    """A query that cannot be answered as asked (a 400 for the client)."""
+
+
+@dataclass
+class Filters:
+    """The filters of one list request; None means 'not filtered'."""
+
+    region: str | None = None
+    postal_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float | None = None
+    q: str | None = None
+    updated_since: dt.date | None = None
+    start_from: dt.date | None = None  # start on or after
+    start_until: dt.date | None = None  # start on or before
+    start_until_includes_undated: bool = False  # jobs and flats without a date: at once
+    tags_all: list[str] = field(default_factory=list)  # each must be present
+    tags_none: list[str] = field(default_factory=list)  # none may be present
+    tags_any_or_absent: tuple[list[str], str] | None = None  # one of these, or no tag with this prefix
+    ranges: list[tuple[str, str, float]] = field(default_factory=list)  # (column, op, value)
+
+
+def encode_cursor(entity_id: str) -> str:
+    return base64.urlsafe_b64encode(f"e:{entity_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise QueryError("the cursor is not one this API gave out; start again without it") from None
+    if not text.startswith("e:") or len(text) > 100:
+        raise QueryError("the cursor is not one this API gave out; start again without it")
+    return text[2:]
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _has_tag(value: str):
+    return directory.c.tags.like(f"% {_like_escape(value)} %", escape="\\")
+
+
+def postal_code_centroid(conn: sa.Connection, postal_code: str) -> tuple[float, float] | None:
+    """Where a postal code lies: the hub's table of centroids, else the mean position of the
+    directory entries with that postal code."""
+    from hub.quality.regions import POSTAL_CENTROIDS
+
+    if postal_code in POSTAL_CENTROIDS:
+        return POSTAL_CENTROIDS[postal_code]
+    row = conn.execute(
+        sa.select(sa.func.avg(directory.c.lat), sa.func.avg(directory.c.lon)).where(
+            directory.c.postal_code == postal_code,
+            directory.c.lat.is_not(None),
+            directory.c.lon.is_not(None),
+        )
+    ).one()
+    if row[0] is None or row[1] is None:
+        return None
+    return float(row[0]), float(row[1])
+
+
+def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
+    where = [directory.c.domain == domain]
+    if f.region and len(f.region) == 8:
+        where.append(directory.c.municipality_key == f.region)
+    elif f.region:
+        pad = 8 - len(f.region)
+        # the range lets the index (domain, municipality_key) work; LIKE keeps it exact
+        where.append(directory.c.municipality_key.between(f.region + "0" * pad, f.region + "9" * pad))
+        where.append(directory.c.municipality_key.like(f.region + "%"))
+    if f.radius_km is not None:
+        if f.lat is None or f.lon is None:
+            if not f.postal_code:
+                raise QueryError("radius needs a centre: lat and lon, or postal_code")
+            centre = postal_code_centroid(conn, f.postal_code)
+            if centre is None:
+                raise QueryError(f"no position known for postal code {f.postal_code}; use lat and lon")
+            lat0, lon0 = centre
+        else:
+            lat0, lon0 = f.lat, f.lon
+        where.extend(_within(lat0, lon0, f.radius_km))
+    elif f.lat is not None or f.lon is not None:
+        raise QueryError("lat and lon need a radius (km)")
+    elif f.postal_code:
+        where.append(directory.c.postal_code == f.postal_code)
+    if f.q:
+        where.append(directory.c.search_text.like(f"%{_like_escape(fold(f.q.strip()))}%", escape="\\"))
+    if f.updated_since:
+        since = dt.datetime.combine(f.updated_since, dt.time(), tzinfo=dt.timezone.utc)
+        where.append(directory.c.updated_at >= since)
+    if f.start_from:
+        where.append(directory.c.start_date >= f.start_from)
+    if f.start_until:
+        until = directory.c.start_date <= f.start_until
+        if f.start_until_includes_undated:
+            until = sa.or_(until, directory.c.start_date.is_(None))
+        where.append(until)
+    for value in f.tags_all:
+        where.append(_has_tag(value))
+    for value in f.tags_none:
+        where.append(sa.not_(_has_tag(value)))
+    if f.tags_any_or_absent:
+        values, prefix = f.tags_any_or_absent
+        absent = sa.not_(directory.c.tags.like(f"% {_like_escape(prefix)}%", escape="\\"))
+        where.append(sa.or_(absent, *(_has_tag(v) for v in values)))
+    for column, op, value in f.ranges:
+        col = directory.c[column]
+        where.append(col >= value if op == ">=" else col <= value)
+    return where
+
+
+def _within(lat0: float, lon0: float, radius_km: float) -> list:
+    """Entries within ``radius_km`` of a point: a bounding box (for the index), then the
+    distance on the equirectangular projection (exact to well under 1 % at these ranges)."""
+    dlat = radius_km / KM_PER_DEGREE
+    coslat = max(math.cos(math.radians(lat0)), 0.01)
+    dlon = min(radius_km / (KM_PER_DEGREE * coslat), 360.0)
+    dy = (directory.c.lat - lat0) * KM_PER_DEGREE
+    dx = (directory.c.lon - lon0) * (KM_PER_DEGREE * coslat)
+    return [
+        directory.c.lat.between(lat0 - dlat, lat0 + dlat),
+        directory.c.lon.between(lon0 - dlon, lon0 + dlon),
+        dy * dy + dx * dx <= radius_km * radius_km,
+    ]
+
+
+def german_level_at_most(level: str) -> tuple[list[str], str]:
+    allowed = CEFR_ORDER[: CEFR_ORDER.index(level) + 1]
+    return [tag("german", lv) for lv in allowed], "german:"
+
+
+def list_entries(
+    conn: sa.Connection, domain: str, filters: Filters, after: str | None, limit: int
+) -> tuple[list[tuple[str, str]], str | None]:
+    """One page: [(entity_id, the entry as JSON text, as stored)], and the cursor of the
+    next page (None at the end). The text goes out as it is, without a round through Python
+    objects, unless something has to be taken out of it."""
+    where = conditions(conn, domain, filters)
+    if after is not None:
+        where.append(directory.c.entity_id > after)
+    rows = conn.execute(
+        sa.select(directory.c.entity_id, sa.cast(directory.c.entry, sa.Text).label("entry"))
+        .where(*where)
+        .order_by(directory.c.entity_id)
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor(rows[-1].entity_id) if more and rows else None
+    return [(r.entity_id, r.entry) for r in rows], nxt
+
+
+def latest_seq(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar() or 0)
+
+
+@dataclass
+class Lookup:
+    status: str  # found, merged, withdrawn, missing
+    entry: dict | None = None
+    content_hash: str | None = None
+    survivor: str | None = None
+    survivor_domain: str | None = None
+
+
+def find_entry(conn: sa.Connection, domain: str, entity_id: str) -> Lookup:
+    row = conn.execute(
+        sa.select(directory.c.entry, directory.c.content_hash).where(
+            directory.c.entity_id == entity_id, directory.c.domain == domain
+        )
+    ).first()
+    if row is not None:
+        return Lookup("found", row.entry, row.content_hash)
+    current, seen = entity_id, set()
+    status = "missing"
+    while current and current not in seen and len(seen) < 20:
+        seen.add(current)
+        ent = conn.execute(
+            sa.select(entities.c.domain, entities.c.status, entities.c.merged_into).where(
+                entities.c.entity_id == current
+            )
+        ).first()
+        if ent is None or (current == entity_id and ent.domain != domain):
+            break
+        if ent.status == "merged" and ent.merged_into:
+            status = "merged"
+            current = ent.merged_into
+            continue
+        if current == entity_id:
+            status = "withdrawn" if ent.status == "withdrawn" else "missing"
+            break
+        return Lookup("merged", survivor=current, survivor_domain=ent.domain)
+    if status == "merged":  # a chain that ends nowhere: the last id we know
+        return Lookup("merged", survivor=current, survivor_domain=domain)
+    return Lookup(status)
+
+
+def list_changes(
+    conn: sa.Connection, after: int, limit: int, domain: str | None = None
+) -> tuple[list[Any], bool]:
+    where = [changes.c.seq > after]
+    if domain:
+        where.append(changes.c.domain == domain)
+    rows = conn.execute(
+        sa.select(changes.c.seq, changes.c.entity_id, changes.c.domain, changes.c.op, changes.c.entry)
+        .where(*where)
+        .order_by(changes.c.seq)
+        .limit(limit + 1)
+    ).all()
+    return rows[:limit], len(rows) > limit

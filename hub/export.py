@@ -1,0 +1,330 @@
+"""Exports of the published directory: NDJSON, CSV and an HSDS 3.0 package.
+
+Every export is written into a temporary folder beside the target and renamed into place at
+the end, so the target holds either the previous export or the complete new one, never half
+of one. A target that exists must be empty or a previous export of the hub (it holds
+``export.json``); anything else is refused rather than overwritten.
+
+- ``ndjson``: ``<domain>.ndjson``, one directory entry (the JSON the read API serves) a line.
+- ``csv``: ``<domain>.csv``, flat columns per domain (:data:`CSV_COLUMNS`), comma-separated,
+  UTF-8 with a byte order mark (so spreadsheet programs detect the encoding and show
+  umlauts), lists joined with ``|``. Text cells that start with ``=``, ``+``, ``-``, ``@``, a
+  tab or a carriage return get a leading ``'`` so a spreadsheet never runs them as a formula.
+  Number and boolean cells are written from typed values and never changed (``-5.5`` stays a
+  number).
+- ``hsds``: one JSON array per HSDS table (``services.json``, ``organizations.json``,
+  ``locations.json``, ...) and ``datapackage.json`` describing them; see
+  ``schemas/hsds-profile-de.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from hub import hsds
+from hub.store.tables import directory
+
+FORMATS = ("ndjson", "csv", "hsds")
+DOMAINS = ("jobs", "courses", "housing")
+MARKER = "export.json"
+BATCH = 1000
+
+Progress = Callable[[str], None]
+
+
+class ExportError(Exception):
+    """The export cannot be written. The message is one line for a person."""
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def iter_entries(engine: sa.Engine, domains: Iterable[str] = DOMAINS) -> Iterator[tuple[str, dict]]:
+    """(domain, entry) of the directory, by domain and entity id. One streamed statement: a
+    consistent snapshot on both databases, so an export never holds half a publication."""
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+            sa.select(directory.c.domain, directory.c.entry)
+            .where(directory.c.domain.in_(list(domains)))
+            .order_by(directory.c.domain, directory.c.entity_id)
+        )
+        for row in result:
+            yield row.domain, row.entry
+
+
+def _by_domain(engine: sa.Engine, domains: list[str]) -> Iterator[tuple[str, Iterator[dict]]]:
+    """Each requested domain with its entries (an empty iterator where it has none)."""
+    pending = sorted(set(domains))
+    for domain, group in itertools.groupby(iter_entries(engine, domains), key=lambda item: item[0]):
+        for missing in [d for d in pending if d < domain]:
+            pending.remove(missing)
+            yield missing, iter(())
+        pending.remove(domain)
+        yield domain, (entry for _, entry in group)
+    for missing in pending:
+        yield missing, iter(())
+
+
+def count_entries(engine: sa.Engine, domains: Iterable[str] = DOMAINS) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(directory).where(directory.c.domain.in_(list(domains)))
+        ).scalar_one()
+
+
+# ----------------------------------------------------------------------------- CSV
+
+_COMMON = [
+    "id", "domain", "title", "organisation", "description", "street", "house_number",
+    "postal_code", "city", "municipality_key", "state", "country", "lat", "lon", "url",
+    "contact_name", "contact_email", "contact_phone", "updated_at",
+]
+CSV_COLUMNS = {
+    "jobs": _COMMON + [
+        "ba_reference", "occupation", "employment_type", "working_time", "contract_duration",
+        "german_level", "salary_min", "salary_max", "salary_period", "remote_possible",
+        "start_date", "published_from", "valid_through", "sources",
+    ],
+    "courses": _COMMON + [
+        "course_type", "language", "cefr_levels", "start_date", "end_date", "schedule",
+        "childcare", "price_eur", "funded", "seats", "sources",
+    ],
+    "housing": _COMMON + [
+        "property_type", "rooms", "living_area", "cold_rent", "warm_rent", "service_charges",
+        "heating_costs", "deposit", "available_from", "available_from_text", "wbs_required",
+        "barrier_free", "max_persons", "floor", "sources",
+    ],
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)  # typed: never neutralised
+    if isinstance(value, list):
+        return neutralise("|".join(str(v) for v in value))
+    return neutralise(str(value))
+
+
+def csv_row(entry: Mapping, domain: str) -> list[str]:
+    address = entry.get("address") or {}
+    geo = entry.get("geo") or {}
+    contact = entry.get("contact") or {}
+    if contact.get("public") is not True:
+        contact = {}
+    flat = dict(entry)
+    flat.update({
+        "street": address.get("street"), "house_number": address.get("house_number"),
+        "postal_code": address.get("postal_code"), "city": address.get("city"),
+        "municipality_key": address.get("municipality_key"), "state": address.get("state"),
+        "country": address.get("country"), "lat": geo.get("lat"), "lon": geo.get("lon"),
+        "contact_name": contact.get("name"), "contact_email": contact.get("email"),
+        "contact_phone": contact.get("phone"),
+        "sources": [f"{s['partner_id']}/{s['source_id']}" for s in entry.get("sources") or []],
+    })
+    return [_cell(flat.get(column)) for column in CSV_COLUMNS[domain]]
+
+
+# ----------------------------------------------------------------------------- writers
+
+
+def _write_ndjson(engine, folder: Path, domains, progress) -> dict[str, int]:
+    counts = {}
+    for domain, entries in _by_domain(engine, domains):
+        n = 0
+        with open(folder / f"{domain}.ndjson", "w", encoding="utf-8", newline="\n") as out:
+            for entry in entries:
+                out.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+                n += 1
+                _tick(progress, domain, n)
+        counts[f"{domain}.ndjson"] = n
+    return counts
+
+
+def _write_csv(engine, folder: Path, domains, progress) -> dict[str, int]:
+    counts = {}
+    for domain, entries in _by_domain(engine, domains):
+        n = 0
+        with open(folder / f"{domain}.csv", "w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(CSV_COLUMNS[domain])
+            for entry in entries:
+                writer.writerow(csv_row(entry, domain))
+                n += 1
+                _tick(progress, domain, n)
+        counts[f"{domain}.csv"] = n
+    return counts
+
+
+class _JsonArray:
+    """A JSON array written row by row (a package can be larger than memory wants)."""
+
+    def __init__(self, path: Path):
+        self.file = open(path, "w", encoding="utf-8", newline="\n")
+        self.file.write("[")
+        self.rows = 0
+
+    def add(self, row: dict) -> None:
+        self.file.write(("\n" if not self.rows else ",\n") + json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+        self.rows += 1
+
+    def close(self) -> None:
+        self.file.write("\n]\n" if self.rows else "]\n")
+        self.file.close()
+
+
+def _write_hsds(engine, folder: Path, domains, progress, partner_names) -> dict[str, int]:
+    arrays = {name: _JsonArray(folder / f"{name}.json") for name in hsds.TABLES}
+    try:
+        orgs = hsds.OrganizationBuilder(partner_names)
+        n = 0
+        for _, entry in iter_entries(engine, domains):
+            orgs.add(entry)
+            for table, row in hsds.entry_rows(entry, partner_names):
+                arrays[table].add(row)
+            n += 1
+            _tick(progress, "hsds", n)
+        for table, row in hsds.organization_rows(orgs):
+            arrays[table].add(row)
+        for row in hsds.taxonomies():
+            arrays["taxonomies"].add(row)
+        for row in hsds.taxonomy_terms():
+            arrays["taxonomy_terms"].add(row)
+    finally:
+        for array in arrays.values():
+            array.close()
+    counts = {f"{name}.json": array.rows for name, array in arrays.items()}
+    descriptor = {
+        "profile": "data-package",
+        "name": "welcome-hub-hsds",
+        "title": "Welcome Hub: Kurse, Stellen und Wohnungen als HSDS 3.0",
+        "hsds_version": hsds.HSDS_VERSION,
+        "hsds_profile": hsds.PROFILE_DOC,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "domains": list(domains),
+        "resources": [
+            {
+                "name": name,
+                "path": f"{name}.json",
+                "format": "json",
+                "mediatype": "application/json",
+                "encoding": "utf-8",
+                "rows": arrays[name].rows,
+                "schema": "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
+                + hsds.TABLE_SCHEMAS[name],
+            }
+            for name in hsds.TABLES
+        ],
+    }
+    (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return counts
+
+
+def _tick(progress: Progress | None, what: str, n: int) -> None:
+    if progress and n % 10_000 == 0:
+        progress(f"{what}: {n} entries")
+
+
+# ----------------------------------------------------------------------------- the export
+
+
+def export(
+    engine: sa.Engine,
+    fmt: str,
+    out: str | os.PathLike,
+    domains: Iterable[str] | None = None,
+    partner_names: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Write the export into ``out`` atomically; returns rows per file written."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
+    domains = list(domains or DOMAINS)
+    for domain in domains:
+        if domain not in DOMAINS:
+            raise ExportError(f"unknown domain {domain!r}; use {', '.join(DOMAINS)}")
+    target = Path(out).absolute()
+    _check_target(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise ExportError(f"{target.parent}: cannot write here ({exc.strerror})") from None
+    try:
+        if fmt == "ndjson":
+            counts = _write_ndjson(engine, work, domains, progress)
+        elif fmt == "csv":
+            counts = _write_csv(engine, work, domains, progress)
+        else:
+            counts = _write_hsds(engine, work, domains, progress, partner_names or {})
+        marker = {"format": fmt, "domains": domains, "files": counts,
+                  "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        (work / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+        _swap(work, target)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise ExportError(f"{target}: cannot write the export ({exc.strerror or exc})") from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return counts
+
+
+def _check_target(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise ExportError(f"{target}: exists and is not a folder")
+    if target.is_dir():
+        try:
+            content = [p.name for p in target.iterdir()]
+        except OSError as exc:
+            raise ExportError(f"{target}: cannot read the folder ({exc.strerror})") from None
+        if content and MARKER not in content:
+            raise ExportError(
+                f"{target}: folder is not empty and holds no earlier export; choose a new or empty folder"
+            )
+
+
+def _swap(work: Path, target: Path) -> None:
+    """Put ``work`` in the place of ``target``: renames only, the old export goes last."""
+    os.chmod(work, 0o755)
+    if not target.exists():
+        os.rename(work, target)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    os.rename(target, old)
+    try:
+        os.rename(work, target)
+    except OSError:
+        os.rename(old, target)  # put the previous export back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_ndjson(path: str | os.PathLike) -> list[dict]:
+    with open(path, encoding="utf-8") as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        return list(csv.DictReader(io.StringIO(file.read())))

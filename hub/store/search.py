@@ -1,0 +1,89 @@
+"""The search columns of a directory entry: what the read API filters on in SQL.
+
+Publication writes them next to the entry (``directory`` table), so that every filter of the
+read API runs as plain SQL on both databases instead of unpacking JSON per row:
+
+- ``search_text``: title, organisation and description, case-folded (the text query ``q``)
+- ``tags``: enumerations, lists and flags as `` name:value `` words between spaces, e.g.
+  `` level:B1 schedule:online childcare:true `` (matched with ``LIKE '% level:B1 %'``)
+- ``start_date``: job start, course start, or the date a flat is free
+- ``rent`` (warm rent where given, else cold rent), ``rooms``, ``area`` (housing)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+# columns this module fills, in the order of the table
+COLUMNS = ("search_text", "tags", "start_date", "rent", "rooms", "area")
+
+# the entry fields whose values become tags, per domain: field -> tag name
+TAG_FIELDS: dict[str, dict[str, str]] = {
+    "jobs": {"employment_type": "employment_type", "working_time": "working_time",
+             "german_level": "german", "contract_duration": "contract",
+             "remote_possible": "remote"},
+    "courses": {"course_type": "course_type", "cefr_levels": "level", "schedule": "schedule",
+                "childcare": "childcare", "funded": "funded", "language": "language"},
+    "housing": {"property_type": "property_type", "wbs_required": "wbs",
+                "barrier_free": "barrier_free"},
+}
+DATE_FIELD = {"jobs": "start_date", "courses": "start_date", "housing": "available_from"}
+
+
+def fold(text: str) -> str:
+    """The form both the column and the query are compared in (Unicode case folding, so
+    'STRASSE' finds 'Straße' and 'KÖCH' finds 'Köchin' on SQLite as on PostgreSQL)."""
+    return text.casefold()
+
+
+def tag(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return f"{name}:{value}"
+
+
+def search_columns(domain: str, entry: dict) -> dict[str, Any]:
+    """The search columns for one directory entry."""
+    text = "\n".join(str(entry.get(key) or "") for key in ("title", "organisation", "description"))
+    tags = []
+    for field, name in TAG_FIELDS.get(domain, {}).items():
+        value = entry.get(field)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and item != "":
+                tags.append(tag(name, item))
+    rent = rooms = area = None
+    if domain == "housing":
+        rent = _number(entry.get("warm_rent"))
+        if rent is None:
+            rent = _number(entry.get("cold_rent"))
+        rooms = _number(entry.get("rooms"))
+        area = _number(entry.get("living_area"))
+    return {
+        "search_text": fold(text),
+        "tags": " " + " ".join(tags) + " " if tags else " ",
+        "start_date": _date(entry.get(DATE_FIELD.get(domain, ""))),
+        "rent": rent,
+        "rooms": rooms,
+        "area": area,
+    }
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None

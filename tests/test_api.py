@@ -1,0 +1,646 @@
+"""The read API on SQLite and PostgreSQL: every filter, keyset pages across a publication,
+conditional requests, stable ids (301/410/404), the change feed, problem details, keys,
+scopes and rate limits, and the partner feedback page's access rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from hub.api.app import ApiSettings, create_app
+from hub.api.keys import create_key, revoke_key
+from hub.models import CourseOffer, HousingVacancy, JobPosting, Rejection
+from hub.store.publish import _publish, publish_domain
+from hub.store.staging import write_stage
+from hub.store.tables import directory
+
+T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
+
+PLACES = {
+    "nk": {"postal_code": "66538", "city": "Neunkirchen", "municipality_key": "10043114",
+           "street": "Bahnhofstraße", "house_number": "1", "geo": (49.3447, 7.1802)},
+    "ow": {"postal_code": "66564", "city": "Ottweiler", "municipality_key": "10043115",
+           "street": "Illstraße", "house_number": "3", "geo": (49.4010, 7.1633)},
+    "sb": {"postal_code": "66111", "city": "Saarbrücken", "municipality_key": "10041100",
+           "street": "Kaiserstraße", "house_number": "5", "geo": (49.2354, 6.9969)},
+}
+
+
+def _place(key: str) -> dict:
+    p = PLACES[key]
+    return {"address": {"street": p["street"], "house_number": p["house_number"],
+                        "postal_code": p["postal_code"], "city": p["city"],
+                        "municipality_key": p["municipality_key"]},
+            "geo": {"lat": p["geo"][0], "lon": p["geo"][1]}}
+
+
+def job(sid: str, place: str = "nk", partner: str = "jobcenter-nk", **fields) -> JobPosting:
+    data = {"partner_id": partner, "source_id": sid, "title": f"Stelle {sid}",
+            "organisation": f"Firma {sid}", **_place(place), **fields}
+    return JobPosting.model_validate(data)
+
+
+def course(sid: str, place: str = "nk", partner: str = "vhs-nk", **fields) -> CourseOffer:
+    data = {"partner_id": partner, "source_id": sid, "title": f"Kurs {sid}",
+            "course_type": "language_course", **_place(place), **fields}
+    return CourseOffer.model_validate(data)
+
+
+def flat(sid: str, place: str = "nk", partner: str = "wbg-nk", **fields) -> HousingVacancy:
+    data = {"partner_id": partner, "source_id": sid, "title": f"Wohnung {sid}", **_place(place), **fields}
+    return HousingVacancy.model_validate(data)
+
+
+def stage(engine, partner: str, domain: str, records: list, now: dt.datetime = T0,
+          rejections: list[Rejection] = (), items: int | None = None) -> int:
+    """One snapshot delivery of ``partner`` (records that are not in it are withdrawn)."""
+    with engine.begin() as conn:
+        sync_id, _ = write_stage(
+            conn, partner_id=partner, domain=domain, content_sha256="0" * 64, records=list(records),
+            record_rejections=list(rejections), items=items if items is not None else len(records),
+            snapshot=True, deletions=[], now=now,
+        )
+    return sync_id
+
+
+def jobs_data() -> list[JobPosting]:
+    return [
+        job("j0", "nk", title="Pflegefachkraft (m/w/d)", organisation="Klinikum Neunkirchen",
+            description="Pflege im Schichtdienst, Station 3", working_time=["full_time"],
+            employment_type="employee", german_level="B2", start_date="2026-12-01",
+            contact={"name": "Frau Beispiel", "email": "pflege@klinikum.example", "public": True}),
+        job("j1", "ow", title="Auszubildende Köchin", organisation="Hotel Saar",
+            working_time=["part_time"], employment_type="apprenticeship", german_level="A2"),
+        job("j2", "sb", title="Lagerhelfer 100% flexibel", organisation="Saar Logistik GmbH",
+            working_time=["full_time", "shift"], start_date="2027-02-01"),
+    ]
+
+
+def courses_data() -> list[CourseOffer]:
+    return [
+        course("c0", "nk", title="Integrationskurs", course_type="integration_course",
+               cefr_levels=["A1", "A2", "B1"], start_date="2026-12-07", schedule=["part_time"],
+               childcare=True),
+        course("c1", "sb", title="Berufssprachkurs Pflege", course_type="job_language_course",
+               cefr_levels=["B2"], start_date="2027-01-10", schedule=["online", "evening"],
+               childcare=False),
+        course("c2", "ow", title="Alphabetisierungskurs", course_type="literacy_course",
+               cefr_levels=["A1"]),
+    ]
+
+
+def housing_data() -> list[HousingVacancy]:
+    return [
+        flat("h0", "nk", rooms=2, living_area=55, cold_rent=450, warm_rent=600, wbs_required=True,
+             barrier_free=False, available_from="2026-12-01"),
+        flat("h1", "ow", rooms=3, living_area=78, warm_rent=820, wbs_required=False,
+             barrier_free=True, available_from_text="sofort"),
+        flat("h2", "sb", property_type="room", rooms=1, living_area=20, cold_rent=300,
+             available_from="2027-03-01"),
+    ]
+
+
+def fill(engine) -> None:
+    stage(engine, "jobcenter-nk", "jobs", jobs_data())
+    stage(engine, "vhs-nk", "courses", courses_data())
+    stage(engine, "wbg-nk", "housing", housing_data())
+    for domain in ("jobs", "courses", "housing"):
+        publish_domain(engine, domain, now=T0)
+
+
+def client_for(engine, **settings) -> TestClient:
+    return TestClient(create_app(engine, ApiSettings(**settings)), follow_redirects=False)
+
+
+def source_ids(body: dict) -> list[str]:
+    return sorted(s["source_id"] for item in body["items"] for s in item["sources"])
+
+
+def all_pages(client: TestClient, url: str, **kw) -> list[dict]:
+    items = []
+    while url:
+        response = client.get(url, **kw)
+        assert response.status_code == 200, response.text
+        items += response.json()["items"]
+        url = response.json()["next"]
+    return items
+
+
+@pytest.fixture
+def filled(engine):
+    fill(engine)
+    return engine
+
+
+@pytest.fixture
+def client(filled):
+    with client_for(filled) as c:
+        yield c
+
+
+# --------------------------------------------------------------------------- filters
+
+FILTER_CASES = {
+    "jobs": [
+        ("", ["j0", "j1", "j2"]),
+        ("region=10043", ["j0", "j1"]),
+        ("region=10041100", ["j2"]),
+        ("region=10", ["j0", "j1", "j2"]),
+        ("region=09", []),
+        ("postal_code=66564", ["j1"]),
+        ("lat=49.3447&lon=7.1802&radius=10", ["j0", "j1"]),
+        ("lat=49.3447&lon=7.1802&radius=5", ["j0"]),
+        ("lat=49.3447&lon=7.1802&radius=25", ["j0", "j1", "j2"]),
+        ("postal_code=66538&radius=10", ["j0", "j1"]),
+        ("postal_code=66111&radius=5", ["j2"]),
+        ("q=köchin", ["j1"]),
+        ("q=KÖCHIN", ["j1"]),
+        ("q=schichtdienst", ["j0"]),
+        ("q=saar", ["j1", "j2"]),
+        ("q=100%25", ["j2"]),
+        ("q=%25", ["j2"]),
+        ("q=_", []),
+        ("updated_since=2026-11-20", ["j0", "j1", "j2"]),
+        ("updated_since=2026-11-21", []),
+        ("starting_after=2027-01-01", ["j2"]),
+        ("starting_before=2026-12-31", ["j0", "j1"]),
+        ("working_time=shift", ["j2"]),
+        ("working_time=full_time", ["j0", "j2"]),
+        ("employment_type=apprenticeship", ["j1"]),
+        ("apprenticeship=true", ["j1"]),
+        ("apprenticeship=false", ["j0", "j2"]),
+        ("german_level=B1", ["j1", "j2"]),
+        ("german_level=A1", ["j2"]),
+        ("german_level=C1", ["j0", "j1", "j2"]),
+        ("region=10043&german_level=B1", ["j1"]),
+    ],
+    "courses": [
+        ("course_type=integration_course", ["c0"]),
+        ("cefr=B1", ["c0"]),
+        ("cefr=A1", ["c0", "c2"]),
+        ("cefr=C2", []),
+        ("starting_after=2027-01-01", ["c1"]),
+        ("starting_before=2026-12-31", ["c0"]),
+        ("starting_after=2026-12-01&starting_before=2027-01-31", ["c0", "c1"]),
+        ("childcare=true", ["c0"]),
+        ("childcare=false", ["c1", "c2"]),
+        ("online=true", ["c1"]),
+        ("online=false", ["c0", "c2"]),
+        ("region=10043&cefr=A1", ["c0", "c2"]),
+        ("q=pflege", ["c1"]),
+    ],
+    "housing": [
+        ("rent_max=600", ["h0", "h2"]),
+        ("rent_min=700", ["h1"]),
+        ("rent_min=500&rent_max=700", ["h0"]),
+        ("rooms_min=2", ["h0", "h1"]),
+        ("rooms_max=1", ["h2"]),
+        ("area_min=50", ["h0", "h1"]),
+        ("wbs=true", ["h0"]),
+        ("wbs=false", ["h1", "h2"]),
+        ("barrier_free=true", ["h1"]),
+        ("barrier_free=false", ["h0", "h2"]),
+        ("available_by=2026-12-15", ["h0", "h1"]),
+        ("available_by=2026-11-01", ["h1"]),
+        ("property_type=room", ["h2"]),
+        ("region=10043&rent_max=700", ["h0"]),
+        ("postal_code=66538&radius=8&rooms_min=3", ["h1"]),
+    ],
+}
+
+
+@pytest.mark.parametrize("domain", ["jobs", "courses", "housing"])
+def test_each_filter_selects_exactly_the_matching_entries(client, domain):
+    for params, expected in FILTER_CASES[domain]:
+        response = client.get(f"/v1/{domain}?{params}")
+        assert response.status_code == 200, (params, response.text)
+        assert source_ids(response.json()) == expected, params
+
+
+def test_bad_filter_values_are_problems(client):
+    for url, status in [
+        ("/v1/jobs?region=abc", 422), ("/v1/jobs?postal_code=6653", 422),
+        ("/v1/jobs?radius=10", 400), ("/v1/jobs?lat=49.3", 400), ("/v1/jobs?radius=-1&lat=1&lon=1", 422),
+        ("/v1/jobs?postal_code=01067&radius=5", 400),  # no position known for that postal code
+        ("/v1/courses?cefr=D1", 422), ("/v1/jobs?limit=501", 422), ("/v1/jobs?limit=0", 422),
+        ("/v1/housing?available_by=tomorrow", 422), ("/v1/jobs?cursor=not-a-cursor", 400),
+    ]:
+        response = client.get(url)
+        assert response.status_code == status, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert body["status"] == status and body["title"] and body["type"] == "about:blank"
+        assert body["detail"], url
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def test_paging_across_a_publication_has_no_gap_and_no_repeat(engine):
+    first = [job(f"p{n:02d}", title=f"Stelle Nummer {n}") for n in range(12)]
+    stage(engine, "jobcenter-nk", "jobs", first)
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine) as c:
+        before = {e["id"]: e["sources"][0]["source_id"] for e in all_pages(c, "/v1/jobs?limit=100")}
+        page = c.get("/v1/jobs?limit=5")
+        body = page.json()
+        assert len(body["items"]) == 5 and body["limit"] == 5
+        assert page.headers["link"] == f'<{body["next"]}>; rel="next"'
+        seen = [e["id"] for e in body["items"]]
+        url = body["next"]
+
+        # a publication between two pages: two entries go (one already read, one not yet),
+        # two come, one changes
+        second = [r for r in first if r.source_id not in {"p01", "p08"}]
+        second[5] = job("p06", title="Stelle Nummer 6, geändert")
+        second += [job("p20", title="Neue Stelle 20"), job("p21", title="Neue Stelle 21")]
+        stage(engine, "jobcenter-nk", "jobs", second, now=T0 + dt.timedelta(hours=1))
+        publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=1))
+        after = {e["id"]: e["sources"][0]["source_id"] for e in all_pages(c, "/v1/jobs?limit=100")}
+
+        while url:
+            body = c.get(url).json()
+            seen += [e["id"] for e in body["items"]]
+            url = body["next"]
+    assert len(seen) == len(set(seen)), "an entry was repeated"
+    throughout = set(before) & set(after)
+    assert throughout <= set(seen), f"gap: {sorted(throughout - set(seen))}"
+    assert seen == sorted(seen)
+    assert set(seen) <= set(before) | set(after)
+
+
+def test_a_page_link_keeps_the_filters(client):
+    body = client.get("/v1/jobs?region=10043&limit=1").json()
+    assert len(body["items"]) == 1 and "region=10043" in body["next"] and "cursor=" in body["next"]
+    last = client.get(body["next"]).json()
+    assert len(last["items"]) == 1 and last["next"] is None
+    assert source_ids(body) + source_ids(last) == ["j0", "j1"]
+
+
+# --------------------------------------------------------------------------- conditional requests
+
+
+def test_etag_and_if_none_match_on_lists_and_items(filled):
+    with client_for(filled) as c:
+        first = c.get("/v1/jobs?region=10043")
+        etag = first.headers["etag"]
+        assert c.get("/v1/jobs?region=10043", headers={"If-None-Match": etag}).status_code == 304
+        assert c.get("/v1/jobs?region=10043", headers={"If-None-Match": f'"x", W/{etag}'}).status_code == 304
+        assert c.get("/v1/jobs?region=10041", headers={"If-None-Match": etag}).status_code == 200
+        item_id = first.json()["items"][0]["id"]
+        item = c.get(f"/v1/jobs/{item_id}")
+        item_etag = item.headers["etag"]
+        not_modified = c.get(f"/v1/jobs/{item_id}", headers={"If-None-Match": item_etag})
+        assert not_modified.status_code == 304 and not_modified.content == b""
+
+        # a publication that changes the directory changes the ETags of what it changed
+        changed = [r if r.source_id != "j0" else job("j0", "nk", title="Pflegefachkraft (w/m/d)")
+                   for r in jobs_data()]
+        stage(filled, "jobcenter-nk", "jobs", changed, now=T0 + dt.timedelta(days=1))
+        publish_domain(filled, "jobs", now=T0 + dt.timedelta(days=1))
+        again = c.get("/v1/jobs?region=10043", headers={"If-None-Match": etag})
+        assert again.status_code == 200 and again.headers["etag"] != etag
+        j0 = next(e["id"] for e in again.json()["items"] if e["sources"][0]["source_id"] == "j0")
+        assert c.get(f"/v1/jobs/{j0}", headers={"If-None-Match": item_etag}).status_code == (
+            200 if j0 == item_id else 304)
+
+
+# --------------------------------------------------------------------------- stable ids
+
+
+def _merge_and_withdraw(engine) -> dict[str, str]:
+    """Three publications: A's posting, then B's similar posting (a second entity), then B's
+    posting becomes the same offer as A's (merged into the older id) while A withdraws
+    another posting. Returns the ids by role."""
+    ref = "10001-1000000077-S"  # the BA reference number: the strongest key there is
+    a = [job("a1", title="Koch", organisation="Gasthaus Linde", ba_reference=ref),
+         job("a2", title="Kellner")]
+    stage(engine, "gasthaus", "jobs", a, now=T0)
+    publish_domain(engine, "jobs", now=T0)
+    t1 = T0 + dt.timedelta(hours=1)
+    stage(engine, "jobcenter-nk", "jobs", [job("b1", partner="jobcenter-nk", title="Koch/Köchin",
+                                               organisation="Gasthaus Linde")], now=t1)
+    publish_domain(engine, "jobs", now=t1)
+    with engine.connect() as conn:
+        ids = {row.entry["sources"][0]["source_id"]: row.entity_id
+               for row in conn.execute(sa.select(directory.c.entity_id, directory.c.entry))}
+    t2 = T0 + dt.timedelta(hours=2)
+    stage(engine, "jobcenter-nk", "jobs", [job("b1", partner="jobcenter-nk", title="Koch",
+                                               organisation="Gasthaus Linde", ba_reference=ref)], now=t2)
+    stage(engine, "gasthaus", "jobs", a[:1], now=t2)
+    publish_domain(engine, "jobs", now=t2)
+    return {"survivor": ids["a1"], "merged": ids["b1"], "withdrawn": ids["a2"]}
+
+
+def test_merged_ids_redirect_withdrawn_ids_are_gone_unknown_ids_are_not_found(engine):
+    ids = _merge_and_withdraw(engine)
+    with client_for(engine) as c:
+        survivor = c.get(f"/v1/jobs/{ids['survivor']}")
+        assert survivor.status_code == 200
+        assert {s["source_id"] for s in survivor.json()["sources"]} == {"a1", "b1"}
+        merged = c.get(f"/v1/jobs/{ids['merged']}")
+        assert merged.status_code == 301
+        assert merged.headers["location"].endswith(f"/v1/jobs/{ids['survivor']}")
+        assert c.get(merged.headers["location"]).status_code == 200
+        gone = c.get(f"/v1/jobs/{ids['withdrawn']}")
+        assert gone.status_code == 410 and gone.headers["content-type"] == "application/problem+json"
+        assert gone.json()["status"] == 410
+        for url in ("/v1/jobs/job-0000000000000000", f"/v1/courses/{ids['survivor']}"):
+            missing = c.get(url)
+            assert missing.status_code == 404, url
+            assert missing.json()["title"] == "Not Found"
+
+
+# --------------------------------------------------------------------------- change feed
+
+
+def _replay(c: TestClient, limit: int, **kw) -> tuple[dict[str, dict], int]:
+    state: dict[str, dict] = {}
+    after, last_seen = 0, 0
+    while True:
+        response = c.get(f"/v1/changes?after={after}&limit={limit}", **kw)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        for item in body["items"]:
+            assert item["seq"] > last_seen
+            last_seen = item["seq"]
+            if item["op"] == "updated":
+                assert item["entry"]["id"] == item["entity_id"]
+                state[item["entity_id"]] = item["entry"]
+            else:
+                assert item["op"] == "deleted" and "entry" not in item
+                state.pop(item["entity_id"], None)
+        after = body["last_seq"]
+        assert f"after={after}" in body["next"]
+        if not body["has_more"]:
+            return state, after
+
+
+def test_change_feed_from_zero_reproduces_the_directory(engine):
+    fill(engine)
+    ids = _merge_and_withdraw(engine)
+    with client_for(engine) as c:
+        state, last = _replay(c, limit=3)
+        listed = {e["id"]: e for d in ("jobs", "courses", "housing") for e in all_pages(c, f"/v1/{d}?limit=2")}
+        assert state == listed
+        assert ids["merged"] not in state and ids["withdrawn"] not in state
+        deleted = [i for i in c.get("/v1/changes?after=0&limit=1000").json()["items"] if i["op"] == "deleted"]
+        tombstones = {i["entity_id"]: i.get("merged_into") for i in deleted}
+        # b1's entity merged; a2 withdrawn; j0-j2 withdrawn (jobcenter-nk's snapshot has only b1)
+        assert len(tombstones) == 5 and tombstones[ids["merged"]] == ids["survivor"]
+        assert tombstones[ids["withdrawn"]] is None
+        # nothing new: an empty page that points at the same place
+        tail = c.get(f"/v1/changes?after={last}").json()
+        assert tail["items"] == [] and tail["last_seq"] == last and tail["has_more"] is False
+        jobs_only = c.get("/v1/changes?domain=jobs&limit=1000").json()["items"]
+        assert jobs_only and {i["domain"] for i in jobs_only} == {"jobs"}
+    with engine.connect() as conn:
+        stored = {r.entity_id: r.entry for r in conn.execute(sa.select(directory.c.entity_id, directory.c.entry))}
+    key, _ = create_key(engine, name="portal", scopes=["contacts"])
+    with client_for(engine) as c:
+        with_contacts, _ = _replay(c, limit=50, headers={"X-API-Key": key})
+    assert with_contacts == stored
+
+
+# --------------------------------------------------------------------------- problems
+
+
+def test_errors_are_problem_details(client):
+    for url, status in [("/no/such/route", 404), ("/v1/jobs?limit=x", 422), ("/v1/changes?after=-1", 422)]:
+        response = client.get(url)
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert set(body) >= {"type", "title", "status", "detail"} and body["status"] == status
+    invalid = client.get("/v1/jobs?limit=x").json()
+    assert invalid["errors"][0]["parameter"] == "limit" and invalid["errors"][0]["in"] == "query"
+    assert client.post("/v1/jobs").status_code == 405
+    assert client.post("/v1/jobs").headers["content-type"] == "application/problem+json"
+
+
+def test_openapi_and_docs_are_served(client):
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/jobs", "/v1/courses", "/v1/housing", "/v1/changes", "/v1/jobs/{entity_id}",
+            "/partners/{partner_id}/feedback"} <= set(spec["paths"])
+    assert "Problem" in spec["components"]["schemas"]
+    assert "application/problem+json" in spec["paths"]["/v1/jobs"]["get"]["responses"]["422"]["content"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+# --------------------------------------------------------------------------- keys and scopes
+
+
+def test_keys_when_required_401_403_and_revocation(filled):
+    read, _ = create_key(filled, name="portal", scopes=["read"])
+    feedback, _ = create_key(filled, name="school", scopes=["feedback"], partner_id="vhs-nk")
+    with client_for(filled, require_keys=True) as c:
+        missing = c.get("/v1/jobs")
+        assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert c.get("/v1/jobs", headers={"Authorization": "Bearer hub_wrong"}).status_code == 401
+        assert c.get("/v1/jobs", headers={"Authorization": f"Bearer {read}"}).status_code == 200
+        assert c.get("/v1/changes", headers={"X-API-Key": read}).status_code == 200
+        assert c.get("/v1/jobs", headers={"X-API-Key": feedback}).status_code == 403
+        revoke_key(filled, read[:12])
+        assert c.get("/v1/jobs", headers={"X-API-Key": read}).status_code == 401
+    with client_for(filled) as c:  # keys not required: anyone reads, a wrong key is still refused
+        assert c.get("/v1/jobs").status_code == 200
+        assert c.get("/v1/jobs", headers={"X-API-Key": "hub_wrong"}).status_code == 401
+
+
+def test_contacts_only_with_the_contacts_scope(filled):
+    read, _ = create_key(filled, name="portal", scopes=["read"])
+    contacts, _ = create_key(filled, name="counsellors", scopes=["contacts"])
+    with client_for(filled) as c:
+        j0 = next(e for e in c.get("/v1/jobs").json()["items"] if e["sources"][0]["source_id"] == "j0")
+        for headers in ({}, {"X-API-Key": read}):
+            entry = c.get(f"/v1/jobs/{j0['id']}", headers=headers).json()
+            assert "contact" not in entry and "contact" not in entry["provenance"], headers
+            assert all("contact" not in e for e in c.get("/v1/jobs", headers=headers).json()["items"])
+            assert all("contact" not in i.get("entry", {}) for i in
+                       c.get("/v1/changes", headers=headers).json()["items"])
+        full = c.get(f"/v1/jobs/{j0['id']}", headers={"Authorization": f"Bearer {contacts}"})
+        assert full.json()["contact"]["email"] == "pflege@klinikum.example"
+        # the cached anonymous version is not the one with contacts
+        anonymous_etag = c.get(f"/v1/jobs/{j0['id']}").headers["etag"]
+        assert full.headers["etag"] != anonymous_etag
+
+
+def test_rate_limits_answer_429_with_retry_after(filled):
+    slow, _ = create_key(filled, name="slow", scopes=["read"], rate_limit=2)
+    other, _ = create_key(filled, name="other", scopes=["read"], rate_limit=2)
+    with client_for(filled, anon_rate_limit=3) as c:
+        assert [c.get("/v1/jobs", headers={"X-API-Key": slow}).status_code for _ in range(3)] == [200, 200, 429]
+        refused = c.get("/v1/courses", headers={"X-API-Key": slow})
+        assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert c.get("/v1/jobs", headers={"X-API-Key": other}).status_code == 200  # per key
+        assert [c.get("/v1/housing").status_code for _ in range(4)] == [200, 200, 200, 429]  # per address
+        assert int(c.get("/v1/housing").headers["retry-after"]) >= 1
+        c.app.state.limiter.clock = lambda: 10**9  # a minute later
+        assert c.get("/v1/jobs", headers={"X-API-Key": slow}).status_code == 200
+
+
+# --------------------------------------------------------------------------- feedback page
+
+
+def _feedback_data(engine) -> None:
+    bad = Rejection(partner_id="vhs-nk", domain="courses", source_id="c9", rule="COURSE_LEVEL_INVALID",
+                    field="cefr_levels", value="A9", message="Sprachniveau ungültig",
+                    message_en="invalid level", title="Deutschkurs A9")
+    stage(engine, "vhs-nk", "courses", courses_data(), rejections=[bad], items=4)
+    stage(engine, "wbg-nk", "housing", housing_data())
+
+
+def test_feedback_page_only_for_the_partner_or_a_steward(engine, tmp_path):
+    _feedback_data(engine)
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        "partners:\n"
+        "  - id: vhs-nk\n    name: Volkshochschule Neunkirchen\n"
+        "    feeds: [{format: csv-courses, source: 'file:///tmp/vhs.csv'}]\n"
+        "  - id: wbg-nk\n    name: Wohnungsbau Neunkirchen\n"
+        "    feeds: [{format: csv-housing, source: 'file:///tmp/wbg.csv'}]\n"
+        "  - id: hotel-saar\n    name: Hotel Saar\n    feedback_language: en\n"
+        "    feeds: [{format: csv-jobs, source: 'file:///tmp/hotel.csv'}]\n",
+        encoding="utf-8")
+    vhs, _ = create_key(engine, name="vhs", scopes=["feedback"], partner_id="vhs-nk")
+    steward, _ = create_key(engine, name="steward", scopes=["steward"])
+    reader_key, _ = create_key(engine, name="portal", scopes=["read", "contacts"])
+    with client_for(engine, registry_path=registry) as c:
+        own = c.get("/partners/vhs-nk/feedback", headers={"X-API-Key": vhs})
+        assert own.status_code == 200 and own.headers["content-type"].startswith("text/html")
+        assert "Volkshochschule Neunkirchen" in own.text
+        assert "COURSE_LEVEL_INVALID" in own.text and "c9" in own.text
+        assert 'id="sync-history"' in own.text
+        assert own.text.count("<html") == 1 and "&lt;" not in own.text
+        other = c.get("/partners/wbg-nk/feedback", headers={"X-API-Key": vhs})
+        assert other.status_code == 403 and "Volkshochschule" not in other.text
+        assert other.headers["content-type"] == "application/problem+json"
+        assert c.get("/partners/wbg-nk/feedback", headers={"X-API-Key": reader_key}).status_code == 403
+        assert c.get("/partners/vhs-nk/feedback").status_code == 401
+        assert c.get("/partners/wbg-nk/feedback", headers={"X-API-Key": steward}).status_code == 200
+        assert c.get("/partners/nobody/feedback", headers={"X-API-Key": steward}).status_code == 404
+        waiting = c.get("/partners/hotel-saar/feedback", headers={"X-API-Key": steward})
+        assert waiting.status_code == 200 and "Hotel Saar" in waiting.text
+        assert "No delivery yet." in waiting.text  # the partner's language
+        english = c.get("/partners/vhs-nk/feedback?lang=en", headers={"X-API-Key": vhs})
+        assert "Your latest deliveries" in english.text
+
+        # a browser: ?key= once, then a cookie; the key leaves the address
+        browser = c.get("/partners/vhs-nk/feedback?key=" + vhs, headers={"Accept": "text/html"})
+        assert browser.status_code == 303 and "key=" not in browser.headers["location"]
+        cookie = browser.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
+        page = c.get(browser.headers["location"], headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "COURSE_LEVEL_INVALID" in page.text
+        c.cookies.clear()
+        login = c.get("/partners/vhs-nk/feedback", headers={"Accept": "text/html"})
+        assert login.status_code == 401 and '<form method="post"' in login.text
+        signed_in = c.post("/partners/vhs-nk/feedback?lang=en", data={"key": vhs})
+        assert signed_in.status_code == 303 and signed_in.headers["location"].endswith(
+            "/partners/vhs-nk/feedback?lang=en")
+        assert "HttpOnly" in signed_in.headers["set-cookie"]
+        assert c.get(signed_in.headers["location"]).status_code == 200
+        c.cookies.clear()
+        assert c.post("/partners/vhs-nk/feedback", data={"key": "hub_wrong"}).status_code == 401
+        assert c.post("/partners/wbg-nk/feedback", data={"key": vhs}).status_code == 403
+        assert c.post("/partners/vhs-nk/feedback", data={}).status_code == 401
+        wrong = c.get("/partners/wbg-nk/feedback?key=" + vhs, headers={"Accept": "text/html"})
+        assert wrong.status_code == 403 and "set-cookie" not in wrong.headers
+
+
+# --------------------------------------------------------------------------- consistency
+
+
+def test_a_reader_never_sees_half_a_publication(engine):
+    fill(engine)
+    written, release, done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def publisher():
+        try:
+            changed = [job(f"n{n}", title=f"Neue Stelle {n}") for n in range(5)] + jobs_data()[1:]
+            stage(engine, "jobcenter-nk", "jobs", changed, now=T0 + dt.timedelta(days=1))
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(727001)"))
+                _publish(conn, "jobs", T0 + dt.timedelta(days=1))
+                written.set()  # everything written, not committed: where a crash would lose it all
+                assert release.wait(30)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+            written.set()
+        finally:
+            done.set()
+
+    with client_for(engine) as c:
+        before_jobs = c.get("/v1/jobs").json()
+        before_changes = c.get("/v1/changes?limit=1000").json()
+        etag = c.get("/v1/jobs").headers["etag"]
+        thread = threading.Thread(target=publisher)
+        thread.start()
+        try:
+            assert written.wait(30)
+            assert not errors, errors
+            during = c.get("/v1/jobs")
+            assert during.json() == before_jobs and during.headers["etag"] == etag
+            assert c.get("/v1/changes?limit=1000").json() == before_changes
+            assert c.get("/v1/jobs", headers={"If-None-Match": etag}).status_code == 304
+        finally:
+            release.set()
+            thread.join(30)
+        assert not errors, errors
+        after = c.get("/v1/jobs").json()
+        assert source_ids(after) == ["j1", "j2", "n0", "n1", "n2", "n3", "n4"]
+        state, _ = _replay(c, limit=1000)
+        assert {k for k, v in state.items() if v["domain"] == "jobs"} == {e["id"] for e in after["items"]}
+
+
+def test_keys_in_addresses_do_not_reach_the_access_log(filled):
+    import logging
+
+    create_app(filled, ApiSettings())
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 0, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/partners/vhs-nk/feedback?key=hub_secret-1&lang=en",
+                                "1.1", 303), None)
+    for log_filter in logging.getLogger("uvicorn.access").filters:
+        log_filter.filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /partners/vhs-nk/feedback?key=***&lang=en HTTP/1.1" 303'
+
+
+def test_migration_fills_the_search_columns_of_entries_published_before_it(db_url):
+    """A directory published before revision 0004 is searchable right after the upgrade."""
+    from alembic import command
+
+    from hub.store.db import _alembic_config, make_engine, migrate
+
+    eng = make_engine(db_url)
+    cfg = _alembic_config()
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    entry = {"id": "hsg-0000000000000001", "domain": "housing", "title": "Wohnung am Markt",
+             "description": "Helle Wohnung, Aufzug", "rooms": 2.5, "warm_rent": 640, "living_area": 61,
+             "wbs_required": True, "available_from": "2026-12-01",
+             "address": {"postal_code": "66538", "city": "Neunkirchen", "municipality_key": "10043114"},
+             "sources": [{"partner_id": "wbg-nk", "source_id": "1", "url": None}], "provenance": {}}
+    old_directory = sa.table("directory", *(sa.column(c) for c in (
+        "entity_id", "domain", "title", "postal_code", "municipality_key", "content_hash", "seq", "updated_at")),
+        sa.column("entry", sa.JSON))
+    with eng.begin() as conn:
+        conn.execute(old_directory.insert().values(
+            entity_id=entry["id"], domain="housing", title=entry["title"], postal_code="66538",
+            municipality_key="10043114", entry=entry, content_hash="x", seq=1, updated_at=T0))
+    migrate(eng)
+    with client_for(eng) as c:
+        for params in ("q=aufzug", "rent_max=650&rooms_min=2.5", "wbs=true&area_min=60",
+                       "available_by=2026-12-01", "region=10043"):
+            assert [e["id"] for e in c.get(f"/v1/housing?{params}").json()["items"]] == [entry["id"]], params
+        assert c.get("/v1/housing?rent_max=600").json()["items"] == []
+    eng.dispose()

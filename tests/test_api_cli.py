@@ -1,0 +1,108 @@
+"""`hub keys` and `hub serve` as people call them: the key printed once and only its hash
+stored, one-line errors, and the API served on loopback from the configured database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.conftest import ROOT
+
+HUB = str(Path(sys.executable).with_name("hub"))
+
+
+def hub(tmp_path, *args, timeout=120):
+    env = {**os.environ, "HUB_HOME": str(tmp_path / "home")}
+    env.pop("HUB_DATABASE_URL", None)
+    return subprocess.run([HUB, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+def one_line_error(proc, fragment):
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert fragment in lines[0], lines[0]
+
+
+def test_keys_create_list_revoke(tmp_path):
+    created = hub(tmp_path, "keys", "create", "--name", "VHS Neunkirchen", "--scope", "feedback",
+                  "--partner", "vhs-nk", "--rate-limit", "30")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("hub_") and len(key) > 40 and "\n" not in key
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'home' / 'hub.db'}")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT prefix, key_hash, scopes, partner_id, rate_limit FROM api_keys")).one()
+    engine.dispose()
+    assert row.key_hash == hashlib.sha256(key.encode()).hexdigest() and row.prefix == key[:12]
+    assert (row.scopes, row.partner_id, row.rate_limit) == ("feedback", "vhs-nk", 30)
+
+    listed = hub(tmp_path, "keys", "list")
+    assert listed.returncode == 0 and key[:12] in listed.stdout and "vhs-nk" in listed.stdout
+    assert key not in listed.stdout  # the key itself is never shown again
+
+    revoked = hub(tmp_path, "keys", "revoke", key[:12])
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    one_line_error(hub(tmp_path, "keys", "revoke", key[:12]), "no active key")
+
+
+def test_keys_errors_are_one_line(tmp_path):
+    one_line_error(hub(tmp_path, "keys", "create", "--name", "x", "--scope", "feedback"), "needs --partner")
+    one_line_error(hub(tmp_path, "keys", "create", "--name", "x"), "at least one --scope")
+    one_line_error(hub(tmp_path, "keys", "create", "--name", "x", "--scope", "read", "--rate-limit", "0"),
+                   "--rate-limit")
+    one_line_error(hub(tmp_path, "keys", "create", "--name", "x", "--scope", "feedback", "--partner", "Bad Id"),
+                   "not a partner id")
+    one_line_error(hub(tmp_path, "keys", "revoke", "hub"), "prefix")
+    unknown = hub(tmp_path, "keys", "create", "--name", "x", "--scope", "admin")
+    assert unknown.returncode == 2 and "invalid choice" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_on_loopback(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "HUB_HOME": str(tmp_path / "home"), "HUB_API_REQUIRE_KEYS": "1"}
+    env.pop("HUB_DATABASE_URL", None)
+    proc = subprocess.Popen([HUB, "serve", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=2).read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "hub serve did not answer"
+                time.sleep(0.2)
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/jobs", timeout=5)
+            raise AssertionError("HUB_API_REQUIRE_KEYS=1 must refuse a read without a key")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401 and json.loads(exc.read())["status"] == 401
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        taken = hub(tmp_path, "serve", "--port", str(busy.getsockname()[1]))
+        one_line_error(taken, "cannot serve on 127.0.0.1")
+    finally:
+        busy.close()

@@ -1,0 +1,253 @@
+"""The /hsds endpoints, on SQLite and PostgreSQL: responses validate against the official HSDS
+3.0 schemas (../shared/conformance/specs/hsds-3.0; skipped with a reason where absent)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from hub import hsds
+from hub.api.hsds import router
+from tests.hsds_schema import errors, page_schema, require_specs
+from tests.test_export import fill, sample_records
+
+PROBLEM = "application/problem+json"
+
+
+def make_client(engine) -> TestClient:
+    from hub.api.app import ApiSettings, create_app
+
+    return TestClient(create_app(engine, ApiSettings()))
+
+
+def check_page(body: dict, item_schema: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    problems = [e.message for e in Draft202012Validator(page_schema()).iter_errors(body)]
+    assert problems == []
+    assert set(body) == {"total_items", "total_pages", "page_number", "size", "first_page", "last_page",
+                         "empty", "contents"}
+    assert body["size"] == len(body["contents"])
+    for item in body["contents"]:
+        item = dict(item)
+        if item_schema == "service_at_location.json":
+            # the compiled list schema (and the official example) nest the service
+            assert errors(item.pop("service"), "service.json", strict=True) == []
+        assert errors(item, item_schema, strict=True) == [], item
+
+
+def test_api_info_and_profile(engine):
+    client = make_client(engine)
+    info = client.get("/hsds/").json()
+    assert info["version"] == "3.0"
+    assert info["profile"] == "http://testserver/hsds/profile"
+    assert info["openapi_url"] == "http://testserver/openapi.json"
+    profile = client.get("/hsds/profile")
+    assert profile.status_code == 200 and profile.headers["content-type"].startswith("text/markdown")
+    assert "welcome-hub" in profile.text
+    assert "/hsds/services" in client.get("/openapi.json").json()["paths"]
+
+
+def test_services_pages_and_full_services_validate(engine):
+    require_specs()
+    entries = fill(engine)
+    client = make_client(engine)
+    first = client.get("/hsds/services", params={"per_page": 4}).json()
+    check_page(first, "service.json")
+    assert (first["total_items"], first["total_pages"], first["page_number"], first["size"]) == (6, 2, 1, 4)
+    assert (first["first_page"], first["last_page"], first["empty"]) == (True, False, False)
+    second = client.get("/hsds/services", params={"per_page": 4, "page": 2}).json()
+    check_page(second, "service.json")
+    assert (second["size"], second["first_page"], second["last_page"]) == (2, False, True)
+    beyond = client.get("/hsds/services", params={"per_page": 4, "page": 3}).json()
+    assert beyond["empty"] is True and beyond["contents"] == []
+
+    listed = first["contents"] + second["contents"]
+    assert {s["id"] for s in listed} == {hsds.service_id(eid) for eid in entries}
+    for item in listed:
+        assert "attributes" not in item and "service_at_locations" not in item  # one-to-one fields only
+        full = client.get(f"/hsds/services/{item['id']}")
+        assert full.status_code == 200
+        body = full.json()
+        assert errors(body, "service.json", strict=True) == []
+        eid = next(e for e in entries if hsds.service_id(e) == item["id"])
+        assert body == hsds.service(entries[eid], full=True, contacts=False)
+        location = body["service_at_locations"][0]["location"]
+        assert location["addresses"][0]["postal_code"] == entries[eid]["address"]["postal_code"]
+        assert body["organization"]["id"] == body["organization_id"]
+
+
+def test_organizations_and_locations_validate(engine):
+    require_specs()
+    entries = fill(engine)
+    client = make_client(engine)
+    orgs = client.get("/hsds/organizations").json()
+    check_page(orgs, "organization.json")
+    names = [o["name"] for o in orgs["contents"]]
+    assert names == sorted(names, key=str.casefold) and "VHS Neunkirchen" in names
+    assert "pflege-nk" in names  # no organisation given: the partner stands in
+
+    vhs = next(o for o in orgs["contents"] if o["name"] == "VHS Neunkirchen")
+    one = client.get(f"/hsds/organizations/{vhs['id']}").json()
+    services = one.pop("services")
+    assert errors(one, "organization.json", strict=True) == []
+    assert sorted(s["name"] for s in services) == ["Deutsch B2 online", "Integrationskurs mit Kinderbetreuung"]
+    for item in services:
+        assert errors(item, "service.json", strict=True) == []
+    by_org = client.get("/hsds/services", params={"organization_id": vhs["id"]}).json()
+    assert {s["id"] for s in by_org["contents"]} == {s["id"] for s in services}
+    assert client.get("/hsds/organizations", params={"search": "vhs"}).json()["total_items"] == 1
+
+    locations = client.get("/hsds/locations", params={"per_page": 100}).json()
+    check_page(locations, "location.json")
+    assert locations["total_items"] == len(entries)
+    loc = locations["contents"][0]
+    assert client.get(f"/hsds/locations/{loc['id']}").json() == loc
+
+    sals = client.get("/hsds/service_at_locations", params={"domain": "housing"}).json()
+    check_page(sals, "service_at_location.json")
+    assert sals["total_items"] == 1
+    sal = client.get(f"/hsds/service_at_locations/{sals['contents'][0]['id']}").json()
+    assert errors(sal.pop("service"), "service.json", strict=True) == []
+    assert errors(sal, "service_at_location.json", strict=True) == []
+
+    terms = client.get("/hsds/taxonomy_terms", params={"per_page": 500}).json()
+    check_page(terms, "taxonomy_term.json")
+    taxonomies = client.get("/hsds/taxonomies").json()
+    check_page(taxonomies, "taxonomy.json")
+    assert client.get(f"/hsds/taxonomies/{taxonomies['contents'][0]['id']}").status_code == 200
+
+
+def test_filters(engine):
+    fill(engine)
+    client = make_client(engine)
+    jobs_term = hsds.TERMS["welcome-hub:domain.jobs"]["id"]
+    assert client.get("/hsds/services", params={"taxonomy_term_id": jobs_term}).json()["total_items"] == 3
+    assert client.get("/hsds/services", params={"domain": "courses"}).json()["total_items"] == 2
+    assert client.get("/hsds/services", params={"search": "KOCH"}).json()["contents"][0]["name"] == "Koch (m/w/d)"
+    assert client.get("/hsds/services", params={"search": "100%_"}).json()["empty"] is True
+    assert client.get("/hsds/services", params={"modified_after": "2026-11-20"}).json()["total_items"] == 6
+    assert client.get("/hsds/services", params={"modified_after": "2026-11-21T00:00:00Z"}).json()["empty"]
+    bad = client.get("/hsds/services", params={"modified_after": "yesterday"})
+    assert bad.status_code == 400 and bad.headers["content-type"] == PROBLEM
+    unsupported = client.get("/hsds/services", params={"taxonomy_term_id": hsds.TERMS["cefr:B1"]["id"]})
+    assert unsupported.status_code == 400
+    assert client.get("/hsds/services", params={"per_page": 0}).status_code == 422
+
+
+@pytest.mark.parametrize("path", ["services", "organizations", "locations", "service_at_locations",
+                                  "taxonomies", "taxonomy_terms"])
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_unknown_ids_are_problem_404s(engine, path):
+    fill(engine)
+    client = make_client(engine)
+    for ident in ("0b7b6a55-1b1a-5f55-9c59-000000000000", "job-0123456789abcdef"):
+        response = client.get(f"/hsds/{path}/{ident}")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == PROBLEM
+        body = response.json()
+        assert {"type", "title", "status", "detail"} <= set(body) and body["status"] == 404
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_contacts_only_for_keys_with_the_contacts_scope(engine):
+    from hub.api.keys import create_key
+
+    fill(engine)
+    client = make_client(engine)
+    course = next(s for s in client.get("/hsds/services").json()["contents"]
+                  if s["name"] == "Integrationskurs mit Kinderbetreuung")
+    anonymous = client.get(f"/hsds/services/{course['id']}").json()
+    assert "contacts" not in anonymous and "email" not in anonymous and "email" not in course
+    key, _ = create_key(engine, name="portal", scopes=["contacts"])
+    with_key = client.get(f"/hsds/services/{course['id']}", headers={"Authorization": f"Bearer {key}"}).json()
+    assert with_key["contacts"][0]["email"] == "kurse@vhs.example"
+    assert with_key["email"] == "kurse@vhs.example"
+    # the contact the partner did not mark public never appears, whatever the key
+    b2 = next(s for s in client.get("/hsds/services").json()["contents"] if s["name"] == "Deutsch B2 online")
+    assert "contacts" not in client.get(f"/hsds/services/{b2['id']}", headers={"X-API-Key": key}).json()
+    assert client.get("/hsds/services", headers={"X-API-Key": "hub_wrongwrongwrong"}).status_code == 401
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_new_publication_is_seen_and_the_router_works_alone(engine):
+    """The router needs nothing but app.state.engine; its id index follows publications."""
+    from hub.models import JobPosting
+    from hub.store.publish import publish_domain
+    from hub.store.staging import record_hash
+    from hub.store.tables import source_records
+    from tests.test_export import NOW
+
+    fill(engine, sample_records()[:1])
+    app = FastAPI()
+    app.state.engine = engine
+    app.include_router(router)
+    client = TestClient(app)
+    assert client.get("/hsds/services").json()["total_items"] == 1
+    record = JobPosting(partner_id="jobcenter-nk", source_id="NEW-1", title="Busfahrer (m/w/d)",
+                        organisation="Saarbahn", address={"postal_code": "66538", "city": "Neunkirchen"})
+    data = record.model_dump(mode="json")
+    with engine.begin() as conn:
+        conn.execute(source_records.insert(), [{
+            "domain": "jobs", "partner_id": "jobcenter-nk", "source_id": "NEW-1", "record": data,
+            "content_hash": record_hash(data), "status": "active", "first_seen": NOW, "last_seen": NOW}])
+    publish_domain(engine, "jobs")
+    listed = client.get("/hsds/services").json()
+    assert listed["total_items"] == 2
+    new = next(s for s in listed["contents"] if s["name"] == "Busfahrer (m/w/d)")
+    assert client.get(f"/hsds/services/{new['id']}").json()["organization"]["name"] == "Saarbahn"
+    assert client.get(f"/hsds/organizations/{new['organization_id']}").status_code == 200
+    assert client.get("/hsds/nothing").status_code == 404
+
+
+def test_api_benchmark_smoke():
+    """bench/api.py runs end to end on a tiny directory and prints its JSON report (about 10 s;
+    the benchmark itself is run by hand)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.db import postgres_required
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, str(root / "bench" / "api.py"), "--entries", "500", "--seconds", "2"],
+                            capture_output=True, text=True, timeout=120, cwd=root)
+    if result.returncode == 2 and "PostgreSQL not reachable" in result.stderr:
+        if postgres_required():
+            pytest.fail(result.stderr.strip())
+        pytest.skip(result.stderr.strip())
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert {"entries", "scenarios", "sql_floor", "target", "meets_target", "load_generator"} <= set(report)
+    for name in ("postal_code", "region"):
+        scenario = report["scenarios"][name]
+        assert {"requests_per_s", "p50_ms", "p99_ms"} <= set(scenario)
+        assert scenario["requests_per_s"] > 0 and scenario["errors"] == 0 and not scenario["non_200"]
+        assert report["sql_floor"][name]["rows"] > 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_hsds_responses_conform_to_the_openapi_document(engine):
+    """Generated requests (schemathesis) against every /hsds operation: no server error, every
+    response as documented. (A huge page number once overflowed SQLite's OFFSET.)"""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+    fill(engine)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", make_client(engine).app)
+    operations = [op for op in (r.ok() for r in schema.get_all_operations()) if op.path.startswith("/hsds")]
+    assert len(operations) >= 14
+    for operation in operations:
+        @given(case=operation.as_strategy())
+        @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def check(case):
+            # positive_data_acceptance would count the documented 400 (modified_after that is
+            # a string but no date) as valid data refused
+            response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+            assert response.status_code < 500, response.text
+
+        check()
