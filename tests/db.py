@@ -24,21 +24,28 @@ def postgres_required() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("HUB_REQUIRE_POSTGRES"))
 
 
-def new_database_url(kind: str, tmp_path) -> tuple[str, callable]:
-    """A fresh, empty database of ``kind``; returns (url, cleanup)."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}", lambda: None
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+def admin_engine(statement: str) -> sa.Engine:
+    """An autocommit engine on the PostgreSQL server, after running ``statement`` (CREATE
+    SCHEMA / DATABASE) on it; skips the test where the server is unreachable (fails under CI)."""
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            conn.execute(sa.text(statement))
     except sa.exc.OperationalError as exc:
         admin.dispose()
         message = f"PostgreSQL not reachable at {PG_URL}: {str(exc.orig).splitlines()[0]}"
         if postgres_required():
             pytest.fail(message + " (CI requires the PostgreSQL tests to run)")
         pytest.skip(message)
+    return admin
+
+
+def new_database_url(kind: str, tmp_path) -> tuple[str, callable]:
+    """A fresh, empty database of ``kind``; returns (url, cleanup)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}", lambda: None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = admin_engine(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in PG_URL else "?"
     url = f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
 

@@ -34,6 +34,7 @@ class LandingStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
+            self._marker(sha).unlink(missing_ok=True)  # fetched again after an erasure
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -44,6 +45,12 @@ class LandingStore:
         try:
             body = path.read_bytes()
         except FileNotFoundError:
+            note = self.erased(sha256)
+            if note is not None:
+                raise KeyError(
+                    f"payload {sha256[:12]} was erased on {note.get('erased_at', '?')[:10]} "
+                    f"({note.get('why', 'personal data')}); fetch the feed again"
+                ) from None
             raise KeyError(f"payload {sha256[:12]} is not in the landing store {self.root}") from None
         if hashlib.sha256(body).hexdigest() != sha256:
             raise KeyError(f"payload {sha256[:12]} in {self.root} is damaged (hash mismatch)")
@@ -51,6 +58,41 @@ class LandingStore:
 
     def __contains__(self, sha256: str) -> bool:
         return self.path_for(sha256).exists()
+
+    # -- erasure -------------------------------------------------------------------------
+
+    def _marker(self, sha256: str) -> Path:
+        return self.path_for(sha256).with_name(sha256 + ".erased")
+
+    def erase(self, sha256: str, why: str, when: str) -> bool:
+        """Remove the payload's bytes and leave a marker saying when and why, so that a replay
+        explains itself. The marker holds no payload data. Pages of a manifest are payloads of
+        their own: the caller erases them. Returns whether bytes were removed."""
+        path = self.path_for(sha256)
+        marker = self._marker(sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not marker.exists():  # the marker first: a crash in between still explains the gap
+            marker.write_text(json.dumps({"erased_at": when, "why": why}), encoding="utf-8")
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return existed
+
+    def erased(self, sha256: str) -> dict | None:
+        """The erasure note of a payload whose bytes were removed, else None."""
+        try:
+            return json.loads(self._marker(sha256).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def pages(self, sha256: str) -> list[str]:
+        """The page hashes of a multi-page manifest; [] for a single payload or a missing one."""
+        try:
+            head = self.path_for(sha256).read_bytes()
+        except FileNotFoundError:
+            return []
+        if head.startswith(b'{"' + self.MANIFEST_KEY.encode()):
+            return list(json.loads(head)["pages"])
+        return []
 
     # -- multi-page payloads -------------------------------------------------------------
 

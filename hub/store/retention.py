@@ -1,0 +1,363 @@
+"""Retention: offers that are over leave the directory, and contact persons' personal data is
+dropped once the hub no longer needs it. Plain functions; the Dagster asset
+``maintenance/retention`` (``hub/assets/maintenance.py``) runs them daily.
+
+What is withdrawn (``withdraw_expired``; the next publication writes a ``deleted`` tombstone,
+``run_retention`` publishes the affected domains itself):
+
+- a job posting whose ``valid_through`` lies before today (valid through today is still
+  shown, the same boundary as the rule JOB_EXPIRED);
+- a course whose ``end_date`` lies before today (as COURSE_ENDED);
+- a course without an end date whose ``start_date`` lies more than ``course_open_days``
+  (``HUB_COURSE_OPEN_DAYS``, default 365) before today, unless the partner delivered it as
+  new or changed within those days (``source_records.last_seen``): a course with rolling
+  entry that the partner keeps updating stays, one that nobody touched for a year goes.
+  Should the partner send it again later, it is published again like any new record.
+- housing vacancies carry no end date; their partner's feed decides.
+
+What is purged (``purge_personal_data``), ``contact_days`` (``HUB_CONTACT_RETENTION_DAYS``,
+default 180) after the hub stopped needing it:
+
+- ``source_records.record.contact`` of a withdrawn record, counted from its withdrawal
+  (``last_seen`` is set when a record is withdrawn). An active record keeps its contact: the
+  partner still publishes it, and a public contact is part of the directory entry.
+- ``rejections.value`` of the contact fields (``contact.*``), counted from the delivery.
+- ``changes.entry.contact`` of change-feed items that a later item of the same entity
+  superseded, counted from that later item: the current state of an entity stays readable,
+  its history loses the contact. ``directory.entry`` holds only public contacts of active
+  records and follows the records at every publication.
+- raw payloads in the landing store that no feed uses any more (neither the last fetched,
+  staged nor released payload) and that no delivery newer than the period used: their bytes
+  are removed (a payload may hold contacts that were never accepted), the row stays with
+  ``erased_at`` so that a replay says why the payload is gone.
+- the partners' feedback reports on disk are written again from the database afterwards
+  (``refresh_feedback_reports``; the Dagster asset does it, it needs the registry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from hub.store.landing import LandingStore
+from hub.store.tables import changes, fetch_state, landing, rejections, source_records, syncs
+
+DEFAULT_CONTACT_DAYS = 180
+DEFAULT_COURSE_OPEN_DAYS = 365
+BATCH = 500
+
+
+class RetentionError(ValueError):
+    """A retention setting is unusable; the message is one line."""
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    contact_days: int = DEFAULT_CONTACT_DAYS
+    course_open_days: int = DEFAULT_COURSE_OPEN_DAYS
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "RetentionPolicy":
+        env = os.environ if environ is None else environ
+        return cls(
+            contact_days=_days(env, "HUB_CONTACT_RETENTION_DAYS", DEFAULT_CONTACT_DAYS),
+            course_open_days=_days(env, "HUB_COURSE_OPEN_DAYS", DEFAULT_COURSE_OPEN_DAYS),
+        )
+
+
+def _days(env, name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RetentionError(f"{name}={raw!r} is not a number of days") from None
+    if value < 1:
+        raise RetentionError(f"{name}={value} must be at least 1 day")
+    return value
+
+
+@dataclass
+class PurgeCounts:
+    records: int = 0  # withdrawn source records whose contact was dropped
+    rejections: int = 0  # rejection values of contact fields dropped
+    changes: int = 0  # superseded change-feed items whose contact was dropped
+    payloads: int = 0  # raw payloads (and pages) whose bytes were removed
+
+
+@dataclass
+class RetentionReport:
+    withdrawn: dict[str, int] = field(default_factory=dict)  # domain -> records withdrawn
+    deleted: dict[str, int] = field(default_factory=dict)  # domain -> tombstones published
+    purged: PurgeCounts = field(default_factory=PurgeCounts)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite returns naive UTC timestamps, PostgreSQL aware ones."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _utc(now: dt.datetime | None) -> dt.datetime:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+
+
+# -- expired offers -----------------------------------------------------------------------
+
+
+def expired_records(
+    conn: sa.Connection, today: dt.date, policy: RetentionPolicy, now: dt.datetime
+) -> list[tuple[str, str, str]]:
+    """(domain, partner_id, source_id) of the active records that are over (see the module
+    docstring). Dates are ISO strings in the record JSON, so they compare as text."""
+    rec = source_records.c.record
+    key = (source_records.c.domain, source_records.c.partner_id, source_records.c.source_id)
+    active = source_records.c.status == "active"
+    jobs = sa.select(*key).where(
+        active, source_records.c.domain == "jobs",
+        rec["valid_through"].as_string() < today.isoformat(),
+    )
+    open_start = (today - dt.timedelta(days=policy.course_open_days)).isoformat()
+    untouched = _utc(now) - dt.timedelta(days=policy.course_open_days)
+    courses = sa.select(*key).where(
+        active, source_records.c.domain == "courses",
+        sa.or_(
+            rec["end_date"].as_string() < today.isoformat(),
+            sa.and_(
+                rec["end_date"].as_string().is_(None),
+                rec["start_date"].as_string() < open_start,
+                source_records.c.last_seen < untouched,
+            ),
+        ),
+    )
+    found = [tuple(row) for row in conn.execute(jobs)] + [tuple(row) for row in conn.execute(courses)]
+    return sorted(found)
+
+
+def withdraw_expired(
+    engine: sa.Engine,
+    today: dt.date | None = None,
+    policy: RetentionPolicy | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Withdraw the records that are over, in one transaction; returns the count per domain.
+    ``last_seen`` becomes the withdrawal time (the contact retention counts from it)."""
+    now = _utc(now)
+    today = today or now.date()
+    policy = policy or RetentionPolicy()
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        found = expired_records(conn, today, policy, now)
+        by_feed: dict[tuple[str, str], list[str]] = {}
+        for domain, partner_id, source_id in found:
+            by_feed.setdefault((domain, partner_id), []).append(source_id)
+        for (domain, partner_id), ids in by_feed.items():
+            for start in range(0, len(ids), BATCH):
+                conn.execute(
+                    source_records.update()
+                    .where(
+                        source_records.c.domain == domain,
+                        source_records.c.partner_id == partner_id,
+                        source_records.c.source_id.in_(ids[start : start + BATCH]),
+                        source_records.c.status == "active",
+                    )
+                    .values(status="withdrawn", last_seen=now)
+                )
+            counts[domain] = counts.get(domain, 0) + len(ids)
+    return counts
+
+
+# -- personal data ------------------------------------------------------------------------
+
+
+def purge_personal_data(
+    engine: sa.Engine,
+    store: LandingStore | None = None,
+    policy: RetentionPolicy | None = None,
+    now: dt.datetime | None = None,
+) -> PurgeCounts:
+    """Drop contact data the hub no longer needs (see the module docstring)."""
+    now = _utc(now)
+    policy = policy or RetentionPolicy()
+    cutoff = now - dt.timedelta(days=policy.contact_days)
+    counts = PurgeCounts()
+    with engine.begin() as conn:
+        counts.records = _purge_records(conn, cutoff)
+        counts.rejections = _purge_rejections(conn, cutoff)
+        counts.changes = _purge_changes(conn, cutoff)
+    if store is not None:
+        counts.payloads = purge_payloads(engine, store, cutoff, now)
+    return counts
+
+
+def _purge_records(conn: sa.Connection, cutoff: dt.datetime) -> int:
+    rec = source_records.c.record
+    rows = conn.execute(
+        sa.select(source_records.c.domain, source_records.c.partner_id, source_records.c.source_id,
+                  rec)
+        .where(
+            source_records.c.status == "withdrawn",
+            source_records.c.last_seen < cutoff,
+            rec["contact"].as_string().is_not(None),
+        )
+    ).all()
+    stmt = (
+        source_records.update()
+        .where(
+            source_records.c.domain == sa.bindparam("k_domain"),
+            source_records.c.partner_id == sa.bindparam("k_partner"),
+            source_records.c.source_id == sa.bindparam("k_source"),
+        )
+        .values(record=sa.bindparam("new_record"))
+    )
+    params = []
+    for row in rows:
+        if not row.record.get("contact"):
+            continue
+        params.append({"k_domain": row.domain, "k_partner": row.partner_id,
+                       "k_source": row.source_id, "new_record": {**row.record, "contact": None}})
+    for start in range(0, len(params), BATCH):
+        conn.execute(stmt, params[start : start + BATCH])
+    return len(params)
+
+
+def _purge_rejections(conn: sa.Connection, cutoff: dt.datetime) -> int:
+    old_syncs = sa.select(syncs.c.id).where(syncs.c.started_at < cutoff)
+    result = conn.execute(
+        rejections.update()
+        .where(
+            rejections.c.field.like("contact%"),
+            rejections.c.value.is_not(None),
+            rejections.c.sync_id.in_(old_syncs),
+        )
+        .values(value=None)
+    )
+    return result.rowcount or 0
+
+
+def _purge_changes(conn: sa.Connection, cutoff: dt.datetime) -> int:
+    later = changes.alias("later")
+    superseded_at = (
+        sa.select(sa.func.min(later.c.created_at))
+        .where(later.c.entity_id == changes.c.entity_id, later.c.seq > changes.c.seq)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        sa.select(changes.c.seq, changes.c.entry).where(
+            changes.c.op == "updated",
+            sa.cast(changes.c.entry, sa.Text).like('%"contact"%'),
+            superseded_at < cutoff,
+        )
+    ).all()
+    params = []
+    for row in rows:
+        entry = dict(row.entry or {})
+        if "contact" not in entry:
+            continue
+        entry.pop("contact")
+        provenance = dict(entry.get("provenance") or {})
+        provenance.pop("contact", None)
+        if "provenance" in entry:
+            entry["provenance"] = provenance
+        params.append({"k_seq": row.seq, "new_entry": entry})
+    stmt = changes.update().where(changes.c.seq == sa.bindparam("k_seq")).values(
+        entry=sa.bindparam("new_entry"))
+    for start in range(0, len(params), BATCH):
+        conn.execute(stmt, params[start : start + BATCH])
+    return len(params)
+
+
+def purge_payloads(engine: sa.Engine, store: LandingStore, cutoff: dt.datetime,
+                   now: dt.datetime) -> int:
+    """Remove the bytes of raw payloads no feed uses any more and no delivery since
+    ``cutoff`` used; returns how many payloads (manifests and pages) lost their bytes."""
+    with engine.connect() as conn:
+        current = set()
+        for row in conn.execute(sa.select(fetch_state.c.content_sha256, fetch_state.c.staged_sha256,
+                                          fetch_state.c.released_sha256)):
+            current.update(sha for sha in row if sha)
+        recent = {sha for (sha,) in conn.execute(
+            sa.select(syncs.c.content_sha256).where(syncs.c.started_at >= cutoff).distinct()) if sha}
+        rows = conn.execute(sa.select(landing.c.sha256, landing.c.first_seen)).all()
+    # a payload erased once may have been fetched again: the file decides, not erased_at
+    old = sorted(r.sha256 for r in rows if _aware(r.first_seen) < cutoff
+                 and r.sha256 not in current and r.sha256 not in recent
+                 and r.sha256 in store)
+    if not old:
+        return 0
+    going = set(old)
+    kept_pages = {page for r in rows if r.sha256 not in going for page in store.pages(r.sha256)}
+    when = now.isoformat()
+    removed = 0
+    for sha in old:
+        for page in store.pages(sha):
+            if page not in kept_pages and store.erase(page, "retention period", when):
+                removed += 1
+        if store.erase(sha, "retention period", when):
+            removed += 1
+    with engine.begin() as conn:
+        for start in range(0, len(old), BATCH):
+            conn.execute(landing.update().where(landing.c.sha256.in_(old[start : start + BATCH]))
+                         .values(erased_at=now))
+    return removed
+
+
+# -- feedback reports on disk -------------------------------------------------------------
+
+
+def refresh_feedback_reports(engine: sa.Engine, partners, folder, only=None) -> int:
+    """Write the partners' stored feedback reports (``folder/<partner>/<domain>/``) again from
+    the database, so that a report on disk keeps nothing that retention or an erasure removed
+    from the rejections. Only folders that exist are rewritten; ``only``: a set of
+    (partner_id, domain) to limit it to. Returns how many folders were rewritten."""
+    from pathlib import Path
+
+    from hub.quality.feedback import REPORT_FILES, latest_report, write_report
+
+    root = Path(folder)
+    count = 0
+    for partner in partners:
+        for feed in partner.feeds:
+            if only is not None and (partner.id, feed.domain) not in only:
+                continue
+            target = root / partner.id / feed.domain
+            if not target.is_dir():
+                continue
+            report = latest_report(engine, partner, feed.domain,
+                                   getattr(partner, "feedback_language", "de"))
+            if report is None:
+                for name in REPORT_FILES.values():
+                    (target / name).unlink(missing_ok=True)
+            else:
+                write_report(report, target)
+            count += 1
+    return count
+
+
+# -- the daily pass -----------------------------------------------------------------------
+
+
+def run_retention(
+    engine: sa.Engine,
+    store: LandingStore | None = None,
+    *,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    policy: RetentionPolicy | None = None,
+) -> RetentionReport:
+    """Withdraw what is over, publish the domains that changed (tombstones in the change
+    feed), then purge personal data past its period."""
+    from hub.store.publish import publish_domain
+
+    now = _utc(now)
+    policy = policy or RetentionPolicy()
+    report = RetentionReport()
+    report.withdrawn = withdraw_expired(engine, today or now.date(), policy, now)
+    for domain in sorted(d for d, n in report.withdrawn.items() if n):
+        report.deleted[domain] = publish_domain(engine, domain, now=now).deleted
+    report.purged = purge_personal_data(engine, store, policy, now)
+    return report

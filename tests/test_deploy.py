@@ -1,0 +1,105 @@
+"""deploy/dagster.yaml: a production Dagster instance on PostgreSQL. The instance is loaded
+from the file with DAGSTER_PG_URL pointing at a fresh database on the local server, assets are
+materialized through it, and the run and its materializations are read back from PostgreSQL.
+Under CI (or HUB_REQUIRE_POSTGRES=1) an unreachable server fails the test instead of skipping."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from hub.assets import ALL_ASSETS
+from hub.assets.maintenance import MAINTENANCE_ASSETS, RETENTION_KEY
+from hub.resources import FeedClient, HubStore, dispose_engines
+from tests.conftest import ROOT
+from tests.db import PG_URL, admin_engine, new_database_url
+from tests.feeds import Feed, ba_v6, posting, registry_text
+
+DEPLOY_YAML = ROOT / "deploy" / "dagster.yaml"
+
+
+@pytest.fixture
+def dagster_pg_url():
+    """A database of its own on the PostgreSQL server, dropped afterwards."""
+    name = f"dagster_{uuid.uuid4().hex[:10]}"
+    admin = admin_engine(f'CREATE DATABASE "{name}"')
+    # dagster-postgres needs psycopg2 (SQLAlchemy 2.1 picks psycopg 3 for a bare postgresql://)
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg2", database=name, query={})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def hub_pg_url(tmp_path):
+    url, cleanup = new_database_url("postgresql", tmp_path)
+    yield url
+    dispose_engines()
+    cleanup()
+
+
+def test_deploy_instance_stores_runs_and_materializations_in_postgres(
+    dagster_pg_url, hub_pg_url, tmp_path, monkeypatch, httpserver
+):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_YAML, home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_PG_URL", dagster_pg_url)
+
+    feed = Feed(httpserver, "/jc.json", ba_v6([posting(n) for n in range(3)]))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    resources = {
+        "hub_store": HubStore(database_url=hub_pg_url, home=str(tmp_path / "home"),
+                              registry_path=str(registry)),
+        "feed_client": FeedClient(max_retries=1, deadline=10),
+    }
+    jobs = [a for a in ALL_ASSETS if a.key.path[-1] == "jobs"]
+    synced = [a for a in jobs if a.key.path[0] in ("raw", "staged")]
+    published = [a for a in jobs if a.key.path[0] == "directory"] + MAINTENANCE_ASSETS
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        # the settings of deploy/dagster.yaml are in force
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_max_runtime_seconds == 7200
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        assert not instance.telemetry_enabled
+
+        instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+        first = dg.materialize(synced, partition_key="jobcenter-nk", resources=resources,
+                               instance=instance)
+        second = dg.materialize(published, resources=resources, instance=instance)
+        assert first.success and second.success
+        for result in (first, second):
+            assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.SUCCESS
+        entries = instance.get_latest_materialization_event(dg.AssetKey(["directory", "jobs"]))
+        assert entries.asset_materialization.metadata["entries"].value == 3
+        assert instance.get_latest_materialization_event(RETENTION_KEY) is not None
+
+    # and the rows really are in PostgreSQL
+    engine = sa.create_engine(dagster_pg_url)
+    try:
+        with engine.connect() as conn:
+            runs = set(conn.execute(sa.text("SELECT run_id FROM runs")).scalars())
+            keys = set(conn.execute(sa.text(
+                "SELECT DISTINCT asset_key FROM event_logs "
+                "WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")).scalars())
+            partitions = set(conn.execute(sa.text(
+                "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'jobs_feeds'"
+            )).scalars())
+    finally:
+        engine.dispose()
+    assert {first.run_id, second.run_id} <= runs
+    assert {'["raw", "jobs"]', '["staged", "jobs"]', '["directory", "jobs"]',
+            '["maintenance", "retention"]'} <= keys
+    assert partitions == {"jobcenter-nk"}

@@ -1,0 +1,170 @@
+"""`hub erase` on SQLite and PostgreSQL: a record erased on request is gone from every table
+and from the raw payloads, the change feed announces it, an audit row without personal data
+stays; a re-sync of a feed that still sends it brings it back."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hub.cli import main
+from hub.config import Settings
+from hub.pipeline import fetch_partner_feed, stage_partner_feed
+from hub.quality.feedback import deliver_feedback
+from hub.registry import load_registry
+from hub.resources import FeedClient, engine_for
+from hub.store.landing import LandingStore
+from hub.store.publish import publish_domain
+from hub.store.tables import changes, directory, entity_map, erasures, rejections, source_records
+from tests.feeds import registry_text
+from tests.personal_data import file_hits, table_hits
+
+HEADER = "Stellen-ID;Titel;Arbeitgeber;PLZ;Ort;Ansprechperson;E-Mail;Telefon;Kontakt oeffentlich\n"
+EMPLOYER = HEADER + (
+    "A-1;Koch (m/w/d);Gasthaus Krone;66538;Neunkirchen;Erika Musterfrau;erika.musterfrau@example.org;06821 4711815;ja\n"
+    "A-2;Kellner (m/w/d);Gasthaus Krone;66538;Neunkirchen;Hans Beispiel;hans.beispiel@example.org;06821 902233;ja\n"
+    "A-BAD;Spüler (m/w/d);Gasthaus Krone;66538;Neunkirchen;Karl Tippfehler;karl.tippfehler(at)example;;nein\n"
+)
+JOBCENTER = HEADER + (
+    "B-7;Koch (m/w/d);Gasthaus Krone;66538;Neunkirchen;Petra Vermittlung;vermittlung@jobcenter.example;06821 9990;ja\n"
+)
+ERIKA = ["Musterfrau", "erika.musterfrau@example.org", "4711815"]
+HANS = ["Hans Beispiel", "hans.beispiel@example.org", "902233"]
+KARL = ["Tippfehler", "karl.tippfehler"]
+
+
+class Hub:
+    def __init__(self, db_url, tmp_path, monkeypatch):
+        feeds = tmp_path / "feeds"
+        feeds.mkdir()
+        (feeds / "employer.csv").write_text(EMPLOYER, encoding="utf-8")
+        (feeds / "jobcenter.csv").write_text(JOBCENTER, encoding="utf-8")
+        registry = tmp_path / "registry.yaml"
+        registry.write_text(registry_text(
+            ("employer-a", "csv-jobs", (feeds / "employer.csv").as_uri()),
+            ("jobcenter-b", "csv-jobs", (feeds / "jobcenter.csv").as_uri()),
+        ))
+        monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("HUB_DATABASE_URL", db_url)
+        monkeypatch.setenv("HUB_REGISTRY", str(registry))
+        self.settings = Settings.from_env()
+        self.engine = engine_for(db_url)
+        self.store = LandingStore(self.settings.landing_dir)
+        self.registry = load_registry(registry)
+        for partner in ("employer-a", "jobcenter-b"):
+            self.sync(partner)
+        publish_domain(self.engine, "jobs")
+
+    def sync(self, partner_id: str):
+        partner = self.registry.get(partner_id)
+        fetch_partner_feed(self.engine, self.store, FeedClient().fetcher(), partner, "jobs")
+        return stage_partner_feed(self.engine, self.store, partner, "jobs")
+
+    def entity(self, partner_id: str, source_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(entity_map.c.entity_id).where(
+                entity_map.c.partner_id == partner_id, entity_map.c.source_id == source_id)).scalar()
+
+    def rows(self, table, *where):
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(table).where(*where)).all()
+
+
+def hub_setup(db_url, tmp_path, monkeypatch) -> Hub:
+    return Hub(db_url, tmp_path, monkeypatch)
+
+
+def test_erasing_a_single_source_record_removes_it_everywhere(db_url, tmp_path, monkeypatch, capsys):
+    hub = hub_setup(db_url, tmp_path, monkeypatch)
+    eid = hub.entity("employer-a", "A-2")
+    assert eid and {"source_records", "directory", "changes"} <= set(table_hits(hub.engine, HANS))
+    assert file_hits(hub.store.root, HANS)
+
+    code = main(["erase", "employer-a", "A-2", "--reason", "Ticket DS-2026-17"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"employer-a/jobs/A-2: erased; entity {eid} deleted from the directory" in out
+    assert "publishes it again" in out
+
+    assert table_hits(hub.engine, HANS) == {}
+    assert file_hits(hub.store.root, HANS) == []
+    assert not hub.rows(source_records, source_records.c.source_id == "A-2")
+    assert not hub.rows(entity_map, entity_map.c.source_id == "A-2")
+    assert not hub.rows(directory, directory.c.entity_id == eid)
+    items = hub.rows(changes, changes.c.entity_id == eid)
+    assert [i.op for i in items] == ["updated", "deleted"]
+    assert items[0].entry["redacted"] is True and items[0].entry["sources"] == []
+    assert items[1].entry == {"id": eid, "domain": "jobs"}
+    audit = hub.rows(erasures)
+    assert [(a.partner_id, a.domain, a.source_id, a.entity_id, a.outcome, a.reason) for a in audit] == [
+        ("employer-a", "jobs", "A-2", eid, "deleted", "Ticket DS-2026-17")]
+    assert audit[0].payloads_erased == 1 and audit[0].changes_scrubbed == 1
+    # the other records of the partner are untouched
+    assert hub.entity("employer-a", "A-1")
+
+    # a replay explains that the payload was erased
+    assert main(["replay", "--partner", "employer-a"]) == 1
+    err = capsys.readouterr().err
+    assert "was erased on" in err and "erased on request" in err and "Traceback" not in err
+
+    # the partner is the source of truth: a feed that still sends the record brings it back
+    outcome = hub.sync("employer-a")
+    assert outcome.status == "ok"
+    publish_domain(hub.engine, "jobs")
+    assert hub.rows(source_records, source_records.c.source_id == "A-2")[0].status == "active"
+    assert "directory" in table_hits(hub.engine, HANS)
+
+
+def test_erasing_one_source_keeps_the_entity_with_the_other(db_url, tmp_path, monkeypatch, capsys):
+    hub = hub_setup(db_url, tmp_path, monkeypatch)
+    eid = hub.entity("employer-a", "A-1")
+    assert eid == hub.entity("jobcenter-b", "B-7")
+    assert table_hits(hub.engine, ERIKA)
+
+    assert main(["erase", "employer-a", "A-1", "--domain", "jobs"]) == 0
+    out = capsys.readouterr().out
+    assert f"entity {eid} kept with its other sources" in out
+
+    assert table_hits(hub.engine, ERIKA) == {}
+    assert file_hits(hub.store.root, ERIKA) == []
+    entry = hub.rows(directory, directory.c.entity_id == eid)[0].entry
+    assert [(s["partner_id"], s["source_id"]) for s in entry["sources"]] == [("jobcenter-b", "B-7")]
+    assert entry["contact"]["name"] == "Petra Vermittlung"
+    last = hub.rows(changes, changes.c.entity_id == eid)[-1]
+    assert last.op == "updated" and "redacted" not in last.entry
+    assert hub.rows(erasures)[0].outcome == "updated"
+    # the jobcenter's own payload does not hold the record and stays
+    assert file_hits(hub.store.root, ["Petra Vermittlung"])
+
+
+def test_erasing_a_rejected_record_removes_its_rejections(db_url, tmp_path, monkeypatch, capsys):
+    hub = hub_setup(db_url, tmp_path, monkeypatch)
+    assert hub.rows(rejections, rejections.c.source_id == "A-BAD")
+    assert "rejections" in table_hits(hub.engine, KARL)
+    feedback = hub.settings.home / "feedback"
+    deliver_feedback(hub.engine, hub.registry.get("employer-a"), "jobs", feedback, environ={})
+    assert file_hits(feedback, KARL)  # the partner's report shows the malformed e-mail
+
+    assert main(["erase", "employer-a", "A-BAD"]) == 0
+    assert "it was not in the directory" in capsys.readouterr().out
+    assert not hub.rows(rejections, rejections.c.source_id == "A-BAD")
+    assert table_hits(hub.engine, KARL) == {}
+    assert file_hits(hub.store.root, KARL) == []
+    assert file_hits(feedback, KARL) == [] and file_hits(feedback, ["A-BAD"]) == []
+    assert (feedback / "employer-a" / "jobs" / "report.json").is_file()  # rewritten, not lost
+    assert hub.rows(erasures)[0].outcome == "unpublished"
+
+
+def test_unknown_partner_or_record_is_one_line_and_exit_1(db_url, tmp_path, monkeypatch, capsys):
+    hub = hub_setup(db_url, tmp_path, monkeypatch)
+    assert main(["erase", "nobody", "A-1"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "hub erase: error: unknown partner 'nobody' (not in the registry, nothing stored)"
+
+    assert main(["erase", "employer-a", "A-404"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "hub erase: error: partner 'employer-a' has no record 'A-404'"
+
+    assert main(["erase", "employer-a", "A-1", "--domain", "courses"]) == 1
+    assert "no record 'A-1' in courses" in capsys.readouterr().err
+    assert not hub.rows(erasures)
+    assert hub.rows(source_records, source_records.c.source_id == "A-1")

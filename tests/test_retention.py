@@ -1,0 +1,235 @@
+"""Retention, as plain functions on SQLite and PostgreSQL: offers that are over are withdrawn
+and leave tombstones in the change feed; contact data is purged from every table and from the
+landing store after the retention period, and kept before it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hub.models import CourseOffer, JobPosting, Rejection
+from hub.quality.feedback import deliver_feedback
+from hub.registry import parse_registry
+from hub.store.landing import LandingStore
+from hub.store.publish import publish_domain
+from hub.store.retention import (
+    RetentionError,
+    RetentionPolicy,
+    purge_personal_data,
+    refresh_feedback_reports,
+    run_retention,
+)
+from hub.store.staging import write_stage
+from hub.store.tables import changes, directory, entity_map, fetch_state, landing, source_records
+from tests.feeds import registry_text
+from tests.personal_data import file_hits, table_hits
+
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
+TODAY = NOW.date()
+ADDRESS = {"postal_code": "66538", "city": "Neunkirchen"}
+
+
+def job(source_id: str, partner: str = "employer-a", **extra) -> JobPosting:
+    return JobPosting(partner_id=partner, source_id=source_id, title=f"Koch (m/w/d) {source_id}",
+                      organisation="Gasthaus Krone", address=ADDRESS, **extra)
+
+
+COURSE_TITLES = {"C-STALE": "Alphabetisierung am Vormittag", "C-ENDED": "Integrationskurs B1 Abend",
+                 "C-ROLLING": "Deutsch im Beruf, laufender Einstieg", "C-RUNNING": "Intensivkurs A2",
+                 "C-LATER": "Integrationskurs A1 Vormittag"}
+
+
+def course(source_id: str, partner: str = "school-a", **extra) -> CourseOffer:
+    return CourseOffer(partner_id=partner, source_id=source_id, title=COURSE_TITLES[source_id],
+                       organisation="Sprachschule Saar", course_type="integration_course", address=ADDRESS,
+                       **extra)
+
+
+def stage(engine, partner, domain, records, *, now, rejections=(), sha="0" * 64, snapshot=True):
+    with engine.begin() as conn:
+        write_stage(conn, partner_id=partner, domain=domain, content_sha256=sha, records=records,
+                    record_rejections=list(rejections), items=len(records) + len(rejections),
+                    snapshot=snapshot, deletions=[], now=now)
+
+
+def entity_of(engine, partner, source_id):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(entity_map.c.entity_id).where(
+            entity_map.c.partner_id == partner, entity_map.c.source_id == source_id)).scalar_one()
+
+
+def statuses(engine, domain):
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(source_records.c.source_id, source_records.c.status)
+                                 .where(source_records.c.domain == domain)).all())
+
+
+def test_policy_from_environment():
+    assert RetentionPolicy.from_env({}) == RetentionPolicy(180, 365)
+    assert RetentionPolicy.from_env({"HUB_CONTACT_RETENTION_DAYS": "30"}).contact_days == 30
+    with pytest.raises(RetentionError, match="HUB_CONTACT_RETENTION_DAYS"):
+        RetentionPolicy.from_env({"HUB_CONTACT_RETENTION_DAYS": "ein halbes Jahr"})
+    with pytest.raises(RetentionError, match="at least 1"):
+        RetentionPolicy.from_env({"HUB_COURSE_OPEN_DAYS": "0"})
+
+
+def test_expired_jobs_and_past_courses_are_withdrawn_with_tombstones(engine):
+    earlier = NOW - dt.timedelta(days=400)
+    yesterday = TODAY - dt.timedelta(days=1)
+    stage(engine, "employer-a", "jobs", [
+        job("J-EXPIRED", valid_through=yesterday),
+        job("J-TODAY", valid_through=TODAY),  # valid through today: still shown
+        job("J-OPEN"),  # no end date: the partner's feed decides
+    ], now=NOW - dt.timedelta(days=30))
+    # a course that nobody touched for more than a year, started long ago, no end date
+    stage(engine, "school-old", "courses", [
+        course("C-STALE", partner="school-old", start_date=TODAY - dt.timedelta(days=500)),
+    ], now=earlier)
+    stage(engine, "school-a", "courses", [
+        course("C-ENDED", start_date=TODAY - dt.timedelta(days=90), end_date=yesterday),
+        # rolling entry, but the partner delivered it recently: it stays
+        course("C-ROLLING", start_date=TODAY - dt.timedelta(days=450)),
+        course("C-RUNNING", start_date=TODAY - dt.timedelta(days=10), end_date=TODAY + dt.timedelta(days=90)),
+        course("C-LATER", start_date=TODAY + dt.timedelta(days=20)),
+    ], now=NOW - dt.timedelta(days=3))
+    for domain in ("jobs", "courses"):
+        publish_domain(engine, domain, now=NOW - dt.timedelta(days=3))
+    gone = {("employer-a", "J-EXPIRED"), ("school-a", "C-ENDED"), ("school-old", "C-STALE")}
+    gone_ids = {entity_of(engine, p, s) for p, s in gone}
+
+    report = run_retention(engine, today=TODAY, now=NOW)
+
+    assert report.withdrawn == {"jobs": 1, "courses": 2}
+    assert report.deleted == {"jobs": 1, "courses": 2}
+    assert statuses(engine, "jobs") == {"J-EXPIRED": "withdrawn", "J-TODAY": "active", "J-OPEN": "active"}
+    assert statuses(engine, "courses") == {"C-STALE": "withdrawn", "C-ENDED": "withdrawn",
+                                           "C-ROLLING": "active", "C-RUNNING": "active",
+                                           "C-LATER": "active"}
+    with engine.connect() as conn:
+        tombstones = conn.execute(sa.select(changes.c.entity_id, changes.c.entry)
+                                  .where(changes.c.op == "deleted")).all()
+        published = {eid for (eid,) in conn.execute(sa.select(directory.c.entity_id))}
+    assert {t.entity_id for t in tombstones} == gone_ids
+    assert all(t.entry == {"id": t.entity_id, "domain": t.entry["domain"]} for t in tombstones)
+    assert not gone_ids & published
+    assert len(published) == 5
+
+    # a second pass finds nothing more to do and publishes nothing
+    again = run_retention(engine, today=TODAY, now=NOW + dt.timedelta(hours=1))
+    assert again.withdrawn == {} and again.deleted == {}
+
+
+CONTACT = {"name": "Erika Musterfrau", "email": "erika.musterfrau@example.org",
+           "phone": "+49 6821 4711 0815", "public": True}
+NEEDLES = ["Musterfrau", "erika.musterfrau@example", "4711 0815"]
+KEPT = {"name": "Hans Beispiel", "email": "hans.beispiel@example.org", "phone": "+49 6824 2233",
+        "public": True}
+
+
+def seed_contact_history(engine, store: LandingStore, t0: dt.datetime, t1: dt.datetime) -> None:
+    """At t0 employer-a delivers K-1 (public contact Erika) and K-2 (public contact Hans) and a
+    rejected K-BAD (Erika's mistyped e-mail); at t1 a new delivery drops K-1 (withdrawn). The
+    raw payload of t0 holds Erika's data; the current one does not."""
+    old_payload = ('{"jobs":[{"id":"K-1","contact":"Erika Musterfrau, erika.musterfrau@example.org, '
+                   '+49 6821 4711 0815"},{"id":"K-BAD","email":"erika.musterfrau@example"}]}').encode()
+    new_payload = b'{"jobs":[{"id":"K-2","contact":"Hans Beispiel"}]}'
+    old_sha, new_sha = store.put(old_payload), store.put(new_payload)
+    with engine.begin() as conn:
+        conn.execute(landing.insert(), [
+            {"sha256": old_sha, "size": len(old_payload), "content_type": "application/json", "first_seen": t0},
+            {"sha256": new_sha, "size": len(new_payload), "content_type": "application/json", "first_seen": t1},
+        ])
+        conn.execute(fetch_state.insert().values(partner_id="employer-a", domain="jobs", source="file:///x",
+                                                 content_sha256=new_sha, staged_sha256=new_sha))
+    bad = Rejection(partner_id="employer-a", domain="jobs", source_id="K-BAD", rule="CONTACT_EMAIL_INVALID",
+                    field="contact.email", value="erika.musterfrau@example",
+                    message="Die E-Mail-Adresse ist ungültig.", message_en="The e-mail address is invalid.",
+                    title="Koch (m/w/d)")
+    stage(engine, "employer-a", "jobs", [job("K-1", contact=CONTACT), job("K-2", contact=KEPT)],
+          rejections=[bad], now=t0, sha=old_sha)
+    publish_domain(engine, "jobs", now=t0)
+    stage(engine, "employer-a", "jobs", [job("K-2", contact=KEPT)], now=t1, sha=new_sha)
+    publish_domain(engine, "jobs", now=t1)
+
+
+def test_contact_data_is_purged_from_every_table_after_the_period_and_kept_before(engine, tmp_path):
+    store = LandingStore(tmp_path / "landing")
+    t1 = NOW - dt.timedelta(days=200)  # K-1 withdrawn 200 days ago
+    t0 = t1 - dt.timedelta(days=1)
+    seed_contact_history(engine, store, t0, t1)
+    policy = RetentionPolicy(contact_days=180)
+
+    before = purge_personal_data(engine, store, policy, now=t1 + dt.timedelta(days=170))
+    assert (before.records, before.rejections, before.changes, before.payloads) == (0, 0, 0, 0)
+    hits = table_hits(engine, NEEDLES)
+    assert {"source_records", "rejections", "changes"} <= set(hits)
+    assert file_hits(store.root, NEEDLES)
+
+    after = purge_personal_data(engine, store, policy, now=NOW)
+    assert (after.records, after.rejections, after.changes, after.payloads) == (1, 1, 1, 1)
+    assert table_hits(engine, NEEDLES) == {}
+    assert file_hits(store.root, NEEDLES) == []
+    # the withdrawn record itself is kept (ids, dates, title), only its contact went
+    with engine.connect() as conn:
+        record = conn.execute(sa.select(source_records.c.record)
+                              .where(source_records.c.source_id == "K-1")).scalar_one()
+        erased = conn.execute(sa.select(landing.c.sha256).where(landing.c.erased_at.is_not(None))).all()
+    assert record["contact"] is None and record["title"].startswith("Koch")
+    assert len(erased) == 1
+    with pytest.raises(KeyError, match="erased on .* \\(retention period\\)"):
+        store.get(erased[0].sha256)
+
+    # the active record keeps its public contact, in the records, the directory and its
+    # current change-feed item; the current payload stays
+    kept = table_hits(engine, ["hans.beispiel@example.org"])
+    assert kept.get("source_records") == 1 and kept.get("directory") == 1 and kept.get("changes")
+    assert file_hits(store.root, ["Hans Beispiel"])
+
+    # purging again changes nothing
+    twice = purge_personal_data(engine, store, policy, now=NOW + dt.timedelta(days=1))
+    assert (twice.records, twice.rejections, twice.changes, twice.payloads) == (0, 0, 0, 0)
+
+
+def test_feedback_reports_on_disk_are_rewritten_without_purged_values(engine, tmp_path):
+    store = LandingStore(tmp_path / "landing")
+    t1 = NOW - dt.timedelta(days=200)
+    seed_contact_history(engine, store, t1 - dt.timedelta(days=1), t1)
+    # the report of a delivery whose only problem is K-BAD's malformed e-mail
+    bad = Rejection(partner_id="employer-a", domain="jobs", source_id="K-BAD", rule="CONTACT_EMAIL_INVALID",
+                    field="contact.email", value="erika.musterfrau@example",
+                    message="Die E-Mail-Adresse ist ungültig.", message_en="The e-mail address is invalid.")
+    stage(engine, "employer-a", "jobs", [job("K-2", contact=KEPT)], rejections=[bad],
+          now=NOW - dt.timedelta(days=190), sha="1" * 64)
+    partner = parse_registry(registry_text(("employer-a", "csv-jobs", "file:///feeds/a.csv")),
+                             "registry.yaml").get("employer-a")
+    folder = tmp_path / "feedback"
+    deliver_feedback(engine, partner, "jobs", folder, environ={})
+    assert file_hits(folder, ["erika.musterfrau@example"])
+
+    assert purge_personal_data(engine, store, RetentionPolicy(contact_days=180), now=NOW).rejections == 2
+    assert refresh_feedback_reports(engine, [partner], folder) == 1
+    assert file_hits(folder, NEEDLES) == []
+    assert file_hits(folder, ["K-BAD"])  # the problem is still reported, without the value
+
+
+def test_superseded_change_items_lose_the_contact_of_an_entity_that_stays(engine):
+    """A contact that changed (or stopped being public) lingers in old change-feed items
+    until the retention period after the change."""
+    t0 = NOW - dt.timedelta(days=300)
+    stage(engine, "employer-a", "jobs", [job("K-9", contact=CONTACT)], now=t0)
+    publish_domain(engine, "jobs", now=t0)
+    stage(engine, "employer-a", "jobs", [job("K-9", contact=KEPT)], now=t0 + dt.timedelta(days=10))
+    publish_domain(engine, "jobs", now=t0 + dt.timedelta(days=10))
+
+    policy = RetentionPolicy(contact_days=180)
+    assert purge_personal_data(engine, None, policy, now=t0 + dt.timedelta(days=100)).changes == 0
+    assert "changes" in table_hits(engine, NEEDLES)
+    assert purge_personal_data(engine, None, policy, now=NOW).changes == 1
+    assert table_hits(engine, NEEDLES) == {}
+    with engine.connect() as conn:
+        items = conn.execute(sa.select(changes.c.entry).order_by(changes.c.seq)).scalars().all()
+    assert "contact" not in items[0] and "contact" not in items[0]["provenance"]
+    assert items[0]["title"].startswith("Koch")
+    assert items[1]["contact"]["email"] == "hans.beispiel@example.org"
