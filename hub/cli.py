@@ -257,6 +257,65 @@ def cmd_replay(args) -> int:
     return status
 
 
+def cmd_erase(args) -> int:
+    """Erase one partner record on request: every table, the change feed, the raw payloads;
+    an audit row without personal data. Exit 1 for an unknown partner or record."""
+    from hub.registry import RegistryError, load_registry
+    from hub.store.erasure import ErasureError, erase_record, partner_known
+    from hub.store.landing import LandingStore
+
+    settings = _settings(args)
+    engine = _engine(settings)
+    partner = None
+    if settings.registry_path.exists():
+        try:  # the registry only tells the feed formats; erasure works without it
+            partner = load_registry(settings.registry_path).get(args.partner)
+        except RegistryError:
+            partner = None
+    with engine.connect() as conn:
+        known = partner is not None or partner_known(conn, args.partner)
+    if not known:
+        print(f"hub erase: error: unknown partner {args.partner!r} (not in the registry, nothing "
+              "stored)", file=sys.stderr)
+        return 1
+    formats = {feed.domain: feed.format for feed in partner.feeds} if partner else None
+    try:
+        done = erase_record(engine, LandingStore(settings.landing_dir), args.partner,
+                            args.source_id, domain=args.domain, reason=args.reason, formats=formats)
+    except ErasureError as exc:
+        print(f"hub erase: error: {exc}", file=sys.stderr)
+        return 1
+    _refresh_reports(engine, settings, partner, done)
+    what = {
+        "deleted": f"entity {done.entity_id} deleted from the directory (tombstone, seq {done.seq})",
+        "updated": f"entity {done.entity_id} kept with its other sources"
+                   + (f" (updated, seq {done.seq})" if done.seq else ""),
+        "unpublished": "it was not in the directory",
+    }[done.outcome]
+    print(f"{done.partner_id}/{done.domain}/{done.source_id}: erased; {what}; "
+          f"{len(done.payloads_erased)} raw payload file(s) removed, {done.changes_scrubbed} "
+          f"earlier change-feed item(s) redacted; audit entry {done.erasure_id}")
+    print("note: the partner is the source of truth: if its feed still sends this record, the next "
+          "sync publishes it again; ask the partner to remove it at the source")
+    return 0
+
+
+def _refresh_reports(engine, settings, partner, done) -> None:
+    """The partner's feedback report on disk, without the erased record: written again from
+    the database, or (partner not in the registry) removed where it names the record."""
+    from hub.quality.feedback import REPORT_FILES
+    from hub.store.retention import refresh_feedback_reports
+
+    folder = settings.home / "feedback"
+    if partner is not None:
+        refresh_feedback_reports(engine, [partner], folder, only={(partner.id, done.domain)})
+        return
+    for name in REPORT_FILES.values():
+        path = folder / done.partner_id / done.domain / name
+        if path.is_file() and done.source_id.encode() in path.read_bytes():
+            path.unlink()
+
+
 def cmd_demo(args) -> int:
     import datetime as dt
 
@@ -296,11 +355,104 @@ def cmd_demo(args) -> int:
     return 0 if summary.publish_ok else 1
 
 
+def cmd_keys(args) -> int:
+    """API keys of the read API: create (the key is printed once), list, revoke."""
+    from hub.api.keys import ApiKeyError, create_key, list_keys, revoke_key
+
+    settings = _settings(args)
+    engine = _engine(settings)
+    try:
+        if args.keys_command == "create":
+            if args.partner and settings.registry_path.exists():
+                from hub.registry import load_registry
+
+                load_registry(settings.registry_path).get(args.partner)
+            key, record = create_key(engine, name=args.name, scopes=args.scope or [],
+                                     partner_id=args.partner, rate_limit=args.rate_limit)
+            print(key)
+            print(f"created {record.prefix} ({', '.join(sorted(record.scopes))}"
+                  f"{', partner ' + record.partner_id if record.partner_id else ''}); the key is "
+                  "shown only now, the hub keeps its hash", file=sys.stderr)
+            return 0
+        if args.keys_command == "revoke":
+            record = revoke_key(engine, args.prefix)
+            print(f"revoked {record.prefix} ({record.name})")
+            return 0
+    except ApiKeyError as exc:
+        raise UsageError(str(exc)) from None
+    rows = list_keys(engine)
+    if not rows:
+        print("no API keys (hub keys create --name N --scope read)")
+        return 0
+    header = ("prefix", "name", "scopes", "partner", "per min", "created", "revoked")
+    table = [header] + [
+        (k.prefix, k.name, ",".join(sorted(k.scopes)), k.partner_id or "-",
+         str(k.rate_limit) if k.rate_limit else "default", f"{k.created_at:%Y-%m-%d %H:%M}",
+         f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "-")
+        for k in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def cmd_serve(args) -> int:
+    """The read API on HOST:PORT (uvicorn) with the configured database."""
+    import uvicorn
+
+    from hub.api.app import ApiSettings, create_app
+
+    settings = _settings(args)
+    engine = _engine(settings)
+    try:
+        api_settings = ApiSettings.from_env(hub_settings=settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    app = create_app(engine, api_settings)
+    import socket
+
+    try:  # a clear line now rather than uvicorn's log and exit code later
+        with socket.create_server((args.host, args.port)):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    print(f"hub serve: the read API on http://{args.host}:{args.port}/ (docs: /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def _print_summary(summary, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
     else:
         print(summary.table())
+
+
+def cmd_export(args) -> int:
+    """The published directory as NDJSON, CSV or an HSDS 3.0 package, written atomically."""
+    from hub.export import ExportError, count_entries, export
+
+    settings = _settings(args)
+    engine = _engine(settings)
+    domains = [args.domain] if args.domain else None
+    names = {}
+    if args.format == "hsds" and settings.registry_path.is_file():
+        from hub.registry import RegistryError, load_registry
+
+        try:
+            names = {p.id: p.name for p in load_registry(settings.registry_path).partners}
+        except RegistryError as exc:
+            print(f"hub export: warning: partner names not read ({exc})", file=sys.stderr)
+    total = count_entries(engine, domains or ("jobs", "courses", "housing"))
+    progress = (lambda line: print(f"hub export: {line} of {total}", file=sys.stderr)) if total >= 20_000 else None
+    try:
+        counts = export(engine, args.format, args.out, domains, partner_names=names, progress=progress)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    for name, rows in counts.items():
+        print(f"{Path(args.out) / name}: {rows}")
+    return 0
 
 
 # -- entry point --------------------------------------------------------------------------
@@ -340,6 +492,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
     p.set_defaults(func=cmd_replay)
 
+    p = sub.add_parser("erase", help="erase a partner record on request from every table and the change feed",
+                       description="Remove one partner record from the records, the entity map, the "
+                       "rejections, the directory and the raw payloads; earlier change-feed items "
+                       "that carried it are redacted and a tombstone (or an update, when the entity "
+                       "keeps other sources) is published. An audit row keeps partner, source id, "
+                       "time and reason. Exit 1 for an unknown partner or record.")
+    p.add_argument("partner", help="partner id")
+    p.add_argument("source_id", help="the record's id in the partner's feed")
+    p.add_argument("--domain", choices=["jobs", "courses", "housing"],
+                   help="the record's domain (needed only when the id exists in two)")
+    p.add_argument("--reason", help="why, for the audit trail (a ticket number; no personal data)")
+    p.set_defaults(func=cmd_erase)
+
     p = sub.add_parser("parse", help="canonical records as NDJSON on stdout, rejections on stderr")
     p.add_argument("format", help="format name, see `hub formats`")
     p.add_argument("path", help="file to read, - for stdin")
@@ -378,8 +543,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="schemas", help="folder (default schemas)")
     p.set_defaults(func=cmd_schemas)
 
+    p = sub.add_parser("serve", help="the read API (directory, change feed, feedback pages) over HTTP")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("keys", help="API keys of the read API: create, list, revoke")
+    keys_sub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    k = keys_sub.add_parser("create", help="a new key, printed once")
+    k.add_argument("--name", required=True, help="who or what uses the key")
+    k.add_argument("--scope", action="append", choices=["read", "contacts", "feedback", "steward"],
+                   help="read, contacts, feedback (needs --partner) or steward (repeatable)")
+    k.add_argument("--partner", help="the partner whose feedback page the key opens")
+    k.add_argument("--rate-limit", type=int, help="requests per minute (default HUB_API_KEY_RATE_LIMIT, 600)")
+    k.set_defaults(func=cmd_keys)
+    k = keys_sub.add_parser("list", help="all keys (prefix, name, scopes, partner, limits)")
+    k.set_defaults(func=cmd_keys)
+    k = keys_sub.add_parser("revoke", help="revoke the key with this prefix")
+    k.add_argument("prefix", help="the key's prefix as `hub keys list` shows it")
+    k.set_defaults(func=cmd_keys)
+
     p = sub.add_parser("db", help="create or upgrade the database schema, print its revision")
     p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("export", help="the directory as NDJSON, CSV or an HSDS 3.0 package",
+                       description="Write the published directory into --out (a new or empty folder, "
+                       "or an earlier export, which is replaced as a whole). ndjson: one entry a line, "
+                       "one file per domain; csv: flat columns per domain, UTF-8 with BOM, formula-like "
+                       "text cells prefixed with '; hsds: one JSON file per HSDS table plus datapackage.json.")
+    p.add_argument("--format", required=True, choices=["ndjson", "csv", "hsds"])
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write (replaced atomically)")
+    p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

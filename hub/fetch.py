@@ -26,7 +26,14 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
 class FetchError(Exception):
-    """The feed could not be fetched. The message is one line for a person, without secrets."""
+    """The feed could not be fetched. The message is one line for a person, without secrets.
+    ``transient`` is true when the failure may pass (server errors, timeouts, connection
+    problems after the fetcher's own retries), false for answers that will not change by
+    asking again (404, a refused host, a missing credential)."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass
@@ -40,6 +47,21 @@ class FetchResult:
     attempts: int = 1
     url: str = ""
     path: Path | None = None  # the inbox file this came from
+
+
+@dataclass
+class ProbeResult:
+    """What a conditional HEAD request says about a feed, without reading it."""
+
+    status: str  # "changed", "unchanged" or "unknown" (the server gives no validator)
+    etag: str | None = None
+    last_modified: str | None = None
+    http_status: int | None = None
+
+    @property
+    def validator(self) -> str | None:
+        """The ETag, else the Last-Modified date: names this version of the feed."""
+        return self.etag or self.last_modified
 
 
 @dataclass
@@ -108,6 +130,45 @@ class FeedFetcher:
             return self._read_file(Path(unquote(urlsplit(source).path)))
         if source.startswith("inbox:"):
             return self._read_inbox(Path(source.removeprefix("inbox:")))
+        headers = self._headers(etag, last_modified, auth_env, auth_header)
+        return self._fetch_http(source, headers, allow_private)
+
+    def probe(
+        self,
+        source: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        allow_private: bool = False,
+        auth_env: str | None = None,
+        auth_header: str = "Authorization",
+    ) -> ProbeResult:
+        """Ask an HTTP feed whether it changed since the version named by ``etag`` /
+        ``last_modified``, with one conditional HEAD request (same host checks, redirect rule
+        and credentials as :meth:`fetch`; no retries: the next probe is the retry).
+
+        304, or the same ETag/Last-Modified again, is "unchanged"; a 200 with another
+        validator is "changed"; a server that names no version (or refuses HEAD) is "unknown".
+        Raises FetchError when the server cannot be asked."""
+        if not source.startswith(("http://", "https://")):
+            raise FetchError(f"only HTTP feeds can be probed, not {source.split(':', 1)[0]}:")
+        headers = self._headers(etag, last_modified, auth_env, auth_header)
+        try:
+            response = self._attempt(source, headers, allow_private, time.monotonic(), method="HEAD")
+        except _Retryable as exc:
+            raise FetchError(f"{safe_url(source)}: {exc}", transient=True) from None
+        new_etag = response.etag
+        new_modified = response.last_modified
+        if response.http_status == 304:
+            return ProbeResult("unchanged", etag or new_etag, last_modified or new_modified, 304)
+        if response.http_status != 200 or not (new_etag or new_modified):
+            return ProbeResult("unknown", new_etag, new_modified, response.http_status)
+        same = (new_etag is not None and new_etag == etag) or (
+            new_etag is None and new_modified is not None and new_modified == last_modified
+        )
+        return ProbeResult("unchanged" if same else "changed", new_etag, new_modified, 200)
+
+    def _headers(self, etag, last_modified, auth_env, auth_header) -> dict:
         headers = {"User-Agent": self.policy.user_agent, "Accept-Encoding": "gzip, deflate"}
         if etag:
             headers["If-None-Match"] = etag
@@ -118,7 +179,7 @@ class FeedFetcher:
             if not secret:
                 raise FetchError(f"environment variable {auth_env} (the feed's credential) is not set")
             headers[auth_header] = secret
-        return self._fetch_http(source, headers, allow_private)
+        return headers
 
     # -- HTTP -------------------------------------------------------------------------------
 
@@ -130,7 +191,8 @@ class FeedFetcher:
             attempt += 1
             remaining = policy.deadline - (time.monotonic() - started)
             if remaining <= 0:
-                raise FetchError(f"{safe_url(url)}: gave up after {policy.deadline:.0f} s deadline")
+                raise FetchError(f"{safe_url(url)}: gave up after {policy.deadline:.0f} s deadline",
+                                 transient=True)
             try:
                 result = self._attempt(url, headers, allow_private, started)
                 result.attempts = attempt
@@ -138,7 +200,8 @@ class FeedFetcher:
             except _Retryable as exc:
                 if attempt > policy.max_retries:
                     raise FetchError(
-                        f"{safe_url(url)}: {exc} (gave up after {attempt} attempts)"
+                        f"{safe_url(url)}: {exc} (gave up after {attempt} attempts)",
+                        transient=True,
                     ) from None
                 delay = min(policy.backoff_max, policy.backoff_base * 2 ** (attempt - 1))
                 delay = random.uniform(delay / 2, delay)  # jitter
@@ -147,18 +210,23 @@ class FeedFetcher:
                 if time.monotonic() - started + delay > policy.deadline:
                     raise FetchError(
                         f"{safe_url(url)}: {exc}; no time left for another try "
-                        f"within the {policy.deadline:.0f} s deadline"
+                        f"within the {policy.deadline:.0f} s deadline",
+                        transient=True,
                     ) from None
                 policy.sleep(delay)
 
-    def _attempt(self, url: str, headers: dict, allow_private: bool, started: float) -> FetchResult:
+    def _attempt(self, url: str, headers: dict, allow_private: bool, started: float,
+                 method: str = "GET") -> FetchResult:
+        """One request, following same-host redirects. ``HEAD`` returns the status and the
+        validators without a body (405/501 and other statuses come back as they are)."""
         policy = self.policy
         current = url
         origin_host = urlsplit(url).hostname
         for _ in range(policy.max_redirects + 1):
             check_host(current, allow_private)
             try:
-                response = self.session.get(
+                response = self.session.request(
+                    method,
                     current,
                     headers=headers,
                     timeout=(policy.connect_timeout, policy.read_timeout),
@@ -184,6 +252,14 @@ class FeedFetcher:
                         etag=response.headers.get("ETag") or headers.get("If-None-Match"),
                         last_modified=response.headers.get("Last-Modified")
                         or headers.get("If-Modified-Since"),
+                        url=safe_url(current),
+                    )
+                if method == "HEAD":
+                    return FetchResult(
+                        status="unchanged" if response.status_code == 304 else "changed",
+                        etag=response.headers.get("ETag"),
+                        last_modified=response.headers.get("Last-Modified"),
+                        http_status=response.status_code,
                         url=safe_url(current),
                     )
                 if response.status_code in RETRY_STATUS:

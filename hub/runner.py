@@ -19,6 +19,9 @@ from hub.store.staging import last_sync_counts
 from hub.store.tables import directory, entity_map, syncs
 
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# runs started by the hub command: a person waits for them, so a failed fetch is reported at
+# once instead of being retried minutes later (hub.assets.feeds.FETCH_RETRY)
+CLI_RUN_TAGS = {"hub/trigger": "cli"}
 
 MINIMAL_INSTANCE = """# Dagster instance of the hub (written by the hub command)
 telemetry:
@@ -141,7 +144,7 @@ def run_sync(
                 job = defs.resolve_job_def(f"sync_{feed.domain}")
                 result = job.execute_in_process(
                     instance=instance, partition_key=partner.id, run_config=QUIET_RUN,
-                    raise_on_error=False,
+                    raise_on_error=False, tags=CLI_RUN_TAGS,
                 )
                 item = FeedSummary(partner.id, partner.name, feed.domain, feed.format)
                 held = _held_message(engine, partner.id, feed.domain)
@@ -159,7 +162,7 @@ def run_sync(
                 )
         progress("publishing the directory ...")
         result = defs.resolve_job_def("publish_directory").execute_in_process(
-            instance=instance, run_config=QUIET_RUN, raise_on_error=False
+            instance=instance, run_config=QUIET_RUN, raise_on_error=False, tags=CLI_RUN_TAGS
         )
         summary.publish_ok = result.success
         if not result.success:

@@ -157,3 +157,35 @@ def test_held_delivery_fails_the_blocking_check_with_the_numbers(db_url, tmp_pat
                               run_config={"ops": {"staged__jobs": {"config": {"release_withdrawals": True}}}})
     staged = materialization(released, "staged", "jobs").metadata
     assert (staged["status"].value, staged["withdrawn"].value) == ("ok", 25)
+
+
+def test_contact_data_of_rejected_records_stays_out_of_the_event_log(db_url, tmp_path, httpserver,
+                                                                     instance):
+    """Personal data never goes into Dagster's logs: the check's sample table hides the value
+    of a contact field (the partner's own report shows it)."""
+    header = (ROOT / "schemas" / "csv" / "jobs.example.csv").read_text(encoding="utf-8").splitlines()[0]
+    columns = header.split(";")
+    rows = []
+    for n in range(3):
+        row = dict.fromkeys(columns, "")
+        row.update({"Stellen-ID": f"K-{n}", "Titel": f"Lagerhelfer {n} (m/w/d)", "Arbeitgeber": "Saar Logistik",
+                    "PLZ": "66538", "Ort": "Neunkirchen", "Ansprechperson": "Herr Tuerkoglu",
+                    "E-Mail": "tuerkoglu@saar-logistik.example", "Kontakt oeffentlich": "nein"})
+        rows.append(row)
+    rows[1]["E-Mail"] = "r.tuerkoglu(at)saar-logistik"
+    body = "\n".join([header] + [";".join(r[c] for c in columns) for r in rows]) + "\n"
+    feed = Feed(httpserver, "/jobs.csv", body.encode("utf-8"), content_type="text/csv")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("saar-logistik", "csv-jobs", feed.url)))
+    instance.add_dynamic_partitions("jobs_feeds", ["saar-logistik"])
+    res = resources(db_url, tmp_path, registry)
+    raw_and_staged = [a for a in ALL_ASSETS if a.key.path[0] in ("raw", "staged") and a.key.path[1] == "jobs"]
+
+    result = dg.materialize(raw_and_staged, partition_key="saar-logistik", resources=res, instance=instance)
+    assert result.success
+    check = {c.check_name: c for c in result.get_asset_check_evaluations()}["records_accepted"]
+    sample = check.metadata["sample"].value
+    assert "K-1" in sample and "CONTACT_EMAIL_INVALID" in sample
+    logged = "\n".join(str(e) for e in result.all_events)
+    assert "(at)saar-logistik" not in logged
+    assert "personal data" in sample

@@ -53,6 +53,31 @@ FEED_CHECKS = {
 }
 
 
+# A fetch that failed for a reason that may pass (the fetcher's own retries on 429/5xx and
+# connection errors exhausted, deadline) is tried again after ~30 s, ~60 s and ~120 s (+-50 %);
+# not in runs of the hub command (tag hub/trigger=cli), where a person waits for the answer.
+FETCH_RETRY = dg.RetryPolicy(
+    max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+# Declarative automation (the default automation condition sensor evaluates it): a partner's
+# staged records follow a raw fetch that ran on its own (from the UI, say); the directory is
+# published after any partner's staging, once no staging is in progress. A partner that never
+# delivered does not hold the others back; a held delivery (failed blocking check) changes no
+# published record, so it does not hold the publication either.
+STAGED_AUTOMATION = dg.AutomationCondition.eager()
+DIRECTORY_AUTOMATION = (
+    dg.AutomationCondition.eager()
+    .without(~dg.AutomationCondition.any_deps_missing())
+    .with_label("eager_allow_missing_partners")
+)
+
+
+class DirectoryConfig(dg.Config):
+    max_cluster_size: int = 20
+    """The cluster_size check fails when one entity joins more records than this."""
+
+
 class StageConfig(dg.Config):
     release_withdrawals: bool = False
     """A steward's release: let this run withdraw (or reject) records beyond the guards."""
@@ -68,6 +93,7 @@ def build_domain_assets(domain: str) -> list:
         group_name="raw",
         partitions_def=partitions,
         kinds={"http"},
+        retry_policy=FETCH_RETRY,
         description=f"The partner's {domain} feed as fetched, kept in the content-addressed "
         "landing store. Unchanged (304 or same hash) is not empty.",
     )
@@ -78,7 +104,10 @@ def build_domain_assets(domain: str) -> list:
                 hub_store.engine(), hub_store.landing(), feed_client.fetcher(), partner, domain
             )
         except (FetchError, StageError) as exc:
-            raise dg.Failure(description=str(exc), allow_retries=True) from None
+            # only a failure that may pass is worth FETCH_RETRY's later tries, and only where
+            # no one waits for the run (the hub command reports it at once)
+            retry = getattr(exc, "transient", False) and context.run.tags.get("hub/trigger") != "cli"
+            raise dg.Failure(description=str(exc), allow_retries=retry) from None
         feed = partner.feed_for(domain)
         return dg.MaterializeResult(
             metadata={
@@ -98,6 +127,7 @@ def build_domain_assets(domain: str) -> list:
         partitions_def=partitions,
         deps=[raw_key],
         kinds={"python"},
+        automation_condition=STAGED_AUTOMATION,
         description=f"The partner's {domain} records parsed into canonical records and checked; "
         "rejected records are quarantined with their rule codes, and the partner's feedback "
         "report is written (HUB_HOME/feedback/) and mailed when its result changed.",
@@ -201,12 +231,18 @@ def build_domain_assets(domain: str) -> list:
         group_name="directory",
         deps=[staged_key],
         kinds={"sql"},
+        automation_condition=DIRECTORY_AUTOMATION,
         description=f"The published {domain} directory: one entry per real offer, stable ids, "
         "written with the entity map and the change feed in one transaction.",
+        check_specs=[dg.AssetCheckSpec(
+            "cluster_size", asset=dg.AssetKey(["directory", domain]),
+            description="Fails when one entity joins more records than max_cluster_size (run "
+            "config, default 20): an implausibly large cluster is a wrong merge.",
+        )],
     )
-    def directory(context: dg.AssetExecutionContext, hub_store: HubStore):
+    def directory(context: dg.AssetExecutionContext, config: DirectoryConfig, hub_store: HubStore):
         outcome = publish_domain(hub_store.engine(), domain)
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={
                 "entries": outcome.entries,
                 "added": outcome.added,
@@ -216,7 +252,26 @@ def build_domain_assets(domain: str) -> list:
                 "multi_source_entities": outcome.clusters_multi,
                 "largest_cluster": outcome.largest_cluster,
                 "publication_id": outcome.publication_id,
+                # resolution of this run
+                "records": outcome.records,
+                "entities": outcome.entries,
+                "clusters": outcome.clusters_multi,
+                "merges": outcome.merged,
+                "splits": outcome.splits,
+                "new_entities": outcome.new_entities,
+                "withdrawn_entities": outcome.withdrawn_entities,
             }
+        )
+        too_large = outcome.largest_cluster > config.max_cluster_size
+        yield dg.AssetCheckResult(
+            check_name="cluster_size",
+            passed=not too_large,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=(f"An entity joins {outcome.largest_cluster} records (more than "
+                         f"{config.max_cluster_size}): probably a wrong merge; look at it."
+                         if too_large else "No implausibly large cluster."),
+            metadata={"largest_cluster": outcome.largest_cluster,
+                      "max_cluster_size": config.max_cluster_size},
         )
 
     return [raw_feed, staged_records, directory]
@@ -239,9 +294,22 @@ def _sample_markdown(engine, sync_id: int | None, limit: int = 10) -> str:
         return "No problems."
     cell = lambda v: ("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     lines = ["| record | rule | field | value | message |", "|---|---|---|---|---|"]
-    lines += [f"| {cell(r.source_id)} | `{r.rule}` | {cell(r.field)} | {cell(r.value)} | {cell(r.message)} |"
-              for r in rows]
+    for r in rows:
+        value, message = r.value, r.message
+        if _personal(r.field):  # contact persons' data never goes into Dagster's event log
+            if value:
+                message = (message or "").replace(str(value), HIDDEN)
+            value = HIDDEN if value else value
+        lines.append(f"| {cell(r.source_id)} | `{r.rule}` | {cell(r.field)} | {cell(value)} "
+                     f"| {cell(message)} |")
     return "\n".join(lines)
+
+
+HIDDEN = "(personal data: see the partner's feedback report)"
+
+
+def _personal(field: str | None) -> bool:
+    return bool(field) and (field == "contact" or field.startswith("contact."))
 
 
 ALL_ASSETS = [asset for domain in DOMAINS for asset in build_domain_assets(domain)]

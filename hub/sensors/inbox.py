@@ -1,11 +1,16 @@
-"""Starts a partner's sync when a file lands in its inbox folder."""
+"""Starts a partner's sync when a file lands in its inbox folder.
+
+Cursor: per partner feed, the key (name, size, modification time) of the file whose run was
+requested last. While that file still waits (its run is queued or running), the feed is left
+alone; a new file, or the same name dropped again later, is a new delivery."""
 
 import dagster as dg
 
 from hub.inbox import pending
-from hub.jobs import SYNC_JOBS
+from hub.jobs import SYNC_JOBS, sync_request
 from hub.registry import RegistryError
 from hub.resources import HubStore
+from hub.sensors import cursor as jc
 
 
 @dg.sensor(
@@ -24,19 +29,24 @@ def inbox_sensor(context: dg.SensorEvaluationContext, hub_store: HubStore):
     files = pending(registry)
     if not files:
         return dg.SkipReason("no file waiting in any inbox")
+    requested: dict[str, str] = jc.load(context.cursor).get("requested", {})
     requests = []
-    started: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     for item in files:
+        feed_key = f"{item.partner_id}/{item.domain}"
         # one run per partner feed at a time: the run takes the oldest file, the next tick the next
-        if (item.partner_id, item.domain) in started:
+        if feed_key in seen:
             continue
-        started.add((item.partner_id, item.domain))
-        requests.append(
-            dg.RunRequest(
-                run_key=item.key,
-                job_name=f"sync_{item.domain}",
-                partition_key=item.partner_id,
-                tags={"hub/inbox_file": item.path.name},
-            )
-        )
-    return dg.SensorResult(run_requests=requests, cursor=files[-1].key)
+        seen.add(feed_key)
+        if requested.get(feed_key) == item.key:
+            continue  # its run is on the way
+        requested[feed_key] = item.key
+        requests.append(sync_request(item.partner_id, item.domain, "inbox:", item.key,
+                                     tags={"hub/inbox_file": item.path.name}))
+    # forget feeds whose inbox is empty again
+    requested = {k: v for k, v in requested.items() if k in seen}
+    cursor = jc.dump({"requested": requested})
+    if not requests:
+        context.update_cursor(cursor)
+        return dg.SkipReason("the waiting files' runs were requested already")
+    return dg.SensorResult(run_requests=requests, cursor=cursor)

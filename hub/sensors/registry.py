@@ -1,11 +1,22 @@
-"""Keeps the per-domain partner partitions in step with the partner registry."""
+"""Keeps the per-domain partner partitions in step with the partner registry.
 
+Cursor: a fingerprint of the registry file and of the partitions it produced. While neither
+changes, a tick is a file hash and three partition look-ups, nothing more."""
+
+import hashlib
+import json
 
 import dagster as dg
 
 from hub.assets.partitions import PARTNER_PARTITIONS
 from hub.registry import RegistryError, partition_changes
 from hub.resources import HubStore
+from hub.sensors import cursor as jc
+
+
+def fingerprint(registry_bytes: bytes, partitions: dict[str, list[str]]) -> str:
+    state = json.dumps({d: sorted(keys) for d, keys in sorted(partitions.items())})
+    return hashlib.sha256(registry_bytes + b"\0" + state.encode()).hexdigest()
 
 
 @dg.sensor(
@@ -16,14 +27,25 @@ from hub.resources import HubStore
     "partitions of partners that left it.",
 )
 def registry_sensor(context: dg.SensorEvaluationContext, hub_store: HubStore):
+    path = hub_store.settings().registry_path
     try:
-        registry = hub_store.registry()
-    except RegistryError as exc:
-        return dg.SkipReason(f"registry not usable, partitions left as they are: {exc}")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return dg.SkipReason(f"registry not usable, partitions left as they are: {path}: "
+                             "registry file not found")
+    except OSError as exc:
+        return dg.SkipReason(f"registry not usable, partitions left as they are: {path}: "
+                             f"{exc.strerror or exc}")
     existing = {
         domain: list(context.instance.get_dynamic_partitions(pdef.name))
         for domain, pdef in PARTNER_PARTITIONS.items()
     }
+    if jc.load(context.cursor).get("fingerprint") == fingerprint(data, existing):
+        return dg.SkipReason("registry unchanged and partitions match it")
+    try:
+        registry = hub_store.registry()
+    except RegistryError as exc:
+        return dg.SkipReason(f"registry not usable, partitions left as they are: {exc}")
     requests = []
     summary = []
     for domain, (add, remove) in partition_changes(registry, existing).items():
@@ -34,7 +56,10 @@ def registry_sensor(context: dg.SensorEvaluationContext, hub_store: HubStore):
         if remove:
             requests.append(pdef.build_delete_request(remove))
             summary.append(f"{domain}: -{', '.join(remove)}")
+    # after the requests are applied the partitions are the registry's
+    cursor = jc.dump({"fingerprint": fingerprint(data, registry.partitions())})
     if not requests:
+        context.update_cursor(cursor)
         return dg.SkipReason("partitions match the registry")
     context.log.info("partition changes: %s", "; ".join(summary))
-    return dg.SensorResult(dynamic_partitions_requests=requests)
+    return dg.SensorResult(dynamic_partitions_requests=requests, cursor=cursor)

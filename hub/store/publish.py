@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hub.faults import crash_point
-from hub.resolve import EntityInfo, assign_ids, build_entry, cluster, content_hash, match_keys
+from hub.resolve import EntityInfo, assign_ids, build_entry, content_hash, resolve_clusters
 from hub.store.db import upsert
+from hub.store.search import search_columns
 from hub.store.tables import changes, directory, entities, entity_map, publications, source_records
 
 PUBLISH_LOCK = 727_001  # PostgreSQL advisory lock: one publisher at a time keeps seq monotonic
@@ -27,6 +28,10 @@ class PublishOutcome:
     merged: int
     clusters_multi: int
     largest_cluster: int
+    records: int = 0  # active source records resolved
+    splits: int = 0  # entities that split off an existing one this run
+    new_entities: int = 0
+    withdrawn_entities: int = 0
 
 
 def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = None) -> PublishOutcome:
@@ -70,8 +75,8 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
         )
         for r in entity_rows_db
     }
-    keyed = {rk: match_keys(domain, r.record) for rk, r in records.items()}
-    assignment = assign_ids(domain, cluster(keyed), seen_order, previous, known)
+    groups = resolve_clusters(domain, {rk: r.record for rk, r in records.items()})
+    assignment = assign_ids(domain, groups, seen_order, previous, known)
 
     # entities
     entity_rows = []
@@ -179,6 +184,7 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
                 "content_hash": digest,
                 "seq": seqs[eid],
                 "updated_at": now,
+                **search_columns(domain, entry),
             }
             for eid, entry, digest in updated_rows
         ],
@@ -202,6 +208,10 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
         merged=len(assignment.merged),
         clusters_multi=sum(1 for s in sizes if s > 1),
         largest_cluster=max(sizes, default=0),
+        records=len(records),
+        splits=len(assignment.split_from),
+        new_entities=len(assignment.new),
+        withdrawn_entities=len(assignment.withdrawn),
     )
 
 

@@ -16,6 +16,9 @@ landing = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("content_type", sa.String(200)),
     sa.Column("first_seen", TS, nullable=False),
+    # set when the payload's bytes were removed (erasure on request, or the retention period):
+    # the row stays so that a replay can say why the payload is gone
+    sa.Column("erased_at", TS),
 )
 
 fetch_state = sa.Table(
@@ -132,8 +135,19 @@ directory = sa.Table(
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    # search columns for the read API, filled from the entry (hub/store/search.py)
+    sa.Column("search_text", sa.Text),
+    sa.Column("tags", sa.Text),
+    sa.Column("start_date", sa.Date),
+    sa.Column("rent", sa.Float),
+    sa.Column("rooms", sa.Float),
+    sa.Column("area", sa.Float),
     sa.Index("ix_directory_domain", "domain", "entity_id"),
-    sa.Index("ix_directory_postal", "domain", "postal_code"),
+    # entity_id last: a page of one postal code (or municipality) comes in id order from the
+    # index and stops after `limit` rows instead of sorting every match
+    sa.Index("ix_directory_postal", "domain", "postal_code", "entity_id"),
+    sa.Index("ix_directory_region", "domain", "municipality_key", "entity_id"),
+    sa.Index("ix_directory_geo", "domain", "lat", "lon"),
 )
 
 publications = sa.Table(
@@ -160,4 +174,37 @@ changes = sa.Table(
     sa.Column("entry", sa.JSON),
     sa.Column("created_at", TS, nullable=False),
     sa.Index("ix_changes_entity", "entity_id"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("prefix", sa.String(16), nullable=False),  # shown in `hub keys list`, not secret
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),  # sha256 of the key
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),  # space-separated: read contacts feedback steward
+    sa.Column("partner_id", sa.String(64)),
+    sa.Column("rate_limit", sa.Integer),  # requests per minute; NULL: the server's default
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("revoked_at", TS),
+    sa.Index("ix_api_keys_prefix", "prefix"),
+)
+
+erasures = sa.Table(
+    "erasures",
+    metadata,
+    # the audit trail of erasures on request (``hub erase``): which record, when and why; no
+    # personal data (the reason is a steward's note such as a ticket number)
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("partner_id", sa.String(64), nullable=False),
+    sa.Column("domain", sa.String(16), nullable=False),
+    sa.Column("source_id", sa.String(255), nullable=False),
+    sa.Column("entity_id", sa.String(32)),
+    sa.Column("outcome", sa.String(16), nullable=False),  # deleted, updated, unpublished
+    sa.Column("payloads_erased", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("changes_scrubbed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reason", sa.Text),
+    sa.Column("erased_at", TS, nullable=False),
+    sa.Index("ix_erasures_record", "partner_id", "domain", "source_id"),
 )

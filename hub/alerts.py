@@ -1,0 +1,118 @@
+"""Alerts for the data stewards: when a sync or publication run fails, one e-mail per steward
+naming the job, the partner (the run's partition), the failed step and the error message.
+
+Settings come from the environment: ``HUB_STEWARD_EMAILS`` (comma-separated addresses) and
+the mail server of the feedback mails (``HUB_SMTP_*``, ``HUB_MAIL_FROM``, see
+``hub.quality.mail``). The messages carry no secrets and no personal data: URLs lose their
+user info and query strings, e-mail addresses are masked, and every line is cut short."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from hub.quality.mail import Mailer, MailError, MailSettings
+
+MAX_MESSAGE = 500  # characters of an error message in an alert
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\b(https?)://(?:[^\s/@]+@)?([^\s/?#]+)([^\s?#]*)(?:\?[^\s#]*)?(?:#\S*)?")
+
+
+@dataclass
+class FailedStep:
+    step: str
+    message: str
+
+
+@dataclass
+class RunFailure:
+    job: str
+    run_id: str
+    partner: str | None = None  # the run's partition key
+    steps: list[FailedStep] = field(default_factory=list)
+    run_message: str | None = None  # when no step failed (the run itself broke)
+
+
+def steward_addresses(environ: dict[str, str] | None = None) -> list[str]:
+    """The addresses in HUB_STEWARD_EMAILS; MailError names a malformed one."""
+    env = os.environ if environ is None else environ
+    out = []
+    for part in (env.get("HUB_STEWARD_EMAILS") or "").split(","):
+        address = part.strip()
+        if not address:
+            continue
+        if not re.fullmatch(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+", address):
+            raise MailError(f"HUB_STEWARD_EMAILS: {address!r} is not an e-mail address")
+        out.append(address)
+    return out
+
+
+def redact(text: str | None, limit: int = MAX_MESSAGE) -> str:
+    """One line without credentials in URLs, query strings or e-mail addresses, cut short."""
+    line = " ".join(str(text or "").split())
+    line = _URL.sub(lambda m: f"{m.group(1)}://{m.group(2)}{m.group(3)}", line)
+    line = _EMAIL.sub("<e-mail address>", line)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def subject(failure: RunFailure) -> str:
+    who = f" {failure.partner}" if failure.partner else ""
+    return f"[Welcome Hub] {failure.job}{who} failed"
+
+
+def render(failure: RunFailure, ui_url: str | None = None) -> str:
+    lines = [
+        f"The run {failure.run_id} of {failure.job} failed.",
+        "",
+        f"Job:     {failure.job}",
+        f"Partner: {failure.partner or '(not partitioned)'}",
+    ]
+    for step in failure.steps:
+        lines += ["", f"Step:    {step.step}", f"Error:   {redact(step.message)}"]
+    if not failure.steps:
+        lines += ["", f"Error:   {redact(failure.run_message) or 'the run failed before any step ran'}"]
+    lines += ["", "The directory keeps the last good state of this partner's records."]
+    if ui_url:
+        lines.append(f"Run in the Dagster UI: {ui_url.rstrip('/')}/runs/{failure.run_id}")
+    lines.append("Re-sync from the UI (materialize the partition) once the cause is fixed.")
+    return "\n".join(lines) + "\n"
+
+
+def build_message(failure: RunFailure, sender: str, to_address: str,
+                  ui_url: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject(failure)
+    message["From"] = sender
+    message["To"] = to_address
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render(failure, ui_url))
+    return message
+
+
+def send_failure_alert(failure: RunFailure, environ: dict[str, str] | None = None) -> list[str]:
+    """Mail the failure to every steward; returns the addresses the server accepted. Nothing
+    is sent (empty list) when HUB_STEWARD_EMAILS or HUB_SMTP_HOST is unset. MailError when
+    the server refuses or cannot be reached (after trying every steward)."""
+    env = os.environ if environ is None else environ
+    stewards = steward_addresses(env)
+    if not stewards or not (env.get("HUB_SMTP_HOST") or "").strip():
+        return []
+    settings = MailSettings.from_env(env)
+    mailer = Mailer(settings)
+    ui_url = (env.get("HUB_DAGSTER_URL") or "").strip() or None
+    sent, errors = [], []
+    for address in stewards:
+        try:
+            mailer.send(build_message(failure, settings.mail_from, address, ui_url), address)
+            sent.append(address)
+        except MailError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise MailError("; ".join(errors) + (f" (sent to {len(sent)} other steward(s))" if sent else ""))
+    return sent

@@ -1,0 +1,55 @@
+"""Run failures e-mailed to the data stewards (HUB_STEWARD_EMAILS). The message is built and
+sent by ``hub.alerts``; this sensor only reads the failed run. Dagster keeps the sensor's
+cursor (the last run status event handled), so each failure is reported once."""
+
+import dagster as dg
+
+from hub.alerts import FailedStep, RunFailure, send_failure_alert
+from hub.quality.mail import MailError
+
+
+def step_message(event: dg.DagsterEvent) -> str:
+    """The reason of a failed step: the hub's own one-line description (dg.Failure), else the
+    error's type and first line (no stack trace)."""
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    if data.error is not None:
+        first = (data.error.message or "").strip().splitlines()
+        return first[0] if first else data.error.cls_name or "unknown error"
+    return "the step failed"
+
+
+def run_failure(context: dg.RunFailureSensorContext) -> RunFailure:
+    run = context.dagster_run
+    steps = [FailedStep(event.step_key or "?", step_message(event))
+             for event in context.get_step_failure_events()]
+    job = run.job_name
+    if job.startswith("__"):  # an ad-hoc materialization (from the UI): name its assets
+        keys = sorted(key.to_user_string() for key in (run.asset_selection or ()))
+        job = ", ".join(keys) or "asset materialization"
+    return RunFailure(
+        job=job,
+        run_id=run.run_id,
+        partner=run.tags.get("dagster/partition"),
+        steps=steps,
+        run_message=None if steps else context.failure_event.message,
+    )
+
+
+@dg.run_failure_sensor(
+    name="steward_alerts",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="E-mails the data stewards (HUB_STEWARD_EMAILS) when a sync or publication run "
+    "fails: job, partner, failed step and error message.",
+)
+def steward_alert_sensor(context: dg.RunFailureSensorContext):
+    failure = run_failure(context)
+    try:
+        sent = send_failure_alert(failure)
+    except MailError as exc:
+        context.log.warning(f"steward alert for run {failure.run_id} not sent: {exc}")
+        return
+    if sent:
+        context.log.info(f"steward alert for run {failure.run_id} sent to {len(sent)} steward(s)")
