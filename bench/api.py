@@ -275,13 +275,20 @@ def wrk_load(port: int, path: str, seconds: float, connections: int) -> dict:
     def ms(text: str | None) -> float | None:
         if not text:
             return None
-        number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+        match = re.match(r"([\d.]+)([a-z]+)", text)
+        if not match:
+            return None
+        number, unit = match.groups()
         return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
 
-    return {"path": path, "requests_per_s": float(value(r"Requests/sec:\s+([\d.]+)") or 0),
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non_2xx = int(value(r"Non-2xx or 3xx responses: (\d+)") or 0)
+    return {"path": path, "requests": int(value(r"(\d+) requests in") or 0),
+            "non_200": {"non_2xx_or_3xx": non_2xx} if non_2xx else {},
+            "errors": sum(int(n) for n in sockets.groups()) if sockets else 0,
+            "requests_per_s": float(value(r"Requests/sec:\s+([\d.]+)") or 0),
             "p50_ms": ms(value(r"50%\s+(\S+)")), "p90_ms": ms(value(r"90%\s+(\S+)")),
-            "p99_ms": ms(value(r"99%\s+(\S+)")), "non_2xx": int(value(r"Non-2xx or 3xx responses: (\d+)") or 0),
-            "raw": out.strip().splitlines()[-6:]}
+            "p99_ms": ms(value(r"99%\s+(\S+)")), "raw": out.strip().splitlines()[-6:]}
 
 
 def sql_floor(engine, path: str, seconds: float) -> dict:
