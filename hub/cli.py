@@ -409,7 +409,9 @@ def cmd_serve(args) -> int:
         api_settings = ApiSettings.from_env(hub_settings=settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    app = create_app(engine, api_settings)
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    app = create_app(engine, api_settings) if args.workers == 1 else None
     import socket
 
     try:  # a clear line now rather than uvicorn's log and exit code later
@@ -418,7 +420,11 @@ def cmd_serve(args) -> int:
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
     print(f"hub serve: the read API on http://{args.host}:{args.port}/ (docs: /docs)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    if app is not None:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    else:  # worker processes build the app themselves, from the same environment
+        uvicorn.run("hub.api.app:app_from_env", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -546,6 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the read API (directory, change feed, feedback pages) over HTTP")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (default 1; one per core serves the most requests)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=cmd_serve)
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -31,6 +32,7 @@ from hub import __version__
 from hub.api import query
 from hub.api.keys import ApiKey, RateLimiter, lookup_key
 from hub.api.query import Filters, QueryError, german_level_at_most
+from hub.api.version import CachedPage, DirectoryVersion, PageCache
 from hub.models.vocab import CEFRLevel, CourseType, EmploymentType, PropertyType, WorkingTime
 from hub.store.search import tag
 
@@ -69,6 +71,7 @@ class ApiSettings:
     anon_rate_limit: int = 0  # HUB_API_ANON_RATE_LIMIT: per client address and minute, 0: off
     key_rate_limit: int = 600  # HUB_API_KEY_RATE_LIMIT: per key and minute, unless the key says
     registry_path: Path | None = None  # partner names and languages for the feedback pages
+    cache_mb: int = 64  # HUB_API_CACHE_MB: rendered list pages kept per process, 0: none
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, hub_settings: Any = None) -> "ApiSettings":
@@ -81,6 +84,7 @@ class ApiSettings:
             require_keys=_flag(env.get("HUB_API_REQUIRE_KEYS")),
             anon_rate_limit=_int(env, "HUB_API_ANON_RATE_LIMIT", 0),
             key_rate_limit=_int(env, "HUB_API_KEY_RATE_LIMIT", 600),
+            cache_mb=_int(env, "HUB_API_CACHE_MB", 64),
             registry_path=getattr(hub_settings, "registry_path", None),
         )
 
@@ -295,25 +299,31 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
         after = query.decode_cursor(cursor) if cursor else None
     except QueryError as exc:
         raise ApiProblem(400, str(exc)) from None
-    with _conn(request) as conn:
-        # the version is read before the page: a publication in between gives an old ETag with
-        # a new body (the next request just fetches again), never a new ETag with an old body
-        etag = _etag(query.latest_seq(conn), domain, sorted(request.query_params.multi_items()),
-                     principal.contacts)
-        if _not_modified(request, etag):
-            return Response(status_code=304, headers={"ETag": etag})
-        try:
-            rows, nxt = query.list_entries(conn, domain, filters, after, limit)
-        except QueryError as exc:
-            raise ApiProblem(400, str(exc)) from None
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    next_url = _page_url(request, cursor=nxt) if nxt else None
-    if next_url:
-        headers["Link"] = f'<{next_url}>; rel="next"'
-    items = ",".join(_public_text(text, principal) for _, text in rows)
-    tail = json.dumps({"next": next_url, "limit": limit}, separators=(",", ":"))
-    body = '{"items":[' + items + "]," + tail[1:]
-    return Response(body.encode(), headers=headers, media_type="application/json")
+    # the version is read before the page: a publication in between gives an old ETag with a
+    # new body (the next request just fetches again), never a new ETag with an old body; the
+    # same holds for a page kept in the cache under that ETag (hub/api/version.py)
+    etag = _etag(request.app.state.version.current(), domain, str(request.url.path),
+                 sorted(request.query_params.multi_items()), principal.contacts)
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    cache: PageCache | None = request.app.state.pages
+    cached = cache.get(etag) if cache is not None else None
+    if cached is None:
+        with _conn(request) as conn:
+            try:
+                rows, nxt = query.list_entries(conn, domain, filters, after, limit)
+            except QueryError as exc:
+                raise ApiProblem(400, str(exc)) from None
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        next_url = _page_url(request, cursor=nxt) if nxt else None
+        if next_url:
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        items = ",".join(_public_text(text, principal) for _, text in rows)
+        tail = json.dumps({"next": next_url, "limit": limit}, separators=(",", ":"))
+        cached = CachedPage(('{"items":[' + items + "]," + tail[1:]).encode(), headers)
+        if cache is not None:
+            cache.put(etag, cached)
+    return Response(cached.body, headers=dict(cached.headers), media_type="application/json")
 
 
 # --------------------------------------------------------------------------- parameters
@@ -372,7 +382,18 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     own settings then come from the environment), or None (all from the environment)."""
     if not isinstance(settings, ApiSettings):
         settings = ApiSettings.from_env(hub_settings=settings)
+    version = DirectoryVersion(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        version.start()  # a server listens for publications; a bare app reads per request
+        try:
+            yield
+        finally:
+            version.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Welcome Hub read API",
         version=__version__,
         description=(
@@ -386,6 +407,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.limiter = RateLimiter()
+    app.state.version = version
+    app.state.pages = PageCache(settings.cache_mb * 1024 * 1024) if settings.cache_mb else None
     _redact_access_log()
 
     @app.exception_handler(ApiProblem)
@@ -613,3 +636,13 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
 
     app.openapi = openapi
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The read API on the configured database (HUB_DATABASE_URL and the HUB_API_* settings):
+    what each worker process of ``hub serve --workers N`` runs."""
+    from hub.config import Settings
+    from hub.resources import engine_for
+
+    settings = Settings.from_env()
+    return create_app(engine_for(settings.database_url), ApiSettings.from_env(hub_settings=settings))

@@ -130,7 +130,7 @@ def erase_record(
     outcome = ErasureOutcome(partner_id, domain, source_id, None, "unpublished", None,
                              payloads_erased=erased)
     with engine.begin() as conn:
-        from hub.store.publish import PUBLISH_LOCK, _publish
+        from hub.store.publish import PUBLISH_LOCK, _publish, announce
 
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK})
@@ -173,6 +173,7 @@ def erase_record(
                 reason=(reason or "").strip()[:REASON_MAX] or None, erased_at=now,
             ).returning(erasures.c.id)
         ).scalar_one()
+    announce(engine, published.seq)
     return outcome
 
 

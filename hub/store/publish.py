@@ -4,6 +4,7 @@ entity map and the change feed in one transaction. Readers never see half a publ
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ class PublishOutcome:
     splits: int = 0  # entities that split off an existing one this run
     new_entities: int = 0
     withdrawn_entities: int = 0
+    seq: int | None = None  # the change-feed sequence after this publication, if it moved
 
 
 def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = None) -> PublishOutcome:
@@ -41,7 +43,52 @@ def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = Non
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK})
         outcome = _publish(conn, domain, now)
         crash_point("publish:written")
-        return outcome
+    announce(engine, outcome.seq)
+    return outcome
+
+
+# ------------------------------------------------------------------ telling readers (read API)
+#
+# A publication that changes the directory advances the change-feed sequence. Readers that
+# cache pages by that sequence (hub/api/version.py) learn of it by PostgreSQL's NOTIFY on the
+# channel of the schema, sent inside the publication's transaction and so delivered on commit,
+# and in the same process by ``announce``, called after the commit.
+
+_ANNOUNCED: dict[str, list] = {}
+
+
+def channel_name(schema: str) -> str:
+    return f"hub_directory:{schema}"[:63]
+
+
+def _engine_key(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def on_announce(engine: sa.Engine, callback) -> None:
+    """Call ``callback(seq)`` (a bound method, held weakly) after each publication through
+    this process on ``engine``'s database that advanced the sequence to ``seq``."""
+    _ANNOUNCED.setdefault(_engine_key(engine), []).append(weakref.WeakMethod(callback))
+
+
+def announce(engine: sa.Engine, seq: int | None) -> None:
+    """After a commit: tell this process's readers of ``engine``'s database."""
+    if seq is None:
+        return
+    listeners = _ANNOUNCED.get(_engine_key(engine), [])
+    for ref in list(listeners):
+        callback = ref()
+        if callback is None:
+            listeners.remove(ref)
+        else:
+            callback(seq)
+
+
+def _notify(conn: sa.Connection, seq: int) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_notify(:channel, :seq)"),
+                     {"channel": channel_name(conn.execute(sa.text("SELECT current_schema()")).scalar()),
+                      "seq": str(seq)})
 
 
 def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutcome:
@@ -197,6 +244,9 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
         .where(publications.c.id == publication_id)
         .values(added=added, updated=updated, deleted=len(removed))
     )
+    seq = max(seqs.values(), default=None)
+    if seq is not None:
+        _notify(conn, seq)
     sizes = [len(m) for m in assignment.clusters.values()]
     return PublishOutcome(
         domain=domain,
@@ -212,6 +262,7 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
         splits=len(assignment.split_from),
         new_entities=len(assignment.new),
         withdrawn_entities=len(assignment.withdrawn),
+        seq=seq,
     )
 
 

@@ -1,0 +1,146 @@
+"""The read API's page cache (hub/api/version.py): a repeated list page is served without the
+database while nothing was published, and every publication, from this process or another
+one, reaches the readers; a lost listener connection only costs speed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import time
+
+import sqlalchemy as sa
+
+from hub.store.publish import channel_name, publish_domain
+from tests.conftest import ROOT
+from tests.test_api import T0, client_for, fill, job, jobs_data, source_ids, stage
+
+
+class Statements:
+    """Counts the SQL statements ``engine`` runs (the listener's own connection is not one
+    of the engine's)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine, self.count = engine, 0
+        sa.event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *args) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def wait_until_listening(client, seconds: float = 10.0) -> bool:
+    version = client.app.state.version
+    deadline = time.monotonic() + seconds
+    while not version.listening and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return version.listening
+
+
+def eventually(fetch, expected, seconds: float = 10.0):
+    deadline = time.monotonic() + seconds
+    got = fetch()
+    while got != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+        got = fetch()
+    return got
+
+
+def publish_elsewhere(db_url: str, records: list) -> None:
+    """Stage and publish in another process, as a sync would."""
+    lines = "\n".join(r.model_dump_json() for r in records)
+    code = (
+        "import sys, datetime as dt\n"
+        "from hub.models import JobPosting\n"
+        "from hub.store.db import make_engine\n"
+        "from hub.store.publish import publish_domain\n"
+        "from tests.test_api import stage\n"
+        "engine = make_engine(sys.argv[1])\n"
+        "records = [JobPosting.model_validate_json(l) for l in sys.stdin.read().splitlines()]\n"
+        "now = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc)\n"
+        "stage(engine, 'jobcenter-nk', 'jobs', records, now=now)\n"
+        "publish_domain(engine, 'jobs', now=now)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, db_url], input=lines, text=True, check=True,
+                   cwd=ROOT, timeout=120)
+
+
+def test_a_repeated_page_comes_from_the_cache_until_a_publication(engine):
+    fill(engine)
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine) as c:
+        listening = wait_until_listening(c) if engine.dialect.name == "postgresql" else False
+        first = c.get("/v1/jobs?region=10043")
+        statements = Statements(engine)
+        try:
+            again = c.get("/v1/jobs?region=10043")
+            # PostgreSQL: the version is known from the listener, the page from the cache;
+            # SQLite: one query for the version, none for the page
+            assert statements.count == (0 if listening else 1)
+            assert engine.dialect.name != "postgresql" or listening
+        finally:
+            statements.close()
+        assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+        assert c.app.state.pages.hits >= 1
+
+        changed = [r if r.source_id != "j0" else job("j0", "nk", title="Pflegefachkraft (w/m/d)")
+                   for r in jobs_data()]
+        stage(engine, "jobcenter-nk", "jobs", changed, now=T0 + dt.timedelta(days=1))
+        publish_domain(engine, "jobs", now=T0 + dt.timedelta(days=1))
+        after = c.get("/v1/jobs?region=10043")
+        assert after.headers["etag"] != first.headers["etag"]
+        assert "Pflegefachkraft (w/m/d)" in after.text
+        assert c.get("/v1/jobs?region=10043", headers={"If-None-Match": first.headers["etag"]}).status_code == 200
+
+
+def test_contacts_and_anonymous_readers_never_share_a_cached_page(engine):
+    from hub.api.keys import create_key
+
+    fill(engine)
+    publish_domain(engine, "jobs", now=T0)
+    key, _ = create_key(engine, name="Beratung", scopes=["contacts"])
+    with client_for(engine) as c:
+        for _ in range(2):
+            anonymous = c.get("/v1/jobs")
+            insider = c.get("/v1/jobs", headers={"X-API-Key": key})
+            assert "pflege@klinikum.example" not in anonymous.text
+            assert "pflege@klinikum.example" in insider.text
+
+
+def test_a_publication_by_another_process_reaches_the_readers(engine, db_url):
+    fill(engine)
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine) as c:
+        if engine.dialect.name == "postgresql":
+            assert wait_until_listening(c)
+        assert source_ids(c.get("/v1/jobs").json()) == ["j0", "j1", "j2"]
+        publish_elsewhere(db_url, [job("x1", title="Neue Stelle"), *jobs_data()[1:]])
+        got = eventually(lambda: source_ids(c.get("/v1/jobs").json()), ["j1", "j2", "x1"])
+        assert got == ["j1", "j2", "x1"]
+
+
+def test_a_lost_listener_connection_costs_speed_not_freshness(engine, db_url):
+    if engine.dialect.name != "postgresql":
+        return  # SQLite reads the version on every request: there is no listener to lose
+    fill(engine)
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine) as c:
+        version = c.app.state.version
+        assert wait_until_listening(c)
+        with engine.connect() as conn:
+            schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
+            killed = conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND pid <> pg_backend_pid()"),
+                {"name": f"hub-api {channel_name(schema)}"[:63]}).all()
+        assert killed
+        deadline = time.monotonic() + 10
+        while version.listening and time.monotonic() < deadline:  # the listener notices
+            time.sleep(0.02)
+        # meanwhile (and if it never came back) each request reads the version itself
+        publish_elsewhere(db_url, [job("y1", title="Noch eine Stelle"), *jobs_data()[1:]])
+        got = eventually(lambda: source_ids(c.get("/v1/jobs").json()), ["j1", "j2", "y1"])
+        assert got == ["j1", "j2", "y1"]
+        assert wait_until_listening(c), "the listener did not come back"
