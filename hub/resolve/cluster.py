@@ -137,9 +137,13 @@ def assign_ids(
         info = entities.get(eid)
         return (info.created_at if info else "", eid)
 
+    owned_by: dict[int, list[str]] = {}  # group -> the entity ids it owns (built once:
+    for eid, index in owner.items():     # scanning ``owner`` per group was quadratic)
+        owned_by.setdefault(index, []).append(eid)
+
     used: set[str] = set()
     for index, group in enumerate(groups):
-        owned = sorted((eid for eid, o in owner.items() if o == index), key=age)
+        owned = sorted(owned_by.get(index, ()), key=age)
         anchor = min(group, key=lambda rk: (seen_order.get(rk, ""), rk))
         if owned:
             survivor = owned[0]
