@@ -35,3 +35,18 @@ def redact_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials
         return url.split("@")[-1]
+
+
+def env_int(env, name: str, default: int, *, minimum: int = 0, error: type[Exception] = ValueError) -> int:
+    """A whole-number setting from ``env`` (``default`` when unset or blank); ``error`` with a
+    one-line message naming the setting when it is not a number or below ``minimum``."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise error(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise error(f"{name}={value} must be at least {minimum}")
+    return value

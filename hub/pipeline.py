@@ -78,12 +78,7 @@ def fetch_partner_feed(
 ) -> FetchOutcome:
     """Fetch the partner's feed into the landing store and record the fetch state."""
     feed = _feed(partner, domain)
-    with engine.connect() as conn:
-        state = conn.execute(
-            sa.select(fetch_state).where(
-                fetch_state.c.partner_id == partner.id, fetch_state.c.domain == domain
-            )
-        ).first()
+    state = _fetch_state(engine, partner.id, domain)
     same_source = state is not None and state.source == feed.source
     now = _now()
     pager = PAGERS.get(feed.format)
@@ -165,6 +160,16 @@ def _remaining_pages(fetcher: FeedFetcher, pager, partner: Partner, feed, first)
     return pages
 
 
+def _fetch_state(engine: sa.Engine, partner_id: str, domain: str):
+    """The feed's row of ``fetch_state`` (None before its first fetch)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(fetch_state).where(
+                fetch_state.c.partner_id == partner_id, fetch_state.c.domain == domain
+            )
+        ).first()
+
+
 def stage_partner_feed(
     engine: sa.Engine,
     store: LandingStore,
@@ -181,12 +186,7 @@ def stage_partner_feed(
     would withdraw too many records is held (status "held") until released: ``release=True``
     or ``hub release``."""
     feed = _feed(partner, domain)
-    with engine.connect() as conn:
-        state = conn.execute(
-            sa.select(fetch_state).where(
-                fetch_state.c.partner_id == partner.id, fetch_state.c.domain == domain
-            )
-        ).first()
+    state = _fetch_state(engine, partner.id, domain)
     if state is None or not state.content_sha256:
         raise StageError(f"{partner.id}/{domain}: nothing fetched yet; fetch the feed first")
     sha = state.content_sha256

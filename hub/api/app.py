@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
+from hub.config import env_int
 from hub.api import query
 from hub.api.keys import ApiKey, RateLimiter, lookup_key
 from hub.api.query import Filters, QueryError, german_level_at_most
@@ -50,19 +51,6 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    value = env.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 0:
-        raise ValueError(f"{name} must not be negative")
-    return number
-
-
 @dataclass(frozen=True)
 class ApiSettings:
     """What the read API needs to know besides the database."""
@@ -82,9 +70,9 @@ class ApiSettings:
             hub_settings = Settings.from_env(env)
         return cls(
             require_keys=_flag(env.get("HUB_API_REQUIRE_KEYS")),
-            anon_rate_limit=_int(env, "HUB_API_ANON_RATE_LIMIT", 0),
-            key_rate_limit=_int(env, "HUB_API_KEY_RATE_LIMIT", 600),
-            cache_mb=_int(env, "HUB_API_CACHE_MB", 64),
+            anon_rate_limit=env_int(env, "HUB_API_ANON_RATE_LIMIT", 0),
+            key_rate_limit=env_int(env, "HUB_API_KEY_RATE_LIMIT", 600),
+            cache_mb=env_int(env, "HUB_API_CACHE_MB", 64),
             registry_path=getattr(hub_settings, "registry_path", None),
         )
 
@@ -302,7 +290,7 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
     # the version is read before the page: a publication in between gives an old ETag with a
     # new body (the next request just fetches again), never a new ETag with an old body; the
     # same holds for a page kept in the cache under that ETag (hub/api/version.py)
-    etag = _etag(request.app.state.version.current(), domain, str(request.url.path),
+    etag = _etag(request.app.state.version.current(), str(request.url.path),
                  sorted(request.query_params.multi_items()), principal.contacts)
     if _not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from hub.config import env_int
 from hub.store.landing import LandingStore
 from hub.store.tables import changes, fetch_state, landing, rejections, source_records, syncs
 
@@ -63,22 +64,11 @@ class RetentionPolicy:
     def from_env(cls, environ: dict[str, str] | None = None) -> "RetentionPolicy":
         env = os.environ if environ is None else environ
         return cls(
-            contact_days=_days(env, "HUB_CONTACT_RETENTION_DAYS", DEFAULT_CONTACT_DAYS),
-            course_open_days=_days(env, "HUB_COURSE_OPEN_DAYS", DEFAULT_COURSE_OPEN_DAYS),
+            contact_days=env_int(env, "HUB_CONTACT_RETENTION_DAYS", DEFAULT_CONTACT_DAYS,
+                                 minimum=1, error=RetentionError),
+            course_open_days=env_int(env, "HUB_COURSE_OPEN_DAYS", DEFAULT_COURSE_OPEN_DAYS,
+                                     minimum=1, error=RetentionError),
         )
-
-
-def _days(env, name: str, default: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise RetentionError(f"{name}={raw!r} is not a number of days") from None
-    if value < 1:
-        raise RetentionError(f"{name}={value} must be at least 1 day")
-    return value
 
 
 @dataclass
