@@ -144,3 +144,35 @@ def test_a_lost_listener_connection_costs_speed_not_freshness(engine, db_url):
         got = eventually(lambda: source_ids(c.get("/v1/jobs").json()), ["j1", "j2", "y1"])
         assert got == ["j1", "j2", "y1"]
         assert wait_until_listening(c), "the listener did not come back"
+
+
+def test_cached_pages_keep_the_endpoints_rules(engine):
+    """Cached anonymous pages are answered before routing (hub.api.app.CachedListPages): the
+    same bytes and headers as the endpoint gave, 304 for their ETag, the anonymous rate
+    limit still counted, and nothing served that the endpoint would refuse."""
+    if engine.dialect.name != "postgresql":
+        return  # the early answer needs the listener: SQLite always goes to the endpoint
+    fill(engine)
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine, anon_rate_limit=3) as c:
+        assert wait_until_listening(c)
+        first = c.get("/v1/jobs?limit=1&region=10043")
+        hits = c.app.state.pages.hits
+        statements = Statements(engine)
+        try:
+            again = c.get("/v1/jobs?region=10043&limit=1")  # same parameters, other order
+            assert statements.count == 0
+        finally:
+            statements.close()
+        assert c.app.state.pages.hits == hits + 1
+        assert again.content == first.content
+        for name in ("etag", "link", "content-type", "cache-control"):
+            assert again.headers[name] == first.headers[name]
+        assert c.get("/v1/jobs?limit=1&region=10043",
+                     headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+        # an invalid request is never in the cache: the endpoint answers it
+        assert c.get("/v1/jobs?limit=1&region=10043&radius=-1").status_code == 422
+        limited = c.get("/v1/jobs?limit=1&region=10043")  # the fourth counted this minute (the 422 was refused before counting)
+        assert limited.status_code == 429
+        assert limited.headers["content-type"].startswith("application/problem+json")
+        assert int(limited.headers["retry-after"]) >= 1

@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
@@ -241,8 +242,17 @@ def _etag(*parts: Any) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
+def _page_etag(version: int, path: str, params: QueryParams, contacts: bool) -> str:
+    """A list page's ETag: the directory's version, the request and what the reader may see.
+    It is also the page's key in the cache."""
+    return _etag(version, path, sorted(params.multi_items()), contacts)
+
+
 def _not_modified(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
+    return _matches(request.headers.get("if-none-match"), etag)
+
+
+def _matches(header: str | None, etag: str) -> bool:
     if not header:
         return False
     if header.strip() == "*":
@@ -290,8 +300,8 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
     # the version is read before the page: a publication in between gives an old ETag with a
     # new body (the next request just fetches again), never a new ETag with an old body; the
     # same holds for a page kept in the cache under that ETag (hub/api/version.py)
-    etag = _etag(request.app.state.version.current(), str(request.url.path),
-                 sorted(request.query_params.multi_items()), principal.contacts)
+    etag = _page_etag(request.app.state.version.current(), request.scope["path"],
+                      request.query_params, principal.contacts)
     if _not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     cache: PageCache | None = request.app.state.pages
@@ -365,6 +375,55 @@ def _redact_access_log() -> None:
         logger.addFilter(_RedactKeys())
 
 
+class CachedListPages:
+    """ASGI middleware: an anonymous list request whose page is in the cache is answered here,
+    before routing, parameter validation and the thread pool, which otherwise cost more than
+    the answer itself. Only pages that the endpoint rendered go into the cache, so a request
+    served here is one that passed validation before with the same parameters; everything
+    else (keys, misses, a version not known without a query) goes on to the endpoints.
+
+    The rules are the endpoints': the anonymous rate limit first, then 304 for a matching
+    If-None-Match, then the page with the headers it was rendered with."""
+
+    paths = frozenset(f"/v1/{domain}" for domain in DOMAINS)
+
+    def __init__(self, app, api: FastAPI) -> None:
+        self.app = app
+        self.api = api
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in self.paths:
+            response = self._answer(scope)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _answer(self, scope) -> Response | None:
+        state = self.api.state
+        if state.pages is None or not state.version.listening or state.settings.require_keys:
+            return None  # without a listener the version costs a query: the endpoint asks it
+        headers = Headers(scope=scope)
+        if "authorization" in headers or "x-api-key" in headers:
+            return None
+        etag = _page_etag(state.version.current(), scope["path"],
+                          QueryParams(scope["query_string"]), False)
+        cached = state.pages.peek(etag)
+        if cached is None:
+            return None
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        limit = state.settings.anon_rate_limit
+        wait = state.limiter.hit(f"ip:{client}", limit)
+        if wait:
+            return problem_response(Request(scope), 429,
+                                    f"more than {limit} requests per minute; try again in {wait} s",
+                                    {"Retry-After": str(wait)})
+        if _matches(headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        state.pages.get(etag)  # counted as a hit, and kept as recently used
+        return Response(cached.body, headers=dict(cached.headers), media_type="application/json")
+
+
 def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     """The read API on ``engine``. ``settings``: ApiSettings, or the hub's Settings (the API's
     own settings then come from the environment), or None (all from the environment)."""
@@ -398,6 +457,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     app.state.version = version
     app.state.pages = PageCache(settings.cache_mb * 1024 * 1024) if settings.cache_mb else None
     _redact_access_log()
+    app.add_middleware(CachedListPages, api=app)
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem):

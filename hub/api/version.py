@@ -150,6 +150,11 @@ class PageCache:
             self.hits += 1
             return page
 
+    def peek(self, key: str) -> CachedPage | None:
+        """The page under ``key``, without counting or reordering."""
+        with self._lock:
+            return self._pages.get(key)
+
     def put(self, key: str, page: CachedPage) -> None:
         size = len(page.body)
         if size > self.max_bytes // 4:
