@@ -8,9 +8,8 @@ resource.getrusage, is its own): a generated DataFrame of that many rows (the su
 columns, Landkreis Neunkirchen data, ``--defects`` of the rows broken in one way or another),
 validated by the domain's full suite as the pipeline runs it:
 
-- ``masks_only``: the vectorised pandas masks alone (derived columns + every rule's mask);
-- ``suite``: the whole run (derived columns, masks, GX on all rows with BASIC results, GX with
-  COMPLETE results on the failing rows), with the time of each step.
+- ``suite``: the whole run (derived columns, then one GX pass over all rows with COMPLETE
+  results: failing rows named, row-level detail for those only), with the time of each step.
 
 ``--records N`` also measures the records path (N canonical records -> DataFrame -> suite ->
 rejections), i.e. what ``check_records`` costs in the pipeline. Target (issue 4): >= 300,000
@@ -166,7 +165,7 @@ def _rss_mb() -> int:
 
 
 def measure_frame(domain: str, n: int, defects: float) -> dict:
-    """Runs in a child process: generate, then masks only, then the whole suite."""
+    """Runs in a child process: generate, then the whole suite."""
     from hub.quality import suites
 
     engine = suites.gx_engine()  # GX import and context, once per process
@@ -176,26 +175,16 @@ def measure_frame(domain: str, n: int, defects: float) -> dict:
     rss_before = _rss_mb()
 
     started = time.perf_counter()
-    prepared = frame.copy()
-    distinct = suites.prepare(domain, prepared, REGION)
-    checks = suites.checks_for(domain, REGION)
-    marked = suites.masks(checks, prepared, TODAY, distinct)
-    masks_s = time.perf_counter() - started
-    failing_rows = int(np.logical_or.reduce(list(marked.values())).sum())
-    del prepared, distinct
-
-    started = time.perf_counter()
     run = suites.run_suite(domain, frame, region=REGION, today=TODAY)
     suite_s = time.perf_counter() - started
+    failing_rows = len(set().union(*(set(rows.tolist()) for rows in run.failures.values())))
     return {
         "domain": domain, "rows": n, "failing_rows": failing_rows,
         "expectations": run.expectations,
         "unexpected_by_rule": run.unexpected_by_rule(),
         "gx_version": run.gx_version, "gx_startup_s": round(engine.startup_s, 2),
-        "masks_only": {"seconds": round(masks_s, 3), "rows_per_s": round(n / masks_s)},
         "suite": {"seconds": round(suite_s, 3), "rows_per_s": round(n / suite_s),
                   **{k: round(v, 3) for k, v in run.timings.items()}},
-        "mask_gx_mismatches": run.mismatches,
         "rss_before_mb": rss_before,
         "peak_rss_mb": _rss_mb(),
     }

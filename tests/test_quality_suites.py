@@ -485,44 +485,18 @@ def test_gx_runs_the_suite_and_names_the_failing_rows():
                      if not r.success}
     assert failing_rules == {"HOUSING_RENT_INCONSISTENT", "HOUSING_RENT_PER_SQM_IMPLAUSIBLE",
                              "HOUSING_AREA_IMPLAUSIBLE", "HOUSING_ROOMS_IMPLAUSIBLE"}
-    # the per-row detail is GX's COMPLETE result on the failing rows only
-    assert len(run.detail.results) == len(checks)
-    detail_rows = {int(i) for r in run.detail.results
-                   for i in r.result["unexpected_index_list"]}
+    # the per-row detail is GX's COMPLETE result: the failing rows only
+    detail_rows = {int(i) for r in gx_result.results for i in r.result["unexpected_index_list"]}
     assert detail_rows == {1, 2, 3, 4, 5}
-    assert run.mismatches == []
+    for outcome in run.outcomes:
+        assert outcome.unexpected_count == len(run.failures[outcome.check])
     assert run.gx_version.startswith("1.")
-
-
-def test_gx_decides_even_when_the_masks_are_wrong(monkeypatch):
-    """The pandas masks only narrow the search: a mask that misses rows (here: all of them)
-    is caught by GX's whole-frame counts, and GX names the rows itself."""
-    expected = problems(suites.validate("jobs", DEFECTIVE_JOBS, region=REGION, today=TODAY))
-
-    def blind(checks, frame, today, distinct=None):
-        return {check.id: np.zeros(len(frame), dtype=bool) for check in checks}
-
-    monkeypatch.setattr(suites, "masks", blind)
-    result = suites.validate("jobs", DEFECTIVE_JOBS, region=REGION, today=TODAY)
-    assert problems(result) == expected
-    assert result.run.detail is None  # nothing marked: no detail run
-    assert set(result.run.mismatches) == {
-        o.check for o in result.run.outcomes if o.unexpected_count}
-
-    def everything(checks, frame, today, distinct=None):
-        return {check.id: np.ones(len(frame), dtype=bool) for check in checks}
-
-    monkeypatch.setattr(suites, "masks", everything)
-    result = suites.validate("jobs", DEFECTIVE_JOBS, region=REGION, today=TODAY)
-    assert problems(result) == expected  # GX clears the rows the masks wrongly marked
-    assert result.run.mismatches == []
 
 
 def test_gx_results_carry_no_personal_data():
     """Contact e-mails and phone numbers must not travel on in validation results."""
     result = suites.validate("jobs", DEFECTIVE_JOBS, region=REGION, today=TODAY)
-    text = json.dumps(result.run.result.to_json_dict()) + json.dumps(
-        result.run.detail.to_json_dict())
+    text = json.dumps(result.run.result.to_json_dict())
     assert "autohaus-illingen" not in text and "0682-1" not in text
     assert "marienhaus-ottweiler" not in text
     # while the partner's own feedback shows the wrong value
@@ -543,7 +517,7 @@ def test_gx_results_carry_no_personal_data():
     ),
     min_size=1, max_size=60,
 ))
-def test_masks_agree_with_gx_row_by_row(rows):
+def test_gx_names_every_row_it_counts(rows):
     frame = pd.DataFrame({
         "row": np.arange(len(rows)),
         "source_id": pd.Series([f"H-{i}" for i in range(len(rows))], dtype="str"),
@@ -562,10 +536,9 @@ def test_masks_agree_with_gx_row_by_row(rows):
         "warm_rent": np.array([r[3] for r in rows], dtype="float64"),
     })
     run = suites.run_suite("housing", frame, region=REGION, today=TODAY)
-    marked = suites.masks(run.checks, frame, TODAY)
-    assert run.mismatches == []
-    for check in run.checks:
-        assert list(np.flatnonzero(marked[check.id])) == list(run.failures[check.id]), check.id
+    rent_inverted = [i for i, r in enumerate(rows)
+                     if r[2] is not None and r[3] is not None and r[3] < r[2]]
+    assert list(run.failures["HOUSING_RENT_INCONSISTENT:warm_rent>=cold_rent"]) == rent_inverted
     for outcome in run.outcomes:
         assert outcome.unexpected_count == len(run.failures[outcome.check])
 
@@ -576,7 +549,6 @@ def test_the_bench_generator_s_defects_are_found_by_gx():
     for domain in suites.DOMAINS:
         frame = generate(domain, 3000, defects=0.1)
         run = suites.run_suite(domain, frame, region=REGION, today=dt.date(2026, 11, 22))
-        assert run.mismatches == []
         assert run.unexpected_by_rule()  # defects are found
         assert {"GEO_OUTSIDE_GERMANY", "TEXT_PLACEHOLDER", "URL_NOT_HTTPS",
                 "ADDRESS_OUTSIDE_REGION"} <= set(run.unexpected_by_rule())
@@ -655,3 +627,30 @@ def test_rule_patterns_run_in_arrow_not_row_by_row():
     assert slow == []
     # the check itself can fail: the original spelling is refused
     assert values._needs_python_regex(_PLACEHOLDER_REFERENCE.replace("(?i)", ""))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(st.one_of(st.none(), _TEXT, _TEXT.map(lambda t: "https://" + t),
+                                 st.sampled_from(["https://example.de/a", "nan", "tbd", "x"])),
+                       min_size=1, max_size=30))
+def test_per_value_regex_expectations_find_what_gx_s_own_find(values):
+    """hub.quality.gx_regex matches each distinct value of a categorical once: its results
+    (success, counts, failing rows) are those of GX's own regex expectations on the same
+    column as strings."""
+    engine = suites.gx_engine()
+    E, mine = engine.gx.expectations, engine.regex
+    categorical = pd.DataFrame({"v": pd.Categorical(values)})
+    strings = pd.DataFrame({"v": pd.Series(values, dtype="object")})
+    for pattern in (suites.URL_PUBLIC_ORIGIN, suites.PLACEHOLDER):
+        for own, per_value in ((E.ExpectColumnValuesToMatchRegex,
+                                mine.ExpectColumnValuesToMatchRegexPerValue),
+                               (E.ExpectColumnValuesToNotMatchRegex,
+                                mine.ExpectColumnValuesToNotMatchRegexPerValue)):
+            expected = engine.validate("jobs", strings, own(column="v", regex=pattern), {},
+                                       suites.DETAIL_FORMAT)
+            got = engine.validate("jobs", categorical, per_value(column="v", regex=pattern), {},
+                                  suites.DETAIL_FORMAT)
+            assert got.success == expected.success
+            for name in ("element_count", "unexpected_count", "missing_count"):
+                assert got.result[name] == expected.result[name]
+            assert got.result["unexpected_index_list"] == expected.result["unexpected_index_list"]

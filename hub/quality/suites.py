@@ -9,26 +9,17 @@ number of letters of the title). Every rule is declared once as a :class:`Check`
 declaration come both the GX expectation (which carries the rule code in ``meta``) and an
 equivalent vectorised pandas mask.
 
-``run_suite`` validates a frame in three steps:
+``run_suite`` validates a frame in one GX pass over the whole frame with ``COMPLETE`` results:
+the statistics are the figures the Dagster checks report (evaluated expectations, unexpected
+counts per rule), and each expectation's ``unexpected_index_list`` names its failing rows;
+row-level detail (values shown, messages, hints) is built for those rows only.
 
-1. the pandas masks mark the rows that fail any check (vectorised; string rules evaluated once
-   per distinct value);
-2. GX validates the whole suite on the whole frame (result format ``BASIC``): these are the
-   figures the Dagster checks report (evaluated expectations, unexpected counts per rule);
-3. GX validates the suite again, only on the rows the masks marked, with ``COMPLETE`` results
-   (``unexpected_index_list``: the failing rows): row-level detail is computed for failing
-   rows only. GX decides which rows fail; the masks only narrow the search. When GX counts
-   more failures on the whole frame than it finds among the marked rows (a mask that disagrees
-   with its expectation), that expectation alone is re-run with ``COMPLETE`` on the whole frame
-   and the disagreement is logged.
-
-Throughput at 1M rows (bench/quality.py, 2 cores, GX 1.24.1, pandas 3 without pyarrow): derived
-columns + masks alone 360k-710k rows/s; the whole run with GX 110k-180k rows/s, about 4-6 s
-of it GX's whole-frame pass. That pass is bounded by GX's pandas regex metric
-(``column.astype(str).str.contains``: one Python ``re.search`` per row and expectation) and by
-its per-batch fingerprint (a hash of the whole frame); string columns go to GX as categoricals,
-which makes the hash cheap, and rules on derived numbers (letters in the title, salary range of
-the period, distance, rent per m²) avoid regexes and row conditions.
+String columns go to GX as categoricals, which makes GX's per-batch fingerprint (a hash of
+the whole frame) and its row filtering cheap; the regex rules use GX's regex expectations with
+a pandas metric that matches each distinct value once (``hub.quality.gx_regex``) instead of
+turning the categoricals back into a string per row; rules on derived numbers (letters in the
+title, salary range of the period, distance, rent per m²) avoid regexes and row conditions.
+Throughput: see bench/quality.py and the README.
 
 ``validate`` is the API for the pipeline: canonical records in, accepted records, rejections
 (errors and warnings, with rule, field, value, messages and hint) and counts per rule out.
@@ -451,13 +442,12 @@ def records_frame(domain: str, records: list[CanonicalRecord]) -> pd.DataFrame:
 
 class Distinct:
     """Per string column: the codes of its values (-1: missing) and its distinct values,
-    computed once per frame. String rules are evaluated once per distinct value, and the
-    columns go to GX as categoricals (cheap to fingerprint)."""
+    computed once per frame. Derived string columns are computed once per distinct value, and
+    the columns go to GX as categoricals (cheap to fingerprint and to filter)."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
         self._columns: dict[str, tuple[np.ndarray, pd.Index]] = {}
-        self._strings: dict[str, pd.Series] = {}
 
     def __call__(self, column: str) -> tuple[np.ndarray, pd.Index]:
         if column not in self._columns:
@@ -478,14 +468,6 @@ class Distinct:
         mapped = np.append(new_codes, -1)[codes]
         self._columns[name] = (mapped, pd.Index(new_uniques))
         return pd.Categorical.from_codes(mapped, categories=new_uniques)
-
-    def matches(self, column: str, pattern: str) -> np.ndarray:
-        """``Series.str.contains(pattern)`` per row (False where missing), as GX computes it."""
-        codes, uniques = self(column)
-        if column not in self._strings:
-            self._strings[column] = pd.Series(uniques, dtype=object).astype(str)
-        hit = self._strings[column].str.contains(pattern, regex=True).to_numpy(dtype=bool)
-        return np.append(hit, False)[codes]
 
     def categorical(self, column: str) -> pd.Categorical:
         codes, uniques = self(column)
@@ -574,63 +556,10 @@ def _parameters(today: dt.date) -> dict[str, dt.datetime]:
     }
 
 
-def _bound(value: Any, params: dict) -> Any:
-    if isinstance(value, str) and value.startswith("$"):
-        value = params[value[1:]]
-    if isinstance(value, dt.datetime):
-        return np.datetime64(value, "ns")
-    return value
-
-
 def _is_string(series: pd.Series) -> bool:
     dtype = series.dtype
     return (dtype == object or pd.api.types.is_string_dtype(dtype)
             or isinstance(dtype, pd.CategoricalDtype))
-
-
-def _failing(check: Check, frame: pd.DataFrame, params: dict, distinct: Distinct) -> np.ndarray:
-    """Rows where ``check`` fails, computed the way its GX expectation decides."""
-    column = frame[check.column]
-    if _is_string(column):
-        codes, uniques = distinct(check.column)
-        present = codes >= 0
-    else:
-        present = column.notna().to_numpy()
-    if check.kind == "between":
-        values = column.to_numpy()
-        ok = np.ones(len(frame), dtype=bool)
-        low, high = _bound(check.min_value, params), _bound(check.max_value, params)
-        with np.errstate(invalid="ignore"):
-            if low is not None:
-                ok &= (values > low) if check.strict_min else (values >= low)
-            if high is not None:
-                ok &= (values < high) if check.strict_max else (values <= high)
-        fails = present & ~ok
-    elif check.kind in ("regex", "not_regex"):
-        hit = distinct.matches(check.column, check.pattern)
-        fails = present & (~hit if check.kind == "regex" else hit)
-    elif check.kind == "pair_ge":
-        other = frame[check.column_b]
-        present = present & other.notna().to_numpy()
-        with np.errstate(invalid="ignore"):
-            fails = present & ~(column.to_numpy() >= other.to_numpy())
-    elif check.kind == "in_set":
-        if _is_string(column):
-            allowed = np.append(uniques.isin(list(check.values)), True)
-            fails = present & ~allowed[codes]
-        else:
-            fails = present & ~column.isin(list(check.values)).to_numpy()
-    else:
-        raise ValueError(f"unknown check kind {check.kind!r}")
-    return fails
-
-
-def masks(checks: list[Check], frame: pd.DataFrame, today: dt.date,
-          distinct: Distinct | None = None) -> dict[str, np.ndarray]:
-    """Check id -> boolean array of failing rows, vectorised, without GX."""
-    params = _parameters(today)
-    distinct = distinct or Distinct(frame)
-    return {check.id: _failing(check, frame, params, distinct) for check in checks}
 
 
 # --------------------------------------------------------------------------- Great Expectations
@@ -651,7 +580,10 @@ class GXEngine:
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
+            from hub.quality import gx_regex
+
         self.gx = gx
+        self.regex = gx_regex
         self.version = gx.__version__
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -682,11 +614,11 @@ class GXEngine:
                 max_value=param(check.max_value), strict_min=check.strict_min,
                 strict_max=check.strict_max, **options)
         if check.kind == "regex":
-            return E.ExpectColumnValuesToMatchRegex(column=check.column, regex=check.pattern,
-                                                    **options)
+            return self.regex.ExpectColumnValuesToMatchRegexPerValue(
+                column=check.column, regex=check.pattern, **options)
         if check.kind == "not_regex":
-            return E.ExpectColumnValuesToNotMatchRegex(column=check.column, regex=check.pattern,
-                                                       **options)
+            return self.regex.ExpectColumnValuesToNotMatchRegexPerValue(
+                column=check.column, regex=check.pattern, **options)
         if check.kind == "pair_ge":
             return E.ExpectColumnPairValuesAToBeGreaterThanB(
                 column_A=check.column, column_B=check.column_b, or_equal=True,
@@ -762,10 +694,8 @@ class SuiteRun:
     checks: list[Check]
     outcomes: list[Outcome]
     failures: dict[str, np.ndarray]  # check id -> failing row numbers, as GX found them
-    result: Any  # the ExpectationSuiteValidationResult on the whole frame
-    detail: Any  # the COMPLETE result on the failing rows (None when no row failed)
+    result: Any  # GX's ExpectationSuiteValidationResult (COMPLETE) on the whole frame
     timings: dict[str, float] = field(default_factory=dict)
-    mismatches: list[str] = field(default_factory=list)  # checks whose mask disagreed with GX
     gx_version: str = ""
 
     @property
@@ -821,12 +751,10 @@ def _rows(item: Any) -> np.ndarray:
 # Row-level detail: GX 1.24 looks up every failing row's ``unexpected_index_column_names``
 # with DataFrame.at (tens of microseconds per row and expectation); without them it returns
 # the frame's index labels in one go. The frames GX sees are indexed by row number, so the
-# index list names the rows as well, at a fraction of the cost.
+# index list names the rows. COMPLETE computes that list for the failing rows only.
 # The values themselves are left out of GX's results (``exclude_unexpected_values``): the
 # rejections read them from the frame, and contact e-mails and phone numbers are personal data
 # that must not travel on in validation results (Dagster metadata, logs).
-SUMMARY_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0,
-                  "exclude_unexpected_values": True}
 DETAIL_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 0,
                  "exclude_unexpected_values": True}
 
@@ -834,7 +762,7 @@ DETAIL_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 0,
 def run_suite(domain: str, frame: pd.DataFrame, *, region: str | None,
               today: dt.date) -> SuiteRun:
     """Validate ``frame`` (base columns of ``domain``; see ``records_frame``; derived columns
-    are added to it) with the domain's GX suite; see the module docstring for the steps.
+    are added to it) with the domain's GX suite in one pass; see the module docstring.
     Failing rows are named by position (column ``row`` is set to 0..n-1)."""
     engine = gx_engine()
     timings: dict[str, float] = {}
@@ -843,26 +771,20 @@ def run_suite(domain: str, frame: pd.DataFrame, *, region: str | None,
     distinct = prepare(domain, frame, region)
     checks, suite = engine.suite(domain, region)
     params = _parameters(today)
+    gx_frame = _gx_frame(frame, checks, distinct)
     timings["prepare_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    marked = masks(checks, frame, today, distinct)
-    any_failing = np.zeros(len(frame), dtype=bool)
-    for fails in marked.values():
-        any_failing |= fails
-    timings["masks_s"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    gx_frame = _gx_frame(frame, checks, distinct)
-    result = engine.validate(domain, gx_frame, suite, params, SUMMARY_FORMAT)
+    result = engine.validate(domain, gx_frame, suite, params, DETAIL_FORMAT)
     _raise_on_exceptions(result)
     timings["gx_suite_s"] = time.perf_counter() - clock
 
     by_check = {check.id: check for check in checks}
     outcomes: list[Outcome] = []
+    failures: dict[str, np.ndarray] = {check.id: np.zeros(0, dtype="int64") for check in checks}
     for item in result.results:
-        meta = item.expectation_config.meta
-        check = by_check[meta["check"]]
+        check = by_check[item.expectation_config.meta["check"]]
+        failures[check.id] = _rows(item)
         outcomes.append(Outcome(
             check=check.id, rule=check.rule, severity=RULES[check.rule].severity,
             field=check.field, expectation=item.expectation_config.type, column=check.column,
@@ -872,32 +794,9 @@ def run_suite(domain: str, frame: pd.DataFrame, *, region: str | None,
         ))
     order = {check.id: i for i, check in enumerate(checks)}
     outcomes.sort(key=lambda o: order[o.check])
-
-    clock = time.perf_counter()
-    failures: dict[str, np.ndarray] = {check.id: np.zeros(0, dtype="int64") for check in checks}
-    detail = None
-    failing_rows = np.flatnonzero(any_failing)
-    if failing_rows.size:
-        subset = frame[_gx_columns(checks)].iloc[failing_rows]
-        subset.index = failing_rows
-        detail = engine.validate(domain, subset, suite, params, DETAIL_FORMAT)
-        _raise_on_exceptions(detail)
-        for item in detail.results:
-            failures[item.expectation_config.meta["check"]] = _rows(item)
-    mismatches = []
-    for outcome in outcomes:
-        if outcome.unexpected_count != len(failures[outcome.check]):
-            # the mask missed rows GX finds: let GX name them on the whole frame
-            mismatches.append(outcome.check)
-            log.warning("quality: mask of %s found %d rows, GX %d; re-running it on all rows",
-                        outcome.check, len(failures[outcome.check]), outcome.unexpected_count)
-            single = engine.validate(domain, gx_frame, engine.expectation(by_check[outcome.check]),
-                                     params, DETAIL_FORMAT)
-            failures[outcome.check] = _rows(single)
-    timings["gx_detail_s"] = time.perf_counter() - clock
     return SuiteRun(domain=domain, region=region, rows=len(frame), checks=checks,
-                    outcomes=outcomes, failures=failures, result=result, detail=detail,
-                    timings=timings, mismatches=mismatches, gx_version=engine.version)
+                    outcomes=outcomes, failures=failures, result=result, timings=timings,
+                    gx_version=engine.version)
 
 
 # --------------------------------------------------------------------------- records API
