@@ -3,6 +3,8 @@ PostgreSQL via psycopg 3."""
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,6 +23,17 @@ class DatabaseError(Exception):
     """The database cannot be used. The message is one line for a person."""
 
 
+class JsonText(str):
+    """A value serialised as JSON already: a JSON column stores it as it is (staging hashes a
+    record's JSON text and stores the same text, instead of serialising the record twice)."""
+
+
+def _json_serializer(value: object) -> str:
+    if isinstance(value, JsonText):
+        return str(value)
+    return json.dumps(value)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a PostgreSQL URL without a driver gets psycopg 3."""
     try:
@@ -33,7 +46,8 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": 60})
+        engine = sa.create_engine(parsed, connect_args={"timeout": 60},
+                                  json_serializer=_json_serializer)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -45,7 +59,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if backend == "postgresql":
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True, json_serializer=_json_serializer)
     raise DatabaseError(
         f"unsupported database {redact_url(url)!r}: use sqlite:///PATH or postgresql://..."
     )

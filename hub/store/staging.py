@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from hub.models import CanonicalRecord, Rejection
-from hub.store.db import insert_many, upsert
+from hub.store.db import JsonText, insert_many, upsert
 from hub.store.tables import fetch_state, rejections, source_records, syncs
 
 
@@ -28,8 +28,16 @@ class StageCounts:
     rules: dict[str, int] = field(default_factory=dict)
 
 
+def record_json(data: dict) -> JsonText:
+    """A record's JSON text: keys sorted, so that equal records give equal text (and hash)."""
+    return JsonText(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+
+
 def record_hash(data: dict) -> str:
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text_hash(record_json(data))
+
+
+def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -81,8 +89,8 @@ def write_stage(
     existing = active_source_ids(conn, partner_id, domain)
     to_write: list[dict] = []
     for record in records:
-        data = record.model_dump(mode="json")
-        digest = record_hash(data)
+        data = record_json(record.model_dump(mode="json"))
+        digest = text_hash(data)
         sid = record.source_id
         if sid in existing and existing[sid] == digest:
             counts.unchanged += 1
