@@ -32,10 +32,13 @@ def field_coverage(records: list[CanonicalRecord]) -> dict[str, float]:
     if not records:
         return {}
     counts: dict[str, int] = {}
+    empty = (str, list, dict)
     for record in records:
         for name, value in record.__dict__.items():
-            if value not in (None, "", [], {}):
-                counts[name] = counts.get(name, 0) + 1
+            # by type first: comparing a nested model with "" runs its __eq__ (slow)
+            if value is None or (isinstance(value, empty) and not value):
+                continue
+            counts[name] = counts.get(name, 0) + 1
     return {name: round(count / len(records), 3) for name, count in sorted(counts.items())}
 
 
