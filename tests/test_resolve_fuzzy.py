@@ -196,6 +196,25 @@ def test_course_duplicate_and_traps():
                                                          street="Schloßstraße"))
 
 
+def test_parallel_courses_numbered_in_the_title_stay_apart():
+    """One school, one address, one start, one level: 'Nr. 74' and 'Nr. 254' are two groups
+    (as the bench's generated feeds have them); the same number written otherwise is one."""
+    a = course("vhs", "1", title="Berufssprachkurs Pflege B2 Nr. 74", levels=["B2"])
+    assert not one("courses", a, course("kursnet", "k", title="Berufssprachkurs Pflege B2 Nr. 254",
+                                        levels=["B2"]))
+    assert not one("courses", course("vhs", "1", title="Integrationskurs A1-B1 Kurs 1"),
+                   course("kursnet", "k", title="Integrationskurs A1-B1 Kurs 2"))
+    assert not one("courses", course("vhs", "1", title="Deutsch B1 9-12 Uhr", levels=["B1"]),
+                   course("kursnet", "k", title="Deutsch B1 13-16 Uhr", levels=["B1"]))
+    assert one("courses", a, course("kursnet", "k", title="Berufssprachkurs Pflege (B2) Nr. 074",
+                                    levels=["B2"]))
+    assert one("courses", course("vhs", "1", title="Integrationskurs ab 02.03.2026"),
+               course("kursnet", "k", title="Integrationskurs ab 2.3.2026"))
+    assert compare("courses", Features("courses", a),
+                   Features("courses", course("kursnet", "k", title="Berufssprachkurs Pflege B2 Nr. 254",
+                                              levels=["B2"])))[1] == "number"
+
+
 def test_joint_course_of_two_schools_at_one_address_merges():
     assert one("courses", course("vhs", "1"), course("sso", "2", org="Sprachschule am Schlossplatz GmbH"))
 

@@ -42,6 +42,7 @@ _DAYTIME = {"vormittags": "morning", "vormittag": "morning", "morgens": "morning
             "abends": "evening", "abendkurs": "evening", "samstag": "weekend", "samstags": "weekend",
             "wochenende": "weekend", "online": "online"}
 _HOURS = frozenset({"vollzeit", "teilzeit", "minijob"})
+_NUMBER = re.compile(r"(?<![a-z0-9])\d+")  # not the digit of a level (a1, b2)
 _LONG_FILLER = tuple(sorted(w for w in FILLER if len(w) >= 5))
 
 
@@ -51,7 +52,7 @@ class Features:
     __slots__ = (
         "partner", "postal", "place", "street", "house", "title", "tokens", "org", "desc",
         "url", "ba", "date", "kind", "times", "salary", "levels", "start", "schedule",
-        "floor", "rooms", "area", "rent", "unit", "hints",
+        "floor", "rooms", "area", "rent", "unit", "hints", "numbers",
     )
 
     def __init__(self, domain: str, record: dict) -> None:
@@ -63,6 +64,10 @@ class Features:
         self.house = address.get("house_number") or None
         self.title = title_norm(record.get("title"))
         self.tokens, self.hints = _title_tokens(domain, self.title)
+        # numbers in a course's title name the course (Kurs 3, Nr. 254, 9-12 Uhr); leading
+        # zeros do not count (01.02. and 1.2.)
+        self.numbers = frozenset(n.lstrip("0") or "0" for n in _NUMBER.findall(self.title)
+                                 ) if domain == "courses" else frozenset()
         self.org = org_key(record.get("organisation"))
         desc = record.get("description") or ""
         self.desc = fold(desc[: _DESC_CHARS + 20])[:_DESC_CHARS]
@@ -116,7 +121,9 @@ def _shared_set(values) -> frozenset:
 
 @lru_cache(maxsize=262144)
 def _title_tokens(domain: str, title: str) -> tuple[frozenset, frozenset]:
-    tokens = set(content_tokens(title))
+    # numbers as numbers: '02' is '2', and like '2' (too short to be a word) not a token
+    tokens = {t.lstrip("0") if t.isdigit() else t for t in content_tokens(title)}
+    tokens = {t for t in tokens if not t.isdigit() or len(t) > 1}
     hints: frozenset = frozenset()
     if domain == "courses":
         # levels and times of day are compared as fields, not as words of the title
@@ -260,6 +267,8 @@ def _courses(a: Features, b: Features) -> tuple[float, str]:
         return 0.0, "schedule"
     if a.hints and b.hints and not (a.hints & b.hints):
         return 0.0, "time-of-day"
+    if a.numbers - b.numbers and b.numbers - a.numbers:
+        return 0.0, "number"  # parallel courses: 'Nr. 74' and 'Nr. 254', '9-12' and '13-16'
     org = _org_score(a, b)
     same_site = bool(a.street and a.street == b.street and house_numbers_overlap(a.house, b.house))
     if org is not None and org < 0.85 and not same_site:
