@@ -498,18 +498,23 @@ def _feedback_data(engine) -> None:
     stage(engine, "wbg-nk", "housing", housing_data())
 
 
-def test_feedback_page_only_for_the_partner_or_a_steward(engine, tmp_path):
-    _feedback_data(engine)
+def _feedback_registry(tmp_path, extra: str = ""):
     registry = tmp_path / "registry.yaml"
     registry.write_text(
         "partners:\n"
         "  - id: vhs-nk\n    name: Volkshochschule Neunkirchen\n"
         "    feeds: [{format: csv-courses, source: 'file:///tmp/vhs.csv'}]\n"
         "  - id: wbg-nk\n    name: Wohnungsbau Neunkirchen\n"
-        "    feeds: [{format: csv-housing, source: 'file:///tmp/wbg.csv'}]\n"
-        "  - id: hotel-saar\n    name: Hotel Saar\n    feedback_language: en\n"
-        "    feeds: [{format: csv-jobs, source: 'file:///tmp/hotel.csv'}]\n",
+        "    feeds: [{format: csv-housing, source: 'file:///tmp/wbg.csv'}]\n" + extra,
         encoding="utf-8")
+    return registry
+
+
+def test_feedback_page_only_for_the_partner_or_a_steward(engine, tmp_path):
+    _feedback_data(engine)
+    registry = _feedback_registry(
+        tmp_path, "  - id: hotel-saar\n    name: Hotel Saar\n    feedback_language: en\n"
+                  "    feeds: [{format: csv-jobs, source: 'file:///tmp/hotel.csv'}]\n")
     vhs, _ = create_key(engine, name="vhs", scopes=["feedback"], partner_id="vhs-nk")
     steward, _ = create_key(engine, name="steward", scopes=["steward"])
     reader_key, _ = create_key(engine, name="portal", scopes=["read", "contacts"])
@@ -554,6 +559,33 @@ def test_feedback_page_only_for_the_partner_or_a_steward(engine, tmp_path):
         assert c.post("/partners/vhs-nk/feedback", data={}).status_code == 401
         wrong = c.get("/partners/wbg-nk/feedback?key=" + vhs, headers={"Accept": "text/html"})
         assert wrong.status_code == 403 and "set-cookie" not in wrong.headers
+
+
+def test_feedback_report_downloads_for_the_partner_only(engine, tmp_path):
+    import csv as csv_module
+    import io
+
+    _feedback_data(engine)
+    registry = _feedback_registry(tmp_path)
+    vhs, _ = create_key(engine, name="vhs", scopes=["feedback"], partner_id="vhs-nk")
+    with client_for(engine, registry_path=registry) as c:
+        page = c.get("/partners/vhs-nk/feedback", headers={"X-API-Key": vhs})
+        assert 'href="feedback/report.csv?domain=courses' in page.text
+        got = c.get("/partners/vhs-nk/feedback/report.csv", headers={"X-API-Key": vhs})
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+        assert 'filename="feedback-vhs-nk-courses.csv"' in got.headers["content-disposition"]
+        rows = list(csv_module.reader(io.StringIO(got.content.decode("utf-8-sig")), delimiter=";"))
+        assert len(rows) == 2 and rows[1][0] == "c9" and "COURSE_LEVEL_INVALID" in rows[1]
+        english = c.get("/partners/vhs-nk/feedback/report.json?lang=en", headers={"X-API-Key": vhs})
+        report = english.json()
+        assert report["partner_id"] == "vhs-nk" and report["lang"] == "en"
+        assert [p["rule"] for p in report["problems"]] == ["COURSE_LEVEL_INVALID"]
+        assert c.get("/partners/vhs-nk/feedback/report.csv").status_code == 401
+        refused = c.get("/partners/wbg-nk/feedback/report.csv", headers={"X-API-Key": vhs})
+        assert refused.status_code == 403 and "wbg" not in refused.headers.get("content-disposition", "")
+        assert c.get("/partners/vhs-nk/feedback/report.xlsx", headers={"X-API-Key": vhs}).status_code == 422
+        assert c.get("/partners/vhs-nk/feedback/report.csv?domain=jobs",
+                     headers={"X-API-Key": vhs}).status_code == 404
 
 
 # --------------------------------------------------------------------------- consistency

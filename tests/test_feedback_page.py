@@ -117,6 +117,13 @@ def test_partner_opens_its_feedback_page_in_a_browser(served):
             assert "5" in rows.nth(1).inner_text()
             page.screenshot(path=str(ARTIFACTS / "feedback_page.png"), full_page=True)
 
+            # the CSV for a spreadsheet: a download, with the cookie as the key
+            with page.expect_download() as download:
+                page.click("#downloads a >> nth=0")
+            saved = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+            assert download.value.suggested_filename == "feedback-vhs-nk-courses.csv"
+            assert "K-2026-17" in saved and "COURSE_LEVEL_INVALID" in saved
+
             page.reload()  # the cookie keeps the partner signed in
             assert "COURSE_LEVEL_INVALID" in page.inner_text("body")
 

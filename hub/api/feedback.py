@@ -44,7 +44,9 @@ WORDS = {
            "need_key": "Bitte geben Sie Ihren Zugangsschlüssel ein.",
            "bad_key": "Dieser Schlüssel ist unbekannt oder wurde widerrufen.",
            "forbidden": "Dieser Schlüssel öffnet die Rückmeldungen dieses Partners nicht.",
-           "no_delivery": "Es liegt noch keine Lieferung vor."},
+           "no_delivery": "Es liegt noch keine Lieferung vor.",
+           "downloads": "Diese Rückmeldung als Datei", "csv": "Tabelle (CSV, für Excel)",
+           "json": "JSON (für Programme)"},
     "en": {"history": "Your latest deliveries", "date": "Date", "area": "Area", "status": "Status",
            "items": "Offers", "accepted": "accepted", "rejected": "rejected", "message": "Message",
            "no_history": "No delivery yet.", "areas": "Areas", "status_ok": "processed",
@@ -54,7 +56,9 @@ WORDS = {
            "need_key": "Please enter your access key.",
            "bad_key": "This key is unknown or was revoked.",
            "forbidden": "This key does not open this partner's feedback.",
-           "no_delivery": "No delivery yet."},
+           "no_delivery": "No delivery yet.",
+           "downloads": "This feedback as a file", "csv": "Spreadsheet (CSV, for Excel)",
+           "json": "JSON (for programs)"},
 }
 
 
@@ -175,6 +179,34 @@ def add_feedback_routes(app: FastAPI) -> None:
             return _signed_in(request, key)
         return _render(request, partner_id, domain, lang)
 
+    @app.get(
+        "/partners/{partner_id}/feedback/report.{fmt}",
+        tags=["feedback"],
+        summary="The latest feedback report as CSV or JSON (a download)",
+        responses={
+            200: {"content": {"text/csv": {}, "application/json": {}}},
+            **problems(401, 403, 404, 422, 429),
+        },
+    )
+    def feedback_download(
+        request: Request,
+        partner_id: Annotated[str, PathParam(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")],
+        fmt: Annotated[Literal["csv", "json"], PathParam(description="csv or json")],
+        domain: Annotated[Literal["jobs", "courses", "housing"] | None, Query()] = None,
+        lang: Annotated[Literal["de", "en"] | None, Query(description="de or en (default: the partner's)")] = None,
+    ) -> Response:
+        """The report of the partner's latest delivery (of ``domain``; default: the latest
+        delivery's area) as the CSV (one row per problem; `;`, UTF-8 with BOM) or the JSON
+        the feedback mail carries (schema: schemas/feedback_report.schema.json). The key as
+        for the page: a header, or the page's cookie."""
+        principal = _authenticate(request, allow_query=True)
+        if principal is None:
+            raise ApiProblem(401, "a key is needed (Authorization: Bearer KEY or X-API-Key)",
+                             {"WWW-Authenticate": "Bearer"})
+        if not principal.may_see_feedback(partner_id):
+            raise ApiProblem(403, "this key does not open this partner's feedback")
+        return _download(request, partner_id, fmt, domain, lang)
+
     @app.post("/partners/{partner_id}/feedback", include_in_schema=False)
     async def feedback_sign_in(request: Request, partner_id: str) -> Response:
         """The sign-in form: the key comes in the form body (never in an address or a log),
@@ -191,6 +223,44 @@ def add_feedback_routes(app: FastAPI) -> None:
         if not found.may_see_feedback(partner_id):
             return _refuse(request, 403, "forbidden", page_lang, login=False, html=True)
         return _signed_in(request, key)
+
+
+def _partner_history(request: Request, partner_id: str, rows: int) -> tuple[Any, list[str], list]:
+    """The partner (404 if unknown), its domains and its last ``rows`` syncs, newest first."""
+    with request.app.state.engine.connect() as conn:
+        found = _partner(request, conn, partner_id)
+        if found is None:
+            raise ApiProblem(404, f"no partner {partner_id!r}")
+        partner, domains = found
+        history = conn.execute(
+            sa.select(syncs).where(syncs.c.partner_id == partner_id)
+            .order_by(syncs.c.id.desc()).limit(rows)
+        ).all()
+    return partner, domains, history
+
+
+def _latest_domain(history_rows: list, domains: list[str]) -> str | None:
+    """The area of the latest delivery, else the partner's first."""
+    return history_rows[0].domain if history_rows else (domains[0] if domains else None)
+
+
+def _download(request: Request, partner_id: str, fmt: str, domain: str | None,
+              lang: str | None) -> Response:
+    from hub.quality.feedback import latest_report
+    from hub.quality.report import render_csv, render_json
+
+    partner, domains, history_rows = _partner_history(request, partner_id, 1)
+    domain = domain or _latest_domain(history_rows, domains)
+    report_lang = lang or getattr(partner, "feedback_language", "de") or "de"
+    report = (latest_report(request.app.state.engine, partner, domain, report_lang)
+              if domain else None)
+    if report is None:
+        raise ApiProblem(404, f"{partner_id} has not delivered {domain or 'anything'} yet")
+    name = f"feedback-{partner_id}-{domain}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if fmt == "csv":
+        return Response(render_csv(report), headers=headers, media_type="text/csv; charset=utf-8")
+    return Response(render_json(report).encode(), headers=headers, media_type="application/json")
 
 
 def _signed_in(request: Request, key: str) -> Response:
@@ -210,18 +280,9 @@ def _render(request: Request, partner_id: str, domain: str | None, lang: str | N
     from hub.quality.report import DOMAIN_NOUNS, format_datetime, render_html
 
     engine = request.app.state.engine
-    with engine.connect() as conn:
-        found = _partner(request, conn, partner_id)
-        if found is None:
-            raise ApiProblem(404, f"no partner {partner_id!r}")
-        partner, domains = found
-        history_rows = conn.execute(
-            sa.select(syncs).where(syncs.c.partner_id == partner_id)
-            .order_by(syncs.c.id.desc()).limit(HISTORY_ROWS)
-        ).all()
+    partner, domains, history_rows = _partner_history(request, partner_id, HISTORY_ROWS)
     page_lang = lang or getattr(partner, "feedback_language", "de") or "de"
-    if domain is None:
-        domain = history_rows[0].domain if history_rows else (domains[0] if domains else None)
+    domain = domain or _latest_domain(history_rows, domains)
     if domain is not None and domain not in domains:
         domains.append(domain)
     t = WORDS[page_lang]
@@ -233,7 +294,7 @@ def _render(request: Request, partner_id: str, domain: str | None, lang: str | N
     ]
     section = Markup(_ENV.get_template("feedback_history.html").render(
         t=t, lang=page_lang, domains=domains, domain=domain, nouns=DOMAIN_NOUNS[page_lang],
-        history=history))
+        history=history, downloads=bool(history_rows)))
     report = latest_report(engine, partner, domain, page_lang) if domain else None
     if report is None:
         page = _ENV.get_template("feedback_page.html").render(
