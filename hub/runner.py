@@ -18,7 +18,9 @@ from hub.registry import Registry, partition_changes
 from hub.store.staging import last_sync_counts
 from hub.store.tables import directory, entity_map, syncs
 
-QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# the hub command prints a line per feed itself (with the failure's message); Dagster's console
+# logger would add stack traces for every failed step. The runs' event logs keep everything.
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # runs started by the hub command: a person waits for them, so a failed fetch is reported at
 # once instead of being retried minutes later (hub.assets.feeds.FETCH_RETRY)
 CLI_RUN_TAGS = {"hub/trigger": "cli"}
@@ -26,6 +28,10 @@ CLI_RUN_TAGS = {"hub/trigger": "cli"}
 MINIMAL_INSTANCE = """# Dagster instance of the hub (written by the hub command)
 telemetry:
   enabled: false
+# the steps log through Dagster's event log; capturing their stdout costs two processes a step
+compute_logs:
+  module: dagster._core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
 """
 
 
@@ -146,6 +152,10 @@ def run_sync(
                     instance=instance, partition_key=partner.id, run_config=QUIET_RUN,
                     raise_on_error=False, tags=CLI_RUN_TAGS,
                 )
+                if _interrupted(result):
+                    # Ctrl-C: Dagster ends the run as failed and returns; stop here, publish
+                    # nothing (the feeds done so far are staged and publish with the next sync)
+                    raise KeyboardInterrupt
                 item = FeedSummary(partner.id, partner.name, feed.domain, feed.format)
                 held = _held_message(engine, partner.id, feed.domain)
                 if held:
@@ -164,6 +174,8 @@ def run_sync(
         result = defs.resolve_job_def("publish_directory").execute_in_process(
             instance=instance, run_config=QUIET_RUN, raise_on_error=False, tags=CLI_RUN_TAGS
         )
+        if _interrupted(result):
+            raise KeyboardInterrupt
         summary.publish_ok = result.success
         if not result.success:
             progress(f"publication failed: {_failure_message(result)}")
@@ -199,6 +211,15 @@ def _held_message(engine: sa.Engine, partner_id: str, domain: str) -> str | None
             .limit(1)
         ).first()
     return row.message if row is not None and row.status == "held" else None
+
+
+def _interrupted(result) -> bool:
+    """Whether the run ended because the process was interrupted (SIGINT, Ctrl-C)."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None and error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+    return False
 
 
 def _failure_message(result) -> str:
