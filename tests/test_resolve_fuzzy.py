@@ -390,3 +390,28 @@ def test_small_labelled_set_meets_the_quality_targets(domain, entities):
     for measure in ("pairwise", "bcubed"):
         assert result[measure]["precision"] >= 0.98, result
         assert result[measure]["f1"] >= 0.97, result
+
+
+def test_an_oversized_job_block_costs_at_most_max_block_neighbours_per_record(monkeypatch):
+    """Thousands of postings of one title at one postal code in the same weeks (a chain's
+    nationwide campaign): each is compared with its nearest MAX_BLOCK neighbours by date, not
+    with all of them; a re-posting next to its original is still found."""
+    from hub.resolve import blocking
+
+    monkeypatch.setattr(blocking, "MAX_BLOCK", 20)
+    base = dt.date(2026, 11, 1)
+    records = [job(f"p{i}", str(i), org=f"Filiale {i}", published_from=str(base + dt.timedelta(days=i % 30)))
+               for i in range(300)]
+    index = BlockIndex("jobs")
+    for i, record in enumerate(records):
+        index.add(i, Features("jobs", record))
+    pairs = list(index.pairs())
+    per_block = 300 * 20  # at most MAX_BLOCK neighbours per record and block
+    assert len(pairs) <= per_block * len({k for r in records for k in blocking.block_keys("jobs", Features("jobs", r))})
+    assert len(pairs) < 300 * 299 / 2 / 3
+
+    late = index.add("new", Features("jobs", job("portal", "new", org="Filiale 7",
+                                                 published_from=str(base + dt.timedelta(days=7)))))
+    found = index.candidates("new", late)
+    assert len(found) <= 20 * len(late)
+    assert 7 in found  # the same branch's posting of that day

@@ -4,8 +4,9 @@ A record gets a few block keys (postal code plus an organisation word, a title w
 street, a start date, ...); only records that share a block key are compared, so the work
 grows with the number of candidate pairs, not with n². Records of the same partner are never
 candidates (a partner lists each offer once; see docs/resolution.md). Blocks larger than
-``MAX_BLOCK`` are compared within a sliding date window (jobs) or not at all (counted in
-``BlockIndex.skipped``): a block that large is a generic word, not evidence.
+``MAX_BLOCK`` are compared within a sliding date window of at most ``MAX_BLOCK`` neighbours
+(jobs) or not at all (counted in ``BlockIndex.skipped``): a block that large is a generic
+word, not evidence, and the work stays linear in its size.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class BlockIndex:
             if len(members) > MAX_BLOCK and (self.domain != "jobs" or f.date is None):
                 self.skipped += 1
                 continue
+            found = []
             for other in members:
                 if other == rk:
                     continue
@@ -92,7 +94,11 @@ class BlockIndex:
                     continue
                 if len(members) > MAX_BLOCK and (g.date is None or abs(g.date - f.date) > JOB_WINDOW_DAYS):
                     continue
-                out.add(other)
+                found.append(other)
+            if len(found) > MAX_BLOCK:  # as in pairs(): the nearest in date only
+                found.sort(key=lambda other: abs(self.features[other].date - f.date))
+                found = found[:MAX_BLOCK]
+            out.update(found)
         return out
 
     def _block_pairs(self, members: list) -> Iterator[tuple]:
@@ -107,12 +113,14 @@ class BlockIndex:
         if self.domain != "jobs":
             self.skipped += 1
             return
-        # sorted neighbourhood: only records within the date window of each other
+        # sorted neighbourhood: only records within the date window of each other, and at
+        # most MAX_BLOCK neighbours each (a block of thousands posted on the same days would
+        # otherwise be compared pair by pair)
         dated = sorted((feats[m].date, m) for m in members if feats[m].date is not None)
         self.skipped += len(members) - len(dated)
         for i, (da, a) in enumerate(dated):
             pa = feats[a].partner
-            for db, b in dated[i + 1:]:
+            for db, b in dated[i + 1:i + 1 + MAX_BLOCK]:
                 if db - da > JOB_WINDOW_DAYS:
                     break
                 if feats[b].partner != pa:
