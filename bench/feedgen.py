@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 
@@ -10,6 +11,9 @@ TOWNS = [("66538", "Neunkirchen", 49.3452, 7.1800), ("66564", "Ottweiler", 49.40
          ("66583", "Spiesen-Elversberg", 49.3172, 7.1253), ("66571", "Eppelborn", 49.4027, 6.9693)]
 TITLES = ["Pflegefachkraft (m/w/d)", "Fachkraft für Lagerlogistik (m/w/d)", "Busfahrer (m/w/d)",
           "Koch (m/w/d)", "Erzieher (m/w/d)", "Elektroniker (m/w/d)", "Verkäufer (m/w/d)"]
+# dates relative to the day the feeds are made: the pipeline's date rules use the real day
+DAY = dt.date.today()
+START, END = DAY + dt.timedelta(days=96), DAY + dt.timedelta(days=338)
 STREETS = ["Bahnhofstraße", "Hauptstraße", "Lindenallee", "Kirchstraße", "Schulstraße"]
 
 
@@ -28,8 +32,8 @@ def ba_jobs(n: int, seed: int = 1) -> bytes:
                                    "breite": lat, "laenge": lon}],
             "stellenangebotsart": "ARBEIT", "arbeitszeitVollzeit": True,
             "verguetungsangabe": "MONATSGEHALT", "gehaltsspanneVon": 2400 + i % 900,
-            "gehaltsspanneBis": 3400 + i % 900, "eintrittszeitraum": {"von": "2026-12-01"},
-            "aenderungsdatum": "2026-11-01T08:00:00.000", "externeURL": f"https://jobs.example/{i}",
+            "gehaltsspanneBis": 3400 + i % 900, "eintrittszeitraum": {"von": str(DAY + dt.timedelta(days=5))},
+            "aenderungsdatum": f"{DAY - dt.timedelta(days=25)}T08:00:00.000", "externeURL": f"https://jobs.example/{i}",
         })
     return json.dumps({"ergebnisliste": items, "maxErgebnisse": n, "page": 1, "size": n},
                       ensure_ascii=False).encode()
@@ -60,7 +64,7 @@ def csv_courses(n: int) -> bytes:
     rows = ["Kurs-ID;Titel;Kursart;Sprachniveau;Beginn;Ende;Zeitmodell;Kinderbetreuung;Strasse;PLZ;Ort"]
     for i in range(n):
         postal, town, _, _ = TOWNS[i % len(TOWNS)]
-        rows.append(f"K-{i:07d};Integrationskurs {i};Integrationskurs;A1-B1;02.03.2027;30.10.2027;Teilzeit;ja;"
+        rows.append(f"K-{i:07d};Integrationskurs {i};Integrationskurs;A1-B1;{START:%d.%m.%Y};{END:%d.%m.%Y};Teilzeit;ja;"
                     f"{STREETS[i % 5]} {i % 90 + 1};{postal};{town}")
     return ("\n".join(rows) + "\n").encode("utf-8")
 

@@ -69,6 +69,9 @@ CONTENT_TYPES = {"ba-jobsuche": "application/json", "ba-courses": "application/j
                  "openimmo": "application/xml"}
 EXTENSIONS = {"ba-jobsuche": "json", "ba-courses": "json", "csv-courses": "csv", "csv-housing": "csv",
               "openimmo": "xml"}
+# the feeds' dates are relative to the day of the run (the pipeline's date rules use the real
+# day): postings published in the last 86 days, courses starting in 2 to 8 months
+DAY = dt.date.today()
 DUPLICATE_SHARE = 0.02  # of a feed's records, also listed by the previous feed of that format
 CHANGE_EVERY = 100  # --incremental: every 100th record changes (1 %)
 DEFAULT_PG = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -179,9 +182,9 @@ def _ba_jobs(feed: FeedPlan, where: list, version: int) -> bytes:
                                    "breite": lat, "laenge": lon}],
             "stellenangebotsart": "ARBEIT", "arbeitszeitVollzeit": True,
             "verguetungsangabe": "MONATSGEHALT", "gehaltsspanneVon": 2400 + g % 900,
-            "gehaltsspanneBis": 3400 + g % 900, "eintrittszeitraum": {"von": str(dt.date(2027, 1, 1) + dt.timedelta(days=g % 90))},
-            "veroeffentlichungszeitraum": {"von": str(dt.date(2026, 9, 1) + dt.timedelta(days=g % 86))},
-            "aenderungsdatum": "2026-11-01T08:00:00.000", "externeURL": f"https://jobs.example/{g}",
+            "gehaltsspanneBis": 3400 + g % 900, "eintrittszeitraum": {"von": str(DAY + dt.timedelta(days=36 + g % 90))},
+            "veroeffentlichungszeitraum": {"von": str(DAY - dt.timedelta(days=86 - g % 86))},
+            "aenderungsdatum": f"{DAY - dt.timedelta(days=25)}T08:00:00.000", "externeURL": f"https://jobs.example/{g}",
         })
     return json.dumps({"ergebnisliste": items, "maxErgebnisse": len(items), "page": 1, "size": len(items)},
                       ensure_ascii=False).encode()
@@ -191,7 +194,7 @@ def _course(g: int, where: list, version: int):
     postal, town, lat, lon = where[g % len(where)]
     kind, levels = COURSE_TITLES[g % len(COURSE_TITLES)]
     title = f"{kind} {levels} Nr. {g}" + (" (Abendkurs)" if _changed(g, version) else "")
-    start = dt.date(2027, 2, 1) + dt.timedelta(days=g % 180)
+    start = DAY + dt.timedelta(days=67 + g % 180)
     return postal, town, lat, lon, kind, levels, title, start
 
 
@@ -229,7 +232,7 @@ def _ba_courses(feed: FeedPlan, where: list, version: int) -> bytes:
             },
             "adresse": None, "kostenWert": "0.0", "kostenWaehrung": "EUR", "foerderung": True,
             "beginn": _ms(start), "ende": _ms(start + dt.timedelta(days=240)),
-            "aktualisierungsdatum": _ms(dt.date(2026, 11, 1)),
+            "aktualisierungsdatum": _ms(DAY - dt.timedelta(days=25)),
         })
     n = len(termine)
     return json.dumps({"_embedded": {"termine": termine},

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 
 from werkzeug import Request, Response
 
@@ -68,3 +70,12 @@ def registry_text(*partners: tuple[str, str, str]) -> str:
                   "    allow_private_network: true", "    feeds:",
                   f"      - format: {fmt}", f"        source: {url}"]
     return "\n".join(lines) + "\n"
+
+
+def years_ahead(body: bytes) -> bytes:
+    """A fixture file written in 2026/2027 with every ISO date's year moved on by as many years
+    as have begun since 2026, plus one: its offers stay as current as when it was written, so
+    that the pipeline's date rules (which use the real day) do not expire them."""
+    shift = dt.date.today().year - 2026 + 1
+    return re.sub(rb"\b(20[2-3][0-9])-([01][0-9])-([0-3][0-9])\b",
+                  lambda m: b"%d-%s-%s" % (int(m.group(1)) + shift, m.group(2), m.group(3)), body)

@@ -16,11 +16,14 @@ from tests.test_cli import hub
 def test_demo_publishes_all_domains_and_a_rerun_changes_nothing(db_url, tmp_path):
     env = {"HUB_HOME": str(tmp_path / "home"), "HUB_DATABASE_URL": db_url,
            "DAGSTER_HOME": str(tmp_path / "dagster"), "HUB_REGISTRY": ""}
-    first = hub("demo", "--json", "--today", "2026-11-22", env=env)
+    # the demo's dates are relative to its day, and the pipeline's date rules use the real
+    # day: both today, so that the planted defects (and only they) are found on any day
+    today = __import__("datetime").date.today()
+    first = hub("demo", "--json", "--today", today.isoformat(), env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "Traceback" not in first.stderr
     summary = json.loads(first.stdout)
-    data = demo_feeds.generate(today=__import__("datetime").date(2026, 11, 22), seed=2026)
+    data = demo_feeds.generate(today=today, seed=2026)
     planted = data.duplicates
     feeds = {(f["partner_id"], f["domain"]): f for f in summary["partners"]}
     assert len(feeds) == len(data.feeds)
@@ -48,7 +51,7 @@ def test_demo_publishes_all_domains_and_a_rerun_changes_nothing(db_url, tmp_path
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
         seq = conn.execute(sa.text("SELECT max(seq) FROM changes")).scalar_one()
-    second = hub("demo", "--json", "--today", "2026-11-22", env=env)
+    second = hub("demo", "--json", "--today", today.isoformat(), env=env)
     assert second.returncode == 0, second.stderr[-3000:]
     assert json.loads(second.stdout)["published"] == summary["published"]
     with engine.connect() as conn:

@@ -19,7 +19,7 @@ from hub.store.landing import LandingStore
 from hub.store.publish import publish_domain
 from hub.store.tables import directory
 from tests.conftest import FIXTURES
-from tests.feeds import ba_v6, posting, registry_text
+from tests.feeds import ba_v6, posting, registry_text, years_ahead
 
 GOOD = ba_v6([posting(n) for n in range(8)])
 
@@ -216,7 +216,7 @@ def test_xml_with_entities_never_expands(engine, tmp_path, httpserver, name):
 
 
 def test_windows_1252_csv(engine, tmp_path, httpserver):
-    body = (FIXTURES / "formats" / "courses_comma_cp1252.csv").read_bytes()
+    body = years_ahead((FIXTURES / "formats" / "courses_comma_cp1252.csv").read_bytes())
     httpserver.expect_request("/kurse.csv").respond_with_data(body, content_type="text/csv; charset=windows-1252")
     partner = parse_registry(registry_text(("sprachschule-ottweiler", "csv-courses", httpserver.url_for("/kurse.csv")))).partners[0]
     assert run_once(engine, LandingStore(tmp_path), FeedFetcher(), partner, "courses") == "ok"
