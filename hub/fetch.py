@@ -31,9 +31,10 @@ class FetchError(Exception):
     problems after the fetcher's own retries), false for answers that will not change by
     asking again (404, a refused host, a missing credential)."""
 
-    def __init__(self, message: str, transient: bool = False):
+    def __init__(self, message: str, transient: bool = False, http_status: int | None = None):
         super().__init__(message)
         self.transient = transient
+        self.http_status = http_status  # the server's final answer, where there was one
 
 
 @dataclass
@@ -268,7 +269,8 @@ class FeedFetcher:
                         retry_after=_retry_after(response.headers.get("Retry-After")),
                     )
                 if response.status_code != 200:
-                    raise FetchError(f"{safe_url(url)}: HTTP {response.status_code}")
+                    raise FetchError(f"{safe_url(url)}: HTTP {response.status_code}",
+                                     http_status=response.status_code)
                 body = self._read_body(response, url, started)
                 return FetchResult(
                     status="changed",

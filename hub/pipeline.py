@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -92,8 +93,11 @@ def fetch_partner_feed(
             auth_header=feed.auth_header,
         )
         pages = [result.body]
+        details: list[bytes] = []
         if pager is not None and result.status == "changed":
             pages = _remaining_pages(fetcher, pager, partner, feed, result)
+        if feed.details and result.status == "changed":
+            details = _details(fetcher, partner, feed, pages)
     except FetchError as exc:
         with engine.begin() as conn:
             upsert(conn, fetch_state, [{
@@ -120,7 +124,7 @@ def fetch_partner_feed(
         # nothing fetched before and nothing now (an empty inbox): nothing to stage
         return FetchOutcome(partner.id, domain, "unchanged", None, 0, result.http_status,
                             result.attempts, False)
-    sha = store.put_pages(pages)
+    sha = store.put_pages(pages, details)
     crash_point("fetch:landed")
     size = sum(len(page) for page in pages)
     new_payload = state is None or state.content_sha256 != sha
@@ -158,6 +162,28 @@ def _remaining_pages(fetcher: FeedFetcher, pager, partner: Partner, feed, first)
         url = pager.next_url(url, page.body)
     pager.check(pages)
     return pages
+
+
+def _details(fetcher: FeedFetcher, partner: Partner, feed, pages: list[bytes]) -> list[bytes]:
+    """The details response of each posting in the search pages (registry ``details``). A
+    posting withdrawn between the search and its details (404) is left out; any other
+    failure fails the fetch, as a failed page does: records are never half completed."""
+    from hub.formats.ba_jobsuche import reference_numbers
+
+    bodies = []
+    for ref in reference_numbers(pages):
+        url = feed.details.replace("{refnr}", quote(ref, safe=""))
+        try:
+            got = fetcher.fetch(url, allow_private=partner.allow_private_network,
+                                auth_env=feed.auth_env, auth_header=feed.auth_header)
+        except FetchError as exc:
+            if exc.http_status == 404:
+                continue
+            raise FetchError(f"details of {ref}: {exc}", transient=exc.transient) from None
+        if got.status != "changed":
+            raise FetchError(f"details of {ref}: answered {got.http_status} without a body")
+        bodies.append(got.body)
+    return bodies
 
 
 def _fetch_state(engine: sa.Engine, partner_id: str, domain: str):
@@ -302,12 +328,16 @@ def parse_payload(format_name: str, store: LandingStore, sha: str, partner_id: s
     """Parse a landed payload; a multi-page manifest is parsed page by page into one result."""
     fmt = get_format(format_name)
     bodies = store.bodies(sha)
+    extra = {}
+    details = store.details(sha) if fmt.details_index is not None else []
+    if details:
+        extra["details"] = fmt.details_index(details)
     if len(bodies) == 1:
-        return fmt.parse(bodies[0], partner_id)
+        return fmt.parse(bodies[0], partner_id, **extra)
     merged = ParseResult()
     for number, body in enumerate(bodies, start=1):
         try:
-            page = fmt.parse(body, partner_id)
+            page = fmt.parse(body, partner_id, **extra)
         except FormatError as exc:
             raise FormatError(f"page {number} of {len(bodies)}: {exc}") from None
         merged.records.extend(page.records)

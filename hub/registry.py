@@ -47,6 +47,10 @@ class Feed(BaseModel):
     max_age_days: float | None = Field(
         None, gt=0, description="Warn when the feed's content has not changed for longer"
     )
+    details: str | None = Field(None, description=(
+        "ba-jobsuche: the job details endpoint, {refnr} standing for the posting's reference "
+        "number (e.g. https://HOST/pc/v4/jobdetails/{refnr}); fetched for every posting of "
+        "the search pages: the description and fields the search lists leave out"))
 
     @field_validator("format")
     @classmethod
@@ -63,6 +67,19 @@ class Feed(BaseModel):
         if not re.match(r"^(https?://[^/\s]+|file://|inbox:)", value):
             raise ValueError("must start with https://, http://, file:// or inbox:")
         return value
+
+    @field_validator("details")
+    @classmethod
+    def _details_template(cls, value: str | None) -> str | None:
+        if value is not None and not (re.match(r"^https?://[^/\s]+", value) and "{refnr}" in value):
+            raise ValueError("must be an http(s) address holding {refnr}")
+        return value
+
+    @model_validator(mode="after")
+    def _details_for_ba(self) -> "Feed":
+        if self.details is not None and self.format != "ba-jobsuche":
+            raise ValueError(f"details: only ba-jobsuche feeds have a details endpoint, not {self.format}")
+        return self
 
     @field_validator("auth_env")
     @classmethod

@@ -90,6 +90,10 @@ def _v6_fields(item: dict) -> dict:
     locations = item.get("stellenlokationen")
     location = as_dict(locations[0]) if isinstance(locations, list) and locations else {}
     address = as_dict(location.get("adresse"))
+    # search items carry breite/laenge beside the address, job details lat/lon inside it
+    coordinates = as_dict(address.get("koordinaten"))
+    lat = location.get("breite") if location.get("breite") is not None else coordinates.get("lat")
+    lon = location.get("laenge") if location.get("laenge") is not None else coordinates.get("lon")
     fields = _common(item)
     fields.update(
         source_id=text(item.get("referenznummer")),
@@ -104,7 +108,7 @@ def _v6_fields(item: dict) -> dict:
             "state": state_name(address.get("region")),
             "country": country_code(address.get("land")),
         },
-        geo=geo_point(location.get("breite"), location.get("laenge")),
+        geo=geo_point(lat, lon),
         url=text(item.get("externeURL")),
         occupation=text(item.get("hauptberuf")),
         start_date=date_value(as_dict(item.get("eintrittszeitraum")).get("von")),
@@ -144,13 +148,57 @@ def _v4_fields(item: dict) -> dict:
 # --------------------------------------------------------------------------- parse
 
 
-def parse(data: bytes, partner_id: str) -> ParseResult:
+def _reference(item: object) -> str | None:
+    item = as_dict(item)
+    return text(item.get("referenznummer") or item.get("refnr"))
+
+
+def reference_numbers(pages: list[bytes]) -> list[str]:
+    """The postings' reference numbers in search pages, in order, each once (pages that are
+    not search responses give none: staging reports them)."""
+    found: dict[str, None] = {}
+    for body in pages:
+        try:
+            payload = load_json(body, "a BA Jobsuche response")
+        except FormatError:
+            continue
+        for key in _LIST_KEYS:
+            items = payload.get(key) if isinstance(payload, dict) else None
+            for item in items if isinstance(items, list) else ():
+                ref = _reference(item)
+                if isinstance(ref, str):
+                    found.setdefault(ref, None)
+    return list(found)
+
+
+def details_index(bodies: list[bytes]) -> dict[str, dict]:
+    """Job details responses (GET .../jobdetails/{refnr}) by reference number."""
+    index: dict[str, dict] = {}
+    for body in bodies:
+        payload = load_json(body, "a BA job details response")
+        ref = _reference(payload)
+        if isinstance(ref, str):
+            index[ref] = payload
+    return index
+
+
+def _with_details(item: object, details: dict[str, dict]) -> object:
+    """A search item completed by its details: what the search item carries stays, the
+    details add the rest (the description above all). Details name some fields otherwise
+    (free-text pay instead of the period), so they never override."""
+    found = details.get(_reference(item)) if details and isinstance(item, dict) else None
+    return {**found, **item} if found else item
+
+
+def parse(data: bytes, partner_id: str, details: dict[str, dict] | None = None) -> ParseResult:
     payload = load_json(data, "a BA Jobsuche response")
     if not isinstance(payload, dict):
         raise FormatError(
             f"not a BA Jobsuche response: the top level is a JSON {type(payload).__name__}, "
             "expected an object"
         )
+    if "referenznummer" in payload and not any(key in payload for key in _LIST_KEYS):
+        payload = {"ergebnisliste": [payload]}  # one job details response
     present = [key for key in _LIST_KEYS if key in payload]
     if not present and "maxErgebnisse" not in payload:
         raise FormatError(
@@ -169,6 +217,7 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
             )
         to_fields = _v6_fields if key == "ergebnisliste" else _v4_fields
         for item in each_object(items, key, result, partner_id, JobPosting.domain.value):
+            item = _with_details(item, details or {})
             build_record(JobPosting, {"partner_id": partner_id, **to_fields(item)}, result)
     return drop_duplicate_ids(result)
 
@@ -177,7 +226,9 @@ FORMAT = Format(
     name="ba-jobsuche",
     domain="jobs",
     description=(
-        "BA Jobsuche search response (JSON, API v6 'ergebnisliste' or v4 'stellenangebote')"
+        "BA Jobsuche search response (JSON, API v6 'ergebnisliste' or v4 'stellenangebote'), "
+        "or one job details response"
     ),
     parse=parse,
+    details_index=details_index,
 )

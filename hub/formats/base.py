@@ -55,7 +55,10 @@ class Format:
     name: str
     domain: str
     description: str
-    parse: Callable[[bytes, str], ParseResult]
+    parse: Callable[..., ParseResult]
+    # formats whose records have a details endpoint (registry ``details``): the details
+    # responses -> {source id: details object}, handed to ``parse`` as ``details=``
+    details_index: Callable[[list[bytes]], dict[str, dict]] | None = None
 
 
 def _rule_for(loc: tuple, error_type: str) -> str:

@@ -91,26 +91,36 @@ class LandingStore:
         except FileNotFoundError:
             return []
         if head.startswith(b'{"' + self.MANIFEST_KEY.encode()):
-            return list(json.loads(head)["pages"])
+            manifest = json.loads(head)
+            return list(manifest["pages"]) + list(manifest.get("details", []))
         return []
 
     # -- multi-page payloads -------------------------------------------------------------
 
     MANIFEST_KEY = "hub_landing_manifest"
 
-    def put_pages(self, pages: list[bytes]) -> str:
-        """Store each page, then a manifest naming them in order; returns the manifest's hash.
-        A single page is stored as itself."""
-        if len(pages) == 1:
+    def put_pages(self, pages: list[bytes], details: list[bytes] | None = None) -> str:
+        """Store each page (and each details response fetched for the pages' records), then a
+        manifest naming them in order; returns the manifest's hash. A single page without
+        details is stored as itself."""
+        if len(pages) == 1 and not details:
             return self.put(pages[0])
-        shas = [self.put(page) for page in pages]
-        manifest = json.dumps({self.MANIFEST_KEY: 1, "pages": shas}, separators=(",", ":"))
-        return self.put(manifest.encode())
+        content: dict = {self.MANIFEST_KEY: 1, "pages": [self.put(page) for page in pages]}
+        if details:
+            content["details"] = [self.put(body) for body in details]
+        return self.put(json.dumps(content, separators=(",", ":")).encode())
 
     def bodies(self, sha256: str) -> list[bytes]:
         """The payload's bytes, or the bytes of each page when it is a manifest."""
+        return self._parts(sha256, "pages")
+
+    def details(self, sha256: str) -> list[bytes]:
+        """The details responses stored with a manifest's pages ([] for none)."""
+        return self._parts(sha256, "details")
+
+    def _parts(self, sha256: str, part: str) -> list[bytes]:
         body = self.get(sha256)
         if body.startswith(b'{"' + self.MANIFEST_KEY.encode()):
             manifest = json.loads(body)
-            return [self.get(page) for page in manifest["pages"]]
-        return [body]
+            return [self.get(page) for page in manifest.get(part, [])]
+        return [body] if part == "pages" else []
