@@ -364,3 +364,27 @@ def test_entities_are_refused_after_parsing_too(monkeypatch, encoding):
     data = EXTERNAL_ENTITY.replace(b'version="1.0"', declared)
     with pytest.raises(FormatError, match="entities"):
         parse(data.decode().encode(encoding), PARTNER)
+
+
+def test_each_provider_names_its_own_objects_wherever_its_firma_stands():
+    """The document is read as a stream; a provider's <firma> may still follow its objects,
+    and a second provider's objects carry the second name."""
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<openimmo><uebertragung umfang="VOLL"/>'
+        f"<anbieter>{_immobilie(objektnr='A-1')}{_immobilie(objektnr='A-2')}<firma>Erste eG</firma></anbieter>"
+        f"<anbieter><firma>Zweite GmbH</firma>{_immobilie(objektnr='B-1')}</anbieter>"
+        f"<anbieter>{_immobilie(objektnr='C-1')}</anbieter>"
+        "</openimmo>"
+    ).encode()
+    result = parse(data, PARTNER)
+    assert {r.source_id: r.organisation for r in result.records} == {
+        "A-1": "Erste eG", "A-2": "Erste eG", "B-1": "Zweite GmbH", "C-1": None}
+    assert result.mode == SyncMode.SNAPSHOT
+
+
+def test_a_document_cut_after_many_objects_is_refused_whole():
+    objects = "".join(_immobilie(objektnr=f"T-{n}") for n in range(200))
+    data = _doc(objects)
+    with pytest.raises(FormatError, match="invalid XML"):
+        parse(data[: len(data) - 40], PARTNER)
+    assert len(parse(data, PARTNER).records) == 200

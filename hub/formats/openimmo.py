@@ -5,13 +5,16 @@ delta) and one or more ``<anbieter>`` with their ``<immobilie>`` objects. An obj
 ``verwaltung_techn/aktion/@aktionart`` is ``DELETE`` (or ``REFERENZ``: already let or sold, kept
 by the agent only as a reference) is a deletion of ``objektnr_extern``, not a vacancy.
 
-Element names are matched by local name, so documents with or without the OpenImmo
-namespace are read alike. Documents that declare entities are refused before anything is
+The document is read as a stream (lxml iterparse): each ``<immobilie>`` is mapped when it
+ends and then dropped, so a large delivery does not stay in memory as a tree (UTF-16/32
+documents, which lxml reads only whole, are walked as a tree). Element names are matched by
+local name, so documents with or without the OpenImmo namespace are read alike. Documents that declare entities are refused before anything is
 expanded (XML bombs, external entities).
 """
 
 from __future__ import annotations
 
+import io
 import re
 
 from lxml import etree
@@ -78,12 +81,6 @@ def _strip_namespaces(root: etree._Element) -> None:
         tag = element.tag
         if isinstance(tag, str) and tag.startswith("{"):
             element.tag = tag.rpartition("}")[2]
-
-
-def _children(element: etree._Element | None, name: str) -> list[etree._Element]:
-    if element is None:
-        return []
-    return element.findall(name)
 
 
 def _find(element: etree._Element | None, path: str) -> etree._Element | None:
@@ -216,25 +213,23 @@ def _fields(immobilie: etree._Element, organisation: str | None, partner_id: str
 # --------------------------------------------------------------------------- parse
 
 
-def _load(data: bytes) -> etree._Element:
+def _refuse_entities(data: bytes) -> None:
     if not data or not data.strip():
         raise FormatError("not an OpenImmo document: the input is empty")
     if any(marker in data for marker in _DOCTYPE_MARKERS) and any(
         marker in data for marker in _ENTITY_MARKERS
     ):
         raise FormatError("refused: the document declares XML entities (DOCTYPE with <!ENTITY>)")
-    try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (exc.lineno, 0)
-        message = (exc.msg or str(exc)).splitlines()[0]
-        message = re.sub(r",? line \d+, column \d+.*$", "", message)
-        raise FormatError(f"invalid XML at line {line} column {column}: {message}") from None
-    except ValueError as exc:  # lxml refuses some inputs before parsing
-        raise FormatError(f"invalid XML: {exc}") from None
-    if root is None:
-        raise FormatError("invalid XML: no root element")
-    _strip_namespaces(root)
+
+
+def _syntax_error(exc: etree.XMLSyntaxError) -> FormatError:
+    line, column = exc.position if exc.position else (exc.lineno, 0)
+    message = (exc.msg or str(exc)).splitlines()[0]
+    message = re.sub(r",? line \d+, column \d+.*$", "", message)
+    return FormatError(f"invalid XML at line {line} column {column}: {message}")
+
+
+def _check_root(root: etree._Element) -> None:
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise FormatError("refused: the document declares XML entities (DOCTYPE with <!ENTITY>)")
@@ -243,34 +238,103 @@ def _load(data: bytes) -> etree._Element:
             f"not an OpenImmo document: the root element is <{_local(root) or root.tag}>, "
             "expected <openimmo>"
         )
-    return root
+
+
+def _wide(data: bytes) -> bool:
+    """UTF-16 or UTF-32 (NUL bytes in the first characters): lxml reads those only whole."""
+    return b"\x00" in data[:4]
+
+
+# the elements the stream stops at (any namespace or none)
+_STOPS = tuple("{*}" + name for name in ("openimmo", "uebertragung", "anbieter", "firma", "immobilie"))
+
+
+def _events(data: bytes, roots: list):
+    """(event, element) of the document's start and end events of the _STOPS elements, with
+    the parser's safety settings; errors as FormatError. ``roots`` gets the root element."""
+    try:
+        if _wide(data):
+            root = etree.fromstring(data, _parser())
+            roots.append(root)
+            yield from etree.iterwalk(root, events=("start", "end"), tag=_STOPS)
+            return
+        context = etree.iterparse(
+            io.BytesIO(data), events=("start", "end"), tag=_STOPS, resolve_entities=False,
+            no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+        )
+        for event, element in context:
+            if not roots:
+                roots.append(element.getroottree().getroot())
+            yield event, element
+        if not roots and context.root is not None:
+            roots.append(context.root)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc) from None
+    except ValueError as exc:  # lxml refuses some inputs before parsing
+        raise FormatError(f"invalid XML: {exc}") from None
 
 
 def parse(data: bytes, partner_id: str) -> ParseResult:
-    root = _load(data)
+    """Reads the document as a stream: each ``<immobilie>`` is mapped when it ends and then
+    dropped from the tree, so memory does not grow with the number of objects."""
+    _refuse_entities(data)
     result = ParseResult()
-    umfang = (_attr(_find(root, "uebertragung"), "umfang") or "").upper()
-    result.mode = _MODES.get(umfang)
-
     domain = HousingVacancy.domain.value
-    for anbieter in _children(root, "anbieter"):
-        organisation = _text(anbieter, "firma")
-        for immobilie in _children(anbieter, "immobilie"):
-            action = (_attr(_find(immobilie, "verwaltung_techn/aktion"), "aktionart") or "").upper()
-            if action in _REMOVING_ACTIONS:
-                source_id = _text(immobilie, "verwaltung_techn/objektnr_extern")
-                if source_id:
-                    result.deletions.append(source_id)
-                else:
-                    result.reject_item(
-                        "RECORD_FIELD_MISSING",
-                        partner_id=partner_id,
-                        domain=domain,
-                        field="source_id",
-                        title=_text(immobilie, "freitexte/objekttitel"),
-                    )
-                continue
-            build_record(HousingVacancy, _fields(immobilie, organisation, partner_id), result)
+    root = None
+    organisation: str | None = None
+    seen_firma = False
+    waiting: list[etree._Element] = []  # objects of a provider whose <firma> comes after them
+    streaming = not _wide(data)  # a whole tree (iterwalk) is not pruned while it is walked
+
+    def take(immobilie: etree._Element) -> None:
+        action = (_attr(_find(immobilie, "verwaltung_techn/aktion"), "aktionart") or "").upper()
+        if action in _REMOVING_ACTIONS:
+            source_id = _text(immobilie, "verwaltung_techn/objektnr_extern")
+            if source_id:
+                result.deletions.append(source_id)
+            else:
+                result.reject_item("RECORD_FIELD_MISSING", partner_id=partner_id, domain=domain,
+                                   field="source_id", title=_text(immobilie, "freitexte/objekttitel"))
+            return
+        build_record(HousingVacancy, _fields(immobilie, organisation, partner_id), result)
+
+    roots: list = []
+    for event, element in _events(data, roots):
+        if root is None:
+            root = roots[0]
+            _check_root(root)
+        if event == "start":
+            continue
+        parent = element.getparent()
+        name, above = _local(element), _local(parent) if parent is not None else None
+        if above == "openimmo" and name == "uebertragung":
+            result.mode = _MODES.get((_attr(element, "umfang") or "").upper())
+        elif above == "anbieter" and name == "firma" and not seen_firma:
+            organisation, seen_firma = _text(element), True
+            for immobilie in waiting:
+                take(immobilie)
+            waiting.clear()
+        elif above == "anbieter" and name == "immobilie":
+            _strip_namespaces(element)
+            if seen_firma:
+                take(element)
+                if streaming:
+                    element.clear()
+                    while element.getprevious() is not None:  # the objects already read
+                        del parent[0]
+            else:
+                waiting.append(element)
+        elif above == "openimmo" and name == "anbieter":
+            for immobilie in waiting:  # a provider without <firma>
+                take(immobilie)
+            waiting.clear()
+            organisation, seen_firma = None, False
+            if streaming:
+                element.clear()
+    if root is None:  # no element the stream stops at: what is the document?
+        if not roots:
+            raise FormatError("invalid XML: no root element")
+        _check_root(roots[0])
     return drop_duplicate_ids(result)
 
 
