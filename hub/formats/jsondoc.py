@@ -41,9 +41,11 @@ def each_object(
     items: list, where: str, result: ParseResult, partner_id: str, domain: str
 ) -> Iterator[dict]:
     """The objects of the JSON list ``items`` (found at ``where``); any other value is counted
-    and rejected as RECORD_UNREADABLE."""
+    and rejected as RECORD_UNREADABLE. Each object is let go of in ``items`` once the caller
+    has taken it, so that a big response's parsed JSON shrinks as its records grow."""
     for position, item in enumerate(items, start=1):
         if isinstance(item, dict):
+            items[position - 1] = None
             yield item
             continue
         result.reject_item(

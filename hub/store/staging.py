@@ -28,6 +28,10 @@ class StageCounts:
     rules: dict[str, int] = field(default_factory=dict)
 
 
+KEY = ["domain", "partner_id", "source_id"]
+WRITE_BATCH = 5000
+
+
 def record_json(data: dict) -> JsonText:
     """A record's JSON text: keys sorted, so that equal records give equal text (and hash)."""
     return JsonText(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
@@ -111,7 +115,10 @@ def write_stage(
             "first_seen": now,
         }
         to_write.append(row)
-    upsert(conn, source_records, to_write, ["domain", "partner_id", "source_id"], keep=("first_seen",))
+        if len(to_write) == WRITE_BATCH:  # written as they come: a big delivery's JSON texts
+            upsert(conn, source_records, to_write, KEY, keep=("first_seen",))  # never all at once
+            to_write = []
+    upsert(conn, source_records, to_write, KEY, keep=("first_seen",))
 
     seen = {record.source_id for record in records}
     if snapshot:
