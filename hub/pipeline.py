@@ -97,7 +97,8 @@ def fetch_partner_feed(
         if pager is not None and result.status == "changed":
             pages = _remaining_pages(fetcher, pager, partner, feed, result)
         if feed.details and result.status == "changed":
-            details = _details(fetcher, partner, feed, pages)
+            details = _details(fetcher, partner, feed, pages, store,
+                               state.content_sha256 if same_source else None)
     except FetchError as exc:
         with engine.begin() as conn:
             upsert(conn, fetch_state, [{
@@ -164,14 +165,22 @@ def _remaining_pages(fetcher: FeedFetcher, pager, partner: Partner, feed, first)
     return pages
 
 
-def _details(fetcher: FeedFetcher, partner: Partner, feed, pages: list[bytes]) -> list[bytes]:
+def _details(fetcher: FeedFetcher, partner: Partner, feed, pages: list[bytes],
+             store: LandingStore, previous: str | None) -> list[bytes]:
     """The details response of each posting in the search pages (registry ``details``). A
-    posting withdrawn between the search and its details (404) is left out; any other
+    posting that the search shows unchanged since the last fetch (same change time) keeps the
+    details landed then, without a request: a partner's API is asked only for what changed.
+    A posting withdrawn between the search and its details (404) is left out; any other
     failure fails the fetch, as a failed page does: records are never half completed."""
-    from hub.formats.ba_jobsuche import reference_numbers
+    from hub.formats.ba_jobsuche import posting_versions
 
+    landed = _landed_details(store, previous)
     bodies = []
-    for ref in reference_numbers(pages):
+    for ref, version in posting_versions(pages).items():
+        kept = landed.get(ref)
+        if kept is not None and version is not None and kept[0] == version:
+            bodies.append(kept[1])
+            continue
         url = feed.details.replace("{refnr}", quote(ref, safe=""))
         try:
             got = fetcher.fetch(url, allow_private=partner.allow_private_network,
@@ -184,6 +193,26 @@ def _details(fetcher: FeedFetcher, partner: Partner, feed, pages: list[bytes]) -
             raise FetchError(f"details of {ref}: answered {got.http_status} without a body")
         bodies.append(got.body)
     return bodies
+
+
+def _landed_details(store: LandingStore, sha: str | None) -> dict[str, tuple[str, bytes]]:
+    """Reference number -> (its change time in that search, details bytes) of the payload
+    ``sha``; empty when there is none or it cannot be read (erased, damaged)."""
+    from hub.formats.ba_jobsuche import details_reference, posting_versions
+
+    if not sha:
+        return {}
+    try:
+        versions = posting_versions(store.bodies(sha))
+        details = store.details(sha)
+    except (KeyError, OSError, ValueError):
+        return {}
+    landed = {}
+    for body in details:
+        ref = details_reference(body)
+        if ref is not None and versions.get(ref) is not None:
+            landed[ref] = (versions[ref], body)
+    return landed
 
 
 def _fetch_state(engine: sa.Engine, partner_id: str, domain: str):

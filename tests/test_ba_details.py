@@ -101,7 +101,8 @@ def test_failed_details_fail_the_fetch_and_keep_the_directory(engine, tmp_path, 
 
     httpserver.clear()
     httpserver.expect_request("/pc/v6/jobs").respond_with_data(
-        ba_v6([posting(n, employer="Neue Pflege GmbH") for n in range(2)]), content_type="application/json")
+        ba_v6([posting(n, employer="Neue Pflege GmbH", aenderungsdatum="2026-11-20T09:30:00.000")
+               for n in range(2)]), content_type="application/json")
     httpserver.expect_request("/pc/v4/jobdetails/10001-1000000000-S").respond_with_json(details(0))
     httpserver.expect_request("/pc/v4/jobdetails/10001-1000000001-S").respond_with_data("down", status=500)
     outcome = run_once(engine, store, fetcher, partner)
@@ -119,3 +120,32 @@ def test_registry_refuses_details_it_cannot_use(feed, message):
     with pytest.raises(RegistryError) as caught:
         parse_registry(f"partners:\n  - id: p1\n    name: P\n    feeds:\n      - {feed}\n")
     assert message in str(caught.value)
+
+
+def test_unchanged_postings_keep_their_landed_details_without_a_request(engine, tmp_path, httpserver):
+    """BA limits its API: a posting the search shows unchanged since the last fetch (same
+    aenderungsdatum) keeps the details landed then; only changed or new postings are asked."""
+    def serve(search: list[dict], answers: dict[int, dict]) -> None:
+        httpserver.clear()
+        httpserver.expect_request("/pc/v6/jobs").respond_with_data(ba_v6(search), content_type="application/json")
+        for n, doc in answers.items():
+            httpserver.expect_request(f"/pc/v4/jobdetails/10001-{1000000000 + n}-S").respond_with_json(doc)
+
+    def asked() -> list[str]:
+        return sorted(req.path.rsplit("/", 1)[1] for req, _ in httpserver.log if "/jobdetails/" in req.path)
+
+    partner = registry(httpserver.url_for("/pc/v6/jobs"), httpserver.url_for("/pc/v4/jobdetails/{refnr}"))
+    store = LandingStore(tmp_path / "landing")
+    serve([posting(n) for n in range(3)], {n: details(n) for n in range(3)})
+    assert run_once(engine, store, FeedFetcher(), partner) == "ok"
+    assert len(asked()) == 3
+
+    changed = posting(1, aenderungsdatum="2026-11-20T09:30:00.000")
+    serve([posting(0), changed, posting(2), posting(3)],
+          {1: details(1, stellenangebotsBeschreibung="Neu: Teilzeit möglich."), 3: details(3)})
+    assert run_once(engine, store, FeedFetcher(), partner) == "ok"
+    assert asked() == ["10001-1000000001-S", "10001-1000000003-S"]
+    got = entries(engine)
+    assert got["10001-1000000000-S"]["description"] == f"{DESCRIPTION} (Stelle 0)"  # kept
+    assert got["10001-1000000001-S"]["description"] == "Neu: Teilzeit möglich."
+    assert got["10001-1000000003-S"]["description"] == f"{DESCRIPTION} (Stelle 3)"

@@ -153,10 +153,12 @@ def _reference(item: object) -> str | None:
     return text(item.get("referenznummer") or item.get("refnr"))
 
 
-def reference_numbers(pages: list[bytes]) -> list[str]:
-    """The postings' reference numbers in search pages, in order, each once (pages that are
-    not search responses give none: staging reports them)."""
-    found: dict[str, None] = {}
+def posting_versions(pages: list[bytes]) -> dict[str, str | None]:
+    """The postings' reference numbers in search pages, in order, each once, with the time of
+    their last change as the search says it (v6 ``aenderungsdatum``, v4
+    ``modifikationsTimestamp``; None where missing). Pages that are not search responses give
+    none: staging reports them."""
+    found: dict[str, str | None] = {}
     for body in pages:
         try:
             payload = load_json(body, "a BA Jobsuche response")
@@ -166,9 +168,19 @@ def reference_numbers(pages: list[bytes]) -> list[str]:
             items = payload.get(key) if isinstance(payload, dict) else None
             for item in items if isinstance(items, list) else ():
                 ref = _reference(item)
-                if isinstance(ref, str):
-                    found.setdefault(ref, None)
-    return list(found)
+                if isinstance(ref, str) and ref not in found:
+                    changed = item.get("aenderungsdatum") or item.get("modifikationsTimestamp")
+                    found[ref] = str(changed) if changed else None
+    return found
+
+
+def details_reference(body: bytes) -> str | None:
+    """The reference number a details response is about (None if it names none)."""
+    try:
+        ref = _reference(load_json(body, "a BA job details response"))
+    except FormatError:
+        return None
+    return ref if isinstance(ref, str) else None
 
 
 def details_index(bodies: list[bytes]) -> dict[str, dict]:
