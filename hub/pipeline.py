@@ -198,21 +198,16 @@ def _details(fetcher: FeedFetcher, partner: Partner, feed, pages: list[bytes],
 def _landed_details(store: LandingStore, sha: str | None) -> dict[str, tuple[str, bytes]]:
     """Reference number -> (its change time in that search, details bytes) of the payload
     ``sha``; empty when there is none or it cannot be read (erased, damaged)."""
-    from hub.formats.ba_jobsuche import details_reference, posting_versions
+    from hub.formats.ba_jobsuche import details_entries, posting_versions
 
     if not sha:
         return {}
     try:
         versions = posting_versions(store.bodies(sha))
-        details = store.details(sha)
-    except (KeyError, OSError, ValueError):
+        entries = details_entries(store.details(sha))
+    except (KeyError, OSError, ValueError, FormatError):
         return {}
-    landed = {}
-    for body in details:
-        ref = details_reference(body)
-        if ref is not None and versions.get(ref) is not None:
-            landed[ref] = (versions[ref], body)
-    return landed
+    return {ref: (versions[ref], body) for ref, _, body in entries if versions.get(ref) is not None}
 
 
 def _fetch_state(engine: sa.Engine, partner_id: str, domain: str):

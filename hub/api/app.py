@@ -208,12 +208,13 @@ def _authenticate(request: Request, allow_query: bool = False) -> ApiKey | None:
     key = lookup_key(request.app.state.engine, text)
     if key is None:
         raise ApiProblem(401, "the API key is unknown or revoked", {"WWW-Authenticate": "Bearer"})
-    _limit(request, f"key:{key.id}", key.rate_limit or request.app.state.settings.key_rate_limit)
+    _limit(request.app.state.limiter, f"key:{key.id}",
+           key.rate_limit or request.app.state.settings.key_rate_limit)
     return key
 
 
-def _limit(request: Request, client: str, limit: int) -> None:
-    wait = request.app.state.limiter.hit(client, limit)
+def _limit(limiter: RateLimiter, client: str, limit: int) -> None:
+    wait = limiter.hit(client, limit)
     if wait:
         raise ApiProblem(429, f"more than {limit} requests per minute; try again in {wait} s",
                          {"Retry-After": str(wait)})
@@ -228,7 +229,7 @@ def reader(request: Request) -> Principal:
             raise ApiProblem(401, "this server needs an API key (Authorization: Bearer KEY or X-API-Key)",
                              {"WWW-Authenticate": "Bearer"})
         client = request.client.host if request.client else "unknown"
-        _limit(request, f"ip:{client}", settings.anon_rate_limit)
+        _limit(request.app.state.limiter, f"ip:{client}", settings.anon_rate_limit)
     elif settings.require_keys and not key.can_read:
         raise ApiProblem(403, "this key may not read the directory (scope read or contacts needed)")
     return Principal(key)
@@ -321,7 +322,11 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
         cached = CachedPage(('{"items":[' + items + "]," + tail[1:]).encode(), headers)
         if cache is not None:
             cache.put(etag, cached)
-    return Response(cached.body, headers=dict(cached.headers), media_type="application/json")
+    return _page_response(cached)
+
+
+def _page_response(page: CachedPage) -> Response:
+    return Response(page.body, headers=dict(page.headers), media_type="application/json")
 
 
 # --------------------------------------------------------------------------- parameters
@@ -412,16 +417,14 @@ class CachedListPages:
         if cached is None:
             return None
         client = scope["client"][0] if scope.get("client") else "unknown"
-        limit = state.settings.anon_rate_limit
-        wait = state.limiter.hit(f"ip:{client}", limit)
-        if wait:
-            return problem_response(Request(scope), 429,
-                                    f"more than {limit} requests per minute; try again in {wait} s",
-                                    {"Retry-After": str(wait)})
+        try:
+            _limit(state.limiter, f"ip:{client}", state.settings.anon_rate_limit)
+        except ApiProblem as exc:
+            return problem_response(Request(scope), exc.status, exc.detail, exc.headers)
         if _matches(headers.get("if-none-match"), etag):
             return Response(status_code=304, headers={"ETag": etag})
         state.pages.get(etag)  # counted as a hit, and kept as recently used
-        return Response(cached.body, headers=dict(cached.headers), media_type="application/json")
+        return _page_response(cached)
 
 
 def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:

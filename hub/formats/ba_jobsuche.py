@@ -174,27 +174,25 @@ def posting_versions(pages: list[bytes]) -> dict[str, str | None]:
     return found
 
 
-def details_reference(body: bytes) -> str | None:
-    """The reference number a details response is about (None if it names none)."""
-    try:
-        ref = _reference(load_json(body, "a BA job details response"))
-    except FormatError:
-        return None
-    return ref if isinstance(ref, str) else None
-
-
-def details_index(bodies: list[bytes]) -> dict[str, dict]:
-    """Job details responses (GET .../jobdetails/{refnr}) by reference number."""
-    index: dict[str, dict] = {}
+def details_entries(bodies: list[bytes]) -> list[tuple[str, dict, bytes]]:
+    """(reference number, response, its bytes) of job details responses (GET
+    .../jobdetails/{refnr}); responses that name no posting are left out. FormatError for one
+    that is not JSON."""
+    entries = []
     for body in bodies:
         payload = load_json(body, "a BA job details response")
         ref = _reference(payload)
         if isinstance(ref, str):
-            index[ref] = payload
-    return index
+            entries.append((ref, payload, body))
+    return entries
 
 
-def _with_details(item: object, details: dict[str, dict]) -> object:
+def details_index(bodies: list[bytes]) -> dict[str, dict]:
+    """Job details responses by reference number (what ``parse`` takes as ``details``)."""
+    return {ref: payload for ref, payload, _ in details_entries(bodies)}
+
+
+def _with_details(item: object, details: dict[str, dict] | None) -> object:
     """A search item completed by its details: what the search item carries stays, the
     details add the rest (the description above all). Details name some fields otherwise
     (free-text pay instead of the period), so they never override."""
@@ -229,7 +227,7 @@ def parse(data: bytes, partner_id: str, details: dict[str, dict] | None = None) 
             )
         to_fields = _v6_fields if key == "ergebnisliste" else _v4_fields
         for item in each_object(items, key, result, partner_id, JobPosting.domain.value):
-            item = _with_details(item, details or {})
+            item = _with_details(item, details)
             build_record(JobPosting, {"partner_id": partner_id, **to_fields(item)}, result)
     return drop_duplicate_ids(result)
 

@@ -8,8 +8,9 @@ by the agent only as a reference) is a deletion of ``objektnr_extern``, not a va
 The document is read as a stream (lxml iterparse): each ``<immobilie>`` is mapped when it
 ends and then dropped, so a large delivery does not stay in memory as a tree (UTF-16/32
 documents, which lxml reads only whole, are walked as a tree). Element names are matched by
-local name, so documents with or without the OpenImmo namespace are read alike. Documents that declare entities are refused before anything is
-expanded (XML bombs, external entities).
+local name, so documents with or without the OpenImmo namespace are read alike. Documents
+that declare entities are refused before anything is expanded (XML bombs, external
+entities).
 """
 
 from __future__ import annotations
@@ -249,25 +250,31 @@ def _wide(data: bytes) -> bool:
 _STOPS = tuple("{*}" + name for name in ("openimmo", "uebertragung", "anbieter", "firma", "immobilie"))
 
 
-def _events(data: bytes, roots: list):
+def _events(data: bytes):
     """(event, element) of the document's start and end events of the _STOPS elements, with
-    the parser's safety settings; errors as FormatError. ``roots`` gets the root element."""
+    the parser's safety settings, once its root has been checked; errors as FormatError."""
     try:
         if _wide(data):
             root = etree.fromstring(data, _parser())
-            roots.append(root)
+            if root is None:
+                raise FormatError("invalid XML: no root element")
+            _check_root(root)
             yield from etree.iterwalk(root, events=("start", "end"), tag=_STOPS)
             return
         context = etree.iterparse(
             io.BytesIO(data), events=("start", "end"), tag=_STOPS, resolve_entities=False,
             no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
         )
+        checked = False
         for event, element in context:
-            if not roots:
-                roots.append(element.getroottree().getroot())
+            if not checked:
+                _check_root(element.getroottree().getroot())
+                checked = True
             yield event, element
-        if not roots and context.root is not None:
-            roots.append(context.root)
+        if not checked:  # no element the stream stops at: what is the document?
+            if context.root is None:
+                raise FormatError("invalid XML: no root element")
+            _check_root(context.root)
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc) from None
     except ValueError as exc:  # lxml refuses some inputs before parsing
@@ -280,7 +287,6 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
     _refuse_entities(data)
     result = ParseResult()
     domain = HousingVacancy.domain.value
-    root = None
     organisation: str | None = None
     seen_firma = False
     waiting: list[etree._Element] = []  # objects of a provider whose <firma> comes after them
@@ -298,11 +304,7 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
             return
         build_record(HousingVacancy, _fields(immobilie, organisation, partner_id), result)
 
-    roots: list = []
-    for event, element in _events(data, roots):
-        if root is None:
-            root = roots[0]
-            _check_root(root)
+    for event, element in _events(data):
         if event == "start":
             continue
         parent = element.getparent()
@@ -331,10 +333,6 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
             organisation, seen_firma = None, False
             if streaming:
                 element.clear()
-    if root is None:  # no element the stream stops at: what is the document?
-        if not roots:
-            raise FormatError("invalid XML: no root element")
-        _check_root(roots[0])
     return drop_duplicate_ids(result)
 
 

@@ -5,9 +5,8 @@ the rules need, flattened (postal code, coordinates, dates, rents, area, rooms, 
 contact e-mail and phone, title), plus a few derived columns (``prepare``: distance from the
 postal code's centroid, the AGS area of the postal code, rent per m², m² per room, the salary
 range of the salary's period, the phone number's digits, the URL's origin and scheme, the
-number of letters of the title). Every rule is declared once as a :class:`Check`; from that
-declaration come both the GX expectation (which carries the rule code in ``meta``) and an
-equivalent vectorised pandas mask.
+number of letters of the title). Every rule is declared once as a :class:`Check`, from which
+its GX expectation is built (carrying the rule code in ``meta``).
 
 ``run_suite`` validates a frame in one GX pass over the whole frame with ``COMPLETE`` results:
 the statistics are the figures the Dagster checks report (evaluated expectations, unexpected
@@ -30,7 +29,6 @@ GX is imported lazily and once per process (``gx_engine``): importing it costs s
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import threading
 import time
@@ -45,8 +43,6 @@ import pandas as pd
 from hub.models import CanonicalRecord, CEFRLevel, CourseType, Rejection
 from hub.quality import regions
 from hub.quality.rules import RULES, reject
-
-log = logging.getLogger(__name__)
 
 DOMAINS = ("jobs", "courses", "housing")
 

@@ -63,11 +63,7 @@ class Features:
         self.street = street_key(address.get("street"))
         self.house = address.get("house_number") or None
         self.title = title_norm(record.get("title"))
-        self.tokens, self.hints = _title_tokens(domain, self.title)
-        # numbers in a course's title name the course (Kurs 3, Nr. 254, 9-12 Uhr); leading
-        # zeros do not count (01.02. and 1.2.)
-        self.numbers = frozenset(n.lstrip("0") or "0" for n in _NUMBER.findall(self.title)
-                                 ) if domain == "courses" else frozenset()
+        self.tokens, self.hints, self.numbers = _title_tokens(domain, self.title)
         self.org = org_key(record.get("organisation"))
         desc = record.get("description") or ""
         self.desc = fold(desc[: _DESC_CHARS + 20])[:_DESC_CHARS]
@@ -120,16 +116,20 @@ def _shared_set(values) -> frozenset:
 
 
 @lru_cache(maxsize=262144)
-def _title_tokens(domain: str, title: str) -> tuple[frozenset, frozenset]:
+def _title_tokens(domain: str, title: str) -> tuple[frozenset, frozenset, frozenset]:
+    """The title's words, and for courses its time-of-day hints and its numbers."""
     # numbers as numbers: '02' is '2', and like '2' (too short to be a word) not a token
     tokens = {t.lstrip("0") if t.isdigit() else t for t in content_tokens(title)}
     tokens = {t for t in tokens if not t.isdigit() or len(t) > 1}
     hints: frozenset = frozenset()
+    numbers: frozenset = frozenset()
     if domain == "courses":
         # levels and times of day are compared as fields, not as words of the title
         hints = frozenset(_DAYTIME[w] for w in tokens if w in _DAYTIME)
         tokens -= _CEFR_WORDS | set(_DAYTIME)
-    return frozenset(tokens), hints
+        # numbers name the course (Kurs 3, Nr. 254, 9-12 Uhr); leading zeros do not count
+        numbers = frozenset(n.lstrip("0") or "0" for n in _NUMBER.findall(title))
+    return frozenset(tokens), hints, numbers
 
 
 def _day(value: object) -> int | None:

@@ -4,7 +4,8 @@ PostgreSQL via psycopg 3."""
 from __future__ import annotations
 
 import json
-
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -99,35 +100,43 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+BATCH = 5000
+
+
+def batches(rows: Iterable[dict], size: int = BATCH) -> Iterator[list[dict]]:
+    """``rows`` in lists of ``size``; a generator is consumed as it goes, so a big write never
+    holds all its rows at once."""
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
 def upsert(
     conn: sa.Connection,
     table: sa.Table,
-    rows: list[dict],
+    rows: Iterable[dict],
     keys: list[str],
     keep: tuple[str, ...] = (),
 ) -> None:
     """Insert ``rows`` or update them where the key columns match, in set-based batches.
     Columns in ``keep`` are written on insert only (e.g. a first-seen time)."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    columns = [c for c in rows[0] if c not in keys and c not in keep]
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in columns}
-    )
-    for start in range(0, len(rows), 5000):
+    stmt = None
+    for batch in batches(rows):
+        if stmt is None:
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            columns = [c for c in batch[0] if c not in keys and c not in keep]
+            stmt = insert(table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in columns}
+            )
         # executemany: SQLAlchemy compiles the statement once and sends multi-row batches
-        conn.execute(stmt, rows[start : start + 5000])
+        conn.execute(stmt, batch)
 
 
-def insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+def insert_many(conn: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> None:
     """Multi-row inserts (executemany, compiled once)."""
-    for start in range(0, len(rows), 5000):
-        batch = rows[start : start + 5000]
-        if batch:
-            conn.execute(table.insert(), batch)
+    for batch in batches(rows):
+        conn.execute(table.insert(), batch)

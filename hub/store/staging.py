@@ -28,10 +28,6 @@ class StageCounts:
     rules: dict[str, int] = field(default_factory=dict)
 
 
-KEY = ["domain", "partner_id", "source_id"]
-WRITE_BATCH = 5000
-
-
 def record_json(data: dict) -> JsonText:
     """A record's JSON text: keys sorted, so that equal records give equal text (and hash)."""
     return JsonText(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
@@ -91,34 +87,35 @@ def write_stage(
     ).scalar_one()
 
     existing = active_source_ids(conn, partner_id, domain)
-    to_write: list[dict] = []
-    for record in records:
-        data = record_json(record.model_dump(mode="json"))
-        digest = text_hash(data)
-        sid = record.source_id
-        if sid in existing and existing[sid] == digest:
-            counts.unchanged += 1
-            continue
-        if sid in existing:
-            counts.changed += 1
-        else:
-            counts.added += 1
-        row = {
-            "domain": domain,
-            "partner_id": partner_id,
-            "source_id": sid,
-            "record": data,
-            "content_hash": digest,
-            "status": "active",
-            "last_seen": now,
-            "sync_id": sync_id,
-            "first_seen": now,
-        }
-        to_write.append(row)
-        if len(to_write) == WRITE_BATCH:  # written as they come: a big delivery's JSON texts
-            upsert(conn, source_records, to_write, KEY, keep=("first_seen",))  # never all at once
-            to_write = []
-    upsert(conn, source_records, to_write, KEY, keep=("first_seen",))
+
+    def changed_rows():
+        for record in records:
+            data = record_json(record.model_dump(mode="json"))
+            digest = text_hash(data)
+            sid = record.source_id
+            if sid in existing and existing[sid] == digest:
+                counts.unchanged += 1
+                continue
+            if sid in existing:
+                counts.changed += 1
+            else:
+                counts.added += 1
+            yield {
+                "domain": domain,
+                "partner_id": partner_id,
+                "source_id": sid,
+                "record": data,
+                "content_hash": digest,
+                "status": "active",
+                "last_seen": now,
+                "sync_id": sync_id,
+                "first_seen": now,
+            }
+
+    # a generator: upsert writes it in batches, so a big delivery's JSON texts are never all
+    # in memory at once
+    upsert(conn, source_records, changed_rows(), ["domain", "partner_id", "source_id"],
+           keep=("first_seen",))
 
     seen = {record.source_id for record in records}
     if snapshot:
