@@ -5,6 +5,7 @@ whole (FetchError), so a half-read result never withdraws records."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from hub.fetch import FetchError
@@ -27,33 +28,43 @@ def _json(body: bytes) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
+@dataclass(frozen=True)
+class Page:
+    """What a pager needs of one page, read once: how many items it holds, the total the API
+    announced, and the parameters of the next page (None: it was the last)."""
+
+    count: int
+    total: int | None
+    following: dict | None
+
+
 class BAJobsPager:
     """BA Jobsuche: ``page`` (from 1) and ``size`` parameters; ``maxErgebnisse`` is the total,
     of which the API serves at most ``cap`` (about 10,000 per query)."""
 
     cap = 10_000
 
-    def next_url(self, url: str, body: bytes) -> str | None:
+    def read(self, body: bytes) -> Page | None:
         doc = _json(body)
         if doc is None:
             return None
         items = doc.get("ergebnisliste", doc.get("stellenangebote")) or []
         page, size, total = doc.get("page"), doc.get("size"), doc.get("maxErgebnisse")
-        if not all(isinstance(v, int) for v in (page, size, total)) or not items:
-            return None
-        if page * size >= min(total, self.cap):
-            return None
-        return with_query(url, page=page + 1, size=size)
+        count = len(items) if isinstance(items, list) else 0
+        following = None
+        if all(isinstance(v, int) for v in (page, size, total)) and items:
+            if page * size < min(total, self.cap):
+                following = {"page": page + 1, "size": size}
+        return Page(count, total if isinstance(total, int) else None, following)
 
-    def check(self, bodies: list[bytes]) -> None:
-        docs = [_json(body) for body in bodies]
-        if any(doc is None for doc in docs):
+    def check(self, pages: list[Page | None]) -> None:
+        if len(pages) < 2 or any(page is None for page in pages):
             return
-        got = sum(len(doc.get("ergebnisliste", doc.get("stellenangebote")) or []) for doc in docs)
-        total = docs[0].get("maxErgebnisse")
-        if isinstance(total, int) and len(docs) > 1 and got != min(total, self.cap):
+        got = sum(page.count for page in pages)
+        total = pages[0].total
+        if total is not None and got != min(total, self.cap):
             raise FetchError(
-                f"page totals do not add up: {len(docs)} pages hold {got} postings, "
+                f"page totals do not add up: {len(pages)} pages hold {got} postings, "
                 f"the API announced {min(total, self.cap)}"
             )
 
@@ -62,30 +73,41 @@ class BACoursesPager:
     """BA Weiterbildungssuche / Sprachfoerderung: ``page`` (from 0) and ``size`` parameters;
     the answer's ``page`` object holds ``number``, ``totalPages`` and ``totalElements``."""
 
-    def next_url(self, url: str, body: bytes) -> str | None:
+    def read(self, body: bytes) -> Page | None:
         doc = _json(body)
-        if doc is None or not isinstance(doc.get("page"), dict):
+        if doc is None:
             return None
-        page = doc["page"]
+        termine = (doc.get("_embedded") or {}).get("termine") if isinstance(doc.get("_embedded"), dict) else None
+        count = len(termine) if isinstance(termine, list) else 0
+        page = doc.get("page")
+        if not isinstance(page, dict):
+            return Page(count, None, None)
         number, pages, size = page.get("number"), page.get("totalPages"), page.get("size")
-        if not all(isinstance(v, int) for v in (number, pages)) or number + 1 >= pages:
-            return None
-        params = {"page": number + 1}
-        if isinstance(size, int):
-            params["size"] = size
-        return with_query(url, **params)
+        total = page.get("totalElements")
+        following = None
+        if all(isinstance(v, int) for v in (number, pages)) and number + 1 < pages:
+            following = {"page": number + 1}
+            if isinstance(size, int):
+                following["size"] = size
+        return Page(count, total if isinstance(total, int) else None, following)
 
-    def check(self, bodies: list[bytes]) -> None:
-        docs = [_json(body) for body in bodies]
-        if any(doc is None for doc in docs) or len(docs) < 2:
+    def check(self, pages: list[Page | None]) -> None:
+        if len(pages) < 2 or any(page is None for page in pages):
             return
-        got = sum(len((doc.get("_embedded") or {}).get("termine") or []) for doc in docs)
-        total = (docs[0].get("page") or {}).get("totalElements")
-        if isinstance(total, int) and got != total:
+        got = sum(page.count for page in pages)
+        total = pages[0].total
+        if total is not None and got != total:
             raise FetchError(
-                f"page totals do not add up: {len(docs)} pages hold {got} course dates, "
+                f"page totals do not add up: {len(pages)} pages hold {got} course dates, "
                 f"the API announced {total}"
             )
+
+
+def next_url(url: str, page: Page | None) -> str | None:
+    """The URL of the page after ``page`` (read from ``url``); None after the last."""
+    if page is None or page.following is None:
+        return None
+    return with_query(url, **page.following)
 
 
 PAGERS = {"ba-jobsuche": BAJobsPager(), "ba-courses": BACoursesPager()}

@@ -218,3 +218,56 @@ def test_delivery_with_mostly_rejected_records_is_held(engine, landing, fetcher,
     assert "12 of the 20 records of this delivery were rejected" in held.hold.message
     publish_domain(engine, "jobs")
     assert directory_rows(engine) == before
+
+
+def _staged(engine) -> dict[str, tuple[str, str]]:
+    with engine.connect() as conn:
+        return {r.source_id: (r.status, r.record["title"]) for r in conn.execute(
+            sa.select(source_records.c.source_id, source_records.c.status, source_records.c.record))}
+
+
+def test_a_delivery_read_in_chunks_is_staged_as_a_whole(engine, landing, fetcher, httpserver,
+                                                        monkeypatch):
+    """A big delivery is checked and written CHUNK records at a time; what it does to the
+    directory must not depend on where the chunks end: duplicates across chunks, the
+    withdrawal guard over the whole delivery, and a payload that breaks after some chunks."""
+    import hub.pipeline
+
+    monkeypatch.setattr(hub.pipeline, "CHUNK", 4)
+    postings = [posting(n) for n in range(30)]
+    twin = posting(1, stellenangebotsTitel="Zweite Meldung derselben Referenznummer")
+    postings.insert(9, twin)  # the first of an id counts, as without chunks
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    partner = registry.partners[0]
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    outcome = stage_partner_feed(engine, landing, partner, "jobs")
+    assert (outcome.counts.items, outcome.counts.accepted, outcome.counts.added) == (31, 30, 30)
+    assert outcome.counts.rules == {"RECORD_ID_DUPLICATE": 1}
+    staged = _staged(engine)
+    assert len(staged) == 30
+    assert staged["10001-1000000001-S"][1] == postings[1]["stellenangebotsTitel"]
+
+    # 12 of 30 would vanish: held, although no chunk alone shows it
+    feed.body = ba_v6([posting(n) for n in range(18)])
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    held = stage_partner_feed(engine, landing, partner, "jobs")
+    assert (held.status, held.hold.count, held.hold.total) == ("held", 12, 30)
+    assert _staged(engine) == staged
+
+    # a payload that breaks after three chunks were read changes nothing
+    changed = [posting(n, stellenangebotsTitel="Geändert") for n in range(30)]
+    feed.body = ba_v6(changed)[:-300]
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    with pytest.raises(StageError, match="invalid JSON"):
+        stage_partner_feed(engine, landing, partner, "jobs")
+    assert _staged(engine) == staged
+
+    # one changed record among unchanged ones, in a later chunk
+    changed = [posting(n) for n in range(30)]
+    changed[25]["stellenangebotsTitel"] = "Neu betitelt"
+    feed.body = ba_v6(changed)
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    outcome = stage_partner_feed(engine, landing, partner, "jobs")
+    assert (outcome.counts.changed, outcome.counts.unchanged, outcome.counts.withdrawn) == (1, 29, 0)
+    assert _staged(engine)["10001-1000000025-S"] == ("active", "Neu betitelt")

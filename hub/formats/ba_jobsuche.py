@@ -14,8 +14,17 @@ that is an empty result, not an error.
 
 from __future__ import annotations
 
-from hub.formats.base import Format, FormatError, ParseResult, build_record, drop_duplicate_ids
-from hub.formats.jsondoc import each_object, load_json
+from collections.abc import Iterable, Iterator
+
+from hub.formats.base import (
+    Format,
+    FormatError,
+    ParseResult,
+    build_record,
+    drop_duplicate_ids,
+    merged,
+)
+from hub.formats.jsondoc import kind, load_json, stream_object
 from hub.formats.values import (
     as_dict,
     country_code,
@@ -153,7 +162,7 @@ def _reference(item: object) -> str | None:
     return text(item.get("referenznummer") or item.get("refnr"))
 
 
-def posting_versions(pages: list[bytes]) -> dict[str, str | None]:
+def posting_versions(pages: Iterable[bytes]) -> dict[str, str | None]:
     """The postings' reference numbers in search pages, in order, each once, with the time of
     their last change as the search says it (v6 ``aenderungsdatum``, v4
     ``modifikationsTimestamp``; None where missing). Pages that are not search responses give
@@ -174,22 +183,23 @@ def posting_versions(pages: list[bytes]) -> dict[str, str | None]:
     return found
 
 
-def details_entries(bodies: list[bytes]) -> list[tuple[str, dict, bytes]]:
-    """(reference number, response, its bytes) of job details responses (GET
-    .../jobdetails/{refnr}); responses that name no posting are left out. FormatError for one
-    that is not JSON."""
-    entries = []
+def details_reference(body: bytes) -> str | None:
+    """The reference number a job details response names (None: none). FormatError for a
+    response that is not JSON."""
+    ref = _reference(load_json(body, "a BA job details response"))
+    return ref if isinstance(ref, str) else None
+
+
+def details_index(bodies: list[bytes]) -> dict[str, dict]:
+    """Job details responses by reference number (what ``parse`` takes as ``details``);
+    responses that name no posting are left out. FormatError for one that is not JSON."""
+    found = {}
     for body in bodies:
         payload = load_json(body, "a BA job details response")
         ref = _reference(payload)
         if isinstance(ref, str):
-            entries.append((ref, payload, body))
-    return entries
-
-
-def details_index(bodies: list[bytes]) -> dict[str, dict]:
-    """Job details responses by reference number (what ``parse`` takes as ``details``)."""
-    return {ref: payload for ref, payload, _ in details_entries(bodies)}
+            found[ref] = payload
+    return found
 
 
 def _with_details(item: object, details: dict[str, dict] | None) -> object:
@@ -200,36 +210,55 @@ def _with_details(item: object, details: dict[str, dict] | None) -> object:
     return {**found, **item} if found else item
 
 
-def parse(data: bytes, partner_id: str, details: dict[str, dict] | None = None) -> ParseResult:
-    payload = load_json(data, "a BA Jobsuche response")
-    if not isinstance(payload, dict):
-        raise FormatError(
-            f"not a BA Jobsuche response: the top level is a JSON {type(payload).__name__}, "
-            "expected an object"
-        )
-    if "referenznummer" in payload and not any(key in payload for key in _LIST_KEYS):
-        payload = {"ergebnisliste": [payload]}  # one job details response
-    present = [key for key in _LIST_KEYS if key in payload]
-    if not present and "maxErgebnisse" not in payload:
-        raise FormatError(
-            "not a BA Jobsuche response: neither 'ergebnisliste' (v6), 'stellenangebote' (v4) "
-            "nor 'maxErgebnisse' found"
-        )
-
+def chunks(data: bytes, partner_id: str, details: dict[str, dict] | None = None,
+           size: int = 10_000) -> Iterator[ParseResult]:
+    """The records of a response in parts of ``size`` items. The response is read as a
+    stream (``stream_object``): a big one is never all in memory as parsed JSON."""
+    domain = JobPosting.domain.value
+    head: dict = {}  # the members other than the lists
+    lists: set[str] = set()
+    positions = dict.fromkeys(_LIST_KEYS, 0)
     result = ParseResult()
-    for key in present:
-        items = payload[key]
-        if items is None:
-            continue
-        if not isinstance(items, list):
+    for key, in_list, value in stream_object(data, "a BA Jobsuche response", _LIST_KEYS):
+        if not key and not in_list:
             raise FormatError(
-                f"not a BA Jobsuche response: '{key}' is a {type(items).__name__}, expected a list"
+                f"not a BA Jobsuche response: the top level is a JSON {type(value).__name__}, "
+                "expected an object"
             )
+        if not in_list:
+            if key in _LIST_KEYS:
+                if value is not None and not isinstance(value, list):  # an empty list
+                    raise FormatError(f"not a BA Jobsuche response: '{key}' is a "
+                                      f"{type(value).__name__}, expected a list")
+                lists.add(key)
+            else:
+                head[key] = value
+            continue
+        lists.add(key)
+        positions[key] += 1
+        if not isinstance(value, dict):
+            result.reject_item("RECORD_UNREADABLE", partner_id=partner_id, domain=domain,
+                               value=f"{key}[{positions[key]}] is {kind(value)}, not an object")
+            continue
         to_fields = _v6_fields if key == "ergebnisliste" else _v4_fields
-        for item in each_object(items, key, result, partner_id, JobPosting.domain.value):
-            item = _with_details(item, details)
-            build_record(JobPosting, {"partner_id": partner_id, **to_fields(item)}, result)
-    return drop_duplicate_ids(result)
+        item = _with_details(value, details)
+        build_record(JobPosting, {"partner_id": partner_id, **to_fields(item)}, result)
+        if result.items >= size:
+            yield drop_duplicate_ids(result)
+            result = ParseResult()
+    if not lists:
+        if "referenznummer" in head:  # one job details response
+            build_record(JobPosting, {"partner_id": partner_id, **_v6_fields(head)}, result)
+        elif "maxErgebnisse" not in head:
+            raise FormatError(
+                "not a BA Jobsuche response: neither 'ergebnisliste' (v6), 'stellenangebote' "
+                "(v4) nor 'maxErgebnisse' found"
+            )
+    yield drop_duplicate_ids(result)
+
+
+def parse(data: bytes, partner_id: str, details: dict[str, dict] | None = None) -> ParseResult:
+    return merged(chunks(data, partner_id, details))
 
 
 FORMAT = Format(
@@ -241,4 +270,5 @@ FORMAT = Format(
     ),
     parse=parse,
     details_index=details_index,
+    chunks=chunks,
 )

@@ -7,6 +7,7 @@ hub's CSV templates in ``hub.formats.csvtemplate``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from typing import Callable
 
 from pydantic import ValidationError
@@ -59,6 +60,9 @@ class Format:
     # formats whose records have a details endpoint (registry ``details``): the details
     # responses -> {source id: details object}, handed to ``parse`` as ``details=``
     details_index: Callable[[list[bytes]], dict[str, dict]] | None = None
+    # formats that read a big input as a stream: the same as ``parse``, in parts of at most
+    # about ``size`` records each (source ids may repeat across parts)
+    chunks: Callable[..., Iterator[ParseResult]] | None = None
 
 
 def _rule_for(loc: tuple, error_type: str) -> str:
@@ -149,6 +153,19 @@ def _text(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def merged(parts: Iterable[ParseResult]) -> ParseResult:
+    """One result of the parts of an input (``Format.chunks``, pages), later duplicates of a
+    source id dropped as rejections."""
+    result = ParseResult()
+    for part in parts:
+        result.records.extend(part.records)
+        result.rejections.extend(part.rejections)
+        result.deletions.extend(part.deletions)
+        result.items += part.items
+        result.mode = result.mode or part.mode
+    return drop_duplicate_ids(result)
 
 
 def drop_duplicate_ids(result: ParseResult) -> ParseResult:

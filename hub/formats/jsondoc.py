@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 
@@ -54,3 +55,131 @@ def each_object(
             domain=domain,
             value=f"{where}[{position}] is {kind(item)}, not an object",
         )
+
+
+# --------------------------------------------------------------------------- streaming
+
+WINDOW = 1 << 20  # characters decoded at a time
+_WS = " \t\n\r"
+_decoder = json.JSONDecoder()
+_MARGIN = 32  # a value read or refused this close to the window's end is tried on more text
+
+
+class _Text:
+    """The input as text, decoded a window at a time, with the position of each error."""
+
+    def __init__(self, data: bytes, what: str):
+        self.data, self.what = data, what
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.taken = 0  # bytes of ``data`` decoded so far
+        self.buf = ""
+        self.at = 0  # position in ``buf``
+        self.dropped_lines = 0  # newlines in text dropped from the front of ``buf``
+        self.dropped_columns = 0  # characters of the current line dropped likewise
+
+    def more(self) -> bool:
+        """Decode the next window (at least as much as is buffered: a big value is retried
+        on twice the text each time); False at the end of the input."""
+        if self.taken >= len(self.data):
+            return False
+        size = max(WINDOW, len(self.buf) - self.at)
+        chunk = self.data[self.taken:self.taken + size]
+        final = self.taken + len(chunk) >= len(self.data)
+        try:
+            text = self.decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            raise FormatError(
+                f"not {self.what}: not UTF-8 text (byte {self.taken + exc.start})") from None
+        self.taken += len(chunk)
+        self.dropped_lines += self.buf.count("\n", 0, self.at)
+        newline = self.buf.rfind("\n", 0, self.at)
+        self.dropped_columns = (self.at - newline - 1 if newline >= 0
+                                else self.dropped_columns + self.at)
+        self.buf = self.buf[self.at:] + text
+        self.at = 0
+        return True
+
+    def skip(self) -> str:
+        """Skip white space; the next character ('' at the end of the input)."""
+        while True:
+            buf, at = self.buf, self.at
+            while at < len(buf) and buf[at] in _WS:
+                at += 1
+            self.at = at
+            if at < len(buf):
+                return buf[at]
+            if not self.more():
+                return ""
+
+    def expect(self, chars: str, where: str) -> str:
+        found = self.skip()
+        if not found or found not in chars:
+            raise self.error(self.at, f"expecting {' or '.join(repr(c) for c in chars)} {where}")
+        self.at += 1
+        return found
+
+    def value(self) -> object:
+        """The JSON value at the current position (read in full, however long)."""
+        self.skip()
+        while True:
+            try:
+                value, end = _decoder.raw_decode(self.buf, self.at)
+            except json.JSONDecodeError as exc:
+                near_end = exc.pos > len(self.buf) - _MARGIN or exc.msg.startswith("Unterminated")
+                if near_end and self.more():
+                    continue  # the value goes on in the next window
+                raise self.error(exc.pos, exc.msg) from None
+            except RecursionError:
+                raise FormatError("invalid JSON: nested too deeply") from None
+            except ValueError as exc:  # e.g. an integer literal longer than Python allows
+                raise FormatError(f"invalid JSON: {str(exc).splitlines()[0]}") from None
+            if end > len(self.buf) - _MARGIN and self.more():
+                continue  # a number ending at the window's end may go on ("1.5|e3")
+            self.at = end
+            return value
+
+    def error(self, pos: int, message: str) -> FormatError:
+        line = self.dropped_lines + self.buf.count("\n", 0, pos) + 1
+        newline = self.buf.rfind("\n", 0, pos)
+        column = pos - newline if newline >= 0 else self.dropped_columns + pos + 1
+        return FormatError(f"invalid JSON at line {line} column {column}: {message}")
+
+
+def stream_object(data: bytes, what: str, lists: tuple[str, ...]) -> Iterator[tuple[str, bool, object]]:
+    """Read a JSON object whose members named in ``lists`` may be very long lists, without
+    holding the whole document: yields ``(key, False, value)`` for each other member and
+    ``(key, True, item)`` for each item of those lists, in document order. A list member whose
+    value is not a list comes as ``(key, False, value)``. Errors are FormatError as in
+    ``load_json``; a top level that is not an object yields ``("", False, value)`` once."""
+    if not data or not data.strip():
+        raise FormatError(f"not {what}: the input is empty")
+    text = _Text(data, what)
+    if text.skip() != "{":
+        yield "", False, text.value()
+        if text.skip():
+            raise text.error(text.at, "Extra data")
+        return
+    text.at += 1
+    if text.skip() == "}":
+        text.at += 1
+    else:
+        while True:
+            if text.skip() != '"':
+                raise text.error(text.at, "Expecting property name enclosed in double quotes")
+            key = text.value()
+            text.expect(":", "after a property name")
+            if key in lists and text.skip() == "[":
+                text.at += 1
+                if text.skip() == "]":
+                    text.at += 1
+                else:
+                    while True:
+                        yield key, True, text.value()
+                        if text.expect(",]", "in a list") == "]":
+                            break
+            else:
+                yield key, False, text.value()
+            if text.expect(",}", "in an object") == "}":
+                break
+    if text.skip():
+        raise text.error(text.at, "Extra data")

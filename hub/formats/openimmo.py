@@ -17,10 +17,18 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 
 from lxml import etree
 
-from hub.formats.base import Format, FormatError, ParseResult, build_record, drop_duplicate_ids
+from hub.formats.base import (
+    Format,
+    FormatError,
+    ParseResult,
+    build_record,
+    drop_duplicate_ids,
+    merged,
+)
 from hub.formats.values import (
     area,
     country_code,
@@ -281,9 +289,10 @@ def _events(data: bytes):
         raise FormatError(f"invalid XML: {exc}") from None
 
 
-def parse(data: bytes, partner_id: str) -> ParseResult:
+def chunks(data: bytes, partner_id: str, size: int = 10_000) -> Iterator[ParseResult]:
     """Reads the document as a stream: each ``<immobilie>`` is mapped when it ends and then
-    dropped from the tree, so memory does not grow with the number of objects."""
+    dropped from the tree, and the records are handed on in parts of about ``size``, so memory
+    does not grow with the number of objects."""
     _refuse_entities(data)
     result = ParseResult()
     domain = HousingVacancy.domain.value
@@ -333,7 +342,14 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
             organisation, seen_firma = None, False
             if streaming:
                 element.clear()
-    return drop_duplicate_ids(result)
+        if result.items >= size:
+            yield drop_duplicate_ids(result)
+            result = ParseResult(mode=result.mode)
+    yield drop_duplicate_ids(result)
+
+
+def parse(data: bytes, partner_id: str) -> ParseResult:
+    return merged(chunks(data, partner_id))
 
 
 FORMAT = Format(
@@ -341,4 +357,5 @@ FORMAT = Format(
     domain="housing",
     description="OpenImmo XML (1.2.x), full (VOLL) or delta (TEIL) delivery, DELETE honoured",
     parse=parse,
+    chunks=chunks,
 )

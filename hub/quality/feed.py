@@ -27,19 +27,35 @@ class FeedCheck:
     metadata: dict = field(default_factory=dict)
 
 
+class FieldCoverage:
+    """Share of records that fill each top-level field (nested objects count as one field),
+    counted over a delivery read in parts."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.counts: dict[str, int] = {}
+
+    def add(self, records: list[CanonicalRecord]) -> None:
+        counts, empty = self.counts, (str, list, dict)
+        self.records += len(records)
+        for record in records:
+            for name, value in record.__dict__.items():
+                # by type first: comparing a nested model with "" runs its __eq__ (slow)
+                if value is None or (isinstance(value, empty) and not value):
+                    continue
+                counts[name] = counts.get(name, 0) + 1
+
+    def shares(self) -> dict[str, float]:
+        if not self.records:
+            return {}
+        return {name: round(count / self.records, 3) for name, count in sorted(self.counts.items())}
+
+
 def field_coverage(records: list[CanonicalRecord]) -> dict[str, float]:
-    """Share of records that fill each top-level field (nested objects count as one field)."""
-    if not records:
-        return {}
-    counts: dict[str, int] = {}
-    empty = (str, list, dict)
-    for record in records:
-        for name, value in record.__dict__.items():
-            # by type first: comparing a nested model with "" runs its __eq__ (slow)
-            if value is None or (isinstance(value, empty) and not value):
-                continue
-            counts[name] = counts.get(name, 0) + 1
-    return {name: round(count / len(records), 3) for name, count in sorted(counts.items())}
+    """Share of records that fill each top-level field, of one list of records."""
+    coverage = FieldCoverage()
+    coverage.add(records)
+    return coverage.shares()
 
 
 def _previous_ok(conn: sa.Connection, partner_id: str, domain: str, before_id: int | None):

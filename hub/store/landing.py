@@ -99,28 +99,42 @@ class LandingStore:
 
     MANIFEST_KEY = "hub_landing_manifest"
 
-    def put_pages(self, pages: list[bytes], details: list[bytes] | None = None) -> str:
-        """Store each page (and each details response fetched for the pages' records), then a
-        manifest naming them in order; returns the manifest's hash. A single page without
-        details is stored as itself."""
+    def put_manifest(self, pages: list[str], details: list[str] | None = None) -> str:
+        """The payload of a fetch whose pages (and the details responses fetched for their
+        records) were landed one by one with ``put``: a manifest naming them in order; returns
+        its hash. A single page without details is its own payload."""
         if len(pages) == 1 and not details:
-            return self.put(pages[0])
-        content: dict = {self.MANIFEST_KEY: 1, "pages": [self.put(page) for page in pages]}
+            return pages[0]
+        content: dict = {self.MANIFEST_KEY: 1, "pages": list(pages)}
         if details:
-            content["details"] = [self.put(body) for body in details]
+            content["details"] = list(details)
         return self.put(json.dumps(content, separators=(",", ":")).encode())
+
+    def put_pages(self, pages: list[bytes], details: list[bytes] | None = None) -> str:
+        """Store each page and each details response, then their manifest (``put_manifest``)."""
+        return self.put_manifest([self.put(page) for page in pages],
+                                 [self.put(body) for body in details or ()])
+
+    def part_hashes(self, sha256: str, part: str = "pages") -> list[str]:
+        """The hashes of a payload's ``part`` ("pages" or "details"): a manifest's list, or
+        the payload itself as its only page. KeyError as ``get`` for a missing payload."""
+        head = self._head(sha256)
+        if head.startswith(b'{"' + self.MANIFEST_KEY.encode()):
+            return list(json.loads(self.get(sha256)).get(part, []))
+        return [sha256] if part == "pages" else []
+
+    def _head(self, sha256: str) -> bytes:
+        try:
+            with self.path_for(sha256).open("rb") as handle:
+                return handle.read(len(self.MANIFEST_KEY) + 2)
+        except FileNotFoundError:
+            self.get(sha256)  # raises the KeyError that explains the gap
+            raise
 
     def bodies(self, sha256: str) -> list[bytes]:
         """The payload's bytes, or the bytes of each page when it is a manifest."""
-        return self._parts(sha256, "pages")
+        return [self.get(page) for page in self.part_hashes(sha256, "pages")]
 
     def details(self, sha256: str) -> list[bytes]:
         """The details responses stored with a manifest's pages ([] for none)."""
-        return self._parts(sha256, "details")
-
-    def _parts(self, sha256: str, part: str) -> list[bytes]:
-        body = self.get(sha256)
-        if body.startswith(b'{"' + self.MANIFEST_KEY.encode()):
-            manifest = json.loads(body)
-            return [self.get(page) for page in manifest.get(part, [])]
-        return [body] if part == "pages" else []
+        return [self.get(body) for body in self.part_hashes(sha256, "details")]
