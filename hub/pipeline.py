@@ -324,7 +324,7 @@ def stage_partner_feed(
     return StageOutcome(partner.id, domain, "ok", writer.sync_id, counts)
 
 
-CHUNK = 50_000  # records checked and written at a time: bounds a big delivery's memory
+CHUNK = 20_000  # records checked and written at a time: bounds a big delivery's memory
 
 
 @dataclass
