@@ -10,6 +10,7 @@ part of a message.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import os
 import random
@@ -48,6 +49,9 @@ class FetchResult:
     attempts: int = 1
     url: str = ""
     path: Path | None = None  # the inbox file this came from
+    # fetched ``into`` a landing store: the body's hash there (``body`` stays empty)
+    sha256: str | None = None
+    size: int = 0
 
 
 @dataclass
@@ -126,13 +130,17 @@ class FeedFetcher:
         allow_private: bool = False,
         auth_env: str | None = None,
         auth_header: str = "Authorization",
+        into=None,
     ) -> FetchResult:
+        """Fetch ``source`` (http(s)://, file:// or inbox:FOLDER). With ``into`` (a
+        LandingStore) the body is streamed into it as it arrives and the result names it by
+        ``sha256``: a big body is never in memory; else the result holds the ``body``."""
         if source.startswith("file://"):
-            return self._read_file(Path(unquote(urlsplit(source).path)))
+            return self._read_file(Path(unquote(urlsplit(source).path)), into)
         if source.startswith("inbox:"):
-            return self._read_inbox(Path(source.removeprefix("inbox:")))
+            return self._read_inbox(Path(source.removeprefix("inbox:")), into)
         headers = self._headers(etag, last_modified, auth_env, auth_header)
-        return self._fetch_http(source, headers, allow_private)
+        return self._fetch_http(source, headers, allow_private, into)
 
     def probe(
         self,
@@ -184,7 +192,7 @@ class FeedFetcher:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def _fetch_http(self, url: str, headers: dict, allow_private: bool) -> FetchResult:
+    def _fetch_http(self, url: str, headers: dict, allow_private: bool, into=None) -> FetchResult:
         policy = self.policy
         started = time.monotonic()
         attempt = 0
@@ -195,7 +203,7 @@ class FeedFetcher:
                 raise FetchError(f"{safe_url(url)}: gave up after {policy.deadline:.0f} s deadline",
                                  transient=True)
             try:
-                result = self._attempt(url, headers, allow_private, started)
+                result = self._attempt(url, headers, allow_private, started, into=into)
                 result.attempts = attempt
                 return result
             except _Retryable as exc:
@@ -217,7 +225,7 @@ class FeedFetcher:
                 policy.sleep(delay)
 
     def _attempt(self, url: str, headers: dict, allow_private: bool, started: float,
-                 method: str = "GET") -> FetchResult:
+                 method: str = "GET", into=None) -> FetchResult:
         """One request, following same-host redirects. ``HEAD`` returns the status and the
         validators without a body (405/501 and other statuses come back as they are)."""
         policy = self.policy
@@ -271,10 +279,12 @@ class FeedFetcher:
                 if response.status_code != 200:
                     raise FetchError(f"{safe_url(url)}: HTTP {response.status_code}",
                                      http_status=response.status_code)
-                body = self._read_body(response, url, started)
+                body, sha, size = self._read_body(response, url, started, into)
                 return FetchResult(
                     status="changed",
                     body=body,
+                    sha256=sha,
+                    size=size,
                     content_type=response.headers.get("Content-Type"),
                     etag=response.headers.get("ETag"),
                     last_modified=response.headers.get("Last-Modified"),
@@ -283,48 +293,69 @@ class FeedFetcher:
                 )
         raise FetchError(f"{safe_url(url)}: more than {policy.max_redirects} redirects")
 
-    def _read_body(self, response: requests.Response, url: str, started: float) -> bytes:
+    def _read_body(self, response: requests.Response, url: str, started: float,
+                   into=None) -> tuple[bytes, str | None, int]:
+        """The body (in memory, or streamed into the landing store ``into``): (bytes, hash
+        in the store, size). A partial body never lands."""
         policy = self.policy
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > policy.max_bytes:
             raise FetchError(
                 f"{safe_url(url)}: body of {int(declared)} bytes exceeds the limit of {policy.max_bytes}"
             )
-        chunks: list[bytes] = []
+        sink = into.writer() if into is not None else io.BytesIO()
         size = 0
         try:
-            for chunk in response.iter_content(chunk_size=256 * 1024):
-                size += len(chunk)
-                if size > policy.max_bytes:
-                    raise FetchError(
-                        f"{safe_url(url)}: body exceeds the limit of {policy.max_bytes} bytes"
-                    )
-                if time.monotonic() - started > policy.deadline:
-                    raise FetchError(
-                        f"{safe_url(url)}: body not complete within the {policy.deadline:.0f} s deadline"
-                    )
-                chunks.append(chunk)
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                requests.Timeout) as exc:
-            raise _Retryable(f"connection broke while reading the body ({type(exc).__name__})") from None
-        body = b"".join(chunks)
-        encoding = response.headers.get("Content-Encoding")
-        if declared and declared.isdigit() and not encoding and len(body) != int(declared):
-            raise _Retryable(f"truncated body: {len(body)} of {declared} bytes")
-        return body
+            try:
+                for chunk in response.iter_content(chunk_size=256 * 1024):
+                    size += len(chunk)
+                    if size > policy.max_bytes:
+                        raise FetchError(
+                            f"{safe_url(url)}: body exceeds the limit of {policy.max_bytes} bytes"
+                        )
+                    if time.monotonic() - started > policy.deadline:
+                        raise FetchError(
+                            f"{safe_url(url)}: body not complete within the {policy.deadline:.0f} s deadline"
+                        )
+                    sink.write(chunk)
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                    requests.Timeout) as exc:
+                raise _Retryable(f"connection broke while reading the body ({type(exc).__name__})") from None
+            encoding = response.headers.get("Content-Encoding")
+            if declared and declared.isdigit() and not encoding and size != int(declared):
+                raise _Retryable(f"truncated body: {size} of {declared} bytes")
+        except BaseException:
+            if into is not None:
+                sink.discard()
+            raise
+        if into is None:
+            return sink.getvalue(), None, size
+        return b"", sink.commit(), size
 
     # -- files ------------------------------------------------------------------------------
 
-    def _read_file(self, path: Path) -> FetchResult:
+    def _read_file(self, path: Path, into=None) -> FetchResult:
         try:
             size = path.stat().st_size
         except FileNotFoundError:
             raise FetchError(f"file not found: {path}") from None
         if size > self.policy.max_bytes:
             raise FetchError(f"{path}: {size} bytes exceeds the limit of {self.policy.max_bytes}")
-        return FetchResult(status="changed", body=path.read_bytes(), url=f"file://{path}")
+        if into is None:
+            return FetchResult(status="changed", body=path.read_bytes(), url=f"file://{path}",
+                               size=size)
+        sink = into.writer()
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    sink.write(block)
+        except BaseException:
+            sink.discard()
+            raise
+        return FetchResult(status="changed", url=f"file://{path}", sha256=sink.commit(),
+                           size=sink.size)
 
-    def _read_inbox(self, folder: Path) -> FetchResult:
+    def _read_inbox(self, folder: Path, into=None) -> FetchResult:
         """The oldest waiting file of an inbox folder (the caller moves it aside once its
         bytes are safely landed)."""
         from hub.inbox import waiting_files
@@ -334,7 +365,7 @@ class FeedFetcher:
         files = waiting_files(folder, settle=0)
         if not files:
             return FetchResult(status="unchanged", url=f"inbox:{folder}")
-        result = self._read_file(files[0])
+        result = self._read_file(files[0], into)
         result.path = files[0]
         return result
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from hub.fetch import FetchError
+from hub.formats.base import FormatError
+from hub.formats.jsondoc import stream_object
 
 MAX_PAGES = 500
 
@@ -38,21 +41,32 @@ class Page:
     following: dict | None
 
 
+_BA_LISTS = ("ergebnisliste", "stellenangebote")
+
+
 class BAJobsPager:
     """BA Jobsuche: ``page`` (from 1) and ``size`` parameters; ``maxErgebnisse`` is the total,
     of which the API serves at most ``cap`` (about 10,000 per query)."""
 
     cap = 10_000
 
-    def read(self, body: bytes) -> Page | None:
-        doc = _json(body)
-        if doc is None:
-            return None
-        items = doc.get("ergebnisliste", doc.get("stellenangebote")) or []
-        page, size, total = doc.get("page"), doc.get("size"), doc.get("maxErgebnisse")
-        count = len(items) if isinstance(items, list) else 0
+    def read(self, page: BinaryIO) -> Page | None:
+        """Read as a stream: the items are counted, never all held (a page may be big)."""
+        head: dict = {}
+        count = 0
+        try:
+            for key, in_list, value in stream_object(page, "a BA Jobsuche response", _BA_LISTS):
+                if in_list:
+                    count += 1
+                elif key:
+                    head[key] = value
+                else:
+                    return None
+        except FormatError:
+            return None  # not this pager's business: the parse stage says what is wrong
+        page, size, total = head.get("page"), head.get("size"), head.get("maxErgebnisse")
         following = None
-        if all(isinstance(v, int) for v in (page, size, total)) and items:
+        if all(isinstance(v, int) for v in (page, size, total)) and count:
             if page * size < min(total, self.cap):
                 following = {"page": page + 1, "size": size}
         return Page(count, total if isinstance(total, int) else None, following)
@@ -73,8 +87,8 @@ class BACoursesPager:
     """BA Weiterbildungssuche / Sprachfoerderung: ``page`` (from 0) and ``size`` parameters;
     the answer's ``page`` object holds ``number``, ``totalPages`` and ``totalElements``."""
 
-    def read(self, body: bytes) -> Page | None:
-        doc = _json(body)
+    def read(self, page: BinaryIO) -> Page | None:
+        doc = _json(page.read())
         if doc is None:
             return None
         termine = (doc.get("_embedded") or {}).get("termine") if isinstance(doc.get("_embedded"), dict) else None

@@ -92,12 +92,13 @@ def fetch_partner_feed(
             allow_private=partner.allow_private_network,
             auth_env=feed.auth_env,
             auth_header=feed.auth_header,
+            into=store,  # the body streams into the landing store
         )
         landed: list[str] = []
         details: list[str] = []
         size = 0
         if result.status == "changed":
-            # each page lands as it arrives: a feed of many pages is never all in memory
+            # each page lands as it arrives: a feed is never all in memory
             landed, size = _land_pages(fetcher, pager, partner, feed, result, store)
         if feed.details and result.status == "changed":
             details = _details(fetcher, partner, feed, landed, store,
@@ -153,27 +154,33 @@ def fetch_partner_feed(
 
 def _land_pages(fetcher: FeedFetcher, pager, partner: Partner, feed, first,
                 store: LandingStore) -> tuple[list[str], int]:
-    """Land the first page and, for a paginated API, every page after it, one at a time;
-    returns the pages' hashes in order and their total size. Each page is read once for the
-    pager; pages that do not add up to the announced total fail the fetch."""
-    hashes, size = [store.put(first.body)], len(first.body)
+    """The pages of a fetch, landed: the first (``first``, fetched into ``store``) and, for a
+    paginated API, every page after it, one at a time; returns the pages' hashes in order and
+    their total size. Each page is read once for the pager, from the store; pages that do
+    not add up to the announced total fail the fetch."""
+    hashes, size = [first.sha256], first.size
     if pager is None:
         return hashes, size
-    read = [pager.read(first.body)]
+    read = [_read_page(pager, store, first.sha256)]
     url = next_url(feed.source, read[-1])
     while url is not None:
         if len(hashes) >= MAX_PAGES:
             raise FetchError(f"more than {MAX_PAGES} pages; refusing to read further")
         page = fetcher.fetch(url, allow_private=partner.allow_private_network,
-                             auth_env=feed.auth_env, auth_header=feed.auth_header)
+                             auth_env=feed.auth_env, auth_header=feed.auth_header, into=store)
         if page.status != "changed":
             raise FetchError(f"page {len(hashes) + 1} answered {page.http_status} without a body")
-        hashes.append(store.put(page.body))
-        size += len(page.body)
-        read.append(pager.read(page.body))
+        hashes.append(page.sha256)
+        size += page.size
+        read.append(_read_page(pager, store, page.sha256))
         url = next_url(url, read[-1])
     pager.check(read)
     return hashes, size
+
+
+def _read_page(pager, store: LandingStore, sha: str):
+    with store.open(sha) as handle:
+        return pager.read(handle)
 
 
 def _details(fetcher: FeedFetcher, partner: Partner, feed, pages: list[str],
@@ -196,14 +203,14 @@ def _details(fetcher: FeedFetcher, partner: Partner, feed, pages: list[str],
         url = feed.details.replace("{refnr}", quote(ref, safe=""))
         try:
             got = fetcher.fetch(url, allow_private=partner.allow_private_network,
-                                auth_env=feed.auth_env, auth_header=feed.auth_header)
+                                auth_env=feed.auth_env, auth_header=feed.auth_header, into=store)
         except FetchError as exc:
             if exc.http_status == 404:
                 continue
             raise FetchError(f"details of {ref}: {exc}", transient=exc.transient) from None
         if got.status != "changed":
             raise FetchError(f"details of {ref}: answered {got.http_status} without a body")
-        hashes.append(store.put(got.body))
+        hashes.append(got.sha256)
     return hashes
 
 
@@ -426,10 +433,13 @@ def parse_chunks(format_name: str, store: LandingStore, sha: str,
     details = store.details(sha) if fmt.details_index is not None else []
     if details:
         extra["details"] = fmt.details_index(details)
-    read = fmt.chunks or (lambda body, partner, **more: iter([fmt.parse(body, partner, **more)]))
     for number, page in enumerate(pages, start=1):
         try:
-            yield from read(store.get(page), partner_id, **extra)
+            if fmt.chunks is None:
+                yield fmt.parse(store.get(page), partner_id, **extra)
+                continue
+            with store.open(page) as handle:  # read from the file: never all in memory
+                yield from fmt.chunks(handle, partner_id, **extra)
         except FormatError as exc:
             if len(pages) == 1:
                 raise

@@ -96,3 +96,43 @@ def test_file_sources(tmp_path, fetcher):
     assert fetcher.fetch(f"file://{path}").body == b"Kurs-ID;Titel\n"
     with pytest.raises(FetchError, match="file not found"):
         fetcher.fetch(f"file://{tmp_path}/missing.csv")
+
+
+def test_a_body_fetched_into_the_landing_store_lands_whole_or_not_at_all(httpserver, fetcher, tmp_path):
+    """``into``: the body streams into the landing store (never all in memory); a refused
+    or broken body leaves nothing there, a good one lands under its hash."""
+    import hashlib
+
+    from hub.store.landing import LandingStore
+
+    store = LandingStore(tmp_path / "landing")
+    body = b'{"ergebnisliste": []}' + b" " * 6000
+    httpserver.expect_ordered_request("/big").respond_with_data(b"x" * 20_000)
+    httpserver.expect_ordered_request("/feed").respond_with_data("kaputt", status=503)
+    httpserver.expect_ordered_request("/feed").respond_with_data(body)
+    with pytest.raises(FetchError, match="exceeds the limit"):
+        fetcher.fetch(httpserver.url_for("/big"), allow_private=True, into=store)
+    assert not [p for p in store.root.rglob("*") if p.is_file()]
+
+    result = fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, into=store)
+    assert (result.status, result.body, result.size) == ("changed", b"", len(body))
+    assert result.sha256 == hashlib.sha256(body).hexdigest()
+    assert store.get(result.sha256) == body
+    assert [p.name for p in store.root.rglob("*") if p.is_file()] == [result.sha256]
+
+    source = tmp_path / "feed.csv"
+    source.write_bytes(body)
+    landed = fetcher.fetch(f"file://{source}", into=store)
+    assert landed.sha256 == result.sha256
+
+
+def test_a_damaged_landed_payload_is_not_read(tmp_path):
+    from hub.store.landing import LandingStore
+
+    store = LandingStore(tmp_path / "landing")
+    sha = store.put(b"<openimmo/>")
+    with store.open(sha) as handle:
+        assert handle.read() == b"<openimmo/>"
+    store.path_for(sha).write_bytes(b"<openimmo>")
+    with pytest.raises(KeyError, match="damaged"):
+        store.open(sha)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import io
 import json
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from hub.formats.base import FormatError, ParseResult
 
@@ -68,10 +70,12 @@ _MARGIN = 32  # a value read or refused this close to the window's end is tried 
 class _Text:
     """The input as text, decoded a window at a time, with the position of each error."""
 
-    def __init__(self, data: bytes, what: str):
-        self.data, self.what = data, what
+    def __init__(self, data: bytes | BinaryIO, what: str):
+        self.source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+        self.what = what
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
-        self.taken = 0  # bytes of ``data`` decoded so far
+        self.taken = 0  # bytes decoded so far
+        self.ended = False
         self.buf = ""
         self.at = 0  # position in ``buf``
         self.dropped_lines = 0  # newlines in text dropped from the front of ``buf``
@@ -80,17 +84,18 @@ class _Text:
     def more(self) -> bool:
         """Decode the next window (at least as much as is buffered: a big value is retried
         on twice the text each time); False at the end of the input."""
-        if self.taken >= len(self.data):
+        if self.ended:
             return False
-        size = max(WINDOW, len(self.buf) - self.at)
-        chunk = self.data[self.taken:self.taken + size]
-        final = self.taken + len(chunk) >= len(self.data)
+        chunk = self.source.read(max(WINDOW, len(self.buf) - self.at))
+        self.ended = not chunk
         try:
-            text = self.decoder.decode(chunk, final)
+            text = self.decoder.decode(chunk, self.ended)
         except UnicodeDecodeError as exc:
             raise FormatError(
                 f"not {self.what}: not UTF-8 text (byte {self.taken + exc.start})") from None
         self.taken += len(chunk)
+        if not text:
+            return bool(chunk)  # nothing new to read yet: the buffer stays as it is
         self.dropped_lines += self.buf.count("\n", 0, self.at)
         newline = self.buf.rfind("\n", 0, self.at)
         self.dropped_columns = (self.at - newline - 1 if newline >= 0
@@ -145,16 +150,19 @@ class _Text:
         return FormatError(f"invalid JSON at line {line} column {column}: {message}")
 
 
-def stream_object(data: bytes, what: str, lists: tuple[str, ...]) -> Iterator[tuple[str, bool, object]]:
+def stream_object(data: bytes | BinaryIO, what: str,
+                  lists: tuple[str, ...]) -> Iterator[tuple[str, bool, object]]:
     """Read a JSON object whose members named in ``lists`` may be very long lists, without
     holding the whole document: yields ``(key, False, value)`` for each other member and
     ``(key, True, item)`` for each item of those lists, in document order. A list member whose
     value is not a list comes as ``(key, False, value)``. Errors are FormatError as in
-    ``load_json``; a top level that is not an object yields ``("", False, value)`` once."""
-    if not data or not data.strip():
-        raise FormatError(f"not {what}: the input is empty")
+    ``load_json``; a top level that is not an object yields ``("", False, value)`` once.
+    ``data``: the bytes, or a binary file to read them from."""
     text = _Text(data, what)
-    if text.skip() != "{":
+    first = text.skip()
+    if not first:
+        raise FormatError(f"not {what}: the input is empty")
+    if first != "{":
         yield "", False, text.value()
         if text.skip():
             raise text.error(text.at, "Extra data")

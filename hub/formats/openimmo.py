@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -92,31 +93,35 @@ def _strip_namespaces(root: etree._Element) -> None:
             element.tag = tag.rpartition("}")[2]
 
 
-def _find(element: etree._Element | None, path: str) -> etree._Element | None:
-    """'geo/plz': the first match in document order, as ``element.find(path)`` gives it, by
-    lxml's own child iteration (``find`` goes through ElementPath: several times slower)."""
+class _Paths:
+    """The elements of one ``<immobilie>`` by path ("geo/plz"), read in one walk: the first
+    child of each name and that child's own children (the first of each name). The mapping
+    asks for nothing deeper; one walk instead of a search per field."""
+
+    def __init__(self, immobilie: etree._Element):
+        self.found = found = {}
+        for child in immobilie:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in found:
+                continue
+            found[tag] = child
+            for grand in child:
+                name = grand.tag
+                if isinstance(name, str):
+                    found.setdefault(tag + "/" + name, grand)
+
+    def get(self, path: str) -> etree._Element | None:
+        return self.found.get(path)
+
+    def text(self, path: str) -> str | None:
+        return _text(self.found.get(path))
+
+
+def _text(element: etree._Element | None) -> str | None:
     if element is None:
         return None
-    return _first(element, path.split("/"))
-
-
-def _first(element: etree._Element, steps: list[str]) -> etree._Element | None:
-    head, rest = steps[0], steps[1:]
-    for child in element.iterchildren(head):
-        if not rest:
-            return child
-        found = _first(child, rest)
-        if found is not None:
-            return found
-    return None
-
-
-def _text(element: etree._Element | None, path: str | None = None) -> str | None:
-    if path is not None:
-        element = _find(element, path)
-    if element is None:
-        return None
-    value = "".join(element.itertext()).strip()
+    value = element.text if not len(element) else "".join(element.itertext())
+    value = value.strip() if value else None
     return value or None
 
 
@@ -134,8 +139,8 @@ def _boolean(text: str | None) -> object:
 # --------------------------------------------------------------------------- record mapping
 
 
-def _property_type(immobilie: etree._Element) -> str:
-    objektart = _find(immobilie, "objektkategorie/objektart")
+def _property_type(paths: _Paths) -> str:
+    objektart = paths.get("objektkategorie/objektart")
     for child in objektart if objektart is not None else ():
         name = _local(child)
         if name and name not in _NOT_A_KIND:
@@ -143,79 +148,76 @@ def _property_type(immobilie: etree._Element) -> str:
     return "other"
 
 
-def _geo(geo: etree._Element | None) -> dict | None:
-    point = _find(geo, "geokoordinaten")
+def _geo(paths: _Paths) -> dict | None:
+    point = paths.get("geo/geokoordinaten")
     return geo_point(_attr(point, "breitengrad"), _attr(point, "laengengrad"))
 
 
-def _contact(immobilie: etree._Element) -> dict | None:
-    person = _find(immobilie, "kontaktperson")
-    if person is None:
+def _contact(paths: _Paths) -> dict | None:
+    if paths.get("kontaktperson") is None:
         return None
-    name = " ".join(part for part in (_text(person, "vorname"), _text(person, "name")) if part)
-    email = _text(person, "email_direkt") or _text(person, "email_zentrale")
-    phone = _text(person, "tel_durchw") or _text(person, "tel_zentrale")
+    person = "kontaktperson/"
+    name = " ".join(part for part in (paths.text(person + "vorname"), paths.text(person + "name"))
+                    if part)
+    email = paths.text(person + "email_direkt") or paths.text(person + "email_zentrale")
+    phone = paths.text(person + "tel_durchw") or paths.text(person + "tel_zentrale")
     if not (name or email or phone):
         return None
     return {
         "name": name or None,
         "email": email,
         "phone": phone,
-        "public": _boolean(_text(person, "adressfreigabe")) or False,
+        "public": _boolean(paths.text(person + "adressfreigabe")) or False,
     }
 
 
-def _fields(immobilie: etree._Element, organisation: str | None, partner_id: str) -> dict:
-    geo = _find(immobilie, "geo")
-    prices = _find(immobilie, "preise")
-    areas = _find(immobilie, "flaechen")
-    admin = _find(immobilie, "verwaltung_objekt")
-    texts = _find(immobilie, "freitexte")
+def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
+    text = paths.text
 
-    municipality = _text(geo, "gemeindecode")
-    available_text = _text(admin, "verfuegbar_ab")
+    municipality = text("geo/gemeindecode")
+    available_text = text("verwaltung_objekt/verfuegbar_ab")
     available = date_in_text(available_text)
     if available is None:  # abdatum is the typed 'available from' date of OpenImmo
-        available = date_in_text(_text(admin, "abdatum"))
-    barrier_free = _boolean(_text(immobilie, "ausstattung/barrierefrei"))
-    if barrier_free is None and _boolean(_text(immobilie, "ausstattung/rollstuhlgerecht")) is True:
+        available = date_in_text(text("verwaltung_objekt/abdatum"))
+    barrier_free = _boolean(text("ausstattung/barrierefrei"))
+    if barrier_free is None and _boolean(text("ausstattung/rollstuhlgerecht")) is True:
         barrier_free = True
 
     return {
         "partner_id": partner_id,
-        "source_id": _text(immobilie, "verwaltung_techn/objektnr_extern"),
-        "title": _text(texts, "objekttitel"),
+        "source_id": text("verwaltung_techn/objektnr_extern"),
+        "title": text("freitexte/objekttitel"),
         "organisation": organisation,
-        "description": _text(texts, "objektbeschreibung") or _text(texts, "dreizeiler"),
+        "description": text("freitexte/objektbeschreibung") or text("freitexte/dreizeiler"),
         "address": {
-            "street": _text(geo, "strasse"),
-            "house_number": _text(geo, "hausnummer"),
-            "postal_code": _text(geo, "plz"),
-            "city": _text(geo, "ort"),
-            "state": _text(geo, "bundesland"),
+            "street": text("geo/strasse"),
+            "house_number": text("geo/hausnummer"),
+            "postal_code": text("geo/plz"),
+            "city": text("geo/ort"),
+            "state": text("geo/bundesland"),
             "municipality_key": (
                 municipality if municipality and re.fullmatch(r"\d{8}", municipality) else None
             ),
-            "country": country_code(_attr(_find(geo, "land"), "iso_land")),
+            "country": country_code(_attr(paths.get("geo/land"), "iso_land")),
         },
-        "geo": _geo(geo),
-        "contact": _contact(immobilie),
-        "updated_at": timestamp(_text(immobilie, "verwaltung_techn/stand_vom")),
-        "property_type": _property_type(immobilie),
+        "geo": _geo(paths),
+        "contact": _contact(paths),
+        "updated_at": timestamp(text("verwaltung_techn/stand_vom")),
+        "property_type": _property_type(paths),
         # OpenImmo numbers are xsd:decimal: a dot is always the decimal point
-        "rooms": number(_text(areas, "anzahl_zimmer"), machine=True),
-        "living_area": area(_text(areas, "wohnflaeche"), machine=True),
-        "cold_rent": money(_text(prices, "kaltmiete") or _text(prices, "nettokaltmiete"), machine=True),
-        "warm_rent": money(_text(prices, "warmmiete"), machine=True),
-        "service_charges": money(_text(prices, "nebenkosten"), machine=True),
-        "heating_costs": money(_text(prices, "heizkosten"), machine=True),
-        "deposit": money(_text(prices, "kaution"), machine=True),
+        "rooms": number(text("flaechen/anzahl_zimmer"), machine=True),
+        "living_area": area(text("flaechen/wohnflaeche"), machine=True),
+        "cold_rent": money(text("preise/kaltmiete") or text("preise/nettokaltmiete"), machine=True),
+        "warm_rent": money(text("preise/warmmiete"), machine=True),
+        "service_charges": money(text("preise/nebenkosten"), machine=True),
+        "heating_costs": money(text("preise/heizkosten"), machine=True),
+        "deposit": money(text("preise/kaution"), machine=True),
         "available_from": available,
         "available_from_text": available_text,
-        "wbs_required": _boolean(_text(admin, "wbs_sozialwohnung")),
+        "wbs_required": _boolean(text("verwaltung_objekt/wbs_sozialwohnung")),
         "barrier_free": barrier_free,
-        "max_persons": integer(_text(admin, "max_personen")),
-        "floor": floor(_text(geo, "etage")),
+        "max_persons": integer(text("verwaltung_objekt/max_personen")),
+        "floor": floor(text("geo/etage")),
     }
 
 
@@ -258,19 +260,19 @@ def _wide(data: bytes) -> bool:
 _STOPS = tuple("{*}" + name for name in ("openimmo", "uebertragung", "anbieter", "firma", "immobilie"))
 
 
-def _events(data: bytes):
+def _events(source: BinaryIO, wide: bool):
     """(event, element) of the document's start and end events of the _STOPS elements, with
     the parser's safety settings, once its root has been checked; errors as FormatError."""
     try:
-        if _wide(data):
-            root = etree.fromstring(data, _parser())
+        if wide:
+            root = etree.fromstring(source.read(), _parser())
             if root is None:
                 raise FormatError("invalid XML: no root element")
             _check_root(root)
             yield from etree.iterwalk(root, events=("start", "end"), tag=_STOPS)
             return
         context = etree.iterparse(
-            io.BytesIO(data), events=("start", "end"), tag=_STOPS, resolve_entities=False,
+            source, events=("start", "end"), tag=_STOPS, resolve_entities=False,
             no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
         )
         checked = False
@@ -289,31 +291,42 @@ def _events(data: bytes):
         raise FormatError(f"invalid XML: {exc}") from None
 
 
-def chunks(data: bytes, partner_id: str, size: int = 10_000) -> Iterator[ParseResult]:
+_HEAD = 1 << 20  # the part of a document read from a file checked for entity declarations
+
+
+def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Iterator[ParseResult]:
     """Reads the document as a stream: each ``<immobilie>`` is mapped when it ends and then
     dropped from the tree, and the records are handed on in parts of about ``size``, so memory
-    does not grow with the number of objects."""
-    _refuse_entities(data)
+    does not grow with the number of objects. ``data``: the bytes, or a binary file (whose
+    first MiB is checked for entity declarations; lxml never resolves any anyway)."""
+    if isinstance(data, (bytes, bytearray)):
+        head, source = data, io.BytesIO(data)
+    else:
+        head, source = data.read(_HEAD), data
+        source.seek(0)
+    _refuse_entities(head)
     result = ParseResult()
     domain = HousingVacancy.domain.value
     organisation: str | None = None
     seen_firma = False
     waiting: list[etree._Element] = []  # objects of a provider whose <firma> comes after them
-    streaming = not _wide(data)  # a whole tree (iterwalk) is not pruned while it is walked
+    wide = _wide(head)
+    streaming = not wide  # a whole tree (iterwalk) is not pruned while it is walked
 
     def take(immobilie: etree._Element) -> None:
-        action = (_attr(_find(immobilie, "verwaltung_techn/aktion"), "aktionart") or "").upper()
+        paths = _Paths(immobilie)
+        action = (_attr(paths.get("verwaltung_techn/aktion"), "aktionart") or "").upper()
         if action in _REMOVING_ACTIONS:
-            source_id = _text(immobilie, "verwaltung_techn/objektnr_extern")
+            source_id = paths.text("verwaltung_techn/objektnr_extern")
             if source_id:
                 result.deletions.append(source_id)
             else:
                 result.reject_item("RECORD_FIELD_MISSING", partner_id=partner_id, domain=domain,
-                                   field="source_id", title=_text(immobilie, "freitexte/objekttitel"))
+                                   field="source_id", title=paths.text("freitexte/objekttitel"))
             return
-        build_record(HousingVacancy, _fields(immobilie, organisation, partner_id), result)
+        build_record(HousingVacancy, _fields(paths, organisation, partner_id), result)
 
-    for event, element in _events(data):
+    for event, element in _events(source, wide):
         if event == "start":
             continue
         parent = element.getparent()

@@ -12,6 +12,48 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
+
+
+class LandingWriter:
+    """One payload being written to the landing store (``LandingStore.writer``): ``write``
+    the pieces, then ``commit`` (returns the hash; the payload is in place) or ``discard``.
+    A crash leaves only a temporary file beside the store's folders."""
+
+    def __init__(self, store: "LandingStore"):
+        self.store = store
+        store.root.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(dir=store.root, prefix=".incoming-")
+        self.handle = os.fdopen(fd, "wb")
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, piece: bytes) -> None:
+        self.handle.write(piece)
+        self.digest.update(piece)
+        self.size += len(piece)
+
+    def commit(self) -> str:
+        sha = self.digest.hexdigest()
+        try:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            target = self.store.path_for(sha)
+            if target.exists():
+                Path(self.tmp).unlink()
+                return sha
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.tmp, target)
+            self.store._marker(sha).unlink(missing_ok=True)  # fetched again after an erasure
+        except BaseException:
+            self.discard()
+            raise
+        return sha
+
+    def discard(self) -> None:
+        self.handle.close()
+        Path(self.tmp).unlink(missing_ok=True)
 
 
 class LandingStore:
@@ -39,6 +81,30 @@ class LandingStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return sha
+
+    def writer(self) -> "LandingWriter":
+        """A payload written piece by piece (a body streamed from the network): its hash is
+        known, and it gets its place, when it is complete."""
+        return LandingWriter(self)
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The payload as a file to read from, after its bytes were checked against the hash
+        (read through once, a block at a time: a big payload is never all in memory).
+        KeyError as ``get``."""
+        path = self.path_for(sha256)
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            self.get(sha256)  # raises the KeyError that explains the gap
+            raise
+        digest = hashlib.sha256()
+        while block := handle.read(1 << 20):
+            digest.update(block)
+        if digest.hexdigest() != sha256:
+            handle.close()
+            raise KeyError(f"payload {sha256[:12]} in {self.root} is damaged (hash mismatch)")
+        handle.seek(0)
+        return handle
 
     def get(self, sha256: str) -> bytes:
         path = self.path_for(sha256)
