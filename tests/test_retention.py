@@ -5,6 +5,7 @@ landing store after the retention period, and kept before it."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import sqlalchemy as sa
@@ -167,8 +168,16 @@ def test_contact_data_is_purged_from_every_table_after_the_period_and_kept_befor
     assert {"source_records", "rejections", "changes"} <= set(hits)
     assert file_hits(store.root, NEEDLES)
 
+    # a fetch killed while it wrote its body left a temporary file: old ones go, a fresh
+    # one (a fetch going on now) stays
+    unfinished, going_on = store.root / ".incoming-killed", store.root / ".incoming-now"
+    unfinished.write_bytes(CONTACT["email"].encode())
+    os.utime(unfinished, (t0.timestamp(), t0.timestamp()))
+    going_on.write_bytes(b"{")
+
     after = purge_personal_data(engine, store, policy, now=NOW)
     assert (after.records, after.rejections, after.changes, after.payloads) == (1, 1, 1, 1)
+    assert not unfinished.exists() and going_on.exists()
     assert table_hits(engine, NEEDLES) == {}
     assert file_hits(store.root, NEEDLES) == []
     # the withdrawn record itself is kept (ids, dates, title), only its contact went

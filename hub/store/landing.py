@@ -125,6 +125,22 @@ class LandingStore:
     def __contains__(self, sha256: str) -> bool:
         return self.path_for(sha256).exists()
 
+    def sweep_incoming(self, before: float) -> int:
+        """Remove temporary files of writes that never finished (a process killed while it
+        fetched) last touched before ``before`` (a POSIX time); returns how many. They may
+        hold personal data like any payload."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for path in [*self.root.glob(".incoming-*"), *self.root.glob("*/*/.incoming-*")]:
+            try:
+                if path.stat().st_mtime < before:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
     # -- erasure -------------------------------------------------------------------------
 
     def _marker(self, sha256: str) -> Path:

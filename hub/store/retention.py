@@ -265,6 +265,7 @@ def purge_payloads(engine: sa.Engine, store: LandingStore, cutoff: dt.datetime,
                    now: dt.datetime) -> int:
     """Remove the bytes of raw payloads no feed uses any more and no delivery since
     ``cutoff`` used; returns how many payloads (manifests and pages) lost their bytes."""
+    store.sweep_incoming(before=cutoff.timestamp())  # writes that never finished
     with engine.connect() as conn:
         current = set()
         for row in conn.execute(sa.select(fetch_state.c.content_sha256, fetch_state.c.staged_sha256,
