@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -249,7 +249,7 @@ def _collector_paused():
     millions of small objects that live until their chunk is written, and every automatic
     full collection walks all of them again (BA Jobsuche, 100,000 postings: parse 4.2 s with
     the collector running, 2.4 s without). What exists before is frozen, and the stage
-    collects itself after each chunk (``_collect``): the chunk's garbage, DataFrames included,
+    collects after each chunk (``_read_delivery``): the chunk's garbage, DataFrames included,
     goes while there is little else to walk."""
     enabled = gc.isenabled()
     gc.disable()

@@ -168,23 +168,20 @@ def merged(parts: Iterable[ParseResult]) -> ParseResult:
     return drop_duplicate_ids(result)
 
 
+def duplicate(record: CanonicalRecord) -> Rejection:
+    """The rejection of a record whose source id came before in the same delivery."""
+    return reject("RECORD_ID_DUPLICATE", partner_id=record.partner_id,
+                  domain=record.domain.value, source_id=record.source_id, field="source_id",
+                  value=record.source_id, title=record.title)
+
+
 def drop_duplicate_ids(result: ParseResult) -> ParseResult:
     """Keep the first record of each source id; later ones become rejections."""
     seen: set[str] = set()
     kept: list[CanonicalRecord] = []
     for record in result.records:
         if record.source_id in seen:
-            result.rejections.append(
-                reject(
-                    "RECORD_ID_DUPLICATE",
-                    partner_id=record.partner_id,
-                    domain=record.domain.value,
-                    source_id=record.source_id,
-                    field="source_id",
-                    value=record.source_id,
-                    title=record.title,
-                )
-            )
+            result.rejections.append(duplicate(record))
             continue
         seen.add(record.source_id)
         kept.append(record)

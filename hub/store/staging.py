@@ -109,7 +109,7 @@ class StageWriter:
     def new_ids(self, records: list[CanonicalRecord], found: list[Rejection]) -> list[CanonicalRecord]:
         """``records`` without those whose source id came before in the delivery; each of
         those is added to ``found`` as RECORD_ID_DUPLICATE."""
-        from hub.quality.rules import reject
+        from hub.formats.base import duplicate
 
         ids = list({record.source_id for record in records})
         earlier: set[str] = set()
@@ -121,10 +121,7 @@ class StageWriter:
         kept = []
         for record in records:
             if record.source_id in earlier:
-                found.append(reject(
-                    "RECORD_ID_DUPLICATE", partner_id=record.partner_id, domain=self.domain,
-                    source_id=record.source_id, field="source_id", value=record.source_id,
-                    title=record.title))
+                found.append(duplicate(record))
                 continue
             earlier.add(record.source_id)
             kept.append(record)
@@ -173,16 +170,10 @@ class StageWriter:
                 sa.bindparam("deleted", expanding=True)))
         return condition
 
-    def withdrawals(self, deletions: list[str] | None = None) -> int:
-        """How many of the partner's records the delivery would withdraw (``deletions``: as
-        in ``apply``)."""
-        if deletions is None:
-            return self.conn.execute(sa.select(sa.func.count()).select_from(source_records)
-                                     .where(self._gone(None))).scalar_one()
-        return sum(
-            self.conn.execute(sa.select(sa.func.count()).select_from(source_records)
-                              .where(self._gone(part)), {"deleted": part}).scalar_one()
-            for part in _parts(sorted(set(deletions))))
+    def withdrawals(self) -> int:
+        """How many of the partner's records the delivery, as a snapshot, would withdraw."""
+        return self.conn.execute(sa.select(sa.func.count()).select_from(source_records)
+                                 .where(self._gone(None))).scalar_one()
 
     def apply(self, *, items: int, snapshot: bool, deletions: list[str],
               field_coverage: dict[str, float] | None = None) -> StageCounts:
