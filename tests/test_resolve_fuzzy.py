@@ -246,6 +246,47 @@ def test_blocking_keeps_candidate_pairs_sub_quadratic():
     assert counts[1] < 2.6 * counts[0]
 
 
+@pytest.mark.parametrize("domain", ["jobs", "courses", "housing"])
+def test_vetoes_in_bulk_drop_only_pairs_compare_rules_out(domain):
+    """possible_pairs (the vetoes a big block applies at once) leaves every pair of different
+    partners that compare() gives any score, and rules out the others it can."""
+    from collections import defaultdict
+
+    from bench.resolution_set import labelled
+    from hub.resolve.compare import possible_pairs
+
+    by_postal = defaultdict(list)
+    for record in labelled(domain):
+        by_postal[postal_key((record.get("address") or {}).get("postal_code"))].append(Features(domain, record))
+    dropped = 0
+    for feats in by_postal.values():
+        kept = set(possible_pairs(domain, feats))
+        for i in range(len(feats)):
+            for j in range(i + 1, len(feats)):
+                if (i, j) in kept or feats[i].partner == feats[j].partner:
+                    continue
+                dropped += 1
+                assert compare(domain, feats[i], feats[j])[0] == 0.0, (feats[i].title, feats[j].title)
+    assert dropped > 100
+
+
+def test_resolution_is_the_same_with_and_without_vetoes_in_bulk(monkeypatch):
+    from bench.resolution_set import labelled
+    from hub.resolve import blocking
+
+    for domain in ("jobs", "courses", "housing"):
+        records = {(r["partner_id"], r["source_id"]): r for r in labelled(domain)}
+        bulk = Resolver(domain)
+        bulk.build(records.items())
+        monkeypatch.setattr(blocking, "BULK_FROM", 10**9)
+        single = Resolver(domain)
+        single.build(records.items())
+        monkeypatch.undo()
+        assert bulk.index.vetoed > 0
+        assert sorted(bulk.clusters()) == sorted(single.clusters())
+        assert bulk.stats.candidate_pairs < single.stats.candidate_pairs
+
+
 def test_incremental_records_against_an_index():
     resolver = Resolver("jobs")
     resolver.build([(("jc", "1"), job("jc", "1")), (("jc", "2"), job("jc", "2", title="Koch (m/w/d)"))])

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from hub.resolve.compare import JOB_WINDOW_DAYS, Features
+from hub.resolve.compare import JOB_WINDOW_DAYS, Features, possible_pairs
 from hub.resolve.normalize import house_numbers
 
 MAX_BLOCK = 400
+BULK_FROM = 12  # blocks of this many records or more have their vetoes applied in bulk
 _GENERIC_ORG = frozenset(
     "und service services gruppe group deutschland saar saarland international holding "
     "verwaltung zentrum stadt gemeinde kreis landkreis co".split()
@@ -57,6 +58,7 @@ class BlockIndex:
         self.blocks: dict[str, list] = defaultdict(list)
         self.features: dict = {}
         self.skipped = 0
+        self.vetoed = 0  # pairs of a block ruled out before compare (one partner, or a veto)
 
     def add(self, rk, f: Features) -> list[str]:
         keys = block_keys(self.domain, f)
@@ -103,6 +105,13 @@ class BlockIndex:
 
     def _block_pairs(self, members: list) -> Iterator[tuple]:
         feats = self.features
+        if BULK_FROM <= len(members) <= MAX_BLOCK:
+            # the pairs no cheap veto rules out, found for the whole block at once
+            pairs = possible_pairs(self.domain, [feats[m] for m in members])
+            self.vetoed += len(members) * (len(members) - 1) // 2 - len(pairs)
+            for i, j in pairs:
+                yield members[i], members[j]
+            return
         if len(members) <= MAX_BLOCK:
             for i, a in enumerate(members):
                 pa = feats[a].partner

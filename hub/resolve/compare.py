@@ -13,8 +13,10 @@ import re
 import sys
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import cpdist
 
 from hub.resolve.normalize import (
     FILLER,
@@ -213,6 +215,73 @@ def compare(domain: str, a: Features, b: Features) -> tuple[float, str]:
     if domain == "courses":
         return _courses(a, b)
     return _housing(a, b)
+
+
+# ------------------------------------------------------------------ vetoes in bulk (blocking)
+#
+# A block of a busy postal code holds hundreds of records (every 'Pflegefachkraft' posting of
+# a town), and almost every pair in it falls to a veto: another street, another BA reference,
+# another employer. ``possible_pairs`` applies the vetoes that need no more than a string
+# similarity or an equality to a whole block at once, in rapidfuzz's and numpy's compiled
+# loops, so that only the pairs these vetoes leave go through ``compare`` one by one. It only
+# ever drops pairs ``compare`` would score 0, with the same similarity functions and a
+# margin below their limits, so resolution gives the same clusters with or without it.
+
+_MARGIN = 0.01  # below each limit: a pair on the edge is left to compare()
+
+
+def _codes(values: list) -> np.ndarray:
+    """Equal values get equal integers; an empty value gets -1."""
+    seen: dict = {}
+    return np.fromiter((seen.setdefault(v, len(seen)) if v else -1 for v in values), dtype=np.int64,
+                       count=len(values))
+
+
+def _equal_or_missing(codes: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    a, b = codes[i], codes[j]
+    return (a == b) | (a < 0) | (b < 0)
+
+
+def _similar_or_missing(texts: list[str], i: np.ndarray, j: np.ndarray, scorer, limit: float) -> np.ndarray:
+    """For each pair (i[k], j[k]): whether the texts are similar by ``scorer`` to at least
+    ``limit`` (0-100), or either is empty."""
+    left, right = [texts[k] for k in i.tolist()], [texts[k] for k in j.tolist()]
+    missing = np.fromiter((not a or not b for a, b in zip(left, right)), dtype=bool, count=len(left))
+    if missing.all():
+        return missing
+    return missing | (cpdist(left, right, scorer=scorer, score_cutoff=limit - _MARGIN, dtype=np.float32) > 0)
+
+
+def possible_pairs(domain: str, feats: list[Features]) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of records of different partners that none of compare()'s place,
+    street and, for jobs, BA reference, posting window, employment type and organisation
+    vetoes rules out. The equality vetoes go first, over the whole block; the similarity
+    vetoes then only score the pairs left."""
+    n = len(feats)
+    i, j = np.triu_indices(n, 1)
+    partners = _codes([f.partner for f in feats])
+    keep = partners[i] != partners[j]
+    if domain == "jobs":
+        keep &= _equal_or_missing(_codes([f.ba for f in feats]), i, j)
+        keep &= _equal_or_missing(_codes([f.kind for f in feats]), i, j)
+        dates = np.array([np.nan if f.date is None else f.date for f in feats], dtype=np.float64)
+        keep &= ~(np.abs(dates[i] - dates[j]) > JOB_WINDOW_DAYS)  # NaN (no date): no veto
+    i, j = i[keep], j[keep]
+    for texts, limit in (([f.street for f in feats], 88), ([f.place for f in feats], 85)):
+        if len(i):
+            keep = _similar_or_missing(texts, i, j, fuzz.ratio, limit)
+            i, j = i[keep], j[keep]
+    if domain == "jobs" and len(i):
+        # as _org_score: token_sort_ratio, or for two names of two words or more the
+        # token_set_ratio less 5
+        orgs = [f.org for f in feats]
+        keep = _similar_or_missing(orgs, i, j, fuzz.token_sort_ratio, 85)
+        several = np.fromiter((len(o.split()) >= 2 for o in orgs), dtype=bool, count=n)
+        rest = ~keep & several[i] & several[j]
+        if rest.any():
+            keep[rest] = _similar_or_missing(orgs, i[rest], j[rest], fuzz.token_set_ratio, 90)
+        i, j = i[keep], j[keep]
+    return list(zip(i.tolist(), j.tolist()))
 
 
 def _weighted(parts: list[tuple[float, float | None]]) -> float:
