@@ -15,10 +15,16 @@ count towards the hub's memory), writes a partner registry for them
 Stages: ``generate`` (feeds written), ``fetch`` (the ``raw/*`` steps), ``stage`` (the
 ``staged/*`` steps: parse, checks, store, feedback), ``publish`` (the ``directory/*`` steps:
 resolution, directory, change feed), ``total``. Step times come from Dagster's own step
-statistics; ``dagster_overhead_s`` is the run time outside the steps (run creation, event
-log, partitions). Peak memory: ``resource.getrusage`` (RUSAGE_SELF, RUSAGE_CHILDREN) for the
-whole run, and per stage the largest VmRSS a background thread sampled (every 50 ms, from
-/proc/self/status) while a step of that stage ran.
+statistics, summed (with ``--workers`` above 1 feeds run at once and their steps overlap, so
+a stage's seconds can exceed the wall time); ``pipeline_s`` is the wall time of the sync
+and ``dagster_overhead_s`` the part of it outside the steps (run creation, event log,
+partitions) when the feeds run one after the other. Peak memory: the largest sum of VmRSS
+of the hub's processes (this one and the feed workers; not the feed server) a background
+thread sampled every 50 ms, per stage while a step of that stage ran and for the whole run
+(``peak_rss_mb.hub_processes``: what the 4 GB target is measured on); and
+``resource.getrusage`` (RUSAGE_SELF, RUSAGE_CHILDREN: the largest single child).
+
+``--workers N`` (default: the cores): partner feeds run N at once, as ``hub sync --workers``.
 
 ``--incremental``: after the full run 1 % of the records (every 100th, spread over every
 feed: titles of jobs and courses, rents of flats) change, the feed server serves the new
@@ -368,24 +374,41 @@ class FeedServerProcess:
 # ------------------------------------------------------------------------------ memory
 
 
-def _rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1])
+def _rss_kb(pid: int | str = "self") -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1])
+    except OSError:  # the process just ended
+        pass
     return 0
 
 
+def _children() -> set[int]:
+    found: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            found.update(int(pid) for pid in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return found
+
+
 class RssSampler(threading.Thread):
-    """VmRSS of this process every ``interval`` seconds, with wall-clock times."""
+    """VmRSS of the hub's processes (this one and its children: the feed workers of
+    ``run_sync(workers=N)``; not ``exclude``, the feed server) every ``interval`` seconds,
+    summed, with wall-clock times."""
 
     def __init__(self, interval: float = 0.05) -> None:
         super().__init__(daemon=True, name="rss-sampler")
         self.interval, self.samples, self._halt = interval, [], threading.Event()
+        self.exclude: set[int] = set()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.samples.append((time.time(), _rss_kb()))
+            kb = _rss_kb() + sum(_rss_kb(pid) for pid in _children() - self.exclude)
+            self.samples.append((time.time(), kb))
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
@@ -411,7 +434,8 @@ class RssSampler(threading.Thread):
 # ------------------------------------------------------------------------------ one pipeline run
 
 
-def pipeline_run(engine, registry, sampler: RssSampler, quiet: bool, profile: str | None = None) -> dict:
+def pipeline_run(engine, registry, sampler: RssSampler, quiet: bool, profile: str | None = None,
+                 workers: int = 1) -> dict:
     """hub sync's path (hub.runner.run_sync), then Dagster's step statistics per stage.
     With ``profile``: cProfile statistics of the run written to that file."""
     from dagster import DagsterInstance, RunsFilter
@@ -434,7 +458,7 @@ def pipeline_run(engine, registry, sampler: RssSampler, quiet: bool, profile: st
         profiler = cProfile.Profile()
         profiler.enable()
     started = time.time()
-    summary = run_sync(engine, registry, progress=progress)
+    summary = run_sync(engine, registry, progress=progress, workers=workers)
     ended = time.time()
     if profiler:
         profiler.disable()
@@ -522,6 +546,7 @@ def bench(args) -> dict:
         feeds_dir = tmp / "feeds"
         generated = write_feeds(feeds, where, feeds_dir, version=0)
         server = FeedServerProcess(feeds_dir)
+        sampler.exclude.add(server.proc.pid)
         gen_end = time.time()
         generate = {"seconds": round(gen_end - started, 2), "records": generated["records"],
                     "feeds": generated["feeds"], "mb": generated["mb"],
@@ -535,13 +560,13 @@ def bench(args) -> dict:
         ensure_dagster_home(settings)
 
         full = pipeline_run(engine, registry, sampler, args.quiet,
-                            args.profile and f"{args.profile}.full.prof")
+                            args.profile and f"{args.profile}.full.prof", args.workers)
         total_s = time.time() - started
         full["stages"] = {"generate": generate, **full["stages"],
                           "total": {"seconds": round(total_s, 2), "records": generated["records"],
                                     "peak_rss_mb": sampler.peak_mb([(started, time.time())])}}
         report = {"scale": args.scale, "database": "postgresql" if args.database else "sqlite",
-                  "cores": os.cpu_count(), "feeds": generated["feeds"],
+                  "cores": os.cpu_count(), "workers": args.workers, "feeds": generated["feeds"],
                   "records": {d: SCALES[args.scale][d][0] for d in SCALES[args.scale]},
                   "stages": full["stages"], "pipeline_s": full["seconds"],
                   "dagster_overhead_s": full["dagster_overhead_s"]}
@@ -552,7 +577,7 @@ def bench(args) -> dict:
             server.reload()
             t1 = time.time()
             inc = pipeline_run(engine, registry, sampler, args.quiet,
-                               args.profile and f"{args.profile}.incremental.prof")
+                               args.profile and f"{args.profile}.incremental.prof", args.workers)
             changed_records = sum(1 for f in feeds for g in range(f.first, f.first + f.count) if _changed(g, 1))
             inc["stages"] = {"generate": {"seconds": round(t1 - t0, 2), "records": changed_records,
                                           "feeds": changed["feeds"], "peak_rss_mb": sampler.peak_mb([(t0, t1)])},
@@ -578,7 +603,8 @@ def bench(args) -> dict:
             shutil.rmtree(tmp, ignore_errors=True)
     self_usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    report["peak_rss_mb"] = {"process": round(self_usage.ru_maxrss / 1024),
+    report["peak_rss_mb"] = {"hub_processes": sampler.peak_mb([(0, time.time())]),
+                             "process": round(self_usage.ru_maxrss / 1024),
                              "children": round(children.ru_maxrss / 1024),
                              "feed_server": feed_server.get("peak_rss_mb")}
     report["cpu_s"] = round(self_usage.ru_utime + self_usage.ru_stime, 1)
@@ -590,7 +616,7 @@ def bench(args) -> dict:
     }
     if args.scale == "national":
         report["targets"]["met"] = {"time": total <= TARGETS["national_total_s"],
-                                    "memory": report["peak_rss_mb"]["process"] < TARGETS["national_peak_rss_mb"]}
+                                    "memory": report["peak_rss_mb"]["hub_processes"] < TARGETS["national_peak_rss_mb"]}
     if "incremental" in report:
         report["targets"].setdefault("met", {})["incremental"] = \
             report["incremental"]["share_of_full"] <= TARGETS["incremental_share"]
@@ -621,6 +647,8 @@ def main() -> None:
     parser.add_argument("--database", nargs="?", const=DEFAULT_PG, default=None,
                         help=f"PostgreSQL URL (a schema is made and dropped); without value: {DEFAULT_PG}")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="partner feeds run at once, as hub sync --workers (default: the cores)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--profile", metavar="PREFIX",
                         help="write cProfile statistics of each pipeline run to PREFIX.full.prof "

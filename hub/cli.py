@@ -202,7 +202,9 @@ def cmd_sync(args) -> int:
     registry = load_registry(settings.registry_path)
     engine = _engine(settings)
     ensure_dagster_home(settings)
-    summary = run_sync(engine, registry, args.partner or None)
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    summary = run_sync(engine, registry, args.partner or None, workers=args.workers)
     _print_summary(summary, args.json)
     return 0 if summary.publish_ok and not any(f.status == "failed" for f in summary.feeds) else 1
 
@@ -486,6 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
     p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run N partner feeds at once, each in a process of its own (default 1: one "
+                        "after the other; for many partners, the number of cores)")
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("release", help="let a partner's held sync withdraw records (mass-withdrawal guard)")

@@ -6,6 +6,7 @@ named by DAGSTER_HOME, so ``dagster dev`` shows them afterwards."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -121,13 +122,97 @@ def sync_partitions(instance, registry: Registry) -> None:
             instance.delete_dynamic_partition(name, key)
 
 
+@dataclass
+class FeedRun:
+    """What the Dagster run of one partner feed ended with (plain data: it crosses from a
+    worker process)."""
+
+    success: bool
+    interrupted: bool = False
+    message: str | None = None
+
+
+def _run_feed(instance, partner_id: str, domain: str) -> FeedRun:
+    from hub.definitions import defs
+
+    result = defs.resolve_job_def(f"sync_{domain}").execute_in_process(
+        instance=instance, partition_key=partner_id, run_config=QUIET_RUN,
+        raise_on_error=False, tags=CLI_RUN_TAGS,
+    )
+    if _interrupted(result):
+        return FeedRun(success=False, interrupted=True)
+    return FeedRun(success=result.success, message=None if result.success else _failure_message(result))
+
+
+def _worker_start() -> None:
+    """A worker process of ``run_sync(workers=N)``: Ctrl-C in the terminal reaches the whole
+    process group; an idle worker ignores it (no traceback), a running feed is interrupted
+    as in the hub process itself (``_worker_feed``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _worker_feed(partner_id: str, domain: str) -> FeedRun:
+    from dagster import DagsterInstance
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with DagsterInstance.get() as instance:
+            return _run_feed(instance, partner_id, domain)
+    except KeyboardInterrupt:
+        return FeedRun(success=False, interrupted=True)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _runs_in_workers(feeds: list, workers: int):
+    """Yield ((partner, feed), FeedRun) as the feeds' runs end, ``workers`` processes at a
+    time. A worker that dies (killed, out of memory) breaks the pool: the feeds not done are
+    run again one at a time in a new worker, so the feed that kills it is found and reported
+    as failed, and the others still run."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending = list(feeds)
+    context = multiprocessing.get_context("spawn")  # no inherited threads or connections
+    while pending:
+        size = min(workers, len(pending))
+        broken = False
+        pool = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_worker_start)
+        try:
+            futures = {pool.submit(_worker_feed, partner.id, feed.domain): (partner, feed)
+                       for partner, feed in pending}
+            for future in as_completed(futures):
+                item = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                pending.remove(item)
+                yield item, outcome
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if broken and pending:
+            if size == 1:  # one worker runs the feeds in order: the first not done killed it
+                yield pending.pop(0), FeedRun(
+                    success=False, message="the worker process running this feed ended unexpectedly "
+                    "(killed, or out of memory); the feed's staging was rolled back")
+            workers = 1
+
+
 def run_sync(
     engine: sa.Engine,
     registry: Registry,
     partner_ids: list[str] | None = None,
     progress=None,
+    workers: int = 1,
 ) -> SyncSummary:
-    """Sync the registry's partners (or those named) through Dagster and publish."""
+    """Sync the registry's partners (or those named) through Dagster and publish.
+
+    ``workers``: how many partner feeds run at once, each in a process of its own (a run per
+    feed as with 1; the runs of a big registry use every core). With 1 they run one after the
+    other in this process."""
     from dagster import DagsterInstance
 
     from hub.definitions import defs
@@ -139,37 +224,36 @@ def run_sync(
         for pid in partner_ids:
             registry.get(pid)  # unknown id: RegistryError
         partners = [p for p in partners if p.id in partner_ids]
+    feeds = [(partner, feed) for partner in partners for feed in partner.feeds]
     summary = SyncSummary()
     with DagsterInstance.get() as instance:
         sync_partitions(instance, registry)
-        total = sum(len(p.feeds) for p in partners)
-        done = 0
-        for partner in partners:
-            for feed in partner.feeds:
-                done += 1
-                job = defs.resolve_job_def(f"sync_{feed.domain}")
-                result = job.execute_in_process(
-                    instance=instance, partition_key=partner.id, run_config=QUIET_RUN,
-                    raise_on_error=False, tags=CLI_RUN_TAGS,
-                )
-                if _interrupted(result):
-                    # Ctrl-C: Dagster ends the run as failed and returns; stop here, publish
-                    # nothing (the feeds done so far are staged and publish with the next sync)
-                    raise KeyboardInterrupt
-                item = FeedSummary(partner.id, partner.name, feed.domain, feed.format)
-                held = _held_message(engine, partner.id, feed.domain)
-                if held:
-                    item.status, item.message = "held", held
-                elif not result.success:
-                    item.status = "failed"
-                    item.message = _failure_message(result)
-                _fill_counts(engine, item)
-                summary.feeds.append(item)
-                progress(
-                    f"[{done}/{total}] {partner.id} ({feed.domain}, {feed.format}): "
-                    + (f"{item.status}: {item.message}" if item.message
-                       else f"{item.fetched} records, {item.rejected} rejected")
-                )
+        if workers > 1 and len(feeds) > 1:
+            outcomes = _runs_in_workers(feeds, workers)
+        else:
+            outcomes = (((partner, feed), _run_feed(instance, partner.id, feed.domain))
+                        for partner, feed in feeds)
+        done: dict[tuple[str, str], FeedSummary] = {}
+        for (partner, feed), outcome in outcomes:
+            if outcome.interrupted:
+                # Ctrl-C: Dagster ends the run as failed and returns; stop here, publish
+                # nothing (the feeds done so far are staged and publish with the next sync)
+                outcomes.close()
+                raise KeyboardInterrupt
+            item = FeedSummary(partner.id, partner.name, feed.domain, feed.format)
+            held = _held_message(engine, partner.id, feed.domain)
+            if held:
+                item.status, item.message = "held", held
+            elif not outcome.success:
+                item.status, item.message = "failed", outcome.message
+            _fill_counts(engine, item)
+            done[(partner.id, feed.domain)] = item
+            progress(
+                f"[{len(done)}/{len(feeds)}] {partner.id} ({feed.domain}, {feed.format}): "
+                + (f"{item.status}: {item.message}" if item.message
+                   else f"{item.fetched} records, {item.rejected} rejected")
+            )
+        summary.feeds = [done[(partner.id, feed.domain)] for partner, feed in feeds]
         progress("publishing the directory ...")
         result = defs.resolve_job_def("publish_directory").execute_in_process(
             instance=instance, run_config=QUIET_RUN, raise_on_error=False, tags=CLI_RUN_TAGS

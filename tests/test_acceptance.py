@@ -100,3 +100,97 @@ def test_full_refresh_twice_gives_the_same_directory(tmp_path, httpserver):
         engine.dispose()
         cleanup()
     assert results[0] == results[1] and len(results[0]) == len(expected_ids(V2))
+
+
+# -- hub sync --workers: feeds in worker processes --------------------------------------------
+
+OTHER = [posting(n, employer="Pflegedienst Sonnenschein") for n in range(20, 24)]
+
+
+def _three_partners(tmp_path, httpserver):
+    """Three partners; the second lists five of the first's postings (same BA reference
+    numbers: one entity each), the third its own."""
+    urls = [Feed(httpserver, f"/{name}.json", ba_v6(body)).url
+            for name, body in (("a", V1), ("b", V1[5:] + V2[-4:]), ("c", OTHER))]
+    path = tmp_path / "registry.yaml"
+    path.write_text(registry_text(("jobcenter-a", "ba-jobsuche", urls[0]), ("portal-b", "ba-jobsuche", urls[1]),
+                                  ("employer-c", "ba-jobsuche", urls[2])))
+    return path
+
+
+def test_sync_in_worker_processes_gives_the_directory_of_a_sync_in_one(db_url, tmp_path, httpserver):
+    registry_path = _three_partners(tmp_path, httpserver)
+    results = []
+    for name, url, workers in (("one", f"sqlite:///{tmp_path / 'one.db'}", "1"), ("workers", db_url, "2")):
+        env = {"HUB_HOME": str(tmp_path / name), "HUB_DATABASE_URL": url, "HUB_REGISTRY": str(registry_path),
+               "DAGSTER_HOME": str(tmp_path / name / "dagster")}
+        proc = hub("sync", "--json", "--workers", workers, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "Traceback" not in proc.stderr
+        engine = make_engine(url)
+        results.append((json.loads(proc.stdout), state(engine)[0]))
+        engine.dispose()
+    (one, one_entries), (parallel, parallel_entries) = results
+    assert [(p["partner_id"], p["status"], p["fetched"], p["published"]) for p in parallel["partners"]] == \
+        [(p["partner_id"], p["status"], p["fetched"], p["published"]) for p in one["partners"]]
+    assert parallel["published"]["jobs"] == len(expected_ids(V1 + V2[-4:] + OTHER))
+    # the same entries; a new entity that two partners list is named after the record staged
+    # first, which among feeds running at once is a matter of timing
+    assert _by_sources(parallel_entries) == _by_sources(one_entries)
+    assert sum(1 for e in parallel_entries.values() if len(e["sources"]) == 2) == 5
+
+
+def _by_sources(entries: dict) -> dict:
+    return {tuple(sorted((s["partner_id"], s["source_id"]) for s in entry["sources"])):
+            {k: v for k, v in entry.items() if k != "id"} for entry in entries.values()}
+
+
+def test_a_killed_worker_fails_its_feed_and_the_rerun_loses_nothing(db_url, tmp_path, httpserver):
+    registry_path = _three_partners(tmp_path, httpserver)
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_DATABASE_URL": db_url, "HUB_REGISTRY": str(registry_path),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    killed = hub("sync", "--json", "--workers", "2", env={**env, "HUB_CRASH_AT": "stage:written"})
+    assert killed.returncode == 1, killed.stderr[-3000:]
+    assert "Traceback" not in killed.stderr
+    summary = json.loads(killed.stdout)
+    assert [p["status"] for p in summary["partners"]] == ["failed"] * 3
+    assert all("ended unexpectedly" in p["message"] for p in summary["partners"])
+    engine = make_engine(db_url)
+    assert state(engine)[2] == []  # each worker died before its staging committed
+
+    rerun = hub("sync", "--json", "--workers", "2", env=env)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    entries, replay, active, ok_syncs = state(engine)
+    assert active == sorted(expected_ids(V1) + expected_ids(V1[5:] + V2[-4:]) + expected_ids(OTHER))
+    assert replay == entries and len(entries) == len(expected_ids(V1 + V2[-4:] + OTHER))
+    assert all(count == 1 for _, count in ok_syncs), ok_syncs
+    engine.dispose()
+
+
+def test_ctrl_c_stops_a_sync_in_workers_with_one_line(tmp_path, httpserver):
+    """Ctrl-C reaches the hub command and its workers alike (the terminal's process group):
+    the feed running is interrupted, idle workers stay quiet, nothing is published, no
+    traceback, exit 130."""
+    import os
+    import time
+
+    from werkzeug import Response
+
+    from tests.test_cli import hub_interrupted
+
+    def slow(request):  # the third feed is still being fetched when Ctrl-C comes
+        time.sleep(4)
+        return Response(ba_v6(OTHER), content_type="application/json")
+
+    httpserver.expect_request("/slow.json").respond_with_handler(slow)
+    urls = [Feed(httpserver, f"/{name}.json", ba_v6(body)).url for name, body in (("a", V1), ("b", V2))]
+    path = tmp_path / "registry.yaml"
+    path.write_text(registry_text(("jobcenter-a", "ba-jobsuche", urls[0]), ("portal-b", "ba-jobsuche", urls[1]),
+                                  ("employer-c", "ba-jobsuche", httpserver.url_for("/slow.json"))))
+    env = {**os.environ, "HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(path),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    env.pop("HUB_DATABASE_URL", None)
+    returncode, stderr = hub_interrupted("sync", "--workers", "2", env=env, cwd=tmp_path)
+    assert returncode == 130, stderr
+    assert stderr.rstrip().endswith("hub sync: interrupted"), stderr
+    assert "Traceback" not in stderr and "publishing" not in stderr, stderr

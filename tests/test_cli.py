@@ -22,6 +22,34 @@ def hub(*args, env=None, cwd=None, input=None):
     return proc
 
 
+def hub_interrupted(*args, env: dict, cwd) -> tuple[int, str]:
+    """Run ``hub ARGS`` and, once its first feed is done, press Ctrl-C as a terminal does
+    (SIGINT to the whole process group); returns its exit code and stderr."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([HUB, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("[1/"):  # the first feed is done: interrupt the next
+                time.sleep(0.3)
+                os.killpg(proc.pid, signal.SIGINT)
+                break
+        assert any(line.startswith("[1/") for line in lines), "".join(lines)
+        _, rest = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode, "".join(lines) + rest
+
+
 def assert_one_line_error(proc, *fragments):
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     lines = proc.stderr.strip().splitlines()

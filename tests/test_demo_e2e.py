@@ -85,35 +85,13 @@ def test_ctrl_c_stops_the_sync_with_one_line(tmp_path):
     """Ctrl-C in a terminal reaches the hub command and Dagster's helpers alike: the sync stops
     after the run it interrupts, publishes nothing, prints no traceback and exits 130."""
     import os
-    import signal
-    import subprocess
-    import time
 
-    from tests.test_cli import HUB
+    from tests.test_cli import hub_interrupted
 
     env = {**os.environ, "HUB_HOME": str(tmp_path / "home")}
     env.pop("DAGSTER_HOME", None)
     env.pop("HUB_DATABASE_URL", None)
-    proc = subprocess.Popen([HUB, "demo"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    lines = []
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("[1/"):  # the first feed is done: interrupt the second
-                time.sleep(0.3)
-                os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole group
-                break
-        assert any(line.startswith("[1/") for line in lines), "".join(lines)
-        _, rest = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    stderr = "".join(lines) + rest
-    assert proc.returncode == 130, stderr
+    returncode, stderr = hub_interrupted("demo", env=env, cwd=tmp_path)
+    assert returncode == 130, stderr
     assert stderr.rstrip().endswith("hub demo: interrupted"), stderr
     assert "Traceback" not in stderr and "publishing" not in stderr, stderr
