@@ -270,6 +270,38 @@ def test_vetoes_in_bulk_drop_only_pairs_compare_rules_out(domain):
     assert dropped > 100
 
 
+def test_an_oversized_block_drops_only_vetoed_neighbours(monkeypatch):
+    """In a block too big to compare pair by pair (sorted neighbourhood by date), the vetoes
+    applied in bulk leave every neighbour pair compare() gives a score: the pairs found are
+    the neighbours within MAX_BLOCK places and the posting window, less vetoed ones."""
+    from hub.resolve import blocking
+
+    monkeypatch.setattr(blocking, "MAX_BLOCK", 20)
+    base = dt.date(2026, 9, 1)
+    records = []
+    for i in range(240):  # one postal code and title; employers, streets and days vary
+        records.append(job(f"p{i % 7}", str(i), org=f"{['Saar', 'Mosel', 'Blies'][i % 3]} Pflege GmbH",
+                           street=["Bahnhofstraße", "Hauptstraße", "Bahnhofstr."][i % 3],
+                           published_from=str(base + dt.timedelta(days=i % 90))))
+    feats = [Features("jobs", r) for r in records]
+    index = BlockIndex("jobs")
+    for i, f in enumerate(feats):
+        index.add(i, f)
+    big = [m for m in index.blocks.values() if len(m) > 20]
+    assert big
+    for members in big:
+        found = {tuple(sorted(pair)) for pair in index._block_pairs(members)}
+        order = sorted(members, key=lambda m: (feats[m].date, m))
+        expected = {tuple(sorted((order[a], order[b]))) for a in range(len(order))
+                    for b in range(a + 1, min(a + 21, len(order)))
+                    if feats[order[b]].date - feats[order[a]].date <= 60
+                    and feats[order[a]].partner != feats[order[b]].partner}
+        assert found and found <= expected
+        for a, b in expected - found:
+            assert compare("jobs", feats[a], feats[b])[0] == 0.0
+    assert index.vetoed > 0
+
+
 def test_resolution_is_the_same_with_and_without_vetoes_in_bulk(monkeypatch):
     from bench.resolution_set import labelled
     from hub.resolve import blocking

@@ -124,13 +124,12 @@ class BlockIndex:
             return
         # sorted neighbourhood: only records within the date window of each other, and at
         # most MAX_BLOCK neighbours each (a block of thousands posted on the same days would
-        # otherwise be compared pair by pair)
+        # otherwise be compared pair by pair); the vetoes applied in bulk, as above
         dated = sorted((feats[m].date, m) for m in members if feats[m].date is not None)
         self.skipped += len(members) - len(dated)
-        for i, (da, a) in enumerate(dated):
-            pa = feats[a].partner
-            for db, b in dated[i + 1:i + 1 + MAX_BLOCK]:
-                if db - da > JOB_WINDOW_DAYS:
-                    break
-                if feats[b].partner != pa:
-                    yield a, b
+        order = [m for _, m in dated]
+        pairs = possible_pairs(self.domain, [feats[m] for m in order], within=MAX_BLOCK)
+        n = len(order)
+        self.vetoed += sum(n - d for d in range(1, min(MAX_BLOCK, n - 1) + 1)) - len(pairs)
+        for i, j in pairs:
+            yield order[i], order[j]

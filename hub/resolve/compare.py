@@ -252,13 +252,19 @@ def _similar_or_missing(texts: list[str], i: np.ndarray, j: np.ndarray, scorer, 
     return missing | (cpdist(left, right, scorer=scorer, score_cutoff=limit - _MARGIN, dtype=np.float32) > 0)
 
 
-def possible_pairs(domain: str, feats: list[Features]) -> list[tuple[int, int]]:
+def possible_pairs(domain: str, feats: list[Features], within: int | None = None) -> list[tuple[int, int]]:
     """Index pairs (i < j) of records of different partners that none of compare()'s place,
     street and, for jobs, BA reference, posting window, employment type and organisation
-    vetoes rules out. The equality vetoes go first, over the whole block; the similarity
-    vetoes then only score the pairs left."""
+    vetoes rules out: of all pairs, or with ``within`` of those at most that many places
+    apart (a sorted neighbourhood). The equality vetoes go first, over all those pairs; the
+    similarity vetoes then only score the pairs left."""
     n = len(feats)
-    i, j = np.triu_indices(n, 1)
+    if within is None:
+        i, j = np.triu_indices(n, 1)
+    else:
+        offsets = range(1, min(within, n - 1) + 1)
+        i = np.concatenate([np.arange(n - d) for d in offsets] or [np.zeros(0, dtype=np.int64)])
+        j = np.concatenate([np.arange(d, n) for d in offsets] or [np.zeros(0, dtype=np.int64)])
     partners = _codes([f.partner for f in feats])
     keep = partners[i] != partners[j]
     if domain == "jobs":

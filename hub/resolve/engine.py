@@ -117,13 +117,19 @@ class Resolver:
 
     # -- building ----------------------------------------------------------------------------
 
-    def _add(self, rk: RecordKey, record: dict) -> int:
+    def prepare(self, record: dict) -> tuple:
+        """What resolution keeps of a record (its features and keys): the record itself can
+        go once this is made."""
+        exact = match_keys(self.domain, record)
+        return (Features(self.domain, record), tuple(identity_keys(self.domain, record, exact)),
+                attribute_keys(self.domain, record, exact))
+
+    def _add(self, rk: RecordKey, prepared: tuple) -> int:
+        features, ident, attributes = prepared
         i = len(self.keys)
         self.keys.append(rk)
         self.ids[rk] = i
         self.parent.append(i)
-        exact = match_keys(self.domain, record)
-        ident = tuple(identity_keys(self.domain, record, exact))
         excl = frozenset(k for k in ident if k.startswith(EXCLUSIVE))
         if excl:
             self.exclusive[i] = excl
@@ -131,9 +137,8 @@ class Resolver:
             if not key.startswith(EXCLUSIVE):
                 self._url_owners[(rk[0], key)] += 1
         self._identity.append(ident)
-        features = Features(self.domain, record)
         keys = self.index.add(i, features)
-        for key in attribute_keys(self.domain, record, exact):
+        for key in attributes:
             self.index.blocks[f"a:{key}"].append(i)
             keys.append(f"a:{key}")
         if self._keep_block_keys:
@@ -200,9 +205,12 @@ class Resolver:
         return [item for item in accepted if id(item) not in dropped]
 
     def build(self, records) -> None:
-        """Resolve a whole set: ``records`` is an iterable of (record key, record dict)."""
-        items = sorted(records, key=lambda item: item[0])
-        nodes = [self._add(rk, record) for rk, record in items]
+        """Resolve a whole set: ``records`` is an iterable of (record key, record dict), in
+        any order; each record is read once, as it comes (a stream from the database need
+        not be held in memory)."""
+        items = sorted(((rk, self.prepare(record)) for rk, record in records), key=lambda item: item[0])
+        nodes = [self._add(rk, prepared) for rk, prepared in items]
+        del items
         self.stats.records += len(nodes)
         self._holders: dict[str, int] = {}
         self._exact(nodes, self._holders)
@@ -224,7 +232,7 @@ class Resolver:
     def add_records(self, records) -> dict[RecordKey, int]:
         """Resolve new records against everything already built; returns their cluster roots."""
         self._keep_block_keys = True
-        new = [self._add(rk, record) for rk, record in records]
+        new = [self._add(rk, self.prepare(record)) for rk, record in records]
         self._keep_block_keys = False
         self.stats.records += len(new)
         self._exact(new, self._holders)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hub.faults import crash_point
-from hub.resolve import EntityInfo, assign_ids, build_entry, content_hash, resolve_clusters
+from hub.resolve import EntityInfo, Resolver, assign_ids, build_entry, content_hash
 from hub.store.db import upsert
 from hub.store.search import search_columns
 from hub.store.tables import changes, directory, entities, entity_map, publications, source_records
@@ -91,17 +91,36 @@ def _notify(conn: sa.Connection, seq: int) -> None:
                       "seq": str(seq)})
 
 
+STREAM = 5_000  # rows fetched at a time when publication reads a domain's records
+WRITE = 2_000  # changed entries written at a time
+
+
+def _active_records(conn: sa.Connection, domain: str, *columns):
+    """The domain's active source records, streamed (a national domain holds a million)."""
+    return conn.execute(
+        sa.select(source_records.c.partner_id, source_records.c.source_id, *columns)
+        .where(source_records.c.domain == domain, source_records.c.status == "active"),
+        execution_options={"yield_per": STREAM},
+    )
+
+
 def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutcome:
-    rows = conn.execute(
-        sa.select(
-            source_records.c.partner_id,
-            source_records.c.source_id,
-            source_records.c.record,
-            source_records.c.first_seen,
-        ).where(source_records.c.domain == domain, source_records.c.status == "active")
-    ).all()
-    records = {(r.partner_id, r.source_id): r for r in rows}
-    seen_order = {rk: (_ts(r.first_seen), rk) for rk, r in records.items()}
+    """Resolve the domain and write what changed. Memory: the records are read twice as a
+    stream, once for resolution (which keeps only their features and keys) and once to build
+    the entries, each entry written (when it changed) and dropped as soon as all its records
+    are read; only the records of entities of several records wait for their last one."""
+    seen_order: dict = {}
+    resolver = Resolver(domain)
+
+    def for_resolution():
+        for row in _active_records(conn, domain, source_records.c.record, source_records.c.first_seen):
+            rk = (row.partner_id, row.source_id)
+            seen_order[rk] = (_ts(row.first_seen), rk)
+            yield rk, row.record
+
+    resolver.build(for_resolution())
+    groups = resolver.clusters()
+    del resolver
     previous = {
         (r.partner_id, r.source_id): r.entity_id
         for r in conn.execute(
@@ -110,113 +129,158 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
             )
         )
     }
-    entity_rows_db = conn.execute(sa.select(entities).where(entities.c.domain == domain)).all()
-    created = {r.entity_id: r.created_at for r in entity_rows_db}
-    known = {
-        r.entity_id: EntityInfo(
-            entity_id=r.entity_id,
-            status=r.status,
-            anchor=(r.anchor_partner_id, r.anchor_source_id),
-            created_at=_ts(r.created_at),
-            merged_into=r.merged_into,
-        )
-        for r in entity_rows_db
-    }
-    groups = resolve_clusters(domain, {rk: r.record for rk, r in records.items()})
+    created: dict[str, dt.datetime] = {}
+    known: dict[str, EntityInfo] = {}
+    for r in conn.execute(sa.select(entities).where(entities.c.domain == domain)):
+        created[r.entity_id] = r.created_at
+        known[r.entity_id] = EntityInfo(entity_id=r.entity_id, status=r.status,
+                                        anchor=(r.anchor_partner_id, r.anchor_source_id),
+                                        created_at=_ts(r.created_at), merged_into=r.merged_into)
     assignment = assign_ids(domain, groups, seen_order, previous, known)
+    del groups, seen_order
 
     # entities
-    entity_rows = []
-    for eid, members in assignment.clusters.items():
-        anchor = assignment.anchors[eid]
-        entity_rows.append({
-            "entity_id": eid,
-            "domain": domain,
-            "status": "active",
-            "merged_into": None,
-            "anchor_partner_id": anchor[0],
-            "anchor_source_id": anchor[1],
-            "created_at": created.get(eid) or now,
-            "updated_at": now,
-        })
-    for eid, survivor in assignment.merged.items():
-        info = known[eid]
-        entity_rows.append({
-            "entity_id": eid, "domain": domain, "status": "merged", "merged_into": survivor,
-            "anchor_partner_id": info.anchor[0], "anchor_source_id": info.anchor[1],
-            "created_at": created[eid], "updated_at": now,
-        })
-    for eid in assignment.withdrawn:
-        info = known[eid]
-        entity_rows.append({
-            "entity_id": eid, "domain": domain, "status": "withdrawn", "merged_into": None,
-            "anchor_partner_id": info.anchor[0], "anchor_source_id": info.anchor[1],
-            "created_at": created[eid], "updated_at": now,
-        })
-    upsert(conn, entities, _changed_entities(entity_rows, known), ["entity_id"])
+    def entity_rows():
+        for eid in assignment.clusters:
+            anchor = assignment.anchors[eid]
+            yield {"entity_id": eid, "domain": domain, "status": "active", "merged_into": None,
+                   "anchor_partner_id": anchor[0], "anchor_source_id": anchor[1],
+                   "created_at": created.get(eid) or now, "updated_at": now}
+        for eid, survivor in assignment.merged.items():
+            info = known[eid]
+            yield {"entity_id": eid, "domain": domain, "status": "merged", "merged_into": survivor,
+                   "anchor_partner_id": info.anchor[0], "anchor_source_id": info.anchor[1],
+                   "created_at": created[eid], "updated_at": now}
+        for eid in assignment.withdrawn:
+            info = known[eid]
+            yield {"entity_id": eid, "domain": domain, "status": "withdrawn", "merged_into": None,
+                   "anchor_partner_id": info.anchor[0], "anchor_source_id": info.anchor[1],
+                   "created_at": created[eid], "updated_at": now}
+
+    upsert(conn, entities, _changed_entities(entity_rows(), known), ["entity_id"])
+    del created, known
 
     # entity map: only rows whose entity changed
-    map_rows = [
+    upsert(conn, entity_map, (
         {"domain": domain, "partner_id": rk[0], "source_id": rk[1], "entity_id": eid, "updated_at": now}
         for rk, eid in assignment.record_entity.items()
         if previous.get(rk) != eid
-    ]
-    upsert(conn, entity_map, map_rows, ["domain", "partner_id", "source_id"])
+    ), ["domain", "partner_id", "source_id"])
+    del previous
 
-    # directory entries
+    # directory entries: built as their records stream by, written when they changed
     current = {
         r.entity_id: r.content_hash
         for r in conn.execute(
             sa.select(directory.c.entity_id, directory.c.content_hash).where(directory.c.domain == domain)
         )
     }
-    entries = {}
-    for eid, members in assignment.clusters.items():
-        entries[eid] = build_entry(
-            domain,
-            eid,
-            [(rk[0], rk[1], records[rk].record, records[rk].first_seen) for rk in members],
-        )
     publication_id = conn.execute(
         publications.insert()
-        .values(domain=domain, published_at=now, entries=len(entries), added=0, updated=0,
+        .values(domain=domain, published_at=now, entries=len(assignment.clusters), added=0, updated=0,
                 deleted=0, merged=len(assignment.merged))
         .returning(publications.c.id)
     ).scalar_one()
-
-    updated_rows, change_rows = [], []
-    added = updated = 0
-    for eid in sorted(entries):
-        entry = entries[eid]
-        digest = content_hash(entry)
-        if current.get(eid) == digest:
-            continue
-        if eid in current:
-            updated += 1
+    writer = _EntryWriter(conn, domain, publication_id, now, current)
+    waiting: dict[str, dict] = {}  # entity id -> its records read so far (entities of several)
+    for row in _active_records(conn, domain, source_records.c.record, source_records.c.first_seen):
+        rk = (row.partner_id, row.source_id)
+        eid = assignment.record_entity[rk]
+        members = assignment.clusters[eid]
+        item = (rk[0], rk[1], row.record, row.first_seen)
+        if len(members) > 1:
+            got = waiting.setdefault(eid, {})
+            got[rk] = item
+            if len(got) < len(members):
+                continue
+            items = [got[m] for m in members]
+            del waiting[eid]
         else:
-            added += 1
-        change_rows.append({"publication_id": publication_id, "entity_id": eid, "domain": domain,
-                            "op": "updated", "entry": entry, "created_at": now})
-        updated_rows.append((eid, entry, digest))
-    removed = sorted(eid for eid in current if eid not in entries)
+            items = [item]
+        writer.add(eid, build_entry(domain, eid, items))
+    writer.flush()
+    if waiting:  # cannot be: the records changed under the publication's transaction
+        raise RuntimeError(f"publication of {domain}: records of {len(waiting)} entities went missing")
+
+    removed = sorted(eid for eid in current if eid not in assignment.clusters)
+    tombstones = []
     for eid in removed:
         tombstone = {"id": eid, "domain": domain}
         if eid in assignment.merged:
             tombstone["merged_into"] = assignment.merged[eid]
-        change_rows.append({"publication_id": publication_id, "entity_id": eid, "domain": domain,
-                            "op": "deleted", "entry": tombstone, "created_at": now})
+        tombstones.append({"publication_id": publication_id, "entity_id": eid, "domain": domain,
+                           "op": "deleted", "entry": tombstone, "created_at": now})
+    seq = writer.seq
+    for start in range(0, len(tombstones), WRITE):
+        result = conn.execute(changes.insert().returning(changes.c.seq), tombstones[start:start + WRITE])
+        seq = max([seq or 0, *result.scalars()])
+    for start in range(0, len(removed), 500):
+        conn.execute(directory.delete().where(directory.c.entity_id.in_(removed[start : start + 500])))
+    conn.execute(
+        publications.update()
+        .where(publications.c.id == publication_id)
+        .values(added=writer.added, updated=writer.updated, deleted=len(removed))
+    )
+    if seq is not None:
+        _notify(conn, seq)
+    sizes = [len(m) for m in assignment.clusters.values()]
+    return PublishOutcome(
+        domain=domain,
+        publication_id=publication_id,
+        entries=len(assignment.clusters),
+        added=writer.added,
+        updated=writer.updated,
+        deleted=len(removed),
+        merged=len(assignment.merged),
+        clusters_multi=sum(1 for s in sizes if s > 1),
+        largest_cluster=max(sizes, default=0),
+        records=len(assignment.record_entity),
+        splits=len(assignment.split_from),
+        new_entities=len(assignment.new),
+        withdrawn_entities=len(assignment.withdrawn),
+        seq=seq,
+    )
 
-    seqs: dict[str, int] = {}
-    if change_rows:
-        result = conn.execute(
+
+class _EntryWriter:
+    """Writes the entries that changed (content hash differs from the directory's), ``WRITE``
+    at a time: their change-feed rows first, then the directory rows with those sequence
+    numbers."""
+
+    def __init__(self, conn: sa.Connection, domain: str, publication_id: int, now: dt.datetime,
+                 current: dict[str, str]) -> None:
+        self.conn, self.domain, self.publication_id, self.now = conn, domain, publication_id, now
+        self.current = current
+        self.pending: list[tuple[str, dict, str]] = []
+        self.added = self.updated = 0
+        self.seq: int | None = None
+
+    def add(self, eid: str, entry: dict) -> None:
+        digest = content_hash(entry)
+        if self.current.get(eid) == digest:
+            return
+        if eid in self.current:
+            self.updated += 1
+        else:
+            self.added += 1
+        self.pending.append((eid, entry, digest))
+        if len(self.pending) >= WRITE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch = sorted(self.pending, key=lambda item: item[0])
+        self.pending = []
+        result = self.conn.execute(
             changes.insert().returning(changes.c.seq, changes.c.entity_id, sort_by_parameter_order=True),
-            change_rows,
+            [{"publication_id": self.publication_id, "entity_id": eid, "domain": self.domain, "op": "updated",
+              "entry": entry, "created_at": self.now} for eid, entry, _ in batch],
         )
         seqs = {row.entity_id: row.seq for row in result}
-    upsert(
-        conn,
-        directory,
-        [
+        self.seq = max(self.seq or 0, *seqs.values())
+        domain, now = self.domain, self.now
+        upsert(self.conn, directory, [
             {
                 "entity_id": eid,
                 "domain": domain,
@@ -233,41 +297,11 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
                 "updated_at": now,
                 **search_columns(domain, entry),
             }
-            for eid, entry, digest in updated_rows
-        ],
-        ["entity_id"],
-    )
-    for start in range(0, len(removed), 500):
-        conn.execute(directory.delete().where(directory.c.entity_id.in_(removed[start : start + 500])))
-    conn.execute(
-        publications.update()
-        .where(publications.c.id == publication_id)
-        .values(added=added, updated=updated, deleted=len(removed))
-    )
-    seq = max(seqs.values(), default=None)
-    if seq is not None:
-        _notify(conn, seq)
-    sizes = [len(m) for m in assignment.clusters.values()]
-    return PublishOutcome(
-        domain=domain,
-        publication_id=publication_id,
-        entries=len(entries),
-        added=added,
-        updated=updated,
-        deleted=len(removed),
-        merged=len(assignment.merged),
-        clusters_multi=sum(1 for s in sizes if s > 1),
-        largest_cluster=max(sizes, default=0),
-        records=len(records),
-        splits=len(assignment.split_from),
-        new_entities=len(assignment.new),
-        withdrawn_entities=len(assignment.withdrawn),
-        seq=seq,
-    )
+            for eid, entry, digest in batch
+        ], ["entity_id"])
 
 
-def _changed_entities(rows: list[dict], known: dict[str, EntityInfo]) -> list[dict]:
-    out = []
+def _changed_entities(rows, known: dict[str, EntityInfo]):
     for row in rows:
         info = known.get(row["entity_id"])
         if (
@@ -277,8 +311,7 @@ def _changed_entities(rows: list[dict], known: dict[str, EntityInfo]) -> list[di
             and info.anchor == (row["anchor_partner_id"], row["anchor_source_id"])
         ):
             continue
-        out.append(row)
-    return out
+        yield row
 
 
 def _ts(value: dt.datetime | None) -> str:
