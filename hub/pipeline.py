@@ -22,7 +22,7 @@ from hub.paging import MAX_PAGES, PAGERS, next_url
 from hub.quality.checks import check_records
 from hub.quality.feed import FieldCoverage
 from hub.registry import Partner
-from hub.store.db import upsert
+from hub.store.db import insert_missing, upsert
 from hub.store.landing import LandingStore
 from hub.store.staging import (
     StageCounts,
@@ -140,10 +140,8 @@ def fetch_partner_feed(
     if new_payload:
         row["changed_at"] = now
     with engine.begin() as conn:
-        if not conn.execute(sa.select(landing.c.sha256).where(landing.c.sha256 == sha)).first():
-            conn.execute(landing.insert().values(
-                sha256=sha, size=size, content_type=result.content_type, first_seen=now,
-            ))
+        insert_missing(conn, landing, {"sha256": sha, "size": size, "content_type": result.content_type,
+                                       "first_seen": now}, ["sha256"])
         upsert(conn, fetch_state, [row], ["partner_id", "domain"])
     crash_point("fetch:committed")
     if result.path is not None:

@@ -144,61 +144,103 @@ def _run_feed(instance, partner_id: str, domain: str) -> FeedRun:
     return FeedRun(success=result.success, message=None if result.success else _failure_message(result))
 
 
-def _worker_start() -> None:
-    """A worker process of ``run_sync(workers=N)``: Ctrl-C in the terminal reaches the whole
-    process group; an idle worker ignores it (no traceback), a running feed is interrupted
-    as in the hub process itself (``_worker_feed``)."""
+DIED = ("the worker process running this feed ended unexpectedly (killed, or out of memory); "
+        "the feed's staging was rolled back")
+
+
+def _worker_main(conn) -> None:
+    """A worker process of ``run_sync(workers=N)``: runs the feeds it is sent, one at a time,
+    and sends back each one's FeedRun; None or a closed pipe ends it. Ctrl-C in the terminal
+    reaches the whole process group: an idle worker ignores it, a running feed is
+    interrupted as in the hub process itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _worker_feed(partner_id: str, domain: str) -> FeedRun:
     from dagster import DagsterInstance
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        with DagsterInstance.get() as instance:
-            return _run_feed(instance, partner_id, domain)
-    except KeyboardInterrupt:
-        return FeedRun(success=False, interrupted=True)
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            with DagsterInstance.get() as instance:
+                outcome = _run_feed(instance, *task)
+        except KeyboardInterrupt:
+            outcome = FeedRun(success=False, interrupted=True)
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        conn.send(outcome)
+
+
+class _Worker:
+    def __init__(self, context) -> None:
+        self.conn, child = context.Pipe()
+        self.proc = context.Process(target=_worker_main, args=(child,), daemon=True, name="hub-sync-worker")
+        self.proc.start()
+        child.close()
+        self.item = None  # the (partner, feed) it runs
+
+    def start(self, item) -> None:
+        self.item = item
+        self.conn.send((item[0].id, item[1].domain))
+
+    def stop(self, grace: float) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.proc.join(grace)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
 
 
 def _runs_in_workers(feeds: list, workers: int):
     """Yield ((partner, feed), FeedRun) as the feeds' runs end, ``workers`` processes at a
-    time. A worker that dies (killed, out of memory) breaks the pool: the feeds not done are
-    run again one at a time in a new worker, so the feed that kills it is found and reported
-    as failed, and the others still run."""
+    time. A worker that dies (killed, out of memory) fails the feed it ran and is replaced;
+    the others go on undisturbed."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing.connection import wait
 
-    pending = list(feeds)
     context = multiprocessing.get_context("spawn")  # no inherited threads or connections
-    while pending:
-        size = min(workers, len(pending))
-        broken = False
-        pool = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_worker_start)
-        try:
-            futures = {pool.submit(_worker_feed, partner.id, feed.domain): (partner, feed)
-                       for partner, feed in pending}
-            for future in as_completed(futures):
-                item = futures[future]
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    broken = True
+    queue = list(feeds)
+    pool = [_Worker(context) for _ in range(min(workers, len(queue)))]
+    try:
+        for worker in pool:
+            worker.start(queue.pop(0))
+        while any(worker.item for worker in pool):
+            busy = [worker for worker in pool if worker.item]
+            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])
+            for index, worker in enumerate(pool):
+                if worker.item is None or (worker.conn not in ready and worker.proc.sentinel not in ready):
                     continue
-                pending.remove(item)
+                item, worker.item = worker.item, None
+                try:
+                    outcome = worker.conn.recv() if worker.conn.poll() else None
+                except (EOFError, OSError):
+                    outcome = None
+                if outcome is None:  # the process ended without an answer
+                    worker.stop(0)
+                    outcome = FeedRun(success=False, message=DIED)
+                    worker = pool[index] = _Worker(context)
                 yield item, outcome
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if broken and pending:
-            if size == 1:  # one worker runs the feeds in order: the first not done killed it
-                yield pending.pop(0), FeedRun(
-                    success=False, message="the worker process running this feed ended unexpectedly "
-                    "(killed, or out of memory); the feed's staging was rolled back")
-            workers = 1
+                if queue:
+                    worker.start(queue.pop(0))
+    finally:
+        # a normal end, Ctrl-C or an error: busy workers finish (or are interrupted by the
+        # same Ctrl-C) before they are stopped
+        for worker in pool:
+            if worker.item is not None:
+                if not worker.conn.poll(30):
+                    try:
+                        os.kill(worker.proc.pid, signal.SIGINT)
+                    except ProcessLookupError:
+                        pass
+                    worker.conn.poll(60)
+            worker.stop(10)
 
 
 def run_sync(
@@ -299,9 +341,14 @@ def _held_message(engine: sa.Engine, partner_id: str, domain: str) -> str | None
 
 def _interrupted(result) -> bool:
     """Whether the run ended because the process was interrupted (SIGINT, Ctrl-C)."""
+    from hub.assets.feeds import INTERRUPTED
+
     for event in result.all_events:
         error = getattr(event.event_specific_data, "error", None)
         if error is not None and error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+        failure = getattr(event.event_specific_data, "user_failure_data", None)
+        if failure is not None and failure.description == INTERRUPTED:
             return True
     return False
 

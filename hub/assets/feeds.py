@@ -53,6 +53,8 @@ FEED_CHECKS = {
 }
 
 
+INTERRUPTED = "interrupted (Ctrl-C)"
+
 # A fetch that failed for a reason that may pass (the fetcher's own retries on 429/5xx and
 # connection errors exhausted, deadline) is tried again after ~30 s, ~60 s and ~120 s (+-50 %);
 # not in runs of the hub command (tag hub/trigger=cli), where a person waits for the answer.
@@ -108,6 +110,18 @@ def build_domain_assets(domain: str) -> list:
             # no one waits for the run (the hub command reports it at once)
             retry = getattr(exc, "transient", False) and context.run.tags.get("hub/trigger") != "cli"
             raise dg.Failure(description=str(exc), allow_retries=retry) from None
+        except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt):
+            if context.run.tags.get("hub/trigger") != "cli":
+                raise
+            # Dagster retries an interrupted step that has a retry policy: not when a person
+            # pressed Ctrl-C (hub.runner sees this description and stops)
+            raise dg.Failure(description=INTERRUPTED, allow_retries=False) from None
+        except Exception as exc:
+            if context.run.tags.get("hub/trigger") != "cli":
+                raise  # FETCH_RETRY tries again later; the event log keeps the traceback
+            # the hub command reports it at once (no retry 30 s later while a person waits)
+            raise dg.Failure(description=f"{type(exc).__name__}: {exc}".splitlines()[0],
+                             allow_retries=False) from exc
         feed = partner.feed_for(domain)
         return dg.MaterializeResult(
             metadata={

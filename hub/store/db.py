@@ -136,6 +136,16 @@ def upsert(
         conn.execute(stmt, batch)
 
 
+def insert_missing(conn: sa.Connection, table: sa.Table, row: dict, keys: list[str]) -> None:
+    """Insert ``row`` unless a row with its key columns exists: one statement, so two
+    processes inserting the same key at once do not collide (ON CONFLICT DO NOTHING)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    conn.execute(insert(table).values(**row).on_conflict_do_nothing(index_elements=keys))
+
+
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> None:
     """Multi-row inserts (executemany, compiled once)."""
     for batch in batches(rows):
