@@ -75,6 +75,7 @@ def house_number_key(number: str | None) -> str:
     return re.sub(r"\s+", "", number.lower())
 
 
+@lru_cache(maxsize=4096)  # resolution asks for each record's URL two or three times in a row
 def canonical_url(url: str | None) -> str:
     """Scheme and host lower-cased, 'www.' dropped, tracking parameters, fragment and a
     trailing slash removed."""

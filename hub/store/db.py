@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -30,9 +31,15 @@ class JsonText(str):
 
 
 def _json_serializer(value: object) -> str:
+    """JSON columns: orjson (compact, UTF-8, keys in their order; several times faster than
+    json.dumps, which a publication of a million entries notices); json.dumps for what
+    orjson cannot write (an integer beyond 64 bits, keys that are not strings)."""
     if isinstance(value, JsonText):
         return str(value)
-    return json.dumps(value)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_engine(url: str) -> Engine:
