@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,14 +134,51 @@ class FeedRun:
     message: str | None = None
 
 
-def _run_feed(instance, partner_id: str, domain: str) -> FeedRun:
+class SigintWatch:
+    """Whether a SIGINT (Ctrl-C) arrived since the last look, whichever Python handler took it.
+    Dagster notes a SIGINT that comes while a run only notes interrupts (run creation, the
+    end of a run) and forgets it when the run ends, so the run looks complete and a sync
+    would go on. Python writes every handled signal's number to the wakeup fd, before any
+    handler runs: that is what this reads. Only on the main thread (signals arrive there)."""
+
+    def __enter__(self) -> "SigintWatch":
+        self.fds = None
+        if threading.current_thread() is threading.main_thread():
+            read, write = os.pipe()
+            os.set_blocking(read, False)
+            os.set_blocking(write, False)
+            self.fds = (read, write)
+            self.previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        return self
+
+    def seen(self) -> bool:
+        if self.fds is None:
+            return False
+        found = False
+        while True:
+            try:
+                data = os.read(self.fds[0], 512)
+            except BlockingIOError:
+                return found
+            if not data:
+                return found
+            found = found or signal.SIGINT in data
+
+    def __exit__(self, *exc) -> None:
+        if self.fds is not None:
+            signal.set_wakeup_fd(self.previous)
+            for fd in self.fds:
+                os.close(fd)
+
+
+def _run_feed(instance, partner_id: str, domain: str, watch: SigintWatch | None = None) -> FeedRun:
     from hub.definitions import defs
 
     result = defs.resolve_job_def(f"sync_{domain}").execute_in_process(
         instance=instance, partition_key=partner_id, run_config=QUIET_RUN,
         raise_on_error=False, tags=CLI_RUN_TAGS,
     )
-    if _interrupted(result):
+    if _interrupted(result) or (watch is not None and watch.seen()):
         return FeedRun(success=False, interrupted=True)
     return FeedRun(success=result.success, message=None if result.success else _failure_message(result))
 
@@ -165,8 +204,8 @@ def _worker_main(conn) -> None:
             return
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            with DagsterInstance.get() as instance:
-                outcome = _run_feed(instance, *task)
+            with SigintWatch() as watch, DagsterInstance.get() as instance:
+                outcome = _run_feed(instance, *task, watch=watch)
         except KeyboardInterrupt:
             outcome = FeedRun(success=False, interrupted=True)
         finally:
@@ -184,7 +223,10 @@ class _Worker:
 
     def start(self, item) -> None:
         self.item = item
-        self.conn.send((item[0].id, item[1].domain))
+        try:
+            self.conn.send((item[0].id, item[1].domain))
+        except OSError:
+            pass  # the process is gone: its sentinel reports it, and the feed fails as DIED
 
     def stop(self, grace: float) -> None:
         try:
@@ -225,7 +267,8 @@ def _runs_in_workers(feeds: list, workers: int):
                 if outcome is None:  # the process ended without an answer
                     worker.stop(0)
                     outcome = FeedRun(success=False, message=DIED)
-                    worker = pool[index] = _Worker(context)
+                    if queue:
+                        worker = pool[index] = _Worker(context)
                 yield item, outcome
                 if queue:
                     worker.start(queue.pop(0))
@@ -268,12 +311,13 @@ def run_sync(
         partners = [p for p in partners if p.id in partner_ids]
     feeds = [(partner, feed) for partner in partners for feed in partner.feeds]
     summary = SyncSummary()
-    with DagsterInstance.get() as instance:
+    with ExitStack() as stack, DagsterInstance.get() as instance:
         sync_partitions(instance, registry)
+        watch = stack.enter_context(SigintWatch())
         if workers > 1 and len(feeds) > 1:
             outcomes = _runs_in_workers(feeds, workers)
         else:
-            outcomes = (((partner, feed), _run_feed(instance, partner.id, feed.domain))
+            outcomes = (((partner, feed), _run_feed(instance, partner.id, feed.domain, watch))
                         for partner, feed in feeds)
         done: dict[tuple[str, str], FeedSummary] = {}
         for (partner, feed), outcome in outcomes:

@@ -194,3 +194,21 @@ def test_ctrl_c_stops_a_sync_in_workers_with_one_line(tmp_path, httpserver):
     assert returncode == 130, stderr
     assert stderr.rstrip().endswith("hub sync: interrupted"), stderr
     assert "Traceback" not in stderr and "publishing" not in stderr, stderr
+
+
+def test_a_ctrl_c_that_a_handler_swallowed_is_still_seen():
+    """Dagster notes a SIGINT during parts of a run and forgets it when the run ends; the
+    sync looks at the signal itself (hub.runner.SigintWatch), whoever handled it."""
+    import os
+
+    from hub.runner import SigintWatch
+
+    previous = signal.signal(signal.SIGINT, lambda *_: None)  # as Dagster's capture does
+    try:
+        with SigintWatch() as watch:
+            assert not watch.seen()
+            os.kill(os.getpid(), signal.SIGINT)
+            assert watch.seen()
+            assert not watch.seen()  # each Ctrl-C once
+    finally:
+        signal.signal(signal.SIGINT, previous)
