@@ -10,7 +10,6 @@ import signal
 import sys
 import threading
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -311,9 +310,8 @@ def run_sync(
         partners = [p for p in partners if p.id in partner_ids]
     feeds = [(partner, feed) for partner in partners for feed in partner.feeds]
     summary = SyncSummary()
-    with ExitStack() as stack, DagsterInstance.get() as instance:
+    with SigintWatch() as watch, DagsterInstance.get() as instance:
         sync_partitions(instance, registry)
-        watch = stack.enter_context(SigintWatch())
         if workers > 1 and len(feeds) > 1:
             outcomes = _runs_in_workers(feeds, workers)
         else:

@@ -101,6 +101,7 @@ def build_domain_assets(domain: str) -> list:
     )
     def raw_feed(context: dg.AssetExecutionContext, hub_store: HubStore, feed_client: FeedClient):
         partner = _partner(hub_store, context.partition_key)
+        someone_waits = context.run.tags.get("hub/trigger") == "cli"  # the hub command's runs
         try:
             outcome = fetch_partner_feed(
                 hub_store.engine(), hub_store.landing(), feed_client.fetcher(), partner, domain
@@ -108,16 +109,16 @@ def build_domain_assets(domain: str) -> list:
         except (FetchError, StageError) as exc:
             # only a failure that may pass is worth FETCH_RETRY's later tries, and only where
             # no one waits for the run (the hub command reports it at once)
-            retry = getattr(exc, "transient", False) and context.run.tags.get("hub/trigger") != "cli"
+            retry = getattr(exc, "transient", False) and not someone_waits
             raise dg.Failure(description=str(exc), allow_retries=retry) from None
         except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt):
-            if context.run.tags.get("hub/trigger") != "cli":
+            if not someone_waits:
                 raise
             # Dagster retries an interrupted step that has a retry policy: not when a person
             # pressed Ctrl-C (hub.runner sees this description and stops)
             raise dg.Failure(description=INTERRUPTED, allow_retries=False) from None
         except Exception as exc:
-            if context.run.tags.get("hub/trigger") != "cli":
+            if not someone_waits:
                 raise  # FETCH_RETRY tries again later; the event log keeps the traceback
             # the hub command reports it at once (no retry 30 s later while a person waits)
             raise dg.Failure(description=f"{type(exc).__name__}: {exc}".splitlines()[0],

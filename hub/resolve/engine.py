@@ -251,8 +251,9 @@ class Resolver:
         return [sorted(g) for g in groups.values()]
 
 
-def resolve_clusters(domain: str, records: dict[RecordKey, dict]) -> list[list[RecordKey]]:
-    """Groups of records that are one offer: what publication and ``hub resolve`` use."""
+def resolve_clusters(domain: str, records) -> list[list[RecordKey]]:
+    """Groups of records that are one offer: what publication and ``hub resolve`` use.
+    ``records``: record key -> record dict, or a stream of (record key, record dict)."""
     resolver = Resolver(domain)
-    resolver.build(records.items())
+    resolver.build(records.items() if isinstance(records, dict) else records)
     return resolver.clusters()

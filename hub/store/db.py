@@ -30,16 +30,20 @@ class JsonText(str):
     record's JSON text and stores the same text, instead of serialising the record twice)."""
 
 
-def _json_serializer(value: object) -> str:
-    """JSON columns: orjson (compact, UTF-8, keys in their order; several times faster than
-    json.dumps, which a publication of a million entries notices); json.dumps for what
-    orjson cannot write (an integer beyond 64 bits, keys that are not strings)."""
-    if isinstance(value, JsonText):
-        return str(value)
+def json_text(value: object, sort_keys: bool = False) -> str:
+    """Compact UTF-8 JSON by orjson (several times faster than json.dumps, which a million
+    records notice; with ``sort_keys`` the same text as ``json.dumps(sort_keys=True,
+    ensure_ascii=False)`` with compact separators); json.dumps for what orjson cannot write
+    (an integer beyond 64 bits, keys that are not strings)."""
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode()
     except TypeError:  # orjson.JSONEncodeError
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(value, sort_keys=sort_keys, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_serializer(value: object) -> str:
+    """JSON columns (keys in their order)."""
+    return str(value) if isinstance(value, JsonText) else json_text(value)
 
 
 def make_engine(url: str) -> Engine:
@@ -118,6 +122,15 @@ def batches(rows: Iterable[dict], size: int = BATCH) -> Iterator[list[dict]]:
         yield batch
 
 
+def conflict_insert(conn: sa.Connection, table: sa.Table):
+    """An INSERT of the connection's dialect, which knows ON CONFLICT."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def upsert(
     conn: sa.Connection,
     table: sa.Table,
@@ -130,12 +143,8 @@ def upsert(
     stmt = None
     for batch in batches(rows):
         if stmt is None:
-            if conn.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
             columns = [c for c in batch[0] if c not in keys and c not in keep]
-            stmt = insert(table)
+            stmt = conflict_insert(conn, table)
             stmt = stmt.on_conflict_do_update(
                 index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in columns}
             )
@@ -146,11 +155,7 @@ def upsert(
 def insert_missing(conn: sa.Connection, table: sa.Table, row: dict, keys: list[str]) -> None:
     """Insert ``row`` unless a row with its key columns exists: one statement, so two
     processes inserting the same key at once do not collide (ON CONFLICT DO NOTHING)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(table).values(**row).on_conflict_do_nothing(index_elements=keys))
+    conn.execute(conflict_insert(conn, table).values(**row).on_conflict_do_nothing(index_elements=keys))
 
 
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> None:

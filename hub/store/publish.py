@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hub.faults import crash_point
-from hub.resolve import EntityInfo, Resolver, assign_ids, build_entry, content_hash
+from hub.resolve import EntityInfo, assign_ids, build_entry, content_hash, resolve_clusters
 from hub.store.db import upsert
 from hub.store.search import search_columns
 from hub.store.tables import changes, directory, entities, entity_map, publications, source_records
@@ -95,10 +95,11 @@ STREAM = 5_000  # rows fetched at a time when publication reads a domain's recor
 WRITE = 2_000  # changed entries written at a time
 
 
-def _active_records(conn: sa.Connection, domain: str, *columns):
+def _active_records(conn: sa.Connection, domain: str):
     """The domain's active source records, streamed (a national domain holds a million)."""
     return conn.execute(
-        sa.select(source_records.c.partner_id, source_records.c.source_id, *columns)
+        sa.select(source_records.c.partner_id, source_records.c.source_id, source_records.c.record,
+                  source_records.c.first_seen)
         .where(source_records.c.domain == domain, source_records.c.status == "active"),
         execution_options={"yield_per": STREAM},
     )
@@ -110,17 +111,14 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
     the entries, each entry written (when it changed) and dropped as soon as all its records
     are read; only the records of entities of several records wait for their last one."""
     seen_order: dict = {}
-    resolver = Resolver(domain)
 
     def for_resolution():
-        for row in _active_records(conn, domain, source_records.c.record, source_records.c.first_seen):
+        for row in _active_records(conn, domain):
             rk = (row.partner_id, row.source_id)
             seen_order[rk] = (_ts(row.first_seen), rk)
             yield rk, row.record
 
-    resolver.build(for_resolution())
-    groups = resolver.clusters()
-    del resolver
+    groups = resolve_clusters(domain, for_resolution())
     previous = {
         (r.partner_id, r.source_id): r.entity_id
         for r in conn.execute(
@@ -140,22 +138,18 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
     del groups, seen_order
 
     # entities
+    def entity_row(eid: str, status: str, anchor, merged_into: str | None = None) -> dict:
+        return {"entity_id": eid, "domain": domain, "status": status, "merged_into": merged_into,
+                "anchor_partner_id": anchor[0], "anchor_source_id": anchor[1],
+                "created_at": created.get(eid) or now, "updated_at": now}
+
     def entity_rows():
         for eid in assignment.clusters:
-            anchor = assignment.anchors[eid]
-            yield {"entity_id": eid, "domain": domain, "status": "active", "merged_into": None,
-                   "anchor_partner_id": anchor[0], "anchor_source_id": anchor[1],
-                   "created_at": created.get(eid) or now, "updated_at": now}
+            yield entity_row(eid, "active", assignment.anchors[eid])
         for eid, survivor in assignment.merged.items():
-            info = known[eid]
-            yield {"entity_id": eid, "domain": domain, "status": "merged", "merged_into": survivor,
-                   "anchor_partner_id": info.anchor[0], "anchor_source_id": info.anchor[1],
-                   "created_at": created[eid], "updated_at": now}
+            yield entity_row(eid, "merged", known[eid].anchor, survivor)
         for eid in assignment.withdrawn:
-            info = known[eid]
-            yield {"entity_id": eid, "domain": domain, "status": "withdrawn", "merged_into": None,
-                   "anchor_partner_id": info.anchor[0], "anchor_source_id": info.anchor[1],
-                   "created_at": created[eid], "updated_at": now}
+            yield entity_row(eid, "withdrawn", known[eid].anchor)
 
     upsert(conn, entities, _changed_entities(entity_rows(), known), ["entity_id"])
     del created, known
@@ -183,7 +177,7 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
     ).scalar_one()
     writer = _EntryWriter(conn, domain, publication_id, now, current)
     waiting: dict[str, dict] = {}  # entity id -> its records read so far (entities of several)
-    for row in _active_records(conn, domain, source_records.c.record, source_records.c.first_seen):
+    for row in _active_records(conn, domain):
         rk = (row.partner_id, row.source_id)
         eid = assignment.record_entity[rk]
         members = assignment.clusters[eid]

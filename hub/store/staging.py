@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass, field
 
-import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.models import CanonicalRecord, Rejection
-from hub.store.db import JsonText, insert_many
+from hub.store.db import JsonText, conflict_insert, insert_many, json_text
 from hub.store.tables import TS, fetch_state, rejections, source_records, syncs
 
 
@@ -32,14 +28,8 @@ class StageCounts:
 
 
 def record_json(data: dict) -> JsonText:
-    """A record's JSON text: keys sorted, so that equal records give equal text (and hash).
-    orjson writes the same text as ``json.dumps(sort_keys=True, ensure_ascii=False)`` with
-    compact separators, five times faster; values it cannot write (an integer beyond 64 bits)
-    go the slow way."""
-    try:
-        return JsonText(orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())
-    except TypeError:  # orjson.JSONEncodeError
-        return JsonText(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    """A record's JSON text: keys sorted, so that equal records give equal text (and hash)."""
+    return JsonText(json_text(data, sort_keys=True))
 
 
 def record_hash(data: dict) -> str:
@@ -197,7 +187,7 @@ class StageWriter:
         counts.added, counts.changed = added, changed
         counts.unchanged = counts.accepted - added - changed
 
-        insert = (pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert)(source_records)
+        insert = conflict_insert(self.conn, source_records)
         rows = sa.select(
             sa.literal(self.domain), sa.literal(self.partner_id), _delivery.c.source_id,
             _delivery.c.record, _delivery.c.content_hash, sa.literal("active"),
