@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from hub.store.db import current_revision, head_revision, make_engine, migrate
 from hub.store.landing import LandingStore
-from hub.store.tables import metadata
+from hub.store.tables import metadata, source_records
 
 
 def test_migrations_build_exactly_the_declared_tables(engine):
@@ -41,3 +43,19 @@ def test_landing_store_is_content_addressed(tmp_path):
         assert "damaged" in str(exc)
     else:
         raise AssertionError("a damaged payload must not be returned")
+
+
+def test_json_columns_read_what_orjson_refuses(engine):
+    """JSON columns are read by orjson; text it refuses (an integer beyond 64 bits, written
+    by json.dumps) still reads, by json.loads."""
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc)
+    big = 2**70 + 1
+    with engine.begin() as conn:
+        conn.execute(source_records.insert(), [
+            {"domain": "jobs", "partner_id": "p", "source_id": "big", "record": {"n": big},
+             "content_hash": "x", "status": "active", "first_seen": now, "last_seen": now},
+            {"domain": "jobs", "partner_id": "p", "source_id": "plain",
+             "record": {"title": "Köchin", "n": 3, "geo": {"lat": 49.35}},
+             "content_hash": "y", "status": "active", "first_seen": now, "last_seen": now}])
+        read = dict(conn.execute(sa.select(source_records.c.source_id, source_records.c.record)).all())
+    assert read == {"big": {"n": big}, "plain": {"title": "Köchin", "n": 3, "geo": {"lat": 49.35}}}

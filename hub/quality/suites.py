@@ -589,11 +589,13 @@ class GXEngine:
                 "whole delivery")
             for domain in DOMAINS
         }
-        self.suites: dict[tuple[str, str | None], tuple[list[Check], Any]] = {}
+        self.suites: dict[tuple[str, str | None, dt.date | None], tuple[list[Check], Any]] = {}
         self.lock = threading.RLock()
         self.startup_s = time.perf_counter() - started
 
-    def expectation(self, check: Check):
+    def expectation(self, check: Check, params: dict[str, Any] | None = None):
+        """The GX expectation of ``check``; a ``"$name"`` bound is ``params[name]``, or a
+        GX suite parameter (``{"$PARAMETER": name}``) without ``params``."""
         E = self.gx.expectations
         options: dict[str, Any] = {
             "meta": {"rule": check.rule, "field": check.field, "check": check.id},
@@ -601,7 +603,7 @@ class GXEngine:
 
         def param(value: Any) -> Any:
             if isinstance(value, str) and value.startswith("$"):
-                return {"$PARAMETER": value[1:]}
+                return {"$PARAMETER": value[1:]} if params is None else params[value[1:]]
             return value
 
         if check.kind == "between":
@@ -624,20 +626,31 @@ class GXEngine:
                                                  value_set=list(check.values), **options)
         raise ValueError(f"unknown check kind {check.kind!r}")
 
-    def suite(self, domain: str, region: str | None = None) -> tuple[list[Check], Any]:
-        """The checks and the ``gx.ExpectationSuite`` of ``domain`` (cached per region)."""
-        key = (domain, region or None)
+    def suite(self, domain: str, region: str | None = None,
+              today: dt.date | None = None) -> tuple[list[Check], Any]:
+        """The checks and the ``gx.ExpectationSuite`` of ``domain`` (cached per region).
+
+        With ``today`` the date bounds are that day's values (cached for the day): GX parses
+        suite parameters with pyparsing on every validation, which costs time and leaves
+        exception cycles behind that keep the caller's frames, and with them a whole chunk of
+        records, alive until the next full garbage collection."""
+        key = (domain, region or None, today)
         with self.lock:
             if key not in self.suites:
+                if today is not None:
+                    for stale in [k for k in self.suites if k[2] not in (None, today)]:
+                        del self.suites[stale]
                 checks = checks_for(domain, region)
                 name = f"welcome-hub.{domain}" + (f".region-{region}" if region else "")
                 suite = self.gx.ExpectationSuite(
                     name=name,
                     meta={"domain": domain, "region": region,
-                          "catalogue": "schemas/rules.json"},
+                          "catalogue": "schemas/rules.json",
+                          **({"today": today.isoformat()} if today else {})},
                 )
+                params = None if today is None else _parameters(today)
                 for check in checks:
-                    suite.add_expectation(self.expectation(check))
+                    suite.add_expectation(self.expectation(check, params))
                 self.suites[key] = (checks, suite)
             return self.suites[key]
 
@@ -765,13 +778,12 @@ def run_suite(domain: str, frame: pd.DataFrame, *, region: str | None,
     clock = time.perf_counter()
     frame["row"] = np.arange(len(frame), dtype="int64")
     distinct = prepare(domain, frame, region)
-    checks, suite = engine.suite(domain, region)
-    params = _parameters(today)
+    checks, suite = engine.suite(domain, region, today)
     gx_frame = _gx_frame(frame, checks, distinct)
     timings["prepare_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    result = engine.validate(domain, gx_frame, suite, params, DETAIL_FORMAT)
+    result = engine.validate(domain, gx_frame, suite, {}, DETAIL_FORMAT)
     _raise_on_exceptions(result)
     timings["gx_suite_s"] = time.perf_counter() - clock
 

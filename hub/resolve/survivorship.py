@@ -4,7 +4,8 @@ the best source that has it, with the source recorded per field."""
 from __future__ import annotations
 
 import hashlib
-import json
+
+from hub.store.db import json_text
 
 SKIP = {"partner_id", "source_id"}
 
@@ -46,5 +47,5 @@ def build_entry(
 
 
 def content_hash(entry: dict) -> str:
-    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 of the entry's JSON text with sorted keys (json.dumps' text, written by orjson)."""
+    return hashlib.sha256(json_text(entry, sort_keys=True).encode()).hexdigest()
