@@ -5,6 +5,7 @@ named by DAGSTER_HOME, so ``dagster dev`` shows them afterwards."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -34,6 +35,13 @@ telemetry:
 compute_logs:
   module: dagster._core.storage.noop_compute_log_manager
   class: NoOpComputeLogManager
+# Dagster's SQLite event log where Dagster puts it, with its connections kept open
+# (hub/dagster_sqlite.py); runs and schedules in Dagster's default SQLite storage
+event_log_storage:
+  module: hub.dagster_sqlite
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {events}
 """
 
 
@@ -48,7 +56,8 @@ def ensure_dagster_home(settings: Settings) -> Path:
         home = settings.home / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(MINIMAL_INSTANCE)
+        events = json.dumps(str(home / "history" / "runs"))  # a YAML string as well
+        (home / "dagster.yaml").write_text(MINIMAL_INSTANCE.format(events=events))
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

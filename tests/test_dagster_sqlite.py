@@ -1,0 +1,68 @@
+"""The hub's Dagster instance on SQLite: Dagster's event log with its connections kept open
+(hub/dagster_sqlite.py), in the files where Dagster's default storage keeps them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from hub.config import Settings
+from hub.dagster_sqlite import OPEN_RUNS, PooledSqliteEventLogStorage
+from hub.runner import ensure_dagster_home
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dg.asset
+def numbers(context) -> int:
+    context.log.info("counting")
+    return 3
+
+
+@dg.asset_check(asset=numbers)
+def numbers_are_positive() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True, metadata={"checked": 1})
+
+
+def test_runs_on_the_hub_instance_keep_every_event_and_few_open_files(tmp_path, monkeypatch):
+    home = tmp_path / "dagster"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    ensure_dagster_home(Settings(home=tmp_path, database_url="sqlite://", registry_path=tmp_path / "r.yaml"))
+    runs = OPEN_RUNS + 3
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, PooledSqliteEventLogStorage)
+        for _ in range(runs):
+            result = dg.materialize([numbers, numbers_are_positive], instance=instance)
+            assert result.success
+        assert len(storage._engines) <= OPEN_RUNS + 1  # the index and the runs used last
+        run_ids = [run.run_id for run in instance.get_runs()]
+    # another process (the webserver, a later hub command) reads all of it from the files
+    with dg.DagsterInstance.get() as instance:
+        assert len(run_ids) == runs
+        for run_id in run_ids:
+            types = {e.dagster_event_type for e in instance.all_logs(run_id) if e.is_dagster_event}
+            assert {dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.ASSET_MATERIALIZATION,
+                    dg.DagsterEventType.ASSET_CHECK_EVALUATION} <= types
+            assert any(e.user_message == "counting" for e in instance.all_logs(run_id))
+        materializations = instance.fetch_materializations(dg.AssetKey("numbers"), limit=100)
+        assert len(materializations.records) == runs
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(dg.AssetKey("numbers"), "numbers_are_positive")])
+        assert len(check) == 1
+    # where Dagster's default SQLite storage keeps them: an older hub home reads the same way
+    assert {p.stem for p in (home / "history" / "runs").glob("*.db")} == {*run_ids, "index"}
+    assert (home / "history" / "runs.db").is_file()
+
+
+def test_the_project_instance_file_names_the_pooled_event_log_under_hub(tmp_path):
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    assert config["event_log_storage"]["class"] == "PooledSqliteEventLogStorage"
+    bases = {key: config[key]["config"]["base_dir"]
+             for key in ("run_storage", "event_log_storage", "schedule_storage")}
+    # the layout of Dagster's `storage: sqlite: base_dir: .hub/dagster/storage`
+    assert bases == {"run_storage": ".hub/dagster/storage/history",
+                     "event_log_storage": ".hub/dagster/storage/history/runs",
+                     "schedule_storage": ".hub/dagster/storage/schedules"}
