@@ -540,3 +540,12 @@ def test_openimmo_coordinates_with_three_decimals():
     result = get_format("openimmo").parse(openimmo(12), "wbg")
     assert len(result.records) == 12 and not result.rejections
     assert result.records[2].geo.lat == 49.374
+
+
+@settings(max_examples=300)
+@given(written=st.from_regex(r"-?[0-9]{1,400}(\.[0-9]{1,12})?", fullmatch=True), machine=st.booleans())
+def test_plainly_written_numbers_read_as_the_general_rules_read_them(written, machine):
+    """number, money and area read a plain number ('650', '-3', '49.374') at once; padded
+    with spaces it takes the general way, which must come to the same value."""
+    for read in (v.number, v.money, v.area):
+        assert read(written, machine=machine) == read(f" {written}\u00a0", machine=machine)

@@ -85,6 +85,10 @@ _DATE_IN_TEXT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d{2})-(\d{2
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
 _CURRENCY = re.compile(r"(?i)\s*(€|\beuro?\b)\s*")
 _UNITS = re.compile(r"(?i)\s*(m²|m2|qm|quadratmeter)\s*$")
+# numbers written plainly, read alike by every rule below: digits, and in machine formats a
+# decimal point (without ``machine`` '1.234' is one thousand two hundred thirty-four)
+_PLAIN_MACHINE = re.compile(r"-?\d+(?:\.\d+)?")
+_PLAIN_DIGITS = re.compile(r"-?\d+")
 _STREET = re.compile(
     r"^(?P<street>.*?\S)\s*,?\s+(?P<number>\d+\s?[a-zA-Z]?(?:\s*[-–/]\s*\d+\s?[a-zA-Z]?)?)$"
 )
@@ -433,6 +437,9 @@ def number(value: object, machine: bool = False) -> object:
         except OverflowError:  # an integer beyond float range
             return value
         return read if math.isfinite(read) else value
+    read = _plain(value, machine)
+    if read is not None:
+        return read
     written = text(value)
     if not isinstance(written, str):
         return written
@@ -456,8 +463,20 @@ def number(value: object, machine: bool = False) -> object:
     return read if math.isfinite(read) else written
 
 
+def _plain(value: object, machine: bool) -> float | None:
+    """A plainly written number read at once (most values of a big feed), else None."""
+    if isinstance(value, str) and (_PLAIN_MACHINE if machine else _PLAIN_DIGITS).fullmatch(value):
+        read = float(value)
+        if math.isfinite(read):
+            return read
+    return None
+
+
 def money(value: object, machine: bool = False) -> object:
     """Euro amounts: '1.250,00 €', '150,- EUR', '99.90'; 'kostenlos' -> 0."""
+    read = _plain(value, machine)
+    if read is not None:
+        return read
     written = text(value)
     if not isinstance(written, str):
         return number(written)
@@ -471,6 +490,9 @@ def money(value: object, machine: bool = False) -> object:
 
 def area(value: object, machine: bool = False) -> object:
     """Square metres: '68,5', '68,5 m²', '70 qm'."""
+    read = _plain(value, machine)
+    if read is not None:
+        return read
     written = text(value)
     if not isinstance(written, str):
         return number(written)
