@@ -289,31 +289,38 @@ def stage_partner_feed(
     now = _now()
     released = release or state.released_sha256 == sha
     try:
-        with engine.begin() as conn:
-            writer = StageWriter(conn, partner_id=partner.id, domain=domain,
-                                 content_sha256=sha, now=now)
-            delivery = _read_delivery(writer, parse_chunks(feed.format, store, sha, partner.id),
-                                      partner)
-            snapshot = (delivery.mode or feed.mode) == SyncMode.SNAPSHOT
-            active = writer.active()
-            accepted = writer.counts.accepted
-            message = held = None
-            if snapshot and delivery.items == 0 and active:
-                message = (f"{partner.id}/{domain}: the feed is empty; the directory keeps the "
-                           f"{active} records of the last good sync")
-            elif not released:
-                held = rejection_hold(delivery.items, accepted, feed.max_rejection_share)
-                if held is None and snapshot:
-                    held = withdrawal_hold(writer.withdrawals(), active, feed.max_withdrawal_share)
-            if message or held:
-                # the held delivery's rejections stay: the partner's feedback lists them
-                writer.hold(status="held" if held else "failed", message=message or held.message,
-                            items=delivery.items)
-            else:
-                counts = writer.apply(items=delivery.items, snapshot=snapshot,
-                                      deletions=delivery.deletions,
-                                      field_coverage=delivery.coverage.shares())
-                crash_point("stage:written")
+        with engine.connect() as conn:
+            # read, check and keep the delivery in the connection's temporary tables: no lock
+            # on the database while it is parsed and checked (other feeds stage meanwhile)
+            with conn.begin():
+                writer = StageWriter(conn, partner_id=partner.id, domain=domain,
+                                     content_sha256=sha, now=now)
+                delivery = _read_delivery(
+                    writer, parse_chunks(feed.format, store, sha, partner.id), partner)
+            # then decide and write in one transaction, with the figures as they are now
+            with conn.begin():
+                writer.open_sync()
+                snapshot = (delivery.mode or feed.mode) == SyncMode.SNAPSHOT
+                active = writer.active()
+                accepted = writer.counts.accepted
+                message = held = None
+                if snapshot and delivery.items == 0 and active:
+                    message = (f"{partner.id}/{domain}: the feed is empty; the directory keeps the "
+                               f"{active} records of the last good sync")
+                elif not released:
+                    held = rejection_hold(delivery.items, accepted, feed.max_rejection_share)
+                    if held is None and snapshot:
+                        held = withdrawal_hold(writer.withdrawals(), active,
+                                               feed.max_withdrawal_share)
+                if message or held:
+                    # the held delivery's rejections stay: the partner's feedback lists them
+                    writer.hold(status="held" if held else "failed",
+                                message=message or held.message, items=delivery.items)
+                else:
+                    counts = writer.apply(items=delivery.items, snapshot=snapshot,
+                                          deletions=delivery.deletions,
+                                          field_coverage=delivery.coverage.shares())
+                    crash_point("stage:written")
     except (FormatError, KeyError) as exc:
         message = f"{partner.id}/{domain}: {str(exc).strip(chr(39))}"
         with engine.begin() as conn:

@@ -271,3 +271,55 @@ def test_a_delivery_read_in_chunks_is_staged_as_a_whole(engine, landing, fetcher
     outcome = stage_partner_feed(engine, landing, partner, "jobs")
     assert (outcome.counts.changed, outcome.counts.unchanged, outcome.counts.withdrawn) == (1, 29, 0)
     assert _staged(engine)["10001-1000000025-S"] == ("active", "Neu betitelt")
+
+
+def test_other_partners_write_while_a_delivery_is_parsed_and_checked(engine, landing, fetcher,
+                                                                     httpserver, monkeypatch):
+    """Staging keeps a delivery in temporary tables while it reads and checks it, and takes
+    the database's write lock only to decide and write: meanwhile another partner's fetch or
+    sync writes at once (on SQLite it would wait for the whole staging, or fail)."""
+    import datetime as dt
+    import threading
+
+    import hub.pipeline as pipeline
+    from hub.store.tables import fetch_state, syncs
+
+    feed = Feed(httpserver, "/jc.json", ba_v6([posting(n) for n in range(30)]))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    partner = registry.partners[0]
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+
+    checking, written = threading.Event(), threading.Event()
+    check_records = pipeline.check_records
+
+    def check_and_wait(records, **kwargs):
+        checking.set()
+        assert written.wait(30), "the other partner's write did not get through"
+        return check_records(records, **kwargs)
+
+    monkeypatch.setattr(pipeline, "check_records", check_and_wait)
+    outcome = {}
+    staging = threading.Thread(
+        target=lambda: outcome.setdefault("it", stage_partner_feed(engine, landing, partner, "jobs")))
+    staging.start()
+    assert checking.wait(30)
+    # another writer that would give up after one second of waiting for a lock
+    url = engine.url.render_as_string(hide_password=False)
+    other = sa.create_engine(url, **({"connect_args": {"timeout": 1}} if url.startswith("sqlite") else {}))
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        with other.begin() as conn:
+            conn.execute(syncs.insert().values(partner_id="other", domain="jobs", started_at=now,
+                                               status="ok", content_sha256="x"))
+            conn.execute(fetch_state.insert().values(partner_id="other", domain="jobs",
+                                                     source="https://other.example/feed.json",
+                                                     fetched_at=now))
+    finally:
+        written.set()
+        other.dispose()
+    staging.join(60)
+    assert outcome["it"].status == "ok" and outcome["it"].counts.added == 30
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(source_records)).scalar_one() == 30
+        assert {r.partner_id for r in conn.execute(sa.select(syncs.c.partner_id))} == {
+            "other", partner.id}

@@ -62,14 +62,26 @@ _delivery = sa.Table(
     prefixes=["TEMPORARY"],
 )
 
+# likewise the delivery's rejections, in the order found, until the sync row they belong to
+# is written (``StageWriter.open_sync``)
+_found = sa.Table(
+    "hub_stage_rejections",
+    sa.MetaData(),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=True),
+    *(sa.Column(c.name, c.type) for c in rejections.c if c.name not in ("id", "sync_id")),
+    prefixes=["TEMPORARY"],
+)
+
 
 class StageWriter:
-    """Writes one delivery chunk by chunk inside the caller's transaction, so that a big
-    delivery is never all in memory: ``add`` puts each chunk's records into a temporary table
-    and its rejections into ``rejections``; the decision whether the delivery may change the
-    directory (rejection share, withdrawals) is taken once all of it has been read, with the
-    figures from ``withdrawals`` and ``active``; then ``apply`` merges it into
-    ``source_records`` in one statement, or ``hold`` leaves them as they were. Either way the
+    """Writes one delivery chunk by chunk, so that a big delivery is never all in memory:
+    ``add`` puts each chunk's records and rejections into temporary tables of the connection
+    (no lock on the database, so other partners' syncs go on meanwhile); the decision whether
+    the delivery may change the directory (rejection share, withdrawals) is taken once all
+    of it has been read, in the transaction that writes: ``open_sync`` writes the sync row
+    and the rejections (on SQLite its first statement takes the write lock), the figures come
+    from ``withdrawals`` and ``active``, then ``apply`` merges the delivery into
+    ``source_records`` in one statement, or ``hold`` leaves them as they were. That
     transaction commits the sync row with everything it covers, or nothing.
 
     A source id seen before in the same delivery is rejected as a duplicate (the first one
@@ -80,14 +92,10 @@ class StageWriter:
         self.conn, self.partner_id, self.domain, self.now = conn, partner_id, domain, now
         self.content_sha256 = content_sha256
         self.counts = StageCounts()
-        self.sync_id = conn.execute(
-            syncs.insert()
-            .values(partner_id=partner_id, domain=domain, started_at=now,
-                    content_sha256=content_sha256, status="ok")
-            .returning(syncs.c.id)
-        ).scalar_one()
-        _delivery.drop(conn, checkfirst=True)  # left by an earlier failure on this connection
-        _delivery.create(conn)
+        self.sync_id: int | None = None
+        for table in (_delivery, _found):  # left by an earlier failure on this connection
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self._insert = (f"INSERT INTO {_delivery.name} (source_id, record, content_hash) "
                         f"VALUES ({marker}, {marker}, {marker})")
@@ -134,7 +142,25 @@ class StageWriter:
         self.counts.accepted += len(accepted)
         for r in found:
             self.counts.rules[r.rule] = self.counts.rules.get(r.rule, 0) + 1
-        write_rejections(self.conn, self.sync_id, self.partner_id, self.domain, found)
+        insert_many(self.conn, _found, _rejection_rows(self.partner_id, self.domain, found))
+
+    def open_sync(self) -> int:
+        """The sync row and the delivery's rejections, written: the first writes of the
+        transaction that decides and applies (on SQLite it waits here for the write lock,
+        and reads what is committed from then on)."""
+        if self.sync_id is None:
+            self.sync_id = self.conn.execute(
+                syncs.insert()
+                .values(partner_id=self.partner_id, domain=self.domain, started_at=self.now,
+                        content_sha256=self.content_sha256, status="ok")
+                .returning(syncs.c.id)
+            ).scalar_one()
+            names = [c.name for c in _found.c if c.name != "position"]
+            self.conn.execute(rejections.insert().from_select(
+                ["sync_id", *names],
+                sa.select(sa.literal(self.sync_id), *(_found.c[n] for n in names))
+                .order_by(_found.c.position)))
+        return self.sync_id
 
     # -- the decision -----------------------------------------------------------------
 
@@ -170,6 +196,7 @@ class StageWriter:
         """Merge the delivery into ``source_records``: new and changed records written,
         unchanged ones left alone; withdrawn what a snapshot no longer holds, or what a delta
         deletes. Commits nothing: the caller's transaction does."""
+        self.open_sync()
         counts = self.counts
         counts.items = items
         counts.rejected = max(0, items - counts.accepted)
@@ -230,6 +257,7 @@ class StageWriter:
         """The delivery does not change the directory: its sync row says why (``held`` until
         a steward releases it, or ``failed``); its rejections stay, for the partner's
         feedback."""
+        self.open_sync()
         self.conn.execute(
             syncs.update().where(syncs.c.id == self.sync_id).values(
                 finished_at=self.now, status=status, message=message, items=items,
@@ -238,6 +266,7 @@ class StageWriter:
 
     def _done(self) -> None:
         _delivery.drop(self.conn)
+        _found.drop(self.conn)
 
 
 def _parts(values: list[str], size: int = 500):
@@ -317,23 +346,8 @@ def last_sync_counts(conn: sa.Connection, partner_id: str, domain: str) -> tuple
     return row.id, counts
 
 
-def write_rejections(
-    conn: sa.Connection, sync_id: int, partner_id: str, domain: str, found: list[Rejection]
-) -> None:
-    """The problems of one delivery, kept per sync: the quarantine and its history."""
-    insert_many(
-        conn,
-        rejections,
-        [
-            {
-                "sync_id": sync_id,
-                "partner_id": partner_id,
-                "domain": domain,
-                **r.model_dump(include={
-                    "source_id", "rule", "severity", "field", "value", "message",
-                    "message_en", "hint", "title",
-                }),
-            }
-            for r in found
-        ],
-    )
+def _rejection_rows(partner_id: str, domain: str, found: list[Rejection]):
+    for r in found:
+        yield {"partner_id": partner_id, "domain": domain,
+               **r.model_dump(include={"source_id", "rule", "severity", "field", "value",
+                                       "message", "message_en", "hint", "title"})}
