@@ -52,7 +52,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._initialized_dbs.add(shard)
         self._engines[shard] = engine
         runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
-        for name in runs[:-OPEN_RUNS] if len(runs) > OPEN_RUNS else ():
+        for name in runs[:-OPEN_RUNS]:  # the least recently used beyond OPEN_RUNS
             self._engines.pop(name).dispose()
         return engine
 

@@ -151,6 +151,12 @@ def conflict_insert(conn: sa.Connection, table: sa.Table):
     return insert(table)
 
 
+def param_marker(conn: sa.Connection) -> str:
+    """The driver's placeholder for a value in SQL written by hand (sqlite3 ``?``, psycopg
+    ``%s``)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def upsert(
     conn: sa.Connection,
     table: sa.Table,
@@ -168,30 +174,33 @@ def upsert(
         if sql is None:
             names = list(batch[0])
             sql = _upsert_sql(conn, table, names, keys, keep)
-            columns = [(name, table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+            dialect = conn.dialect
+            columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
                        for name in names]
         conn.exec_driver_sql(sql, [
-            tuple([row[name] if process is None else process(row[name]) for name, process in columns])
+            tuple([row[name] if process is None else process(row[name])
+                   for name, process in columns])
             for row in batch
         ])
 
 
 def _upsert_sql(conn: sa.Connection, table: sa.Table, names: list[str], keys: list[str],
                 keep: tuple[str, ...]) -> str:
-    quote = conn.dialect.identifier_preparer.quote
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    preparer = conn.dialect.identifier_preparer
+    quote = preparer.quote
     updated = [name for name in names if name not in keys and name not in keep]
     action = ("DO UPDATE SET " + ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in updated)
               if updated else "DO NOTHING")
-    return (f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} "
-            f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join([marker] * len(names))}) "
-            f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action}")
+    values = ", ".join([param_marker(conn)] * len(names))
+    return (f"INSERT INTO {preparer.format_table(table)} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({values}) ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action}")
 
 
 def insert_missing(conn: sa.Connection, table: sa.Table, row: dict, keys: list[str]) -> None:
     """Insert ``row`` unless a row with its key columns exists: one statement, so two
     processes inserting the same key at once do not collide (ON CONFLICT DO NOTHING)."""
-    conn.execute(conflict_insert(conn, table).values(**row).on_conflict_do_nothing(index_elements=keys))
+    conn.execute(conflict_insert(conn, table).values(**row)
+                 .on_conflict_do_nothing(index_elements=keys))
 
 
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> None:

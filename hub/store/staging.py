@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from hub.models import CanonicalRecord, Rejection
-from hub.store.db import JsonText, conflict_insert, insert_many, json_text
+from hub.store.db import JsonText, conflict_insert, insert_many, json_text, param_marker
 from hub.store.tables import TS, fetch_state, rejections, source_records, syncs
 
 
@@ -96,7 +96,7 @@ class StageWriter:
         for table in (_delivery, _found):  # left by an earlier failure on this connection
             table.drop(conn, checkfirst=True)
             table.create(conn)
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        marker = param_marker(conn)
         self._insert = (f"INSERT INTO {_delivery.name} (source_id, record, content_hash) "
                         f"VALUES ({marker}, {marker}, {marker})")
         self._lookup = f"SELECT source_id FROM {_delivery.name} WHERE source_id IN "
