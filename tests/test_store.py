@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from hub.store.db import current_revision, head_revision, make_engine, migrate
+from hub.store.db import _json_deserializer, current_revision, head_revision, make_engine, migrate
 from hub.store.landing import LandingStore
 from hub.store.tables import metadata, source_records
 
@@ -59,3 +62,22 @@ def test_json_columns_read_what_orjson_refuses(engine):
              "content_hash": "y", "status": "active", "first_seen": now, "last_seen": now}])
         read = dict(conn.execute(sa.select(source_records.c.source_id, source_records.c.record)).all())
     assert read == {"big": {"n": big}, "plain": {"title": "Köchin", "n": 3, "geo": {"lat": 49.35}}}
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**17, max_value=10**25)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(alphabet="0123456789 .-aä€"),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values)
+def test_json_column_reads_what_json_loads_reads(value):
+    """The fast way (orjson) must give what json.loads gives for every text, as str (SQLite)
+    and as bytes (psycopg): big integers and digit runs in strings included."""
+    text = json.dumps(value, ensure_ascii=False)
+    expected = json.dumps(json.loads(text))  # as text: 1e+20 (a float) is not 10**20
+    assert json.dumps(_json_deserializer(text)) == expected
+    assert json.dumps(_json_deserializer(text.encode())) == expected

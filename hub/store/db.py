@@ -4,7 +4,6 @@ PostgreSQL via psycopg 3."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -47,18 +46,21 @@ def _json_serializer(value: object) -> str:
     return str(value) if isinstance(value, JsonText) else json_text(value)
 
 
-_LONG_DIGITS = re.compile(r"\d{19}")
-_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")  # psycopg hands JSON over as bytes
+# digits -> "0", everything else -> " ": a run of 19 zeros in the translation is a run of 19
+# digits in the text (bytes.translate and ``in`` are C loops; a regular expression \d{19}
+# cost four times orjson's own parse)
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_RUN = b"0" * 19
 
 
 def _json_deserializer(text: str | bytes) -> object:
     """JSON columns read by orjson (publication reads every record of a domain twice);
     json.loads where orjson would differ: text with a run of 19 digits or more (orjson reads an
     integer beyond 64 bits as a float) and text orjson refuses (NaN)."""
-    digits = _LONG_DIGITS_BYTES if isinstance(text, bytes) else _LONG_DIGITS
-    if digits.search(text) is None:
+    raw = text.encode() if isinstance(text, str) else text  # psycopg hands JSON over as bytes
+    if _RUN not in raw.translate(_DIGITS):
         try:
-            return orjson.loads(text)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass
     return json.loads(text)
