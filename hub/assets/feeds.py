@@ -267,7 +267,9 @@ def build_domain_assets(domain: str) -> list:
                 "multi_source_entities": outcome.clusters_multi,
                 "largest_cluster": outcome.largest_cluster,
                 "publication_id": outcome.publication_id,
-                # resolution of this run
+                # resolution of this run: full, or incremental (only what changed and what it
+                # reaches; docs/resolution.md)
+                "resolution": outcome.mode,
                 "records": outcome.records,
                 "entities": outcome.entries,
                 "clusters": outcome.clusters_multi,

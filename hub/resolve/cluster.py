@@ -85,12 +85,15 @@ def assign_ids(
     seen_order: dict[RecordKey, object],
     previous: dict[RecordKey, str],
     entities: dict[str, EntityInfo],
+    taken=frozenset(),
 ) -> Assignment:
     """Give each group an entity id that is stable across runs.
 
     ``seen_order``: when each record was first seen (ordered values; earlier = older);
     ``previous``: the entity each record belonged to after the last publication;
-    ``entities``: every entity id known for the domain.
+    ``entities``: every entity id known for the domain;
+    ``taken``: ids owned by groups not given (an incremental publication passes the active
+    entities outside its scope, which keep their records).
     """
     out = Assignment()
 
@@ -155,7 +158,7 @@ def assign_ids(
         else:
             salt = 0
             survivor = entity_id_for(domain, anchor)
-            while survivor in used or (survivor in owner and owner[survivor] != index):
+            while survivor in used or (survivor in owner and owner[survivor] != index) or survivor in taken:
                 salt += 1
                 survivor = entity_id_for(domain, anchor, salt)
             if survivor not in entities or entities[survivor].status != "active":

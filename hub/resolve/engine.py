@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hub.resolve.blocking import BlockIndex
+from hub.resolve.blocking import BlockIndex, block_keys
 from hub.resolve.compare import THRESHOLD, Features, compare
 from hub.resolve.keys import EXCLUSIVE, match_keys
 from hub.resolve.normalize import canonical_url
@@ -71,6 +71,9 @@ class Resolver:
         self._keep_block_keys = False
         self._identity: list[tuple[str, ...]] = []
         self._url_owners: dict[tuple[str, str], int] = defaultdict(int)  # (partner, key) -> n
+        # accepted pairs left apart (ambiguous, or refused by a guard): their records depend
+        # on each other without sharing an entity (record_keys' ``e:`` keys)
+        self.entangled: list[tuple[int, int]] = []
         self.stats = Stats()
 
     # -- union-find --------------------------------------------------------------------------
@@ -175,6 +178,7 @@ class Resolver:
                 self.stats.fuzzy_joins += 1
             else:
                 self.stats.refused_joins += 1
+                self.entangled.append((a, b))
 
     def _unambiguous(self, accepted: list) -> list:
         """Drops the pairs of a record that fits two different offers about equally well
@@ -202,13 +206,25 @@ class Resolver:
                 continue  # the two candidates are one offer themselves
             self.stats.ambiguous += 1
             dropped.update(id(item) for item in items)
+            self.entangled.extend((item[3], item[4]) for item in items)
         return [item for item in accepted if id(item) not in dropped]
 
-    def build(self, records) -> None:
+    def build(self, records, sink=None) -> None:
         """Resolve a whole set: ``records`` is an iterable of (record key, record dict), in
         any order; each record is read once, as it comes (a stream from the database need
-        not be held in memory)."""
-        items = sorted(((rk, self.prepare(record)) for rk, record in records), key=lambda item: item[0])
+        not be held in memory). ``sink(record key, prepared)``, if given, sees each record's
+        features and keys as they are made (publication stores the keys, ``record_keys``)."""
+        items = []
+        for rk, record in records:
+            prepared = self.prepare(record)
+            if sink is not None:
+                sink(rk, prepared)
+            items.append((rk, prepared))
+        self.build_prepared(items)
+
+    def build_prepared(self, items: list[tuple[RecordKey, tuple]]) -> None:
+        """``build`` for records already prepared (``prepare``)."""
+        items.sort(key=lambda item: item[0])
         nodes = [self._add(rk, prepared) for rk, prepared in items]
         del items
         self.stats.records += len(nodes)
@@ -244,11 +260,31 @@ class Resolver:
         self._fuzzy(sorted(pairs))
         return {self.keys[i]: self.find(i) for i in new}
 
+    def entanglement_keys(self) -> dict[RecordKey, list[str]]:
+        """``e:`` keys of the records of ``entangled`` pairs, one per pair, on both records."""
+        out: dict[RecordKey, list[str]] = defaultdict(list)
+        for a, b in self.entangled:
+            ka, kb = sorted((self.keys[a], self.keys[b]))
+            key = f"e:{ka[0]}|{ka[1]}|{kb[0]}|{kb[1]}"
+            out[ka].append(key)
+            out[kb].append(key)
+        return out
+
     def clusters(self) -> list[list[RecordKey]]:
         groups: dict[int, list[RecordKey]] = {}
         for i, rk in enumerate(self.keys):
             groups.setdefault(self.find(i), []).append(rk)
         return [sorted(g) for g in groups.values()]
+
+
+def record_keys(domain: str, prepared: tuple) -> list[str]:
+    """Every key under which resolution puts a prepared record together with others: its
+    blocks (``b:``) and its identity keys (``i:``). Two records can only end up in one
+    entity through a chain of records that share such keys: an incremental publication
+    (hub/store/affected.py) finds what a change can reach by them."""
+    features, ident, attributes = prepared
+    return ([f"b:{key}" for key in block_keys(domain, features)]
+            + [f"b:a:{key}" for key in attributes] + [f"i:{key}" for key in ident])
 
 
 def resolve_clusters(domain: str, records) -> list[list[RecordKey]]:

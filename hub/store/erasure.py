@@ -145,7 +145,10 @@ def erase_record(
                 table.c.source_id == source_id))
             outcome.removed[table.name] = result.rowcount or 0
 
-        published = _publish(conn, domain, now)
+        # the publication looks at the record's entity and what its resolution keys reach, and
+        # deletes those keys (the record's last rows)
+        published = _publish(conn, domain, now, seeds={outcome.entity_id} if outcome.entity_id else set(),
+                             erased={(partner_id, source_id)})
         if outcome.entity_id:
             item = conn.execute(
                 sa.select(changes.c.seq, changes.c.op).where(

@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from array import array
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from hub.faults import crash_point
-from hub.resolve import EntityInfo, assign_ids, build_entry, content_hash, resolve_clusters
-from hub.store.db import upsert
+from hub.resolve import EntityInfo, Resolver, assign_ids, build_entry, content_hash
+from hub.resolve.engine import record_keys
+from hub.store.affected import ScopeTooLarge, chunks, find_scope, key_hash, record_chunks
+from hub.store.db import param_marker, upsert
 from hub.store.search import search_columns
-from hub.store.tables import changes, directory, entities, entity_map, publications, source_records
+from hub.store.tables import (
+    changes,
+    directory,
+    entities,
+    entity_map,
+    publications,
+    resolution_keys,
+    source_records,
+)
 
 PUBLISH_LOCK = 727_001  # PostgreSQL advisory lock: one publisher at a time keeps seq monotonic
 
@@ -34,14 +46,17 @@ class PublishOutcome:
     new_entities: int = 0
     withdrawn_entities: int = 0
     seq: int | None = None  # the change-feed sequence after this publication, if it moved
+    mode: str = "full"  # or incremental: only what changed and what it can reach was resolved
 
 
-def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = None) -> PublishOutcome:
+def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = None,
+                   mode: str = "auto") -> PublishOutcome:
+    """``mode``: auto (incremental where it can be), full or incremental (see ``_publish``)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK})
-        outcome = _publish(conn, domain, now)
+        outcome = _publish(conn, domain, now, mode=mode)
         crash_point("publish:written")
     announce(engine, outcome.seq)
     return outcome
@@ -105,12 +120,71 @@ def _active_records(conn: sa.Connection, domain: str):
     )
 
 
-def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutcome:
-    """Resolve the domain and write what changed. Memory: the records are read twice as a
-    stream, once for resolution (which keeps only their features and keys) and once to build
+RESOLUTION_VERSION = 1  # raise when match keys, blocking or comparison change: the next
+#                         publication of each domain is then full and stores the new keys
+INCREMENTAL_UP_TO = 0.25  # at most this share of a domain's records changed: incremental
+READ_UP_TO = 0.5  # ... and what the changes reach (with their blocks) is at most this share
+
+
+def _publish(conn: sa.Connection, domain: str, now: dt.datetime, *, mode: str = "auto",
+             seeds: set[str] = frozenset(), erased: set = frozenset()) -> PublishOutcome:
+    """``mode``: ``full`` resolves every active record; ``incremental`` only what changed
+    since the last publication and what that can reach (hub/store/affected.py), with the same
+    result; ``auto`` takes incremental when the last publication stored this version's keys
+    and at most INCREMENTAL_UP_TO of the records changed. ``seeds``: entities an incremental
+    publication must look at besides, ``erased``: record keys whose rows were deleted except
+    their resolution keys (an erased record's; hub/store/erasure.py)."""
+    if mode != "full":
+        auto = mode == "auto"
+        changed = _changed_since_last(conn, domain, limit=INCREMENTAL_UP_TO if auto else None)
+        if changed is not None:
+            dirty, gone, active = changed
+            try:
+                scope = find_scope(conn, domain, dirty, gone | set(erased), seeds=set(seeds),
+                                   limit=int(READ_UP_TO * active) if auto else None)
+            except ScopeTooLarge:
+                scope = None
+            outcome = _publish_scope(conn, domain, now, scope) if scope is not None else None
+            if outcome is not None:
+                return outcome
+    return _publish_full(conn, domain, now)
+
+
+def _changed_since_last(conn: sa.Connection, domain: str, limit: float | None):
+    """(active records changed since the last publication, records it resolved that are
+    no longer active, active records), or None where an incremental publication cannot be: no publication
+    with this RESOLUTION_VERSION's keys yet, or more than ``limit`` of the records changed."""
+    version = conn.execute(
+        sa.select(publications.c.resolution_version).where(publications.c.domain == domain)
+        .order_by(publications.c.id.desc()).limit(1)).scalar()
+    if version != RESOLUTION_VERSION:
+        return None
+    sr, em = source_records.c, entity_map.c
+    same = sa.and_(em.domain == sr.domain, em.partner_id == sr.partner_id, em.source_id == sr.source_id)
+    dirty = {(r.partner_id, r.source_id) for r in conn.execute(
+        sa.select(sr.partner_id, sr.source_id)
+        .select_from(source_records.outerjoin(entity_map, same))
+        .where(sr.domain == domain, sr.status == "active",
+               sa.or_(em.record_hash.is_(None), em.record_hash != sr.content_hash)))}
+    gone = {(r.partner_id, r.source_id) for r in conn.execute(
+        sa.select(em.partner_id, em.source_id)
+        .select_from(entity_map.outerjoin(source_records, same))
+        .where(em.domain == domain, em.record_hash.is_not(None),
+               sa.or_(sr.status.is_(None), sr.status != "active")))}
+    active = conn.execute(sa.select(sa.func.count()).select_from(source_records)
+                          .where(sr.domain == domain, sr.status == "active")).scalar_one()
+    if limit is not None and len(dirty) + len(gone) > limit * max(active, 1):
+        return None
+    return dirty, gone, active
+
+
+def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutcome:
+    """Resolve the whole domain and write what changed. Memory: the records are read twice as
+    a stream, once for resolution (which keeps only their features and keys) and once to build
     the entries, each entry written (when it changed) and dropped as soon as all its records
     are read; only the records of entities of several records wait for their last one."""
     seen_order: dict = {}
+    keys = _KeyRows(domain)
 
     def for_resolution():
         for row in _active_records(conn, domain):
@@ -118,7 +192,11 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
             seen_order[rk] = (_ts(row.first_seen), rk)
             yield rk, row.record
 
-    groups = resolve_clusters(domain, for_resolution())
+    resolver = Resolver(domain)
+    resolver.build(for_resolution(), sink=keys.add)
+    keys.entangled(resolver)
+    groups = resolver.clusters()
+    del resolver
     previous = {
         (r.partner_id, r.source_id): r.entity_id
         for r in conn.execute(
@@ -127,57 +205,111 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
             )
         )
     }
-    created: dict[str, dt.datetime] = {}
-    known: dict[str, EntityInfo] = {}
-    for r in conn.execute(sa.select(entities).where(entities.c.domain == domain)):
-        created[r.entity_id] = r.created_at
-        known[r.entity_id] = EntityInfo(entity_id=r.entity_id, status=r.status,
-                                        anchor=(r.anchor_partner_id, r.anchor_source_id),
-                                        created_at=_ts(r.created_at), merged_into=r.merged_into)
+    known = _entities(conn, sa.and_(entities.c.domain == domain))
     assignment = assign_ids(domain, groups, seen_order, previous, known)
     del groups, seen_order
-
-    # entities
-    def entity_row(eid: str, status: str, anchor, merged_into: str | None = None) -> dict:
-        return {"entity_id": eid, "domain": domain, "status": status, "merged_into": merged_into,
-                "anchor_partner_id": anchor[0], "anchor_source_id": anchor[1],
-                "created_at": created.get(eid) or now, "updated_at": now}
-
-    def entity_rows():
-        for eid in assignment.clusters:
-            yield entity_row(eid, "active", assignment.anchors[eid])
-        for eid, survivor in assignment.merged.items():
-            yield entity_row(eid, "merged", known[eid].anchor, survivor)
-        for eid in assignment.withdrawn:
-            yield entity_row(eid, "withdrawn", known[eid].anchor)
-
-    upsert(conn, entities, _changed_entities(entity_rows(), known), ["entity_id"])
-    del created, known
-
-    # entity map: only rows whose entity changed
-    upsert(conn, entity_map, (
-        {"domain": domain, "partner_id": rk[0], "source_id": rk[1], "entity_id": eid, "updated_at": now}
-        for rk, eid in assignment.record_entity.items()
-        if previous.get(rk) != eid
-    ), ["domain", "partner_id", "source_id"])
-    del previous
-
-    # directory entries: built as their records stream by, written when they changed
+    conn.execute(resolution_keys.delete().where(resolution_keys.c.domain == domain))
+    keys.write(conn)
+    del keys
     current = {
         r.entity_id: r.content_hash
         for r in conn.execute(
             sa.select(directory.c.entity_id, directory.c.content_hash).where(directory.c.domain == domain)
         )
     }
+    return _write(conn, domain, now, "full", assignment, previous, known, current,
+                  lambda: _active_records(conn, domain), None)
+
+
+def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope) -> PublishOutcome | None:
+    """The incremental publication of ``scope`` (hub/store/affected.py); None where the scope
+    turns out not to be closed (it cannot, by construction: then the caller publishes in full
+    rather than write a result that could differ from a full one)."""
+    resolver = Resolver(domain)
+    resolver.build_prepared([(rk, scope.prepared[rk]) for rk in scope.loaded])
+    groups = []
+    for group in resolver.clusters():
+        inside = sum(1 for rk in group if rk in scope.affected)
+        if inside and inside != len(group):
+            return None
+        if inside:
+            groups.append(group)
+    known = _entities(conn, entities.c.entity_id.in_(sa.bindparam("ids", expanding=True)),
+                      ids=sorted(scope.entities))
+    if any(info.status == "merged" for info in known.values()):
+        return None  # a record still maps to a merged entity: its survivor's records decide
+    keys = _KeyRows(domain)
+    for rk in scope.affected:
+        keys.add(rk, scope.prepared[rk])
+    keys.entangled(resolver, only=scope.affected)
+    del resolver
+    seen_order = {rk: (_ts(scope.loaded[rk][1]), rk) for rk in scope.affected}
+    previous = {rk: eid for rk, (eid, _) in scope.previous.items()}
+    assignment = assign_ids(domain, groups, seen_order, previous, known,
+                            taken=_ActiveElsewhere(conn, domain, scope.entities))
+    # entities coming back (an id withdrawn before) keep their first creation time
+    back = [eid for eid in assignment.new if eid not in known]
+    if back:
+        known.update(_entities(conn, entities.c.entity_id.in_(sa.bindparam("ids", expanding=True)), ids=back))
+    records = sorted(scope.affected | scope.gone)
+    for where in record_chunks(resolution_keys, records):
+        conn.execute(resolution_keys.delete().where(resolution_keys.c.domain == domain, where))
+    keys.write(conn)
+    ids = sorted(scope.entities | set(assignment.clusters) | set(assignment.merged))
+    current = {}
+    for part in chunks(ids):
+        current.update(conn.execute(
+            sa.select(directory.c.entity_id, directory.c.content_hash)
+            .where(directory.c.entity_id.in_(part))).all())
+
+    def rows():
+        for rk in sorted(scope.affected):
+            record, first_seen, _ = scope.loaded[rk]
+            yield _Row(rk[0], rk[1], record, first_seen)
+
+    return _write(conn, domain, now, "incremental", assignment, previous, known, current, rows,
+                  records)
+
+
+def _write(conn, domain, now, mode, assignment, previous, known, current, rows, marked) -> PublishOutcome:
+    """Writes what resolution decided: entities, entity map (with the records' resolved
+    hashes), directory entries and change feed, the publication row. ``rows()`` streams the
+    resolved records (partner_id, source_id, record, first_seen); ``marked`` the records whose
+    resolved hash to set (None: the whole domain)."""
+    def entity_row(eid: str, status: str, anchor, merged_into: str | None = None, records=None) -> dict:
+        return {"entity_id": eid, "domain": domain, "status": status, "merged_into": merged_into,
+                "anchor_partner_id": anchor[0], "anchor_source_id": anchor[1],
+                "created_at": known.created.get(eid) or now, "updated_at": now, "records": records}
+
+    def entity_rows():
+        for eid, members in assignment.clusters.items():
+            yield entity_row(eid, "active", assignment.anchors[eid], records=len(members))
+        for eid, survivor in assignment.merged.items():
+            yield entity_row(eid, "merged", known[eid].anchor, survivor)
+        for eid in assignment.withdrawn:
+            yield entity_row(eid, "withdrawn", known[eid].anchor)
+
+    upsert(conn, entities, _changed_entities(entity_rows(), known), ["entity_id"])
+
+    # entity map: only rows whose entity changed; then the resolved hashes
+    upsert(conn, entity_map, (
+        {"domain": domain, "partner_id": rk[0], "source_id": rk[1], "entity_id": eid, "updated_at": now}
+        for rk, eid in assignment.record_entity.items()
+        if previous.get(rk) != eid
+    ), ["domain", "partner_id", "source_id"])
+    _mark_resolved(conn, domain, marked)
+
+    # directory entries: built as their records stream by, written when they changed
     publication_id = conn.execute(
         publications.insert()
         .values(domain=domain, published_at=now, entries=len(assignment.clusters), added=0, updated=0,
-                deleted=0, merged=len(assignment.merged))
+                deleted=0, merged=len(assignment.merged), mode=mode,
+                resolution_version=RESOLUTION_VERSION, resolved=len(assignment.record_entity))
         .returning(publications.c.id)
     ).scalar_one()
     writer = _EntryWriter(conn, domain, publication_id, now, current)
     waiting: dict[str, dict] = {}  # entity id -> its records read so far (entities of several)
-    for row in _active_records(conn, domain):
+    for row in rows():
         rk = (row.partner_id, row.source_id)
         eid = assignment.record_entity[rk]
         members = assignment.clusters[eid]
@@ -210,30 +342,139 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutco
         seq = max([seq or 0, *result.scalars()])
     for start in range(0, len(removed), 500):
         conn.execute(directory.delete().where(directory.c.entity_id.in_(removed[start : start + 500])))
+    entries, multi, largest = _sizes(conn, domain)
     conn.execute(
         publications.update()
         .where(publications.c.id == publication_id)
-        .values(added=writer.added, updated=writer.updated, deleted=len(removed))
+        .values(added=writer.added, updated=writer.updated, deleted=len(removed), entries=entries)
     )
     if seq is not None:
         _notify(conn, seq)
-    sizes = [len(m) for m in assignment.clusters.values()]
     return PublishOutcome(
         domain=domain,
         publication_id=publication_id,
-        entries=len(assignment.clusters),
+        entries=entries,
         added=writer.added,
         updated=writer.updated,
         deleted=len(removed),
         merged=len(assignment.merged),
-        clusters_multi=sum(1 for s in sizes if s > 1),
-        largest_cluster=max(sizes, default=0),
+        clusters_multi=multi,
+        largest_cluster=largest,
         records=len(assignment.record_entity),
         splits=len(assignment.split_from),
         new_entities=len(assignment.new),
         withdrawn_entities=len(assignment.withdrawn),
         seq=seq,
+        mode=mode,
     )
+
+
+class _Row(NamedTuple):
+    partner_id: str
+    source_id: str
+    record: dict
+    first_seen: object
+
+
+class _Known(dict):
+    """Entity id -> EntityInfo, with each entity's creation time as stored (``created``) and
+    its size (``records``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.created: dict[str, dt.datetime] = {}
+        self.records: dict[str, int | None] = {}
+
+
+def _entities(conn: sa.Connection, where, **params) -> _Known:
+    out = _Known()
+    for r in conn.execute(sa.select(entities).where(where), params):
+        out[r.entity_id] = EntityInfo(entity_id=r.entity_id, status=r.status,
+                                      anchor=(r.anchor_partner_id, r.anchor_source_id),
+                                      created_at=_ts(r.created_at), merged_into=r.merged_into)
+        out.created[r.entity_id], out.records[r.entity_id] = r.created_at, r.records
+    return out
+
+
+def _mark_resolved(conn: sa.Connection, domain: str, records) -> None:
+    """entity_map.record_hash := the record's content hash if it is active, else NULL, for
+    ``records`` (None: the whole domain)."""
+    em, sr = entity_map.c, source_records.c
+    now_hash = (sa.select(sr.content_hash)
+                .where(sr.domain == em.domain, sr.partner_id == em.partner_id,
+                       sr.source_id == em.source_id, sr.status == "active")
+                .scalar_subquery())
+    statement = (entity_map.update().where(em.domain == domain, em.record_hash.is_distinct_from(now_hash))
+                 .values(record_hash=now_hash))
+    if records is None:
+        conn.execute(statement)
+        return
+    for where in record_chunks(entity_map, records):
+        conn.execute(statement.where(where))
+
+
+def _sizes(conn: sa.Connection, domain: str) -> tuple[int, int, int]:
+    """(directory entries, entities of several records, the largest entity's records)."""
+    entries = conn.execute(sa.select(sa.func.count()).select_from(directory)
+                           .where(directory.c.domain == domain)).scalar_one()
+    e = entities.c
+    multi, largest = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(sa.case((e.records > 1, 1), else_=0)), 0),
+                  sa.func.coalesce(sa.func.max(e.records), 0))
+        .where(e.domain == domain, e.status == "active")).one()
+    return entries, int(multi), int(largest)
+
+
+class _ActiveElsewhere:
+    """``in``: an active entity of the domain outside the scope (its records keep it)."""
+
+    def __init__(self, conn: sa.Connection, domain: str, scope: set[str]):
+        self.conn, self.domain, self.scope = conn, domain, scope
+
+    def __contains__(self, eid: str) -> bool:
+        return eid not in self.scope and self.conn.execute(
+            sa.select(entities.c.entity_id).where(entities.c.entity_id == eid, entities.c.domain == self.domain,
+                                                  entities.c.status == "active")).first() is not None
+
+
+class _KeyRows:
+    """The records' resolution keys as rows of ``resolution_keys``, kept compact (a million
+    records have some four million keys): record keys and 64-bit hashes in arrays."""
+
+    def __init__(self, domain: str):
+        self.domain = domain
+        self.records: list = []
+        self.counts = array("i")
+        self.hashes = array("q")
+
+    def add(self, rk, prepared) -> None:
+        found = record_keys(self.domain, prepared)
+        self.records.append(rk)
+        self.counts.append(len(found))
+        self.hashes.extend(key_hash(k) for k in found)
+
+    def entangled(self, resolver: Resolver, only: set | None = None) -> None:
+        for rk, found in resolver.entanglement_keys().items():
+            if only is not None and rk not in only:
+                continue
+            self.records.append(rk)
+            self.counts.append(len(found))
+            self.hashes.extend(key_hash(k) for k in found)
+
+    def write(self, conn: sa.Connection) -> None:
+        marker = param_marker(conn)
+        sql = (f"INSERT INTO {resolution_keys.name} (domain, partner_id, source_id, key) "
+               f"VALUES ({marker}, {marker}, {marker}, {marker})")
+        batch, at = [], 0
+        for rk, n in zip(self.records, self.counts):
+            for key in set(self.hashes[at:at + n]):
+                batch.append((self.domain, rk[0], rk[1], key))
+            at += n
+            if len(batch) >= 5_000:
+                conn.exec_driver_sql(sql, batch)
+                batch = []
+        if batch:
+            conn.exec_driver_sql(sql, batch)
 
 
 class _EntryWriter:
@@ -295,11 +536,12 @@ class _EntryWriter:
         ], ["entity_id"])
 
 
-def _changed_entities(rows, known: dict[str, EntityInfo]):
+def _changed_entities(rows, known: _Known):
     for row in rows:
         info = known.get(row["entity_id"])
         if (
             info
+            and known.records.get(row["entity_id"]) == row["records"]
             and info.status == row["status"]
             and info.merged_into == row["merged_into"]
             and info.anchor == (row["anchor_partner_id"], row["anchor_source_id"])

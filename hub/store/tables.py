@@ -105,6 +105,7 @@ entities = sa.Table(
     sa.Column("anchor_source_id", sa.String(255), nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    sa.Column("records", sa.Integer),  # active source records joined in it (its cluster's size)
     sa.Index("ix_entities_domain", "domain", "status"),
 )
 
@@ -116,7 +117,23 @@ entity_map = sa.Table(
     sa.Column("source_id", sa.String(255), primary_key=True),
     sa.Column("entity_id", sa.String(32), nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    # the record's content hash as the last publication resolved it (NULL once it is no longer
+    # active): a source record whose hash differs changed since, and is re-resolved
+    sa.Column("record_hash", sa.String(64)),
     sa.Index("ix_entity_map_entity", "entity_id"),
+)
+
+resolution_keys = sa.Table(
+    # every key under which the last publication put a record together with others (its
+    # blocks and identity keys, hub.resolve.engine.record_keys), as a 64-bit hash: an
+    # incremental publication finds by them which unchanged records a change can reach
+    "resolution_keys",
+    metadata,
+    sa.Column("domain", sa.String(16), primary_key=True),
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(255), primary_key=True),
+    sa.Column("key", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Index("ix_resolution_keys_key", "domain", "key"),
 )
 
 directory = sa.Table(
@@ -161,6 +178,9 @@ publications = sa.Table(
     sa.Column("updated", sa.Integer, nullable=False),
     sa.Column("deleted", sa.Integer, nullable=False),
     sa.Column("merged", sa.Integer, nullable=False),
+    sa.Column("mode", sa.String(16)),  # full, incremental (NULL: before 0006)
+    sa.Column("resolution_version", sa.Integer),  # hub.store.publish.RESOLUTION_VERSION
+    sa.Column("resolved", sa.Integer),  # source records resolved (all active ones when full)
 )
 
 changes = sa.Table(
