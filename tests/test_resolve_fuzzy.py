@@ -433,14 +433,27 @@ def test_directory_asset_reports_resolution_and_checks_cluster_size(db_url, tmp_
                     if e.is_step_materialization)
         assert (meta["records"].value, meta["entities"].value, meta["clusters"].value) == (4, 2, 1)
         assert meta["largest_cluster"].value == 3 and meta["splits"].value == 0
+        assert meta["resolution"].value == "full"
         check = ok.get_asset_check_evaluations()[0]
         assert check.check_name == "cluster_size" and check.passed
 
+        # nothing changed since: the publication resolves nothing, and the check still sees
+        # the whole domain's largest entity
         strict = dg.materialize(asset, resources=resources, instance=instance, selection=asset,
                                 run_config={"ops": {"directory__jobs": {"config": {"max_cluster_size": 2}}}})
+        meta = next(e.event_specific_data.materialization.metadata for e in strict.all_events
+                    if e.is_step_materialization)
+        assert (meta["resolution"].value, meta["records"].value, meta["entities"].value) == ("incremental", 0, 2)
         check = strict.get_asset_check_evaluations()[0]
         assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
         assert "joins 3 records" in check.description
+
+        # a steward's full resolution from the launchpad
+        full = dg.materialize(asset, resources=resources, instance=instance, selection=asset,
+                              run_config={"ops": {"directory__jobs": {"config": {"full_resolution": True}}}})
+        meta = next(e.event_specific_data.materialization.metadata for e in full.all_events
+                    if e.is_step_materialization)
+        assert (meta["resolution"].value, meta["records"].value) == ("full", 4)
 
 
 # -- evaluation ------------------------------------------------------------------------------

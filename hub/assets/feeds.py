@@ -78,6 +78,9 @@ DIRECTORY_AUTOMATION = (
 class DirectoryConfig(dg.Config):
     max_cluster_size: int = 20
     """The cluster_size check fails when one entity joins more records than this."""
+    full_resolution: bool = False
+    """Resolve every record of the domain again, even where only a few changed (by default
+    a publication re-resolves only what changed since the last one and what that reaches)."""
 
 
 class StageConfig(dg.Config):
@@ -256,7 +259,8 @@ def build_domain_assets(domain: str) -> list:
         )],
     )
     def directory(context: dg.AssetExecutionContext, config: DirectoryConfig, hub_store: HubStore):
-        outcome = publish_domain(hub_store.engine(), domain)
+        outcome = publish_domain(hub_store.engine(), domain,
+                                 mode="full" if config.full_resolution else "auto")
         yield dg.MaterializeResult(
             metadata={
                 "entries": outcome.entries,
