@@ -1,5 +1,5 @@
 """Incremental publication: entity_map.record_hash, entities.records, the resolution_keys
-table and the publication's mode
+table and the publication's mode; changes.seq 64 bits on PostgreSQL
 
 Revision ID: 0006
 Revises: 0005
@@ -33,9 +33,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("mode", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("resolution_version", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("resolved", sa.Integer(), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":  # SQLite's INTEGER key has 64 bits already
+        op.alter_column("changes", "seq", type_=sa.BigInteger(), existing_nullable=False)
+        op.execute("ALTER SEQUENCE changes_seq_seq AS bigint")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER SEQUENCE changes_seq_seq AS integer")
+        op.alter_column("changes", "seq", type_=sa.Integer(), existing_nullable=False)
     with op.batch_alter_table("publications", schema=None) as batch_op:
         batch_op.drop_column("resolved")
         batch_op.drop_column("resolution_version")
