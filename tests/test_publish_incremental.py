@@ -291,3 +291,51 @@ def test_a_withdrawal_in_a_block_above_the_limit_moves_the_windows(tmp_path, mon
     state = _inc_and_full(tmp_path, before, [fillers[2]], {("p2", "m2"): "withdrawn"})
     entity = state["entity_of_active_record"]
     assert entity[("a", "d1")] == entity[("z", "d2")]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_record_changed_while_the_publication_runs_is_resolved_again_next_time(tmp_path, monkeypatch, kind):
+    """A sync commits a new version of a record after resolution read the domain and before
+    the publication writes: the entity map keeps the hash that was resolved, so the next
+    publication takes the record up again (here: it became a duplicate and joins)."""
+    url, cleanup = new_database_url(kind, tmp_path)
+    engine = make_engine(url)
+    migrate(engine)
+    try:
+        twin = _job("jc", "s", ref=None)
+        other = _job("emp", "r", title="Koch (m/w/d)", org="Hotel am Stummplatz GmbH")
+        fillers = [_job("wbg", f"f{i}", title=title, org=f"Betrieb {title.split()[0]} KG")
+                   for i, title in enumerate(["Maler", "Elektroniker", "Tischler", "Pflegehelfer",
+                                              "Verkäufer", "Bäcker", "Friseur", "Gärtner"])]
+        records = [twin, other, *fillers]
+        status = {(r["partner_id"], r["source_id"]): "active" for r in records}
+        seen = {key: T0 for key in status}
+        with engine.begin() as conn:
+            upsert(conn, source_records, _rows(records, status, seen), ["domain", "partner_id", "source_id"])
+        publish_domain(engine, "jobs", now=T0, mode="full")
+
+        reworded = dict(twin, partner_id="emp", source_id="r")  # now the same offer as jc/s
+        original_assign = publish.assign_ids
+
+        def assign_while_a_sync_commits(*args, **kwargs):
+            with engine.begin() as other_conn:  # another process's sync, committed meanwhile
+                upsert(other_conn, source_records, _rows([reworded], status, seen),
+                       ["domain", "partner_id", "source_id"])
+            return original_assign(*args, **kwargs)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(publish, "assign_ids", assign_while_a_sync_commits)
+            other["title"] = "Koch (m/w/d) Frühschicht"  # a change of its own, so this one is incremental
+            with engine.begin() as conn:
+                upsert(conn, source_records, _rows([other], status, seen), ["domain", "partner_id", "source_id"])
+            first = publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=1))
+        state = _state(engine, "jobs")["entity_of_active_record"]
+        assert first.mode == "incremental" and state[("emp", "r")] != state[("jc", "s")]
+
+        second = publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=2))
+        state = _state(engine, "jobs")["entity_of_active_record"]
+        assert second.mode == "incremental" and second.records >= 1
+        assert state[("emp", "r")] == state[("jc", "s")]
+    finally:
+        engine.dispose()
+        cleanup()

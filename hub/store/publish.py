@@ -114,7 +114,7 @@ def _active_records(conn: sa.Connection, domain: str):
     """The domain's active source records, streamed (a national domain holds a million)."""
     return conn.execute(
         sa.select(source_records.c.partner_id, source_records.c.source_id, source_records.c.record,
-                  source_records.c.first_seen)
+                  source_records.c.first_seen, source_records.c.content_hash)
         .where(source_records.c.domain == domain, source_records.c.status == "active"),
         execution_options={"yield_per": STREAM},
     )
@@ -185,11 +185,13 @@ def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime) -> Publish
     are read; only the records of entities of several records wait for their last one."""
     seen_order: dict = {}
     keys = _KeyRows(domain)
+    resolved = _Resolved()
 
     def for_resolution():
         for row in _active_records(conn, domain):
             rk = (row.partner_id, row.source_id)
             seen_order[rk] = (_ts(row.first_seen), rk)
+            resolved.add(rk, row.content_hash)
             yield rk, row.record
 
     resolver = Resolver(domain)
@@ -218,7 +220,7 @@ def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime) -> Publish
         )
     }
     return _write(conn, domain, now, "full", assignment, previous, known, current,
-                  lambda: _active_records(conn, domain), None)
+                  lambda: _active_records(conn, domain), resolved, None)
 
 
 def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope) -> PublishOutcome | None:
@@ -267,15 +269,20 @@ def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope) ->
             record, first_seen, _ = scope.loaded[rk]
             yield _Row(rk[0], rk[1], record, first_seen)
 
+    resolved = _Resolved()
+    for rk in scope.affected:
+        resolved.add(rk, scope.loaded[rk][2])
     return _write(conn, domain, now, "incremental", assignment, previous, known, current, rows,
-                  records)
+                  resolved, records)
 
 
-def _write(conn, domain, now, mode, assignment, previous, known, current, rows, marked) -> PublishOutcome:
+def _write(conn, domain, now, mode, assignment, previous, known, current, rows, resolved,
+           marked) -> PublishOutcome:
     """Writes what resolution decided: entities, entity map (with the records' resolved
     hashes), directory entries and change feed, the publication row. ``rows()`` streams the
-    resolved records (partner_id, source_id, record, first_seen); ``marked`` the records whose
-    resolved hash to set (None: the whole domain)."""
+    resolved records (partner_id, source_id, record, first_seen); ``resolved`` holds the
+    content hashes resolution read, ``marked`` the records whose entity map row gets them
+    (None: the whole domain)."""
     def entity_row(eid: str, status: str, anchor, merged_into: str | None = None, records=None) -> dict:
         return {"entity_id": eid, "domain": domain, "status": status, "merged_into": merged_into,
                 "anchor_partner_id": anchor[0], "anchor_source_id": anchor[1],
@@ -297,7 +304,7 @@ def _write(conn, domain, now, mode, assignment, previous, known, current, rows, 
         for rk, eid in assignment.record_entity.items()
         if previous.get(rk) != eid
     ), ["domain", "partner_id", "source_id"])
-    _mark_resolved(conn, domain, marked)
+    resolved.mark(conn, domain, marked)
 
     # directory entries: built as their records stream by, written when they changed
     publication_id = conn.execute(
@@ -311,7 +318,9 @@ def _write(conn, domain, now, mode, assignment, previous, known, current, rows, 
     waiting: dict[str, dict] = {}  # entity id -> its records read so far (entities of several)
     for row in rows():
         rk = (row.partner_id, row.source_id)
-        eid = assignment.record_entity[rk]
+        eid = assignment.record_entity.get(rk)
+        if eid is None:
+            continue  # staged after resolution read the domain: it has no resolved hash, the next publication takes it
         members = assignment.clusters[eid]
         item = (rk[0], rk[1], row.record, row.first_seen)
         if len(members) > 1:
@@ -396,21 +405,70 @@ def _entities(conn: sa.Connection, where, **params) -> _Known:
     return out
 
 
-def _mark_resolved(conn: sa.Connection, domain: str, records) -> None:
-    """entity_map.record_hash := the record's content hash if it is active, else NULL, for
-    ``records`` (None: the whole domain)."""
-    em, sr = entity_map.c, source_records.c
-    now_hash = (sa.select(sr.content_hash)
-                .where(sr.domain == em.domain, sr.partner_id == em.partner_id,
-                       sr.source_id == em.source_id, sr.status == "active")
+# the content hash of each record as resolution read it, on the publication's connection only
+_resolved_table = sa.Table(
+    "hub_publish_resolved",
+    sa.MetaData(),
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(255), primary_key=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+class _Resolved:
+    """The content hashes resolution read (a million of them: record keys in a list, the
+    digests in one bytearray): ``entity_map.record_hash`` gets exactly these. Taking the
+    current hash instead would mark a record that a sync changed while the publication ran
+    (read before SQLite's write lock, or in another statement's snapshot on PostgreSQL) as
+    resolved in a version that never was. Written only in ``mark``, after the publication's
+    first write: a write before it would hold an SQLite read snapshot through resolution,
+    and the first write to the database would then fail if a sync committed meanwhile."""
+
+    def __init__(self):
+        self.records: list = []
+        self.digests = bytearray()
+        self.other: dict[int, str] = {}  # hashes that are not SHA-256 hex (written by hand)
+
+    def add(self, rk, content_hash: str) -> None:
+        try:
+            digest = bytes.fromhex(content_hash)
+        except ValueError:
+            digest = b""
+        if len(digest) != 32:
+            self.other[len(self.records)] = content_hash
+            digest = bytes(32)
+        self.records.append(rk)
+        self.digests += digest
+
+    def _hash(self, digests: memoryview, i: int) -> str:
+        return self.other[i] if i in self.other else digests[32 * i:32 * i + 32].hex()
+
+    def mark(self, conn: sa.Connection, domain: str, records) -> None:
+        """entity_map.record_hash := the hash resolution read, NULL for a record it did not
+        resolve (no longer active), for ``records`` (None: the whole domain)."""
+        _resolved_table.drop(conn, checkfirst=True)  # left by an earlier failure
+        _resolved_table.create(conn)
+        marker = param_marker(conn)
+        sql = (f"INSERT INTO {_resolved_table.name} (partner_id, source_id, content_hash) "
+               f"VALUES ({marker}, {marker}, {marker})")
+        digests = memoryview(self.digests)
+        for start in range(0, len(self.records), 5_000):
+            conn.exec_driver_sql(sql, [
+                (rk[0], rk[1], self._hash(digests, i))
+                for i, rk in enumerate(self.records[start:start + 5_000], start)])
+        em, t = entity_map.c, _resolved_table.c
+        read = (sa.select(t.content_hash)
+                .where(t.partner_id == em.partner_id, t.source_id == em.source_id)
                 .scalar_subquery())
-    statement = (entity_map.update().where(em.domain == domain, em.record_hash.is_distinct_from(now_hash))
-                 .values(record_hash=now_hash))
-    if records is None:
-        conn.execute(statement)
-        return
-    for where in record_chunks(entity_map, records):
-        conn.execute(statement.where(where))
+        statement = (entity_map.update().where(em.domain == domain, em.record_hash.is_distinct_from(read))
+                     .values(record_hash=read))
+        if records is None:
+            conn.execute(statement)
+        else:
+            for where in record_chunks(entity_map, records):
+                conn.execute(statement.where(where))
+        _resolved_table.drop(conn)
 
 
 def _sizes(conn: sa.Connection, domain: str) -> tuple[int, int, int]:
