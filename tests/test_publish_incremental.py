@@ -339,3 +339,36 @@ def test_a_record_changed_while_the_publication_runs_is_resolved_again_next_time
     finally:
         engine.dispose()
         cleanup()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_full_publication_that_fails_leaves_the_keys_and_their_index(tmp_path, monkeypatch, kind):
+    """A full publication drops the keys' index and builds it again after writing them: a
+    failure in between takes all of it back (on SQLite too, whose driver would commit DDL
+    outside the transaction)."""
+    url, cleanup = new_database_url(kind, tmp_path)
+    engine = make_engine(url)
+    migrate(engine)
+    try:
+        records = [dict(r, _domain="jobs") for r in labelled("jobs", entities=40, seed=7)]
+        status = {(r["partner_id"], r["source_id"]): "active" for r in records}
+        with engine.begin() as conn:
+            upsert(conn, source_records, _rows(records, status, dict.fromkeys(status, T0)),
+                   ["domain", "partner_id", "source_id"])
+        publish_domain(engine, "jobs", now=T0, mode="full")
+        with engine.connect() as conn:
+            before = conn.execute(sa.select(sa.func.count()).select_from(resolution_keys)).scalar_one()
+
+        def fail(self, conn):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(publish._KeyRows, "write", fail)
+        with pytest.raises(OSError):
+            publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=1), mode="full")
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(resolution_keys)).scalar_one() == before
+            assert "ix_resolution_keys_key" in {ix["name"] for ix in sa.inspect(conn).get_indexes("resolution_keys")}
+        assert before > len(records)
+    finally:
+        engine.dispose()
+        cleanup()

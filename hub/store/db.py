@@ -66,6 +66,15 @@ def _json_deserializer(text: str | bytes) -> object:
     return json.loads(text)
 
 
+def begin_writes(conn: sa.Connection) -> None:
+    """Opens the database transaction now on SQLite, where Python's driver begins one only
+    before INSERT, UPDATE and DELETE: DDL that comes first (dropping an index to build it
+    again) would otherwise commit on its own, outside the caller's transaction. Takes the
+    write lock at the first write, as any transaction."""
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a PostgreSQL URL without a driver gets psycopg 3."""
     try:

@@ -134,6 +134,7 @@ resolution_keys = sa.Table(
     sa.Column("source_id", sa.String(255), primary_key=True),
     sa.Column("key", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Index("ix_resolution_keys_key", "domain", "key"),
+    sqlite_with_rowid=False,  # the key is the row: one B-tree less to write (millions of rows)
 )
 
 directory = sa.Table(

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("source_id", sa.String(length=255), nullable=False),
         sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.PrimaryKeyConstraint("domain", "partner_id", "source_id", "key"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_resolution_keys_key", "resolution_keys", ["domain", "key"])
     with op.batch_alter_table("entity_map", schema=None) as batch_op:
