@@ -130,8 +130,9 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime, *, mode: str = 
              seeds: set[str] = frozenset(), erased: set = frozenset()) -> PublishOutcome:
     """``mode``: ``full`` resolves every active record; ``incremental`` only what changed
     since the last publication and what that can reach (hub/store/affected.py), with the same
-    result; ``auto`` takes incremental when the last publication stored this version's keys
-    and at most INCREMENTAL_UP_TO of the records changed. ``seeds``: entities an incremental
+    result; ``auto`` takes incremental when the last publication stored this version's keys,
+    at most INCREMENTAL_UP_TO of the records changed and what they reach, with the blocks it
+    lies in, is at most READ_UP_TO of them; else full. ``seeds``: entities an incremental
     publication must look at besides, ``erased``: record keys whose rows were deleted except
     their resolution keys (an erased record's; hub/store/erasure.py)."""
     if mode != "full":
@@ -152,8 +153,9 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime, *, mode: str = 
 
 def _changed_since_last(conn: sa.Connection, domain: str, limit: float | None):
     """(active records changed since the last publication, records it resolved that are
-    no longer active, active records), or None where an incremental publication cannot be: no publication
-    with this RESOLUTION_VERSION's keys yet, or more than ``limit`` of the records changed."""
+    no longer active, the number of active records), or None where an incremental
+    publication cannot be: no publication with this RESOLUTION_VERSION's keys yet, or more
+    than ``limit`` of the records changed."""
     version = conn.execute(
         sa.select(publications.c.resolution_version).where(publications.c.domain == domain)
         .order_by(publications.c.id.desc()).limit(1)).scalar()
@@ -325,8 +327,8 @@ def _write(conn, domain, now, mode, assignment, previous, known, current, rows, 
     for row in rows():
         rk = (row.partner_id, row.source_id)
         eid = assignment.record_entity.get(rk)
-        if eid is None:
-            continue  # staged after resolution read the domain: it has no resolved hash, the next publication takes it
+        if eid is None:  # staged after resolution read the domain: it has no resolved hash,
+            continue     # so the next publication takes it up
         members = assignment.clusters[eid]
         item = (rk[0], rk[1], row.record, row.first_seen)
         if len(members) > 1:
@@ -497,8 +499,9 @@ class _ActiveElsewhere:
 
     def __contains__(self, eid: str) -> bool:
         return eid not in self.scope and self.conn.execute(
-            sa.select(entities.c.entity_id).where(entities.c.entity_id == eid, entities.c.domain == self.domain,
-                                                  entities.c.status == "active")).first() is not None
+            sa.select(entities.c.entity_id).where(
+                entities.c.entity_id == eid, entities.c.domain == self.domain,
+                entities.c.status == "active")).first() is not None
 
 
 class _KeyRows:
