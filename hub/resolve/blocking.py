@@ -60,8 +60,9 @@ class BlockIndex:
         self.skipped = 0
         self.vetoed = 0  # pairs of a block ruled out before compare (one partner, or a veto)
 
-    def add(self, rk, f: Features) -> list[str]:
-        keys = block_keys(self.domain, f)
+    def add(self, rk, f: Features, keys: list[str] | None = None) -> list[str]:
+        """Puts ``rk`` into the blocks of its features (or into ``keys``, made already)."""
+        keys = block_keys(self.domain, f) if keys is None else keys
         self.features[rk] = f
         for key in keys:
             self.blocks[key].append(rk)

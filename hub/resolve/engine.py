@@ -17,6 +17,7 @@ without redoing the pairs of the old ones (``add_records``).
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -67,8 +68,6 @@ class Resolver:
         self.exclusive: dict[int, frozenset[str]] = {}
         self.members: dict[int, list[int]] = {}  # root -> records, for clusters of two or more
         self.index = BlockIndex(domain)
-        self._block_keys: dict[int, list[str]] = {}  # only while adding records incrementally
-        self._keep_block_keys = False
         self._identity: list[tuple[str, ...]] = []
         self._url_owners: dict[tuple[str, str], int] = defaultdict(int)  # (partner, key) -> n
         # accepted pairs left apart (ambiguous, or refused by a guard): their records depend
@@ -121,14 +120,17 @@ class Resolver:
     # -- building ----------------------------------------------------------------------------
 
     def prepare(self, record: dict) -> tuple:
-        """What resolution keeps of a record (its features and keys): the record itself can
-        go once this is made."""
+        """What resolution keeps of a record: its features, its identity keys and its blocks
+        (those of its features, then ``a:`` its attribute keys; interned, as a block's
+        members share them). The record itself can go once this is made."""
         exact = match_keys(self.domain, record)
-        return (Features(self.domain, record), tuple(identity_keys(self.domain, record, exact)),
-                attribute_keys(self.domain, record, exact))
+        features = Features(self.domain, record)
+        blocks = [sys.intern(key) for key in block_keys(self.domain, features)]
+        blocks += [sys.intern(f"a:{key}") for key in attribute_keys(self.domain, record, exact)]
+        return features, tuple(identity_keys(self.domain, record, exact)), blocks
 
     def _add(self, rk: RecordKey, prepared: tuple) -> int:
-        features, ident, attributes = prepared
+        features, ident, blocks = prepared
         i = len(self.keys)
         self.keys.append(rk)
         self.ids[rk] = i
@@ -140,12 +142,7 @@ class Resolver:
             if not key.startswith(EXCLUSIVE):
                 self._url_owners[(rk[0], key)] += 1
         self._identity.append(ident)
-        keys = self.index.add(i, features)
-        for key in attributes:
-            self.index.blocks[f"a:{key}"].append(i)
-            keys.append(f"a:{key}")
-        if self._keep_block_keys:
-            self._block_keys[i] = keys
+        self.index.add(i, features, blocks)
         return i
 
     def _exact(self, nodes: list[int], holders: dict[str, int]) -> None:
@@ -247,16 +244,14 @@ class Resolver:
 
     def add_records(self, records) -> dict[RecordKey, int]:
         """Resolve new records against everything already built; returns their cluster roots."""
-        self._keep_block_keys = True
-        new = [self._add(rk, self.prepare(record)) for rk, record in records]
-        self._keep_block_keys = False
+        prepared = [(rk, self.prepare(record)) for rk, record in records]
+        new = [self._add(rk, p) for rk, p in prepared]
         self.stats.records += len(new)
         self._exact(new, self._holders)
         pairs: set[tuple[int, int]] = set()
-        for i in new:
-            for j in self.index.candidates(i, self._block_keys[i]):
+        for i, (_, (_, _, blocks)) in zip(new, prepared):
+            for j in self.index.candidates(i, blocks):
                 pairs.add((i, j) if i < j else (j, i))
-        self._block_keys.clear()
         self._fuzzy(sorted(pairs))
         return {self.keys[i]: self.find(i) for i in new}
 
@@ -277,14 +272,13 @@ class Resolver:
         return [sorted(g) for g in groups.values()]
 
 
-def record_keys(domain: str, prepared: tuple) -> list[str]:
+def record_keys(prepared: tuple) -> list[str]:
     """Every key under which resolution puts a prepared record together with others: its
     blocks (``b:``) and its identity keys (``i:``). Two records can only end up in one
     entity through a chain of records that share such keys: an incremental publication
     (hub/store/affected.py) finds what a change can reach by them."""
-    features, ident, attributes = prepared
-    return ([f"b:{key}" for key in block_keys(domain, features)]
-            + [f"b:a:{key}" for key in attributes] + [f"i:{key}" for key in ident])
+    _, ident, blocks = prepared
+    return [f"b:{key}" for key in blocks] + [f"i:{key}" for key in ident]
 
 
 def resolve_clusters(domain: str, records) -> list[list[RecordKey]]:

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from hub.resolve.blocking import MAX_BLOCK, BlockIndex
-from hub.resolve.engine import RecordKey, Resolver
+from hub.resolve.engine import RecordKey, Resolver, record_keys
+from hub.store.db import batches
 from hub.store.tables import entity_map, resolution_keys, source_records
 
 CHUNK = 400  # record keys (two bind parameters each) or hashes per IN list
@@ -53,21 +54,17 @@ class Scope:
     """``affected``: the active records to re-resolve; ``gone``: records the last publication
     resolved that are no longer active; ``loaded``: every active record read (the affected
     ones and the other members of their blocks), record key -> (record, first_seen,
-    content_hash); ``prepared``: their features and keys (Resolver.prepare); ``entities``:
-    the previous entities of affected and gone records (and the seeds)."""
+    content_hash); ``prepared``: their features and keys (Resolver.prepare); ``keys``: their
+    resolution keys' hashes (``record_keys``); ``entities``: the previous entities of affected
+    and gone records (and the seeds); ``previous``: record key -> its previous entity."""
 
     affected: set[RecordKey] = field(default_factory=set)
     gone: set[RecordKey] = field(default_factory=set)
     loaded: dict[RecordKey, tuple] = field(default_factory=dict)
     prepared: dict[RecordKey, tuple] = field(default_factory=dict)
+    keys: dict[RecordKey, list[int]] = field(default_factory=dict)
     entities: set[str] = field(default_factory=set)
-    previous: dict[RecordKey, tuple[str, str | None]] = field(default_factory=dict)  # entity, record_hash
-
-
-def chunks(values, size: int = CHUNK):
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
+    previous: dict[RecordKey, str] = field(default_factory=dict)
 
 
 def record_chunks(table: sa.Table, rks):
@@ -78,7 +75,7 @@ def record_chunks(table: sa.Table, rks):
     for partner, source in rks:
         by_partner[partner].append(source)
     for partner in sorted(by_partner):
-        for part in chunks(sorted(by_partner[partner])):
+        for part in batches(sorted(by_partner[partner]), CHUNK):
             yield sa.and_(table.c.partner_id == partner, table.c.source_id.in_(part))
 
 
@@ -93,7 +90,6 @@ class _Finder:
         self.dirty, self.scope = dirty, Scope(gone=set(gone))
         self.resolver = Resolver(domain)  # only to prepare records
         self.index = BlockIndex(domain)  # features by record key, for pairs of a block
-        self.new_keys: dict[RecordKey, list[int]] = {}  # keys of loaded records by their content
         self.members: dict[int, set[RecordKey]] = {}  # expanded key -> its active members now
         self.changed_keys: set[int] = set()  # keys whose membership a change altered
         self._sizes: dict[int, int] = {}  # expanded key -> its members at the last publication
@@ -102,8 +98,6 @@ class _Finder:
 
     def load(self, rks) -> None:
         """Reads and prepares the active records among ``rks`` not read yet."""
-        from hub.resolve.engine import record_keys
-
         todo = [rk for rk in rks if rk not in self.scope.loaded]
         sr = source_records.c
         if self.limit is not None and len(self.scope.loaded) + len(todo) > self.limit:
@@ -118,7 +112,7 @@ class _Finder:
                 prepared = self.resolver.prepare(row.record)
                 self.scope.prepared[rk] = prepared
                 self.index.features[rk] = prepared[0]
-                self.new_keys[rk] = [key_hash(k) for k in record_keys(self.domain, prepared)]
+                self.scope.keys[rk] = [key_hash(k) for k in record_keys(prepared)]
 
     def stored_keys(self, rks) -> dict[RecordKey, list[int]]:
         out: dict[RecordKey, list[int]] = defaultdict(list)
@@ -136,16 +130,16 @@ class _Finder:
         found = set()
         for where in record_chunks(entity_map, [rk for rk in rks if rk not in self.scope.previous]):
             for row in self.conn.execute(
-                    sa.select(em.partner_id, em.source_id, em.entity_id, em.record_hash)
+                    sa.select(em.partner_id, em.source_id, em.entity_id)
                     .where(em.domain == self.domain, where)):
-                self.scope.previous[(row.partner_id, row.source_id)] = (row.entity_id, row.record_hash)
+                self.scope.previous[(row.partner_id, row.source_id)] = row.entity_id
                 found.add(row.entity_id)
         return found
 
     def co_members(self, eids) -> set[RecordKey]:
         em, sr = entity_map.c, source_records.c
         out = set()
-        for part in chunks(eids):
+        for part in batches(eids, CHUNK):
             rows = self.conn.execute(
                 sa.select(em.partner_id, em.source_id)
                 .select_from(entity_map.join(source_records, sa.and_(
@@ -160,7 +154,7 @@ class _Finder:
         rk_ = resolution_keys.c
         for key in keys:
             self.members[key] = set()
-        for part in chunks(keys):
+        for part in batches(keys, CHUNK):
             for row in self.conn.execute(
                     sa.select(rk_.partner_id, rk_.source_id, rk_.key)
                     .where(rk_.domain == self.domain, rk_.key.in_(part))):
@@ -170,7 +164,7 @@ class _Finder:
                     continue  # stale: these records' keys come from their new content
                 self.members[row.key].add(rk)
         for rk in self.dirty:
-            for key in self.new_keys.get(rk, ()):
+            for key in self.scope.keys.get(rk, ()):
                 if key in self.members:
                     self.members[key].add(rk)
         self.load(set().union(*(self.members[k] for k in keys)) if keys else ())
@@ -185,7 +179,7 @@ class _Finder:
         self.load(self.dirty)
         for rk in self.dirty:
             self.changed_keys.update(old.get(rk, ()))
-            self.changed_keys.update(self.new_keys.get(rk, ()))
+            self.changed_keys.update(self.scope.keys.get(rk, ()))
         for rk in scope.gone:
             self.changed_keys.update(old.get(rk, ()))
         entities = set(seeds) | self.previous(self.dirty | scope.gone)
@@ -201,7 +195,7 @@ class _Finder:
             scope.affected |= frontier
             entities |= self.previous(frontier)
             for rk in frontier:
-                keys.update(self.new_keys[rk])
+                keys.update(self.scope.keys[rk])
             if not keys and not (entities - scope.entities):
                 return scope
             self.expand(keys - expanded)
@@ -219,13 +213,14 @@ class _Finder:
         affected = self.scope.affected
         if _whole(key):
             return members - affected
-        if key in self.changed_keys and (len(members) > MAX_BLOCK or self._sizes.get(key, 0) > MAX_BLOCK):
+        if key in self.changed_keys and max(len(members), self._sizes.get(key, 0)) > MAX_BLOCK:
             return members - affected  # its sorted neighbourhood windows moved
         reached = set()
         for a, b in self.index._block_pairs(sorted(members)):
             if (a in affected) != (b in affected):
                 reached.add(b if a in affected else a)
         return reached
+
 
 def find_scope(conn: sa.Connection, domain: str, dirty: set[RecordKey], gone: set[RecordKey],
                seeds: set[str] = frozenset(), limit: int | None = None) -> Scope:

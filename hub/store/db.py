@@ -145,7 +145,7 @@ def _first_line(exc: BaseException) -> str:
 BATCH = 5000
 
 
-def batches(rows: Iterable[dict], size: int = BATCH) -> Iterator[list[dict]]:
+def batches(rows: Iterable, size: int = BATCH) -> Iterator[list]:
     """``rows`` in lists of ``size``; a generator is consumed as it goes, so a big write never
     holds all its rows at once."""
     it = iter(rows)
@@ -218,3 +218,15 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> N
     """Multi-row inserts (executemany, compiled once)."""
     for batch in batches(rows):
         conn.execute(table.insert(), batch)
+
+
+def insert_tuples(conn: sa.Connection, table: sa.Table, names: list[str], rows: Iterable[tuple],
+                  size: int = 5_000) -> None:
+    """Inserts of plain tuples (values of ``names``, as the driver takes them) straight
+    through the driver, ``size`` at a time: millions of rows without SQLAlchemy's per-row
+    work."""
+    marker = param_marker(conn)
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+           f"VALUES ({', '.join([marker] * len(names))})")
+    for batch in batches(rows, size):
+        conn.exec_driver_sql(sql, batch)

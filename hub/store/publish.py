@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from hub.faults import crash_point
 from hub.resolve import EntityInfo, Resolver, assign_ids, build_entry, content_hash
 from hub.resolve.engine import record_keys
-from hub.store.affected import ScopeTooLarge, chunks, find_scope, key_hash, record_chunks
-from hub.store.db import begin_writes, param_marker, upsert
+from hub.store.affected import CHUNK, ScopeTooLarge, find_scope, key_hash, record_chunks
+from hub.store.db import batches, begin_writes, insert_tuples, upsert
 from hub.store.search import search_columns
 from hub.store.tables import (
     changes,
@@ -197,7 +197,7 @@ def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime) -> Publish
             yield rk, row.record
 
     resolver = Resolver(domain)
-    resolver.build(for_resolution(), sink=keys.add)
+    resolver.build(for_resolution(), sink=keys.add_prepared)
     keys.entangled(resolver)
     groups = resolver.clusters()
     del resolver
@@ -209,7 +209,7 @@ def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime) -> Publish
             )
         )
     }
-    known = _entities(conn, sa.and_(entities.c.domain == domain))
+    known = _entities(conn, entities.c.domain == domain)
     assignment = assign_ids(domain, groups, seen_order, previous, known)
     del groups, seen_order
     # the domain's keys replaced: millions of rows, whose (domain, key) index costs less built
@@ -244,30 +244,28 @@ def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope) ->
             return None
         if inside:
             groups.append(group)
-    known = _entities(conn, entities.c.entity_id.in_(sa.bindparam("ids", expanding=True)),
-                      ids=sorted(scope.entities))
+    known = _entities_by_id(conn, scope.entities)
     if any(info.status == "merged" for info in known.values()):
         return None  # a record still maps to a merged entity: its survivor's records decide
     keys = _KeyRows(domain)
     for rk in scope.affected:
-        keys.add(rk, scope.prepared[rk])
+        keys.add(rk, scope.keys[rk])
     keys.entangled(resolver, only=scope.affected)
     del resolver
     seen_order = {rk: (_ts(scope.loaded[rk][1]), rk) for rk in scope.affected}
-    previous = {rk: eid for rk, (eid, _) in scope.previous.items()}
+    previous = scope.previous
     assignment = assign_ids(domain, groups, seen_order, previous, known,
                             taken=_ActiveElsewhere(conn, domain, scope.entities))
     # entities coming back (an id withdrawn before) keep their first creation time
     back = [eid for eid in assignment.new if eid not in known]
-    if back:
-        known.update(_entities(conn, entities.c.entity_id.in_(sa.bindparam("ids", expanding=True)), ids=back))
+    known.update(_entities_by_id(conn, back))
     records = sorted(scope.affected | scope.gone)
     for where in record_chunks(resolution_keys, records):
         conn.execute(resolution_keys.delete().where(resolution_keys.c.domain == domain, where))
     keys.write(conn)
     ids = sorted(scope.entities | set(assignment.clusters) | set(assignment.merged))
     current = {}
-    for part in chunks(ids):
+    for part in batches(ids, CHUNK):
         current.update(conn.execute(
             sa.select(directory.c.entity_id, directory.c.content_hash)
             .where(directory.c.entity_id.in_(part))).all())
@@ -403,13 +401,22 @@ class _Known(dict):
         self.records: dict[str, int | None] = {}
 
 
-def _entities(conn: sa.Connection, where, **params) -> _Known:
-    out = _Known()
-    for r in conn.execute(sa.select(entities).where(where), params):
+def _entities(conn: sa.Connection, where, out: _Known | None = None) -> _Known:
+    out = _Known() if out is None else out
+    for r in conn.execute(sa.select(entities).where(where)):
         out[r.entity_id] = EntityInfo(entity_id=r.entity_id, status=r.status,
                                       anchor=(r.anchor_partner_id, r.anchor_source_id),
                                       created_at=_ts(r.created_at), merged_into=r.merged_into)
         out.created[r.entity_id], out.records[r.entity_id] = r.created_at, r.records
+    return out
+
+
+def _entities_by_id(conn: sa.Connection, ids, out: _Known | None = None) -> _Known:
+    """``_entities`` of the given ids, CHUNK at a time (a large scope names more entities
+    than a statement may have parameters)."""
+    out = _Known() if out is None else out
+    for part in batches(sorted(ids), CHUNK):
+        _entities(conn, entities.c.entity_id.in_(part), out)
     return out
 
 
@@ -457,14 +464,9 @@ class _Resolved:
         resolve (no longer active), for ``records`` (None: the whole domain)."""
         _resolved_table.drop(conn, checkfirst=True)  # left by an earlier failure
         _resolved_table.create(conn)
-        marker = param_marker(conn)
-        sql = (f"INSERT INTO {_resolved_table.name} (partner_id, source_id, content_hash) "
-               f"VALUES ({marker}, {marker}, {marker})")
         digests = memoryview(self.digests)
-        for start in range(0, len(self.records), 5_000):
-            conn.exec_driver_sql(sql, [
-                (rk[0], rk[1], self._hash(digests, i))
-                for i, rk in enumerate(self.records[start:start + 5_000], start)])
+        insert_tuples(conn, _resolved_table, ["partner_id", "source_id", "content_hash"],
+                      ((rk[0], rk[1], self._hash(digests, i)) for i, rk in enumerate(self.records)))
         em, t = entity_map.c, _resolved_table.c
         read = (sa.select(t.content_hash)
                 .where(t.partner_id == em.partner_id, t.source_id == em.source_id)
@@ -514,34 +516,28 @@ class _KeyRows:
         self.counts = array("i")
         self.hashes = array("q")
 
-    def add(self, rk, prepared) -> None:
-        found = record_keys(self.domain, prepared)
+    def add(self, rk, hashes: list[int]) -> None:
         self.records.append(rk)
-        self.counts.append(len(found))
-        self.hashes.extend(key_hash(k) for k in found)
+        self.counts.append(len(hashes))
+        self.hashes.extend(hashes)
+
+    def add_prepared(self, rk, prepared: tuple) -> None:
+        self.add(rk, [key_hash(k) for k in record_keys(prepared)])
 
     def entangled(self, resolver: Resolver, only: set | None = None) -> None:
         for rk, found in resolver.entanglement_keys().items():
-            if only is not None and rk not in only:
-                continue
-            self.records.append(rk)
-            self.counts.append(len(found))
-            self.hashes.extend(key_hash(k) for k in found)
+            if only is None or rk in only:
+                self.add(rk, [key_hash(k) for k in found])
 
     def write(self, conn: sa.Connection) -> None:
-        marker = param_marker(conn)
-        sql = (f"INSERT INTO {resolution_keys.name} (domain, partner_id, source_id, key) "
-               f"VALUES ({marker}, {marker}, {marker}, {marker})")
-        batch, at = [], 0
+        insert_tuples(conn, resolution_keys, ["domain", "partner_id", "source_id", "key"], self._rows())
+
+    def _rows(self):
+        at = 0
         for rk, n in zip(self.records, self.counts):
             for key in set(self.hashes[at:at + n]):
-                batch.append((self.domain, rk[0], rk[1], key))
+                yield self.domain, rk[0], rk[1], key
             at += n
-            if len(batch) >= 5_000:
-                conn.exec_driver_sql(sql, batch)
-                batch = []
-        if batch:
-            conn.exec_driver_sql(sql, batch)
 
 
 class _EntryWriter:

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from hub.models import CanonicalRecord, Rejection
-from hub.store.db import JsonText, conflict_insert, insert_many, json_text, param_marker
+from hub.store.db import (
+    JsonText,
+    batches,
+    conflict_insert,
+    insert_many,
+    insert_tuples,
+    json_text,
+    param_marker,
+)
 from hub.store.tables import TS, fetch_state, rejections, source_records, syncs
 
 
@@ -97,8 +105,6 @@ class StageWriter:
             table.drop(conn, checkfirst=True)
             table.create(conn)
         marker = param_marker(conn)
-        self._insert = (f"INSERT INTO {_delivery.name} (source_id, record, content_hash) "
-                        f"VALUES ({marker}, {marker}, {marker})")
         self._lookup = f"SELECT source_id FROM {_delivery.name} WHERE source_id IN "
         self._marker = marker
 
@@ -137,8 +143,7 @@ class StageWriter:
                 rows.append((record.source_id, data, text_hash(data)))
             else:
                 rows.append((record.source_id, None, None))
-        if rows:
-            self.conn.exec_driver_sql(self._insert, rows)
+        insert_tuples(self.conn, _delivery, ["source_id", "record", "content_hash"], rows)
         self.counts.accepted += len(accepted)
         for r in found:
             self.counts.rules[r.rule] = self.counts.rules.get(r.rule, 0) + 1
@@ -239,7 +244,7 @@ class StageWriter:
         else:
             counts.withdrawn = sum(
                 self.conn.execute(withdraw.where(self._gone(part)), {"deleted": part}).rowcount
-                for part in _parts(sorted(set(deletions))))
+                for part in batches(sorted(set(deletions)), 500))
         counts.active = active_before - counts.withdrawn + counts.added
         self.conn.execute(
             syncs.update().where(syncs.c.id == self.sync_id).values(
@@ -267,11 +272,6 @@ class StageWriter:
     def _done(self) -> None:
         _delivery.drop(self.conn)
         _found.drop(self.conn)
-
-
-def _parts(values: list[str], size: int = 500):
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def write_stage(
