@@ -372,3 +372,36 @@ def test_a_full_publication_that_fails_leaves_the_keys_and_their_index(tmp_path,
     finally:
         engine.dispose()
         cleanup()
+
+
+def test_an_id_coming_back_after_a_merge_and_split_keeps_its_creation_time(tmp_path):
+    """A younger posting merges into an older one (its id redirected), then is reworded away
+    again: it gets its old id back, outside the scope's previous entities, and keeps the time
+    that id was first created, as in a full publication."""
+    older = _job("jc", "1")
+    younger = _job("portal", "p", title="Koch (m/w/d)", org="Hotel am Stummplatz GmbH")
+    fillers = [_job("wbg", f"f{i}", title=title, org=f"Betrieb {title} KG")
+               for i, title in enumerate(["Maler", "Elektroniker", "Tischler", "Bäcker", "Friseur"])]
+    records = [older, younger, *fillers]
+    status = {(r["partner_id"], r["source_id"]): "active" for r in records}
+    seen = {key: T0 for key in status}
+    seen[("portal", "p")] = T0 + dt.timedelta(days=1)
+    (inc, inc_cleanup), (full, full_cleanup) = _twins(tmp_path, "sqlite")
+    try:
+        rounds = [None, dict(older, partner_id="portal", source_id="p"), younger]
+        for step, version in enumerate(rounds):
+            for engine in (inc, full):
+                with engine.begin() as conn:
+                    upsert(conn, source_records, _rows([version] if version else records, status, seen),
+                           ["domain", "partner_id", "source_id"])
+                mode = "full" if engine is full or version is None else "incremental"
+                assert publish_domain(engine, "jobs", now=T0 + dt.timedelta(days=step), mode=mode).mode == mode
+            assert _state(inc, "jobs") == _state(full, "jobs"), f"step {step}"
+        with inc.connect() as conn:
+            merged = conn.execute(sa.select(sa.func.count()).select_from(entities)
+                                  .where(entities.c.created_at < T0 + dt.timedelta(days=2))).scalar_one()
+        assert merged == len(records)  # no entity was created anew: the split took its id back
+    finally:
+        for engine, cleanup in ((inc, inc_cleanup), (full, full_cleanup)):
+            engine.dispose()
+            cleanup()

@@ -258,7 +258,7 @@ def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope) ->
                             taken=_ActiveElsewhere(conn, domain, scope.entities))
     # entities coming back (an id withdrawn before) keep their first creation time
     back = [eid for eid in assignment.new if eid not in known]
-    known.update(_entities_by_id(conn, back))
+    _entities_by_id(conn, back, known)  # with their creation times and sizes
     records = sorted(scope.affected | scope.gone)
     for where in record_chunks(resolution_keys, records):
         conn.execute(resolution_keys.delete().where(resolution_keys.c.domain == domain, where))
