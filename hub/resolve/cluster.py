@@ -158,7 +158,8 @@ def assign_ids(
         else:
             salt = 0
             survivor = entity_id_for(domain, anchor)
-            while survivor in used or (survivor in owner and owner[survivor] != index) or survivor in taken:
+            while (survivor in used or survivor in taken
+                   or (survivor in owner and owner[survivor] != index)):
                 salt += 1
                 survivor = entity_id_for(domain, anchor, salt)
             if survivor not in entities or entities[survivor].status != "active":

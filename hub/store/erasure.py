@@ -147,8 +147,8 @@ def erase_record(
 
         # the publication looks at the record's entity and what its resolution keys reach, and
         # deletes those keys (the record's last rows)
-        published = _publish(conn, domain, now, seeds={outcome.entity_id} if outcome.entity_id else set(),
-                             erased={(partner_id, source_id)})
+        seeds = {outcome.entity_id} if outcome.entity_id else set()
+        published = _publish(conn, domain, now, seeds=seeds, erased={(partner_id, source_id)})
         if outcome.entity_id:
             item = conn.execute(
                 sa.select(changes.c.seq, changes.c.op).where(

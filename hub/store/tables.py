@@ -189,7 +189,8 @@ changes = sa.Table(
     metadata,
     # 64 bits (a national full publication writes a million rows; the read API accepts any
     # cursor up to 2**62); on SQLite an INTEGER PRIMARY KEY, which is 64 bits and the rowid
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
     sa.Column("publication_id", sa.Integer, nullable=False),
     sa.Column("entity_id", sa.String(32), nullable=False),
     sa.Column("domain", sa.String(16), nullable=False),
