@@ -92,3 +92,24 @@ def test_partition_changes_add_and_remove():
     assert changes["jobs"] == ([], ["old-employer"])
     assert changes["courses"] == (["vhs-neunkirchen"], [])
     assert changes["housing"] == ([], [])
+
+
+def test_an_edited_registry_file_is_read_again_and_a_loaded_one_cannot_be_changed(tmp_path):
+    path = tmp_path / "partners.yaml"
+    path.write_text(GOOD)
+    first = load_registry(path)
+    assert load_registry(path).get("vhs-neunkirchen").name == "VHS Neunkirchen"
+    # same size, same second: only the content differs
+    path.write_text(GOOD.replace("VHS Neunkirchen", "VHS Neunkirchex"))
+    assert load_registry(path).get("vhs-neunkirchen").name == "VHS Neunkirchex"
+    path.write_text(GOOD.replace("kind: jobcenter", "kind: jobcentre"))
+    with pytest.raises(RegistryError, match="partner 'jobcenter-nk': kind"):
+        load_registry(path)
+    with pytest.raises(RegistryError, match="partner 'jobcenter-nk': kind"):
+        load_registry(path)  # still refused: a bad file is not remembered as good
+    path.write_text(GOOD)
+    again = load_registry(path)
+    assert [p.id for p in again.partners] == [p.id for p in first.partners]
+    with pytest.raises(ValueError, match="frozen"):
+        again.get("jobcenter-nk").region = "05"
+    assert load_registry(path).get("jobcenter-nk").region == "10043"
