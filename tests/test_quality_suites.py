@@ -543,6 +543,28 @@ def test_gx_names_every_row_it_counts(rows):
         assert outcome.unexpected_count == len(run.failures[outcome.check])
 
 
+@pytest.mark.parametrize("domain, records", [
+    ("jobs", DEFECTIVE_JOBS), ("courses", DEFECTIVE_COURSES), ("housing", DEFECTIVE_FLATS)])
+def test_gx_results_are_the_same_without_the_configuration_memo(domain, records, monkeypatch):
+    """The engine keeps each expectation's configuration for the length of a validation
+    (suites._ConfigurationMemo); GX's results must be what GX gives without it."""
+    import contextlib
+
+    def comparable(result) -> str:
+        data = result.run.result.to_json_dict()
+        data.pop("meta")  # the batch's id and markers, new for every batch
+        return json.dumps(data, sort_keys=True, default=str)
+
+    engine = suites.gx_engine()
+    with_memo = suites.validate(domain, records, region=REGION, today=TODAY)
+    assert not with_memo.run.success
+    assert engine.memo.memo is None  # only while a validation runs
+    monkeypatch.setattr(engine.memo, "active", contextlib.nullcontext)
+    without = suites.validate(domain, records, region=REGION, today=TODAY)
+    assert comparable(with_memo) == comparable(without)
+    assert problems(with_memo) == problems(without)
+
+
 def test_the_bench_generator_s_defects_are_found_by_gx():
     from bench.quality import generate
 
