@@ -140,11 +140,13 @@ class _Finder:
         em, sr = entity_map.c, source_records.c
         out = set()
         for part in batches(eids, CHUNK):
+            # from the entities' rows, each record's status looked up (as a join SQLite read
+            # the domain's active records and looked each up in entity_map)
             rows = self.conn.execute(
                 sa.select(em.partner_id, em.source_id)
-                .select_from(entity_map.join(source_records, sa.and_(
-                    sr.domain == em.domain, sr.partner_id == em.partner_id, sr.source_id == em.source_id)))
-                .where(em.domain == self.domain, em.entity_id.in_(part), sr.status == "active"))
+                .where(em.entity_id.in_(part), em.domain == self.domain, sa.exists().where(
+                    sr.domain == em.domain, sr.partner_id == em.partner_id,
+                    sr.source_id == em.source_id, sr.status == "active")))
             out.update((r.partner_id, r.source_id) for r in rows)
         return out
 

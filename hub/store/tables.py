@@ -72,7 +72,9 @@ source_records = sa.Table(
     sa.Column("first_seen", TS, nullable=False),
     sa.Column("last_seen", TS, nullable=False),
     sa.Column("sync_id", sa.Integer),
-    sa.Index("ix_source_records_status", "domain", "status"),
+    # a domain's active records, and one partner's (SQLite took an index on (domain, status)
+    # alone for the partner's too, and read the whole domain)
+    sa.Index("ix_source_records_active", "domain", "status", "partner_id", "source_id"),
 )
 
 rejections = sa.Table(

@@ -1,0 +1,88 @@
+"""SQLite's query plans for one partner's records: a question about one partner must not read
+the whole domain (at national scale a million job postings per stage of a 4,000-record feed).
+
+SQLite has no statistics here (the hub never runs ANALYZE), so it picks indexes by their
+shape alone; these tests capture every statement a stage and an incremental publication
+send and ask SQLite how it would run those on ``source_records``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.feedgen import ba_jobs
+from hub.pipeline import stage_partner_feed
+from hub.registry import parse_registry
+from hub.store.db import make_engine, migrate
+from hub.store.landing import LandingStore
+from hub.store.publish import publish_domain
+from hub.store.tables import fetch_state, landing, publications
+
+REGISTRY = "partners:\n" + "".join(
+    f"  - id: employer-{n}\n    name: Employer {n}\n    allow_private_network: true\n"
+    f"    feeds:\n      - format: ba-jobsuche\n        source: http://127.0.0.1/{n}\n"
+    for n in (1, 2))
+
+
+def _deliver(engine, store: LandingStore, partner_id: str, body: bytes) -> None:
+    sha = store.put_manifest([store.put(body)], [])
+    now = dt.datetime.now(dt.timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(landing.insert().values(sha256=sha, size=len(body), content_type="application/json",
+                                             first_seen=now))
+        conn.execute(fetch_state.delete().where(fetch_state.c.partner_id == partner_id))
+        conn.execute(fetch_state.insert().values(partner_id=partner_id, domain="jobs", source="x",
+                                                 content_sha256=sha, fetched_at=now, failures=0))
+
+
+def _plans(tmp_path: Path, statements: list[str]) -> dict[str, list[str]]:
+    """Statement -> SQLite's plan lines, for those that read or change source_records."""
+    db = sqlite3.connect(tmp_path / "hub.db")
+    db.execute("CREATE TEMP TABLE hub_stage_delivery (source_id VARCHAR(255) PRIMARY KEY, "
+               "record JSON, content_hash VARCHAR(64))")
+    out = {}
+    for sql in statements:
+        if "source_records" in sql and re.match(r"\s*(SELECT|UPDATE|INSERT|DELETE)", sql, re.I):
+            out[" ".join(sql.split())] = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
+    db.close()
+    return out
+
+
+def test_one_partner_s_records_are_found_by_index_in_stage_and_incremental_publication(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    migrate(engine)
+    statements: list[str] = []
+    sa.event.listen(engine, "connect", lambda dbapi, _: dbapi.set_trace_callback(statements.append))
+    engine.dispose()
+    store = LandingStore(tmp_path / "landing")
+    registry = parse_registry(REGISTRY)
+    for count in (60, 59):  # then one posting of each partner withdrawn: an incremental publication
+        for seed, partner in enumerate(registry.partners, start=1):
+            _deliver(engine, store, partner.id, ba_jobs(count, seed=seed))
+            assert stage_partner_feed(engine, store, partner, "jobs").status == "ok"
+        publish_domain(engine, "jobs")
+    with engine.connect() as conn:
+        modes = conn.execute(sa.select(publications.c.mode).order_by(publications.c.id)).scalars().all()
+    assert modes == ["full", "incremental"]
+    engine.dispose()
+
+    plans = _plans(tmp_path, statements)
+    partner_scoped = {sql: plan for sql, plan in plans.items()
+                      if re.search(r"source_records(?:\.| AS old\.|old\.)partner_id = '", sql)
+                      or "old.partner_id = '" in sql}
+    assert len(partner_scoped) >= 4, list(plans)  # counts, comparison, withdrawal, incremental reads
+    for sql, plan in partner_scoped.items():
+        on_records = [line for line in plan if re.search(r"\b(source_records|old)\b", line)]
+        assert on_records, (sql, plan)
+        assert all("partner_id=?" in line for line in on_records), (sql, plan)
+    # the co-members of entities: from the entities' rows, not from every active record
+    co_members = [plan for sql, plan in plans.items() if "entity_map.entity_id IN" in sql]
+    assert co_members
+    for plan in co_members:
+        assert any("entity_map USING INDEX ix_entity_map_entity" in line for line in plan), plan
+        assert not any(line.startswith("SCAN") or "(domain=? AND status=?)" in line
+                       for line in plan), plan
