@@ -38,3 +38,22 @@ def test_bench_run_small_reports_every_stage(tmp_path):
     assert report["peak_rss_mb"]["process"] > 0
     assert list(tmp_path.glob("hub-bench-*")) == []  # the temporary folder is removed
     assert seconds < 60, f"bench/run.py --scale small took {seconds:.0f} s"
+
+
+def test_bench_run_incremental_reports_the_changed_run_and_the_unchanged_floor(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HUB_HOME", "HUB_DATABASE_URL", "HUB_REGISTRY", "DAGSTER_HOME")}
+    env["TMPDIR"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--scale", "tiny",
+                           "--incremental", "--json", "--quiet", "--workers", "1"],
+                          capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    inc = json.loads(proc.stdout)["incremental"]
+    assert inc["changed_records"] > 0
+    assert inc["stages"]["publish"]["ok"] is True
+    assert sum(inc["resolved"].values()) > 0  # the changed records were resolved again
+    unchanged = inc["unchanged"]
+    assert set(unchanged["stages"]) == {"fetch", "stage", "publish"}
+    assert unchanged["resolved"] == {"jobs": 0, "courses": 0, "housing": 0}
+    assert unchanged["stages"]["fetch"]["steps"] == inc["stages"]["fetch"]["steps"] > 0
+    assert 0 < unchanged["share_of_full"] and unchanged["pipeline_s"] > 0
