@@ -16,10 +16,12 @@ import sqlalchemy as sa
 
 from bench.feedgen import ba_jobs
 from hub.pipeline import stage_partner_feed
+from hub.quality.feedback import latest_report
 from hub.registry import parse_registry
 from hub.store.db import make_engine, migrate
 from hub.store.landing import LandingStore
 from hub.store.publish import publish_domain
+from hub.store.staging import last_sync_counts
 from hub.store.tables import fetch_state, landing, publications
 
 REGISTRY = "partners:\n" + "".join(
@@ -39,14 +41,16 @@ def _deliver(engine, store: LandingStore, partner_id: str, body: bytes) -> None:
                                                  content_sha256=sha, fetched_at=now, failures=0))
 
 
-def _plans(tmp_path: Path, statements: list[str]) -> dict[str, list[str]]:
-    """Statement -> SQLite's plan lines, for those that read or change source_records."""
+def _plans(tmp_path: Path, statements: list[str], table: str = "source_records") -> dict[str, list[str]]:
+    """Statement -> SQLite's plan lines, for those that read or change ``table``."""
     db = sqlite3.connect(tmp_path / "hub.db")
     db.execute("CREATE TEMP TABLE hub_stage_delivery (source_id VARCHAR(255) PRIMARY KEY, "
                "record JSON, content_hash VARCHAR(64))")
     out = {}
     for sql in statements:
-        if "source_records" in sql and re.match(r"\s*(SELECT|UPDATE|INSERT|DELETE)", sql, re.I):
+        if re.search(rf"\b{table}\b", sql) and re.match(r"\s*(SELECT|UPDATE|INSERT|DELETE)", sql, re.I):
+            if "hub_stage_rejections" in sql:  # copies the delivery's rejections: no lookup
+                continue
             out[" ".join(sql.split())] = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
     db.close()
     return out
@@ -64,6 +68,9 @@ def test_one_partner_s_records_are_found_by_index_in_stage_and_incremental_publi
         for seed, partner in enumerate(registry.partners, start=1):
             _deliver(engine, store, partner.id, ba_jobs(count, seed=seed))
             assert stage_partner_feed(engine, store, partner, "jobs").status == "ok"
+            assert latest_report(engine, partner, "jobs") is not None
+            with engine.connect() as conn:
+                assert last_sync_counts(conn, partner.id, "jobs")[0] is not None
         publish_domain(engine, "jobs")
     with engine.connect() as conn:
         modes = conn.execute(sa.select(publications.c.mode).order_by(publications.c.id)).scalars().all()
@@ -71,6 +78,11 @@ def test_one_partner_s_records_are_found_by_index_in_stage_and_incremental_publi
     engine.dispose()
 
     plans = _plans(tmp_path, statements)
+    by_sync = {sql: plan for sql, plan in _plans(tmp_path, statements, "rejections").items()
+               if "rejections.sync_id = " in sql}
+    assert len(by_sync) >= 2, list(by_sync)  # the feedback report's rows, the counts by rule
+    for sql, plan in by_sync.items():  # one delivery's rejections, not every partner's
+        assert not any(line.startswith("SCAN rejections") for line in plan), (sql, plan)
     partner_scoped = {sql: plan for sql, plan in plans.items()
                       if re.search(r"source_records(?:\.| AS old\.|old\.)partner_id = '", sql)
                       or "old.partner_id = '" in sql}

@@ -94,6 +94,8 @@ rejections = sa.Table(
     sa.Column("hint", sa.Text),
     sa.Column("title", sa.Text),
     sa.Index("ix_rejections_sync", "partner_id", "domain", "sync_id"),
+    # one delivery's rejections (feedback report, check sample, counts): by sync id alone
+    sa.Index("ix_rejections_sync_id", "sync_id"),
 )
 
 entities = sa.Table(
