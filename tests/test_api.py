@@ -17,7 +17,7 @@ from hub.api.keys import create_key, revoke_key
 from hub.models import CourseOffer, HousingVacancy, JobPosting, Rejection
 from hub.store.publish import _publish, publish_domain
 from hub.store.staging import write_stage
-from hub.store.tables import directory
+from hub.store.tables import changes, directory
 
 T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
 
@@ -405,6 +405,11 @@ def test_change_feed_from_zero_reproduces_the_directory(engine):
         assert jobs_only and {i["domain"] for i in jobs_only} == {"jobs"}
     with engine.connect() as conn:
         stored = {r.entity_id: r.entry for r in conn.execute(sa.select(directory.c.entity_id, directory.c.entry))}
+        # each entry carries the number of the change that wrote it: its entity's last one
+        latest = dict(conn.execute(sa.select(changes.c.entity_id, sa.func.max(changes.c.seq))
+                                   .where(changes.c.op == "updated").group_by(changes.c.entity_id)).all())
+        numbered = dict(conn.execute(sa.select(directory.c.entity_id, directory.c.seq)).all())
+    assert numbered == {eid: latest[eid] for eid in stored}
     key, _ = create_key(engine, name="portal", scopes=["contacts"])
     with client_for(engine) as c:
         with_contacts, _ = _replay(c, limit=50, headers={"X-API-Key": key})
