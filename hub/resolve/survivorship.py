@@ -26,7 +26,8 @@ def build_entry(
 ) -> dict:
     """``records``: (partner_id, source_id, canonical record dict, first seen) of one entity."""
     ordered = sorted(records, key=lambda item: (item[0], item[1]))
-    ordered.sort(key=_rank, reverse=True)
+    if len(ordered) > 1:  # most entities have one record: nothing to rank
+        ordered.sort(key=_rank, reverse=True)
     entry: dict = {"id": entity_id, "domain": domain}
     provenance: dict[str, str] = {}
     for partner_id, _source_id, record, _ in ordered:
@@ -40,7 +41,8 @@ def build_entry(
                 provenance[key] = partner_id
     entry["sources"] = [
         {"partner_id": p, "source_id": s, "url": r.get("url")}
-        for p, s, r, _ in sorted(records, key=lambda item: (item[0], item[1]))
+        for p, s, r, _ in (ordered if len(ordered) == 1 else
+                           sorted(records, key=lambda item: (item[0], item[1])))
     ]
     entry["provenance"] = provenance
     return entry
