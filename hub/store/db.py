@@ -180,26 +180,11 @@ def upsert(
     time). One INSERT ... ON CONFLICT statement, written once and sent with plain tuples: the
     values go through the columns' own bind processing (JSON, timestamps), without
     SQLAlchemy's per-row work for an executemany (a third of a national publication)."""
-    _send_rows(conn, table, rows, lambda names: _upsert_sql(conn, table, names, keys, keep))
-
-
-def insert_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> None:
-    """Insert ``rows`` (dicts with the same columns) in batches, as ``upsert`` sends them."""
-    marker = param_marker(conn)
-    quote = conn.dialect.identifier_preparer.quote
-    _send_rows(conn, table, rows, lambda names: (
-        f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join([marker] * len(names))})"))
-
-
-def _send_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[dict], make_sql) -> None:
-    """``make_sql(names)`` sent with the rows as tuples, each value through its column's
-    bind processing."""
     sql = columns = None
     for batch in batches(rows):
         if sql is None:
             names = list(batch[0])
-            sql = make_sql(names)
+            sql = _upsert_sql(conn, table, names, keys, keep)
             dialect = conn.dialect
             columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
                        for name in names]

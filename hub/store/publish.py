@@ -15,7 +15,7 @@ from hub.faults import crash_point
 from hub.resolve import EntityInfo, Resolver, assign_ids, build_entry, content_hash
 from hub.resolve.engine import record_keys
 from hub.store.affected import CHUNK, ScopeTooLarge, find_scope, key_hash, record_chunks
-from hub.store.db import batches, begin_writes, insert_rows, insert_tuples, upsert
+from hub.store.db import batches, begin_writes, insert_tuples, upsert
 from hub.store.search import search_columns
 from hub.store.tables import (
     changes,
@@ -570,16 +570,12 @@ class _EntryWriter:
             return
         batch = sorted(self.pending, key=lambda item: item[0])
         self.pending = []
-        # the change rows, then their numbers read back: an INSERT ... RETURNING that keeps
-        # the rows' order went row by row on SQLite (a million statements, ~15 % of a
-        # national publication). An entity has one change row per publication.
-        insert_rows(self.conn, changes, (
-            {"publication_id": self.publication_id, "entity_id": eid, "domain": self.domain,
-             "op": "updated", "entry": entry, "created_at": self.now} for eid, entry, _ in batch))
-        seqs = dict(self.conn.execute(
-            sa.select(changes.c.entity_id, changes.c.seq).where(
-                changes.c.publication_id == self.publication_id,
-                changes.c.entity_id.in_([eid for eid, _, _ in batch]))).all())
+        result = self.conn.execute(
+            changes.insert().returning(changes.c.seq, changes.c.entity_id, sort_by_parameter_order=True),
+            [{"publication_id": self.publication_id, "entity_id": eid, "domain": self.domain, "op": "updated",
+              "entry": entry, "created_at": self.now} for eid, entry, _ in batch],
+        )
+        seqs = {row.entity_id: row.seq for row in result}
         self.seq = max(self.seq or 0, *seqs.values())
         domain, now = self.domain, self.now
         upsert(self.conn, directory, [
