@@ -7,10 +7,8 @@ partner, the field and what is wrong.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
-from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -174,12 +172,11 @@ def parse_registry(text: str, origin: str = "<registry>") -> Registry:
     return registry
 
 
-# parsed registries by file and content: every Dagster step and sensor tick reads the registry,
-# and a national one took 0.25 s to parse each time. Keyed by a digest of the text, so an edited
-# file is parsed again at once; the models are frozen, so the shared object cannot be changed.
-_PARSED: OrderedDict[tuple[str, bytes], Registry] = OrderedDict()
-_PARSED_MAX = 8
-_PARSED_LOCK = threading.Lock()
+# parsed registries by text and file: every Dagster step and sensor tick reads the registry,
+# and a national one took 0.25 s to parse each time. Keyed by the text itself, so an edited
+# file is parsed again at once; a RegistryError is not kept (raised each time); the models are
+# frozen, so the shared object cannot be changed.
+_parsed = lru_cache(maxsize=8)(parse_registry)
 
 
 def load_registry(path: str | Path) -> Registry:
@@ -192,17 +189,7 @@ def load_registry(path: str | Path) -> Registry:
         raise RegistryError(f"{path}: registry file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{path}: cannot read the registry ({exc})") from None
-    key = (str(path), hashlib.blake2b(text.encode(), digest_size=16).digest())
-    with _PARSED_LOCK:
-        if key in _PARSED:
-            _PARSED.move_to_end(key)
-            return _PARSED[key]
-    registry = parse_registry(text, str(path))  # a RegistryError is not kept: raised each time
-    with _PARSED_LOCK:
-        _PARSED[key] = registry
-        while len(_PARSED) > _PARSED_MAX:
-            _PARSED.popitem(last=False)
-    return registry
+    return _parsed(text, str(path))
 
 
 def _describe(exc: ValidationError, data: dict, origin: str) -> str:

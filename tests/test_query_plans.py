@@ -7,7 +7,6 @@ send and ask SQLite how it would run those on ``source_records``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sqlite3
 from pathlib import Path
@@ -15,30 +14,23 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.feedgen import ba_jobs
-from hub.pipeline import stage_partner_feed
+from hub.fetch import FeedFetcher, FetchPolicy
+from hub.pipeline import fetch_partner_feed, stage_partner_feed
 from hub.quality.feedback import latest_report
 from hub.registry import parse_registry
 from hub.store.db import make_engine, migrate
 from hub.store.landing import LandingStore
 from hub.store.publish import publish_domain
 from hub.store.staging import last_sync_counts
-from hub.store.tables import fetch_state, landing, publications
-
-REGISTRY = "partners:\n" + "".join(
-    f"  - id: employer-{n}\n    name: Employer {n}\n    allow_private_network: true\n"
-    f"    feeds:\n      - format: ba-jobsuche\n        source: http://127.0.0.1/{n}\n"
-    for n in (1, 2))
+from hub.store.tables import publications
 
 
-def _deliver(engine, store: LandingStore, partner_id: str, body: bytes) -> None:
-    sha = store.put_manifest([store.put(body)], [])
-    now = dt.datetime.now(dt.timezone.utc)
-    with engine.begin() as conn:
-        conn.execute(landing.insert().values(sha256=sha, size=len(body), content_type="application/json",
-                                             first_seen=now))
-        conn.execute(fetch_state.delete().where(fetch_state.c.partner_id == partner_id))
-        conn.execute(fetch_state.insert().values(partner_id=partner_id, domain="jobs", source="x",
-                                                 content_sha256=sha, fetched_at=now, failures=0))
+def _registry(folder: Path):
+    """Two employers whose feeds are files in ``folder`` (fetched as a partner's inbox is)."""
+    return parse_registry("partners:\n" + "".join(
+        f"  - id: employer-{n}\n    name: Employer {n}\n    allow_private_network: true\n"
+        f"    feeds:\n      - format: ba-jobsuche\n        source: file://{folder}/{n}.json\n"
+        for n in (1, 2)))
 
 
 def _plans(tmp_path: Path, statements: list[str], table: str = "source_records") -> dict[str, list[str]]:
@@ -63,10 +55,12 @@ def test_one_partner_s_records_are_found_by_index_in_stage_and_incremental_publi
     sa.event.listen(engine, "connect", lambda dbapi, _: dbapi.set_trace_callback(statements.append))
     engine.dispose()
     store = LandingStore(tmp_path / "landing")
-    registry = parse_registry(REGISTRY)
+    fetcher = FeedFetcher(FetchPolicy(max_retries=0))
+    registry = _registry(tmp_path)
     for count in (60, 59):  # then one posting of each partner withdrawn: an incremental publication
         for seed, partner in enumerate(registry.partners, start=1):
-            _deliver(engine, store, partner.id, ba_jobs(count, seed=seed))
+            (tmp_path / f"{seed}.json").write_bytes(ba_jobs(count, seed=seed))
+            assert fetch_partner_feed(engine, store, fetcher, partner, "jobs").status == "changed"
             assert stage_partner_feed(engine, store, partner, "jobs").status == "ok"
             assert latest_report(engine, partner, "jobs") is not None
             with engine.connect() as conn:

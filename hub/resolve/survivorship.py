@@ -25,9 +25,9 @@ def build_entry(
     domain: str, entity_id: str, records: list[tuple[str, str, dict, object]]
 ) -> dict:
     """``records``: (partner_id, source_id, canonical record dict, first seen) of one entity."""
-    ordered = sorted(records, key=lambda item: (item[0], item[1]))
-    if len(ordered) > 1:  # most entities have one record: nothing to rank
-        ordered.sort(key=_rank, reverse=True)
+    by_source = sorted(records, key=lambda item: (item[0], item[1]))
+    # best first (sorted is stable: ties keep the source order); most entities have one record
+    ordered = by_source if len(by_source) == 1 else sorted(by_source, key=_rank, reverse=True)
     entry: dict = {"id": entity_id, "domain": domain}
     provenance: dict[str, str] = {}
     for partner_id, _source_id, record, _ in ordered:
@@ -41,8 +41,7 @@ def build_entry(
                 provenance[key] = partner_id
     entry["sources"] = [
         {"partner_id": p, "source_id": s, "url": r.get("url")}
-        for p, s, r, _ in (ordered if len(ordered) == 1 else
-                           sorted(records, key=lambda item: (item[0], item[1])))
+        for p, s, r, _ in by_source
     ]
     entry["provenance"] = provenance
     return entry

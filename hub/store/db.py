@@ -221,7 +221,7 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> N
 
 
 def insert_tuples(conn: sa.Connection, table: sa.Table, names: list[str], rows: Iterable[tuple],
-                  size: int = 5_000) -> None:
+                  size: int = BATCH) -> None:
     """Inserts of plain tuples (values of ``names``, as the driver takes them) straight
     through the driver, ``size`` at a time: millions of rows without SQLAlchemy's per-row
     work."""

@@ -117,8 +117,7 @@ class StageWriter:
 
         ids = list({record.source_id for record in records})
         earlier: set[str] = set()
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
+        for part in batches(ids, 500):
             marks = ", ".join([self._marker] * len(part))
             earlier.update(row[0] for row in self.conn.exec_driver_sql(
                 self._lookup + f"({marks})", tuple(part)))
