@@ -81,3 +81,17 @@ def test_json_column_reads_what_json_loads_reads(value):
     expected = json.dumps(json.loads(text))  # as text: 1e+20 (a float) is not 10**20
     assert json.dumps(_json_deserializer(text)) == expected
     assert json.dumps(_json_deserializer(text.encode())) == expected
+
+
+def test_page_cache_is_raised_for_a_publication_and_set_back(tmp_path):
+    """A publication raises the SQLite connection's page cache and gives it back: the
+    connection returns to the pool with SQLite's default, not holding 256 MiB."""
+    from hub.store.db import PUBLISH_CACHE_KIB, page_cache
+
+    engine = make_engine(f"sqlite:///{tmp_path}/hub.db")
+    with engine.begin() as conn:
+        default = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        with page_cache(conn):
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -PUBLISH_CACHE_KIB
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == default
+    assert default != -PUBLISH_CACHE_KIB

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
@@ -73,6 +74,27 @@ def begin_writes(conn: sa.Connection) -> None:
     write lock at the first write, as any transaction."""
     if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
         conn.exec_driver_sql("BEGIN")
+
+
+PUBLISH_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def page_cache(conn: sa.Connection, kib: int = PUBLISH_CACHE_KIB) -> Iterator[None]:
+    """SQLite's page cache of ``conn`` raised to ``kib`` for a big write, then set back (the
+    cache shrinks again). Its default, 2 MiB, is a small part of the B-trees a national
+    publication writes at random places: every page it evicts is read back from the file
+    (1,000,000 postings: 84 s system time, 43 s with 256 MiB). No-op on PostgreSQL, whose
+    shared buffers are the server's."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 def make_engine(url: str) -> Engine:

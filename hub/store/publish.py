@@ -15,7 +15,7 @@ from hub.faults import crash_point
 from hub.resolve import EntityInfo, Resolver, assign_ids, build_entry, content_hash
 from hub.resolve.engine import record_keys
 from hub.store.affected import CHUNK, ScopeTooLarge, find_scope, key_hash, record_chunks
-from hub.store.db import batches, begin_writes, insert_tuples, upsert
+from hub.store.db import JsonText, batches, begin_writes, insert_tuples, json_text, page_cache, upsert
 from hub.store.search import search_columns
 from hub.store.tables import (
     changes,
@@ -56,7 +56,8 @@ def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = Non
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK})
-        outcome = _publish(conn, domain, now, mode=mode)
+        with page_cache(conn):
+            outcome = _publish(conn, domain, now, mode=mode)
         crash_point("publish:written")
     announce(engine, outcome.seq)
     return outcome
@@ -568,12 +569,14 @@ class _EntryWriter:
     def flush(self) -> None:
         if not self.pending:
             return
-        batch = sorted(self.pending, key=lambda item: item[0])
+        # the entry's JSON text once, for its change row and its directory row
+        batch = sorted(((eid, JsonText(json_text(entry)), entry, digest)
+                        for eid, entry, digest in self.pending), key=lambda item: item[0])
         self.pending = []
         result = self.conn.execute(
             changes.insert().returning(changes.c.seq, changes.c.entity_id, sort_by_parameter_order=True),
             [{"publication_id": self.publication_id, "entity_id": eid, "domain": self.domain, "op": "updated",
-              "entry": entry, "created_at": self.now} for eid, entry, _ in batch],
+              "entry": text, "created_at": self.now} for eid, text, _, _ in batch],
         )
         seqs = {row.entity_id: row.seq for row in result}
         self.seq = max(self.seq or 0, *seqs.values())
@@ -589,13 +592,13 @@ class _EntryWriter:
                 "municipality_key": (entry.get("address") or {}).get("municipality_key"),
                 "lat": (entry.get("geo") or {}).get("lat"),
                 "lon": (entry.get("geo") or {}).get("lon"),
-                "entry": entry,
+                "entry": text,
                 "content_hash": digest,
                 "seq": seqs[eid],
                 "updated_at": now,
                 **search_columns(domain, entry),
             }
-            for eid, entry, digest in batch
+            for eid, text, entry, digest in batch
         ], ["entity_id"])
 
 
