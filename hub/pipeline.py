@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from hub import collector
 from hub.fetch import FeedFetcher, FetchError
 from hub.formats import FormatError, ParseResult, get_format
 from hub.formats.base import merged
@@ -241,28 +241,7 @@ def _fetch_state(engine: sa.Engine, partner_id: str, domain: str):
         ).first()
 
 
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector paused while a delivery is staged. Its parse makes
-    millions of small objects that live until their chunk is written, and every automatic
-    full collection walks all of them again (BA Jobsuche, 100,000 postings: parse 4.2 s with
-    the collector running, 2.4 s without). What exists before is frozen, and the stage
-    collects after each chunk (``_read_delivery``): the chunk's garbage, DataFrames included,
-    goes while there is little else to walk; what survives is frozen in turn (the first
-    chunk imports Great Expectations: walking its objects again at every chunk cost 1 s of
-    the 13 s of a 100,000-posting feed)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-@_collector_paused()
+@collector.paused()
 def stage_partner_feed(
     engine: sa.Engine,
     store: LandingStore,
@@ -370,8 +349,12 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
         records.clear()
         found.clear()
         del kept, accepted, problems
-        gc.collect()  # the chunk's cycles (the suite's DataFrames): see _collector_paused
-        gc.freeze()  # what is left (the first chunk imports GX) is not walked again
+        # the collector is paused (hub/collector.py): the chunk's cycles (the suite's
+        # DataFrames) go now, while little else is alive; what survives is frozen, not
+        # walked again (the first chunk imports Great Expectations: walking its objects at
+        # every chunk cost 1 s of the 13 s of a 100,000-posting feed)
+        gc.collect()
+        gc.freeze()
 
     for chunk in chunks:
         delivery.items += chunk.items

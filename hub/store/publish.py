@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from hub import collector
 from hub.faults import crash_point
 from hub.resolve import EntityInfo, Resolver, assign_ids, build_entry, content_hash
 from hub.resolve.engine import record_keys
@@ -49,9 +50,11 @@ class PublishOutcome:
     mode: str = "full"  # or incremental: only what changed and what it can reach was resolved
 
 
+@collector.paused()
 def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = None,
                    mode: str = "auto") -> PublishOutcome:
-    """``mode``: auto (incremental where it can be), full or incremental (see ``_publish``)."""
+    """``mode``: auto (incremental where it can be), full or incremental (see ``_publish``).
+    The garbage collector is paused meanwhile (hub/collector.py)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
