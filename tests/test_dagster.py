@@ -66,6 +66,10 @@ def test_assets_fetch_stage_and_publish_a_partner(db_url, tmp_path, httpserver, 
     directory = [a for a in ALL_ASSETS if a.key == dg.AssetKey(["directory", "jobs"])]
     published = dg.materialize(directory, resources=res, instance=instance, selection=directory)
     assert materialization(published, "directory", "jobs").metadata["entries"].value == 5
+    # the publication's phases are in the run's log, as the UI shows it
+    logged = [entry.user_message for entry in instance.all_logs(published.run_id)]
+    assert "jobs: 5 records resolved into 5 entities" in logged
+    assert "jobs: 5 entries published (5 added, 0 updated, 0 deleted); committing" in logged
 
     again = dg.materialize(raw_and_staged, partition_key="jobcenter-nk", resources=res, instance=instance)
     assert materialization(again, "raw", "jobs").metadata["status"].value == "unchanged"

@@ -192,7 +192,8 @@ def test_incremental_publication_with_blocks_above_the_limit(tmp_path, monkeypat
     _compare_rounds(tmp_path, monkeypatch, "sqlite", domain, 4, rounds=3, erase=False)
 
 
-def test_auto_mode_publishes_incrementally_only_what_changed(tmp_path):
+def test_auto_mode_publishes_incrementally_only_what_changed(tmp_path, monkeypatch):
+    monkeypatch.setattr(publish, "PROGRESS_EVERY", 50)
     url, cleanup = new_database_url("sqlite", tmp_path)
     engine = make_engine(url)
     migrate(engine)
@@ -203,8 +204,15 @@ def test_auto_mode_publishes_incrementally_only_what_changed(tmp_path):
     seen = {(r["partner_id"], r["source_id"]): T0 for r in records}
     with engine.begin() as conn:
         upsert(conn, source_records, _rows(records, status, seen), ["domain", "partner_id", "source_id"])
-    first = publish_domain(engine, "jobs", now=T0)
+    lines: list[str] = []
+    first = publish_domain(engine, "jobs", now=T0, progress=lines.append)
     assert (first.mode, first.records) == ("full", len(records))
+    # the steward sees each phase of a long publication (the Dagster asset logs these)
+    assert lines[0] == "jobs: full resolution: reading the active records"
+    assert f"jobs: {len(records)} records resolved into {first.entries} entities" in lines
+    assert f"jobs: {first.entries} entries written" in lines  # every PROGRESS_EVERY (50 here)
+    assert lines[-1] == (f"jobs: {first.entries} entries published ({first.added} added, "
+                         "0 updated, 0 deleted); committing")
     with engine.connect() as conn:  # every record's keys are stored
         stored = conn.execute(sa.select(sa.func.count(sa.distinct(
             resolution_keys.c.partner_id + "/" + resolution_keys.c.source_id)))).scalar_one()
@@ -220,8 +228,10 @@ def test_auto_mode_publishes_incrementally_only_what_changed(tmp_path):
     record["title"] = "Gabelstaplerfahrer (m/w/d) Spätschicht"
     with engine.begin() as conn:
         upsert(conn, source_records, _rows([record], status, seen), ["domain", "partner_id", "source_id"])
-    one = publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=2))
+    lines.clear()
+    one = publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=2), progress=lines.append)
     assert one.mode == "incremental" and 1 <= one.records < len(records) // 4
+    assert lines[0].startswith("jobs: incremental resolution of 1 changed and 0 withdrawn records (")
     assert one.updated + one.added >= 1
 
     # most of the domain changed: a full resolution is the cheaper one

@@ -260,7 +260,8 @@ def build_domain_assets(domain: str) -> list:
     )
     def directory(context: dg.AssetExecutionContext, config: DirectoryConfig, hub_store: HubStore):
         outcome = publish_domain(hub_store.engine(), domain,
-                                 mode="full" if config.full_resolution else "auto")
+                                 mode="full" if config.full_resolution else "auto",
+                                 progress=context.log.info)
         yield dg.MaterializeResult(
             metadata={
                 "entries": outcome.entries,

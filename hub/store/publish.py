@@ -7,7 +7,7 @@ import datetime as dt
 import weakref
 from array import array
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import sqlalchemy as sa
 
@@ -52,15 +52,17 @@ class PublishOutcome:
 
 @collector.paused()
 def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = None,
-                   mode: str = "auto") -> PublishOutcome:
+                   mode: str = "auto", progress: Progress | None = None) -> PublishOutcome:
     """``mode``: auto (incremental where it can be), full or incremental (see ``_publish``).
-    The garbage collector is paused meanwhile (hub/collector.py)."""
+    ``progress``: called with a line for each phase of the publication and every
+    PROGRESS_EVERY entries written (a national one takes minutes; the Dagster asset logs
+    them). The garbage collector is paused meanwhile (hub/collector.py)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK})
         with page_cache(conn):
-            outcome = _publish(conn, domain, now, mode=mode)
+            outcome = _publish(conn, domain, now, mode=mode, progress=progress or _silent)
         crash_point("publish:written")
     announce(engine, outcome.seq)
     return outcome
@@ -110,6 +112,14 @@ def _notify(conn: sa.Connection, seq: int) -> None:
                       "seq": str(seq)})
 
 
+Progress = Callable[[str], None]
+PROGRESS_EVERY = 100_000  # entries written between two progress lines
+
+
+def _silent(_message: str) -> None:
+    pass
+
+
 STREAM = 5_000  # rows fetched at a time when publication reads a domain's records
 WRITE = 2_000  # changed entries written at a time
 
@@ -131,7 +141,8 @@ READ_UP_TO = 0.5  # ... and what the changes reach (with their blocks) is at mos
 
 
 def _publish(conn: sa.Connection, domain: str, now: dt.datetime, *, mode: str = "auto",
-             seeds: set[str] = frozenset(), erased: set = frozenset()) -> PublishOutcome:
+             seeds: set[str] = frozenset(), erased: set = frozenset(),
+             progress: Progress = _silent) -> PublishOutcome:
     """``mode``: ``full`` resolves every active record; ``incremental`` only what changed
     since the last publication and what that can reach (hub/store/affected.py), with the same
     result; ``auto`` takes incremental when the last publication stored this version's keys,
@@ -149,10 +160,14 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime, *, mode: str = 
                                    limit=int(READ_UP_TO * active) if auto else None)
             except ScopeTooLarge:
                 scope = None
-            outcome = _publish_scope(conn, domain, now, scope) if scope is not None else None
+            if scope is not None:
+                progress(f"{domain}: incremental resolution of {len(dirty)} changed and "
+                         f"{len(gone)} withdrawn records ({len(scope.loaded)} read of {active})")
+            outcome = (_publish_scope(conn, domain, now, scope, progress)
+                       if scope is not None else None)
             if outcome is not None:
                 return outcome
-    return _publish_full(conn, domain, now)
+    return _publish_full(conn, domain, now, progress)
 
 
 def _changed_since_last(conn: sa.Connection, domain: str, limit: float | None):
@@ -184,7 +199,8 @@ def _changed_since_last(conn: sa.Connection, domain: str, limit: float | None):
     return dirty, gone, active
 
 
-def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime) -> PublishOutcome:
+def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime,
+                  progress: Progress = _silent) -> PublishOutcome:
     """Resolve the whole domain and write what changed. Memory: the records are read twice as
     a stream, once for resolution (which keeps only their features and keys) and once to build
     the entries, each entry written (when it changed) and dropped as soon as all its records
@@ -200,11 +216,13 @@ def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime) -> Publish
             resolved.add(rk, row.content_hash)
             yield rk, row.record
 
+    progress(f"{domain}: full resolution: reading the active records")
     resolver = Resolver(domain)
     resolver.build(for_resolution(), sink=keys.add_prepared)
     keys.entangled(resolver)
     groups = resolver.clusters()
     del resolver
+    progress(f"{domain}: {len(seen_order)} records resolved into {len(groups)} entities")
     previous = {
         (r.partner_id, r.source_id): r.entity_id
         for r in conn.execute(
@@ -232,10 +250,11 @@ def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime) -> Publish
         )
     }
     return _write(conn, domain, now, "full", assignment, previous, known, current,
-                  lambda: _active_records(conn, domain), resolved, None)
+                  lambda: _active_records(conn, domain), resolved, None, progress)
 
 
-def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope) -> PublishOutcome | None:
+def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope,
+                   progress: Progress = _silent) -> PublishOutcome | None:
     """The incremental publication of ``scope`` (hub/store/affected.py); None where the scope
     turns out not to be closed (it cannot, by construction: then the caller publishes in full
     rather than write a result that could differ from a full one)."""
@@ -283,11 +302,11 @@ def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope) ->
     for rk in scope.affected:
         resolved.add(rk, scope.loaded[rk][2])
     return _write(conn, domain, now, "incremental", assignment, previous, known, current, rows,
-                  resolved, records)
+                  resolved, records, progress)
 
 
 def _write(conn, domain, now, mode, assignment, previous, known, current, rows, resolved,
-           marked) -> PublishOutcome:
+           marked, progress: Progress = _silent) -> PublishOutcome:
     """Writes what resolution decided: entities, entity map (with the records' resolved
     hashes), directory entries and change feed, the publication row. ``rows()`` streams the
     resolved records (partner_id, source_id, record, first_seen); ``resolved`` holds the
@@ -324,7 +343,9 @@ def _write(conn, domain, now, mode, assignment, previous, known, current, rows, 
                 resolution_version=RESOLUTION_VERSION, resolved=len(assignment.record_entity))
         .returning(publications.c.id)
     ).scalar_one()
-    writer = _EntryWriter(conn, domain, publication_id, now, current)
+    progress(f"{domain}: building the entries of {len(assignment.clusters)} entities and "
+             "writing those that changed")
+    writer = _EntryWriter(conn, domain, publication_id, now, current, progress)
     waiting: dict[str, dict] = {}  # entity id -> its records read so far (entities of several)
     for row in rows():
         rk = (row.partner_id, row.source_id)
@@ -369,6 +390,8 @@ def _write(conn, domain, now, mode, assignment, previous, known, current, rows, 
     )
     if seq is not None:
         _notify(conn, seq)
+    progress(f"{domain}: {entries} entries published ({writer.added} added, {writer.updated} "
+             f"updated, {len(removed)} deleted); committing")
     return PublishOutcome(
         domain=domain,
         publication_id=publication_id,
@@ -550,9 +573,10 @@ class _EntryWriter:
     numbers."""
 
     def __init__(self, conn: sa.Connection, domain: str, publication_id: int, now: dt.datetime,
-                 current: dict[str, str]) -> None:
+                 current: dict[str, str], progress: Progress = _silent) -> None:
         self.conn, self.domain, self.publication_id, self.now = conn, domain, publication_id, now
-        self.current = current
+        self.current, self.progress = current, progress
+        self.reported = 0
         self.pending: list[tuple[str, dict, str]] = []
         self.added = self.updated = 0
         self.seq: int | None = None
@@ -603,6 +627,10 @@ class _EntryWriter:
             }
             for eid, text, entry, digest in batch
         ], ["entity_id"])
+        written = self.added + self.updated
+        if written - self.reported >= PROGRESS_EVERY:
+            self.reported = written
+            self.progress(f"{domain}: {written} entries written")
 
 
 def _changed_entities(rows, known: _Known):
