@@ -50,9 +50,17 @@ class PublishOutcome:
     mode: str = "full"  # or incremental: only what changed and what it can reach was resolved
 
 
+Progress = Callable[[str], None]
+PROGRESS_EVERY = 100_000  # entries written between two progress lines
+
+
+def _silent(_message: str) -> None:
+    pass
+
+
 @collector.paused()
 def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = None,
-                   mode: str = "auto", progress: Progress | None = None) -> PublishOutcome:
+                   mode: str = "auto", progress: Progress = _silent) -> PublishOutcome:
     """``mode``: auto (incremental where it can be), full or incremental (see ``_publish``).
     ``progress``: called with a line for each phase of the publication and every
     PROGRESS_EVERY entries written (a national one takes minutes; the Dagster asset logs
@@ -62,7 +70,7 @@ def publish_domain(engine: sa.Engine, domain: str, now: dt.datetime | None = Non
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK})
         with page_cache(conn):
-            outcome = _publish(conn, domain, now, mode=mode, progress=progress or _silent)
+            outcome = _publish(conn, domain, now, mode=mode, progress=progress)
         crash_point("publish:written")
     announce(engine, outcome.seq)
     return outcome
@@ -112,14 +120,6 @@ def _notify(conn: sa.Connection, seq: int) -> None:
                       "seq": str(seq)})
 
 
-Progress = Callable[[str], None]
-PROGRESS_EVERY = 100_000  # entries written between two progress lines
-
-
-def _silent(_message: str) -> None:
-    pass
-
-
 STREAM = 5_000  # rows fetched at a time when publication reads a domain's records
 WRITE = 2_000  # changed entries written at a time
 
@@ -163,10 +163,9 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime, *, mode: str = 
             if scope is not None:
                 progress(f"{domain}: incremental resolution of {len(dirty)} changed and "
                          f"{len(gone)} withdrawn records ({len(scope.loaded)} read of {active})")
-            outcome = (_publish_scope(conn, domain, now, scope, progress)
-                       if scope is not None else None)
-            if outcome is not None:
-                return outcome
+                outcome = _publish_scope(conn, domain, now, scope, progress)
+                if outcome is not None:
+                    return outcome
     return _publish_full(conn, domain, now, progress)
 
 
@@ -200,7 +199,7 @@ def _changed_since_last(conn: sa.Connection, domain: str, limit: float | None):
 
 
 def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime,
-                  progress: Progress = _silent) -> PublishOutcome:
+                  progress: Progress) -> PublishOutcome:
     """Resolve the whole domain and write what changed. Memory: the records are read twice as
     a stream, once for resolution (which keeps only their features and keys) and once to build
     the entries, each entry written (when it changed) and dropped as soon as all its records
@@ -254,7 +253,7 @@ def _publish_full(conn: sa.Connection, domain: str, now: dt.datetime,
 
 
 def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope,
-                   progress: Progress = _silent) -> PublishOutcome | None:
+                   progress: Progress) -> PublishOutcome | None:
     """The incremental publication of ``scope`` (hub/store/affected.py); None where the scope
     turns out not to be closed (it cannot, by construction: then the caller publishes in full
     rather than write a result that could differ from a full one)."""
@@ -306,7 +305,7 @@ def _publish_scope(conn: sa.Connection, domain: str, now: dt.datetime, scope,
 
 
 def _write(conn, domain, now, mode, assignment, previous, known, current, rows, resolved,
-           marked, progress: Progress = _silent) -> PublishOutcome:
+           marked, progress: Progress) -> PublishOutcome:
     """Writes what resolution decided: entities, entity map (with the records' resolved
     hashes), directory entries and change feed, the publication row. ``rows()`` streams the
     resolved records (partner_id, source_id, record, first_seen); ``resolved`` holds the
@@ -573,7 +572,7 @@ class _EntryWriter:
     numbers."""
 
     def __init__(self, conn: sa.Connection, domain: str, publication_id: int, now: dt.datetime,
-                 current: dict[str, str], progress: Progress = _silent) -> None:
+                 current: dict[str, str], progress: Progress) -> None:
         self.conn, self.domain, self.publication_id, self.now = conn, domain, publication_id, now
         self.current, self.progress = current, progress
         self.reported = 0
