@@ -451,7 +451,7 @@ def pipeline_run(engine, registry, sampler: RssSampler, quiet: bool, profile: st
 
     def progress(message: str) -> None:
         count[0] += 1
-        if not quiet and (count[0] % 25 == 0 or "publishing" in message or "failed" in message or "held" in message):
+        if not quiet and (count[0] % 25 == 0 or message.startswith(("publishing", "  ")) or "failed" in message or "held" in message):
             print(f"  {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
     profiler = None

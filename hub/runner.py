@@ -6,11 +6,13 @@ named by DAGSTER_HOME, so ``dagster dev`` shows them afterwards."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -348,8 +350,13 @@ def run_sync(
             )
         summary.feeds = [done[(partner.id, feed.domain)] for partner, feed in feeds]
         progress("publishing the directory ...")
+        run_id = str(uuid.uuid4())
+        # the publication's own log lines (phases, entries written) as they are stored: a
+        # national publication takes minutes, the terminal shows where it is
+        instance.add_event_listener(run_id, step_log_lines(progress))
         result = defs.resolve_job_def("publish_directory").execute_in_process(
-            instance=instance, run_config=QUIET_RUN, raise_on_error=False, tags=CLI_RUN_TAGS
+            instance=instance, run_config=QUIET_RUN, raise_on_error=False, tags=CLI_RUN_TAGS,
+            run_id=run_id,
         )
         if _interrupted(result):
             raise KeyboardInterrupt
@@ -369,6 +376,19 @@ def run_sync(
             ).scalar_one()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def step_log_lines(progress):
+    """An event listener of a run (``DagsterInstance.add_event_listener``) that hands the
+    messages its steps log at INFO or above (``context.log.info``) to ``progress``, indented
+    under the line that announced the run; Dagster's own events (step started, output,
+    materialization ...) are left out."""
+
+    def listen(entry) -> None:
+        if entry.dagster_event is None and entry.level >= logging.INFO and entry.user_message:
+            progress(f"  {entry.user_message}")
+
+    return listen
 
 
 def _fill_counts(engine: sa.Engine, item: FeedSummary) -> None:

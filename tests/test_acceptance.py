@@ -127,6 +127,11 @@ def test_sync_in_worker_processes_gives_the_directory_of_a_sync_in_one(db_url, t
         proc = hub("sync", "--json", "--workers", workers, env=env)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert "Traceback" not in proc.stderr
+        # the publication's phases on the terminal, under the line that announces it
+        n = len(expected_ids(V1 + V2[-4:] + OTHER))
+        publication = proc.stderr.split("publishing the directory ...\n", 1)[1]
+        assert publication.startswith("  courses: full resolution"), proc.stderr[-3000:]
+        assert f"  jobs: {n} entries published ({n} added, 0 updated, 0 deleted); committing\n" in publication
         engine = make_engine(url)
         results.append((json.loads(proc.stdout), state(engine)[0]))
         engine.dispose()
