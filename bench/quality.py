@@ -8,8 +8,9 @@ resource.getrusage, is its own): a generated DataFrame of that many rows (the su
 columns, Landkreis Neunkirchen data, ``--defects`` of the rows broken in one way or another),
 validated by the domain's full suite as the pipeline runs it:
 
-- ``suite``: the whole run (derived columns, then one GX pass over all rows with COMPLETE
-  results: failing rows named, row-level detail for those only), with the time of each step.
+- ``suite``: the whole run (derived columns, then a GX pass over all rows with BOOLEAN_ONLY
+  results and one with COMPLETE results for the failing expectations: failing rows named,
+  row-level detail for those only), with the time of each step.
 
 ``--records N`` also measures the records path (N canonical records -> DataFrame -> suite ->
 rejections), i.e. what ``check_records`` costs in the pipeline. Target (issue 4): >= 300,000

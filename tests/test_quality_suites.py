@@ -244,6 +244,8 @@ def test_clean_records_pass_without_any_problem(domain, make):
     assert result.rejections == []
     assert result.accepted == records
     assert result.run.success
+    assert result.run.expectations == len(result.run.checks)
+    assert result.run.detail is None  # no expectation failed: no second pass
 
 
 # =========================================================================== real samples
@@ -485,18 +487,23 @@ def test_gx_runs_the_suite_and_names_the_failing_rows():
                      if not r.success}
     assert failing_rules == {"HOUSING_RENT_INCONSISTENT", "HOUSING_RENT_PER_SQM_IMPLAUSIBLE",
                              "HOUSING_AREA_IMPLAUSIBLE", "HOUSING_ROOMS_IMPLAUSIBLE"}
-    # the per-row detail is GX's COMPLETE result: the failing rows only
-    detail_rows = {int(i) for r in gx_result.results for i in r.result["unexpected_index_list"]}
+    # the per-row detail is GX's COMPLETE result of the failing expectations: the failing
+    # rows only
+    assert {r.expectation_config.meta["rule"] for r in run.detail.results} == failing_rules
+    assert all(not r.success for r in run.detail.results)
+    detail_rows = {int(i) for r in run.detail.results for i in r.result["unexpected_index_list"]}
     assert detail_rows == {1, 2, 3, 4, 5}
     for outcome in run.outcomes:
         assert outcome.unexpected_count == len(run.failures[outcome.check])
+        assert outcome.success == (outcome.unexpected_count == 0)
     assert run.gx_version.startswith("1.")
 
 
 def test_gx_results_carry_no_personal_data():
     """Contact e-mails and phone numbers must not travel on in validation results."""
     result = suites.validate("jobs", DEFECTIVE_JOBS, region=REGION, today=TODAY)
-    text = json.dumps(result.run.result.to_json_dict())
+    text = json.dumps([result.run.result.to_json_dict(), result.run.detail.to_json_dict()])
+    assert "CONTACT_EMAIL_INVALID" in text  # the detail of the contact rules is there
     assert "autohaus-illingen" not in text and "0682-1" not in text
     assert "marienhaus-ottweiler" not in text
     # while the partner's own feedback shows the wrong value
@@ -551,9 +558,10 @@ def test_gx_results_are_the_same_without_the_configuration_memo(domain, records,
     import contextlib
 
     def comparable(result) -> str:
-        data = result.run.result.to_json_dict()
-        data.pop("meta")  # the batch's id and markers, new for every batch
-        return json.dumps(data, sort_keys=True, default=str)
+        passes = [result.run.result.to_json_dict(), result.run.detail.to_json_dict()]
+        for data in passes:
+            data.pop("meta")  # the batch's id and markers, new for every batch
+        return json.dumps(passes, sort_keys=True, default=str)
 
     engine = suites.gx_engine()
     with_memo = suites.validate(domain, records, region=REGION, today=TODAY)
