@@ -76,6 +76,9 @@ class FeedSummary:
     rejected: int = 0
     published: int = 0
     message: str | None = None
+    # nothing new was staged: the feed answered unchanged (304, or the bytes of its last
+    # delivery); the counts are those of that delivery
+    unchanged: bool = False
 
 
 @dataclass
@@ -100,7 +103,8 @@ class SyncSummary:
     def table(self) -> str:
         header = ("partner", "domain", "format", "status", "fetched", "accepted", "rejected", "published")
         rows = [header] + [
-            (f.partner_id, f.domain, f.format, f.status, str(f.fetched), str(f.accepted),
+            (f.partner_id, f.domain, f.format, "unchanged" if f.unchanged else f.status,
+             str(f.fetched), str(f.accepted),
              str(f.rejected), str(f.published))
             for f in self.feeds
         ]
@@ -323,6 +327,7 @@ def run_sync(
     summary = SyncSummary()
     with SigintWatch() as watch, DagsterInstance.get() as instance:
         sync_partitions(instance, registry)
+        staged_before = _last_sync_ids(engine)
         if workers > 1 and len(feeds) > 1:
             outcomes = _runs_in_workers(feeds, workers)
         else:
@@ -341,12 +346,16 @@ def run_sync(
                 item.status, item.message = "held", held
             elif not outcome.success:
                 item.status, item.message = "failed", outcome.message
+            else:
+                key = (partner.id, feed.domain)
+                item.unchanged = _last_sync_ids(engine, key).get(key) == staged_before.get(key)
             _fill_counts(engine, item)
             done[(partner.id, feed.domain)] = item
             progress(
                 f"[{len(done)}/{len(feeds)}] {partner.id} ({feed.domain}, {feed.format}): "
                 + (f"{item.status}: {item.message}" if item.message
-                   else f"{item.fetched} records, {item.rejected} rejected")
+                   else ("unchanged: " if item.unchanged else "")
+                   + f"{item.fetched} records, {item.rejected} rejected")
             )
         summary.feeds = [done[(partner.id, feed.domain)] for partner, feed in feeds]
         progress("publishing the directory ...")
@@ -389,6 +398,16 @@ def step_log_lines(progress):
             progress(f"  {entry.user_message}")
 
     return listen
+
+
+def _last_sync_ids(engine: sa.Engine, feed: tuple[str, str] | None = None) -> dict[tuple[str, str], int]:
+    """(partner, domain) -> id of its latest staging (any outcome); of one feed, or all."""
+    query = sa.select(syncs.c.partner_id, syncs.c.domain, sa.func.max(syncs.c.id))
+    if feed is not None:
+        query = query.where(syncs.c.partner_id == feed[0], syncs.c.domain == feed[1])
+    with engine.connect() as conn:
+        rows = conn.execute(query.group_by(syncs.c.partner_id, syncs.c.domain)).all()
+    return {(partner, domain): last for partner, domain, last in rows}
 
 
 def _fill_counts(engine: sa.Engine, item: FeedSummary) -> None:

@@ -27,7 +27,7 @@ def test_demo_publishes_all_domains_and_a_rerun_changes_nothing(db_url, tmp_path
     planted = data.duplicates
     feeds = {(f["partner_id"], f["domain"]): f for f in summary["partners"]}
     assert len(feeds) == len(data.feeds)
-    assert all(f["status"] == "ok" for f in feeds.values())
+    assert all(f["status"] == "ok" and not f["unchanged"] for f in feeds.values())
 
     # every planted defect is rejected in its partner's feed, nothing else is
     for broken in data.broken:
@@ -53,7 +53,12 @@ def test_demo_publishes_all_domains_and_a_rerun_changes_nothing(db_url, tmp_path
         seq = conn.execute(sa.text("SELECT max(seq) FROM changes")).scalar_one()
     second = hub("demo", "--json", "--today", today.isoformat(), env=env)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert json.loads(second.stdout)["published"] == summary["published"]
+    again = json.loads(second.stdout)
+    assert again["published"] == summary["published"]
+    # every feed says it was unchanged, with the counts of its delivery
+    assert [(f["partner_id"], f["status"], f["unchanged"], f["fetched"], f["rejected"])
+            for f in again["partners"]] == \
+        [(f["partner_id"], "ok", True, f["fetched"], f["rejected"]) for f in summary["partners"]]
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT max(seq) FROM changes")).scalar_one() == seq
         last = conn.execute(sa.text("SELECT added, updated, deleted FROM publications "
