@@ -141,10 +141,13 @@ class _Finder:
         out = set()
         for part in batches(eids, CHUNK):
             # from the entities' rows, each record's status looked up (as a join SQLite read
-            # the domain's active records and looked each up in entity_map)
+            # the domain's active records and looked each up in entity_map). No condition on
+            # entity_map's domain: an entity id names its domain (hub.resolve.cluster), and
+            # with one SQLite reads every entity row of the domain for each chunk of ids (the
+            # primary key's first column) instead of looking the ids up
             rows = self.conn.execute(
                 sa.select(em.partner_id, em.source_id)
-                .where(em.entity_id.in_(part), em.domain == self.domain, sa.exists().where(
+                .where(em.entity_id.in_(part), sa.exists().where(
                     sr.domain == em.domain, sr.partner_id == em.partner_id,
                     sr.source_id == em.source_id, sr.status == "active")))
             out.update((r.partner_id, r.source_id) for r in rows)
