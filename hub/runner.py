@@ -341,22 +341,22 @@ def run_sync(
                 outcomes.close()
                 raise KeyboardInterrupt
             item = FeedSummary(partner.id, partner.name, feed.domain, feed.format)
-            held = _held_message(engine, partner.id, feed.domain)
-            if held:
-                item.status, item.message = "held", held
+            latest = _latest_sync(engine, partner.id, feed.domain)
+            if latest is not None and latest.status == "held":
+                item.status, item.message = "held", latest.message
             elif not outcome.success:
                 item.status, item.message = "failed", outcome.message
             else:
-                key = (partner.id, feed.domain)
-                item.unchanged = _last_sync_ids(engine, key).get(key) == staged_before.get(key)
+                item.unchanged = (latest.id if latest is not None else None) == \
+                    staged_before.get((partner.id, feed.domain))
             _fill_counts(engine, item)
             done[(partner.id, feed.domain)] = item
-            progress(
-                f"[{len(done)}/{len(feeds)}] {partner.id} ({feed.domain}, {feed.format}): "
-                + (f"{item.status}: {item.message}" if item.message
-                   else ("unchanged: " if item.unchanged else "")
-                   + f"{item.fetched} records, {item.rejected} rejected")
-            )
+            if item.message:
+                said = f"{item.status}: {item.message}"
+            else:
+                said = ("unchanged: " if item.unchanged else "") + \
+                    f"{item.fetched} records, {item.rejected} rejected"
+            progress(f"[{len(done)}/{len(feeds)}] {partner.id} ({feed.domain}, {feed.format}): {said}")
         summary.feeds = [done[(partner.id, feed.domain)] for partner, feed in feeds]
         progress("publishing the directory ...")
         run_id = str(uuid.uuid4())
@@ -400,13 +400,11 @@ def step_log_lines(progress):
     return listen
 
 
-def _last_sync_ids(engine: sa.Engine, feed: tuple[str, str] | None = None) -> dict[tuple[str, str], int]:
-    """(partner, domain) -> id of its latest staging (any outcome); of one feed, or all."""
-    query = sa.select(syncs.c.partner_id, syncs.c.domain, sa.func.max(syncs.c.id))
-    if feed is not None:
-        query = query.where(syncs.c.partner_id == feed[0], syncs.c.domain == feed[1])
+def _last_sync_ids(engine: sa.Engine) -> dict[tuple[str, str], int]:
+    """(partner, domain) -> id of its latest staging (any outcome), for every feed."""
     with engine.connect() as conn:
-        rows = conn.execute(query.group_by(syncs.c.partner_id, syncs.c.domain)).all()
+        rows = conn.execute(sa.select(syncs.c.partner_id, syncs.c.domain, sa.func.max(syncs.c.id))
+                            .group_by(syncs.c.partner_id, syncs.c.domain)).all()
     return {(partner, domain): last for partner, domain, last in rows}
 
 
@@ -417,16 +415,16 @@ def _fill_counts(engine: sa.Engine, item: FeedSummary) -> None:
     item.fetched, item.accepted, item.rejected = counts.items, counts.accepted, counts.rejected
 
 
-def _held_message(engine: sa.Engine, partner_id: str, domain: str) -> str | None:
-    """The message of the partner's latest sync when the withdrawal guard holds it."""
+def _latest_sync(engine: sa.Engine, partner_id: str, domain: str):
+    """The feed's latest staging (id, status, message; any outcome), or None: a held one
+    carries the guard's message, and an id the sync began with means nothing was staged."""
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(syncs.c.status, syncs.c.message)
+        return conn.execute(
+            sa.select(syncs.c.id, syncs.c.status, syncs.c.message)
             .where(syncs.c.partner_id == partner_id, syncs.c.domain == domain)
             .order_by(syncs.c.id.desc())
             .limit(1)
         ).first()
-    return row.message if row is not None and row.status == "held" else None
 
 
 def _interrupted(result) -> bool:

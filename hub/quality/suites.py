@@ -856,8 +856,9 @@ def run_suite(domain: str, frame: pd.DataFrame, *, region: str | None,
     failures: dict[str, np.ndarray] = {check.id: np.zeros(0, dtype="int64") for check in checks}
     unexpected: dict[str, int] = {}
     for item in detail.results if detail else ():
-        failures[item.expectation_config.meta["check"]] = _rows(item)
-        unexpected[item.expectation_config.meta["check"]] = int(item.result.get("unexpected_count") or 0)
+        check_id = item.expectation_config.meta["check"]
+        failures[check_id] = _rows(item)
+        unexpected[check_id] = int(item.result.get("unexpected_count") or 0)
     outcomes: list[Outcome] = []
     for item in result.results:
         check = by_check[item.expectation_config.meta["check"]]
