@@ -29,13 +29,15 @@ PLACES = {
     "sb": {"postal_code": "66111", "city": "Saarbrücken", "municipality_key": "10041100",
            "street": "Kaiserstraße", "house_number": "5", "geo": (49.2354, 6.9969)},
 }
+# Ottweiler as the BA sends a posting's place: no municipality key (AGS)
+PLACES["ow-ba"] = {key: value for key, value in PLACES["ow"].items() if key != "municipality_key"}
 
 
 def _place(key: str) -> dict:
     p = PLACES[key]
     return {"address": {"street": p["street"], "house_number": p["house_number"],
                         "postal_code": p["postal_code"], "city": p["city"],
-                        "municipality_key": p["municipality_key"]},
+                        "municipality_key": p.get("municipality_key")},
             "geo": {"lat": p["geo"][0], "lon": p["geo"][1]}}
 
 
@@ -74,7 +76,7 @@ def jobs_data() -> list[JobPosting]:
             description="Pflege im Schichtdienst, Station 3", working_time=["full_time"],
             employment_type="employee", german_level="B2", start_date="2026-12-01",
             contact={"name": "Frau Beispiel", "email": "pflege@klinikum.example", "public": True}),
-        job("j1", "ow", title="Auszubildende Köchin", organisation="Hotel Saar",
+        job("j1", "ow-ba", title="Auszubildende Köchin", organisation="Hotel Saar",
             working_time=["part_time"], employment_type="apprenticeship", german_level="A2"),
         job("j2", "sb", title="Lagerhelfer 100% flexibel", organisation="Saar Logistik GmbH",
             working_time=["full_time", "shift"], start_date="2027-02-01"),
@@ -148,7 +150,8 @@ def client(filled):
 FILTER_CASES = {
     "jobs": [
         ("", ["j0", "j1", "j2"]),
-        ("region=10043", ["j0", "j1"]),
+        ("region=10043", ["j0", "j1"]),  # j1 by its postal code: it has no AGS
+        ("region=10043114", ["j0"]),  # a postal code proves the district, not the municipality
         ("region=10041100", ["j2"]),
         ("region=10", ["j0", "j1", "j2"]),
         ("region=09", []),
@@ -165,6 +168,10 @@ FILTER_CASES = {
         ("q=100%25", ["j2"]),
         ("q=%25", ["j2"]),
         ("q=_", []),
+        ("q=köchin%20saar", ["j1"]),  # each word on its own, title or organisation
+        ("q=hotel%20lager", []),  # every word must occur
+        ("q=koechin", ["j1"]),  # umlauts written out match
+        ("q=K%C3%B6CHIN%20%20hotel", ["j1"]),
         ("updated_since=2026-11-20", ["j0", "j1", "j2"]),
         ("updated_since=2026-11-21", []),
         ("starting_after=2027-01-01", ["j2"]),
@@ -229,6 +236,7 @@ def test_bad_filter_values_are_problems(client):
         ("/v1/jobs?postal_code=01067&radius=5", 400),  # no position known for that postal code
         ("/v1/courses?cefr=D1", 422), ("/v1/jobs?limit=501", 422), ("/v1/jobs?limit=0", 422),
         ("/v1/housing?available_by=tomorrow", 422), ("/v1/jobs?cursor=not-a-cursor", 400),
+        ("/v1/jobs?q=%20", 400),
     ]:
         response = client.get(url)
         assert response.status_code == status, (url, response.text)
@@ -692,4 +700,34 @@ def test_migration_fills_the_search_columns_of_entries_published_before_it(db_ur
                        "available_by=2026-12-01", "region=10043"):
             assert [e["id"] for e in c.get(f"/v1/housing?{params}").json()["items"]] == [entry["id"]], params
         assert c.get("/v1/housing?rent_max=600").json()["items"] == []
+    eng.dispose()
+
+
+def test_migration_gives_entries_published_before_it_region_keys_and_folded_words(db_url):
+    """A directory published before revision 0008 (a BA posting without AGS, text with
+    umlauts) is found by district and by written-out umlauts right after the upgrade."""
+    from alembic import command
+
+    from hub.store.db import _alembic_config, make_engine, migrate
+    from hub.store.search import search_columns
+
+    eng = make_engine(db_url)
+    cfg = _alembic_config()
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007")
+    entry = {"id": "job-0000000000000001", "domain": "jobs", "title": "Köchin (m/w/d)",
+             "organisation": "Hotel Müller", "address": {"postal_code": "66564", "city": "Ottweiler"},
+             "sources": [{"partner_id": "ba", "source_id": "1", "url": None}], "provenance": {}}
+    before = search_columns("jobs", entry)
+    before["search_text"] = "köchin (m/w/d)\nhotel müller\n"  # as revision 0007 folded it
+    with eng.begin() as conn:
+        conn.execute(directory.insert().values(
+            entity_id=entry["id"], domain="jobs", title=entry["title"], postal_code="66564",
+            municipality_key=None, entry=entry, content_hash="x", seq=1, updated_at=T0, **before))
+    migrate(eng)
+    with client_for(eng) as c:
+        for params in ("region=10043", "region=10", "q=koechin%20mueller", "q=K%C3%B6chin"):
+            assert [e["id"] for e in c.get(f"/v1/jobs?{params}").json()["items"]] == [entry["id"]], params
+        assert c.get("/v1/jobs?region=10041").json()["items"] == []
     eng.dispose()

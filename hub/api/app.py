@@ -335,14 +335,16 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Entries per page 
 Cursor = Annotated[str | None, Query(max_length=200, description="From `next` of the previous page")]
 Region = Annotated[str | None, Query(pattern=r"^[0-9]{2,8}$", description=(
     "AGS prefix (Amtlicher Gemeindeschluessel): 2 digits a Land, 5 a district (e.g. 10043), "
-    "8 a municipality"))]
+    "8 a municipality; an entry without an AGS is found by the district or Land of its "
+    "postal code"))]
 PostalCode = Annotated[str | None, Query(pattern=r"^[0-9]{5}$", description=(
     "Postal code; with radius: the centre of the circle"))]
 Lat = Annotated[float | None, Query(ge=-90, le=90, description="Centre of the radius search")]
 Lon = Annotated[float | None, Query(ge=-180, le=180, description="Centre of the radius search")]
 Radius = Annotated[float | None, Query(gt=0, le=1000, description="Radius in km around lat/lon or postal_code")]
 Text = Annotated[str | None, Query(min_length=1, max_length=200, description=(
-    "Words in the title, organisation or description (case-insensitive)"))]
+    "Words, each of which must occur in the title, organisation or description "
+    "(case-insensitive; ae, oe, ue find ä, ö, ü)"))]
 UpdatedSince = Annotated[dt.date | None, Query(description="Changed on or after this day (UTC)")]
 Flag = Annotated[bool | None, Query()]
 

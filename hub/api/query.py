@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.store.search import fold, tag
+from hub.store.search import tag, words
 from hub.store.tables import changes, directory, entities
 
 CEFR_ORDER = ("A1", "A2", "B1", "B2", "C1", "C2")
@@ -93,9 +93,11 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
     if f.region and len(f.region) == 8:
         where.append(directory.c.municipality_key == f.region)
     elif f.region:
+        # the column holds an AGS or, for an address without one, the district's or Land's
+        # prefix its postal code lies in (hub.store.search.region_key): the range from the
+        # prefix itself lets the index (domain, municipality_key) work; LIKE keeps it exact
         pad = 8 - len(f.region)
-        # the range lets the index (domain, municipality_key) work; LIKE keeps it exact
-        where.append(directory.c.municipality_key.between(f.region + "0" * pad, f.region + "9" * pad))
+        where.append(directory.c.municipality_key.between(f.region, f.region + "9" * pad))
         where.append(directory.c.municipality_key.like(f.region + "%"))
     if f.radius_km is not None:
         if f.lat is None or f.lon is None:
@@ -112,8 +114,12 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
         raise QueryError("lat and lon need a radius (km)")
     elif f.postal_code:
         where.append(directory.c.postal_code == f.postal_code)
-    if f.q:
-        where.append(directory.c.search_text.like(f"%{_like_escape(fold(f.q.strip()))}%", escape="\\"))
+    if f.q is not None:
+        found = words(f.q)
+        if not found:
+            raise QueryError("q holds no words; leave it out to list everything")
+        for word in found:  # every word, anywhere in title, organisation or description
+            where.append(directory.c.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
     if f.updated_since:
         since = dt.datetime.combine(f.updated_since, dt.time(), tzinfo=dt.timezone.utc)
         where.append(directory.c.updated_at >= since)

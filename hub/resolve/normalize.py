@@ -25,11 +25,11 @@ def fold(text: str | None) -> str:
     """Lower case, umlauts transliterated, punctuation to single spaces."""
     if not text:
         return ""
-    text = _translit(text.lower())
+    text = transliterate(text.lower())
     return _NON_ALNUM.sub(" ", text).strip()
 
 
-def _translit(text: str) -> str:
+def transliterate(text: str) -> str:
     """ä -> ae, ö -> oe, ü -> ue, ß -> ss (replace chains are much faster than translate)."""
     if text.isascii():
         return text
@@ -53,7 +53,7 @@ def org_key(name: str | None) -> str:
     """An organisation name without legal form: 'Muster GmbH' == 'Muster G.m.b.H.'."""
     if not name:
         return ""
-    text = _translit(name.lower())
+    text = transliterate(name.lower())
     text = _LEGAL.sub(" ", text)
     return fold(text)
 
@@ -63,7 +63,7 @@ def street_key(street: str | None) -> str:
     """'Hauptstr.' == 'Hauptstraße' == 'Haupt-Strasse'."""
     if not street:
         return ""
-    text = _translit(street.lower()).replace("-", "")
+    text = transliterate(street.lower()).replace("-", "")
     text = _STREET.sub("strasse", text)
     return fold(text).replace(" ", "")
 
@@ -188,7 +188,7 @@ def place_key(city: str | None) -> str:
     """'Neunkirchen (Saar)' == 'Neunkirchen/Saar' == 'Neunkirchen, Saar' == 'neunkirchen'."""
     if not city:
         return ""
-    text = _translit(city.lower())
+    text = transliterate(city.lower())
     text = _PLACE_QUALIFIER.sub("", text)
     return fold(text)
 

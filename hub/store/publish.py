@@ -17,7 +17,7 @@ from hub.resolve import EntityInfo, Resolver, assign_ids, build_entry, content_h
 from hub.resolve.engine import record_keys
 from hub.store.affected import CHUNK, ScopeTooLarge, find_scope, key_hash, record_chunks
 from hub.store.db import JsonText, batches, begin_writes, insert_tuples, json_text, page_cache, upsert
-from hub.store.search import search_columns
+from hub.store.search import region_key, search_columns
 from hub.store.tables import (
     changes,
     directory,
@@ -615,7 +615,7 @@ class _EntryWriter:
                 "organisation": entry.get("organisation"),
                 "postal_code": (entry.get("address") or {}).get("postal_code"),
                 "city": (entry.get("address") or {}).get("city"),
-                "municipality_key": (entry.get("address") or {}).get("municipality_key"),
+                "municipality_key": region_key(entry.get("address")),
                 "lat": (entry.get("geo") or {}).get("lat"),
                 "lon": (entry.get("geo") or {}).get("lon"),
                 "entry": text,

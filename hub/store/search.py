@@ -3,7 +3,8 @@
 Publication writes them next to the entry (``directory`` table), so that every filter of the
 read API runs as plain SQL on both databases instead of unpacking JSON per row:
 
-- ``search_text``: title, organisation and description, case-folded (the text query ``q``)
+- ``search_text``: title, organisation and description, case-folded with the umlauts
+  written out (the text query ``q``, word by word)
 - ``tags``: enumerations, lists and flags as `` name:value `` words between spaces, e.g.
   `` level:B1 schedule:online childcare:true `` (matched with ``LIKE '% level:B1 %'``)
 - ``start_date``: job start, course start, or the date a flat is free
@@ -32,9 +33,28 @@ DATE_FIELD = {"jobs": "start_date", "courses": "start_date", "housing": "availab
 
 
 def fold(text: str) -> str:
-    """The form both the column and the query are compared in (Unicode case folding, so
-    'STRASSE' finds 'Straße' and 'KÖCH' finds 'Köchin' on SQLite as on PostgreSQL)."""
-    return text.casefold()
+    """The form both the column and the query are compared in: Unicode case folding, then
+    ä, ö, ü written out as ae, oe, ue (folding already makes ß ss), so that 'STRASSE' finds
+    'Straße', 'KÖCH' 'Köchin' and 'mueller' 'Müller', on SQLite as on PostgreSQL."""
+    from hub.resolve.normalize import transliterate
+
+    return transliterate(text.casefold())
+
+
+def words(query: str) -> list[str]:
+    """The words of a text query, folded: each must occur in an entry's ``search_text``."""
+    return fold(query).split()
+
+
+def region_key(address: dict | None) -> str | None:
+    """What the ``region`` filter compares with: the address's municipality key (AGS, eight
+    digits), else the most specific AGS prefix its postal code is known to lie in (a
+    district's five digits or a Land's two; ``hub/quality/regions.py``), else None. Feeds that
+    carry no AGS (the BA's job postings) are found by district all the same."""
+    from hub.quality.regions import postal_area
+
+    address = address or {}
+    return address.get("municipality_key") or postal_area(address.get("postal_code"))
 
 
 def tag(name: str, value: Any) -> str:
