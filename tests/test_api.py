@@ -405,10 +405,11 @@ def test_change_feed_from_zero_reproduces_the_directory(engine):
         # nothing new: an empty page that points at the same place
         tail = c.get(f"/v1/changes?after={last}").json()
         assert tail["items"] == [] and tail["last_seq"] == last and tail["has_more"] is False
-        # a cursor beyond 32 bits (the sequence has 64) is a page with nothing in it, not a 500
+        # a cursor beyond the newest change (here beyond 32 bits: the sequence has 64) would
+        # skip every change up to it: a problem that says so, not an empty page (nor a 500)
         beyond = c.get("/v1/changes?after=2147483648")
-        assert beyond.status_code == 200, beyond.text
-        assert beyond.json()["items"] == [] and beyond.json()["last_seq"] == 2147483648
+        assert beyond.status_code == 400, beyond.text
+        assert f"newest change ({last})" in beyond.json()["detail"]
         jobs_only = c.get("/v1/changes?domain=jobs&limit=1000").json()["items"]
         assert jobs_only and {i["domain"] for i in jobs_only} == {"jobs"}
     with engine.connect() as conn:

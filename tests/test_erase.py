@@ -168,3 +168,28 @@ def test_unknown_partner_or_record_is_one_line_and_exit_1(db_url, tmp_path, monk
     assert "no record 'A-1' in courses" in capsys.readouterr().err
     assert not hub.rows(erasures)
     assert hub.rows(source_records, source_records.c.source_id == "A-1")
+
+
+def test_the_change_feed_after_an_erasure_is_new_to_a_conditional_request_and_keeps_its_schema(
+        db_url, tmp_path, monkeypatch, capsys):
+    """A portal that polls the change feed with If-None-Match gets the redacted items (the
+    same seqs, other content), and they validate against the API's own OpenAPI schema."""
+    import jsonschema
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import ApiSettings, create_app
+
+    hub = hub_setup(db_url, tmp_path, monkeypatch)
+    with TestClient(create_app(hub.engine, ApiSettings())) as client:
+        before = client.get("/v1/changes?after=0")
+        assert '"source_id":"A-2"' in before.text and "Kellner" in before.text
+        assert main(["erase", "employer-a", "A-2"]) == 0
+        after = client.get("/v1/changes?after=0", headers={"If-None-Match": before.headers["ETag"]})
+        assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+        assert '"source_id":"A-2"' not in after.text and "Kellner" not in after.text
+        assert any(item.get("entry", {}).get("redacted") for item in after.json()["items"])
+        again = client.get("/v1/changes?after=0", headers={"If-None-Match": after.headers["ETag"]})
+        assert again.status_code == 304
+        spec = client.get("/openapi.json").json()
+    schema = {"$ref": "#/components/schemas/ChangePage", "components": spec["components"]}
+    jsonschema.validate(after.json(), schema)

@@ -153,12 +153,29 @@ class Page(BaseModel):
     limit: int
 
 
+class RedactedEntry(BaseModel):
+    """An earlier state of an entry, as an erasure on request (``hub erase``) left it in the
+    change feed: the erased record's source and every field its partner gave are gone (the
+    title too, when it came from there); what other partners gave stays."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    domain: Literal["jobs", "courses", "housing"]
+    title: str | None = None
+    sources: list[dict[str, Any]]
+    provenance: dict[str, str] = Field(default_factory=dict)
+    redacted: Literal[True]
+
+
 class Change(BaseModel):
     seq: int = Field(description="Position in the feed; increases with every change")
     entity_id: str
     domain: Literal["jobs", "courses", "housing"]
     op: Literal["updated", "deleted"]
-    entry: Entry | None = Field(None, description="The whole entry as of this change (op updated)")
+    entry: Entry | RedactedEntry | None = Field(None, description=(
+        "The whole entry as of this change (op updated); redacted where a record it held was "
+        "erased since"))
     merged_into: str | None = Field(None, description="op deleted: the id it was merged into")
 
 
@@ -619,11 +636,12 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
 
     @app.get("/v1/changes", response_model=ChangePage, tags=["changes"],
              responses={200: {"headers": HEADERS_DOC}, 304: {"description": "Not modified"},
-                        **problems(401, 403, 422, 429)},
+                        **problems(400, 401, 403, 422, 429)},
              summary="The change feed")
     def list_changes(
         request: Request,
-        after: Annotated[int, Query(ge=0, le=2**62, description="Changes after this seq (0: from the start)")] = 0,
+        after: Annotated[int, Query(ge=0, le=2**62, description=(
+            "Changes after this seq (0: from the start); beyond the newest change: 400"))] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
         domain: Annotated[Literal["jobs", "courses", "housing"] | None, Query()] = None,
     ) -> Response:
@@ -633,10 +651,11 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         principal = reader(request)
         with _conn(request) as conn:
             rows, more = query.list_changes(conn, after, limit, domain)
+            newest = query.newest_change(conn) if not rows and after else after
+        if after > newest:  # a cursor from another database, or mistyped: it would skip changes
+            raise ApiProblem(400, f"after={after} is beyond the newest change ({newest}); "
+                                  "start from after=0 or from a seq this feed gave you")
         last = rows[-1].seq if rows else after
-        etag = _etag("changes", after, limit, domain, last, more, principal.contacts)
-        if _not_modified(request, etag):
-            return Response(status_code=304, headers={"ETag": etag})
         items = []
         for row in rows:
             item: dict[str, Any] = {"seq": row.seq, "entity_id": row.entity_id, "domain": row.domain,
@@ -647,11 +666,17 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
                 item["merged_into"] = row.entry["merged_into"]
             items.append(item)
         next_url = _page_url(request, after=last)
-        headers = {"ETag": etag}
+        headers = {}
         if more:
             headers["Link"] = f'<{next_url}>; rel="next"'
-        return _json({"items": items, "next": next_url, "last_seq": last, "has_more": more},
-                     headers=headers)
+        response = _json({"items": items, "next": next_url, "last_seq": last, "has_more": more},
+                         headers=headers)
+        # from the page's bytes: an erasure or retention redacts items in place (same seq)
+        etag = _etag("changes", hashlib.sha256(response.body).hexdigest())
+        if _not_modified(request, etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        return response
 
     from hub.api.feedback import add_feedback_routes
 

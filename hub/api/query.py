@@ -243,3 +243,8 @@ def list_changes(
         .limit(limit + 1)
     ).all()
     return rows[:limit], len(rows) > limit
+
+
+def newest_change(conn: sa.Connection) -> int:
+    """The seq of the newest change-feed item (0 for an empty feed)."""
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0))).scalar_one()
