@@ -229,6 +229,23 @@ def test_each_filter_selects_exactly_the_matching_entries(client, domain):
         assert source_ids(response.json()) == expected, params
 
 
+def test_available_by_takes_undated_flats_free_at_once_not_by_arrangement(filled):
+    """A flat without a date is free at once when its text says so (or it has none), not when
+    it is let 'nach Vereinbarung' or from a month the text names."""
+    stage(filled, "wbg-x", "housing", [
+        flat("x-sofort", "sb", partner="wbg-x", available_from_text="ab sofort"),
+        flat("x-none", "sb", partner="wbg-x"),
+        flat("x-arranged", "sb", partner="wbg-x", available_from_text="nach Vereinbarung"),
+        flat("x-free-arranged", "sb", partner="wbg-x", available_from_text="frei nach Absprache"),
+        flat("x-may", "sb", partner="wbg-x", available_from_text="ab Mai"),
+    ])
+    publish_domain(filled, "housing", now=T0)
+    with client_for(filled) as c:
+        body = c.get("/v1/housing?available_by=2026-12-15&postal_code=66111").json()
+        assert source_ids(body) == ["x-none", "x-sofort"]
+        assert len(source_ids(c.get("/v1/housing?postal_code=66111").json())) == 6
+
+
 def test_bad_filter_values_are_problems(client):
     for url, status in [
         ("/v1/jobs?region=abc", 422), ("/v1/jobs?postal_code=6653", 422),

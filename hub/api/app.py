@@ -36,7 +36,7 @@ from hub.api.keys import ApiKey, RateLimiter, lookup_key
 from hub.api.query import Filters, QueryError, german_level_at_most
 from hub.api.version import CachedPage, DirectoryVersion, PageCache
 from hub.models.vocab import CEFRLevel, CourseType, EmploymentType, PropertyType, WorkingTime
-from hub.store.search import tag
+from hub.store.search import AVAILABLE_LATER, tag
 
 DOMAINS = ("jobs", "courses", "housing")
 PROBLEM = "application/problem+json"
@@ -581,7 +581,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         barrier_free: Annotated[bool | None, Query(description="Barrier-free (true) or not known to be (false)")] = None,
         property_type: Annotated[PropertyType | None, Query()] = None,
         available_by: Annotated[dt.date | None, Query(description=(
-            "Free on or before this day; flats without a date (at once) match"))] = None,
+            "Free on or before this day; flats without a date match when they are free at once "
+            "(no text, or 'sofort'), not 'nach Vereinbarung'"))] = None,
         cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
     ) -> Response:
         principal = reader(request)
@@ -596,6 +597,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         if property_type:
             f.tags_all.append(tag("property_type", property_type.value))
         f.start_until, f.start_until_includes_undated = available_by, True
+        f.undated_unless_tag = AVAILABLE_LATER
         return _list(request, "housing", f, cursor, limit, principal)
 
     item_responses = {

@@ -41,6 +41,7 @@ class Filters:
     start_from: dt.date | None = None  # start on or after
     start_until: dt.date | None = None  # start on or before
     start_until_includes_undated: bool = False  # jobs and flats without a date: at once
+    undated_unless_tag: str | None = None  # ... except those with this tag
     tags_all: list[str] = field(default_factory=list)  # each must be present
     tags_none: list[str] = field(default_factory=list)  # none may be present
     tags_any_or_absent: tuple[list[str], str] | None = None  # one of these, or no tag with this prefix
@@ -128,7 +129,10 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
     if f.start_until:
         until = directory.c.start_date <= f.start_until
         if f.start_until_includes_undated:
-            until = sa.or_(until, directory.c.start_date.is_(None))
+            undated = directory.c.start_date.is_(None)
+            if f.undated_unless_tag:
+                undated = sa.and_(undated, sa.not_(_has_tag(f.undated_unless_tag)))
+            until = sa.or_(until, undated)
         where.append(until)
     for value in f.tags_all:
         where.append(_has_tag(value))

@@ -14,6 +14,7 @@ read API runs as plain SQL on both databases instead of unpacking JSON per row:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 # columns this module fills, in the order of the table
@@ -30,6 +31,12 @@ TAG_FIELDS: dict[str, dict[str, str]] = {
                 "barrier_free": "barrier_free"},
 }
 DATE_FIELD = {"jobs": "start_date", "courses": "start_date", "housing": "available_from"}
+
+# a flat's availability text that means "at once" ('sofort', 'ab sofort', 'bezugsfrei'), unless
+# it speaks of an arrangement ('frei nach Vereinbarung')
+_AT_ONCE = re.compile(r"\b(?:sofort|jetzt|frei|bezugsfrei|leer|immediately|now)\b", re.IGNORECASE)
+_ARRANGED = re.compile(r"vereinbar|absprache|abspr\.|arrangement|agreement|request|anfrage", re.IGNORECASE)
+AVAILABLE_LATER = "available:later"  # the tag of a flat without a date that is not free at once
 
 
 def fold(text: str) -> str:
@@ -73,6 +80,8 @@ def search_columns(domain: str, entry: dict) -> dict[str, Any]:
             if item is not None and item != "":
                 tags.append(tag(name, item))
     rent = rooms = area = None
+    if domain == "housing" and _available_later(entry):
+        tags.append(AVAILABLE_LATER)
     if domain == "housing":
         rent = _number(entry.get("warm_rent"))
         if rent is None:
@@ -87,6 +96,16 @@ def search_columns(domain: str, entry: dict) -> dict[str, Any]:
         "rooms": rooms,
         "area": area,
     }
+
+
+def _available_later(entry: dict) -> bool:
+    """A flat without a date whose text does not say it is free at once ('nach Vereinbarung',
+    'ab Mai'): it does not match ``available_by``. Without a date or a text a flat counts as
+    free at once."""
+    text = str(entry.get("available_from_text") or "").strip()
+    if entry.get("available_from") or not text:
+        return False
+    return _ARRANGED.search(text) is not None or _AT_ONCE.search(text) is None
 
 
 def _number(value: Any) -> float | None:
