@@ -297,6 +297,33 @@ def test_comma_header_with_semicolons_in_cells():
     assert course.description == "Mo; Mi; Fr"
 
 
+def test_a_description_with_line_breaks_is_one_cell():
+    data = (
+        "Kurs-ID;Titel;Kursart;PLZ;Ort;Beschreibung\n"
+        'K1;Kurs;Sprachkurs;66538;Neunkirchen;"Vormittags;\nnachmittags frei"\n'
+        "K2;Kurs 2;Sprachkurs;66538;Neunkirchen;\n"
+    ).encode()
+    result = parse(data, PARTNER)
+    assert [c.description for c in result.records] == ["Vormittags;\nnachmittags frei", None]
+
+
+@pytest.mark.parametrize("rows, line", [
+    # a quote opened in the title: the rest of the file became one cell of a short row
+    (['Q-1;Kurs A2;Sprachkurs;66538;Neunkirchen;', 'Q-2;"Kurs B2;Sprachkurs;66538;Neunkirchen;',
+      'Q-3;Kurs C1;Sprachkurs;66538;Neunkirchen;'], 3),
+    # a quote opened in the last cell: the row is whole, the rows after it are in its cell
+    (['Q-1;Kurs A2;Sprachkurs;66538;Neunkirchen;"Vormittags', 'Q-2;Kurs B1;Sprachkurs;66538;Neunkirchen;x',
+      'Q-3;Kurs C1;Sprachkurs;66538;Neunkirchen;y'], 2),
+])
+def test_an_unclosed_quote_refuses_the_file_instead_of_swallowing_rows(rows, line):
+    """Read as one cell, the rows after the quote would vanish from the delivery, and a
+    snapshot would withdraw their records: the file is refused, naming the line."""
+    data = ("Kurs-ID;Titel;Kursart;PLZ;Ort;Beschreibung\n" + "\n".join(rows) + "\n").encode()
+    with pytest.raises(FormatError, match=f"line {line}: a quote") as error:
+        parse(data, PARTNER)
+    assert "\n" not in str(error.value)
+
+
 def test_excel_separator_hint_line():
     data = (
         b"sep=;\r\nKurs-ID;Titel;Kursart;PLZ;Ort\r\n"

@@ -87,14 +87,39 @@ def rows(text: str) -> Iterator[tuple[int, list[str]]]:
     else:
         delimiter = _delimiter(lines[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    width = 0  # cells of the header
     try:
+        start = 1
         for cells in reader:
             if skip_first:
                 skip_first = False
-                continue
-            yield reader.line_num, cells
+            elif not width:
+                width = len(cells)
+                yield reader.line_num, cells
+            else:
+                if reader.line_num > start:
+                    _check_quotes(cells, delimiter, width, start, reader.line_num)
+                yield reader.line_num, cells
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise FormatError(f"not a readable CSV at line {reader.line_num}: {exc}") from None
+
+
+def _check_quotes(cells: list[str], delimiter: str, width: int, start: int, end: int) -> None:
+    """A row that runs over several lines (a quoted cell with line breaks, as a spreadsheet
+    writes a description with paragraphs) is refused when it looks like a quote that was
+    opened and never closed: the cell holds whole rows of the file (a line with as many
+    separators as the header), or holds separators while the row has fewer cells than the
+    header. Read as one cell, those rows would vanish from the delivery (and a snapshot would
+    withdraw their records); the whole file is refused instead, naming the line."""
+    for cell in cells:
+        if "\n" not in cell:
+            continue
+        rows_inside = any(line.count(delimiter) >= max(width - 1, 1) for line in cell.split("\n")[1:])
+        if rows_inside or (len(cells) < width and delimiter in cell):
+            raise FormatError(
+                f"line {start}: a quote (\") opens a cell that runs on to line {end} and takes "
+                f"in the rows between; close the quote in line {start} or remove it")
 
 
 # --------------------------------------------------------------------------- shared columns
