@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,29 @@ from hub import __version__
 
 class UsageError(Exception):
     """Bad arguments or input; the message is one line."""
+
+
+def _day(text: str):
+    """An argument that is a day (YYYY-MM-DD)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return int(text)
+
+
+def _ags_prefix(text: str) -> str:
+    if not re.fullmatch(r"[0-9]{2,8}", text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an AGS prefix (2 digits a Land, 5 a district, 8 a municipality)")
+    return text
 
 
 def _settings(args):
@@ -117,7 +141,6 @@ def cmd_check(args) -> int:
 
     from hub.formats import FormatError, get_format
     from hub.quality.checks import check_records
-    from hub.quality.feedback import write_report
     from hub.quality.report import build_report
     from hub.registry import load_registry
 
@@ -134,22 +157,34 @@ def cmd_check(args) -> int:
         parsed = fmt.parse(data, partner.id)
     except FormatError as exc:
         report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": str(exc)}, [], lang)
-        paths = write_report(report, args.out)
+        paths = _write_check_report(report, args.out)
         print(f"hub check: {args.path}: unusable: {exc}", file=sys.stderr)
         print(f"report: {paths['html']}")
         return 2
-    today = dt.date.fromisoformat(args.today) if args.today else None
+    today = args.today
     accepted, problems = check_records(parsed.records, region=getattr(partner, "region", None), today=today)
     found = parsed.rejections + problems
     sync.update(items=parsed.items, accepted=len(accepted), rejected=parsed.items - len(accepted))
     report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang)
-    paths = write_report(report, args.out)
+    paths = _write_check_report(report, args.out)
     warnings = sum(1 for r in found if r.severity == "warning")
     print(f"{args.path}: {parsed.items} records, {len(accepted)} accepted, "
           f"{parsed.items - len(accepted)} rejected, {warnings} warnings")
     for kind in ("html", "csv", "json"):
         print(f"report: {paths[kind]}")
     return 1 if parsed.items - len(accepted) else 0
+
+
+def _write_check_report(report, out: str) -> dict:
+    from hub.quality.feedback import write_report
+
+    if not out.strip():
+        raise UsageError("--out is empty; name a folder for the report")
+    try:
+        return write_report(report, out)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {exc.filename or out}: "
+                         f"{exc.strerror or exc}") from None
 
 
 def cmd_rules(args) -> int:
@@ -206,7 +241,8 @@ def cmd_sync(args) -> int:
         raise UsageError("--workers must be at least 1")
     summary = run_sync(engine, registry, args.partner or None, workers=args.workers)
     _print_summary(summary, args.json)
-    return 0 if summary.publish_ok and not any(f.status == "failed" for f in summary.feeds) else 1
+    # a held feed waits for a steward as a failed one does: a scheduler's run should say so
+    return 0 if summary.publish_ok and not any(f.status in ("failed", "held") for f in summary.feeds) else 1
 
 
 def cmd_release(args) -> int:
@@ -219,7 +255,8 @@ def cmd_release(args) -> int:
     if not released:
         print(f"{args.partner}: nothing to release (no fetched delivery waits to be staged)")
         return 0
-    print(f"{args.partner}: released {', '.join(released)}; the next sync may withdraw records")
+    print(f"{args.partner}: released {', '.join(released)}; the next sync publishes the held "
+          "delivery (withdrawing what it no longer holds, leaving out what it rejected)")
     return 0
 
 
@@ -333,7 +370,7 @@ def cmd_demo(args) -> int:
         raise UsageError(
             f"{path} is a real registry, not the demo's; run the demo with another HUB_HOME"
         )
-    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    today = args.today or dt.date.today()
     data = demo_feeds.generate(today=today, seed=args.seed)
     engine = _engine(settings)
     ensure_dagster_home(settings)
@@ -481,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole flow on generated partner feeds, prints a summary")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--seed", type=int, default=2026, help="seed of the generated feeds (default 2026)")
-    p.add_argument("--today", help="date the feeds are generated for, YYYY-MM-DD (default today)")
+    p.add_argument("--today", type=_day, help="date the feeds are generated for, YYYY-MM-DD (default today)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sync", help="run the registry's partner feeds through every stage via Dagster")
@@ -493,7 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "after the other; for many partners, the number of cores)")
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("release", help="let a partner's held sync withdraw records (mass-withdrawal guard)")
+    p = sub.add_parser("release", help="let a partner's held sync through (mass-withdrawal guard, "
+                       "rejection share)")
     p.add_argument("partner", help="partner id")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
     p.set_defaults(func=cmd_release)
@@ -531,9 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for report.html, report.csv, report.json")
     p.add_argument("--partner", help="partner id (with --registry: its name, region and language)")
     p.add_argument("--registry", help="registry file to look the partner up in")
-    p.add_argument("--region", help="AGS prefix of the region the records must lie in")
+    p.add_argument("--region", type=_ags_prefix, help="AGS prefix of the region the records must lie in")
     p.add_argument("--lang", choices=["de", "en"], help="language of the report (default de)")
-    p.add_argument("--today", help="check dates against this day, YYYY-MM-DD (default today)")
+    p.add_argument("--today", type=_day, help="check dates against this day, YYYY-MM-DD (default today)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("rules", help="the catalogue of quality rules")
@@ -556,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="the read API (directory, change feed, feedback pages) over HTTP")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes (default 1; one per core serves the most requests)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
@@ -617,7 +655,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
         if os.environ.get("HUB_DEBUG"):
             raise
-        print(f"hub {args.command}: internal error: {type(exc).__name__}: {exc} "
+        first = (str(exc).strip().splitlines() or [""])[0]  # one line, whatever the exception
+        print(f"hub {args.command}: internal error: {type(exc).__name__}: {first} "
               "(set HUB_DEBUG=1 for the traceback)", file=sys.stderr)
         return 70
 

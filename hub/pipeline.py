@@ -293,6 +293,8 @@ def stage_partner_feed(
                     if held is None and snapshot:
                         held = withdrawal_hold(writer.withdrawals(), active,
                                                feed.max_withdrawal_share)
+                if held:
+                    held.partner_id = partner.id
                 if message or held:
                     # the held delivery's rejections stay: the partner's feedback lists them
                     writer.hold(status="held" if held else "failed",
@@ -379,6 +381,7 @@ class Hold:
     check: str  # "withdrawal_guard" or "rejection_share"
     count: int  # records that would be withdrawn / that were rejected
     total: int  # records published now / records delivered
+    partner_id: str = "PARTNER"  # named in the release command of the message
 
     @property
     def share(self) -> float:
@@ -393,7 +396,7 @@ class Hold:
             what = (f"{self.count} of the {self.total} records of this delivery were rejected "
                     f"({self.share:.0%})")
         return (f"held: {what}; the directory keeps the last good state until a steward "
-                "releases the sync (hub release PARTNER)")
+                f"releases the sync (hub release {self.partner_id})")
 
 
 def withdrawal_hold(gone: int, active: int, max_share: float) -> Hold | None:

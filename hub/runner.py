@@ -342,17 +342,22 @@ def run_sync(
                 raise KeyboardInterrupt
             item = FeedSummary(partner.id, partner.name, feed.domain, feed.format)
             latest = _latest_sync(engine, partner.id, feed.domain)
-            if latest is not None and latest.status == "held":
+            staged_now = (latest.id if latest is not None else None) != \
+                staged_before.get((partner.id, feed.domain))
+            # a hold fails the run (its blocking check); an older hold does not explain a run
+            # that failed before staging (the feed could not be fetched this time)
+            if latest is not None and latest.status == "held" and (staged_now or outcome.success):
                 item.status, item.message = "held", latest.message
+                item.fetched, item.accepted, item.rejected = latest._mapping["items"], latest.accepted, latest.rejected
             elif not outcome.success:
                 item.status, item.message = "failed", outcome.message
             else:
-                item.unchanged = (latest.id if latest is not None else None) == \
-                    staged_before.get((partner.id, feed.domain))
-            _fill_counts(engine, item)
+                item.unchanged = not staged_now
+                _fill_counts(engine, item)
             done[(partner.id, feed.domain)] = item
             if item.message:
-                said = f"{item.status}: {item.message}"
+                said = item.message if item.message.startswith(f"{item.status}:") else \
+                    f"{item.status}: {item.message}"
             else:
                 said = ("unchanged: " if item.unchanged else "") + \
                     f"{item.fetched} records, {item.rejected} rejected"
@@ -416,11 +421,13 @@ def _fill_counts(engine: sa.Engine, item: FeedSummary) -> None:
 
 
 def _latest_sync(engine: sa.Engine, partner_id: str, domain: str):
-    """The feed's latest staging (id, status, message; any outcome), or None: a held one
-    carries the guard's message, and an id the sync began with means nothing was staged."""
+    """The feed's latest staging (id, status, message and counts; any outcome), or None: a
+    held one carries the guard's message, and an id the sync began with means nothing was
+    staged."""
     with engine.connect() as conn:
         return conn.execute(
-            sa.select(syncs.c.id, syncs.c.status, syncs.c.message)
+            sa.select(syncs.c.id, syncs.c.status, syncs.c.message, syncs.c["items"], syncs.c.accepted,
+                      syncs.c.rejected)
             .where(syncs.c.partner_id == partner_id, syncs.c.domain == domain)
             .order_by(syncs.c.id.desc())
             .limit(1)

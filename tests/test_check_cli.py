@@ -52,3 +52,52 @@ def test_rules_catalogue():
     rules = {r["code"]: r for r in json.loads(proc.stdout)}
     assert {"ADDRESS_POSTAL_CODE_INVALID", "HOUSING_RENT_INCONSISTENT", "JOB_EXPIRED"} <= set(rules)
     assert all(r["severity"] in ("error", "warning") and r["message_de"] and r["message_en"] for r in rules.values())
+
+
+def test_a_report_that_cannot_be_written_is_a_usage_error_and_writes_nothing(tmp_path):
+    example = "schemas/csv/courses.example.csv"
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    proc = hub("check", "--format", "csv-courses", example, "--out", str(a_file))
+    assert proc.returncode == 2 and "not a folder" in proc.stderr and "internal error" not in proc.stderr
+    blocked = tmp_path / "blocked"
+    (blocked / "report.json").mkdir(parents=True)
+    proc = hub("check", "--format", "csv-courses", example, "--out", str(blocked))
+    assert proc.returncode == 2 and "report.json" in proc.stderr and "internal error" not in proc.stderr
+    assert sorted(p.name for p in blocked.iterdir()) == ["report.json"]  # no half of a report
+
+
+def test_reports_are_readable_by_others_as_the_umask_allows(tmp_path):
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)  # the child process inherits it
+    out = tmp_path / "out"
+    hub("check", "--format", "csv-courses", "schemas/csv/courses.example.csv", "--out", str(out))
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o666 & ~mask}  # not 0o600
+
+
+def test_bad_option_values_are_usage_errors(tmp_path):
+    example = "schemas/csv/courses.example.csv"
+    for args, fragment in [
+        (("check", "--format", "csv-courses", example, "--out", str(tmp_path), "--region", "abc"),
+         "'abc' is not an AGS prefix"),
+        (("check", "--format", "csv-courses", example, "--out", str(tmp_path), "--today", "2026-13-45"),
+         "'2026-13-45' is not a day"),
+        (("demo", "--today", "bogus"), "'bogus' is not a day"),
+        (("serve", "--port", "99999"), "'99999' is not a port"),
+        (("keys", "create", "--name", "x", "--scope", "read", "--rate-limit", "99999999999999999999"),
+         "--rate-limit must be 1 to 1,000,000"),
+    ]:
+        proc = hub(*args, env={"HUB_HOME": str(tmp_path / "home")})
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert fragment in proc.stderr and "internal error" not in proc.stderr, (args, proc.stderr)
+
+
+def test_a_database_file_that_is_not_a_database_is_one_line(tmp_path):
+    garbage = tmp_path / "hub.db"
+    garbage.write_bytes(bytes(range(256)) * 20)
+    proc = hub("keys", "list", env={"HUB_DATABASE_URL": f"sqlite:///{garbage}", "HUB_HOME": str(tmp_path)})
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"hub keys: error: cannot use the database sqlite:///{garbage}: file is not a database"]

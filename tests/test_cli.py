@@ -128,3 +128,30 @@ def test_formats_and_schemas():
     names = [line.split()[0] for line in formats.stdout.splitlines()]
     assert {"ba-jobsuche", "csv-courses", "openimmo"} <= set(names)
     assert hub("schemas").returncode == 0
+
+
+def test_sync_of_a_held_feed_then_of_one_that_cannot_be_fetched(tmp_path):
+    """A delivery held for its rejection share shows as held with its own counts and exit 1;
+    when the feed then cannot be fetched, the sync says so (failed, the reason, nothing
+    fetched), not the older hold."""
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\n"
+    good = [f"G-{n};Deutschkurs {n};Sprachkurs;66538;Neunkirchen;B1\n" for n in range(4)]
+    bad = [f"B-{n};Deutschkurs X{n};Sprachkurs;6653;Neunkirchen;B1\n" for n in range(12)]  # PLZ
+    feed = tmp_path / "kurse.csv"
+    feed.write_text(header + "".join(good + bad), encoding="utf-8")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {feed.as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry)}
+    held = hub("sync", "--json", env=env)
+    assert held.returncode == 1, held.stderr
+    row = json.loads(held.stdout)["partners"][0]
+    assert (row["status"], row["fetched"], row["accepted"], row["rejected"]) == ("held", 16, 4, 12)
+    assert "held: held" not in held.stderr and "hub release vhs-test" in held.stderr
+    feed.unlink()
+    failed = hub("sync", "--json", env=env)
+    assert failed.returncode == 1, failed.stderr
+    summary = json.loads(failed.stdout)
+    row = summary["partners"][0]
+    assert (row["status"], row["fetched"]) == ("failed", 0)
+    assert str(feed) in row["message"] and summary["failed_feeds"] == ["vhs-test/courses"]

@@ -69,6 +69,9 @@ def _row_to_key(row) -> ApiKey:
     )
 
 
+MAX_RATE_LIMIT = 1_000_000  # requests per minute; the column is a 32-bit integer
+
+
 def create_key(
     engine: sa.Engine, *, name: str, scopes: list[str] | tuple[str, ...],
     partner_id: str | None = None, rate_limit: int | None = None,
@@ -88,8 +91,8 @@ def create_key(
         raise ApiKeyError(f"{partner_id!r} is not a partner id (lowercase letters, digits, hyphens)")
     if "feedback" in wanted and partner_id is None:
         raise ApiKeyError("scope feedback needs --partner: the key reads that partner's feedback only")
-    if rate_limit is not None and rate_limit < 1:
-        raise ApiKeyError("--rate-limit must be at least 1 request per minute")
+    if rate_limit is not None and not 1 <= rate_limit <= MAX_RATE_LIMIT:
+        raise ApiKeyError(f"--rate-limit must be 1 to {MAX_RATE_LIMIT:,} requests per minute")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     now = now or dt.datetime.now(dt.timezone.utc)
     with engine.begin() as conn:

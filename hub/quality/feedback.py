@@ -4,6 +4,7 @@ fingerprinted so that an unchanged result is recognised and not mailed again."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -62,6 +63,11 @@ def write_report(report: FeedbackReport, out_dir: str | Path) -> dict[str, Path]
     """Write report.html, report.csv and report.json into ``out_dir`` (created if needed);
     returns their paths by kind. Each file is replaced whole, never left half-written."""
     folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+    for name in REPORT_FILES.values():  # all three or none: a folder in the way stops it first
+        if (folder / name).is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(folder / name))
     folder.mkdir(parents=True, exist_ok=True)
     contents = {
         "html": render_html(report).encode("utf-8"),
@@ -76,11 +82,23 @@ def write_report(report: FeedbackReport, out_dir: str | Path) -> dict[str, Path]
     return paths
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once: os.umask can only be read by setting it
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        # mkstemp makes the file for its owner only; a report is read by whoever may read
+        # the folder (the feedback page's server, a steward), as any file written there
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

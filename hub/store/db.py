@@ -145,9 +145,10 @@ def migrate(engine: Engine) -> None:
                 return
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DatabaseError as exc:  # not reachable, or not a database (a stray file)
+        what = "reach" if isinstance(exc, sa.exc.OperationalError) else "use"
         raise DatabaseError(
-            f"cannot reach the database {redact_url(str(engine.url))}: {_first_line(exc)}"
+            f"cannot {what} the database {redact_url(str(engine.url))}: {_first_line(exc)}"
         ) from None
 
 
