@@ -163,6 +163,39 @@ def test_held_delivery_fails_the_blocking_check_with_the_numbers(db_url, tmp_pat
     assert (staged["status"].value, staged["withdrawn"].value) == ("ok", 25)
 
 
+def test_checks_are_kept_per_partner_partition(db_url, tmp_path, httpserver, instance):
+    """A held partner's failed guard stays its own latest result when another partner of the
+    domain syncs cleanly afterwards: the UI shows the checks per partner feed."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    postings = [posting(n) for n in range(30)]
+    held_feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    other_feed = Feed(httpserver, "/pb.json", ba_v6([posting(n) for n in range(40, 43)]))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", held_feed.url),
+                                      ("portal-b", "ba-jobsuche", other_feed.url)))
+    instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk", "portal-b"])
+    res = resources(db_url, tmp_path, registry)
+    selection = [a for a in ALL_ASSETS if a.key.path[0] in ("raw", "staged") and a.key.path[1] == "jobs"]
+    assert dg.materialize(selection, partition_key="jobcenter-nk", resources=res, instance=instance).success
+    held_feed.body = ba_v6(postings[:5])
+    held = dg.materialize(selection, partition_key="jobcenter-nk", resources=res, instance=instance,
+                          raise_on_error=False)
+    evaluations = {c.check_name: c for c in held.get_asset_check_evaluations()}
+    assert evaluations["withdrawal_guard"].partition == "jobcenter-nk"
+    assert dg.materialize(selection, partition_key="portal-b", resources=res, instance=instance).success
+
+    guard = dg.AssetCheckKey(dg.AssetKey(["staged", "jobs"]), "withdrawal_guard")
+    history = instance.event_log_storage.get_asset_check_execution_history(guard, limit=10)
+    latest: dict = {}
+    for record in history:  # newest first
+        latest.setdefault(record.partition, record.status)
+    assert latest == {"portal-b": AssetCheckExecutionRecordStatus.SUCCEEDED,
+                      "jobcenter-nk": AssetCheckExecutionRecordStatus.FAILED}
+    accepted = {c.check_name: c for c in held.get_asset_check_evaluations()}["records_accepted"]
+    assert accepted.description.startswith("jobcenter-nk: all 5 records accepted")
+
+
 def test_contact_data_of_rejected_records_stays_out_of_the_event_log(db_url, tmp_path, httpserver,
                                                                      instance):
     """Personal data never goes into Dagster's logs: the check's sample table hides the value
