@@ -445,6 +445,18 @@ def test_change_feed_from_zero_reproduces_the_directory(engine):
 # --------------------------------------------------------------------------- problems
 
 
+def test_head_answers_as_get_without_a_body(client):
+    get = client.get("/v1/jobs?limit=2")
+    head = client.head("/v1/jobs?limit=2")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))
+    item = get.json()["items"][0]["id"]
+    assert client.head(f"/v1/jobs/{item}").status_code == 200
+    assert client.head("/v1/jobs/job-0000000000000000").status_code == 404
+    assert client.head("/v1/jobs?limit=2", headers={"If-None-Match": get.headers["etag"]}).status_code == 304
+
+
 def test_errors_are_problem_details(client):
     for url, status in [("/no/such/route", 404), ("/v1/jobs?limit=x", 422), ("/v1/changes?after=-1", 422)]:
         response = client.get(url)

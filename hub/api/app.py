@@ -362,7 +362,9 @@ Radius = Annotated[float | None, Query(gt=0, le=1000, description="Radius in km 
 Text = Annotated[str | None, Query(min_length=1, max_length=200, description=(
     "Words, each of which must occur in the title, organisation or description "
     "(case-insensitive; ae, oe, ue find ä, ö, ü)"))]
-UpdatedSince = Annotated[dt.date | None, Query(description="Changed on or after this day (UTC)")]
+UpdatedSince = Annotated[dt.date | None, Query(description=(
+    "Published or changed in the directory on or after this day (UTC); an entry's own "
+    "updated_at is the partner's time of the offer and may be older"))]
 Flag = Annotated[bool | None, Query()]
 
 
@@ -446,6 +448,26 @@ class CachedListPages:
         return _page_response(cached)
 
 
+class HeadAsGet:
+    """ASGI middleware: HEAD is answered for every GET resource (RFC 9110: the same status and
+    headers, no body), as link checkers and caches expect; the endpoints know only GET."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     """The read API on ``engine``. ``settings``: ApiSettings, or the hub's Settings (the API's
     own settings then come from the environment), or None (all from the environment)."""
@@ -480,6 +502,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     app.state.pages = PageCache(settings.cache_mb * 1024 * 1024) if settings.cache_mb else None
     _redact_access_log()
     app.add_middleware(CachedListPages, api=app)
+    app.add_middleware(HeadAsGet)  # outermost: the cache answers HEAD as well
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem):
