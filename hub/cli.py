@@ -141,8 +141,9 @@ def cmd_check(args) -> int:
 
     from hub.formats import FormatError, get_format
     from hub.quality.checks import check_records
+    from hub.pipeline import rejection_hold
     from hub.quality.report import build_report
-    from hub.registry import load_registry
+    from hub.registry import Feed, load_registry
 
     fmt = get_format(args.format)
     partner = SimpleNamespace(id=args.partner or "local", name=args.partner or Path(args.path).name,
@@ -156,7 +157,8 @@ def cmd_check(args) -> int:
     try:
         parsed = fmt.parse(data, partner.id)
     except FormatError as exc:
-        report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": str(exc)}, [], lang)
+        report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": str(exc)}, [], lang,
+                              trial=True)
         paths = _write_check_report(report, args.out)
         print(f"hub check: {args.path}: unusable: {exc}", file=sys.stderr)
         print(f"report: {paths['html']}")
@@ -165,11 +167,17 @@ def cmd_check(args) -> int:
     accepted, problems = check_records(parsed.records, region=getattr(partner, "region", None), today=today)
     found = parsed.rejections + problems
     sync.update(items=parsed.items, accepted=len(accepted), rejected=parsed.items - len(accepted))
-    report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang)
+    # what a sync of this file would do: held when too large a share is rejected
+    feed = partner.feed_for(fmt.domain) if hasattr(partner, "feed_for") else None
+    share = feed.max_rejection_share if feed is not None else Feed.model_fields["max_rejection_share"].default
+    hold = rejection_hold(parsed.items, len(accepted), share)
+    if hold is not None:
+        sync.update(status="held", message=hold.message)
+    report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang, trial=True)
     paths = _write_check_report(report, args.out)
-    warnings = sum(1 for r in found if r.severity == "warning")
     print(f"{args.path}: {parsed.items} records, {len(accepted)} accepted, "
-          f"{parsed.items - len(accepted)} rejected, {warnings} warnings")
+          f"{parsed.items - len(accepted)} rejected, {report.counts.warnings} with warnings"
+          + (f"; a sync would be held ({hold.count} of {hold.total} rejected)" if hold else ""))
     for kind in ("html", "csv", "json"):
         print(f"report: {paths[kind]}")
     return 1 if parsed.items - len(accepted) else 0

@@ -101,3 +101,29 @@ def test_a_database_file_that_is_not_a_database_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"hub keys: error: cannot use the database sqlite:///{garbage}: file is not a database"]
+
+
+def test_a_checked_file_is_reported_as_a_check_and_says_when_a_sync_would_hold_it(tmp_path):
+    """hub check publishes nothing: its report makes no claim about the directory or an earlier
+    delivery, and says when a delivery of the file would be held for its rejection share."""
+    clean = tmp_path / "clean"
+    assert hub("check", "--format", "csv-courses", "schemas/csv/courses.example.csv", "--out", str(clean)).returncode == 0
+    report = json.loads((clean / "report.json").read_text())
+    assert report["trial"] is True and "würden angenommen" in report["headline"]
+    page = (clean / "report.html").read_text()
+    assert "Sie können sie so liefern" in page
+    assert "veröffentlicht" not in page and "letzten Lieferung" not in page
+
+    source = tmp_path / "kurse.csv"
+    rows = [f"G-{n};Deutschkurs {n};Sprachkurs;66538;Neunkirchen;B1" for n in range(4)]
+    rows += [f"B-{n};Deutschkurs X{n};Sprachkurs;6653;Neunkirchen;B9" for n in range(12)]  # 2 problems each
+    source.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "held"
+    proc = hub("check", "--format", "csv-courses", str(source), "--out", str(out))
+    assert proc.returncode == 1
+    assert "16 records, 4 accepted, 12 rejected" in proc.stdout and "a sync would be held" in proc.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "held" and report["counts"]["rejected"] == 12
+    page = (out / "report.html").read_text()
+    assert "In dieser Datei würden 12 von 16 Angeboten abgelehnt" in page
+    assert "Abgelehnt – würden nicht veröffentlicht (12 Angebote)" in page  # 24 rows, 12 offers

@@ -91,6 +91,9 @@ class FeedbackReport(_Strict):
         description="ok: processed; failed: unusable, nothing changed; held: waits for a steward"
     )
     status_message: str | None = Field(None, description="Technical detail of a failed or held sync")
+    trial: bool = Field(False, description=(
+        "A file checked before delivery (hub check): nothing was published; the status says "
+        "what a delivery of it would do"))
     headline: str = Field(description="The result in one sentence, in the report's language")
     counts: Counts
     rules: list[RuleCount] = Field(default_factory=list, description="Problems per rule")
@@ -375,6 +378,85 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# a file checked before it is delivered (``hub check``): the same report, in the conditional,
+# with no claim about the directory or an earlier delivery
+TRIAL_TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "title": "Prüfung Ihrer Datei vor der Lieferung",
+        "delivery_of": "geprüft am {when}",
+        "headline_ok": "Prüfung vom {date}: {parts}.",
+        "headline_all": "Prüfung vom {date}: alle {accepted} würden angenommen.",
+        "headline_empty": "Die am {date} geprüfte Datei enthält keine Angebote.",
+        "headline_failed": "Die am {date} geprüfte Datei könnte nicht verarbeitet werden.",
+        "headline_held": ("Die am {date} geprüfte Datei würde vor der Übernahme angehalten: "
+                          "zu viele Angebote würden abgelehnt."),
+        "accepted": "würden angenommen",
+        "rejected": "abgelehnt",
+        "clean": "Die Datei ist in Ordnung: alle Angebote würden angenommen. Sie können sie so liefern.",
+        "empty": "Die Datei enthält keine Angebote.",
+        "todo": ("Bitte korrigieren Sie die unten genannten Angaben, bevor Sie die Datei liefern; "
+                 "so geliefert, erschienen die abgelehnten Angebote nicht im Verzeichnis."),
+        "errors_title": "Abgelehnt – würden nicht veröffentlicht",
+        "errors_intro": "Diese Angebote erschienen so nicht im Verzeichnis.",
+        "warnings_title": "Hinweise – würden veröffentlicht, bitte prüfen",
+        "warnings_intro": "Diese Angebote erschienen im Verzeichnis, aber eine Angabe sieht nicht richtig aus.",
+        "failed_title": "Die Datei könnte nicht verarbeitet werden",
+        "failed_keep": ("So geliefert, bliebe im Verzeichnis der Stand Ihrer letzten erfolgreichen "
+                        "Lieferung."),
+        "failed_todo": ("Bitte prüfen Sie Ihren Export (vollständig? im vereinbarten Format?) "
+                        "und prüfen Sie die Datei erneut."),
+        "held_title": "Die Datei würde angehalten",
+        "held_rejected": ("In dieser Datei würden {rejected} von {items} Angeboten abgelehnt; "
+                          "das deutet auf ein Problem mit dem Export hin."),
+        "held_why_rejected": ("So geliefert, würde das Willkommenszentrum die Lieferung prüfen, "
+                              "bevor sie übernommen wird, damit eine fehlerhafte Lieferung keine "
+                              "gute ersetzt."),
+        "held_todo_rejected": ("Bitte korrigieren Sie die abgelehnten Angebote und prüfen Sie die "
+                               "Datei erneut, bevor Sie sie liefern."),
+    },
+    "en": {
+        "title": "Check of your file before delivery",
+        "delivery_of": "checked on {when}",
+        "headline_ok": "Check of {date}: {parts}.",
+        "headline_all": "Check of {date}: all {accepted} would be accepted.",
+        "headline_empty": "The file checked on {date} contains no offers.",
+        "headline_failed": "The file checked on {date} could not be processed.",
+        "headline_held": ("The file checked on {date} would be held before it is taken over: "
+                          "too many offers would be rejected."),
+        "accepted": "would be accepted",
+        "rejected": "rejected",
+        "clean": "The file is fine: all offers would be accepted. You can deliver it as it is.",
+        "empty": "The file contains no offers.",
+        "todo": ("Please correct the entries listed below before you deliver the file; delivered "
+                 "as it is, the rejected offers would not appear in the directory."),
+        "errors_title": "Rejected – would not be published",
+        "errors_intro": "These offers would not appear in the directory as they are.",
+        "warnings_title": "Notes – would be published, please check",
+        "warnings_intro": "These offers would appear in the directory, but an entry looks wrong.",
+        "failed_title": "The file could not be processed",
+        "failed_keep": ("Delivered as it is, the directory would keep showing the state of your "
+                        "last successful delivery."),
+        "failed_todo": ("Please check your export (complete? in the agreed format?) and check the "
+                        "file again."),
+        "held_title": "The file would be held",
+        "held_rejected": ("{rejected} of the {items} offers in this file would be rejected; that "
+                          "points to a problem with the export."),
+        "held_why_rejected": ("Delivered as it is, the welcome center would review the delivery "
+                              "before it is taken over, so that a faulty delivery does not "
+                              "replace a good one."),
+        "held_todo_rejected": ("Please correct the rejected offers and check the file again before "
+                               "you deliver it."),
+    },
+}
+
+
+def texts(report: "FeedbackReport") -> dict[str, str]:
+    """The report's texts: its language's, in the conditional for a file checked before
+    delivery."""
+    if report.trial:
+        return {**TEXTS[report.lang], **TRIAL_TEXTS[report.lang]}
+    return TEXTS[report.lang]
+
 def number(n: int, lang: str) -> str:
     """1234 -> '1.234' (de) / '1,234' (en)."""
     text = f"{n:,}"
@@ -406,8 +488,7 @@ def format_datetime(when: dt.datetime, lang: str) -> str:
     return f"{format_date(when, lang)}, {local:%H:%M}{TEXTS[lang]['time_suffix']}{zone}"
 
 
-def _result_parts(counts: Counts, lang: str) -> list[str]:
-    t = TEXTS[lang]
+def _result_parts(counts: Counts, lang: str, t: dict[str, str]) -> list[str]:
     parts = [f"{offers(counts.accepted, lang)} {t['accepted']}"]
     if counts.rejected:
         parts.append(f"{number(counts.rejected, lang)} {t['rejected']}")
@@ -418,7 +499,7 @@ def _result_parts(counts: Counts, lang: str) -> list[str]:
 
 def headline(report: FeedbackReport) -> str:
     """'Ihre Lieferung vom 03.11.2026: 118 Angebote angenommen, 3 abgelehnt, 2 mit Hinweisen.'"""
-    t, lang, c = TEXTS[report.lang], report.lang, report.counts
+    t, lang, c = texts(report), report.lang, report.counts
     date = format_date(report.delivered_at, lang)
     if report.status != "ok":
         return t[f"headline_{report.status}"].format(date=date)
@@ -426,7 +507,7 @@ def headline(report: FeedbackReport) -> str:
         return t["headline_empty"].format(date=date)
     if not c.rejected and not c.warnings:
         return t["headline_all"].format(date=date, accepted=offers(c.accepted, lang))
-    return t["headline_ok"].format(date=date, parts=", ".join(_result_parts(c, lang)))
+    return t["headline_ok"].format(date=date, parts=", ".join(_result_parts(c, lang, t)))
 
 
 def subject(report: FeedbackReport) -> str:
@@ -451,7 +532,7 @@ def subject(report: FeedbackReport) -> str:
 
 
 def changes_line(report: FeedbackReport) -> str | None:
-    if report.status != "ok" or (report.counts.items == 0 and report.counts.accepted == 0):
+    if report.trial or report.status != "ok" or (report.counts.items == 0 and report.counts.accepted == 0):
         return None
     t, c = TEXTS[report.lang], report.counts
     parts = [t[key].format(n=number(getattr(c, key), report.lang))
@@ -466,7 +547,7 @@ _HELD_REJECTIONS = re.compile(r"(\d+) of the (\d+) records of this delivery were
 
 def status_explanation(report: FeedbackReport) -> list[str]:
     """For a failed or held delivery: what happened, what it means, what to do (paragraphs)."""
-    t = TEXTS[report.lang]
+    t = texts(report)
     message = report.status_message or ""
     if report.status == "failed":
         what = t["failed_empty"] if "feed is empty" in message else t["failed_what"]
@@ -561,13 +642,15 @@ def build_report(
     sync_row: Any,
     rejection_rows: Iterable[Any],
     lang: str = "de",
+    trial: bool = False,
 ) -> FeedbackReport:
     """The report of one delivery.
 
     ``partner``: a registry ``Partner`` (anything with ``id`` and ``name``). ``sync_row``: a
     ``syncs`` row or a mapping with its columns (``id``, ``started_at``, ``status``, ``items``,
     ``accepted``, ``rejected``, ``added``, ``changed``, ``withdrawn``, ``message``).
-    ``rejection_rows``: ``rejections`` rows or ``Rejection`` models, in delivery order."""
+    ``rejection_rows``: ``rejections`` rows or ``Rejection`` models, in delivery order.
+    ``trial``: a file checked before delivery (``hub check``), reported in the conditional."""
     if lang not in LANGS:
         raise ValueError(f"unknown report language {lang!r}; use one of {', '.join(LANGS)}")
     sync = _mapping(sync_row)
@@ -618,6 +701,7 @@ def build_report(
         delivered_at=delivered.astimezone(dt.timezone.utc),
         status=sync["status"],
         status_message=sync.get("message"),
+        trial=trial,
         headline="",
         counts=Counts(items=count("items"), accepted=count("accepted"), rejected=count("rejected"),
                       warnings=len(flagged) + anonymous, added=count("added"),
@@ -649,17 +733,26 @@ def _context(report: FeedbackReport, limit: int | None) -> dict[str, Any]:
     shown_warnings = warnings if limit is None else warnings[: max(0, limit - len(shown_errors))]
     return {
         "r": report,
-        "t": TEXTS[lang],
+        "t": texts(report),
         "noun": DOMAIN_NOUNS[lang][report.domain],
         "delivered": format_datetime(report.delivered_at, lang),
         "changes": changes_line(report),
         "explanation": status_explanation(report),
         "errors": shown_errors,
         "warnings": shown_warnings,
+        # the sections' headings count offers, as their introductions speak of them (a
+        # record with three problems is one offer and three rows)
+        "error_offers": offers(_records(errors), lang),
+        "warning_offers": offers(_records(warnings), lang),
         "more_errors": len(errors) - len(shown_errors),
         "more_warnings": len(warnings) - len(shown_warnings),
         "num": lambda n: number(n, lang),
     }
+
+
+def _records(problems: list[Problem]) -> int:
+    """How many records ``problems`` concern (those without an id each count once)."""
+    return len({p.source_id for p in problems if p.source_id}) + sum(1 for p in problems if not p.source_id)
 
 
 def render_html(report: FeedbackReport, limit: int | None = None) -> str:
