@@ -17,6 +17,9 @@ from pathlib import Path
 from hub import __version__
 
 
+PROJECT_SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"  # what `hub schemas` checks
+
+
 class UsageError(Exception):
     """Bad arguments or input; the message is one line."""
 
@@ -214,7 +217,9 @@ def cmd_rules(args) -> int:
 def cmd_schemas(args) -> int:
     from hub.models import schema_files
 
-    folder = Path(args.out)
+    folder = Path(args.out) if args.out else PROJECT_SCHEMAS
+    if not args.write and not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder of schemas; name one with --out")
     if args.write:
         for name in schema_files.write(folder):
             print(f"wrote {folder / name}")
@@ -247,6 +252,9 @@ def cmd_sync(args) -> int:
     ensure_dagster_home(settings)
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if not any(partner.feeds for partner in registry.partners):
+        print(f"hub sync: {settings.registry_path} lists no partner feeds; nothing to fetch "
+              "(the directory is published as it is)", file=sys.stderr)
     summary = run_sync(engine, registry, args.partner or None, workers=args.workers)
     _print_summary(summary, args.json)
     # a held feed waits for a steward as a failed one does: a scheduler's run should say so
@@ -280,6 +288,10 @@ def cmd_replay(args) -> int:
     engine = _engine(settings)
     store = LandingStore(settings.landing_dir)
     partners = [registry.get(pid) for pid in args.partner] if args.partner else registry.partners
+    if not any(not args.domain or feed.domain == args.domain for p in partners for feed in p.feeds):
+        raise UsageError(f"nothing to replay: no {args.domain + ' ' if args.domain else ''}feed of "
+                         f"{', '.join(args.partner) if args.partner else 'any partner'} in "
+                         f"{settings.registry_path}")
     domains = set()
     status = 0
     for partner in partners:
@@ -288,8 +300,8 @@ def cmd_replay(args) -> int:
                 continue
             try:
                 outcome = stage_partner_feed(engine, store, partner, feed.domain, force=True)
-            except StageError as exc:
-                print(f"{partner.id}/{feed.domain}: {exc}", file=sys.stderr)
+            except StageError as exc:  # its message names the partner and domain
+                print(exc, file=sys.stderr)
                 status = 1
                 continue
             counts = outcome.counts
@@ -583,8 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("rules", help="the catalogue of quality rules")
-    p.add_argument("--lang", choices=["de", "en"], default="de")
-    p.add_argument("--json", action="store_true", help="the catalogue as JSON")
+    p.add_argument("--lang", choices=["de", "en"], default="de", help="language of the messages (default de)")
+    p.add_argument("--json", action="store_true", help="the catalogue as JSON (both languages)")
     p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("formats", help="list the partner formats the hub reads")
@@ -597,7 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schemas", help="check (default) or write the JSON Schemas of the records")
     p.add_argument("--write", action="store_true", help="write the files instead of checking them")
-    p.add_argument("--out", default="schemas", help="folder (default schemas)")
+    p.add_argument("--out", help="folder (default: the project's schemas/)")
     p.set_defaults(func=cmd_schemas)
 
     p = sub.add_parser("serve", help="the read API (directory, change feed, feedback pages) over HTTP")

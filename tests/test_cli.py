@@ -155,3 +155,15 @@ def test_sync_of_a_held_feed_then_of_one_that_cannot_be_fetched(tmp_path):
     row = summary["partners"][0]
     assert (row["status"], row["fetched"]) == ("failed", 0)
     assert str(feed) in row["message"] and summary["failed_feeds"] == ["vhs-test/courses"]
+
+
+def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {(tmp_path / 'k.csv').as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry)}
+    assert_one_line_error(hub("replay", "--domain", "jobs", env=env), "nothing to replay: no jobs feed")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("partners: []\n")
+    proc = hub("sync", "--registry", str(empty), env={"HUB_HOME": str(tmp_path / "home")})
+    assert proc.returncode == 0 and "lists no partner feeds" in proc.stderr
