@@ -308,3 +308,21 @@ def test_long_lists_are_cut_in_the_mail_body_but_not_in_the_csv():
     assert "(30 Angebote)" in page  # the heading counts offers
     assert len(_csv_rows(render_csv(report))) == 31
     assert "J-29<" in render_html(report)
+
+
+def test_german_reports_write_numbers_days_and_periods_as_german_readers_do():
+    found = [
+        reject("JOB_SALARY_RANGE_INVERTED", partner_id="p", domain="jobs", source_id="J-1",
+               field="salary_min", value="3000.0 > 2000.0"),
+        reject("JOB_SALARY_IMPLAUSIBLE", partner_id="p", domain="jobs", source_id="J-2",
+               field="salary_min", value="2.5 / hour"),
+        reject("JOB_EXPIRED", partner_id="p", domain="jobs", source_id="J-3", field="valid_through",
+               value="2026-10-30"),
+    ]
+    german = build_report(PARTNER, "jobs", sync_row(rejected=3), found, "de")
+    messages = {p.source_id: (p.message, p.value) for p in german.problems}
+    assert "(3000 > 2000)" in messages["J-1"][0] and messages["J-1"][1] == "3000 > 2000"
+    assert "2,5 / Stunde" in messages["J-2"][0]
+    assert messages["J-3"][1] == "30.10.2026"
+    english = build_report(PARTNER, "jobs", sync_row(rejected=3), found, "en")
+    assert {p.source_id: p.value for p in english.problems}["J-1"] == "3000.0 > 2000.0"

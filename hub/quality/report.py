@@ -588,10 +588,32 @@ class _Words(dict):
         return ""
 
 
+_DECIMAL = re.compile(r"(?<![\d.,])(\d+)\.(\d+)(?![\d.])")
+_PERIOD = re.compile(r"/ (hour|month|year)\b")
+_PERIOD_DE = {"hour": "Stunde", "month": "Monat", "year": "Jahr"}
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def display_value(value: str | None, lang: str) -> str | None:
+    """A checked value as the report's reader writes it: in German decimals with a comma and
+    no '.0' ('3000.0 > 2000.0' -> '3000 > 2000', '70.21' -> '70,21'), days as 30.10.2026 and
+    a salary's period in German ('2 / Stunde'); English keeps the point and ISO days.
+    Integers are left alone (a year or an id is one)."""
+    if not value or lang != "de":
+        return value
+
+    def decimal(match: re.Match) -> str:
+        whole, fraction = match.group(1), match.group(2).rstrip("0")
+        return f"{whole},{fraction}" if fraction else whole
+
+    value = _PERIOD.sub(lambda m: "/ " + _PERIOD_DE[m.group(1)], value)
+    return _ISO_DAY.sub(r"\3.\2.\1", _DECIMAL.sub(decimal, value))
+
+
 def _problem(row: Mapping[str, Any], domain: str, lang: str) -> Problem:
     field = row.get("field")
     label = field_label(field, domain, lang)
-    value = row.get("value")
+    value = display_value(row.get("value"), lang)
     severity = "error" if row.get("severity", "error") == "error" else "warning"
     stored_message = row.get("message") if lang == "de" else row.get("message_en")
     message, hint = stored_message or row.get("message") or "", row.get("hint")
