@@ -161,7 +161,7 @@ def cmd_check(args) -> int:
         parsed = fmt.parse(data, partner.id)
     except FormatError as exc:
         report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": str(exc)}, [], lang,
-                              trial=True)
+                              trial=True, fmt=fmt.name)
         paths = _write_check_report(report, args.out)
         print(f"hub check: {args.path}: unusable: {exc}", file=sys.stderr)
         print(f"report: {paths['html']}")
@@ -176,7 +176,8 @@ def cmd_check(args) -> int:
     hold = rejection_hold(parsed.items, len(accepted), share)
     if hold is not None:
         sync.update(status="held", message=hold.message)
-    report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang, trial=True)
+    report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang, trial=True,
+                          fmt=fmt.name)
     paths = _write_check_report(report, args.out)
     print(f"{args.path}: {parsed.items} records, {len(accepted)} accepted, "
           f"{parsed.items - len(accepted)} rejected, {report.counts.warnings} with warnings"

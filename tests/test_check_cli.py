@@ -127,3 +127,27 @@ def test_a_checked_file_is_reported_as_a_check_and_says_when_a_sync_would_hold_i
     page = (out / "report.html").read_text()
     assert "In dieser Datei würden 12 von 16 Angeboten abgelehnt" in page
     assert "Abgelehnt – würden nicht veröffentlicht (12 Angebote)" in page  # 24 rows, 12 offers
+
+
+def test_the_report_names_fields_as_the_partners_format_does(tmp_path):
+    """A CSV partner reads its own column names (Bewerbungsfrist, Kurs-ID), not the model's
+    labels; an OpenImmo partner the element that lacks the id."""
+    proc = hub("check", "--format", "csv-jobs", "schemas/csv/jobs.example.csv", "--out", str(tmp_path / "j"),
+               "--today", "2029-01-01")
+    assert proc.returncode == 1
+    (problem,) = {p["field"]: p for p in json.loads((tmp_path / "j" / "report.json").read_text())["problems"]
+                  if p["rule"] == "JOB_EXPIRED"}.values()
+    assert problem["field_label"] == "Bewerbungsfrist" and "'Bewerbungsfrist'" in problem["hint"]
+    source = tmp_path / "kurse.csv"
+    source.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\n;Deutschkurs;Sprachkurs;66538;Neunkirchen\n", encoding="utf-8")
+    hub("check", "--format", "csv-courses", str(source), "--out", str(tmp_path / "c"))
+    (problem,) = json.loads((tmp_path / "c" / "report.json").read_text())["problems"]
+    assert problem["field_label"] == "Kurs-ID" and "'Kurs-ID'" in problem["message"]
+    import re
+
+    xml = (FIXTURES / "formats" / "openimmo_voll_neunkirchen.xml").read_text(encoding="utf-8")
+    no_id = tmp_path / "ohne-id.xml"
+    no_id.write_text(re.sub(r"<objektnr_extern>[^<]*</objektnr_extern>", "", xml, count=1), encoding="utf-8")
+    hub("check", "--format", "openimmo", str(no_id), "--out", str(tmp_path / "o"))
+    problems = json.loads((tmp_path / "o" / "report.json").read_text())["problems"]
+    assert [p["field_label"] for p in problems if p["field"] == "source_id"] == ["objektnr_extern"]

@@ -300,4 +300,6 @@ FORMAT = Format(
         "Integrationskurse) responses (JSON '_embedded.termine')"
     ),
     parse=parse,
+    # the id is the field partners most often leave out; the report names it as they do
+    field_names={"source_id": "id"},
 )

@@ -271,4 +271,6 @@ FORMAT = Format(
     parse=parse,
     details_index=details_index,
     chunks=chunks,
+    # the id is the field partners most often leave out; the report names it as they do
+    field_names={"source_id": "referenznummer (v4: refnr)"},
 )

@@ -6,8 +6,8 @@ hub's CSV templates in ``hub.formats.csvtemplate``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from collections.abc import Iterable, Iterator
 from typing import Callable
 
 from pydantic import ValidationError
@@ -63,6 +63,9 @@ class Format:
     # formats that read a big input as a stream: the same as ``parse``, in parts of at most
     # about ``size`` records each (source ids may repeat across parts)
     chunks: Callable[..., Iterator[ParseResult]] | None = None
+    # canonical field (dotted) -> the name the partner knows it by in this format (a CSV
+    # template's column, an XML element): the feedback report names the field so
+    field_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def _rule_for(loc: tuple, error_type: str) -> str:

@@ -13,6 +13,7 @@ from hub.formats.csvtemplate import (
     Cells,
     CsvTemplate,
     common_fields,
+    field_names,
     normalise_header,
 )
 from hub.formats.values import (
@@ -101,6 +102,17 @@ FORMAT = Format(
     domain="courses",
     description="The hub's CSV template for course offers (schemas/csv/courses.md)",
     parse=parse,
+    field_names=field_names(COLUMNS, "kursid", "anbieter", {
+        "course_type": "kursart",
+        "cefr_levels": "sprachniveau",
+        "start_date": "beginn",
+        "end_date": "ende",
+        "schedule": "zeitmodell",
+        "childcare": "kinderbetreuung",
+        "price_eur": "kosten",
+        "funded": "gefoerdert",
+        "seats": "plaetze",
+    }),
 )
 
 __all__ = ["FORMAT", "TEMPLATE", "normalise_header", "parse"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from hub.formats.base import Format
-from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields
+from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields, field_names
 from hub.formats.values import (
     area,
     choice,
@@ -124,4 +124,20 @@ FORMAT = Format(
         "(schemas/csv/housing.md)"
     ),
     parse=parse,
+    field_names=field_names(COLUMNS, "wohnungsid", "vermieter", {
+        "property_type": "art",
+        "rooms": "zimmer",
+        "living_area": "wohnflaeche",
+        "cold_rent": "kaltmiete",
+        "warm_rent": "warmmiete",
+        "service_charges": "nebenkosten",
+        "heating_costs": "heizkosten",
+        "deposit": "kaution",
+        "available_from": "freiab",
+        "available_from_text": "freiab",
+        "wbs_required": "wbserforderlich",
+        "barrier_free": "barrierefrei",
+        "max_persons": "maxpersonen",
+        "floor": "etage",
+    }),
 )

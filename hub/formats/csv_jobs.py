@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from hub.formats.base import Format, Invalid
-from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields
+from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields, field_names
 from hub.formats.values import (
     YES_WORDS,
     cefr_level,
@@ -158,4 +158,19 @@ FORMAT = Format(
     domain="jobs",
     description="The hub's CSV template for job offers of small employers (schemas/csv/jobs.md)",
     parse=parse,
+    field_names=field_names(COLUMNS, "stellenid", "arbeitgeber", {
+        "ba_reference": "bareferenznummer",
+        "occupation": "beruf",
+        "employment_type": "art",
+        "working_time": "arbeitszeit",
+        "contract_duration": "befristung",
+        "german_level": "deutschkenntnisse",
+        "salary_min": "gehaltvon",
+        "salary_max": "gehaltbis",
+        "salary_period": "gehaltpro",
+        "remote_possible": "homeoffice",
+        "start_date": "beginn",
+        "published_from": "veroeffentlichtab",
+        "valid_through": "bewerbungsfrist",
+    }),
 )

@@ -40,6 +40,33 @@ COMMON_COLUMNS = {
 }
 
 
+# canonical field -> column key, for the columns every template shares
+COMMON_FIELD_COLUMNS = {
+    "title": "titel",
+    "description": "beschreibung",
+    "address.street": "strasse",
+    "address.house_number": "strasse",
+    "address.postal_code": "plz",
+    "address.city": "ort",
+    "address.municipality_key": "ags",
+    "url": "link",
+    "contact.name": "ansprechperson",
+    "contact.email": "email",
+    "contact.phone": "telefon",
+    "contact.public": "kontaktoeffentlich",
+    "updated_at": "geaendertam",
+}
+
+
+def field_names(columns: dict[str, str], id_column: str, organisation_column: str,
+                fields: dict[str, str]) -> dict[str, str]:
+    """Canonical field -> the template's column header (``Format.field_names``): the common
+    columns, the id and organisation columns and ``fields`` (field -> column key)."""
+    keys = {**COMMON_FIELD_COLUMNS, "source_id": id_column, "organisation": organisation_column,
+            **fields}
+    return {name: columns[key] for name, key in keys.items()}
+
+
 # --------------------------------------------------------------------------- reading the file
 
 

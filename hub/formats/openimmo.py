@@ -371,4 +371,6 @@ FORMAT = Format(
     description="OpenImmo XML (1.2.x), full (VOLL) or delta (TEIL) delivery, DELETE honoured",
     parse=parse,
     chunks=chunks,
+    # the id is the field partners most often leave out; the report names it as they do
+    field_names={"source_id": "objektnr_extern"},
 )

@@ -385,4 +385,6 @@ FORMAT = Format(
         'type="application/ld+json">'
     ),
     parse=parse,
+    # the id is the field partners most often leave out; the report names it as they do
+    field_names={"source_id": "identifier / @id / url"},
 )

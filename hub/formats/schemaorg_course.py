@@ -335,4 +335,6 @@ FORMAT = Format(
         'with <script type="application/ld+json">; one record per course date'
     ),
     parse=parse,
+    # the id is the field partners most often leave out; the report names it as they do
+    field_names={"source_id": "identifier / @id / url"},
 )

@@ -610,9 +610,20 @@ def display_value(value: str | None, lang: str) -> str | None:
     return _ISO_DAY.sub(r"\3.\2.\1", _DECIMAL.sub(decimal, value))
 
 
-def _problem(row: Mapping[str, Any], domain: str, lang: str) -> Problem:
+def _format_field_names(fmt: str | None) -> Mapping[str, str]:
+    if not fmt:
+        return {}
+    from hub.formats import FORMATS
+
+    known = FORMATS.get(fmt)
+    return known.field_names if known is not None else {}
+
+
+def _problem(row: Mapping[str, Any], domain: str, lang: str,
+             names: Mapping[str, str] | None = None) -> Problem:
     field = row.get("field")
-    label = field_label(field, domain, lang)
+    # the partner's own name for the field (its CSV column), else the model's label
+    label = (names or {}).get(field or "") or field_label(field, domain, lang)
     value = display_value(row.get("value"), lang)
     severity = "error" if row.get("severity", "error") == "error" else "warning"
     stored_message = row.get("message") if lang == "de" else row.get("message_en")
@@ -665,6 +676,7 @@ def build_report(
     rejection_rows: Iterable[Any],
     lang: str = "de",
     trial: bool = False,
+    fmt: str | None = None,
 ) -> FeedbackReport:
     """The report of one delivery.
 
@@ -672,11 +684,15 @@ def build_report(
     ``syncs`` row or a mapping with its columns (``id``, ``started_at``, ``status``, ``items``,
     ``accepted``, ``rejected``, ``added``, ``changed``, ``withdrawn``, ``message``).
     ``rejection_rows``: ``rejections`` rows or ``Rejection`` models, in delivery order.
-    ``trial``: a file checked before delivery (``hub check``), reported in the conditional."""
+    ``trial``: a file checked before delivery (``hub check``), reported in the conditional.
+    ``fmt``: the delivery's format (default: the partner's feed of ``domain`` in the registry),
+    whose names for the fields (a CSV template's columns) the report uses."""
     if lang not in LANGS:
         raise ValueError(f"unknown report language {lang!r}; use one of {', '.join(LANGS)}")
     sync = _mapping(sync_row)
-    problems = [_problem(_mapping(row), domain, lang) for row in rejection_rows]
+    feed = partner.feed_for(domain) if fmt is None and hasattr(partner, "feed_for") else None
+    names = _format_field_names(fmt or (feed.format if feed is not None else None))
+    problems = [_problem(_mapping(row), domain, lang, names) for row in rejection_rows]
 
     # errors before warnings; within each, the records in delivery order, a record's problems together
     first_seen: dict[str, int] = {}
