@@ -151,7 +151,11 @@ def cmd_check(args) -> int:
     fmt = get_format(args.format)
     partner = SimpleNamespace(id=args.partner or "local", name=args.partner or Path(args.path).name,
                               region=args.region, feedback_language=args.lang or "de")
+    if args.registry and not args.partner:
+        raise UsageError("--registry needs --partner: the partner whose name, region and language to use")
     if args.partner and args.registry:
+        if args.region:
+            raise UsageError("--region and --registry both give the region; use one of them")
         partner = load_registry(args.registry).get(args.partner)
     lang = args.lang or getattr(partner, "feedback_language", "de")
     data = _read_input(args.path)
@@ -499,6 +503,8 @@ def cmd_export(args) -> int:
     """The published directory as NDJSON, CSV or an HSDS 3.0 package, written atomically."""
     from hub.export import ExportError, count_entries, export
 
+    if not args.out.strip():
+        raise UsageError("--out is empty; name the folder to write")
     settings = _settings(args)
     engine = _engine(settings)
     domains = [args.domain] if args.domain else None

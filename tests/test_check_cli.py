@@ -151,3 +151,20 @@ def test_the_report_names_fields_as_the_partners_format_does(tmp_path):
     hub("check", "--format", "openimmo", str(no_id), "--out", str(tmp_path / "o"))
     problems = json.loads((tmp_path / "o" / "report.json").read_text())["problems"]
     assert [p["field_label"] for p in problems if p["field"] == "source_id"] == ["objektnr_extern"]
+
+
+def test_options_that_would_be_ignored_or_empty_are_refused(tmp_path):
+    example = "schemas/csv/courses.example.csv"
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    region: '10043'\n    feeds:\n"
+                        "      - format: csv-courses\n        source: file:///dev/null\n")
+    for args, fragment in [
+        (("--registry", str(registry)), "--registry needs --partner"),
+        (("--registry", str(registry), "--partner", "vhs-test", "--region", "10041"), "use one of them"),
+        (("--out", ""), "--out is empty"),
+    ]:
+        out = () if "--out" in args else ("--out", str(tmp_path / "out"))
+        proc = hub("check", "--format", "csv-courses", example, *out, *args)
+        assert proc.returncode == 2 and fragment in proc.stderr, (args, proc.stderr)
+    proc = hub("export", "--format", "ndjson", "--out", "", env={"HUB_HOME": str(tmp_path / "home")})
+    assert proc.returncode == 2 and "--out is empty" in proc.stderr

@@ -88,7 +88,8 @@ def create_key(
     if unknown:
         raise ApiKeyError(f"unknown scope {unknown[0]!r}; use {', '.join(SCOPES)}")
     if partner_id is not None and not PARTNER_ID.match(partner_id):
-        raise ApiKeyError(f"{partner_id!r} is not a partner id (lowercase letters, digits, hyphens)")
+        raise ApiKeyError(f"{partner_id!r} is not a partner id (2 to 63 lowercase letters, digits "
+                          "and hyphens, starting with a letter or digit)")
     if "feedback" in wanted and partner_id is None:
         raise ApiKeyError("scope feedback needs --partner: the key reads that partner's feedback only")
     if rate_limit is not None and not 1 <= rate_limit <= MAX_RATE_LIMIT:

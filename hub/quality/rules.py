@@ -137,12 +137,13 @@ _RULES = [
     ),
     Rule(
         "ADDRESS_OUTSIDE_REGION", "warning",
-        "Der Ort '{value}' liegt nicht im Gebiet, für das der Partner liefert.",
-        "The place '{value}' is not in the area the partner delivers for.",
-        "Prüfen Sie PLZ und Gemeindeschlüssel; Angebote aus anderen Kreisen gehören in den Feed "
-        "des dort zuständigen Partners.",
-        "Check the postal code and municipality key; offers from other districts belong in the "
-        "feed of the partner there.",
+        "Die Angabe '{value}' ({field}) liegt nicht in dem Gebiet, für das Sie an dieses "
+        "Willkommenszentrum liefern.",
+        "'{value}' ({field}) is not in the area you deliver for to this welcome center.",
+        "Prüfen Sie PLZ und Gemeindeschlüssel (AGS); Angebote aus anderen Kreisen gehören nicht "
+        "in diese Lieferung.",
+        "Check the postal code and municipality key (AGS); offers from other districts do not "
+        "belong in this delivery.",
         field="address.postal_code",
         layer="semantic",
         description="Only when the partner has a `region` (AGS prefix) in the registry: the "
