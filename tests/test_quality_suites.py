@@ -205,7 +205,7 @@ def test_rejections_carry_value_messages_and_hint():
     assert expired.title == "Pflegefachkraft (m/w/d)"
     assert expired.message == "Die Stelle ist abgelaufen (gültig bis 2026-11-21)."
     assert expired.message_en == "The job posting has expired (valid until 2026-11-21)."
-    assert expired.hint == RULES["JOB_EXPIRED"].hint_de
+    assert expired.hint == RULES["JOB_EXPIRED"].hint_de.format(field="valid_through")
 
     assert by_key[("J-SALARY-INVERTED", "JOB_SALARY_RANGE_INVERTED", "salary_min")].value == \
         "3900.0 > 3200.0"  # as the record checks always showed it
