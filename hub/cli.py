@@ -171,7 +171,8 @@ def cmd_check(args) -> int:
         print(f"report: {paths['html']}")
         return 2
     today = args.today
-    accepted, problems = check_records(parsed.records, region=getattr(partner, "region", None), today=today)
+    accepted, problems = check_records(parsed.records, region=getattr(partner, "region", None), today=today,
+                                       rejected=parsed.shadows)
     found = parsed.rejections + problems
     sync.update(items=parsed.items, accepted=len(accepted), rejected=parsed.items - len(accepted))
     # what a sync of this file would do: held when too large a share is rejected

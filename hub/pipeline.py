@@ -339,17 +339,19 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
     delivery = Delivery()
     records: list = []
     found: list = []
+    shadows: list = []  # records rejected while parsing, checked for their other problems
 
     def flush() -> None:
         kept = writer.new_ids(records, found)
-        for record in kept:
+        for record in (*kept, *shadows):
             if record.organisation is None:
                 record.organisation = partner.name
-        accepted, problems = check_records(kept, region=partner.region)
+        accepted, problems = check_records(kept, region=partner.region, rejected=shadows)
         delivery.coverage.add(accepted)
         writer.add(kept, accepted, found + problems)
         records.clear()
         found.clear()
+        shadows.clear()
         del kept, accepted, problems
         # the collector is paused (hub/collector.py): the chunk's cycles (the suite's
         # DataFrames) go now, while little else is alive; what survives is frozen, not
@@ -364,6 +366,7 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
         delivery.deletions.extend(chunk.deletions)
         records.extend(chunk.records)
         found.extend(chunk.rejections)
+        shadows.extend(chunk.shadows)
         if len(records) >= CHUNK:
             flush()
     flush()

@@ -168,3 +168,21 @@ def test_options_that_would_be_ignored_or_empty_are_refused(tmp_path):
         assert proc.returncode == 2 and fragment in proc.stderr, (args, proc.stderr)
     proc = hub("export", "--format", "ndjson", "--out", "", env={"HUB_HOME": str(tmp_path / "home")})
     assert proc.returncode == 2 and "--out is empty" in proc.stderr
+
+
+def test_a_row_rejected_while_parsing_is_checked_for_its_other_problems_too(tmp_path):
+    """A partner learns all of a row's problems in one report: a row whose childcare cell the
+    template cannot read is also checked for its e-mail address and its dates."""
+    source = tmp_path / "kurse.csv"
+    source.write_text(
+        "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Ende;Kinderbetreuung;E-Mail\n"
+        "M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;A2;01.01.2028;30.10.2027;vielleicht;x(at)y\n"
+        "M-2;Deutschkurs B1;Sprachkurs;66538;Neunkirchen;B1;01.01.2028;30.10.2028;ja;kurse@vhs.example\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    proc = hub("check", "--format", "csv-courses", str(source), "--out", str(out), "--today", "2027-06-01")
+    assert proc.returncode == 1, proc.stderr
+    assert "2 records, 1 accepted, 1 rejected" in proc.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert {(p["source_id"], p["rule"]) for p in report["problems"]} == {
+        ("M-1", "RECORD_FIELD_INVALID"), ("M-1", "CONTACT_EMAIL_INVALID"), ("M-1", "COURSE_DATES_INCONSISTENT")}

@@ -144,6 +144,29 @@ def test_broken_record_is_rejected_alone(engine, landing, fetcher, httpserver):
     assert outcome.counts.rules == {"ADDRESS_POSTAL_CODE_INVALID": 1}
 
 
+def test_a_record_rejected_while_parsing_is_checked_for_its_other_problems(engine, landing, fetcher,
+                                                                          httpserver):
+    """Staging reports all of a rejected row's problems (the template's and the checks'), and
+    the row stays out of the directory; the counts are those of the delivery's records."""
+    import datetime as dt
+
+    year = dt.date.today().year + 1  # the date rules use the real day
+    body = ("Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Ende;Kinderbetreuung;E-Mail\n"
+            f"M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;A2;01.06.{year};30.03.{year};vielleicht;x(at)y\n"
+            f"M-2;Deutschkurs B1;Sprachkurs;66538;Neunkirchen;B1;01.06.{year};30.10.{year};ja;kurse@vhs.example\n")
+    feed = Feed(httpserver, "/k.csv", body.encode(), content_type="text/csv")
+    registry = parse_registry(registry_text(("vhs-nk", "csv-courses", feed.url)))
+    partner = registry.partners[0]
+    fetch_partner_feed(engine, landing, fetcher, partner, "courses")
+    outcome = stage_partner_feed(engine, landing, partner, "courses")
+    assert (outcome.counts.items, outcome.counts.accepted, outcome.counts.rejected) == (2, 1, 1)
+    assert outcome.counts.rules == {"RECORD_FIELD_INVALID": 1, "CONTACT_EMAIL_INVALID": 1,
+                                    "COURSE_DATES_INCONSISTENT": 1}
+    with engine.connect() as conn:
+        staged = conn.execute(sa.select(source_records.c.source_id)).scalars().all()
+    assert staged == ["M-2"]
+
+
 def test_mass_withdrawal_is_held_until_released(engine, landing, fetcher, httpserver):
     from hub.pipeline import release_partner
 

@@ -33,6 +33,9 @@ class ParseResult:
     mode: SyncMode | None = None
     # how many items the input held (records + rejected items)
     items: int = 0
+    # records rejected here, rebuilt without the fields that failed: the record checks run on
+    # them too, so that the partner learns all of a record's problems at once; never accepted
+    shadows: list[CanonicalRecord] = field(default_factory=list)
 
     def reject_item(self, code: str, *, partner_id: str, domain: str, **details: object) -> None:
         """Count one item of the input that cannot become a record, and say why.
@@ -112,6 +115,7 @@ def build_record(
     if not problems:
         result.records.append(record)
         return record
+    _add_shadow(model, fields, problems, result)
     seen: set[tuple[str, str]] = set()
     for code, dotted, value in problems:
         if (code, dotted or "") in seen:
@@ -131,6 +135,33 @@ def build_record(
             )
         )
     return None
+
+
+def _add_shadow(model: type[CanonicalRecord], fields: dict,
+                problems: list[tuple[str, str | None, object]], result: ParseResult) -> None:
+    """The record without the fields that failed, in ``result.shadows`` when it is valid so
+    (a missing or invalid required field leaves none)."""
+    if any(code == "RECORD_FIELD_MISSING" or dotted is None for code, dotted, _ in problems):
+        return
+    shadow = fields
+    for _, dotted, _ in problems:
+        shadow = _without(shadow, dotted.split("."))
+    try:
+        result.shadows.append(model.model_validate(shadow))
+    except ValidationError:
+        pass
+
+
+def _without(fields: dict, path: list[str]) -> dict:
+    """A copy of ``fields`` without the value at ``path`` (the originals stay as they are)."""
+    if path[0] not in fields:
+        return fields
+    out = dict(fields)
+    if len(path) == 1 or not isinstance(out[path[0]], dict):
+        del out[path[0]]
+    else:
+        out[path[0]] = _without(out[path[0]], path[1:])
+    return out
 
 
 def _prepare(fields: dict, prefix: str, flagged: list[tuple[str, object]]) -> dict:
@@ -166,6 +197,7 @@ def merged(parts: Iterable[ParseResult]) -> ParseResult:
         result.records.extend(part.records)
         result.rejections.extend(part.rejections)
         result.deletions.extend(part.deletions)
+        result.shadows.extend(part.shadows)
         result.items += part.items
         result.mode = result.mode or part.mode
     return drop_duplicate_ids(result)

@@ -17,14 +17,21 @@ def check_records(
     records: list[CanonicalRecord],
     region: str | None = None,
     today: dt.date | None = None,
+    rejected: list[CanonicalRecord] = (),
 ) -> tuple[list[CanonicalRecord], list[Rejection]]:
     """Accepted records (no error) and the rejections of all records (warnings keep theirs).
 
     ``region``: the partner's AGS prefix (registry ``region``); without one the region rule
     is skipped. ``today``: the day the date rules measure against (expired postings, ended
-    courses, dates too far ahead); default: the current date. Records keep their order."""
+    courses, dates too far ahead); default: the current date. ``rejected``: records rejected
+    already (``ParseResult.shadows``): checked for their other problems, never accepted.
+    Records keep their order."""
     from hub.quality.suites import validate
 
+    if rejected:
+        checked, problems = check_records([*records, *rejected], region=region, today=today)
+        shadows = {id(record) for record in rejected}
+        return [record for record in checked if id(record) not in shadows], problems
     if not records:
         return [], []
     day = today or dt.date.today()
