@@ -229,7 +229,7 @@ def test_rejections_carry_value_messages_and_hint():
 def test_housing_values_are_shown_in_partner_terms():
     result = suites.validate("housing", DEFECTIVE_FLATS, region=REGION, today=TODAY)
     values = {(r.source_id, r.rule): r.value for r in result.rejections}
-    assert values[("H-WARM-LOW", "HOUSING_RENT_INCONSISTENT")] == "380.0"
+    assert values[("H-WARM-LOW", "HOUSING_RENT_INCONSISTENT")] == "380.0 < 420.0"  # warm < cold
     assert values[("H-RENT-PER-SQM", "HOUSING_RENT_PER_SQM_IMPLAUSIBLE")] == "40.00 EUR/m²"
     assert values[("H-AREA", "HOUSING_AREA_IMPLAUSIBLE")] == "4.0"
     assert values[("H-ROOMS-SMALL", "HOUSING_ROOMS_IMPLAUSIBLE")] == "12 / 45 m²"

@@ -115,8 +115,8 @@ _RULES = [
     ),
     Rule(
         "HOUSING_RENT_INCONSISTENT", "error",
-        "Die Warmmiete ({value}) ist niedriger als die Kaltmiete.",
-        "The warm rent ({value}) is lower than the cold rent.",
+        "Die Warmmiete ist niedriger als die Kaltmiete ({value}).",
+        "The warm rent is lower than the cold rent ({value}).",
         "Die Warmmiete ist Kaltmiete plus Neben- und Heizkosten.",
         "The warm rent is the cold rent plus service and heating costs.",
         field="warm_rent",

@@ -307,7 +307,8 @@ def _domain_checks(domain: str) -> list[Check]:
         low_rent, high_rent = RENT_PER_SQM
         return [
             Check("HOUSING_RENT_INCONSISTENT", "pair_ge", "warm_rent", "warm_rent",
-                  ("warm_rent",), column_b="cold_rent"),
+                  ("warm_rent", "cold_rent"), lambda warm, cold: f"{warm} < {cold}",
+                  column_b="cold_rent"),
             Check("HOUSING_AREA_IMPLAUSIBLE", "between", "living_area", "living_area",
                   min_value=low_area, max_value=high_area),
             Check("HOUSING_RENT_PER_SQM_IMPLAUSIBLE", "between", "rent_per_sqm", "cold_rent",
