@@ -134,6 +134,10 @@ def test_filters(engine):
     unsupported = client.get("/hsds/services", params={"taxonomy_term_id": hsds.TERMS["cefr:B1"]["id"]})
     assert unsupported.status_code == 400
     assert client.get("/hsds/services", params={"per_page": 0}).status_code == 422
+    for params in ({"minimal": "true"}, {"full": "true"}, {"format": "ndjson"}, {"postcode": "66538"}):
+        refused = client.get("/hsds/services", params=params)  # not applied: said so, not ignored
+        assert refused.status_code == 400 and "not implemented" in refused.json()["detail"], params
+    assert client.get("/hsds/services", params={"format": "json"}).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["services", "organizations", "locations", "service_at_locations",

@@ -51,7 +51,25 @@ def _access(request: Request) -> None:
     request.state.hsds_contacts = bool(getattr(principal, "contacts", False))
 
 
-router = APIRouter(prefix="/hsds", tags=["HSDS 3.0"], dependencies=[Depends(_access)])
+# parameters of the HSDS API specification that this profile does not implement: a client that
+# sends one is told, instead of getting a page as if it had been applied
+_NOT_IMPLEMENTED = ("minimal", "full", "postcode", "proximity")
+
+
+def _refuse_unimplemented(request: Request) -> None:
+    from starlette.exceptions import HTTPException
+
+    asked = [name for name in _NOT_IMPLEMENTED if name in request.query_params]
+    if request.query_params.get("format", "json") != "json":
+        asked.append(f"format={request.query_params['format']}")
+    if asked:
+        raise HTTPException(400, detail=(
+            f"not implemented by this HSDS profile: {', '.join(asked)} (see /hsds/profile; the "
+            "hub's /v1 API filters by region, postal code and radius)"))
+
+
+router = APIRouter(prefix="/hsds", tags=["HSDS 3.0"],
+                   dependencies=[Depends(_access), Depends(_refuse_unimplemented)])
 
 
 _PROBLEM_SCHEMA = {
