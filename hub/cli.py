@@ -351,6 +351,8 @@ def cmd_erase(args) -> int:
         print(f"hub erase: error: {exc}", file=sys.stderr)
         return 1
     _refresh_reports(engine, settings, partner, done)
+    if done.outcome != "unpublished":
+        _record_in_dagster(engine, settings, done)
     what = {
         "deleted": f"entity {done.entity_id} deleted from the directory (tombstone, seq {done.seq})",
         "updated": f"entity {done.entity_id} kept with its other sources"
@@ -363,6 +365,36 @@ def cmd_erase(args) -> int:
     print("note: the partner is the source of truth: if its feed still sends this record, the next "
           "sync publishes it again; ask the partner to remove it at the source")
     return 0
+
+
+def _record_in_dagster(engine, settings, done) -> None:
+    """The erasure's publication as a materialization of ``directory/<domain>`` in the Dagster
+    instance (DAGSTER_HOME, as hub sync uses it), so that the steward's view of the directory
+    is not left at the entries of the last sync. The erasure stands when Dagster cannot be
+    told: a warning says so."""
+    import sqlalchemy as sa
+
+    from hub.runner import ensure_dagster_home
+    from hub.store.tables import directory
+
+    try:
+        import dagster as dg
+
+        ensure_dagster_home(settings)
+        with engine.connect() as conn:
+            entries = conn.execute(sa.select(sa.func.count()).select_from(directory)
+                                   .where(directory.c.domain == done.domain)).scalar_one()
+        with dg.DagsterInstance.get() as instance:
+            instance.report_runless_asset_event(dg.AssetMaterialization(
+                asset_key=["directory", done.domain],
+                description=f"hub erase: {done.partner_id}/{done.source_id} erased on request "
+                            f"(audit entry {done.erasure_id}); entity {done.entity_id} {done.outcome}",
+                metadata={"entries": entries, "erasure_id": done.erasure_id or 0,
+                          "outcome": done.outcome, "seq": done.seq or 0},
+            ))
+    except Exception as exc:  # noqa: BLE001 - the erasure is done; only the UI's view lags
+        print(f"hub erase: warning: the Dagster instance was not told ({type(exc).__name__}: "
+              f"{str(exc).splitlines()[0] if str(exc) else ''})", file=sys.stderr)
 
 
 def _refresh_reports(engine, settings, partner, done) -> None:

@@ -46,6 +46,7 @@ class Hub:
         monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
         monkeypatch.setenv("HUB_DATABASE_URL", db_url)
         monkeypatch.setenv("HUB_REGISTRY", str(registry))
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))  # hub erase tells Dagster
         self.settings = Settings.from_env()
         self.engine = engine_for(db_url)
         self.store = LandingStore(self.settings.landing_dir)
@@ -193,3 +194,19 @@ def test_the_change_feed_after_an_erasure_is_new_to_a_conditional_request_and_ke
         spec = client.get("/openapi.json").json()
     schema = {"$ref": "#/components/schemas/ChangePage", "components": spec["components"]}
     jsonschema.validate(after.json(), schema)
+
+
+def test_an_erasure_shows_in_dagster_as_a_publication_of_the_directory(db_url, tmp_path, monkeypatch,
+                                                                      capsys):
+    import dagster as dg
+
+    hub = hub_setup(db_url, tmp_path, monkeypatch)
+    assert main(["erase", "employer-a", "A-2", "--reason", "T-1"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["directory", "jobs"]))
+    materialization = event.asset_materialization
+    with hub.engine.connect() as conn:
+        entries = conn.execute(sa.select(sa.func.count()).select_from(directory)).scalar_one()
+    assert materialization.metadata["entries"].value == entries
+    assert "employer-a/A-2 erased on request" in materialization.description
