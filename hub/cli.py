@@ -272,7 +272,9 @@ def cmd_release(args) -> int:
     from hub.registry import load_registry
 
     settings = _settings(args)
-    load_registry(settings.registry_path).get(args.partner)
+    partner = load_registry(settings.registry_path).get(args.partner)
+    if args.domain and partner.feed_for(args.domain) is None:
+        raise UsageError(f"{args.partner} has no {args.domain} feed in {settings.registry_path}")
     released = release_partner(_engine(settings), args.partner, args.domain)
     if not released:
         print(f"{args.partner}: nothing to release (no fetched delivery waits to be staged)")
@@ -594,11 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "rejection share)")
     p.add_argument("partner", help="partner id")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
+    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("replay", help="parse and publish again from the landing store, without the network")
     p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
+    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("erase", help="erase a partner record on request from every table and the change feed",
@@ -612,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--domain", choices=["jobs", "courses", "housing"],
                    help="the record's domain (needed only when the id exists in two)")
     p.add_argument("--reason", help="why, for the audit trail (a ticket number; no personal data)")
+    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
     p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser("parse", help="canonical records as NDJSON on stdout, rejections on stderr")

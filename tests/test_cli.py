@@ -167,3 +167,14 @@ def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     empty.write_text("partners: []\n")
     proc = hub("sync", "--registry", str(empty), env={"HUB_HOME": str(tmp_path / "home")})
     assert proc.returncode == 0 and "lists no partner feeds" in proc.stderr
+
+
+def test_release_names_a_feed_the_partner_does_not_have(tmp_path):
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {(tmp_path / 'k.csv').as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home")}
+    assert_one_line_error(hub("release", "vhs-test", "--domain", "jobs", "--registry", str(registry), env=env),
+                          "vhs-test has no jobs feed")
+    proc = hub("release", "vhs-test", "--registry", str(registry), env=env)
+    assert proc.returncode == 0 and "nothing to release" in proc.stdout
