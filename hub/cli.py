@@ -472,6 +472,10 @@ def cmd_keys(args) -> int:
             print(f"created {record.prefix} ({', '.join(sorted(record.scopes))}"
                   f"{', partner ' + record.partner_id if record.partner_id else ''}); the key is "
                   "shown only now, the hub keeps its hash", file=sys.stderr)
+            if args.partner and not settings.registry_path.exists():
+                # an API host may have no registry: the key is made, the partner not checked
+                print(f"hub keys: warning: no registry at {settings.registry_path}; partner "
+                      f"{args.partner!r} not checked", file=sys.stderr)
             return 0
         if args.keys_command == "revoke":
             record = revoke_key(engine, args.prefix)

@@ -38,6 +38,7 @@ def test_keys_create_list_revoke(tmp_path):
     created = hub(tmp_path, "keys", "create", "--name", "VHS Neunkirchen", "--scope", "feedback",
                   "--partner", "vhs-nk", "--rate-limit", "30")
     assert created.returncode == 0, created.stderr
+    assert "partner 'vhs-nk' not checked" in created.stderr  # no registry in this home
     key = created.stdout.strip()
     assert key.startswith("hub_") and len(key) > 40 and "\n" not in key
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'home' / 'hub.db'}")
@@ -64,6 +65,8 @@ def test_keys_errors_are_one_line(tmp_path):
     one_line_error(hub(tmp_path, "keys", "create", "--name", "x", "--scope", "feedback", "--partner", "Bad Id"),
                    "not a partner id")
     one_line_error(hub(tmp_path, "keys", "revoke", "hub"), "prefix")
+    one_line_error(hub(tmp_path, "keys", "create", "--name", "x", "--scope", "read", "--partner", "vhs-nk"),
+                   "--partner goes with the scope feedback only")
     unknown = hub(tmp_path, "keys", "create", "--name", "x", "--scope", "admin")
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr and "Traceback" not in unknown.stderr
 

@@ -92,6 +92,9 @@ def create_key(
                           "and hyphens, starting with a letter or digit)")
     if "feedback" in wanted and partner_id is None:
         raise ApiKeyError("scope feedback needs --partner: the key reads that partner's feedback only")
+    if partner_id is not None and "feedback" not in wanted:
+        raise ApiKeyError("--partner goes with the scope feedback only (the other scopes read "
+                          "every partner's entries)")
     if rate_limit is not None and not 1 <= rate_limit <= MAX_RATE_LIMIT:
         raise ApiKeyError(f"--rate-limit must be 1 to {MAX_RATE_LIMIT:,} requests per minute")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
