@@ -168,7 +168,8 @@ def cmd_check(args) -> int:
                               trial=True, fmt=fmt.name)
         paths = _write_check_report(report, args.out)
         print(f"hub check: {args.path}: unusable: {exc}", file=sys.stderr)
-        print(f"report: {paths['html']}")
+        for kind in ("html", "csv", "json"):
+            print(f"report: {paths[kind]}")
         return 2
     today = args.today
     accepted, problems = check_records(parsed.records, region=getattr(partner, "region", None), today=today,

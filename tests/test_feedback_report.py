@@ -326,3 +326,19 @@ def test_german_reports_write_numbers_days_and_periods_as_german_readers_do():
     assert messages["J-3"][1] == "30.10.2026"
     english = build_report(PARTNER, "jobs", sync_row(rejected=3), found, "en")
     assert {p.source_id: p.value for p in english.problems}["J-1"] == "3000.0 > 2000.0"
+
+
+@pytest.mark.parametrize("message, german, english", [
+    ("not a course CSV: required column(s) missing: Kurs-ID, PLZ",
+     "Es fehlen Pflichtspalten: Kurs-ID, PLZ.", "Required columns are missing: Kurs-ID, PLZ."),
+    ('line 4: a quote (") opens a cell that runs on to line 9 and takes in the rows between',
+     "In Zeile 4 öffnet ein Anführungszeichen", "In line 4 a quote"),
+    ("invalid JSON at line 1 column 50: Unterminated string starting at",
+     "kein gültiges JSON (Zeile 1, Spalte 50)", "not valid JSON (line 1, column 50)"),
+])
+def test_an_unusable_delivery_says_why_in_the_partners_language(message, german, english):
+    for lang, expected in (("de", german), ("en", english)):
+        report = build_report(PARTNER, "courses", sync_row(status="failed", message=message), [], lang)
+        page = render_html(report)
+        assert expected in page
+        assert message.split(":")[0] in page  # the technical line stays, for the partner's IT

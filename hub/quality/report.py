@@ -545,13 +545,56 @@ _HELD_WITHDRAWAL = re.compile(r"withdraw (\d+) of (\d+)")
 _HELD_REJECTIONS = re.compile(r"(\d+) of the (\d+) records of this delivery were rejected")
 
 
+# why a delivery was unusable, in the partner's words: the pattern of the format's one-line
+# message (hub.formats) -> (German, English) sentence, the message's groups filled in
+_UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
+    (re.compile(r"required column\(s\) missing: (.+)$"),
+     "Es fehlen Pflichtspalten: {0}.", "Required columns are missing: {0}."),
+    (re.compile(r"line (\d+): a quote"),
+     "In Zeile {0} öffnet ein Anführungszeichen (\") eine Zelle, das nicht wieder geschlossen "
+     "wird; die Zeilen danach wären sonst verloren gegangen.",
+     "In line {0} a quote (\") opens a cell and is never closed; the rows after it would "
+     "otherwise have been lost."),
+    (re.compile(r"(?:UTF-16|not UTF-8 text|neither UTF-8 nor Windows-1252)"),
+     "Die Datei ist nicht als UTF-8 (oder Windows-1252) gespeichert; speichern Sie sie als "
+     "'CSV UTF-8'.",
+     "The file is not saved as UTF-8 (or Windows-1252); save it as 'CSV UTF-8'."),
+    (re.compile(r"invalid JSON at line (\d+) column (\d+)"),
+     "Die Datei ist kein gültiges JSON (Zeile {0}, Spalte {1}); oft ist sie nicht vollständig "
+     "übertragen worden.",
+     "The file is not valid JSON (line {0}, column {1}); often it was not transferred completely."),
+    (re.compile(r"invalid XML at line (\d+) column (\d+)"),
+     "Die Datei ist kein gültiges XML (Zeile {0}, Spalte {1}); oft ist sie nicht vollständig "
+     "übertragen worden.",
+     "The file is not valid XML (line {0}, column {1}); often it was not transferred completely."),
+    (re.compile(r"declares XML entities"),
+     "Die Datei deklariert XML-Entities (DOCTYPE mit ENTITY); solche Dateien nimmt der Hub aus "
+     "Sicherheitsgründen nicht an.",
+     "The file declares XML entities (DOCTYPE with ENTITY); the hub refuses such files for "
+     "security reasons."),
+    (re.compile(r"the input is empty|no header row"),
+     "Die Datei ist leer oder hat keine Kopfzeile.", "The file is empty or has no header row."),
+]
+
+
+def unusable_reason(message: str, lang: str) -> str | None:
+    """The reason of an unusable delivery as a sentence for the partner, where the format's
+    message is one of the common ones; else None (the technical line stands alone)."""
+    for pattern, german, english in _UNUSABLE_REASONS:
+        found = pattern.search(message)
+        if found:
+            return (german if lang == "de" else english).format(*found.groups())
+    return None
+
+
 def status_explanation(report: FeedbackReport) -> list[str]:
     """For a failed or held delivery: what happened, what it means, what to do (paragraphs)."""
     t = texts(report)
     message = report.status_message or ""
     if report.status == "failed":
         what = t["failed_empty"] if "feed is empty" in message else t["failed_what"]
-        return [what, t["failed_keep"], t["failed_todo"]]
+        reason = unusable_reason(message, report.lang)
+        return [what, *([reason] if reason else []), t["failed_keep"], t["failed_todo"]]
     if report.status == "held":
         withdrawal = _HELD_WITHDRAWAL.search(message)
         if withdrawal:
