@@ -570,6 +570,10 @@ def cmd_export(args) -> int:
 # -- entry point --------------------------------------------------------------------------
 
 
+def _registry_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hub",
@@ -589,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sync", help="run the registry's partner feeds through every stage via Dagster")
-    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
+    _registry_option(p)
     p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -601,13 +605,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "rejection share)")
     p.add_argument("partner", help="partner id")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
-    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
+    _registry_option(p)
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("replay", help="parse and publish again from the landing store, without the network")
     p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
-    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
+    _registry_option(p)
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("erase", help="erase a partner record on request from every table and the change feed",
@@ -621,7 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--domain", choices=["jobs", "courses", "housing"],
                    help="the record's domain (needed only when the id exists in two)")
     p.add_argument("--reason", help="why, for the audit trail (a ticket number; no personal data)")
-    p.add_argument("--registry", help="registry file (default HUB_REGISTRY or HUB_HOME/registry.yaml)")
+    _registry_option(p)
     p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser("parse", help="canonical records as NDJSON on stdout, rejections on stderr")

@@ -348,7 +348,8 @@ def run_sync(
             # that failed before staging (the feed could not be fetched this time)
             if latest is not None and latest.status == "held" and (staged_now or outcome.success):
                 item.status, item.message = "held", latest.message
-                item.fetched, item.accepted, item.rejected = latest._mapping["items"], latest.accepted, latest.rejected
+                held = latest._mapping  # "items" is a Row method's name too
+                item.fetched, item.accepted, item.rejected = held["items"], held["accepted"], held["rejected"]
             elif not outcome.success:
                 item.status, item.message = "failed", outcome.message
             else:
