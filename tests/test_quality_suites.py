@@ -637,9 +637,15 @@ _TEXT = st.text(alphabet=st.sampled_from(
 def test_vectorisable_patterns_match_as_the_originals(text):
     import re
 
-    assert bool(re.search(suites.URL_PUBLIC_ORIGIN, text)) == bool(re.search(_URL_REFERENCE, text))
+    # the rules mean ASCII letters in either case; Python's (?i) also takes 'İ' for 'i' and
+    # the Kelvin sign for 'k' (RE2 and DNS do not): the reference reads those as other letters
+    reference = text.translate(_FOLDS_TO_ASCII)
+    assert bool(re.search(suites.URL_PUBLIC_ORIGIN, text)) == bool(re.search(_URL_REFERENCE, reference))
     assert bool(re.search(suites.PLACEHOLDER, text)) == bool(re.search(_PLACEHOLDER_REFERENCE,
-                                                                         text))
+                                                                         reference))
+
+
+_FOLDS_TO_ASCII = str.maketrans({"\u0130": "\x00", "\u0131": "\x00", "\u212a": "\x00", "\u017f": "\x00"})
 
 
 def test_rule_patterns_run_in_arrow_not_row_by_row():
