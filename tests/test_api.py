@@ -701,17 +701,26 @@ def test_keys_in_addresses_do_not_reach_the_access_log(filled):
     assert record.getMessage() == '127.0.0.1:5000 - "GET /partners/vhs-nk/feedback?key=***&lang=en HTTP/1.1" 303'
 
 
-def test_migration_fills_the_search_columns_of_entries_published_before_it(db_url):
-    """A directory published before revision 0004 is searchable right after the upgrade."""
+def database_at(db_url: str, revision: str):
+    """An engine on an empty database whose schema is at ``revision`` (a hub before later
+    migrations)."""
     from alembic import command
 
-    from hub.store.db import _alembic_config, make_engine, migrate
+    from hub.store.db import _alembic_config, make_engine
 
     eng = make_engine(db_url)
     cfg = _alembic_config()
     with eng.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003")
+        command.upgrade(cfg, revision)
+    return eng
+
+
+def test_migration_fills_the_search_columns_of_entries_published_before_it(db_url):
+    """A directory published before revision 0004 is searchable right after the upgrade."""
+    from hub.store.db import migrate
+
+    eng = database_at(db_url, "0003")
     entry = {"id": "hsg-0000000000000001", "domain": "housing", "title": "Wohnung am Markt",
              "description": "Helle Wohnung, Aufzug", "rooms": 2.5, "warm_rent": 640, "living_area": 61,
              "wbs_required": True, "available_from": "2026-12-01",
@@ -736,16 +745,10 @@ def test_migration_fills_the_search_columns_of_entries_published_before_it(db_ur
 def test_migration_gives_entries_published_before_it_region_keys_and_folded_words(db_url):
     """A directory published before revision 0008 (a BA posting without AGS, text with
     umlauts) is found by district and by written-out umlauts right after the upgrade."""
-    from alembic import command
-
-    from hub.store.db import _alembic_config, make_engine, migrate
+    from hub.store.db import migrate
     from hub.store.search import search_columns
 
-    eng = make_engine(db_url)
-    cfg = _alembic_config()
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0007")
+    eng = database_at(db_url, "0007")
     entry = {"id": "job-0000000000000001", "domain": "jobs", "title": "Köchin (m/w/d)",
              "organisation": "Hotel Müller", "address": {"postal_code": "66564", "city": "Ottweiler"},
              "sources": [{"partner_id": "ba", "source_id": "1", "url": None}], "provenance": {}}

@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.exceptions import HTTPException
 
 from hub import hsds
 from hub.store.tables import changes, directory
@@ -57,8 +58,6 @@ _NOT_IMPLEMENTED = ("minimal", "full", "postcode", "proximity")
 
 
 def _refuse_unimplemented(request: Request) -> None:
-    from starlette.exceptions import HTTPException
-
     asked = [name for name in _NOT_IMPLEMENTED if name in request.query_params]
     if request.query_params.get("format", "json") != "json":
         asked.append(f"format={request.query_params['format']}")

@@ -8,7 +8,7 @@ import errno
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,23 +82,15 @@ def write_report(report: FeedbackReport, out_dir: str | Path) -> dict[str, Path]
     return paths
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()  # read once: os.umask can only be read by setting it
-
-
 def _atomic_write(path: Path, data: bytes) -> None:
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    # created as open() creates files (0666 less the umask), not for its owner only as
+    # mkstemp does: a report is read by whoever may read the folder (the feedback page's
+    # server, a steward)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-        # mkstemp makes the file for its owner only; a report is read by whoever may read
-        # the folder (the feedback page's server, a steward), as any file written there
-        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -17,6 +17,9 @@ import datetime as dt
 import re
 from typing import Any
 
+from hub.quality.regions import postal_area
+from hub.resolve.normalize import transliterate
+
 # columns this module fills, in the order of the table
 COLUMNS = ("search_text", "tags", "start_date", "rent", "rooms", "area")
 
@@ -43,8 +46,6 @@ def fold(text: str) -> str:
     """The form both the column and the query are compared in: Unicode case folding, then
     ä, ö, ü written out as ae, oe, ue (folding already makes ß ss), so that 'STRASSE' finds
     'Straße', 'KÖCH' 'Köchin' and 'mueller' 'Müller', on SQLite as on PostgreSQL."""
-    from hub.resolve.normalize import transliterate
-
     return transliterate(text.casefold())
 
 
@@ -58,8 +59,6 @@ def region_key(address: dict | None) -> str | None:
     digits), else the most specific AGS prefix its postal code is known to lie in (a
     district's five digits or a Land's two; ``hub/quality/regions.py``), else None. Feeds that
     carry no AGS (the BA's job postings) are found by district all the same."""
-    from hub.quality.regions import postal_area
-
     address = address or {}
     return address.get("municipality_key") or postal_area(address.get("postal_code"))
 
