@@ -4,23 +4,33 @@ Dagster's ``SqliteEventLogStorage`` creates a SQLAlchemy engine, opens the file 
 away for every event it stores, several times per event for asset and check events (they are
 mirrored into the index database). A partner run stores some forty events, so on the embedded
 default that was a tenth of a whole ``hub sync`` (``bench/run.py --scale region``). This
-subclass keeps an engine per database file, for the index and the few runs in use; everything
-else (files, schema, the UI's watching) is Dagster's own. The instance files of the hub
+subclass keeps an engine per database file, for the index and the few runs in use; a new run's
+database is made with the revision scripts of Dagster's schema read once per process (Dagster
+reads its ninety-odd scripts twice for every run: a tenth of a second a run). Everything else
+(files, schema, the UI's watching) is Dagster's own. The instance files of the hub
 (``dagster.yaml``, ``hub.runner.MINIMAL_INSTANCE``) name it as ``event_log_storage``.
 """
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from dagster._core.storage.event_log.schema import SqlEventLogStorageMetadata
+from dagster._core.storage.event_log.sqlite import sqlite_event_log
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
+from dagster._core.storage.sql import get_alembic_config
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
@@ -56,6 +66,19 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._engines.pop(name).dispose()
         return engine
 
+    def _initdb(self, engine: Engine, for_index_shard: bool = False) -> None:
+        """A run's database as Dagster makes it (its tables, WAL, stamped with the schema's
+        head revision), with the revision scripts read once per process. The index, a
+        database that holds tables but no stamp, and a race with another process that makes
+        the same file go Dagster's own way (which retries)."""
+        if not for_index_shard:
+            try:
+                if _init_run_database(engine):
+                    return
+            except (DatabaseError, sqlite3.DatabaseError):
+                pass
+        super()._initdb(engine, for_index_shard=for_index_shard)
+
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         with self._db_lock:
@@ -75,3 +98,26 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self._dispose_engines()
         super().dispose()
+
+
+@functools.cache
+def _event_log_scripts() -> ScriptDirectory:
+    """The revision scripts of Dagster's event log schema (read from disk once)."""
+    return ScriptDirectory.from_config(get_alembic_config(sqlite_event_log.__file__))
+
+
+def _init_run_database(engine: Engine) -> bool:
+    """Make a run's event database unless it is there: True when it is ready (made now, or
+    stamped before: Dagster, too, only checks that there is a revision), False when it holds
+    tables without a revision (left to Dagster)."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        if context.get_current_revision() is not None:
+            return True
+        if inspect(conn).get_table_names():
+            return False
+        SqlEventLogStorageMetadata.create_all(engine)
+        conn.execute(text("PRAGMA journal_mode=WAL;"))
+        context.stamp(_event_log_scripts(), "head")
+        conn.commit()
+    return True

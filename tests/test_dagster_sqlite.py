@@ -66,3 +66,35 @@ def test_the_project_instance_file_names_the_pooled_event_log_under_hub(tmp_path
     assert bases == {"run_storage": ".hub/dagster/storage/history",
                      "event_log_storage": ".hub/dagster/storage/history/runs",
                      "schedule_storage": ".hub/dagster/storage/schedules"}
+
+
+def _schema(path: Path) -> tuple[set, list]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        tables = set(conn.execute("SELECT type, name, sql FROM sqlite_master"))
+        stamp = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()
+    return tables, [*stamp, mode]
+
+
+def test_a_run_database_is_made_as_dagster_makes_it(tmp_path):
+    """The pooled storage makes a run's database with the revision scripts read once; the
+    file must be the one Dagster's own storage makes (tables, indexes, stamp, WAL), and one
+    Dagster made is taken as it is."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    ours = PooledSqliteEventLogStorage(str(tmp_path / "ours"))
+    theirs = SqliteEventLogStorage(str(tmp_path / "theirs"))
+    for storage in (ours, theirs):
+        with storage.run_connection("run-1") as conn:
+            conn.exec_driver_sql("SELECT 1")
+    made = _schema(tmp_path / "ours" / "run-1.db")
+    assert made == _schema(tmp_path / "theirs" / "run-1.db")
+    assert made[1][0][0] and made[1][-1] == ("wal",)
+    # a database Dagster made: read as it is, not made again
+    with PooledSqliteEventLogStorage(str(tmp_path / "theirs")).run_connection("run-1") as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM event_logs").scalar() == 0
+    assert _schema(tmp_path / "theirs" / "run-1.db") == made
+    ours.dispose()
+    theirs.dispose()
