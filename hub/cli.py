@@ -174,6 +174,7 @@ def cmd_check(args) -> int:
     today = args.today
     accepted, problems = check_records(parsed.records, region=getattr(partner, "region", None), today=today,
                                        rejected=parsed.shadows)
+    parsed.locate(problems)
     found = parsed.rejections + problems
     sync.update(items=parsed.items, accepted=len(accepted), rejected=parsed.items - len(accepted))
     # what a sync of this file would do: held when too large a share is rejected

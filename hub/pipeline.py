@@ -340,6 +340,7 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
     records: list = []
     found: list = []
     shadows: list = []  # records rejected while parsing, checked for their other problems
+    located = ParseResult()  # where each record starts in the input (CSV lines)
 
     def flush() -> None:
         kept = writer.new_ids(records, found)
@@ -347,6 +348,7 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
             if record.organisation is None:
                 record.organisation = partner.name
         accepted, problems = check_records(kept, region=partner.region, rejected=shadows)
+        located.locate(problems)
         delivery.coverage.add(accepted)
         writer.add(kept, accepted, found + problems)
         records.clear()
@@ -367,6 +369,8 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
         records.extend(chunk.records)
         found.extend(chunk.rejections)
         shadows.extend(chunk.shadows)
+        for source_id, line in chunk.lines.items():
+            located.lines.setdefault(source_id, line)
         if len(records) >= CHUNK:
             flush()
     flush()

@@ -186,3 +186,34 @@ def test_a_row_rejected_while_parsing_is_checked_for_its_other_problems_too(tmp_
     report = json.loads((out / "report.json").read_text())
     assert {(p["source_id"], p["rule"]) for p in report["problems"]} == {
         ("M-1", "RECORD_FIELD_INVALID"), ("M-1", "CONTACT_EMAIL_INVALID"), ("M-1", "COURSE_DATES_INCONSISTENT")}
+
+
+def test_the_report_leads_the_partner_to_the_line_of_each_rejected_row(tmp_path):
+    """Each problem names the line of the file its row starts on: a row without an id, a
+    second row with an id that came before, a row the checks reject (an ended course) and
+    one rejected while parsing. A description with a line break moves the rows after it
+    down a line; the problems come in the order of the file."""
+    source = tmp_path / "kurse.csv"
+    source.write_text(
+        "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Ende;Beschreibung\n"
+        'K-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;A2;01.01.2028;30.10.2028;"Vormittags,\n'
+        'mit Kinderbetreuung"\n'
+        "K-2;Deutschkurs B1;Sprachkurs;66538;Neunkirchen;B1;01.01.2027;30.03.2027;\n"
+        ";Deutschkurs B2;Sprachkurs;66538;Neunkirchen;B2;01.01.2028;30.10.2028;\n"
+        "K-1;Deutschkurs C1;Sprachkurs;66538;Neunkirchen;C1;01.01.2028;30.10.2028;\n"
+        "K-5;Deutschkurs A1;Sprachkurs;6653;Neunkirchen;A1;01.01.2028;30.10.2028;\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    proc = hub("check", "--format", "csv-courses", str(source), "--out", str(out), "--today", "2027-06-01")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert [(p["line"], p["source_id"], p["rule"]) for p in report["problems"]] == [
+        (4, "K-2", "COURSE_ENDED"),
+        (5, None, "RECORD_FIELD_MISSING"),
+        (6, "K-1", "RECORD_ID_DUPLICATE"),
+        (7, "K-5", "ADDRESS_POSTAL_CODE_INVALID"),
+    ]
+    rows = [line.split(";") for line in (out / "report.csv").read_bytes().decode("utf-8-sig").splitlines()]
+    assert rows[0][:2] == ["Kennung", "Zeile"]
+    assert [(r[0], r[1]) for r in rows[1:]] == [("K-2", "4"), ("", "5"), ("K-1", "6"), ("K-5", "7")]
+    assert "Zeile 5" in (out / "report.html").read_text()

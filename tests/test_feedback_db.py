@@ -99,7 +99,7 @@ def test_report_for_sync_and_written_files(engine, landing, fetcher, partner_fee
         "html": "report.html", "csv": "report.csv", "json": "report.json"}
     assert "10001-1000000003-S" in paths["html"].read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(paths["csv"].read_bytes().decode("utf-8-sig")), delimiter=";"))
-    assert len(rows) == 2 and rows[1][0] == "10001-1000000003-S" and rows[1][4] == "6653"
+    assert len(rows) == 2 and rows[1][0] == "10001-1000000003-S" and rows[1][5] == "6653"
     assert json.loads(paths["json"].read_text(encoding="utf-8"))["sync_id"] == second.sync_id
 
 

@@ -156,8 +156,8 @@ def test_report_mailed_to_the_partner_then_only_when_the_result_changes(
     raw = csv_part.get_payload(decode=True)
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
-    assert rows[0][:5] == ["Kennung", "Titel", "Art", "Feld", "Wert"]
-    assert [(r[0], r[3], r[4], r[7]) for r in rows[1:]] == [
+    assert rows[0][:6] == ["Kennung", "Zeile", "Titel", "Art", "Feld", "Wert"]
+    assert [(r[0], r[4], r[5], r[8]) for r in rows[1:]] == [
         ("10001-1000000003-S", "PLZ", "6653", "ADDRESS_POSTAL_CODE_INVALID"),
         ("10001-1000000007-S", "Titel", "", "RECORD_FIELD_MISSING"),
     ]
@@ -213,7 +213,7 @@ def test_english_report_mail(smtp_server):
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "feedback-sprachschule-nk-courses-2026-11-03.csv"
     rows = list(csv.reader(io.StringIO(attachment.get_payload(decode=True).decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "Record id" and rows[1][:5] == ["K-1", "Integrationskurs", "error", "language level", "7"]
+    assert rows[0][0] == "Record id" and rows[1][:6] == ["K-1", "", "Integrationskurs", "error", "language level", "7"]
 
 
 def test_login_with_password_and_refusals_are_one_line(smtp_server):

@@ -246,14 +246,15 @@ def test_csv_one_row_per_problem_with_language_headers(lang):
     report = build_report(PARTNER, "jobs", sync_row(), problems(), lang)
     rows = _csv_rows(render_csv(report))
     if lang == "de":
-        assert rows[0] == ["Kennung", "Titel", "Art", "Feld", "Wert", "Was ist falsch",
+        assert rows[0] == ["Kennung", "Zeile", "Titel", "Art", "Feld", "Wert", "Was ist falsch",
                            "So beheben Sie es", "Regel", "Feldname (technisch)"]
-        assert rows[1] == ["J-2", "Busfahrer (m/w/d)", "Fehler", "PLZ", "6653",
+        # a BA posting has no line in a file: the cell stays empty
+        assert rows[1] == ["J-2", "", "Busfahrer (m/w/d)", "Fehler", "PLZ", "6653",
                            "Die Postleitzahl '6653' ist keine fünfstellige deutsche PLZ.",
                            report.problems[0].hint, "ADDRESS_POSTAL_CODE_INVALID", "address.postal_code"]
     else:
-        assert rows[0][:5] == ["Record id", "Title", "Type", "Field", "Value"]
-        assert rows[1][2:5] == ["error", "postal code", "6653"]
+        assert rows[0][:6] == ["Record id", "Line", "Title", "Type", "Field", "Value"]
+        assert rows[1][3:6] == ["error", "postal code", "6653"]
     assert len(rows) == 1 + len(report.problems)
     assert [r[0] for r in rows[1:]] == [p.source_id for p in report.problems]
 
@@ -262,10 +263,10 @@ def test_csv_cells_cannot_run_as_formulas():
     report = build_report(PARTNER, "jobs", sync_row(), problems(), "de")
     rows = _csv_rows(render_csv(report))
     j5 = next(r for r in rows if r[0] == "J-5")
-    assert j5[1] == "'+49 Erzieher <b>(m/w/d)</b>"
-    assert j5[4] == "'=HYPERLINK(\"http://evil.example\")"
+    assert j5[2] == "'+49 Erzieher <b>(m/w/d)</b>"
+    assert j5[5] == "'=HYPERLINK(\"http://evil.example\")"
     j11 = next(r for r in rows if r[0] == "J-11")
-    assert j11[4] == "'-ftp:x"
+    assert j11[5] == "'-ftp:x"
     for row in rows[1:]:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell

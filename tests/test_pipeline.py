@@ -11,7 +11,7 @@ from hub.pipeline import StageError, fetch_partner_feed, stage_partner_feed
 from hub.registry import parse_registry
 from hub.store.landing import LandingStore
 from hub.store.publish import publish_domain
-from hub.store.tables import changes, directory, entities, source_records
+from hub.store.tables import changes, directory, entities, rejections, source_records
 from tests.feeds import Feed, ba_v6, posting, registry_text
 
 
@@ -164,7 +164,34 @@ def test_a_record_rejected_while_parsing_is_checked_for_its_other_problems(engin
                                     "COURSE_DATES_INCONSISTENT": 1}
     with engine.connect() as conn:
         staged = conn.execute(sa.select(source_records.c.source_id)).scalars().all()
+        found = conn.execute(sa.select(rejections.c.rule, rejections.c.line)).all()
     assert staged == ["M-2"]
+    # all three name the row's line, the checks' two as well as the template's
+    assert sorted(found) == [("CONTACT_EMAIL_INVALID", 2), ("COURSE_DATES_INCONSISTENT", 2),
+                             ("RECORD_FIELD_INVALID", 2)]
+
+
+def test_the_rejections_of_a_csv_delivery_keep_the_line_of_their_row(engine, landing, fetcher, httpserver):
+    """The partner's feedback report of a synced CSV names each rejected row's line: one
+    that the checks reject (an ended course) and one without an id."""
+    import datetime as dt
+
+    from hub.quality.feedback import latest_report
+
+    year = dt.date.today().year + 1
+    body = ("Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Ende\n"
+            f"K-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;A2;01.06.{year};30.10.{year}\n"
+            f"K-2;Deutschkurs B1;Sprachkurs;66538;Neunkirchen;B1;01.01.{year - 2};30.03.{year - 2}\n"
+            f";Deutschkurs B2;Sprachkurs;66538;Neunkirchen;B2;01.06.{year};30.10.{year}\n")
+    feed = Feed(httpserver, "/k.csv", body.encode(), content_type="text/csv")
+    registry = parse_registry(registry_text(("vhs-nk", "csv-courses", feed.url)))
+    partner = registry.partners[0]
+    fetch_partner_feed(engine, landing, fetcher, partner, "courses")
+    outcome = stage_partner_feed(engine, landing, partner, "courses")
+    assert (outcome.counts.items, outcome.counts.accepted) == (3, 1)
+    report = latest_report(engine, partner, "courses")
+    assert [(p.line, p.source_id, p.rule) for p in report.problems] == [
+        (3, "K-2", "COURSE_ENDED"), (4, None, "RECORD_FIELD_MISSING")]
 
 
 def test_mass_withdrawal_is_held_until_released(engine, landing, fetcher, httpserver):

@@ -36,6 +36,9 @@ class ParseResult:
     # records rejected here, rebuilt without the fields that failed: the record checks run on
     # them too, so that the partner learns all of a record's problems at once; never accepted
     shadows: list[CanonicalRecord] = field(default_factory=list)
+    # source id -> the line of the input its record (or shadow) starts on, for formats read
+    # by lines (CSV templates): the report leads the partner to the row
+    lines: dict[str, int] = field(default_factory=dict)
 
     def reject_item(self, code: str, *, partner_id: str, domain: str, **details: object) -> None:
         """Count one item of the input that cannot become a record, and say why.
@@ -43,6 +46,15 @@ class ParseResult:
         ``details``: ``source_id``, ``field``, ``value``, ``title`` as ``reject`` takes them."""
         self.items += 1
         self.rejections.append(reject(code, partner_id=partner_id, domain=domain, **details))
+
+    def locate(self, rejections: Iterable[Rejection]) -> None:
+        """Give the rejections found after parsing (the record checks) the line their record
+        starts on, where the input has lines."""
+        if not self.lines:
+            return
+        for rejection in rejections:
+            if rejection.line is None and rejection.source_id is not None:
+                rejection.line = self.lines.get(rejection.source_id)
 
 
 @dataclass(frozen=True)
@@ -88,15 +100,20 @@ def build_record(
     model: type[CanonicalRecord],
     fields: dict,
     result: ParseResult,
+    line: int | None = None,
 ) -> CanonicalRecord | None:
     """Validate ``fields`` against ``model``; append the record or its rejections to ``result``.
 
     ``fields`` must hold ``partner_id``; ``source_id`` and ``title`` are used in rejections.
     None values are dropped first (at any depth), so an absent required field reads as missing.
     Values wrapped in ``Invalid`` are reported as invalid. Every problem of the record is
-    reported, not only the first.
+    reported, not only the first. ``line``: where the item starts in the input (CSV), kept
+    in the rejections and in ``result.lines``.
     """
     result.items += 1
+    source_id = _text(fields.get("source_id"))
+    if line is not None and source_id is not None:
+        result.lines.setdefault(source_id, line)
     flagged: list[tuple[str, object]] = []
     fields = _prepare(fields, "", flagged)
     problems: list[tuple[str, str | None, object]] = [
@@ -128,10 +145,11 @@ def build_record(
                 code,
                 partner_id=fields["partner_id"],
                 domain=model.domain.value,
-                source_id=_text(fields.get("source_id")),
+                source_id=source_id,
                 field=dotted,
                 value=value,
                 title=_text(fields.get("title")),
+                line=line,
             )
         )
     return None
@@ -198,16 +216,18 @@ def merged(parts: Iterable[ParseResult]) -> ParseResult:
         result.rejections.extend(part.rejections)
         result.deletions.extend(part.deletions)
         result.shadows.extend(part.shadows)
+        for source_id, line in part.lines.items():
+            result.lines.setdefault(source_id, line)
         result.items += part.items
         result.mode = result.mode or part.mode
     return drop_duplicate_ids(result)
 
 
-def duplicate(record: CanonicalRecord) -> Rejection:
+def duplicate(record: CanonicalRecord, line: int | None = None) -> Rejection:
     """The rejection of a record whose source id came before in the same delivery."""
     return reject("RECORD_ID_DUPLICATE", partner_id=record.partner_id,
                   domain=record.domain.value, source_id=record.source_id, field="source_id",
-                  value=record.source_id, title=record.title)
+                  value=record.source_id, title=record.title, line=line)
 
 
 def drop_duplicate_ids(result: ParseResult) -> ParseResult:

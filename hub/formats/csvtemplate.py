@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from hub.formats.base import FormatError, ParseResult, build_record, drop_duplicate_ids
+from hub.formats.base import FormatError, ParseResult, build_record, duplicate
 from hub.formats.values import split_street, text, timestamp, web_url, yes_no
 from hub.models import CanonicalRecord
 
@@ -104,7 +104,8 @@ def _delimiter(header_line: str) -> str:
 
 
 def rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, cells) for every row; the first one is the header."""
+    """Yield (line number, cells) for every row; the first one is the header. The number is
+    the line of the file the row starts on (a quoted cell may run over several lines)."""
     lines = text.split("\n", 1)
     first = lines[0].strip().strip('"')
     skip_first = False
@@ -122,11 +123,11 @@ def rows(text: str) -> Iterator[tuple[int, list[str]]]:
                 skip_first = False
             elif not width:
                 width = len(cells)
-                yield reader.line_num, cells
+                yield start, cells
             else:
                 if reader.line_num > start:
                     _check_quotes(cells, delimiter, width, start, reader.line_num)
-                yield reader.line_num, cells
+                yield start, cells
             start = reader.line_num + 1
     except csv.Error as exc:
         raise FormatError(f"not a readable CSV at line {reader.line_num}: {exc}") from None
@@ -234,6 +235,7 @@ class CsvTemplate:
         positions = self.header(names)
 
         result = ParseResult()
+        seen: set[str] = set()
         width = len(names)
         for line, cells in lines:
             if not any(cell.strip() for cell in cells):
@@ -255,7 +257,14 @@ class CsvTemplate:
                         "(Trennzeichen im Text? Text in Anführungszeichen setzen)"
                     ),
                     title=row.get("titel"),
+                    line=line,
                 )
                 continue
-            build_record(self.model, self.fields(row, partner_id), result)
-        return drop_duplicate_ids(result)
+            record = build_record(self.model, self.fields(row, partner_id), result, line=line)
+            if record is None:
+                continue
+            if record.source_id in seen:  # the first row of an id counts
+                result.records.pop()
+                result.rejections.append(duplicate(record, line=line))
+            seen.add(record.source_id)
+        return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Rejection(BaseModel):
@@ -19,3 +19,6 @@ class Rejection(BaseModel):
     message_en: str
     hint: str | None = None
     title: str | None = None
+    line: int | None = Field(None, ge=1, description=(
+        "The line of the partner's file the record starts on (CSV templates; the header is "
+        "line 1), so that a row is found without an id"))

@@ -69,6 +69,9 @@ class RuleCount(_Strict):
 class Problem(_Strict):
     source_id: str | None = Field(None, description="The record's id in the partner's feed")
     title: str | None = None
+    line: int | None = Field(None, ge=1, description=(
+        "The line of the delivered file the record starts on (CSV templates; the header is "
+        "line 1)"))
     field: str | None = Field(None, description="Canonical field name, e.g. address.postal_code")
     field_label: str | None = Field(None, description="The field's name for people, e.g. PLZ")
     value: str | None = Field(None, description="The value delivered (shortened to 200 characters)")
@@ -243,6 +246,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "warnings_title": "Hinweise – veröffentlicht, bitte prüfen",
         "warnings_intro": "Diese Angebote sind im Verzeichnis, aber eine Angabe sieht nicht richtig aus.",
         "col_id": "Kennung",
+        "col_line": "Zeile",
+        "at_line": "Zeile {n}",
         "col_title": "Titel",
         "col_field": "Feld",
         "col_value": "Wert",
@@ -325,6 +330,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "warnings_title": "Notes – published, please check",
         "warnings_intro": "These offers are in the directory, but something in them looks wrong.",
         "col_id": "Record id",
+        "col_line": "Line",
+        "at_line": "line {n}",
         "col_title": "Title",
         "col_field": "Field",
         "col_value": "Value",
@@ -687,6 +694,7 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str,
     return Problem(
         source_id=row.get("source_id"),
         title=row.get("title"),
+        line=row.get("line"),
         field=field,
         field_label=label,
         value=value,
@@ -737,12 +745,14 @@ def build_report(
     names = _format_field_names(fmt or (feed.format if feed is not None else None))
     problems = [_problem(_mapping(row), domain, lang, names) for row in rejection_rows]
 
-    # errors before warnings; within each, the records in delivery order, a record's problems together
-    first_seen: dict[str, int] = {}
+    # errors before warnings; within each, the records in the order of the file's lines where
+    # it has them (a row rejected while parsing is found before those the checks reject), else
+    # in the order found; a record's problems together
+    first_seen: dict[str, tuple[int, int]] = {}
     keys = []
     for index, problem in enumerate(problems):
         record = problem.source_id if problem.source_id is not None else f"#{index}"
-        first_seen.setdefault(record, index)
+        first_seen.setdefault(record, (problem.line or 0, index))
         keys.append((problem.severity != "error", first_seen[record], index))
     problems = [problem for _, problem in sorted(zip(keys, problems), key=lambda pair: pair[0])]
 
@@ -847,7 +857,7 @@ def render_text(report: FeedbackReport, limit: int | None = None) -> str:
     return _ENV.get_template("report.txt").render(_context(report, limit))
 
 
-CSV_COLUMNS = ("col_id", "col_title", "col_severity", "col_field", "col_value", "col_wrong",
+CSV_COLUMNS = ("col_id", "col_line", "col_title", "col_severity", "col_field", "col_value", "col_wrong",
                "col_fix", "col_rule", "col_field_name")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -866,7 +876,7 @@ def render_csv(report: FeedbackReport) -> bytes:
     writer.writerow([t[column] for column in CSV_COLUMNS])
     for p in report.problems:
         writer.writerow([csv_cell(v) for v in (
-            p.source_id, p.title, t["sev_error"] if p.severity == "error" else t["sev_warning"],
+            p.source_id, p.line, p.title, t["sev_error"] if p.severity == "error" else t["sev_warning"],
             p.field_label, p.value, p.message, p.hint, p.rule, p.field,
         )])
     return out.getvalue().encode("utf-8-sig")

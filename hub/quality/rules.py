@@ -345,6 +345,7 @@ def reject(
     field: str | None = None,
     value: object = None,
     title: str | None = None,
+    line: int | None = None,
 ) -> Rejection:
     """Build a rejection for ``code`` with its messages filled in."""
     rule = RULES[code]
@@ -364,6 +365,7 @@ def reject(
         message_en=rule.message_en.format(**words),
         hint=rule.hint_de.format(**words),
         title=title,
+        line=line,
     )
 
 

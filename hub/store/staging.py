@@ -349,4 +349,4 @@ def _rejection_rows(partner_id: str, domain: str, found: list[Rejection]):
     for r in found:
         yield {"partner_id": partner_id, "domain": domain,
                **r.model_dump(include={"source_id", "rule", "severity", "field", "value",
-                                       "message", "message_en", "hint", "title"})}
+                                       "message", "message_en", "hint", "title", "line"})}

@@ -93,6 +93,8 @@ rejections = sa.Table(
     sa.Column("message_en", sa.Text, nullable=False),
     sa.Column("hint", sa.Text),
     sa.Column("title", sa.Text),
+    # the line of the partner's file the record starts on (CSV templates)
+    sa.Column("line", sa.Integer),
     sa.Index("ix_rejections_sync", "partner_id", "domain", "sync_id"),
     # one delivery's rejections (feedback report, check sample, counts): by sync id alone
     sa.Index("ix_rejections_sync_id", "sync_id"),
