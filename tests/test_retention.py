@@ -242,3 +242,35 @@ def test_superseded_change_items_lose_the_contact_of_an_entity_that_stays(engine
     assert "contact" not in items[0] and "contact" not in items[0]["provenance"]
     assert items[0]["title"].startswith("Koch")
     assert items[1]["contact"]["email"] == "hans.beispiel@example.org"
+
+
+def test_the_retention_asset_shows_the_directory_it_leaves(db_url, engine, tmp_path, monkeypatch):
+    """Run by Dagster, retention records the directory it published as a materialization of
+    directory/<domain>: the steward's view shows the entries after the withdrawal, not
+    those of the last sync. A domain it did not touch gets none."""
+    import dagster as dg
+
+    from hub.assets.maintenance import MAINTENANCE_ASSETS
+    from hub.resources import HubStore
+
+    today = dt.date.today()  # the asset measures against the real day
+    now = dt.datetime.now(dt.timezone.utc)
+    stage(engine, "employer-a", "jobs", [
+        job("J-EXPIRED", valid_through=today - dt.timedelta(days=1)), job("J-OPEN")],
+        now=now - dt.timedelta(days=2))
+    stage(engine, "school-a", "courses", [course("C-LATER", start_date=today + dt.timedelta(days=20))],
+          now=now - dt.timedelta(days=2))
+    for domain in ("jobs", "courses"):
+        publish_domain(engine, domain, now=now - dt.timedelta(days=2))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners: []\n")
+    store = HubStore(database_url=db_url, home=str(tmp_path / "home"), registry_path=str(registry))
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(MAINTENANCE_ASSETS, resources={"hub_store": store}, instance=instance)
+        assert result.success
+        jobs = instance.get_latest_materialization_event(dg.AssetKey(["directory", "jobs"]))
+        assert jobs.run_id == result.run_id
+        shown = jobs.asset_materialization
+        assert shown.metadata["entries"].value == 1 and shown.metadata["deleted"].value == 1
+        assert "retention: 1 jobs over withdrawn" in shown.description
+        assert instance.get_latest_materialization_event(dg.AssetKey(["directory", "courses"])) is None

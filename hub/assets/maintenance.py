@@ -34,6 +34,17 @@ def retention(context: dg.AssetExecutionContext, hub_store: HubStore) -> dg.Mate
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     engine = hub_store.engine()
     report = run_retention(engine, hub_store.landing(), policy=policy)
+    for domain, outcome in sorted(report.published.items()):
+        # the directory changed: its asset shows the entries as they are now, not those of
+        # the last sync
+        context.log_event(dg.AssetMaterialization(
+            asset_key=["directory", domain],
+            description=f"retention: {report.withdrawn[domain]} {domain} over withdrawn, "
+                        f"{outcome.deleted} directory entries deleted (tombstones in the change feed)",
+            metadata={"entries": outcome.entries, "deleted": outcome.deleted,
+                      "withdrawn_records": report.withdrawn[domain],
+                      "publication_id": outcome.publication_id, "resolution": outcome.mode},
+        ))
     purged = report.purged
     refreshed = 0
     if purged.rejections:  # reports on disk may still show the values just dropped

@@ -39,12 +39,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from hub.config import env_int
 from hub.store.landing import LandingStore
 from hub.store.tables import changes, fetch_state, landing, rejections, source_records, syncs
+
+if TYPE_CHECKING:
+    from hub.store.publish import PublishOutcome
 
 DEFAULT_CONTACT_DAYS = 180
 DEFAULT_COURSE_OPEN_DAYS = 365
@@ -83,6 +87,8 @@ class PurgeCounts:
 class RetentionReport:
     withdrawn: dict[str, int] = field(default_factory=dict)  # domain -> records withdrawn
     deleted: dict[str, int] = field(default_factory=dict)  # domain -> tombstones published
+    # domain -> the publication that withdrew them (the directory's new state)
+    published: dict[str, PublishOutcome] = field(default_factory=dict)
     purged: PurgeCounts = field(default_factory=PurgeCounts)
 
 
@@ -349,6 +355,7 @@ def run_retention(
     report = RetentionReport()
     report.withdrawn = withdraw_expired(engine, today or now.date(), policy, now)
     for domain in sorted(d for d, n in report.withdrawn.items() if n):
-        report.deleted[domain] = publish_domain(engine, domain, now=now).deleted
+        report.published[domain] = outcome = publish_domain(engine, domain, now=now)
+        report.deleted[domain] = outcome.deleted
     report.purged = purge_personal_data(engine, store, policy, now)
     return report
