@@ -229,6 +229,37 @@ def test_each_filter_selects_exactly_the_matching_entries(client, domain):
         assert source_ids(response.json()) == expected, params
 
 
+def test_radius_finds_entries_without_coordinates_where_their_postal_code_lies(filled):
+    """A course from a CSV template has no coordinates: a radius search counts it at its
+    postal code's centre (the hub's table, else where the directory's entries with
+    coordinates and that postal code lie, in any domain). An unknown postal code is found by
+    no radius."""
+    def unplaced(sid: str, postal_code: str, city: str) -> CourseOffer:
+        return CourseOffer.model_validate({
+            "partner_id": "vhs-x", "source_id": sid, "title": f"Kurs {sid}",
+            "course_type": "language_course", "address": {"postal_code": postal_code, "city": city}})
+
+    stage(filled, "vhs-x", "courses", [unplaced("x-ottweiler", "66564", "Ottweiler"),
+                                       unplaced("x-dresden", "01067", "Dresden"),
+                                       unplaced("x-nowhere", "99998", "Irgendwo")])
+    # a posting with coordinates places the Dresden postal code, which the table does not know
+    stage(filled, "ba-dd", "jobs", [JobPosting.model_validate({
+        "partner_id": "ba-dd", "source_id": "j-dd", "title": "Koch (m/w/d)",
+        "address": {"postal_code": "01067", "city": "Dresden"}, "geo": {"lat": 51.057, "lon": 13.73}})])
+    publish_domain(filled, "courses", now=T0)
+    publish_domain(filled, "jobs", now=T0)
+    with client_for(filled) as c:
+        def found(params: str) -> list[str]:
+            return source_ids(c.get(f"/v1/courses?{params}").json())
+
+        # Ottweiler's centre is 6 km from Neunkirchen's: c2 (with coordinates) and the CSV course
+        assert found("postal_code=66538&radius=8") == ["c0", "c2", "x-ottweiler"]
+        assert found("postal_code=66538&radius=3") == ["c0"]
+        assert found("lat=51.05&lon=13.74&radius=5") == ["x-dresden"]
+        assert found("postal_code=01067&radius=1") == ["x-dresden"]
+        assert "x-nowhere" not in found("lat=51&lon=10&radius=500")
+
+
 def test_available_by_takes_undated_flats_free_at_once_not_by_arrangement(filled):
     """A flat without a date is free at once when its text says so (or it has none), not when
     it is let 'nach Vereinbarung' or from a month the text names."""

@@ -11,6 +11,8 @@ import base64
 import binascii
 import datetime as dt
 import math
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,23 +72,38 @@ def _has_tag(value: str):
     return directory.c.tags.like(f"% {_like_escape(value)} %", escape="\\")
 
 
-def postal_code_centroid(conn: sa.Connection, postal_code: str) -> tuple[float, float] | None:
-    """Where a postal code lies: the hub's table of centroids, else the mean position of the
-    directory entries with that postal code."""
+# engine -> (change-feed sequence, postal code -> position): kept until a publication
+_POSITIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_POSITIONS_LOCK = threading.Lock()
+
+
+def postal_positions(conn: sa.Connection) -> dict[str, tuple[float, float]]:
+    """Where each postal code lies: the hub's table of centroids, else the mean position of
+    the directory's entries with coordinates and that postal code (all domains: a job
+    posting's coordinates place a course without any). Read once per publication."""
     from hub.quality.regions import POSTAL_CENTROIDS
 
-    if postal_code in POSTAL_CENTROIDS:
-        return POSTAL_CENTROIDS[postal_code]
-    row = conn.execute(
-        sa.select(sa.func.avg(directory.c.lat), sa.func.avg(directory.c.lon)).where(
-            directory.c.postal_code == postal_code,
-            directory.c.lat.is_not(None),
-            directory.c.lon.is_not(None),
-        )
-    ).one()
-    if row[0] is None or row[1] is None:
-        return None
-    return float(row[0]), float(row[1])
+    seq = conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar()
+    with _POSITIONS_LOCK:
+        kept = _POSITIONS.get(conn.engine)
+    if kept is not None and kept[0] == seq:
+        return kept[1]
+    d = directory.c
+    rows = conn.execute(
+        sa.select(d.postal_code, sa.func.avg(d.lat), sa.func.avg(d.lon))
+        .where(d.postal_code.is_not(None), d.lat.is_not(None), d.lon.is_not(None))
+        .group_by(d.postal_code)
+    )
+    positions = {code: (float(lat), float(lon)) for code, lat, lon in rows}
+    positions.update(POSTAL_CENTROIDS)
+    with _POSITIONS_LOCK:
+        _POSITIONS[conn.engine] = (seq, positions)
+    return positions
+
+
+def postal_code_centroid(conn: sa.Connection, postal_code: str) -> tuple[float, float] | None:
+    """Where a postal code lies (``postal_positions``); None when the hub does not know."""
+    return postal_positions(conn).get(postal_code)
 
 
 def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
@@ -110,7 +127,15 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
             lat0, lon0 = centre
         else:
             lat0, lon0 = f.lat, f.lon
-        where.extend(_within(lat0, lon0, f.radius_km))
+        near = sa.and_(*_within(lat0, lon0, f.radius_km))
+        # an entry without coordinates (a CSV course, a flat without geo) counts where its
+        # postal code lies
+        codes = sorted(code for code, (lat, lon) in postal_positions(conn).items()
+                       if _planar_km(lat0, lon0, lat, lon) <= f.radius_km)
+        if codes:
+            placed = sa.and_(directory.c.lat.is_(None), directory.c.postal_code.in_(codes))
+            near = sa.or_(near, placed)
+        where.append(near)
     elif f.lat is not None or f.lon is not None:
         raise QueryError("lat and lon need a radius (km)")
     elif f.postal_code:
@@ -146,6 +171,12 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
         col = directory.c[column]
         where.append(col >= value if op == ">=" else col <= value)
     return where
+
+
+def _planar_km(lat0: float, lon0: float, lat: float, lon: float) -> float:
+    """The distance ``_within`` measures, in Python."""
+    coslat = max(math.cos(math.radians(lat0)), 0.01)
+    return math.hypot((lat - lat0) * KM_PER_DEGREE, (lon - lon0) * KM_PER_DEGREE * coslat)
 
 
 def _within(lat0: float, lon0: float, radius_km: float) -> list:
