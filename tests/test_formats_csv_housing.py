@@ -278,3 +278,29 @@ def test_template_shaped_input_only_raises_format_error(rows, delimiter, encodin
     columns = ["Wohnungs-ID", "Titel", "Art", "Zimmer", "Wohnflaeche", "Kaltmiete", "Kaution",
                "Frei ab", "Etage", "PLZ", "Ort"]
     parse_or_refuse(parse, template_csv(columns, rows, delimiter, encoding), PARTNER)
+
+
+def test_a_postal_code_whose_leading_zero_a_spreadsheet_dropped_gets_it_back():
+    """Excel reads a PLZ column as numbers and saves 01099 as 1099: the flats of an eastern
+    partner are published under 01099, with a note that names the row; three digits stay an
+    error. A file with codes that start with 2 to 9 (Saarland) or with a zero kept: four
+    digits there lost a digit, not a zero, and stay an error."""
+    east = ("Wohnungs-ID;Titel;PLZ;Ort\n"
+            "W-1;2-Zimmer-Wohnung;1099;Dresden\n"
+            "W-2;Wohnung in Cottbus;3046;Cottbus\n"
+            "W-3;Wohnung in Potsdam;14467;Potsdam\n"
+            "W-4;Zimmer;109;Dresden\n").encode()
+    result = parse(east, "wbg-dd")
+    assert {r.source_id: r.address.postal_code for r in result.records} == {
+        "W-1": "01099", "W-2": "03046", "W-3": "14467"}
+    assert [(r.source_id, r.rule, r.severity, r.value, r.line) for r in result.rejections] == [
+        ("W-1", "ADDRESS_POSTAL_CODE_ZERO_ADDED", "warning", "1099", 2),
+        ("W-2", "ADDRESS_POSTAL_CODE_ZERO_ADDED", "warning", "3046", 3),
+        ("W-4", "ADDRESS_POSTAL_CODE_INVALID", "error", "109", 5),
+    ]
+    assert result.items == 4
+    for other in ("66538;Neunkirchen", "01159;Dresden"):
+        typo = f"Wohnungs-ID;Titel;PLZ;Ort\nW-1;Wohnung;{other}\nW-2;Wohnung;6653;Neunkirchen\n".encode()
+        result = parse(typo, "wbg-x")
+        assert [r.source_id for r in result.records] == ["W-1"]
+        assert [(r.source_id, r.rule) for r in result.rejections] == [("W-2", "ADDRESS_POSTAL_CODE_INVALID")]

@@ -18,6 +18,7 @@ CONTRACT = {
     "RECORD_UNREADABLE": "error",
     "RECORD_ID_DUPLICATE": "error",
     "ADDRESS_POSTAL_CODE_INVALID": "error",
+    "ADDRESS_POSTAL_CODE_ZERO_ADDED": "warning",
     "COURSE_LEVEL_INVALID": "error",
     "COURSE_TYPE_UNKNOWN": "error",
     "COURSE_DATES_INCONSISTENT": "error",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from hub.formats.base import FormatError, ParseResult, build_record, duplicate
 from hub.formats.values import split_street, text, timestamp, web_url, yes_no
 from hub.models import CanonicalRecord
+from hub.quality.rules import reject
 
 Cells = dict[str, str | None]
 
@@ -165,6 +166,37 @@ def address(cells: Cells) -> dict:
     }
 
 
+def _zeros_dropped(lines: list[tuple[int, list[str]]], column: int | None) -> bool:
+    """Whether the file's four-digit postal codes are codes that lost their leading zero: a
+    spreadsheet that read the column as numbers drops it in every row, and codes with a zero
+    lie in the east (Sachsen, Sachsen-Anhalt, Thüringen, Brandenburg), where the other codes
+    start with 1. So: some four-digit codes, and every five-digit code starts with 1. A file
+    with 66538 beside 6653 (or with 01067 beside 1067) has a code that lost a digit, not a
+    zero: it stays an error."""
+    if column is None:
+        return False
+    four = False
+    for _, cells in lines:
+        code = cells[column].strip() if column < len(cells) else ""
+        if not (code.isascii() and code.isdigit()):
+            continue
+        if len(code) == 5 and code[0] != "1":
+            return False
+        four = four or len(code) == 4
+    return four
+
+
+def _restore_leading_zero(address: dict) -> str | None:
+    """A spreadsheet that read the postal codes as numbers wrote 01067 as 1067: four digits
+    get their zero back (where ``_zeros_dropped`` says the file's codes lost it). Returns the
+    value as delivered when it did, else None."""
+    postal_code = address.get("postal_code")
+    if postal_code and len(postal_code) == 4 and postal_code.isascii() and postal_code.isdigit():
+        address["postal_code"] = "0" + postal_code
+        return postal_code
+    return None
+
+
 def contact(cells: Cells) -> dict | None:
     """Ansprechperson, E-Mail, Telefon; published only if 'Kontakt oeffentlich' says yes."""
     if not (cells.get("ansprechperson") or cells.get("email") or cells.get("telefon")):
@@ -237,6 +269,8 @@ class CsvTemplate:
         result = ParseResult()
         seen: set[str] = set()
         width = len(names)
+        lines = list(lines)  # read through once first: whether postal codes lost their zero
+        zeros_dropped = _zeros_dropped(lines, positions.get("plz"))
         for line, cells in lines:
             if not any(cell.strip() for cell in cells):
                 continue  # fully empty rows (Excel leaves them at the end) do not count
@@ -260,7 +294,14 @@ class CsvTemplate:
                     line=line,
                 )
                 continue
-            record = build_record(self.model, self.fields(row, partner_id), result, line=line)
+            fields = self.fields(row, partner_id)
+            zero_added = _restore_leading_zero(fields.get("address") or {}) if zeros_dropped else None
+            record = build_record(self.model, fields, result, line=line)
+            if zero_added:
+                result.rejections.append(reject(
+                    "ADDRESS_POSTAL_CODE_ZERO_ADDED", partner_id=partner_id,
+                    domain=self.model.domain.value, source_id=row.get(self.id_column),
+                    field="address.postal_code", value=zero_added, title=row.get("titel"), line=line))
             if record is None:
                 continue
             if record.source_id in seen:  # the first row of an id counts

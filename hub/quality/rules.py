@@ -79,6 +79,21 @@ _RULES = [
         description="Exactly five digits (model and suite: `^[0-9]{5}$`).",
     ),
     Rule(
+        "ADDRESS_POSTAL_CODE_ZERO_ADDED", "warning",
+        "Die Postleitzahl '{value}' hat nur vier Ziffern; die Tabellenkalkulation hat wohl die "
+        "führende Null entfernt. Übernommen als 0{value}.",
+        "The postal code '{value}' has four digits; the spreadsheet probably dropped its "
+        "leading zero. Taken as 0{value}.",
+        "Formatieren Sie die Spalte mit der PLZ als Text, damit die führende Null erhalten bleibt.",
+        "Format the postal code column as text, so that the leading zero stays.",
+        field="address.postal_code",
+        description="CSV templates only: a postal code of four digits gets its zero back (a "
+                    "spreadsheet that read the column as numbers drops the zero of 01067 to "
+                    "09999 in every row) when every five-digit code of the file starts with 1 "
+                    "(the east, where the codes with a zero lie); else four digits are a code "
+                    "that lost a digit, ADDRESS_POSTAL_CODE_INVALID.",
+    ),
+    Rule(
         "COURSE_LEVEL_INVALID", "error",
         "Das Sprachniveau '{value}' gibt es nicht; erlaubt sind A1, A2, B1, B2, C1, C2.",
         "The language level '{value}' does not exist; allowed are A1, A2, B1, B2, C1, C2.",
