@@ -1,5 +1,5 @@
 """The read API on SQLite and PostgreSQL: every filter, keyset pages across a publication,
-conditional requests, stable ids (301/410/404), the change feed, problem details, keys,
+conditional requests, stable ids (307/410/404), the change feed, problem details, keys,
 scopes and rate limits, and the partner feedback page's access rules."""
 
 from __future__ import annotations
@@ -284,7 +284,9 @@ def test_bad_filter_values_are_problems(client):
         ("/v1/jobs?postal_code=01067&radius=5", 400),  # no position known for that postal code
         ("/v1/courses?cefr=D1", 422), ("/v1/jobs?limit=501", 422), ("/v1/jobs?limit=0", 422),
         ("/v1/housing?available_by=tomorrow", 422), ("/v1/jobs?cursor=not-a-cursor", 400),
-        ("/v1/jobs?q=%20", 400),
+        ("/v1/jobs?q=%20", 400), ("/v1/jobs?q=%00", 400), ("/v1/jobs?q=%0A%09", 400),
+        ("/v1/housing?rent_max=NaN", 422), ("/v1/jobs?lat=nan&lon=7&radius=5", 422),
+        ("/v1/jobs?lat=49&lon=7&radius=inf", 422),
     ]:
         response = client.get(url)
         assert response.status_code == status, (url, response.text)
@@ -292,6 +294,16 @@ def test_bad_filter_values_are_problems(client):
         body = response.json()
         assert body["status"] == status and body["title"] and body["type"] == "about:blank"
         assert body["detail"], url
+    # NaN is named as what it is, not as a number out of range
+    assert "finite" in client.get("/v1/housing?rent_max=NaN").text
+
+
+def test_a_cursor_is_refused_by_another_domains_list(client):
+    courses = client.get("/v1/courses?limit=1").json()
+    cursor = courses["next"].split("cursor=")[1].split("&")[0]
+    refused = client.get(f"/v1/jobs?cursor={cursor}")
+    assert refused.status_code == 400 and "/v1/jobs" in refused.json()["detail"]
+    assert client.get(f"/v1/courses?cursor={cursor}").status_code == 200
 
 
 # --------------------------------------------------------------------------- pages
@@ -400,7 +412,8 @@ def test_merged_ids_redirect_withdrawn_ids_are_gone_unknown_ids_are_not_found(en
         assert survivor.status_code == 200
         assert {s["source_id"] for s in survivor.json()["sources"]} == {"a1", "b1"}
         merged = c.get(f"/v1/jobs/{ids['merged']}")
-        assert merged.status_code == 301
+        # not 301: a split gives the id back, and a cached permanent redirect would hide it
+        assert merged.status_code == 307 and merged.headers["cache-control"] == "no-store"
         assert merged.headers["location"].endswith(f"/v1/jobs/{ids['survivor']}")
         assert c.get(merged.headers["location"]).status_code == 200
         gone = c.get(f"/v1/jobs/{ids['withdrawn']}")

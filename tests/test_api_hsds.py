@@ -127,6 +127,15 @@ def test_filters(engine):
     assert client.get("/hsds/services", params={"domain": "courses"}).json()["total_items"] == 2
     assert client.get("/hsds/services", params={"search": "KOCH"}).json()["contents"][0]["name"] == "Koch (m/w/d)"
     assert client.get("/hsds/services", params={"search": "100%_"}).json()["empty"] is True
+    # words, as the /v1 lists take q: each anywhere in name, organization or description,
+    # umlauts written out
+    both = client.get("/hsds/services", params={"search": "koch saar"}).json()
+    assert [s["name"] for s in both["contents"]] == ["Koch (m/w/d)"]
+    assert client.get("/hsds/services", params={"search": "kinderbetreuung integrationskurs"}).json()[
+        "total_items"] == 1
+    assert client.get("/hsds/services", params={"search": "koch hotel"}).json()["empty"] is True
+    blank = client.get("/hsds/services", params={"search": " "})
+    assert blank.status_code == 400 and "search holds no words" in blank.json()["detail"]
     assert client.get("/hsds/services", params={"modified_after": "2026-11-20"}).json()["total_items"] == 6
     assert client.get("/hsds/services", params={"modified_after": "2026-11-21T00:00:00Z"}).json()["empty"]
     bad = client.get("/hsds/services", params={"modified_after": "yesterday"})

@@ -312,7 +312,7 @@ def _conn(request: Request):
 def _list(request: Request, domain: str, filters: Filters, cursor: str | None, limit: int,
           principal: Principal) -> Response:
     try:
-        after = query.decode_cursor(cursor) if cursor else None
+        after = query.decode_cursor(cursor, domain) if cursor else None
     except QueryError as exc:
         raise ApiProblem(400, str(exc)) from None
     # the version is read before the page: a publication in between gives an old ETag with a
@@ -356,9 +356,9 @@ Region = Annotated[str | None, Query(pattern=r"^[0-9]{2,8}$", description=(
     "postal code"))]
 PostalCode = Annotated[str | None, Query(pattern=r"^[0-9]{5}$", description=(
     "Postal code; with radius: the centre of the circle"))]
-Lat = Annotated[float | None, Query(ge=-90, le=90, description="Centre of the radius search")]
-Lon = Annotated[float | None, Query(ge=-180, le=180, description="Centre of the radius search")]
-Radius = Annotated[float | None, Query(gt=0, le=1000, description="Radius in km around lat/lon or postal_code")]
+Lat = Annotated[float | None, Query(allow_inf_nan=False, ge=-90, le=90, description="Centre of the radius search")]
+Lon = Annotated[float | None, Query(allow_inf_nan=False, ge=-180, le=180, description="Centre of the radius search")]
+Radius = Annotated[float | None, Query(allow_inf_nan=False, gt=0, le=1000, description="Radius in km around lat/lon or postal_code")]
 Text = Annotated[str | None, Query(min_length=1, max_length=200, description=(
     "Words, each of which must occur in the title, organisation or description "
     "(case-insensitive; ae, oe, ue find ä, ö, ü)"))]
@@ -490,7 +490,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         description=(
             "Job postings, language courses and housing vacancies from the partners of a welcome "
             "center, checked and merged into one directory. Ids are stable: a merged id answers "
-            "301 with its survivor, a withdrawn one 410. Pages are keyset pages (follow `next` "
+            "307 with its survivor (not cached: a split can undo a merge), a withdrawn one 410. Pages are keyset pages (follow `next` "
             "or the Link header); `/v1/changes` is the incremental feed. Errors are RFC 9457 "
             "problem details. Keys go in `Authorization: Bearer KEY` or `X-API-Key`."
         ),
@@ -594,11 +594,11 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         request: Request,
         region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
         radius: Radius = None, q: Text = None, updated_since: UpdatedSince = None,
-        rent_min: Annotated[float | None, Query(ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
-        rent_max: Annotated[float | None, Query(ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
-        rooms_min: Annotated[float | None, Query(ge=0)] = None,
-        rooms_max: Annotated[float | None, Query(ge=0)] = None,
-        area_min: Annotated[float | None, Query(ge=0, description="Living area in m²")] = None,
+        rent_min: Annotated[float | None, Query(allow_inf_nan=False, ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
+        rent_max: Annotated[float | None, Query(allow_inf_nan=False, ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
+        rooms_min: Annotated[float | None, Query(allow_inf_nan=False, ge=0)] = None,
+        rooms_max: Annotated[float | None, Query(allow_inf_nan=False, ge=0)] = None,
+        area_min: Annotated[float | None, Query(allow_inf_nan=False, ge=0, description="Living area in m²")] = None,
         wbs: Annotated[bool | None, Query(description=(
             "true: only flats that need a Wohnberechtigungsschein; false: only flats that do not"))] = None,
         barrier_free: Annotated[bool | None, Query(description="Barrier-free (true) or not known to be (false)")] = None,
@@ -625,7 +625,9 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
 
     item_responses = {
         200: {"headers": {"ETag": HEADERS_DOC["ETag"]}},
-        301: {"description": "Merged into another entry: Location is the survivor's URL",
+        307: {"description": "Merged into another entry: Location is the survivor's URL. Not "
+                             "permanent: should the merge be undone (a split), the id answers "
+                             "again, so the redirect is not to be cached",
               "headers": {"Location": {"schema": {"type": "string"}}}},
         304: {"description": "Not modified (If-None-Match)"},
         **problems(401, 403, 404, 410, 422, 429),
@@ -647,9 +649,11 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
                              headers={"ETag": etag, "Cache-Control": "no-cache"})
             if found.status == "merged":
                 target = request.url_for(f"get_{found.survivor_domain}_entry", entity_id=found.survivor)
-                return RedirectResponse(str(target), status_code=301)
+                return RedirectResponse(str(target), status_code=307,
+                                        headers={"Cache-Control": "no-store"})
             if found.status == "withdrawn":
-                raise ApiProblem(410, f"{entity_id} was withdrawn by its partners")
+                raise ApiProblem(410, f"{entity_id} is no longer in the directory (withdrawn by "
+                                      "its partners, or erased on request)")
             raise ApiProblem(404, f"no {domain} entry {entity_id}")
 
         app.add_api_route(f"/v1/{domain}/{{entity_id}}", get_entry, methods=["GET"],

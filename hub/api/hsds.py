@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException
 
 from hub import hsds
+from hub.api import query
 from hub.store.tables import changes, directory
 
 PROBLEM = "application/problem+json"
@@ -260,8 +261,11 @@ def _entry_page(request, *, page, per_page, search=None, organization_id=None, m
     where = []
     if domain:
         where.append(directory.c.domain == domain)
-    if search:
-        where.append(sa.func.lower(directory.c.title).contains(search.strip().lower(), autoescape=True))
+    if search is not None:
+        try:
+            where.extend(query.text_conditions(search, "search"))
+        except query.QueryError as exc:
+            return problem(request, 400, "Bad Request", str(exc))
     if modified_after:
         try:
             where.append(directory.c.updated_at >= _parse_modified_after(modified_after))
@@ -319,7 +323,7 @@ def list_services(
     request: Request,
     page: int = PageQ,
     per_page: int = PerPageQ,
-    search: str | None = Query(None, description="Text in the service name"),
+    search: str | None = Query(None, description="Words, each of which must occur in the service's name, organization or description (case and umlaut spellings do not matter)"),
     organization_id: str | None = None,
     taxonomy_term_id: str | None = None,
     modified_after: str | None = Query(None, description="Published on or after (ISO 8601)"),
@@ -410,7 +414,7 @@ def list_service_at_locations(
     request: Request,
     page: int = PageQ,
     per_page: int = PerPageQ,
-    search: str | None = Query(None, description="Text in the service name"),
+    search: str | None = Query(None, description="Words, each of which must occur in the service's name, organization or description (case and umlaut spellings do not matter)"),
     organization_id: str | None = None,
     taxonomy_term_id: str | None = None,
     modified_after: str | None = None,

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.resolve.cluster import PREFIX
 from hub.store.search import tag, words
 from hub.store.tables import changes, directory, entities
 
@@ -54,13 +55,17 @@ def encode_cursor(entity_id: str) -> str:
     return base64.urlsafe_b64encode(f"e:{entity_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, domain: str | None = None) -> str:
+    """The entity id a page ends with; with ``domain``, one of that domain's ids (a cursor
+    of another domain's list is refused, not taken as a place to start)."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise QueryError("the cursor is not one this API gave out; start again without it") from None
     if not text.startswith("e:") or len(text) > 100:
         raise QueryError("the cursor is not one this API gave out; start again without it")
+    if domain is not None and not text[2:].startswith(PREFIX[domain] + "-"):
+        raise QueryError(f"the cursor belongs to another list than /v1/{domain}; start again without it")
     return text[2:]
 
 
@@ -141,11 +146,7 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
     elif f.postal_code:
         where.append(directory.c.postal_code == f.postal_code)
     if f.q is not None:
-        found = words(f.q)
-        if not found:
-            raise QueryError("q holds no words; leave it out to list everything")
-        for word in found:  # every word, anywhere in title, organisation or description
-            where.append(directory.c.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+        where.extend(text_conditions(f.q))
     if f.updated_since:
         since = dt.datetime.combine(f.updated_since, dt.time(), tzinfo=dt.timezone.utc)
         where.append(directory.c.updated_at >= since)
@@ -177,6 +178,15 @@ def _planar_km(lat0: float, lon0: float, lat: float, lon: float) -> float:
     """The distance ``_within`` measures, in Python."""
     coslat = max(math.cos(math.radians(lat0)), 0.01)
     return math.hypot((lat - lat0) * KM_PER_DEGREE, (lon - lon0) * KM_PER_DEGREE * coslat)
+
+
+def text_conditions(text: str, parameter: str = "q") -> list:
+    """Every word of ``text``, anywhere in title, organisation or description (folded:
+    case, umlauts written out, ß as ss)."""
+    found = words(text)
+    if not found:
+        raise QueryError(f"{parameter} holds no words; leave it out to list everything")
+    return [directory.c.search_text.like(f"%{_like_escape(word)}%", escape="\\") for word in found]
 
 
 def _within(lat0: float, lon0: float, radius_km: float) -> list:

@@ -49,9 +49,14 @@ def fold(text: str) -> str:
     return transliterate(text.casefold())
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def words(query: str) -> list[str]:
-    """The words of a text query, folded: each must occur in an entry's ``search_text``."""
-    return fold(query).split()
+    """The words of a text query, folded: each must occur in an entry's ``search_text``.
+    Control characters separate words (a NUL would end the pattern early on SQLite and is
+    refused by PostgreSQL)."""
+    return _CONTROL.sub(" ", fold(query)).split()
 
 
 def region_key(address: dict | None) -> str | None:
