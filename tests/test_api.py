@@ -808,3 +808,37 @@ def test_migration_gives_entries_published_before_it_region_keys_and_folded_word
             assert [e["id"] for e in c.get(f"/v1/jobs?{params}").json()["items"]] == [entry["id"]], params
         assert c.get("/v1/jobs?region=10041").json()["items"] == []
     eng.dispose()
+
+
+def test_browser_pages_of_the_configured_origins_may_read_the_api(filled):
+    """HUB_API_CORS_ORIGINS lets a portal's pages call the API from the browser: the preflight
+    is answered for those origins (with the key headers), answers carry the origin and expose
+    ETag and Link; other origins get no CORS headers; without the setting there are none."""
+    portal = "https://portal.example"
+    with client_for(filled, cors_origins=(portal,)) as c:
+        preflight = c.options("/v1/jobs", headers={
+            "Origin": portal, "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-api-key, if-none-match"})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == portal
+        assert "x-api-key" in preflight.headers["access-control-allow-headers"].lower()
+        for _ in range(2):  # rendered, then from the page cache
+            page = c.get("/v1/jobs?limit=1", headers={"Origin": portal})
+            assert page.headers["access-control-allow-origin"] == portal
+            assert {"etag", "link"} <= set(page.headers["access-control-expose-headers"].lower().split(", "))
+        other = c.get("/v1/jobs", headers={"Origin": "https://elsewhere.example"})
+        assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
+    with client_for(filled) as c:
+        assert "access-control-allow-origin" not in c.get("/v1/jobs", headers={"Origin": portal}).headers
+
+
+def test_cors_origins_setting_is_checked():
+    from hub.api.app import cors_origins
+
+    assert cors_origins(" https://a.example, http://localhost:8080/ ") == (
+        "https://a.example", "http://localhost:8080")
+    assert cors_origins("*") == ("*",) and cors_origins(None) == ()
+    with pytest.raises(ValueError, match="HUB_API_CORS_ORIGINS: 'portal.example'"):
+        cors_origins("portal.example")
+    with pytest.raises(ValueError, match="no path"):
+        cors_origins("https://a.example/api")

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from hub import __version__
 from hub.config import env_int
@@ -61,6 +62,9 @@ class ApiSettings:
     key_rate_limit: int = 600  # HUB_API_KEY_RATE_LIMIT: per key and minute, unless the key says
     registry_path: Path | None = None  # partner names and languages for the feedback pages
     cache_mb: int = 64  # HUB_API_CACHE_MB: rendered list pages kept per process, 0: none
+    # HUB_API_CORS_ORIGINS: the web origins whose pages may read the API from the browser
+    # (comma-separated, or *); none by default
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, hub_settings: Any = None) -> "ApiSettings":
@@ -74,8 +78,23 @@ class ApiSettings:
             anon_rate_limit=env_int(env, "HUB_API_ANON_RATE_LIMIT", 0),
             key_rate_limit=env_int(env, "HUB_API_KEY_RATE_LIMIT", 600),
             cache_mb=env_int(env, "HUB_API_CACHE_MB", 64),
+            cors_origins=cors_origins(env.get("HUB_API_CORS_ORIGINS")),
             registry_path=getattr(hub_settings, "registry_path", None),
         )
+
+
+_ORIGIN = re.compile(r"https?://[^/\s?#]+")
+
+
+def cors_origins(raw: str | None) -> tuple[str, ...]:
+    """HUB_API_CORS_ORIGINS: ``*`` or web origins (scheme and host, e.g.
+    ``https://portal.example``), comma-separated; a ValueError names a value that is none."""
+    origins = tuple(part.strip().rstrip("/") for part in (raw or "").split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise ValueError(f"HUB_API_CORS_ORIGINS: {origin!r} is not an origin such as "
+                             "https://portal.example (scheme and host, no path), nor *")
+    return origins
 
 
 # --------------------------------------------------------------------------- problems
@@ -490,8 +509,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         description=(
             "Job postings, language courses and housing vacancies from the partners of a welcome "
             "center, checked and merged into one directory. Ids are stable: a merged id answers "
-            "307 with its survivor (not cached: a split can undo a merge), a withdrawn one 410. Pages are keyset pages (follow `next` "
-            "or the Link header); `/v1/changes` is the incremental feed. Errors are RFC 9457 "
+            "307 with its survivor (not cached: a split can undo a merge), a withdrawn one 410. "
+            "Pages are keyset pages (follow `next` or the Link header); `/v1/changes` is the incremental feed. Errors are RFC 9457 "
             "problem details. Keys go in `Authorization: Bearer KEY` or `X-API-Key`."
         ),
     )
@@ -502,7 +521,12 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     app.state.pages = PageCache(settings.cache_mb * 1024 * 1024) if settings.cache_mb else None
     _redact_access_log()
     app.add_middleware(CachedListPages, api=app)
-    app.add_middleware(HeadAsGet)  # outermost: the cache answers HEAD as well
+    app.add_middleware(HeadAsGet)  # the cache answers HEAD as well
+    if settings.cors_origins:  # outermost: preflights and every answer carry the CORS headers
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "HEAD"],
+            allow_headers=["Authorization", "X-API-Key", "If-None-Match"],
+            expose_headers=["ETag", "Link", "Location", "Retry-After"], max_age=3600)
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem):
