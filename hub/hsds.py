@@ -75,13 +75,13 @@ def location_id(entity_id: str) -> str:
 TAXONOMIES = {
     HUB_TAXONOMY: {
         "name": "Welcome Hub",
-        "description": "Vokabular des Welcome Hub (Angebotsart, Kursart, Beschaeftigungsart, "
+        "description": "Vokabular des Welcome Hub (Angebotsart, Kursart, Beschäftigungsart, "
         "Wohnungsmerkmale, Herkunft); siehe schemas/hsds-profile-de.md",
         "version": "1",
     },
     CEFR_TAXONOMY: {
         "name": "GER / CEFR",
-        "description": "Gemeinsamer Europaeischer Referenzrahmen fuer Sprachen: Niveaustufen A1 bis C2",
+        "description": "Gemeinsamer Europäischer Referenzrahmen für Sprachen: Niveaustufen A1 bis C2",
         "uri": "https://www.coe.int/en/web/common-european-framework-reference-languages",
         "version": "2020",
     },
@@ -105,8 +105,8 @@ _ENUM_TERMS = {
     },
     "employment_type": {
         "employee": "Arbeitsstelle", "apprenticeship": "Ausbildungsstelle",
-        "internship": "Praktikum", "mini_job": "Minijob", "self_employed": "Selbststaendig",
-        "other": "Sonstige Beschaeftigung",
+        "internship": "Praktikum", "mini_job": "Minijob", "self_employed": "Selbstständig",
+        "other": "Sonstige Beschäftigung",
     },
     "working_time": {
         "full_time": "Vollzeit", "part_time": "Teilzeit", "shift": "Schicht / Nacht / Wochenende",
@@ -121,21 +121,21 @@ _VALUE_TERMS = {
     "hub.entity_id": ("Welcome-Hub-ID", "Stable id of the entry in the hub's read API (/v1)"),
     "hub.source": ("Quelle", "A partner record behind the entry: '<partner id>/<source id>'"),
     "job.occupation": ("Beruf", "Occupation as named by the source"),
-    "job.ba_reference": ("BA-Referenznummer", "Reference number at the Bundesagentur fuer Arbeit"),
+    "job.ba_reference": ("BA-Referenznummer", "Reference number at the Bundesagentur für Arbeit"),
     "job.salary_min": ("Gehalt ab", "Lowest salary in euro per job.salary_period"),
     "job.salary_max": ("Gehalt bis", "Highest salary in euro per job.salary_period"),
     "job.salary_period": ("Gehaltszeitraum", "'year', 'month' or 'hour'"),
     "job.remote_possible": ("Homeoffice moeglich", "'true' or 'false'"),
     "job.start_date": ("Eintrittsdatum", "ISO date"),
-    "job.published_from": ("Veroeffentlicht ab", "ISO date"),
-    "job.valid_through": ("Gueltig bis", "ISO date"),
+    "job.published_from": ("Veröffentlicht ab", "ISO date"),
+    "job.valid_through": ("Gültig bis", "ISO date"),
     "course.childcare": ("Kinderbetreuung", "'true' or 'false'"),
-    "course.seats": ("Freie Plaetze", "Free seats, integer"),
-    "course.funded": ("Gefoerdert", "'true': free or funded (BAMF, Bildungsgutschein)"),
+    "course.seats": ("Freie Plätze", "Free seats, integer"),
+    "course.funded": ("Gefördert", "'true': free or funded (BAMF, Bildungsgutschein)"),
     "housing.rooms": ("Zimmer", "Number of rooms, decimal"),
-    "housing.living_area": ("Wohnflaeche", "Square metres, decimal"),
+    "housing.living_area": ("Wohnfläche", "Square metres, decimal"),
     "housing.floor": ("Etage", "Floor, 0 = ground floor, integer"),
-    "housing.max_persons": ("Personen hoechstens", "Integer"),
+    "housing.max_persons": ("Personen höchstens", "Integer"),
     "housing.available_from": ("Frei ab", "ISO date"),
     "housing.available_from_text": ("Frei ab (Text)", "Free text, e.g. 'sofort'"),
     "housing.wbs_required": ("WBS erforderlich", "'true': a Wohnberechtigungsschein is required"),
@@ -193,7 +193,7 @@ def _term(taxonomy: str, code: str) -> dict:
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ROLE = {"jobs": "employer", "courses": "course_provider", "housing": "landlord"}
 _LANGUAGES = {
-    "de": "Deutsch", "en": "Englisch", "fr": "Franzoesisch", "ar": "Arabisch", "tr": "Tuerkisch",
+    "de": "Deutsch", "en": "Englisch", "fr": "Französisch", "ar": "Arabisch", "tr": "Türkisch",
     "uk": "Ukrainisch", "ru": "Russisch", "fa": "Persisch", "es": "Spanisch", "it": "Italienisch",
     "pl": "Polnisch",
 }
@@ -336,7 +336,7 @@ def _schedules(entry: Mapping, sid: str) -> list[dict]:
         attending = "vor Ort"
     description = ", ".join(names) or "Kurstermin"
     if start or end:
-        description += f" ({start or '?'} bis {end or '?'})"
+        description += f" ({_day(start)} bis {_day(end)})"
     return [_clean({
         "id": hsds_id("schedule", entry["id"]),
         "service_id": sid,
@@ -365,10 +365,10 @@ def _cost_options(entry: Mapping, sid: str) -> list[dict]:
         rows.append(_clean({
             "id": hsds_id("cost_option", f"{entry['id']}|course_fee"),
             "service_id": sid,
-            "option": "Kursgebuehr",
+            "option": "Kursgebühr",
             "currency": "EUR",
             "amount": entry.get("price_eur"),
-            "amount_description": "gefoerdert (BAMF, Bildungsgutschein)" if funded else "Gesamtpreis",
+            "amount_description": "gefördert (BAMF, Bildungsgutschein)" if funded else "Gesamtpreis",
         }))
     if entry.get("domain") == "housing":
         for field, option, description in _RENTS:
@@ -484,16 +484,31 @@ def service(entry: Mapping, partner_names: Mapping[str, str] | None = None, full
     return row
 
 
+def _euro(amount: float) -> str:
+    """An amount as German readers write it: 1.234,50 €, 450 €."""
+    whole = float(amount).is_integer()
+    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".") + " €"
+
+
+def _day(iso: str | None) -> str:
+    """A day as German readers write it (18.01.2027); '?' when unknown."""
+    if not iso:
+        return "?"
+    year, month, day = iso[:10].split("-")
+    return f"{day}.{month}.{year}"
+
+
 def _fees(entry: Mapping) -> str | None:
     if entry.get("domain") == "courses":
         if entry.get("funded"):
-            return "kostenlos oder gefoerdert (BAMF, Bildungsgutschein)"
+            return "kostenlos oder gefördert (BAMF, Bildungsgutschein)"
         if entry.get("price_eur") is not None:
-            return f"{_text(entry['price_eur'])} EUR"
+            return _euro(entry["price_eur"])
     if entry.get("domain") == "housing" and entry.get("cold_rent") is not None:
-        text = f"Kaltmiete {_text(entry['cold_rent'])} EUR im Monat"
+        text = f"Kaltmiete {_euro(entry['cold_rent'])} im Monat"
         if entry.get("warm_rent") is not None:
-            text += f", warm {_text(entry['warm_rent'])} EUR"
+            text += f", warm {_euro(entry['warm_rent'])}"
         return text
     return None
 

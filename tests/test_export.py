@@ -146,9 +146,12 @@ def test_hsds_mapping_of_courses_jobs_and_flats():
     assert ("Welcome Hub", "course.childcare", "true") in codes
     assert course["schedules"][0]["valid_from"] == "2027-01-11"
     assert course["schedules"][0]["valid_to"] == "2027-10-15"
+    # texts for people are written as German readers write them
+    assert course["schedules"][0]["description"].endswith("(11.01.2027 bis 15.10.2027)")
+    assert course["fees_description"] == "kostenlos oder gefördert (BAMF, Bildungsgutschein)"
     assert course["cost_options"] == [{
-        "id": course["cost_options"][0]["id"], "service_id": course["id"], "option": "Kursgebuehr",
-        "currency": "EUR", "amount": 0.0, "amount_description": "gefoerdert (BAMF, Bildungsgutschein)"}]
+        "id": course["cost_options"][0]["id"], "service_id": course["id"], "option": "Kursgebühr",
+        "currency": "EUR", "amount": 0.0, "amount_description": "gefördert (BAMF, Bildungsgutschein)"}]
     assert course["languages"][0]["code"] == "de"
     assert course["contacts"][0]["email"] == "kurse@vhs.example"
     address = course["service_at_locations"][0]["location"]["addresses"][0]
@@ -174,6 +177,7 @@ def test_hsds_mapping_of_courses_jobs_and_flats():
     rents = {c["option"]: c["amount"] for c in flat["cost_options"]}
     assert rents == {"Kaltmiete": 186.5, "Warmmiete": 320.5, "Nebenkosten": 87.0, "Heizkosten": 47.0,
                      "Kaution": 559.5}
+    assert flat["fees_description"] == "Kaltmiete 186,50 € im Monat, warm 320,50 €"
     values = {a["taxonomy_term"]["code"]: a.get("value") for a in flat["attributes"]}
     assert values["housing.rooms"] == "1" and values["housing.wbs_required"] == "true"
     assert values["housing.floor"] == "-1" and values["property_type.apartment"] is None
