@@ -464,8 +464,10 @@ def test_change_feed_from_zero_reproduces_the_directory(engine):
         assert len(tombstones) == 5 and tombstones[ids["merged"]] == ids["survivor"]
         assert tombstones[ids["withdrawn"]] is None
         # nothing new: an empty page that points at the same place
-        tail = c.get(f"/v1/changes?after={last}").json()
+        polled = c.get(f"/v1/changes?after={last}")
+        tail = polled.json()
         assert tail["items"] == [] and tail["last_seq"] == last and tail["has_more"] is False
+        assert polled.headers["cache-control"] == "no-cache"  # the next poll may differ
         # a cursor beyond the newest change (here beyond 32 bits: the sequence has 64) would
         # skip every change up to it: a problem that says so, not an empty page (nor a 500)
         beyond = c.get("/v1/changes?after=2147483648")

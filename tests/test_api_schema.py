@@ -43,3 +43,18 @@ def test_responses_conform_to_the_openapi_document(engine):
         check()
     # the generated requests reached the endpoints, not only their validation
     assert 200 in statuses["/v1/jobs"] and 200 in statuses["/v1/changes"]
+
+
+def test_the_openapi_document_names_the_key_and_limit_answers_of_every_hsds_route(engine):
+    """With keys required (HUB_API_REQUIRE_KEYS) every HSDS route answers 401/403 and the rate
+    limit 429 as /v1 does: a client generator must know them."""
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import ApiSettings, create_app
+
+    with TestClient(create_app(engine, ApiSettings())) as c:
+        paths = c.get("/openapi.json").json()["paths"]
+    hsds_paths = [p for p in paths if p.startswith("/hsds")]
+    assert hsds_paths
+    for path in hsds_paths:
+        assert {"401", "403", "429"} <= set(paths[path]["get"]["responses"]), path

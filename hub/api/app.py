@@ -510,8 +510,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             "Job postings, language courses and housing vacancies from the partners of a welcome "
             "center, checked and merged into one directory. Ids are stable: a merged id answers "
             "307 with its survivor (not cached: a split can undo a merge), a withdrawn one 410. "
-            "Pages are keyset pages (follow `next` or the Link header); `/v1/changes` is the incremental feed. Errors are RFC 9457 "
-            "problem details. Keys go in `Authorization: Bearer KEY` or `X-API-Key`."
+            "Pages are keyset pages (follow `next` or the Link header); `/v1/changes` is the "
+            "incremental feed. Errors are RFC 9457 problem details. Keys go in `Authorization: Bearer KEY` or `X-API-Key`."
         ),
     )
     app.state.engine = engine
@@ -729,6 +729,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         if _not_modified(request, etag):
             return Response(status_code=304, headers={"ETag": etag})
         response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "no-cache"  # ask again: the next poll may differ
         return response
 
     from hub.api.feedback import add_feedback_routes
@@ -740,7 +741,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     except ImportError:
         hsds_router = None
     if hsds_router is not None:
-        app.include_router(hsds_router)
+        # keys and rate limits apply to the HSDS routes as to /v1
+        app.include_router(hsds_router, responses=problems(401, 403, 429))
 
     def openapi() -> dict:
         if app.openapi_schema:
