@@ -58,3 +58,22 @@ def test_the_openapi_document_names_the_key_and_limit_answers_of_every_hsds_rout
     assert hsds_paths
     for path in hsds_paths:
         assert {"401", "403", "429"} <= set(paths[path]["get"]["responses"]), path
+
+
+def test_the_openapi_document_describes_each_domains_fields(engine):
+    """A client generator sees a flat's rents and a course's levels, not only id and title."""
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import ApiSettings, create_app
+
+    with TestClient(create_app(engine, ApiSettings())) as c:
+        doc = c.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    assert {"cold_rent", "warm_rent", "rooms", "address"} <= set(schemas["HousingVacancyEntry"]["properties"])
+    assert {"cefr_levels", "course_type", "start_date"} <= set(schemas["CourseOfferEntry"]["properties"])
+    assert {"working_time", "german_level", "valid_through"} <= set(schemas["JobPostingEntry"]["properties"])
+    assert "partner_id" not in schemas["JobPostingEntry"]["properties"]  # in sources
+    page = doc["paths"]["/v1/housing"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page["$ref"].endswith("/HousingVacancyPage")
+    item = doc["paths"]["/v1/courses/{entity_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert item["schema"]["$ref"].endswith("/CourseOfferEntry")

@@ -25,7 +25,7 @@ from fastapi import FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -36,6 +36,7 @@ from hub.api import query
 from hub.api.keys import ApiKey, RateLimiter, lookup_key
 from hub.api.query import Filters, QueryError, german_level_at_most
 from hub.api.version import CachedPage, DirectoryVersion, PageCache
+from hub.models import CourseOffer, HousingVacancy, JobPosting
 from hub.models.vocab import CEFRLevel, CourseType, EmploymentType, PropertyType, WorkingTime
 from hub.store.search import AVAILABLE_LATER, tag
 
@@ -170,6 +171,26 @@ class Page(BaseModel):
     items: list[Entry]
     next: str | None = Field(None, description="URL of the next page; null on the last page")
     limit: int
+
+
+def _entry_model(record: type[BaseModel], domain: str) -> type[Entry]:
+    """The documented shape of one domain's entries: ``Entry`` with the canonical record's
+    fields (schemas/*.schema.json), each optional: an entry holds what its sources filled,
+    and ``contact`` only for the scope contacts. Documentation only: answers are not
+    re-validated."""
+    fields = {
+        name: (info.annotation | None, Field(None, description=info.description))
+        for name, info in record.model_fields.items()
+        if name not in Entry.model_fields and name not in ("partner_id", "source_id")
+    }
+    return create_model(f"{record.__name__}Entry", __base__=Entry, __doc__=Entry.__doc__,
+                        domain=(Literal[domain], ...), **fields)
+
+
+ENTRY_MODELS = {"jobs": _entry_model(JobPosting, "jobs"), "courses": _entry_model(CourseOffer, "courses"),
+                "housing": _entry_model(HousingVacancy, "housing")}
+PAGE_MODELS = {domain: create_model(f"{model.__name__[:-5]}Page", __base__=Page, items=(list[model], ...))
+               for domain, model in ENTRY_MODELS.items()}
 
 
 class RedactedEntry(BaseModel):
@@ -553,7 +574,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     list_responses = {200: {"headers": HEADERS_DOC}, 304: {"description": "Not modified (If-None-Match)"},
                       **problems(400, 401, 403, 422, 429)}
 
-    @app.get("/v1/jobs", response_model=Page, tags=["directory"], responses=list_responses,
+    @app.get("/v1/jobs", response_model=PAGE_MODELS["jobs"], tags=["directory"], responses=list_responses,
              summary="Job postings")
     def list_jobs(
         request: Request,
@@ -584,7 +605,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             f.tags_any_or_absent = german_level_at_most(german_level.value)
         return _list(request, "jobs", f, cursor, limit, principal)
 
-    @app.get("/v1/courses", response_model=Page, tags=["directory"], responses=list_responses,
+    @app.get("/v1/courses", response_model=PAGE_MODELS["courses"], tags=["directory"], responses=list_responses,
              summary="Language courses and training")
     def list_courses(
         request: Request,
@@ -612,7 +633,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             f.tags_none.append(tag("schedule", "online"))
         return _list(request, "courses", f, cursor, limit, principal)
 
-    @app.get("/v1/housing", response_model=Page, tags=["directory"], responses=list_responses,
+    @app.get("/v1/housing", response_model=PAGE_MODELS["housing"], tags=["directory"], responses=list_responses,
              summary="Housing vacancies")
     def list_housing(
         request: Request,
@@ -681,7 +702,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             raise ApiProblem(404, f"no {domain} entry {entity_id}")
 
         app.add_api_route(f"/v1/{domain}/{{entity_id}}", get_entry, methods=["GET"],
-                          name=f"get_{domain}_entry", response_model=Entry, tags=["directory"],
+                          name=f"get_{domain}_entry", response_model=ENTRY_MODELS[domain], tags=["directory"],
                           responses=item_responses, summary=f"One {domain} entry by its stable id")
 
     for domain in DOMAINS:
