@@ -30,7 +30,7 @@ from hub.store.staging import (
     last_sync_counts,
     record_failed_sync,
 )
-from hub.store.tables import fetch_state, landing, source_records
+from hub.store.tables import fetch_state, landing, source_records, syncs
 
 
 class StageError(Exception):
@@ -262,7 +262,10 @@ def stage_partner_feed(
     if state is None or not state.content_sha256:
         raise StageError(f"{partner.id}/{domain}: nothing fetched yet; fetch the feed first")
     sha = state.content_sha256
-    if state.staged_sha256 == sha and not force:
+    # unchanged: the payload the records came from, and no later delivery was held or failed
+    # since (a partner that sends its good file again after a bad one is staged once more:
+    # the sync, the checks and the feedback report say ok again instead of the old hold)
+    if state.staged_sha256 == sha and not force and _latest_status(engine, partner.id, domain) == "ok":
         with engine.connect() as conn:
             sync_id, counts = last_sync_counts(conn, partner.id, domain)
             counts.active = _active_count(conn, partner.id, domain)
@@ -469,6 +472,16 @@ def release_partner(engine: sa.Engine, partner_id: str, domain: str | None = Non
                 )
                 released.append(state.domain)
     return released
+
+
+def _latest_status(engine: sa.Engine, partner_id: str, domain: str) -> str | None:
+    """The status of the feed's newest sync (ok, held or failed), None before the first."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(syncs.c.status)
+            .where(syncs.c.partner_id == partner_id, syncs.c.domain == domain)
+            .order_by(syncs.c.id.desc()).limit(1)
+        ).scalar()
 
 
 def _active_count(conn: sa.Connection, partner_id: str, domain: str) -> int:

@@ -344,9 +344,10 @@ def run_sync(
             latest = _latest_sync(engine, partner.id, feed.domain)
             staged_now = (latest.id if latest is not None else None) != \
                 staged_before.get((partner.id, feed.domain))
-            # a hold fails the run (its blocking check); an older hold does not explain a run
-            # that failed before staging (the feed could not be fetched this time)
-            if latest is not None and latest.status == "held" and (staged_now or outcome.success):
+            # a hold fails the run (its blocking check); an older hold explains neither a run
+            # that failed before staging (the feed could not be fetched this time) nor one that
+            # staged nothing
+            if latest is not None and latest.status == "held" and staged_now:
                 item.status, item.message = "held", latest.message
                 held = latest._mapping  # "items" is a Row method's name too
                 item.fetched, item.accepted, item.rejected = held["items"], held["accepted"], held["rejected"]

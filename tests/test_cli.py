@@ -157,6 +157,30 @@ def test_sync_of_a_held_feed_then_of_one_that_cannot_be_fetched(tmp_path):
     assert str(feed) in row["message"] and summary["failed_feeds"] == ["vhs-test/courses"]
 
 
+def test_a_feed_back_to_its_good_file_after_a_hold_syncs_ok(tmp_path):
+    """Held for mass withdrawal, then the partner sends its last good file again: the sync
+    says ok (exit 0), not the old hold, and there is nothing to release."""
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\n"
+    good = header + "".join(f"G-{n};Deutschkurs {n};Sprachkurs;66538;Neunkirchen;B1\n" for n in range(20))
+    feed = tmp_path / "kurse.csv"
+    feed.write_text(good, encoding="utf-8")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {feed.as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry)}
+    assert hub("sync", env=env).returncode == 0
+    feed.write_text(header + good.splitlines(keepends=True)[1], encoding="utf-8")
+    assert json.loads(hub("sync", "--json", env=env).stdout)["partners"][0]["status"] == "held"
+    feed.write_text(good, encoding="utf-8")
+    back = hub("sync", "--json", env=env)
+    assert back.returncode == 0, back.stderr
+    row = json.loads(back.stdout)["partners"][0]
+    assert (row["status"], row["accepted"], row["published"], row["message"]) == ("ok", 20, 20, None)
+    release = hub("release", "vhs-test", env=env)
+    assert "nothing to release" in release.stdout + release.stderr
+    assert hub("sync", env=env).returncode == 0
+
+
 def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     registry = tmp_path / "registry.yaml"
     registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"

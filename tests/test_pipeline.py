@@ -221,6 +221,33 @@ def test_mass_withdrawal_is_held_until_released(engine, landing, fetcher, httpse
     assert publish_domain(engine, "jobs").deleted == 12
 
 
+def test_a_partner_that_sends_its_good_file_again_after_a_hold_is_ok_again(engine, landing, fetcher,
+                                                                           httpserver):
+    """After a held delivery the partner fixes its export and sends what it sent before: the
+    feed is staged once more and its sync, counts and feedback report say ok (the hold it
+    replaced would otherwise stay the latest word, with nothing left to release); then it is
+    unchanged as usual."""
+    from hub.pipeline import release_partner
+    from hub.quality.feedback import latest_report
+
+    good = ba_v6([posting(n) for n in range(30)])
+    feed = Feed(httpserver, "/jc.json", good)
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    partner = registry.partners[0]
+    sync(engine, landing, fetcher, registry)
+    feed.body = ba_v6([posting(n) for n in range(3)])
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    assert stage_partner_feed(engine, landing, partner, "jobs").status == "held"
+
+    feed.body = good
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    again = stage_partner_feed(engine, landing, partner, "jobs")
+    assert (again.status, again.counts.accepted, again.counts.unchanged, again.counts.withdrawn) == ("ok", 30, 30, 0)
+    assert latest_report(engine, partner, "jobs").status == "ok"
+    assert release_partner(engine, "jobcenter-nk") == []
+    assert stage_partner_feed(engine, landing, partner, "jobs").status == "unchanged"
+
+
 def test_few_vanishing_records_are_not_held(engine, landing, fetcher, httpserver):
     postings = [posting(n) for n in range(12)]
     feed = Feed(httpserver, "/jc.json", ba_v6(postings))
