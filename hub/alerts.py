@@ -17,6 +17,8 @@ from email.utils import formatdate, make_msgid
 from hub.quality.mail import Mailer, MailError, MailSettings
 
 MAX_MESSAGE = 500  # characters of an error message in an alert
+# how Dagster's error begins when a blocking asset check failed (the run stops there)
+BLOCKING_CHECK_ERROR = "dagster._core.errors.DagsterAssetCheckFailedError"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(https?)://(?:[^\s/@]+@)?([^\s/?#]+)([^\s?#]*)(?:\?[^\s#]*)?(?:#\S*)?")
@@ -35,6 +37,8 @@ class RunFailure:
     partner: str | None = None  # the run's partition key
     steps: list[FailedStep] = field(default_factory=list)
     run_message: str | None = None  # when no step failed (the run itself broke)
+    # blocking checks that failed (a held delivery): (check name, its description)
+    holds: list[tuple[str, str]] = field(default_factory=list)
 
 
 def steward_addresses(environ: dict[str, str] | None = None) -> list[str]:
@@ -61,7 +65,7 @@ def redact(text: str | None, limit: int = MAX_MESSAGE) -> str:
 
 def subject(failure: RunFailure) -> str:
     who = f" {failure.partner}" if failure.partner else ""
-    return f"[Welcome Hub] {failure.job}{who} failed"
+    return f"[Welcome Hub] {failure.job}{who} {'held' if failure.holds else 'failed'}"
 
 
 def render(failure: RunFailure, ui_url: str | None = None) -> str:
@@ -71,14 +75,24 @@ def render(failure: RunFailure, ui_url: str | None = None) -> str:
         f"Job:     {failure.job}",
         f"Partner: {failure.partner or '(not partitioned)'}",
     ]
+    for check, description in failure.holds:
+        lines += ["", f"Held:    {check}", f"         {redact(description)}"]
     for step in failure.steps:
+        if failure.holds and step.message.startswith(BLOCKING_CHECK_ERROR):
+            continue  # Dagster's words for the hold above
         lines += ["", f"Step:    {step.step}", f"Error:   {redact(step.message)}"]
-    if not failure.steps:
+    if not failure.steps and not failure.holds:
         lines += ["", f"Error:   {redact(failure.run_message) or 'the run failed before any step ran'}"]
     lines += ["", "The directory keeps the last good state of this partner's records."]
     if ui_url:
         lines.append(f"Run in the Dagster UI: {ui_url.rstrip('/')}/runs/{failure.run_id}")
-    lines.append("Re-sync from the UI (materialize the partition) once the cause is fixed.")
+    if failure.holds:
+        who = failure.partner or "PARTNER"
+        lines.append(f"If the change is intended, release the delivery (hub release {who}, or the run "
+                     "config release_withdrawals: true in the UI); if not, ask the partner to fix "
+                     "its export: the next delivery is checked again.")
+    else:
+        lines.append("Re-sync from the UI (materialize the partition) once the cause is fixed.")
     return "\n".join(lines) + "\n"
 
 

@@ -403,6 +403,43 @@ def test_failed_sync_run_mails_the_stewards(db_url, tmp_path, httpserver, instan
     assert "geheim" not in body and "apikey" not in body
 
 
+def test_a_held_delivery_mails_the_stewards_the_guards_numbers_and_the_release(
+        db_url, tmp_path, httpserver, instance, smtp, monkeypatch):
+    """The partner's feed shrinks from 30 postings to 3: the sync run of the hub command is
+    held by the withdrawal guard. The stewards' mail says held, with the guard's numbers and
+    how to release it, not Dagster's 'blocking asset check failed' and 're-sync'."""
+    monkeypatch.setenv("HUB_STEWARD_EMAILS", "steward@welcome.example")
+    feed = Feed(httpserver, "/jc.json", ba_v6([posting(n) for n in range(30)]))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+    monkeypatch.setenv("HUB_DATABASE_URL", db_url)
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HUB_REGISTRY", str(registry))
+    from hub.definitions import defs
+
+    def sync():
+        return defs.resolve_job_def("sync_jobs").execute_in_process(
+            instance=instance, partition_key="jobcenter-nk", raise_on_error=False,
+            tags={"hub/trigger": "cli"})
+
+    assert sync().success
+    feed.body = ba_v6([posting(n) for n in range(3)])
+    held = sync()
+    assert not held.success
+    context = dg.build_run_status_sensor_context(
+        sensor_name="steward_alerts", dagster_event=held.get_run_failure_event(),
+        dagster_instance=instance, dagster_run=held.dagster_run,
+    ).for_run_failure()
+    steward_alert_sensor(context)
+    message = smtp.messages()[0]
+    body = message.get_content()
+    assert message["Subject"] == "[Welcome Hub] sync_jobs jobcenter-nk held"
+    assert "Held:    withdrawal_guard" in body and "would withdraw 27 of 30" in body
+    assert "hub release jobcenter-nk" in body
+    assert "DagsterAssetCheckFailedError" not in body and "Re-sync" not in body
+
+
 def test_hub_command_runs_report_a_transient_fetch_failure_at_once(db_url, tmp_path, httpserver, instance):
     httpserver.expect_request("/jc.json").respond_with_data("busy", status=503)
     registry = tmp_path / "registry.yaml"

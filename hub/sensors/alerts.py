@@ -34,15 +34,31 @@ def run_failure(context: dg.RunFailureSensorContext) -> RunFailure:
         partner=run.tags.get("dagster/partition"),
         steps=steps,
         run_message=None if steps else context.failure_event.message,
+        holds=failed_blocking_checks(context.instance, run.run_id),
     )
+
+
+def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, str]]:
+    """(check name, description) of the run's failed checks of severity ERROR: the guard
+    that held the delivery says why, with the numbers and the release command."""
+    out = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            out.append((evaluation.check_name, evaluation.description or "failed"))
+    return out
 
 
 @dg.run_failure_sensor(
     name="steward_alerts",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    # runs of the hub command (hub sync, in-process) have no code location: without this the
+    # sensor would see only the runs it launched itself
+    monitor_all_code_locations=True,
     description="E-mails the data stewards (HUB_STEWARD_EMAILS) when a sync or publication run "
-    "fails: job, partner, failed step and error message.",
+    "fails, hub sync's runs included: job, partner, failed step and error message; for a held "
+    "delivery the guard's numbers and how to release it.",
 )
 def steward_alert_sensor(context: dg.RunFailureSensorContext):
     failure = run_failure(context)
