@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -67,6 +68,26 @@ class Feed(BaseModel):
     def _source_scheme(cls, value: str) -> str:
         if not re.match(r"^(https?://[^/\s]+|file://|inbox:)", value):
             raise ValueError("must start with https://, http://, file:// or inbox:")
+        if value.startswith(("http://", "https://")):
+            if re.search(r"\s", value):
+                raise ValueError(f"{value!r} holds a space; a web address has none")
+            try:
+                parts = urlsplit(value)
+                parts.port  # noqa: B018 - raises for a port that is not a number
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a web address ({exc})") from None
+            if not parts.hostname:
+                raise ValueError(f"{value!r} names no host")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        from hub.cadence import valid_cron
+
+        if value is not None and not valid_cron(value):
+            raise ValueError(f"{value!r} is not a cron expression (five fields, e.g. '0 6 * * *' "
+                             "for 6:00 every day)")
         return value
 
     @field_validator("details")
@@ -195,6 +216,8 @@ def load_registry(path: str | Path) -> Registry:
 def _describe(exc: ValidationError, data: dict, origin: str) -> str:
     """One line: file, partner, field, problem (the first problem; the rest are counted)."""
     errors = exc.errors(include_url=False)
+    # an unknown field first: a mistyped key ('fromat') also reads as the right one missing
+    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
     error = errors[0]
     loc = list(error["loc"])
     where = ""

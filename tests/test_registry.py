@@ -45,6 +45,8 @@ def test_valid_registry_loads_and_lists_partitions():
         ("contact_email: stellen@jobcenter-nk.example", "partner 'jobcenter-nk': contact_email:"),
         ("kind: jobcenter", "partner 'jobcenter-nk': kind:"),
         ('region: "10043"', "partner 'jobcenter-nk': colour: unknown field"),
+        ("mode: snapshot", "partner 'vhs-neunkirchen': feeds[0].schedule: 'every day' is not a cron expression"),
+        ("format: csv-courses", "partner 'vhs-neunkirchen': feeds[0].fromat: unknown field"),
     ],
 )
 def test_bad_entries_name_file_partner_field_and_problem(tmp_path, change, expected):
@@ -55,6 +57,8 @@ def test_bad_entries_name_file_partner_field_and_problem(tmp_path, change, expec
         "contact_email: stellen@jobcenter-nk.example": "contact_email: not-an-address",
         "kind: jobcenter": "kind: spaceport",
         'region: "10043"': 'region: "10043"\n    colour: blue',
+        "mode: snapshot": "mode: snapshot\n        schedule: every day",
+        "format: csv-courses": "fromat: csv-courses",  # a mistyped key, not a missing format
     }[change]
     path = tmp_path / "registry.yaml"
     path.write_text(GOOD.replace(change, replacement))
@@ -64,6 +68,17 @@ def test_bad_entries_name_file_partner_field_and_problem(tmp_path, change, expec
     assert message.startswith(str(path) + ": ")
     assert expected in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("http://exa mple.org/x", "'http://exa mple.org/x' holds a space"),
+    ("https://jobs.example:80a/x", "'https://jobs.example:80a/x' is not a web address"),
+])
+def test_a_source_that_is_no_web_address_is_refused_when_the_registry_is_read(source, expected):
+    """Not at the first fetch, as an internal InvalidURL error."""
+    with pytest.raises(RegistryError) as info:
+        parse_registry(GOOD.replace("https://jobs.jobcenter-nk.example/pc/v6/jobs", source), "r.yaml")
+    assert str(info.value).startswith("r.yaml: partner 'jobcenter-nk': feeds[0].source: " + expected)
 
 
 def test_duplicate_ids_and_broken_yaml_and_missing_file(tmp_path):
