@@ -715,11 +715,13 @@ def main(argv: list[str] | None = None) -> int:
     from hub.formats import FormatError
     from hub.pipeline import StageError
     from hub.registry import RegistryError
+    from hub.runner import DagsterHomeError
     from hub.store.db import DatabaseError
 
     try:
         return args.func(args)
-    except (UsageError, FormatError, RegistryError, DatabaseError, StageError, FetchError) as exc:
+    except (UsageError, FormatError, RegistryError, DatabaseError, StageError, FetchError,
+            DagsterHomeError) as exc:
         print(f"hub {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

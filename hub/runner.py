@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,10 @@ event_log_storage:
 """
 
 
+class DagsterHomeError(Exception):
+    """The Dagster instance cannot be used: its folder or its dagster.yaml (one line)."""
+
+
 def ensure_dagster_home(settings: Settings) -> Path:
     """DAGSTER_HOME as set; else this folder when it holds the project's dagster.yaml; else a
     folder under HUB_HOME with a minimal instance file."""
@@ -56,12 +61,36 @@ def ensure_dagster_home(settings: Settings) -> Path:
         home = Path.cwd()
     else:
         home = settings.home / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        events = json.dumps(str(home / "history" / "runs"))  # a YAML string as well
-        (home / "dagster.yaml").write_text(MINIMAL_INSTANCE.format(events=events))
+    if home.exists() and not home.is_dir():
+        raise DagsterHomeError(f"DAGSTER_HOME {home} is a file; it names a folder for Dagster's "
+                               "runs and its dagster.yaml")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists():
+            events = json.dumps(str(home / "history" / "runs"))  # a YAML string as well
+            (home / "dagster.yaml").write_text(MINIMAL_INSTANCE.format(events=events))
+    except OSError as exc:
+        raise DagsterHomeError(f"DAGSTER_HOME {home}: {exc.strerror or exc} "
+                               "(a folder for Dagster's runs and its dagster.yaml)") from None
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+@contextmanager
+def dagster_instance():
+    """The Dagster instance of DAGSTER_HOME; DagsterHomeError when its dagster.yaml cannot be
+    loaded (not YAML, an unknown setting, a storage class that cannot be imported)."""
+    from dagster import DagsterInstance
+
+    try:
+        instance = DagsterInstance.get()
+    except Exception as exc:  # noqa: BLE001 - Dagster raises many kinds for a bad file
+        home = os.environ.get("DAGSTER_HOME", "?")
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise DagsterHomeError(f"{Path(home) / 'dagster.yaml'}: the Dagster instance cannot be "
+                               f"loaded: {type(exc).__name__}: {first}") from None
+    with instance:
+        yield instance
 
 
 @dataclass
@@ -312,8 +341,6 @@ def run_sync(
     ``workers``: how many partner feeds run at once, each in a process of its own (a run per
     feed as with 1; the runs of a big registry use every core). With 1 they run one after the
     other in this process."""
-    from dagster import DagsterInstance
-
     from hub.definitions import defs
 
     progress = progress or (lambda message: print(message, file=sys.stderr, flush=True))
@@ -325,7 +352,7 @@ def run_sync(
         partners = [p for p in partners if p.id in partner_ids]
     feeds = [(partner, feed) for partner in partners for feed in partner.feeds]
     summary = SyncSummary()
-    with SigintWatch() as watch, DagsterInstance.get() as instance:
+    with SigintWatch() as watch, dagster_instance() as instance:
         sync_partitions(instance, registry)
         staged_before = _last_sync_ids(engine)
         if workers > 1 and len(feeds) > 1:

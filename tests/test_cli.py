@@ -181,6 +181,26 @@ def test_a_feed_back_to_its_good_file_after_a_hold_syncs_ok(tmp_path):
     assert hub("sync", env=env).returncode == 0
 
 
+def test_a_dagster_home_that_cannot_be_used_is_one_line(tmp_path):
+    """A dagster.yaml that is not YAML or names a storage that cannot be imported, and a
+    DAGSTER_HOME that is a file: exit 2 naming the file, not an internal error."""
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {(tmp_path / 'k.csv').as_uri()}\n")
+    broken, unknown, a_file = tmp_path / "broken", tmp_path / "unknown", tmp_path / "a-file"
+    broken.mkdir()
+    (broken / "dagster.yaml").write_text("telemetry: [\n")
+    unknown.mkdir()
+    (unknown / "dagster.yaml").write_text("run_storage:\n  module: nope\n  class: Nope\n")
+    a_file.write_text("")
+    for home, fragments in ((broken, [str(broken / "dagster.yaml"), "cannot be loaded", "ParserError"]),
+                            (unknown, [str(unknown / "dagster.yaml"), "module nope"]),
+                            (a_file, [f"DAGSTER_HOME {a_file} is a file"])):
+        proc = hub("sync", env={"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
+                                "DAGSTER_HOME": str(home)})
+        assert_one_line_error(proc, *fragments)
+
+
 def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     registry = tmp_path / "registry.yaml"
     registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
