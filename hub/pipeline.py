@@ -54,7 +54,7 @@ class FetchOutcome:
 class StageOutcome:
     partner_id: str
     domain: str
-    status: str  # ok, unchanged, held
+    status: str  # ok, unchanged, held; waiting: an inbox where no file arrived yet
     sync_id: int | None
     counts: StageCounts = field(default_factory=StageCounts)
     hold: "Hold | None" = None
@@ -260,6 +260,8 @@ def stage_partner_feed(
     feed = _feed(partner, domain)
     state = _fetch_state(engine, partner.id, domain)
     if state is None or not state.content_sha256:
+        if feed.source.startswith("inbox:"):  # no file dropped yet: nothing to stage, no fault
+            return StageOutcome(partner.id, domain, "waiting", None, StageCounts())
         raise StageError(f"{partner.id}/{domain}: nothing fetched yet; fetch the feed first")
     sha = state.content_sha256
     # unchanged: the payload the records came from, and no later delivery was held or failed

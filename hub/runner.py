@@ -149,7 +149,8 @@ class SyncSummary:
         lines.append(f"directory: {totals}  ({self.seconds:.1f} s)")
         for f in self.feeds:
             if f.message:
-                lines.append(f"  {f.partner_id}/{f.domain}: {f.message}")
+                feed = f"{f.partner_id}/{f.domain}: "
+                lines.append(f"  {feed}{f.message.removeprefix(feed)}")
         return "\n".join(lines)
 
 
@@ -380,6 +381,10 @@ def run_sync(
                 item.fetched, item.accepted, item.rejected = held["items"], held["accepted"], held["rejected"]
             elif not outcome.success:
                 item.status, item.message = "failed", outcome.message
+            elif latest is None and feed.source.startswith("inbox:"):
+                item.status = "waiting"
+                item.message = (f"no file in the inbox {feed.source.removeprefix('inbox:')} yet; "
+                                "a file dropped there is synced")
             else:
                 item.unchanged = not staged_now
                 _fill_counts(engine, item)

@@ -201,6 +201,24 @@ def test_a_dagster_home_that_cannot_be_used_is_one_line(tmp_path):
         assert_one_line_error(proc, *fragments)
 
 
+def test_an_inbox_without_a_file_yet_waits_and_is_no_failure(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: inbox:{inbox}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry)}
+    waiting = hub("sync", env=env)
+    assert waiting.returncode == 0, waiting.stderr
+    assert f"vhs-test/courses: no file in the inbox {inbox} yet" in waiting.stdout
+    assert "vhs-test/courses: vhs-test/courses" not in waiting.stdout + waiting.stderr
+    (inbox / "kurse.csv").write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK-1;Deutschkurs;Sprachkurs;66538;Neunkirchen\n",
+                                     encoding="utf-8")
+    synced = hub("sync", "--json", env=env)
+    row = json.loads(synced.stdout)["partners"][0]
+    assert (synced.returncode, row["status"], row["accepted"]) == (0, "ok", 1)
+
+
 def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     registry = tmp_path / "registry.yaml"
     registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
