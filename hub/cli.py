@@ -297,7 +297,8 @@ def cmd_replay(args) -> int:
     registry = load_registry(settings.registry_path)
     engine = _engine(settings)
     store = LandingStore(settings.landing_dir)
-    partners = [registry.get(pid) for pid in args.partner] if args.partner else registry.partners
+    # each partner once, in the order named
+    partners = [registry.get(pid) for pid in dict.fromkeys(args.partner)] if args.partner else registry.partners
     if not any(not args.domain or feed.domain == args.domain for p in partners for feed in p.feeds):
         raise UsageError(f"nothing to replay: no {args.domain + ' ' if args.domain else ''}feed of "
                          f"{', '.join(args.partner) if args.partner else 'any partner'} in "
@@ -316,6 +317,8 @@ def cmd_replay(args) -> int:
                 continue
             counts = outcome.counts
             note = f" ({outcome.hold.message})" if outcome.hold else ""
+            if outcome.status == "held":
+                status = 1  # waits for a steward, as hub sync says with its exit code
             print(f"{partner.id}/{feed.domain}: {outcome.status}, {counts.items} records, "
                   f"{counts.accepted} accepted, {counts.rejected} rejected{note}")
             domains.add(feed.domain)

@@ -171,6 +171,10 @@ def test_a_feed_back_to_its_good_file_after_a_hold_syncs_ok(tmp_path):
     assert hub("sync", env=env).returncode == 0
     feed.write_text(header + good.splitlines(keepends=True)[1], encoding="utf-8")
     assert json.loads(hub("sync", "--json", env=env).stdout)["partners"][0]["status"] == "held"
+    # a replay of the held delivery is held again, and says so with its exit code (once
+    # per partner, however often it is named)
+    replay = hub("replay", "--partner", "vhs-test", "--partner", "vhs-test", env=env)
+    assert replay.returncode == 1 and replay.stdout.count("vhs-test/courses: held") == 1
     feed.write_text(good, encoding="utf-8")
     back = hub("sync", "--json", env=env)
     assert back.returncode == 0, back.stderr
