@@ -1,5 +1,6 @@
 """Alerts for the data stewards: when a sync or publication run fails, one e-mail per steward
-naming the job, the partner (the run's partition), the failed step and the error message.
+naming the job, the partner (the run's partition), the failed step and the error message;
+when the partner registry cannot be read (no feed is synced then), one naming the problem.
 
 Settings come from the environment: ``HUB_STEWARD_EMAILS`` (comma-separated addresses) and
 the mail server of the feedback mails (``HUB_SMTP_*``, ``HUB_MAIL_FROM``, see
@@ -96,21 +97,46 @@ def render(failure: RunFailure, ui_url: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_message(failure: RunFailure, sender: str, to_address: str,
-                  ui_url: str | None = None) -> EmailMessage:
+def build_message(title: str, text: str, sender: str, to_address: str) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = subject(failure)
+    message["Subject"] = title
     message["From"] = sender
     message["To"] = to_address
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render(failure, ui_url))
+    message.set_content(text)
     return message
 
 
 def send_failure_alert(failure: RunFailure, environ: dict[str, str] | None = None) -> list[str]:
-    """Mail the failure to every steward; returns the addresses the server accepted. Nothing
+    """Mail the failure to every steward (``send_to_stewards``)."""
+    env = os.environ if environ is None else environ
+    ui_url = (env.get("HUB_DAGSTER_URL") or "").strip() or None
+    return send_to_stewards(subject(failure), render(failure, ui_url), env)
+
+
+def render_registry_problem(problem: str) -> str:
+    return "\n".join([
+        "The partner registry cannot be read:",
+        "",
+        f"    {redact(problem)}",
+        "",
+        "Until it is fixed no partner feed is scheduled, polled for changes or picked up from its",
+        "inbox, and the partitions stay as they were. The directory keeps its state.",
+        "Fix the file (hub sync --registry FILE names the problem the same way); this alert is",
+        "sent again only for another problem.",
+    ]) + "\n"
+
+
+def send_registry_alert(problem: str, environ: dict[str, str] | None = None) -> list[str]:
+    """Mail every steward that the registry is not usable (``send_to_stewards``)."""
+    return send_to_stewards("[Welcome Hub] partner registry not usable: no syncs",
+                            render_registry_problem(problem), environ)
+
+
+def send_to_stewards(title: str, text: str, environ: dict[str, str] | None = None) -> list[str]:
+    """Mail ``text`` to every steward; returns the addresses the server accepted. Nothing
     is sent (empty list) when HUB_STEWARD_EMAILS or HUB_SMTP_HOST is unset. MailError when
     the server refuses or cannot be reached (after trying every steward)."""
     env = os.environ if environ is None else environ
@@ -119,11 +145,10 @@ def send_failure_alert(failure: RunFailure, environ: dict[str, str] | None = Non
         return []
     settings = MailSettings.from_env(env)
     mailer = Mailer(settings)
-    ui_url = (env.get("HUB_DAGSTER_URL") or "").strip() or None
     sent, errors = [], []
     for address in stewards:
         try:
-            mailer.send(build_message(failure, settings.mail_from, address, ui_url), address)
+            mailer.send(build_message(title, text, settings.mail_from, address), address)
             sent.append(address)
         except MailError as exc:
             errors.append(str(exc))

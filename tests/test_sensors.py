@@ -133,6 +133,39 @@ def test_registry_sensor_cursor_skips_an_unchanged_registry_and_sees_additions_a
     assert isinstance(gone, dg.SkipReason) and "registry not usable" in gone.skip_message
 
 
+def test_an_unusable_registry_mails_the_stewards_once_per_problem(tmp_path, instance, smtp, monkeypatch):
+    """A typo in the registry stops every sync, schedule and poll: the stewards learn it once
+    (not at every tick), again for another problem, and the sensor goes on when it is fixed."""
+    monkeypatch.setenv("HUB_STEWARD_EMAILS", "steward@welcome.example")
+    registry = tmp_path / "registry.yaml"
+    good = registry_text(("jobcenter-nk", "ba-jobsuche", "https://a.example/j"))
+    registry.write_text(good.replace("ba-jobsuche", "ba-jobsuchee"))
+    store = HubStore(registry_path=str(registry), home=str(tmp_path))
+
+    def tick(cursor):
+        context = dg.build_sensor_context(instance=instance, resources={"hub_store": store}, cursor=cursor)
+        result = registry_sensor(context)
+        return result, (result.cursor if isinstance(result, dg.SensorResult) else context.cursor)
+
+    result, cursor = tick(None)
+    assert isinstance(result, dg.SkipReason) and "unknown format 'ba-jobsuchee'" in result.skip_message
+    assert len(smtp.messages()) == 1
+    message = smtp.messages()[0]
+    assert message["Subject"] == "[Welcome Hub] partner registry not usable: no syncs"
+    body = message.get_content()
+    assert str(registry) in body and "unknown format 'ba-jobsuchee'" in body and "no partner feed" in body
+    _, cursor = tick(cursor)
+    assert len(smtp.messages()) == 1  # the same problem: no second mail
+    registry.unlink()
+    _, cursor = tick(cursor)
+    assert len(smtp.messages()) == 2 and "registry file not found" in smtp.messages()[1].get_content()
+    registry.write_text(good)
+    fixed, cursor = tick(cursor)
+    assert [list(r.partition_keys) for r in fixed.dynamic_partitions_requests] == [["jobcenter-nk"]]
+    assert "alerted" not in json.loads(cursor)
+    assert len(smtp.messages()) == 2
+
+
 # --------------------------------------------------------------------------- inbox sensor
 
 
