@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -454,8 +455,12 @@ def cmd_demo(args) -> int:
         server.stop()
     _print_summary(summary, args.json)
     if not args.json:
-        print(f"\nregistry: {path}\nDagster UI: DAGSTER_HOME={os.environ['DAGSTER_HOME']} "
-              ".venv/bin/dagster dev -w workspace.yaml")
+        # a command that works from any folder: the hub's home (registry, database) and the
+        # Dagster instance by absolute path, the dagster of this Python, the module by name
+        dagster = Path(sys.executable).parent / "dagster"
+        print(f"\nregistry: {path}\nDagster UI: HUB_HOME={shlex.quote(str(settings.home.resolve()))} "
+              f"DAGSTER_HOME={shlex.quote(os.environ['DAGSTER_HOME'])} "
+              f"{shlex.quote(str(dagster))} dev -m hub.definitions")
     return 0 if summary.publish_ok else 1
 
 

@@ -76,6 +76,26 @@ def test_demo_publishes_all_domains_and_a_rerun_changes_nothing(db_url, tmp_path
             f.partner_id for f in data.feeds if f.domain == "housing"}
 
 
+def test_the_demo_names_a_dagster_command_that_works_from_any_folder(tmp_path):
+    """Run outside the repository (no .venv, no workspace.yaml there), the demo prints the
+    UI's command with its hub home and Dagster instance as absolute paths and the module."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = hub("demo", env={"HUB_HOME": "", "DAGSTER_HOME": "", "HUB_REGISTRY": "", "HUB_DATABASE_URL": ""},
+               cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("Dagster UI: "))
+    words = shlex.split(line.removeprefix("Dagster UI: "))
+    assert words[0] == f"HUB_HOME={elsewhere.resolve() / '.hub'}"
+    assert words[1] == f"DAGSTER_HOME={elsewhere.resolve() / '.hub' / 'dagster'}"
+    assert Path(words[2]) == Path(sys.executable).parent / "dagster" and Path(words[2]).is_file()
+    assert words[3:] == ["dev", "-m", "hub.definitions"]
+
+
 def test_demo_refuses_to_overwrite_a_real_registry(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
