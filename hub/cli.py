@@ -360,7 +360,11 @@ def cmd_erase(args) -> int:
         return 1
     _refresh_reports(engine, settings, partner, done)
     if done.outcome != "unpublished":
-        _record_in_dagster(engine, settings, done)
+        _record_in_dagster(
+            engine, settings, done.domain,
+            f"hub erase: {done.partner_id}/{done.source_id} erased on request (audit entry "
+            f"{done.erasure_id}); entity {done.entity_id} {done.outcome}",
+            {"erasure_id": done.erasure_id or 0, "outcome": done.outcome, "seq": done.seq or 0})
     what = {
         "deleted": f"entity {done.entity_id} deleted from the directory (tombstone, seq {done.seq})",
         "updated": f"entity {done.entity_id} kept with its other sources"
@@ -375,11 +379,43 @@ def cmd_erase(args) -> int:
     return 0
 
 
-def _record_in_dagster(engine, settings, done) -> None:
-    """The erasure's publication as a materialization of ``directory/<domain>`` in the Dagster
-    instance (DAGSTER_HOME, as hub sync uses it), so that the steward's view of the directory
-    is not left at the entries of the last sync. The erasure stands when Dagster cannot be
-    told: a warning says so."""
+def cmd_withdraw(args) -> int:
+    """Withdraw every record of a partner that left the registry and publish the directory
+    without them. Exit 1 when the partner has no published record."""
+    from hub.registry import load_registry
+    from hub.store.publish import publish_domain
+    from hub.store.retention import withdraw_partner
+
+    settings = _settings(args)
+    engine = _engine(settings)
+    if settings.registry_path.exists():
+        registry = load_registry(settings.registry_path)
+        feeds = [f.domain for p in registry.partners if p.id == args.partner for f in p.feeds]
+        if any(args.domain in (None, domain) for domain in feeds):
+            raise UsageError(f"{args.partner} is in {settings.registry_path} with a "
+                             f"{args.domain or '/'.join(feeds)} feed: its next sync would publish "
+                             "the records again; remove the feed from the registry first")
+    withdrawn = withdraw_partner(engine, args.partner, args.domain)
+    if not any(withdrawn.values()):
+        print(f"hub withdraw: nothing to withdraw: {args.partner} has no published "
+              f"{args.domain + ' ' if args.domain else ''}records", file=sys.stderr)
+        return 1
+    for domain, count in withdrawn.items():
+        outcome = publish_domain(engine, domain)
+        _record_in_dagster(engine, settings, domain,
+                           f"hub withdraw: the {count} {domain} records of {args.partner} withdrawn "
+                           f"(the partner left the registry)",
+                           {"withdrawn_records": count, "deleted": outcome.deleted})
+        print(f"{args.partner}/{domain}: {count} records withdrawn; directory/{domain}: "
+              f"{outcome.entries} entries ({outcome.deleted} deleted, {outcome.updated} updated)")
+    return 0
+
+
+def _record_in_dagster(engine, settings, domain: str, description: str, metadata: dict) -> None:
+    """A publication of the command (an erasure, a partner's withdrawal) as a materialization
+    of ``directory/<domain>`` in the Dagster instance (DAGSTER_HOME, as hub sync uses it), so
+    that the steward's view of the directory is not left at the entries of the last sync.
+    What was done stands when Dagster cannot be told: a warning says so."""
     import sqlalchemy as sa
 
     from hub.runner import ensure_dagster_home
@@ -391,17 +427,15 @@ def _record_in_dagster(engine, settings, done) -> None:
         ensure_dagster_home(settings)
         with engine.connect() as conn:
             entries = conn.execute(sa.select(sa.func.count()).select_from(directory)
-                                   .where(directory.c.domain == done.domain)).scalar_one()
+                                   .where(directory.c.domain == domain)).scalar_one()
         with dg.DagsterInstance.get() as instance:
             instance.report_runless_asset_event(dg.AssetMaterialization(
-                asset_key=["directory", done.domain],
-                description=f"hub erase: {done.partner_id}/{done.source_id} erased on request "
-                            f"(audit entry {done.erasure_id}); entity {done.entity_id} {done.outcome}",
-                metadata={"entries": entries, "erasure_id": done.erasure_id or 0,
-                          "outcome": done.outcome, "seq": done.seq or 0},
+                asset_key=["directory", domain], description=description,
+                metadata={"entries": entries, **metadata},
             ))
-    except Exception as exc:  # noqa: BLE001 - the erasure is done; only the UI's view lags
-        print(f"hub erase: warning: the Dagster instance was not told ({type(exc).__name__}: "
+    except Exception as exc:  # noqa: BLE001 - what was done stands; only the UI's view lags
+        command = description.split(":", 1)[0]
+        print(f"{command}: warning: the Dagster instance was not told ({type(exc).__name__}: "
               f"{str(exc).splitlines()[0] if str(exc) else ''})", file=sys.stderr)
 
 
@@ -636,6 +670,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="why, for the audit trail (a ticket number; no personal data)")
     _registry_option(p)
     p.set_defaults(func=cmd_erase)
+
+    p = sub.add_parser("withdraw", help="withdraw every record of a partner that left the registry",
+                       description="Withdraw all published records of a partner that is no longer "
+                       "in the registry (of one domain with --domain) and publish the directory "
+                       "without them: tombstones in the change feed; contact data is purged after "
+                       "the retention period as for any withdrawn record. What was fetched from the "
+                       "partner is forgotten, so a partner who comes back is synced in full. Refused "
+                       "while the registry still lists the feed. Exit 1 when nothing is published.")
+    p.add_argument("partner", help="partner id")
+    p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
+    _registry_option(p)
+    p.set_defaults(func=cmd_withdraw)
 
     p = sub.add_parser("parse", help="canonical records as NDJSON on stdout, rejections on stderr")
     p.add_argument("format", help="format name, see `hub formats`")

@@ -223,6 +223,39 @@ def test_an_inbox_without_a_file_yet_waits_and_is_no_failure(tmp_path):
     assert (synced.returncode, row["status"], row["accepted"]) == (0, "ok", 1)
 
 
+def test_a_partner_that_left_is_withdrawn_with_tombstones_and_comes_back_in_full(tmp_path):
+    """A partner removed from the registry stays published until a steward withdraws it:
+    refused while the registry lists the feed, then its records leave the directory with
+    tombstones in the change feed. Should it come back, its next sync publishes it again."""
+    import sqlalchemy as sa
+
+    feed = tmp_path / "kurse.csv"
+    feed.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK-1;Deutschkurs A;Sprachkurs;66538;Neunkirchen\n"
+                    "K-2;Deutschkurs B;Sprachkurs;66538;Neunkirchen\n", encoding="utf-8")
+    listed = ("partners:\n  - id: vhs-b\n    name: VHS B\n    feeds:\n"
+              f"      - format: csv-courses\n        source: {feed.as_uri()}\n")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(listed)
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry)}
+    assert hub("sync", env=env).returncode == 0
+    assert_one_line_error(hub("withdraw", "vhs-b", env=env), "vhs-b is in", "remove the feed")
+    registry.write_text("partners: []\n")
+    done = hub("withdraw", "vhs-b", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "vhs-b/courses: 2 records withdrawn; directory/courses: 0 entries (2 deleted" in done.stdout
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'home' / 'hub.db'}")
+    with engine.connect() as conn:
+        ops = conn.execute(sa.text("SELECT op FROM changes ORDER BY seq")).scalars().all()
+        statuses = set(conn.execute(sa.text("SELECT status FROM source_records")).scalars())
+    engine.dispose()
+    assert ops == ["updated", "updated", "deleted", "deleted"] and statuses == {"withdrawn"}
+    again = hub("withdraw", "vhs-b", env=env)
+    assert again.returncode == 1 and "nothing to withdraw" in again.stderr
+    registry.write_text(listed)  # back, with the same file: synced in full, not 'unchanged'
+    back = hub("sync", "--json", env=env)
+    assert json.loads(back.stdout)["published"]["courses"] == 2
+
+
 def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     registry = tmp_path / "registry.yaml"
     registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"

@@ -167,6 +167,28 @@ def withdraw_expired(
     return counts
 
 
+def withdraw_partner(engine: sa.Engine, partner_id: str, domain: str | None = None,
+                     now: dt.datetime | None = None) -> dict[str, int]:
+    """Withdraw every active record of a partner that left (of ``domain``, else of every
+    domain) and forget what was fetched from it, so that a partner who comes back is fetched
+    and staged in full; returns the records withdrawn per domain. The caller publishes the
+    domains (tombstones in the change feed); contact data goes after the retention period,
+    as for any withdrawn record."""
+    now = _utc(now)
+    where = [source_records.c.partner_id == partner_id, source_records.c.status == "active"]
+    state = [fetch_state.c.partner_id == partner_id]
+    if domain:
+        where.append(source_records.c.domain == domain)
+        state.append(fetch_state.c.domain == domain)
+    with engine.begin() as conn:
+        counts = dict(conn.execute(
+            sa.select(source_records.c.domain, sa.func.count()).where(*where)
+            .group_by(source_records.c.domain)).all())
+        conn.execute(source_records.update().where(*where).values(status="withdrawn", last_seen=now))
+        conn.execute(fetch_state.delete().where(*state))
+    return {d: int(n) for d, n in sorted(counts.items())}
+
+
 # -- personal data ------------------------------------------------------------------------
 
 
