@@ -303,7 +303,8 @@ def stage_partner_feed(
                 if message or held:
                     # the held delivery's rejections stay: the partner's feedback lists them
                     writer.hold(status="held" if held else "failed",
-                                message=message or held.message, items=delivery.items)
+                                message=message or held.message, items=delivery.items,
+                                field_coverage=delivery.coverage.shares())
                 else:
                     counts = writer.apply(items=delivery.items, snapshot=snapshot,
                                           deletions=delivery.deletions,

@@ -60,6 +60,11 @@ def test_assets_fetch_stage_and_publish_a_partner(db_url, tmp_path, httpserver, 
     check = checks["records_accepted"]
     assert not check.passed and check.metadata["failed"].value == 1
     assert checks["withdrawal_guard"].passed and checks["rejection_share"].passed
+    # a guard that passes shows what it measured, not zeros
+    share = checks["rejection_share"]
+    assert (share.metadata["records"].value, share.metadata["of"].value) == (1, 6)
+    assert share.metadata["limit"].value == 0.5 and "1 of 6 records of the delivery rejected" in share.description
+    assert "no limit set" in checks["feed_freshness"].description
     assert "RECORD_FIELD_MISSING" in check.metadata["rules"].value
     assert materialization(result, "raw", "jobs").metadata["status"].value == "changed"
 
@@ -183,6 +188,8 @@ def test_checks_are_kept_per_partner_partition(db_url, tmp_path, httpserver, ins
                           raise_on_error=False)
     evaluations = {c.check_name: c for c in held.get_asset_check_evaluations()}
     assert evaluations["withdrawal_guard"].partition == "jobcenter-nk"
+    # the held delivery's fields are compared with the last good one's (they were not kept)
+    assert "No field coverage" not in evaluations["feed_fields"].description
     assert dg.materialize(selection, partition_key="portal-b", resources=res, instance=instance).success
 
     guard = dg.AssetCheckKey(dg.AssetKey(["staged", "jobs"]), "withdrawal_guard")

@@ -235,20 +235,29 @@ def build_domain_assets(domain: str) -> list:
             },
         )
         hold = outcome.hold
-        for check in ("withdrawal_guard", "rejection_share"):
+        feed = partner.feed_for(domain)
+        # what each guard measured: the records this delivery withdrew of those published
+        # before it, the records it rejected of those it held
+        measured = {
+            "withdrawal_guard": (counts.withdrawn, counts.active - counts.added + counts.withdrawn,
+                                 feed.max_withdrawal_share, "published records withdrawn"),
+            "rejection_share": (counts.rejected, counts.items, feed.max_rejection_share,
+                                "records of the delivery rejected"),
+        }
+        for check, (count, total, limit, what) in measured.items():
             failed = hold is not None and hold.check == check
+            if failed:
+                count, total = hold.count, hold.total
+            share = count / total if total else 0.0
             yield dg.AssetCheckResult(
                 check_name=check,
                 passed=not failed,
                 severity=dg.AssetCheckSeverity.ERROR,
-                description=hold.message if failed else "Within the limits.",
-                metadata={
-                    "records": hold.count if failed else 0,
-                    "of": hold.total if failed else 0,
-                    "share": round(hold.share, 4) if failed else 0.0,
-                },
+                description=hold.message if failed else (
+                    f"Within the limits: {count} of {total} {what} ({share:.0%}; held above "
+                    f"{limit:.0%})."),
+                metadata={"records": count, "of": total, "share": round(share, 4), "limit": limit},
             )
-        feed = partner.feed_for(domain)
         with engine.connect() as conn:
             feed_checks = [
                 volume_check(conn, partner.id, domain, outcome.sync_id),

@@ -112,9 +112,11 @@ def freshness_check(conn: sa.Connection, partner_id: str, domain: str, max_age_d
     now = now or dt.datetime.now(dt.timezone.utc)
     changed = state.changed_at if state.changed_at.tzinfo else state.changed_at.replace(tzinfo=dt.timezone.utc)
     age_days = (now - changed).total_seconds() / 86400
-    meta = {"days_since_change": round(age_days, 2), "max_age_days": max_age_days or 0}
+    meta = {"days_since_change": round(age_days, 2),
+            "max_age_days": "not set (registry max_age_days)" if max_age_days is None else max_age_days}
     if max_age_days is not None and age_days > max_age_days:
         return FeedCheck("feed_freshness", False,
                          f"The feed has not changed for {age_days:.1f} days (expected within "
                          f"{max_age_days:g}).", meta)
-    return FeedCheck("feed_freshness", True, f"Last change {age_days:.1f} days ago.", meta)
+    limit = "" if max_age_days is not None else "; no limit set (registry max_age_days)"
+    return FeedCheck("feed_freshness", True, f"Last change {age_days:.1f} days ago{limit}.", meta)

@@ -257,15 +257,18 @@ class StageWriter:
         self._done()
         return counts
 
-    def hold(self, *, status: str, message: str, items: int) -> None:
+    def hold(self, *, status: str, message: str, items: int,
+             field_coverage: dict[str, float] | None = None) -> None:
         """The delivery does not change the directory: its sync row says why (``held`` until
         a steward releases it, or ``failed``); its rejections stay, for the partner's
-        feedback."""
+        feedback, and its field coverage, for the check that compares it with the last good
+        delivery (a broken export that drops a column is what a hold often is)."""
         self.open_sync()
         self.conn.execute(
             syncs.update().where(syncs.c.id == self.sync_id).values(
                 finished_at=self.now, status=status, message=message, items=items,
-                accepted=self.counts.accepted, rejected=max(0, items - self.counts.accepted)))
+                accepted=self.counts.accepted, rejected=max(0, items - self.counts.accepted),
+                field_coverage=field_coverage))
         self._done()
 
     def _done(self) -> None:
