@@ -108,6 +108,7 @@ class FeedSummary:
     # nothing new was staged: the feed answered unchanged (304, or the bytes of its last
     # delivery); the counts are those of that delivery
     unchanged: bool = False
+    feedback_warning: str | None = None  # the partner's feedback mail could not be sent
 
 
 @dataclass
@@ -151,6 +152,8 @@ class SyncSummary:
             if f.message:
                 feed = f"{f.partner_id}/{f.domain}: "
                 lines.append(f"  {feed}{f.message.removeprefix(feed)}")
+            if f.feedback_warning:
+                lines.append(f"  {f.partner_id}/{f.domain}: warning: {f.feedback_warning}")
         return "\n".join(lines)
 
 
@@ -176,6 +179,7 @@ class FeedRun:
     success: bool
     interrupted: bool = False
     message: str | None = None
+    feedback_warning: str | None = None  # the partner's feedback mail could not be sent
 
 
 class SigintWatch:
@@ -224,7 +228,19 @@ def _run_feed(instance, partner_id: str, domain: str, watch: SigintWatch | None 
     )
     if _interrupted(result) or (watch is not None and watch.seen()):
         return FeedRun(success=False, interrupted=True)
-    return FeedRun(success=result.success, message=None if result.success else _failure_message(result))
+    return FeedRun(success=result.success, message=None if result.success else _failure_message(result),
+                   feedback_warning=_feedback_warning(instance, result.run_id))
+
+
+def _feedback_warning(instance, run_id: str) -> str | None:
+    """The staging step's warning that the partner's feedback mail was not sent (the mail
+    server refused or could not be reached), if it logged one."""
+    from hub.assets.feeds import FEEDBACK_NOT_SENT
+
+    for entry in instance.all_logs(run_id):
+        if entry.dagster_event is None and (entry.user_message or "").startswith(FEEDBACK_NOT_SENT):
+            return entry.user_message
+    return None
 
 
 DIED = ("the worker process running this feed ended unexpectedly (killed, or out of memory); "
@@ -388,6 +404,10 @@ def run_sync(
             else:
                 item.unchanged = not staged_now
                 _fill_counts(engine, item)
+            item.feedback_warning = outcome.feedback_warning
+            if outcome.feedback_warning:
+                progress(f"  warning: {outcome.feedback_warning} (the feedback_mail sensor, or the "
+                         "next sync, sends it)")
             done[(partner.id, feed.domain)] = item
             if item.message:
                 said = item.message if item.message.startswith(f"{item.status}:") else \

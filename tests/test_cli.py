@@ -256,6 +256,28 @@ def test_a_partner_that_left_is_withdrawn_with_tombstones_and_comes_back_in_full
     assert json.loads(back.stdout)["published"]["courses"] == 2
 
 
+def test_a_feedback_mail_that_cannot_be_sent_is_a_warning_of_the_sync(tmp_path):
+    """The mail server is down: the sync goes on (exit 0) and says that the partner's report
+    was not mailed, in its progress, its table and its JSON."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    feed = tmp_path / "kurse.csv"
+    feed.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK-1;Deutschkurs A;Sprachkurs;66538;Neunkirchen\n",
+                    encoding="utf-8")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-c\n    name: VHS C\n    contact_email: kurse@vhs-c.example\n"
+                        f"    feeds:\n      - format: csv-courses\n        source: {feed.as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry), "HUB_SMTP_HOST": "127.0.0.1",
+           "HUB_SMTP_PORT": str(port), "HUB_MAIL_FROM": "hub@welcome-hub.example"}
+    proc = hub("sync", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"vhs-c/courses: warning: feedback mail for vhs-c/courses not sent: cannot reach the mail server 127.0.0.1:{port}" in proc.stdout
+    assert "warning: feedback mail for vhs-c/courses not sent" in proc.stderr
+
+
 def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     registry = tmp_path / "registry.yaml"
     registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"

@@ -25,6 +25,9 @@ def _partner(hub_store: HubStore, partner_id: str):
         raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
+FEEDBACK_NOT_SENT = "feedback mail for"  # how the warning begins (hub.runner looks for it)
+
+
 def _send_feedback(context, hub_store: HubStore, partner, domain: str) -> str:
     """Write the partner's report and mail it when due. A mail problem is logged and noted,
     never fails the staging: the ledger keeps the report due, so the next sync tries again."""
@@ -32,7 +35,7 @@ def _send_feedback(context, hub_store: HubStore, partner, domain: str) -> str:
         outcome = deliver_feedback(hub_store.engine(), partner, domain,
                                    hub_store.settings().home / "feedback")
     except MailError as exc:
-        context.log.warning(f"feedback for {partner.id}/{domain} not sent: {exc}")
+        context.log.warning(f"{FEEDBACK_NOT_SENT} {partner.id}/{domain} not sent: {exc}")
         return f"not sent: {exc}"
     return outcome.note
 
