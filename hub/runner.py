@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from hub.config import Settings
 from hub.registry import Registry, partition_changes
 from hub.store.staging import last_sync_counts
-from hub.store.tables import directory, entity_map, syncs
+from hub.store.tables import directory, entity_map, source_records, syncs
 
 # the hub command prints a line per feed itself (with the failure's message); Dagster's console
 # logger would add stack traces for every failed step. The runs' event logs keep everything.
@@ -437,10 +437,19 @@ def run_sync(
         )
         summary.published = {d: int(counts.get(d, 0)) for d in ("jobs", "courses", "housing")}
         for item in summary.feeds:
+            # the entries the partner's active records are in (the entity map keeps withdrawn
+            # records too, and their entity may live on with another partner's)
             item.published = conn.execute(
                 sa.select(sa.func.count(sa.distinct(entity_map.c.entity_id)))
-                .select_from(entity_map.join(directory, directory.c.entity_id == entity_map.c.entity_id))
-                .where(entity_map.c.partner_id == item.partner_id, entity_map.c.domain == item.domain)
+                .select_from(
+                    entity_map
+                    .join(directory, directory.c.entity_id == entity_map.c.entity_id)
+                    .join(source_records, sa.and_(
+                        source_records.c.domain == entity_map.c.domain,
+                        source_records.c.partner_id == entity_map.c.partner_id,
+                        source_records.c.source_id == entity_map.c.source_id)))
+                .where(entity_map.c.partner_id == item.partner_id, entity_map.c.domain == item.domain,
+                       source_records.c.status == "active")
             ).scalar_one()
     summary.seconds = time.monotonic() - started
     return summary

@@ -278,6 +278,29 @@ def test_a_feedback_mail_that_cannot_be_sent_is_a_warning_of_the_sync(tmp_path):
     assert "warning: feedback mail for vhs-c/courses not sent" in proc.stderr
 
 
+def test_published_counts_the_entries_of_the_partners_active_records(tmp_path):
+    """Two schools list the same course (same page, start and levels: one entry). When
+    school A drops it, the entry lives on with school B's record: A's published count is
+    its one other course, not two."""
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Link\n"
+    shared = "Integrationskurs;Integrationskurs;66538;Neunkirchen;A1-B1;02.03.2028;https://kurse.example/ik-1\n"
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(header + "A-1;" + shared + "A-2;Deutschkurs B2;Sprachkurs;66538;Neunkirchen;B2;;\n",
+                 encoding="utf-8")
+    b.write_text(header + "B-1;" + shared, encoding="utf-8")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n"
+                        f"  - id: school-a\n    name: A\n    feeds:\n      - format: csv-courses\n        source: {a.as_uri()}\n"
+                        f"  - id: school-b\n    name: B\n    feeds:\n      - format: csv-courses\n        source: {b.as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry)}
+    first = json.loads(hub("sync", "--json", env=env).stdout)
+    assert first["published"]["courses"] == 2
+    a.write_text(header + "A-2;Deutschkurs B2;Sprachkurs;66538;Neunkirchen;B2;;\n", encoding="utf-8")
+    second = json.loads(hub("sync", "--json", env=env).stdout)
+    published = {p["partner_id"]: p["published"] for p in second["partners"]}
+    assert second["published"]["courses"] == 2 and published == {"school-a": 1, "school-b": 1}
+
+
 def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     registry = tmp_path / "registry.yaml"
     registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
