@@ -45,6 +45,26 @@ event_log_storage:
   class: PooledSqliteEventLogStorage
   config:
     base_dir: {events}
+# the run limits of the project's dagster.yaml (README, Runs and retries), for dagster dev
+# on this instance: at most 4 runs at once, one per partner host; stuck runs failed after
+# 2 hours; a run whose process died is retried once
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: hub/host
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_runtime_seconds: 7200
+  poll_interval_seconds: 60
+run_retries:
+  enabled: true
+  max_retries: 1
+  retry_on_asset_or_op_failure: false
 """
 
 

@@ -98,3 +98,18 @@ def test_a_run_database_is_made_as_dagster_makes_it(tmp_path):
     assert _schema(tmp_path / "theirs" / "run-1.db") == made
     ours.dispose()
     theirs.dispose()
+
+
+def test_the_instance_the_hub_command_writes_has_the_projects_run_limits(tmp_path, monkeypatch):
+    """dagster dev on the instance of a hub home outside the repository (hub demo elsewhere)
+    queues runs as the project's dagster.yaml says (README, Runs and retries)."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # not the repository, whose own dagster.yaml would be used
+    home = ensure_dagster_home(Settings(home=tmp_path, database_url="sqlite://", registry_path=tmp_path / "r.yaml"))
+    assert home == tmp_path / "dagster"
+    written = yaml.safe_load((home / "dagster.yaml").read_text())
+    project = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    for key in ("concurrency", "run_monitoring", "run_retries"):
+        assert written[key] == project[key], key
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.run_retries_enabled and instance.run_monitoring_enabled
