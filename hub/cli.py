@@ -489,10 +489,12 @@ def cmd_demo(args) -> int:
         server.stop()
     _print_summary(summary, args.json)
     if not args.json:
-        # a command that works from any folder: the hub's home (registry, database) and the
+        # a command that works from any folder: this folder first (the project's dagster.yaml
+        # names its storage relative to it), the hub's home (registry, database) and the
         # Dagster instance by absolute path, the dagster of this Python, the module by name
         dagster = Path(sys.executable).parent / "dagster"
-        print(f"\nregistry: {path}\nDagster UI: HUB_HOME={shlex.quote(str(settings.home.resolve()))} "
+        print(f"\nregistry: {path}\nDagster UI: cd {shlex.quote(str(Path.cwd()))} && "
+              f"HUB_HOME={shlex.quote(str(settings.home.resolve()))} "
               f"DAGSTER_HOME={shlex.quote(os.environ['DAGSTER_HOME'])} "
               f"{shlex.quote(str(dagster))} dev -m hub.definitions")
     return 0 if summary.publish_ok else 1

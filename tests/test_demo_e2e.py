@@ -90,10 +90,11 @@ def test_the_demo_names_a_dagster_command_that_works_from_any_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.startswith("Dagster UI: "))
     words = shlex.split(line.removeprefix("Dagster UI: "))
-    assert words[0] == f"HUB_HOME={elsewhere.resolve() / '.hub'}"
-    assert words[1] == f"DAGSTER_HOME={elsewhere.resolve() / '.hub' / 'dagster'}"
-    assert Path(words[2]) == Path(sys.executable).parent / "dagster" and Path(words[2]).is_file()
-    assert words[3:] == ["dev", "-m", "hub.definitions"]
+    assert words[:3] == ["cd", str(elsewhere.resolve()), "&&"]
+    assert words[3] == f"HUB_HOME={elsewhere.resolve() / '.hub'}"
+    assert words[4] == f"DAGSTER_HOME={elsewhere.resolve() / '.hub' / 'dagster'}"
+    assert Path(words[5]) == Path(sys.executable).parent / "dagster" and Path(words[5]).is_file()
+    assert words[6:] == ["dev", "-m", "hub.definitions"]
 
 
 def test_demo_refuses_to_overwrite_a_real_registry(tmp_path):
