@@ -375,8 +375,7 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
         records.extend(chunk.records)
         found.extend(chunk.rejections)
         shadows.extend(chunk.shadows)
-        for source_id, line in chunk.lines.items():
-            located.lines.setdefault(source_id, line)
+        located.take_lines(chunk)
         if len(records) >= CHUNK:
             flush()
     flush()

@@ -249,17 +249,25 @@ def _run_feed(instance, partner_id: str, domain: str, watch: SigintWatch | None 
     if _interrupted(result) or (watch is not None and watch.seen()):
         return FeedRun(success=False, interrupted=True)
     return FeedRun(success=result.success, message=None if result.success else _failure_message(result),
-                   feedback_warning=_feedback_warning(instance, result.run_id))
+                   feedback_warning=_feedback_warning(result, partner_id, domain))
 
 
-def _feedback_warning(instance, run_id: str) -> str | None:
-    """The staging step's warning that the partner's feedback mail was not sent (the mail
-    server refused or could not be reached), if it logged one."""
+def _feedback_warning(result, partner_id: str, domain: str) -> str | None:
+    """That the partner's feedback mail was not sent (the mail server refused or could not
+    be reached), from the staging step's ``feedback`` note: in its materialization's
+    metadata, or in its failure's when the delivery was unusable."""
     from hub.assets.feeds import FEEDBACK_NOT_SENT
 
-    for entry in instance.all_logs(run_id):
-        if entry.dagster_event is None and (entry.user_message or "").startswith(FEEDBACK_NOT_SENT):
-            return entry.user_message
+    for event in result.all_events:
+        if event.is_step_materialization:
+            metadata = event.event_specific_data.materialization.metadata
+        elif event.is_step_failure and event.step_failure_data.user_failure_data is not None:
+            metadata = event.step_failure_data.user_failure_data.metadata
+        else:
+            continue
+        note = metadata.get("feedback")
+        if note is not None and str(note.value).startswith(FEEDBACK_NOT_SENT):
+            return f"feedback mail for {partner_id}/{domain} {note.value}"
     return None
 
 

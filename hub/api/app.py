@@ -396,9 +396,15 @@ Region = Annotated[str | None, Query(pattern=r"^[0-9]{2,8}$", description=(
     "postal code"))]
 PostalCode = Annotated[str | None, Query(pattern=r"^[0-9]{5}$", description=(
     "Postal code; with radius: the centre of the circle"))]
-Lat = Annotated[float | None, Query(allow_inf_nan=False, ge=-90, le=90, description="Centre of the radius search")]
-Lon = Annotated[float | None, Query(allow_inf_nan=False, ge=-180, le=180, description="Centre of the radius search")]
-Radius = Annotated[float | None, Query(allow_inf_nan=False, gt=0, le=1000, description="Radius in km around lat/lon or postal_code")]
+def FiniteQuery(**kwargs: Any) -> Any:  # noqa: N802 - used as Query is
+    """A number parameter that refuses NaN and infinities (422 'finite number'), which would
+    otherwise read as out of range or pass a range check."""
+    return Query(allow_inf_nan=False, **kwargs)
+
+
+Lat = Annotated[float | None, FiniteQuery(ge=-90, le=90, description="Centre of the radius search")]
+Lon = Annotated[float | None, FiniteQuery(ge=-180, le=180, description="Centre of the radius search")]
+Radius = Annotated[float | None, FiniteQuery(gt=0, le=1000, description="Radius in km around lat/lon or postal_code")]
 Text = Annotated[str | None, Query(min_length=1, max_length=200, description=(
     "Words, each of which must occur in the title, organisation or description "
     "(case-insensitive; ae, oe, ue find ä, ö, ü)"))]
@@ -532,7 +538,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             "center, checked and merged into one directory. Ids are stable: a merged id answers "
             "307 with its survivor (not cached: a split can undo a merge), a withdrawn one 410. "
             "Pages are keyset pages (follow `next` or the Link header); `/v1/changes` is the "
-            "incremental feed. Errors are RFC 9457 problem details. Keys go in `Authorization: Bearer KEY` or `X-API-Key`."
+            "incremental feed. Errors are RFC 9457 problem details. Keys go in "
+            "`Authorization: Bearer KEY` or `X-API-Key`."
         ),
     )
     app.state.engine = engine
@@ -639,11 +646,11 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         request: Request,
         region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
         radius: Radius = None, q: Text = None, updated_since: UpdatedSince = None,
-        rent_min: Annotated[float | None, Query(allow_inf_nan=False, ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
-        rent_max: Annotated[float | None, Query(allow_inf_nan=False, ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
-        rooms_min: Annotated[float | None, Query(allow_inf_nan=False, ge=0)] = None,
-        rooms_max: Annotated[float | None, Query(allow_inf_nan=False, ge=0)] = None,
-        area_min: Annotated[float | None, Query(allow_inf_nan=False, ge=0, description="Living area in m²")] = None,
+        rent_min: Annotated[float | None, FiniteQuery(ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
+        rent_max: Annotated[float | None, FiniteQuery(ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
+        rooms_min: Annotated[float | None, FiniteQuery(ge=0)] = None,
+        rooms_max: Annotated[float | None, FiniteQuery(ge=0)] = None,
+        area_min: Annotated[float | None, FiniteQuery(ge=0, description="Living area in m²")] = None,
         wbs: Annotated[bool | None, Query(description=(
             "true: only flats that need a Wohnberechtigungsschein; false: only flats that do not"))] = None,
         barrier_free: Annotated[bool | None, Query(description="Barrier-free (true) or not known to be (false)")] = None,

@@ -25,18 +25,19 @@ def _partner(hub_store: HubStore, partner_id: str):
         raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
-FEEDBACK_NOT_SENT = "feedback mail for"  # how the warning begins (hub.runner looks for it)
+FEEDBACK_NOT_SENT = "not sent: "  # how the step's feedback note begins when the mail failed
 
 
 def _send_feedback(context, hub_store: HubStore, partner, domain: str) -> str:
     """Write the partner's report and mail it when due. A mail problem is logged and noted,
-    never fails the staging: the ledger keeps the report due, so the next sync tries again."""
+    never fails the staging: the ledger keeps the report due, so the next sync tries again.
+    The note goes into the step's metadata as ``feedback`` (hub.runner reads it there)."""
     try:
         outcome = deliver_feedback(hub_store.engine(), partner, domain,
                                    hub_store.settings().home / "feedback")
     except MailError as exc:
-        context.log.warning(f"{FEEDBACK_NOT_SENT} {partner.id}/{domain} not sent: {exc}")
-        return f"not sent: {exc}"
+        context.log.warning(f"feedback mail for {partner.id}/{domain} not sent: {exc}")
+        return f"{FEEDBACK_NOT_SENT}{exc}"
     return outcome.note
 
 
@@ -202,8 +203,9 @@ def build_domain_assets(domain: str) -> list:
             outcome = stage_partner_feed(engine, hub_store.landing(), partner, domain,
                                          release=config.release_withdrawals)
         except StageError as exc:
-            _send_feedback(context, hub_store, partner, domain)  # the partner learns why
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+            note = _send_feedback(context, hub_store, partner, domain)  # the partner learns why
+            raise dg.Failure(description=str(exc), allow_retries=False,
+                             metadata={"feedback": note}) from None
         feedback_note = _send_feedback(context, hub_store, partner, domain)
         counts = outcome.counts
         rate = counts.rejected / counts.items if counts.items else 0.0

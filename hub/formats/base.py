@@ -47,6 +47,11 @@ class ParseResult:
         self.items += 1
         self.rejections.append(reject(code, partner_id=partner_id, domain=domain, **details))
 
+    def take_lines(self, part: "ParseResult") -> None:
+        """The lines of another part of the same input (the first line of an id counts)."""
+        for source_id, line in part.lines.items():
+            self.lines.setdefault(source_id, line)
+
     def locate(self, rejections: Iterable[Rejection]) -> None:
         """Give the rejections found after parsing (the record checks) the line their record
         starts on, where the input has lines."""
@@ -216,8 +221,7 @@ def merged(parts: Iterable[ParseResult]) -> ParseResult:
         result.rejections.extend(part.rejections)
         result.deletions.extend(part.deletions)
         result.shadows.extend(part.shadows)
-        for source_id, line in part.lines.items():
-            result.lines.setdefault(source_id, line)
+        result.take_lines(part)
         result.items += part.items
         result.mode = result.mode or part.mode
     return drop_duplicate_ids(result)

@@ -566,14 +566,10 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "Die Datei ist nicht als UTF-8 (oder Windows-1252) gespeichert; speichern Sie sie als "
      "'CSV UTF-8'.",
      "The file is not saved as UTF-8 (or Windows-1252); save it as 'CSV UTF-8'."),
-    (re.compile(r"invalid JSON at line (\d+) column (\d+)"),
-     "Die Datei ist kein gültiges JSON (Zeile {0}, Spalte {1}); oft ist sie nicht vollständig "
+    (re.compile(r"invalid (JSON|XML) at line (\d+) column (\d+)"),
+     "Die Datei ist kein gültiges {0} (Zeile {1}, Spalte {2}); oft ist sie nicht vollständig "
      "übertragen worden.",
-     "The file is not valid JSON (line {0}, column {1}); often it was not transferred completely."),
-    (re.compile(r"invalid XML at line (\d+) column (\d+)"),
-     "Die Datei ist kein gültiges XML (Zeile {0}, Spalte {1}); oft ist sie nicht vollständig "
-     "übertragen worden.",
-     "The file is not valid XML (line {0}, column {1}); often it was not transferred completely."),
+     "The file is not valid {0} (line {1}, column {2}); often it was not transferred completely."),
     (re.compile(r"declares XML entities"),
      "Die Datei deklariert XML-Entities (DOCTYPE mit ENTITY); solche Dateien nimmt der Hub aus "
      "Sicherheitsgründen nicht an.",
