@@ -329,6 +329,29 @@ def test_german_reports_write_numbers_days_and_periods_as_german_readers_do():
     assert {p.source_id: p.value for p in english.problems}["J-1"] == "3000.0 > 2000.0"
 
 
+def test_a_value_the_partner_sent_is_shown_as_sent():
+    found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
+                    field="salary_min", value="2.800,00"),
+             reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-2",
+                    field="valid_through", value="2027-02-31")]
+    report = build_report(PARTNER, "jobs", sync_row(rejected=2), found, "de")
+    shown = {p.source_id: (p.value, p.message) for p in report.problems}
+    assert shown["J-1"] == ("2.800,00", "Feld 'Gehalt von' hat einen ungültigen Wert: 2.800,00")
+    assert shown["J-2"][0] == "2027-02-31"  # not turned into a German day that does not exist
+
+
+def test_one_offer_is_not_all_of_one(lang):
+    live = build_report(PARTNER, "jobs", sync_row(items=1, accepted=1, rejected=0), [], lang)
+    trial = build_report(PARTNER, "jobs", sync_row(items=1, accepted=1, rejected=0), [], lang,
+                         trial=True)
+    if lang == "de":
+        assert live.headline == "Ihre Lieferung vom 03.11.2026: 1 Angebot angenommen."
+        assert trial.headline == "Prüfung vom 03.11.2026: 1 Angebot würde angenommen."
+    else:
+        assert live.headline == "Your delivery of 3 November 2026: 1 offer accepted."
+        assert trial.headline == "Check of 3 November 2026: 1 offer would be accepted."
+
+
 @pytest.mark.parametrize("message, german, english", [
     ("not a course CSV: required column(s) missing: Kurs-ID, PLZ",
      "Es fehlen Pflichtspalten: Kurs-ID, PLZ.", "Required columns are missing: Kurs-ID, PLZ."),

@@ -224,6 +224,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "headline_held": ("Ihre Lieferung vom {date} wird vor der Übernahme geprüft; "
                           "das Verzeichnis zeigt weiterhin den letzten guten Stand."),
         "accepted": "angenommen",
+        "accepted_one": "angenommen",
         "rejected": "abgelehnt",
         "with_warnings": "mit Hinweisen",
         "clean": ("Vielen Dank! Alle Angebote sind angekommen und im Verzeichnis veröffentlicht. "
@@ -309,6 +310,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "headline_held": ("Your delivery of {date} is being reviewed before it is taken over; "
                           "the directory keeps showing the last good state."),
         "accepted": "accepted",
+        "accepted_one": "accepted",
         "rejected": "rejected",
         "with_warnings": "with notes",
         "clean": ("Thank you! All offers arrived and are published in the directory. "
@@ -398,6 +400,7 @@ TRIAL_TEXTS: dict[str, dict[str, str]] = {
         "headline_held": ("Die am {date} geprüfte Datei würde vor der Übernahme angehalten: "
                           "zu viele Angebote würden abgelehnt."),
         "accepted": "würden angenommen",
+        "accepted_one": "würde angenommen",
         "rejected": "abgelehnt",
         "clean": "Die Datei ist in Ordnung: alle Angebote würden angenommen. Sie können sie so liefern.",
         "empty": "Die Datei enthält keine Angebote.",
@@ -431,6 +434,7 @@ TRIAL_TEXTS: dict[str, dict[str, str]] = {
         "headline_held": ("The file checked on {date} would be held before it is taken over: "
                           "too many offers would be rejected."),
         "accepted": "would be accepted",
+        "accepted_one": "would be accepted",
         "rejected": "rejected",
         "clean": "The file is fine: all offers would be accepted. You can deliver it as it is.",
         "empty": "The file contains no offers.",
@@ -496,7 +500,8 @@ def format_datetime(when: dt.datetime, lang: str) -> str:
 
 
 def _result_parts(counts: Counts, lang: str, t: dict[str, str]) -> list[str]:
-    parts = [f"{offers(counts.accepted, lang)} {t['accepted']}"]
+    verb = t["accepted_one"] if counts.accepted == 1 else t["accepted"]
+    parts = [f"{offers(counts.accepted, lang)} {verb}"]
     if counts.rejected:
         parts.append(f"{number(counts.rejected, lang)} {t['rejected']}")
     if counts.warnings:
@@ -512,7 +517,7 @@ def headline(report: FeedbackReport) -> str:
         return t[f"headline_{report.status}"].format(date=date)
     if c.items == 0 and c.accepted == 0:
         return t["headline_empty"].format(date=date)
-    if not c.rejected and not c.warnings:
+    if not c.rejected and not c.warnings and c.accepted != 1:  # not 'all 1 offer'
         return t["headline_all"].format(date=date, accepted=offers(c.accepted, lang))
     return t["headline_ok"].format(date=date, parts=", ".join(_result_parts(c, lang, t)))
 
@@ -670,11 +675,14 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str,
     field = row.get("field")
     # the partner's own name for the field (its CSV column), else the model's label
     label = (names or {}).get(field or "") or field_label(field, domain, lang)
-    value = display_value(row.get("value"), lang)
+    rule = RULES.get(row["rule"])
+    # values the checks computed read as the partner writes numbers and days; a value the
+    # partner sent that could not be read is shown exactly as sent ('2.800,00' stays)
+    semantic = rule is not None and rule.layer == "semantic"
+    value = display_value(row.get("value"), lang) if semantic else row.get("value")
     severity = "error" if row.get("severity", "error") == "error" else "warning"
     stored_message = row.get("message") if lang == "de" else row.get("message_en")
     message, hint = stored_message or row.get("message") or "", row.get("hint")
-    rule = RULES.get(row["rule"])
     if rule is not None:
         # the catalogue's words, with the field named as people know it
         words = _Words(field=label or "", value="" if value is None else value)
