@@ -77,9 +77,11 @@ def test_parse_writes_rejections_as_ndjson_on_stderr(samples_dir):
     assert proc.returncode == 0
     assert proc.stdout == ""
     rejections = [json.loads(line) for line in proc.stderr.splitlines()]
-    assert {r["field"] for r in rejections} == {"source_id", "address.postal_code", "address.city"}
-    assert all(r["partner_id"] == "wbg-nk" and r["rule"] == "RECORD_FIELD_MISSING" and r["message"]
-               for r in rejections)
+    missing = [r for r in rejections if r["rule"] == "RECORD_FIELD_MISSING"]
+    assert {r["field"] for r in missing} == {"source_id", "address.postal_code", "address.city"}
+    # the example's flat is for sale (vermarktungsart KAUF): said as well
+    assert [r["value"] for r in rejections if r not in missing] == ["vermarktungsart KAUF"]
+    assert all(r["partner_id"] == "wbg-nk" and r["message"] for r in rejections)
 
 
 def test_parse_then_resolve_gives_one_line_per_record():

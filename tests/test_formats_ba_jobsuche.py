@@ -223,6 +223,29 @@ def test_employment_type(art, expected):
     assert job.employment_type == expected
 
 
+def test_the_first_place_of_work_with_a_postal_code_counts():
+    places = [{"adresse": {"ort": "bundesweit", "region": "UEBERREGIONAL"}},
+              {"adresse": {"plz": "66538", "ort": "Neunkirchen", "strasse": "Hauptstraße 12"}},
+              {"adresse": {"plz": "10115", "ort": "Berlin"}}]
+    result = parse(_v6(_item(stellenlokationen=places)), PARTNER)
+    assert result.rejections == []
+    (job,) = result.records
+    assert (job.address.postal_code, job.address.city) == ("66538", "Neunkirchen")
+    # without hausnummer the number is in strasse
+    assert (job.address.street, job.address.house_number) == ("Hauptstraße", "12")
+
+
+def test_v4_street_holds_the_house_number_and_a_www_url_gets_its_scheme():
+    item = {"refnr": "10000-1", "titel": "Koch (m/w/d)", "arbeitgeber": "Hotel Post",
+            "externeUrl": "www.hotel-post.example/jobs",
+            "arbeitsort": {"plz": "66538", "ort": "Neunkirchen", "strasse": "Hauptstraße 12a"}}
+    result = parse(json.dumps({"stellenangebote": [item]}).encode(), PARTNER)
+    assert result.rejections == []
+    (job,) = result.records
+    assert (job.address.street, job.address.house_number) == ("Hauptstraße", "12a")
+    assert str(job.url) == "https://www.hotel-post.example/jobs"
+
+
 def test_teilzeit_flags_give_part_time_once():
     item = _item(
         arbeitszeitTeilzeitVormittag=True,

@@ -112,7 +112,11 @@ def test_comma_windows_1252(fixtures_dir):
         data.decode("utf-8")
     result = parse(data, PARTNER)
 
-    assert result.rejections == []
+    # the file's extra column is named to the partner once (a renamed column would lose data)
+    (unknown,) = result.rejections
+    assert (unknown.rule, unknown.severity, unknown.value, unknown.line) == (
+        "CSV_COLUMN_UNKNOWN", "warning", "Unbekannte Spalte", 1)
+    assert unknown.source_id is None
     bsk, gastro = result.records
     assert bsk.source_id == "SB-BSK-2026-11"
     assert bsk.course_type == CourseType.JOB_LANGUAGE_COURSE
@@ -284,8 +288,36 @@ def test_missing_required_cells_name_the_field():
 
 def test_short_rows_and_unknown_columns():
     header = "Bemerkung;Kurs-ID;Titel;Kursart;PLZ;Ort;Beginn"
-    course = _one("intern;K1;Kurs;Sprachkurs;66538;Neunkirchen", header)  # no Beginn cell
-    assert course.start_date is None
+    result = parse(_csv("intern;K1;Kurs;Sprachkurs;66538;Neunkirchen", header=header), PARTNER)
+    (course,) = result.records
+    assert course.start_date is None  # no Beginn cell
+    # the column the template does not know is named once, as a note (nothing is rejected)
+    assert [(r.rule, r.severity, r.value, r.line) for r in result.rejections] == [
+        ("CSV_COLUMN_UNKNOWN", "warning", "Bemerkung", 1)]
+
+
+def test_a_unit_after_a_column_name_is_ignored():
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Kosten (EUR);Plaetze"
+    course = _one("K1;Kurs;Sprachkurs;66538;Neunkirchen;1.250,00;12", header)
+    assert (course.price_eur, course.seats) == (1250.0, 12)
+
+
+def test_a_row_with_one_cell_too_many_is_shifted_even_when_the_extra_cell_is_empty():
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Beschreibung;Ansprechperson;E-Mail"
+    data = _csv("K1;Kurs;Sprachkurs;66538;Neunkirchen;Mo; Mi abends;;",
+                "K2;Kurs 2;Sprachkurs;66538;Ottweiler;Di abends;Frau Roth;roth@vhs.example", header=header)
+    result = parse(data, PARTNER)
+    assert [c.source_id for c in result.records] == ["K2"]
+    assert [(r.rule, r.source_id, r.line) for r in result.rejections] == [
+        ("RECORD_UNREADABLE", "K1", 2)]
+
+
+def test_rows_that_all_end_with_a_separator_are_read():
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort"
+    data = (header + "\nK1;Kurs;Sprachkurs;66538;Neunkirchen;\nK2;Kurs 2;Sprachkurs;66538;Ottweiler;\n")
+    result = parse(data.encode(), PARTNER)
+    assert [c.source_id for c in result.records] == ["K1", "K2"]
+    assert result.rejections == []
 
 
 def test_comma_header_with_semicolons_in_cells():

@@ -326,3 +326,9 @@ def test_template_shaped_input_only_raises_format_error(rows, delimiter, encodin
     columns = ["Stellen-ID", "Titel", "Art", "Arbeitszeit", "Deutschkenntnisse", "Gehalt von",
                "Gehalt pro", "Beginn", "PLZ", "Ort"]
     parse_or_refuse(parse, template_csv(columns, rows, delimiter, encoding), PARTNER)
+
+
+def test_art_minijob_with_arbeitszeit_empty_is_a_mini_job_working_time():
+    job = _one("J1;Aushilfe;66538;Neunkirchen;Minijob;", header=HEADER + ";Art;Arbeitszeit")
+    assert job.employment_type == EmploymentType.MINI_JOB
+    assert job.working_time == [WorkingTime.MINI]

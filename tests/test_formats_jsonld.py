@@ -282,6 +282,8 @@ def test_postal_address():
         ({"addressRegion": "SAARLAND", "addressCountry": "deu"},
          {"state": "Saarland", "country": "DE"}),
         ({"addressRegion": "WA", "addressCountry": "US"}, {"state": "WA", "country": "US"}),
+        ({"addressRegion": "SL"}, {"state": "Saarland"}),  # ISO 3166-2 without 'DE-'
+        ({"addressRegion": "nw"}, {"state": "Nordrhein-Westfalen"}),
         ({"addressCountry": "Absurdistan"}, {"country": "Absurdistan"}),
         (
             "Bahnhofstraße 21-23, 66538 Neunkirchen",

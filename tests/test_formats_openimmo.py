@@ -51,10 +51,12 @@ def test_official_example_is_rejected_naming_the_missing_fields(samples_dir):
     assert result.records == []
     assert result.deletions == []
     assert result.items == 1
+    # the example offers its flat for sale (vermarktungsart KAUF): said besides the gaps
     assert {(r.rule, r.field) for r in result.rejections} == {
         ("RECORD_FIELD_MISSING", "source_id"),
         ("RECORD_FIELD_MISSING", "address.postal_code"),
         ("RECORD_FIELD_MISSING", "address.city"),
+        ("HOUSING_NOT_FOR_RENT", None),
     }
     for rejection in result.rejections:
         assert rejection.title == "Schönes Appartment im Stadtzentrum"
@@ -67,6 +69,7 @@ def test_official_example_maps_its_values_once_ids_are_filled_in(samples_dir):
     data = data.replace(b"<objektnr_extern/>", b"<objektnr_extern>OI-EX-1</objektnr_extern>")
     data = data.replace(b"<plz/>", b"<plz>66538</plz>", 1)  # the first ones are in <geo>
     data = data.replace(b"<ort/>", b"<ort>Neunkirchen</ort>", 1)
+    data = data.replace(b'KAUF="true" MIETE_PACHT="false"', b'KAUF="false" MIETE_PACHT="true"')
     result = parse(data, PARTNER)
 
     assert result.rejections == []
@@ -217,7 +220,7 @@ def test_mode(umfang, mode):
         ("<wohnung/>", PropertyType.APARTMENT),
         ("<haus/>", PropertyType.HOUSE),
         ("<zimmer/>", PropertyType.ROOM),
-        ("<buero_praxen/>", PropertyType.OTHER),
+        ("<sonstige/>", PropertyType.OTHER),
         ("", PropertyType.OTHER),
     ],
 )
@@ -225,6 +228,38 @@ def test_property_type(objektart, expected):
     extra = f"<objektkategorie><objektart>{objektart}</objektart></objektkategorie>"
     (record,) = parse(_doc(_immobilie(extra)), PARTNER).records
     assert record.property_type == expected
+
+
+@pytest.mark.parametrize(
+    ("kategorie", "shown"),
+    [
+        ('<vermarktungsart KAUF="true" MIETE_PACHT="false"/><objektart><haus/></objektart>',
+         "vermarktungsart KAUF"),
+        ('<nutzungsart WOHNEN="false" GEWERBE="true"/><objektart><wohnung/></objektart>',
+         "nutzungsart GEWERBE"),
+        ('<nutzungsart WOHNEN="true"/><objektart><parken parken_typ="GARAGE"/></objektart>',
+         "objektart parken"),
+        ("<objektart><buero_praxen/></objektart>", "objektart buero_praxen"),
+    ],
+)
+def test_objects_for_sale_or_not_for_living_are_rejected(kategorie, shown):
+    extra = f"<objektkategorie>{kategorie}</objektkategorie>"
+    result = parse(_doc(_immobilie(extra)), PARTNER)
+    assert result.records == []
+    (rejection,) = result.rejections
+    assert (rejection.rule, rejection.value, rejection.source_id) == (
+        "HOUSING_NOT_FOR_RENT", shown, "T-1")
+
+
+@pytest.mark.parametrize("kategorie", [
+    '<nutzungsart WOHNEN="true" GEWERBE="true"/><vermarktungsart KAUF="true" MIETE_PACHT="true"/>',
+    '<nutzungsart WAZ="1"/><vermarktungsart MIETE_PACHT="1"/>',
+    "<vermarktungsart/>",  # says nothing: taken as a rental
+])
+def test_rentals_for_living_stay(kategorie):
+    extra = f"<objektkategorie>{kategorie}<objektart><wohnung/></objektart></objektkategorie>"
+    (record,) = parse(_doc(_immobilie(extra)), PARTNER).records
+    assert record.property_type == PropertyType.APARTMENT
 
 
 def test_reference_objects_are_not_vacancies():

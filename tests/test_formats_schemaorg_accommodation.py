@@ -282,7 +282,12 @@ def test_pets_and_floor_plan_are_not_read():
                 {"@type": "UnitPriceSpecification", "name": "Betriebskosten", "price": 120},
             ]}), {"cold_rent": 500, "service_charges": 120}),
         (_offer(650, priceCurrency="CHF"), {}),
-        (_offer(250000, businessFunction="http://purl.org/goodrelations/v1#Sell"), {}),
+        ([_offer(250000, businessFunction="http://purl.org/goodrelations/v1#Sell"),
+          _offer(900)], {"cold_rent": 900}),
+        # a yearly price given twice (the offer's own price and its specification)
+        (_offer(5400, priceSpecification={"@type": "UnitPriceSpecification", "price": 5400,
+                                          "unitText": "YEAR"}), {}),
+        (_offer("1,050.00"), {"cold_rent": 1050}),
         ([_offer(priceSpecification={"name": "Stellplatz", "price": 40}), _offer(610)],
          {"cold_rent": 610}),
     ],
@@ -295,6 +300,15 @@ def test_rent(offers, expected):
         if getattr(vacancy, key) is not None
     }
     assert rents == expected
+
+
+def test_an_accommodation_only_for_sale_is_rejected_as_not_for_rent():
+    offer = _offer(250000, businessFunction="http://purl.org/goodrelations/v1#Sell")
+    result = _parse(_flat(offers=offer))
+    assert result.records == []
+    (rejection,) = result.rejections
+    assert (rejection.rule, rejection.source_id) == ("HOUSING_NOT_FOR_RENT", "W-1")
+    assert "nicht als Wohnraum zur Miete" in rejection.message
 
 
 def test_warm_below_cold_is_left_to_the_quality_stage():

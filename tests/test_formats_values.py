@@ -261,6 +261,8 @@ def test_epoch_millis_in_berlin_time():
     ("value", "expected"),
     [("650", 650), ("650.50", 650.5), ("650,50", 650.5), ("1.234,56", 1234.56),
      ("1.234", 1234), ("1 234", 1234), ("-1.500", -1500), (12, 12.0), (2.5, 2.5),
+     # both separators: the last one is the decimal separator, whichever it is
+     ("2,450.00", 2450), ("1,234,567.5", 1234567.5),
      ("auf Anfrage", "auf Anfrage"), ("inf", "inf"), ("nan", "nan"), (None, None)],
 )
 def test_number(value, expected):

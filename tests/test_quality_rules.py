@@ -24,6 +24,8 @@ CONTRACT = {
     "COURSE_DATES_INCONSISTENT": "error",
     "HOUSING_RENT_INCONSISTENT": "error",
     "JOB_SALARY_RANGE_INVERTED": "error",
+    "HOUSING_NOT_FOR_RENT": "error",
+    "CSV_COLUMN_UNKNOWN": "warning",
 }
 
 SEMANTIC = {

@@ -32,9 +32,11 @@ from hub.formats.values import (
     enum_key,
     geo_point,
     postal_code,
+    split_street,
     state_name,
     text,
     timestamp,
+    web_url,
 )
 from hub.models import JobPosting
 
@@ -96,8 +98,11 @@ def _common(item: dict) -> dict:
 
 
 def _v6_fields(item: dict) -> dict:
+    # several places of work: the first with a postal code ('bundesweit' entries have none)
     locations = item.get("stellenlokationen")
-    location = as_dict(locations[0]) if isinstance(locations, list) and locations else {}
+    places = [as_dict(place) for place in locations] if isinstance(locations, list) else []
+    location = next((place for place in places if as_dict(place.get("adresse")).get("plz")),
+                    places[0] if places else {})
     address = as_dict(location.get("adresse"))
     # search items carry breite/laenge beside the address, job details lat/lon inside it
     coordinates = as_dict(address.get("koordinaten"))
@@ -110,15 +115,16 @@ def _v6_fields(item: dict) -> dict:
         title=text(item.get("stellenangebotsTitel")),
         organisation=text(item.get("firma")),
         address={
-            "street": text(address.get("strasse")),
-            "house_number": text(address.get("hausnummer")),
+            **(_street(address.get("strasse")) if not text(address.get("hausnummer")) else
+               {"street": text(address.get("strasse")),
+                "house_number": text(address.get("hausnummer"))}),
             "postal_code": postal_code(address.get("plz")),
             "city": text(address.get("ort")),
             "state": state_name(address.get("region")),
             "country": country_code(address.get("land")),
         },
         geo=geo_point(lat, lon),
-        url=text(item.get("externeURL")),
+        url=web_url(item.get("externeURL")),
         occupation=text(item.get("hauptberuf")),
         start_date=date_value(as_dict(item.get("eintrittszeitraum")).get("von")),
         published_from=date_value(as_dict(item.get("veroeffentlichungszeitraum")).get("von")),
@@ -126,6 +132,13 @@ def _v6_fields(item: dict) -> dict:
         updated_at=timestamp(item.get("aenderungsdatum")),
     )
     return fields
+
+
+def _street(line: object) -> dict:
+    """A ``strasse`` that holds the house number too (v4 always, v6 without ``hausnummer``):
+    'Hauptstraße 12' -> street, house_number."""
+    street, number = split_street(line)
+    return {"street": street, "house_number": number}
 
 
 def _v4_fields(item: dict) -> dict:
@@ -138,14 +151,14 @@ def _v4_fields(item: dict) -> dict:
         title=text(item.get("titel")),
         organisation=text(item.get("arbeitgeber")),
         address={
-            "street": text(place.get("strasse")),
+            **_street(place.get("strasse")),
             "postal_code": postal_code(place.get("plz")),
             "city": text(place.get("ort")),
             "state": state_name(place.get("region")),
             "country": country_code(place.get("land")),
         },
         geo=geo_point(coordinates.get("lat"), coordinates.get("lon")),
-        url=text(item.get("externeUrl")),
+        url=web_url(item.get("externeUrl")),
         occupation=text(item.get("beruf")),
         start_date=date_value(item.get("eintrittsdatum")),
         published_from=date_value(item.get("aktuelleVeroeffentlichungsdatum")),

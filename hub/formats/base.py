@@ -106,6 +106,7 @@ def build_record(
     fields: dict,
     result: ParseResult,
     line: int | None = None,
+    refused: tuple[str, object] | None = None,
 ) -> CanonicalRecord | None:
     """Validate ``fields`` against ``model``; append the record or its rejections to ``result``.
 
@@ -113,7 +114,9 @@ def build_record(
     None values are dropped first (at any depth), so an absent required field reads as missing.
     Values wrapped in ``Invalid`` are reported as invalid. Every problem of the record is
     reported, not only the first. ``line``: where the item starts in the input (CSV), kept
-    in the rejections and in ``result.lines``.
+    in the rejections and in ``result.lines``. ``refused``: (rule code, value shown) when the
+    adapter found the item out of the hub's scope (an object for sale): rejected with that
+    rule besides whatever else it lacks.
     """
     result.items += 1
     source_id = _text(fields.get("source_id"))
@@ -124,6 +127,8 @@ def build_record(
     problems: list[tuple[str, str | None, object]] = [
         ("RECORD_FIELD_INVALID", dotted, value) for dotted, value in flagged
     ]
+    if refused is not None:
+        problems.append((refused[0], None, refused[1]))
     record = None
     try:
         record = model.model_validate(fields)

@@ -116,7 +116,9 @@ def _fields(cells: Cells, partner_id: str) -> dict:
     employment = choice(cells.get("art"), EMPLOYMENT_TYPES)
     working = choices(cells.get("arbeitszeit"), WORKING_TIMES)
     # a mini job is both a kind of employment and a working time: either implies the other
-    if employment == "mini_job" and isinstance(working, list) and "mini" not in working:
+    if employment == "mini_job" and working is None:
+        working = ["mini"]
+    elif employment == "mini_job" and isinstance(working, list) and "mini" not in working:
         working = [*working, "mini"]
     elif employment is None and isinstance(working, list) and "mini" in working:
         employment = "mini_job"

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -98,6 +99,10 @@ def normalise_header(name: str) -> str:
     for old, new in _UMLAUTS:
         key = key.replace(old, new)
     return re.sub(r"[\s\-_.]+", "", key)
+
+
+# what a spreadsheet adds to a column name: 'Wohnfläche (m²)', 'Kaltmiete in €'
+_HEADER_UNIT = re.compile(r"(?i)\s*(?:\([^()]*\)|\bin\s+(?:€|eur|euro|m²|m2|qm))\s*$")
 
 
 def _delimiter(header_line: str) -> str:
@@ -240,14 +245,19 @@ class CsvTemplate:
     id_column: str
     fields: Callable[[Cells, str], dict]  # (cells, partner_id) -> record fields
 
-    def header(self, names: list[str]) -> dict[str, int]:
-        """Column positions by key; the first of repeated columns counts, unknown ones are
-        ignored. Missing required columns refuse the whole file."""
+    def header(self, names: list[str], unknown: list[str] | None = None) -> dict[str, int]:
+        """Column positions by key; the first of repeated columns counts, a unit after the
+        name is ignored ('Wohnfläche (m²)'), named columns the template does not know are
+        listed in ``unknown``. Missing required columns refuse the whole file."""
         positions: dict[str, int] = {}
         for index, name in enumerate(names):
             key = normalise_header(name)
-            if key in self.columns and key not in positions:
-                positions[key] = index
+            if key not in self.columns:
+                key = normalise_header(_HEADER_UNIT.sub("", name))
+            if key in self.columns:
+                positions.setdefault(key, index)
+            elif name.strip() and unknown is not None:
+                unknown.append(name.strip())
         missing = [self.columns[key] for key in self.required if key not in positions]
         if missing:
             raise FormatError(
@@ -264,27 +274,36 @@ class CsvTemplate:
         if first is None:
             raise FormatError(f"not a {self.what}: no header row")
         names = first[1]
-        positions = self.header(names)
+        unknown: list[str] = []
+        positions = self.header(names, unknown)
 
         result = ParseResult()
+        domain = self.model.domain.value
+        for name in unknown:  # a renamed column would otherwise be lost without a word
+            result.rejections.append(reject("CSV_COLUMN_UNKNOWN", partner_id=partner_id,
+                                            domain=domain, value=name, line=first[0]))
         seen: set[str] = set()
         width = len(names)
-        lines = list(lines)  # read through once first: whether postal codes lost their zero
+        # read through once first: whether postal codes lost their zero, and how many cells
+        # the rows have (some exports end every row, not the header, with a separator)
+        lines = [(line, cells) for line, cells in lines if any(cell.strip() for cell in cells)]
         zeros_dropped = _zeros_dropped(lines, positions.get("plz"))
-        for line, cells in lines:
-            if not any(cell.strip() for cell in cells):
-                continue  # fully empty rows (Excel leaves them at the end) do not count
+        counts = Counter(len(cells) for _, cells in lines)  # the most usual width; a tie: the narrower
+        usual = max(counts.items(), key=lambda item: (item[1], -item[0]))[0] if counts else 0
+        longest = max(width, usual)
+        for line, cells in lines:  # fully empty rows (Excel leaves them at the end) do not count
             row: Cells = {
                 key: text(cells[index]) if index < len(cells) else None
                 for key, index in positions.items()
             }
-            if any(extra.strip() for extra in cells[width:]):
-                # more filled cells than columns: a separator inside an unquoted text shifted
-                # the row, so every value after it would land in the wrong column
+            if len(cells) > longest or any(extra.strip() for extra in cells[width:]):
+                # more cells than columns (and than the other rows have): a separator inside
+                # an unquoted text shifted the row, so every value after it would land in the
+                # wrong column, even when the cells it pushed out are empty
                 result.reject_item(
                     "RECORD_UNREADABLE",
                     partner_id=partner_id,
-                    domain=self.model.domain.value,
+                    domain=domain,
                     source_id=row.get(self.id_column),
                     value=(
                         f"Zeile {line}: {len(cells)} Zellen, die Kopfzeile hat {width} Spalten "

@@ -593,12 +593,13 @@ def postal_code(value: object) -> object:
 
 
 def state(value: object) -> str | None:
-    """'Saarland', 'SAARLAND', 'DE-SL' -> 'Saarland'; an unknown region stays as written."""
+    """'Saarland', 'SAARLAND', 'DE-SL', 'SL' -> 'Saarland'; an unknown region stays as written."""
     found = line(value)
     if found is None:
         return None
-    if found.upper() in _STATE_CODES:
-        return _STATE_CODES[found.upper()]
+    code = found.upper()
+    if code in _STATE_CODES or "DE-" + code in _STATE_CODES:  # 'DE-SL', 'SL'
+        return _STATE_CODES.get(code) or _STATE_CODES["DE-" + code]
     # asked in lower case, values.state_name answers a Bundesland's name or the text unchanged
     named = values.state_name(found.lower())
     return named if isinstance(named, str) and named != found.lower() else found

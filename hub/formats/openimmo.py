@@ -3,7 +3,10 @@
 One ``<openimmo>`` document holds ``<uebertragung umfang="VOLL|TEIL">`` (full snapshot or
 delta) and one or more ``<anbieter>`` with their ``<immobilie>`` objects. An object whose
 ``verwaltung_techn/aktion/@aktionart`` is ``DELETE`` (or ``REFERENZ``: already let or sold, kept
-by the agent only as a reference) is a deletion of ``objektnr_extern``, not a vacancy.
+by the agent only as a reference) is a deletion of ``objektnr_extern``, not a vacancy. An
+object for sale, for commercial use or of a kind that is no dwelling (``vermarktungsart``,
+``nutzungsart``, ``objektart``) is rejected as HOUSING_NOT_FOR_RENT: the directory lists
+housing to rent.
 
 The document is read as a stream (lxml iterparse): each ``<immobilie>`` is mapped when it
 ends and then dropped, so a large delivery does not stay in memory as a tree (UTF-16/32
@@ -45,6 +48,12 @@ from hub.formats.values import (
 from hub.models import HousingVacancy, SyncMode
 
 _PROPERTY_TYPES = {"wohnung": "apartment", "haus": "house", "zimmer": "room"}
+# kinds of <objektart> that are no dwelling (the hub lists housing to rent only)
+_NOT_HOUSING = frozenset({
+    "grundstueck", "buero_praxen", "einzelhandel", "gastgewerbe", "hallen_lager_prod",
+    "land_und_forstwirtschaft", "parken", "freizeitimmobilie_gewerblich",
+    "zinshaus_renditeobjekt",
+})
 # children of <objektart> that say nothing about the kind of object
 _NOT_A_KIND = {"objektart_zusatz", "user_defined_simplefield", "user_defined_anyfield"}
 
@@ -146,6 +155,32 @@ def _property_type(paths: _Paths) -> str:
         if name and name not in _NOT_A_KIND:
             return _PROPERTY_TYPES.get(name, "other")
     return "other"
+
+
+def _not_for_rent(paths: _Paths) -> str | None:
+    """Why an object is no housing to rent, in OpenImmo's terms ('vermarktungsart KAUF',
+    'nutzungsart GEWERBE', 'objektart parken'); None for housing to rent (or when the
+    document does not say: the elements are optional)."""
+    marketing = paths.get("objektkategorie/vermarktungsart")
+    if marketing is not None and _boolean(_attr(marketing, "MIETE_PACHT")) is not True:
+        offered = [name for name in ("KAUF", "ERBPACHT", "LEASING")
+                   if _boolean(_attr(marketing, name)) is True]
+        if offered:
+            return "vermarktungsart " + ", ".join(offered)
+    use = paths.get("objektkategorie/nutzungsart")
+    if use is not None and not any(_boolean(_attr(use, name)) is True
+                                   for name in ("WOHNEN", "WAZ")):
+        other = [name for name in ("GEWERBE", "ANLAGE") if _boolean(_attr(use, name)) is True]
+        if other:
+            return "nutzungsart " + ", ".join(other)
+    kind = paths.get("objektkategorie/objektart")
+    for child in kind if kind is not None else ():
+        name = _local(child)
+        if name in _NOT_HOUSING:
+            return "objektart " + name
+        if name and name not in _NOT_A_KIND:
+            break
+    return None
 
 
 def _geo(paths: _Paths) -> dict | None:
@@ -324,7 +359,9 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
                 result.reject_item("RECORD_FIELD_MISSING", partner_id=partner_id, domain=domain,
                                    field="source_id", title=paths.text("freitexte/objekttitel"))
             return
-        build_record(HousingVacancy, _fields(paths, organisation, partner_id), result)
+        refused = _not_for_rent(paths)
+        build_record(HousingVacancy, _fields(paths, organisation, partner_id), result,
+                     refused=refused and ("HOUSING_NOT_FOR_RENT", refused))
 
     for event, element in _events(source, wide):
         if event == "start":

@@ -32,7 +32,9 @@ Mapping:
   cold_rent, Warmmiete / Gesamtmiete / warm -> warm_rent, Nebenkosten / service charges ->
   service_charges, Heizkosten -> heating_costs, Kaution / deposit -> deposit (any period);
   an unnamed price is the cold rent unless its offer is named warm. Sales
-  (``businessFunction`` Sell) and prices per day, week or year are left out;
+  (``businessFunction`` Sell) and prices per day, week or year are left out (an offer's own
+  price too when a price specification gives that amount for another period); an
+  accommodation whose offers all sell is rejected (HOUSING_NOT_FOR_RENT);
 - ``availabilityStarts`` of an offer -> available_from (a date) or available_from_text;
 - url: the wrapper's (the listing page), else the accommodation's; organisation: the offer's
   ``offeredBy``/``seller``, else the listing's ``provider``/``author``; ``dateModified`` ->
@@ -274,7 +276,9 @@ def _prices(offers: list[dict]) -> dict:
             entries.append(
                 (spec, label, bool(name), jsonld.text(spec.get("priceCurrency")) or currency)
             )
-        entries.append((offer, offer_label, False, currency))
+        if not any(spec.get("price") == offer.get("price") and not _monthly(spec)
+                   for spec in _specs(offer)):  # 5400 a YEAR is no monthly rent
+            entries.append((offer, offer_label, False, currency))
         for holder, label, named, unit in entries:
             amount = holder.get("price")
             if amount is None:
@@ -372,7 +376,12 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
         result.reject_item("RECORD_UNREADABLE", partner_id=partner_id, domain=domain,
                            value=problem)
     for item in found:
-        build_record(HousingVacancy, fields(document, item.node, partner_id), result)
+        offers = _offers(item.node, _wrappers(document, item.node))
+        refused = None
+        if offers and all(_is_sale(offer) for offer in offers):
+            refused = ("HOUSING_NOT_FOR_RENT", "businessFunction Sell")
+        build_record(HousingVacancy, fields(document, item.node, partner_id), result,
+                     refused=refused)
     return drop_duplicate_ids(result)
 
 

@@ -427,10 +427,10 @@ def number(value: object, machine: bool = False) -> object:
     """'650', '650.50', '650,50', '1.234,56', '1 234' -> float; JSON numbers pass;
     anything else passes through as written.
 
-    ``machine=True`` for values from machine formats (XML decimals, JSON-LD, coordinates):
-    there a dot is always the decimal point ('49.374' is 49.374, not 49374), and a comma is
-    read as a decimal comma only where no dot is (with both, the last is the decimal
-    separator: '1.560,00' is 1560.0)."""
+    With both a comma and a dot the last one is the decimal separator ('1.560,00' and
+    '1,560.00' are 1560.0). ``machine=True`` for values from machine formats (XML decimals,
+    JSON-LD, coordinates): there a lone dot is always the decimal point ('49.374' is 49.374,
+    not 49374), and a lone comma a decimal comma."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             read = float(value)
@@ -444,14 +444,13 @@ def number(value: object, machine: bool = False) -> object:
     if not isinstance(written, str):
         return written
     digits = written.replace(" ", "").replace("\u00a0", "")
-    if machine:
-        if "," in digits and "." in digits:  # both: the last one is the decimal separator
-            if digits.rfind(",") > digits.rfind("."):
-                digits = digits.replace(".", "").replace(",", ".")
-            else:
-                digits = digits.replace(",", "")
-        else:
-            digits = digits.replace(",", ".")
+    if "," in digits and "." in digits:  # both: the last one is the decimal separator
+        if digits.rfind(",") > digits.rfind("."):
+            digits = digits.replace(".", "").replace(",", ".")
+        else:  # '2,450.00' (English style, also in German files)
+            digits = digits.replace(",", "")
+    elif machine:
+        digits = digits.replace(",", ".")
     elif "," in digits:
         digits = digits.replace(".", "").replace(",", ".")
     elif _THOUSANDS.match(digits):

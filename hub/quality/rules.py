@@ -70,6 +70,16 @@ _RULES = [
         description="Later records with an id already seen in the same delivery.",
     ),
     Rule(
+        "CSV_COLUMN_UNKNOWN", "warning",
+        "Die Spalte '{value}' gehört nicht zur Vorlage; ihr Inhalt wird nicht übernommen.",
+        "The column '{value}' is not part of the template; its content is not taken over.",
+        "Benennen Sie die Spalte wie in der Vorlage beschrieben, oder lassen Sie sie weg.",
+        "Name the column as the template describes it, or leave it out.",
+        description="CSV templates only: a named column of the header row that is none of "
+                    "the template's (compared without case, spaces, hyphens, umlauts and a "
+                    "unit such as '(m²)' or 'in €'); reported once per file, on line 1.",
+    ),
+    Rule(
         "ADDRESS_POSTAL_CODE_INVALID", "error",
         "Die Postleitzahl '{value}' ist keine fünfstellige deutsche PLZ.",
         "The postal code '{value}' is not a five-digit German postal code.",
@@ -92,6 +102,20 @@ _RULES = [
                     "09999 in every row) when every five-digit code of the file starts with 1 "
                     "(the east, where the codes with a zero lie); else four digits are a code "
                     "that lost a digit, ADDRESS_POSTAL_CODE_INVALID.",
+    ),
+    Rule(
+        "HOUSING_NOT_FOR_RENT", "error",
+        "Das Objekt wird nicht als Wohnraum zur Miete angeboten ({value}).",
+        "The object is not offered as housing to rent ({value}).",
+        "Das Verzeichnis führt nur Mietwohnungen, -häuser und Zimmer; lassen Sie Kaufobjekte, "
+        "Gewerbeflächen und Stellplätze in der Lieferung weg.",
+        "The directory lists flats, houses and rooms to rent only; leave objects for sale, "
+        "commercial space and parking out of the delivery.",
+        domains=("housing",),
+        description="OpenImmo `vermarktungsart` without MIETE_PACHT (for sale), `nutzungsart` "
+                    "without WOHNEN (commercial), an `objektart` that is not a dwelling "
+                    "(parken, buero_praxen, einzelhandel, ...); schema.org offers that all "
+                    "sell (`businessFunction` Sell).",
     ),
     Rule(
         "COURSE_LEVEL_INVALID", "error",
