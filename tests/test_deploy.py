@@ -103,3 +103,72 @@ def test_deploy_instance_stores_runs_and_materializations_in_postgres(
     assert {'["raw", "jobs"]', '["staged", "jobs"]', '["directory", "jobs"]',
             '["maintenance", "retention"]'} <= keys
     assert partitions == {"jobcenter-nk"}
+
+
+# --------------------------------------------------------------------------- Helm values
+
+HELM_VALUES = ROOT / "deploy" / "helm" / "values.yaml"
+
+
+def _chart_instance_sections(values: dict) -> dict:
+    """The dagster.yaml sections the official chart writes from the values this project sets
+    (its instance templates for run_coordinator, concurrency, run_retries and telemetry, as
+    far as these keys go)."""
+    daemon = values["dagsterDaemon"]
+    coordinator = daemon["runCoordinator"]
+    queued = (coordinator.get("config") or {}).get("queuedRunCoordinator") or {}
+    sections: dict = {"run_coordinator": {
+        "module": "dagster.core.run_coordinator", "class": "QueuedRunCoordinator",
+        "config": {key: value for key, value in (
+            ("max_concurrent_runs", queued.get("maxConcurrentRuns")),
+            ("tag_concurrency_limits", queued.get("tagConcurrencyLimits"))) if value}}}
+    concurrency = values.get("concurrency") or {}
+    if concurrency.get("enabled"):
+        pools, runs = concurrency.get("pools") or {}, concurrency.get("runs") or {}
+        sections["concurrency"] = {
+            "pools": {"default_limit": pools["defaultLimit"]},
+            "runs": {"max_concurrent_runs": runs["maxConcurrentRuns"],
+                     "tag_concurrency_limits": runs["tagConcurrencyLimits"]}}
+    retries = daemon["runRetries"]
+    sections["run_retries"] = {"enabled": retries["enabled"], "max_retries": retries["maxRetries"],
+                               **({"retry_on_asset_or_op_failure": retries["retryOnAssetOrOpFailure"]}
+                                  if "retryOnAssetOrOpFailure" in retries else {})}
+    sections["telemetry"] = values["telemetry"]
+    for key, value in (values.get("additionalInstanceConfig") or {}).items():
+        sections[key] = value
+    return sections
+
+
+def test_helm_values_give_an_instance_dagster_loads_with_the_deploy_settings(tmp_path):
+    import yaml
+
+    values = yaml.safe_load(HELM_VALUES.read_text())
+    sections = _chart_instance_sections(values)
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(sections))
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:  # refused if they clash
+        deploy = yaml.safe_load(DEPLOY_YAML.read_text())
+        runs = instance.get_concurrency_config().run_queue_config
+        assert runs.max_concurrent_runs == deploy["concurrency"]["runs"]["max_concurrent_runs"]
+        assert [limit["key"] for limit in runs.tag_concurrency_limits] == ["hub/host"]
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        assert instance.run_retries_max_retries == 2
+        # a held or unusable delivery is not fetched again by a retry (Dagster's default is to)
+        assert instance.run_retries_retry_on_asset_or_op_failure is False
+        assert not instance.telemetry_enabled
+
+
+def test_helm_run_pods_keep_their_own_resources():
+    import yaml
+
+    values = yaml.safe_load(HELM_VALUES.read_text())
+    (code,) = values["dagster-user-deployments"]["deployments"]
+    launcher = values["runLauncher"]["config"]["k8sRunLauncher"]
+    # with includeConfigInLaunchedRuns, Dagster merges the code server's container settings
+    # into each run pod and its resources win over runK8sConfig's
+    assert not (code["includeConfigInLaunchedRuns"]["enabled"] and code.get("resources"))
+    assert launcher["runK8sConfig"]["containerConfig"]["resources"]["limits"]["memory"] == "4Gi"
+    # so the run pods are given the code server's environment, secrets and volumes themselves
+    assert sorted(launcher["envVars"]) == sorted(f"{k}={v}" for k, v in code["env"].items())
+    assert launcher["envSecrets"] == code["envSecrets"]
+    assert launcher["volumes"] == code["volumes"]
+    assert launcher["volumeMounts"] == code["volumeMounts"]
