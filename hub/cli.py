@@ -252,9 +252,11 @@ def cmd_db(args) -> int:
 
 
 def cmd_sync(args) -> int:
+    from hub.config import Settings
     from hub.registry import load_registry
     from hub.runner import ensure_dagster_home, run_sync
 
+    configured = Settings.from_env().registry_path.resolve()  # what the sensors follow
     settings = _settings(args)
     registry = load_registry(settings.registry_path)
     engine = _engine(settings)
@@ -264,7 +266,8 @@ def cmd_sync(args) -> int:
     if not any(partner.feeds for partner in registry.partners):
         print(f"hub sync: {settings.registry_path} lists no partner feeds; nothing to fetch "
               "(the directory is published as it is)", file=sys.stderr)
-    summary = run_sync(engine, registry, args.partner or None, workers=args.workers)
+    summary = run_sync(engine, registry, args.partner or None, workers=args.workers,
+                       configured=settings.registry_path.resolve() == configured)
     _print_summary(summary, args.json)
     # a held feed waits for a steward as a failed one does: a scheduler's run should say so
     return 0 if summary.publish_ok and not any(f.status in ("failed", "held") for f in summary.feeds) else 1

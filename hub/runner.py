@@ -177,9 +177,10 @@ class SyncSummary:
         return "\n".join(lines)
 
 
-def sync_partitions(instance, registry: Registry) -> None:
+def sync_partitions(instance, registry: Registry, remove_others: bool = True) -> None:
     """Bring the instance's dynamic partitions in step with the registry (what the
-    partner_registry sensor does on its ticks)."""
+    partner_registry sensor does on its ticks). ``remove_others=False``: only add the registry's
+    partitions, leave the others (a registry besides the configured one: a trial)."""
     from hub.assets.partitions import PARTNER_PARTITIONS
 
     existing = {d: list(instance.get_dynamic_partitions(p.name)) for d, p in PARTNER_PARTITIONS.items()}
@@ -187,7 +188,7 @@ def sync_partitions(instance, registry: Registry) -> None:
         name = PARTNER_PARTITIONS[domain].name
         if add:
             instance.add_dynamic_partitions(name, add)
-        for key in remove:
+        for key in remove if remove_others else ():
             instance.delete_dynamic_partition(name, key)
 
 
@@ -380,12 +381,15 @@ def run_sync(
     partner_ids: list[str] | None = None,
     progress=None,
     workers: int = 1,
+    configured: bool = True,
 ) -> SyncSummary:
     """Sync the registry's partners (or those named) through Dagster and publish.
 
     ``workers``: how many partner feeds run at once, each in a process of its own (a run per
     feed as with 1; the runs of a big registry use every core). With 1 they run one after the
-    other in this process."""
+    other in this process. ``configured``: ``registry`` is the one the instance's sensors
+    follow (HUB_REGISTRY); another one (``hub sync --registry`` a trial file) adds its
+    partitions without deleting those of the configured partners."""
     from hub.definitions import defs
 
     progress = progress or (lambda message: print(message, file=sys.stderr, flush=True))
@@ -398,7 +402,7 @@ def run_sync(
     feeds = [(partner, feed) for partner in partners for feed in partner.feeds]
     summary = SyncSummary()
     with SigintWatch() as watch, dagster_instance() as instance:
-        sync_partitions(instance, registry)
+        sync_partitions(instance, registry, remove_others=configured)
         staged_before = _last_sync_ids(engine)
         if workers > 1 and len(feeds) > 1:
             outcomes = _runs_in_workers(feeds, workers)

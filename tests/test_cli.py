@@ -324,3 +324,34 @@ def test_release_names_a_feed_the_partner_does_not_have(tmp_path):
                           "vhs-test has no jobs feed")
     proc = hub("release", "vhs-test", "--registry", str(registry), env=env)
     assert proc.returncode == 0 and "nothing to release" in proc.stdout
+
+
+def test_sync_of_a_trial_registry_keeps_the_configured_partners_partitions(tmp_path):
+    import dagster as dg
+
+    courses = tmp_path / "k.csv"
+    courses.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK1;Deutsch B1;Sprachkurs;66538;Neunkirchen\n")
+
+    def registry(name: str, partner: str) -> Path:
+        path = tmp_path / name
+        path.write_text(f"partners:\n  - id: {partner}\n    name: {partner}\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {courses.as_uri()}\n")
+        return path
+
+    configured, trial = registry("registry.yaml", "vhs-a"), registry("trial.yaml", "vhs-b")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(configured),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+
+    def partitions() -> set[str]:
+        with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+            return set(instance.get_dynamic_partitions("courses_feeds"))
+
+    assert hub("sync", env=env).returncode == 0
+    assert partitions() == {"vhs-a"}
+    # trying a partner out with a registry of its own leaves the configured ones in place
+    # (the sensors, which follow HUB_REGISTRY, would otherwise find no feed to poll)
+    assert hub("sync", "--registry", str(trial), env=env).returncode == 0
+    assert partitions() == {"vhs-a", "vhs-b"}
+    # a sync of the configured registry brings the partitions in step with it
+    assert hub("sync", "--registry", str(configured), env=env).returncode == 0
+    assert partitions() == {"vhs-a"}
