@@ -749,7 +749,11 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("prefix", help="the key's prefix as `hub keys list` shows it")
     k.set_defaults(func=cmd_keys)
 
-    p = sub.add_parser("db", help="create or upgrade the database schema, print its revision")
+    p = sub.add_parser("db", help="create or upgrade the database schema, print its revision",
+                       description="Create or upgrade the schema of the database HUB_DATABASE_URL "
+                       "names (default: SQLite in HUB_HOME) and print its revision. Run it once "
+                       "per release before the new code runs; a database a newer release "
+                       "upgraded is refused.")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("export", help="the directory as NDJSON, CSV or an HSDS 3.0 package",
@@ -770,6 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    from hub.config import SettingsError
     from hub.fetch import FetchError
     from hub.formats import FormatError
     from hub.pipeline import StageError
@@ -780,7 +785,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (UsageError, FormatError, RegistryError, DatabaseError, StageError, FetchError,
-            DagsterHomeError) as exc:
+            DagsterHomeError, SettingsError) as exc:
         print(f"hub {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+class SettingsError(ValueError):
+    """A setting of the environment cannot be used (one line for a person)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -22,7 +26,12 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
         home = Path(env.get("HUB_HOME") or ".hub").resolve()
-        url = env.get("HUB_DATABASE_URL") or f"sqlite:///{home / 'hub.db'}"
+        url = env.get("HUB_DATABASE_URL")
+        if url is not None and not url.strip():
+            # an environment file or Secret that lost its value: not the embedded database
+            raise SettingsError("HUB_DATABASE_URL is set but empty; give the database URL, or "
+                                "unset it for the embedded SQLite database under HUB_HOME")
+        url = url or f"sqlite:///{home / 'hub.db'}"
         registry = Path(env.get("HUB_REGISTRY") or home / "registry.yaml")
         return cls(home=home, database_url=url, registry_path=registry)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -102,15 +103,72 @@ def dagster_instance():
     loaded (not YAML, an unknown setting, a storage class that cannot be imported)."""
     from dagster import DagsterInstance
 
+    where = Path(os.environ.get("DAGSTER_HOME", "?")) / "dagster.yaml"
+    if any(url.startswith(("postgresql://", "postgres://")) for url in _postgres_urls(where)):
+        raise DagsterHomeError(
+            f"{where}: Dagster's PostgreSQL URL must name the psycopg2 driver "
+            "(postgresql+psycopg2://...): dagster-postgres does not work with psycopg 3, which "
+            "a bare postgresql:// selects")
+    root = logging.getLogger()
+    level = root.level
+    # dagster-postgres logs a warning for each of its connection attempts: the reason of the
+    # last one is in the error below
+    root.setLevel(logging.ERROR)
     try:
         instance = DagsterInstance.get()
     except Exception as exc:  # noqa: BLE001 - Dagster raises many kinds for a bad file
-        home = os.environ.get("DAGSTER_HOME", "?")
-        first = (str(exc).strip().splitlines() or [""])[0]
-        raise DagsterHomeError(f"{Path(home) / 'dagster.yaml'}: the Dagster instance cannot be "
-                               f"loaded: {type(exc).__name__}: {first}") from None
+        raise DagsterHomeError(f"{where}: the Dagster instance cannot be loaded: "
+                               f"{_instance_problem(exc)}") from None
+    finally:
+        root.setLevel(level)
     with instance:
         yield instance
+
+
+def _postgres_urls(path: Path) -> list[str]:
+    """The ``postgres_url`` values of an instance file (``{env: NAME}`` read from the
+    environment); none when the file cannot be read (Dagster says why when it loads it)."""
+    import yaml
+
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "postgres_url":
+                    if isinstance(value, dict) and isinstance(value.get("env"), str):
+                        value = os.environ.get(value["env"], "")
+                    if isinstance(value, str):
+                        found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(config)
+    return found
+
+
+def _instance_problem(exc: Exception) -> str:
+    """The line of Dagster's error that says what is wrong with the instance."""
+    text = str(exc)
+    unset = re.search(r'environment variable "?(\w+)"? which is not set', text)
+    if unset:
+        return f"the environment variable {unset.group(1)} it names is not set"
+    numbered = re.search(r"^Error \d+: (.+)$", text, re.MULTILINE)
+    if numbered:
+        return numbered.group(1).strip()
+    cause = exc.__cause__
+    if type(exc).__name__ == "DagsterPostgresException" and cause is not None:
+        reason = str(getattr(cause, "orig", None) or cause).strip().splitlines()
+        return f"PostgreSQL cannot be reached: {reason[0] if reason else type(cause).__name__}"
+    first = (text.strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"
 
 
 @dataclass

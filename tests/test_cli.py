@@ -207,6 +207,36 @@ def test_a_dagster_home_that_cannot_be_used_is_one_line(tmp_path):
         assert_one_line_error(proc, *fragments)
 
 
+def test_the_production_instance_file_says_what_is_wrong_with_its_database(tmp_path):
+    """deploy/dagster.yaml (Dagster on PostgreSQL) with its URL unset, wrong, or without the
+    psycopg2 driver: one line that says so (Dagster's own errors bury it, or come later as an
+    internal error)."""
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {(tmp_path / 'k.csv').as_uri()}\n")
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((ROOT / "deploy" / "dagster.yaml").read_text())
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
+           "DAGSTER_HOME": str(home)}
+    unset = {k: v for k, v in os.environ.items() if k != "DAGSTER_PG_URL"}
+    proc = subprocess.run([HUB, "sync"], capture_output=True, text=True, timeout=300,
+                          env={**unset, **env})
+    assert_one_line_error(proc, "environment variable DAGSTER_PG_URL it names is not set")
+    for url, fragment in (
+        ("postgresql://postgres@127.0.0.1:5432/test", "must name the psycopg2 driver"),
+        # nothing listens on port 9: the reason, not 'too many retries' after a page of warnings
+        ("postgresql+psycopg2://postgres@127.0.0.1:9/test", "PostgreSQL cannot be reached: connection"),
+    ):
+        assert_one_line_error(hub("sync", env={**env, "DAGSTER_PG_URL": url}), fragment)
+
+
+def test_an_empty_database_url_is_an_error_not_the_embedded_database(tmp_path):
+    proc = hub("db", env={"HUB_HOME": str(tmp_path / "home"), "HUB_DATABASE_URL": ""})
+    assert_one_line_error(proc, "HUB_DATABASE_URL is set but empty")
+    assert not (tmp_path / "home" / "hub.db").exists()
+
+
 def test_an_inbox_without_a_file_yet_waits_and_is_no_failure(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

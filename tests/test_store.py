@@ -33,6 +33,41 @@ def test_migrate_is_idempotent(db_url):
     assert {"directory", "changes", "entity_map", "source_records", "fetch_state"} <= tables
 
 
+def test_migrations_started_together_all_succeed(db_url):
+    """Run pods and commands that start at once each migrate a new database on first use."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HUB_DATABASE_URL": db_url}
+    procs = [subprocess.Popen([sys.executable, "-m", "hub.cli", "db"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    outcomes = [(proc.wait(timeout=120), proc.stderr.read()) for proc in procs]
+    assert outcomes == [(0, "")] * 4
+    eng = make_engine(db_url)
+    with eng.connect() as conn:
+        assert current_revision(conn) == head_revision()
+    eng.dispose()
+
+
+def test_a_schema_newer_than_the_hub_is_refused_with_a_message(db_url):
+    from hub.store.db import DatabaseError
+
+    eng = make_engine(db_url)
+    migrate(eng)
+    with eng.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    try:
+        migrate(eng)
+    except DatabaseError as exc:
+        assert "schema revision 9999, which this hub does not know" in str(exc)
+        assert f"its newest is {head_revision()}" in str(exc)
+    else:
+        raise AssertionError("a newer schema was taken as it is")
+    finally:
+        eng.dispose()
+
+
 def test_landing_store_is_content_addressed(tmp_path):
     store = LandingStore(tmp_path)
     sha = store.put(b"<openimmo/>")

@@ -143,6 +143,20 @@ def migrate(engine: Engine) -> None:
         with engine.begin() as conn:
             if current_revision(conn) == head_revision():
                 return
+            # one migration at a time (run pods and commands that start together): the others
+            # wait here, then find the schema upgraded
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            elif conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, before the first read
+            current = current_revision(conn)
+            if current == head_revision():
+                return
+            if current is not None and current not in _known_revisions():
+                raise DatabaseError(
+                    f"the database {redact_url(str(engine.url))} has schema revision {current}, "
+                    f"which this hub does not know (its newest is {head_revision()}): a newer "
+                    "release upgraded it; run that release, or restore the backup taken before")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except sa.exc.DatabaseError as exc:  # not reachable, or not a database (a stray file)
@@ -150,6 +164,14 @@ def migrate(engine: Engine) -> None:
         raise DatabaseError(
             f"cannot {what} the database {redact_url(str(engine.url))}: {_first_line(exc)}"
         ) from None
+
+
+# the key of the PostgreSQL advisory lock migrations take ('hub' as an integer)
+_MIGRATION_LOCK = int.from_bytes(b"hub", "big")
+
+
+def _known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
 
 
 def current_revision(conn: sa.Connection) -> str | None:
