@@ -93,7 +93,10 @@ def render(failure: RunFailure, ui_url: str | None = None) -> str:
                      "config release_withdrawals: true in the UI); if not, ask the partner to fix "
                      "its export: the next delivery is checked again.")
     else:
-        lines.append("Re-sync from the UI (materialize the partition) once the cause is fixed.")
+        who = failure.partner or "PARTNER"
+        lines.append("Re-sync once the cause is fixed: materialize the partner's partition from the "
+                     f"asset page, or hub sync --partner {who} (a run started by hub sync cannot be "
+                     "re-executed from the run page).")
     return "\n".join(lines) + "\n"
 
 

@@ -122,6 +122,12 @@ def test_unreachable_database_is_one_line(tmp_path):
     proc = hub("db", env={"HUB_DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:1/none"})
     assert_one_line_error(proc, "cannot reach the database")
     assert "secret" not in proc.stderr
+    # the postgres:// scheme of hosting providers is PostgreSQL too; another driver is refused
+    proc = hub("db", env={"HUB_DATABASE_URL": "postgres://nobody:secret@127.0.0.1:1/none"})
+    assert_one_line_error(proc, "cannot reach the database")
+    proc = hub("db", env={"HUB_DATABASE_URL": "postgresql+asyncpg://nobody:secret@127.0.0.1:1/none"})
+    assert_one_line_error(proc, "unsupported PostgreSQL driver 'asyncpg'", "use postgresql://")
+    assert "secret" not in proc.stderr
 
 
 def test_formats_and_schemas():

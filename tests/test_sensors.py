@@ -632,6 +632,10 @@ def test_code_location_has_the_sensors_schedules_and_run_limits():
         s.name for s in defs.schedules}
     for name in ("sync_jobs", "sync_courses", "sync_housing", "publish_directory"):
         assert int(defs.resolve_job_def(name).tags["dagster/max_runtime"]) > 0
+    # the publications the automation sensor starts end like the publication job's
+    automation = sensors["default_automation_condition_sensor"]
+    assert automation.run_tags["dagster/max_runtime"] == \
+        defs.resolve_job_def("publish_directory").tags["dagster/max_runtime"]
 
 
 def test_instance_file_loads_with_run_queue_retries_and_monitoring(tmp_path):

@@ -103,9 +103,15 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except Exception as exc:  # noqa: BLE001
         raise DatabaseError(f"HUB_DATABASE_URL is not a database URL: {exc}") from None
+    if parsed.drivername == "postgres":  # the scheme many hosting providers hand out
+        parsed = parsed.set(drivername="postgresql")
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "postgresql" and parsed.get_driver_name() not in ("psycopg", "psycopg2"):
+        raise DatabaseError(
+            f"unsupported PostgreSQL driver {parsed.get_driver_name()!r} in {redact_url(url)!r}: "
+            "use postgresql://... (psycopg 3)")
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
