@@ -90,6 +90,9 @@ def ensure_dagster_home(settings: Settings) -> Path:
         if not (home / "dagster.yaml").exists():
             events = json.dumps(str(home / "history" / "runs"))  # a YAML string as well
             (home / "dagster.yaml").write_text(MINIMAL_INSTANCE.format(events=events))
+            if os.environ.get("DAGSTER_HOME"):  # a typo or an unmounted volume would go unseen
+                print(f"hub: DAGSTER_HOME {home} held no dagster.yaml; wrote one that keeps "
+                      "Dagster's runs in SQLite there", file=sys.stderr)
     except OSError as exc:
         raise DagsterHomeError(f"DAGSTER_HOME {home}: {exc.strerror or exc} "
                                "(a folder for Dagster's runs and its dagster.yaml)") from None

@@ -382,11 +382,15 @@ def test_sync_of_a_trial_registry_keeps_the_configured_partners_partitions(tmp_p
         with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
             return set(instance.get_dynamic_partitions("courses_feeds"))
 
-    assert hub("sync", env=env).returncode == 0
+    first = hub("sync", env=env)
+    assert first.returncode == 0
+    # a DAGSTER_HOME without an instance file is said (a typo, a volume not mounted)
+    assert f"DAGSTER_HOME {tmp_path / 'dagster'} held no dagster.yaml" in first.stderr
     assert partitions() == {"vhs-a"}
     # trying a partner out with a registry of its own leaves the configured ones in place
     # (the sensors, which follow HUB_REGISTRY, would otherwise find no feed to poll)
-    assert hub("sync", "--registry", str(trial), env=env).returncode == 0
+    again = hub("sync", "--registry", str(trial), env=env)
+    assert again.returncode == 0 and "held no dagster.yaml" not in again.stderr
     assert partitions() == {"vhs-a", "vhs-b"}
     # a sync of the configured registry brings the partitions in step with it
     assert hub("sync", "--registry", str(configured), env=env).returncode == 0

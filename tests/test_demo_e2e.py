@@ -85,8 +85,15 @@ def test_the_demo_names_a_dagster_command_that_works_from_any_folder(tmp_path):
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    proc = hub("demo", env={"HUB_HOME": "", "DAGSTER_HOME": "", "HUB_REGISTRY": "", "HUB_DATABASE_URL": ""},
-               cwd=elsewhere)
+    import os
+    import subprocess
+
+    from tests.test_cli import HUB
+
+    unset = {k: v for k, v in os.environ.items()
+             if k not in ("HUB_HOME", "DAGSTER_HOME", "HUB_REGISTRY", "HUB_DATABASE_URL")}
+    proc = subprocess.run([HUB, "demo"], capture_output=True, text=True, timeout=300,
+                          cwd=elsewhere, env=unset)
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.startswith("Dagster UI: "))
     words = shlex.split(line.removeprefix("Dagster UI: "))
