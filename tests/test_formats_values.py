@@ -269,6 +269,20 @@ def test_number(value, expected):
     assert v.number(value) == expected
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("B1+", ["B1"]), ("GER B2", ["B2"]), ("Niveau B1", ["B1"]), ("Stufe b2", ["B2"]),
+    ("Fortgeschrittene (B2)", ["B2"]), ("Niveau A2 - B1", ["A2", "B1"]),
+    ("Sprachniveau", ["Sprachniveau"]), ("B3", ["B3"]), ("B2-A1", ["B2-A1"]),
+])
+def test_levels_as_people_write_them_in_a_level_field(value, expected):
+    assert v.cefr_levels(value) == expected
+
+
+def test_a_level_with_a_plus_in_a_title_counts():
+    assert v.levels_in_text("Deutschkurs GER B1+") == ["B1"]
+    assert v.levels_in_text("C++ für Einsteiger") == []
+
+
 def test_number_keeps_what_it_cannot_hold():
     assert v.number(10**400) == 10**400
     assert v.number(True) is True

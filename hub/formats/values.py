@@ -75,8 +75,12 @@ _LEVEL = re.compile(r"^([ABC][12])(?:\.[1-9])?$")  # 'A1' or a sub-level such as
 _LEVEL_RANGE = re.compile(r"^(\S+)\s*(?:-|–|—|bis)\s*(\S+)$", re.IGNORECASE)
 _LEVEL_IN_TEXT = re.compile(
     r"(?<![\w+])([ABC][12])(?:\.[1-9])?"
-    r"(?:\s*(?:-|–|—|bis)\s*([ABC][12])(?:\.[1-9])?)?(?![\w+])"
+    r"(?:\s*(?:-|–|—|bis)\s*([ABC][12])(?:\.[1-9])?)?\+?(?![\w+])"
 )
+# what people write around a level in a level field: 'Niveau B1', 'GER B2', 'B1+',
+# 'Fortgeschrittene (B2)'
+_LEVEL_WORD = re.compile(r"^(?:GER|CEFR|GER-NIVEAU|SPRACHNIVEAU|NIVEAU|STUFE|LEVEL)\b[\s:]*")
+_LEVEL_IN_BRACKETS = re.compile(r"^[^()]*\(([ABC][12](?:\.[1-9])?\+?)\)$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _GERMAN_DATETIME = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -290,12 +294,13 @@ def cefr_levels(value: object) -> object:
         return words
     found: list[str] = []
     for part in re.split(r"[,;/]|\s+und\s+", words):
-        part = part.strip().upper()
+        part = _bare_level(part)
         if not part:
             continue
         span = _LEVEL_RANGE.match(part)
         if span:
-            start, end = _LEVEL.match(span.group(1)), _LEVEL.match(span.group(2))
+            start = _LEVEL.match(_bare_level(span.group(1)))
+            end = _LEVEL.match(_bare_level(span.group(2)))
             if not (start and end):
                 return [words]
             low, high = LEVELS.index(start.group(1)), LEVELS.index(end.group(1))
@@ -311,6 +316,18 @@ def cefr_levels(value: object) -> object:
     return sorted(found, key=LEVELS.index)
 
 
+def _bare_level(part: str) -> str:
+    """A level as written in a level field, without the words around it: 'Niveau B1',
+    'GER B2', 'B1+' (B1 and beyond: B1), 'Fortgeschrittene (B2)' -> 'B1', 'B2', 'B1', 'B2';
+    anything else upper-cased as it is."""
+    written = part.strip().upper()
+    part = _LEVEL_WORD.sub("", written).strip() or written  # 'Sprachniveau' alone stays
+    inner = _LEVEL_IN_BRACKETS.match(part)
+    if inner:
+        part = inner.group(1)
+    return part[:-1] if part.endswith("+") and _LEVEL.match(part[:-1]) else part
+
+
 def cefr_level(value: object) -> object:
     """One level: 'B1' or a sub-level 'B1.2' -> 'B1'; 'keine' -> None; else the text."""
     word = text(value)
@@ -318,7 +335,7 @@ def cefr_level(value: object) -> object:
         return word
     if word.casefold() in {"keine", "keine angabe", "nicht erforderlich"}:
         return None
-    single = _LEVEL.match(word.upper())
+    single = _LEVEL.match(_bare_level(word))
     return single.group(1) if single else word
 
 
