@@ -423,3 +423,15 @@ def test_a_document_cut_after_many_objects_is_refused_whole():
     with pytest.raises(FormatError, match="invalid XML"):
         parse(data[: len(data) - 40], PARTNER)
     assert len(parse(data, PARTNER).records) == 200
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "latin-1"])
+def test_utf8_declared_as_latin1_is_read_as_utf8(codec):
+    """Some exporters write UTF-8 under an ISO-8859-1 declaration; read as declared every
+    umlaut would be garbled ('GemeinnÃ¼tzige'). A real latin-1 document stays latin-1."""
+    doc = ('<?xml version="1.0" encoding="ISO-8859-1"?>\n<openimmo><uebertragung umfang="VOLL"/>'
+           "<anbieter><firma>Gemeinnützige Wohnungsbau</firma>"
+           + _immobilie("<freitexte><objekttitel>Schöne Wohnung</objekttitel></freitexte>")
+           + "</anbieter></openimmo>")
+    (flat,) = parse(doc.encode(codec), PARTNER).records
+    assert flat.organisation == "Gemeinnützige Wohnungsbau"

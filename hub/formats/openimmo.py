@@ -13,11 +13,13 @@ ends and then dropped, so a large delivery does not stay in memory as a tree (UT
 documents, which lxml reads only whole, are walked as a tree). Element names are matched by
 local name, so documents with or without the OpenImmo namespace are read alike. Documents
 that declare entities are refused before anything is expanded (XML bombs, external
-entities).
+entities). A document that declares ISO-8859-1 or Windows-1252 while its bytes are UTF-8 with
+umlauts (some exporters write that) is read as UTF-8.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from collections.abc import Iterator
@@ -295,9 +297,29 @@ def _wide(data: bytes) -> bool:
 _STOPS = tuple("{*}" + name for name in ("openimmo", "uebertragung", "anbieter", "firma", "immobilie"))
 
 
-def _events(source: BinaryIO, wide: bool):
+_SINGLE_BYTE_DECLARED = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*\bencoding\s*=\s*["']"""
+    rb"""(?:iso-8859-1|iso-8859-15|latin-?1|windows-1252|cp1252)["']""", re.IGNORECASE)
+
+
+def _utf8_declared_otherwise(head: bytes) -> bool:
+    """A document that declares a single-byte encoding (ISO-8859-1, Windows-1252) while its
+    bytes are UTF-8 with umlauts in it, as some exporters write: read as latin-1 every 'ü'
+    would become 'Ã¼'. German text in latin-1 is almost never valid UTF-8 ('ü' is one byte
+    0xFC, which UTF-8 never has), so valid UTF-8 beyond ASCII settles it."""
+    if not _SINGLE_BYTE_DECLARED.match(head) or head.isascii():
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # a cut sequence at the end is fine
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _events(source: BinaryIO, wide: bool, encoding: str | None = None):
     """(event, element) of the document's start and end events of the _STOPS elements, with
-    the parser's safety settings, once its root has been checked; errors as FormatError."""
+    the parser's safety settings, once its root has been checked; errors as FormatError.
+    ``encoding``: the document's encoding when its declaration is wrong."""
     try:
         if wide:
             root = etree.fromstring(source.read(), _parser())
@@ -309,6 +331,7 @@ def _events(source: BinaryIO, wide: bool):
         context = etree.iterparse(
             source, events=("start", "end"), tag=_STOPS, resolve_entities=False,
             no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+            encoding=encoding,
         )
         checked = False
         for event, element in context:
@@ -363,7 +386,8 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
         build_record(HousingVacancy, _fields(paths, organisation, partner_id), result,
                      refused=refused and ("HOUSING_NOT_FOR_RENT", refused))
 
-    for event, element in _events(source, wide):
+    encoding = "utf-8" if not wide and _utf8_declared_otherwise(head[:_HEAD]) else None
+    for event, element in _events(source, wide, encoding):
         if event == "start":
             continue
         parent = element.getparent()
