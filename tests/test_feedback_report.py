@@ -340,6 +340,19 @@ def test_a_value_the_partner_sent_is_shown_as_sent():
     assert shown["J-2"][0] == "2027-02-31"  # not turned into a German day that does not exist
 
 
+def test_an_unreadable_item_is_described_in_german():
+    found = [reject("RECORD_UNREADABLE", partner_id="p", domain="jobs",
+                    value="ergebnisliste[2] is a number, not an object"),
+             reject("RECORD_UNREADABLE", partner_id="p", domain="jobs",
+                    value="JSON-LD block 1 of 3: invalid JSON at line 4 column 7: Expecting ','")]
+    german = build_report(PARTNER, "jobs", sync_row(rejected=2), found, "de")
+    assert [p.message for p in german.problems] == [
+        "Der Eintrag ist nicht lesbar: ergebnisliste[2] ist eine Zahl, kein Objekt",
+        "Der Eintrag ist nicht lesbar: JSON-LD-Block 1 von 3: kein gültiges JSON (Zeile 4, Spalte 7)"]
+    english = build_report(PARTNER, "jobs", sync_row(rejected=2), found, "en")
+    assert english.problems[0].value == "ergebnisliste[2] is a number, not an object"
+
+
 def test_one_offer_is_not_all_of_one(lang):
     live = build_report(PARTNER, "jobs", sync_row(items=1, accepted=1, rejected=0), [], lang)
     trial = build_report(PARTNER, "jobs", sync_row(items=1, accepted=1, rejected=0), [], lang,

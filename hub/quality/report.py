@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -585,6 +585,28 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
 ]
 
 
+# what the formats say of an item they cannot read (RECORD_UNREADABLE), in German
+_KINDS_DE = {"a number": "eine Zahl", "a string": "ein Text", "a list": "eine Liste",
+             "a boolean": "ein Wahrheitswert", "null": "leer (null)", "an object": "ein Objekt"}
+_UNREADABLE_DE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (re.compile(r"^(.*) is (a number|a string|a list|a boolean|null|an object), not an object$"),
+     lambda m: f"{m[1] or 'die Eingabe'} ist {_KINDS_DE[m[2]]}, kein Objekt"),
+    (re.compile(r"^JSON-LD block (\d+) of (\d+): invalid JSON at line (\d+) column (\d+).*$"),
+     lambda m: f"JSON-LD-Block {m[1]} von {m[2]}: kein gültiges JSON (Zeile {m[3]}, Spalte {m[4]})"),
+    (re.compile(r"^JSON-LD block (\d+) of (\d+): invalid JSON.*$"),
+     lambda m: f"JSON-LD-Block {m[1]} von {m[2]}: kein gültiges JSON"),
+]
+
+
+def unreadable_de(value: str) -> str:
+    """An item's RECORD_UNREADABLE detail in German, where it is one of the common ones."""
+    for pattern, words in _UNREADABLE_DE:
+        found = pattern.match(value)
+        if found:
+            return words(found)
+    return value
+
+
 def unusable_reason(message: str, lang: str) -> str | None:
     """The reason of an unusable delivery as a sentence for the partner, where the format's
     message is one of the common ones; else None (the technical line stands alone)."""
@@ -680,6 +702,8 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str,
     # partner sent that could not be read is shown exactly as sent ('2.800,00' stays)
     semantic = rule is not None and rule.layer == "semantic"
     value = display_value(row.get("value"), lang) if semantic else row.get("value")
+    if row["rule"] == "RECORD_UNREADABLE" and lang == "de" and value:
+        value = unreadable_de(value)
     severity = "error" if row.get("severity", "error") == "error" else "warning"
     stored_message = row.get("message") if lang == "de" else row.get("message_en")
     message, hint = stored_message or row.get("message") or "", row.get("hint")
