@@ -75,14 +75,15 @@ def test_report_in_english():
     assert report.headline == "Your delivery of 3 November 2026: 120 offers accepted, 3 rejected, 2 with notes."
     assert rp.subject(report) == "Feedback on your delivery: 3 offers rejected, 2 with notes (job postings)"
     postal = next(p for p in report.problems if p.source_id == "J-2" and p.rule.startswith("ADDRESS"))
-    assert postal.field_label == "postal code"
+    # the label, with the field's name in the partner's format (a BA export)
+    assert postal.field_label == "postal code (stellenlokationen.adresse.plz, v4: arbeitsort.plz)"
     assert postal.message == "The postal code '6653' is not a five-digit German postal code."
     missing = next(p for p in report.problems if p.source_id == "J-4")
-    assert missing.message == "Required field 'title' is missing or empty."
+    assert missing.message == "Required field 'title (stellenangebotsTitel, v4: titel)' is missing or empty."
     hint_en = getattr(RULES["RECORD_FIELD_MISSING"], "hint_en", None)
     if hint_en:  # the catalogue's English hint, with the English label
-        assert missing.hint == hint_en.format(field="title", value="")
-        assert postal.hint == RULES["ADDRESS_POSTAL_CODE_INVALID"].hint_en.format(field="postal code", value="6653")
+        assert missing.hint == hint_en.format(field=missing.field_label, value="")
+        assert postal.hint == RULES["ADDRESS_POSTAL_CODE_INVALID"].hint_en.format(field=postal.field_label, value="6653")
     else:  # until the catalogue has English hints, the German one is kept
         assert missing.hint == "Tragen Sie einen Wert für 'title' ein."
 
@@ -99,12 +100,15 @@ def test_problems_errors_first_grouped_by_record_with_labels():
         ("J-11", "url", "warning"),
     ]
     labels = {p.field: p.field_label for p in report.problems}
-    assert labels == {"address.postal_code": "PLZ", "address.city": "Ort", "title": "Titel",
-                      "url": "Link zum Angebot"}
+    # as people know them, with the name in the partner's format (a BA export)
+    assert labels == {"address.postal_code": "PLZ (stellenlokationen.adresse.plz, v4: arbeitsort.plz)",
+                      "address.city": "Ort (stellenlokationen.adresse.ort, v4: arbeitsort.ort)",
+                      "title": "Titel (stellenangebotsTitel, v4: titel)",
+                      "url": "Link zum Angebot (externeURL, v4: externeUrl)"}
     missing = report.problems[2]
-    # the catalogue's words with the field named as people know it
-    assert missing.message == "Pflichtfeld 'Titel' fehlt oder ist leer."
-    assert missing.hint == "Tragen Sie einen Wert für 'Titel' ein."
+    # the catalogue's words with the field named so
+    assert missing.message == "Pflichtfeld 'Titel (stellenangebotsTitel, v4: titel)' fehlt oder ist leer."
+    assert missing.hint == "Tragen Sie einen Wert für 'Titel (stellenangebotsTitel, v4: titel)' ein."
     assert report.problems[0].hint.startswith("Geben Sie die PLZ mit fünf Ziffern an")
     rules = [(r.code, r.severity, r.count) for r in report.rules]
     assert rules == [("ADDRESS_POSTAL_CODE_INVALID", "error", 2), ("RECORD_FIELD_MISSING", "error", 2),
@@ -249,12 +253,12 @@ def test_csv_one_row_per_problem_with_language_headers(lang):
         assert rows[0] == ["Kennung", "Zeile", "Titel", "Art", "Feld", "Wert", "Was ist falsch",
                            "So beheben Sie es", "Regel", "Feldname (technisch)"]
         # a BA posting has no line in a file: the cell stays empty
-        assert rows[1] == ["J-2", "", "Busfahrer (m/w/d)", "Fehler", "PLZ", "6653",
+        assert rows[1] == ["J-2", "", "Busfahrer (m/w/d)", "Fehler", "PLZ (stellenlokationen.adresse.plz, v4: arbeitsort.plz)", "6653",
                            "Die Postleitzahl '6653' ist keine fünfstellige deutsche PLZ.",
                            report.problems[0].hint, "ADDRESS_POSTAL_CODE_INVALID", "address.postal_code"]
     else:
         assert rows[0][:6] == ["Record id", "Line", "Title", "Type", "Field", "Value"]
-        assert rows[1][3:6] == ["error", "postal code", "6653"]
+        assert rows[1][3:6] == ["error", "postal code (stellenlokationen.adresse.plz, v4: arbeitsort.plz)", "6653"]
     assert len(rows) == 1 + len(report.problems)
     assert [r[0] for r in rows[1:]] == [p.source_id for p in report.problems]
 
@@ -336,8 +340,21 @@ def test_a_value_the_partner_sent_is_shown_as_sent():
                     field="valid_through", value="2027-02-31")]
     report = build_report(PARTNER, "jobs", sync_row(rejected=2), found, "de")
     shown = {p.source_id: (p.value, p.message) for p in report.problems}
-    assert shown["J-1"] == ("2.800,00", "Feld 'Gehalt von' hat einen ungültigen Wert: 2.800,00")
+    assert shown["J-1"] == ("2.800,00", "Feld 'Gehalt von (gehaltsspanneVon)' hat einen ungültigen Wert: 2.800,00")
     assert shown["J-2"][0] == "2027-02-31"  # not turned into a German day that does not exist
+
+
+@pytest.mark.parametrize("fmt, field, shown", [
+    ("ba-jobsuche", "salary_min", "Gehalt von (gehaltsspanneVon)"),
+    ("openimmo", "floor", "Etage (geo/etage)"),
+    ("schemaorg-jobposting", "valid_through", "Gültig bis (validThrough)"),
+    ("csv-jobs", "salary_min", "Gehalt von"),  # a CSV template's column is the label
+])
+def test_fields_are_named_as_the_partners_format_names_them(fmt, field, shown):
+    found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
+                    field=field, value="x")]
+    report = build_report(PARTNER, "jobs", sync_row(rejected=1), found, "de", fmt=fmt)
+    assert report.problems[0].message == f"Feld '{shown}' hat einen ungültigen Wert: x"
 
 
 def test_an_unreadable_item_is_described_in_german():

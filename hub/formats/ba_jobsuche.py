@@ -284,6 +284,23 @@ FORMAT = Format(
     parse=parse,
     details_index=details_index,
     chunks=chunks,
-    # the id is the field partners most often leave out; the report names it as they do
-    field_names={"source_id": "referenznummer (v4: refnr)"},
+    # the feedback report names a field as the partner's export calls it
+    field_names={
+        "source_id": "referenznummer, v4: refnr",
+        "title": "stellenangebotsTitel, v4: titel",
+        "organisation": "firma, v4: arbeitgeber",
+        "address.postal_code": "stellenlokationen.adresse.plz, v4: arbeitsort.plz",
+        "address.city": "stellenlokationen.adresse.ort, v4: arbeitsort.ort",
+        "address.street": "stellenlokationen.adresse.strasse, v4: arbeitsort.strasse",
+        "address.country": "stellenlokationen.adresse.land, v4: arbeitsort.land",
+        "geo": "stellenlokationen.breite/laenge, v4: arbeitsort.koordinaten",
+        "url": "externeURL, v4: externeUrl",
+        "salary_min": "gehaltsspanneVon",
+        "salary_max": "gehaltsspanneBis",
+        "start_date": "eintrittszeitraum.von, v4: eintrittsdatum",
+        "published_from": "veroeffentlichungszeitraum.von, v4: aktuelleVeroeffentlichungsdatum",
+        "valid_through": "veroeffentlichungszeitraum.bis",
+        "updated_at": "aenderungsdatum, v4: modifikationsTimestamp",
+        "description": "stellenangebotsBeschreibung",
+    },
 )

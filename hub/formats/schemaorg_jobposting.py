@@ -292,6 +292,18 @@ FORMAT = Format(
         '<script type="application/ld+json">'
     ),
     parse=parse,
-    # the id is the field partners most often leave out; the report names it as they do
-    field_names={"source_id": "identifier / @id / url"},
+    # the feedback report names a field as the partner's JSON-LD calls it
+    field_names={
+        "source_id": "identifier / @id / url",
+        "title": "title",
+        "organisation": "hiringOrganization",
+        "address.postal_code": "jobLocation.address.postalCode",
+        "address.city": "jobLocation.address.addressLocality",
+        "address.street": "jobLocation.address.streetAddress",
+        "salary_min": "baseSalary (minValue / value)",
+        "salary_max": "baseSalary (maxValue)",
+        "published_from": "datePosted",
+        "valid_through": "validThrough",
+        "employment_type": "employmentType",
+    },
 )

@@ -695,8 +695,12 @@ def _format_field_names(fmt: str | None) -> Mapping[str, str]:
 def _problem(row: Mapping[str, Any], domain: str, lang: str,
              names: Mapping[str, str] | None = None) -> Problem:
     field = row.get("field")
-    # the partner's own name for the field (its CSV column), else the model's label
-    label = (names or {}).get(field or "") or field_label(field, domain, lang)
+    # the model's label, with the partner's own name for the field where its format has one
+    # and it reads otherwise: 'PLZ (geo/plz)', 'postal code (PLZ)'; a CSV column alone
+    label = field_label(field, domain, lang)
+    own = (names or {}).get(field or "")
+    if own:
+        label = own if not label or own.casefold() == label.casefold() else f"{label} ({own})"
     rule = RULES.get(row["rule"])
     # values the checks computed read as the partner writes numbers and days; a value the
     # partner sent that could not be read is shown exactly as sent ('2.800,00' stays)
