@@ -357,6 +357,23 @@ def test_fields_are_named_as_the_partners_format_names_them(fmt, field, shown):
     assert report.problems[0].message == f"Feld '{shown}' hat einen ungültigen Wert: x"
 
 
+def test_an_invalid_date_or_amount_gets_a_hint_that_says_how_to_write_it(lang):
+    found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
+                    field="valid_through", value="01.08.27"),
+             reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-2",
+                    field="salary_min", value="auf Anfrage"),
+             reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-3",
+                    field="occupation", value="?")]
+    hints = [p.hint for p in build_report(PARTNER, "jobs", sync_row(rejected=3), found, lang).problems]
+    if lang == "de":
+        assert "TT.MM.JJJJ mit vierstelligem Jahr" in hints[0]
+        assert "Betrag in Euro" in hints[1]
+        assert hints[2] == "Prüfen Sie Schreibweise und Format des Werts."
+    else:
+        assert "DD.MM.YYYY with a four-digit year" in hints[0]
+        assert "amount in euro" in hints[1]
+
+
 def test_an_unreadable_item_is_described_in_german():
     found = [reject("RECORD_UNREADABLE", partner_id="p", domain="jobs",
                     value="ergebnisliste[2] is a number, not an object"),

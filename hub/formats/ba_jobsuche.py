@@ -286,7 +286,7 @@ FORMAT = Format(
     chunks=chunks,
     # the feedback report names a field as the partner's export calls it
     field_names={
-        "source_id": "referenznummer, v4: refnr",
+        "source_id": "referenznummer (v4: refnr)",
         "title": "stellenangebotsTitel, v4: titel",
         "organisation": "firma, v4: arbeitgeber",
         "address.postal_code": "stellenlokationen.adresse.plz, v4: arbeitsort.plz",

@@ -86,6 +86,9 @@ class Format:
     # canonical field (dotted) -> the name the partner knows it by in this format (a CSV
     # template's column, an XML element): the feedback report names the field so
     field_names: Mapping[str, str] = field(default_factory=dict)
+    # the names are what the partner reads as labels (a CSV template's column headers): the
+    # report shows them alone; other formats' names (elements, keys) follow the label
+    names_are_labels: bool = False
 
 
 def _rule_for(loc: tuple, error_type: str) -> str:

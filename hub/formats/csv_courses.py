@@ -102,6 +102,7 @@ FORMAT = Format(
     domain="courses",
     description="The hub's CSV template for course offers (schemas/csv/courses.md)",
     parse=parse,
+    names_are_labels=True,
     field_names=field_names(COLUMNS, "kursid", "anbieter", {
         "course_type": "kursart",
         "cefr_levels": "sprachniveau",

@@ -124,6 +124,7 @@ FORMAT = Format(
         "(schemas/csv/housing.md)"
     ),
     parse=parse,
+    names_are_labels=True,
     field_names=field_names(COLUMNS, "wohnungsid", "vermieter", {
         "property_type": "art",
         "rooms": "zimmer",

@@ -160,6 +160,7 @@ FORMAT = Format(
     domain="jobs",
     description="The hub's CSV template for job offers of small employers (schemas/csv/jobs.md)",
     parse=parse,
+    names_are_labels=True,
     field_names=field_names(COLUMNS, "stellenid", "arbeitgeber", {
         "ba_reference": "bareferenznummer",
         "occupation": "beruf",

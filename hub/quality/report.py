@@ -683,24 +683,58 @@ def display_value(value: str | None, lang: str) -> str | None:
     return _ISO_DAY.sub(r"\3.\2.\1", _DECIMAL.sub(decimal, value))
 
 
-def _format_field_names(fmt: str | None) -> Mapping[str, str]:
+def _format_field_names(fmt: str | None) -> tuple[Mapping[str, str], bool]:
+    """The format's names of the fields, and whether they are the partner's labels."""
     if not fmt:
-        return {}
+        return {}, False
     from hub.formats import FORMATS
 
     known = FORMATS.get(fmt)
-    return known.field_names if known is not None else {}
+    return (known.field_names, known.names_are_labels) if known is not None else ({}, False)
+
+
+# what a value of a kind of field must look like, for an invalid one (the rule's own hint
+# only says to check spelling and format)
+_DATE_FIELDS = {"start_date", "end_date", "valid_through", "published_from", "available_from"}
+_AMOUNT_FIELDS = {"salary_min", "salary_max", "price_eur", "cold_rent", "warm_rent",
+                  "service_charges", "heating_costs", "deposit"}
+_INVALID_HINTS = {
+    "date": ("Schreiben Sie das Datum als TT.MM.JJJJ mit vierstelligem Jahr (z. B. 01.08.2027); "
+             "den Tag muss es im Kalender geben.",
+             "Write the date as DD.MM.YYYY with a four-digit year (e.g. 01.08.2027); the day "
+             "must exist in the calendar."),
+    "moment": ("Schreiben Sie Datum und Uhrzeit als TT.MM.JJJJ HH:MM oder nach ISO 8601 "
+               "(2027-08-01T09:30).",
+               "Write date and time as DD.MM.YYYY HH:MM or in ISO 8601 (2027-08-01T09:30)."),
+    "amount": ("Geben Sie einen Betrag in Euro an, nur mit Ziffern und Komma (z. B. 1.250,50); "
+               "Text wie 'auf Anfrage' lassen Sie leer.",
+               "Give an amount in euro, digits and a decimal comma only (e.g. 1.250,50); leave "
+               "words such as 'on request' out."),
+    "url": ("Geben Sie eine vollständige Adresse an, die mit https:// beginnt.",
+            "Give a complete address starting with https://."),
+}
+
+
+def _invalid_value_hint(field: str | None, lang: str) -> str | None:
+    last = (field or "").rsplit(".", 1)[-1]
+    kind = ("date" if last in _DATE_FIELDS else "moment" if last == "updated_at"
+            else "amount" if last in _AMOUNT_FIELDS else "url" if last == "url" else None)
+    if kind is None:
+        return None
+    german, english = _INVALID_HINTS[kind]
+    return german if lang == "de" else english
 
 
 def _problem(row: Mapping[str, Any], domain: str, lang: str,
-             names: Mapping[str, str] | None = None) -> Problem:
+             names: tuple[Mapping[str, str], bool] = ({}, False)) -> Problem:
     field = row.get("field")
-    # the model's label, with the partner's own name for the field where its format has one
-    # and it reads otherwise: 'PLZ (geo/plz)', 'postal code (PLZ)'; a CSV column alone
+    # the partner's own name for the field: alone where it is its label (a CSV column) or the
+    # id (what partners most often leave out), else after the model's label ('PLZ (geo/plz)')
     label = field_label(field, domain, lang)
-    own = (names or {}).get(field or "")
+    own = names[0].get(field or "")
     if own:
-        label = own if not label or own.casefold() == label.casefold() else f"{label} ({own})"
+        alone = names[1] or field == "source_id" or not label or own.casefold() == label.casefold()
+        label = own if alone else f"{label} ({own})"
     rule = RULES.get(row["rule"])
     # values the checks computed read as the partner writes numbers and days; a value the
     # partner sent that could not be read is shown exactly as sent ('2.800,00' stays)
@@ -723,6 +757,8 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str,
                 hint = hint_template.format_map(words)
         except (ValueError, IndexError, AttributeError):
             pass  # a template the formatter cannot fill: keep the stored words
+        if row["rule"] == "RECORD_FIELD_INVALID":
+            hint = _invalid_value_hint(field, lang) or hint
     return Problem(
         source_id=row.get("source_id"),
         title=row.get("title"),
