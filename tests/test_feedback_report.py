@@ -374,6 +374,20 @@ def test_an_invalid_date_or_amount_gets_a_hint_that_says_how_to_write_it(lang):
         assert "amount in euro" in hints[1]
 
 
+def test_an_unknown_column_is_a_note_on_the_file_not_an_offer_with_notes():
+    found = [reject("CSV_COLUMN_UNKNOWN", partner_id="p", domain="courses", value="Interne Notiz",
+                    line=1)]
+    report = build_report(PARTNER, "courses", sync_row(items=1, accepted=1, rejected=0), found,
+                          "de", trial=True, fmt="csv-courses")
+    assert report.counts.warnings == 0 and report.warnings == []
+    assert report.headline == "Prüfung vom 03.11.2026: 1 Angebot würde angenommen."
+    page, text = render_html(report), rp.render_text(report)
+    for rendered in (page, text):
+        assert "Hinweise zur Datei" in rendered
+        assert "Die Spalte &#39;Interne Notiz&#39;" in rendered or "Die Spalte 'Interne Notiz'" in rendered
+        assert rp.texts(report)["warnings_title"] not in rendered
+
+
 def test_an_unreadable_item_is_described_in_german():
     found = [reject("RECORD_UNREADABLE", partner_id="p", domain="jobs",
                     value="ergebnisliste[2] is a number, not an object"),

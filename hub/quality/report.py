@@ -110,7 +110,12 @@ class FeedbackReport(_Strict):
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity != "error"]
+        return [p for p in self.problems if p.severity != "error" and p.rule not in _FILE_NOTES]
+
+    @property
+    def notes(self) -> list[Problem]:
+        """Notes on the file as a whole (an unknown CSV column), not on an offer."""
+        return [p for p in self.problems if p.severity != "error" and p.rule in _FILE_NOTES]
 
     @property
     def clean(self) -> bool:
@@ -225,6 +230,7 @@ TEXTS: dict[str, dict[str, str]] = {
                           "das Verzeichnis zeigt weiterhin den letzten guten Stand."),
         "accepted": "angenommen",
         "accepted_one": "angenommen",
+        "notes_title": "Hinweise zur Datei",
         "rejected": "abgelehnt",
         "with_warnings": "mit Hinweisen",
         "clean": ("Vielen Dank! Alle Angebote sind angekommen und im Verzeichnis veröffentlicht. "
@@ -311,6 +317,7 @@ TEXTS: dict[str, dict[str, str]] = {
                           "the directory keeps showing the last good state."),
         "accepted": "accepted",
         "accepted_one": "accepted",
+        "notes_title": "Notes on the file",
         "rejected": "rejected",
         "with_warnings": "with notes",
         "clean": ("Thank you! All offers arrived and are published in the directory. "
@@ -693,6 +700,9 @@ def _format_field_names(fmt: str | None) -> tuple[Mapping[str, str], bool]:
     return (known.field_names, known.names_are_labels) if known is not None else ({}, False)
 
 
+# notes on the file as a whole, not on an offer: no offer counts as 'with notes' for them
+_FILE_NOTES = {"CSV_COLUMN_UNKNOWN"}
+
 # what a value of a kind of field must look like, for an invalid one (the rule's own hint
 # only says to check spelling and format)
 _DATE_FIELDS = {"start_date", "end_date", "valid_through", "published_from", "available_from"}
@@ -838,7 +848,7 @@ def build_report(
     flagged: set[str] = set()
     anonymous = 0
     for problem in problems:
-        if problem.severity == "error":
+        if problem.severity == "error" or problem.rule in _FILE_NOTES:
             continue
         if problem.source_id is None:
             anonymous += 1
@@ -899,6 +909,7 @@ def _context(report: FeedbackReport, limit: int | None) -> dict[str, Any]:
         "explanation": status_explanation(report),
         "errors": shown_errors,
         "warnings": shown_warnings,
+        "notes": report.notes,
         # the sections' headings count offers, as their introductions speak of them (a
         # record with three problems is one offer and three rows)
         "error_offers": offers(_records(errors), lang),
