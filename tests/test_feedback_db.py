@@ -65,14 +65,15 @@ def test_latest_report_shows_exactly_the_defects_of_the_feed(engine, landing, fe
     }
     postal = report.problems[0]
     assert (postal.source_id, postal.title, postal.field_label) == (
-        "10001-1000000003-S", "Koch (m/w/d)", "PLZ")
+        "10001-1000000003-S", "Koch (m/w/d)", "PLZ (stellenlokationen.adresse.plz, v4: arbeitsort.plz)")
     assert postal.message == "Die Postleitzahl '6653' ist keine fünfstellige deutsche PLZ."
     assert report.headline.endswith(": 10 Angebote angenommen, 2 abgelehnt.")
     assert report.delivered_at.tzinfo is not None
 
     english = latest_report(engine, partner, "jobs", lang="en")
-    assert english.problems[1].message == "Required field 'title' is missing or empty."
-    assert english.problems[1].field_label == "title"
+    assert english.problems[1].message == \
+        "Required field 'title (stellenangebotsTitel, v4: titel)' is missing or empty."
+    assert english.problems[1].field_label == "title (stellenangebotsTitel, v4: titel)"
     assert report_fingerprint(english) == report_fingerprint(report)  # language does not matter
     assert latest_report(engine, partner, "courses") is None
 

@@ -144,7 +144,8 @@ def test_report_mailed_to_the_partner_then_only_when_the_result_changes(
     assert "Ihre Lieferung vom" in html and "10 Angebote angenommen, 2 abgelehnt" in html
     for source_id in ("10001-1000000003-S", "10001-1000000007-S"):
         assert source_id in html and source_id in text
-    assert ">PLZ<" in html and "6653" in html and "Pflichtfeld &#39;Titel&#39; fehlt" in html
+    assert ">PLZ (stellenlokationen.adresse.plz, v4: arbeitsort.plz)<" in html and "6653" in html
+    assert "Pflichtfeld &#39;Titel (stellenangebotsTitel, v4: titel)&#39; fehlt" in html
 
     attachments = list(message.iter_attachments())
     assert len(attachments) == 1
@@ -158,8 +159,10 @@ def test_report_mailed_to_the_partner_then_only_when_the_result_changes(
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert rows[0][:6] == ["Kennung", "Zeile", "Titel", "Art", "Feld", "Wert"]
     assert [(r[0], r[4], r[5], r[8]) for r in rows[1:]] == [
-        ("10001-1000000003-S", "PLZ", "6653", "ADDRESS_POSTAL_CODE_INVALID"),
-        ("10001-1000000007-S", "Titel", "", "RECORD_FIELD_MISSING"),
+        # the label, and the field as the partner's BA export names it
+        ("10001-1000000003-S", "PLZ (stellenlokationen.adresse.plz, v4: arbeitsort.plz)", "6653",
+         "ADDRESS_POSTAL_CODE_INVALID"),
+        ("10001-1000000007-S", "Titel (stellenangebotsTitel, v4: titel)", "", "RECORD_FIELD_MISSING"),
     ]
     assert ledger.last_fingerprint("jobcenter-nk", "jobs") == report_fingerprint(report)
 
