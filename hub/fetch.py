@@ -362,7 +362,7 @@ class FeedFetcher:
 
         if not folder.is_dir():
             raise FetchError(f"inbox folder not found: {folder}")
-        files = waiting_files(folder, settle=0)
+        files = waiting_files(folder)  # a file still being written waits for a later sync
         if not files:
             return FetchResult(status="unchanged", url=f"inbox:{folder}")
         result = self._read_file(files[0], into)

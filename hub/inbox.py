@@ -12,7 +12,17 @@ from pathlib import Path
 from hub.registry import Feed, Partner, Registry
 
 PROCESSED = "processed"
-SETTLE_SECONDS = 2.0  # a file still being written is left for the next look
+# a file changed less than this long ago may still be being written (an upload over SMB or
+# SFTP can pause for seconds): it is left for a later look. HUB_INBOX_SETTLE_SECONDS sets it.
+SETTLE_SECONDS = 30.0
+
+
+def settle_seconds() -> float:
+    value = os.environ.get("HUB_INBOX_SETTLE_SECONDS", "").strip()
+    try:
+        return max(0.0, float(value)) if value else SETTLE_SECONDS
+    except ValueError:
+        return SETTLE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -33,22 +43,32 @@ def inbox_folder(feed: Feed) -> Path | None:
     return Path(feed.source.removeprefix("inbox:")) if feed.source.startswith("inbox:") else None
 
 
-def waiting_files(folder: Path, settle: float = SETTLE_SECONDS, now: float | None = None) -> list[Path]:
-    """Files waiting in ``folder``, oldest first; hidden, partial and settling files excluded."""
+def _candidates(folder: Path) -> list[Path]:
+    """Files of ``folder`` that are deliveries: not hidden, not partial uploads."""
     if not folder.is_dir():
         return []
+    return [path for path in folder.iterdir()
+            if path.is_file() and not path.name.startswith((".", "~"))
+            and path.suffix not in (".part", ".tmp")]
+
+
+def waiting_files(folder: Path, settle: float | None = None, now: float | None = None) -> list[Path]:
+    """Files waiting in ``folder``, oldest first; hidden, partial and settling files excluded."""
+    settle = settle_seconds() if settle is None else settle
     now = time.time() if now is None else now
-    files = []
-    for path in folder.iterdir():
-        if not path.is_file() or path.name.startswith((".", "~")) or path.suffix in (".part", ".tmp"):
-            continue
-        if now - path.stat().st_mtime < settle:
-            continue
-        files.append(path)
+    files = [path for path in _candidates(folder) if now - path.stat().st_mtime >= settle]
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def pending(registry: Registry, settle: float = SETTLE_SECONDS) -> list[InboxFile]:
+def settling_files(folder: Path, now: float | None = None) -> list[tuple[str, float]]:
+    """(name, seconds since its last change) of the files still settling in ``folder``."""
+    now = time.time() if now is None else now
+    settle = settle_seconds()
+    ages = [(path.name, now - path.stat().st_mtime) for path in _candidates(folder)]
+    return sorted((name, age) for name, age in ages if age < settle)
+
+
+def pending(registry: Registry, settle: float | None = None) -> list[InboxFile]:
     out = []
     for partner in registry.partners:
         for feed in partner.feeds:

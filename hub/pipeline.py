@@ -267,7 +267,13 @@ def stage_partner_feed(
     # unchanged: the payload the records came from, and no later delivery was held or failed
     # since (a partner that sends its good file again after a bad one is staged once more:
     # the sync, the checks and the feedback report say ok again instead of the old hold)
-    if state.staged_sha256 == sha and not force and _latest_status(engine, partner.id, domain) == "ok":
+    latest = _latest_sync(engine, partner.id, domain)
+    if latest is not None and latest.status == "failed" and latest.content_sha256 == sha \
+            and not force:
+        # the same unusable delivery again (an inbox file, a feed that did not change): it
+        # fails as before, without another sync, another feedback mail to the partner
+        raise StageError(latest.message)
+    if state.staged_sha256 == sha and not force and latest is not None and latest.status == "ok":
         with engine.connect() as conn:
             sync_id, counts = last_sync_counts(conn, partner.id, domain)
             counts.active = _active_count(conn, partner.id, domain)
@@ -476,14 +482,15 @@ def release_partner(engine: sa.Engine, partner_id: str, domain: str | None = Non
     return released
 
 
-def _latest_status(engine: sa.Engine, partner_id: str, domain: str) -> str | None:
-    """The status of the feed's newest sync (ok, held or failed), None before the first."""
+def _latest_sync(engine: sa.Engine, partner_id: str, domain: str):
+    """The feed's newest sync (status ok, held or failed; its payload and message), None
+    before the first."""
     with engine.connect() as conn:
         return conn.execute(
-            sa.select(syncs.c.status)
+            sa.select(syncs.c.status, syncs.c.content_sha256, syncs.c.message)
             .where(syncs.c.partner_id == partner_id, syncs.c.domain == domain)
             .order_by(syncs.c.id.desc()).limit(1)
-        ).scalar()
+        ).first()
 
 
 def _active_count(conn: sa.Connection, partner_id: str, domain: str) -> int:

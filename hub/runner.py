@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hub.config import Settings
+from hub.inbox import settle_seconds
 from hub.registry import Registry, partition_changes
 from hub.store.staging import last_sync_counts
 from hub.store.tables import directory, entity_map, source_records, syncs
@@ -314,6 +315,14 @@ def _run_feed(instance, partner_id: str, domain: str, watch: SigintWatch | None 
                    feedback_warning=_feedback_warning(result, partner_id, domain))
 
 
+def _settling(feed) -> list[tuple[str, float]]:
+    """Files of an inbox feed still being written (none for other feeds)."""
+    from hub.inbox import inbox_folder, settling_files
+
+    folder = inbox_folder(feed)
+    return settling_files(folder) if folder is not None else []
+
+
 def _feedback_warning(result, partner_id: str, domain: str) -> str | None:
     """That the partner's feedback mail was not sent (the mail server refused or could not
     be reached), from the staging step's ``feedback`` note: in its materialization's
@@ -490,6 +499,12 @@ def run_sync(
                 item.fetched, item.accepted, item.rejected = held["items"], held["accepted"], held["rejected"]
             elif not outcome.success:
                 item.status, item.message = "failed", outcome.message
+            elif not staged_now and (settling := _settling(feed)):
+                name, age = settling[0]
+                item.status = "waiting"
+                item.message = (f"{name} in the inbox changed {age:.0f} s ago and may still be "
+                                f"being written; it is synced once unchanged for "
+                                f"{settle_seconds():.0f} s")
             elif latest is None and feed.source.startswith("inbox:"):
                 item.status = "waiting"
                 item.message = (f"no file in the inbox {feed.source.removeprefix('inbox:')} yet; "

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -254,8 +255,18 @@ def test_an_inbox_without_a_file_yet_waits_and_is_no_failure(tmp_path):
     assert waiting.returncode == 0, waiting.stderr
     assert f"vhs-test/courses: no file in the inbox {inbox} yet" in waiting.stdout
     assert "vhs-test/courses: vhs-test/courses" not in waiting.stdout + waiting.stderr
-    (inbox / "kurse.csv").write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK-1;Deutschkurs;Sprachkurs;66538;Neunkirchen\n",
-                                     encoding="utf-8")
+    dropped = inbox / "kurse.csv"
+    dropped.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK-1;Deutschkurs;Sprachkurs;66538;Neunkirchen\n",
+                       encoding="utf-8")
+    # just written: it may still be being written (an upload that pauses), so it waits
+    settling = hub("sync", "--json", env=env)
+    row = json.loads(settling.stdout)["partners"][0]
+    assert (settling.returncode, row["status"]) == (0, "waiting")
+    assert "kurse.csv in the inbox changed" in row["message"]
+    assert "may still be being written; it is synced once unchanged for 30 s" in row["message"]
+    assert dropped.exists()
+    old = time.time() - 60
+    os.utime(dropped, (old, old))
     synced = hub("sync", "--json", env=env)
     row = json.loads(synced.stdout)["partners"][0]
     assert (synced.returncode, row["status"], row["accepted"]) == (0, "ok", 1)

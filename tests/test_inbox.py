@@ -75,3 +75,32 @@ def test_sensor_requests_one_run_per_partner_feed(tmp_path):
         assert [(r.job_name, r.partition_key, r.tags["hub/inbox_file"]) for r in result.run_requests] == [
             ("sync_courses", "vhs-nk", "a.csv")]
         assert [f.path.name for f in pending(parse_registry(registry_path.read_text()))] == ["a.csv", "b.csv"]
+
+
+def test_an_unusable_file_fails_once_and_is_not_staged_again(engine, tmp_path):
+    """An unusable delivery is one failed sync (one feedback mail), however often the feed
+    is synced until the partner sends another file."""
+    import pytest
+    import sqlalchemy as sa
+
+    from hub.pipeline import StageError
+    from hub.store.tables import syncs
+
+    inbox = tmp_path / "inbox" / "vhs"
+    inbox.mkdir(parents=True)
+    partner = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}"))).partners[0]
+    store, fetcher = LandingStore(tmp_path / "landing"), FeedFetcher()
+    drop(inbox, "liste.csv", b"Name;Telefon\nA;1\n")
+    fetch_partner_feed(engine, store, fetcher, partner, "courses")
+    messages = []
+    for _ in range(3):
+        with pytest.raises(StageError) as failed:
+            stage_partner_feed(engine, store, partner, "courses")
+        messages.append(str(failed.value))
+        fetch_partner_feed(engine, store, fetcher, partner, "courses")  # nothing new waits
+    assert len(set(messages)) == 1 and "required column(s) missing" in messages[0]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(syncs.c.status)).scalars().all() == ["failed"]
+    drop(inbox, "kurse.csv", CSV)  # the partner's next file is staged
+    fetch_partner_feed(engine, store, fetcher, partner, "courses")
+    assert stage_partner_feed(engine, store, partner, "courses").status == "ok"
