@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from hub import __version__
@@ -258,19 +259,51 @@ def cmd_sync(args) -> int:
 
     configured = Settings.from_env().registry_path.resolve()  # what the sensors follow
     settings = _settings(args)
-    registry = load_registry(settings.registry_path)
-    engine = _engine(settings)
-    ensure_dagster_home(settings)
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    if not any(partner.feeds for partner in registry.partners):
-        print(f"hub sync: {settings.registry_path} lists no partner feeds; nothing to fetch "
-              "(the directory is published as it is)", file=sys.stderr)
-    summary = run_sync(engine, registry, args.partner or None, workers=args.workers,
-                       configured=settings.registry_path.resolve() == configured)
+    with _one_sync_at_a_time(settings, "hub sync"):
+        registry = load_registry(settings.registry_path)
+        engine = _engine(settings)
+        ensure_dagster_home(settings)
+        if not any(partner.feeds for partner in registry.partners):
+            print(f"hub sync: {settings.registry_path} lists no partner feeds; nothing to fetch "
+                  "(the directory is published as it is)", file=sys.stderr)
+        summary = run_sync(engine, registry, args.partner or None, workers=args.workers,
+                           configured=settings.registry_path.resolve() == configured)
     _print_summary(summary, args.json)
     # a held feed waits for a steward as a failed one does: a scheduler's run should say so
     return 0 if summary.publish_ok and not any(f.status in ("failed", "held") for f in summary.feeds) else 1
+
+
+@contextmanager
+def _one_sync_at_a_time(settings, what: str):
+    """Hold the hub home's sync lock while ``what`` runs: two syncs at once would fetch and
+    stage the same feeds twice and each report the other's outcome as its own."""
+    import fcntl
+
+    path = settings.home / "sync.lock"
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"HUB_HOME {settings.home}: {exc.strerror or exc}") from None
+    with handle as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise UsageError(f"another sync is running on {settings.home} ({holder}); "
+                             "run this one when it has ended") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{what}, pid {os.getpid()}")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.seek(0)
+            lock.truncate()
 
 
 def cmd_release(args) -> int:
@@ -487,7 +520,8 @@ def cmd_demo(args) -> int:
         os.environ["HUB_REGISTRY"] = str(path)
         print(f"demo: {len(data.feeds)} partner feeds for Landkreis Neunkirchen on {server.base_url}",
               file=sys.stderr)
-        summary = run_sync(engine, registry)
+        with _one_sync_at_a_time(settings, "hub demo"):
+            summary = run_sync(engine, registry)
     finally:
         server.stop()
     _print_summary(summary, args.json)

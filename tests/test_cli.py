@@ -406,3 +406,22 @@ def test_sync_of_a_trial_registry_keeps_the_configured_partners_partitions(tmp_p
     # a sync of the configured registry brings the partitions in step with it
     assert hub("sync", "--registry", str(configured), env=env).returncode == 0
     assert partitions() == {"vhs-a"}
+
+
+def test_a_second_sync_on_the_same_hub_home_is_refused_while_one_runs(tmp_path):
+    """Two syncs at once fetched and staged the same feeds twice and each printed the
+    other's outcome as its own."""
+    import fcntl
+
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners: []\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HUB_HOME": str(home), "HUB_REGISTRY": str(registry), "DAGSTER_HOME": str(tmp_path / "d")}
+    with open(home / "sync.lock", "a+") as lock:  # a sync in another process holds it
+        lock.write("hub sync, pid 4242")
+        lock.flush()
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        busy = hub("sync", env=env)
+    assert_one_line_error(busy, f"another sync is running on {home} (hub sync, pid 4242)")
+    assert hub("sync", env=env).returncode == 0  # once it has ended
