@@ -388,6 +388,18 @@ def test_an_unknown_column_is_a_note_on_the_file_not_an_offer_with_notes():
         assert rp.texts(report)["warnings_title"] not in rendered
 
 
+def test_the_history_of_deliveries_speaks_the_partners_words_not_the_stewards():
+    held = ("held: 12 of the 15 records of this delivery were rejected (80%); the directory keeps "
+            "the last good state until a steward releases the sync (hub release stadt-nk)")
+    german = rp.status_line("held", held, "de")
+    assert german.startswith("In dieser Lieferung wurden 12 von 15 Angeboten abgelehnt")
+    assert "hub release" not in german
+    failed = "stadt-nk/housing: not a housing CSV: required column(s) missing: Wohnungs-ID, PLZ"
+    assert rp.status_line("failed", failed, "de") == "Es fehlen Pflichtspalten: Wohnungs-ID, PLZ."
+    assert rp.status_line("failed", failed, "en") == "Required columns are missing: Wohnungs-ID, PLZ."
+    assert rp.status_line("ok", None, "de") is None
+
+
 def test_an_unreadable_item_is_described_in_german():
     found = [reject("RECORD_UNREADABLE", partner_id="p", domain="jobs",
                     value="ergebnisliste[2] is a number, not an object"),

@@ -277,7 +277,7 @@ def _signed_in(request: Request, key: str) -> Response:
 
 def _render(request: Request, partner_id: str, domain: str | None, lang: str | None) -> Response:
     from hub.quality.feedback import latest_report
-    from hub.quality.report import DOMAIN_NOUNS, format_datetime, render_html
+    from hub.quality.report import DOMAIN_NOUNS, format_datetime, render_html, status_line
 
     engine = request.app.state.engine
     partner, domains, history_rows = _partner_history(request, partner_id, HISTORY_ROWS)
@@ -289,7 +289,7 @@ def _render(request: Request, partner_id: str, domain: str | None, lang: str | N
     history = [
         {"when": format_datetime(_aware(row.started_at), page_lang), "domain": row.domain,
          "status": row.status, "items": row._mapping["items"], "accepted": row.accepted,
-         "rejected": row.rejected, "message": row.message}
+         "rejected": row.rejected, "message": status_line(row.status, row.message, page_lang)}
         for row in history_rows
     ]
     section = Markup(_ENV.get_template("feedback_history.html").render(

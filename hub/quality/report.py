@@ -624,6 +624,20 @@ def unusable_reason(message: str, lang: str) -> str | None:
     return None
 
 
+def _held_what(message: str, t: dict[str, str], lang: str) -> tuple[str, str]:
+    """What a hold means for the partner, and which of the texts explain it further:
+    ('withdrawal' | 'rejected' | 'generic')."""
+    withdrawal = _HELD_WITHDRAWAL.search(message)
+    if withdrawal:
+        return t["held_what"].format(gone=number(int(withdrawal[1]), lang),
+                                     active=number(int(withdrawal[2]), lang)), "withdrawal"
+    rejections = _HELD_REJECTIONS.search(message)
+    if rejections:
+        return t["held_rejected"].format(rejected=number(int(rejections[1]), lang),
+                                         items=number(int(rejections[2]), lang)), "rejected"
+    return t["held_what_generic"], "generic"
+
+
 def status_explanation(report: FeedbackReport) -> list[str]:
     """For a failed or held delivery: what happened, what it means, what to do (paragraphs)."""
     t = texts(report)
@@ -633,18 +647,23 @@ def status_explanation(report: FeedbackReport) -> list[str]:
         reason = unusable_reason(message, report.lang)
         return [what, *([reason] if reason else []), t["failed_keep"], t["failed_todo"]]
     if report.status == "held":
-        withdrawal = _HELD_WITHDRAWAL.search(message)
-        if withdrawal:
-            what = t["held_what"].format(gone=number(int(withdrawal[1]), report.lang),
-                                         active=number(int(withdrawal[2]), report.lang))
-            return [what, t["held_why"], t["held_todo"]]
-        rejections = _HELD_REJECTIONS.search(message)
-        if rejections:
-            what = t["held_rejected"].format(rejected=number(int(rejections[1]), report.lang),
-                                             items=number(int(rejections[2]), report.lang))
+        what, kind = _held_what(message, t, report.lang)
+        if kind == "rejected":
             return [what, t["held_why_rejected"], t["held_todo_rejected"]]
-        return [t["held_what_generic"], t["held_why"], t["held_todo"]]
+        return [what, t["held_why"], t["held_todo"]]
     return []
+
+
+def status_line(status: str, message: str | None, lang: str) -> str | None:
+    """A delivery's status message in the partner's words (the stored message is written for
+    stewards: English, with hub commands); None for a delivery without one."""
+    t, message = TEXTS[lang], message or ""
+    if status == "failed":
+        return unusable_reason(message, lang) or (
+            t["failed_empty"] if "feed is empty" in message else t["failed_what"])
+    if status == "held":
+        return _held_what(message, t, lang)[0]
+    return None
 
 
 # --------------------------------------------------------------------------- building
