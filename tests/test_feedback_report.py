@@ -275,6 +275,9 @@ def test_csv_cells_cannot_run_as_formulas():
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
     assert rp.csv_cell("@SUM(A1)") == "'@SUM(A1)" and rp.csv_cell("66538") == "66538"
+    # a negative rent is shown as the partner wrote it: a number is no formula
+    assert rp.csv_cell("-5") == "-5" and rp.csv_cell("-5,50") == "-5,50"
+    assert rp.csv_cell("-5+A1") == "'-5+A1"
     assert rp.csv_cell(None) == ""
 
 

@@ -438,3 +438,9 @@ def test_template_shaped_input_only_raises_format_error(rows, delimiter, encodin
     except FormatError:
         return
     assert all(rejection.rule in RULES for rejection in result.rejections)
+
+
+@pytest.mark.parametrize("magic", [b"PK\x03\x04\x14\x00\x06\x00", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"])
+def test_a_spreadsheet_workbook_is_named_as_such(magic):
+    with pytest.raises(FormatError, match="a spreadsheet workbook .* not CSV; save it as 'CSV UTF-8'"):
+        parse(magic + b"\x00" * 64, PARTNER)

@@ -74,6 +74,11 @@ def field_names(columns: dict[str, str], id_column: str, organisation_column: st
 
 def decode(data: bytes, what: str) -> str:
     """UTF-8 (BOM dropped) or else Windows-1252; UTF-16 and other bytes are refused."""
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # xlsx/ods (ZIP), old xls
+        raise FormatError(
+            f"not a {what}: the file is a spreadsheet workbook (Excel or LibreOffice), not CSV; "
+            "save it as 'CSV UTF-8' or 'CSV (Trennzeichen-getrennt)'"
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FormatError(
             f"not a {what}: the file is UTF-16 ('Unicode text'); save it as 'CSV UTF-8'"

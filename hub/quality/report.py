@@ -574,6 +574,11 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "wird; die Zeilen danach wären sonst verloren gegangen.",
      "In line {0} a quote (\") opens a cell and is never closed; the rows after it would "
      "otherwise have been lost."),
+    (re.compile(r"spreadsheet workbook"),
+     "Die Datei ist eine Arbeitsmappe (Excel oder LibreOffice), keine CSV-Datei; speichern Sie "
+     "sie mit 'Speichern unter' als 'CSV UTF-8' oder 'CSV (Trennzeichen-getrennt)'.",
+     "The file is a spreadsheet workbook (Excel or LibreOffice), not CSV; use 'Save as' and "
+     "choose 'CSV UTF-8' or 'CSV (comma delimited)'."),
     (re.compile(r"(?:UTF-16|not UTF-8 text|neither UTF-8 nor Windows-1252)"),
      "Die Datei ist nicht als UTF-8 (oder Windows-1252) gespeichert; speichern Sie sie als "
      "'CSV UTF-8'.",
@@ -960,9 +965,14 @@ CSV_COLUMNS = ("col_id", "col_line", "col_title", "col_severity", "col_field", "
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_PLAIN_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
 def csv_cell(value: object) -> str:
     """A cell a spreadsheet will not run as a formula: '=HYPERLINK(...)' -> "'=HYPERLINK(...)"."""
     text = "" if value is None else str(value)
+    if _PLAIN_NUMBER.fullmatch(text):  # '-5', '+49': a number, which a spreadsheet runs as none
+        return text
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
