@@ -625,7 +625,7 @@ def test_code_location_has_the_sensors_schedules_and_run_limits():
     dg.Definitions.validate_loadable(defs)
     sensors = {s.name: s for s in defs.sensors}
     ours = {"partner_registry", "inbox_files", "feed_changes", "feedback_mail", "steward_alerts",
-            "default_automation_condition_sensor"}
+            "default_automation_condition_sensor", "publication_catch_up"}
     assert ours <= set(sensors)
     assert all(sensors[name].default_status == dg.DefaultSensorStatus.RUNNING for name in ours)
     assert {"partner_cadence_jobs", "partner_cadence_courses", "partner_cadence_housing"} <= {
@@ -653,3 +653,36 @@ def test_instance_file_loads_with_run_queue_retries_and_monitoring(tmp_path):
                           env={**__import__("os").environ, "DAGSTER_HOME": str(home)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "hub/host" in proc.stdout
+
+
+# --------------------------------------------------------------------------- publication catch-up
+
+
+def test_a_staging_that_ends_during_a_publication_is_published_again(instance):
+    """Declarative automation takes a publication that ended after a staging as having
+    handled it, even when the staging ended while the publication ran (a release done in the
+    UI beside a hub sync stayed unpublished). The sensor asks for one more publication."""
+    from hub.sensors.publication import publication_catch_up_sensor
+
+    def staged_jobs():
+        return dg.AssetMaterialization(asset_key=dg.AssetKey(["staged", "jobs"]))
+
+    @dg.asset(key=dg.AssetKey(["directory", "jobs"]))
+    def publication(context):
+        if context.run.tags.get("test/race"):  # a partner's staging ends meanwhile
+            context.instance.report_runless_asset_event(staged_jobs())
+        return None
+
+    def evaluate():
+        return publication_catch_up_sensor(dg.build_sensor_context(instance=instance))
+
+    assert isinstance(evaluate(), dg.SkipReason)  # nothing staged or published yet
+    instance.report_runless_asset_event(staged_jobs())
+    assert dg.materialize([publication], instance=instance).success
+    assert isinstance(evaluate(), dg.SkipReason)  # staged before: the publication had it
+    assert dg.materialize([publication], instance=instance, tags={"test/race": "1"}).success
+    (request,) = evaluate()
+    assert request.asset_selection == [dg.AssetKey(["directory", "jobs"])]
+    assert request.run_key.startswith("catch-up:jobs:")
+    instance.report_runless_asset_event(staged_jobs())  # after the publication: automation's
+    assert isinstance(evaluate(), dg.SkipReason)
