@@ -319,7 +319,11 @@ def stage_partner_feed(
     except (FormatError, KeyError) as exc:
         message = f"{partner.id}/{domain}: {str(exc).strip(chr(39))}"
         with engine.begin() as conn:
-            record_failed_sync(conn, partner_id=partner.id, domain=domain, content_sha256=sha,
+            # the payload's hash only when its bytes are unusable (FormatError): that delivery
+            # fails the same way again. A payload missing from the landing store (erased,
+            # damaged: KeyError) is fine once fetched again.
+            record_failed_sync(conn, partner_id=partner.id, domain=domain,
+                               content_sha256=sha if isinstance(exc, FormatError) else None,
                                message=message, now=now)
         raise StageError(message) from None
     if message:
