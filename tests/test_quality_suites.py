@@ -573,6 +573,33 @@ def test_gx_results_are_the_same_without_the_configuration_memo(domain, records,
     assert problems(with_memo) == problems(without)
 
 
+def test_modules_gx_imports_for_what_the_hub_never_uses_load_on_first_use():
+    """A fresh process (the one a sync or a Dagster run starts): checking a delivery leaves
+    scipy.stats and altair unloaded (a third of GX's import time); GX's expectations that use
+    them still find the real functions when they run."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, datetime as dt\n"
+        "from hub.quality import suites\n"
+        "from hub.models import JobPosting\n"
+        "job = JobPosting(partner_id='p', source_id='J1', title='Koch (m/w/d)',\n"
+        "                 address={'postal_code': '66538', 'city': 'Neunkirchen'})\n"
+        "result = suites.validate('jobs', [job], region=None, today=dt.date(2026, 11, 22))\n"
+        "print(len(result.accepted), *(type(sys.modules[m]).__name__ for m in suites.UNUSED_BY_THE_SUITES))\n"
+        "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
+        "print(round(kl.stats.entropy([0.5, 0.5]), 4), kl.alt.Chart.__name__)\n"
+        "import scipy.stats\n"
+        "print(scipy.stats.entropy is kl.stats.entropy, type(sys.modules['scipy.stats']).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[0] == "1 _Deferred _Deferred"
+    assert out[1] == "0.6931 Chart"
+    assert out[2] == "True module"
+
+
 def test_the_bench_generator_s_defects_are_found_by_gx():
     from bench.quality import generate
 
