@@ -357,6 +357,7 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
     found: list = []
     shadows: list = []  # records rejected while parsing, checked for their other problems
     located = ParseResult()  # where each record starts in the input (CSV lines)
+    refused = ParseResult()  # the ids of the items rejected in the chunks read so far
 
     def flush() -> None:
         kept = writer.new_ids(records, found)
@@ -382,8 +383,9 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
         delivery.items += chunk.items
         delivery.mode = delivery.mode or chunk.mode
         delivery.deletions.extend(chunk.deletions)
-        records.extend(chunk.records)
         found.extend(chunk.rejections)
+        records.extend(refused.refuse_repeats(chunk.records, found))
+        refused.refused_ids |= chunk.refused_ids
         shadows.extend(chunk.shadows)
         located.take_lines(chunk)
         if len(records) >= CHUNK:

@@ -302,6 +302,18 @@ def test_duplicate_reference_is_rejected():
     assert rejection.source_id == "10001-1200000001-S"
 
 
+def test_a_later_item_of_a_rejected_id_is_a_duplicate():
+    """The first item of an id counts even when it is rejected: the second is not published
+    in its place."""
+    first = _item(stellenangebotsTitel="")  # no title: rejected
+    result = parse(_v6(first, _item(stellenangebotsTitel="Zweiter Eintrag")), PARTNER)
+    assert result.records == []
+    assert [(r.rule, r.source_id, r.title) for r in result.rejections] == [
+        ("RECORD_FIELD_MISSING", "10001-1200000001-S", None),
+        ("RECORD_ID_DUPLICATE", "10001-1200000001-S", "Zweiter Eintrag")]
+    assert result.items == 2
+
+
 # --------------------------------------------------------------------------- unusable input
 
 

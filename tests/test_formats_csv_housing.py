@@ -236,6 +236,18 @@ def test_missing_required_cells_name_the_field():
     }
 
 
+def test_a_second_row_of_a_rejected_id_is_a_duplicate_not_the_offer():
+    """'only the first row of an id counts' (schemas/csv/housing.md) also when that row is
+    rejected: the second is not published in its place."""
+    result = parse("Wohnungs-ID;Titel;PLZ;Ort;Etage\n"
+                   "B2;Wohnung zwei;66538;Neunkirchen;DG\n"
+                   "B2;Wohnung zwei b;66538;Neunkirchen;EG\n"
+                   "B3;Wohnung drei;66538;Neunkirchen;1\n".encode(), PARTNER)
+    assert [flat.source_id for flat in result.records] == ["B3"]
+    assert [(r.rule, r.source_id, r.line) for r in result.rejections] == [
+        ("RECORD_FIELD_INVALID", "B2", 2), ("RECORD_ID_DUPLICATE", "B2", 3)]
+
+
 # --------------------------------------------------------------------------- unusable input
 
 

@@ -39,13 +39,31 @@ class ParseResult:
     # source id -> the line of the input its record (or shadow) starts on, for formats read
     # by lines (CSV templates): the report leads the partner to the row
     lines: dict[str, int] = field(default_factory=dict)
+    # source ids of the items rejected here: the first item of an id counts, so a later record
+    # with one of them is a duplicate (it would publish what the partner sent second)
+    refused_ids: set[str] = field(default_factory=set)
 
     def reject_item(self, code: str, *, partner_id: str, domain: str, **details: object) -> None:
         """Count one item of the input that cannot become a record, and say why.
 
         ``details``: ``source_id``, ``field``, ``value``, ``title`` as ``reject`` takes them."""
         self.items += 1
+        if details.get("source_id"):
+            self.refused_ids.add(str(details["source_id"]))
         self.rejections.append(reject(code, partner_id=partner_id, domain=domain, **details))
+
+    def refuse_repeats(self, records: list[CanonicalRecord], found: list[Rejection]) -> list[CanonicalRecord]:
+        """``records`` (read after the items of this result) without those whose id an item
+        rejected here carries; each of those goes to ``found`` as RECORD_ID_DUPLICATE."""
+        if not self.refused_ids:
+            return records
+        kept = []
+        for record in records:
+            if record.source_id in self.refused_ids:
+                found.append(duplicate(record))
+            else:
+                kept.append(record)
+        return kept
 
     def take_lines(self, part: "ParseResult") -> None:
         """The lines of another part of the same input (the first line of an id counts)."""
@@ -143,8 +161,13 @@ def build_record(
             value = error.get("input") if code != "RECORD_FIELD_MISSING" else None
             problems.append((code, dotted, value))
     if not problems:
+        if record.source_id in result.refused_ids:  # an earlier item of this id was rejected
+            result.rejections.append(duplicate(record, line))
+            return None
         result.records.append(record)
         return record
+    if source_id is not None:
+        result.refused_ids.add(source_id)
     _add_shadow(model, fields, problems, result)
     seen: set[tuple[str, str]] = set()
     for code, dotted, value in problems:
@@ -225,7 +248,8 @@ def merged(parts: Iterable[ParseResult]) -> ParseResult:
     source id dropped as rejections."""
     result = ParseResult()
     for part in parts:
-        result.records.extend(part.records)
+        result.records.extend(result.refuse_repeats(part.records, result.rejections))
+        result.refused_ids |= part.refused_ids
         result.rejections.extend(part.rejections)
         result.deletions.extend(part.deletions)
         result.shadows.extend(part.shadows)
