@@ -4,6 +4,8 @@ stays; a re-sync of a feed that still sends it brings it back."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from hub.cli import main
@@ -88,6 +90,11 @@ def test_erasing_a_single_source_record_removes_it_everywhere(db_url, tmp_path, 
 
     assert table_hits(hub.engine, HANS) == {}
     assert file_hits(hub.store.root, HANS) == []
+    if hub.engine.dialect.name == "sqlite":  # nor in the database's files (free pages, the log)
+        database = Path(hub.engine.url.database)
+        files = sorted(database.parent.glob(database.name + "*"))  # hub.db, -wal, -shm
+        assert database in files
+        assert [f.name for f in files if any(n.encode() in f.read_bytes() for n in HANS)] == []
     assert not hub.rows(source_records, source_records.c.source_id == "A-2")
     assert not hub.rows(entity_map, entity_map.c.source_id == "A-2")
     assert not hub.rows(directory, directory.c.entity_id == eid)

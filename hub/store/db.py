@@ -97,6 +97,24 @@ def page_cache(conn: sa.Connection, kib: int = PUBLISH_CACHE_KIB) -> Iterator[No
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
+def forget_deleted(engine: Engine, attempts: int = 5) -> bool:
+    """After deleting personal data on SQLite: the write-ahead log, which still holds the pages
+    as they were before, is copied into the database and emptied. False when readers kept it
+    from being emptied (it is overwritten by later writes then); PostgreSQL: nothing to do
+    here (its autovacuum reclaims deleted rows)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    import time
+
+    for attempt in range(attempts):
+        with engine.connect() as conn:
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
+        if not busy:
+            return True
+        time.sleep(0.2 * (attempt + 1))
+    return False
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a PostgreSQL URL without a driver gets psycopg 3."""
     try:
@@ -125,6 +143,9 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # deleted rows are overwritten, not left in free pages: an erased record's personal
+            # data must not stay readable in the file (the default of most builds, not of all)
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from hub.store.db import forget_deleted
 from hub.store.landing import LandingStore
 from hub.store.tables import (
     changes,
@@ -177,6 +178,7 @@ def erase_record(
             ).returning(erasures.c.id)
         ).scalar_one()
     announce(engine, published.seq)
+    forget_deleted(engine)
     return outcome
 
 

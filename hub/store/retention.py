@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from hub.config import env_int
+from hub.store.db import forget_deleted
 from hub.store.landing import LandingStore
 from hub.store.tables import changes, fetch_state, landing, rejections, source_records, syncs
 
@@ -207,6 +208,7 @@ def purge_personal_data(
         counts.records = _purge_records(conn, cutoff)
         counts.rejections = _purge_rejections(conn, cutoff)
         counts.changes = _purge_changes(conn, cutoff)
+    forget_deleted(engine)
     if store is not None:
         counts.payloads = purge_payloads(engine, store, cutoff, now)
     return counts
