@@ -422,13 +422,19 @@ def cmd_withdraw(args) -> int:
     from hub.store.publish import publish_domain
     from hub.store.retention import withdraw_partner
 
+    from hub.config import Settings
+
+    configured = Settings.from_env().registry_path  # the one the sensors and schedules read
     settings = _settings(args)
     engine = _engine(settings)
-    if settings.registry_path.exists():
-        registry = load_registry(settings.registry_path)
+    # a registry given with --registry does not hide the configured one
+    for path in dict.fromkeys((configured, settings.registry_path)):
+        if not path.exists():
+            continue
+        registry = load_registry(path)
         feeds = [f.domain for p in registry.partners if p.id == args.partner for f in p.feeds]
         if any(args.domain in (None, domain) for domain in feeds):
-            raise UsageError(f"{args.partner} is in {settings.registry_path} with a "
+            raise UsageError(f"{args.partner} is in {path} with a "
                              f"{args.domain or '/'.join(feeds)} feed: its next sync would publish "
                              "the records again; remove the feed from the registry first")
     withdrawn = withdraw_partner(engine, args.partner, args.domain)
@@ -716,7 +722,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "without them: tombstones in the change feed; contact data is purged after "
                        "the retention period as for any withdrawn record. What was fetched from the "
                        "partner is forgotten, so a partner who comes back is synced in full. Refused "
-                       "while the registry still lists the feed. Exit 1 when nothing is published.")
+                       "while the registry still lists the feed (the configured one, and the one "
+                       "given with --registry). Exit 1 when nothing is published.")
     p.add_argument("partner", help="partner id")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
     _registry_option(p)

@@ -288,6 +288,11 @@ def test_a_partner_that_left_is_withdrawn_with_tombstones_and_comes_back_in_full
     env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry)}
     assert hub("sync", env=env).returncode == 0
     assert_one_line_error(hub("withdraw", "vhs-b", env=env), "vhs-b is in", "remove the feed")
+    # another registry file does not hide the configured one, which the sensors read
+    trial = tmp_path / "trial.yaml"
+    trial.write_text("partners: []\n")
+    assert_one_line_error(hub("withdraw", "vhs-b", "--registry", str(trial), env=env),
+                          f"vhs-b is in {registry}", "remove the feed")
     registry.write_text("partners: []\n")
     done = hub("withdraw", "vhs-b", env=env)
     assert done.returncode == 0, done.stderr
