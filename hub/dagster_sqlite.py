@@ -9,6 +9,13 @@ database is made with the revision scripts of Dagster's schema read once per pro
 reads its ninety-odd scripts twice for every run: a tenth of a second a run). Everything else
 (files, schema, the UI's watching) is Dagster's own. The instance files of the hub
 (``dagster.yaml``, ``hub.runner.MINIMAL_INSTANCE``) name it as ``event_log_storage``.
+
+Dagster reads a relative ``base_dir`` from the working folder, so the project's dagster.yaml
+(``.hub/dagster/...``) kept the runs of a command started elsewhere where the UI never looks.
+The storages here, and Dagster's SQLite run and schedule storage and artifact folder as
+subclassed below, read it from DAGSTER_HOME, the folder that holds the file (the folder
+``DagsterInstance.get()`` reads; ``DagsterInstance.from_config(dir)`` of another folder
+than DAGSTER_HOME would find the storage of DAGSTER_HOME's).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import os
+
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from dagster._core.storage.event_log.schema import SqlEventLogStorageMetadata
@@ -27,12 +36,48 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
+from dagster._core.storage.root import LocalArtifactStorage
+from dagster._core.storage.runs import SqliteRunStorage
+from dagster._core.storage.schedules import SqliteScheduleStorage
 from dagster._core.storage.sql import get_alembic_config
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
+
+def under_home(config_value: dict) -> dict:
+    """``config_value`` with a relative ``base_dir`` taken from DAGSTER_HOME (where the
+    instance file is), not from the working folder."""
+    base, home = config_value.get("base_dir"), os.environ.get("DAGSTER_HOME")
+    if isinstance(base, str) and home and not os.path.isabs(base):
+        return {**config_value, "base_dir": os.path.join(home, base)}
+    return config_value
+
+
+class HomeSqliteRunStorage(SqliteRunStorage):
+    """Dagster's SQLite run storage, a relative ``base_dir`` read from DAGSTER_HOME."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> HomeSqliteRunStorage:
+        return cls.from_local(inst_data=inst_data, **under_home(config_value))
+
+
+class HomeSqliteScheduleStorage(SqliteScheduleStorage):
+    """Dagster's SQLite schedule storage, a relative ``base_dir`` read from DAGSTER_HOME."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> HomeSqliteScheduleStorage:
+        return cls.from_local(inst_data=inst_data, **under_home(config_value))
+
+
+class HomeLocalArtifactStorage(LocalArtifactStorage):
+    """Dagster's artifact folder, a relative ``base_dir`` read from DAGSTER_HOME."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> HomeLocalArtifactStorage:
+        return cls(inst_data=inst_data, **under_home(config_value))
+
 
 OPEN_RUNS = 4  # run databases kept open besides the index (a process works on one run or few)
 
@@ -47,7 +92,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> PooledSqliteEventLogStorage:
-        return cls(inst_data=inst_data, **config_value)
+        return cls(inst_data=inst_data, **under_home(config_value))
 
     def _engine(self, shard: str) -> Engine:
         engine = self._engines.get(shard)

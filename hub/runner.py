@@ -75,12 +75,18 @@ class DagsterHomeError(Exception):
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
-    """DAGSTER_HOME as set; else this folder when it holds the project's dagster.yaml; else a
-    folder under HUB_HOME with a minimal instance file."""
+    """DAGSTER_HOME as set; else this folder when it holds the project's dagster.yaml; else
+    the project folder whose ``.hub`` HUB_HOME is (the instance the project's Dagster UI
+    shows, wherever the command starts); else a folder under HUB_HOME with a minimal
+    instance file."""
+    project = settings.home.resolve().parent
     if os.environ.get("DAGSTER_HOME"):
         home = Path(os.environ["DAGSTER_HOME"]).resolve()
     elif Path("dagster.yaml").is_file() and Path("workspace.yaml").is_file():
         home = Path.cwd()
+    elif settings.home.resolve().name == ".hub" and (project / "dagster.yaml").is_file() \
+            and (project / "workspace.yaml").is_file():
+        home = project
     else:
         home = settings.home / "dagster"
     if home.exists() and not home.is_dir():

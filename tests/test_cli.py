@@ -413,6 +413,41 @@ def test_sync_of_a_trial_registry_keeps_the_configured_partners_partitions(tmp_p
     assert partitions() == {"vhs-a"}
 
 
+def test_runs_of_a_command_started_elsewhere_are_in_the_project_instance_the_ui_shows(tmp_path,
+                                                                                    monkeypatch):
+    """The project's dagster.yaml names its storage relative (.hub/dagster/...): a sync started
+    in another folder, with DAGSTER_HOME set to the project or with only HUB_HOME pointing at
+    the project's .hub, keeps its runs where `dagster dev` in the project reads them."""
+    import shutil
+
+    import dagster as dg
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir(), elsewhere.mkdir()
+    for name in ("dagster.yaml", "workspace.yaml"):
+        shutil.copy(ROOT / name, project / name)
+    courses = tmp_path / "k.csv"
+    courses.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK1;Deutsch B1;Sprachkurs;66538;Neunkirchen\n")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {courses.as_uri()}\n")
+    base = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env = {**base, "HUB_HOME": str(project / ".hub"), "HUB_REGISTRY": str(registry)}
+    for extra in ({"DAGSTER_HOME": str(project)}, {}):
+        proc = subprocess.run([HUB, "sync"], capture_output=True, text=True, timeout=300,
+                              cwd=elsewhere, env={**env, **extra})
+        assert proc.returncode == 0, proc.stderr
+    assert not (elsewhere / ".hub").exists()
+    assert not (project / ".hub" / "dagster" / "dagster.yaml").exists()  # no second instance
+    monkeypatch.setenv("DAGSTER_HOME", str(project))
+    with dg.DagsterInstance.get() as instance:  # as `dagster dev` in the project opens it
+        runs = instance.get_runs()
+        assert sorted((run.job_name, run.tags.get("dagster/partition"), run.status.value)
+                      for run in runs) == [("publish_directory", None, "SUCCESS")] * 2 + [
+                          ("sync_courses", "vhs-a", "SUCCESS")] * 2
+        assert instance.run_storage._conn_string.startswith(f"sqlite:///{project}/.hub/dagster/")
+
+
 def test_a_second_sync_on_the_same_hub_home_is_refused_while_one_runs(tmp_path):
     """Two syncs at once fetched and staged the same feeds twice and each printed the
     other's outcome as its own."""
