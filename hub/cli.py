@@ -363,6 +363,11 @@ def cmd_replay(args) -> int:
         result = publish_domain(engine, domain)
         print(f"directory/{domain}: {result.entries} entries ({result.added} added, "
               f"{result.updated} updated, {result.deleted} deleted)")
+        _record_in_dagster(engine, settings, domain,
+                           f"hub replay: directory/{domain} published again from the landing "
+                           "store (no fetch)",
+                           {"added": result.added, "updated": result.updated,
+                            "deleted": result.deleted})
     return status
 
 
@@ -454,7 +459,7 @@ def cmd_withdraw(args) -> int:
 
 
 def _record_in_dagster(engine, settings, domain: str, description: str, metadata: dict) -> None:
-    """A publication of the command (an erasure, a partner's withdrawal) as a materialization
+    """A publication of the command (an erasure, a withdrawal, a replay) as a materialization
     of ``directory/<domain>`` in the Dagster instance (DAGSTER_HOME, as hub sync uses it), so
     that the steward's view of the directory is not left at the entries of the last sync.
     What was done stands when Dagster cannot be told: a warning says so."""

@@ -367,6 +367,29 @@ def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     assert proc.returncode == 0 and "lists no partner feeds" in proc.stderr
 
 
+def test_a_replay_shows_in_dagster_as_a_publication_of_the_directory(tmp_path, monkeypatch):
+    """hub replay publishes without a run: the steward's view of the directory in the UI
+    must not stay at the entries of the last sync."""
+    import dagster as dg
+
+    courses = tmp_path / "k.csv"
+    courses.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK1;Deutsch B1;Sprachkurs;66538;Neunkirchen\n")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {courses.as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    assert hub("sync", env=env).returncode == 0
+    replay = hub("replay", env=env)
+    assert replay.returncode == 0 and "warning" not in replay.stderr, replay.stderr
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["directory", "courses"]))
+    materialization = event.asset_materialization
+    assert materialization.description.startswith("hub replay: directory/courses published again")
+    assert materialization.metadata["entries"].value == 1
+
+
 def test_release_names_a_feed_the_partner_does_not_have(tmp_path):
     registry = tmp_path / "registry.yaml"
     registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
