@@ -360,6 +360,13 @@ def test_fields_are_named_as_the_partners_format_names_them(fmt, field, shown):
     assert report.problems[0].message == f"Feld '{shown}' hat einen ungültigen Wert: x"
 
 
+def test_an_english_report_names_a_csv_column_after_the_english_label():
+    found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
+                    field="salary_min", value="x")]
+    report = build_report(PARTNER, "jobs", sync_row(rejected=1), found, "en", fmt="csv-jobs")
+    assert report.problems[0].field_label == "salary from (Gehalt von)"
+
+
 def test_an_invalid_date_or_amount_gets_a_hint_that_says_how_to_write_it(lang):
     found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
                     field="valid_through", value="01.08.27"),

@@ -767,7 +767,9 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str,
     label = field_label(field, domain, lang)
     own = names[0].get(field or "")
     if own:
-        alone = names[1] or field == "source_id" or not label or own.casefold() == label.casefold()
+        # (a CSV template's German column heads follow the English label in an English report)
+        alone = (names[1] and lang == "de") or field == "source_id" or not label \
+            or own.casefold() == label.casefold()
         label = own if alone else f"{label} ({own})"
     rule = RULES.get(row["rule"])
     # values the checks computed read as the partner writes numbers and days; a value the
