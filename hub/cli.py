@@ -417,6 +417,10 @@ def cmd_erase(args) -> int:
           f"earlier change-feed item(s) redacted; audit entry {done.erasure_id}")
     print("note: the partner is the source of truth: if its feed still sends this record, the next "
           "sync publishes it again; ask the partner to remove it at the source")
+    if not done.log_emptied:
+        print("hub erase: warning: the database's write-ahead log (hub.db-wal) still holds the "
+              "erased rows: other processes were reading; run the erasure again later to empty "
+              "it", file=sys.stderr)
     return 0
 
 

@@ -50,8 +50,10 @@ def under_home(config_value: dict) -> dict:
     """``config_value`` with a relative ``base_dir`` taken from DAGSTER_HOME (where the
     instance file is), not from the working folder."""
     base, home = config_value.get("base_dir"), os.environ.get("DAGSTER_HOME")
-    if isinstance(base, str) and home and not os.path.isabs(base):
-        return {**config_value, "base_dir": os.path.join(home, base)}
+    if isinstance(base, str) and home and not os.path.isabs(os.path.expanduser(base)):
+        # '~' as Dagster reads DAGSTER_HOME itself
+        return {**config_value,
+                "base_dir": os.path.join(os.path.abspath(os.path.expanduser(home)), base)}
     return config_value
 
 

@@ -113,3 +113,13 @@ def test_the_instance_the_hub_command_writes_has_the_projects_run_limits(tmp_pat
         assert written[key] == project[key], key
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.run_retries_enabled and instance.run_monitoring_enabled
+
+
+def test_relative_storage_is_read_from_dagster_home_with_a_tilde_expanded(monkeypatch):
+    from hub.dagster_sqlite import under_home
+
+    monkeypatch.setenv("HOME", "/home/steward")
+    monkeypatch.setenv("DAGSTER_HOME", "~/hub")
+    assert under_home({"base_dir": ".hub/dagster/storage"}) == {
+        "base_dir": "/home/steward/hub/.hub/dagster/storage"}
+    assert under_home({"base_dir": "/srv/dagster"}) == {"base_dir": "/srv/dagster"}

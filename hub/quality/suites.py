@@ -633,18 +633,22 @@ class _Deferred(types.ModuleType):
         self.__loader__ = spec.loader
         if spec.submodule_search_locations is not None:
             self.__path__ = list(spec.submodule_search_locations)
-        self._loading = threading.Lock()
+        self._loading = threading.RLock()
 
     def __getattr__(self, attr: str) -> Any:
-        # only attributes the stand-in lacks get here; after loading it holds them all
+        # only attributes the stand-in lacks get here: the real module's, read from it
         with self._loading:
-            if sys.modules.get(self.__name__) is self:
-                del sys.modules[self.__name__]
-                real = importlib.import_module(self.__name__)
-                self.__dict__.update(real.__dict__)
-        if attr not in self.__dict__:
-            raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r}")
-        return self.__dict__[attr]
+            real = self.__dict__.get("_real")
+            if real is None:
+                if sys.modules.get(self.__name__) is self:
+                    del sys.modules[self.__name__]
+                try:
+                    real = importlib.import_module(self.__name__)
+                except BaseException:
+                    sys.modules.setdefault(self.__name__, self)  # the next use tries again
+                    raise
+                self._real = real
+        return getattr(real, attr)
 
 
 def _defer(names: tuple[str, ...]) -> None:
@@ -658,7 +662,7 @@ def _defer(names: tuple[str, ...]) -> None:
             spec = None
         if spec is None or spec.loader is None:
             continue  # not installed: GX's own import says so if it needs it
-        sys.modules[name] = _Deferred(name, spec)
+        sys.modules.setdefault(name, _Deferred(name, spec))  # unless imported meanwhile
 
 
 class GXEngine:

@@ -97,22 +97,22 @@ def page_cache(conn: sa.Connection, kib: int = PUBLISH_CACHE_KIB) -> Iterator[No
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def forget_deleted(engine: Engine, attempts: int = 5) -> bool:
+def forget_deleted(engine: Engine, wait_ms: int = 1000) -> bool:
     """After deleting personal data on SQLite: the write-ahead log, which still holds the pages
-    as they were before, is copied into the database and emptied. False when readers kept it
-    from being emptied (it is overwritten by later writes then); PostgreSQL: nothing to do
-    here (its autovacuum reclaims deleted rows)."""
+    as they were before, is copied into the database and emptied. It waits at most ``wait_ms``
+    for readers (other writers wait meanwhile, so not longer); False when they kept the log
+    from being emptied: the caller says so. PostgreSQL: nothing to do here (its autovacuum
+    reclaims deleted rows)."""
     if engine.dialect.name != "sqlite":
         return True
-    import time
-
-    for attempt in range(attempts):
-        with engine.connect() as conn:
+    with engine.connect() as conn:
+        before = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        try:
             busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
-        if not busy:
-            return True
-        time.sleep(0.2 * (attempt + 1))
-    return False
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(before)}")
+    return not busy
 
 
 def make_engine(url: str) -> Engine:

@@ -61,6 +61,9 @@ class ErasureOutcome:
     changes_scrubbed: int = 0
     payloads_erased: list[str] = field(default_factory=list)
     erasure_id: int | None = None
+    # SQLite: the write-ahead log, which held the deleted rows, was emptied (False: readers
+    # kept it busy; the next erasure or retention run empties it)
+    log_emptied: bool = True
 
 
 def partner_known(conn: sa.Connection, partner_id: str) -> bool:
@@ -178,7 +181,7 @@ def erase_record(
             ).returning(erasures.c.id)
         ).scalar_one()
     announce(engine, published.seq)
-    forget_deleted(engine)
+    outcome.log_emptied = forget_deleted(engine)
     return outcome
 
 
