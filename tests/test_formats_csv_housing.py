@@ -167,7 +167,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
         ("RECORD_FIELD_INVALID", "BAD-DEPOSIT", "deposit", "3 Kaltmieten"),  # no Kaltmiete
         ("RECORD_FIELD_INVALID", "BAD-DATE", "available_from", "31.06.2026"),
         ("RECORD_FIELD_INVALID", "BAD-WBS", "wbs_required", "vielleicht"),
-        ("RECORD_FIELD_INVALID", "BAD-FLOOR", "floor", "DG"),
+        ("RECORD_FIELD_INVALID", "BAD-FLOOR", "floor", "oben"),
         ("RECORD_FIELD_INVALID", "BAD-AGS", "address.municipality_key", "1004311"),
         ("RECORD_FIELD_MISSING", "NO-CITY", "address.city", None),
         (
@@ -240,7 +240,7 @@ def test_a_second_row_of_a_rejected_id_is_a_duplicate_not_the_offer():
     """'only the first row of an id counts' (schemas/csv/housing.md) also when that row is
     rejected: the second is not published in its place."""
     result = parse("Wohnungs-ID;Titel;PLZ;Ort;Etage\n"
-                   "B2;Wohnung zwei;66538;Neunkirchen;DG\n"
+                   "B2;Wohnung zwei;66538;Neunkirchen;oben\n"
                    "B2;Wohnung zwei b;66538;Neunkirchen;EG\n"
                    "B3;Wohnung drei;66538;Neunkirchen;1\n".encode(), PARTNER)
     assert [flat.source_id for flat in result.records] == ["B3"]
@@ -290,6 +290,25 @@ def test_template_shaped_input_only_raises_format_error(rows, delimiter, encodin
     columns = ["Wohnungs-ID", "Titel", "Art", "Zimmer", "Wohnflaeche", "Kaltmiete", "Kaution",
                "Frei ab", "Etage", "PLZ", "Ort"]
     parse_or_refuse(parse, template_csv(columns, rows, delimiter, encoding), PARTNER)
+
+
+def test_an_attic_flat_without_storey_number_is_published_with_a_warning():
+    """'DG' names the top storey without its number: the flat is published without a floor
+    and the partner is told; the side of the landing after a storey does not count."""
+    data = ("Wohnungs-ID;Titel;Etage;PLZ;Ort\n"
+            "W-1;Dachwohnung;DG;66589;Merchweiler\n"
+            "W-2;Wohnung links;1. OG links;66589;Merchweiler\n"
+            "W-3;Dachgeschoss rechts;Dachgeschoss rechts;66589;Merchweiler\n"
+            "W-4;Wohnung;oben;66589;Merchweiler\n").encode()
+    result = parse(data, "wbg-x")
+
+    assert {r.source_id: r.floor for r in result.records} == {"W-1": None, "W-2": 1, "W-3": None}
+    assert [(r.source_id, r.rule, r.severity, r.field, r.value, r.line) for r in result.rejections] == [
+        ("W-1", "HOUSING_FLOOR_WITHOUT_NUMBER", "warning", "floor", "DG", 2),
+        ("W-3", "HOUSING_FLOOR_WITHOUT_NUMBER", "warning", "floor", "Dachgeschoss rechts", 4),
+        ("W-4", "RECORD_FIELD_INVALID", "error", "floor", "oben", 5),
+    ]
+    assert result.items == 4
 
 
 def test_a_postal_code_whose_leading_zero_a_spreadsheet_dropped_gets_it_back():

@@ -26,6 +26,7 @@ CONTRACT = {
     "JOB_SALARY_RANGE_INVERTED": "error",
     "HOUSING_NOT_FOR_RENT": "error",
     "CSV_COLUMN_UNKNOWN": "warning",
+    "HOUSING_FLOOR_WITHOUT_NUMBER": "warning",
 }
 
 SEMANTIC = {

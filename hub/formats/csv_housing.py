@@ -21,6 +21,7 @@ from hub.formats.values import (
     integer,
     money,
     number,
+    top_floor,
     yes_no,
 )
 from hub.models import HousingVacancy
@@ -100,8 +101,15 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "wbs_required": yes_no(cells.get("wbserforderlich")),
         "barrier_free": yes_no(cells.get("barrierefrei")),
         "max_persons": integer(cells.get("maxpersonen")),
-        "floor": floor(cells.get("etage")),
+        # 'DG': a flat whose storey number is not known (a warning, see _notes)
+        "floor": None if top_floor(cells.get("etage")) else floor(cells.get("etage")),
     }
+
+
+def _notes(cells: Cells) -> list[tuple[str, str, str]]:
+    if top_floor(cells.get("etage")):
+        return [("HOUSING_FLOOR_WITHOUT_NUMBER", "floor", cells["etage"])]
+    return []
 
 
 TEMPLATE = CsvTemplate(
@@ -111,6 +119,7 @@ TEMPLATE = CsvTemplate(
     required=REQUIRED,
     id_column="wohnungsid",
     fields=_fields,
+    notes=_notes,
 )
 
 parse = TEMPLATE.parse

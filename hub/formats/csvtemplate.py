@@ -249,6 +249,9 @@ class CsvTemplate:
     required: tuple[str, ...]  # normalised headers, in the order messages name them
     id_column: str
     fields: Callable[[Cells, str], dict]  # (cells, partner_id) -> record fields
+    # cells -> (rule code, canonical field, value) of the warnings a row gets while being
+    # read (a value taken in another form than the template documents)
+    notes: Callable[[Cells], list[tuple[str, str, str]]] | None = None
 
     def header(self, names: list[str], unknown: list[str] | None = None) -> dict[str, int]:
         """Column positions by key; the first of repeated columns counts, a unit after the
@@ -321,11 +324,13 @@ class CsvTemplate:
             fields = self.fields(row, partner_id)
             zero_added = _restore_leading_zero(fields.get("address") or {}) if zeros_dropped else None
             record = build_record(self.model, fields, result, line=line)
-            if zero_added:
+            notes = [("ADDRESS_POSTAL_CODE_ZERO_ADDED", "address.postal_code", zero_added)] \
+                if zero_added else []
+            for code, name, value in [*notes, *(self.notes(row) if self.notes else ())]:
                 result.rejections.append(reject(
-                    "ADDRESS_POSTAL_CODE_ZERO_ADDED", partner_id=partner_id,
-                    domain=self.model.domain.value, source_id=row.get(self.id_column),
-                    field="address.postal_code", value=zero_added, title=row.get("titel"), line=line))
+                    code, partner_id=partner_id, domain=self.model.domain.value,
+                    source_id=row.get(self.id_column), field=name, value=value,
+                    title=row.get("titel"), line=line))
             if record is None:
                 continue
             if record.source_id in seen:  # the first row of an id counts

@@ -99,6 +99,10 @@ _STREET = re.compile(
 _GROUND_FLOOR = {"eg", "erdgeschoss", "parterre", "hochparterre"}
 _BASEMENT = {"ug", "untergeschoss", "souterrain", "kg", "kellergeschoss"}
 _FLOOR = re.compile(r"^(-?\d+)\s*\.?\s*(?:og|obergeschoss|etage|stock|stockwerk)?$")
+# the top storey, named without its number
+_TOP_FLOOR = {"dg", "dachgeschoss", "dachgeschoß"}
+# which door on the landing: 'EG links', '1. OG rechts', '2. OG Mitte', '3. Stock li.'
+_SIDE = re.compile(r"(?:\s*[,/]\s*|\s+)\(?(?:links|rechts|mitte|li|re|vorne?|hinten)\.?\)?$")
 _BLOCK_TAGS = re.compile(r"(?i)<\s*/?\s*(?:p|div|h[1-6]|ul|ol|table|tr|section|br)\b[^>]*>")
 _LIST_ITEM = re.compile(r"(?i)<\s*li\b[^>]*>")
 _TAG = re.compile(r"<[^<>]*>")
@@ -526,11 +530,12 @@ def integer(value: object) -> object:
 
 def floor(value: object) -> object:
     """Storey: 'EG' / 'Erdgeschoss' -> 0, 'UG' / 'Souterrain' -> -1, '2', '2. OG',
-    '3. Stock' -> the number."""
+    '3. Stock' -> the number; the side of the landing after it does not count ('1. OG
+    links' -> 1). Anything else as written ('DG': see ``top_floor``)."""
     written = text(value)
     if not isinstance(written, str):
         return integer(written)
-    word = written.casefold()
+    word = _SIDE.sub("", written.casefold())
     if word in _GROUND_FLOOR:
         return 0
     if word in _BASEMENT:
@@ -539,3 +544,10 @@ def floor(value: object) -> object:
     if storey and len(storey.group(1)) <= 4:
         return int(storey.group(1))
     return integer(written)
+
+
+def top_floor(value: object) -> bool:
+    """Whether ``value`` names the top storey without its number ('DG', 'Dachgeschoss
+    rechts'): a flat there is a flat whose storey number is not known."""
+    written = text(value)
+    return isinstance(written, str) and _SIDE.sub("", written.casefold()) in _TOP_FLOOR

@@ -153,6 +153,19 @@ _RULES = [
         description="`end_date` >= `start_date` where both are given.",
     ),
     Rule(
+        "HOUSING_FLOOR_WITHOUT_NUMBER", "warning",
+        "Die Etage '{value}' nennt keine Geschossnummer; die Wohnung wird ohne Etage "
+        "veröffentlicht.",
+        "The floor '{value}' gives no storey number; the flat is published without its floor.",
+        "Geben Sie das Geschoss als Zahl an, z. B. 3 für ein Dachgeschoss über dem 2. OG.",
+        "Give the storey as a number, e.g. 3 for an attic above the second floor.",
+        field="floor",
+        domains=("housing",),
+        description="CSV templates only: `DG` / `Dachgeschoss` (the top storey, named without "
+                    "its number) leaves `floor` empty instead of rejecting the flat. Other "
+                    "values that are no storey stay RECORD_FIELD_INVALID.",
+    ),
+    Rule(
         "HOUSING_RENT_INCONSISTENT", "error",
         "Die Warmmiete ist niedriger als die Kaltmiete ({value}).",
         "The warm rent is lower than the cold rent ({value}).",
