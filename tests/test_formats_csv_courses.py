@@ -154,7 +154,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
     assert found == {
         ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6564"),
         ("COURSE_LEVEL_INVALID", "BAD-LEVEL", "cefr_levels", "B3"),
-        ("COURSE_TYPE_UNKNOWN", "BAD-TYPE", "course_type", "Deutschkurs"),
+        ("COURSE_TYPE_UNKNOWN", "BAD-TYPE", "course_type", "Elterncafé"),
         ("RECORD_FIELD_MISSING", "NO-TITLE", "title", None),
         ("RECORD_FIELD_INVALID", "BAD-DATE", "start_date", "31.02.2026"),
         ("RECORD_ID_DUPLICATE", "OK-1", "source_id", "OK-1"),
@@ -235,6 +235,16 @@ def test_invalid_levels_are_rejected_with_the_text(text):
         ("Weiterbildung", CourseType.FURTHER_TRAINING),
         ("Orientierung", CourseType.ORIENTATION),
         ("Sonstiges", CourseType.OTHER),
+        # BAMF's own names for its courses, as schools write them
+        ("Jugendintegrationskurs", CourseType.INTEGRATION_COURSE),
+        ("Elternintegrationskurs", CourseType.INTEGRATION_COURSE),
+        ("Frauenintegrationskurs", CourseType.INTEGRATION_COURSE),
+        ("Integrationskurs mit Alphabetisierung", CourseType.INTEGRATION_COURSE),
+        ("Zweitschriftlernerkurs", CourseType.INTEGRATION_COURSE),
+        ("DeuFöV-Kurs", CourseType.JOB_LANGUAGE_COURSE),
+        ("Spezialberufssprachkurs", CourseType.JOB_LANGUAGE_COURSE),
+        ("Deutschkurs", CourseType.LANGUAGE_COURSE),
+        ("Erstorientierungskurs", CourseType.ORIENTATION),
     ],
 )
 def test_course_types(kursart, course_type):
@@ -243,12 +253,33 @@ def test_course_types(kursart, course_type):
 
 @pytest.mark.parametrize(
     ("cost", "price"),
-    [("0", 0), ("kostenlos", 0), ("Kostenlos", 0), ("120", 120), ("120,50", 120.5),
+    [("0", 0), ("kostenlos", 0), ("Kostenlos", 0), ("kostenfrei", 0), ("120", 120), ("120,50", 120.5),
      ("1.250,00 €", 1250), ("99.90", 99.9), ("150,- EUR", 150)],
 )
 def test_cost(cost, price):
     header = HEADER + ";Kosten"
     assert _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{cost}", header).price_eur == price
+
+
+def test_an_unknown_course_type_is_refused_with_the_text():
+    result = parse(_csv("K1;Kochkurs;Kochkurs;;66538;Neunkirchen"), PARTNER)
+    assert result.records == []
+    assert [(r.rule, r.value) for r in result.rejections] == [("COURSE_TYPE_UNKNOWN", "Kochkurs")]
+
+
+@pytest.mark.parametrize(
+    ("beginn", "start"),
+    [("02.03.2028", dt.date(2028, 3, 2)), ("laufender Einstieg", None), ("laufend", None),
+     ("Einstieg jederzeit möglich", None), ("fortlaufend", None), ("", None)],
+)
+def test_a_course_one_joins_at_any_time_has_no_start_date(beginn, start):
+    course = _one(f"K1;Kurs;Integrationskurs;;66538;Neunkirchen;{beginn}", HEADER + ";Beginn")
+    assert course.start_date == start
+
+
+@pytest.mark.parametrize(("plaetze", "seats"), [("12", 12), ("ausgebucht", 0), ("Warteliste", 0), ("", None)])
+def test_seats(plaetze, seats):
+    assert _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{plaetze}", HEADER + ";Plaetze").seats == seats
 
 
 def test_invalid_cells_show_their_value():

@@ -70,7 +70,8 @@ _SCHEDULE_ID_RANGES = ((200, 299, "online"), (300, 399, "blended"), (400, 499, "
 # Sprachfoerderung 'sprachniveau' filter values are systematik codes: MC 01 1 = A2 ... C2
 _LEVEL_CODES = {"MC 01 1": "A2", "MC 01 2": "B1", "MC 01 3": "B2", "MC 01 4": "C1", "MC 01 5": "C2"}
 
-_INTEGRATION = re.compile(r"\bintegrationskurs\b")
+# also its compounds: Jugend-, Eltern-, Frauen-, Intensivintegrationskurs
+_INTEGRATION = re.compile(r"integrationskurs|zweitschriftlerner")
 _JOB_LANGUAGE = re.compile(
     r"\bberufssprachkurs\b|\bdeuf(?:ö|oe)v\b|\bberufsbezogene deutschsprachf(?:ö|oe)rderung\b"
 )

@@ -7,6 +7,8 @@ loosely (case, spaces, hyphens and umlaut spellings do not matter), one course d
 
 from __future__ import annotations
 
+import re
+
 from hub.formats.base import Format
 from hub.formats.csvtemplate import (
     COMMON_COLUMNS,
@@ -20,9 +22,11 @@ from hub.formats.values import (
     cefr_levels,
     choice,
     choices,
+    course_type_in_text,
     date_value,
     integer,
     money,
+    text,
     yes_no,
 )
 from hub.models import CourseOffer
@@ -69,19 +73,49 @@ SCHEDULES = {
 }
 
 
+def _course_type(value: object) -> object:
+    """A word of the template, else the kind of course the cell names (BAMF's names such as
+    'Jugendintegrationskurs'); anything else as written, for the rejection."""
+    found = choice(value, COURSE_TYPES)
+    if isinstance(found, str) and found not in COURSE_TYPES.values():
+        return course_type_in_text(found) or found
+    return found
+
+
+
+# a course one joins when one likes (integration and literacy courses often run so): no
+# start date, which is what it has
+_ROLLING_START = re.compile(r"(?i)^(?:laufende?r?|fortlaufende?r?|jederzeit|ständige?r?)\b"
+                            r"|\b(?:einstieg|beginn|start)\s+(?:ist\s+)?(?:jederzeit|laufend)")
+_NO_SEATS = {"ausgebucht", "belegt", "voll", "keine", "warteliste"}
+
+
+def _start(value: object) -> object:
+    written = text(value)
+    if isinstance(written, str) and _ROLLING_START.search(written):
+        return None
+    return date_value(written)
+
+
+def _seats(value: object) -> object:
+    written = text(value)
+    if isinstance(written, str) and written.casefold() in _NO_SEATS:
+        return 0
+    return integer(written)
+
 def _fields(cells: Cells, partner_id: str) -> dict:
     return {
         **common_fields(cells, partner_id, id_column="kursid", organisation_column="anbieter"),
-        "course_type": choice(cells.get("kursart"), COURSE_TYPES),
+        "course_type": _course_type(cells.get("kursart")),
         "cefr_levels": cefr_levels(cells.get("sprachniveau")),
         # Ende before Beginn is left to the quality stage (COURSE_DATES_INCONSISTENT)
-        "start_date": date_value(cells.get("beginn")),
+        "start_date": _start(cells.get("beginn")),
         "end_date": date_value(cells.get("ende")),
         "schedule": choices(cells.get("zeitmodell"), SCHEDULES),
         "childcare": yes_no(cells.get("kinderbetreuung")),
         "price_eur": money(cells.get("kosten")),
         "funded": yes_no(cells.get("gefoerdert")),
-        "seats": integer(cells.get("plaetze")),
+        "seats": _seats(cells.get("plaetze")),
     }
 
 

@@ -57,26 +57,6 @@ TYPES = {"Course"}
 _GERMAN_COURSES = {"integration_course", "job_language_course", "literacy_course",
                    "language_course"}
 
-# checked in this order within each source text
-_COURSE_TYPES = (
-    ("integration_course", re.compile(r"(?i)integrationskurs|integration course")),
-    (
-        "job_language_course",
-        re.compile(
-            r"(?i)berufssprachkurs|berufsbezogene[nrs]?\s+deutsch|deuf[öo]e?v|"
-            r"job[- ]related german|german for (?:the )?(?:job|work)|deutsch für den beruf"
-        ),
-    ),
-    ("literacy_course", re.compile(r"(?i)alphabetisierung|literacy course")),
-    (
-        "language_course",
-        re.compile(
-            r"(?i)deutschkurs|deutsch[- ]?sprachkurs|sprachkurs deutsch|"
-            r"deutsch als (?:fremd|zweit)sprache|(?<!\w)da[fz](?!\w)|"
-            r"german (?:language )?(?:course|class)"
-        ),
-    ),
-)
 _GERMAN_WORD = re.compile(r"(?i)(?<!\w)(?:deutsch|german)(?!\w)")
 _SUBJECT_GERMAN = re.compile(r"(?i)^\s*(?:deutsch|german|german language|deutsche sprache)\s*$")
 
@@ -107,9 +87,9 @@ def _course_type(course: dict) -> str:
     ]
     for source in sources:
         for text in source:
-            for course_type, pattern in _COURSE_TYPES:
-                if pattern.search(text):
-                    return course_type
+            found = values.course_type_in_text(text)
+            if found:
+                return found
     subjects = jsonld.texts(course.get("about")) + jsonld.texts(course.get("teaches"))
     if any(_SUBJECT_GERMAN.match(subject) for subject in subjects):
         return "language_course"

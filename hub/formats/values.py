@@ -21,7 +21,8 @@ LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 
 YES_WORDS = frozenset({"ja", "j", "x", "1", "true", "yes"})
 NO_WORDS = frozenset({"nein", "n", "0", "false", "no"})
-FREE_WORDS = frozenset({"kostenlos", "gratis", "frei", "entgeltfrei"})
+FREE_WORDS = frozenset({"kostenlos", "gratis", "frei", "entgeltfrei", "kostenfrei",
+                        "gebührenfrei", "unentgeltlich"})
 
 # Bundesland names by the codes the BA uses: v6 region keys (SAARLAND) and KURSNET codes (SAA)
 _STATES = {
@@ -215,6 +216,45 @@ def choice(value: object, table: Mapping[str, str]) -> object:
     if key in table.values():
         return key
     return word
+
+
+# the kinds of course a text names, checked in this order: BAMF's integration courses under
+# all their names (Jugend-, Eltern-, Frauen-, Intensivintegrationskurs, Integrationskurs
+# mit Alphabetisierung, Zweitschriftlernerkurs), job-related courses (DeuFöV), literacy,
+# other German courses, the first orientation courses (Erstorientierung)
+COURSE_TYPE_PATTERNS = (
+    ("integration_course",
+     re.compile(r"(?i)integrationskurs|zweitschriftlerner|integration course")),
+    (
+        "job_language_course",
+        re.compile(
+            r"(?i)berufssprachkurs|berufsbezogene[nrs]?\s+deutsch|deuf[öo]e?v|"
+            r"job[- ]related german|german for (?:the )?(?:job|work)|deutsch für den beruf"
+        ),
+    ),
+    ("literacy_course", re.compile(r"(?i)alphabetisierung|literacy course")),
+    (
+        "language_course",
+        re.compile(
+            r"(?i)deutschkurs|deutsch[- ]?sprachkurs|sprachkurs deutsch|"
+            r"deutsch als (?:fremd|zweit)sprache|(?<!\w)da[fz](?!\w)|"
+            r"german (?:language )?(?:course|class)"
+        ),
+    ),
+    ("orientation", re.compile(r"(?i)erstorientierung")),
+)
+
+
+def course_type_in_text(value: object) -> str | None:
+    """The kind of course a name or keyword says it is ('Jugendintegrationskurs' ->
+    integration_course), or None."""
+    written = text(value)
+    if not isinstance(written, str):
+        return None
+    for course_type, pattern in COURSE_TYPE_PATTERNS:
+        if pattern.search(written):
+            return course_type
+    return None
 
 
 def choices(value: object, table: Mapping[str, str]) -> object:
