@@ -180,7 +180,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
         ("RECORD_FIELD_INVALID", "BAD-ART", "employment_type", "Leiharbeit"),
         ("RECORD_FIELD_INVALID", "BAD-TIME", "working_time", "Vormittags"),
         ("RECORD_FIELD_INVALID", "BAD-PERIOD", "salary_period", "Woche"),
-        ("RECORD_FIELD_INVALID", "BAD-SALARY", "salary_min", "nach Vereinbarung"),
+        ("RECORD_FIELD_INVALID", "BAD-SALARY", "salary_min", "2.3OO"),
         ("RECORD_FIELD_INVALID", "BAD-DATE", "start_date", "31.04.2026"),
         ("RECORD_FIELD_MISSING", "NO-TITLE", "title", None),
         ("RECORD_FIELD_INVALID", "BAD-LINK", "url", "Bewerbung per Post"),
@@ -218,6 +218,8 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
         ("Selbststaendig", EmploymentType.SELF_EMPLOYED),
         ("Selbstständig", EmploymentType.SELF_EMPLOYED),
         ("Sonstiges", EmploymentType.OTHER),
+        ("Werkstudent", EmploymentType.EMPLOYEE),
+        ("Ausbildungsplatz", EmploymentType.APPRENTICESHIP),
         ("", EmploymentType.EMPLOYEE),
     ],
 )
@@ -234,6 +236,9 @@ def test_employment_types(art, expected):
         ("Schichtarbeit / Nachtarbeit", [WorkingTime.SHIFT]),
         ("Vollzeit und Gleitzeit", [WorkingTime.FULL_TIME, WorkingTime.FLEXIBLE]),
         ("Mini-Job", [WorkingTime.MINI]),
+        # what stands in brackets is an aside, also when it holds a separator
+        ("Teilzeit (20 Std./Woche)", [WorkingTime.PART_TIME]),
+        ("Vollzeit (39 h), Schicht", [WorkingTime.FULL_TIME, WorkingTime.SHIFT]),
         ("", []),
     ],
 )
@@ -254,11 +259,59 @@ def test_salary_periods(period, expected):
 @pytest.mark.parametrize(
     ("start", "expected"),
     [("01.08.2026", dt.date(2026, 8, 1)), ("ab 01.08.2026", dt.date(2026, 8, 1)),
-     ("zum 2026-08-01", dt.date(2026, 8, 1)), ("sofort", None), ("Ab sofort", None), ("", None)],
+     ("zum 2026-08-01", dt.date(2026, 8, 1)), ("sofort", None), ("Ab sofort", None), ("", None),
+     ("nach Vereinbarung", None)],
 )
 def test_start(start, expected):
     job = _one(f"J1;Job;{start};66538;Neunkirchen", "Stellen-ID;Titel;Beginn;PLZ;Ort")
     assert job.start_date == expected
+
+
+@pytest.mark.parametrize(
+    ("befristung", "expected"),
+    [("unbefristet", "permanent"), ("befristet", "fixed_term"),
+     ("befristet auf 2 Jahre", "fixed_term"), ("Befristet (12 Monate)", "fixed_term"),
+     ("unbefristet nach Probezeit", "permanent")],
+)
+def test_contract_durations(befristung, expected):
+    job = _one(f"J1;Job;{befristung};66538;Neunkirchen", "Stellen-ID;Titel;Befristung;PLZ;Ort")
+    assert job.contract_duration == expected
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [("B1", "B1"), ("B1-B2", "B1"), ("B2/C1", "B2"), ("Niveau A2 bis B1", "A2"), ("keine", None)],
+)
+def test_a_range_of_german_levels_asks_for_its_lowest(level, expected):
+    job = _one(f"J1;Job;{level};66538;Neunkirchen", "Stellen-ID;Titel;Deutschkenntnisse;PLZ;Ort")
+    assert job.german_level == expected
+
+
+@pytest.mark.parametrize(
+    ("von", "bis", "expected"),
+    [("ab 2.500 €", "", (2500, None)), ("ca. 2.400", "bis 2.900", (2400, 2900))],
+)
+def test_salary_with_a_word_before_the_amount(von, bis, expected):
+    job = _one(f"J1;Job;{von};{bis};66538;Neunkirchen",
+               "Stellen-ID;Titel;Gehalt von;Gehalt bis;PLZ;Ort")
+    assert (job.salary_min, job.salary_max) == expected
+
+
+def test_pay_in_words_publishes_the_posting_without_a_salary_and_says_so():
+    """'nach Tarif' is a statement, not a typo: the posting is published, the partner learns
+    that its pay shows nowhere; a value that is neither stays an error."""
+    header = "Stellen-ID;Titel;Gehalt von;Gehalt bis;Bewerbungsfrist;PLZ;Ort"
+    result = parse(_csv("J1;Pflegekraft;nach Tarif (TVöD);;laufend;66538;Neunkirchen",
+                        "J2;Koch;VB;nach Vereinbarung;;66538;Neunkirchen",
+                        "J3;Maler;2.3OO;;;66538;Neunkirchen", header=header), PARTNER)
+    assert {j.source_id: (j.salary_min, j.salary_max, j.valid_through) for j in result.records} == {
+        "J1": (None, None, None), "J2": (None, None, None)}
+    assert [(r.source_id, r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("J1", "JOB_SALARY_IN_WORDS", "warning", "salary_min", "nach Tarif (TVöD)"),
+        ("J2", "JOB_SALARY_IN_WORDS", "warning", "salary_min", "VB"),
+        ("J2", "JOB_SALARY_IN_WORDS", "warning", "salary_max", "nach Vereinbarung"),
+        ("J3", "RECORD_FIELD_INVALID", "error", "salary_min", "2.3OO"),
+    ]
 
 
 def test_missing_required_cells_name_the_field():

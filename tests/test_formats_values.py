@@ -179,7 +179,7 @@ def test_cefr_levels(value, expected):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("B1", "B1"), ("b2", "B2"), ("B1.2", "B1"), ("keine", None), ("Keine Angabe", None),
-     ("gut", "gut"), ("A2-B1", "A2-B1"), (None, None)],
+     ("gut", "gut"), ("A2-B1", "A2"), ("B1/A2", "A2"), ("B1-A1", "B1-A1"), (None, None)],
 )
 def test_cefr_level(value, expected):
     assert v.cefr_level(value) == expected

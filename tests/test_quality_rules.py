@@ -27,6 +27,7 @@ CONTRACT = {
     "HOUSING_NOT_FOR_RENT": "error",
     "CSV_COLUMN_UNKNOWN": "warning",
     "HOUSING_FLOOR_WITHOUT_NUMBER": "warning",
+    "JOB_SALARY_IN_WORDS": "warning",
 }
 
 SEMANTIC = {

@@ -55,6 +55,11 @@ EMPLOYMENT_TYPES = {
     "selbststaendig": "self_employed",
     "selbstständig": "self_employed",
     "freiberuflich": "self_employed",
+    "werkstudent": "employee",
+    "werkstudentin": "employee",
+    "werkstudierende": "employee",
+    "ausbildungsplatz": "apprenticeship",
+    "praktikumsplatz": "internship",
     "sonstiges": "other",
 }
 
@@ -75,6 +80,8 @@ WORKING_TIMES = {
 }
 
 CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term"}
+# 'befristet auf 2 Jahre', 'befristet (12 Monate)'
+_CONTRACT_WORD = re.compile(r"^(un)?befristet\b", re.IGNORECASE)
 
 SALARY_PERIODS = {
     "jahr": "year",
@@ -93,8 +100,16 @@ SALARY_PERIODS = {
 # 'Homeoffice: teilweise' (some days at home) counts as possible
 REMOTE_YES = YES_WORDS | {"teilweise", "möglich", "moeglich"}
 
-# 'Beginn' words for 'as soon as possible': no date is published
-AT_ONCE = {"sofort", "ab sofort", "nächstmöglich", "naechstmoeglich", "zum nächstmöglichen termin"}
+# 'Beginn' words for 'as soon as possible' or 'when we agree': no date is published
+AT_ONCE = {"sofort", "ab sofort", "nächstmöglich", "naechstmoeglich", "zum nächstmöglichen termin",
+           "nach vereinbarung", "nach absprache"}
+# 'Bewerbungsfrist' words for 'no deadline': the offer stays until it is withdrawn
+NO_DEADLINE = {"laufend", "keine", "unbefristet", "bis auf weiteres", "bis zur besetzung"}
+# pay stated in words: the posting is published without a salary, and the partner is told
+_PAY_IN_WORDS = re.compile(
+    r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"
+    r"leistungsgerecht|übertariflich|nach qualifikation")
+_SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|max\.?|maximal)\s+", re.IGNORECASE)
 _DATE_PREFIX = re.compile(r"^(?:ab|zum|am)\s+", re.IGNORECASE)
 
 
@@ -103,6 +118,35 @@ def _start(value: str | None) -> object:
     if value is None or value.casefold() in AT_ONCE:
         return None
     return date_value(_DATE_PREFIX.sub("", value))
+
+
+def _contract(value: str | None) -> object:
+    found = choice(value, CONTRACTS)
+    if isinstance(found, str) and found not in CONTRACTS.values():
+        word = _CONTRACT_WORD.match(found)
+        if word:
+            return "permanent" if word.group(1) else "fixed_term"
+    return found
+
+
+def _salary(value: str | None) -> object:
+    """'2.450,00', 'ab 2.500 €' -> the amount; pay in words ('nach Tarif') -> None (a
+    warning, see _notes)."""
+    if value is not None and _PAY_IN_WORDS.search(value):
+        return None
+    return money(_SALARY_PREFIX.sub("", value) if value is not None else None)
+
+
+def _deadline(value: str | None) -> object:
+    if value is not None and value.casefold() in NO_DEADLINE:
+        return None
+    return date_value(value)
+
+
+def _notes(cells: Cells) -> list[tuple[str, str, str]]:
+    return [("JOB_SALARY_IN_WORDS", name, cells[key])
+            for key, name in (("gehaltvon", "salary_min"), ("gehaltbis", "salary_max"))
+            if cells.get(key) is not None and _PAY_IN_WORDS.search(cells[key])]
 
 
 def _salary_period(value: str | None) -> object:
@@ -130,16 +174,16 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "occupation": cells.get("beruf"),
         "employment_type": employment,
         "working_time": working,
-        "contract_duration": choice(cells.get("befristung"), CONTRACTS),
+        "contract_duration": _contract(cells.get("befristung")),
         "german_level": cefr_level(cells.get("deutschkenntnisse")),
         # Gehalt von above Gehalt bis is left to the quality stage (JOB_SALARY_RANGE_INVERTED)
-        "salary_min": money(cells.get("gehaltvon")),
-        "salary_max": money(cells.get("gehaltbis")),
+        "salary_min": _salary(cells.get("gehaltvon")),
+        "salary_max": _salary(cells.get("gehaltbis")),
         "salary_period": _salary_period(cells.get("gehaltpro")),
         "remote_possible": yes_no(cells.get("homeoffice"), yes=REMOTE_YES),
         "start_date": _start(cells.get("beginn")),
         "published_from": date_value(cells.get("veroeffentlichtab")),
-        "valid_through": date_value(cells.get("bewerbungsfrist")),
+        "valid_through": _deadline(cells.get("bewerbungsfrist")),
     }
 
 
@@ -150,6 +194,7 @@ TEMPLATE = CsvTemplate(
     required=REQUIRED,
     id_column="stellenid",
     fields=_fields,
+    notes=_notes,
 )
 
 parse = TEMPLATE.parse

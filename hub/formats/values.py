@@ -72,6 +72,7 @@ _COUNTRIES = {
 _ENUM_KEY = (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("ß", "SS"), ("-", "_"), (" ", "_"))
 
 _LIST_SEPARATORS = re.compile(r"[,;/+]|\s+und\s+")
+_ASIDE = re.compile(r"\([^()]*\)")
 _LEVEL = re.compile(r"^([ABC][12])(?:\.[1-9])?$")  # 'A1' or a sub-level such as 'A1.2'
 _LEVEL_RANGE = re.compile(r"^(\S+)\s*(?:-|–|—|bis)\s*(\S+)$", re.IGNORECASE)
 _LEVEL_IN_TEXT = re.compile(
@@ -259,12 +260,13 @@ def course_type_in_text(value: object) -> str | None:
 
 def choices(value: object, table: Mapping[str, str]) -> object:
     """Several words separated by ',', ';', '/', '+' or 'und' -> canonical values, each once;
-    an unknown word is kept as written (in the list) for the rejection."""
+    what stands in brackets is an aside ('Teilzeit (20 Std./Woche)' -> part time); an
+    unknown word is kept as written (in the list) for the rejection."""
     words = text(value)
     if not isinstance(words, str):
         return words
     found: list[str] = []
-    for part in _LIST_SEPARATORS.split(words):
+    for part in _LIST_SEPARATORS.split(_ASIDE.sub(" ", words)):
         if not part.strip():
             continue
         item = choice(part, table)
@@ -373,14 +375,18 @@ def _bare_level(part: str) -> str:
 
 
 def cefr_level(value: object) -> object:
-    """One level: 'B1' or a sub-level 'B1.2' -> 'B1'; 'keine' -> None; else the text."""
+    """One level: 'B1' or a sub-level 'B1.2' -> 'B1'; a range or a choice of levels ('B1-B2',
+    'B1/B2': at least B1) -> its lowest; 'keine' -> None; else the text."""
     word = text(value)
     if not isinstance(word, str):
         return word
     if word.casefold() in {"keine", "keine angabe", "nicht erforderlich"}:
         return None
     single = _LEVEL.match(_bare_level(word))
-    return single.group(1) if single else word
+    if single:
+        return single.group(1)
+    levels = cefr_levels(word)
+    return levels[0] if levels and levels != [word] else word
 
 
 def levels_in_text(value: object) -> list[str]:

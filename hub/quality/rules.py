@@ -153,6 +153,21 @@ _RULES = [
         description="`end_date` >= `start_date` where both are given.",
     ),
     Rule(
+        "JOB_SALARY_IN_WORDS", "warning",
+        "Das Gehalt '{value}' ist kein Betrag; die Stelle wird ohne Gehaltsangabe "
+        "veröffentlicht.",
+        "The pay '{value}' is not an amount; the posting is published without a salary.",
+        "Geben Sie den Betrag in Euro an (z. B. 2.450 für den Tariflohn) oder lassen Sie das "
+        "Feld leer.",
+        "Give the amount in euro (e.g. 2,450 for the collective wage) or leave the field empty.",
+        field="salary_min",
+        domains=("jobs",),
+        description="CSV templates only: pay stated in words (`nach Tarif`, `TVöD`, `nach "
+                    "Vereinbarung`, `VB`, `attraktiv`) leaves the salary empty instead of "
+                    "rejecting the posting. Other values that are no amount stay "
+                    "RECORD_FIELD_INVALID.",
+    ),
+    Rule(
         "HOUSING_FLOOR_WITHOUT_NUMBER", "warning",
         "Die Etage '{value}' nennt keine Geschossnummer; die Wohnung wird ohne Etage "
         "veröffentlicht.",
