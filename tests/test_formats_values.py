@@ -56,6 +56,14 @@ def test_plain_text_from_ba_html():
     assert v.plain_text("ohne Tags") == "ohne Tags"
 
 
+def test_plain_text_from_html_escaped_once_more():
+    """Some content systems write a description's HTML escaped into JSON-LD: the reader
+    sees the text, not '<p>' and '<li>'; angle brackets that are no markup stay."""
+    escaped = "&lt;p&gt;Wir suchen &lt;b&gt;Sie&lt;/b&gt; &amp;amp; Ihr Team.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;TVöD&lt;/li&gt;&lt;/ul&gt;"
+    assert v.plain_text(escaped) == "Wir suchen Sie & Ihr Team.\n- TVöD"
+    assert v.plain_text("Gehalt &lt; 3.000 €, Team &gt; 10") == "Gehalt < 3.000 €, Team > 10"
+
+
 def test_phone_joins_area_code_and_number():
     assert v.phone("0800", "7330733") == "0800 7330733"
     assert v.phone(" 06821 ", "91234-12") == "06821 91234-12"

@@ -108,6 +108,8 @@ _SIDE = re.compile(r"(?:\s*[,/]\s*|\s+)\(?(?:links|rechts|mitte|li|re|vorne?|hin
 _BLOCK_TAGS = re.compile(r"(?i)<\s*/?\s*(?:p|div|h[1-6]|ul|ol|table|tr|section|br)\b[^>]*>")
 _LIST_ITEM = re.compile(r"(?i)<\s*li\b[^>]*>")
 _TAG = re.compile(r"<[^<>]*>")
+# tags of the markup descriptions are written in (not any text between angle brackets)
+_MARKUP = re.compile(r"(?i)</?(?:p|div|br|ul|ol|li|b|i|u|strong|em|span|h[1-6]|table|tr|td|a)\b[^<>]*>")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -164,14 +166,17 @@ def enum_key(value: object) -> str | None:
     return key
 
 
-def plain_text(value: object) -> object:
+def plain_text(value: object, _again: bool = True) -> object:
     """HTML (as the BA course APIs send it) -> plain text: one line per block, '- ' for list
-    items, entities decoded, blank lines dropped."""
+    items, entities decoded, blank lines dropped. HTML escaped once more ('&lt;p&gt;', as
+    some content systems write it into JSON-LD) is read as HTML too."""
     if not isinstance(value, str):
         return text(value)
     raw = _LIST_ITEM.sub("\n- ", value)
     raw = _BLOCK_TAGS.sub("\n", raw)
     raw = html.unescape(_TAG.sub("", raw))
+    if _again and _MARKUP.search(raw):
+        return plain_text(raw, _again=False)
     lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in raw.splitlines())
     return "\n".join(line for line in lines if line and line != "-") or None
 
