@@ -288,6 +288,22 @@ def test_invalid_values_reject_only_their_record():
     assert result.items == 4
 
 
+@pytest.mark.parametrize(
+    ("preise", "expected"),
+    [("<kaltmiete>500</kaltmiete><kaution>1200</kaution><kaution_text>3 Monate</kaution_text>", 1200),
+     ("<kaltmiete>500</kaltmiete><kaution_text>3 Monatsmieten</kaution_text>", 1500),
+     ("<nettokaltmiete>420.50</nettokaltmiete><kaution_text>2 NKM</kaution_text>", 841),
+     ("<kaltmiete>500</kaltmiete><kaution_text>1.000 EUR</kaution_text>", 1000),
+     # free text that is no figure: no deposit, and the flat stays
+     ("<kaltmiete>500</kaltmiete><kaution_text>nach Vereinbarung</kaution_text>", None),
+     ("<kaution_text>3 Monatsmieten</kaution_text>", None)],
+)
+def test_deposit_from_kaution_text_where_kaution_is_missing(preise, expected):
+    result = parse(_doc(_immobilie(f"<preise>{preise}</preise>")), PARTNER)
+    assert result.rejections == []
+    assert result.records[0].deposit == expected
+
+
 def test_without_namespace_and_with_prefix_alike():
     prefixed = (
         '<oi:openimmo xmlns:oi="http://www.openimmo.de"><oi:uebertragung umfang="TEIL"/>'

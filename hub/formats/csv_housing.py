@@ -17,6 +17,7 @@ from hub.formats.values import (
     choice,
     date_in_text,
     date_value,
+    deposit,
     floor,
     integer,
     money,
@@ -56,18 +57,7 @@ PROPERTY_TYPES = {
 }
 
 # 'Kaution: 3 Kaltmieten' -> three times the Kaltmiete of the row
-_DEPOSIT_IN_RENTS = re.compile(
-    r"^(\d+(?:,\d+)?)\s*(?:x\s*)?(?:kaltmieten?|nettokaltmieten?|monatsmieten?|km|mieten?)$",
-    re.IGNORECASE,
-)
 _DATE_SHAPED = re.compile(r"^[\d.\-]+$")
-
-
-def _deposit(value: str | None, cold_rent: object) -> object:
-    rents = _DEPOSIT_IN_RENTS.match(value or "")
-    if rents and isinstance(cold_rent, float):
-        return round(float(rents.group(1).replace(",", ".")) * cold_rent, 2)
-    return money(value)
 
 
 def _available(value: str | None) -> tuple[object, str | None]:
@@ -95,7 +85,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "warm_rent": money(cells.get("warmmiete")),
         "service_charges": money(cells.get("nebenkosten")),
         "heating_costs": money(cells.get("heizkosten")),
-        "deposit": _deposit(cells.get("kaution"), cold_rent),
+        "deposit": deposit(cells.get("kaution"), cold_rent),
         "available_from": available,
         "available_from_text": available_text,
         "wbs_required": yes_no(cells.get("wbserforderlich")),

@@ -39,6 +39,7 @@ from hub.formats.values import (
     area,
     country_code,
     date_in_text,
+    deposit,
     floor,
     geo_point,
     integer,
@@ -208,6 +209,15 @@ def _contact(paths: _Paths) -> dict | None:
     }
 
 
+
+def _deposit(amount: str | None, words: str | None, cold_rent: object) -> object:
+    """<kaution> (a decimal); else <kaution_text> when it says an amount or a number of rents
+    ('3 Monatsmieten'); other free text there is no deposit figure, and no fault."""
+    if amount is not None:
+        return money(amount, machine=True)
+    read = deposit(words, cold_rent)
+    return read if isinstance(read, float) else None
+
 def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
     text = paths.text
 
@@ -219,6 +229,7 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
     barrier_free = _boolean(text("ausstattung/barrierefrei"))
     if barrier_free is None and _boolean(text("ausstattung/rollstuhlgerecht")) is True:
         barrier_free = True
+    cold_rent = money(text("preise/kaltmiete") or text("preise/nettokaltmiete"), machine=True)
 
     return {
         "partner_id": partner_id,
@@ -244,11 +255,11 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
         # OpenImmo numbers are xsd:decimal: a dot is always the decimal point
         "rooms": number(text("flaechen/anzahl_zimmer"), machine=True),
         "living_area": area(text("flaechen/wohnflaeche"), machine=True),
-        "cold_rent": money(text("preise/kaltmiete") or text("preise/nettokaltmiete"), machine=True),
+        "cold_rent": cold_rent,
         "warm_rent": money(text("preise/warmmiete"), machine=True),
         "service_charges": money(text("preise/nebenkosten"), machine=True),
         "heating_costs": money(text("preise/heizkosten"), machine=True),
-        "deposit": money(text("preise/kaution"), machine=True),
+        "deposit": _deposit(text("preise/kaution"), text("preise/kaution_text"), cold_rent),
         "available_from": available,
         "available_from_text": available_text,
         "wbs_required": _boolean(text("verwaltung_objekt/wbs_sozialwohnung")),

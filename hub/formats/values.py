@@ -543,6 +543,23 @@ def _plain(value: object, machine: bool) -> float | None:
     return None
 
 
+# a deposit as a number of monthly rents: '3 Kaltmieten', '2 KM', '3 Monate', '3 x NKM'
+_DEPOSIT_IN_RENTS = re.compile(
+    r"^(\d+(?:,\d+)?)\s*(?:x\s*)?(?:kaltmieten?|nettokaltmieten?|monatsmieten?|"
+    r"monatskaltmieten?|monate?|km|nkm|mm|mieten?)$",
+    re.IGNORECASE,
+)
+
+
+def deposit(value: object, cold_rent: object) -> object:
+    """'1.560,00' -> the amount; '3 Kaltmieten', '2 KM', '3 Monate' -> that many cold rents
+    (when the cold rent is known); else as written."""
+    rents = _DEPOSIT_IN_RENTS.match(value.strip()) if isinstance(value, str) else None
+    if rents and isinstance(cold_rent, float):
+        return round(float(rents.group(1).replace(",", ".")) * cold_rent, 2)
+    return money(value)
+
+
 def money(value: object, machine: bool = False) -> object:
     """Euro amounts: '1.250,00 €', '150,- EUR', '99.90'; 'kostenlos' -> 0."""
     read = _plain(value, machine)
