@@ -122,9 +122,9 @@ _RULES = [
         "Das Sprachniveau '{value}' gibt es nicht; erlaubt sind A1, A2, B1, B2, C1, C2.",
         "The language level '{value}' does not exist; allowed are A1, A2, B1, B2, C1, C2.",
         "Geben Sie das Niveau nach dem Europäischen Referenzrahmen an: für einen Kurs eines oder "
-        "mehrere mit '-' (A1-B1), für eine Stelle genau eines (B1).",
+        "mehrere mit '-' (A1-B1), für eine Stelle das mindestens verlangte (B1).",
         "Give the level on the Common European Framework of Reference: for a course one or "
-        "several with '-' (A1-B1), for a job exactly one (B1).",
+        "several with '-' (A1-B1), for a job the lowest it asks for (B1).",
         field="cefr_levels",
         domains=("jobs", "courses"),
         description="CEFR levels of a course (`cefr_levels`) or required of a job "
