@@ -351,6 +351,15 @@ def test_rows_that_all_end_with_a_separator_are_read():
     assert result.rejections == []
 
 
+def test_a_tab_separated_export_is_read():
+    """Excel's 'Text (Tabstopp-getrennt)': the cells are separated by tabs; commas and
+    semicolons in a text stay in it."""
+    data = ("Kurs-ID\tTitel\tKursart\tPLZ\tOrt\tBeschreibung\n"
+            "K1\tKurs\tSprachkurs\t66538\tNeunkirchen\tMo; Mi, Fr\n").encode("cp1252")
+    (course,) = parse(data, PARTNER).records
+    assert (course.source_id, course.address.city, course.description) == ("K1", "Neunkirchen", "Mo; Mi, Fr")
+
+
 def test_comma_header_with_semicolons_in_cells():
     data = (
         "Kurs-ID,Titel,Kursart,PLZ,Ort,Beschreibung\n"

@@ -1,6 +1,7 @@
 """Reading the hub's CSV templates (``schemas/csv/*.md``), whatever Excel or LibreOffice made
-of them: ``;`` or ``,`` as separator (an Excel ``sep=`` line is honoured), UTF-8 with or without
-BOM or Windows-1252, one header row whose names are matched loosely, one record per row.
+of them: ``;``, ``,`` or a tab as separator (an Excel ``sep=`` line is honoured), UTF-8 with
+or without BOM or Windows-1252, one header row whose names are matched loosely, one record
+per row.
 
 A template adapter declares its columns and a function from the row's cells to record fields;
 ``CsvTemplate.parse`` does the rest: unusable files raise ``FormatError``, a row shifted by an
@@ -111,7 +112,10 @@ _HEADER_UNIT = re.compile(r"(?i)\s*(?:\([^()]*\)|\bin\s+(?:€|eur|euro|m²|m2|q
 
 
 def _delimiter(header_line: str) -> str:
-    return ";" if header_line.count(";") >= header_line.count(",") else ","
+    """The separator the header uses most: ';', ',' or a tab (a spreadsheet's 'Text
+    (tab-separated)' export); ';' when none stands out."""
+    counts = {sep: header_line.count(sep) for sep in (";", ",", "\t")}
+    return max(counts, key=lambda sep: counts[sep]) if max(counts.values()) else ";"
 
 
 def rows(text: str) -> Iterator[tuple[int, list[str]]]:
