@@ -427,11 +427,10 @@ def cmd_erase(args) -> int:
 def cmd_withdraw(args) -> int:
     """Withdraw every record of a partner that left the registry and publish the directory
     without them. Exit 1 when the partner has no published record."""
+    from hub.config import Settings
     from hub.registry import load_registry
     from hub.store.publish import publish_domain
     from hub.store.retention import withdraw_partner
-
-    from hub.config import Settings
 
     configured = Settings.from_env().registry_path  # the one the sensors and schedules read
     settings = _settings(args)

@@ -21,12 +21,11 @@ than DAGSTER_HOME would find the storage of DAGSTER_HOME's).
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import os
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
