@@ -7,6 +7,7 @@ partner, the field and what is wrong.
 
 from __future__ import annotations
 
+import difflib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -214,11 +215,21 @@ def load_registry(path: str | Path) -> Registry:
 
 
 def _describe(exc: ValidationError, data: dict, origin: str) -> str:
-    """One line: file, partner, field, problem (the first problem; the rest are counted)."""
+    """The file and every problem: partner, field, what is wrong. One problem on one line;
+    more as a line each below a count. A required field missing beside an unknown one at the
+    same place is the same mistyped key, told once (with the name it was probably meant to
+    be, or the names that place takes)."""
     errors = exc.errors(include_url=False)
-    # an unknown field first: a mistyped key ('fromat') also reads as the right one missing
-    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-    error = errors[0]
+    unknown_at = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
+    errors = [e for e in errors
+              if not (e["type"] == "missing" and tuple(e["loc"][:-1]) in unknown_at)]
+    problems = [_problem(error, data) for error in errors]
+    if len(problems) == 1:
+        return f"{origin}: {problems[0]}"
+    return f"{origin}: {len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems)
+
+
+def _problem(error: dict, data: dict) -> str:
     loc = list(error["loc"])
     where = ""
     if len(loc) >= 2 and loc[0] == "partners" and isinstance(loc[1], int):
@@ -230,10 +241,31 @@ def _describe(exc: ValidationError, data: dict, origin: str) -> str:
     field = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        message = "unknown field"
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    parts = [origin] + [p for p in (where, field) if p]
-    return ": ".join(parts) + f": {message}{more}"
+        message = "unknown field" + _meant(error["loc"])
+    elif error["type"] == "string_pattern_mismatch" and loc == ["id"]:
+        message = (f"{error.get('input')!r} is not a partner id: 2 to 63 lower-case letters, "
+                   "digits and '-', e.g. 'vhs-neunkirchen'")
+    return ": ".join(p for p in (where, field) if p) + f": {message}"
+
+
+def _meant(loc: tuple) -> str:
+    """For an unknown key at ``loc``: ' (did you mean ...?)' for a near miss, else the
+    fields that place takes."""
+    model: type[BaseModel] = Registry
+    for step in loc[:-1]:
+        if isinstance(step, int):
+            continue
+        info = model.model_fields.get(step)
+        inner = getattr(info, "annotation", None)
+        inner = (getattr(inner, "__args__", None) or (inner,))[0]
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return ""
+        model = inner
+    names = list(model.model_fields)
+    near = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.7)
+    if near:
+        return f" (did you mean {near[0]!r}?)"
+    return f" (known here: {', '.join(names)})"
 
 
 def partition_changes(

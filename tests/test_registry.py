@@ -44,9 +44,10 @@ def test_valid_registry_loads_and_lists_partitions():
         ("auth_env: JOBCENTER_API_KEY", "partner 'jobcenter-nk': feeds[0].auth_env: must be the NAME"),
         ("contact_email: stellen@jobcenter-nk.example", "partner 'jobcenter-nk': contact_email:"),
         ("kind: jobcenter", "partner 'jobcenter-nk': kind:"),
-        ('region: "10043"', "partner 'jobcenter-nk': colour: unknown field"),
+        ('region: "10043"', "partner 'jobcenter-nk': colour: unknown field (known here: id, name, "),
         ("mode: snapshot", "partner 'vhs-neunkirchen': feeds[0].schedule: 'every day' is not a cron expression"),
-        ("format: csv-courses", "partner 'vhs-neunkirchen': feeds[0].fromat: unknown field"),
+        ("format: csv-courses",
+         "partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)"),
     ],
 )
 def test_bad_entries_name_file_partner_field_and_problem(tmp_path, change, expected):
@@ -68,6 +69,22 @@ def test_bad_entries_name_file_partner_field_and_problem(tmp_path, change, expec
     assert message.startswith(str(path) + ": ")
     assert expected in message
     assert "\n" not in message
+
+
+def test_every_problem_of_a_registry_is_told_at_once():
+    """A steward fixing a registry sees all its problems, not the first of five; a mistyped
+    key is one problem (not also its right name missing)."""
+    text = GOOD.replace("format: csv-courses", "fromat: csv-courses").replace(
+        "id: jobcenter-nk", "id: Jobcenter NK")
+    with pytest.raises(RegistryError) as info:
+        parse_registry(text, "r.yaml")
+    lines = str(info.value).splitlines()
+    assert lines[0] == "r.yaml: 2 problems:"
+    assert lines[1:] == [
+        "  partner 'Jobcenter NK': id: 'Jobcenter NK' is not a partner id: 2 to 63 lower-case "
+        "letters, digits and '-', e.g. 'vhs-neunkirchen'",
+        "  partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)",
+    ]
 
 
 @pytest.mark.parametrize("source, expected", [
