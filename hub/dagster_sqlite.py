@@ -40,7 +40,7 @@ from dagster._core.storage.runs import SqliteRunStorage
 from dagster._core.storage.schedules import SqliteScheduleStorage
 from dagster._core.storage.sql import get_alembic_config
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
@@ -103,6 +103,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         engine = create_engine(self.conn_string_for_shard(shard), poolclass=QueuePool,
                                pool_size=1, max_overflow=2,  # _initdb inspects on a second one
                                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        event.listen(engine, "connect", _no_sync_per_commit)
         if shard not in self._initialized_dbs:
             self._initdb(engine)
             self._initialized_dbs.add(shard)
@@ -144,6 +145,18 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self._dispose_engines()
         super().dispose()
+
+
+def _no_sync_per_commit(dbapi_conn, _record) -> None:
+    """In WAL mode (the event databases' journal) a commit need not wait for the disk: the
+    log is synced at checkpoints. A power cut may lose the last events, never corrupt the
+    file (SQLite's documentation); each of a run's forty-odd events waited for the disk
+    (bench/dagster_runs.py --runs 40: 103-115 ms a run before, 68-71 ms after). WAL is the
+    journal Dagster gives these files anyway, set here at once (a new run's file is made on
+    this connection); in the rollback journal a commit that does not sync can corrupt the
+    file, so a file that cannot be switched (another process holds it) keeps syncing."""
+    if dbapi_conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal":
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
 
 @functools.cache
