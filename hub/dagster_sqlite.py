@@ -7,8 +7,10 @@ default that was a tenth of a whole ``hub sync`` (``bench/run.py --scale region`
 subclass keeps an engine per database file, for the index and the few runs in use; a new run's
 database is made with the revision scripts of Dagster's schema read once per process (Dagster
 reads its ninety-odd scripts twice for every run: a tenth of a second a run). Everything else
-(files, schema, the UI's watching) is Dagster's own. The instance files of the hub
-(``dagster.yaml``, ``hub.runner.MINIMAL_INSTANCE``) name it as ``event_log_storage``.
+(files, schema, the UI's watching) is Dagster's own. The run and schedule storage below keep
+their connections likewise, and no commit of the three waits for the disk (WAL with
+``synchronous=NORMAL``). The instance files of the hub (``dagster.yaml``,
+``hub.runner.MINIMAL_INSTANCE``) name these classes.
 
 Dagster reads a relative ``base_dir`` from the working folder, so the project's dagster.yaml
 (``.hub/dagster/...``) kept the runs of a command started elsewhere where the UI never looks.
@@ -56,16 +58,44 @@ def under_home(config_value: dict) -> dict:
     return config_value
 
 
-class HomeSqliteRunStorage(SqliteRunStorage):
-    """Dagster's SQLite run storage, a relative ``base_dir`` read from DAGSTER_HOME."""
+class _KeptConnections:
+    """For Dagster's SQLite run and schedule storage: its connections kept open in a pool of
+    the process (Dagster's makes an engine and opens the file for every statement it runs, a
+    run's some dozen), their commits not waiting for the disk (``_no_sync_per_commit``)."""
+
+    _conn_string: str
+    _kept: Engine | None = None
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        if self._kept is None:
+            self._kept = create_engine(self._conn_string, poolclass=QueuePool, pool_size=1,
+                                       max_overflow=7,  # the webserver's threads
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            event.listen(self._kept, "connect", _no_sync_per_commit)
+        with self._kept.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        if self._kept is not None:
+            self._kept.dispose()
+            self._kept = None
+        super().dispose()
+
+
+class HomeSqliteRunStorage(_KeptConnections, SqliteRunStorage):
+    """Dagster's SQLite run storage, a relative ``base_dir`` read from DAGSTER_HOME, its
+    connections kept (``_KeptConnections``)."""
 
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> HomeSqliteRunStorage:
         return cls.from_local(inst_data=inst_data, **under_home(config_value))
 
 
-class HomeSqliteScheduleStorage(SqliteScheduleStorage):
-    """Dagster's SQLite schedule storage, a relative ``base_dir`` read from DAGSTER_HOME."""
+class HomeSqliteScheduleStorage(_KeptConnections, SqliteScheduleStorage):
+    """Dagster's SQLite schedule storage, a relative ``base_dir`` read from DAGSTER_HOME, its
+    connections kept (``_KeptConnections``)."""
 
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> HomeSqliteScheduleStorage:

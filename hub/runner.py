@@ -40,13 +40,23 @@ telemetry:
 compute_logs:
   module: dagster._core.storage.noop_compute_log_manager
   class: NoOpComputeLogManager
-# Dagster's SQLite event log where Dagster puts it, with its connections kept open
-# (hub/dagster_sqlite.py); runs and schedules in Dagster's default SQLite storage
+# Dagster's SQLite storage where Dagster puts it, with its connections kept open and commits
+# that do not wait for the disk (hub/dagster_sqlite.py)
+run_storage:
+  module: hub.dagster_sqlite
+  class: HomeSqliteRunStorage
+  config:
+    base_dir: {history}
 event_log_storage:
   module: hub.dagster_sqlite
   class: PooledSqliteEventLogStorage
   config:
     base_dir: {events}
+schedule_storage:
+  module: hub.dagster_sqlite
+  class: HomeSqliteScheduleStorage
+  config:
+    base_dir: {schedules}
 # the run limits of the project's dagster.yaml (README, Runs and retries), for dagster dev
 # on this instance: at most 4 runs at once, one per partner host; stuck runs failed after
 # 2 hours; a run whose process died is retried once
@@ -95,8 +105,10 @@ def ensure_dagster_home(settings: Settings) -> Path:
     try:
         home.mkdir(parents=True, exist_ok=True)
         if not (home / "dagster.yaml").exists():
-            events = json.dumps(str(home / "history" / "runs"))  # a YAML string as well
-            (home / "dagster.yaml").write_text(MINIMAL_INSTANCE.format(events=events))
+            folders = {name: json.dumps(str(home / path))  # YAML strings as well
+                       for name, path in (("history", "history"), ("events", "history/runs"),
+                                          ("schedules", "schedules"))}
+            (home / "dagster.yaml").write_text(MINIMAL_INSTANCE.format(**folders))
             if os.environ.get("DAGSTER_HOME"):  # a typo or an unmounted volume would go unseen
                 print(f"hub: DAGSTER_HOME {home} held no dagster.yaml; wrote one that keeps "
                       "Dagster's runs in SQLite there", file=sys.stderr)

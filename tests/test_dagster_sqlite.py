@@ -39,10 +39,13 @@ def test_runs_on_the_hub_instance_keep_every_event_and_few_open_files(tmp_path, 
             assert result.success
         assert len(storage._engines) <= OPEN_RUNS + 1  # the index and the runs used last
         run_ids = [run.run_id for run in instance.get_runs()]
-        # commits do not wait for the disk, which WAL makes safe (1: NORMAL; 2: FULL)
-        with storage.run_connection(run_ids[0]) as conn:
-            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+        # commits do not wait for the disk, which WAL makes safe (1: NORMAL; 2: FULL), in
+        # every database of the instance: a run's events, the index, the runs, the schedules
+        for connection in (storage.run_connection(run_ids[0]), storage.index_connection(),
+                           instance.run_storage.connect(), instance.schedule_storage.connect()):
+            with connection as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
     # another process (the webserver, a later hub command) reads all of it from the files
     with dg.DagsterInstance.get() as instance:
         assert len(run_ids) == runs
