@@ -276,6 +276,20 @@ def test_telecommute(location_type, expected):
     assert _one(jobLocationType=location_type).remote_possible is expected
 
 
+def test_a_remote_job_without_a_place_of_work_says_why_it_is_not_published():
+    """A JSON-LD remote job often names no jobLocation: the partner learns that the
+    directory needs the place of work, not only which fields are missing."""
+    remote = _posting(jobLocationType="TELECOMMUTE", jobLocation=None,
+                      applicantLocationRequirements={"@type": "Country", "name": "DE"})
+    result = parse(json.dumps(remote).encode(), PARTNER)
+    assert result.records == []
+    assert [(r.rule, r.value) for r in result.rejections][0] == (
+        "JOB_REMOTE_WITHOUT_WORKPLACE", "TELECOMMUTE")
+    assert {r.field for r in result.rejections[1:]} == {"address.postal_code", "address.city"}
+    # with a place of work it is a job like any other, remote possible
+    assert _one(jobLocationType="TELECOMMUTE").remote_possible is True
+
+
 def test_applicant_location_requirements_are_ignored():
     job = _one(applicantLocationRequirements={"@type": "Country", "name": "DE"})
     assert job.address.postal_code == "66538"

@@ -28,6 +28,7 @@ CONTRACT = {
     "CSV_COLUMN_UNKNOWN": "warning",
     "HOUSING_FLOOR_WITHOUT_NUMBER": "warning",
     "JOB_SALARY_IN_WORDS": "warning",
+    "JOB_REMOTE_WITHOUT_WORKPLACE": "error",
 }
 
 SEMANTIC = {

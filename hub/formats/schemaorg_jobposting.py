@@ -23,7 +23,9 @@ Mapping:
   One ``value`` sets min and max. A salary in another currency than EUR (``currency`` or
   ``salaryCurrency``) or per WEEK/DAY is left out; text without a digit ('nach Vereinbarung')
   too;
-- ``jobLocationType`` TELECOMMUTE -> remote_possible (absent: unknown, not False);
+- ``jobLocationType`` TELECOMMUTE -> remote_possible (absent: unknown, not False); a remote
+  job without a postal code in ``jobLocation`` is rejected as JOB_REMOTE_WITHOUT_WORKPLACE
+  besides its missing fields (the directory lists jobs by their place of work);
 - german_level: a CEFR level named next to 'Deutsch'/'German' in ``skills``,
   ``qualifications``, ``experienceRequirements``, ``educationRequirements`` or the description,
   only when exactly one such level is found ('Deutsch B2, Englisch C1' -> B2; 'Deutsch B1-B2'
@@ -280,7 +282,10 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
         result.reject_item("RECORD_UNREADABLE", partner_id=partner_id, domain=domain,
                            value=problem)
     for item in found:
-        build_record(JobPosting, fields(item.node, partner_id), result)
+        record = fields(item.node, partner_id)
+        remote_only = record["remote_possible"] and not (record["address"] or {}).get("postal_code")
+        build_record(JobPosting, record, result,
+                     refused=("JOB_REMOTE_WITHOUT_WORKPLACE", "TELECOMMUTE") if remote_only else None)
     return drop_duplicate_ids(result)
 
 

@@ -118,6 +118,22 @@ _RULES = [
                     "sell (`businessFunction` Sell).",
     ),
     Rule(
+        "JOB_REMOTE_WITHOUT_WORKPLACE", "error",
+        "Die Stelle ist eine Fernarbeitsstelle ({value}) ohne Arbeitsort; das Verzeichnis "
+        "ordnet Stellen nach ihrem Arbeitsort.",
+        "The job is a remote job ({value}) without a place of work; the directory lists jobs by "
+        "their place of work.",
+        "Geben Sie in jobLocation den Standort an, zu dem die Stelle gehört (Adresse mit PLZ "
+        "und Ort), wenn sie Menschen aus der Region offensteht.",
+        "Give in jobLocation the site the job belongs to (an address with postal code and "
+        "town) if it is open to people living in the region.",
+        field="address.postal_code",
+        domains=("jobs",),
+        description="schema.org JobPosting with `jobLocationType` TELECOMMUTE and no postal "
+                    "code in `jobLocation`: rejected with this rule besides the missing fields, "
+                    "so the partner learns why a place of work is needed.",
+    ),
+    Rule(
         "COURSE_LEVEL_INVALID", "error",
         "Das Sprachniveau '{value}' gibt es nicht; erlaubt sind A1, A2, B1, B2, C1, C2.",
         "The language level '{value}' does not exist; allowed are A1, A2, B1, B2, C1, C2.",
