@@ -215,7 +215,12 @@ def test_levels_in_text(value, expected):
     [("02.03.2026", dt.date(2026, 3, 2)), ("2.3.2026", dt.date(2026, 3, 2)),
      ("2026-03-02", dt.date(2026, 3, 2)), ("2026-03-02T10:15:00", dt.date(2026, 3, 2)),
      ("31.02.2026", "31.02.2026"), ("2026-13-01", "2026-13-01"), ("20260302", "20260302"),
-     ("demnächst", "demnächst"), (None, None)],
+     ("demnächst", "demnächst"), (None, None),
+     # as spreadsheets write a date cell in their other formats
+     ("02.03.26", dt.date(2026, 3, 2)), ("2. März 2026", dt.date(2026, 3, 2)),
+     ("Montag, 2. März 2026", dt.date(2026, 3, 2)), ("02. Okt. 2026", dt.date(2026, 10, 2)),
+     ("02.03.2026 08:30", dt.date(2026, 3, 2)), ("02.03.2026, 8:30 Uhr", dt.date(2026, 3, 2)),
+     ("31.02.26", "31.02.26"), ("März 2026", "März 2026"), ("2. Foo 2026", "2. Foo 2026")],
 )
 def test_date_value(value, expected):
     assert v.date_value(value) == expected

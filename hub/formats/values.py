@@ -84,6 +84,16 @@ _LEVEL_IN_TEXT = re.compile(
 _LEVEL_WORD = re.compile(r"^(?:GER|CEFR|GER-NIVEAU|SPRACHNIVEAU|NIVEAU|STUFE|LEVEL)\b[\s:]*")
 _LEVEL_IN_BRACKETS = re.compile(r"^[^()]*\(([ABC][12](?:\.[1-9])?\+?)\)$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+# what a spreadsheet writes for a date cell in other formats: 'TT.MM.JJ' ('01.05.27'), the long
+# form ('1. Mai 2027', 'Samstag, 1. Mai 2027'), a date with a time ('01.05.2027 08:00')
+_SHORT_YEAR_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2})$")
+_LONG_DATE = re.compile(r"^(?:[^\W\d]+,?\s+)?(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})$")
+_DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4})[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
+_MONTHS = {name: number for number, names in enumerate((
+    ("januar", "jänner", "jan"), ("februar", "feb"), ("märz", "maerz", "mär", "mrz"),
+    ("april", "apr"), ("mai",), ("juni", "jun"), ("juli", "jul"), ("august", "aug"),
+    ("september", "sep", "sept"), ("oktober", "okt"), ("november", "nov"),
+    ("dezember", "dez")), start=1) for name in names}
 _GERMAN_DATETIME = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -413,19 +423,27 @@ def levels_in_text(value: object) -> list[str]:
 
 @_memo_text
 def date_value(value: object) -> object:
-    """'TT.MM.JJJJ', 'JJJJ-MM-TT' or an ISO date-time -> date; else the text."""
+    """'TT.MM.JJJJ', 'JJJJ-MM-TT' or an ISO date-time -> date; also as spreadsheets write
+    dates in other formats: 'TT.MM.JJ' (this century), '1. Mai 2027' (a weekday before it
+    allowed), '01.05.2027 08:00' (the time left out). Else the text."""
     day = text(value)
     if not isinstance(day, str):
         return day
-    german = _GERMAN_DATE.match(day)
     try:
-        if german:
-            d, m, y = (int(group) for group in german.groups())
-            return dt.date(y, m, d)
         if _ISO_DATE.match(day):
             return dt.date.fromisoformat(day)
         if _ISO_DATETIME.match(day):
             return dt.datetime.fromisoformat(day).date()
+        with_time = _DATE_AND_TIME.match(day)
+        german = _GERMAN_DATE.match(with_time.group(1) if with_time else day) \
+            or _SHORT_YEAR_DATE.match(day)
+        if german:
+            d, m, y = (int(group) for group in german.groups())
+            return dt.date(y if y >= 100 else 2000 + y, m, d)
+        long_form = _LONG_DATE.match(day)
+        if long_form and long_form.group(2).casefold() in _MONTHS:
+            return dt.date(int(long_form.group(3)), _MONTHS[long_form.group(2).casefold()],
+                           int(long_form.group(1)))
     except ValueError:
         pass
     return day
