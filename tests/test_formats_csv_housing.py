@@ -212,6 +212,37 @@ def test_deposit(deposit, cold_rent, expected):
 
 
 @pytest.mark.parametrize(
+    ("art", "expected"),
+    [("Wohnung", "apartment"), ("Einzimmerwohnung", "apartment"), ("Maisonette", "apartment"),
+     ("Appartement", "apartment"), ("Reihenhaus", "house"), ("Doppelhaushälfte", "house"),
+     ("Bungalow", "house"), ("WG-Zimmer", "room"), ("Zimmer in WG", "room"),
+     ("Sonstiges", "other")],
+)
+def test_property_types_as_landlords_write_them(art, expected):
+    header = "Wohnungs-ID;Titel;Art;PLZ;Ort"
+    assert _one(f"W1;Wohnung;{art};66564;Ottweiler", header).property_type == expected
+
+
+def test_values_as_listings_write_them():
+    """A half room, an approximate area or cost, a cost included in another, a range of
+    persons and 'WBS' in the WBS column, each read as meant (each rejected the flat before)."""
+    header = ("Wohnungs-ID;Titel;Zimmer;Wohnflaeche;Nebenkosten;Heizkosten;Warmmiete;"
+              "Max. Personen;WBS erforderlich;PLZ;Ort")
+    rows = {"W1": "2½;ca. 65 m²;ca. 120 €;in NK enthalten;inkl.;2-3;WBS",
+            "W2": "2 1/2;70;95;65;;4;ohne WBS"}
+    result = parse("\n".join([header, *(f"{k};Wohnung;{v};66564;Ottweiler" for k, v in rows.items())])
+                   .encode(), PARTNER)
+    assert result.rejections == []
+    read = {f.source_id: (f.rooms, f.living_area, f.service_charges, f.heating_costs, f.warm_rent,
+                          f.max_persons, f.wbs_required) for f in result.records}
+    assert read == {"W1": (2.5, 65, 120, None, None, 3, True), "W2": (2.5, 70, 95, 65, None, 4, False)}
+    # a value that is none of these still rejects its flat, naming it
+    bad = parse(f"{header}\nW3;Wohnung;viele;;;;;;;66564;Ottweiler\n".encode(), PARTNER)
+    assert [(r.rule, r.field, r.value) for r in bad.rejections] == [
+        ("RECORD_FIELD_INVALID", "rooms", "viele")]
+
+
+@pytest.mark.parametrize(
     ("text", "date", "kept"),
     [("01.05.2026", dt.date(2026, 5, 1), None), ("2026-05-01", dt.date(2026, 5, 1), None),
      ("sofort", None, "sofort"), ("ab 15.05.2026", dt.date(2026, 5, 15), "ab 15.05.2026"),

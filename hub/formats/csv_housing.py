@@ -19,9 +19,11 @@ from hub.formats.values import (
     date_value,
     deposit,
     floor,
+    NO_WORDS,
+    YES_WORDS,
     integer,
     money,
-    number,
+    rooms,
     top_floor,
     yes_no,
 )
@@ -55,6 +57,20 @@ PROPERTY_TYPES = {
     "wg-zimmer": "room",
     "sonstiges": "other",
 }
+# what landlords write instead, checked in this order: 'Einzimmerwohnung', 'Maisonette',
+# 'Reihenhaus', 'Doppelhaushälfte', 'Zimmer in WG'
+_PROPERTY_WORDS = (
+    ("apartment", re.compile(r"(?i)wohnung$|^(?:apartment|appartement|maisonette|penthouse|loft)")),
+    ("house", re.compile(r"(?i)(?:haus|haushälfte)$|^(?:bungalow|villa)\b")),
+    ("room", re.compile(r"(?i)zimmer$|^(?:zimmer|wg)\b")),
+)
+# 'WBS erforderlich: WBS' / 'mit WBS' / 'ohne WBS'
+_WBS_YES = YES_WORDS | {"wbs", "mit wbs", "wbs erforderlich", "wbs nötig", "wbs notwendig"}
+_WBS_NO = NO_WORDS | {"ohne wbs", "kein wbs", "nicht erforderlich"}
+# a cost included in another one ('Heizkosten: in NK enthalten'): no amount of its own
+_INCLUDED = re.compile(r"(?i)^(?:inkl\.?|inklusive|enthalten|in (?:den |der )?"
+                       r"(?:nk|nebenkosten|miete|warmmiete) (?:enthalten|inklusive))$")
+_PERSONS_RANGE = re.compile(r"^\d+\s*[-–]\s*(\d+)$")
 
 # 'Kaution: 3 Kaltmieten' -> three times the Kaltmiete of the row
 _DATE_SHAPED = re.compile(r"^[\d.\-]+$")
@@ -70,6 +86,25 @@ def _available(value: str | None) -> tuple[object, str | None]:
     return date_in_text(value), value
 
 
+
+def _property_type(value: str | None) -> object:
+    found = choice(value, PROPERTY_TYPES)
+    if isinstance(found, str) and found not in PROPERTY_TYPES.values():
+        for kind, pattern in _PROPERTY_WORDS:
+            if pattern.search(found):
+                return kind
+    return found
+
+
+def _cost(value: str | None) -> object:
+    return None if value is not None and _INCLUDED.match(value) else money(value)
+
+
+def _max_persons(value: str | None) -> object:
+    """'3', or a range '2-3' -> its upper end (the most who may live there)."""
+    span = _PERSONS_RANGE.match(value) if value is not None else None
+    return int(span.group(1)) if span else integer(value)
+
 def _fields(cells: Cells, partner_id: str) -> dict:
     cold_rent = money(cells.get("kaltmiete"))
     available, available_text = _available(cells.get("freiab"))
@@ -77,20 +112,20 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         **common_fields(
             cells, partner_id, id_column="wohnungsid", organisation_column="vermieter"
         ),
-        "property_type": choice(cells.get("art"), PROPERTY_TYPES),
-        "rooms": number(cells.get("zimmer")),
+        "property_type": _property_type(cells.get("art")),
+        "rooms": rooms(cells.get("zimmer")),
         "living_area": area(cells.get("wohnflaeche")),
         "cold_rent": cold_rent,
         # a Warmmiete below the Kaltmiete is left to the quality stage (HOUSING_RENT_INCONSISTENT)
-        "warm_rent": money(cells.get("warmmiete")),
-        "service_charges": money(cells.get("nebenkosten")),
-        "heating_costs": money(cells.get("heizkosten")),
+        "warm_rent": _cost(cells.get("warmmiete")),
+        "service_charges": _cost(cells.get("nebenkosten")),
+        "heating_costs": _cost(cells.get("heizkosten")),
         "deposit": deposit(cells.get("kaution"), cold_rent),
         "available_from": available,
         "available_from_text": available_text,
-        "wbs_required": yes_no(cells.get("wbserforderlich")),
+        "wbs_required": yes_no(cells.get("wbserforderlich"), yes=_WBS_YES, no=_WBS_NO),
         "barrier_free": yes_no(cells.get("barrierefrei")),
-        "max_persons": integer(cells.get("maxpersonen")),
+        "max_persons": _max_persons(cells.get("maxpersonen")),
         # 'DG': a flat whose storey number is not known (a warning, see _notes)
         "floor": None if top_floor(cells.get("etage")) else floor(cells.get("etage")),
     }

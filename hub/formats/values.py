@@ -101,6 +101,9 @@ _DATE_IN_TEXT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d{2})-(\d{2
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
 _CURRENCY = re.compile(r"(?i)\s*(€|\beuro?\b)\s*")
 _UNITS = re.compile(r"(?i)\s*(m²|m2|qm|quadratmeter)\s*$")
+# an amount or area given as approximate: 'ca. 65 m²', 'circa 120 €'
+_ABOUT = re.compile(r"(?i)^(?:ca\.?|circa|etwa|rd\.|rund|ungefähr)\s*")
+_HALF = re.compile(r"^(\d{1,3})\s*(?:½|1/2)$")
 # numbers written plainly, read alike by every rule below: digits, and in machine formats a
 # decimal point (without ``machine`` '1.234' is one thousand two hundred thirty-four)
 _PLAIN_MACHINE = re.compile(r"-?\d+(?:\.\d+)?")
@@ -588,7 +591,7 @@ def money(value: object, machine: bool = False) -> object:
         return number(written)
     if written.casefold() in FREE_WORDS:
         return 0.0
-    amount = _CURRENCY.sub("", written).strip()
+    amount = _CURRENCY.sub("", _ABOUT.sub("", written)).strip()
     amount = re.sub(r",-+$", "", amount)
     read = number(amount, machine)
     return read if isinstance(read, float) else written
@@ -602,8 +605,15 @@ def area(value: object, machine: bool = False) -> object:
     written = text(value)
     if not isinstance(written, str):
         return number(written)
-    read = number(_UNITS.sub("", written), machine)
+    read = number(_UNITS.sub("", _ABOUT.sub("", written)), machine)
     return read if isinstance(read, float) else written
+
+
+def rooms(value: object) -> object:
+    """Rooms: a number ('2', '2,5'), or a half as German listings write it ('2½', '2 1/2')."""
+    written = text(value)
+    half = _HALF.match(written) if isinstance(written, str) else None
+    return int(half.group(1)) + 0.5 if half else number(value)
 
 
 def integer(value: object) -> object:
