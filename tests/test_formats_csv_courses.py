@@ -282,6 +282,17 @@ def test_seats(plaetze, seats):
     assert _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{plaetze}", HEADER + ";Plaetze").seats == seats
 
 
+@pytest.mark.parametrize(
+    ("zeitmodell", "schedule"),
+    [("Teilzeit, vormittags", [CourseSchedule.PART_TIME]), ("halbtags", [CourseSchedule.PART_TIME]),
+     ("Ganztags", [CourseSchedule.FULL_TIME]), ("nachmittags", []),
+     ("Teilzeit (vormittags, mit Kinderbetreuung)", [CourseSchedule.PART_TIME])],
+)
+def test_schedule_words(zeitmodell, schedule):
+    course = _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{zeitmodell}", HEADER + ";Zeitmodell")
+    assert course.schedule == schedule
+
+
 def test_invalid_cells_show_their_value():
     header = HEADER + ";Kosten;Kinderbetreuung;Plaetze;Zeitmodell;AGS"
     result = parse(
@@ -289,7 +300,7 @@ def test_invalid_cells_show_their_value():
             "K1;Kurs;Sprachkurs;;66538;Neunkirchen;auf Anfrage;;;;",
             "K2;Kurs;Sprachkurs;;66538;Neunkirchen;;vielleicht;;;",
             "K3;Kurs;Sprachkurs;;66538;Neunkirchen;;;zwölf;;",
-            "K4;Kurs;Sprachkurs;;66538;Neunkirchen;;;;Vormittags;",
+            "K4;Kurs;Sprachkurs;;66538;Neunkirchen;;;;irgendwann;",
             "K5;Kurs;Sprachkurs;;66538;Neunkirchen;;;;;1043114",
             header=header,
         ),
@@ -301,7 +312,7 @@ def test_invalid_cells_show_their_value():
         ("RECORD_FIELD_INVALID", "K1", "price_eur", "auf Anfrage"),
         ("RECORD_FIELD_INVALID", "K2", "childcare", "vielleicht"),
         ("RECORD_FIELD_INVALID", "K3", "seats", "zwölf"),
-        ("RECORD_FIELD_INVALID", "K4", "schedule", "Vormittags"),
+        ("RECORD_FIELD_INVALID", "K4", "schedule", "irgendwann"),
         ("RECORD_FIELD_INVALID", "K5", "address.municipality_key", "1043114"),
     }
 

@@ -178,7 +178,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
         ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6653"),
         ("COURSE_LEVEL_INVALID", "BAD-LEVEL", "german_level", "gut"),
         ("RECORD_FIELD_INVALID", "BAD-ART", "employment_type", "Leiharbeit"),
-        ("RECORD_FIELD_INVALID", "BAD-TIME", "working_time", "Vormittags"),
+        ("RECORD_FIELD_INVALID", "BAD-TIME", "working_time", "Kurzarbeit"),
         ("RECORD_FIELD_INVALID", "BAD-PERIOD", "salary_period", "Woche"),
         ("RECORD_FIELD_INVALID", "BAD-SALARY", "salary_min", "2.3OO"),
         ("RECORD_FIELD_INVALID", "BAD-DATE", "start_date", "31.04.2026"),
@@ -239,6 +239,9 @@ def test_employment_types(art, expected):
         # what stands in brackets is an aside, also when it holds a separator
         ("Teilzeit (20 Std./Woche)", [WorkingTime.PART_TIME]),
         ("Vollzeit (39 h), Schicht", [WorkingTime.FULL_TIME, WorkingTime.SHIFT]),
+        ("Halbtags", [WorkingTime.PART_TIME]), ("ganztags", [WorkingTime.FULL_TIME]),
+        # a time of day is no working time the hub keeps: passed over, not refused
+        ("Teilzeit, vormittags", [WorkingTime.PART_TIME]), ("Nachmittags", []),
         ("", []),
     ],
 )

@@ -19,6 +19,7 @@ from hub.formats.csvtemplate import (
     normalise_header,
 )
 from hub.formats.values import (
+    TIMES_OF_DAY,
     cefr_levels,
     choice,
     choices,
@@ -70,6 +71,8 @@ SCHEDULES = {
     "online": "online",
     "hybrid": "blended",
     "blended": "blended",
+    "ganztags": "full_time",
+    "halbtags": "part_time",
 }
 
 
@@ -111,7 +114,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         # Ende before Beginn is left to the quality stage (COURSE_DATES_INCONSISTENT)
         "start_date": _start(cells.get("beginn")),
         "end_date": date_value(cells.get("ende")),
-        "schedule": choices(cells.get("zeitmodell"), SCHEDULES),
+        "schedule": choices(cells.get("zeitmodell"), SCHEDULES, passed_over=TIMES_OF_DAY),
         "childcare": yes_no(cells.get("kinderbetreuung")),
         "price_eur": money(cells.get("kosten")),
         "funded": yes_no(cells.get("gefoerdert")),

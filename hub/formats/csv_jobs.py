@@ -12,6 +12,7 @@ import re
 from hub.formats.base import Format, Invalid
 from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields, field_names
 from hub.formats.values import (
+    TIMES_OF_DAY,
     YES_WORDS,
     cefr_level,
     choice,
@@ -77,6 +78,8 @@ WORKING_TIMES = {
     "gleitzeit": "flexible",
     "minijob": "mini",
     "mini-job": "mini",
+    "ganztags": "full_time",
+    "halbtags": "part_time",
 }
 
 CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term"}
@@ -158,7 +161,7 @@ def _salary_period(value: str | None) -> object:
 
 def _fields(cells: Cells, partner_id: str) -> dict:
     employment = choice(cells.get("art"), EMPLOYMENT_TYPES)
-    working = choices(cells.get("arbeitszeit"), WORKING_TIMES)
+    working = choices(cells.get("arbeitszeit"), WORKING_TIMES, passed_over=TIMES_OF_DAY)
     # a mini job is both a kind of employment and a working time: either implies the other
     if employment == "mini_job" and working is None:
         working = ["mini"]

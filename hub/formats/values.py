@@ -276,16 +276,23 @@ def course_type_in_text(value: object) -> str | None:
     return None
 
 
-def choices(value: object, table: Mapping[str, str]) -> object:
+# times of day in a working-time or course-schedule cell: true, but nothing the canonical
+# vocabulary holds (a time of day is not a schedule); passed over instead of refusing the row
+TIMES_OF_DAY = frozenset({"vormittags", "nachmittags", "morgens", "mittags", "tagsüber"})
+
+
+def choices(value: object, table: Mapping[str, str],
+            passed_over: frozenset[str] = frozenset()) -> object:
     """Several words separated by ',', ';', '/', '+' or 'und' -> canonical values, each once;
-    what stands in brackets is an aside ('Teilzeit (20 Std./Woche)' -> part time); an
-    unknown word is kept as written (in the list) for the rejection."""
+    what stands in brackets is an aside ('Teilzeit (20 Std./Woche)' -> part time), words in
+    ``passed_over`` are left out; an unknown word is kept as written (in the list) for the
+    rejection."""
     words = text(value)
     if not isinstance(words, str):
         return words
     found: list[str] = []
     for part in _LIST_SEPARATORS.split(_ASIDE.sub(" ", words)):
-        if not part.strip():
+        if not part.strip() or part.strip().casefold() in passed_over:
             continue
         item = choice(part, table)
         if item not in found:
