@@ -336,6 +336,23 @@ def test_online_instance_without_place_is_rejected_for_its_address():
     ]
 
 
+def test_an_instance_without_place_is_listed_at_its_providers_address():
+    """An online date of a school's course names no place; the school's address is where
+    the directory lists it (as the BA course search gives the provider's)."""
+    online = {"@type": "VirtualLocation", "url": "https://x.example"}
+    school = {"@type": "Organization", "name": "VHS Neunkirchen",
+              "address": {"@type": "PostalAddress", "postalCode": "66538", "addressLocality": "Neunkirchen"}}
+    offer = _one(_instance(location=online, courseMode="online"), provider=school)
+    assert (offer.address.postal_code, offer.organisation, offer.schedule) == (
+        "66538", "VHS Neunkirchen", ["online"])
+    organizer = _one(_instance(location=None, organizer=school))
+    assert organizer.address.city == "Neunkirchen"
+    # a place of its own comes first
+    assert _one(_instance(), provider={**school, "address": {
+        "@type": "PostalAddress", "postalCode": "66111", "addressLocality": "Saarbrücken"}}
+    ).address.postal_code == "66538"
+
+
 def test_language_of_other_courses():
     assert _one(_instance(), name="Excel", inLanguage="en").language == "en"
     assert _one(_instance(), name="Excel", inLanguage={"@type": "Language", "name": "English"}

@@ -35,7 +35,8 @@ Mapping:
   instance's ``courseSchedule`` (only weekend days -> weekend, start from 17:00 -> evening);
   ``courseWorkload`` is not read (it does not say full or part time reliably);
 - address and geo: the instance's ``location`` (``Place`` or ``PostalAddress``; in a list the
-  first that is not a ``VirtualLocation``), else the course's ``location``;
+  first that is not a ``VirtualLocation``), else the course's ``location``, else (an online
+  course, often) the address of the course's ``provider`` or the instance's ``organizer``;
 - price_eur: ``offers`` of the instance, else of the course (``price``, ``lowPrice`` or
   ``priceSpecification.price``, in EUR or without currency); ``isAccessibleForFree`` true and no
   price -> 0; funded is not derived from a price of 0;
@@ -168,6 +169,13 @@ def _location(instance: dict | None, course: dict) -> tuple[dict, dict | None]:
                 address, geo = jsonld.place(candidate)
                 if address or geo:
                     return address, geo
+    # no place of its own (an online course, often): the provider's address, as the BA
+    # course search gives the provider's when an offer names no venue
+    for node, key in ((course, "provider"), (instance, "organizer")):
+        for organisation in jsonld.objects(node.get(key)) if node is not None else ():
+            address, geo = jsonld.place(organisation)
+            if address:
+                return address, geo
     return {}, None
 
 
