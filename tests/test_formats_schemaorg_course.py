@@ -305,6 +305,12 @@ def test_schedule(instance, expected):
         ({"@type": "AggregateOffer", "lowPrice": 80, "highPrice": 120}, {}, 80),
         ({"@type": "Offer", "priceSpecification": {"price": 99, "priceCurrency": "EUR"}}, {}, 99),
         ({"@type": "Offer", "price": 300, "priceCurrency": "USD"}, {}, None),
+        # a rate per lesson or hour is not what the course costs
+        ({"@type": "Offer", "price": "2,29", "description": "pro Unterrichtseinheit"}, {}, None),
+        ({"@type": "Offer", "priceSpecification": {"@type": "UnitPriceSpecification", "price": 2.29,
+          "referenceQuantity": {"@type": "QuantitativeValue", "value": 1, "unitCode": "HUR"}}}, {}, None),
+        ({"@type": "Offer", "priceSpecification": {"price": 2.29, "unitText": "UE"}}, {}, None),
+        ({"@type": "Offer", "price": 480, "description": "inkl. Lehrbuch"}, {}, 480),
         (None, {"isAccessibleForFree": True}, 0),
         (None, {}, None),
     ],

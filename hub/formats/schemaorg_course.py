@@ -38,8 +38,9 @@ Mapping:
   first that is not a ``VirtualLocation``), else the course's ``location``, else (an online
   course, often) the address of the course's ``provider`` or the instance's ``organizer``;
 - price_eur: ``offers`` of the instance, else of the course (``price``, ``lowPrice`` or
-  ``priceSpecification.price``, in EUR or without currency); ``isAccessibleForFree`` true and no
-  price -> 0; funded is not derived from a price of 0;
+  ``priceSpecification.price``, in EUR or without currency; not a rate per lesson or hour,
+  ``unitCode`` HUR or words such as 'pro UE'); ``isAccessibleForFree`` true and no price -> 0;
+  funded is not derived from a price of 0;
 - seats: ``remainingAttendeeCapacity`` (free places, as in the CSV template);
 - language: 'de' for German courses; for others a two-letter ``inLanguage``.
 """
@@ -195,6 +196,8 @@ def _price(nodes: list[dict]) -> object:
                 continue
             if currency is not None and currency.strip().upper() not in _EURO:
                 continue  # the canonical price is in euro
+            if _per_lesson(offer):
+                continue  # a rate per lesson or hour ('2,29 € pro UE') is not the course's price
             read = values.money(jsonld.first(amount))
             return read
     for node in nodes:
@@ -203,6 +206,29 @@ def _price(nodes: list[dict]) -> object:
             return 0.0
     return None
 
+
+
+_PER_LESSON = re.compile(r"(?i)\b(?:pro|je|per)\s+(?:ue|ustd|unterricht\w*|stunde|lektion|lesson|hour)\b|"
+                         r"^(?:ue|unterrichts(?:einheit|stunde)|stunde|lesson|hour)$")
+
+
+def _per_lesson(offer: dict) -> bool:
+    """Whether an offer's price is a rate per lesson or hour: a ``UnitPriceSpecification``
+    or ``referenceQuantity`` in hours (HUR) or lessons, or words saying so."""
+    for spec in (offer, *jsonld.objects(offer.get("priceSpecification"))):
+        quantity = spec.get("referenceQuantity")
+        units = [spec.get("unitCode"), spec.get("unitText")]
+        if isinstance(quantity, dict):
+            units += [quantity.get("unitCode"), quantity.get("unitText")]
+        for unit in units:
+            word = jsonld.text(unit)
+            if word and (word.upper() == "HUR" or _PER_LESSON.search(word)):
+                return True
+        for key in ("description", "name"):
+            said = jsonld.text(spec.get(key))
+            if said and _PER_LESSON.search(said):
+                return True
+    return False
 
 def _language(course: dict, course_type: str) -> str | None:
     if course_type in _GERMAN_COURSES:
