@@ -85,7 +85,6 @@ def _course_type(value: object) -> object:
     return found
 
 
-
 # a course one joins when one likes (integration and literacy courses often run so): no
 # start date, which is what it has
 _ROLLING_START = re.compile(r"(?i)^(?:laufende?r?|fortlaufende?r?|jederzeit|ständige?r?)\b"
@@ -105,6 +104,7 @@ def _seats(value: object) -> object:
     if isinstance(written, str) and written.casefold() in _NO_SEATS:
         return 0
     return integer(written)
+
 
 def _fields(cells: Cells, partner_id: str) -> dict:
     return {

@@ -13,14 +13,14 @@ import re
 from hub.formats.base import Format
 from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields, field_names
 from hub.formats.values import (
+    NO_WORDS,
+    YES_WORDS,
     area,
     choice,
     date_in_text,
     date_value,
     deposit,
     floor,
-    NO_WORDS,
-    YES_WORDS,
     integer,
     money,
     rooms,
@@ -72,7 +72,6 @@ _INCLUDED = re.compile(r"(?i)^(?:inkl\.?|inklusive|enthalten|in (?:den |der )?"
                        r"(?:nk|nebenkosten|miete|warmmiete) (?:enthalten|inklusive))$")
 _PERSONS_RANGE = re.compile(r"^\d+\s*[-–]\s*(\d+)$")
 
-# 'Kaution: 3 Kaltmieten' -> three times the Kaltmiete of the row
 _DATE_SHAPED = re.compile(r"^[\d.\-]+$")
 
 
@@ -84,7 +83,6 @@ def _available(value: str | None) -> tuple[object, str | None]:
     if _DATE_SHAPED.match(value):  # meant as a date: an impossible one is rejected
         return date_value(value), None
     return date_in_text(value), value
-
 
 
 def _property_type(value: str | None) -> object:
@@ -104,6 +102,7 @@ def _max_persons(value: str | None) -> object:
     """'3', or a range '2-3' -> its upper end (the most who may live there)."""
     span = _PERSONS_RANGE.match(value) if value is not None else None
     return int(span.group(1)) if span else integer(value)
+
 
 def _fields(cells: Cells, partner_id: str) -> dict:
     cold_rent = money(cells.get("kaltmiete"))

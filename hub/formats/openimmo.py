@@ -209,7 +209,6 @@ def _contact(paths: _Paths) -> dict | None:
     }
 
 
-
 def _deposit(amount: str | None, words: str | None, cold_rent: object) -> object:
     """<kaution> (a decimal); else <kaution_text> when it says an amount or a number of rents
     ('3 Monatsmieten'); other free text there is no deposit figure, and no fault."""
@@ -217,6 +216,7 @@ def _deposit(amount: str | None, words: str | None, cold_rent: object) -> object
         return money(amount, machine=True)
     read = deposit(words, cold_rent)
     return read if isinstance(read, float) else None
+
 
 def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
     text = paths.text

@@ -207,7 +207,6 @@ def _price(nodes: list[dict]) -> object:
     return None
 
 
-
 _PER_LESSON = re.compile(r"(?i)\b(?:pro|je|per)\s+(?:ue|ustd|unterricht\w*|stunde|lektion|lesson|hour)\b|"
                          r"^(?:ue|unterrichts(?:einheit|stunde)|stunde|lesson|hour)$")
 
@@ -229,6 +228,7 @@ def _per_lesson(offer: dict) -> bool:
             if said and _PER_LESSON.search(said):
                 return True
     return False
+
 
 def _language(course: dict, course_type: str) -> str | None:
     if course_type in _GERMAN_COURSES:

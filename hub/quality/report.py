@@ -475,6 +475,7 @@ def texts(report: "FeedbackReport") -> dict[str, str]:
         return {**TEXTS[report.lang], **TRIAL_TEXTS[report.lang]}
     return TEXTS[report.lang]
 
+
 def number(n: int, lang: str) -> str:
     """1234 -> '1.234' (de) / '1,234' (en)."""
     text = f"{n:,}"
