@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,22 +66,27 @@ class _KeptConnections:
 
     _conn_string: str
     _kept: Engine | None = None
+    _making = threading.Lock()  # the engine is made once, whichever thread asks first
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        if self._kept is None:
-            self._kept = create_engine(self._conn_string, poolclass=QueuePool, pool_size=1,
-                                       max_overflow=7,  # the webserver's threads
-                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-            event.listen(self._kept, "connect", _no_sync_per_commit)
-        with self._kept.connect() as conn:
+        with self._making:
+            if self._kept is None:
+                self._kept = create_engine(
+                    self._conn_string, poolclass=QueuePool, pool_size=1,
+                    max_overflow=7,  # the webserver's threads
+                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                event.listen(self._kept, "connect", _no_sync_per_commit)
+            engine = self._kept
+        with engine.connect() as conn:
             with conn.begin():
                 yield conn
 
     def dispose(self) -> None:
-        if self._kept is not None:
-            self._kept.dispose()
-            self._kept = None
+        with self._making:
+            kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.dispose()
         super().dispose()
 
 
