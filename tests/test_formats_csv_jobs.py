@@ -384,6 +384,19 @@ def test_template_shaped_input_only_raises_format_error(rows, delimiter, encodin
     parse_or_refuse(parse, template_csv(columns, rows, delimiter, encoding), PARTNER)
 
 
+@pytest.mark.parametrize(
+    ("art", "arbeitszeit", "employment", "working"),
+    [("Vollzeit", "", EmploymentType.EMPLOYEE, [WorkingTime.FULL_TIME]),
+     ("Vollzeit", "Schicht", EmploymentType.EMPLOYEE, [WorkingTime.FULL_TIME, WorkingTime.SHIFT]),
+     ("Teilzeit / Minijob", "", EmploymentType.MINI_JOB, [WorkingTime.PART_TIME, WorkingTime.MINI])],
+)
+def test_a_working_time_in_the_art_column_is_read_as_one(art, arbeitszeit, employment, working):
+    """Job boards name the kind of position 'Vollzeit': written into Art, it is an
+    employment with that working time, not an unknown Art."""
+    job = _one(f"J1;Job;{art};{arbeitszeit};66538;Neunkirchen", "Stellen-ID;Titel;Art;Arbeitszeit;PLZ;Ort")
+    assert (job.employment_type, job.working_time) == (employment, working)
+
+
 def test_art_minijob_with_arbeitszeit_empty_is_a_mini_job_working_time():
     job = _one("J1;Aushilfe;66538;Neunkirchen;Minijob;", header=HEADER + ";Art;Arbeitszeit")
     assert job.employment_type == EmploymentType.MINI_JOB

@@ -162,6 +162,12 @@ def _salary_period(value: str | None) -> object:
 def _fields(cells: Cells, partner_id: str) -> dict:
     employment = choice(cells.get("art"), EMPLOYMENT_TYPES)
     working = choices(cells.get("arbeitszeit"), WORKING_TIMES, passed_over=TIMES_OF_DAY)
+    # a working time in the Art column ('Art: Vollzeit', as job boards name the kind of
+    # position): an employment with that working time, besides Arbeitszeit's
+    times = choices(employment, WORKING_TIMES) if employment not in EMPLOYMENT_TYPES.values() else None
+    if isinstance(times, list) and times and set(times) <= set(WORKING_TIMES.values()):
+        employment = "mini_job" if "mini" in times else "employee"
+        working = [*times, *(time for time in working or () if time not in times)]
     # a mini job is both a kind of employment and a working time: either implies the other
     if employment == "mini_job" and working is None:
         working = ["mini"]
