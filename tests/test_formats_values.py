@@ -247,7 +247,10 @@ def test_timestamp_local_time_follows_summer_time():
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("ab 01.05.2026", dt.date(2026, 5, 1)), ("frühestens 2026-04-15", dt.date(2026, 4, 15)),
-     ("31.02.2026 oder 01.03.2026", dt.date(2026, 3, 1)), ("sofort", None), (None, None)],
+     ("31.02.2026 oder 01.03.2026", dt.date(2026, 3, 1)), ("sofort", None), (None, None),
+     ("frei ab 1. Mai 2026", dt.date(2026, 5, 1)), ("ab dem 15. Juni 2027 nach Absprache",
+                                                    dt.date(2027, 6, 15)),
+     ("Baujahr 1998, saniert", None)],
 )
 def test_date_in_text(value, expected):
     assert v.date_in_text(value) == expected

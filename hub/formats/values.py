@@ -88,6 +88,7 @@ _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 # form ('1. Mai 2027', 'Samstag, 1. Mai 2027'), a date with a time ('01.05.2027 08:00')
 _SHORT_YEAR_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2})$")
 _LONG_DATE = re.compile(r"^(?:[^\W\d]+,?\s+)?(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})$")
+_LONG_DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})(?!\d)")
 _DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4})[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
 _MONTHS = {name: number for number, names in enumerate((
     ("januar", "jänner", "jan"), ("februar", "feb"), ("märz", "maerz", "mär", "mrz"),
@@ -485,7 +486,8 @@ def timestamp(value: object) -> object:
 
 
 def date_in_text(value: object) -> dt.date | None:
-    """The first valid date in a free text: 'ab 01.05.2026' -> 2026-05-01; none -> None."""
+    """The first valid date in a free text: 'ab 01.05.2026', 'frei ab 1. Mai 2026' ->
+    2026-05-01; none -> None."""
     if not isinstance(value, str):
         return None
     for match in _DATE_IN_TEXT.finditer(value):
@@ -494,6 +496,13 @@ def date_in_text(value: object) -> dt.date | None:
             if day:
                 return dt.date(int(year), int(month), int(day))
             return dt.date(int(iso_year), int(iso_month), int(iso_day))
+        except ValueError:
+            continue
+    for match in _LONG_DATE_IN_TEXT.finditer(value):
+        month = _MONTHS.get(match.group(2).casefold())
+        try:
+            if month:
+                return dt.date(int(match.group(3)), month, int(match.group(1)))
         except ValueError:
             continue
     return None
