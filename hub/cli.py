@@ -620,12 +620,27 @@ def cmd_serve(args) -> int:
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
     print(f"hub serve: the read API on http://{args.host}:{args.port}/ (docs: /docs)", file=sys.stderr)
+    logging = dict(log_level=args.log_level, log_config=_timestamped_log_config())
     if app is not None:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(app, host=args.host, port=args.port, **logging)
     else:  # worker processes build the app themselves, from the same environment
         uvicorn.run("hub.api.app:app_from_env", factory=True, workers=args.workers,
-                    host=args.host, port=args.port, log_level=args.log_level)
+                    host=args.host, port=args.port, **logging)
     return 0
+
+
+def _timestamped_log_config() -> dict:
+    """uvicorn's logging, each line beginning with its time (ISO 8601 with the offset): a
+    log kept in a file or read after a night says when each request came."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        formatter["fmt"] = "%(asctime)s " + formatter["fmt"]
+        formatter["datefmt"] = "%Y-%m-%dT%H:%M:%S%z"
+    return config
 
 
 def _print_summary(summary, as_json: bool) -> None:

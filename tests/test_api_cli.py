@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def test_serve_answers_on_loopback(tmp_path):
     port = _free_port()
     env = {**os.environ, "HUB_HOME": str(tmp_path / "home"), "HUB_API_REQUIRE_KEYS": "1"}
     env.pop("HUB_DATABASE_URL", None)
-    proc = subprocess.Popen([HUB, "serve", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([HUB, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -100,7 +101,11 @@ def test_serve_answers_on_loopback(tmp_path):
             assert exc.code == 401 and json.loads(exc.read())["status"] == 401
     finally:
         proc.terminate()
-        proc.wait(20)
+        access, log = proc.communicate(timeout=20)  # uvicorn: requests on stdout, the rest on stderr
+    # each line with its time, as an operator reading the log the next day needs
+    stamp = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} INFO: "
+    assert re.search(stamp + r'.*"GET /v1/jobs HTTP/1.1" 401', access, re.MULTILINE), access
+    assert re.search(stamp + r".*Application startup complete", log, re.MULTILINE), log
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen()
