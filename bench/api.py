@@ -48,6 +48,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
+
 DEFAULT_DB = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCENARIOS = {
     "postal_code": "/v1/jobs?postal_code=66538&limit=50",
@@ -386,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         "entries": args.entries,
         "database": "postgresql",
         "insert_seconds": round(insert_s, 2),
-        "cpus": os.cpu_count(),
+        "machine": machine(),
         "server": f"uvicorn, {args.workers} worker(s), hub.api.app.create_app, loopback",
         "load_generator": ("wrk -t2" if client == "wrk" else
                            "python asyncio HTTP/1.1 keep-alive client in the benchmark process (same cores as the server)"),

@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.feedgen import DOMAINS, GENERATORS  # noqa: E402
+from bench.machine import machine  # noqa: E402
 
 
 def parse_only(fmt: str, n: int) -> dict:
@@ -117,7 +118,7 @@ def main() -> None:
         return
     formats = args.formats.split(",")
     sizes = [int(s) for s in args.sizes.split(",")]
-    report = {"cores": os.cpu_count(), "parse": [parse_only(f, min(sizes[0], 50_000)) for f in formats],
+    report = {"machine": machine(), "parse": [parse_only(f, min(sizes[0], 50_000)) for f in formats],
               "fetch_parse_store": []}
     for fmt in formats:
         for n in sizes:

@@ -28,6 +28,8 @@ import dagster as dg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
+
 
 @dg.asset
 def numbers() -> int:
@@ -74,7 +76,7 @@ def main() -> None:
             out = subprocess.run([sys.executable, __file__, "--child", variant, "--runs", str(args.runs)],
                                  capture_output=True, text=True, check=True)
             figures[variant].append(round(json.loads(out.stdout.splitlines()[-1])))
-    print(json.dumps({"runs": args.runs, "ms_per_run": figures,
+    print(json.dumps({"machine": machine(), "runs": args.runs, "ms_per_run": figures,
                       "saved_ms_per_run": round(min(figures["dagster_init"]) - min(figures["hub"]))}))
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import machine  # noqa: E402
+
 
 def stage(scale: str, domain: str, folder: Path, database: Path) -> dict:
     """Write, fetch and stage the domain's feeds of ``scale`` into ``database``."""
@@ -87,7 +89,7 @@ def main() -> None:
         keep = Path(args.keep) if args.keep else Path(tmp)
         keep.mkdir(parents=True, exist_ok=True)
         staged = keep / f"staged-{args.scale}-{args.domain}.db"
-        report: dict = {"scale": args.scale, "domain": args.domain, "staged": None}
+        report: dict = {"machine": machine(), "scale": args.scale, "domain": args.domain, "staged": None}
         if not staged.exists():
             partial = staged.with_suffix(".partial")
             report["staged"] = stage(args.scale, args.domain, keep, partial)

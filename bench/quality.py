@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from bench.machine import machine  # noqa: E402
+
 TODAY = dt.date(2026, 11, 22)
 REGION = "10043"
 PLACES = [("66538", 49.3452, 7.1800, "10043114"), ("66539", 49.3357, 7.2058, "10043114"),
@@ -271,7 +273,7 @@ def main() -> None:
         return
     domains = args.domains.split(",")
     sizes = [int(s) for s in args.sizes.split(",")]
-    report = {"cores": os.cpu_count(), "defect_share": args.defects, "target_rows_per_s": 300_000,
+    report = {"machine": machine(), "defect_share": args.defects, "target_rows_per_s": 300_000,
               "suite": [], "records": []}
     for domain in domains:
         for n in sizes:

@@ -59,6 +59,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
+
 TARGETS = {"national_total_s": 15 * 60, "national_peak_rss_mb": 4096, "incremental_share": 0.05}
 
 # scale -> domain -> (records, {format: number of feeds})
@@ -570,7 +572,7 @@ def bench(args) -> dict:
                           "total": {"seconds": round(total_s, 2), "records": generated["records"],
                                     "peak_rss_mb": sampler.peak_mb([(started, time.time())])}}
         report = {"scale": args.scale, "database": "postgresql" if args.database else "sqlite",
-                  "cores": os.cpu_count(), "workers": args.workers, "feeds": generated["feeds"],
+                  "machine": machine(), "workers": args.workers, "feeds": generated["feeds"],
                   "records": {d: SCALES[args.scale][d][0] for d in SCALES[args.scale]},
                   "stages": full["stages"], "pipeline_s": full["seconds"],
                   "dagster_overhead_s": full["dagster_overhead_s"]}
@@ -659,7 +661,9 @@ def _resolved_since(engine, publication_id: int) -> dict[str, int]:
 
 
 def _text(report: dict) -> str:
-    lines = [f"scale {report['scale']} ({report['feeds']} feeds, {report['database']}, {report['cores']} cores)"]
+    lines = [f"scale {report['scale']} ({report['feeds']} feeds, {report['database']}, "
+             f"{report['machine']['cores']} cores, a 10M-addition loop "
+             f"{report['machine']['python_loop_10m_s']} s)"]
     for title, block in (("full", report), ("incremental", report.get("incremental"))):
         if not block:
             continue

@@ -25,6 +25,9 @@ def test_bench_run_small_reports_every_stage(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     assert report["scale"] == "small"
+    # the machine's speed goes with the figures, so that reports of two machines compare
+    assert report["machine"]["cores"] == os.cpu_count()
+    assert 0 < report["machine"]["python_loop_10m_s"] < 30
     for name in STAGES:
         stage = report["stages"][name]
         assert stage["seconds"] >= 0, name
