@@ -277,6 +277,24 @@ def test_a_course_one_joins_at_any_time_has_no_start_date(beginn, start):
     assert course.start_date == start
 
 
+def test_a_course_that_names_only_its_month_starts_on_the_first_with_a_warning():
+    """'Beginn: März 2028' is what many schools know months ahead: the course is published
+    with 1 March and the school is told to give the day; 'Mitte März' stays an error."""
+    data = (HEADER + ";Beginn\n"
+            "K1;Kurs;Integrationskurs;;66538;Neunkirchen;März 2028\n"
+            "K2;Kurs;Integrationskurs;;66538;Neunkirchen;ab 04/2028\n"
+            "K3;Kurs;Integrationskurs;;66538;Neunkirchen;Mitte März 2028\n").encode()
+    result = parse(data, PARTNER)
+    assert {r.source_id: r.start_date for r in result.records} == {
+        "K1": dt.date(2028, 3, 1), "K2": dt.date(2028, 4, 1)}
+    assert [(r.source_id, r.rule, r.severity, r.field, r.value, r.line) for r in result.rejections] == [
+        ("K1", "DATE_MONTH_ONLY", "warning", "start_date", "März 2028", 2),
+        ("K2", "DATE_MONTH_ONLY", "warning", "start_date", "ab 04/2028", 3),
+        ("K3", "RECORD_FIELD_INVALID", "error", "start_date", "Mitte März 2028", 4),
+    ]
+    assert "1. dieses Monats" in result.rejections[0].message
+
+
 @pytest.mark.parametrize(("plaetze", "seats"), [("12", 12), ("ausgebucht", 0), ("Warteliste", 0), ("", None)])
 def test_seats(plaetze, seats):
     assert _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{plaetze}", HEADER + ";Plaetze").seats == seats

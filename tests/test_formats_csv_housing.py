@@ -248,7 +248,8 @@ def test_values_as_listings_write_them():
      ("sofort", None, "sofort"), ("ab 15.05.2026", dt.date(2026, 5, 15), "ab 15.05.2026"),
      ("nach Absprache, frühestens 2026-06-01", dt.date(2026, 6, 1),
       "nach Absprache, frühestens 2026-06-01"),
-     ("", None, None)],
+     ("frei ab März 2028", dt.date(2028, 3, 1), "frei ab März 2028"),
+     ("Mitte März", None, "Mitte März"), ("", None, None)],
 )
 def test_available_from(text, date, kept):
     header = "Wohnungs-ID;Titel;Frei ab;PLZ;Ort"

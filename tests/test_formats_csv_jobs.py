@@ -401,3 +401,11 @@ def test_art_minijob_with_arbeitszeit_empty_is_a_mini_job_working_time():
     job = _one("J1;Aushilfe;66538;Neunkirchen;Minijob;", header=HEADER + ";Art;Arbeitszeit")
     assert job.employment_type == EmploymentType.MINI_JOB
     assert job.working_time == [WorkingTime.MINI]
+
+
+def test_a_start_month_without_its_day_is_published_with_a_warning():
+    result = parse("Stellen-ID;Titel;Beginn;PLZ;Ort\nJ1;Job;ab März 2028;66538;Neunkirchen\n".encode(),
+                   "firma-x")
+    assert [r.start_date for r in result.records] == [dt.date(2028, 3, 1)]
+    assert [(r.rule, r.severity, r.value) for r in result.rejections] == [
+        ("DATE_MONTH_ONLY", "warning", "ab März 2028")]

@@ -250,10 +250,25 @@ def test_timestamp_local_time_follows_summer_time():
      ("31.02.2026 oder 01.03.2026", dt.date(2026, 3, 1)), ("sofort", None), (None, None),
      ("frei ab 1. Mai 2026", dt.date(2026, 5, 1)), ("ab dem 15. Juni 2027 nach Absprache",
                                                     dt.date(2027, 6, 15)),
-     ("Baujahr 1998, saniert", None)],
+     ("Baujahr 1998, saniert", None), ("frei ab März 2028", dt.date(2028, 3, 1)),
+     ("renoviert im März 2025, frei ab sofort", None)],
 )
 def test_date_in_text(value, expected):
     assert v.date_in_text(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("März 2028", dt.date(2028, 3, 1)), ("ab Mai 2027", dt.date(2027, 5, 1)),
+     ("Anfang Okt. 2027", dt.date(2027, 10, 1)), ("03/2028", dt.date(2028, 3, 1)),
+     ("2028-03", dt.date(2028, 3, 1)), ("13/2028", None), ("2028-00", None),
+     ("Mitte März 2028", None), ("März", None), ("1. März 2028", None), ("Montag 2028", None),
+     ("01.03.2028", None), (None, None)],
+)
+def test_month_start(value, expected):
+    """A month named without its day is read as its first day; what is more or less than a
+    month and its year is not."""
+    assert v.month_start(value) == expected
 
 
 def test_epoch_millis_in_berlin_time():

@@ -29,6 +29,7 @@ CONTRACT = {
     "HOUSING_FLOOR_WITHOUT_NUMBER": "warning",
     "JOB_SALARY_IN_WORDS": "warning",
     "JOB_REMOTE_WITHOUT_WORKPLACE": "error",
+    "DATE_MONTH_ONLY": "warning",
 }
 
 SEMANTIC = {

@@ -16,6 +16,7 @@ from hub.formats.csvtemplate import (
     CsvTemplate,
     common_fields,
     field_names,
+    month_only_notes,
     normalise_header,
 )
 from hub.formats.values import (
@@ -27,6 +28,7 @@ from hub.formats.values import (
     date_value,
     integer,
     money,
+    month_start,
     text,
     yes_no,
 )
@@ -93,10 +95,16 @@ _NO_SEATS = {"ausgebucht", "belegt", "voll", "keine", "warteliste"}
 
 
 def _start(value: object) -> object:
+    """A date; 'laufender Einstieg' -> None; 'März 2028' -> its first day (a warning, see
+    _notes)."""
     written = text(value)
     if isinstance(written, str) and _ROLLING_START.search(written):
         return None
-    return date_value(written)
+    return month_start(written) or date_value(written)
+
+
+def _notes(cells: Cells) -> list[tuple[str, str, str]]:
+    return month_only_notes(cells.get("beginn"))
 
 
 def _seats(value: object) -> object:
@@ -129,6 +137,7 @@ TEMPLATE = CsvTemplate(
     required=REQUIRED,
     id_column="kursid",
     fields=_fields,
+    notes=_notes,
 )
 
 parse = TEMPLATE.parse

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 
 from hub.formats.base import Format, Invalid
-from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields, field_names
+from hub.formats.csvtemplate import (
+    COMMON_COLUMNS,
+    Cells,
+    CsvTemplate,
+    common_fields,
+    field_names,
+    month_only_notes,
+)
 from hub.formats.values import (
     TIMES_OF_DAY,
     YES_WORDS,
@@ -19,6 +26,7 @@ from hub.formats.values import (
     choices,
     date_value,
     money,
+    month_start,
     text,
     yes_no,
 )
@@ -117,10 +125,11 @@ _DATE_PREFIX = re.compile(r"^(?:ab|zum|am)\s+", re.IGNORECASE)
 
 
 def _start(value: str | None) -> object:
-    """'01.08.2026', 'ab 01.08.2026' -> date; 'sofort' -> None (as soon as possible)."""
+    """'01.08.2026', 'ab 01.08.2026' -> date; 'sofort' -> None (as soon as possible);
+    'ab März 2028' -> its first day (a warning, see _notes)."""
     if value is None or value.casefold() in AT_ONCE:
         return None
-    return date_value(_DATE_PREFIX.sub("", value))
+    return month_start(value) or date_value(_DATE_PREFIX.sub("", value))
 
 
 def _contract(value: str | None) -> object:
@@ -149,7 +158,8 @@ def _deadline(value: str | None) -> object:
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
     return [("JOB_SALARY_IN_WORDS", name, cells[key])
             for key, name in (("gehaltvon", "salary_min"), ("gehaltbis", "salary_max"))
-            if cells.get(key) is not None and _PAY_IN_WORDS.search(cells[key])]
+            if cells.get(key) is not None and _PAY_IN_WORDS.search(cells[key])] \
+        + month_only_notes(cells.get("beginn"))
 
 
 def _salary_period(value: str | None) -> object:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hub.formats.base import FormatError, ParseResult, build_record, duplicate
-from hub.formats.values import split_street, text, timestamp, web_url, yes_no
+from hub.formats.values import month_start, split_street, text, timestamp, web_url, yes_no
 from hub.models import CanonicalRecord
 from hub.quality.rules import reject
 
@@ -222,6 +222,12 @@ def contact(cells: Cells) -> dict | None:
         "phone": cells.get("telefon"),
         "public": False if public is None else public,
     }
+
+
+def month_only_notes(value: str | None, name: str = "start_date") -> list[tuple[str, str, str]]:
+    """The warning for a start that names only its month ('März 2028'): the templates'
+    parsers publish the month's first day (``values.month_start``)."""
+    return [("DATE_MONTH_ONLY", name, value)] if month_start(value) else []
 
 
 def common_fields(cells: Cells, partner_id: str, id_column: str, organisation_column: str) -> dict:

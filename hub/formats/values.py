@@ -95,6 +95,10 @@ _MONTHS = {name: number for number, names in enumerate((
     ("april", "apr"), ("mai",), ("juni", "jun"), ("juli", "jul"), ("august", "aug"),
     ("september", "sep", "sept"), ("oktober", "okt"), ("november", "nov"),
     ("dezember", "dez")), start=1) for name in names}
+# a month without its day: 'März 2028', 'ab Mär. 2028', 'Anfang März 2028', '03/2028', '2028-03'
+_MONTH_ONLY = re.compile(r"(?i)^(?:(?:frei\s+)?ab\s+)?(?:anfang\s+)?"
+                         r"(?:([^\W\d]+)\.?\s+(\d{4})|(\d{1,2})\s*/\s*(\d{4}))$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _GERMAN_DATETIME = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -487,7 +491,8 @@ def timestamp(value: object) -> object:
 
 def date_in_text(value: object) -> dt.date | None:
     """The first valid date in a free text: 'ab 01.05.2026', 'frei ab 1. Mai 2026' ->
-    2026-05-01; none -> None."""
+    2026-05-01; a text that is only a month ('ab Mai 2026', see ``month_start``) -> its
+    first day; none -> None."""
     if not isinstance(value, str):
         return None
     for match in _DATE_IN_TEXT.finditer(value):
@@ -505,7 +510,27 @@ def date_in_text(value: object) -> dt.date | None:
                 return dt.date(int(match.group(3)), month, int(match.group(1)))
         except ValueError:
             continue
-    return None
+    return month_start(value)
+
+
+def month_start(value: object) -> dt.date | None:
+    """The first day of a month named without its day: 'März 2028', 'ab März 2028',
+    'Anfang März 2028', '03/2028', '2028-03' -> 2028-03-01. Anything else (a whole date,
+    'Mitte März 2028', a month without its year) -> None."""
+    if not isinstance(value, str):
+        return None
+    written = value.strip()
+    named = _MONTH_ONLY.match(written)
+    iso = _ISO_MONTH.match(written)
+    if named and named.group(1):
+        month, year = _MONTHS.get(named.group(1).casefold()), named.group(2)
+    elif named:
+        month, year = int(named.group(3)), named.group(4)
+    elif iso:
+        month, year = int(iso.group(2)), iso.group(1)
+    else:
+        return None
+    return dt.date(int(year), month, 1) if month and 1 <= month <= 12 else None
 
 
 def epoch_millis(value: object) -> object:

@@ -197,6 +197,19 @@ _RULES = [
                     "values that are no storey stay RECORD_FIELD_INVALID.",
     ),
     Rule(
+        "DATE_MONTH_ONLY", "warning",
+        "Der Beginn '{value}' nennt nur den Monat; veröffentlicht wird der 1. dieses Monats.",
+        "The start '{value}' names only the month; the first day of that month is published.",
+        "Geben Sie den ersten Tag an (TT.MM.JJJJ), sobald er feststeht.",
+        "Give the first day (DD.MM.YYYY) as soon as it is known.",
+        field="start_date",
+        domains=("jobs", "courses"),
+        description="CSV templates only: a `Beginn` that names a month without its day "
+                    "(`März 2028`, `ab März 2028`, `Anfang März 2028`, `03/2028`) publishes the "
+                    "first day of that month instead of rejecting the record. Other values "
+                    "that are no date stay RECORD_FIELD_INVALID.",
+    ),
+    Rule(
         "HOUSING_RENT_INCONSISTENT", "error",
         "Die Warmmiete ist niedriger als die Kaltmiete ({value}).",
         "The warm rent is lower than the cold rent ({value}).",
