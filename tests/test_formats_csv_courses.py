@@ -277,6 +277,50 @@ def test_a_course_one_joins_at_any_time_has_no_start_date(beginn, start):
     assert course.start_date == start
 
 
+@pytest.mark.parametrize(
+    ("plaetze", "seats"),
+    [("12 frei", 12), ("noch 3", 3), ("ca. 15", 15), ("noch 3 Plätze frei", 3), ("3 freie Plätze", 3)],
+)
+def test_free_seats_in_words(plaetze, seats):
+    assert _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{plaetze}", HEADER + ";Plaetze").seats == seats
+
+
+@pytest.mark.parametrize(
+    ("betreuung", "childcare"),
+    [("vorhanden", True), ("möglich", True), ("ja, kostenlos", True), ("auf Anfrage", None),
+     ("nach Absprache", None), ("Nein", False)],
+)
+def test_childcare_as_schools_write_it(betreuung, childcare):
+    """'auf Anfrage': childcare one has to ask for is not known to be there; the course is
+    published all the same."""
+    course = _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{betreuung}", HEADER + ";Kinderbetreuung")
+    assert course.childcare is childcare
+
+
+@pytest.mark.parametrize(
+    ("gefoerdert", "funded"),
+    [("BAMF", True), ("ja (BAMF)", True), ("Bildungsgutschein", True), ("AZAV-zertifiziert", True),
+     ("Förderung durch das Jobcenter", True), ("Selbstzahler", False), ("nein", False)],
+)
+def test_funding_named_by_its_funder(gefoerdert, funded):
+    course = _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{gefoerdert}", HEADER + ";Gefoerdert")
+    assert course.funded is funded
+
+
+def test_answers_the_template_cannot_read_still_reject_the_course():
+    data = (HEADER + ";Kinderbetreuung;Gefoerdert;Plaetze\n"
+            "K1;Kurs;Sprachkurs;;66538;Neunkirchen;vielleicht;;\n"
+            "K2;Kurs;Sprachkurs;;66538;Neunkirchen;;teilweise;\n"
+            "K3;Kurs;Sprachkurs;;66538;Neunkirchen;;;10-15\n").encode()
+    result = parse(data, PARTNER)
+    assert result.records == []
+    assert [(r.source_id, r.rule, r.field, r.value) for r in result.rejections] == [
+        ("K1", "RECORD_FIELD_INVALID", "childcare", "vielleicht"),
+        ("K2", "RECORD_FIELD_INVALID", "funded", "teilweise"),
+        ("K3", "RECORD_FIELD_INVALID", "seats", "10-15"),
+    ]
+
+
 def test_a_course_that_names_only_its_month_starts_on_the_first_with_a_warning():
     """'Beginn: März 2028' is what many schools know months ahead: the course is published
     with 1 March and the school is told to give the day; 'Mitte März' stays an error."""

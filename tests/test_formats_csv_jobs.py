@@ -176,7 +176,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
     found = {(r.rule, r.source_id, r.field, r.value) for r in result.rejections}
     assert found == {
         ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6653"),
-        ("COURSE_LEVEL_INVALID", "BAD-LEVEL", "german_level", "gut"),
+        ("COURSE_LEVEL_INVALID", "BAD-LEVEL", "german_level", "B3"),
         ("RECORD_FIELD_INVALID", "BAD-ART", "employment_type", "Leiharbeit"),
         ("RECORD_FIELD_INVALID", "BAD-TIME", "working_time", "Kurzarbeit"),
         ("RECORD_FIELD_INVALID", "BAD-PERIOD", "salary_period", "Woche"),
@@ -409,3 +409,27 @@ def test_a_start_month_without_its_day_is_published_with_a_warning():
     assert [r.start_date for r in result.records] == [dt.date(2028, 3, 1)]
     assert [(r.rule, r.severity, r.value) for r in result.rejections] == [
         ("DATE_MONTH_ONLY", "warning", "ab März 2028")]
+
+
+@pytest.mark.parametrize(
+    ("kenntnisse", "level", "warned"),
+    [("B2 erforderlich", CEFRLevel.B2, False), ("mindestens B1", CEFRLevel.B1, False),
+     ("A2 (besser B1)", CEFRLevel.A2, False), ("gute Deutschkenntnisse", None, True),
+     ("Grundkenntnisse", None, True), ("verhandlungssicher", None, True),
+     ("fließend in Wort und Schrift", None, True), ("keine", None, False)],
+)
+def test_german_skills_in_words(kenntnisse, level, warned):
+    """A level among words is that level; German described without one publishes the
+    posting without a level and tells the employer which to give."""
+    result = parse(f"Stellen-ID;Titel;Deutschkenntnisse;PLZ;Ort\nJ1;Job;{kenntnisse};66538;Neunkirchen\n"
+                   .encode(), "firma-x")
+    assert [r.german_level for r in result.records] == [level]
+    assert [(r.rule, r.severity, r.value) for r in result.rejections] == (
+        [("JOB_GERMAN_LEVEL_IN_WORDS", "warning", kenntnisse)] if warned else [])
+
+
+def test_german_skills_that_say_nothing_of_german_still_reject():
+    result = parse("Stellen-ID;Titel;Deutschkenntnisse;PLZ;Ort\nJ1;Job;ja;66538;Neunkirchen\n".encode(),
+                   "firma-x")
+    assert result.records == []
+    assert [(r.rule, r.value) for r in result.rejections] == [("COURSE_LEVEL_INVALID", "ja")]

@@ -91,7 +91,8 @@ def test_web_url(value, expected):
     ("value", "expected"),
     [("ja", True), ("JA", True), ("x", True), ("1", True), ("yes", True), ("nein", False),
      ("N", False), ("0", False), (None, None), ("", None), ("vielleicht", "vielleicht"),
-     (True, True), (False, False)],
+     (True, True), (False, False), ("ja, kostenlos", True), ("Ja (BAMF)", True),
+     ("nein - leider nicht", False), ("jahrelang", "jahrelang"), ("ja-nein", "ja-nein")],
 )
 def test_yes_no(value, expected):
     assert v.yes_no(value) == expected
@@ -323,7 +324,9 @@ def test_number_keeps_what_it_cannot_hold():
     ("value", "expected"),
     [("0", 0), ("kostenlos", 0), ("Gratis", 0), ("120,50", 120.5), ("1.250,00 €", 1250),
      ("150,- EUR", 150), ("99.90", 99.9), ("13,90 Euro", 13.9),
-     ("nach Vereinbarung", "nach Vereinbarung"), (None, None)],
+     ("nach Vereinbarung", "nach Vereinbarung"), (None, None), ("3.000 € brutto", 3000),
+     ("450 € zzgl. NK", 450), ("2.800 € brutto pro Monat", 2800), ("450,- € mtl.", 450),
+     ("14,50 €/Std.", "14,50 €/Std."), ("450 kalt", "450 kalt")],
 )
 def test_money(value, expected):
     assert v.money(value) == expected

@@ -30,6 +30,7 @@ CONTRACT = {
     "JOB_SALARY_IN_WORDS": "warning",
     "JOB_REMOTE_WITHOUT_WORKPLACE": "error",
     "DATE_MONTH_ONLY": "warning",
+    "JOB_GERMAN_LEVEL_IN_WORDS": "warning",
 }
 
 SEMANTIC = {

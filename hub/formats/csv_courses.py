@@ -20,7 +20,9 @@ from hub.formats.csvtemplate import (
     normalise_header,
 )
 from hub.formats.values import (
+    NO_WORDS,
     TIMES_OF_DAY,
+    YES_WORDS,
     cefr_levels,
     choice,
     choices,
@@ -92,6 +94,17 @@ def _course_type(value: object) -> object:
 _ROLLING_START = re.compile(r"(?i)^(?:laufende?r?|fortlaufende?r?|jederzeit|ständige?r?)\b"
                             r"|\b(?:einstieg|beginn|start)\s+(?:ist\s+)?(?:jederzeit|laufend)")
 _NO_SEATS = {"ausgebucht", "belegt", "voll", "keine", "warteliste"}
+# free seats said in words: '12 frei', 'noch 3', 'ca. 15', 'noch 3 Plätze frei', '3 freie Plätze'
+_SEATS_IN_WORDS = re.compile(r"(?i)^(?:noch\s+|ca\.?\s*|circa\s+)?(\d+)\s*"
+                             r"(?:freie?\s+plätze|plätze(?:\s+frei)?|frei)?$")
+# childcare offered: the template's 'ja' and what schools write instead
+_CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive", "inkl."}
+# childcare that one has to ask for: not known to be there, so no answer (the course is kept)
+_ON_REQUEST = {"auf anfrage", "nach absprache", "nach vereinbarung", "bitte erfragen",
+               "bitte nachfragen"}
+# a course one can take with public funding: the template's 'ja', or who funds it
+_FUNDED_BY = re.compile(r"(?i)\b(?:bamf|bildungsgutschein|azav|gefördert|förderfähig|jobcenter|"
+                        r"agentur für arbeit|arbeitsagentur)\b")
 
 
 def _start(value: object) -> object:
@@ -111,7 +124,22 @@ def _seats(value: object) -> object:
     written = text(value)
     if isinstance(written, str) and written.casefold() in _NO_SEATS:
         return 0
-    return integer(written)
+    in_words = _SEATS_IN_WORDS.match(written) if isinstance(written, str) else None
+    return int(in_words.group(1)) if in_words else integer(written)
+
+
+def _childcare(value: object) -> object:
+    written = text(value)
+    if isinstance(written, str) and written.casefold() in _ON_REQUEST:
+        return None
+    return yes_no(written, yes=_CHILDCARE_YES)
+
+
+def _funded(value: object) -> object:
+    answer = yes_no(value, no=NO_WORDS | {"selbstzahler"})
+    if isinstance(answer, str) and _FUNDED_BY.search(answer):
+        return True
+    return answer
 
 
 def _fields(cells: Cells, partner_id: str) -> dict:
@@ -123,9 +151,9 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "start_date": _start(cells.get("beginn")),
         "end_date": date_value(cells.get("ende")),
         "schedule": choices(cells.get("zeitmodell"), SCHEDULES, passed_over=TIMES_OF_DAY),
-        "childcare": yes_no(cells.get("kinderbetreuung")),
+        "childcare": _childcare(cells.get("kinderbetreuung")),
         "price_eur": money(cells.get("kosten")),
-        "funded": yes_no(cells.get("gefoerdert")),
+        "funded": _funded(cells.get("gefoerdert")),
         "seats": _seats(cells.get("plaetze")),
     }
 

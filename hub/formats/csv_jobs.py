@@ -19,12 +19,14 @@ from hub.formats.csvtemplate import (
     month_only_notes,
 )
 from hub.formats.values import (
+    LEVELS,
     TIMES_OF_DAY,
     YES_WORDS,
     cefr_level,
     choice,
     choices,
     date_value,
+    levels_in_text,
     money,
     month_start,
     text,
@@ -121,6 +123,10 @@ _PAY_IN_WORDS = re.compile(
     r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"
     r"leistungsgerecht|übertariflich|nach qualifikation")
 _SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|max\.?|maximal)\s+", re.IGNORECASE)
+# German skills described in words, without a CEFR level
+_GERMAN_IN_WORDS = re.compile(
+    r"(?i)deutsch|kenntnisse|grund|\bgute?\b|fließend|fliessend|verhandlungssicher|\bsicher|"
+    r"muttersprach|anfänger|fortgeschritten|wort und schrift")
 _DATE_PREFIX = re.compile(r"^(?:ab|zum|am)\s+", re.IGNORECASE)
 
 
@@ -149,6 +155,20 @@ def _salary(value: str | None) -> object:
     return money(_SALARY_PREFIX.sub("", value) if value is not None else None)
 
 
+def _german_level(value: str | None) -> object:
+    """'B2', 'B1-B2' -> the (lowest) level; one level among words ('B2 erforderlich',
+    'mindestens B1') -> that level; German described without a level ('gute
+    Deutschkenntnisse') -> None (a warning, see _notes)."""
+    level = cefr_level(value)
+    if isinstance(level, str) and level not in LEVELS:
+        named = levels_in_text(level)
+        if named:
+            return named[0]
+        if _GERMAN_IN_WORDS.search(level):
+            return None
+    return level
+
+
 def _deadline(value: str | None) -> object:
     if value is not None and value.casefold() in NO_DEADLINE:
         return None
@@ -159,7 +179,11 @@ def _notes(cells: Cells) -> list[tuple[str, str, str]]:
     return [("JOB_SALARY_IN_WORDS", name, cells[key])
             for key, name in (("gehaltvon", "salary_min"), ("gehaltbis", "salary_max"))
             if cells.get(key) is not None and _PAY_IN_WORDS.search(cells[key])] \
-        + month_only_notes(cells.get("beginn"))
+        + month_only_notes(cells.get("beginn")) \
+        + ([("JOB_GERMAN_LEVEL_IN_WORDS", "german_level", cells["deutschkenntnisse"])]
+           if cells.get("deutschkenntnisse") is not None
+           and _german_level(cells["deutschkenntnisse"]) is None
+           and cefr_level(cells["deutschkenntnisse"]) is not None else [])
 
 
 def _salary_period(value: str | None) -> object:
@@ -194,7 +218,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "employment_type": employment,
         "working_time": working,
         "contract_duration": _contract(cells.get("befristung")),
-        "german_level": cefr_level(cells.get("deutschkenntnisse")),
+        "german_level": _german_level(cells.get("deutschkenntnisse")),
         # Gehalt von above Gehalt bis is left to the quality stage (JOB_SALARY_RANGE_INVERTED)
         "salary_min": _salary(cells.get("gehaltvon")),
         "salary_max": _salary(cells.get("gehaltbis")),

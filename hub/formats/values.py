@@ -71,6 +71,7 @@ _COUNTRIES = {
 
 _ENUM_KEY = (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("ß", "SS"), ("-", "_"), (" ", "_"))
 
+_ANSWER_FIRST = re.compile(r"\s*(?:[,(:;]|\s[-–]\s)")  # 'ja, kostenlos': the answer, then words
 _LIST_SEPARATORS = re.compile(r"[,;/+]|\s+und\s+")
 _ASIDE = re.compile(r"\([^()]*\)")
 _LEVEL = re.compile(r"^([ABC][12])(?:\.[1-9])?$")  # 'A1' or a sub-level such as 'A1.2'
@@ -105,6 +106,10 @@ _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _DATE_IN_TEXT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d{2})-(\d{2})")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
 _CURRENCY = re.compile(r"(?i)\s*(€|\beuro?\b)\s*")
+# what follows an amount without changing it: '3.000 € brutto', '450 € zzgl. NK', '450 € mtl.'
+_AMOUNT_QUALIFIER = re.compile(
+    r"(?i)(?:\s*(?:brutto|zzgl\.?\s*(?:nk|nebenkosten|betriebskosten|heizkosten)|mtl\.?|"
+    r"monatlich|(?:pro|je|/)\s*monat))+\s*$")
 _UNITS = re.compile(r"(?i)\s*(m²|m2|qm|quadratmeter)\s*$")
 # an amount or area given as approximate: 'ca. 65 m²', 'circa 120 €'
 _ABOUT = re.compile(r"(?i)^(?:ca\.?|circa|etwa|rd\.|rund|ungefähr)\s*")
@@ -218,13 +223,17 @@ def web_url(value: object) -> object:
 
 
 def yes_no(value: object, yes: frozenset[str] = YES_WORDS, no: frozenset[str] = NO_WORDS) -> object:
-    """'ja' -> True, 'nein' -> False (case does not matter); empty -> None."""
+    """'ja' -> True, 'nein' -> False (case does not matter); empty -> None. A yes or no with
+    words after it counts as that answer: 'ja, kostenlos', 'ja (BAMF)', 'nein - leider'."""
     word = text(value)
     if not isinstance(word, str):
         return word
-    if word.lower() in yes:
+    answer = word.lower()
+    if answer not in yes and answer not in no:
+        answer = _ANSWER_FIRST.split(answer, 1)[0]
+    if answer in yes:
         return True
-    if word.lower() in no:
+    if answer in no:
         return False
     return word
 
@@ -632,7 +641,7 @@ def money(value: object, machine: bool = False) -> object:
         return number(written)
     if written.casefold() in FREE_WORDS:
         return 0.0
-    amount = _CURRENCY.sub("", _ABOUT.sub("", written)).strip()
+    amount = _CURRENCY.sub("", _ABOUT.sub("", _AMOUNT_QUALIFIER.sub("", written))).strip()
     amount = re.sub(r",-+$", "", amount)
     read = number(amount, machine)
     return read if isinstance(read, float) else written

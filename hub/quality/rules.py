@@ -184,6 +184,21 @@ _RULES = [
                     "RECORD_FIELD_INVALID.",
     ),
     Rule(
+        "JOB_GERMAN_LEVEL_IN_WORDS", "warning",
+        "Die Deutschkenntnisse '{value}' nennen kein Sprachniveau; die Stelle wird ohne "
+        "Sprachniveau veröffentlicht.",
+        "The German skills '{value}' name no level; the posting is published without one.",
+        "Geben Sie das Niveau nach GER an (A1 bis C2), z. B. B2 für gute Deutschkenntnisse.",
+        "Give the CEFR level (A1 to C2), e.g. B2 for good German.",
+        field="german_level",
+        domains=("jobs",),
+        description="CSV templates only: German skills described in words (`gute "
+                    "Deutschkenntnisse`, `Grundkenntnisse`, `verhandlungssicher`) leave "
+                    "`german_level` empty instead of rejecting the posting; a text naming a "
+                    "level (`B2 erforderlich`, `mindestens B1`) gives that level. Other values "
+                    "stay COURSE_LEVEL_INVALID.",
+    ),
+    Rule(
         "HOUSING_FLOOR_WITHOUT_NUMBER", "warning",
         "Die Etage '{value}' nennt keine Geschossnummer; die Wohnung wird ohne Etage "
         "veröffentlicht.",
