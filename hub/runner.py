@@ -480,7 +480,7 @@ def run_sync(
     partitions without deleting those of the configured partners."""
     from hub.definitions import defs
 
-    progress = progress or (lambda message: print(message, file=sys.stderr, flush=True))
+    progress = progress or clocked_lines
     started = time.monotonic()
     partners = registry.partners
     if partner_ids:
@@ -579,6 +579,12 @@ def run_sync(
             ).scalar_one()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def clocked_lines(message: str) -> None:
+    """A progress line on stderr after the time of day ('04:12:09 [3/30] ...'): a sync of a
+    national registry takes many minutes, and its lines go to logs read later."""
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def step_log_lines(progress):

@@ -5,6 +5,7 @@ nothing lost, nothing doubled. And a full refresh twice gives the same directory
 from __future__ import annotations
 
 import json
+import re
 import signal
 
 import pytest
@@ -129,9 +130,12 @@ def test_sync_in_worker_processes_gives_the_directory_of_a_sync_in_one(db_url, t
         assert "Traceback" not in proc.stderr
         # the publication's phases on the terminal, under the line that announces it
         n = len(expected_ids(V1 + V2[-4:] + OTHER))
-        publication = proc.stderr.split("publishing the directory ...\n", 1)[1]
-        assert publication.startswith("  courses: full resolution"), proc.stderr[-3000:]
-        assert f"  jobs: {n} entries published ({n} added, 0 updated, 0 deleted); committing\n" in publication
+        # every line begins with the time of day
+        lines = [line for line in proc.stderr.splitlines() if re.match(r"\d\d:\d\d:\d\d ", line)]
+        said = [line[9:] for line in lines]
+        publication = said[said.index("publishing the directory ...") + 1:]
+        assert publication[0].startswith("  courses: full resolution"), proc.stderr[-3000:]
+        assert f"  jobs: {n} entries published ({n} added, 0 updated, 0 deleted); committing" in publication
         engine = make_engine(url)
         results.append((json.loads(proc.stdout), state(engine)[0]))
         engine.dispose()

@@ -39,11 +39,11 @@ def hub_interrupted(*args, env: dict, cwd) -> tuple[int, str]:
             if not line:
                 break
             lines.append(line)
-            if line.startswith("[1/"):  # the first feed is done: interrupt the next
+            if line[9:].startswith("[1/"):  # the first feed is done: interrupt the next
                 time.sleep(0.3)
                 os.killpg(proc.pid, signal.SIGINT)
                 break
-        assert any(line.startswith("[1/") for line in lines), "".join(lines)
+        assert any(line[9:].startswith("[1/") for line in lines), "".join(lines)
         _, rest = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
