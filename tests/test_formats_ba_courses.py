@@ -326,6 +326,8 @@ def test_weiterbildung_fixture(fixtures_dir):
         ({"titel": "Integrationskurs Intensiv"}, CourseType.INTEGRATION_COURSE),
         ({"titel": "Jugendintegrationskurs (A1-B1)"}, CourseType.INTEGRATION_COURSE),
         ({"titel": "Frauenintegrationskurs mit Kinderbetreuung"}, CourseType.INTEGRATION_COURSE),
+        ({"titel": "Berufssprachkurs für Absolventen eines Integrationskurses"},
+         CourseType.JOB_LANGUAGE_COURSE),
         ({"systematiken": [{"codeNr": "MC 03"}]}, CourseType.JOB_LANGUAGE_COURSE),
         ({"bildungsart": {"bezeichnung": "Berufssprachkurse"}, "titel": "Berufssprachkurs A2"},
          CourseType.JOB_LANGUAGE_COURSE),

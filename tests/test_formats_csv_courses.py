@@ -270,7 +270,9 @@ def test_an_unknown_course_type_is_refused_with_the_text():
 @pytest.mark.parametrize(
     ("beginn", "start"),
     [("02.03.2028", dt.date(2028, 3, 2)), ("laufender Einstieg", None), ("laufend", None),
-     ("Einstieg jederzeit möglich", None), ("fortlaufend", None), ("", None)],
+     ("Einstieg jederzeit möglich", None), ("fortlaufend", None), ("", None),
+     ("laufend ab 01.09.2026", dt.date(2026, 9, 1)),
+     ("01.09.2026 (Einstieg jederzeit)", dt.date(2026, 9, 1))],
 )
 def test_a_course_one_joins_at_any_time_has_no_start_date(beginn, start):
     course = _one(f"K1;Kurs;Integrationskurs;;66538;Neunkirchen;{beginn}", HEADER + ";Beginn")

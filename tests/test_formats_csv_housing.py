@@ -216,6 +216,7 @@ def test_deposit(deposit, cold_rent, expected):
     [("Wohnung", "apartment"), ("Einzimmerwohnung", "apartment"), ("Maisonette", "apartment"),
      ("Appartement", "apartment"), ("Reihenhaus", "house"), ("Doppelhaushälfte", "house"),
      ("Bungalow", "house"), ("WG-Zimmer", "room"), ("Zimmer in WG", "room"),
+     ("Zimmer in einer Wohnung", "room"), ("Zimmer in Einfamilienhaus", "room"),
      ("Sonstiges", "other")],
 )
 def test_property_types_as_landlords_write_them(art, expected):

@@ -300,6 +300,17 @@ def test_salary_with_a_word_before_the_amount(von, bis, expected):
     assert (job.salary_min, job.salary_max) == expected
 
 
+@pytest.mark.parametrize(
+    ("pay", "amount"),
+    [("2.500 € VB", 2500), ("3.000 € nach Tarif", 3000), ("2.500 €, VB", 2500),
+     ("ab 2.800 € oder nach Vereinbarung", 2800)],
+)
+def test_an_amount_before_pay_words_is_the_salary(pay, amount):
+    """The amount counts, the words after it do not silence it (and no warning)."""
+    header = "Stellen-ID;Titel;Gehalt von;PLZ;Ort"
+    assert _one(f"J1;Koch;{pay};66538;Neunkirchen", header).salary_min == amount
+
+
 def test_pay_in_words_publishes_the_posting_without_a_salary_and_says_so():
     """'nach Tarif' is a statement, not a typo: the posting is published, the partner learns
     that its pay shows nowhere; a value that is neither stays an error."""

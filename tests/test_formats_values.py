@@ -221,7 +221,10 @@ def test_levels_in_text(value, expected):
      ("02.03.26", dt.date(2026, 3, 2)), ("2. März 2026", dt.date(2026, 3, 2)),
      ("Montag, 2. März 2026", dt.date(2026, 3, 2)), ("02. Okt. 2026", dt.date(2026, 10, 2)),
      ("02.03.2026 08:30", dt.date(2026, 3, 2)), ("02.03.2026, 8:30 Uhr", dt.date(2026, 3, 2)),
-     ("31.02.26", "31.02.26"), ("März 2026", "März 2026"), ("2. Foo 2026", "2. Foo 2026")],
+     ("31.02.26", "31.02.26"), ("März 2026", "März 2026"), ("2. Foo 2026", "2. Foo 2026"),
+     ("Sa., 2. Mai 2026", dt.date(2026, 5, 2)),
+     # only a weekday may come before the day: 'vor 2. März' is no date
+     ("vor 2. März 2026", "vor 2. März 2026"), ("bis 2. März 2026", "bis 2. März 2026")],
 )
 def test_date_value(value, expected):
     assert v.date_value(value) == expected
@@ -252,7 +255,8 @@ def test_timestamp_local_time_follows_summer_time():
      ("frei ab 1. Mai 2026", dt.date(2026, 5, 1)), ("ab dem 15. Juni 2027 nach Absprache",
                                                     dt.date(2027, 6, 15)),
      ("Baujahr 1998, saniert", None), ("frei ab März 2028", dt.date(2028, 3, 1)),
-     ("renoviert im März 2025, frei ab sofort", None)],
+     ("renoviert im März 2025, frei ab sofort", None),
+     ("frei ab 1. Mai 2026 (Besichtigung 20.04.2026)", dt.date(2026, 5, 1))],
 )
 def test_date_in_text(value, expected):
     assert v.date_in_text(value) == expected

@@ -71,7 +71,8 @@ _SCHEDULE_ID_RANGES = ((200, 299, "online"), (300, 399, "blended"), (400, 499, "
 _LEVEL_CODES = {"MC 01 1": "A2", "MC 01 2": "B1", "MC 01 3": "B2", "MC 01 4": "C1", "MC 01 5": "C2"}
 
 # also its compounds: Jugend-, Eltern-, Frauen-, Intensivintegrationskurs
-_INTEGRATION = re.compile(r"integrationskurs|zweitschriftlerner")
+# (not 'eines Integrationskurses': a course for those who finished one)
+_INTEGRATION = re.compile(r"integrationskurs(?!es\b)|zweitschriftlerner")
 _JOB_LANGUAGE = re.compile(
     r"\bberufssprachkurs\b|\bdeuf(?:ö|oe)v\b|\bberufsbezogene deutschsprachf(?:ö|oe)rderung\b"
 )

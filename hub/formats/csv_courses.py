@@ -27,6 +27,7 @@ from hub.formats.values import (
     choice,
     choices,
     course_type_in_text,
+    date_in_text,
     date_value,
     integer,
     money,
@@ -112,7 +113,7 @@ def _start(value: object) -> object:
     _notes)."""
     written = text(value)
     if isinstance(written, str) and _ROLLING_START.search(written):
-        return None
+        return date_in_text(written)  # 'laufend ab 01.09.2026': from that day
     return month_start(written) or date_value(written)
 
 

@@ -59,10 +59,12 @@ PROPERTY_TYPES = {
 }
 # what landlords write instead, checked in this order: 'Einzimmerwohnung', 'Maisonette',
 # 'Reihenhaus', 'Doppelhaushälfte', 'Zimmer in WG'
+# 'Zimmer in einer Wohnung' is a room: a text that begins with the room is one
 _PROPERTY_WORDS = (
+    ("room", re.compile(r"(?i)^(?:zimmer|wg)\b")),
     ("apartment", re.compile(r"(?i)wohnung$|^(?:apartment|appartement|maisonette|penthouse|loft)")),
     ("house", re.compile(r"(?i)(?:haus|haushälfte)$|^(?:bungalow|villa)\b")),
-    ("room", re.compile(r"(?i)zimmer$|^(?:zimmer|wg)\b")),
+    ("room", re.compile(r"(?i)zimmer$")),
 )
 # 'WBS erforderlich: WBS' / 'mit WBS' / 'ohne WBS'
 _WBS_YES = YES_WORDS | {"wbs", "mit wbs", "wbs erforderlich", "wbs nötig", "wbs notwendig"}

@@ -127,6 +127,9 @@ _SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|max\.?|maximal)\
 _GERMAN_IN_WORDS = re.compile(
     r"(?i)deutsch|kenntnisse|grund|\bgute?\b|fließend|fliessend|verhandlungssicher|\bsicher|"
     r"muttersprach|anfänger|fortgeschritten|wort und schrift")
+# what joins an amount to the pay words after it: '3.000 € nach Tarif', '2.500 €, VB'
+_WORDS_LEFT = re.compile(
+    r"(?i)(?:[\s,;/(–-]*\b(?:nach|gem\.?|gemäß|lt\.?|laut|oder|bzw\.?|je)\b)*[\s,;/(–-]*$")
 _DATE_PREFIX = re.compile(r"^(?:ab|zum|am)\s+", re.IGNORECASE)
 
 
@@ -150,8 +153,11 @@ def _contract(value: str | None) -> object:
 def _salary(value: str | None) -> object:
     """'2.450,00', 'ab 2.500 €' -> the amount; pay in words ('nach Tarif') -> None (a
     warning, see _notes)."""
-    if value is not None and _PAY_IN_WORDS.search(value):
-        return None
+    words = _PAY_IN_WORDS.search(value) if value is not None else None
+    if words:
+        # an amount before the words ('2.500 € VB', '3.000 € nach Tarif') is that amount
+        amount = money(_SALARY_PREFIX.sub("", _WORDS_LEFT.sub("", value[:words.start()])))
+        return amount if isinstance(amount, float) else None
     return money(_SALARY_PREFIX.sub("", value) if value is not None else None)
 
 
@@ -178,7 +184,8 @@ def _deadline(value: str | None) -> object:
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
     return [("JOB_SALARY_IN_WORDS", name, cells[key])
             for key, name in (("gehaltvon", "salary_min"), ("gehaltbis", "salary_max"))
-            if cells.get(key) is not None and _PAY_IN_WORDS.search(cells[key])] \
+            if cells.get(key) is not None and _PAY_IN_WORDS.search(cells[key])
+            and _salary(cells[key]) is None] \
         + month_only_notes(cells.get("beginn")) \
         + ([("JOB_GERMAN_LEVEL_IN_WORDS", "german_level", cells["deutschkenntnisse"])]
            if cells.get("deutschkenntnisse") is not None

@@ -88,7 +88,9 @@ _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 # what a spreadsheet writes for a date cell in other formats: 'TT.MM.JJ' ('01.05.27'), the long
 # form ('1. Mai 2027', 'Samstag, 1. Mai 2027'), a date with a time ('01.05.2027 08:00')
 _SHORT_YEAR_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2})$")
-_LONG_DATE = re.compile(r"^(?:[^\W\d]+,?\s+)?(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})$")
+_LONG_DATE = re.compile(r"(?i)^(?:(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|"
+                        r"sonntag|mo|di|mi|do|fr|sa|so)\.?,?\s+)?"
+                        r"(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})$")
 _LONG_DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})(?!\d)")
 _DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4})[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
 _MONTHS = {name: number for number, names in enumerate((
@@ -504,22 +506,26 @@ def date_in_text(value: object) -> dt.date | None:
     first day; none -> None."""
     if not isinstance(value, str):
         return None
+    found: list[tuple[int, dt.date]] = []  # (where, day): the first in the text wins
     for match in _DATE_IN_TEXT.finditer(value):
         day, month, year, iso_year, iso_month, iso_day = match.groups()
         try:
             if day:
-                return dt.date(int(year), int(month), int(day))
-            return dt.date(int(iso_year), int(iso_month), int(iso_day))
+                found.append((match.start(), dt.date(int(year), int(month), int(day))))
+            else:
+                found.append((match.start(), dt.date(int(iso_year), int(iso_month), int(iso_day))))
+            break
         except ValueError:
             continue
     for match in _LONG_DATE_IN_TEXT.finditer(value):
         month = _MONTHS.get(match.group(2).casefold())
         try:
             if month:
-                return dt.date(int(match.group(3)), month, int(match.group(1)))
+                found.append((match.start(), dt.date(int(match.group(3)), month, int(match.group(1)))))
+                break
         except ValueError:
             continue
-    return month_start(value)
+    return min(found)[1] if found else month_start(value)
 
 
 def month_start(value: object) -> dt.date | None:
