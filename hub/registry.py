@@ -216,13 +216,14 @@ def load_registry(path: str | Path) -> Registry:
 
 def _describe(exc: ValidationError, data: dict, origin: str) -> str:
     """The file and every problem: partner, field, what is wrong. One problem on one line;
-    more as a line each below a count. A required field missing beside an unknown one at the
-    same place is the same mistyped key, told once (with the name it was probably meant to
-    be, or the names that place takes)."""
+    more as a line each below a count. A required field missing beside an unknown key at the
+    same place that is a near miss of its name is the same mistyped key, told once (with the
+    name it was probably meant to be); any other missing field is told too."""
     errors = exc.errors(include_url=False)
-    unknown_at = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
+    meant = {(tuple(e["loc"][:-1]), _near(tuple(e["loc"]))) for e in errors
+             if e["type"] == "extra_forbidden"}
     errors = [e for e in errors
-              if not (e["type"] == "missing" and tuple(e["loc"][:-1]) in unknown_at)]
+              if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in meant)]
     problems = [_problem(error, data) for error in errors]
     if len(problems) == 1:
         return f"{origin}: {problems[0]}"
@@ -251,6 +252,21 @@ def _problem(error: dict, data: dict) -> str:
 def _meant(loc: tuple) -> str:
     """For an unknown key at ``loc``: ' (did you mean ...?)' for a near miss, else the
     fields that place takes."""
+    near = _near(loc)
+    if near:
+        return f" (did you mean {near!r}?)"
+    names = _fields_at(loc)
+    return f" (known here: {', '.join(names)})" if names else ""
+
+
+def _near(loc: tuple) -> str | None:
+    """The field an unknown key at ``loc`` was probably meant to be, if one is close."""
+    near = difflib.get_close_matches(str(loc[-1]), _fields_at(loc), n=1, cutoff=0.7)
+    return near[0] if near else None
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """The fields the place of ``loc`` takes (none where it is no model)."""
     model: type[BaseModel] = Registry
     for step in loc[:-1]:
         if isinstance(step, int):
@@ -259,13 +275,9 @@ def _meant(loc: tuple) -> str:
         inner = getattr(info, "annotation", None)
         inner = (getattr(inner, "__args__", None) or (inner,))[0]
         if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
-            return ""
+            return []
         model = inner
-    names = list(model.model_fields)
-    near = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.7)
-    if near:
-        return f" (did you mean {near[0]!r}?)"
-    return f" (known here: {', '.join(names)})"
+    return list(model.model_fields)
 
 
 def partition_changes(

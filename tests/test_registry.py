@@ -87,6 +87,19 @@ def test_every_problem_of_a_registry_is_told_at_once():
     ]
 
 
+def test_a_mistyped_key_does_not_hide_another_missing_field():
+    good = GOOD
+    feed = good.split("format: csv-courses", 1)[1].split("\n", 2)[1]  # the source line after it
+    assert feed.strip().startswith("source:"), feed
+    text = good.replace("format: csv-courses", "fromat: csv-courses").replace(feed + "\n", "", 1)
+    with pytest.raises(RegistryError) as info:
+        parse_registry(text, "r.yaml")
+    lines = str(info.value).splitlines()
+    assert lines[0] == "r.yaml: 2 problems:", lines
+    assert "  partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)" in lines
+    assert "  partner 'vhs-neunkirchen': feeds[0].source: Field required" in lines
+
+
 @pytest.mark.parametrize("source, expected", [
     ("http://exa mple.org/x", "'http://exa mple.org/x' holds a space"),
     ("https://jobs.example:80a/x", "'https://jobs.example:80a/x' is not a web address"),
