@@ -311,6 +311,11 @@ def test_schedule(instance, expected):
           "referenceQuantity": {"@type": "QuantitativeValue", "value": 1, "unitCode": "HUR"}}}, {}, None),
         ({"@type": "Offer", "priceSpecification": {"price": 2.29, "unitText": "UE"}}, {}, None),
         ({"@type": "Offer", "price": 480, "description": "inkl. Lehrbuch"}, {}, 480),
+        # the rate beside the price does not make the price a rate
+        ({"@type": "Offer", "price": 1603, "priceCurrency": "EUR", "priceSpecification": [
+          {"@type": "UnitPriceSpecification", "price": 2.29, "unitText": "UE"}]}, {}, 1603),
+        ({"@type": "Offer", "price": 1603, "description": "700 UE, 2,29 € pro UE"}, {}, 1603),
+        ({"@type": "Offer", "price": "2,29", "description": "2,29 € pro UE"}, {}, None),
         (None, {"isAccessibleForFree": True}, 0),
         (None, {}, None),
     ],

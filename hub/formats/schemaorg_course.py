@@ -184,21 +184,21 @@ def _price(nodes: list[dict]) -> object:
     for node in nodes:
         for offer in jsonld.objects(node.get("offers")):
             currency = jsonld.text(offer.get("priceCurrency"))
-            amount = offer.get("price")
+            amount, source = offer.get("price"), offer
             if amount is None:
                 amount = offer.get("lowPrice")
             for spec in jsonld.objects(offer.get("priceSpecification")):
                 if amount is not None:
                     break
-                amount = spec.get("price")
+                amount, source = spec.get("price"), spec
                 currency = currency or jsonld.text(spec.get("priceCurrency"))
             if amount is None:
                 continue
             if currency is not None and currency.strip().upper() not in _EURO:
                 continue  # the canonical price is in euro
-            if _per_lesson(offer):
-                continue  # a rate per lesson or hour ('2,29 € pro UE') is not the course's price
             read = values.money(jsonld.first(amount))
+            if _per_lesson(source, read):
+                continue  # a rate per lesson or hour ('2,29 € pro UE') is not the course's price
             return read
     for node in nodes:
         free = node.get("isAccessibleForFree")
@@ -211,23 +211,30 @@ _PER_LESSON = re.compile(r"(?i)\b(?:pro|je|per)\s+(?:ue|ustd|unterricht\w*|stund
                          r"^(?:ue|unterrichts(?:einheit|stunde)|stunde|lesson|hour)$")
 
 
-def _per_lesson(offer: dict) -> bool:
-    """Whether an offer's price is a rate per lesson or hour: a ``UnitPriceSpecification``
-    or ``referenceQuantity`` in hours (HUR) or lessons, or words saying so."""
-    for spec in (offer, *jsonld.objects(offer.get("priceSpecification"))):
-        quantity = spec.get("referenceQuantity")
-        units = [spec.get("unitCode"), spec.get("unitText")]
-        if isinstance(quantity, dict):
-            units += [quantity.get("unitCode"), quantity.get("unitText")]
-        for unit in units:
-            word = jsonld.text(unit)
-            if word and (word.upper() == "HUR" or _PER_LESSON.search(word)):
-                return True
-        for key in ("description", "name"):
-            said = jsonld.text(spec.get(key))
-            if said and _PER_LESSON.search(said):
+def _per_lesson(node: dict, price: object) -> bool:
+    """Whether ``price``, read from ``node`` (an offer or one of its price specifications),
+    is a rate per lesson or hour: the node's unit or ``referenceQuantity`` in hours (HUR) or
+    lessons, or its words saying so, unless they give the rate of another amount ('1.603 €:
+    700 UE, 2,29 € pro UE')."""
+    quantity = node.get("referenceQuantity")
+    units = [node.get("unitCode"), node.get("unitText")]
+    if isinstance(quantity, dict):
+        units += [quantity.get("unitCode"), quantity.get("unitText")]
+    for unit in units:
+        word = jsonld.text(unit)
+        if word and (word.upper() == "HUR" or _PER_LESSON.search(word)):
+            return True
+    for key in ("description", "name"):
+        said = jsonld.text(node.get(key))
+        if said and _PER_LESSON.search(said):
+            rates = [values.money(m.group(1)) for m in _RATE.finditer(said)]
+            if not rates or price in rates:
                 return True
     return False
+
+
+# an amount said to be per lesson: '2,29 € pro UE', '2,29 EUR je Unterrichtsstunde'
+_RATE = re.compile(r"(\d[\d.,]*)\s*(?:€|eur\w*)?\s*(?:pro|je|per)\s+\w+", re.IGNORECASE)
 
 
 def _language(course: dict, course_type: str) -> str | None:
