@@ -53,6 +53,15 @@ def test_plain_text_from_ba_html():
     assert v.plain_text(html) == "Der Lehrgang\nZeile eins\nZeile & zwei\n- Punkt A\n- Punkt B"
     assert v.plain_text("<p> </p>") is None
     assert v.plain_text(None) is None
+
+
+def test_escaped_tags_in_real_html_stay_text():
+    """Markup escaped once more is read as markup, but only where the text has none of its
+    own: in a real HTML text an escaped tag is what the text says."""
+    assert v.plain_text("<p>Sie kennen HTML (&lt;div&gt;, &lt;table&gt;) und CSS.</p>") == \
+        "Sie kennen HTML (<div>, <table>) und CSS."
+    assert v.plain_text("&lt;p&gt;Erste Zeile&lt;/p&gt;&lt;ul&gt;&lt;li&gt;eins&lt;/li&gt;&lt;/ul&gt;") == \
+        "Erste Zeile\n- eins"
     assert v.plain_text("ohne Tags") == "ohne Tags"
 
 

@@ -194,9 +194,11 @@ def enum_key(value: object) -> str | None:
 def plain_text(value: object, _again: bool = True) -> object:
     """HTML (as the BA course APIs send it) -> plain text: one line per block, '- ' for list
     items, entities decoded, blank lines dropped. HTML escaped once more ('&lt;p&gt;', as
-    some content systems write it into JSON-LD) is read as HTML too."""
+    some content systems write it into JSON-LD) is read as HTML too, when the text holds no
+    markup of its own: in real HTML an escaped tag ('HTML (&lt;div&gt;)') is text."""
     if not isinstance(value, str):
         return text(value)
+    _again = _again and not _MARKUP.search(value)
     raw = _LIST_ITEM.sub("\n- ", value)
     raw = _BLOCK_TAGS.sub("\n", raw)
     raw = html.unescape(_TAG.sub("", raw))
