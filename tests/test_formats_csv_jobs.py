@@ -274,7 +274,8 @@ def test_start(start, expected):
     ("befristung", "expected"),
     [("unbefristet", "permanent"), ("befristet", "fixed_term"),
      ("befristet auf 2 Jahre", "fixed_term"), ("Befristet (12 Monate)", "fixed_term"),
-     ("unbefristet nach Probezeit", "permanent")],
+     ("unbefristet nach Probezeit", "permanent"), ("befristete Stelle", "fixed_term"),
+     ("Unbefristeter Vertrag", "permanent")],
 )
 def test_contract_durations(befristung, expected):
     job = _one(f"J1;Job;{befristung};66538;Neunkirchen", "Stellen-ID;Titel;Befristung;PLZ;Ort")

@@ -94,7 +94,7 @@ WORKING_TIMES = {
 
 CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term"}
 # 'befristet auf 2 Jahre', 'befristet (12 Monate)'
-_CONTRACT_WORD = re.compile(r"^(un)?befristet\b", re.IGNORECASE)
+_CONTRACT_WORD = re.compile(r"^(un)?befristete?[rsn]?\b", re.IGNORECASE)
 
 SALARY_PERIODS = {
     "jahr": "year",
