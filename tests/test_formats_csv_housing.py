@@ -204,7 +204,8 @@ def test_property_types(art, expected):
 @pytest.mark.parametrize(
     ("deposit", "cold_rent", "expected"),
     [("1.200", "", 1200), ("3 Kaltmieten", "400", 1200), ("2 Monatsmieten", "455,50", 911),
-     ("3 KM", "410", 1230), ("2,5 x Kaltmiete", "400", 1000), ("", "400", None)],
+     ("3 KM", "410", 1230), ("2,5 x Kaltmiete", "400", 1000), ("", "400", None),
+     ("3", "400", 1200), ("1.200", "400", 1200)],
 )
 def test_deposit(deposit, cold_rent, expected):
     header = "Wohnungs-ID;Titel;Kaution;Kaltmiete;PLZ;Ort"
@@ -230,7 +231,7 @@ def test_values_as_listings_write_them():
     header = ("Wohnungs-ID;Titel;Zimmer;Wohnflaeche;Nebenkosten;Heizkosten;Warmmiete;"
               "Max. Personen;WBS erforderlich;PLZ;Ort")
     rows = {"W1": "2½;ca. 65 m²;ca. 120 €;in NK enthalten;inkl.;2-3;WBS",
-            "W2": "2 1/2;70;95;65;;4;ohne WBS"}
+            "W2": "2 1/2;70;95;65;;4-3;ohne WBS"}
     result = parse("\n".join([header, *(f"{k};Wohnung;{v};66564;Ottweiler" for k, v in rows.items())])
                    .encode(), PARTNER)
     assert result.rejections == []

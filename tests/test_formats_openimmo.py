@@ -294,6 +294,8 @@ def test_invalid_values_reject_only_their_record():
      ("<kaltmiete>500</kaltmiete><kaution_text>3 Monatsmieten</kaution_text>", 1500),
      ("<nettokaltmiete>420.50</nettokaltmiete><kaution_text>2 NKM</kaution_text>", 841),
      ("<kaltmiete>500</kaltmiete><kaution_text>1.000 EUR</kaution_text>", 1000),
+     # a bare small number counts rents: no deposit is 3 euro
+     ("<kaltmiete>500</kaltmiete><kaution_text>3</kaution_text>", 1500),
      # free text that is no figure: no deposit, and the flat stays
      ("<kaltmiete>500</kaltmiete><kaution_text>nach Vereinbarung</kaution_text>", None),
      ("<kaution_text>3 Monatsmieten</kaution_text>", None)],

@@ -72,7 +72,7 @@ _WBS_NO = NO_WORDS | {"ohne wbs", "kein wbs", "nicht erforderlich"}
 # a cost included in another one ('Heizkosten: in NK enthalten'): no amount of its own
 _INCLUDED = re.compile(r"(?i)^(?:inkl\.?|inklusive|enthalten|in (?:den |der )?"
                        r"(?:nk|nebenkosten|miete|warmmiete) (?:enthalten|inklusive))$")
-_PERSONS_RANGE = re.compile(r"^\d+\s*[-–]\s*(\d+)$")
+_PERSONS_RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")
 
 _DATE_SHAPED = re.compile(r"^[\d.\-]+$")
 
@@ -103,7 +103,7 @@ def _cost(value: str | None) -> object:
 def _max_persons(value: str | None) -> object:
     """'3', or a range '2-3' -> its upper end (the most who may live there)."""
     span = _PERSONS_RANGE.match(value) if value is not None else None
-    return int(span.group(1)) if span else integer(value)
+    return max(int(span.group(1)), int(span.group(2))) if span else integer(value)
 
 
 def _fields(cells: Cells, partner_id: str) -> dict:

@@ -622,6 +622,7 @@ def _plain(value: object, machine: bool) -> float | None:
     return None
 
 
+MAX_DEPOSIT_RENTS = 6  # a deposit figure this small counts rents, not euro
 # a deposit as a number of monthly rents: '3 Kaltmieten', '2 KM', '3 Monate', '3 x NKM'
 _DEPOSIT_IN_RENTS = re.compile(
     r"^(\d+(?:,\d+)?)\s*(?:x\s*)?(?:kaltmieten?|nettokaltmieten?|monatsmieten?|"
@@ -632,11 +633,15 @@ _DEPOSIT_IN_RENTS = re.compile(
 
 def deposit(value: object, cold_rent: object) -> object:
     """'1.560,00' -> the amount; '3 Kaltmieten', '2 KM', '3 Monate' -> that many cold rents
-    (when the cold rent is known); else as written."""
+    (when the cold rent is known); a bare number up to MAX_DEPOSIT_RENTS ('3') is a number of
+    rents too (no deposit is 3 euro; the law caps it at three cold rents); else as written."""
     rents = _DEPOSIT_IN_RENTS.match(value.strip()) if isinstance(value, str) else None
     if rents and isinstance(cold_rent, float):
         return round(float(rents.group(1).replace(",", ".")) * cold_rent, 2)
-    return money(value)
+    read = money(value)
+    if isinstance(read, float) and 0 < read <= MAX_DEPOSIT_RENTS and isinstance(cold_rent, float):
+        return round(read * cold_rent, 2)
+    return read
 
 
 def money(value: object, machine: bool = False) -> object:
