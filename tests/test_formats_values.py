@@ -265,7 +265,9 @@ def test_timestamp_local_time_follows_summer_time():
                                                     dt.date(2027, 6, 15)),
      ("Baujahr 1998, saniert", None), ("frei ab März 2028", dt.date(2028, 3, 1)),
      ("renoviert im März 2025, frei ab sofort", None),
-     ("frei ab 1. Mai 2026 (Besichtigung 20.04.2026)", dt.date(2026, 5, 1))],
+     ("frei ab 1. Mai 2026 (Besichtigung 20.04.2026)", dt.date(2026, 5, 1)),
+     ("ab 01.05.27", dt.date(2027, 5, 1)), ("frei ab 1.5.27.", dt.date(2027, 5, 1)),
+     ("Tel. 0681.12.345", None), ("Version 1.2.3.4", None)],
 )
 def test_date_in_text(value, expected):
     assert v.date_in_text(value) == expected

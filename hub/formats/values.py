@@ -105,7 +105,8 @@ _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _GERMAN_DATETIME = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_DATE_IN_TEXT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d{2})-(\d{2})")
+# 'TT.MM.JJJJ', 'TT.MM.JJ' (this century) or ISO, not inside a longer number
+_DATE_IN_TEXT = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?!\d|\.\d)|(\d{4})-(\d{2})-(\d{2})")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
 _CURRENCY = re.compile(r"(?i)\s*(€|\beuro?\b)\s*")
 # what follows an amount without changing it: '3.000 € brutto', '450 € zzgl. NK', '450 € mtl.'
@@ -513,7 +514,8 @@ def date_in_text(value: object) -> dt.date | None:
         day, month, year, iso_year, iso_month, iso_day = match.groups()
         try:
             if day:
-                found.append((match.start(), dt.date(int(year), int(month), int(day))))
+                full_year = int(year) if len(year) == 4 else 2000 + int(year)
+                found.append((match.start(), dt.date(full_year, int(month), int(day))))
             else:
                 found.append((match.start(), dt.date(int(iso_year), int(iso_month), int(iso_day))))
             break
