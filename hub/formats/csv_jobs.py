@@ -170,9 +170,14 @@ def _german_level(value: str | None) -> object:
         named = levels_in_text(level)
         if named:
             return named[0]
-        if _GERMAN_IN_WORDS.search(level):
+        if _german_in_words(level):
             return None
     return level
+
+
+def _german_in_words(value: str | None) -> bool:
+    """German described without a level ('gute Deutschkenntnisse'): published without one."""
+    return value is not None and not levels_in_text(value) and bool(_GERMAN_IN_WORDS.search(value))
 
 
 def _deadline(value: str | None) -> object:
@@ -188,9 +193,7 @@ def _notes(cells: Cells) -> list[tuple[str, str, str]]:
             and _salary(cells[key]) is None] \
         + month_only_notes(cells.get("beginn")) \
         + ([("JOB_GERMAN_LEVEL_IN_WORDS", "german_level", cells["deutschkenntnisse"])]
-           if cells.get("deutschkenntnisse") is not None
-           and _german_level(cells["deutschkenntnisse"]) is None
-           and cefr_level(cells["deutschkenntnisse"]) is not None else [])
+           if _german_in_words(cells.get("deutschkenntnisse")) else [])
 
 
 def _salary_period(value: str | None) -> object:
