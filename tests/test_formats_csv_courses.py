@@ -261,6 +261,37 @@ def test_cost(cost, price):
     assert _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{cost}", header).price_eur == price
 
 
+@pytest.mark.parametrize(
+    ("cost", "price"),
+    [("kostenlos für Teilnahmeberechtigte", 0), ("Kostenfrei mit Bildungsgutschein", 0),
+     ("1.603 € (2,29 € pro UE)", 1603), ("1.603 €, 2,29 € je UE", 1603),
+     ("1.603,00 € (700 UE à 2,29 €)", 1603)],
+)
+def test_cost_as_schools_write_it(cost, price):
+    """An integration course costs nothing for those entitled to it; a school that gives its
+    rate per lesson beside the price has given the price."""
+    header = HEADER + ";Kosten"
+    assert _one(f"K1;Kurs;Integrationskurs;;66538;Neunkirchen;{cost}", header).price_eur == price
+
+
+def test_a_cost_on_request_or_per_lesson_publishes_the_course_without_a_price_and_warns():
+    data = (HEADER + ";Kosten\n"
+            "K1;Kurs;Integrationskurs;;66538;Neunkirchen;auf Anfrage\n"
+            "K2;Kurs;Integrationskurs;;66538;Neunkirchen;2,29 € pro UE\n"
+            "K3;Kurs;Sprachkurs;;66538;Neunkirchen;15 €/Std.\n"
+            "K4;Kurs;Sprachkurs;;66538;Neunkirchen;teuer\n").encode()
+    result = parse(data, PARTNER)
+    assert {r.source_id: r.price_eur for r in result.records} == {"K1": None, "K2": None, "K3": None}
+    assert [(r.source_id, r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("K1", "COURSE_PRICE_IN_WORDS", "warning", "price_eur", "auf Anfrage"),
+        ("K2", "COURSE_PRICE_IN_WORDS", "warning", "price_eur", "2,29 € pro UE"),
+        ("K3", "COURSE_PRICE_IN_WORDS", "warning", "price_eur", "15 €/Std."),
+        ("K4", "RECORD_FIELD_INVALID", "error", "price_eur", "teuer"),
+    ]
+    assert "ohne Preis" in result.rejections[0].message
+    assert "ganzen Kurses" in result.rejections[0].hint
+
+
 def test_an_unknown_course_type_is_refused_with_the_text():
     result = parse(_csv("K1;Kochkurs;Kochkurs;;66538;Neunkirchen"), PARTNER)
     assert result.records == []
@@ -361,7 +392,7 @@ def test_invalid_cells_show_their_value():
     header = HEADER + ";Kosten;Kinderbetreuung;Plaetze;Zeitmodell;AGS"
     result = parse(
         _csv(
-            "K1;Kurs;Sprachkurs;;66538;Neunkirchen;auf Anfrage;;;;",
+            "K1;Kurs;Sprachkurs;;66538;Neunkirchen;teuer;;;;",
             "K2;Kurs;Sprachkurs;;66538;Neunkirchen;;vielleicht;;;",
             "K3;Kurs;Sprachkurs;;66538;Neunkirchen;;;zwölf;;",
             "K4;Kurs;Sprachkurs;;66538;Neunkirchen;;;;irgendwann;",
@@ -373,7 +404,7 @@ def test_invalid_cells_show_their_value():
     assert result.records == []
     found = {(r.rule, r.source_id, r.field, r.value) for r in result.rejections}
     assert found == {
-        ("RECORD_FIELD_INVALID", "K1", "price_eur", "auf Anfrage"),
+        ("RECORD_FIELD_INVALID", "K1", "price_eur", "teuer"),
         ("RECORD_FIELD_INVALID", "K2", "childcare", "vielleicht"),
         ("RECORD_FIELD_INVALID", "K3", "seats", "zwölf"),
         ("RECORD_FIELD_INVALID", "K4", "schedule", "irgendwann"),

@@ -31,6 +31,7 @@ CONTRACT = {
     "JOB_REMOTE_WITHOUT_WORKPLACE": "error",
     "DATE_MONTH_ONLY": "warning",
     "JOB_GERMAN_LEVEL_IN_WORDS": "warning",
+    "COURSE_PRICE_IN_WORDS": "warning",
 }
 
 SEMANTIC = {

@@ -104,6 +104,19 @@ _CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive",
 _ON_REQUEST = {"auf anfrage", "nach absprache", "nach vereinbarung", "bitte erfragen",
                "bitte nachfragen"}
 # a course one can take with public funding: the template's 'ja', or who funds it
+# free for those entitled to it: 'kostenlos für Teilnahmeberechtigte', 'kostenfrei mit
+# Bildungsgutschein' (what the others pay is the funding's business: see Gefoerdert)
+_FREE_FOR = re.compile(r"(?i)^(?:kostenlos|kostenfrei|gebührenfrei|entgeltfrei|gratis|"
+                       r"unentgeltlich)\b")
+# a cost that the school tells on request: no price is published
+_ON_REQUEST_PRICE = re.compile(r"(?i)^(?:auf anfrage|nach (?:absprache|vereinbarung)|"
+                               r"bitte (?:erfragen|nachfragen|anfragen)|preis auf anfrage)\b")
+# a rate per lesson or hour ('2,29 € pro UE', '15 €/Std.'): not the course's price
+_PER_LESSON = re.compile(r"(?i)(?:\b(?:pro|je|per)\s+|/\s*)(?:ue|ustd|ust|unterricht\w*|std\b|"
+                         r"stunden?|lektion\w*|einheit\w*)")
+# the parts of a Kosten cell that may each be an amount: '1.603 € (2,29 € pro UE)',
+# '1.603 €; 2,29 € je UE', '1.603 €, 2,29 € je UE' (a comma with a space; '1.250,00' stays)
+_PRICE_PARTS = re.compile(r"[;()]|,\s")
 _FUNDED_BY = re.compile(r"(?i)\b(?:bamf|bildungsgutschein|azav|gefördert|förderfähig|jobcenter|"
                         r"agentur für arbeit|arbeitsagentur)\b")
 
@@ -118,7 +131,35 @@ def _start(value: object) -> object:
 
 
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
-    return month_only_notes(cells.get("beginn"))
+    cost = cells.get("kosten")
+    return month_only_notes(cells.get("beginn")) + (
+        [("COURSE_PRICE_IN_WORDS", "price_eur", cost)] if _price_in_words(cost) else [])
+
+
+def _price(value: str | None) -> object:
+    """'1.250 €', 'kostenlos' -> the amount; 'kostenlos für Teilnahmeberechtigte' -> 0; a
+    price with its rate beside it ('1.603 € (2,29 € pro UE)', '1.603 €, 2,29 € je UE') ->
+    that price; a cost on request or a rate per lesson alone -> None (a warning, see
+    _notes); anything else as written, for the rejection."""
+    if value is None or _FREE_FOR.match(value):
+        return None if value is None else 0.0
+    for part in _PRICE_PARTS.split(value):
+        if part.strip() and not _PER_LESSON.search(part):
+            amount = money(part)
+            if isinstance(amount, float):
+                return amount
+    return None if _price_in_words(value) else money(value)
+
+
+def _price_in_words(value: str | None) -> bool:
+    """Whether a Kosten cell gives no price of the course: on request, or a rate alone."""
+    if value is None or _FREE_FOR.match(value):
+        return False
+    if _ON_REQUEST_PRICE.match(value):
+        return True
+    return bool(_PER_LESSON.search(value)) and not any(
+        isinstance(money(part), float) for part in _PRICE_PARTS.split(value)
+        if part.strip() and not _PER_LESSON.search(part))
 
 
 def _seats(value: object) -> object:
@@ -153,7 +194,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "end_date": date_value(cells.get("ende")),
         "schedule": choices(cells.get("zeitmodell"), SCHEDULES, passed_over=TIMES_OF_DAY),
         "childcare": _childcare(cells.get("kinderbetreuung")),
-        "price_eur": money(cells.get("kosten")),
+        "price_eur": _price(cells.get("kosten")),
         "funded": _funded(cells.get("gefoerdert")),
         "seats": _seats(cells.get("plaetze")),
     }

@@ -199,6 +199,25 @@ _RULES = [
                     "stay COURSE_LEVEL_INVALID.",
     ),
     Rule(
+        "COURSE_PRICE_IN_WORDS", "warning",
+        "Die Kosten '{value}' nennen keinen Preis des Kurses; der Kurs wird ohne Preis "
+        "veröffentlicht.",
+        "The cost '{value}' gives no price for the course; the course is published without "
+        "a price.",
+        "Geben Sie den Preis des ganzen Kurses in Euro an (z. B. 1.603), 0 für kostenlos, oder "
+        "lassen Sie das Feld leer.",
+        "Give the price of the whole course in euro (e.g. 1,603), 0 for free, or leave the "
+        "field empty.",
+        field="price_eur",
+        domains=("courses",),
+        description="CSV templates only: a cost on request (`auf Anfrage`, `nach "
+                    "Vereinbarung`) or a rate per lesson alone (`2,29 € pro UE`) leaves "
+                    "`price_eur` empty instead of rejecting the course; `kostenlos für "
+                    "Teilnahmeberechtigte` is 0, and a price with its rate beside it "
+                    "(`1.603 € (2,29 € pro UE)`) is that price. Other values that are no "
+                    "amount stay RECORD_FIELD_INVALID.",
+    ),
+    Rule(
         "HOUSING_FLOOR_WITHOUT_NUMBER", "warning",
         "Die Etage '{value}' nennt keine Geschossnummer; die Wohnung wird ohne Etage "
         "veröffentlicht.",
