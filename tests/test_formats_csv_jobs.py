@@ -312,6 +312,34 @@ def test_an_amount_before_pay_words_is_the_salary(pay, amount):
     assert _one(f"J1;Koch;{pay};66538;Neunkirchen", header).salary_min == amount
 
 
+@pytest.mark.parametrize(
+    ("von", "bis", "pro", "expected"),
+    [("14,50 €/Std.", "", "", (14.5, None, "hour")),
+     ("14,50 € pro Stunde", "16 € pro Stunde", "", (14.5, 16, "hour")),
+     ("45.000 € p.a.", "", "", (45000, None, "year")),
+     ("2.500 € brutto/Monat", "", "", (2500, None, "month")),
+     ("3.000 € mtl. brutto", "", "", (3000, None, "month")),
+     ("3000-3500", "", "Monat", (3000, 3500, "month")),
+     ("", "3.000 € bis 3.500 €", "", (3000, 3500, None)),
+     ("2.500,- – 3.000,-", "", "", (2500, 3000, None)),
+     ("14,50 €/Std.", "", "Monat", (14.5, None, "month"))],
+)
+def test_pay_as_postings_write_it(von, bis, pro, expected):
+    """An hourly wage names its period after the amount ('14,50 €/Std.', where minimum-wage
+    jobs state it so); Gehalt pro, where given, counts. A range in one cell gives both ends."""
+    job = _one(f"J1;Job;{von};{bis};{pro};66538;Neunkirchen",
+               "Stellen-ID;Titel;Gehalt von;Gehalt bis;Gehalt pro;PLZ;Ort")
+    assert (job.salary_min, job.salary_max, job.salary_period) == expected
+
+
+def test_a_range_beside_another_amount_is_still_an_error():
+    header = "Stellen-ID;Titel;Gehalt von;Gehalt bis;PLZ;Ort"
+    result = parse(_csv("J1;Job;3000-3500;4000;66538;Neunkirchen", header=header), PARTNER)
+    assert result.records == []
+    assert [(r.rule, r.field, r.value) for r in result.rejections] == [
+        ("RECORD_FIELD_INVALID", "salary_min", "3000-3500")]
+
+
 def test_pay_in_words_publishes_the_posting_without_a_salary_and_says_so():
     """'nach Tarif' is a statement, not a typo: the posting is published, the partner learns
     that its pay shows nowhere; a value that is neither stays an error."""

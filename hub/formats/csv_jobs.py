@@ -130,6 +130,18 @@ _GERMAN_IN_WORDS = re.compile(
 # what joins an amount to the pay words after it: '3.000 € nach Tarif', '2.500 €, VB'
 _WORDS_LEFT = re.compile(
     r"(?i)(?:[\s,;/(–-]*\b(?:nach|gem\.?|gemäß|lt\.?|laut|oder|bzw\.?|je)\b)*[\s,;/(–-]*$")
+# the period an amount names after it: '14,50 €/Std.', '14,50 € pro Stunde', '45.000 € p.a.',
+# '3.000 € mtl. brutto' (a 'brutto' after it is read past)
+_PER_PERIOD = re.compile(
+    r"(?i)(?:\s*(?:/|\b(?:pro|je|im|in\s+der)\s)\s*(std\.?|stunde|h|monat|mon\.|jahr)"
+    r"|\s+(p\.\s?a\.?|mtl\.?|monatlich|jährlich|jaehrlich|stündlich|stuendlich))"
+    r"(?:\s*brutto)?\s*$")
+_PERIOD_WORDS = {"std": "hour", "stunde": "hour", "h": "hour", "stündlich": "hour",
+                 "stuendlich": "hour", "monat": "month", "mon": "month", "mtl": "month",
+                 "monatlich": "month", "jahr": "year", "p.a": "year", "jährlich": "year",
+                 "jaehrlich": "year"}
+# between the ends of a range in one cell: '3000-3500', '3.000 € – 3.500 €', '3.000 bis 3.500'
+_RANGE_DASH = re.compile(r"\s*(?:[-–—]|\bbis\b)\s*")
 _DATE_PREFIX = re.compile(r"^(?:ab|zum|am)\s+", re.IGNORECASE)
 
 
@@ -151,14 +163,51 @@ def _contract(value: str | None) -> object:
 
 
 def _salary(value: str | None) -> object:
-    """'2.450,00', 'ab 2.500 €' -> the amount; pay in words ('nach Tarif') -> None (a
-    warning, see _notes)."""
+    """'2.450,00', 'ab 2.500 €', '14,50 €/Std.' -> the amount; pay in words ('nach Tarif')
+    -> None (a warning, see _notes)."""
+    if value is not None:
+        value = _PER_PERIOD.sub("", value)
     words = _PAY_IN_WORDS.search(value) if value is not None else None
     if words:
         # an amount before the words ('2.500 € VB', '3.000 € nach Tarif') is that amount
         amount = money(_SALARY_PREFIX.sub("", _WORDS_LEFT.sub("", value[:words.start()])))
         return amount if isinstance(amount, float) else None
     return money(_SALARY_PREFIX.sub("", value) if value is not None else None)
+
+
+def _pay(cells: Cells) -> tuple[object, object, object]:
+    """Gehalt von, Gehalt bis and Gehalt pro -> salary_min, salary_max, salary_period. A
+    range in one cell ('3.000-3.500 €', '3.000 bis 3.500 €', the other cell empty) gives both
+    ends; the period an amount names ('14,50 €/Std.', '45.000 € p.a.') stands where Gehalt
+    pro is empty (where it is given, it counts)."""
+    low, high = cells.get("gehaltvon"), cells.get("gehaltbis")
+    period = _salary_period(cells.get("gehaltpro"))
+    if period is None:
+        period = _period_said(low) or _period_said(high)
+    ends = _salary_range(low) if high is None else _salary_range(high) if low is None else None
+    if ends:
+        return (*ends, period)
+    return _salary(low), _salary(high), period
+
+
+def _period_said(value: str | None) -> str | None:
+    """The period an amount names after it: '/Std.' -> 'hour', 'p.a.' -> 'year'."""
+    said = _PER_PERIOD.search(value) if value is not None else None
+    if said is None:
+        return None
+    word = (said.group(1) or said.group(2)).casefold().replace(" ", "")
+    return _PERIOD_WORDS.get(word.rstrip(".")) or _PERIOD_WORDS.get(word)
+
+
+def _salary_range(value: str | None) -> tuple[float, float] | None:
+    """Both ends of a range in one cell ('3000-3500', '3.000 € bis 3.500 €'), else None."""
+    if value is None:
+        return None
+    for dash in _RANGE_DASH.finditer(value):
+        low, high = _salary(value[:dash.start()]), _salary(value[dash.end():])
+        if isinstance(low, float) and isinstance(high, float):
+            return low, high
+    return None
 
 
 def _german_level(value: str | None) -> object:
@@ -230,9 +279,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "contract_duration": _contract(cells.get("befristung")),
         "german_level": _german_level(cells.get("deutschkenntnisse")),
         # Gehalt von above Gehalt bis is left to the quality stage (JOB_SALARY_RANGE_INVERTED)
-        "salary_min": _salary(cells.get("gehaltvon")),
-        "salary_max": _salary(cells.get("gehaltbis")),
-        "salary_period": _salary_period(cells.get("gehaltpro")),
+        **dict(zip(("salary_min", "salary_max", "salary_period"), _pay(cells))),
         "remote_possible": yes_no(cells.get("homeoffice"), yes=REMOTE_YES),
         "start_date": _start(cells.get("beginn")),
         "published_from": date_value(cells.get("veroeffentlichtab")),
