@@ -370,7 +370,9 @@ def test_integer(value, expected):
     [("EG", 0), ("Erdgeschoss", 0), ("eg", 0), ("UG", -1), ("Souterrain", -1), ("2", 2),
      ("2. OG", 2), ("3.Stock", 3), ("1. Etage", 1), ("-1", -1), ("DG", "DG"), (None, None),
      ("EG links", 0), ("1. OG rechts", 1), ("2. OG Mitte", 2), ("3. Stock li.", 3),
-     ("1.OG/re", 1), ("1. OG (links)", 1), ("links", "links"), ("oben", "oben")],
+     ("1.OG/re", 1), ("1. OG (links)", 1), ("links", "links"), ("oben", "oben"),
+     ("1. OG hinten links", 1), ("3. OG (DG)", 3), ("DG (3. OG)", 3), ("4. Stock (Aufzug)", 4),
+     ("EG (Hochparterre)", 0), ("Dach (oben)", "Dach (oben)")],
 )
 def test_floor(value, expected):
     assert v.floor(value) == expected
@@ -379,7 +381,8 @@ def test_floor(value, expected):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("DG", True), ("Dachgeschoss", True), ("dachgeschoss rechts", True), ("EG", False),
-     ("3. OG", False), ("Dach", False), (None, False), (3, False)],
+     ("3. OG", False), ("Dach", False), (None, False), (3, False), ("DG (Aufzug)", True),
+     ("DG (3. OG)", False)],
 )
 def test_top_floor(value, expected):
     assert v.top_floor(value) is expected

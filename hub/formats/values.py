@@ -692,23 +692,36 @@ def integer(value: object) -> object:
 def floor(value: object) -> object:
     """Storey: 'EG' / 'Erdgeschoss' -> 0, 'UG' / 'Souterrain' -> -1, '2', '2. OG',
     '3. Stock' -> the number; the side of the landing after it does not count ('1. OG
-    links' -> 1). Anything else as written ('DG': see ``top_floor``)."""
+    links', '1. OG hinten links' -> 1), nor a remark in brackets ('3. OG (DG)' -> 3, 'DG
+    (3. OG)' -> 3). Anything else as written ('DG': see ``top_floor``)."""
     written = text(value)
     if not isinstance(written, str):
         return integer(written)
-    word = _SIDE.sub("", written.casefold())
-    if word in _GROUND_FLOOR:
-        return 0
-    if word in _BASEMENT:
-        return -1
-    storey = _FLOOR.match(word)
-    if storey and len(storey.group(1)) <= 4:
-        return int(storey.group(1))
+    for word in _storey_words(written):
+        if word in _GROUND_FLOOR:
+            return 0
+        if word in _BASEMENT:
+            return -1
+        storey = _FLOOR.match(word)
+        if storey and len(storey.group(1)) <= 4:
+            return int(storey.group(1))
     return integer(written)
+
+
+def _storey_words(written: str) -> list[str]:
+    """What may name the storey in a floor value: the value without the side of the landing
+    ('1. OG hinten links' -> '1. og') and without a remark in brackets ('3. OG (DG)',
+    '4. Stock (Aufzug)' -> '3. og', '4. stock'), then each remark ('DG (3. OG)' -> '3. og')."""
+    word = written.casefold()
+    bare = _ASIDE.sub(" ", word).strip() or word
+    while (shorter := _SIDE.sub("", bare)) != bare:
+        bare = shorter
+    return [bare, *(_SIDE.sub("", aside[1:-1].strip()) for aside in _ASIDE.findall(word))]
 
 
 def top_floor(value: object) -> bool:
     """Whether ``value`` names the top storey without its number ('DG', 'Dachgeschoss
-    rechts'): a flat there is a flat whose storey number is not known."""
+    rechts'): a flat there is a flat whose storey number is not known ('DG (3. OG)' names it)."""
     written = text(value)
-    return isinstance(written, str) and _SIDE.sub("", written.casefold()) in _TOP_FLOOR
+    return (isinstance(written, str) and _storey_words(written)[0] in _TOP_FLOOR
+            and not isinstance(floor(written), int))
