@@ -292,6 +292,13 @@ def test_a_cost_on_request_or_per_lesson_publishes_the_course_without_a_price_an
     assert "ganzen Kurses" in result.rejections[0].hint
 
 
+def test_an_end_after_bis_and_levels_on_two_lines():
+    header = HEADER + ";Ende"
+    course = _one('K1;Kurs;Integrationskurs;"A1\r\nA2";66538;Neunkirchen;bis 30.10.2027', header)
+    assert course.end_date == dt.date(2027, 10, 30)
+    assert [level.value for level in course.cefr_levels] == ["A1", "A2"]
+
+
 def test_an_unknown_course_type_is_refused_with_the_text():
     result = parse(_csv("K1;Kochkurs;Kochkurs;;66538;Neunkirchen"), PARTNER)
     assert result.records == []
@@ -303,7 +310,8 @@ def test_an_unknown_course_type_is_refused_with_the_text():
     [("02.03.2028", dt.date(2028, 3, 2)), ("laufender Einstieg", None), ("laufend", None),
      ("Einstieg jederzeit möglich", None), ("fortlaufend", None), ("", None),
      ("laufend ab 01.09.2026", dt.date(2026, 9, 1)),
-     ("01.09.2026 (Einstieg jederzeit)", dt.date(2026, 9, 1))],
+     ("01.09.2026 (Einstieg jederzeit)", dt.date(2026, 9, 1)), ("ab 02.03.2027", dt.date(2027, 3, 2)),
+     ("am 02.03.2027", dt.date(2027, 3, 2)), ("zum 02.03.2027", dt.date(2027, 3, 2))],
 )
 def test_a_course_one_joins_at_any_time_has_no_start_date(beginn, start):
     course = _one(f"K1;Kurs;Integrationskurs;;66538;Neunkirchen;{beginn}", HEADER + ";Beginn")

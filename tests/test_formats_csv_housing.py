@@ -205,7 +205,8 @@ def test_property_types(art, expected):
     ("deposit", "cold_rent", "expected"),
     [("1.200", "", 1200), ("3 Kaltmieten", "400", 1200), ("2 Monatsmieten", "455,50", 911),
      ("3 KM", "410", 1230), ("2,5 x Kaltmiete", "400", 1000), ("", "400", None),
-     ("3", "400", 1200), ("1.200", "400", 1200)],
+     ("3", "400", 1200), ("1.200", "400", 1200), ("keine", "400", 0), ("keine Kaution", "", 0),
+     ("ohne", "400", 0)],
 )
 def test_deposit(deposit, cold_rent, expected):
     header = "Wohnungs-ID;Titel;Kaution;Kaltmiete;PLZ;Ort"
@@ -242,6 +243,45 @@ def test_values_as_listings_write_them():
     bad = parse(f"{header}\nW3;Wohnung;viele;;;;;;;66564;Ottweiler\n".encode(), PARTNER)
     assert [(r.rule, r.field, r.value) for r in bad.rejections] == [
         ("RECORD_FIELD_INVALID", "rooms", "viele")]
+
+
+def test_rents_persons_and_costs_with_the_words_landlords_add():
+    """'450 € kalt' in the Kaltmiete, '570 € warm' in the Warmmiete, '3 Personen', 'in BK
+    enthalten': read as meant; the other kind of rent in a rent column stays an error."""
+    header = "Wohnungs-ID;Titel;Kaltmiete;Warmmiete;Heizkosten;Max. Personen;PLZ;Ort"
+    rows = {"W1": "450 € kalt;570 € warm;in BK enthalten;3 Personen",
+            "W2": "450 € (netto);570 € inkl. NK;siehe NK;max. 2",
+            "W3": "450 € + NK;570 Euro warm;in NK enth.;2 bis 3 Pers."}
+    result = parse("\n".join([header, *(f"{k};Wohnung;{v};66564;Ottweiler" for k, v in rows.items())])
+                   .encode(), PARTNER)
+    assert result.rejections == []
+    assert {f.source_id: (f.cold_rent, f.warm_rent, f.heating_costs, f.max_persons)
+            for f in result.records} == {"W1": (450, 570, None, 3), "W2": (450, 570, None, 2),
+                                         "W3": (450, 570, None, 3)}
+    bad = parse(f"{header}\nW4;Wohnung;570 € warm;450 € kalt;;;66564;Ottweiler\n".encode(), PARTNER)
+    assert [(r.rule, r.field, r.value) for r in bad.rejections] == [
+        ("RECORD_FIELD_INVALID", "cold_rent", "570 € warm"),
+        ("RECORD_FIELD_INVALID", "warm_rent", "450 € kalt")]
+
+
+def test_cells_that_say_they_have_no_value_are_empty():
+    """'-', 'k.A.', 'n.V.', '/' are how spreadsheets leave a cell empty: the flat is published
+    without those values. In the title such a text is the partner's, for the record checks
+    (TEXT_PLACEHOLDER)."""
+    header = "Wohnungs-ID;Titel;Kaltmiete;Etage;Frei ab;Barrierefrei;Zimmer;PLZ;Ort"
+    flat = _one("W1;Wohnung;-;k.A.;n.V.;/;—;66564;Ottweiler", header)
+    assert (flat.cold_rent, flat.floor, flat.available_from, flat.available_from_text,
+            flat.barrier_free, flat.rooms) == (None, None, None, None, None, None)
+    assert _one("W2;-;450;;;;;66564;Ottweiler", header).title == "-"
+    missing = parse(f"{header}\nW3;Wohnung;;;;;;-;Ottweiler\n".encode(), PARTNER)
+    assert [(r.rule, r.field) for r in missing.rejections] == [
+        ("RECORD_FIELD_MISSING", "address.postal_code")]
+
+
+def test_excel_booleans_are_yes_and_no():
+    header = "Wohnungs-ID;Titel;Barrierefrei;WBS erforderlich;PLZ;Ort"
+    flat = _one('W1;Wohnung;WAHR;FALSCH;66564;Ottweiler', header)
+    assert (flat.barrier_free, flat.wbs_required) == (True, False)
 
 
 @pytest.mark.parametrize(

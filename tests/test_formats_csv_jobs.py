@@ -252,7 +252,9 @@ def test_working_times(text, expected):
 
 @pytest.mark.parametrize(
     ("period", "expected"),
-    [("Jahr", "year"), ("monatlich", "month"), ("Stundenlohn", "hour"), ("", None)],
+    [("Jahr", "year"), ("monatlich", "month"), ("Stundenlohn", "hour"), ("", None),
+     ("mtl.", "month"), ("Mon.", "month"), ("pro Monat", "month"), ("Monatsbrutto", "month"),
+     ("Std.", "hour"), ("pro Stunde", "hour"), ("h", "hour"), ("p.a.", "year"), ("pro Jahr", "year")],
 )
 def test_salary_periods(period, expected):
     header = "Stellen-ID;Titel;Gehalt von;Gehalt pro;PLZ;Ort"
@@ -263,11 +265,52 @@ def test_salary_periods(period, expected):
     ("start", "expected"),
     [("01.08.2026", dt.date(2026, 8, 1)), ("ab 01.08.2026", dt.date(2026, 8, 1)),
      ("zum 2026-08-01", dt.date(2026, 8, 1)), ("sofort", None), ("Ab sofort", None), ("", None),
-     ("nach Vereinbarung", None)],
+     ("nach Vereinbarung", None), ("zum nächstmöglichen Zeitpunkt", None), ("baldmöglichst", None),
+     ("ab sofort möglich", None), ("schnellstmöglich", None), ("ab dem 01.08.2026", dt.date(2026, 8, 1)),
+     ("n.V.", None), ("-", None)],
 )
 def test_start(start, expected):
     job = _one(f"J1;Job;{start};66538;Neunkirchen", "Stellen-ID;Titel;Beginn;PLZ;Ort")
     assert job.start_date == expected
+
+
+@pytest.mark.parametrize(
+    ("deadline", "expected"),
+    [("30.04.2027", dt.date(2027, 4, 30)), ("bis 30.04.2027", dt.date(2027, 4, 30)),
+     ("bis zum 30.04.2027", dt.date(2027, 4, 30)), ("spätestens 30.04.2027", dt.date(2027, 4, 30)),
+     ("keine Frist", None), ("fortlaufend", None), ("laufend", None), ("k.A.", None)],
+)
+def test_deadline(deadline, expected):
+    job = _one(f"J1;Job;{deadline};66538;Neunkirchen", "Stellen-ID;Titel;Bewerbungsfrist;PLZ;Ort")
+    assert job.valid_through == expected
+
+
+@pytest.mark.parametrize(
+    ("arbeitszeit", "expected"),
+    [("Voll- oder Teilzeit", ["full_time", "part_time"]), ("Vollzeit oder Teilzeit", ["full_time", "part_time"]),
+     ("Voll-/Teilzeit", ["full_time", "part_time"]), ("VZ/TZ", ["full_time", "part_time"]),
+     ("Wechselschicht", ["shift"]), ("Früh-/Spätschicht", ["shift"]),
+     ("flexible Arbeitszeiten", ["flexible"])],
+)
+def test_working_times_as_postings_shorten_them(arbeitszeit, expected):
+    job = _one(f"J1;Job;{arbeitszeit};66538;Neunkirchen", "Stellen-ID;Titel;Arbeitszeit;PLZ;Ort")
+    assert [time.value for time in job.working_time] == expected
+
+
+@pytest.mark.parametrize(
+    ("art", "expected"),
+    [("Aushilfe", "employee"), ("Zeitarbeit", "employee"), ("duale Ausbildung", "apprenticeship"),
+     ("geringfügig", "mini_job"), ("Pflichtpraktikum", "internship")],
+)
+def test_kinds_of_employment_as_postings_name_them(art, expected):
+    job = _one(f"J1;Job;{art};66538;Neunkirchen", "Stellen-ID;Titel;Art;PLZ;Ort")
+    assert job.employment_type.value == expected
+
+
+def test_a_line_break_in_a_list_cell_separates_its_items():
+    """Alt+Enter in an Excel cell: 'Vollzeit' and 'Schicht' on two lines are two working times."""
+    job = _one('J1;Job;"Vollzeit\r\nSchicht";66538;Neunkirchen', "Stellen-ID;Titel;Arbeitszeit;PLZ;Ort")
+    assert [time.value for time in job.working_time] == ["full_time", "shift"]
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,8 @@ def test_web_url(value, expected):
     [("ja", True), ("JA", True), ("x", True), ("1", True), ("yes", True), ("nein", False),
      ("N", False), ("0", False), (None, None), ("", None), ("vielleicht", "vielleicht"),
      (True, True), (False, False), ("ja, kostenlos", True), ("Ja (BAMF)", True),
-     ("nein - leider nicht", False), ("jahrelang", "jahrelang"), ("ja-nein", "ja-nein")],
+     ("nein - leider nicht", False), ("jahrelang", "jahrelang"), ("ja-nein", "ja-nein"),
+     ("WAHR", True), ("FALSCH", False)],
 )
 def test_yes_no(value, expected):
     assert v.yes_no(value) == expected
@@ -188,7 +189,7 @@ def test_split_street(value, expected):
     ("value", "expected"),
     [("A1-B1", ["A1", "A2", "B1"]), ("A2, B1", ["A2", "B1"]), ("b1/a2", ["A2", "B1"]),
      ("A1.1-A1.2", ["A1"]), ("A2 bis B1", ["A2", "B1"]), ("B3", ["B3"]), ("B1-A1", ["B1-A1"]),
-     (None, None)],
+     (None, None), ("A1\r\nA2", ["A1", "A2"])],
 )
 def test_cefr_levels(value, expected):
     assert v.cefr_levels(value) == expected
@@ -341,7 +342,9 @@ def test_number_keeps_what_it_cannot_hold():
      ("150,- EUR", 150), ("99.90", 99.9), ("13,90 Euro", 13.9),
      ("nach Vereinbarung", "nach Vereinbarung"), (None, None), ("3.000 € brutto", 3000),
      ("450 € zzgl. NK", 450), ("2.800 € brutto pro Monat", 2800), ("450,- € mtl.", 450),
-     ("14,50 €/Std.", "14,50 €/Std."), ("450 kalt", "450 kalt")],
+     ("14,50 €/Std.", "14,50 €/Std."), ("450 kalt", "450 kalt"), ("450 € + NK", 450),
+     ("450.-", 450), ("450 €/Mon.", 450), ("450 € p.M.", 450), ("450 € brutto mtl.", 450),
+     ("450 nkx", "450 nkx")],
 )
 def test_money(value, expected):
     assert v.money(value) == expected
@@ -349,10 +352,36 @@ def test_money(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("68,5", 68.5), ("68,5 m²", 68.5), ("70 qm", 70), ("70m2", 70), ("groß", "groß")],
+    [("68,5", 68.5), ("68,5 m²", 68.5), ("70 qm", 70), ("70m2", 70), ("groß", "groß"),
+     ("65 qm Wfl.", 65), ("58 m² Wohnfläche", 58), ("Wfl. 58 m²", 58), ("~58 m²", 58),
+     ("58 m ²", 58), ("Wohnfläche: 70 qm", 70), ("Wfl.", "Wfl.")],
 )
 def test_area(value, expected):
     assert v.area(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2", 2), ("2,5", 2.5), ("2½", 2.5), ("2 Zi.", 2), ("2 Zimmer", 2), ("1,5 Zi.", 1.5),
+     ("2 ZKB", 2), ("2-Zimmer", 2), ("ca. 2", 2), ("2 1/2 Zimmer", 2.5), ("Zimmer", "Zimmer"),
+     ("viele", "viele")],
+)
+def test_rooms(value, expected):
+    assert v.rooms(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("ab 02.03.2027", dt.date(2027, 3, 2)), ("am 02.03.2027", dt.date(2027, 3, 2)),
+     ("zum 02.03.2027", dt.date(2027, 3, 2)), ("ab dem 02.03.2027", dt.date(2027, 3, 2)),
+     ("bis zum 30.04.2027", dt.date(2027, 4, 30)), ("spätestens am 30.04.2027", dt.date(2027, 4, 30)),
+     ("Stichtag: 30.04.2027", dt.date(2027, 4, 30)), ("02.03.2027", dt.date(2027, 3, 2)),
+     ("bis irgendwann", "bis irgendwann"), ("ab", "ab"), (None, None)],
+)
+def test_date_after_word(value, expected):
+    """The word a form puts before a date; a text that gives no date is kept whole, for the
+    rejection."""
+    assert v.date_after_word(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,8 @@ from hub.formats.values import (
     choice,
     choices,
     course_type_in_text,
+    date_after_word,
     date_in_text,
-    date_value,
     integer,
     money,
     month_start,
@@ -127,7 +127,7 @@ def _start(value: object) -> object:
     written = text(value)
     if isinstance(written, str) and _ROLLING_START.search(written):
         return date_in_text(written)  # 'laufend ab 01.09.2026': from that day
-    return month_start(written) or date_value(written)
+    return month_start(written) or date_after_word(written)
 
 
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
@@ -191,7 +191,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "cefr_levels": cefr_levels(cells.get("sprachniveau")),
         # Ende before Beginn is left to the quality stage (COURSE_DATES_INCONSISTENT)
         "start_date": _start(cells.get("beginn")),
-        "end_date": date_value(cells.get("ende")),
+        "end_date": date_after_word(cells.get("ende")),
         "schedule": choices(cells.get("zeitmodell"), SCHEDULES, passed_over=TIMES_OF_DAY),
         "childcare": _childcare(cells.get("kinderbetreuung")),
         "price_eur": _price(cells.get("kosten")),

@@ -70,9 +70,18 @@ _PROPERTY_WORDS = (
 _WBS_YES = YES_WORDS | {"wbs", "mit wbs", "wbs erforderlich", "wbs nötig", "wbs notwendig"}
 _WBS_NO = NO_WORDS | {"ohne wbs", "kein wbs", "nicht erforderlich"}
 # a cost included in another one ('Heizkosten: in NK enthalten'): no amount of its own
-_INCLUDED = re.compile(r"(?i)^(?:inkl\.?|inklusive|enthalten|in (?:den |der )?"
-                       r"(?:nk|nebenkosten|miete|warmmiete) (?:enthalten|inklusive))$")
-_PERSONS_RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")
+_INCLUDED = re.compile(r"(?i)^(?:inkl\.?|inklusive|enthalten|(?:in|siehe) (?:den |der )?"
+                       r"(?:nk|bk|nebenkosten|betriebskosten|miete|warmmiete)"
+                       r"(?: (?:enthalten|enth\.|inklusive|inkl\.))?)$")
+# the most who may live there: '3', '3 Personen', 'max. 3', 'bis 3', '2-3', '2 bis 3 Pers.'
+_PERSONS = re.compile(r"(?i)^(?:max\.?|maximal|bis(?:\s+zu)?)?\s*(?:(\d+)\s*(?:[-–]|bis)\s*)?(\d+)"
+                      r"\s*(?:personen|person|pers\.?)?$")
+# the kind of rent a Kaltmiete or Warmmiete cell names after its amount: '450 € kalt',
+# '450 € (netto)', '570 € warm', '570 € inkl. NK'; the other kind in the cell stays an error
+_COLD = re.compile(r"(?i)\s*\(?(?:kalt|netto|nettokalt|kaltmiete)\)?\s*$")
+_WARM = re.compile(r"(?i)\s*\(?(?:warm|warmmiete|inkl\.?\s*(?:nk|nebenkosten|heizung|hk|nk\s*(?:und|u\.|\+)\s*hk))\)?\s*$")
+# no deposit: 'keine', 'keine Kaution', 'ohne', 'entfällt'
+_NO_DEPOSIT = re.compile(r"(?i)^(?:keine(?:\s+kaution)?|ohne(?:\s+kaution)?|kautionsfrei)$")
 
 _DATE_SHAPED = re.compile(r"^[\d.\-]+$")
 
@@ -96,18 +105,38 @@ def _property_type(value: str | None) -> object:
     return found
 
 
-def _cost(value: str | None) -> object:
-    return None if value is not None and _INCLUDED.match(value) else money(value)
+def _cost(value: str | None, kind: re.Pattern | None = None) -> object:
+    """A cost, or None where it is included in another one; ``kind``: see ``_rent``."""
+    if value is not None and _INCLUDED.match(value):
+        return None
+    return _rent(value, kind) if kind is not None else money(value)
 
 
 def _max_persons(value: str | None) -> object:
-    """'3', or a range '2-3' -> its upper end (the most who may live there)."""
-    span = _PERSONS_RANGE.match(value) if value is not None else None
-    return max(int(span.group(1)), int(span.group(2))) if span else integer(value)
+    """'3', '3 Personen', 'max. 3', or a range '2-3', '2 bis 3' -> its upper end (the most
+    who may live there)."""
+    said = _PERSONS.match(value) if value is not None else None
+    if said is None:
+        return integer(value)
+    return max(int(said.group(2)), int(said.group(1) or 0))
+
+
+def _rent(value: str | None, kind: re.Pattern) -> object:
+    """A Kaltmiete (``_COLD``) or Warmmiete (``_WARM``) cell: the amount, with the word for
+    its own kind of rent after it or without."""
+    if value is None:
+        return None
+    return money(kind.sub("", value) or value)
+
+
+def _deposit(value: str | None, cold_rent: object) -> object:
+    if value is not None and _NO_DEPOSIT.match(value):
+        return 0.0
+    return deposit(value, cold_rent)
 
 
 def _fields(cells: Cells, partner_id: str) -> dict:
-    cold_rent = money(cells.get("kaltmiete"))
+    cold_rent = _rent(cells.get("kaltmiete"), _COLD)
     available, available_text = _available(cells.get("freiab"))
     return {
         **common_fields(
@@ -118,10 +147,10 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "living_area": area(cells.get("wohnflaeche")),
         "cold_rent": cold_rent,
         # a Warmmiete below the Kaltmiete is left to the quality stage (HOUSING_RENT_INCONSISTENT)
-        "warm_rent": _cost(cells.get("warmmiete")),
+        "warm_rent": _cost(cells.get("warmmiete"), _WARM),
         "service_charges": _cost(cells.get("nebenkosten")),
         "heating_costs": _cost(cells.get("heizkosten")),
-        "deposit": deposit(cells.get("kaution"), cold_rent),
+        "deposit": _deposit(cells.get("kaution"), cold_rent),
         "available_from": available,
         "available_from_text": available_text,
         "wbs_required": yes_no(cells.get("wbserforderlich"), yes=_WBS_YES, no=_WBS_NO),

@@ -25,6 +25,7 @@ from hub.formats.values import (
     cefr_level,
     choice,
     choices,
+    date_after_word,
     date_value,
     levels_in_text,
     money,
@@ -71,6 +72,12 @@ EMPLOYMENT_TYPES = {
     "werkstudierende": "employee",
     "ausbildungsplatz": "apprenticeship",
     "praktikumsplatz": "internship",
+    "aushilfe": "employee",
+    "zeitarbeit": "employee",
+    "duale ausbildung": "apprenticeship",
+    "geringfügig": "mini_job",
+    "geringfügige beschäftigung": "mini_job",
+    "pflichtpraktikum": "internship",
     "sonstiges": "other",
 }
 
@@ -90,6 +97,16 @@ WORKING_TIMES = {
     "mini-job": "mini",
     "ganztags": "full_time",
     "halbtags": "part_time",
+    # 'Voll- oder Teilzeit', 'Voll-/Teilzeit', 'VZ/TZ', as postings shorten them
+    "voll-": "full_time",
+    "vz": "full_time",
+    "tz": "part_time",
+    "wechselschicht": "shift",
+    "früh-": "shift",
+    "spätschicht": "shift",
+    "frühschicht": "shift",
+    "flexible arbeitszeiten": "flexible",
+    "flexible arbeitszeit": "flexible",
 }
 
 CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term"}
@@ -108,6 +125,10 @@ SALARY_PERIODS = {
     "jahresgehalt": "year",
     "monatsgehalt": "month",
     "stundenlohn": "hour",
+    # as forms abbreviate them
+    "mtl.": "month", "mtl": "month", "mon.": "month", "pro monat": "month", "monatsbrutto": "month",
+    "std.": "hour", "std": "hour", "h": "hour", "pro stunde": "hour", "stundenbrutto": "hour",
+    "p.a.": "year", "p. a.": "year", "pro jahr": "year", "jahresbrutto": "year",
 }
 
 # 'Homeoffice: teilweise' (some days at home) counts as possible
@@ -115,9 +136,13 @@ REMOTE_YES = YES_WORDS | {"teilweise", "möglich", "moeglich"}
 
 # 'Beginn' words for 'as soon as possible' or 'when we agree': no date is published
 AT_ONCE = {"sofort", "ab sofort", "nächstmöglich", "naechstmoeglich", "zum nächstmöglichen termin",
+           "zum nächstmöglichen zeitpunkt", "ab nächstmöglichem zeitpunkt", "nächstmöglicher termin",
+           "nächstmöglicher zeitpunkt", "baldmöglichst", "schnellstmöglich", "ab sofort möglich",
+           "sofort möglich", "asap",
            "nach vereinbarung", "nach absprache"}
 # 'Bewerbungsfrist' words for 'no deadline': the offer stays until it is withdrawn
-NO_DEADLINE = {"laufend", "keine", "unbefristet", "bis auf weiteres", "bis zur besetzung"}
+NO_DEADLINE = {"laufend", "keine", "unbefristet", "bis auf weiteres", "bis zur besetzung",
+               "fortlaufend", "keine frist", "ohne frist", "jederzeit", "bis zur stellenbesetzung"}
 # pay stated in words: the posting is published without a salary, and the partner is told
 _PAY_IN_WORDS = re.compile(
     r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"
@@ -142,7 +167,6 @@ _PERIOD_WORDS = {"std": "hour", "stunde": "hour", "h": "hour", "stündlich": "ho
                  "jaehrlich": "year"}
 # between the ends of a range in one cell: '3000-3500', '3.000 € – 3.500 €', '3.000 bis 3.500'
 _RANGE_DASH = re.compile(r"\s*(?:[-–—]|\bbis\b)\s*")
-_DATE_PREFIX = re.compile(r"^(?:ab|zum|am)\s+", re.IGNORECASE)
 
 
 def _start(value: str | None) -> object:
@@ -150,7 +174,7 @@ def _start(value: str | None) -> object:
     'ab März 2028' -> its first day (a warning, see _notes)."""
     if value is None or value.casefold() in AT_ONCE:
         return None
-    return month_start(value) or date_value(_DATE_PREFIX.sub("", value))
+    return month_start(value) or date_after_word(value)
 
 
 def _contract(value: str | None) -> object:
@@ -232,7 +256,7 @@ def _german_in_words(value: str | None) -> bool:
 def _deadline(value: str | None) -> object:
     if value is not None and value.casefold() in NO_DEADLINE:
         return None
-    return date_value(value)
+    return date_after_word(value)
 
 
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:

@@ -168,6 +168,22 @@ def _check_quotes(cells: list[str], delimiter: str, width: int, start: int, end:
 # --------------------------------------------------------------------------- shared columns
 
 
+# what a spreadsheet holds in a cell that has no value: '-', 'k.A.' (keine Angabe), 'n.V.'
+# (nicht vorhanden / nach Vereinbarung), '/', a dash; such a cell is empty
+_NO_VALUE = frozenset({"-", "--", "---", "–", "—", "/", "?", "k.a.", "k. a.", "k.a", "n.v.",
+                       "n. v.", "n.v", "n/a", "n.a.", "keine angabe", "keine angaben", "o.a.",
+                       "entfällt", "entfaellt"})
+
+
+def _cell(value: str, keep_text: bool) -> str | None:
+    """A cell's value: stripped, None where empty or where it says there is no value
+    (``_NO_VALUE``; not in the text columns, where such a value is the partner's text)."""
+    written = text(value)
+    if written is not None and not keep_text and written.casefold() in _NO_VALUE:
+        return None
+    return written
+
+
 def address(cells: Cells) -> dict:
     """Strasse (with house number), PLZ, Ort, AGS -> Address fields."""
     street, number = split_street(cells.get("strasse"))
@@ -263,6 +279,12 @@ class CsvTemplate:
     # read (a value taken in another form than the template documents)
     notes: Callable[[Cells], list[tuple[str, str, str]]] | None = None
 
+    @property
+    def text_columns(self) -> frozenset[str]:
+        """The columns whose text is kept as written: the id, the title and the description
+        (a title '-' is a placeholder the record checks name, TEXT_PLACEHOLDER)."""
+        return frozenset((self.id_column, "titel", "beschreibung"))
+
     def header(self, names: list[str], unknown: list[str] | None = None) -> dict[str, int]:
         """Column positions by key; the first of repeated columns counts, a unit after the
         name is ignored ('Wohnfläche (m²)'), named columns the template does not know are
@@ -309,9 +331,10 @@ class CsvTemplate:
         counts = Counter(len(cells) for _, cells in lines)  # the most usual width; a tie: the narrower
         usual = max(counts.items(), key=lambda item: (item[1], -item[0]))[0] if counts else 0
         longest = max(width, usual)
+        keep_text = self.text_columns
         for line, cells in lines:  # fully empty rows (Excel leaves them at the end) do not count
             row: Cells = {
-                key: text(cells[index]) if index < len(cells) else None
+                key: _cell(cells[index], key in keep_text) if index < len(cells) else None
                 for key, index in positions.items()
             }
             if len(cells) > longest or any(extra.strip() for extra in cells[width:]):

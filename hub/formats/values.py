@@ -19,8 +19,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 
-YES_WORDS = frozenset({"ja", "j", "x", "1", "true", "yes"})
-NO_WORDS = frozenset({"nein", "n", "0", "false", "no"})
+# German Excel writes a boolean cell as WAHR / FALSCH
+YES_WORDS = frozenset({"ja", "j", "x", "1", "true", "yes", "wahr"})
+NO_WORDS = frozenset({"nein", "n", "0", "false", "no", "falsch"})
 FREE_WORDS = frozenset({"kostenlos", "gratis", "frei", "entgeltfrei", "kostenfrei",
                         "gebührenfrei", "unentgeltlich"})
 
@@ -72,7 +73,7 @@ _COUNTRIES = {
 _ENUM_KEY = (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("ß", "SS"), ("-", "_"), (" ", "_"))
 
 _ANSWER_FIRST = re.compile(r"\s*(?:[,(:;]|\s[-–]\s)")  # 'ja, kostenlos': the answer, then words
-_LIST_SEPARATORS = re.compile(r"[,;/+]|\s+und\s+")
+_LIST_SEPARATORS = re.compile(r"[,;/+\n]|\s+(?:und|oder)\s+")  # \n: Alt+Enter in an Excel cell
 _ASIDE = re.compile(r"\([^()]*\)")
 _LEVEL = re.compile(r"^([ABC][12])(?:\.[1-9])?$")  # 'A1' or a sub-level such as 'A1.2'
 _LEVEL_RANGE = re.compile(r"^(\S+)\s*(?:-|–|—|bis)\s*(\S+)$", re.IGNORECASE)
@@ -101,6 +102,10 @@ _MONTHS = {name: number for number, names in enumerate((
 # a month without its day: 'März 2028', 'ab Mär. 2028', 'Anfang März 2028', '03/2028', '2028-03'
 _MONTH_ONLY = re.compile(r"(?i)^(?:(?:frei\s+)?ab\s+)?(?:anfang\s+)?"
                          r"(?:([^\W\d]+)\.?\s+(\d{4})|(\d{1,2})\s*/\s*(\d{4}))$")
+# the word before a date in a form: 'ab 01.03.2027', 'zum', 'am', 'ab dem', 'bis zum',
+# 'spätestens am', 'Stichtag:'
+_DATE_WORD = re.compile(r"(?i)^(?:(?:ab|am|zum|bis|vom|spätestens|spaetestens|stichtag|"
+                        r"beginn|ende|start)(?:\s+(?:dem|zum|am|den|bis))?[:\s]\s*)+")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _GERMAN_DATETIME = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -111,11 +116,16 @@ _THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
 _CURRENCY = re.compile(r"(?i)\s*(€|\beuro?\b)\s*")
 # what follows an amount without changing it: '3.000 € brutto', '450 € zzgl. NK', '450 € mtl.'
 _AMOUNT_QUALIFIER = re.compile(
-    r"(?i)(?:\s*(?:brutto|zzgl\.?\s*(?:nk|nebenkosten|betriebskosten|heizkosten)|mtl\.?|"
-    r"monatlich|(?:pro|je|/)\s*monat))+\s*$")
-_UNITS = re.compile(r"(?i)\s*(m²|m2|qm|quadratmeter)\s*$")
+    r"(?i)(?:\s*(?:brutto|(?:zzgl\.?|\+)\s*(?:nk|bk|hk|nebenkosten|betriebskosten|heizkosten)|"
+    r"mtl\.?|monatlich|p\.\s?m\.|(?:pro|je|/)\s*(?:monat|mon\.)))+\s*$")
+_UNITS = re.compile(r"(?i)\s*(?:m\s?²|m2|qm|quadratmeter)(?:\s*(?:wfl\.?|wohnfläche|wohnflaeche))?\s*$")
+# the word before or after a living area: 'Wfl. 58 m²', '58 m² Wohnfläche', '65 qm Wfl.'
+_AREA_WORD = re.compile(r"(?i)^(?:wfl\.?|wohnfläche|wohnflaeche)[:\s]*|\s*(?:wfl\.?|wohnfläche|wohnflaeche)$")
 # an amount or area given as approximate: 'ca. 65 m²', 'circa 120 €'
-_ABOUT = re.compile(r"(?i)^(?:ca\.?|circa|etwa|rd\.|rund|ungefähr)\s*")
+_ABOUT = re.compile(r"(?i)^(?:ca\.?|circa|etwa|rd\.|rund|ungefähr|~)\s*")
+# the word after a number of rooms: '2 Zi.', '2 Zimmer', '2-Zimmer-Wohnung', '2 ZKB' (Zimmer,
+# Küche, Bad), '2 ZKDB'
+_ROOMS_WORD = re.compile(r"(?i)\s*-?\s*(?:zi\.?|zimmer(?:-?wohnung)?|zkb|zkdb|zkbb)\s*$")
 _HALF = re.compile(r"^(\d{1,3})\s*(?:½|1/2)$")
 # numbers written plainly, read alike by every rule below: digits, and in machine formats a
 # decimal point (without ``machine`` '1.234' is one thousand two hundred thirty-four)
@@ -383,7 +393,7 @@ def cefr_levels(value: object) -> object:
     if not isinstance(words, str):
         return words
     found: list[str] = []
-    for part in re.split(r"[,;/]|\s+und\s+", words):
+    for part in re.split(r"[,;/\n]|\s+und\s+", words):
         part = _bare_level(part)
         if not part:
             continue
@@ -479,6 +489,17 @@ def date_value(value: object) -> object:
 
 
 @_memo_text
+def date_after_word(value: object) -> object:
+    """A date with the word a form puts before it: 'ab 01.03.2027', 'am', 'zum', 'ab dem',
+    'bis (zum)', 'spätestens (am)', 'Stichtag' -> the date (as ``date_value``); else the
+    text."""
+    written = text(value)
+    if not isinstance(written, str):
+        return date_value(written)
+    read = date_value(_DATE_WORD.sub("", written) or written)
+    return written if isinstance(read, str) else read
+
+
 def timestamp(value: object) -> object:
     """A date (-> midnight) or a date and time, German or ISO; without a zone it is local time
     in Europe/Berlin. Unreadable -> the text."""
@@ -657,7 +678,7 @@ def money(value: object, machine: bool = False) -> object:
     if written.casefold() in FREE_WORDS:
         return 0.0
     amount = _CURRENCY.sub("", _ABOUT.sub("", _AMOUNT_QUALIFIER.sub("", written))).strip()
-    amount = re.sub(r",-+$", "", amount)
+    amount = re.sub(r"[,.]-+$", "", amount)  # '150,-', '450.-': whole euros
     read = number(amount, machine)
     return read if isinstance(read, float) else written
 
@@ -670,15 +691,20 @@ def area(value: object, machine: bool = False) -> object:
     written = text(value)
     if not isinstance(written, str):
         return number(written)
-    read = number(_UNITS.sub("", _ABOUT.sub("", written)), machine)
+    bare = _UNITS.sub("", _ABOUT.sub("", _AREA_WORD.sub("", written).strip()))
+    read = number(bare, machine)
     return read if isinstance(read, float) else written
 
 
 def rooms(value: object) -> object:
-    """Rooms: a number ('2', '2,5'), or a half as German listings write it ('2½', '2 1/2')."""
+    """Rooms: a number ('2', '2,5'), or a half as German listings write it ('2½', '2 1/2'),
+    with the word listings put after it ('2 Zi.', '2 Zimmer', '2-Zimmer', '2 ZKB') or 'ca.'
+    before it."""
     written = text(value)
+    if isinstance(written, str):
+        written = _ROOMS_WORD.sub("", _ABOUT.sub("", written)) or written
     half = _HALF.match(written) if isinstance(written, str) else None
-    return int(half.group(1)) + 0.5 if half else number(value)
+    return int(half.group(1)) + 0.5 if half else number(written)
 
 
 def integer(value: object) -> object:
