@@ -375,6 +375,52 @@ def test_pay_as_postings_write_it(von, bis, pro, expected):
     assert (job.salary_min, job.salary_max, job.salary_period) == expected
 
 
+@pytest.mark.parametrize(
+    ("von", "expected"),
+    [("2.800 € lt. TVöD", (2800, None, None)), ("14,50 €/Std. nach Tarif", (14.5, None, "hour")),
+     ("3.000 €/Monat nach Tarif", (3000, None, "month")), ("12,82 € (Mindestlohn)", (12.82, None, None)),
+     ("2.450 € + Zulagen", (2450, None, None)), ("2.450 € zzgl. Zuschläge", (2450, None, None)),
+     ("mind. 2.450 €", (2450, None, None)), ("45.000 € pa", (45000, None, "year")),
+     ("14,50 € Stundenlohn", (14.5, None, "hour")), ("zwischen 3.000 und 3.500 €", (3000, 3500, None))],
+)
+def test_an_amount_with_words_around_it_is_the_salary(von, expected):
+    job = _one(f"J1;Job;{von};66538;Neunkirchen", "Stellen-ID;Titel;Gehalt von;PLZ;Ort")
+    assert (job.salary_min, job.salary_max, job.salary_period) == expected
+
+
+@pytest.mark.parametrize(
+    ("befristung", "expected"),
+    [("zunächst befristet", "fixed_term"), ("auf 1 Jahr befristet", "fixed_term"), ("befr.", "fixed_term"),
+     ("nicht befristet", "permanent"), ("keine Befristung", "permanent"), ("Festanstellung", "permanent")],
+)
+def test_contract_duration_in_words(befristung, expected):
+    job = _one(f"J1;Job;{befristung};66538;Neunkirchen", "Stellen-ID;Titel;Befristung;PLZ;Ort")
+    assert job.contract_duration.value == expected
+
+
+@pytest.mark.parametrize(
+    ("homeoffice", "expected"),
+    [("mobiles Arbeiten", True), ("hybrid", True), ("remote", True), ("2 Tage pro Woche", True),
+     ("nicht möglich", False), ("vor Ort", False), ("kein Homeoffice", False)],
+)
+def test_home_office_in_words(homeoffice, expected):
+    job = _one(f"J1;Job;{homeoffice};66538;Neunkirchen", "Stellen-ID;Titel;Homeoffice;PLZ;Ort")
+    assert job.remote_possible is expected
+
+
+@pytest.mark.parametrize("deutsch", ["nein", "nicht notwendig", "keine", "nicht erforderlich"])
+def test_no_german_asked_for_publishes_no_level_and_no_warning(deutsch):
+    job = _one(f"J1;Job;{deutsch};66538;Neunkirchen", "Stellen-ID;Titel;Deutschkenntnisse;PLZ;Ort")
+    assert job.german_level is None
+
+
+def test_minimum_wage_in_words_publishes_no_salary_and_says_so():
+    result = parse(_csv("J1;Job;Mindestlohn;66538;Neunkirchen", header="Stellen-ID;Titel;Gehalt von;PLZ;Ort"),
+                   PARTNER)
+    assert [j.salary_min for j in result.records] == [None]
+    assert [(r.rule, r.value) for r in result.rejections] == [("JOB_SALARY_IN_WORDS", "Mindestlohn")]
+
+
 def test_a_range_beside_another_amount_is_still_an_error():
     header = "Stellen-ID;Titel;Gehalt von;Gehalt bis;PLZ;Ort"
     result = parse(_csv("J1;Job;3000-3500;4000;66538;Neunkirchen", header=header), PARTNER)

@@ -110,8 +110,12 @@ WORKING_TIMES = {
 }
 
 CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term"}
-# 'befristet auf 2 Jahre', 'befristet (12 Monate)'
-_CONTRACT_WORD = re.compile(r"^(un)?befristete?[rsn]?\b", re.IGNORECASE)
+# the duration said in words: 'unbefristeter Vertrag', 'nicht befristet', 'keine Befristung',
+# 'Festanstellung' (permanent, checked first); 'befristet auf 2 Jahre', 'zunächst befristet',
+# 'auf 1 Jahr befristet', 'befr.', 'Zeitvertrag' (fixed term)
+_PERMANENT = re.compile(r"(?i)\bunbefristet|\bnicht\s+befristet|\b(?:keine|ohne)\s+befristung|"
+                        r"\bfestanstellung|\bdauerstelle|\bdauerhaft")
+_FIXED_TERM = re.compile(r"(?i)\bbefristet|\bbefr\.|\bbefristung\b|\bzeitvertrag")
 
 SALARY_PERIODS = {
     "jahr": "year",
@@ -133,6 +137,14 @@ SALARY_PERIODS = {
 
 # 'Homeoffice: teilweise' (some days at home) counts as possible
 REMOTE_YES = YES_WORDS | {"teilweise", "möglich", "moeglich"}
+# home office said otherwise: 'mobiles Arbeiten', 'hybrid', 'remote', '2 Tage pro Woche' (yes);
+# 'nicht möglich', 'kein Homeoffice', 'vor Ort' (no)
+_REMOTE_NO = re.compile(r"(?i)^(?:nicht\s+möglich|nicht\s+moeglich|kein(?:e|es)?(?:\s+home\s*office)?|"
+                        r"nur\s+vor\s+ort|vor\s+ort|präsenz)$")
+_REMOTE_YES = re.compile(r"(?i)mobile[sn]?\s+arbeit|\bhybrid|\bremote\b|home\s*office|\d+\s*tage?\b")
+# no German asked for: no level is published, and nothing is wrong with that
+_NO_GERMAN = {"nein", "keine", "nicht notwendig", "nicht erforderlich", "nicht nötig",
+              "nicht noetig", "keine erforderlich", "keine deutschkenntnisse erforderlich"}
 
 # 'Beginn' words for 'as soon as possible' or 'when we agree': no date is published
 AT_ONCE = {"sofort", "ab sofort", "nächstmöglich", "naechstmoeglich", "zum nächstmöglichen termin",
@@ -146,27 +158,32 @@ NO_DEADLINE = {"laufend", "keine", "unbefristet", "bis auf weiteres", "bis zur b
 # pay stated in words: the posting is published without a salary, and the partner is told
 _PAY_IN_WORDS = re.compile(
     r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"
-    r"leistungsgerecht|übertariflich|nach qualifikation")
-_SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|max\.?|maximal)\s+", re.IGNORECASE)
+    r"leistungsgerecht|übertariflich|nach qualifikation|mindestlohn|zulage|zuschl[äa]g|"
+    r"provision|prämie|praemie")
+_SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|mind\.|max\.?|maximal|zwischen)\s*",
+                            re.IGNORECASE)
 # German skills described in words, without a CEFR level
 _GERMAN_IN_WORDS = re.compile(
     r"(?i)deutsch|kenntnisse|grund|\bgute?\b|fließend|fliessend|verhandlungssicher|\bsicher|"
     r"muttersprach|anfänger|fortgeschritten|wort und schrift")
 # what joins an amount to the pay words after it: '3.000 € nach Tarif', '2.500 €, VB'
 _WORDS_LEFT = re.compile(
-    r"(?i)(?:[\s,;/(–-]*\b(?:nach|gem\.?|gemäß|lt\.?|laut|oder|bzw\.?|je)\b)*[\s,;/(–-]*$")
+    r"(?i)(?:[\s,;/(–+-]*(?:\b(?:nach|gemäß|laut|oder|je|plus)\b|\b(?:gem|lt|bzw|zzgl)\b\.?))*"
+    r"[\s,;/(–+-]*$")
 # the period an amount names after it: '14,50 €/Std.', '14,50 € pro Stunde', '45.000 € p.a.',
 # '3.000 € mtl. brutto' (a 'brutto' after it is read past)
 _PER_PERIOD = re.compile(
     r"(?i)(?:\s*(?:/|\b(?:pro|je|im|in\s+der)\s)\s*(std\.?|stunde|h|monat|mon\.|jahr)"
-    r"|\s+(p\.\s?a\.?|mtl\.?|monatlich|jährlich|jaehrlich|stündlich|stuendlich))"
+    r"|\s+(p\.?\s?a\.?|mtl\.?|monatlich|jährlich|jaehrlich|stündlich|stuendlich|"
+    r"stundenlohn|monatslohn|monatsgehalt|jahresgehalt))"
     r"(?:\s*brutto)?\s*$")
 _PERIOD_WORDS = {"std": "hour", "stunde": "hour", "h": "hour", "stündlich": "hour",
                  "stuendlich": "hour", "monat": "month", "mon": "month", "mtl": "month",
                  "monatlich": "month", "jahr": "year", "p.a": "year", "jährlich": "year",
-                 "jaehrlich": "year"}
+                 "jaehrlich": "year", "pa": "year", "stundenlohn": "hour", "monatslohn": "month",
+                 "monatsgehalt": "month", "jahresgehalt": "year"}
 # between the ends of a range in one cell: '3000-3500', '3.000 € – 3.500 €', '3.000 bis 3.500'
-_RANGE_DASH = re.compile(r"\s*(?:[-–—]|\bbis\b)\s*")
+_RANGE_DASH = re.compile(r"\s*(?:[-–—]|\bbis\b|\bund\b)\s*")
 
 
 def _start(value: str | None) -> object:
@@ -180,23 +197,34 @@ def _start(value: str | None) -> object:
 def _contract(value: str | None) -> object:
     found = choice(value, CONTRACTS)
     if isinstance(found, str) and found not in CONTRACTS.values():
-        word = _CONTRACT_WORD.match(found)
-        if word:
-            return "permanent" if word.group(1) else "fixed_term"
+        if _PERMANENT.search(found):
+            return "permanent"
+        if _FIXED_TERM.search(found):
+            return "fixed_term"
     return found
 
 
 def _salary(value: str | None) -> object:
-    """'2.450,00', 'ab 2.500 €', '14,50 €/Std.' -> the amount; pay in words ('nach Tarif')
-    -> None (a warning, see _notes)."""
-    if value is not None:
-        value = _PER_PERIOD.sub("", value)
-    words = _PAY_IN_WORDS.search(value) if value is not None else None
-    if words:
-        # an amount before the words ('2.500 € VB', '3.000 € nach Tarif') is that amount
-        amount = money(_SALARY_PREFIX.sub("", _WORDS_LEFT.sub("", value[:words.start()])))
-        return amount if isinstance(amount, float) else None
-    return money(_SALARY_PREFIX.sub("", value) if value is not None else None)
+    """'2.450,00', 'ab 2.500 €', 'mind. 2.450 €', '14,50 €/Std.' -> the amount; pay in words
+    ('nach Tarif', 'Mindestlohn') -> None (a warning, see _notes); an amount before such
+    words ('3.000 € nach Tarif', '12,82 € (Mindestlohn)', '2.450 € + Zulagen') is that
+    amount."""
+    if value is None:
+        return None
+    part, in_words = _amount_part(value)
+    amount = money(_SALARY_PREFIX.sub("", _PER_PERIOD.sub("", part)))
+    if isinstance(amount, float):
+        return amount
+    return None if in_words else value
+
+
+def _amount_part(value: str) -> tuple[str, bool]:
+    """The part of a pay cell that may hold the amount, and whether pay words follow it:
+    '3.000 €/Monat nach Tarif' -> ('3.000 €/Monat', True)."""
+    words = _PAY_IN_WORDS.search(value)
+    if words is None:
+        return value, False
+    return _WORDS_LEFT.sub("", value[:words.start()]), True
 
 
 def _pay(cells: Cells) -> tuple[object, object, object]:
@@ -216,7 +244,7 @@ def _pay(cells: Cells) -> tuple[object, object, object]:
 
 def _period_said(value: str | None) -> str | None:
     """The period an amount names after it: '/Std.' -> 'hour', 'p.a.' -> 'year'."""
-    said = _PER_PERIOD.search(value) if value is not None else None
+    said = _PER_PERIOD.search(_amount_part(value)[0]) if value is not None else None
     if said is None:
         return None
     word = (said.group(1) or said.group(2)).casefold().replace(" ", "")
@@ -234,10 +262,24 @@ def _salary_range(value: str | None) -> tuple[float, float] | None:
     return None
 
 
+def _remote(value: str | None) -> object:
+    """Homeoffice: 'ja', 'teilweise', 'mobiles Arbeiten', 'hybrid', '2 Tage pro Woche' ->
+    True; 'nein', 'nicht möglich', 'vor Ort' -> False."""
+    answer = yes_no(value, yes=REMOTE_YES)
+    if isinstance(answer, str):
+        if _REMOTE_NO.match(answer):
+            return False
+        if _REMOTE_YES.search(answer):
+            return True
+    return answer
+
+
 def _german_level(value: str | None) -> object:
     """'B2', 'B1-B2' -> the (lowest) level; one level among words ('B2 erforderlich',
     'mindestens B1') -> that level; German described without a level ('gute
     Deutschkenntnisse') -> None (a warning, see _notes)."""
+    if value is not None and value.casefold() in _NO_GERMAN:
+        return None
     level = cefr_level(value)
     if isinstance(level, str) and level not in LEVELS:
         named = levels_in_text(level)
@@ -304,7 +346,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "german_level": _german_level(cells.get("deutschkenntnisse")),
         # Gehalt von above Gehalt bis is left to the quality stage (JOB_SALARY_RANGE_INVERTED)
         **dict(zip(("salary_min", "salary_max", "salary_period"), _pay(cells))),
-        "remote_possible": yes_no(cells.get("homeoffice"), yes=REMOTE_YES),
+        "remote_possible": _remote(cells.get("homeoffice")),
         "start_date": _start(cells.get("beginn")),
         "published_from": date_value(cells.get("veroeffentlichtab")),
         "valid_through": _deadline(cells.get("bewerbungsfrist")),
