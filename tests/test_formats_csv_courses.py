@@ -274,6 +274,59 @@ def test_cost_as_schools_write_it(cost, price):
     assert _one(f"K1;Kurs;Integrationskurs;;66538;Neunkirchen;{cost}", header).price_eur == price
 
 
+@pytest.mark.parametrize(
+    ("cost", "price"),
+    [("keine Kosten", 0), ("keine", 0), ("350 € inkl. Material", 350), ("350 € zzgl. Prüfungsgebühr", 350),
+     ("Selbstzahler: 1.603 €", 1603), ("150 € pro Monat", None), ("k.A.", None)],
+)
+def test_cost_with_who_pays_and_what_it_includes(cost, price):
+    header = HEADER + ";Kosten"
+    assert parse(_csv(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{cost}", header=header),
+                 PARTNER).records[0].price_eur == price
+
+
+@pytest.mark.parametrize(
+    ("kursart", "course_type"),
+    [("IK", "integration_course"), ("BSK", "job_language_course"), ("Alphakurs", "literacy_course"),
+     ("Alpha-Kurs", "literacy_course"), ("Umschulung", "vocational_training"),
+     ("Fortbildung", "further_training"), ("Qualifizierung", "further_training"), ("EOK", "orientation")],
+)
+def test_course_types_as_schools_shorten_them(kursart, course_type):
+    assert _one(f"K1;Kurs;{kursart};;66538;Neunkirchen").course_type.value == course_type
+
+
+@pytest.mark.parametrize(
+    ("niveau", "levels"),
+    [("A1-B1 (GER)", ["A1", "A2", "B1"]), ("A2-B1 (DTZ)", ["A2", "B1"]), ("A2 + B1", ["A2", "B1"]),
+     ("Zielniveau B1", ["B1"]), ("B 1", ["B1"])],
+)
+def test_levels_as_schools_write_them(niveau, levels):
+    assert [level.value for level in _one(f"K1;Kurs;Sprachkurs;{niveau};66538;Neunkirchen").cefr_levels] == levels
+
+
+@pytest.mark.parametrize(
+    ("zeitmodell", "schedule"),
+    [("Präsenz", []), ("Präsenz/Online", ["blended"]), ("Onlinekurs", ["online"]),
+     ("Online-Kurs", ["online"]), ("Vormittagskurs", []), ("samstags", ["weekend"]),
+     ("Teilzeit oder Vollzeit", ["part_time", "full_time"])],
+)
+def test_schedules_as_schools_write_them(zeitmodell, schedule):
+    course = _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{zeitmodell}", HEADER + ";Zeitmodell")
+    assert [item.value for item in course.schedule] == schedule
+
+
+@pytest.mark.parametrize(
+    ("betreuung", "gefoerdert", "plaetze", "expected"),
+    [("keine", "AVGS", "max. 16", (False, True, 16)), ("nicht vorhanden", "JC", "16 TN", (False, True, 16)),
+     ("kostenlos", "Förderung möglich", "3 Restplätze", (True, True, 3)),
+     ("", "kostenlos", "bis zu 16", (None, True, 16))],
+)
+def test_childcare_funding_and_seats_in_words(betreuung, gefoerdert, plaetze, expected):
+    header = HEADER + ";Kinderbetreuung;Gefoerdert;Plaetze"
+    course = _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{betreuung};{gefoerdert};{plaetze}", header)
+    assert (course.childcare, course.funded, course.seats) == expected
+
+
 def test_a_cost_on_request_or_per_lesson_publishes_the_course_without_a_price_and_warns():
     data = (HEADER + ";Kosten\n"
             "K1;Kurs;Integrationskurs;;66538;Neunkirchen;auf Anfrage\n"

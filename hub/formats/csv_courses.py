@@ -64,6 +64,16 @@ COURSE_TYPES = {
     "weiterbildung": "further_training",
     "orientierung": "orientation",
     "sonstiges": "other",
+    # as schools shorten or name them
+    "ik": "integration_course",
+    "bsk": "job_language_course",
+    "alphakurs": "literacy_course",
+    "alpha-kurs": "literacy_course",
+    "umschulung": "vocational_training",
+    "fortbildung": "further_training",
+    "qualifizierung": "further_training",
+    "eok": "orientation",
+    "erstorientierungskurs": "orientation",
 }
 
 SCHEDULES = {
@@ -78,7 +88,15 @@ SCHEDULES = {
     "blended": "blended",
     "ganztags": "full_time",
     "halbtags": "part_time",
+    "onlinekurs": "online",
+    "online-kurs": "online",
+    "digital": "online",
+    "samstags": "weekend",
 }
+# in-person teaching is what a course is unless it says otherwise: passed over, as a time of day
+_IN_PERSON = frozenset({"präsenz", "in präsenz", "präsenzkurs", "praesenz", "vor ort",
+                        "vormittagskurs", "nachmittagskurs"})
+_ON_SITE = re.compile(r"(?i)präsenz|praesenz|vor ort")
 
 
 def _course_type(value: object) -> object:
@@ -95,11 +113,14 @@ def _course_type(value: object) -> object:
 _ROLLING_START = re.compile(r"(?i)^(?:laufende?r?|fortlaufende?r?|jederzeit|ständige?r?)\b"
                             r"|\b(?:einstieg|beginn|start)\s+(?:ist\s+)?(?:jederzeit|laufend)")
 _NO_SEATS = {"ausgebucht", "belegt", "voll", "keine", "warteliste"}
-# free seats said in words: '12 frei', 'noch 3', 'ca. 15', 'noch 3 Plätze frei', '3 freie Plätze'
-_SEATS_IN_WORDS = re.compile(r"(?i)^(?:noch\s+|ca\.?\s*|circa\s+)?(\d+)\s*"
-                             r"(?:freie?\s+plätze|plätze(?:\s+frei)?|frei)?$")
+# free seats said in words: '12 frei', 'noch 3', 'ca. 15', 'noch 3 Plätze frei', '3 freie Plätze',
+# 'max. 16', 'bis zu 16', '16 TN', '3 Restplätze'
+_SEATS_IN_WORDS = re.compile(r"(?i)^(?:noch\s+|ca\.?\s*|circa\s+|max\.?\s*|maximal\s+|bis\s+zu\s+)?(\d+)\s*"
+                             r"(?:freie?\s+plätze|plätze(?:\s+frei)?|frei|tn|teilnehmende|"
+                             r"teilnehmer(?:innen)?|restplätze|restplatz)?$")
 # childcare offered: the template's 'ja' and what schools write instead
-_CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive", "inkl."}
+_CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive", "inkl.", "kostenlos"}
+_CHILDCARE_NO = NO_WORDS | {"keine", "nicht vorhanden", "nicht möglich", "ohne"}
 # childcare that one has to ask for: not known to be there, so no answer (the course is kept)
 _ON_REQUEST = {"auf anfrage", "nach absprache", "nach vereinbarung", "bitte erfragen",
                "bitte nachfragen"}
@@ -107,18 +128,23 @@ _ON_REQUEST = {"auf anfrage", "nach absprache", "nach vereinbarung", "bitte erfr
 # free for those entitled to it: 'kostenlos für Teilnahmeberechtigte', 'kostenfrei mit
 # Bildungsgutschein' (what the others pay is the funding's business: see Gefoerdert)
 _FREE_FOR = re.compile(r"(?i)^(?:kostenlos|kostenfrei|gebührenfrei|entgeltfrei|gratis|"
-                       r"unentgeltlich)\b")
+                       r"unentgeltlich|keine(?:\s+kosten)?$)\b")
+# who pays the price that follows, and what it includes or not: 'Selbstzahler: 1.603 €',
+# '350 € inkl. Material', '350 € zzgl. Prüfungsgebühr'
+_PAYER = re.compile(r"(?i)^(?:selbstzahl\w*|eigenanteil|preis|gebühr|kursgebühr|gesamt|gesamtpreis)\s*:?\s*")
+_EXTRAS = re.compile(r"(?i)\s*(?:inkl\.?|inklusive|zzgl\.?|zuzüglich|plus|\+)\s+\w.*$")
 # a cost that the school tells on request: no price is published
 _ON_REQUEST_PRICE = re.compile(r"(?i)^(?:auf anfrage|nach (?:absprache|vereinbarung)|"
                                r"bitte (?:erfragen|nachfragen|anfragen)|preis auf anfrage)\b")
 # a rate per lesson or hour ('2,29 € pro UE', '15 €/Std.'): not the course's price
 _PER_LESSON = re.compile(r"(?i)(?:\b(?:pro|je|per)\s+|/\s*)(?:ue|ustd|ust|unterricht\w*|std\b|"
-                         r"stunden?|lektion\w*|einheit\w*)")
+                         r"stunden?|lektion\w*|einheit\w*|monat\w*|mon\.|modul\w*|woche\w*)|"
+                         r"\b(?:mtl\.|monatlich)")
 # the parts of a Kosten cell that may each be an amount: '1.603 € (2,29 € pro UE)',
 # '1.603 €; 2,29 € je UE', '1.603 €, 2,29 € je UE' (a comma with a space; '1.250,00' stays)
 _PRICE_PARTS = re.compile(r"[;()]|,\s")
-_FUNDED_BY = re.compile(r"(?i)\b(?:bamf|bildungsgutschein|azav|gefördert|förderfähig|jobcenter|"
-                        r"agentur für arbeit|arbeitsagentur)\b")
+_FUNDED_BY = re.compile(r"(?i)\b(?:bamf|bildungsgutschein|azav|avgs|gefördert|förderfähig|jobcenter|"
+                        r"jc|agentur für arbeit|arbeitsagentur|förderung möglich|kostenlos)\b")
 
 
 def _start(value: object) -> object:
@@ -145,7 +171,7 @@ def _price(value: str | None) -> object:
         return None if value is None else 0.0
     for part in _PRICE_PARTS.split(value):
         if part.strip() and not _PER_LESSON.search(part):
-            amount = money(part)
+            amount = _amount(part)
             if isinstance(amount, float):
                 return amount
     return None if _price_in_words(value) else money(value)
@@ -158,8 +184,23 @@ def _price_in_words(value: str | None) -> bool:
     if _ON_REQUEST_PRICE.match(value):
         return True
     return bool(_PER_LESSON.search(value)) and not any(
-        isinstance(money(part), float) for part in _PRICE_PARTS.split(value)
+        isinstance(_amount(part), float) for part in _PRICE_PARTS.split(value)
         if part.strip() and not _PER_LESSON.search(part))
+
+
+def _amount(part: str) -> object:
+    """An amount with who pays it before it or what it includes after it: 'Selbstzahler:
+    1.603 €', '350 € inkl. Material' -> the amount."""
+    return money(_EXTRAS.sub("", _PAYER.sub("", part.strip())) or part)
+
+
+def _schedule(value: str | None) -> object:
+    """Zeitmodell words -> schedules; in-person teaching and times of day are passed over,
+    online together with in-person ('Präsenz/Online') is blended."""
+    found = choices(value, SCHEDULES, passed_over=TIMES_OF_DAY | _IN_PERSON)
+    if isinstance(found, list) and "online" in found and _ON_SITE.search(value or ""):
+        found = ["blended" if item == "online" else item for item in found]
+    return found
 
 
 def _seats(value: object) -> object:
@@ -174,7 +215,7 @@ def _childcare(value: object) -> object:
     written = text(value)
     if isinstance(written, str) and written.casefold() in _ON_REQUEST:
         return None
-    return yes_no(written, yes=_CHILDCARE_YES)
+    return yes_no(written, yes=_CHILDCARE_YES, no=_CHILDCARE_NO)
 
 
 def _funded(value: object) -> object:
@@ -192,7 +233,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         # Ende before Beginn is left to the quality stage (COURSE_DATES_INCONSISTENT)
         "start_date": _start(cells.get("beginn")),
         "end_date": date_after_word(cells.get("ende")),
-        "schedule": choices(cells.get("zeitmodell"), SCHEDULES, passed_over=TIMES_OF_DAY),
+        "schedule": _schedule(cells.get("zeitmodell")),
         "childcare": _childcare(cells.get("kinderbetreuung")),
         "price_eur": _price(cells.get("kosten")),
         "funded": _funded(cells.get("gefoerdert")),

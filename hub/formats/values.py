@@ -83,7 +83,11 @@ _LEVEL_IN_TEXT = re.compile(
 )
 # what people write around a level in a level field: 'Niveau B1', 'GER B2', 'B1+',
 # 'Fortgeschrittene (B2)'
-_LEVEL_WORD = re.compile(r"^(?:GER|CEFR|GER-NIVEAU|SPRACHNIVEAU|NIVEAU|STUFE|LEVEL)\b[\s:]*")
+_LEVEL_WORD = re.compile(r"^(?:GER|CEFR|GER-NIVEAU|SPRACHNIVEAU|ZIELNIVEAU|NIVEAU|STUFE|LEVEL)\b[\s:]*")
+# a remark in brackets after levels names the framework or the exam: 'A1-B1 (GER)', 'A2-B1 (DTZ)'
+_LEVELS_REMARK = re.compile(r"(?i)\s*\((?:ger|cefr|gers|dtz|telc|goethe|öSD|osd|test|prüfung|pruefung)[^()]*\)\s*$")
+# a level written with a space: 'B 1'
+_SPACED_LEVEL = re.compile(r"(?i)\b([abc])\s+([12])\b")
 _LEVEL_IN_BRACKETS = re.compile(r"^[^()]*\(([ABC][12](?:\.[1-9])?\+?)\)$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 # what a spreadsheet writes for a date cell in other formats: 'TT.MM.JJ' ('01.05.27'), the long
@@ -393,7 +397,8 @@ def cefr_levels(value: object) -> object:
     if not isinstance(words, str):
         return words
     found: list[str] = []
-    for part in re.split(r"[,;/\n]|\s+und\s+", words):
+    bare = _SPACED_LEVEL.sub(r"\1\2", _LEVELS_REMARK.sub("", words)) or words
+    for part in re.split(r"[,;/+\n]|\s+und\s+", bare):
         part = _bare_level(part)
         if not part:
             continue

@@ -211,7 +211,7 @@ _RULES = [
         field="price_eur",
         domains=("courses",),
         description="CSV templates only: a cost on request (`auf Anfrage`, `nach "
-                    "Vereinbarung`) or a rate per lesson alone (`2,29 € pro UE`) leaves "
+                    "Vereinbarung`) or a rate alone (`2,29 € pro UE`, `150 € pro Monat`) leaves "
                     "`price_eur` empty instead of rejecting the course; `kostenlos für "
                     "Teilnahmeberechtigte` is 0, and a price with its rate beside it "
                     "(`1.603 € (2,29 € pro UE)`) is that price. Other values that are no "
