@@ -278,6 +278,30 @@ def test_cells_that_say_they_have_no_value_are_empty():
         ("RECORD_FIELD_MISSING", "address.postal_code")]
 
 
+@pytest.mark.parametrize(
+    ("art", "expected"),
+    [("Whg.", "apartment"), ("Wohnung (Altbau)", "apartment"), ("Wohnung, möbliert", "apartment"),
+     ("Studio", "apartment"), ("EFH", "house"), ("DHH", "house"), ("Wohnheimplatz", "room"),
+     ("Gemeinschaftsunterkunft", "other")],
+)
+def test_kinds_as_listings_shorten_them(art, expected):
+    assert _one(f"W1;Wohnung;{art};66564;Ottweiler", "Wohnungs-ID;Titel;Art;PLZ;Ort").property_type == expected
+
+
+def test_contact_link_and_postal_code_as_forms_hold_them():
+    """A contact that the checks would refuse as written ('Tel. …', 'mailto:', a link without
+    https://, 'D-66564') is read as meant: the flat is not held back for it."""
+    header = "Wohnungs-ID;Titel;E-Mail;Telefon;Link;PLZ;Ort"
+    flat = _one("W1;Wohnung;mailto:wohnen@ottweiler.example.;Tel. 06824 3090 (Mo-Fr);"
+                "ottweiler.example/wohnen;D-66564;Ottweiler", header)
+    assert (flat.contact.email, flat.contact.phone, str(flat.url), flat.address.postal_code) == (
+        "wohnen@ottweiler.example", "06824 3090", "https://ottweiler.example/wohnen", "66564")
+    from hub.quality.checks import check_records
+
+    accepted, problems = check_records([flat])
+    assert accepted == [flat], problems
+
+
 def test_excel_booleans_are_yes_and_no():
     header = "Wohnungs-ID;Titel;Barrierefrei;WBS erforderlich;PLZ;Ort"
     flat = _one('W1;Wohnung;WAHR;FALSCH;66564;Ottweiler', header)

@@ -87,10 +87,42 @@ def test_phone_joins_area_code_and_number():
      ("WWW.vhs.example", "https://WWW.vhs.example"),
      ("https://vhs.example", "https://vhs.example"),
      ("Bewerbung per Post", "Bewerbung per Post"),
-     (" ", None)],
+     (" ", None), ("ottweiler.de/wohnen", "https://ottweiler.de/wohnen"),
+     ("ottweiler.de", "https://ottweiler.de"), ("Link: https://ottweiler.de/x", "https://ottweiler.de/x"),
+     ("1.5", "1.5"), ("siehe ottweiler.de", "siehe ottweiler.de")],
 )
 def test_web_url(value, expected):
     assert v.web_url(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("wohnen@ottweiler.de", "wohnen@ottweiler.de"), ("wohnen @ottweiler.de", "wohnen@ottweiler.de"),
+     ("mailto:wohnen@ottweiler.de", "wohnen@ottweiler.de"), ("wohnen(at)ottweiler.de", "wohnen@ottweiler.de"),
+     ("a@x.de; b@x.de", "a@x.de"), ("wohnen@ottweiler.de.", "wohnen@ottweiler.de"),
+     ("kaputt", "kaputt"), ("a@@x", "a@@x"), (None, None)],
+)
+def test_email_address(value, expected):
+    assert v.email_address(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Tel. 06824 3090", "06824 3090"), ("06824 3090 (Mo-Fr 8-12 Uhr)", "06824 3090"),
+     ("06824 3090 / 0170 1234567", "06824 3090"), ("06824.3090", "06824 3090"),
+     ("(06824) 3090", "(06824) 3090"), ("06824/3090", "06824/3090"), ("Telefon: 06824-3090", "06824-3090"),
+     ("+49 6824 3090", "+49 6824 3090"), (None, None)],
+)
+def test_phone_number(value, expected):
+    assert v.phone_number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("66538", "66538"), ("D-66538", "66538"), ("DE-66538", "66538"), ("D-6653", "D-6653"), (1067, "01067")],
+)
+def test_postal_code(value, expected):
+    assert v.postal_code(value) == expected
 
 
 # --------------------------------------------------------------------------- words
@@ -594,7 +626,7 @@ def test_readers_never_raise(value):
         v.text, v.plain_text, v.web_url, v.yes_no, v.country_code, v.state_name, v.postal_code,
         v.cefr_levels, v.cefr_level, v.levels_in_text, v.date_value, v.timestamp,
         v.date_in_text, v.epoch_millis, v.epoch_millis_date, v.number, v.money, v.area,
-        v.integer, v.floor,
+        v.integer, v.floor, v.rooms, v.date_after_word, v.email_address, v.phone_number,
     ):
         reader(value)
     v.split_street(value)

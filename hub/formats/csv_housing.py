@@ -56,7 +56,20 @@ PROPERTY_TYPES = {
     "zimmer": "room",
     "wg-zimmer": "room",
     "sonstiges": "other",
+    # as listings shorten them
+    "whg.": "apartment",
+    "whg": "apartment",
+    "etw": "apartment",
+    "studio": "apartment",
+    "efh": "house",
+    "dhh": "house",
+    "rh": "house",
+    "reh": "house",
+    "wohnheimplatz": "room",
+    "gemeinschaftsunterkunft": "other",
 }
+# what follows the kind without changing it: 'Wohnung (Altbau)', 'Wohnung, möbliert'
+_KIND_REMARK = re.compile(r"\s*(?:\([^()]*\)|,.*)$")
 # what landlords write instead, checked in this order: 'Einzimmerwohnung', 'Maisonette',
 # 'Reihenhaus', 'Doppelhaushälfte', 'Zimmer in WG'
 # 'Zimmer in einer Wohnung' is a room: a text that begins with the room is one
@@ -97,11 +110,13 @@ def _available(value: str | None) -> tuple[object, str | None]:
 
 
 def _property_type(value: str | None) -> object:
-    found = choice(value, PROPERTY_TYPES)
+    bare = _KIND_REMARK.sub("", value).strip() if value is not None else None
+    found = choice(bare or value, PROPERTY_TYPES)
     if isinstance(found, str) and found not in PROPERTY_TYPES.values():
         for kind, pattern in _PROPERTY_WORDS:
             if pattern.search(found):
                 return kind
+        return value  # as written, for the rejection
     return found
 
 

@@ -19,7 +19,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hub.formats.base import FormatError, ParseResult, build_record, duplicate
-from hub.formats.values import month_start, split_street, text, timestamp, web_url, yes_no
+from hub.formats.values import (
+    email_address,
+    month_start,
+    phone_number,
+    postal_code,
+    split_street,
+    text,
+    timestamp,
+    web_url,
+    yes_no,
+)
 from hub.models import CanonicalRecord
 from hub.quality.rules import reject
 
@@ -190,7 +200,7 @@ def address(cells: Cells) -> dict:
     return {
         "street": street,
         "house_number": number,
-        "postal_code": cells.get("plz"),
+        "postal_code": postal_code(cells.get("plz")),
         "city": cells.get("ort"),
         "municipality_key": cells.get("ags"),
     }
@@ -234,8 +244,8 @@ def contact(cells: Cells) -> dict | None:
     public = yes_no(cells.get("kontaktoeffentlich"))
     return {
         "name": cells.get("ansprechperson"),
-        "email": cells.get("email"),
-        "phone": cells.get("telefon"),
+        "email": email_address(cells.get("email")),
+        "phone": phone_number(cells.get("telefon")),
         "public": False if public is None else public,
     }
 

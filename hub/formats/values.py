@@ -145,6 +145,17 @@ _FLOOR = re.compile(r"^(-?\d+)\s*\.?\s*(?:og|obergeschoss|etage|stock|stockwerk)
 _TOP_FLOOR = {"dg", "dachgeschoss", "dachgeschoß"}
 # which door on the landing: 'EG links', '1. OG rechts', '2. OG Mitte', '3. Stock li.'
 _SIDE = re.compile(r"(?:\s*[,/]\s*|\s+)\(?(?:links|rechts|mitte|li|re|vorne?|hinten)\.?\)?$")
+# what forms write around a link, an e-mail address or a phone number
+_LINK_WORD = re.compile(r"(?i)^(?:link|url|web(?:seite)?|internet|homepage)\s*:\s*")
+_BARE_HOST = re.compile(r"(?i)^[a-z0-9äöü](?:[a-z0-9äöü-]*[a-z0-9äöü])?(?:\.[a-z0-9äöü-]+)*\.[a-z]{2,}(?:[/?#]\S*)?$")
+_MAILTO = re.compile(r"(?i)^mailto:\s*")
+_AT_WORD = re.compile(r"(?i)\s*[(\[]at[)\]]\s*")
+_ADDRESS_LIST = re.compile(r"\s*[;,]\s*|\s+(?:und|oder)\s+|\s+")
+_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_WORD = re.compile(r"(?i)^(?:tel(?:efon)?\.?|fon|phone|mobil|handy)\s*:?\s*")
+_REMARK = re.compile(r"\s*\([^()]*[^\W\d_][^()]*\)")  # a remark in brackets with letters in it
+_NUMBER_LIST = re.compile(r"\s+/\s+|\s*[;,]\s*|\s+(?:oder|und)\s+")
+_COUNTRY_BEFORE_CODE = re.compile(r"(?i)^(?:d|de)\s*-\s*(?=\d{5}$)")
 _BLOCK_TAGS = re.compile(r"(?i)<\s*/?\s*(?:p|div|h[1-6]|ul|ol|table|tr|section|br)\b[^>]*>")
 _LIST_ITEM = re.compile(r"(?i)<\s*li\b[^>]*>")
 _TAG = re.compile(r"<[^<>]*>")
@@ -231,11 +242,42 @@ def phone(area: object, number: object) -> str | None:
 
 
 def web_url(value: object) -> object:
-    """'www.example.de' -> 'https://www.example.de'; other values as they are."""
+    """'www.example.de', 'example.de/wohnen' -> 'https://…' (a host name without a scheme, as
+    forms take it); 'Link: https://…' -> the address; other values as they are."""
     link = text(value)
-    if isinstance(link, str) and link.lower().startswith("www."):
+    if not isinstance(link, str):
+        return link
+    link = _LINK_WORD.sub("", link) or link
+    if link.lower().startswith("www.") or _BARE_HOST.match(link):
         return "https://" + link
     return link
+
+
+def email_address(value: object) -> object:
+    """An e-mail address as forms hold it: 'mailto:a@b.de', 'a @ b.de', 'a(at)b.de',
+    'a@b.de.' (the sentence's full stop), 'a@b.de; c@b.de' (the first) -> 'a@b.de'; else
+    as written, for the check that names it."""
+    written = text(value)
+    if not isinstance(written, str):
+        return written
+    address = _MAILTO.sub("", _AT_WORD.sub("@", written))
+    address = re.sub(r"\s*@\s*", "@", address)
+    address = _ADDRESS_LIST.split(address)[0].rstrip(".")
+    return address if _EMAIL_SHAPE.match(address) else written
+
+
+def phone_number(value: object) -> object:
+    """A phone number as forms hold it: 'Tel. 06824 3090', '06824 3090 (Mo-Fr 8-12 Uhr)',
+    '06824.3090', '06824 3090 / 0170 1234567' (the first) -> the number; an area code in
+    brackets, '(06824) 3090', stays; else as written."""
+    written = text(value)
+    if not isinstance(written, str):
+        return written
+    number = _PHONE_WORD.sub("", written)
+    number = _REMARK.sub("", number)
+    number = _NUMBER_LIST.split(number)[0].strip()
+    number = re.sub(r"(?<=\d)\.(?=\d)", " ", number)
+    return number or written
 
 
 # --------------------------------------------------------------------------- words
@@ -359,10 +401,14 @@ def state_name(value: object) -> object:
 
 
 def postal_code(value: object) -> object:
-    """A postal code as text; an integer (some JSON exports) gets its leading zero back."""
+    """A postal code as text; an integer (some JSON exports) gets its leading zero back; the
+    country before it, as old letters wrote it ('D-66538', 'DE-66538'), is left out."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100000:
         return f"{value:05d}"
-    return text(value)
+    written = text(value)
+    if isinstance(written, str):
+        return _COUNTRY_BEFORE_CODE.sub("", written)
+    return written
 
 
 def geo_point(lat: object, lon: object) -> dict | None:
