@@ -302,6 +302,22 @@ def test_contact_link_and_postal_code_as_forms_hold_them():
     assert accepted == [flat], problems
 
 
+@pytest.mark.parametrize("frei_ab", ["01/05/2026", "01. 05. 2026", "Fr, 01.05.2026", "01-05-2026"])
+def test_a_date_in_another_numeric_form_is_the_date(frei_ab):
+    flat = _one(f"W1;Wohnung;{frei_ab};66564;Ottweiler", "Wohnungs-ID;Titel;Frei ab;PLZ;Ort")
+    assert flat.available_from == dt.date(2026, 5, 1)
+
+
+@pytest.mark.parametrize(
+    ("wbs", "expected"),
+    [("WBS 100", True), ("WBS 140", True), ("nur mit WBS", True), ("WBS-pflichtig", True),
+     ("kein WBS nötig", False), ("freifinanziert", False)],
+)
+def test_wbs_as_landlords_write_it(wbs, expected):
+    flat = _one(f"W1;Wohnung;{wbs};66564;Ottweiler", "Wohnungs-ID;Titel;WBS erforderlich;PLZ;Ort")
+    assert flat.wbs_required is expected
+
+
 def test_excel_booleans_are_yes_and_no():
     header = "Wohnungs-ID;Titel;Barrierefrei;WBS erforderlich;PLZ;Ort"
     flat = _one('W1;Wohnung;WAHR;FALSCH;66564;Ottweiler', header)

@@ -266,7 +266,13 @@ def test_levels_in_text(value, expected):
      ("31.02.26", "31.02.26"), ("März 2026", "März 2026"), ("2. Foo 2026", "2. Foo 2026"),
      ("Sa., 2. Mai 2026", dt.date(2026, 5, 2)),
      # only a weekday may come before the day: 'vor 2. März' is no date
-     ("vor 2. März 2026", "vor 2. März 2026"), ("bis 2. März 2026", "bis 2. März 2026")],
+     ("vor 2. März 2026", "vor 2. März 2026"), ("bis 2. März 2026", "bis 2. März 2026"),
+     # a weekday around a numeric date, other separators (day first), a short year with a time
+     ("Mo, 02.03.2026", dt.date(2026, 3, 2)), ("Montag, 02.03.2026", dt.date(2026, 3, 2)),
+     ("02.03.2026 (Mo)", dt.date(2026, 3, 2)), ("02-03-2026", dt.date(2026, 3, 2)),
+     ("02/03/2026", dt.date(2026, 3, 2)), ("02. 03. 2026", dt.date(2026, 3, 2)),
+     ("02.03.26 14:05", dt.date(2026, 3, 2)), ("02/13/2026", "02/13/2026"), ("Mo", "Mo"),
+     ("2026-02-30", "2026-02-30")],
 )
 def test_date_value(value, expected):
     assert v.date_value(value) == expected
@@ -279,7 +285,9 @@ def test_date_value(value, expected):
      ("03.02.2026 14:30", dt.datetime(2026, 2, 3, 14, 30, tzinfo=BERLIN)),
      ("2026-09-14T07:57:38.033", dt.datetime(2026, 9, 14, 7, 57, 38, 33000, tzinfo=BERLIN)),
      ("2026-09-14T05:57:38+00:00", dt.datetime(2026, 9, 14, 5, 57, 38, tzinfo=dt.timezone.utc)),
-     ("2026-02-30 10:00", "2026-02-30 10:00"), ("gestern", "gestern"), (None, None)],
+     ("2026-02-30 10:00", "2026-02-30 10:00"), ("gestern", "gestern"), (None, None),
+     ("03.02.26 14:30", dt.datetime(2026, 2, 3, 14, 30, tzinfo=BERLIN)),
+     ("03.02.2026 14:30 Uhr", dt.datetime(2026, 2, 3, 14, 30, tzinfo=BERLIN))],
 )
 def test_timestamp(value, expected):
     assert v.timestamp(value) == expected
@@ -433,7 +441,8 @@ def test_integer(value, expected):
      ("EG links", 0), ("1. OG rechts", 1), ("2. OG Mitte", 2), ("3. Stock li.", 3),
      ("1.OG/re", 1), ("1. OG (links)", 1), ("links", "links"), ("oben", "oben"),
      ("1. OG hinten links", 1), ("3. OG (DG)", 3), ("DG (3. OG)", 3), ("4. Stock (Aufzug)", 4),
-     ("EG (Hochparterre)", 0), ("Dach (oben)", "Dach (oben)")],
+     ("EG (Hochparterre)", 0), ("Dach (oben)", "Dach (oben)"), ("1. Geschoss", 1), ("3. OG/DG", 3),
+     ("HP", 0), ("\u22121", -1)],
 )
 def test_floor(value, expected):
     assert v.floor(value) == expected

@@ -80,8 +80,13 @@ _PROPERTY_WORDS = (
     ("room", re.compile(r"(?i)zimmer$")),
 )
 # 'WBS erforderlich: WBS' / 'mit WBS' / 'ohne WBS'
-_WBS_YES = YES_WORDS | {"wbs", "mit wbs", "wbs erforderlich", "wbs nötig", "wbs notwendig"}
-_WBS_NO = NO_WORDS | {"ohne wbs", "kein wbs", "nicht erforderlich"}
+_WBS_YES = YES_WORDS | {"wbs", "mit wbs", "wbs erforderlich", "wbs nötig", "wbs notwendig",
+                        "nur mit wbs", "wbs-pflichtig", "wbs pflichtig", "öffentlich gefördert",
+                        "sozialwohnung"}
+_WBS_NO = NO_WORDS | {"ohne wbs", "kein wbs", "nicht erforderlich", "kein wbs nötig",
+                      "kein wbs erforderlich", "freifinanziert", "frei finanziert"}
+# a WBS with its income class or the share of it: 'WBS 100', 'WBS 140', 'WBS (100)'
+_WBS_CLASS = re.compile(r"(?i)^wbs\s*[-(]?\s*\d{2,3}\s*%?\s*\)?$")
 # a cost included in another one ('Heizkosten: in NK enthalten'): no amount of its own
 _INCLUDED = re.compile(r"(?i)^(?:inkl\.?|inklusive|enthalten|(?:in|siehe) (?:den |der )?"
                        r"(?:nk|bk|nebenkosten|betriebskosten|miete|warmmiete)"
@@ -96,7 +101,7 @@ _WARM = re.compile(r"(?i)\s*\(?(?:warm|warmmiete|inkl\.?\s*(?:nk|nebenkosten|hei
 # no deposit: 'keine', 'keine Kaution', 'ohne', 'entfällt'
 _NO_DEPOSIT = re.compile(r"(?i)^(?:keine(?:\s+kaution)?|ohne(?:\s+kaution)?|kautionsfrei)$")
 
-_DATE_SHAPED = re.compile(r"^[\d.\-]+$")
+_DATE_SHAPED = re.compile(r"^[\d.\-/ ]+$")
 
 
 def _available(value: str | None) -> tuple[object, str | None]:
@@ -118,6 +123,14 @@ def _property_type(value: str | None) -> object:
                 return kind
         return value  # as written, for the rejection
     return found
+
+
+def _wbs(value: str | None) -> object:
+    """'ja', 'WBS', 'WBS 140', 'nur mit WBS' -> True; 'nein', 'ohne WBS', 'freifinanziert' ->
+    False."""
+    if value is not None and _WBS_CLASS.match(value):
+        return True
+    return yes_no(value, yes=_WBS_YES, no=_WBS_NO)
 
 
 def _cost(value: str | None, kind: re.Pattern | None = None) -> object:
@@ -168,7 +181,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "deposit": _deposit(cells.get("kaution"), cold_rent),
         "available_from": available,
         "available_from_text": available_text,
-        "wbs_required": yes_no(cells.get("wbserforderlich"), yes=_WBS_YES, no=_WBS_NO),
+        "wbs_required": _wbs(cells.get("wbserforderlich")),
         "barrier_free": yes_no(cells.get("barrierefrei")),
         "max_persons": _max_persons(cells.get("maxpersonen")),
         # 'DG': a flat whose storey number is not known (a warning, see _notes)

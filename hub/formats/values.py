@@ -97,7 +97,14 @@ _LONG_DATE = re.compile(r"(?i)^(?:(?:montag|dienstag|mittwoch|donnerstag|freitag
                         r"sonntag|mo|di|mi|do|fr|sa|so)\.?,?\s+)?"
                         r"(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})$")
 _LONG_DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})(?!\d)")
-_DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4})[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
+_DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2}))[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
+# a weekday before or after a date ('Mo, 01.03.2027', 'Montag, 01.03.2027', '01.03.2027 (Mo)')
+_WEEKDAY = (r"(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|"
+            r"mo|di|mi|do|fr|sa|so)\.?")
+_WEEKDAY_AROUND = re.compile(rf"(?i)^{_WEEKDAY},?\s+(?=\d)|\s*\(?\s*{_WEEKDAY}\s*\)?$")
+# a numeric date with other separators: '01-03-2027', '01/03/2027' (day first, as in Germany),
+# '01. 03. 2027'
+_OTHER_SEPARATORS = re.compile(r"^(\d{1,2})(?:\s*[-/]\s*|\.\s+)(\d{1,2})(?:\s*[-/]\s*|\.\s+)(\d{4}|\d{2})$")
 _MONTHS = {name: number for number, names in enumerate((
     ("januar", "jänner", "jan"), ("februar", "feb"), ("märz", "maerz", "mär", "mrz"),
     ("april", "apr"), ("mai",), ("juni", "jun"), ("juli", "jul"), ("august", "aug"),
@@ -111,7 +118,7 @@ _MONTH_ONLY = re.compile(r"(?i)^(?:(?:frei\s+)?ab\s+)?(?:anfang\s+)?"
 _DATE_WORD = re.compile(r"(?i)^(?:(?:ab|am|zum|bis|vom|spätestens|spaetestens|stichtag|"
                         r"beginn|ende|start)(?:\s+(?:dem|zum|am|den|bis))?[:\s]\s*)+")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_GERMAN_DATETIME = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_GERMAN_DATETIME = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*Uhr)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 # 'TT.MM.JJJJ', 'TT.MM.JJ' (this century) or ISO, not inside a longer number
@@ -138,9 +145,9 @@ _PLAIN_DIGITS = re.compile(r"-?\d+")
 _STREET = re.compile(
     r"^(?P<street>.*?\S)\s*,?\s+(?P<number>\d+\s?[a-zA-Z]?(?:\s*[-–/]\s*\d+\s?[a-zA-Z]?)?)$"
 )
-_GROUND_FLOOR = {"eg", "erdgeschoss", "parterre", "hochparterre"}
+_GROUND_FLOOR = {"eg", "erdgeschoss", "parterre", "hochparterre", "hp"}
 _BASEMENT = {"ug", "untergeschoss", "souterrain", "kg", "kellergeschoss"}
-_FLOOR = re.compile(r"^(-?\d+)\s*\.?\s*(?:og|obergeschoss|etage|stock|stockwerk)?$")
+_FLOOR = re.compile(r"^(-?\d+)\s*\.?\s*(?:og|obergeschoss|etage|stock|stockwerk|geschoss)?$")
 # the top storey, named without its number
 _TOP_FLOOR = {"dg", "dachgeschoss", "dachgeschoß"}
 # which door on the landing: 'EG links', '1. OG rechts', '2. OG Mitte', '3. Stock li.'
@@ -514,19 +521,26 @@ def levels_in_text(value: object) -> list[str]:
 @_memo_text
 def date_value(value: object) -> object:
     """'TT.MM.JJJJ', 'JJJJ-MM-TT' or an ISO date-time -> date; also as spreadsheets write
-    dates in other formats: 'TT.MM.JJ' (this century), '1. Mai 2027' (a weekday before it
-    allowed), '01.05.2027 08:00' (the time left out). Else the text."""
-    day = text(value)
+    dates in other formats: 'TT.MM.JJ' (this century), '1. Mai 2027', '01.05.2027 08:00' and
+    '01.05.27 08:00' (the time left out), '01-05-2027', '01/05/2027' (day first), a weekday
+    before or after it ('Mo, 01.03.2027', '01.03.2027 (Mo)'). Else the text."""
+    day = written = text(value)
     if not isinstance(day, str):
         return day
     try:
+        if _ISO_DATE.match(day):
+            return dt.date.fromisoformat(day)
+        day = _WEEKDAY_AROUND.sub("", day) or day
+        other = _OTHER_SEPARATORS.match(day)
+        if other:
+            day = ".".join(other.groups())
         if _ISO_DATE.match(day):
             return dt.date.fromisoformat(day)
         if _ISO_DATETIME.match(day):
             return dt.datetime.fromisoformat(day).date()
         with_time = _DATE_AND_TIME.match(day)
         german = _GERMAN_DATE.match(with_time.group(1) if with_time else day) \
-            or _SHORT_YEAR_DATE.match(day)
+            or _SHORT_YEAR_DATE.match(with_time.group(1) if with_time else day)
         if german:
             d, m, y = (int(group) for group in german.groups())
             return dt.date(y if y >= 100 else 2000 + y, m, d)
@@ -536,7 +550,7 @@ def date_value(value: object) -> object:
                            int(long_form.group(1)))
     except ValueError:
         pass
-    return day
+    return written
 
 
 @_memo_text
@@ -551,6 +565,7 @@ def date_after_word(value: object) -> object:
     return written if isinstance(read, str) else read
 
 
+@_memo_text
 def timestamp(value: object) -> object:
     """A date (-> midnight) or a date and time, German or ISO; without a zone it is local time
     in Europe/Berlin. Unreadable -> the text."""
@@ -564,7 +579,8 @@ def timestamp(value: object) -> object:
             moment = dt.datetime.fromisoformat(moment_text)
         elif german:
             d, m, y, hh, mm, ss = german.groups()
-            moment = dt.datetime(int(y), int(m), int(d), int(hh), int(mm), int(ss or 0))
+            year = int(y) if len(y) == 4 else 2000 + int(y)  # '30.03.26 14:05': LibreOffice's default
+            moment = dt.datetime(year, int(m), int(d), int(hh), int(mm), int(ss or 0))
     except ValueError:
         return moment_text
     if moment is None:
@@ -789,8 +805,10 @@ def _storey_words(written: str) -> list[str]:
     """What may name the storey in a floor value: the value without the side of the landing
     ('1. OG hinten links' -> '1. og') and without a remark in brackets ('3. OG (DG)',
     '4. Stock (Aufzug)' -> '3. og', '4. stock'), then each remark ('DG (3. OG)' -> '3. og')."""
-    word = written.casefold()
+    word = written.casefold().replace("\u2212", "-")  # a minus sign: '−1'
     bare = _ASIDE.sub(" ", word).strip() or word
+    first = bare.split("/")[0].strip()  # '3. OG/DG': the storey, then what it is
+    bare = first if _FLOOR.match(first) else bare
     while (shorter := _SIDE.sub("", bare)) != bare:
         bare = shorter
     return [bare, *(_SIDE.sub("", aside[1:-1].strip()) for aside in _ASIDE.findall(word))]
