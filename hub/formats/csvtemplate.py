@@ -185,13 +185,17 @@ _NO_VALUE = frozenset({"-", "--", "---", "–", "—", "/", "?", "k.a.", "k. a."
                        "entfällt", "entfaellt"})
 
 
-def _cell(value: str, keep_text: bool) -> str | None:
-    """A cell's value: stripped, None where empty or where it says there is no value
-    (``_NO_VALUE``; not in the text columns, where such a value is the partner's text)."""
-    written = text(value)
-    if written is not None and not keep_text and written.casefold() in _NO_VALUE:
-        return None
-    return written
+_LONGEST_NO_VALUE = max(map(len, _NO_VALUE))
+
+
+def _no_value(cells: Cells, keys: list[str]) -> None:
+    """The cells of ``keys`` that say there is no value (``_NO_VALUE``) made empty; the
+    text columns are left out of ``keys``: there such a value is the partner's text."""
+    for key in keys:
+        written = cells[key]
+        if written is not None and len(written) <= _LONGEST_NO_VALUE \
+                and written.casefold() in _NO_VALUE:
+            cells[key] = None
 
 
 def address(cells: Cells) -> dict:
@@ -341,12 +345,13 @@ class CsvTemplate:
         counts = Counter(len(cells) for _, cells in lines)  # the most usual width; a tie: the narrower
         usual = max(counts.items(), key=lambda item: (item[1], -item[0]))[0] if counts else 0
         longest = max(width, usual)
-        keep_text = self.text_columns
+        valued = [key for key in positions if key not in self.text_columns]
         for line, cells in lines:  # fully empty rows (Excel leaves them at the end) do not count
             row: Cells = {
-                key: _cell(cells[index], key in keep_text) if index < len(cells) else None
+                key: (cells[index].strip() or None) if index < len(cells) else None
                 for key, index in positions.items()
             }
+            _no_value(row, valued)
             if len(cells) > longest or any(extra.strip() for extra in cells[width:]):
                 # more cells than columns (and than the other rows have): a separator inside
                 # an unquoted text shifted the row, so every value after it would land in the

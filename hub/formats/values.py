@@ -450,7 +450,11 @@ def cefr_levels(value: object) -> object:
     if not isinstance(words, str):
         return words
     found: list[str] = []
-    bare = _SPACED_LEVEL.sub(r"\1\2", _LEVELS_REMARK.sub("", words)) or words
+    bare = words
+    if "(" in bare:
+        bare = _LEVELS_REMARK.sub("", bare) or words
+    if " " in bare:
+        bare = _SPACED_LEVEL.sub(r"\1\2", bare)
     for part in re.split(r"[,;/+\n]|\s+und\s+", bare):
         part = _bare_level(part)
         if not part:
