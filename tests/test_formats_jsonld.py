@@ -442,3 +442,13 @@ def test_value_helpers_never_crash(value):
         jsonld.source_id(node)
         jsonld.plain_text(node)
         document.referrers(node)
+
+
+def test_a_contact_point_links_its_address_and_number():
+    """Pages link e-mail and phone as 'mailto:' and 'tel:': the contact holds the address and
+    the number; a bare 'mailto:' is no address."""
+    found = jsonld.contact({"@type": "ContactPoint", "email": "mailto:jobs@kunz.example",
+                            "telephone": "tel:+49-6821-24680"})
+    assert found == {"name": None, "email": "jobs@kunz.example", "phone": "+49-6821-24680",
+                     "public": False}
+    assert jsonld.contact({"@type": "ContactPoint", "email": "mailto:"}) is None

@@ -306,6 +306,15 @@ def test_deposit_from_kaution_text_where_kaution_is_missing(preise, expected):
     assert result.records[0].deposit == expected
 
 
+def test_a_contact_as_real_estate_software_fills_it_in():
+    """'mailto:' before the address, a remark after the number: read as the address and the
+    number, so that the record checks do not hold the flat back for its contact."""
+    person = ("<kontaktperson><name>Jung</name><email_direkt>mailto:wohnen@blies.example</email_direkt>"
+              "<tel_durchw>Tel. 06821 123456 (Mo-Fr)</tel_durchw></kontaktperson>")
+    flat = parse(_doc(_immobilie(person)), PARTNER).records[0]
+    assert (flat.contact.email, flat.contact.phone) == ("wohnen@blies.example", "06821 123456")
+
+
 def test_without_namespace_and_with_prefix_alike():
     prefixed = (
         '<oi:openimmo xmlns:oi="http://www.openimmo.de"><oi:uebertragung umfang="TEIL"/>'

@@ -100,7 +100,7 @@ def test_web_url(value, expected):
     [("wohnen@ottweiler.de", "wohnen@ottweiler.de"), ("wohnen @ottweiler.de", "wohnen@ottweiler.de"),
      ("mailto:wohnen@ottweiler.de", "wohnen@ottweiler.de"), ("wohnen(at)ottweiler.de", "wohnen@ottweiler.de"),
      ("a@x.de; b@x.de", "a@x.de"), ("wohnen@ottweiler.de.", "wohnen@ottweiler.de"),
-     ("kaputt", "kaputt"), ("a@@x", "a@@x"), (None, None)],
+     ("kaputt", "kaputt"), ("a@@x", "a@@x"), (None, None), ("mailto:", None)],
 )
 def test_email_address(value, expected):
     assert v.email_address(value) == expected
@@ -111,7 +111,7 @@ def test_email_address(value, expected):
     [("Tel. 06824 3090", "06824 3090"), ("06824 3090 (Mo-Fr 8-12 Uhr)", "06824 3090"),
      ("06824 3090 / 0170 1234567", "06824 3090"), ("06824.3090", "06824 3090"),
      ("(06824) 3090", "(06824) 3090"), ("06824/3090", "06824/3090"), ("Telefon: 06824-3090", "06824-3090"),
-     ("+49 6824 3090", "+49 6824 3090"), (None, None)],
+     ("+49 6824 3090", "+49 6824 3090"), (None, None), ("tel:+49-6821-123456", "+49-6821-123456")],
 )
 def test_phone_number(value, expected):
     assert v.phone_number(value) == expected

@@ -676,15 +676,14 @@ def contact(value: object) -> dict | None:
     value = first(value)
     if not isinstance(value, dict):
         return None
+    # 'mailto:…' and 'tel:…' as pages link them, read as the address and the number
     found = {
         "name": line(value.get("name")),
-        "email": line(value.get("email")),
-        "phone": line(value.get("telephone")),
+        "email": values.email_address(line(value.get("email"))),
+        "phone": values.phone_number(line(value.get("telephone"))),
     }
     if not any(found.values()):
         return None
-    if isinstance(found["email"], str) and found["email"].lower().startswith("mailto:"):
-        found["email"] = found["email"][7:] or None
     return {**found, "public": False}
 
 

@@ -40,11 +40,13 @@ from hub.formats.values import (
     country_code,
     date_in_text,
     deposit,
+    email_address,
     floor,
     geo_point,
     integer,
     money,
     number,
+    phone_number,
     timestamp,
     yes_no,
 )
@@ -197,8 +199,8 @@ def _contact(paths: _Paths) -> dict | None:
     person = "kontaktperson/"
     name = " ".join(part for part in (paths.text(person + "vorname"), paths.text(person + "name"))
                     if part)
-    email = paths.text(person + "email_direkt") or paths.text(person + "email_zentrale")
-    phone = paths.text(person + "tel_durchw") or paths.text(person + "tel_zentrale")
+    email = email_address(paths.text(person + "email_direkt") or paths.text(person + "email_zentrale"))
+    phone = phone_number(paths.text(person + "tel_durchw") or paths.text(person + "tel_zentrale"))
     if not (name or email or phone):
         return None
     return {

@@ -268,6 +268,8 @@ def email_address(value: object) -> object:
     if not isinstance(written, str):
         return written
     address = _MAILTO.sub("", _AT_WORD.sub("@", written))
+    if not address:  # 'mailto:' and nothing after it
+        return None
     address = re.sub(r"\s*@\s*", "@", address)
     address = _ADDRESS_LIST.split(address)[0].rstrip(".")
     return address if _EMAIL_SHAPE.match(address) else written
