@@ -111,8 +111,10 @@ def generate(domain: str, n: int, defects: float = 0.03, seed: int = 4) -> pd.Da
         "lat": lat,
         "lon": lon,
         "url": _strings(url),
-        "contact_email": _strings(email),
+        "contact_email": _strings(email),  # published contacts (the rules that are errors)
         "contact_phone": _strings(phone),
+        "contact_email_private": _strings([None] * n),
+        "contact_phone_private": _strings([None] * n),
     }
     if domain == "jobs":
         published = rng.integers(-60, 0, n)
@@ -216,7 +218,7 @@ def measure_records(domain: str, n: int, defects: float) -> dict:
                         "municipality_key": val("municipality_key")},
             "geo": {"lat": max(-90, min(90, row["lat"])), "lon": row["lon"]},
             "url": row["url"],
-            "contact": ({"email": val("contact_email"), "phone": val("contact_phone")}
+            "contact": ({"email": val("contact_email"), "phone": val("contact_phone"), "public": True}
                         if val("contact_email") else None),
         }
         for key in suites.BASE_COLUMNS[domain]:

@@ -175,9 +175,9 @@ def test_a_row_rejected_while_parsing_is_checked_for_its_other_problems_too(tmp_
     template cannot read is also checked for its e-mail address and its dates."""
     source = tmp_path / "kurse.csv"
     source.write_text(
-        "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Ende;Kinderbetreuung;E-Mail\n"
-        "M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;A2;01.01.2028;30.10.2027;vielleicht;x(at)y\n"
-        "M-2;Deutschkurs B1;Sprachkurs;66538;Neunkirchen;B1;01.01.2028;30.10.2028;ja;kurse@vhs.example\n",
+        "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Ende;Kinderbetreuung;E-Mail;Kontakt oeffentlich\n"
+        "M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;A2;01.01.2028;30.10.2027;vielleicht;x(at)y;ja\n"
+        "M-2;Deutschkurs B1;Sprachkurs;66538;Neunkirchen;B1;01.01.2028;30.10.2028;ja;kurse@vhs.example;ja\n",
         encoding="utf-8")
     out = tmp_path / "out"
     proc = hub("check", "--format", "csv-courses", str(source), "--out", str(out), "--today", "2027-06-01")

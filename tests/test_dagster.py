@@ -216,7 +216,7 @@ def test_contact_data_of_rejected_records_stays_out_of_the_event_log(db_url, tmp
                     "PLZ": "66538", "Ort": "Neunkirchen", "Ansprechperson": "Herr Tuerkoglu",
                     "E-Mail": "tuerkoglu@saar-logistik.example", "Kontakt oeffentlich": "nein"})
         rows.append(row)
-    rows[1]["E-Mail"] = "r.tuerkoglu(at)saar-logistik"
+    rows[1].update({"E-Mail": "r.tuerkoglu(at)saar-logistik", "Kontakt oeffentlich": "ja"})  # an error
     rows[2]["Stellen-ID"] = ""  # named by its title in the sample
     body = "\n".join([header] + [";".join(r[c] for c in columns) for r in rows]) + "\n"
     feed = Feed(httpserver, "/jobs.csv", body.encode("utf-8"), content_type="text/csv")

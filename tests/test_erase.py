@@ -24,7 +24,7 @@ HEADER = "Stellen-ID;Titel;Arbeitgeber;PLZ;Ort;Ansprechperson;E-Mail;Telefon;Kon
 EMPLOYER = HEADER + (
     "A-1;Koch (m/w/d);Gasthaus Krone;66538;Neunkirchen;Erika Musterfrau;erika.musterfrau@example.org;06821 4711815;ja\n"
     "A-2;Kellner (m/w/d);Gasthaus Krone;66538;Neunkirchen;Hans Beispiel;hans.beispiel@example.org;06821 902233;ja\n"
-    "A-BAD;Spüler (m/w/d);Gasthaus Krone;66538;Neunkirchen;Karl Tippfehler;karl.tippfehler(at)example;;nein\n"
+    "A-BAD;Spüler (m/w/d);Gasthaus Krone;66538;Neunkirchen;Karl Tippfehler;karl.tippfehler(at)example;;ja\n"
 )
 JOBCENTER = HEADER + (
     "B-7;Koch (m/w/d);Gasthaus Krone;66538;Neunkirchen;Petra Vermittlung;vermittlung@jobcenter.example;06821 9990;ja\n"

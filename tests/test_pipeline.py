@@ -151,9 +151,9 @@ def test_a_record_rejected_while_parsing_is_checked_for_its_other_problems(engin
     import datetime as dt
 
     year = dt.date.today().year + 1  # the date rules use the real day
-    body = ("Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Ende;Kinderbetreuung;E-Mail\n"
-            f"M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;A2;01.06.{year};30.03.{year};vielleicht;x(at)y\n"
-            f"M-2;Deutschkurs B1;Sprachkurs;66538;Neunkirchen;B1;01.06.{year};30.10.{year};ja;kurse@vhs.example\n")
+    body = ("Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau;Beginn;Ende;Kinderbetreuung;E-Mail;Kontakt oeffentlich\n"
+            f"M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;A2;01.06.{year};30.03.{year};vielleicht;x(at)y;ja\n"
+            f"M-2;Deutschkurs B1;Sprachkurs;66538;Neunkirchen;B1;01.06.{year};30.10.{year};ja;kurse@vhs.example;ja\n")
     feed = Feed(httpserver, "/k.csv", body.encode(), content_type="text/csv")
     registry = parse_registry(registry_text(("vhs-nk", "csv-courses", feed.url)))
     partner = registry.partners[0]

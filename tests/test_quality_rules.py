@@ -49,6 +49,7 @@ SEMANTIC = {
     "URL_NOT_HTTPS": "warning",
     "CONTACT_EMAIL_INVALID": "error",
     "CONTACT_PHONE_INVALID": "error",
+    "CONTACT_NOT_PUBLIC_INVALID": "warning",
     "TEXT_PLACEHOLDER": "error",
     "TEXT_TOO_SHORT": "warning",
 }

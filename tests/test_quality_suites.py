@@ -118,8 +118,8 @@ DEFECTIVE_JOBS = [
     job("J-PLACEHOLDER", title="tbd"),
     job("J-SHORT", title="IT"),
     job("J-HTTP", url="http://www.pflegedienst-ottweiler.de/stellen/12"),
-    job("J-EMAIL", contact={"email": "bewerbung(at)autohaus-illingen.de"}),
-    job("J-PHONE", contact={"phone": "0682-1"}),
+    job("J-EMAIL", contact={"public": True, "email": "bewerbung(at)autohaus-illingen.de"}),
+    job("J-PHONE", contact={"public": True, "phone": "0682-1"}),
     job("J-SAARBRUECKEN", **place("66111")),
     job("J-1900", start_date=dt.date(1900, 1, 1)),
     job("J-SEVERAL", title="xxx", valid_through=TODAY - 3 * DAY,
@@ -332,24 +332,24 @@ def test_boundaries_common_rules():
         "url-ip": ({"url": "https://192.168.10.4/stellen"}, "URL_INVALID"),
         "url-port": ({"url": "https://jobs.example.de:8443/1"}, None),
         # e-mail
-        "mail-plain": ({"contact": {"email": "info@vhs-neunkirchen.de"}}, None),
-        "mail-plus": ({"contact": {"email": "anna.becker+jobs@kreis-neunkirchen.de"}}, None),
-        "mail-idn": ({"contact": {"email": "info@bäckerei-müller.de"}}, None),
-        "mail-at": ({"contact": {"email": "info at vhs-neunkirchen.de"}},
+        "mail-plain": ({"contact": {"public": True, "email": "info@vhs-neunkirchen.de"}}, None),
+        "mail-plus": ({"contact": {"public": True, "email": "anna.becker+jobs@kreis-neunkirchen.de"}}, None),
+        "mail-idn": ({"contact": {"public": True, "email": "info@bäckerei-müller.de"}}, None),
+        "mail-at": ({"contact": {"public": True, "email": "info at vhs-neunkirchen.de"}},
                     "CONTACT_EMAIL_INVALID"),
-        "mail-no-tld": ({"contact": {"email": "info@vhs"}}, "CONTACT_EMAIL_INVALID"),
-        "mail-empty-label": ({"contact": {"email": "info@vhs..de"}}, "CONTACT_EMAIL_INVALID"),
-        "mail-space": ({"contact": {"email": "anna becker@vhs.de"}}, "CONTACT_EMAIL_INVALID"),
+        "mail-no-tld": ({"contact": {"public": True, "email": "info@vhs"}}, "CONTACT_EMAIL_INVALID"),
+        "mail-empty-label": ({"contact": {"public": True, "email": "info@vhs..de"}}, "CONTACT_EMAIL_INVALID"),
+        "mail-space": ({"contact": {"public": True, "email": "anna becker@vhs.de"}}, "CONTACT_EMAIL_INVALID"),
         # phone: 6 to 15 digits after removing spaces, /, -, (), +49
-        "phone-plain": ({"contact": {"phone": "06821 123456"}}, None),
-        "phone-intl": ({"contact": {"phone": "+49 (0) 6821 / 12 34-56"}}, None),
-        "phone-0049": ({"contact": {"phone": "0049 6821 123456"}}, None),
-        "phone-6": ({"contact": {"phone": "123456"}}, None),
-        "phone-5": ({"contact": {"phone": "12345"}}, "CONTACT_PHONE_INVALID"),
-        "phone-15": ({"contact": {"phone": "+49 123456789012345"}}, None),
-        "phone-16": ({"contact": {"phone": "0123456789012345"}}, "CONTACT_PHONE_INVALID"),
-        "phone-letter": ({"contact": {"phone": "06821 12345a"}}, "CONTACT_PHONE_INVALID"),
-        "phone-france": ({"contact": {"phone": "+33 3 87 12 34 56"}}, "CONTACT_PHONE_INVALID"),
+        "phone-plain": ({"contact": {"public": True, "phone": "06821 123456"}}, None),
+        "phone-intl": ({"contact": {"public": True, "phone": "+49 (0) 6821 / 12 34-56"}}, None),
+        "phone-0049": ({"contact": {"public": True, "phone": "0049 6821 123456"}}, None),
+        "phone-6": ({"contact": {"public": True, "phone": "123456"}}, None),
+        "phone-5": ({"contact": {"public": True, "phone": "12345"}}, "CONTACT_PHONE_INVALID"),
+        "phone-15": ({"contact": {"public": True, "phone": "+49 123456789012345"}}, None),
+        "phone-16": ({"contact": {"public": True, "phone": "0123456789012345"}}, "CONTACT_PHONE_INVALID"),
+        "phone-letter": ({"contact": {"public": True, "phone": "06821 12345a"}}, "CONTACT_PHONE_INVALID"),
+        "phone-france": ({"contact": {"public": True, "phone": "+33 3 87 12 34 56"}}, "CONTACT_PHONE_INVALID"),
         # titles
         "title-koch": ({"title": "Koch"}, None),  # exactly four letters
         "title-baecker": ({"title": "Bäcker"}, None),
@@ -536,6 +536,8 @@ def test_gx_names_every_row_it_counts(rows):
         "url": pd.Series([None] * len(rows), dtype="str"),
         "contact_email": pd.Series([None] * len(rows), dtype="str"),
         "contact_phone": pd.Series([None] * len(rows), dtype="str"),
+        "contact_email_private": pd.Series([None] * len(rows), dtype="str"),
+        "contact_phone_private": pd.Series([None] * len(rows), dtype="str"),
         "available_from": np.array([None] * len(rows), dtype="datetime64[ns]"),
         "rooms": np.array([r[0] for r in rows], dtype="float64"),
         "living_area": np.array([r[1] for r in rows], dtype="float64"),
@@ -717,3 +719,17 @@ def test_per_value_regex_expectations_find_what_gx_s_own_find(values):
             for name in ("element_count", "unexpected_count", "missing_count"):
                 assert got.result[name] == expected.result[name]
             assert got.result["unexpected_index_list"] == expected.result["unexpected_index_list"]
+
+
+def test_an_invalid_contact_that_is_not_published_warns_and_keeps_the_offer():
+    """A partner's typo in a contact it does not publish must not keep the offer out of the
+    directory: a warning names it; the same typo in a published contact stays an error."""
+    private = job("J-PRIVATE", contact={"email": "bewerbung(at)autohaus", "phone": "0682-1"})
+    public = job("J-PUBLIC", contact={"public": True, "email": "bewerbung(at)autohaus"})
+    accepted, rejections = check_records([private, public], region=REGION, today=TODAY)
+    assert [record.source_id for record in accepted] == ["J-PRIVATE"]
+    assert sorted((r.source_id, r.rule, r.severity, r.field, r.value) for r in rejections) == [
+        ("J-PRIVATE", "CONTACT_NOT_PUBLIC_INVALID", "warning", "contact.email", "bewerbung(at)autohaus"),
+        ("J-PRIVATE", "CONTACT_NOT_PUBLIC_INVALID", "warning", "contact.phone", "0682-1"),
+        ("J-PUBLIC", "CONTACT_EMAIL_INVALID", "error", "contact.email", "bewerbung(at)autohaus"),
+    ]

@@ -423,6 +423,24 @@ _RULES = [
         description="local@domain.tld: no spaces, one @, a domain with a top-level domain.",
     ),
     Rule(
+        "CONTACT_NOT_PUBLIC_INVALID", "warning",
+        "Die Kontaktangabe '{value}' ist ungültig; sie wird nicht veröffentlicht, das Angebot "
+        "schon.",
+        "The contact detail '{value}' is invalid; it is not published, the offer is.",
+        "Prüfen Sie E-Mail-Adresse und Telefonnummer der Ansprechperson (z. B. "
+        "name@beispiel.de, 06821 123456): das Willkommenszentrum nutzt sie für Rückfragen.",
+        "Check the contact's e-mail address and phone number (e.g. name@example.de, 06821 "
+        "123456): the welcome center uses them for questions.",
+        field="contact.email",
+        layer="semantic",
+        description="The e-mail address or phone number of a contact the partner does not "
+                    "publish (CSV `Kontakt oeffentlich` not `ja`; every OpenImmo and schema.org "
+                    "contact) fails the checks of CONTACT_EMAIL_INVALID or "
+                    "CONTACT_PHONE_INVALID: a warning, the record is accepted (readers with the "
+                    "contacts scope see the contact as delivered). A published contact's stay "
+                    "errors.",
+    ),
+    Rule(
         "CONTACT_PHONE_INVALID", "error",
         "Die Telefonnummer der Ansprechperson '{value}' ist ungültig.",
         "The contact's phone number '{value}' is invalid.",

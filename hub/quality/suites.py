@@ -251,9 +251,15 @@ def _common_checks(region: str | None) -> list[Check]:
               max_value=regions.MAX_POSTAL_DISTANCE_KM),
         Check("URL_INVALID", "regex", "url_origin", "url", ("url",), pattern=URL_PUBLIC_ORIGIN),
         Check("URL_NOT_HTTPS", "in_set", "url_scheme", "url", ("url",), values=("https",)),
+        # a published contact must be right; one that is not published (the partner did not
+        # say so) is only shown to readers with the contacts scope: a warning, the offer stays
         Check("CONTACT_EMAIL_INVALID", "regex", "contact_email", "contact.email", pattern=EMAIL),
         Check("CONTACT_PHONE_INVALID", "regex", "contact_phone_digits", "contact.phone",
               ("contact_phone",), pattern=PHONE_DIGITS),
+        Check("CONTACT_NOT_PUBLIC_INVALID", "regex", "contact_email_private", "contact.email",
+              pattern=EMAIL),
+        Check("CONTACT_NOT_PUBLIC_INVALID", "regex", "contact_phone_private_digits",
+              "contact.phone", ("contact_phone_private",), pattern=PHONE_DIGITS),
         Check("TEXT_PLACEHOLDER", "not_regex", "title", "title", pattern=PLACEHOLDER),
         Check("TEXT_TOO_SHORT", "between", "title_letters", "title", ("title",),
               min_value=MIN_TITLE_LETTERS),
@@ -350,7 +356,8 @@ SUPERSEDES: dict[str, tuple[str, ...]] = {
 
 BASE_COLUMNS = {
     "common": ("row", "source_id", "partner_id", "title", "postal_code", "municipality_key",
-               "lat", "lon", "url", "contact_email", "contact_phone"),
+               "lat", "lon", "url", "contact_email", "contact_phone", "contact_email_private",
+               "contact_phone_private"),
     "jobs": ("start_date", "published_from", "valid_through", "salary_min", "salary_max",
              "salary_period", "german_level"),
     "courses": ("start_date", "end_date", "course_type", "cefr_levels"),
@@ -407,8 +414,15 @@ def records_frame(domain: str, records: list[CanonicalRecord]) -> pd.DataFrame:
         "lat": _floats([g.lat if g is not None else None for g in geos]),
         "lon": _floats([g.lon if g is not None else None for g in geos]),
         "url": _strings([str(r.url) if r.url is not None else None for r in records]),
-        "contact_email": _strings([c.email if c is not None else None for c in contacts]),
-        "contact_phone": _strings([c.phone if c is not None else None for c in contacts]),
+        # published contacts, and those that are not (see the CONTACT_* checks)
+        "contact_email": _strings([c.email if c is not None and c.public else None
+                                   for c in contacts]),
+        "contact_phone": _strings([c.phone if c is not None and c.public else None
+                                   for c in contacts]),
+        "contact_email_private": _strings([c.email if c is not None and not c.public else None
+                                           for c in contacts]),
+        "contact_phone_private": _strings([c.phone if c is not None and not c.public else None
+                                           for c in contacts]),
     }
     if domain == "jobs":
         columns.update({
@@ -524,8 +538,8 @@ def prepare(domain: str, frame: pd.DataFrame, region: str | None = None,
         km[known] = regions.haversine_km(frame["lat"].to_numpy()[known],
                                          frame["lon"].to_numpy()[known], lat0[known], lon0[known])
     frame["geo_km"] = km
-    frame["contact_phone_digits"] = distinct.derive("contact_phone", _phone_digits,
-                                                    "contact_phone_digits")
+    for column in ("contact_phone", "contact_phone_private"):
+        frame[column + "_digits"] = distinct.derive(column, _phone_digits, column + "_digits")
     frame["url_origin"] = pd.Series(_origins(frame["url"].to_numpy()), dtype="str",
                                     index=frame.index)
     frame["url_scheme"] = distinct.derive(
