@@ -318,6 +318,24 @@ def test_wbs_as_landlords_write_it(wbs, expected):
     assert flat.wbs_required is expected
 
 
+@pytest.mark.parametrize(
+    ("strasse", "plz", "ort", "expected"),
+    [("Bahnhofstr.12", "66564", "Ottweiler", ("Bahnhofstr.", "12", "66564", "Ottweiler")),
+     ("Bahnhofstraße 12, 2. OG", "66564 Ottweiler", "Ottweiler", ("Bahnhofstraße", "12", "66564", "Ottweiler")),
+     ("Am Markt 1", "66564 Ottweiler", "", ("Am Markt", "1", "66564", "Ottweiler"))],
+)
+def test_an_address_as_written_on_a_letter(strasse, plz, ort, expected):
+    flat = _one(f"W1;Wohnung;{strasse};{plz};{ort}", "Wohnungs-ID;Titel;Strasse;PLZ;Ort")
+    address = flat.address
+    assert (address.street, address.house_number, address.postal_code, address.city) == expected
+
+
+def test_a_town_after_the_code_that_differs_from_ort_stays_an_error():
+    result = parse("Wohnungs-ID;Titel;PLZ;Ort\nW1;Wohnung;66564 Ottweiler;Neunkirchen\n".encode(), PARTNER)
+    assert [(r.rule, r.field, r.value) for r in result.rejections] == [
+        ("ADDRESS_POSTAL_CODE_INVALID", "address.postal_code", "66564 Ottweiler")]
+
+
 def test_excel_booleans_are_yes_and_no():
     header = "Wohnungs-ID;Titel;Barrierefrei;WBS erforderlich;PLZ;Ort"
     flat = _one('W1;Wohnung;WAHR;FALSCH;66564;Ottweiler', header)

@@ -208,6 +208,8 @@ def test_postal_code_and_geo_point():
      ("Schachtweg 1", ("Schachtweg", "1")),
      ("Wilhelm-Heinrich-Straße", ("Wilhelm-Heinrich-Straße", None)),
      ("Straße des 13. Januar 7", ("Straße des 13. Januar", "7")),
+     ("Bahnhofstr.12", ("Bahnhofstr.", "12")), ("Bahnhofstraße 12, 2. OG", ("Bahnhofstraße", "12")),
+     ("Hauptstraße, 12", ("Hauptstraße", "12")), ("Am Markt, Eingang B", ("Am Markt, Eingang B", None)),
      (None, (None, None))],
 )
 def test_split_street(value, expected):

@@ -198,14 +198,22 @@ def _no_value(cells: Cells, keys: list[str]) -> None:
             cells[key] = None
 
 
+_CODE_AND_TOWN = re.compile(r"^(\d{5})\s+(\S.*)$")
+
+
 def address(cells: Cells) -> dict:
     """Strasse (with house number), PLZ, Ort, AGS -> Address fields."""
     street, number = split_street(cells.get("strasse"))
+    code, town = postal_code(cells.get("plz")), cells.get("ort")
+    # the town after the code in the PLZ cell ('66538 Neunkirchen'), as an address line has it
+    both = _CODE_AND_TOWN.match(code) if isinstance(code, str) else None
+    if both and (town is None or town.casefold() == both.group(2).casefold()):
+        code, town = both.group(1), town or both.group(2)
     return {
         "street": street,
         "house_number": number,
-        "postal_code": postal_code(cells.get("plz")),
-        "city": cells.get("ort"),
+        "postal_code": code,
+        "city": town,
         "municipality_key": cells.get("ags"),
     }
 

@@ -143,7 +143,7 @@ _HALF = re.compile(r"^(\d{1,3})\s*(?:½|1/2)$")
 _PLAIN_MACHINE = re.compile(r"-?\d+(?:\.\d+)?")
 _PLAIN_DIGITS = re.compile(r"-?\d+")
 _STREET = re.compile(
-    r"^(?P<street>.*?\S)\s*,?\s+(?P<number>\d+\s?[a-zA-Z]?(?:\s*[-–/]\s*\d+\s?[a-zA-Z]?)?)$"
+    r"^(?P<street>.*?\S)(?:\s*,?\s+|(?<=str\.))(?P<number>\d+\s?[a-zA-Z]?(?:\s*[-–/]\s*\d+\s?[a-zA-Z]?)?)$"
 )
 _GROUND_FLOOR = {"eg", "erdgeschoss", "parterre", "hochparterre", "hp"}
 _BASEMENT = {"ug", "untergeschoss", "souterrain", "kg", "kellergeschoss"}
@@ -432,12 +432,15 @@ def geo_point(lat: object, lon: object) -> dict | None:
 
 
 def split_street(value: object) -> tuple[object, str | None]:
-    """'Hüttenbergstraße 42' -> ('Hüttenbergstraße', '42'); also '12a', '12 a', '8-10', '1a-3'.
-    Without a house number the whole value is the street."""
+    """'Hüttenbergstraße 42' -> ('Hüttenbergstraße', '42'); also '12a', '12 a', '8-10', '1a-3',
+    'Bahnhofstr.12'; where the floor or flat follows after a comma ('Bahnhofstraße 12, 2. OG')
+    that part is left out. Without a house number the whole value is the street."""
     line = text(value)
     if not isinstance(line, str):
         return line, None
     match = _STREET.match(line)
+    if not match and "," in line:
+        match = _STREET.match(line.rsplit(",", 1)[0].strip())
     if not match:
         return line, None
     return match.group("street"), re.sub(r"\s+", "", match.group("number"))
