@@ -169,11 +169,9 @@ def _price(value: str | None) -> object:
     _notes); anything else as written, for the rejection."""
     if value is None or _FREE_FOR.match(value):
         return None if value is None else 0.0
-    for part in _PRICE_PARTS.split(value):
-        if part.strip() and not _PER_LESSON.search(part):
-            amount = _amount(part)
-            if isinstance(amount, float):
-                return amount
+    amount = _first_price(value)
+    if amount is not None:
+        return amount
     return None if _price_in_words(value) else money(value)
 
 
@@ -183,9 +181,18 @@ def _price_in_words(value: str | None) -> bool:
         return False
     if _ON_REQUEST_PRICE.match(value):
         return True
-    return bool(_PER_LESSON.search(value)) and not any(
-        isinstance(_amount(part), float) for part in _PRICE_PARTS.split(value)
-        if part.strip() and not _PER_LESSON.search(part))
+    return bool(_PER_LESSON.search(value)) and _first_price(value) is None
+
+
+def _first_price(value: str) -> float | None:
+    """The first amount among a Kosten cell's parts that is no rate ('1.603 € (2,29 € pro
+    UE)' -> 1603), or None."""
+    for part in _PRICE_PARTS.split(value):
+        if part.strip() and not _PER_LESSON.search(part):
+            amount = _amount(part)
+            if isinstance(amount, float):
+                return amount
+    return None
 
 
 def _amount(part: str) -> object:

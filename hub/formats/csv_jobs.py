@@ -132,7 +132,8 @@ SALARY_PERIODS = {
     # as forms abbreviate them
     "mtl.": "month", "mtl": "month", "mon.": "month", "pro monat": "month", "monatsbrutto": "month",
     "std.": "hour", "std": "hour", "h": "hour", "pro stunde": "hour", "stundenbrutto": "hour",
-    "p.a.": "year", "p. a.": "year", "pro jahr": "year", "jahresbrutto": "year",
+    "p.a.": "year", "p. a.": "year", "p.a": "year", "pa": "year", "pro jahr": "year",
+    "jahresbrutto": "year", "monatslohn": "month",
 }
 
 # 'Homeoffice: teilweise' (some days at home) counts as possible
@@ -177,11 +178,6 @@ _PER_PERIOD = re.compile(
     r"|\s+(p\.?\s?a\.?|mtl\.?|monatlich|jährlich|jaehrlich|stündlich|stuendlich|"
     r"stundenlohn|monatslohn|monatsgehalt|jahresgehalt))"
     r"(?:\s*brutto)?\s*$")
-_PERIOD_WORDS = {"std": "hour", "stunde": "hour", "h": "hour", "stündlich": "hour",
-                 "stuendlich": "hour", "monat": "month", "mon": "month", "mtl": "month",
-                 "monatlich": "month", "jahr": "year", "p.a": "year", "jährlich": "year",
-                 "jaehrlich": "year", "pa": "year", "stundenlohn": "hour", "monatslohn": "month",
-                 "monatsgehalt": "month", "jahresgehalt": "year"}
 # between the ends of a range in one cell: '3000-3500', '3.000 € – 3.500 €', '3.000 bis 3.500'
 _RANGE_DASH = re.compile(r"\s*(?:[-–—]|\bbis\b|\bund\b)\s*")
 
@@ -248,7 +244,7 @@ def _period_said(value: str | None) -> str | None:
     if said is None:
         return None
     word = (said.group(1) or said.group(2)).casefold().replace(" ", "")
-    return _PERIOD_WORDS.get(word.rstrip(".")) or _PERIOD_WORDS.get(word)
+    return SALARY_PERIODS.get(word) or SALARY_PERIODS.get(word.rstrip("."))
 
 
 def _salary_range(value: str | None) -> tuple[float, float] | None:

@@ -183,8 +183,6 @@ def _check_quotes(cells: list[str], delimiter: str, width: int, start: int, end:
 _NO_VALUE = frozenset({"-", "--", "---", "–", "—", "/", "?", "k.a.", "k. a.", "k.a", "n.v.",
                        "n. v.", "n.v", "n/a", "n.a.", "keine angabe", "keine angaben", "o.a.",
                        "entfällt", "entfaellt"})
-
-
 _LONGEST_NO_VALUE = max(map(len, _NO_VALUE))
 
 

@@ -93,14 +93,12 @@ _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 # what a spreadsheet writes for a date cell in other formats: 'TT.MM.JJ' ('01.05.27'), the long
 # form ('1. Mai 2027', 'Samstag, 1. Mai 2027'), a date with a time ('01.05.2027 08:00')
 _SHORT_YEAR_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2})$")
-_LONG_DATE = re.compile(r"(?i)^(?:(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|"
-                        r"sonntag|mo|di|mi|do|fr|sa|so)\.?,?\s+)?"
-                        r"(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})$")
-_LONG_DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})(?!\d)")
-_DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2}))[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
-# a weekday before or after a date ('Mo, 01.03.2027', 'Montag, 01.03.2027', '01.03.2027 (Mo)')
+# a weekday before or after a date ('Mo, 01.03.2027', 'Montag, 1. März 2027', '01.03.2027 (Mo)')
 _WEEKDAY = (r"(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|"
             r"mo|di|mi|do|fr|sa|so)\.?")
+_LONG_DATE = re.compile(rf"(?i)^(?:{_WEEKDAY},?\s+)?(\d{{1,2}})\.?\s*([^\W\d]+)\.?\s+(\d{{4}})$")
+_LONG_DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})(?!\d)")
+_DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2}))[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
 _WEEKDAY_AROUND = re.compile(rf"(?i)^{_WEEKDAY},?\s+(?=\d)|\s*\(?\s*{_WEEKDAY}\s*\)?$")
 # a numeric date with other separators: '01-03-2027', '01/03/2027' (day first, as in Germany),
 # '01. 03. 2027'
@@ -537,8 +535,6 @@ def date_value(value: object) -> object:
     if not isinstance(day, str):
         return day
     try:
-        if _ISO_DATE.match(day):
-            return dt.date.fromisoformat(day)
         day = _WEEKDAY_AROUND.sub("", day) or day
         other = _OTHER_SEPARATORS.match(day)
         if other:
