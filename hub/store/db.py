@@ -146,6 +146,10 @@ def make_engine(url: str) -> Engine:
             # deleted rows are overwritten, not left in free pages: an erased record's personal
             # data must not stay readable in the file (the default of most builds, not of all)
             cursor.execute("PRAGMA secure_delete=ON")
+            # ...but not in the connection's temporary database (a staged delivery, dropped
+            # once applied): its file is unlinked as it is made and gone with the connection,
+            # and zeroing every page it frees cost 4 % of staging a 1,000,000-posting feed
+            cursor.execute("PRAGMA temp.secure_delete=OFF")
             cursor.close()
 
         return engine
