@@ -183,6 +183,7 @@ FILTER_CASES = {
         ("apprenticeship=false", ["j0", "j2"]),
         ("german_level=B1", ["j1", "j2"]),
         ("german_level=A1", ["j2"]),
+        ("german_level=b1", ["j1", "j2"]),  # a level in small letters is the same level
         ("german_level=C1", ["j0", "j1", "j2"]),
         ("region=10043&german_level=B1", ["j1"]),
     ],
@@ -191,6 +192,7 @@ FILTER_CASES = {
         ("cefr=B1", ["c0"]),
         ("cefr=A1", ["c0", "c2"]),
         ("cefr=C2", []),
+        ("cefr=a1", ["c0", "c2"]),
         ("starting_after=2027-01-01", ["c1"]),
         ("starting_before=2026-12-31", ["c0"]),
         ("starting_after=2026-12-01&starting_before=2027-01-31", ["c0", "c1"]),

@@ -21,6 +21,14 @@ class CEFRLevel(str, Enum):
     C1 = "C1"
     C2 = "C2"
 
+    @classmethod
+    def _missing_(cls, value: object) -> "CEFRLevel | None":
+        """'b1' or ' B1 ' is B1: a portal's query (``?cefr=b1``) or a record's level in
+        small letters means the same level."""
+        if isinstance(value, str):
+            return cls.__members__.get(value.strip().upper())
+        return None
+
 
 class EmploymentType(str, Enum):
     EMPLOYEE = "employee"
