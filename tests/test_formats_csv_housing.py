@@ -302,6 +302,18 @@ def test_contact_link_and_postal_code_as_forms_hold_them():
     assert accepted == [flat], problems
 
 
+def test_contact_copied_from_a_mail_program_or_said_to_be_none():
+    """'Name <address>' gives the address; a phone cell 'keine' is no phone, not an invalid
+    one that the partner's feedback would list."""
+    header = "Wohnungs-ID;Titel;E-Mail;Telefon;PLZ;Ort"
+    flat = _one('W1;Wohnung;"Weber, Anna" <a.weber@ottweiler.example>;keine;66564;Ottweiler', header)
+    assert (flat.contact.email, flat.contact.phone) == ("a.weber@ottweiler.example", None)
+    from hub.quality.checks import check_records
+
+    accepted, problems = check_records([flat])
+    assert accepted == [flat] and problems == []
+
+
 @pytest.mark.parametrize("frei_ab", ["01/05/2026", "01. 05. 2026", "Fr, 01.05.2026", "01-05-2026"])
 def test_a_date_in_another_numeric_form_is_the_date(frei_ab):
     flat = _one(f"W1;Wohnung;{frei_ab};66564;Ottweiler", "Wohnungs-ID;Titel;Frei ab;PLZ;Ort")

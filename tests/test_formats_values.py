@@ -100,7 +100,15 @@ def test_web_url(value, expected):
     [("wohnen@ottweiler.de", "wohnen@ottweiler.de"), ("wohnen @ottweiler.de", "wohnen@ottweiler.de"),
      ("mailto:wohnen@ottweiler.de", "wohnen@ottweiler.de"), ("wohnen(at)ottweiler.de", "wohnen@ottweiler.de"),
      ("a@x.de; b@x.de", "a@x.de"), ("wohnen@ottweiler.de.", "wohnen@ottweiler.de"),
-     ("kaputt", "kaputt"), ("a@@x", "a@@x"), (None, None), ("mailto:", None)],
+     ("kaputt", "kaputt"), ("a@@x", "a@@x"), (None, None), ("mailto:", None),
+     # as a mail program copies it, with the name before
+     ("Anna Weber <a.weber@vhs-nk.de>", "a.weber@vhs-nk.de"),
+     ('"Weber, Anna" <a.weber@vhs-nk.de>', "a.weber@vhs-nk.de"),
+     ("E-Mail: a.weber@vhs-nk.de", "a.weber@vhs-nk.de"), ("Mail: info(at)vhs-nk.de", "info@vhs-nk.de"),
+     # no address: nothing to check, nothing to publish
+     ("keine", None), ("nicht vorhanden", None), ("-", None), ("k.A.", None),
+     # brackets without an address in them: as written, for the check that names it
+     ("Anna <a.weber>", "Anna <a.weber>")],
 )
 def test_email_address(value, expected):
     assert v.email_address(value) == expected
@@ -111,7 +119,8 @@ def test_email_address(value, expected):
     [("Tel. 06824 3090", "06824 3090"), ("06824 3090 (Mo-Fr 8-12 Uhr)", "06824 3090"),
      ("06824 3090 / 0170 1234567", "06824 3090"), ("06824.3090", "06824 3090"),
      ("(06824) 3090", "(06824) 3090"), ("06824/3090", "06824/3090"), ("Telefon: 06824-3090", "06824-3090"),
-     ("+49 6824 3090", "+49 6824 3090"), (None, None), ("tel:+49-6821-123456", "+49-6821-123456")],
+     ("+49 6824 3090", "+49 6824 3090"), (None, None), ("tel:+49-6821-123456", "+49-6821-123456"),
+     ("keine", None), ("Keine", None), ("nicht vorhanden", None), ("-", None), ("k.A.", None)],
 )
 def test_phone_number(value, expected):
     assert v.phone_number(value) == expected

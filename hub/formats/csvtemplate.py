@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from hub.formats.base import FormatError, ParseResult, build_record, duplicate
 from hub.formats.values import (
+    NO_VALUE,
     email_address,
     month_start,
     phone_number,
@@ -178,21 +179,16 @@ def _check_quotes(cells: list[str], delimiter: str, width: int, start: int, end:
 # --------------------------------------------------------------------------- shared columns
 
 
-# what a spreadsheet holds in a cell that has no value: '-', 'k.A.' (keine Angabe), 'n.V.'
-# (nicht vorhanden / nach Vereinbarung), '/', a dash; such a cell is empty
-_NO_VALUE = frozenset({"-", "--", "---", "–", "—", "/", "?", "k.a.", "k. a.", "k.a", "n.v.",
-                       "n. v.", "n.v", "n/a", "n.a.", "keine angabe", "keine angaben", "o.a.",
-                       "entfällt", "entfaellt"})
-_LONGEST_NO_VALUE = max(map(len, _NO_VALUE))
+_LONGEST_NO_VALUE = max(map(len, NO_VALUE))
 
 
 def _no_value(cells: Cells, keys: list[str]) -> None:
-    """The cells of ``keys`` that say there is no value (``_NO_VALUE``) made empty; the
+    """The cells of ``keys`` that say there is no value (``values.NO_VALUE``) made empty; the
     text columns are left out of ``keys``: there such a value is the partner's text."""
     for key in keys:
         written = cells[key]
         if written is not None and len(written) <= _LONGEST_NO_VALUE \
-                and written.casefold() in _NO_VALUE:
+                and written.casefold() in NO_VALUE:
             cells[key] = None
 
 

@@ -153,7 +153,17 @@ _SIDE = re.compile(r"(?:\s*[,/]\s*|\s+)\(?(?:links|rechts|mitte|li|re|vorne?|hin
 # what forms write around a link, an e-mail address or a phone number
 _LINK_WORD = re.compile(r"(?i)^(?:link|url|web(?:seite)?|internet|homepage)\s*:\s*")
 _BARE_HOST = re.compile(r"(?i)^[a-z0-9äöü](?:[a-z0-9äöü-]*[a-z0-9äöü])?(?:\.[a-z0-9äöü-]+)*\.[a-z]{2,}(?:[/?#]\S*)?$")
+# what a spreadsheet or a form holds where there is no value: '-', 'k.A.' (keine Angabe),
+# 'n.V.' (nicht vorhanden / nach Vereinbarung), '/', a dash
+NO_VALUE = frozenset({"-", "--", "---", "–", "—", "/", "?", "k.a.", "k. a.", "k.a", "n.v.",
+                      "n. v.", "n.v", "n/a", "n.a.", "keine angabe", "keine angaben", "o.a.",
+                      "entfällt", "entfaellt"})
+# ...and where a contact has no e-mail address or phone: 'keine', 'nicht vorhanden'
+_NO_CONTACT = NO_VALUE | {"keine", "kein", "keins", "nicht vorhanden", "none", "nein"}
 _MAILTO = re.compile(r"(?i)^mailto:\s*")
+_MAIL_WORD = re.compile(r"(?i)^e?-?mail(?:adresse)?\s*:\s*")
+# 'Anna Weber <a.weber@vhs.de>', '"Weber, Anna" <a.weber@vhs.de>': the address in the brackets
+_NAME_ADDR = re.compile(r"<\s*(?:mailto:)?([^<>\s]+@[^<>\s]+)\s*>")
 _AT_WORD = re.compile(r"(?i)\s*[(\[]at[)\]]\s*")
 _ADDRESS_LIST = re.compile(r"\s*[;,]\s*|\s+(?:und|oder)\s+|\s+")
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -259,13 +269,19 @@ def web_url(value: object) -> object:
 
 
 def email_address(value: object) -> object:
-    """An e-mail address as forms hold it: 'mailto:a@b.de', 'a @ b.de', 'a(at)b.de',
-    'a@b.de.' (the sentence's full stop), 'a@b.de; c@b.de' (the first) -> 'a@b.de'; else
-    as written, for the check that names it."""
+    """An e-mail address as forms hold it: 'mailto:a@b.de', 'E-Mail: a@b.de', 'a @ b.de',
+    'a(at)b.de', 'a@b.de.' (the sentence's full stop), 'a@b.de; c@b.de' (the first), 'Anna
+    Weber <a@b.de>' (as a mail program copies it) -> 'a@b.de'; 'keine', '-' -> None; else as
+    written, for the check that names it."""
     written = text(value)
     if not isinstance(written, str):
         return written
-    address = _MAILTO.sub("", _AT_WORD.sub("@", written))
+    if written.casefold() in _NO_CONTACT:
+        return None
+    named = _NAME_ADDR.search(written)
+    if named:
+        written = named.group(1)
+    address = _MAILTO.sub("", _MAIL_WORD.sub("", _AT_WORD.sub("@", written)))
     if not address:  # 'mailto:' and nothing after it
         return None
     address = re.sub(r"\s*@\s*", "@", address)
@@ -276,10 +292,12 @@ def email_address(value: object) -> object:
 def phone_number(value: object) -> object:
     """A phone number as forms hold it: 'Tel. 06824 3090', '06824 3090 (Mo-Fr 8-12 Uhr)',
     '06824.3090', '06824 3090 / 0170 1234567' (the first) -> the number; an area code in
-    brackets, '(06824) 3090', stays; else as written."""
+    brackets, '(06824) 3090', stays; 'keine', '-' -> None; else as written."""
     written = text(value)
     if not isinstance(written, str):
         return written
+    if written.casefold() in _NO_CONTACT:
+        return None
     number = _PHONE_WORD.sub("", written)
     number = _REMARK.sub("", number)
     number = _NUMBER_LIST.split(number)[0].strip()
