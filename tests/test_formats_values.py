@@ -232,7 +232,10 @@ def test_split_street(value, expected):
     ("value", "expected"),
     [("A1-B1", ["A1", "A2", "B1"]), ("A2, B1", ["A2", "B1"]), ("b1/a2", ["A2", "B1"]),
      ("A1.1-A1.2", ["A1"]), ("A2 bis B1", ["A2", "B1"]), ("B3", ["B3"]), ("B1-A1", ["B1-A1"]),
-     (None, None), ("A1\r\nA2", ["A1", "A2"])],
+     (None, None), ("A1\r\nA2", ["A1", "A2"]),
+     ("A1 - A2 - B1", ["A1", "A2", "B1"]), ("von A2 bis B1", ["A2", "B1"]), ("ab A2", ["A2"]),
+     ("bis B1", ["B1"]), ("Niveau: ab B1", ["B1"]), ("B1 - A2 - A1", ["B1 - A2 - A1"]),
+     ("A1 - A2 - X9", ["A1 - A2 - X9"]), ("Abitur", ["Abitur"])],
 )
 def test_cefr_levels(value, expected):
     assert v.cefr_levels(value) == expected
@@ -241,7 +244,8 @@ def test_cefr_levels(value, expected):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("B1", "B1"), ("b2", "B2"), ("B1.2", "B1"), ("keine", None), ("Keine Angabe", None),
-     ("gut", "gut"), ("A2-B1", "A2"), ("B1/A2", "A2"), ("B1-A1", "B1-A1"), (None, None)],
+     ("gut", "gut"), ("A2-B1", "A2"), ("B1/A2", "A2"), ("B1-A1", "B1-A1"), (None, None),
+     ("ab B1", "B1")],
 )
 def test_cefr_level(value, expected):
     assert v.cefr_level(value) == expected

@@ -83,7 +83,12 @@ _LEVEL_IN_TEXT = re.compile(
 )
 # what people write around a level in a level field: 'Niveau B1', 'GER B2', 'B1+',
 # 'Fortgeschrittene (B2)'
-_LEVEL_WORD = re.compile(r"^(?:GER|CEFR|GER-NIVEAU|SPRACHNIVEAU|ZIELNIVEAU|NIVEAU|STUFE|LEVEL)\b[\s:]*")
+# 'Niveau B1', 'GER B2', 'ab A2' (a course from A2 on, a job asking at least A2), 'bis B1' (a
+# course up to B1), 'von A2 bis B1'
+_LEVEL_WORD = re.compile(
+    r"^(?:(?:GER|CEFR|GER-NIVEAU|SPRACHNIVEAU|ZIELNIVEAU|NIVEAU|STUFE|LEVEL|AB|VON|BIS)\b[\s:]*)+")
+# levels in a chain: 'A1 - A2 - B1'
+_LEVEL_CHAIN = re.compile(r"\s*(?:-|–|—)\s*")
 # a remark in brackets after levels names the framework or the exam: 'A1-B1 (GER)', 'A2-B1 (DTZ)'
 _LEVELS_REMARK = re.compile(r"(?i)\s*\((?:ger|cefr|gers|dtz|telc|goethe|öSD|osd|test|prüfung|pruefung)[^()]*\)\s*$")
 # a level written with a space: 'B 1'
@@ -466,7 +471,8 @@ def split_street(value: object) -> tuple[object, str | None]:
 
 
 def cefr_levels(value: object) -> object:
-    """'A1-B1' -> [A1, A2, B1]; 'A2, B1' -> [A2, B1]; invalid -> [the text] for the rejection."""
+    """'A1-B1', 'von A1 bis B1', 'A1 - A2 - B1' -> [A1, A2, B1]; 'A2, B1' -> [A2, B1]; 'ab A2'
+    (the level a course starts from) -> [A2]; invalid -> [the text] for the rejection."""
     words = text(value)
     if not isinstance(words, str):
         return words
@@ -492,11 +498,24 @@ def cefr_levels(value: object) -> object:
             wanted = LEVELS[low : high + 1]
         else:
             single = _LEVEL.match(part)
-            if not single:
-                return [words]
-            wanted = (single.group(1),)
+            if single:
+                wanted = (single.group(1),)
+            else:
+                wanted = _chain(part)
+                if not wanted:
+                    return [words]
         found.extend(level for level in wanted if level not in found)
     return sorted(found, key=LEVELS.index)
+
+
+def _chain(part: str) -> list[str]:
+    """The levels of a chain 'A1 - A2 - B1' (rising), as named; empty if ``part`` is none."""
+    links = [_LEVEL.match(_bare_level(link)) for link in _LEVEL_CHAIN.split(part)]
+    if len(links) < 3 or not all(links):
+        return []
+    named = [link.group(1) for link in links]
+    positions = [LEVELS.index(level) for level in named]
+    return named if positions == sorted(positions) else []
 
 
 def _bare_level(part: str) -> str:
