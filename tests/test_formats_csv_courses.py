@@ -364,7 +364,8 @@ def test_an_unknown_course_type_is_refused_with_the_text():
      ("Einstieg jederzeit möglich", None), ("fortlaufend", None), ("", None),
      ("laufend ab 01.09.2026", dt.date(2026, 9, 1)),
      ("01.09.2026 (Einstieg jederzeit)", dt.date(2026, 9, 1)), ("ab 02.03.2027", dt.date(2027, 3, 2)),
-     ("am 02.03.2027", dt.date(2027, 3, 2)), ("zum 02.03.2027", dt.date(2027, 3, 2))],
+     ("am 02.03.2027", dt.date(2027, 3, 2)), ("zum 02.03.2027", dt.date(2027, 3, 2)),
+     ("46448", dt.date(2027, 3, 2))],  # the column formatted as a number in the spreadsheet
 )
 def test_a_course_one_joins_at_any_time_has_no_start_date(beginn, start):
     course = _one(f"K1;Kurs;Integrationskurs;;66538;Neunkirchen;{beginn}", HEADER + ";Beginn")

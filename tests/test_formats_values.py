@@ -287,7 +287,10 @@ def test_levels_in_text(value, expected):
      ("02.03.2026 (Mo)", dt.date(2026, 3, 2)), ("02-03-2026", dt.date(2026, 3, 2)),
      ("02/03/2026", dt.date(2026, 3, 2)), ("02. 03. 2026", dt.date(2026, 3, 2)),
      ("02.03.26 14:05", dt.date(2026, 3, 2)), ("02/13/2026", "02/13/2026"), ("Mo", "Mo"),
-     ("2026-02-30", "2026-02-30")],
+     ("2026-02-30", "2026-02-30"),
+     # a date column formatted as a number: the spreadsheet's day number (days since 1899-12-30)
+     ("46082", dt.date(2026, 3, 1)), ("46082,5", dt.date(2026, 3, 1)), (46082, dt.date(2026, 3, 1)),
+     ("36526", dt.date(2000, 1, 1)), ("36525", "36525"), ("73051", "73051"), ("12345", "12345")],
 )
 def test_date_value(value, expected):
     assert v.date_value(value) == expected
@@ -302,7 +305,9 @@ def test_date_value(value, expected):
      ("2026-09-14T05:57:38+00:00", dt.datetime(2026, 9, 14, 5, 57, 38, tzinfo=dt.timezone.utc)),
      ("2026-02-30 10:00", "2026-02-30 10:00"), ("gestern", "gestern"), (None, None),
      ("03.02.26 14:30", dt.datetime(2026, 2, 3, 14, 30, tzinfo=BERLIN)),
-     ("03.02.2026 14:30 Uhr", dt.datetime(2026, 2, 3, 14, 30, tzinfo=BERLIN))],
+     ("03.02.2026 14:30 Uhr", dt.datetime(2026, 2, 3, 14, 30, tzinfo=BERLIN)),
+     ("46082", dt.datetime(2026, 3, 1, tzinfo=BERLIN)),
+     ("46082,75", dt.datetime(2026, 3, 1, 18, 0, tzinfo=BERLIN))],
 )
 def test_timestamp(value, expected):
     assert v.timestamp(value) == expected

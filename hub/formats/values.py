@@ -95,6 +95,11 @@ _LEVELS_REMARK = re.compile(r"(?i)\s*\((?:ger|cefr|gers|dtz|telc|goethe|öSD|osd
 _SPACED_LEVEL = re.compile(r"(?i)\b([abc])\s+([12])\b")
 _LEVEL_IN_BRACKETS = re.compile(r"^[^()]*\(([ABC][12](?:\.[1-9])?\+?)\)$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+# a spreadsheet's day number, as a date column formatted as a number exports it: days since
+# 1899-12-30 (so that 1900-03-01 is day 61, Excel's count), a time of day as the fraction;
+# only the days of 2000 to 2099 (36526-73050) count: other numbers are not taken for dates
+_SERIAL_DAY = re.compile(r"^(\d{5})(?:[.,]\d+)?$")
+_SERIAL_EPOCH = dt.date(1899, 12, 30)
 # what a spreadsheet writes for a date cell in other formats: 'TT.MM.JJ' ('01.05.27'), the long
 # form ('1. Mai 2027', 'Samstag, 1. Mai 2027'), a date with a time ('01.05.2027 08:00')
 _SHORT_YEAR_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2})$")
@@ -567,10 +572,14 @@ def date_value(value: object) -> object:
     """'TT.MM.JJJJ', 'JJJJ-MM-TT' or an ISO date-time -> date; also as spreadsheets write
     dates in other formats: 'TT.MM.JJ' (this century), '1. Mai 2027', '01.05.2027 08:00' and
     '01.05.27 08:00' (the time left out), '01-05-2027', '01/05/2027' (day first), a weekday
-    before or after it ('Mo, 01.03.2027', '01.03.2027 (Mo)'). Else the text."""
+    before or after it ('Mo, 01.03.2027', '01.03.2027 (Mo)'), a spreadsheet's day number
+    ('46082' -> 2026-03-01; ``_SERIAL_DAY``). Else the text."""
     day = written = text(value)
     if not isinstance(day, str):
         return day
+    serial = _SERIAL_DAY.match(day)
+    if serial and 36526 <= int(serial.group(1)) <= 73050:
+        return _SERIAL_EPOCH + dt.timedelta(days=int(serial.group(1)))
     try:
         day = _WEEKDAY_AROUND.sub("", day) or day
         other = _OTHER_SEPARATORS.match(day)
@@ -630,6 +639,9 @@ def timestamp(value: object) -> object:
         if not isinstance(day, dt.date):
             return moment_text
         moment = dt.datetime.combine(day, dt.time())
+        if _SERIAL_DAY.match(moment_text):  # a spreadsheet's day number: the time its fraction
+            fraction = float(moment_text.replace(",", ".")) % 1
+            moment += dt.timedelta(seconds=round(fraction * 86_400))
     return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
 
 
