@@ -374,7 +374,10 @@ def test_a_course_one_joins_at_any_time_has_no_start_date(beginn, start):
 
 @pytest.mark.parametrize(
     ("plaetze", "seats"),
-    [("12 frei", 12), ("noch 3", 3), ("ca. 15", 15), ("noch 3 Plätze frei", 3), ("3 freie Plätze", 3)],
+    [("12 frei", 12), ("noch 3", 3), ("ca. 15", 15), ("noch 3 Plätze frei", 3), ("3 freie Plätze", 3),
+     # free out of the course's places; or taken ones
+     ("12/16", 12), ("12 / 16", 12), ("noch 3 von 16 Plätzen frei", 3), ("12 von 16 belegt", 4),
+     ("16/16 belegt", 0)],
 )
 def test_free_seats_in_words(plaetze, seats):
     assert _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{plaetze}", HEADER + ";Plaetze").seats == seats

@@ -118,6 +118,8 @@ _NO_SEATS = {"ausgebucht", "belegt", "voll", "keine", "warteliste"}
 _SEATS_IN_WORDS = re.compile(r"(?i)^(?:noch\s+|ca\.?\s*|circa\s+|max\.?\s*|maximal\s+|bis\s+zu\s+)?(\d+)\s*"
                              r"(?:freie?\s+plätze|plätze(?:\s+frei)?|frei|tn|teilnehmende|"
                              r"teilnehmer(?:innen)?|restplätze|restplatz)?$")
+# seats out of the course's places: '12/16', '12 von 16 frei' (12 free), '12 von 16 belegt' (4 free)
+_SEATS_OF = re.compile(r"(?i)^(?:noch\s+)?(\d+)\s*(?:/|von)\s*(\d+)\s*(?:plätzen?|tn)?\s*(frei|belegt)?$")
 # childcare offered: the template's 'ja' and what schools write instead
 _CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive", "inkl.", "kostenlos"}
 _CHILDCARE_NO = NO_WORDS | {"keine", "nicht vorhanden", "nicht möglich", "ohne"}
@@ -214,7 +216,13 @@ def _seats(value: object) -> object:
     written = text(value)
     if isinstance(written, str) and written.casefold() in _NO_SEATS:
         return 0
-    in_words = _SEATS_IN_WORDS.match(written) if isinstance(written, str) else None
+    if not isinstance(written, str):
+        return integer(written)
+    of = _SEATS_OF.match(written)
+    if of and int(of.group(1)) <= int(of.group(2)):
+        count, places = int(of.group(1)), int(of.group(2))
+        return places - count if (of.group(3) or "").casefold() == "belegt" else count
+    in_words = _SEATS_IN_WORDS.match(written)
     return int(in_words.group(1)) if in_words else integer(written)
 
 
