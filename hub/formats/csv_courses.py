@@ -119,7 +119,7 @@ _SEATS_IN_WORDS = re.compile(r"(?i)^(?:noch\s+|ca\.?\s*|circa\s+|max\.?\s*|maxim
                              r"(?:freie?\s+plätze|plätze(?:\s+frei)?|frei|tn|teilnehmende|"
                              r"teilnehmer(?:innen)?|restplätze|restplatz)?$")
 # seats out of the course's places: '12/16', '12 von 16 frei' (12 free), '12 von 16 belegt' (4 free)
-_SEATS_OF = re.compile(r"(?i)^(?:noch\s+)?(\d+)\s*(?:/|von)\s*(\d+)\s*(?:plätzen?|tn)?\s*(frei|belegt)?$")
+_SEATS_OF = re.compile(r"(?i)^(?:noch\s+)?(\d+)\s*(?:/|von)\s*(\d+)\s*(?:plätzen?)?\s*(frei|belegt)?$")
 # childcare offered: the template's 'ja' and what schools write instead
 _CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive", "inkl.", "kostenlos"}
 _CHILDCARE_NO = NO_WORDS | {"keine", "nicht vorhanden", "nicht möglich", "ohne"}
