@@ -298,7 +298,9 @@ def test_invalid_values_reject_only_their_record():
      ("<kaltmiete>500</kaltmiete><kaution_text>3</kaution_text>", 1500),
      # free text that is no figure: no deposit, and the flat stays
      ("<kaltmiete>500</kaltmiete><kaution_text>nach Vereinbarung</kaution_text>", None),
-     ("<kaution_text>3 Monatsmieten</kaution_text>", None)],
+     ("<kaution_text>3 Monatsmieten</kaution_text>", None),
+     ("<kaltmiete>500</kaltmiete><kaution_text>keine</kaution_text>", 0),
+     ("<kaltmiete>500</kaltmiete><kaution_text>Kautionsfrei</kaution_text>", 0)],
 )
 def test_deposit_from_kaution_text_where_kaution_is_missing(preise, expected):
     result = parse(_doc(_immobilie(f"<preise>{preise}</preise>")), PARTNER)

@@ -99,7 +99,6 @@ _PERSONS = re.compile(r"(?i)^(?:max\.?|maximal|bis(?:\s+zu)?)?\s*(?:(\d+)\s*(?:[
 _COLD = re.compile(r"(?i)\s*\(?(?:kalt|netto|nettokalt|kaltmiete)\)?\s*$")
 _WARM = re.compile(r"(?i)\s*\(?(?:warm|warmmiete|inkl\.?\s*(?:nk|nebenkosten|heizung|hk|nk\s*(?:und|u\.|\+)\s*hk))\)?\s*$")
 # no deposit: 'keine', 'keine Kaution', 'ohne', 'entfällt'
-_NO_DEPOSIT = re.compile(r"(?i)^(?:keine(?:\s+kaution)?|ohne(?:\s+kaution)?|kautionsfrei)$")
 
 _DATE_SHAPED = re.compile(r"^[\d.\-/ ]+$")
 
@@ -157,12 +156,6 @@ def _rent(value: str | None, kind: re.Pattern) -> object:
     return money(kind.sub("", value) or value)
 
 
-def _deposit(value: str | None, cold_rent: object) -> object:
-    if value is not None and _NO_DEPOSIT.match(value):
-        return 0.0
-    return deposit(value, cold_rent)
-
-
 def _fields(cells: Cells, partner_id: str) -> dict:
     cold_rent = _rent(cells.get("kaltmiete"), _COLD)
     available, available_text = _available(cells.get("freiab"))
@@ -178,7 +171,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "warm_rent": _cost(cells.get("warmmiete"), _WARM),
         "service_charges": _cost(cells.get("nebenkosten")),
         "heating_costs": _cost(cells.get("heizkosten")),
-        "deposit": _deposit(cells.get("kaution"), cold_rent),
+        "deposit": deposit(cells.get("kaution"), cold_rent),
         "available_from": available,
         "available_from_text": available_text,
         "wbs_required": _wbs(cells.get("wbserforderlich")),

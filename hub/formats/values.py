@@ -768,6 +768,7 @@ def _plain(value: object, machine: bool) -> float | None:
 
 MAX_DEPOSIT_RENTS = 6  # a deposit figure this small counts rents, not euro
 # a deposit as a number of monthly rents: '3 Kaltmieten', '2 KM', '3 Monate', '3 x NKM'
+_NO_DEPOSIT = re.compile(r"(?i)^(?:keine(?:\s+kaution)?|ohne(?:\s+kaution)?|kautionsfrei)$")
 _DEPOSIT_IN_RENTS = re.compile(
     r"^(\d+(?:,\d+)?)\s*(?:x\s*)?(?:kaltmieten?|nettokaltmieten?|monatsmieten?|"
     r"monatskaltmieten?|monate?|km|nkm|mm|mieten?)$",
@@ -778,7 +779,10 @@ _DEPOSIT_IN_RENTS = re.compile(
 def deposit(value: object, cold_rent: object) -> object:
     """'1.560,00' -> the amount; '3 Kaltmieten', '2 KM', '3 Monate' -> that many cold rents
     (when the cold rent is known); a bare number up to MAX_DEPOSIT_RENTS ('3') is a number of
-    rents too (no deposit is 3 euro; the law caps it at three cold rents); else as written."""
+    rents too (no deposit is 3 euro; the law caps it at three cold rents); 'keine',
+    'kautionsfrei', 'ohne Kaution' -> 0; else as written."""
+    if isinstance(value, str) and _NO_DEPOSIT.match(value.strip()):
+        return 0.0
     rents = _DEPOSIT_IN_RENTS.match(value.strip()) if isinstance(value, str) else None
     if rents and isinstance(cold_rent, float):
         return round(float(rents.group(1).replace(",", ".")) * cold_rent, 2)
