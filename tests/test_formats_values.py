@@ -290,7 +290,11 @@ def test_levels_in_text(value, expected):
      ("2026-02-30", "2026-02-30"),
      # a date column formatted as a number: the spreadsheet's day number (days since 1899-12-30)
      ("46082", dt.date(2026, 3, 1)), ("46082,5", dt.date(2026, 3, 1)), (46082, dt.date(2026, 3, 1)),
-     ("36526", dt.date(2000, 1, 1)), ("36525", "36525"), ("73051", "73051"), ("12345", "12345")],
+     ("36526", dt.date(2000, 1, 1)), ("36525", "36525"), ("73051", "73051"), ("12345", "12345"),
+     # the month's short name without spaces, and a spreadsheet's 'd-mmm-yy' (German or English)
+     ("1.Mrz.2027", dt.date(2027, 3, 1)), ("01-Mar-2027", dt.date(2027, 3, 1)),
+     ("1-Mrz-27", dt.date(2027, 3, 1)), ("15-Dec-2026", dt.date(2026, 12, 15)),
+     ("3 Zimmer 2027", "3 Zimmer 2027"), ("31-Feb-2027", "31-Feb-2027")],
 )
 def test_date_value(value, expected):
     assert v.date_value(value) == expected

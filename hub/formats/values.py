@@ -106,7 +106,9 @@ _SHORT_YEAR_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2})$")
 # a weekday before or after a date ('Mo, 01.03.2027', 'Montag, 1. März 2027', '01.03.2027 (Mo)')
 _WEEKDAY = (r"(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|"
             r"mo|di|mi|do|fr|sa|so)\.?")
-_LONG_DATE = re.compile(rf"(?i)^(?:{_WEEKDAY},?\s+)?(\d{{1,2}})\.?\s*([^\W\d]+)\.?\s+(\d{{4}})$")
+# '1. März 2027', '1.Mrz.2027', '01-Mar-2027' and '1-Mrz-27' (a spreadsheet's day-month-year
+# with the month's short name, German or English)
+_LONG_DATE = re.compile(rf"(?i)^(?:{_WEEKDAY},?\s+)?(\d{{1,2}})\.?[\s-]*([^\W\d]+)\.?[\s-]*(\d{{4}}|\d{{2}})$")
 _LONG_DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})(?!\d)")
 _DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2}))[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
 _WEEKDAY_AROUND = re.compile(rf"(?i)^{_WEEKDAY},?\s+(?=\d)|\s*\(?\s*{_WEEKDAY}\s*\)?$")
@@ -118,6 +120,10 @@ _MONTHS = {name: number for number, names in enumerate((
     ("april", "apr"), ("mai",), ("juni", "jun"), ("juli", "jul"), ("august", "aug"),
     ("september", "sep", "sept"), ("oktober", "okt"), ("november", "nov"),
     ("dezember", "dez")), start=1) for name in names}
+# English month names, as a spreadsheet in English writes them ('01-Mar-2027')
+_MONTHS.update({name: number for number, names in enumerate((
+    ("january",), ("february",), ("march", "mar"), (), ("may",), ("june",), ("july",), (),
+    (), ("october", "oct"), (), ("december", "dec")), start=1) for name in names})
 # a month without its day: 'März 2028', 'ab Mär. 2028', 'Anfang März 2028', '03/2028', '2028-03'
 _MONTH_ONLY = re.compile(r"(?i)^(?:(?:frei\s+)?ab\s+)?(?:anfang\s+)?"
                          r"(?:([^\W\d]+)\.?\s+(\d{4})|(\d{1,2})\s*/\s*(\d{4}))$")
@@ -597,8 +603,9 @@ def date_value(value: object) -> object:
             return dt.date(y if y >= 100 else 2000 + y, m, d)
         long_form = _LONG_DATE.match(day)
         if long_form and long_form.group(2).casefold() in _MONTHS:
-            return dt.date(int(long_form.group(3)), _MONTHS[long_form.group(2).casefold()],
-                           int(long_form.group(1)))
+            year = int(long_form.group(3))
+            return dt.date(year if year >= 100 else 2000 + year,
+                           _MONTHS[long_form.group(2).casefold()], int(long_form.group(1)))
     except ValueError:
         pass
     return written
