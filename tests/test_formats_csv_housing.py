@@ -455,6 +455,27 @@ def test_an_attic_flat_without_storey_number_is_published_with_a_warning():
     assert result.items == 4
 
 
+def test_a_municipality_key_whose_leading_zero_a_spreadsheet_dropped_gets_it_back():
+    """Excel saves the AGS 05170024 (Moers) as 5170024: the postal code 47441 lies in NRW (05),
+    so the key is 05170024, with a note. A Saarland key that lost a digit (1004311 at 66578,
+    Schiffweiler) would be 01004311, Schleswig-Holstein: it stays an error. Where the postal
+    code's state is not known (21680 Stade: zone 21 crosses a state border), nothing is
+    guessed."""
+    data = ("Wohnungs-ID;Titel;PLZ;Ort;AGS\n"
+            "W-1;Wohnung in Moers;47441;Moers;5170024\n"
+            "W-2;Wohnung in Schiffweiler;66578;Schiffweiler;1004311\n"
+            "W-3;Wohnung in Stade;21680;Stade;3359038\n"
+            "W-4;Wohnung in Moers;47441;Moers;05170024\n").encode()
+    result = parse(data, "wbg-x")
+    assert {r.source_id: r.address.municipality_key for r in result.records} == {
+        "W-1": "05170024", "W-4": "05170024"}
+    assert [(r.source_id, r.rule, r.severity, r.value, r.line) for r in result.rejections] == [
+        ("W-1", "ADDRESS_AGS_ZERO_ADDED", "warning", "5170024", 2),
+        ("W-2", "RECORD_FIELD_INVALID", "error", "1004311", 3),
+        ("W-3", "RECORD_FIELD_INVALID", "error", "3359038", 4),
+    ]
+
+
 def test_a_postal_code_whose_leading_zero_a_spreadsheet_dropped_gets_it_back():
     """Excel reads a PLZ column as numbers and saves 01099 as 1099: the flats of an eastern
     partner are published under 01099, with a note that names the row; three digits stay an

@@ -19,6 +19,7 @@ CONTRACT = {
     "RECORD_ID_DUPLICATE": "error",
     "ADDRESS_POSTAL_CODE_INVALID": "error",
     "ADDRESS_POSTAL_CODE_ZERO_ADDED": "warning",
+    "ADDRESS_AGS_ZERO_ADDED": "warning",
     "COURSE_LEVEL_INVALID": "error",
     "COURSE_TYPE_UNKNOWN": "error",
     "COURSE_DATES_INCONSISTENT": "error",

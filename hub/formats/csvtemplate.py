@@ -243,6 +243,24 @@ def _restore_leading_zero(address: dict) -> str | None:
     return None
 
 
+def _restore_ags_zero(address: dict) -> str | None:
+    """A spreadsheet that read the AGS column as numbers wrote 03359010 as 3359010: seven
+    digits get their zero back where the postal code is known to lie in the state or district
+    the key then names (``hub.quality.regions``; a key of Saarland, 10..., that lost a digit
+    does not pass for one of Schleswig-Holstein, 01...). Returns the value as delivered when
+    it did, else None."""
+    from hub.quality.regions import compatible, postal_area
+
+    key = address.get("municipality_key")
+    if not (isinstance(key, str) and len(key) == 7 and key.isascii() and key.isdigit()):
+        return None
+    area = postal_area(address.get("postal_code"))
+    if area is None or not compatible(area, "0" + key):
+        return None
+    address["municipality_key"] = "0" + key
+    return key
+
+
 def contact(cells: Cells) -> dict | None:
     """Ansprechperson, E-Mail, Telefon; published only if 'Kontakt oeffentlich' says yes."""
     if not (cells.get("ansprechperson") or cells.get("email") or cells.get("telefon")):
@@ -372,10 +390,13 @@ class CsvTemplate:
                 )
                 continue
             fields = self.fields(row, partner_id)
-            zero_added = _restore_leading_zero(fields.get("address") or {}) if zeros_dropped else None
+            address = fields.get("address") or {}
+            zero_added = _restore_leading_zero(address) if zeros_dropped else None
+            ags_zero_added = _restore_ags_zero(address)
             record = build_record(self.model, fields, result, line=line)
-            notes = [("ADDRESS_POSTAL_CODE_ZERO_ADDED", "address.postal_code", zero_added)] \
-                if zero_added else []
+            notes = [(code, name, value) for code, name, value in (
+                ("ADDRESS_POSTAL_CODE_ZERO_ADDED", "address.postal_code", zero_added),
+                ("ADDRESS_AGS_ZERO_ADDED", "address.municipality_key", ags_zero_added)) if value]
             for code, name, value in [*notes, *(self.notes(row) if self.notes else ())]:
                 result.rejections.append(reject(
                     code, partner_id=partner_id, domain=self.model.domain.value,

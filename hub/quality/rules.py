@@ -104,6 +104,21 @@ _RULES = [
                     "that lost a digit, ADDRESS_POSTAL_CODE_INVALID.",
     ),
     Rule(
+        "ADDRESS_AGS_ZERO_ADDED", "warning",
+        "Der Gemeindeschlüssel '{value}' hat nur sieben Ziffern; die Tabellenkalkulation hat "
+        "wohl die führende Null entfernt. Übernommen als 0{value} (passt zur PLZ).",
+        "The municipality key '{value}' has seven digits; the spreadsheet probably dropped its "
+        "leading zero. Taken as 0{value} (it matches the postal code).",
+        "Formatieren Sie die Spalte mit dem AGS als Text, damit die führende Null erhalten bleibt.",
+        "Format the AGS column as text, so that the leading zero stays.",
+        field="address.municipality_key",
+        description="CSV templates only: a municipality key (AGS) of seven digits gets its "
+                    "zero back (a spreadsheet that read the column as numbers drops the zero of "
+                    "the states 01 to 09) when the postal code is known to lie in the state or "
+                    "district the key then names; else seven digits are a key that lost a "
+                    "digit, RECORD_FIELD_INVALID.",
+    ),
+    Rule(
         "HOUSING_NOT_FOR_RENT", "error",
         "Das Objekt wird nicht als Wohnraum zur Miete angeboten ({value}).",
         "The object is not offered as housing to rent ({value}).",
