@@ -21,6 +21,7 @@ from hub.formats.csvtemplate import (
 )
 from hub.formats.values import (
     NO_WORDS,
+    PER_LESSON,
     TIMES_OF_DAY,
     YES_WORDS,
     cefr_levels,
@@ -138,10 +139,6 @@ _EXTRAS = re.compile(r"(?i)\s*(?:inkl\.?|inklusive|zzgl\.?|zuzüglich|plus|\+)\s
 # a cost that the school tells on request: no price is published
 _ON_REQUEST_PRICE = re.compile(r"(?i)^(?:auf anfrage|nach (?:absprache|vereinbarung)|"
                                r"bitte (?:erfragen|nachfragen|anfragen)|preis auf anfrage)\b")
-# a rate per lesson or hour ('2,29 € pro UE', '15 €/Std.'): not the course's price
-_PER_LESSON = re.compile(r"(?i)(?:\b(?:pro|je|per)\s+|/\s*)(?:ue|ustd|ust|unterricht\w*|std\b|"
-                         r"stunden?|lektion\w*|einheit\w*|monat\w*|mon\.|modul\w*|woche\w*)|"
-                         r"\b(?:mtl\.|monatlich)")
 # the parts of a Kosten cell that may each be an amount: '1.603 € (2,29 € pro UE)',
 # '1.603 €; 2,29 € je UE', '1.603 €, 2,29 € je UE' (a comma with a space; '1.250,00' stays)
 _PRICE_PARTS = re.compile(r"[;()]|,\s")
@@ -183,14 +180,14 @@ def _price_in_words(value: str | None) -> bool:
         return False
     if _ON_REQUEST_PRICE.match(value):
         return True
-    return bool(_PER_LESSON.search(value)) and _first_price(value) is None
+    return bool(PER_LESSON.search(value)) and _first_price(value) is None
 
 
 def _first_price(value: str) -> float | None:
     """The first amount among a Kosten cell's parts that is no rate ('1.603 € (2,29 € pro
     UE)' -> 1603), or None."""
     for part in _PRICE_PARTS.split(value):
-        if part.strip() and not _PER_LESSON.search(part):
+        if part.strip() and not PER_LESSON.search(part):
             amount = _amount(part)
             if isinstance(amount, float):
                 return amount

@@ -207,10 +207,6 @@ def _price(nodes: list[dict]) -> object:
     return None
 
 
-_PER_LESSON = re.compile(r"(?i)\b(?:pro|je|per)\s+(?:ue|ustd|unterricht\w*|stunde|lektion|lesson|hour)\b|"
-                         r"^(?:ue|unterrichts(?:einheit|stunde)|stunde|lesson|hour)$")
-
-
 def _per_lesson(node: dict, price: object) -> bool:
     """Whether ``price``, read from ``node`` (an offer or one of its price specifications),
     is a rate per lesson or hour: the node's unit or ``referenceQuantity`` in hours (HUR) or
@@ -222,11 +218,11 @@ def _per_lesson(node: dict, price: object) -> bool:
         units += [quantity.get("unitCode"), quantity.get("unitText")]
     for unit in units:
         word = jsonld.text(unit)
-        if word and (word.upper() == "HUR" or _PER_LESSON.search(word)):
+        if word and (word.upper() == "HUR" or values.PER_LESSON.search(word)):
             return True
     for key in ("description", "name"):
         said = jsonld.text(node.get(key))
-        if said and _PER_LESSON.search(said):
+        if said and values.PER_LESSON.search(said):
             rates = [values.money(m.group(1)) for m in _RATE.finditer(said)]
             if not rates or price in rates:
                 return True

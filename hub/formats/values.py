@@ -775,6 +775,12 @@ def _plain(value: object, machine: bool) -> float | None:
 
 MAX_DEPOSIT_RENTS = 6  # a deposit figure this small counts rents, not euro
 # a deposit as a number of monthly rents: '3 Kaltmieten', '2 KM', '3 Monate', '3 x NKM'
+# a rate per lesson, hour, month or module ('2,29 € pro UE', '15 €/Std.', '120 € mtl.'; a unit
+# 'UE' or 'Unterrichtsstunde' alone): not the price of a whole course
+_RATE_UNIT = (r"(?:ue|ustd|ust|unterricht\w*|std\b|stunden?|lektion\w*|einheit\w*|lessons?|hours?|"
+              r"monat\w*|mon\.|modul\w*|woche\w*)")
+PER_LESSON = re.compile(rf"(?i)(?:\b(?:pro|je|per)\s+|/\s*){_RATE_UNIT}|\b(?:mtl\.|monatlich)"
+                        rf"|^{_RATE_UNIT}$")
 _NO_DEPOSIT = re.compile(r"(?i)^(?:keine(?:\s+kaution)?|ohne(?:\s+kaution)?|kautionsfrei)$")
 _DEPOSIT_IN_RENTS = re.compile(
     r"^(\d+(?:,\d+)?)\s*(?:x\s*)?(?:kaltmieten?|nettokaltmieten?|monatsmieten?|"
