@@ -26,7 +26,6 @@ from hub.formats.values import (
     phone_number,
     postal_code,
     split_street,
-    text,
     timestamp,
     web_url,
     yes_no,

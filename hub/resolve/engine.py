@@ -192,7 +192,7 @@ class Resolver:
             if len(items) < 2:
                 continue
             items.sort()
-            (s1, *_rest1), (s2, *_rest2) = items[0], items[1]
+            s1, s2 = items[0][0], items[1][0]
             if s2 - s1 >= AMBIGUITY_MARGIN:
                 continue  # scores are negated: the best is clearly better
             o1 = items[0][4] if items[0][3] == node else items[0][3]
