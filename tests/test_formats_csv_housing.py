@@ -164,7 +164,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
         ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6653"),
         ("RECORD_FIELD_INVALID", "BAD-ART", "property_type", "Garage"),
         ("RECORD_FIELD_INVALID", "BAD-RENT", "cold_rent", "auf Anfrage"),
-        ("RECORD_FIELD_INVALID", "BAD-DEPOSIT", "deposit", "3 Kaltmieten"),  # no Kaltmiete
+        ("RECORD_FIELD_INVALID", "BAD-DEPOSIT", "deposit", "drei Kaltmieten"),
         ("RECORD_FIELD_INVALID", "BAD-DATE", "available_from", "31.06.2026"),
         ("RECORD_FIELD_INVALID", "BAD-WBS", "wbs_required", "vielleicht"),
         ("RECORD_FIELD_INVALID", "BAD-FLOOR", "floor", "oben"),
@@ -211,6 +211,18 @@ def test_property_types(art, expected):
 def test_deposit(deposit, cold_rent, expected):
     header = "Wohnungs-ID;Titel;Kaution;Kaltmiete;PLZ;Ort"
     assert _one(f"W1;Wohnung;{deposit};{cold_rent};66564;Ottweiler", header).deposit == expected
+
+
+@pytest.mark.parametrize("deposit", ["3 Kaltmieten", "2 KM", "3"])
+def test_a_deposit_in_rents_without_the_rent_is_left_out_with_a_warning(deposit):
+    """Rents that cannot be counted (no Kaltmiete) give no deposit, not a rejected flat, nor
+    a deposit of 3 euro; the partner's feedback says why."""
+    header = "Wohnungs-ID;Titel;Kaution;Warmmiete;PLZ;Ort"
+    result = parse(f"W1;Wohnung;{deposit};650;66564;Ottweiler".join([header + "\n", ""]).encode(), PARTNER)
+    (flat,) = result.records
+    assert flat.deposit is None
+    assert [(r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("HOUSING_DEPOSIT_WITHOUT_RENT", "warning", "deposit", deposit)]
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ CONTRACT = {
     "ADDRESS_POSTAL_CODE_INVALID": "error",
     "ADDRESS_POSTAL_CODE_ZERO_ADDED": "warning",
     "ADDRESS_AGS_ZERO_ADDED": "warning",
+    "HOUSING_DEPOSIT_WITHOUT_RENT": "warning",
     "COURSE_LEVEL_INVALID": "error",
     "COURSE_TYPE_UNKNOWN": "error",
     "COURSE_DATES_INCONSISTENT": "error",

@@ -20,6 +20,7 @@ from hub.formats.values import (
     date_in_text,
     date_value,
     deposit,
+    deposit_in_rents,
     floor,
     integer,
     money,
@@ -183,9 +184,13 @@ def _fields(cells: Cells, partner_id: str) -> dict:
 
 
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
+    notes = []
     if top_floor(cells.get("etage")):
-        return [("HOUSING_FLOOR_WITHOUT_NUMBER", "floor", cells["etage"])]
-    return []
+        notes.append(("HOUSING_FLOOR_WITHOUT_NUMBER", "floor", cells["etage"]))
+    if deposit_in_rents(cells.get("kaution")) is not None \
+            and not isinstance(_rent(cells.get("kaltmiete"), _COLD), float):
+        notes.append(("HOUSING_DEPOSIT_WITHOUT_RENT", "deposit", cells["kaution"]))
+    return notes
 
 
 TEMPLATE = CsvTemplate(

@@ -792,17 +792,25 @@ _DEPOSIT_IN_RENTS = re.compile(
 def deposit(value: object, cold_rent: object) -> object:
     """'1.560,00' -> the amount; '3 Kaltmieten', '2 KM', '3 Monate' -> that many cold rents
     (when the cold rent is known); a bare number up to MAX_DEPOSIT_RENTS ('3') is a number of
-    rents too (no deposit is 3 euro; the law caps it at three cold rents); 'keine',
-    'kautionsfrei', 'ohne Kaution' -> 0; else as written."""
+    rents too (no deposit is 3 euro; the law caps it at three cold rents); rents without a
+    cold rent to count them in -> None (``deposit_in_rents``); 'keine', 'kautionsfrei',
+    'ohne Kaution' -> 0; else as written."""
     if isinstance(value, str) and _NO_DEPOSIT.match(value.strip()):
         return 0.0
+    rents = deposit_in_rents(value)
+    if rents is not None:
+        return round(rents * cold_rent, 2) if isinstance(cold_rent, float) else None
+    return money(value)
+
+
+def deposit_in_rents(value: object) -> float | None:
+    """How many rents a deposit figure counts ('3 Kaltmieten', '2 KM', '3', see ``deposit``),
+    or None where it is no such figure."""
     rents = _DEPOSIT_IN_RENTS.match(value.strip()) if isinstance(value, str) else None
-    if rents and isinstance(cold_rent, float):
-        return round(float(rents.group(1).replace(",", ".")) * cold_rent, 2)
+    if rents:
+        return float(rents.group(1).replace(",", "."))
     read = money(value)
-    if isinstance(read, float) and 0 < read <= MAX_DEPOSIT_RENTS and isinstance(cold_rent, float):
-        return round(read * cold_rent, 2)
-    return read
+    return read if isinstance(read, float) and 0 < read <= MAX_DEPOSIT_RENTS else None
 
 
 def money(value: object, machine: bool = False) -> object:

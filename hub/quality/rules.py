@@ -246,6 +246,20 @@ _RULES = [
                     "values that are no storey stay RECORD_FIELD_INVALID.",
     ),
     Rule(
+        "HOUSING_DEPOSIT_WITHOUT_RENT", "warning",
+        "Die Kaution '{value}' zählt Monatsmieten, aber die Kaltmiete fehlt; die Wohnung wird "
+        "ohne Kaution veröffentlicht.",
+        "The deposit '{value}' counts monthly rents, but the cold rent is missing; the flat is "
+        "published without its deposit.",
+        "Geben Sie die Kaltmiete an, oder die Kaution als Betrag in Euro (z. B. 1.200).",
+        "Give the cold rent, or the deposit as an amount in euro (e.g. 1.200).",
+        field="deposit",
+        domains=("housing",),
+        description="CSV templates only: a deposit in rents (`2 KM`, `3 Kaltmieten`, a bare "
+                    "`3`) without a `Kaltmiete` to count them in leaves `deposit` empty instead "
+                    "of rejecting the flat (or publishing 3 euro).",
+    ),
+    Rule(
         "DATE_MONTH_ONLY", "warning",
         "Der Beginn '{value}' nennt nur den Monat; veröffentlicht wird der 1. dieses Monats.",
         "The start '{value}' names only the month; the first day of that month is published.",
