@@ -177,7 +177,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
     assert found == {
         ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6653"),
         ("COURSE_LEVEL_INVALID", "BAD-LEVEL", "german_level", "B3"),
-        ("RECORD_FIELD_INVALID", "BAD-ART", "employment_type", "Leiharbeit"),
+        ("RECORD_FIELD_INVALID", "BAD-ART", "employment_type", "Lagerhalle"),
         ("RECORD_FIELD_INVALID", "BAD-TIME", "working_time", "Kurzarbeit"),
         ("RECORD_FIELD_INVALID", "BAD-PERIOD", "salary_period", "Woche"),
         ("RECORD_FIELD_INVALID", "BAD-SALARY", "salary_min", "2.3OO"),
@@ -278,7 +278,8 @@ def test_start(start, expected):
     ("deadline", "expected"),
     [("30.04.2027", dt.date(2027, 4, 30)), ("bis 30.04.2027", dt.date(2027, 4, 30)),
      ("bis zum 30.04.2027", dt.date(2027, 4, 30)), ("spätestens 30.04.2027", dt.date(2027, 4, 30)),
-     ("keine Frist", None), ("fortlaufend", None), ("laufend", None), ("k.A.", None)],
+     ("keine Frist", None), ("fortlaufend", None), ("laufend", None), ("k.A.", None),
+     ("asap", None), ("ab sofort", None)],
 )
 def test_deadline(deadline, expected):
     job = _one(f"J1;Job;{deadline};66538;Neunkirchen", "Stellen-ID;Titel;Bewerbungsfrist;PLZ;Ort")
@@ -290,7 +291,13 @@ def test_deadline(deadline, expected):
     [("Voll- oder Teilzeit", ["full_time", "part_time"]), ("Vollzeit oder Teilzeit", ["full_time", "part_time"]),
      ("Voll-/Teilzeit", ["full_time", "part_time"]), ("VZ/TZ", ["full_time", "part_time"]),
      ("Wechselschicht", ["shift"]), ("Früh-/Spätschicht", ["shift"]),
-     ("flexible Arbeitszeiten", ["flexible"])],
+     ("flexible Arbeitszeiten", ["flexible"]),
+     # weekly hours: full time from 35 on; the hours of the day say no kind
+     ("39 Std./Woche", ["full_time"]), ("40 h", ["full_time"]), ("20-30 Std.", ["part_time"]),
+     ("15 Wochenstunden", ["part_time"]), ("30-40 Std./Woche", ["part_time", "full_time"]),
+     ("Teilzeit (20 Std./Woche)", ["part_time"]), ("Schicht, 38,5 Stunden pro Woche", ["shift", "full_time"]),
+     ("Vollzeit, Mo-Fr 7:30 - 16:00 Uhr", ["full_time"]), ("Mo-Fr 8-16 Uhr", []),
+     ("geringfügig", ["mini"])],
 )
 def test_working_times_as_postings_shorten_them(arbeitszeit, expected):
     job = _one(f"J1;Job;{arbeitszeit};66538;Neunkirchen", "Stellen-ID;Titel;Arbeitszeit;PLZ;Ort")
@@ -300,7 +307,11 @@ def test_working_times_as_postings_shorten_them(arbeitszeit, expected):
 @pytest.mark.parametrize(
     ("art", "expected"),
     [("Aushilfe", "employee"), ("Zeitarbeit", "employee"), ("duale Ausbildung", "apprenticeship"),
-     ("geringfügig", "mini_job"), ("Pflichtpraktikum", "internship")],
+     ("geringfügig", "mini_job"), ("Pflichtpraktikum", "internship"),
+     ("450-Euro-Job", "mini_job"), ("auf 538-Euro-Basis", "mini_job"), ("duales Studium", "apprenticeship"),
+     ("Leiharbeit", "employee"), ("Saisonarbeit", "employee"), ("Ferienjob", "employee"),
+     ("Praktikum (Pflicht)", "internship"), ("Ausbildung (m/w/d)", "apprenticeship"),
+     ("Bundesfreiwilligendienst", "other"), ("FSJ", "other"), ("Ehrenamt", "other")],
 )
 def test_kinds_of_employment_as_postings_name_them(art, expected):
     job = _one(f"J1;Job;{art};66538;Neunkirchen", "Stellen-ID;Titel;Art;PLZ;Ort")
@@ -391,7 +402,10 @@ def test_an_amount_with_words_around_it_is_the_salary(von, expected):
 @pytest.mark.parametrize(
     ("befristung", "expected"),
     [("zunächst befristet", "fixed_term"), ("auf 1 Jahr befristet", "fixed_term"), ("befr.", "fixed_term"),
-     ("nicht befristet", "permanent"), ("keine Befristung", "permanent"), ("Festanstellung", "permanent")],
+     ("nicht befristet", "permanent"), ("keine Befristung", "permanent"), ("Festanstellung", "permanent"),
+     ("Option auf Übernahme", "fixed_term"), ("12 Monate", "fixed_term"), ("für 2 Jahre", "fixed_term"),
+     ("Elternzeitvertretung", "fixed_term"), ("saisonal", "fixed_term"),
+     ("unbefristet, Übernahme aus der Ausbildung", "permanent")],
 )
 def test_contract_duration_in_words(befristung, expected):
     job = _one(f"J1;Job;{befristung};66538;Neunkirchen", "Stellen-ID;Titel;Befristung;PLZ;Ort")
@@ -401,7 +415,8 @@ def test_contract_duration_in_words(befristung, expected):
 @pytest.mark.parametrize(
     ("homeoffice", "expected"),
     [("mobiles Arbeiten", True), ("hybrid", True), ("remote", True), ("2 Tage pro Woche", True),
-     ("nicht möglich", False), ("vor Ort", False), ("kein Homeoffice", False)],
+     ("nicht möglich", False), ("vor Ort", False), ("kein Homeoffice", False),
+     ("nach Absprache", True), ("nach Vereinbarung", True)],
 )
 def test_home_office_in_words(homeoffice, expected):
     job = _one(f"J1;Job;{homeoffice};66538;Neunkirchen", "Stellen-ID;Titel;Homeoffice;PLZ;Ort")

@@ -19,6 +19,7 @@ from hub.formats.csvtemplate import (
     month_only_notes,
 )
 from hub.formats.values import (
+    ASIDE,
     LEVELS,
     TIMES_OF_DAY,
     YES_WORDS,
@@ -79,7 +80,37 @@ EMPLOYMENT_TYPES = {
     "geringfügige beschäftigung": "mini_job",
     "pflichtpraktikum": "internship",
     "sonstiges": "other",
+    # as employers and job boards name them too
+    "duales studium": "apprenticeship",
+    "leiharbeit": "employee",
+    "arbeitnehmerüberlassung": "employee",
+    "saisonarbeit": "employee",
+    "saisonjob": "employee",
+    "saisonstelle": "employee",
+    "ferienjob": "employee",
+    "aushilfsjob": "employee",
+    "nebenjob": "employee",
+    "minijobber": "mini_job",
+    "ehrenamt": "other",
+    "ehrenamtlich": "other",
+    "freiwilligendienst": "other",
+    "bundesfreiwilligendienst": "other",
+    "bfd": "other",
+    "fsj": "other",
+    "fsj/bfd": "other",
 }
+# a mini job named by its pay cap: '450-Euro-Job', '538 €-Job', 'auf 556-Euro-Basis'
+_MINI_JOB_PAY = re.compile(r"(?i)^(?:auf\s+)?\d{3}\s*-?\s*(?:€|euro|eur)\s*-?\s*(?:job|basis|kraft)$")
+# weekly hours in Arbeitszeit: '39 Std./Woche', '40 h', '20-30 Std.', '30 Wochenstunden'
+_WEEKLY_HOURS = re.compile(
+    r"(?i)(\d{1,2}(?:[.,]\d+)?)(?:\s*(?:-|–|bis)\s*(\d{1,2}(?:[.,]\d+)?))?\s*"
+    r"(?:wochenstunden|std\.?|stunden|h|wstd\.?)"
+    r"(?:\s*(?:/|pro|je|in\s+der|die)\s*(?:woche|wo\.?))?(?![\w])")
+FULL_TIME_HOURS = 35  # weekly hours from which a position counts as full time
+# the hours of the day in Arbeitszeit ('Mo-Fr 8-16 Uhr', '7:30 - 16:00 Uhr'): said, not a kind
+_CLOCK_HOURS = re.compile(
+    r"(?i)(?:\b(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?\s*(?:-|–|bis)\s*(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?,?\s*)?"
+    r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:-|–|bis)\s*\d{1,2}(?:[:.]\d{2})?\s*uhr\b")
 
 WORKING_TIMES = {
     "vollzeit": "full_time",
@@ -107,6 +138,8 @@ WORKING_TIMES = {
     "frühschicht": "shift",
     "flexible arbeitszeiten": "flexible",
     "flexible arbeitszeit": "flexible",
+    "geringfügig": "mini",
+    "geringfügige beschäftigung": "mini",
 }
 
 CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term"}
@@ -115,7 +148,9 @@ CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term"}
 # 'auf 1 Jahr befristet', 'befr.', 'Zeitvertrag' (fixed term)
 _PERMANENT = re.compile(r"(?i)\bunbefristet|\bnicht\s+befristet|\b(?:keine|ohne)\s+befristung|"
                         r"\bfestanstellung|\bdauerstelle|\bdauerhaft")
-_FIXED_TERM = re.compile(r"(?i)\bbefristet|\bbefr\.|\bbefristung\b|\bzeitvertrag")
+# ...and 'Option auf Übernahme', '(Elternzeit)vertretung', 'saisonal', '12 Monate', 'für 2 Jahre'
+_FIXED_TERM = re.compile(r"(?i)\bbefristet|\bbefr\.|\bbefristung\b|\bzeitvertrag|übernahme|"
+                         r"vertretung\b|\bsaison|^(?:für|auf)?\s*\d+\s*(?:monate?|jahre?)\b")
 
 SALARY_PERIODS = {
     "jahr": "year",
@@ -137,7 +172,8 @@ SALARY_PERIODS = {
 }
 
 # 'Homeoffice: teilweise' (some days at home) counts as possible
-REMOTE_YES = YES_WORDS | {"teilweise", "möglich", "moeglich"}
+REMOTE_YES = YES_WORDS | {"teilweise", "möglich", "moeglich", "nach absprache", "nach vereinbarung",
+                          "nach rücksprache", "auf anfrage"}
 # home office said otherwise: 'mobiles Arbeiten', 'hybrid', 'remote', '2 Tage pro Woche' (yes);
 # 'nicht möglich', 'kein Homeoffice', 'vor Ort' (no)
 _REMOTE_NO = re.compile(r"(?i)^(?:nicht\s+möglich|nicht\s+moeglich|kein(?:e|es)?(?:\s+home\s*office)?|"
@@ -155,7 +191,9 @@ AT_ONCE = {"sofort", "ab sofort", "nächstmöglich", "naechstmoeglich", "zum nä
            "nach vereinbarung", "nach absprache"}
 # 'Bewerbungsfrist' words for 'no deadline': the offer stays until it is withdrawn
 NO_DEADLINE = {"laufend", "keine", "unbefristet", "bis auf weiteres", "bis zur besetzung",
-               "fortlaufend", "keine frist", "ohne frist", "jederzeit", "bis zur stellenbesetzung"}
+               "fortlaufend", "keine frist", "ohne frist", "jederzeit", "bis zur stellenbesetzung",
+               # apply soon: no date either
+               "asap", "sofort", "ab sofort", "schnellstmöglich", "baldmöglichst", "umgehend"}
 # pay stated in words: the posting is published without a salary, and the partner is told
 _PAY_IN_WORDS = re.compile(
     r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"
@@ -188,6 +226,38 @@ def _start(value: str | None) -> object:
     if value is None or value.casefold() in AT_ONCE:
         return None
     return month_start(value) or date_after_word(value)
+
+
+def _employment(value: str | None) -> object:
+    """Art: a word of EMPLOYMENT_TYPES, also with a remark in brackets ('Praktikum
+    (Pflicht)'), or a mini job named by its pay cap ('520-Euro-Job'); else as written."""
+    found = choice(value, EMPLOYMENT_TYPES)
+    if isinstance(found, str) and found not in EMPLOYMENT_TYPES.values():
+        if _MINI_JOB_PAY.match(found):
+            return "mini_job"
+        bare = ASIDE.sub(" ", found).strip()
+        if bare and bare != found:
+            return choice(bare, EMPLOYMENT_TYPES)
+    return found
+
+
+def _working_time(value: str | None) -> object:
+    """Arbeitszeit: words of WORKING_TIMES (``choices``); weekly hours ('39 Std./Woche', '40 h',
+    '20-30 Std.') are full time from FULL_TIME_HOURS on, else part time (a range across it:
+    both); the hours of the day ('Mo-Fr 8-16 Uhr') are passed over."""
+    if value is not None and "uhr" in value.casefold():
+        value = _CLOCK_HOURS.sub(" ", value)
+    if value is None or not _WEEKLY_HOURS.search(value):
+        return choices(value, WORKING_TIMES, passed_over=TIMES_OF_DAY)
+
+    def words(hours: re.Match) -> str:
+        low = float(hours.group(1).replace(",", "."))
+        high = float((hours.group(2) or hours.group(1)).replace(",", "."))
+        kinds = [kind for kind, takes in (("Teilzeit", low < FULL_TIME_HOURS),
+                                          ("Vollzeit", high >= FULL_TIME_HOURS)) if takes]
+        return ", ".join(kinds)
+
+    return choices(_WEEKLY_HOURS.sub(words, value), WORKING_TIMES, passed_over=TIMES_OF_DAY)
 
 
 def _contract(value: str | None) -> object:
@@ -315,8 +385,8 @@ def _salary_period(value: str | None) -> object:
 
 
 def _fields(cells: Cells, partner_id: str) -> dict:
-    employment = choice(cells.get("art"), EMPLOYMENT_TYPES)
-    working = choices(cells.get("arbeitszeit"), WORKING_TIMES, passed_over=TIMES_OF_DAY)
+    employment = _employment(cells.get("art"))
+    working = _working_time(cells.get("arbeitszeit"))
     # a working time in the Art column ('Art: Vollzeit', as job boards name the kind of
     # position): an employment with that working time, besides Arbeitszeit's
     times = choices(employment, WORKING_TIMES) if employment not in EMPLOYMENT_TYPES.values() else None

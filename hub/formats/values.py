@@ -74,7 +74,7 @@ _ENUM_KEY = (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("ß", "SS"), ("-", "_"),
 
 _ANSWER_FIRST = re.compile(r"\s*(?:[,(:;]|\s[-–]\s)")  # 'ja, kostenlos': the answer, then words
 _LIST_SEPARATORS = re.compile(r"[,;/+\n]|\s+(?:und|oder)\s+")  # \n: Alt+Enter in an Excel cell
-_ASIDE = re.compile(r"\([^()]*\)")
+ASIDE = re.compile(r"\([^()]*\)")
 _LEVEL = re.compile(r"^([ABC][12])(?:\.[1-9])?$")  # 'A1' or a sub-level such as 'A1.2'
 _LEVEL_RANGE = re.compile(r"^(\S+)\s*(?:-|–|—|bis)\s*(\S+)$", re.IGNORECASE)
 _LEVEL_IN_TEXT = re.compile(
@@ -407,7 +407,7 @@ def choices(value: object, table: Mapping[str, str],
     if not isinstance(words, str):
         return words
     found: list[str] = []
-    for part in _LIST_SEPARATORS.split(_ASIDE.sub(" ", words)):
+    for part in _LIST_SEPARATORS.split(ASIDE.sub(" ", words)):
         if not part.strip() or part.strip().casefold() in passed_over:
             continue
         item = choice(part, table)
@@ -885,12 +885,12 @@ def _storey_words(written: str) -> list[str]:
     ('1. OG hinten links' -> '1. og') and without a remark in brackets ('3. OG (DG)',
     '4. Stock (Aufzug)' -> '3. og', '4. stock'), then each remark ('DG (3. OG)' -> '3. og')."""
     word = written.casefold().replace("\u2212", "-")  # a minus sign: '−1'
-    bare = _ASIDE.sub(" ", word).strip() or word
+    bare = ASIDE.sub(" ", word).strip() or word
     first = bare.split("/")[0].strip()  # '3. OG/DG': the storey, then what it is
     bare = first if _FLOOR.match(first) else bare
     while (shorter := _SIDE.sub("", bare)) != bare:
         bare = shorter
-    return [bare, *(_SIDE.sub("", aside[1:-1].strip()) for aside in _ASIDE.findall(word))]
+    return [bare, *(_SIDE.sub("", aside[1:-1].strip()) for aside in ASIDE.findall(word))]
 
 
 def top_floor(value: object) -> bool:
