@@ -289,7 +289,13 @@ def test_cost_with_who_pays_and_what_it_includes(cost, price):
     ("kursart", "course_type"),
     [("IK", "integration_course"), ("BSK", "job_language_course"), ("Alphakurs", "literacy_course"),
      ("Alpha-Kurs", "literacy_course"), ("Umschulung", "vocational_training"),
-     ("Fortbildung", "further_training"), ("Qualifizierung", "further_training"), ("EOK", "orientation")],
+     ("Fortbildung", "further_training"), ("Qualifizierung", "further_training"), ("EOK", "orientation"),
+     # with the level after the kind; German courses under the names schools give them
+     ("BSK B2", "job_language_course"), ("Alphakurs A1", "literacy_course"),
+     ("Integrationskurs (A1-B1)", "integration_course"), ("Deutsch-Intensivkurs", "language_course"),
+     ("Intensivkurs", "language_course"), ("Sprachcafé", "language_course"),
+     ("Prüfungsvorbereitung", "language_course"), ("DTZ-Vorbereitung", "language_course"),
+     ("Einbürgerungstest", "orientation")],
 )
 def test_course_types_as_schools_shorten_them(kursart, course_type):
     assert _one(f"K1;Kurs;{kursart};;66538;Neunkirchen").course_type.value == course_type
@@ -308,7 +314,12 @@ def test_levels_as_schools_write_them(niveau, levels):
     ("zeitmodell", "schedule"),
     [("Präsenz", []), ("Präsenz/Online", ["blended"]), ("Onlinekurs", ["online"]),
      ("Online-Kurs", ["online"]), ("Vormittagskurs", []), ("samstags", ["weekend"]),
-     ("Teilzeit oder Vollzeit", ["part_time", "full_time"])],
+     ("Teilzeit oder Vollzeit", ["part_time", "full_time"]),
+     ("Abend", ["evening"]), ("Blended Learning", ["blended"]), ("Intensiv", ["full_time"]),
+     ("Sa", ["weekend"]),
+     # the hours and days it meets: evening from 17 h, weekend for Saturday, else nothing
+     ("Mo, Mi 18:00-20:15", ["evening"]), ("Mo-Do 9-12 Uhr", []), ("Sa 9-13 Uhr", ["weekend"]),
+     ("Teilzeit, 2x pro Woche 18-20 Uhr", ["part_time", "evening"]), ("3x wöchentlich", [])],
 )
 def test_schedules_as_schools_write_them(zeitmodell, schedule):
     course = _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{zeitmodell}", HEADER + ";Zeitmodell")
@@ -343,6 +354,12 @@ def test_a_cost_on_request_or_per_lesson_publishes_the_course_without_a_price_an
     ]
     assert "ohne Preis" in result.rejections[0].message
     assert "ganzen Kurses" in result.rejections[0].hint
+
+
+@pytest.mark.parametrize("ende", ["offen", "laufend", "nach 700 UE", "nach Abschluss des Moduls"])
+def test_an_end_that_is_no_date_publishes_none(ende):
+    course = _one(f"K1;Kurs;Integrationskurs;;66538;Neunkirchen;{ende}", HEADER + ";Ende")
+    assert course.end_date is None
 
 
 def test_an_end_after_bis_and_levels_on_two_lines():
@@ -386,7 +403,7 @@ def test_free_seats_in_words(plaetze, seats):
 @pytest.mark.parametrize(
     ("betreuung", "childcare"),
     [("vorhanden", True), ("möglich", True), ("ja, kostenlos", True), ("auf Anfrage", None),
-     ("nach Absprache", None), ("Nein", False)],
+     ("nach Absprache", None), ("Nein", False), ("kursbegleitend", True), ("begrenzt", True)],
 )
 def test_childcare_as_schools_write_it(betreuung, childcare):
     """'auf Anfrage': childcare one has to ask for is not known to be there; the course is

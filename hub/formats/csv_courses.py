@@ -20,6 +20,7 @@ from hub.formats.csvtemplate import (
     normalise_header,
 )
 from hub.formats.values import (
+    CLOCK_HOURS,
     NO_WORDS,
     PER_LESSON,
     TIMES_OF_DAY,
@@ -75,7 +76,21 @@ COURSE_TYPES = {
     "qualifizierung": "further_training",
     "eok": "orientation",
     "erstorientierungskurs": "orientation",
+    # other German courses as schools name them
+    "intensivkurs": "language_course",
+    "konversationskurs": "language_course",
+    "sprachcafé": "language_course",
+    "sprachcafe": "language_course",
+    "prüfungsvorbereitung": "language_course",
+    "dtz-vorbereitung": "language_course",
+    "telc-vorbereitung": "language_course",
+    "einbürgerungstest": "orientation",
+    "einbürgerungskurs": "orientation",
+    "leben in deutschland": "orientation",
 }
+# a level after the kind ('BSK B2', 'Alphakurs A1', 'Integrationskurs A1-B1'): the levels
+# column says it; the kind is read without it
+_KIND_LEVEL = re.compile(r"(?i)\s*\(?\b[ABC][12](?:\.\d)?(?:\s*[-–/]\s*[ABC][12](?:\.\d)?)?\)?$")
 
 SCHEDULES = {
     "vollzeit": "full_time",
@@ -93,7 +108,26 @@ SCHEDULES = {
     "online-kurs": "online",
     "digital": "online",
     "samstags": "weekend",
+    "abend": "evening",
+    "abendkurs": "evening",
+    "blended learning": "blended",
+    "intensiv": "full_time",
+    "intensivkurs": "full_time",
+    "samstag": "weekend",
+    "sonntag": "weekend",
+    "sa": "weekend",
+    "so": "weekend",
+    "sa/so": "weekend",
 }
+# how often a course meets ('3x wöchentlich', '2 x pro Woche', 'zweimal die Woche'): said,
+# not a kind of schedule
+_HOW_OFTEN = re.compile(r"(?i)\b(?:\d+\s*x|\w+mal)\s*(?:wöchentlich|woechentlich|(?:pro|in\s+der|die|je)\s+woche)\b")
+# an end that is no date: 'offen', 'laufend', 'nach 700 UE', 'nach Abschluss', 'bis Kursende'
+_OPEN_END = re.compile(r"(?i)^(?:offen|laufend|fortlaufend|unbefristet|unbegrenzt|individuell|"
+                       r"nach\s+(?:\d+\s*(?:ue|unterrichtseinheiten|stunden|modulen?)|abschluss|"
+                       r"vereinbarung|absprache)\b.*|bis\s+(?:kurs|zum\s+kurs)ende)$")
+EVENING_FROM = 17  # a course that starts at this hour or later is an evening course
+_WEEKEND_DAY = re.compile(r"(?i)(?:sa|so)[a-z]*\b")
 # in-person teaching is what a course is unless it says otherwise: passed over, as a time of day
 _IN_PERSON = frozenset({"präsenz", "in präsenz", "präsenzkurs", "praesenz", "vor ort",
                         "vormittagskurs", "nachmittagskurs"})
@@ -102,9 +136,14 @@ _ON_SITE = re.compile(r"(?i)präsenz|praesenz|vor ort")
 
 def _course_type(value: object) -> object:
     """A word of the template, else the kind of course the cell names (BAMF's names such as
-    'Jugendintegrationskurs'); anything else as written, for the rejection."""
+    'Jugendintegrationskurs'), also with a level after it ('BSK B2'); anything else as
+    written, for the rejection."""
     found = choice(value, COURSE_TYPES)
     if isinstance(found, str) and found not in COURSE_TYPES.values():
+        bare = _KIND_LEVEL.sub("", found)
+        kind = choice(bare, COURSE_TYPES) if bare else found
+        if kind in COURSE_TYPES.values():
+            return kind
         return course_type_in_text(found) or found
     return found
 
@@ -122,7 +161,8 @@ _SEATS_IN_WORDS = re.compile(r"(?i)^(?:noch\s+|ca\.?\s*|circa\s+|max\.?\s*|maxim
 # seats out of the course's places: '12/16', '12 von 16 frei' (12 free), '12 von 16 belegt' (4 free)
 _SEATS_OF = re.compile(r"(?i)^(?:noch\s+)?(\d+)\s*(?:/|von)\s*(\d+)\s*(?:plätzen?)?\s*(frei|belegt)?$")
 # childcare offered: the template's 'ja' and what schools write instead
-_CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive", "inkl.", "kostenlos"}
+_CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive", "inkl.", "kostenlos",
+                              "kursbegleitend", "begrenzt", "plätze begrenzt", "im haus"}
 _CHILDCARE_NO = NO_WORDS | {"keine", "nicht vorhanden", "nicht möglich", "ohne"}
 # childcare that one has to ask for: not known to be there, so no answer (the course is kept)
 _ON_REQUEST = {"auf anfrage", "nach absprache", "nach vereinbarung", "bitte erfragen",
@@ -200,9 +240,27 @@ def _amount(part: str) -> object:
     return money(_EXTRAS.sub("", _PAYER.sub("", part.strip())) or part)
 
 
+def _end(value: str | None) -> object:
+    """Ende: a date as Beginn's; a course that runs on ('offen', 'laufend') or ends after its
+    lessons ('nach 700 UE') -> None, no end date."""
+    if value is not None and _OPEN_END.match(value):
+        return None
+    return date_after_word(value)
+
+
 def _schedule(value: str | None) -> object:
-    """Zeitmodell words -> schedules; in-person teaching and times of day are passed over,
-    online together with in-person ('Präsenz/Online') is blended."""
+    """Zeitmodell words -> schedules; in-person teaching, times of day and how often a course
+    meets ('3x wöchentlich') are passed over, online together with in-person ('Präsenz/Online')
+    is blended; the hours it meets ('Mo, Mi 18:00-20:15') say evening where they start at
+    EVENING_FROM or later, weekend where Saturday or Sunday comes first ('Sa 9-13 Uhr'), else
+    nothing."""
+    if value is not None:
+        clocks = list(CLOCK_HOURS.finditer(value))
+        value = _HOW_OFTEN.sub(" ", CLOCK_HOURS.sub(" ", value))
+        if clocks and min(int(clock.group(1)) for clock in clocks) >= EVENING_FROM:
+            value += ", abends"
+        if any(_WEEKEND_DAY.match(clock.group(0)) for clock in clocks):  # 'Sa 9-13 Uhr'
+            value += ", samstags"
     found = choices(value, SCHEDULES, passed_over=TIMES_OF_DAY | _IN_PERSON)
     if isinstance(found, list) and "online" in found and _ON_SITE.search(value or ""):
         found = ["blended" if item == "online" else item for item in found]
@@ -244,7 +302,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "cefr_levels": cefr_levels(cells.get("sprachniveau")),
         # Ende before Beginn is left to the quality stage (COURSE_DATES_INCONSISTENT)
         "start_date": _start(cells.get("beginn")),
-        "end_date": date_after_word(cells.get("ende")),
+        "end_date": _end(cells.get("ende")),
         "schedule": _schedule(cells.get("zeitmodell")),
         "childcare": _childcare(cells.get("kinderbetreuung")),
         "price_eur": _price(cells.get("kosten")),

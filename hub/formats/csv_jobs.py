@@ -20,6 +20,7 @@ from hub.formats.csvtemplate import (
 )
 from hub.formats.values import (
     ASIDE,
+    CLOCK_HOURS,
     LEVELS,
     TIMES_OF_DAY,
     YES_WORDS,
@@ -107,10 +108,6 @@ _WEEKLY_HOURS = re.compile(
     r"(?:wochenstunden|std\.?|stunden|h|wstd\.?)"
     r"(?:\s*(?:/|pro|je|in\s+der|die)\s*(?:woche|wo\.?))?(?![\w])")
 FULL_TIME_HOURS = 35  # weekly hours from which a position counts as full time
-# the hours of the day in Arbeitszeit ('Mo-Fr 8-16 Uhr', '7:30 - 16:00 Uhr'): said, not a kind
-_CLOCK_HOURS = re.compile(
-    r"(?i)(?:\b(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?\s*(?:-|–|bis)\s*(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?,?\s*)?"
-    r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:-|–|bis)\s*\d{1,2}(?:[:.]\d{2})?\s*uhr\b")
 
 WORKING_TIMES = {
     "vollzeit": "full_time",
@@ -245,8 +242,8 @@ def _working_time(value: str | None) -> object:
     """Arbeitszeit: words of WORKING_TIMES (``choices``); weekly hours ('39 Std./Woche', '40 h',
     '20-30 Std.') are full time from FULL_TIME_HOURS on, else part time (a range across it:
     both); the hours of the day ('Mo-Fr 8-16 Uhr') are passed over."""
-    if value is not None and "uhr" in value.casefold():
-        value = _CLOCK_HOURS.sub(" ", value)
+    if value is not None:
+        value = CLOCK_HOURS.sub(" ", value)
     if value is None or not _WEEKLY_HOURS.search(value):
         return choices(value, WORKING_TIMES, passed_over=TIMES_OF_DAY)
 

@@ -371,7 +371,7 @@ COURSE_TYPE_PATTERNS = (
     (
         "language_course",
         re.compile(
-            r"(?i)deutschkurs|deutsch[- ]?sprachkurs|sprachkurs deutsch|"
+            r"(?i)deutsch[- ]?\w*kurs|sprachkurs deutsch|"
             r"deutsch als (?:fremd|zweit)sprache|(?<!\w)da[fz](?!\w)|"
             r"german (?:language )?(?:course|class)"
         ),
@@ -395,6 +395,12 @@ def course_type_in_text(value: object) -> str | None:
 # times of day in a working-time or course-schedule cell: true, but nothing the canonical
 # vocabulary holds (a time of day is not a schedule); passed over instead of refusing the row
 TIMES_OF_DAY = frozenset({"vormittags", "nachmittags", "morgens", "mittags", "tagsüber"})
+# the hours of the day, with the weekdays before them ('Mo-Fr 8-16 Uhr', 'Mo, Mi 18:00-20:15',
+# '7:30 - 16:00 Uhr'): said in a working time or a course's schedule, they are not a kind of
+# either; group 1 is the hour it starts
+CLOCK_HOURS = re.compile(
+    r"(?i)(?:\b(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?(?:\s*(?:-|–|bis|,|und|\+)\s*(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?)*,?\s*)?"
+    r"\b(\d{1,2})(?:[:.]\d{2})?\s*(?:-|–|bis)\s*\d{1,2}(?:[:.]\d{2})?(?:\s*uhr\b|(?<=\d\d[:.]\d\d))")
 
 
 def choices(value: object, table: Mapping[str, str],
