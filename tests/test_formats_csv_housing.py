@@ -263,13 +263,14 @@ def test_rents_persons_and_costs_with_the_words_landlords_add():
     header = "Wohnungs-ID;Titel;Kaltmiete;Warmmiete;Heizkosten;Max. Personen;PLZ;Ort"
     rows = {"W1": "450 € kalt;570 € warm;in BK enthalten;3 Personen",
             "W2": "450 € (netto);570 € inkl. NK;siehe NK;max. 2",
-            "W3": "450 € + NK;570 Euro warm;in NK enth.;2 bis 3 Pers."}
+            "W3": "450 € + NK;570 Euro warm;in NK enth.;2 bis 3 Pers.",
+            "W5": "ab 450 €;570 inkl.;;"}
     result = parse("\n".join([header, *(f"{k};Wohnung;{v};66564;Ottweiler" for k, v in rows.items())])
                    .encode(), PARTNER)
     assert result.rejections == []
     assert {f.source_id: (f.cold_rent, f.warm_rent, f.heating_costs, f.max_persons)
             for f in result.records} == {"W1": (450, 570, None, 3), "W2": (450, 570, None, 2),
-                                         "W3": (450, 570, None, 3)}
+                                         "W3": (450, 570, None, 3), "W5": (450, 570, None, None)}
     bad = parse(f"{header}\nW4;Wohnung;570 € warm;450 € kalt;;;66564;Ottweiler\n".encode(), PARTNER)
     assert [(r.rule, r.field, r.value) for r in bad.rejections] == [
         ("RECORD_FIELD_INVALID", "cold_rent", "570 € warm"),
@@ -335,11 +336,22 @@ def test_a_date_in_another_numeric_form_is_the_date(frei_ab):
 @pytest.mark.parametrize(
     ("wbs", "expected"),
     [("WBS 100", True), ("WBS 140", True), ("nur mit WBS", True), ("WBS-pflichtig", True),
-     ("kein WBS nötig", False), ("freifinanziert", False)],
+     ("kein WBS nötig", False), ("freifinanziert", False), ("mit Wohnberechtigungsschein", True)],
 )
 def test_wbs_as_landlords_write_it(wbs, expected):
     flat = _one(f"W1;Wohnung;{wbs};66564;Ottweiler", "Wohnungs-ID;Titel;WBS erforderlich;PLZ;Ort")
     assert flat.wbs_required is expected
+
+
+@pytest.mark.parametrize(
+    ("barrierefrei", "expected"),
+    [("ja", True), ("rollstuhlgerecht", True), ("nein", False),
+     # low barriers are not known to be none: the flat is published without the answer
+     ("barrierearm", None), ("teilweise", None), ("ebenerdig", None), ("Aufzug vorhanden", None)],
+)
+def test_barrier_free_as_landlords_write_it(barrierefrei, expected):
+    flat = _one(f"W1;Wohnung;{barrierefrei};66564;Ottweiler", "Wohnungs-ID;Titel;Barrierefrei;PLZ;Ort")
+    assert flat.barrier_free is expected
 
 
 @pytest.mark.parametrize(

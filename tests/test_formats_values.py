@@ -418,7 +418,8 @@ def test_money(value, expected):
     ("value", "expected"),
     [("68,5", 68.5), ("68,5 m²", 68.5), ("70 qm", 70), ("70m2", 70), ("groß", "groß"),
      ("65 qm Wfl.", 65), ("58 m² Wohnfläche", 58), ("Wfl. 58 m²", 58), ("~58 m²", 58),
-     ("58 m ²", 58), ("Wohnfläche: 70 qm", 70), ("Wfl.", "Wfl.")],
+     ("58 m ²", 58), ("Wohnfläche: 70 qm", 70), ("Wfl.", "Wfl."),
+     ("65 m² + Balkon", 65), ("65 m², zzgl. Terrasse", 65), ("Balkon", "Balkon")],
 )
 def test_area(value, expected):
     assert v.area(value) == expected
@@ -428,7 +429,7 @@ def test_area(value, expected):
     ("value", "expected"),
     [("2", 2), ("2,5", 2.5), ("2½", 2.5), ("2 Zi.", 2), ("2 Zimmer", 2), ("1,5 Zi.", 1.5),
      ("2 ZKB", 2), ("2-Zimmer", 2), ("ca. 2", 2), ("2 1/2 Zimmer", 2.5), ("Zimmer", "Zimmer"),
-     ("viele", "viele")],
+     ("viele", "viele"), ("4 Zi., Kü., Bad", 4), ("2 + Küche", 2), ("2 Zimmer und Küche", 2)],
 )
 def test_rooms(value, expected):
     assert v.rooms(value) == expected

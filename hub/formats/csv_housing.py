@@ -83,7 +83,14 @@ _PROPERTY_WORDS = (
 # 'WBS erforderlich: WBS' / 'mit WBS' / 'ohne WBS'
 _WBS_YES = YES_WORDS | {"wbs", "mit wbs", "wbs erforderlich", "wbs nötig", "wbs notwendig",
                         "nur mit wbs", "wbs-pflichtig", "wbs pflichtig", "öffentlich gefördert",
-                        "sozialwohnung"}
+                        "sozialwohnung", "mit wohnberechtigungsschein", "wohnberechtigungsschein",
+                        "wohnberechtigungsschein erforderlich", "nur mit wohnberechtigungsschein"}
+# Barrierefrei: wheelchair access is barrier-free; low-barrier ('barrierearm', 'ebenerdig',
+# 'Aufzug') is not known to be: no answer, the flat is published without it
+_BARRIER_FREE_YES = YES_WORDS | {"rollstuhlgerecht", "rollstuhlgeeignet", "behindertengerecht",
+                                 "barrierefrei", "vollständig barrierefrei"}
+_LOW_BARRIER = re.compile(r"(?i)^(?:teilweise|barrierearm|eingeschränkt|bedingt|ebenerdig|"
+                          r"aufzug(?:\s+vorhanden)?|mit\s+aufzug|stufenlos(?:\s+erreichbar)?)$")
 _WBS_NO = NO_WORDS | {"ohne wbs", "kein wbs", "nicht erforderlich", "kein wbs nötig",
                       "kein wbs erforderlich", "freifinanziert", "frei finanziert"}
 # a WBS with its income class or the share of it: 'WBS 100', 'WBS 140', 'WBS (100)'
@@ -98,7 +105,10 @@ _PERSONS = re.compile(r"(?i)^(?:max\.?|maximal|bis(?:\s+zu)?)?\s*(?:(\d+)\s*(?:[
 # the kind of rent a Kaltmiete or Warmmiete cell names after its amount: '450 € kalt',
 # '450 € (netto)', '570 € warm', '570 € inkl. NK'; the other kind in the cell stays an error
 _COLD = re.compile(r"(?i)\s*\(?(?:kalt|netto|nettokalt|kaltmiete)\)?\s*$")
-_WARM = re.compile(r"(?i)\s*\(?(?:warm|warmmiete|inkl\.?\s*(?:nk|nebenkosten|heizung|hk|nk\s*(?:und|u\.|\+)\s*hk))\)?\s*$")
+_WARM = re.compile(r"(?i)\s*\(?(?:warm|warmmiete|inkl\.?(?:\s*(?:nk|nebenkosten|heizung|hk|nk\s*(?:und|u\.|\+)\s*hk))?|"
+                   r"inklusive)\)?\s*$")
+# 'ab 450 €': the lowest rent of the flats a listing stands for
+_FROM = re.compile(r"(?i)^(?:ab|von)\s+(?=\d)")
 # no deposit: 'keine', 'keine Kaution', 'ohne', 'entfällt'
 
 _DATE_SHAPED = re.compile(r"^[\d.\-/ ]+$")
@@ -123,6 +133,12 @@ def _property_type(value: str | None) -> object:
                 return kind
         return value  # as written, for the rejection
     return found
+
+
+def _barrier_free(value: str | None) -> object:
+    if value is not None and _LOW_BARRIER.match(value):
+        return None
+    return yes_no(value, yes=_BARRIER_FREE_YES)
 
 
 def _wbs(value: str | None) -> object:
@@ -151,10 +167,10 @@ def _max_persons(value: str | None) -> object:
 
 def _rent(value: str | None, kind: re.Pattern) -> object:
     """A Kaltmiete (``_COLD``) or Warmmiete (``_WARM``) cell: the amount, with the word for
-    its own kind of rent after it or without."""
+    its own kind of rent after it or without ('550 inkl.'), or 'ab' before it."""
     if value is None:
         return None
-    return money(kind.sub("", value) or value)
+    return money(kind.sub("", _FROM.sub("", value)) or value)
 
 
 def _fields(cells: Cells, partner_id: str) -> dict:
@@ -176,7 +192,7 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "available_from": available,
         "available_from_text": available_text,
         "wbs_required": _wbs(cells.get("wbserforderlich")),
-        "barrier_free": yes_no(cells.get("barrierefrei")),
+        "barrier_free": _barrier_free(cells.get("barrierefrei")),
         "max_persons": _max_persons(cells.get("maxpersonen")),
         # 'DG': a flat whose storey number is not known (a warning, see _notes)
         "floor": None if top_floor(cells.get("etage")) else floor(cells.get("etage")),

@@ -150,6 +150,12 @@ _AREA_WORD = re.compile(r"(?i)^(?:wfl\.?|wohnfläche|wohnflaeche)[:\s]*|\s*(?:wf
 _ABOUT = re.compile(r"(?i)^(?:ca\.?|circa|etwa|rd\.|rund|ungefähr|~)\s*")
 # the word after a number of rooms: '2 Zi.', '2 Zimmer', '2-Zimmer-Wohnung', '2 ZKB' (Zimmer,
 # Küche, Bad), '2 ZKDB'
+# the other rooms a listing names after the number of rooms: '4 Zi., Kü., Bad', '2 + Küche'
+_ROOMS_EXTRA = re.compile(r"(?i)\s*(?:,|\+|&|\bund\b)\s*(?:kü(?:che)?|bad|diele|flur|wc|balkon|"
+                          r"abstellraum|keller)(?![^\W\d_]).*$")
+# what a listing adds after the living area: '65 m² + Balkon', '65 m², zzgl. Terrasse'
+_AREA_EXTRA = re.compile(r"(?i)(?:\s*(?:\+|,|zzgl\.?|plus|inkl\.?|und))+\s*(?:balkon|terrasse|loggia|"
+                         r"garten|keller(?:raum)?|dachboden|stellplatz|garage)\b.*$")
 _ROOMS_WORD = re.compile(r"(?i)\s*-?\s*(?:zi\.?|zimmer(?:-?wohnung)?|zkb|zkdb|zkbb)\s*$")
 _HALF = re.compile(r"^(\d{1,3})\s*(?:½|1/2)$")
 # numbers written plainly, read alike by every rule below: digits, and in machine formats a
@@ -780,7 +786,6 @@ def _plain(value: object, machine: bool) -> float | None:
 
 
 MAX_DEPOSIT_RENTS = 6  # a deposit figure this small counts rents, not euro
-# a deposit as a number of monthly rents: '3 Kaltmieten', '2 KM', '3 Monate', '3 x NKM'
 # a rate per lesson, hour, month or module ('2,29 € pro UE', '15 €/Std.', '120 € mtl.'; a unit
 # 'UE' or 'Unterrichtsstunde' alone): not the price of a whole course
 _RATE_UNIT = (r"(?:ue|ustd|ust|unterricht\w*|std\b|stunden?|lektion\w*|einheit\w*|lessons?|hours?|"
@@ -788,6 +793,7 @@ _RATE_UNIT = (r"(?:ue|ustd|ust|unterricht\w*|std\b|stunden?|lektion\w*|einheit\w
 PER_LESSON = re.compile(rf"(?i)(?:\b(?:pro|je|per)\s+|/\s*){_RATE_UNIT}|\b(?:mtl\.|monatlich)"
                         rf"|^{_RATE_UNIT}$")
 _NO_DEPOSIT = re.compile(r"(?i)^(?:keine(?:\s+kaution)?|ohne(?:\s+kaution)?|kautionsfrei)$")
+# a deposit as a number of monthly rents: '3 Kaltmieten', '2 KM', '3 Monate', '3 x NKM'
 _DEPOSIT_IN_RENTS = re.compile(
     r"^(\d+(?:,\d+)?)\s*(?:x\s*)?(?:kaltmieten?|nettokaltmieten?|monatsmieten?|"
     r"monatskaltmieten?|monate?|km|nkm|mm|mieten?)$",
@@ -836,25 +842,26 @@ def money(value: object, machine: bool = False) -> object:
 
 
 def area(value: object, machine: bool = False) -> object:
-    """Square metres: '68,5', '68,5 m²', '70 qm'."""
+    """Square metres: '68,5', '68,5 m²', '70 qm'; what a listing adds after it ('65 m² + Balkon')
+    is passed over."""
     read = _plain(value, machine)
     if read is not None:
         return read
     written = text(value)
     if not isinstance(written, str):
         return number(written)
-    bare = _UNITS.sub("", _ABOUT.sub("", _AREA_WORD.sub("", written).strip()))
+    bare = _UNITS.sub("", _ABOUT.sub("", _AREA_WORD.sub("", _AREA_EXTRA.sub("", written)).strip()))
     read = number(bare, machine)
     return read if isinstance(read, float) else written
 
 
 def rooms(value: object) -> object:
     """Rooms: a number ('2', '2,5'), or a half as German listings write it ('2½', '2 1/2'),
-    with the word listings put after it ('2 Zi.', '2 Zimmer', '2-Zimmer', '2 ZKB') or 'ca.'
-    before it."""
+    with the word listings put after it ('2 Zi.', '2 Zimmer', '2-Zimmer', '2 ZKB', and the
+    other rooms: '4 Zi., Kü., Bad', '2 + Küche') or 'ca.' before it."""
     written = text(value)
     if isinstance(written, str):
-        written = _ROOMS_WORD.sub("", _ABOUT.sub("", written)) or written
+        written = _ROOMS_WORD.sub("", _ABOUT.sub("", _ROOMS_EXTRA.sub("", written))) or written
     half = _HALF.match(written) if isinstance(written, str) else None
     return int(half.group(1)) + 0.5 if half else number(written)
 
