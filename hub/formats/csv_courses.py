@@ -20,7 +20,6 @@ from hub.formats.csvtemplate import (
     normalise_header,
 )
 from hub.formats.values import (
-    CLOCK_HOURS,
     NO_WORDS,
     PER_LESSON,
     TIMES_OF_DAY,
@@ -28,6 +27,7 @@ from hub.formats.values import (
     cefr_levels,
     choice,
     choices,
+    clock_hours,
     course_type_in_text,
     date_after_word,
     date_in_text,
@@ -255,11 +255,11 @@ def _schedule(value: str | None) -> object:
     EVENING_FROM or later, weekend where Saturday or Sunday comes first ('Sa 9-13 Uhr'), else
     nothing."""
     if value is not None:
-        clocks = list(CLOCK_HOURS.finditer(value))
-        value = _HOW_OFTEN.sub(" ", CLOCK_HOURS.sub(" ", value))
-        if clocks and min(int(clock.group(1)) for clock in clocks) >= EVENING_FROM:
+        value, clocks = clock_hours(value)
+        value = _HOW_OFTEN.sub(" ", value)
+        if clocks and min(hour for _, hour in clocks) >= EVENING_FROM:
             value += ", abends"
-        if any(_WEEKEND_DAY.match(clock.group(0)) for clock in clocks):  # 'Sa 9-13 Uhr'
+        if any(_WEEKEND_DAY.match(said) for said, _ in clocks):  # 'Sa 9-13 Uhr'
             value += ", samstags"
     found = choices(value, SCHEDULES, passed_over=TIMES_OF_DAY | _IN_PERSON)
     if isinstance(found, list) and "online" in found and _ON_SITE.search(value or ""):

@@ -20,13 +20,13 @@ from hub.formats.csvtemplate import (
 )
 from hub.formats.values import (
     ASIDE,
-    CLOCK_HOURS,
     LEVELS,
     TIMES_OF_DAY,
     YES_WORDS,
     cefr_level,
     choice,
     choices,
+    clock_hours,
     date_after_word,
     date_value,
     levels_in_text,
@@ -243,7 +243,7 @@ def _working_time(value: str | None) -> object:
     '20-30 Std.') are full time from FULL_TIME_HOURS on, else part time (a range across it:
     both); the hours of the day ('Mo-Fr 8-16 Uhr') are passed over."""
     if value is not None:
-        value = CLOCK_HOURS.sub(" ", value)
+        value = clock_hours(value)[0]
     if value is None or not _WEEKLY_HOURS.search(value):
         return choices(value, WORKING_TIMES, passed_over=TIMES_OF_DAY)
 

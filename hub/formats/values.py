@@ -404,9 +404,18 @@ TIMES_OF_DAY = frozenset({"vormittags", "nachmittags", "morgens", "mittags", "ta
 # the hours of the day, with the weekdays before them ('Mo-Fr 8-16 Uhr', 'Mo, Mi 18:00-20:15',
 # '7:30 - 16:00 Uhr'): said in a working time or a course's schedule, they are not a kind of
 # either; group 1 is the hour it starts
-CLOCK_HOURS = re.compile(
+_CLOCK_HOURS = re.compile(
     r"(?i)(?:\b(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?(?:\s*(?:-|–|bis|,|und|\+)\s*(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?)*,?\s*)?"
     r"\b(\d{1,2})(?:[:.]\d{2})?\s*(?:-|–|bis)\s*\d{1,2}(?:[:.]\d{2})?(?:\s*uhr\b|(?<=\d\d[:.]\d\d))")
+
+
+@lru_cache(maxsize=4096)
+def clock_hours(value: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """``value`` without the hours of the day it names (``_CLOCK_HOURS``), and those hours:
+    (the text of each, the hour it starts). 'Teilzeit, Mo-Fr 8-12 Uhr' -> ('Teilzeit,  ',
+    (('Mo-Fr 8-12 Uhr', 8),)). Feeds repeat the same cells: the answers are remembered."""
+    found = tuple((clock.group(0), int(clock.group(1))) for clock in _CLOCK_HOURS.finditer(value))
+    return (_CLOCK_HOURS.sub(" ", value) if found else value), found
 
 
 def choices(value: object, table: Mapping[str, str],
