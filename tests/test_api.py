@@ -300,6 +300,23 @@ def test_bad_filter_values_are_problems(client):
     assert "finite" in client.get("/v1/housing?rent_max=NaN").text
 
 
+def test_a_misspelt_parameter_is_refused_not_ignored(client):
+    """?postcode= for ?postal_code= would answer the whole directory as if filtered: the
+    portal is told, with the parameters the endpoint takes."""
+    everything = client.get("/v1/jobs").json()["items"]
+    for url, named, listed in [("/v1/jobs?postcode=66538", "'postcode'", "postal_code"),
+                               ("/v1/courses?level=B1&cefr=B1", "'level'", "cefr"),
+                               ("/v1/changes?since=0", "'since'", "after"),
+                               (f"/v1/jobs/{everything[0]['id']}?expand=all", "'expand'", "none")]:
+        response = client.get(url)
+        assert response.status_code == 400, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        detail = response.json()["detail"]
+        assert named in detail and listed in detail, detail
+    # a client's cache buster is let through, unread
+    assert client.get("/v1/jobs?_=1700000000").json()["items"] == everything
+
+
 def test_a_cursor_is_refused_by_another_domains_list(client):
     courses = client.get("/v1/courses?limit=1").json()
     cursor = courses["next"].split("cursor=")[1].split("&")[0]

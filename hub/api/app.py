@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -21,7 +22,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Path as PathParam, Query, Request
+from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -113,6 +114,37 @@ class Problem(BaseModel):
     instance: str | None = Field(None, description="The path that was requested")
 
 
+_KNOWN_QUERY: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant) -> Iterator[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    yield from (field.alias for field in dependant.query_params)
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+def known_query(request: Request) -> None:
+    """A query parameter a ``/v1`` endpoint does not declare is refused (400) with the ones
+    it does: a misspelt filter (``?postcode=`` for ``?postal_code=``) would otherwise answer
+    the whole directory as if it were the filtered part. Parameters starting with '_' are let
+    through unread (a client's cache buster, ``?_=1700000000``). The HSDS endpoints answer
+    the standard's parameters they do not implement themselves (hub/api/hsds.py)."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant") or not request.url.path.startswith("/v1/"):
+        return
+    names = _KNOWN_QUERY.get(id(route))
+    if names is None:
+        names = frozenset(_query_names(route.dependant))
+        _KNOWN_QUERY[id(route)] = names
+    unknown = sorted({key for key in request.query_params if key not in names and not key.startswith("_")})
+    if unknown:
+        listed = ", ".join(sorted(names)) or "none"
+        raise ApiProblem(400, f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
+                              f"{', '.join(repr(key) for key in unknown)}; "
+                              f"{request.url.path} takes: {listed}")
+
+
 class ApiProblem(Exception):
     def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail)
@@ -136,7 +168,8 @@ def _problem_doc(description: str) -> dict:
 
 
 PROBLEM_DOCS = {
-    400: "The query cannot be answered as asked (a cursor from elsewhere, a radius without a centre)",
+    400: "The query cannot be answered as asked (a cursor from elsewhere, a radius without a "
+         "centre, a parameter the endpoint does not know)",
     401: "A key is needed, or the key given is unknown or revoked",
     403: "The key does not allow this",
     404: "No such entry or page",
@@ -531,6 +564,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(known_query)],
         title="Welcome Hub read API",
         version=__version__,
         description=(
