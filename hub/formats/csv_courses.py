@@ -8,6 +8,7 @@ loosely (case, spaces, hyphens and umlaut spellings do not matter), one course d
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from hub.formats.base import Format
 from hub.formats.csvtemplate import (
@@ -243,9 +244,22 @@ def _amount(part: str) -> object:
 def _end(value: str | None) -> object:
     """Ende: a date as Beginn's; a course that runs on ('offen', 'laufend') or ends after its
     lessons ('nach 700 UE') -> None, no end date."""
-    if value is not None and _OPEN_END.match(value):
+    if value is not None and not value[:1].isdigit() and _OPEN_END.match(value):
         return None
     return date_after_word(value)
+
+
+@lru_cache(maxsize=4096)
+def _schedule_words(value: str) -> str:
+    """A Zeitmodell cell in words only: the hours it meets and how often left out, 'abends' or
+    'samstags' said instead where the hours say so (see ``_schedule``)."""
+    value, clocks = clock_hours(value)
+    value = _HOW_OFTEN.sub(" ", value)
+    if clocks and min(hour for _, hour in clocks) >= EVENING_FROM:
+        value += ", abends"
+    if any(_WEEKEND_DAY.match(said) for said, _ in clocks):  # 'Sa 9-13 Uhr'
+        value += ", samstags"
+    return value
 
 
 def _schedule(value: str | None) -> object:
@@ -254,14 +268,8 @@ def _schedule(value: str | None) -> object:
     is blended; the hours it meets ('Mo, Mi 18:00-20:15') say evening where they start at
     EVENING_FROM or later, weekend where Saturday or Sunday comes first ('Sa 9-13 Uhr'), else
     nothing."""
-    if value is not None:
-        value, clocks = clock_hours(value)
-        value = _HOW_OFTEN.sub(" ", value)
-        if clocks and min(hour for _, hour in clocks) >= EVENING_FROM:
-            value += ", abends"
-        if any(_WEEKEND_DAY.match(said) for said, _ in clocks):  # 'Sa 9-13 Uhr'
-            value += ", samstags"
-    found = choices(value, SCHEDULES, passed_over=TIMES_OF_DAY | _IN_PERSON)
+    found = choices(_schedule_words(value) if value is not None else None, SCHEDULES,
+                    passed_over=TIMES_OF_DAY | _IN_PERSON)
     if isinstance(found, list) and "online" in found and _ON_SITE.search(value or ""):
         found = ["blended" if item == "online" else item for item in found]
     return found

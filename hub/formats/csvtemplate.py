@@ -248,11 +248,11 @@ def _restore_ags_zero(address: dict) -> str | None:
     the key then names (``hub.quality.regions``; a key of Saarland, 10..., that lost a digit
     does not pass for one of Schleswig-Holstein, 01...). Returns the value as delivered when
     it did, else None."""
-    from hub.quality.regions import compatible, postal_area
-
     key = address.get("municipality_key")
     if not (isinstance(key, str) and len(key) == 7 and key.isascii() and key.isdigit()):
         return None
+    from hub.quality.regions import compatible, postal_area
+
     area = postal_area(address.get("postal_code"))
     if area is None or not compatible(area, "0" + key):
         return None

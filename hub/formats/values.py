@@ -818,20 +818,25 @@ def deposit(value: object, cold_rent: object) -> object:
     'ohne Kaution' -> 0; else as written."""
     if isinstance(value, str) and _NO_DEPOSIT.match(value.strip()):
         return 0.0
-    rents = deposit_in_rents(value)
+    read, rents = _deposit_read(value)
     if rents is not None:
         return round(rents * cold_rent, 2) if isinstance(cold_rent, float) else None
-    return money(value)
+    return read
 
 
 def deposit_in_rents(value: object) -> float | None:
     """How many rents a deposit figure counts ('3 Kaltmieten', '2 KM', '3', see ``deposit``),
     or None where it is no such figure."""
+    return _deposit_read(value)[1]
+
+
+def _deposit_read(value: object) -> tuple[object, float | None]:
+    """(the figure as ``money`` reads it, how many rents it counts or None)."""
     rents = _DEPOSIT_IN_RENTS.match(value.strip()) if isinstance(value, str) else None
     if rents:
-        return float(rents.group(1).replace(",", "."))
+        return value, float(rents.group(1).replace(",", "."))
     read = money(value)
-    return read if isinstance(read, float) and 0 < read <= MAX_DEPOSIT_RENTS else None
+    return read, (read if isinstance(read, float) and 0 < read <= MAX_DEPOSIT_RENTS else None)
 
 
 def money(value: object, machine: bool = False) -> object:
