@@ -384,6 +384,18 @@ def test_an_invalid_date_or_amount_gets_a_hint_that_says_how_to_write_it(lang):
         assert "amount in euro" in hints[1]
 
 
+def test_an_invalid_key_number_storey_or_answer_gets_a_hint_that_says_how_to_write_it(lang):
+    fields = [("address.municipality_key", "1004311"), ("rooms", "viele"), ("seats", "einige"),
+              ("floor", "oben"), ("barrier_free", "vielleicht")]
+    found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="housing", source_id=f"W-{at}",
+                    field=field, value=value) for at, (field, value) in enumerate(fields)]
+    hints = [p.hint for p in build_report(PARTNER, "housing", sync_row(rejected=5), found, lang).problems]
+    expected = (["acht Ziffern", "eine Zahl", "ganze Zahl", "0 für das Erdgeschoss", "ja oder nein"]
+                if lang == "de" else
+                ["eight digits", "a number", "whole number", "0 for the ground floor", "ja (yes)"])
+    assert [said in hint for said, hint in zip(expected, hints)] == [True] * 5, hints
+
+
 def test_an_unknown_column_is_a_note_on_the_file_not_an_offer_with_notes():
     found = [reject("CSV_COLUMN_UNKNOWN", partner_id="p", domain="courses", value="Interne Notiz",
                     line=1)]

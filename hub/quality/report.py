@@ -747,13 +747,33 @@ _INVALID_HINTS = {
                "words such as 'on request' out."),
     "url": ("Geben Sie eine vollständige Adresse an, die mit https:// beginnt.",
             "Give a complete address starting with https://."),
+    "ags": ("Der Gemeindeschlüssel (AGS) hat acht Ziffern, mit führender Null (z. B. 10043114 "
+            "Neunkirchen, 05170024 Moers); ist er nicht bekannt, lassen Sie das Feld leer.",
+            "The municipality key (AGS) has eight digits, with its leading zero (e.g. 10043114 "
+            "Neunkirchen, 05170024 Moers); if it is not known, leave the field empty."),
+    "number": ("Geben Sie eine Zahl an (z. B. 2,5 oder 58,4), ohne Text davor oder danach.",
+               "Give a number (e.g. 2,5 or 58,4), without words before or after it."),
+    "count": ("Geben Sie eine ganze Zahl an (z. B. 12; 0 für keine).",
+              "Give a whole number (e.g. 12; 0 for none)."),
+    "floor": ("Geben Sie das Geschoss als Zahl an: 0 für das Erdgeschoss, 1 für das 1. OG, "
+              "-1 für das Untergeschoss.",
+              "Give the storey as a number: 0 for the ground floor, 1 for the first floor, -1 "
+              "for the basement."),
+    "yes_no": ("Schreiben Sie ja oder nein; ist es nicht bekannt, lassen Sie das Feld leer.",
+               "Write ja (yes) or nein (no); if it is not known, leave the field empty."),
 }
+_NUMBER_FIELDS = {"rooms", "living_area", "lat", "lon"}
+_COUNT_FIELDS = {"seats", "max_persons"}
+_YES_NO_FIELDS = {"childcare", "funded", "wbs_required", "barrier_free", "remote_possible", "public"}
 
 
 def _invalid_value_hint(field: str | None, lang: str) -> str | None:
     last = (field or "").rsplit(".", 1)[-1]
     kind = ("date" if last in _DATE_FIELDS else "moment" if last == "updated_at"
-            else "amount" if last in _AMOUNT_FIELDS else "url" if last == "url" else None)
+            else "amount" if last in _AMOUNT_FIELDS else "url" if last == "url"
+            else "ags" if last == "municipality_key" else "number" if last in _NUMBER_FIELDS
+            else "count" if last in _COUNT_FIELDS else "floor" if last == "floor"
+            else "yes_no" if last in _YES_NO_FIELDS else None)
     if kind is None:
         return None
     german, english = _INVALID_HINTS[kind]
