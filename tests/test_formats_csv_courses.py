@@ -614,7 +614,7 @@ def test_only_the_first_row_is_a_header():
         (b"Kurs-ID;Titel;Kursart\nK1;Kurs;Sprachkurs\n", "required column.*PLZ, Ort"),
         (b"Titel;Kursart;PLZ;Ort\n", "required column.*Kurs-ID"),
         (b'{"ergebnisliste": []}', "required column.*Kurs-ID, Titel, Kursart, PLZ, Ort"),
-        ("Kurs-ID;Titel".encode("utf-16"), "UTF-16"),
+        (b"\xff\xfe" + "Kurs-ID;Titel".encode("utf-16-le")[:-1], "UTF-16 text that breaks off"),
         (b"Kurs-ID;Titel;Kursart;PLZ;Ort\n\x81\x8d\x8f", "neither UTF-8 nor Windows-1252"),
         (b"sep=;\n", "no header"),
     ],

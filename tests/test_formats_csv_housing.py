@@ -426,7 +426,7 @@ def test_a_second_row_of_a_rejected_id_is_a_duplicate_not_the_offer():
         (b"Wohnungs-ID;Titel;Ort\n", r"required column\(s\) missing: PLZ$"),
         (b"Kurs-ID;Titel;Kursart;PLZ;Ort\n", r"required column\(s\) missing: Wohnungs-ID$"),
         (b"<openimmo><anbieter/></openimmo>", "required column.*Wohnungs-ID, Titel, PLZ, Ort"),
-        ("Wohnungs-ID;Titel".encode("utf-16"), "UTF-16"),
+        (b"\xff\xfe" + "Wohnungs-ID;Titel".encode("utf-16-le")[:-1], "UTF-16 text that breaks off"),
         (b"Wohnungs-ID;Titel;PLZ;Ort\n\x81\x8d", "neither UTF-8 nor Windows-1252"),
     ],
 )
@@ -498,6 +498,16 @@ def test_a_municipality_key_whose_leading_zero_a_spreadsheet_dropped_gets_it_bac
         ("W-2", "RECORD_FIELD_INVALID", "error", "1004311", 3),
         ("W-3", "RECORD_FIELD_INVALID", "error", "3359038", 4),
     ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_excel_unicode_text_is_read(encoding):
+    """Excel's 'Unicode-Text (*.txt)': UTF-16, tab-separated, with a BOM (or, from other
+    programs, without one)."""
+    data = ("Wohnungs-ID\tTitel\tPLZ\tOrt\r\nW-1\tWohnung in Saarbrücken\t66111\tSaarbrücken\r\n"
+            .encode(encoding))
+    (flat,) = parse(data, PARTNER).records
+    assert (flat.source_id, flat.title, flat.address.city) == ("W-1", "Wohnung in Saarbrücken", "Saarbrücken")
 
 
 def test_a_postal_code_whose_leading_zero_a_spreadsheet_dropped_gets_it_back():

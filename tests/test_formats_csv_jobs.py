@@ -492,7 +492,7 @@ def test_excel_separator_hint_and_crlf():
             r"not a job CSV: required column\(s\) missing: Stellen-ID$",
         ),
         (b'{"ergebnisliste": []}', "required column.*Stellen-ID, Titel, PLZ, Ort"),
-        ("Stellen-ID;Titel".encode("utf-16"), "UTF-16"),
+        (b"\xff\xfe" + "Stellen-ID;Titel".encode("utf-16-le")[:-1], "UTF-16 text that breaks off"),
         (b"Stellen-ID;Titel;PLZ;Ort\n\x81\x8d", "neither UTF-8 nor Windows-1252"),
         (b"sep=;\n", "no header"),
     ],

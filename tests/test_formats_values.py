@@ -576,8 +576,12 @@ def test_decode():
     assert decode(b"\xef\xbb\xbfStra\xc3\x9fe", "test CSV") == "Straße"
     assert decode("Straße".encode("cp1252"), "test CSV") == "Straße"
     assert decode(b"\xef\xbb\xbf" + "Straße".encode("cp1252"), "test CSV") == "Straße"
-    with pytest.raises(FormatError, match="not a test CSV: the file is UTF-16"):
-        decode("a;b".encode("utf-16"), "test CSV")
+    # UTF-16 as Excel saves 'Unicode-Text': with its BOM, or without one
+    assert decode("Straße\tOrt".encode("utf-16"), "test CSV") == "Straße\tOrt"
+    assert decode("Straße\tOrt".encode("utf-16-le"), "test CSV") == "Straße\tOrt"
+    assert decode("Straße\tOrt".encode("utf-16-be"), "test CSV") == "Straße\tOrt"
+    with pytest.raises(FormatError, match="not a test CSV: UTF-16 text that breaks off"):
+        decode("a;b".encode("utf-16")[:-1], "test CSV")
 
 
 def test_rows_detect_the_delimiter():

@@ -84,16 +84,21 @@ def field_names(columns: dict[str, str], id_column: str, organisation_column: st
 
 
 def decode(data: bytes, what: str) -> str:
-    """UTF-8 (BOM dropped) or else Windows-1252; UTF-16 and other bytes are refused."""
+    """UTF-8 (BOM dropped) or else Windows-1252; UTF-16, as Excel saves 'Unicode-Text'
+    (tab-separated, with a BOM; without one where the zero bytes of the first characters say
+    which order); other bytes are refused."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # xlsx/ods (ZIP), old xls
         raise FormatError(
             f"not a {what}: the file is a spreadsheet workbook (Excel or LibreOffice), not CSV; "
             "save it as 'CSV UTF-8' or 'CSV (Trennzeichen-getrennt)'"
         )
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FormatError(
-            f"not a {what}: the file is UTF-16 ('Unicode text'); save it as 'CSV UTF-8'"
-        )
+    utf16 = _utf16(data)
+    if utf16 is not None:
+        try:
+            return data.decode(utf16).lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"not a {what}: UTF-16 text that breaks off or is damaged at byte "
+                              f"{exc.start}; save the file as 'CSV UTF-8'") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -107,6 +112,20 @@ def decode(data: bytes, what: str) -> str:
             f"not a {what}: neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x} "
             f"at position {exc.start})"
         ) from None
+
+
+def _utf16(data: bytes) -> str | None:
+    """The codec of UTF-16 text, by its BOM or, without one, by the zero bytes of its first
+    (ASCII) characters ('K\\0u\\0...' little-endian); None for other text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:64]
+    if len(head) >= 8 and len(head) % 2 == 0:
+        if head[1::2].count(0) == len(head) // 2 and head[0::2].count(0) == 0:
+            return "utf-16-le"
+        if head[0::2].count(0) == len(head) // 2 and head[1::2].count(0) == 0:
+            return "utf-16-be"
+    return None
 
 
 def normalise_header(name: str) -> str:
