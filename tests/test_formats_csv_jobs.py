@@ -555,6 +555,17 @@ def test_a_start_month_without_its_day_is_published_with_a_warning():
         ("DATE_MONTH_ONLY", "warning", "ab März 2028")]
 
 
+@pytest.mark.parametrize(("frist", "last_day"), [("Ende März 2028", dt.date(2028, 3, 31)),
+                                                 ("bis Ende Februar 2028", dt.date(2028, 2, 29)),
+                                                 ("03/2028", dt.date(2028, 3, 31))])
+def test_a_deadline_month_without_its_day_is_its_last_day_with_a_warning(frist, last_day):
+    result = parse(f"Stellen-ID;Titel;Bewerbungsfrist;PLZ;Ort\nJ1;Job;{frist};66538;Neunkirchen\n".encode(),
+                   "firma-x")
+    assert [r.valid_through for r in result.records] == [last_day]
+    assert [(r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("DEADLINE_MONTH_ONLY", "warning", "valid_through", frist)]
+
+
 @pytest.mark.parametrize(
     ("kenntnisse", "level", "warned"),
     [("B2 erforderlich", CEFRLevel.B2, False), ("mindestens B1", CEFRLevel.B1, False),

@@ -352,6 +352,17 @@ def test_month_start(value, expected):
     assert v.month_start(value) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("März 2028", dt.date(2028, 3, 31)), ("Ende Februar 2028", dt.date(2028, 2, 29)),
+     ("bis Ende Dez. 2027", dt.date(2027, 12, 31)), ("spätestens 04/2028", dt.date(2028, 4, 30)),
+     ("ab März 2028", None), ("Anfang März 2028", None), ("Mitte März 2028", None),
+     ("31.03.2028", None), (None, None)],
+)
+def test_month_end(value, expected):
+    assert v.month_end(value) == expected
+
+
 def test_epoch_millis_in_berlin_time():
     # 2023-07-16T22:00:00Z is local midnight of 17 July (CEST)
     assert v.epoch_millis(1689544800000) == dt.datetime(2023, 7, 17, tzinfo=BERLIN)

@@ -31,6 +31,7 @@ from hub.formats.values import (
     date_value,
     levels_in_text,
     money,
+    month_end,
     month_start,
     text,
     yes_no,
@@ -359,9 +360,11 @@ def _german_in_words(value: str | None) -> bool:
 
 
 def _deadline(value: str | None) -> object:
+    """Bewerbungsfrist: a date ('bis 30.04.2028'); no deadline ('laufend') -> None; a month
+    without its day ('Ende März 2028') -> its last day (a warning, see _notes)."""
     if value is not None and value.casefold() in NO_DEADLINE:
         return None
-    return date_after_word(value)
+    return month_end(value) or date_after_word(value)
 
 
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
@@ -370,6 +373,8 @@ def _notes(cells: Cells) -> list[tuple[str, str, str]]:
             if cells.get(key) is not None and _PAY_IN_WORDS.search(cells[key])
             and _salary(cells[key]) is None] \
         + month_only_notes(cells.get("beginn")) \
+        + ([("DEADLINE_MONTH_ONLY", "valid_through", cells["bewerbungsfrist"])]
+           if month_end(cells.get("bewerbungsfrist")) else []) \
         + ([("JOB_GERMAN_LEVEL_IN_WORDS", "german_level", cells["deutschkenntnisse"])]
            if _german_in_words(cells.get("deutschkenntnisse")) else [])
 

@@ -722,6 +722,24 @@ def month_start(value: object) -> dt.date | None:
     return dt.date(int(year), month, 1) if month and 1 <= month <= 12 else None
 
 
+# the words before a month that ends something: 'bis Ende März 2028', 'spätestens März 2028'
+_UNTIL_MONTH = re.compile(r"(?i)^(?:(?:bis|spätestens|spaetestens)(?:\s+zum)?\s+)?(?:ende\s+)?")
+
+
+def month_end(value: object) -> dt.date | None:
+    """The last day of a month named without its day, as a deadline names it: 'März 2028',
+    'Ende März 2028', 'bis Ende März 2028', '03/2028' -> 2028-03-31; anything else -> None."""
+    if not isinstance(value, str):
+        return None
+    written = _UNTIL_MONTH.sub("", value.strip())
+    if written.casefold().startswith(("ab ", "anfang ")):
+        return None  # the beginning of a month is no deadline's end
+    first = month_start(written)
+    if first is None:
+        return None
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
 def epoch_millis(value: object) -> object:
     """Milliseconds since 1970 (BA course APIs; a number or a string of digits) -> aware
     datetime in Europe/Berlin. Anything else passes through."""

@@ -273,6 +273,19 @@ _RULES = [
                     "that are no date stay RECORD_FIELD_INVALID.",
     ),
     Rule(
+        "DEADLINE_MONTH_ONLY", "warning",
+        "Die Bewerbungsfrist '{value}' nennt nur den Monat; veröffentlicht wird der letzte Tag "
+        "dieses Monats.",
+        "The deadline '{value}' names only the month; the last day of that month is published.",
+        "Geben Sie den letzten Tag der Frist an (TT.MM.JJJJ).",
+        "Give the last day of the deadline (DD.MM.YYYY).",
+        field="valid_through",
+        domains=("jobs",),
+        description="CSV templates only: a `Bewerbungsfrist` that names a month without its day "
+                    "(`März 2028`, `Ende März 2028`, `bis Ende März 2028`, `03/2028`) publishes "
+                    "the last day of that month instead of rejecting the posting.",
+    ),
+    Rule(
         "HOUSING_RENT_INCONSISTENT", "error",
         "Die Warmmiete ist niedriger als die Kaltmiete ({value}).",
         "The warm rent is lower than the cold rent ({value}).",
