@@ -925,17 +925,20 @@ def floor(value: object) -> object:
     return integer(written)
 
 
-def _storey_words(written: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _storey_words(written: str) -> tuple[str, ...]:
     """What may name the storey in a floor value: the value without the side of the landing
     ('1. OG hinten links' -> '1. og') and without a remark in brackets ('3. OG (DG)',
-    '4. Stock (Aufzug)' -> '3. og', '4. stock'), then each remark ('DG (3. OG)' -> '3. og')."""
+    '4. Stock (Aufzug)' -> '3. og', '4. stock'), then each remark ('DG (3. OG)' -> '3. og').
+    Remembered: a housing feed asks it three times a flat (floor, top floor, its note), of the
+    same few values."""
     word = written.casefold().replace("\u2212", "-")  # a minus sign: '−1'
     bare = ASIDE.sub(" ", word).strip() or word
     first = bare.split("/")[0].strip()  # '3. OG/DG': the storey, then what it is
     bare = first if _FLOOR.match(first) else bare
     while (shorter := _SIDE.sub("", bare)) != bare:
         bare = shorter
-    return [bare, *(_SIDE.sub("", aside[1:-1].strip()) for aside in ASIDE.findall(word))]
+    return (bare, *(_SIDE.sub("", aside[1:-1].strip()) for aside in ASIDE.findall(word)))
 
 
 def top_floor(value: object) -> bool:
