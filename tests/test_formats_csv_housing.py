@@ -163,7 +163,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
     assert found == {
         ("ADDRESS_POSTAL_CODE_INVALID", "BAD-PLZ", "address.postal_code", "6653"),
         ("RECORD_FIELD_INVALID", "BAD-ART", "property_type", "Garage"),
-        ("RECORD_FIELD_INVALID", "BAD-RENT", "cold_rent", "auf Anfrage"),
+        ("RECORD_FIELD_INVALID", "BAD-RENT", "cold_rent", "fünfhundert"),
         ("RECORD_FIELD_INVALID", "BAD-DEPOSIT", "deposit", "drei Kaltmieten"),
         ("RECORD_FIELD_INVALID", "BAD-DATE", "available_from", "31.06.2026"),
         ("RECORD_FIELD_INVALID", "BAD-WBS", "wbs_required", "vielleicht"),
@@ -211,6 +211,18 @@ def test_property_types(art, expected):
 def test_deposit(deposit, cold_rent, expected):
     header = "Wohnungs-ID;Titel;Kaution;Kaltmiete;PLZ;Ort"
     assert _one(f"W1;Wohnung;{deposit};{cold_rent};66564;Ottweiler", header).deposit == expected
+
+
+@pytest.mark.parametrize("kaltmiete", ["auf Anfrage", "VB", "nach Vereinbarung", "nach WBS", "Miete auf Anfrage"])
+def test_a_rent_in_words_is_left_out_with_a_warning(kaltmiete):
+    """The flat is still found (by place, rooms, date); its landlord is told that people who
+    filter by rent will not find it."""
+    header = "Wohnungs-ID;Titel;Kaltmiete;Warmmiete;PLZ;Ort"
+    result = parse(f"{header}\nW1;Wohnung;{kaltmiete};650;66564;Ottweiler\n".encode(), PARTNER)
+    (flat,) = result.records
+    assert (flat.cold_rent, flat.warm_rent) == (None, 650)
+    assert [(r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("HOUSING_RENT_IN_WORDS", "warning", "cold_rent", kaltmiete)]
 
 
 @pytest.mark.parametrize("deposit", ["3 Kaltmieten", "2 KM", "3"])

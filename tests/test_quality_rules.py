@@ -21,6 +21,7 @@ CONTRACT = {
     "ADDRESS_POSTAL_CODE_ZERO_ADDED": "warning",
     "ADDRESS_AGS_ZERO_ADDED": "warning",
     "HOUSING_DEPOSIT_WITHOUT_RENT": "warning",
+    "HOUSING_RENT_IN_WORDS": "warning",
     "DEADLINE_MONTH_ONLY": "warning",
     "COURSE_LEVEL_INVALID": "error",
     "COURSE_TYPE_UNKNOWN": "error",

@@ -107,6 +107,10 @@ _PERSONS = re.compile(r"(?i)^(?:max\.?|maximal|bis(?:\s+zu)?)?\s*(?:(\d+)\s*(?:[
 _COLD = re.compile(r"(?i)\s*\(?(?:kalt|netto|nettokalt|kaltmiete)\)?\s*$")
 _WARM = re.compile(r"(?i)\s*\(?(?:warm|warmmiete|inkl\.?(?:\s*(?:nk|nebenkosten|heizung|hk|nk\s*(?:und|u\.|\+)\s*hk))?|"
                    r"inklusive)\)?\s*$")
+# a rent in words: the flat is published without it (a warning, see _notes)
+_RENT_IN_WORDS = re.compile(r"(?i)^(?:(?:preis|miete)\s+)?(?:auf\s+anfrage|nach\s+(?:absprache|vereinbarung|"
+                            r"wbs|einkommen)|vb|verhandlungsbasis|verhandelbar|bitte\s+(?:erfragen|"
+                            r"anfragen)|siehe\s+beschreibung)$")
 # 'ab 450 €': the lowest rent of the flats a listing stands for
 _FROM = re.compile(r"(?i)^(?:ab|von)\s+(?=\d)")
 # no deposit: 'keine', 'keine Kaution', 'ohne', 'entfällt'
@@ -167,8 +171,9 @@ def _max_persons(value: str | None) -> object:
 
 def _rent(value: str | None, kind: re.Pattern) -> object:
     """A Kaltmiete (``_COLD``) or Warmmiete (``_WARM``) cell: the amount, with the word for
-    its own kind of rent after it or without ('550 inkl.'), or 'ab' before it."""
-    if value is None:
+    its own kind of rent after it or without ('550 inkl.'), or 'ab' before it; a rent in words
+    ('auf Anfrage', 'VB') -> None (a warning, see _notes)."""
+    if value is None or _RENT_IN_WORDS.match(value):
         return None
     return money(kind.sub("", _FROM.sub("", value)) or value)
 
@@ -203,6 +208,9 @@ def _notes(cells: Cells) -> list[tuple[str, str, str]]:
     notes = []
     if top_floor(cells.get("etage")):
         notes.append(("HOUSING_FLOOR_WITHOUT_NUMBER", "floor", cells["etage"]))
+    for key, name in (("kaltmiete", "cold_rent"), ("warmmiete", "warm_rent")):
+        if cells.get(key) is not None and _RENT_IN_WORDS.match(cells[key]):
+            notes.append(("HOUSING_RENT_IN_WORDS", name, cells[key]))
     if deposit_in_rents(cells.get("kaution")) is not None \
             and not isinstance(_rent(cells.get("kaltmiete"), _COLD), float):
         notes.append(("HOUSING_DEPOSIT_WITHOUT_RENT", "deposit", cells["kaution"]))

@@ -246,6 +246,22 @@ _RULES = [
                     "values that are no storey stay RECORD_FIELD_INVALID.",
     ),
     Rule(
+        "HOUSING_RENT_IN_WORDS", "warning",
+        "Die Miete '{value}' nennt keinen Betrag; die Wohnung wird ohne diese Miete "
+        "veröffentlicht.",
+        "The rent '{value}' gives no amount; the flat is published without this rent.",
+        "Geben Sie die Miete in Euro pro Monat an (z. B. 450); Wohnungssuchende filtern nach "
+        "der Miete und finden die Wohnung sonst nicht.",
+        "Give the rent in euro per month (e.g. 450); people looking for a flat filter by rent "
+        "and will not find it otherwise.",
+        field="cold_rent",
+        domains=("housing",),
+        description="CSV templates only: a Kaltmiete or Warmmiete in words (`auf Anfrage`, "
+                    "`VB`, `nach Vereinbarung`, `nach WBS`) leaves that rent empty instead of "
+                    "rejecting the flat. Other values that are no amount stay "
+                    "RECORD_FIELD_INVALID.",
+    ),
+    Rule(
         "HOUSING_DEPOSIT_WITHOUT_RENT", "warning",
         "Die Kaution '{value}' zählt Monatsmieten, aber die Kaltmiete fehlt; die Wohnung wird "
         "ohne Kaution veröffentlicht.",
