@@ -184,6 +184,7 @@ FILTER_CASES = {
         ("german_level=B1", ["j1", "j2"]),
         ("german_level=A1", ["j2"]),
         ("german_level=b1", ["j1", "j2"]),  # a level in small letters is the same level
+        ("working_time=FULL_TIME", ["j0", "j2"]),  # so is any value in other letters
         ("german_level=C1", ["j0", "j1", "j2"]),
         ("region=10043&german_level=B1", ["j1"]),
     ],

@@ -5,13 +5,28 @@ from __future__ import annotations
 from enum import Enum
 
 
+class Vocabulary(str, Enum):
+    """A closed list of values; a value in other letters, or with spaces around it, is the same
+    value ('B1' for 'b1', 'full_time' for 'FULL_TIME'): a portal's query (``?cefr=b1``) or a
+    record that writes it so means the same."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> "Vocabulary | None":
+        if isinstance(value, str):
+            wanted = value.strip().casefold()
+            for member in cls:
+                if member.value.casefold() == wanted:
+                    return member
+        return None
+
+
 class Domain(str, Enum):
     JOBS = "jobs"
     COURSES = "courses"
     HOUSING = "housing"
 
 
-class CEFRLevel(str, Enum):
+class CEFRLevel(Vocabulary):
     """Common European Framework of Reference levels."""
 
     A1 = "A1"
@@ -21,16 +36,8 @@ class CEFRLevel(str, Enum):
     C1 = "C1"
     C2 = "C2"
 
-    @classmethod
-    def _missing_(cls, value: object) -> "CEFRLevel | None":
-        """'b1' or ' B1 ' is B1: a portal's query (``?cefr=b1``) or a record's level in
-        small letters means the same level."""
-        if isinstance(value, str):
-            return cls.__members__.get(value.strip().upper())
-        return None
 
-
-class EmploymentType(str, Enum):
+class EmploymentType(Vocabulary):
     EMPLOYEE = "employee"
     APPRENTICESHIP = "apprenticeship"
     INTERNSHIP = "internship"
@@ -39,12 +46,12 @@ class EmploymentType(str, Enum):
     OTHER = "other"
 
 
-class ContractDuration(str, Enum):
+class ContractDuration(Vocabulary):
     PERMANENT = "permanent"
     FIXED_TERM = "fixed_term"
 
 
-class WorkingTime(str, Enum):
+class WorkingTime(Vocabulary):
     FULL_TIME = "full_time"
     PART_TIME = "part_time"
     SHIFT = "shift"  # shift, night or weekend work
@@ -52,7 +59,7 @@ class WorkingTime(str, Enum):
     MINI = "mini"
 
 
-class CourseType(str, Enum):
+class CourseType(Vocabulary):
     INTEGRATION_COURSE = "integration_course"  # Integrationskurs (BAMF)
     JOB_LANGUAGE_COURSE = "job_language_course"  # Berufssprachkurs (DeuFoeV)
     LANGUAGE_COURSE = "language_course"  # other German course
@@ -63,7 +70,7 @@ class CourseType(str, Enum):
     OTHER = "other"
 
 
-class CourseSchedule(str, Enum):
+class CourseSchedule(Vocabulary):
     FULL_TIME = "full_time"
     PART_TIME = "part_time"
     EVENING = "evening"
@@ -72,7 +79,7 @@ class CourseSchedule(str, Enum):
     BLENDED = "blended"
 
 
-class PropertyType(str, Enum):
+class PropertyType(Vocabulary):
     APARTMENT = "apartment"
     HOUSE = "house"
     ROOM = "room"
