@@ -114,9 +114,6 @@ class Problem(BaseModel):
     instance: str | None = Field(None, description="The path that was requested")
 
 
-_KNOWN_QUERY: dict[int, frozenset[str]] = {}
-
-
 def _query_names(dependant) -> Iterator[str]:
     """The query parameters a route declares, its dependencies' included."""
     yield from (field.alias for field in dependant.query_params)
@@ -133,10 +130,9 @@ def known_query(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant") or not request.url.path.startswith("/v1/"):
         return
-    names = _KNOWN_QUERY.get(id(route))
-    if names is None:
-        names = frozenset(_query_names(route.dependant))
-        _KNOWN_QUERY[id(route)] = names
+    names = getattr(route, "hub_query_names", None)
+    if names is None:  # read once per route, kept on it
+        names = route.hub_query_names = frozenset(_query_names(route.dependant))
     unknown = sorted({key for key in request.query_params if key not in names and not key.startswith("_")})
     if unknown:
         listed = ", ".join(sorted(names)) or "none"

@@ -22,6 +22,7 @@ from hub.formats.csvtemplate import (
 )
 from hub.formats.values import (
     NO_WORDS,
+    ON_REQUEST,
     PER_LESSON,
     TIMES_OF_DAY,
     YES_WORDS,
@@ -166,8 +167,7 @@ _CHILDCARE_YES = YES_WORDS | {"vorhanden", "möglich", "angeboten", "inklusive",
                               "kursbegleitend", "begrenzt", "plätze begrenzt", "im haus"}
 _CHILDCARE_NO = NO_WORDS | {"keine", "nicht vorhanden", "nicht möglich", "ohne"}
 # childcare that one has to ask for: not known to be there, so no answer (the course is kept)
-_ON_REQUEST = {"auf anfrage", "nach absprache", "nach vereinbarung", "bitte erfragen",
-               "bitte nachfragen"}
+_ON_REQUEST = re.compile(rf"(?i)^(?:{ON_REQUEST})$")
 # a course one can take with public funding: the template's 'ja', or who funds it
 # free for those entitled to it: 'kostenlos für Teilnahmeberechtigte', 'kostenfrei mit
 # Bildungsgutschein' (what the others pay is the funding's business: see Gefoerdert)
@@ -178,8 +178,7 @@ _FREE_FOR = re.compile(r"(?i)^(?:kostenlos|kostenfrei|gebührenfrei|entgeltfrei|
 _PAYER = re.compile(r"(?i)^(?:selbstzahl\w*|eigenanteil|preis|gebühr|kursgebühr|gesamt|gesamtpreis)\s*:?\s*")
 _EXTRAS = re.compile(r"(?i)\s*(?:inkl\.?|inklusive|zzgl\.?|zuzüglich|plus|\+)\s+\w.*$")
 # a cost that the school tells on request: no price is published
-_ON_REQUEST_PRICE = re.compile(r"(?i)^(?:auf anfrage|nach (?:absprache|vereinbarung)|"
-                               r"bitte (?:erfragen|nachfragen|anfragen)|preis auf anfrage)\b")
+_ON_REQUEST_PRICE = re.compile(rf"(?i)^(?:preis\s+)?(?:{ON_REQUEST})\b")
 # the parts of a Kosten cell that may each be an amount: '1.603 € (2,29 € pro UE)',
 # '1.603 €; 2,29 € je UE', '1.603 €, 2,29 € je UE' (a comma with a space; '1.250,00' stays)
 _PRICE_PARTS = re.compile(r"[;()]|,\s")
@@ -291,7 +290,7 @@ def _seats(value: object) -> object:
 
 def _childcare(value: object) -> object:
     written = text(value)
-    if isinstance(written, str) and written.casefold() in _ON_REQUEST:
+    if isinstance(written, str) and _ON_REQUEST.match(written):
         return None
     return yes_no(written, yes=_CHILDCARE_YES, no=_CHILDCARE_NO)
 

@@ -14,6 +14,7 @@ from hub.formats.base import Format
 from hub.formats.csvtemplate import COMMON_COLUMNS, Cells, CsvTemplate, common_fields, field_names
 from hub.formats.values import (
     NO_WORDS,
+    ON_REQUEST,
     YES_WORDS,
     area,
     choice,
@@ -108,12 +109,10 @@ _COLD = re.compile(r"(?i)\s*\(?(?:kalt|netto|nettokalt|kaltmiete)\)?\s*$")
 _WARM = re.compile(r"(?i)\s*\(?(?:warm|warmmiete|inkl\.?(?:\s*(?:nk|nebenkosten|heizung|hk|nk\s*(?:und|u\.|\+)\s*hk))?|"
                    r"inklusive)\)?\s*$")
 # a rent in words: the flat is published without it (a warning, see _notes)
-_RENT_IN_WORDS = re.compile(r"(?i)^(?:(?:preis|miete)\s+)?(?:auf\s+anfrage|nach\s+(?:absprache|vereinbarung|"
-                            r"wbs|einkommen)|vb|verhandlungsbasis|verhandelbar|bitte\s+(?:erfragen|"
-                            r"anfragen)|siehe\s+beschreibung)$")
+_RENT_IN_WORDS = re.compile(rf"(?i)^(?:(?:preis|miete)\s+)?(?:{ON_REQUEST}|nach\s+(?:wbs|einkommen)|vb|"
+                            r"verhandlungsbasis|verhandelbar|siehe\s+beschreibung)$")
 # 'ab 450 €': the lowest rent of the flats a listing stands for
 _FROM = re.compile(r"(?i)^(?:ab|von)\s+(?=\d)")
-# no deposit: 'keine', 'keine Kaution', 'ohne', 'entfällt'
 
 _DATE_SHAPED = re.compile(r"^[\d.\-/ ]+$")
 

@@ -181,17 +181,18 @@ _REMOTE_YES = re.compile(r"(?i)mobile[sn]?\s+arbeit|\bhybrid|\bremote\b|home\s*o
 _NO_GERMAN = {"nein", "keine", "nicht notwendig", "nicht erforderlich", "nicht nötig",
               "nicht noetig", "keine erforderlich", "keine deutschkenntnisse erforderlich"}
 
+# 'as soon as possible': no date, for a start as for a deadline
+_SOON = {"sofort", "ab sofort", "baldmöglichst", "schnellstmöglich", "asap"}
 # 'Beginn' words for 'as soon as possible' or 'when we agree': no date is published
-AT_ONCE = {"sofort", "ab sofort", "nächstmöglich", "naechstmoeglich", "zum nächstmöglichen termin",
-           "zum nächstmöglichen zeitpunkt", "ab nächstmöglichem zeitpunkt", "nächstmöglicher termin",
-           "nächstmöglicher zeitpunkt", "baldmöglichst", "schnellstmöglich", "ab sofort möglich",
-           "sofort möglich", "asap",
-           "nach vereinbarung", "nach absprache"}
-# 'Bewerbungsfrist' words for 'no deadline': the offer stays until it is withdrawn
-NO_DEADLINE = {"laufend", "keine", "unbefristet", "bis auf weiteres", "bis zur besetzung",
-               "fortlaufend", "keine frist", "ohne frist", "jederzeit", "bis zur stellenbesetzung",
-               # apply soon: no date either
-               "asap", "sofort", "ab sofort", "schnellstmöglich", "baldmöglichst", "umgehend"}
+AT_ONCE = _SOON | {"nächstmöglich", "naechstmoeglich", "zum nächstmöglichen termin",
+                   "zum nächstmöglichen zeitpunkt", "ab nächstmöglichem zeitpunkt",
+                   "nächstmöglicher termin", "nächstmöglicher zeitpunkt", "ab sofort möglich",
+                   "sofort möglich", "nach vereinbarung", "nach absprache"}
+# 'Bewerbungsfrist' words for 'no deadline' (the offer stays until it is withdrawn), and for
+# 'apply soon'
+NO_DEADLINE = _SOON | {"laufend", "keine", "unbefristet", "bis auf weiteres", "bis zur besetzung",
+                       "fortlaufend", "keine frist", "ohne frist", "jederzeit",
+                       "bis zur stellenbesetzung", "umgehend"}
 # pay stated in words: the posting is published without a salary, and the partner is told
 _PAY_IN_WORDS = re.compile(
     r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"

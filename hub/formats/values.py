@@ -81,10 +81,9 @@ _LEVEL_IN_TEXT = re.compile(
     r"(?<![\w+])([ABC][12])(?:\.[1-9])?"
     r"(?:\s*(?:-|–|—|bis)\s*([ABC][12])(?:\.[1-9])?)?\+?(?![\w+])"
 )
-# what people write around a level in a level field: 'Niveau B1', 'GER B2', 'B1+',
-# 'Fortgeschrittene (B2)'
-# 'Niveau B1', 'GER B2', 'ab A2' (a course from A2 on, a job asking at least A2), 'bis B1' (a
-# course up to B1), 'von A2 bis B1'
+# what people write around a level in a level field: 'Niveau B1', 'GER B2', 'ab A2' (a course
+# from A2 on, a job asking at least A2), 'bis B1' (a course up to B1), 'von A2 bis B1' (and
+# 'B1+', 'Fortgeschrittene (B2)': see _bare_level)
 _LEVEL_WORD = re.compile(
     r"^(?:(?:GER|CEFR|GER-NIVEAU|SPRACHNIVEAU|ZIELNIVEAU|NIVEAU|STUFE|LEVEL|AB|VON|BIS)\b[\s:]*)+")
 # levels in a chain: 'A1 - A2 - B1'
@@ -121,9 +120,8 @@ _MONTHS = {name: number for number, names in enumerate((
     ("september", "sep", "sept"), ("oktober", "okt"), ("november", "nov"),
     ("dezember", "dez")), start=1) for name in names}
 # English month names, as a spreadsheet in English writes them ('01-Mar-2027')
-_MONTHS.update({name: number for number, names in enumerate((
-    ("january",), ("february",), ("march", "mar"), (), ("may",), ("june",), ("july",), (),
-    (), ("october", "oct"), (), ("december", "dec")), start=1) for name in names})
+_MONTHS.update({"january": 1, "february": 2, "march": 3, "mar": 3, "may": 5, "june": 6, "july": 7,
+                "october": 10, "oct": 10, "december": 12, "dec": 12})
 # a month without its day: 'März 2028', 'ab Mär. 2028', 'Anfang März 2028', '03/2028', '2028-03'
 _MONTH_ONLY = re.compile(r"(?i)^(?:(?:frei\s+)?ab\s+)?(?:anfang\s+)?"
                          r"(?:([^\W\d]+)\.?\s+(\d{4})|(\d{1,2})\s*/\s*(\d{4}))$")
@@ -148,14 +146,14 @@ _UNITS = re.compile(r"(?i)\s*(?:m\s?²|m2|qm|quadratmeter)(?:\s*(?:wfl\.?|wohnfl
 _AREA_WORD = re.compile(r"(?i)^(?:wfl\.?|wohnfläche|wohnflaeche)[:\s]*|\s*(?:wfl\.?|wohnfläche|wohnflaeche)$")
 # an amount or area given as approximate: 'ca. 65 m²', 'circa 120 €'
 _ABOUT = re.compile(r"(?i)^(?:ca\.?|circa|etwa|rd\.|rund|ungefähr|~)\s*")
-# the word after a number of rooms: '2 Zi.', '2 Zimmer', '2-Zimmer-Wohnung', '2 ZKB' (Zimmer,
-# Küche, Bad), '2 ZKDB'
 # the other rooms a listing names after the number of rooms: '4 Zi., Kü., Bad', '2 + Küche'
 _ROOMS_EXTRA = re.compile(r"(?i)\s*(?:,|\+|&|\bund\b)\s*(?:kü(?:che)?|bad|diele|flur|wc|balkon|"
                           r"abstellraum|keller)(?![^\W\d_]).*$")
 # what a listing adds after the living area: '65 m² + Balkon', '65 m², zzgl. Terrasse'
 _AREA_EXTRA = re.compile(r"(?i)(?:\s*(?:\+|,|zzgl\.?|plus|inkl\.?|und))+\s*(?:balkon|terrasse|loggia|"
                          r"garten|keller(?:raum)?|dachboden|stellplatz|garage)\b.*$")
+# the word after a number of rooms: '2 Zi.', '2 Zimmer', '2-Zimmer-Wohnung', '2 ZKB' (Zimmer,
+# Küche, Bad), '2 ZKDB'
 _ROOMS_WORD = re.compile(r"(?i)\s*-?\s*(?:zi\.?|zimmer(?:-?wohnung)?|zkb|zkdb|zkbb)\s*$")
 _HALF = re.compile(r"^(\d{1,3})\s*(?:½|1/2)$")
 # numbers written plainly, read alike by every rule below: digits, and in machine formats a
@@ -182,6 +180,9 @@ NO_VALUE = frozenset({"-", "--", "---", "–", "—", "/", "?", "k.a.", "k. a.",
                       "entfällt", "entfaellt"})
 # ...and where a contact has no e-mail address or phone: 'keine', 'nicht vorhanden'
 _NO_CONTACT = NO_VALUE | {"keine", "kein", "keins", "nicht vorhanden", "none", "nein"}
+# what a partner writes for a value it tells only when asked: 'auf Anfrage', 'nach Absprache',
+# 'bitte erfragen' (a price, a rent, childcare); the templates add their own words
+ON_REQUEST = r"auf\s+anfrage|nach\s+(?:absprache|vereinbarung)|bitte\s+(?:erfragen|nachfragen|anfragen)"
 _MAILTO = re.compile(r"(?i)^mailto:\s*")
 _MAIL_WORD = re.compile(r"(?i)^e?-?mail(?:adresse)?\s*:\s*")
 # 'Anna Weber <a.weber@vhs.de>', '"Weber, Anna" <a.weber@vhs.de>': the address in the brackets

@@ -762,18 +762,19 @@ _INVALID_HINTS = {
     "yes_no": ("Schreiben Sie ja oder nein; ist es nicht bekannt, lassen Sie das Feld leer.",
                "Write ja (yes) or nein (no); if it is not known, leave the field empty."),
 }
-_NUMBER_FIELDS = {"rooms", "living_area", "lat", "lon"}
-_COUNT_FIELDS = {"seats", "max_persons"}
-_YES_NO_FIELDS = {"childcare", "funded", "wbs_required", "barrier_free", "remote_possible", "public"}
+# the last part of a field's name -> the kind of value its hint describes
+_HINT_KINDS = {
+    **dict.fromkeys(_DATE_FIELDS, "date"), "updated_at": "moment",
+    **dict.fromkeys(_AMOUNT_FIELDS, "amount"), "url": "url", "municipality_key": "ags",
+    **dict.fromkeys(("rooms", "living_area", "lat", "lon"), "number"),
+    **dict.fromkeys(("seats", "max_persons"), "count"), "floor": "floor",
+    **dict.fromkeys(("childcare", "funded", "wbs_required", "barrier_free", "remote_possible",
+                     "public"), "yes_no"),
+}
 
 
 def _invalid_value_hint(field: str | None, lang: str) -> str | None:
-    last = (field or "").rsplit(".", 1)[-1]
-    kind = ("date" if last in _DATE_FIELDS else "moment" if last == "updated_at"
-            else "amount" if last in _AMOUNT_FIELDS else "url" if last == "url"
-            else "ags" if last == "municipality_key" else "number" if last in _NUMBER_FIELDS
-            else "count" if last in _COUNT_FIELDS else "floor" if last == "floor"
-            else "yes_no" if last in _YES_NO_FIELDS else None)
+    kind = _HINT_KINDS.get((field or "").rsplit(".", 1)[-1])
     if kind is None:
         return None
     german, english = _INVALID_HINTS[kind]
