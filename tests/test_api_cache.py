@@ -109,6 +109,23 @@ def test_contacts_and_anonymous_readers_never_share_a_cached_page(engine):
             assert "pflege@klinikum.example" in insider.text
 
 
+def test_a_cached_page_links_to_the_host_each_reader_asked(engine):
+    """A page's next link is absolute: one reader's Host header (or scheme) must never end up
+    in the links the cache gives another reader."""
+    fill(engine)
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine) as c:
+        if engine.dialect.name == "postgresql":
+            assert wait_until_listening(c)  # the cached pages are answered before routing then
+        for _ in range(2):  # rendered, then from the cache
+            planted = c.get("/v1/jobs?limit=1", headers={"Host": "evil.example"})
+            assert planted.json()["next"].startswith("http://evil.example/v1/jobs?")
+            own = c.get("/v1/jobs?limit=1")
+            assert own.json()["next"].startswith("http://testserver/v1/jobs?")
+            assert "evil.example" not in own.headers["link"]
+            assert own.headers["etag"] != planted.headers["etag"]
+
+
 def test_a_publication_by_another_process_reaches_the_readers(engine, db_url):
     fill(engine)
     publish_domain(engine, "jobs", now=T0)

@@ -27,7 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import URL, Headers, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
@@ -329,10 +329,13 @@ def _etag(*parts: Any) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def _page_etag(version: int, path: str, params: QueryParams, contacts: bool) -> str:
+def _page_etag(version: int, scope, params: QueryParams, contacts: bool) -> str:
     """A list page's ETag: the directory's version, the request and what the reader may see.
-    It is also the page's key in the cache."""
-    return _etag(version, path, sorted(params.multi_items()), contacts)
+    It is also the page's key in the cache. The request's scheme and host are part of it: a
+    page holds its ``next`` link as an absolute URL, which must name the host that reader
+    asked (another Host header must not put its own host into the links other readers get)."""
+    origin = URL(scope=scope).replace(path="", query="", fragment="")
+    return _etag(version, origin, scope["path"], sorted(params.multi_items()), contacts)
 
 
 def _not_modified(request: Request, etag: str) -> bool:
@@ -387,7 +390,7 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
     # the version is read before the page: a publication in between gives an old ETag with a
     # new body (the next request just fetches again), never a new ETag with an old body; the
     # same holds for a page kept in the cache under that ETag (hub/api/version.py)
-    etag = _page_etag(request.app.state.version.current(), request.scope["path"],
+    etag = _page_etag(request.app.state.version.current(), request.scope,
                       request.query_params, principal.contacts)
     if _not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
@@ -507,7 +510,7 @@ class CachedListPages:
         headers = Headers(scope=scope)
         if "authorization" in headers or "x-api-key" in headers:
             return None
-        etag = _page_etag(state.version.current(), scope["path"],
+        etag = _page_etag(state.version.current(), scope,
                           QueryParams(scope["query_string"]), False)
         cached = state.pages.peek(etag)
         if cached is None:
