@@ -120,7 +120,11 @@ def test_email_address(value, expected):
      ("06824 3090 / 0170 1234567", "06824 3090"), ("06824.3090", "06824 3090"),
      ("(06824) 3090", "(06824) 3090"), ("06824/3090", "06824/3090"), ("Telefon: 06824-3090", "06824-3090"),
      ("+49 6824 3090", "+49 6824 3090"), (None, None), ("tel:+49-6821-123456", "+49-6821-123456"),
-     ("keine", None), ("Keine", None), ("nicht vorhanden", None), ("-", None), ("k.A.", None)],
+     ("keine", None), ("Keine", None), ("nicht vorhanden", None), ("-", None), ("k.A.", None),
+     # a spaced slash after the area code alone is the number's own, not a second number
+     ("06821 / 12345", "06821 / 12345"), ("0 68 21 / 12 34-5", "0 68 21 / 12 34-5"),
+     ("+49 6821 / 12345", "+49 6821 / 12345"), ("Tel.: 06821 / 123 45", "06821 / 123 45"),
+     ("06821 / 12345 / 0170 1234567", "06821 / 12345"), ("(06821) / 12345", "(06821) / 12345")],
 )
 def test_phone_number(value, expected):
     assert v.phone_number(value) == expected

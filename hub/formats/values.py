@@ -193,6 +193,8 @@ _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_WORD = re.compile(r"(?i)^(?:tel(?:efon)?\.?|fon|phone|mobil|handy)\s*:?\s*")
 _REMARK = re.compile(r"\s*\([^()]*[^\W\d_][^()]*\)")  # a remark in brackets with letters in it
 _NUMBER_LIST = re.compile(r"\s+/\s+|\s*[;,]\s*|\s+(?:oder|und)\s+")
+# a German area code alone: '06821', '0 68 21', '(06821)', '+49 6821', '0049 (0) 6821'
+_AREA_CODE = re.compile(r"\(?0\s?[1-9](?:\s?\d){1,4}\)?|(?:\+|00)\s?49\s?(?:\(0\)\s?)?[1-9](?:\s?\d){1,4}")
 _COUNTRY_BEFORE_CODE = re.compile(r"(?i)^(?:d|de)\s*-\s*(?=\d{5}$)")
 _BLOCK_TAGS = re.compile(r"(?i)<\s*/?\s*(?:p|div|h[1-6]|ul|ol|table|tr|section|br)\b[^>]*>")
 _LIST_ITEM = re.compile(r"(?i)<\s*li\b[^>]*>")
@@ -315,7 +317,8 @@ def email_address(value: object) -> object:
 def phone_number(value: object) -> object:
     """A phone number as forms hold it: 'Tel. 06824 3090', '06824 3090 (Mo-Fr 8-12 Uhr)',
     '06824.3090', '06824 3090 / 0170 1234567' (the first) -> the number; an area code in
-    brackets, '(06824) 3090', stays; 'keine', '-' -> None; else as written."""
+    brackets, '(06824) 3090', or before a spaced slash, '06821 / 12345', stays; 'keine', '-'
+    -> None; else as written."""
     written = text(value)
     if not isinstance(written, str):
         return written
@@ -323,9 +326,21 @@ def phone_number(value: object) -> object:
         return None
     number = _PHONE_WORD.sub("", written)
     number = _REMARK.sub("", number)
-    number = _NUMBER_LIST.split(number)[0].strip()
+    number = _first_number(number)
     number = re.sub(r"(?<=\d)\.(?=\d)", " ", number)
     return number or written
+
+
+def _first_number(numbers: str) -> str:
+    """The first of several numbers in a cell ('06824 3090 / 0170 1234567'); a slash after
+    an area code alone separates it from its number ('06821 / 12345', '+49 6821 / 12345'),
+    not two numbers."""
+    for between in _NUMBER_LIST.finditer(numbers):
+        head = numbers[:between.start()].strip()
+        if between.group().strip() == "/" and _AREA_CODE.fullmatch(head):
+            continue
+        return head
+    return numbers.strip()
 
 
 # --------------------------------------------------------------------------- words
