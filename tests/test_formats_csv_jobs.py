@@ -297,7 +297,11 @@ def test_deadline(deadline, expected):
      ("15 Wochenstunden", ["part_time"]), ("30-40 Std./Woche", ["part_time", "full_time"]),
      ("Teilzeit (20 Std./Woche)", ["part_time"]), ("Schicht, 38,5 Stunden pro Woche", ["shift", "full_time"]),
      ("Vollzeit, Mo-Fr 7:30 - 16:00 Uhr", ["full_time"]), ("Mo-Fr 8-16 Uhr", []),
-     ("geringfügig", ["mini"])],
+     ("geringfügig", ["mini"]),
+     # the hours beside a word, without a comma between
+     ("Teilzeit 20h", ["part_time"]), ("Vollzeit 38,5 Std.", ["full_time"]),
+     ("20 Std. Teilzeit", ["part_time"]), ("Schichtdienst 40 Std.", ["shift", "full_time"]),
+     ("Teilzeit vormittags", ["part_time"]), ("Vollzeit Vormittag", ["full_time"])],
 )
 def test_working_times_as_postings_shorten_them(arbeitszeit, expected):
     job = _one(f"J1;Job;{arbeitszeit};66538;Neunkirchen", "Stellen-ID;Titel;Arbeitszeit;PLZ;Ort")

@@ -254,7 +254,7 @@ def _working_time(value: str | None) -> object:
         high = float((hours.group(2) or hours.group(1)).replace(",", "."))
         kinds = [kind for kind, takes in (("Teilzeit", low < FULL_TIME_HOURS),
                                           ("Vollzeit", high >= FULL_TIME_HOURS)) if takes]
-        return ", ".join(kinds)
+        return ", " + ", ".join(kinds) + ", "  # a word of its own: 'Teilzeit 20h' as well
 
     return choices(_WEEKLY_HOURS.sub(words, value), WORKING_TIMES, passed_over=TIMES_OF_DAY)
 

@@ -416,7 +416,8 @@ def course_type_in_text(value: object) -> str | None:
 
 # times of day in a working-time or course-schedule cell: true, but nothing the canonical
 # vocabulary holds (a time of day is not a schedule); passed over instead of refusing the row
-TIMES_OF_DAY = frozenset({"vormittags", "nachmittags", "morgens", "mittags", "tagsüber"})
+TIMES_OF_DAY = frozenset({"vormittags", "nachmittags", "morgens", "mittags", "tagsüber",
+                          "vormittag", "nachmittag", "tagsueber"})
 # the hours of the day, with the weekdays before them ('Mo-Fr 8-16 Uhr', 'Mo, Mi 18:00-20:15',
 # '7:30 - 16:00 Uhr'): said in a working time or a course's schedule, they are not a kind of
 # either; group 1 is the hour it starts
@@ -438,8 +439,8 @@ def choices(value: object, table: Mapping[str, str],
             passed_over: frozenset[str] = frozenset()) -> object:
     """Several words separated by ',', ';', '/', '+' or 'und' -> canonical values, each once;
     what stands in brackets is an aside ('Teilzeit (20 Std./Woche)' -> part time), words in
-    ``passed_over`` are left out; an unknown word is kept as written (in the list) for the
-    rejection."""
+    ``passed_over`` are left out, also beside a word ('Teilzeit vormittags'); an unknown word
+    is kept as written (in the list) for the rejection."""
     words = text(value)
     if not isinstance(words, str):
         return words
@@ -448,6 +449,10 @@ def choices(value: object, table: Mapping[str, str],
         if not part.strip() or part.strip().casefold() in passed_over:
             continue
         item = choice(part, table)
+        if passed_over and item not in table.values():  # 'Teilzeit vormittags'
+            rest = choice(" ".join(word for word in part.split()
+                                   if word.casefold() not in passed_over), table)
+            item = rest if rest in table.values() else item
         if item not in found:
             found.append(item)
     return found
