@@ -304,7 +304,10 @@ def test_course_types_as_schools_shorten_them(kursart, course_type):
 @pytest.mark.parametrize(
     ("niveau", "levels"),
     [("A1-B1 (GER)", ["A1", "A2", "B1"]), ("A2-B1 (DTZ)", ["A2", "B1"]), ("A2 + B1", ["A2", "B1"]),
-     ("Zielniveau B1", ["B1"]), ("B 1", ["B1"])],
+     ("Zielniveau B1", ["B1"]), ("B 1", ["B1"]),
+     # a note after the level
+     ("B1 (Zielniveau)", ["B1"]), ("A1 (Alpha)", ["A1"]), ("B1 - Zielniveau", ["B1"]),
+     ("C1 Hochschule", ["C1"]), ("A2-B1 (Zielniveau)", ["A2", "B1"])],
 )
 def test_levels_as_schools_write_them(niveau, levels):
     assert [level.value for level in _one(f"K1;Kurs;Sprachkurs;{niveau};66538;Neunkirchen").cefr_levels] == levels
@@ -319,7 +322,10 @@ def test_levels_as_schools_write_them(niveau, levels):
      ("Sa", ["weekend"]),
      # the hours and days it meets: evening from 17 h, weekend for Saturday, else nothing
      ("Mo, Mi 18:00-20:15", ["evening"]), ("Mo-Do 9-12 Uhr", []), ("Sa 9-13 Uhr", ["weekend"]),
-     ("Teilzeit, 2x pro Woche 18-20 Uhr", ["part_time", "evening"]), ("3x wöchentlich", [])],
+     ("Teilzeit, 2x pro Woche 18-20 Uhr", ["part_time", "evening"]), ("3x wöchentlich", []),
+     # the hours after the days need no 'Uhr'; a time of day beside a word; lessons a week
+     ("Mo-Do 9-12", []), ("Di, Do 18-20.30", ["evening"]), ("Teilzeit vormittags", ["part_time"]),
+     ("Vormittag", []), ("Vollzeit 25 UE/Woche", ["full_time"])],
 )
 def test_schedules_as_schools_write_them(zeitmodell, schedule):
     course = _one(f"K1;Kurs;Sprachkurs;;66538;Neunkirchen;{zeitmodell}", HEADER + ";Zeitmodell")
@@ -452,6 +458,24 @@ def test_a_course_that_names_only_its_month_starts_on_the_first_with_a_warning()
         ("K3", "RECORD_FIELD_INVALID", "error", "start_date", "Mitte März 2028", 4),
     ]
     assert "1. dieses Monats" in result.rejections[0].message
+
+
+def test_a_course_that_names_only_the_month_it_ends_ends_on_its_last_day_with_a_warning():
+    data = (HEADER + ";Ende\n"
+            "K1;Kurs;Integrationskurs;;66538;Neunkirchen;Juni 2027\n"
+            "K2;Kurs;Integrationskurs;;66538;Neunkirchen;Ende Februar 2028\n"
+            "K3;Kurs;Integrationskurs;;66538;Neunkirchen;06/2027\n"
+            "K4;Kurs;Integrationskurs;;66538;Neunkirchen;30.06.2027\n").encode()
+    result = parse(data, PARTNER)
+    assert {r.source_id: r.end_date for r in result.records} == {
+        "K1": dt.date(2027, 6, 30), "K2": dt.date(2028, 2, 29), "K3": dt.date(2027, 6, 30),
+        "K4": dt.date(2027, 6, 30)}
+    assert [(r.source_id, r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("K1", "COURSE_END_MONTH_ONLY", "warning", "end_date", "Juni 2027"),
+        ("K2", "COURSE_END_MONTH_ONLY", "warning", "end_date", "Ende Februar 2028"),
+        ("K3", "COURSE_END_MONTH_ONLY", "warning", "end_date", "06/2027"),
+    ]
+    assert "letzte Tag dieses Monats" in result.rejections[0].message
 
 
 @pytest.mark.parametrize(("plaetze", "seats"), [("12", 12), ("ausgebucht", 0), ("Warteliste", 0), ("", None)])

@@ -35,6 +35,7 @@ from hub.formats.values import (
     date_in_text,
     integer,
     money,
+    month_end,
     month_start,
     text,
     yes_no,
@@ -123,7 +124,9 @@ SCHEDULES = {
 }
 # how often a course meets ('3x wöchentlich', '2 x pro Woche', 'zweimal die Woche'): said,
 # not a kind of schedule
-_HOW_OFTEN = re.compile(r"(?i)\b(?:\d+\s*x|\w+mal)\s*(?:wöchentlich|woechentlich|(?:pro|in\s+der|die|je)\s+woche)\b")
+_HOW_OFTEN = re.compile(r"(?i)\b(?:\d+\s*x|\w+mal)\s*(?:wöchentlich|woechentlich|(?:pro|in\s+der|die|je)\s+woche)\b"
+                        # and how many lessons a week: '25 UE/Woche', '20 Std. pro Woche'
+                        r"|\b\d+\s*(?:ue|unterrichtseinheiten|std\.?|stunden)\s*(?:/|pro|je|in\s+der|die)\s*woche\b")
 # an end that is no date: 'offen', 'laufend', 'nach 700 UE', 'nach Abschluss', 'bis Kursende'
 _OPEN_END = re.compile(r"(?i)^(?:offen|laufend|fortlaufend|unbefristet|unbegrenzt|individuell|"
                        r"nach\s+(?:\d+\s*(?:ue|unterrichtseinheiten|stunden|modulen?)|abschluss|"
@@ -198,6 +201,8 @@ def _start(value: object) -> object:
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
     cost = cells.get("kosten")
     return month_only_notes(cells.get("beginn")) + (
+        [("COURSE_END_MONTH_ONLY", "end_date", cells["ende"])]
+        if month_end(cells.get("ende")) else []) + (
         [("COURSE_PRICE_IN_WORDS", "price_eur", cost)] if _price_in_words(cost) else [])
 
 
@@ -241,11 +246,12 @@ def _amount(part: str) -> object:
 
 
 def _end(value: str | None) -> object:
-    """Ende: a date as Beginn's; a course that runs on ('offen', 'laufend') or ends after its
-    lessons ('nach 700 UE') -> None, no end date."""
+    """Ende: a date as Beginn's; a month without its day ('Juni 2027', 'Ende Juni 2027',
+    '06/2027') -> its last day (a warning, see _notes); a course that runs on ('offen',
+    'laufend') or ends after its lessons ('nach 700 UE') -> None, no end date."""
     if value is not None and not value[:1].isdigit() and _OPEN_END.match(value):
         return None
-    return date_after_word(value)
+    return month_end(value) or date_after_word(value)
 
 
 @lru_cache(maxsize=4096)

@@ -90,6 +90,9 @@ _LEVEL_WORD = re.compile(
 _LEVEL_CHAIN = re.compile(r"\s*(?:-|–|—)\s*")
 # a remark in brackets after levels names the framework or the exam: 'A1-B1 (GER)', 'A2-B1 (DTZ)'
 _LEVELS_REMARK = re.compile(r"(?i)\s*\((?:ger|cefr|gers|dtz|telc|goethe|öSD|osd|test|prüfung|pruefung)[^()]*\)\s*$")
+# words after a level that name no other level: 'B1 (Zielniveau)', 'A1 - Alpha', 'C1 Hochschule'
+_LEVEL_NOTE = re.compile(r"(?i)(?<=[abc][12])((?:\.[1-9])?\+?)\s*"
+                         r"(?:\([^()\d]*\)|[-–—:]\s*[^\W\d_][^\d()]*|\s[^\W\d_][^\d()]*)$")
 # a level written with a space: 'B 1'
 _SPACED_LEVEL = re.compile(r"(?i)\b([abc])\s+([12])\b")
 _LEVEL_IN_BRACKETS = re.compile(r"^[^()]*\(([ABC][12](?:\.[1-9])?\+?)\)$")
@@ -419,11 +422,16 @@ def course_type_in_text(value: object) -> str | None:
 TIMES_OF_DAY = frozenset({"vormittags", "nachmittags", "morgens", "mittags", "tagsüber",
                           "vormittag", "nachmittag", "tagsueber"})
 # the hours of the day, with the weekdays before them ('Mo-Fr 8-16 Uhr', 'Mo, Mi 18:00-20:15',
-# '7:30 - 16:00 Uhr'): said in a working time or a course's schedule, they are not a kind of
-# either; group 1 is the hour it starts
+# '7:30 - 16:00 Uhr', 'Mo-Do 9-12'): said in a working time or a course's schedule, they are
+# not a kind of either; group 1 (or 2, after weekdays without 'Uhr') is the hour it starts
+_WEEKDAYS = (r"\b(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?"
+             r"(?:\s*(?:-|–|bis|,|und|\+)\s*(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?)*,?\s*")
+_HOURS_SPAN = r"\b(\d{1,2})(?:[:.]\d{2})?\s*(?:-|–|bis)\s*\d{1,2}(?:[:.]\d{2})?"
 _CLOCK_HOURS = re.compile(
-    r"(?i)(?:\b(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?(?:\s*(?:-|–|bis|,|und|\+)\s*(?:mo|di|mi|do|fr|sa|so)[a-z]*\.?)*,?\s*)?"
-    r"\b(\d{1,2})(?:[:.]\d{2})?\s*(?:-|–|bis)\s*\d{1,2}(?:[:.]\d{2})?(?:\s*uhr\b|(?<=\d\d[:.]\d\d))")
+    rf"(?i)(?:{_WEEKDAYS})?{_HOURS_SPAN}(?:\s*uhr\b|(?<=\d\d[:.]\d\d))"
+    # after weekdays the hours need no 'Uhr' ('Mo-Do 9-12'), unless they are weekly hours
+    rf"|{_WEEKDAYS}{_HOURS_SPAN}"
+    r"(?![\d.,:]|\s*(?:std|stunden|h\b|ue\b|wochenstunden))")
 
 
 @lru_cache(maxsize=4096)
@@ -431,7 +439,8 @@ def clock_hours(value: str) -> tuple[str, tuple[tuple[str, int], ...]]:
     """``value`` without the hours of the day it names (``_CLOCK_HOURS``), and those hours:
     (the text of each, the hour it starts). 'Teilzeit, Mo-Fr 8-12 Uhr' -> ('Teilzeit,  ',
     (('Mo-Fr 8-12 Uhr', 8),)). Feeds repeat the same cells: the answers are remembered."""
-    found = tuple((clock.group(0), int(clock.group(1))) for clock in _CLOCK_HOURS.finditer(value))
+    found = tuple((clock.group(0), int(clock.group(1) or clock.group(2)))
+                  for clock in _CLOCK_HOURS.finditer(value))
     return (_CLOCK_HOURS.sub(" ", value) if found else value), found
 
 
@@ -573,9 +582,10 @@ def _chain(part: str) -> list[str]:
 
 def _bare_level(part: str) -> str:
     """A level as written in a level field, without the words around it: 'Niveau B1',
-    'GER B2', 'B1+' (B1 and beyond: B1), 'Fortgeschrittene (B2)' -> 'B1', 'B2', 'B1', 'B2';
-    anything else upper-cased as it is."""
-    written = part.strip().upper()
+    'GER B2', 'B1+' (B1 and beyond: B1), 'Fortgeschrittene (B2)', and a note after it,
+    'B1 (Zielniveau)', 'A1 - Alpha', 'C1 Hochschule' -> 'B1', 'B2', 'B1', 'B2', 'B1', 'A1',
+    'C1'; anything else upper-cased as it is."""
+    written = _LEVEL_NOTE.sub(r"\1", part.strip()).upper()
     part = _LEVEL_WORD.sub("", written).strip() or written  # 'Sprachniveau' alone stays
     inner = _LEVEL_IN_BRACKETS.match(part)
     if inner:

@@ -302,6 +302,19 @@ _RULES = [
                     "the last day of that month instead of rejecting the posting.",
     ),
     Rule(
+        "COURSE_END_MONTH_ONLY", "warning",
+        "Das Kursende '{value}' nennt nur den Monat; veröffentlicht wird der letzte Tag dieses "
+        "Monats.",
+        "The course end '{value}' names only the month; the last day of that month is published.",
+        "Geben Sie den letzten Kurstag an (TT.MM.JJJJ), sobald er feststeht.",
+        "Give the last day of the course (DD.MM.YYYY) as soon as it is known.",
+        field="end_date",
+        domains=("courses",),
+        description="CSV templates only: an `Ende` that names a month without its day "
+                    "(`Juni 2027`, `Ende Juni 2027`, `06/2027`) publishes the last day of that "
+                    "month instead of rejecting the course.",
+    ),
+    Rule(
         "HOUSING_RENT_INCONSISTENT", "error",
         "Die Warmmiete ist niedriger als die Kaltmiete ({value}).",
         "The warm rent is lower than the cold rent ({value}).",
