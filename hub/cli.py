@@ -190,10 +190,21 @@ def cmd_check(args) -> int:
     paths = _write_check_report(report, args.out)
     print(f"{args.path}: {parsed.items} records, {len(accepted)} accepted, "
           f"{parsed.items - len(accepted)} rejected, {report.counts.warnings} with warnings"
+          + (f"; notes on the file: {_file_notes(report)}" if report.notes else "")
           + (f"; a sync would be held ({hold.count} of {hold.total} rejected)" if hold else ""))
     for kind in ("html", "csv", "json"):
         print(f"report: {paths[kind]}")
     return 1 if parsed.items - len(accepted) else 0
+
+
+def _file_notes(report) -> str:
+    """The report's notes on the file as a whole, for the summary line: a column left unread
+    means values the partner meant to deliver."""
+    unread = [note.value for note in report.notes if note.rule == "CSV_COLUMN_UNKNOWN"]
+    said = [f"{len(unread)} column(s) not read ({', '.join(unread)})"] if unread else []
+    said += [f"the header is in line {note.value}, what stands above it is not read"
+             for note in report.notes if note.rule == "CSV_HEADER_NOT_FIRST"]
+    return "; ".join(said)
 
 
 def _write_check_report(report, out: str) -> dict:

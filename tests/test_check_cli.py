@@ -217,3 +217,17 @@ def test_the_report_leads_the_partner_to_the_line_of_each_rejected_row(tmp_path)
     assert rows[0][:2] == ["Kennung", "Zeile"]
     assert [(r[0], r[1]) for r in rows[1:]] == [("K-2", "4"), ("", "5"), ("K-1", "6"), ("K-5", "7")]
     assert "Zeile 5" in (out / "report.html").read_text()
+
+
+def test_the_summary_line_names_the_columns_it_did_not_read(tmp_path):
+    """An unread column is values the partner meant to send: the one line a partner reads in
+    the terminal says so, not only the report."""
+    source = tmp_path / "kurse.csv"
+    source.write_text(
+        "Kurse der VHS Neunkirchen\n"
+        "Kurs-ID;Titel;Kursart;PLZ;Ort;Preisx;Sonstiges\n"
+        "M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;100;x\n", encoding="utf-8")
+    proc = hub("check", "--format", "csv-courses", str(source), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert ("1 records, 1 accepted, 0 rejected, 0 with warnings; notes on the file: "
+            "2 column(s) not read (Preisx, Sonstiges); the header is in line 2") in proc.stdout

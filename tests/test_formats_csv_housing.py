@@ -546,3 +546,47 @@ def test_a_postal_code_whose_leading_zero_a_spreadsheet_dropped_gets_it_back():
         result = parse(typo, "wbg-x")
         assert [r.source_id for r in result.records] == ["W-1"]
         assert [(r.source_id, r.rule) for r in result.rejections] == [("W-2", "ADDRESS_POSTAL_CODE_INVALID")]
+
+
+def test_the_usual_other_names_of_columns_are_read_as_the_template_columns():
+    """Housing companies' exports name their columns their own way: 'Wohnungs-Nr.',
+    'Postleitzahl', 'Miete', 'Zi.', a house number in a column of its own."""
+    data = ("Wohnungs-Nr.;Bezeichnung;Straße;Hausnr.;Postleitzahl;Stadt;Miete;Fläche;Zi.;WBS;"
+            "Telefonnummer;Ansprechpartner;Kontakt öffentlich\n"
+            "W1;2-Zimmer-Wohnung;Hauptstraße;12;66538;Neunkirchen;450;55;2;ja;06821 12345;"
+            "Herr Meier;ja\n").encode()
+    result = parse(data, PARTNER)
+    assert result.rejections == []
+    flat = result.records[0]
+    assert (flat.source_id, flat.title, flat.address.street, flat.address.house_number,
+            flat.address.postal_code, flat.address.city) == (
+        "W1", "2-Zimmer-Wohnung", "Hauptstraße", "12", "66538", "Neunkirchen")
+    assert (flat.cold_rent, flat.living_area, flat.rooms, flat.wbs_required) == (450.0, 55.0, 2.0, True)
+    assert (flat.contact.name, flat.contact.phone, flat.contact.public) == ("Herr Meier", "06821 12345", True)
+
+
+def test_the_template_name_wins_over_another_name_of_the_same_column():
+    data = ("Wohnungs-ID;Titel;Bezeichnung;PLZ;Ort;Straße;Hausnummer\n"
+            "W1;Wohnung am Markt;Objekt 7;66538;Neunkirchen;Markt 3;9\n").encode()
+    result = parse(data, PARTNER)
+    flat = result.records[0]
+    assert flat.title == "Wohnung am Markt"
+    assert (flat.address.street, flat.address.house_number) == ("Markt", "3")  # the cell's own
+    # the other name not read is said, as an unknown column is
+    assert [(r.rule, r.value) for r in result.rejections] == [("CSV_COLUMN_UNKNOWN", "Bezeichnung")]
+
+
+@pytest.mark.parametrize("above", ["Wohnungsangebote Stand 11/2026;;;\n;;;\n", "Wohnungsangebote\n\n"])
+def test_a_heading_above_the_header_is_passed_over_with_a_note(above):
+    data = (above + HEADER + "\nW1;Wohnung;66538;Neunkirchen\n").encode()
+    result = parse(data, PARTNER)
+    assert [r.source_id for r in result.records] == ["W1"]
+    assert [(r.rule, r.severity, r.value, r.line) for r in result.rejections] == [
+        ("CSV_HEADER_NOT_FIRST", "warning", "3", 3)]
+    assert result.records[0].address.postal_code == "66538"
+
+
+def test_a_header_row_further_down_that_lacks_a_column_is_named_in_the_refusal():
+    data = "Wohnungsangebote\nWohnungs-ID;Name;PLZ;Ort\nW1;Wohnung;66538;Neunkirchen\n".encode()
+    with pytest.raises(FormatError, match=r"missing in line 2 \(the row most like a header\): Titel$"):
+        parse(data, PARTNER)

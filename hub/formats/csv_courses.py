@@ -60,6 +60,24 @@ COLUMNS = {
 }
 REQUIRED = ("kursid", "titel", "kursart", "plz", "ort")
 
+# other names spreadsheets give the template's columns (normalised; see csvtemplate.COMMON_ALIASES)
+ALIASES = {
+    **dict.fromkeys(("kursnr", "kursnummer", "angebotsid", "kurscode"), "kursid"),
+    **dict.fromkeys(("kursname", "kurstitel", "kursbezeichnung"), "titel"),
+    **dict.fromkeys(("traeger", "kurstraeger", "bildungstraeger", "sprachschule"), "anbieter"),
+    **dict.fromkeys(("kurstyp", "art", "kursform"), "kursart"),
+    **dict.fromkeys(("niveau", "ger", "gerniveau", "kursniveau", "stufe", "level"), "sprachniveau"),
+    **dict.fromkeys(("kursbeginn", "startdatum", "beginndatum", "start"), "beginn"),
+    **dict.fromkeys(("kursende", "enddatum"), "ende"),
+    **dict.fromkeys(("kurszeiten", "unterrichtszeiten", "zeiten"), "zeitmodell"),
+    **dict.fromkeys(("kinderbetreuungmoeglich",), "kinderbetreuung"),
+    **dict.fromkeys(("preis", "kurskosten", "kursgebuehr", "kursgebuehren", "gebuehr",
+                     "gebuehren", "teilnahmegebuehr"), "kosten"),
+    **dict.fromkeys(("foerderung", "foerderfaehig"), "gefoerdert"),
+    **dict.fromkeys(("freieplaetze",), "plaetze"),
+    **dict.fromkeys(("kursort", "unterrichtsort", "veranstaltungsort"), "ort"),
+}
+
 COURSE_TYPES = {
     "integrationskurs": "integration_course",
     "berufssprachkurs": "job_language_course",
@@ -330,6 +348,7 @@ TEMPLATE = CsvTemplate(
     columns=COLUMNS,
     required=REQUIRED,
     id_column="kursid",
+    aliases=ALIASES,
     fields=_fields,
     notes=_notes,
 )

@@ -52,6 +52,29 @@ COLUMNS = {
 }
 REQUIRED = ("wohnungsid", "titel", "plz", "ort")
 
+# other names spreadsheets give the template's columns (normalised; see csvtemplate.COMMON_ALIASES)
+ALIASES = {
+    **dict.fromkeys(("wohnungsnr", "wohnungsnummer", "objektnr", "objektnummer", "objektid"),
+                    "wohnungsid"),
+    **dict.fromkeys(("objekttitel", "objektbezeichnung"), "titel"),
+    **dict.fromkeys(("eigentuemer", "anbieter", "wohnungsgesellschaft"), "vermieter"),
+    **dict.fromkeys(("objektart", "wohnungsart", "typ"), "art"),
+    **dict.fromkeys(("zi", "zimmeranzahl", "anzahlzimmer", "raeume"), "zimmer"),
+    **dict.fromkeys(("flaeche", "groesse", "qm", "m2", "m²"), "wohnflaeche"),
+    **dict.fromkeys(("miete", "nettokaltmiete", "grundmiete"), "kaltmiete"),
+    **dict.fromkeys(("nk", "betriebskosten", "nebenkostenvorauszahlung"), "nebenkosten"),
+    **dict.fromkeys(("hk", "heizkostenvorauszahlung"), "heizkosten"),
+    **dict.fromkeys(("gesamtmiete", "bruttowarmmiete"), "warmmiete"),
+    **dict.fromkeys(("mietsicherheit",), "kaution"),
+    **dict.fromkeys(("verfuegbarab", "bezugsfrei", "bezugsfreiab", "bezug"), "freiab"),
+    **dict.fromkeys(("wbs", "wohnberechtigungsschein", "wbsnoetig", "wbsbenoetigt"),
+                    "wbserforderlich"),
+    **dict.fromkeys(("barrierefreiheit",), "barrierefrei"),
+    **dict.fromkeys(("personen", "personenanzahl", "maxpersonenanzahl", "maximalepersonen"),
+                    "maxpersonen"),
+    **dict.fromkeys(("stockwerk", "geschoss"), "etage"),
+}
+
 PROPERTY_TYPES = {
     "wohnung": "apartment",
     "haus": "house",
@@ -222,6 +245,7 @@ TEMPLATE = CsvTemplate(
     columns=COLUMNS,
     required=REQUIRED,
     id_column="wohnungsid",
+    aliases=ALIASES,
     fields=_fields,
     notes=_notes,
 )

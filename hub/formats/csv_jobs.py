@@ -59,6 +59,23 @@ COLUMNS = {
 }
 REQUIRED = ("stellenid", "titel", "plz", "ort")
 
+# other names spreadsheets give the template's columns (normalised; see csvtemplate.COMMON_ALIASES)
+ALIASES = {
+    **dict.fromkeys(("stellennr", "stellennummer", "jobid", "stellenangebotsid", "angebotsid"),
+                    "stellenid"),
+    **dict.fromkeys(("stellentitel", "stellenbezeichnung", "jobtitel"), "titel"),
+    **dict.fromkeys(("firma", "unternehmen", "betrieb"), "arbeitgeber"),
+    **dict.fromkeys(("beschaeftigungsart", "anstellungsart", "stellenart"), "art"),
+    **dict.fromkeys(("arbeitsbeginn", "eintrittsdatum", "eintritt", "startdatum"), "beginn"),
+    **dict.fromkeys(("bewerbungsschluss", "bewerbungsende", "bewerbenbis"), "bewerbungsfrist"),
+    # one pay column: an amount, or a range that gives both ends
+    **dict.fromkeys(("gehalt", "lohn", "verguetung", "entgelt"), "gehaltvon"),
+    **dict.fromkeys(("sprachkenntnisse", "deutschniveau", "sprachniveau"), "deutschkenntnisse"),
+    **dict.fromkeys(("mobilesarbeiten", "remote"), "homeoffice"),
+    **dict.fromkeys(("arbeitsort", "einsatzort"), "ort"),
+    **dict.fromkeys(("refnr", "bareferenz", "referenznummer"), "bareferenznummer"),
+}
+
 EMPLOYMENT_TYPES = {
     "arbeit": "employee",
     "anstellung": "employee",
@@ -428,6 +445,7 @@ TEMPLATE = CsvTemplate(
     columns=COLUMNS,
     required=REQUIRED,
     id_column="stellenid",
+    aliases=ALIASES,
     fields=_fields,
     notes=_notes,
 )

@@ -15,8 +15,8 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from hub.formats.base import FormatError, ParseResult, build_record, duplicate
 from hub.formats.values import (
@@ -50,6 +50,31 @@ COMMON_COLUMNS = {
     "telefon": "Telefon",
     "kontaktoeffentlich": "Kontakt oeffentlich",
     "geaendertam": "Geaendert am",
+}
+
+# other names spreadsheets give the shared columns (normalised, as ``normalise_header`` makes
+# them) -> the column they are; each template adds its own (``CsvTemplate.aliases``)
+COMMON_ALIASES = {
+    **dict.fromkeys(("postleitzahl",), "plz"),
+    **dict.fromkeys(("stadt", "ortschaft"), "ort"),
+    **dict.fromkeys(("strasseundhausnummer", "strassehausnummer", "strasseundhausnr",
+                     "strassehausnr", "strasseundnr", "str", "adresse", "anschrift"), "strasse"),
+    # the house number in a column of its own, beside Strasse (``address``)
+    **dict.fromkeys(("hausnummer", "hausnr", "hnr"), "hausnummer"),
+    **dict.fromkeys(("amtlichergemeindeschluessel", "gemeindeschluessel", "gemeindekennziffer"),
+                    "ags"),
+    **dict.fromkeys(("url", "website", "webseite", "internetseite", "internetadresse",
+                     "homepage", "weblink", "internet"), "link"),
+    **dict.fromkeys(("ansprechpartner", "ansprechpartnerin", "ansprechpartner/in",
+                     "ansprechpartner*in", "ansprechpartner:in", "kontaktperson"),
+                    "ansprechperson"),
+    **dict.fromkeys(("mail", "emailadresse", "mailadresse"), "email"),
+    **dict.fromkeys(("telefonnummer", "telefonnr", "tel", "telnr", "rufnummer", "fon"),
+                    "telefon"),
+    **dict.fromkeys(("kontaktveroeffentlichen",), "kontaktoeffentlich"),
+    **dict.fromkeys(("aenderungsdatum", "zuletztgeaendert", "letzteaenderung", "aktualisiertam",
+                     "geaendert"), "geaendertam"),
+    **dict.fromkeys(("bezeichnung",), "titel"),
 }
 
 
@@ -147,26 +172,31 @@ def _delimiter(header_line: str) -> str:
     return max(counts, key=lambda sep: counts[sep]) if max(counts.values()) else ";"
 
 
+HEADER_SEARCH = 10  # the header row may come this many lines down (title lines above it)
+
+
 def rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, cells) for every row; the first one is the header. The number is
     the line of the file the row starts on (a quoted cell may run over several lines)."""
-    lines = text.split("\n", 1)
+    lines = text.split("\n", HEADER_SEARCH + 1)
     first = lines[0].strip().strip('"')
     skip_first = False
     if re.fullmatch(r"sep=[;,]", first, re.IGNORECASE):  # Excel's separator hint line
         delimiter = first[-1]
         skip_first = True
-    else:
-        delimiter = _delimiter(lines[0])
+    else:  # the first line with a separator: a title line above the header may have none
+        delimiter = _delimiter(next((line for line in lines[:HEADER_SEARCH]
+                                     if any(sep in line for sep in ";,\t")), lines[0]))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    width = 0  # cells of the header
+    width = 0  # cells of the header: the first row with two cells filled (not a title)
     try:
         start = 1
         for cells in reader:
             if skip_first:
                 skip_first = False
             elif not width:
-                width = len(cells)
+                if sum(1 for cell in cells if cell.strip()) >= 2:
+                    width = len(cells)
                 yield start, cells
             else:
                 if reader.line_num > start:
@@ -214,8 +244,11 @@ _CODE_AND_TOWN = re.compile(r"^(\d{5})\s+(\S.*)$")
 
 
 def address(cells: Cells) -> dict:
-    """Strasse (with house number), PLZ, Ort, AGS -> Address fields."""
+    """Strasse (with house number, or the house number in a column of its own), PLZ, Ort,
+    AGS -> Address fields."""
     street, number = split_street(cells.get("strasse"))
+    if number is None and street is not None:
+        number = cells.get("hausnummer")
     code, town = postal_code(cells.get("plz")), cells.get("ort")
     # the town after the code in the PLZ cell ('66538 Neunkirchen'), as an address line has it
     both = _CODE_AND_TOWN.match(code) if isinstance(code, str) else None
@@ -330,6 +363,8 @@ class CsvTemplate:
     # cells -> (rule code, canonical field, value) of the warnings a row gets while being
     # read (a value taken in another form than the template documents)
     notes: Callable[[Cells], list[tuple[str, str, str]]] | None = None
+    # other names of the template's own columns (normalised) -> the column (see COMMON_ALIASES)
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def text_columns(self) -> frozenset[str]:
@@ -339,38 +374,83 @@ class CsvTemplate:
 
     def header(self, names: list[str], unknown: list[str] | None = None) -> dict[str, int]:
         """Column positions by key; the first of repeated columns counts, a unit after the
-        name is ignored ('Wohnfläche (m²)'), named columns the template does not know are
-        listed in ``unknown``. Missing required columns refuse the whole file."""
-        positions: dict[str, int] = {}
-        for index, name in enumerate(names):
-            key = normalise_header(name)
-            if key not in self.columns:
-                key = normalise_header(_HEADER_UNIT.sub("", name))
-            if key in self.columns:
-                positions.setdefault(key, index)
-            elif name.strip() and unknown is not None:
-                unknown.append(name.strip())
-        missing = [self.columns[key] for key in self.required if key not in positions]
+        name is ignored ('Wohnfläche (m²)'), another usual name of a column is that column
+        ('Postleitzahl', ``aliases``) unless the template's own name is there too; named
+        columns the template does not know are listed in ``unknown``. Missing required
+        columns refuse the whole file."""
+        positions, missing, left = self._columns(names)
         if missing:
             raise FormatError(
                 f"not a {self.what}: required column(s) missing: " + ", ".join(missing)
             )
+        if unknown is not None:
+            unknown.extend(left)
         return positions
+
+    def _columns(self, names: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
+        """``header``'s reading of a row: the positions, the required columns missing, the
+        named columns left unread."""
+        keys = [self._known(normalise_header(name))
+                or self._known(normalise_header(_HEADER_UNIT.sub("", name))) for name in names]
+        positions: dict[str, int] = {}
+        for exact in (True, False):  # the template's own names first, then the other names
+            for index, key in enumerate(keys):
+                if key is not None and key[1] == exact:
+                    positions.setdefault(key[0], index)
+        # unknown, or another name of a column that is there under its own name
+        left = [name.strip() for index, (name, key) in enumerate(zip(names, keys))
+                if name.strip() and (key is None or (not key[1] and positions[key[0]] != index))]
+        missing = [self.columns[key] for key in self.required if key not in positions]
+        return positions, missing, left
+
+    def _header_row(self, lines: Iterator[tuple[int, list[str]]]):
+        """The header row (line, cells), its column positions, the columns it names that the
+        template does not know, and how many rows stand above it: the first row, or where a
+        title stands above the header (a spreadsheet's heading, empty rows), the first of the
+        next HEADER_SEARCH rows that has the required columns."""
+        first = next(lines, None)
+        if first is None:
+            raise FormatError(f"not a {self.what}: no header row")
+        closest: tuple[int, int, FormatError] | None = None  # (missing, line, why)
+        for above in range(HEADER_SEARCH):
+            unknown: list[str] = []
+            try:
+                return first, self.header(first[1], unknown), unknown, above
+            except FormatError as exc:
+                missing = len(self._columns(first[1])[1])
+                if closest is None or missing < closest[0]:
+                    closest = (missing, first[0], exc)
+            first = next(lines, None)
+            if first is None:
+                break
+        _, line, why = closest
+        if line == 1:
+            raise why
+        # the row most like a header is further down: name it, not the title line
+        raise FormatError(str(why).replace("missing:", f"missing in line {line} (the row most "
+                                                       "like a header):"))
+
+    def _known(self, key: str) -> tuple[str, bool] | None:
+        """The template's column of a normalised header name, and whether it is the
+        template's own name (else another usual one); None for a column it does not know."""
+        if key in self.columns:
+            return key, True
+        other = self.aliases.get(key) or COMMON_ALIASES.get(key)
+        return (other, False) if other else None
 
     def parse(self, data: bytes, partner_id: str) -> ParseResult:
         source = decode(data, self.what)
         if not source.strip():
             raise FormatError(f"not a {self.what}: the input is empty")
         lines = rows(unicodedata.normalize("NFC", source))
-        first = next(lines, None)
-        if first is None:
-            raise FormatError(f"not a {self.what}: no header row")
+        first, positions, unknown, above = self._header_row(lines)
         names = first[1]
-        unknown: list[str] = []
-        positions = self.header(names, unknown)
 
         result = ParseResult()
         domain = self.model.domain.value
+        if above:  # a title above the header: said, so that a misplaced header is noticed
+            result.rejections.append(reject("CSV_HEADER_NOT_FIRST", partner_id=partner_id,
+                                            domain=domain, value=str(first[0]), line=first[0]))
         for name in unknown:  # a renamed column would otherwise be lost without a word
             result.rejections.append(reject("CSV_COLUMN_UNKNOWN", partner_id=partner_id,
                                             domain=domain, value=name, line=first[0]))

@@ -568,6 +568,10 @@ _HELD_REJECTIONS = re.compile(r"(\d+) of the (\d+) records of this delivery were
 # why a delivery was unusable, in the partner's words: the pattern of the format's one-line
 # message (hub.formats) -> (German, English) sentence, the message's groups filled in
 _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
+    (re.compile(r"required column\(s\) missing in line (\d+) \(the row most like a header\): (.+)$"),
+     "Zeile {0} sieht am ehesten wie die Zeile der Spaltennamen aus; ihr fehlen Pflichtspalten: "
+     "{1}.",
+     "Line {0} looks most like the row of column names; it lacks required columns: {1}."),
     (re.compile(r"required column\(s\) missing: (.+)$"),
      "Es fehlen Pflichtspalten: {0}.", "Required columns are missing: {0}."),
     (re.compile(r"line (\d+): a quote"),
@@ -726,7 +730,7 @@ def _format_field_names(fmt: str | None) -> tuple[Mapping[str, str], bool]:
 
 
 # notes on the file as a whole, not on an offer: no offer counts as 'with notes' for them
-_FILE_NOTES = {"CSV_COLUMN_UNKNOWN"}
+_FILE_NOTES = {"CSV_COLUMN_UNKNOWN", "CSV_HEADER_NOT_FIRST"}
 
 # what a value of a kind of field must look like, for an invalid one (the rule's own hint
 # only says to check spelling and format)

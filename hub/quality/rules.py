@@ -80,6 +80,16 @@ _RULES = [
                     "unit such as '(m²)' or 'in €'); reported once per file, on line 1.",
     ),
     Rule(
+        "CSV_HEADER_NOT_FIRST", "warning",
+        "Die Spaltennamen stehen in Zeile {value}; was darüber steht, wird nicht gelesen.",
+        "The column names are in line {value}; what stands above them is not read.",
+        "Lassen Sie die Spaltennamen in der ersten Zeile beginnen (ohne Überschrift darüber).",
+        "Start the file with the column names in its first line (no heading above them).",
+        description="CSV templates only: the header row is not the file's first row (a "
+                    "heading or empty rows above it, as a spreadsheet shows them); the first of "
+                    "the first 10 rows that holds the required columns is read as the header.",
+    ),
+    Rule(
         "ADDRESS_POSTAL_CODE_INVALID", "error",
         "Die Postleitzahl '{value}' ist keine fünfstellige deutsche PLZ.",
         "The postal code '{value}' is not a five-digit German postal code.",
