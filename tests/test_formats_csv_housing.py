@@ -590,3 +590,15 @@ def test_a_header_row_further_down_that_lacks_a_column_is_named_in_the_refusal()
     data = "Wohnungsangebote\nWohnungs-ID;Name;PLZ;Ort\nW1;Wohnung;66538;Neunkirchen\n".encode()
     with pytest.raises(FormatError, match=r"missing in line 2 \(the row most like a header\): Titel$"):
         parse(data, PARTNER)
+
+
+def test_a_comma_before_three_digits_is_a_thousands_separator_with_a_warning():
+    """'1,200' as an English spreadsheet writes 1200: it was read as 1.20 euros and published."""
+    data = (HEADER + ";Kaltmiete;Kaution;Nebenkosten\n"
+            "W1;Wohnung;66538;Neunkirchen;\"1,200\";\"2,400 €\";\"150,50\"\n").encode()
+    result = parse(data, PARTNER)
+    flat = result.records[0]
+    assert (flat.cold_rent, flat.deposit, flat.service_charges) == (1200.0, 2400.0, 150.5)
+    assert [(r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("AMOUNT_COMMA_THOUSANDS", "warning", "cold_rent", "1,200"),
+        ("AMOUNT_COMMA_THOUSANDS", "warning", "deposit", "2,400 €")]

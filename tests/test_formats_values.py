@@ -423,7 +423,9 @@ def test_number_keeps_what_it_cannot_hold():
      ("450 € zzgl. NK", 450), ("2.800 € brutto pro Monat", 2800), ("450,- € mtl.", 450),
      ("14,50 €/Std.", "14,50 €/Std."), ("450 kalt", "450 kalt"), ("450 € + NK", 450),
      ("450.-", 450), ("450 €/Mon.", 450), ("450 € p.M.", 450), ("450 € brutto mtl.", 450),
-     ("450 nkx", "450 nkx")],
+     ("450 nkx", "450 nkx"),
+     # a comma before three digits: English thousands (a euro amount has no third decimal)
+     ("1,200", 1200), ("1,200 €", 1200), ("1,200,000", 1_200_000), ("0,500", 0.5), ("2,29", 2.29)],
 )
 def test_money(value, expected):
     assert v.money(value) == expected

@@ -349,6 +349,7 @@ TEMPLATE = CsvTemplate(
     required=REQUIRED,
     id_column="kursid",
     aliases=ALIASES,
+    amounts={"kosten": "price_eur"},
     fields=_fields,
     notes=_notes,
 )

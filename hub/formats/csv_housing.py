@@ -246,6 +246,8 @@ TEMPLATE = CsvTemplate(
     required=REQUIRED,
     id_column="wohnungsid",
     aliases=ALIASES,
+    amounts={"kaltmiete": "cold_rent", "nebenkosten": "service_charges",
+             "heizkosten": "heating_costs", "warmmiete": "warm_rent", "kaution": "deposit"},
     fields=_fields,
     notes=_notes,
 )

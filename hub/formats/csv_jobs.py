@@ -446,6 +446,7 @@ TEMPLATE = CsvTemplate(
     required=REQUIRED,
     id_column="stellenid",
     aliases=ALIASES,
+    amounts={"gehaltvon": "salary_min", "gehaltbis": "salary_max"},
     fields=_fields,
     notes=_notes,
 )

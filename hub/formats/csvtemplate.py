@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from hub.formats.base import FormatError, ParseResult, build_record, duplicate
 from hub.formats.values import (
+    COMMA_THOUSANDS_IN_TEXT,
     NO_VALUE,
     email_address,
     month_start,
@@ -365,6 +366,9 @@ class CsvTemplate:
     notes: Callable[[Cells], list[tuple[str, str, str]]] | None = None
     # other names of the template's own columns (normalised) -> the column (see COMMON_ALIASES)
     aliases: Mapping[str, str] = field(default_factory=dict)
+    # the columns of euro amounts -> their field: a comma before three digits is read as a
+    # thousands separator there, with a warning (AMOUNT_COMMA_THOUSANDS)
+    amounts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def text_columns(self) -> frozenset[str]:
@@ -495,6 +499,8 @@ class CsvTemplate:
             notes = [(code, name, value) for code, name, value in (
                 ("ADDRESS_POSTAL_CODE_ZERO_ADDED", "address.postal_code", zero_added),
                 ("ADDRESS_AGS_ZERO_ADDED", "address.municipality_key", ags_zero_added)) if value]
+            notes += [("AMOUNT_COMMA_THOUSANDS", name, row[key]) for key, name in self.amounts.items()
+                      if row.get(key) and COMMA_THOUSANDS_IN_TEXT.search(row[key])]
             for code, name, value in [*notes, *(self.notes(row) if self.notes else ())]:
                 result.rejections.append(reject(
                     code, partner_id=partner_id, domain=self.model.domain.value,

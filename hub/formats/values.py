@@ -888,8 +888,15 @@ def _deposit_read(value: object) -> tuple[object, float | None]:
     return read, (read if isinstance(read, float) and 0 < read <= MAX_DEPOSIT_RENTS else None)
 
 
+# a comma before groups of three digits, in English style: '1,200' is 1200 euros (a German
+# amount never has three decimal places)
+_COMMA_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+$")
+COMMA_THOUSANDS_IN_TEXT = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d.,])")
+
+
 def money(value: object, machine: bool = False) -> object:
-    """Euro amounts: '1.250,00 €', '150,- EUR', '99.90'; 'kostenlos' -> 0."""
+    """Euro amounts: '1.250,00 €', '150,- EUR', '99.90', '1,200' (English thousands: 1200);
+    'kostenlos' -> 0."""
     read = _plain(value, machine)
     if read is not None:
         return read
@@ -900,6 +907,8 @@ def money(value: object, machine: bool = False) -> object:
         return 0.0
     amount = _CURRENCY.sub("", _ABOUT.sub("", _AMOUNT_QUALIFIER.sub("", written))).strip()
     amount = re.sub(r"[,.]-+$", "", amount)  # '150,-', '450.-': whole euros
+    if not machine and _COMMA_THOUSANDS.match(amount):
+        return float(amount.replace(",", ""))
     read = number(amount, machine)
     return read if isinstance(read, float) else written
 

@@ -231,7 +231,7 @@ _RULES = [
         "a price.",
         "Geben Sie den Preis des ganzen Kurses in Euro an (z. B. 1.603), 0 für kostenlos, oder "
         "lassen Sie das Feld leer.",
-        "Give the price of the whole course in euro (e.g. 1,603), 0 for free, or leave the "
+        "Give the price of the whole course in euro (e.g. 1.603 or 1603), 0 for free, or leave the "
         "field empty.",
         field="price_eur",
         domains=("courses",),
@@ -323,6 +323,22 @@ _RULES = [
         description="CSV templates only: an `Ende` that names a month without its day "
                     "(`Juni 2027`, `Ende Juni 2027`, `06/2027`) publishes the last day of that "
                     "month instead of rejecting the course.",
+    ),
+    Rule(
+        "AMOUNT_COMMA_THOUSANDS", "warning",
+        "Im Betrag '{value}' steht ein Komma vor drei Ziffern; es wird als Tausender-Trennzeichen "
+        "gelesen (1,200 = 1.200 Euro).",
+        "The amount '{value}' has a comma before three digits; it is read as a thousands "
+        "separator (1,200 = 1200 euros).",
+        "Schreiben Sie Tausender mit Punkt oder ohne Zeichen (1.200 oder 1200) und Cent mit "
+        "Komma (12,50).",
+        "Write thousands with a dot or without a sign (1.200 or 1200) and cents with a comma "
+        "(12,50).",
+        domains=("jobs", "courses", "housing"),
+        description="CSV templates only: an amount written with a comma before groups of three "
+                    "digits (`1,200`, `1,200,000 €`), as English spreadsheets write thousands, is "
+                    "read as that many euros (a euro amount has no three decimal places); it "
+                    "was read as 1.2 euros.",
     ),
     Rule(
         "HOUSING_RENT_INCONSISTENT", "error",
