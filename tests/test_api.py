@@ -864,3 +864,20 @@ def test_cors_origins_setting_is_checked():
         cors_origins("portal.example")
     with pytest.raises(ValueError, match="no path"):
         cors_origins("https://a.example/api")
+
+
+def test_a_nul_character_anywhere_in_the_request_is_a_400_not_a_server_error(engine):
+    """PostgreSQL refuses text with a NUL character: a request holding one must be refused as
+    the reader's mistake before it reaches the database, on every kind of endpoint."""
+    import base64
+
+    fill(engine)
+    publish_domain(engine, "jobs", now=T0)
+    cursor = base64.urlsafe_b64encode(b"e:job-\x00").decode().rstrip("=")
+    with client_for(engine) as c:
+        for url in ("/v1/jobs/job-%00x", f"/v1/jobs?cursor={cursor}", "/hsds/organizations?search=a%00",
+                    "/hsds/services?taxonomy_term_id=%00", "/v1/jobs?q=%00"):
+            got = c.get(url)
+            assert got.status_code == 400, (url, got.status_code, got.text)
+            assert got.headers["content-type"].startswith("application/problem+json")
+        assert c.get("/v1/jobs").status_code == 200

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
@@ -546,6 +546,24 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
+class RefuseNul:
+    """ASGI middleware: a request whose path or query holds a NUL character is answered 400
+    before any endpoint reads it: no id, cursor or filter holds one, and PostgreSQL refuses
+    text with one (a server error where the reader made the mistake)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"]
+                                        or "\x00" in unquote(scope["query_string"].decode("latin-1"))):
+            response = problem_response(Request(scope), 400, "the request holds a NUL character "
+                                        "(%00), which no id or parameter of this API contains")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     """The read API on ``engine``. ``settings``: ApiSettings, or the hub's Settings (the API's
     own settings then come from the environment), or None (all from the environment)."""
@@ -583,6 +601,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     _redact_access_log()
     app.add_middleware(CachedListPages, api=app)
     app.add_middleware(HeadAsGet)  # the cache answers HEAD as well
+    app.add_middleware(RefuseNul)
     if settings.cors_origins:  # outermost: preflights and every answer carry the CORS headers
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "HEAD"],

@@ -62,7 +62,7 @@ def decode_cursor(cursor: str, domain: str | None = None) -> str:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise QueryError("the cursor is not one this API gave out; start again without it") from None
-    if not text.startswith("e:") or len(text) > 100:
+    if not text.startswith("e:") or len(text) > 100 or "\x00" in text:
         raise QueryError("the cursor is not one this API gave out; start again without it")
     if domain is not None and not text[2:].startswith(PREFIX[domain] + "-"):
         raise QueryError(f"the cursor belongs to another list than /v1/{domain}; start again without it")
