@@ -264,3 +264,21 @@ def test_hsds_responses_conform_to_the_openapi_document(engine):
             assert response.status_code < 500, response.text
 
         check()
+
+
+def test_organization_search_takes_words_in_any_case_and_umlaut_spelling(engine):
+    """As the services' search: 'Baeckerei' finds 'Bäckerei', words in any order."""
+    from tests.test_export import sample_records
+
+    records = sample_records()
+    records[0] = records[0].model_copy(update={"organisation": "Bäckerei Müller Hüttenberg"})
+    fill(engine, records)
+    client = make_client(engine)
+
+    def found(search: str) -> list[str]:
+        return [o["name"] for o in client.get("/hsds/organizations", params={"search": search}).json()["contents"]]
+
+    for search in ("Baeckerei", "bäckerei", "BAECKEREI", "huettenberg mueller", "Hüttenberg"):
+        assert found(search) == ["Bäckerei Müller Hüttenberg"], search
+    assert found("neunkirchen vhs") == ["VHS Neunkirchen"]
+    assert found("Bäckerei Neunkirchen") == []

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException
 
 from hub import hsds
 from hub.api import query
+from hub.store.search import fold, words
 from hub.store.tables import changes, directory
 
 PROBLEM = "application/problem+json"
@@ -353,15 +354,15 @@ def list_organizations(
     request: Request,
     page: int = PageQ,
     per_page: int = PerPageQ,
-    search: str | None = Query(None, description="Text in the organization's name"),
+    search: str | None = Query(None, description="Words, each of which must occur in the organization's name (case and umlaut spellings do not matter: 'baeckerei' finds 'Bäckerei')"),
 ):
     with _engine(request).connect() as conn:
         index = _index(request, conn)
     ids = index.org_order
     orgs = [index.orgs.organization(index.org_keys[oid]) for oid in ids] if search else None
     if search:
-        needle = search.strip().casefold()
-        orgs = [o for o in orgs if needle in o["name"].casefold()]
+        wanted = words(search)  # as the services' search compares
+        orgs = [o for o in orgs if all(word in fold(o["name"]) for word in wanted)]
         total = len(orgs)
         chosen = orgs[(page - 1) * per_page: page * per_page]
     else:
