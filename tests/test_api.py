@@ -495,6 +495,8 @@ def test_change_feed_from_zero_reproduces_the_directory(engine):
         assert f"newest change ({last})" in beyond.json()["detail"]
         jobs_only = c.get("/v1/changes?domain=jobs&limit=1000").json()["items"]
         assert jobs_only and {i["domain"] for i in jobs_only} == {"jobs"}
+        # the domain in other letters, as every closed list of the API takes it
+        assert c.get("/v1/changes?domain=JOBS&limit=1000").json()["items"] == jobs_only
     with engine.connect() as conn:
         stored = {r.entity_id: r.entry for r in conn.execute(sa.select(directory.c.entity_id, directory.c.entry))}
         # each entry carries the number of the change that wrote it: its entity's last one

@@ -125,6 +125,8 @@ def test_filters(engine):
     jobs_term = hsds.TERMS["welcome-hub:domain.jobs"]["id"]
     assert client.get("/hsds/services", params={"taxonomy_term_id": jobs_term}).json()["total_items"] == 3
     assert client.get("/hsds/services", params={"domain": "courses"}).json()["total_items"] == 2
+    assert client.get("/hsds/services", params={"domain": "Courses"}).json()["total_items"] == 2
+    assert client.get("/hsds/services", params={"domain": "kurse"}).status_code == 422
     assert client.get("/hsds/services", params={"search": "KOCH"}).json()["contents"][0]["name"] == "Koch (m/w/d)"
     assert client.get("/hsds/services", params={"search": "100%_"}).json()["empty"] is True
     # words, as the /v1 lists take q: each anywhere in name, organization or description,

@@ -776,7 +776,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         after: Annotated[int, Query(ge=0, le=2**62, description=(
             "Changes after this seq (0: from the start); beyond the newest change: 400"))] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
-        domain: Annotated[Literal["jobs", "courses", "housing"] | None, Query()] = None,
+        domain: Annotated[query.DomainName | None, Query()] = None,
     ) -> Response:
         """Every change in order: `updated` carries the whole entry, `deleted` the id (and
         `merged_into` when it was merged). Applying the feed from `after=0` gives exactly the

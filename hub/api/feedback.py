@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.api.app import KEY_COOKIE, ApiProblem, _authenticate, problem_response, problems
 from hub.api.keys import lookup_key
+from hub.api.query import DomainName
 
 from hub.store.tables import syncs
 
@@ -155,7 +156,7 @@ def add_feedback_routes(app: FastAPI) -> None:
     def feedback_page(
         request: Request,
         partner_id: Annotated[str, PathParam(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")],
-        domain: Annotated[Literal["jobs", "courses", "housing"] | None, Query()] = None,
+        domain: Annotated[DomainName | None, Query()] = None,
         lang: Annotated[Literal["de", "en"] | None, Query(description="de or en (default: the partner's)")] = None,
         key: Annotated[str | None, Query(max_length=200, description=(
             "The key, for browsers: moved into a cookie, then the page is shown without it"))] = None,
@@ -192,7 +193,7 @@ def add_feedback_routes(app: FastAPI) -> None:
         request: Request,
         partner_id: Annotated[str, PathParam(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")],
         fmt: Annotated[Literal["csv", "json"], PathParam(description="csv or json")],
-        domain: Annotated[Literal["jobs", "courses", "housing"] | None, Query()] = None,
+        domain: Annotated[DomainName | None, Query()] = None,
         lang: Annotated[Literal["de", "en"] | None, Query(description="de or en (default: the partner's)")] = None,
     ) -> Response:
         """The report of the partner's latest delivery (of ``domain``; default: the latest

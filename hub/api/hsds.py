@@ -294,7 +294,7 @@ def _entry_page(request, *, page, per_page, search=None, organization_id=None, m
 MAX_PAGE = 1_000_000  # keeps OFFSET inside a 64-bit integer on both databases
 PageQ = Query(1, ge=1, le=MAX_PAGE, description="Page number, from 1")
 PerPageQ = Query(50, ge=1, le=MAX_PER_PAGE, description=f"Items per page (at most {MAX_PER_PAGE})")
-DomainQ = Query(None, pattern="^(jobs|courses|housing)$", description="Hub extension: only this domain")
+DomainQ = Query(None, description="Hub extension: only this domain")
 
 
 # ----------------------------------------------------------------------------- endpoints
@@ -328,7 +328,7 @@ def list_services(
     organization_id: str | None = None,
     taxonomy_term_id: str | None = None,
     modified_after: str | None = Query(None, description="Published on or after (ISO 8601)"),
-    domain: str | None = DomainQ,
+    domain: query.DomainName | None = DomainQ,
 ):
     result = _entry_page(request, page=page, per_page=per_page, search=search,
                          organization_id=organization_id, modified_after=modified_after,
@@ -391,7 +391,7 @@ def list_locations(
     request: Request,
     page: int = PageQ,
     per_page: int = PerPageQ,
-    domain: str | None = DomainQ,
+    domain: query.DomainName | None = DomainQ,
 ):
     result = _entry_page(request, page=page, per_page=per_page, domain=domain)
     if isinstance(result, JSONResponse):
@@ -419,7 +419,7 @@ def list_service_at_locations(
     organization_id: str | None = None,
     taxonomy_term_id: str | None = None,
     modified_after: str | None = None,
-    domain: str | None = DomainQ,
+    domain: query.DomainName | None = DomainQ,
 ):
     result = _entry_page(request, page=page, per_page=per_page, search=search,
                          organization_id=organization_id, modified_after=modified_after,

@@ -14,9 +14,10 @@ import math
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
+from pydantic import BeforeValidator
 
 from hub.resolve.cluster import PREFIX
 from hub.store.search import tag, words
@@ -53,6 +54,14 @@ class Filters:
 
 def encode_cursor(entity_id: str) -> str:
     return base64.urlsafe_b64encode(f"e:{entity_id}".encode()).decode().rstrip("=")
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# a domain as a query parameter takes other letters, as the records' closed lists do ('JOBS')
+DomainName = Annotated[Literal["jobs", "courses", "housing"], BeforeValidator(_lower)]
 
 
 def decode_cursor(cursor: str, domain: str | None = None) -> str:
