@@ -330,7 +330,8 @@ def stage_partner_feed(
         raise StageError(message)
     if held:
         counts = StageCounts(items=delivery.items, accepted=accepted,
-                             rejected=delivery.items - accepted, active=active)
+                             rejected=delivery.items - accepted, active=active,
+                             rules=dict(writer.counts.rules))  # what the steward releases
         return StageOutcome(partner.id, domain, "held", writer.sync_id, counts, held)
     return StageOutcome(partner.id, domain, "ok", writer.sync_id, counts)
 

@@ -168,6 +168,28 @@ def test_held_delivery_fails_the_blocking_check_with_the_numbers(db_url, tmp_pat
     assert (staged["status"].value, staged["withdrawn"].value) == ("ok", 25)
 
 
+def test_a_delivery_held_for_its_rejections_names_their_rules(db_url, tmp_path, httpserver, instance):
+    """The steward deciding whether to release a held delivery sees which rules rejected its
+    records, in the check and in the materialization, as for a delivery that went through."""
+    postings = [posting(n) for n in range(20)]
+    for item in postings[:12]:  # an export that lost its postal codes
+        item["stellenlokationen"][0]["adresse"]["plz"] = ""
+    Feed(httpserver, "/jc.json", ba_v6(postings))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", httpserver.url_for("/jc.json"))))
+    instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+    selection = [a for a in ALL_ASSETS if a.key.path[0] in ("raw", "staged") and a.key.path[1] == "jobs"]
+    held = dg.materialize(selection, partition_key="jobcenter-nk", resources=resources(db_url, tmp_path, registry),
+                          instance=instance, raise_on_error=False)
+    checks = {c.check_name: c for c in held.get_asset_check_evaluations()}
+    assert not checks["rejection_share"].passed
+    accepted = checks["records_accepted"]
+    assert accepted.description.startswith("jobcenter-nk: 12 of 20 records rejected (RECORD_FIELD_MISSING)")
+    assert "| `RECORD_FIELD_MISSING` | 12 |" in accepted.metadata["rules"].value
+    staged = materialization(held, "staged", "jobs").metadata
+    assert staged["status"].value == "held" and "| `RECORD_FIELD_MISSING` | 12 |" in staged["rules"].value
+
+
 def test_checks_are_kept_per_partner_partition(db_url, tmp_path, httpserver, instance):
     """A held partner's failed guard stays its own latest result when another partner of the
     domain syncs cleanly afterwards: the UI shows the checks per partner feed."""
