@@ -82,7 +82,11 @@ def test_assets_fetch_stage_and_publish_a_partner(db_url, tmp_path, httpserver, 
     assert unchanged["status"].value == "unchanged"
     # an unchanged delivery still reports its records and its open problems
     assert (unchanged["accepted"].value, unchanged["rejected"].value) == (5, 1)
-    assert not {c.check_name: c for c in again.get_asset_check_evaluations()}["records_accepted"].passed
+    again_checks = {c.check_name: c for c in again.get_asset_check_evaluations()}
+    assert not again_checks["records_accepted"].passed
+    # the same delivery again: said so, not 'first delivery' or 'last good delivery: none'
+    assert again_checks["feed_volume"].description == "The same delivery as the last good one: 6 records."
+    assert again_checks["feed_fields"].description == "The same delivery as the last good one: the same fields."
 
 
 def test_unparsable_feed_fails_the_staging_step_with_the_reason(db_url, tmp_path, httpserver, instance):

@@ -271,10 +271,11 @@ def build_domain_assets(domain: str) -> list:
                     f"{limit:.0%} when {minimum} or more)."),
                 metadata={"records": count, "of": total, "share": round(share, 4), "limit": limit},
             )
+        same = outcome.status == "unchanged"  # the last good delivery, staged again
         with engine.connect() as conn:
             feed_checks = [
-                volume_check(conn, partner.id, domain, outcome.sync_id),
-                fields_check(conn, partner.id, domain, outcome.sync_id),
+                volume_check(conn, partner.id, domain, outcome.sync_id, same),
+                fields_check(conn, partner.id, domain, outcome.sync_id, same),
                 freshness_check(conn, partner.id, domain, feed.max_age_days),
             ]
         for check in feed_checks:

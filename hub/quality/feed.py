@@ -67,10 +67,20 @@ def _previous_ok(conn: sa.Connection, partner_id: str, domain: str, before_id: i
     return conn.execute(query.order_by(syncs.c.id.desc()).limit(1)).first()
 
 
-def volume_check(conn: sa.Connection, partner_id: str, domain: str, sync_id: int | None) -> FeedCheck:
+SAME_DELIVERY = "The same delivery as the last good one"
+
+
+def volume_check(conn: sa.Connection, partner_id: str, domain: str, sync_id: int | None,
+                 unchanged: bool = False) -> FeedCheck:
+    """``unchanged``: ``sync_id`` is the last good delivery itself, staged again (the feed
+    answered the same bytes): nothing to compare with the one before it."""
     current = conn.execute(sa.select(syncs).where(syncs.c.id == sync_id)).first() if sync_id else None
     if current is None:
         return FeedCheck("feed_volume", True, "No delivery staged yet.")
+    if unchanged:
+        now = current._mapping["items"]
+        return FeedCheck("feed_volume", True, f"{SAME_DELIVERY}: {now} records.",
+                         {"items": now, "previous_items": now})
     previous = _previous_ok(conn, partner_id, domain, current.id)
     now, before = current._mapping["items"], previous._mapping["items"] if previous else None
     meta = {"items": now, "previous_items": before or 0}
@@ -81,10 +91,14 @@ def volume_check(conn: sa.Connection, partner_id: str, domain: str, sync_id: int
     return FeedCheck("feed_volume", True, f"{now} records (last good delivery: {before or 'none'}).", meta)
 
 
-def fields_check(conn: sa.Connection, partner_id: str, domain: str, sync_id: int | None) -> FeedCheck:
+def fields_check(conn: sa.Connection, partner_id: str, domain: str, sync_id: int | None,
+                 unchanged: bool = False) -> FeedCheck:
     current = conn.execute(sa.select(syncs).where(syncs.c.id == sync_id)).first() if sync_id else None
     if current is None or current.field_coverage is None:
         return FeedCheck("feed_fields", True, "No field coverage recorded yet.")
+    if unchanged:
+        return FeedCheck("feed_fields", True, f"{SAME_DELIVERY}: the same fields.",
+                         {"vanished": "-", "appeared": "-"})
     previous = _previous_ok(conn, partner_id, domain, current.id)
     if previous is None or previous.field_coverage is None:
         return FeedCheck("feed_fields", True, "First delivery: nothing to compare with.",
