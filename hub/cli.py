@@ -194,6 +194,10 @@ def cmd_check(args) -> int:
           + (f"; a sync would be held ({hold.count} of {hold.total} rejected)" if hold else ""))
     for kind in ("html", "csv", "json"):
         print(f"report: {paths[kind]}")
+    if not parsed.items:  # a sync refuses an empty snapshot: the partner's offers stay
+        print(f"hub check: {args.path}: no offers in the file; delivered, it would change "
+              "nothing in the directory", file=sys.stderr)
+        return 2
     return 1 if parsed.items - len(accepted) else 0
 
 

@@ -231,3 +231,15 @@ def test_the_summary_line_names_the_columns_it_did_not_read(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert ("1 records, 1 accepted, 0 rejected, 0 with warnings; notes on the file: "
             "2 column(s) not read (Preisx, Sonstiges); the header is in line 2") in proc.stdout
+
+
+def test_a_file_without_offers_is_not_clean(tmp_path):
+    """An export that lost its rows is what an empty file usually is: a sync would change
+    nothing with it, so the check does not say it is fine to deliver."""
+    source = tmp_path / "kurse.csv"
+    source.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = hub("check", "--format", "csv-courses", str(source), "--out", str(out))
+    assert proc.returncode == 2, proc.stdout
+    assert "no offers in the file" in proc.stderr
+    assert "Eine leere Lieferung nimmt keine Angebote aus dem Verzeichnis" in (out / "report.html").read_text()

@@ -403,21 +403,24 @@ TRIAL_TEXTS: dict[str, dict[str, str]] = {
         "headline_ok": "Prüfung vom {date}: {parts}.",
         "headline_all": "Prüfung vom {date}: alle {accepted} würden angenommen.",
         "headline_empty": "Die am {date} geprüfte Datei enthält keine Angebote.",
-        "headline_failed": "Die am {date} geprüfte Datei könnte nicht verarbeitet werden.",
+        "headline_failed": "Die am {date} geprüfte Datei kann so nicht verarbeitet werden.",
         "headline_held": ("Die am {date} geprüfte Datei würde vor der Übernahme angehalten: "
                           "zu viele Angebote würden abgelehnt."),
         "accepted": "würden angenommen",
         "accepted_one": "würde angenommen",
         "rejected": "abgelehnt",
         "clean": "Die Datei ist in Ordnung: alle Angebote würden angenommen. Sie können sie so liefern.",
-        "empty": "Die Datei enthält keine Angebote.",
+        "empty": ("Die Datei enthält keine Angebote. Eine leere Lieferung nimmt keine Angebote aus "
+                  "dem Verzeichnis: es bliebe der Stand Ihrer letzten erfolgreichen Lieferung. "
+                  "Wenn Sie keine Angebote mehr haben, sagen Sie es bitte Ihrem "
+                  "Willkommenszentrum."),
         "todo": ("Bitte korrigieren Sie die unten genannten Angaben, bevor Sie die Datei liefern; "
-                 "so geliefert, erschienen die abgelehnten Angebote nicht im Verzeichnis."),
+                 "so geliefert, würden die abgelehnten Angebote nicht im Verzeichnis erscheinen."),
         "errors_title": "Abgelehnt – würden nicht veröffentlicht",
-        "errors_intro": "Diese Angebote erschienen so nicht im Verzeichnis.",
+        "errors_intro": "Diese Angebote würden so nicht im Verzeichnis erscheinen.",
         "warnings_title": "Hinweise – würden veröffentlicht, bitte prüfen",
-        "warnings_intro": "Diese Angebote erschienen im Verzeichnis, aber eine Angabe sieht nicht richtig aus.",
-        "failed_title": "Die Datei könnte nicht verarbeitet werden",
+        "warnings_intro": "Diese Angebote würden im Verzeichnis erscheinen, aber eine Angabe sieht nicht richtig aus.",
+        "failed_title": "Die Datei kann so nicht verarbeitet werden",
         "failed_keep": ("So geliefert, bliebe im Verzeichnis der Stand Ihrer letzten erfolgreichen "
                         "Lieferung."),
         "failed_todo": ("Bitte prüfen Sie Ihren Export (vollständig? im vereinbarten Format?) "
@@ -444,7 +447,9 @@ TRIAL_TEXTS: dict[str, dict[str, str]] = {
         "accepted_one": "would be accepted",
         "rejected": "rejected",
         "clean": "The file is fine: all offers would be accepted. You can deliver it as it is.",
-        "empty": "The file contains no offers.",
+        "empty": ("The file contains no offers. An empty delivery takes no offers out of the "
+                  "directory: the state of your last successful delivery would stay. If you have "
+                  "no offers any more, please tell your welcome center."),
         "todo": ("Please correct the entries listed below before you deliver the file; delivered "
                  "as it is, the rejected offers would not appear in the directory."),
         "errors_title": "Rejected – would not be published",
