@@ -152,3 +152,37 @@ def test_an_entry_s_content_hash_is_that_of_its_json_dumps_text(entry):
     changed (and goes out on the change feed) because the writer of its JSON text changed."""
     text = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     assert content_hash(entry) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def _flat(partner: str, updated: str, **address) -> tuple:
+    base = {"postal_code": "66564", "city": "Ottweiler", "country": "DE"}
+    record = {"title": "2-Zimmer-Wohnung", "updated_at": updated, "address": {**base, **address}}
+    return (partner, "1", record, None)
+
+
+def test_a_merged_entry_keeps_the_address_parts_only_a_lesser_source_has():
+    """The newest source wins the address, but where it leaves out the municipality key (which
+    region searches find the entry by), the Land or the street, a source at the same place
+    fills them in, credited per part; a source elsewhere fills in nothing."""
+    from hub.resolve import build_entry
+
+    older = _flat("gemeinde", "2026-10-01T00:00:00", street="Wilhelm-Heinrich-Str.", house_number="7",
+                  municipality_key="10043115", state="Saarland")
+    newer = _flat("wbg", "2026-11-01T00:00:00")
+    entry = build_entry("housing", "hsg-1", [older, newer])
+    assert entry["address"] == {"postal_code": "66564", "city": "Ottweiler", "country": "DE",
+                                "street": "Wilhelm-Heinrich-Str.", "house_number": "7",
+                                "municipality_key": "10043115", "state": "Saarland"}
+    assert entry["provenance"]["address"] == "wbg"
+    assert entry["provenance"]["address.municipality_key"] == "gemeinde"
+
+    # the newer source's own street stays; only the missing key is taken
+    newer = _flat("wbg", "2026-11-01T00:00:00", street="Marktplatz", house_number="2")
+    entry = build_entry("housing", "hsg-1", [older, newer])
+    assert (entry["address"]["street"], entry["address"]["house_number"]) == ("Marktplatz", "2")
+    assert entry["address"]["municipality_key"] == "10043115"
+
+    elsewhere = ("gemeinde", "1", {**older[2], "address": {**older[2]["address"], "postal_code": "66538",
+                                                           "city": "Neunkirchen"}}, None)
+    entry = build_entry("housing", "hsg-1", [elsewhere, _flat("wbg", "2026-11-01T00:00:00")])
+    assert "municipality_key" not in entry["address"] and "street" not in entry["address"]

@@ -39,12 +39,35 @@ def build_entry(
             if key not in entry:
                 entry[key] = value
                 provenance[key] = partner_id
+            elif key == "address" and isinstance(value, dict):
+                _complete_address(entry, provenance, value, partner_id)
     entry["sources"] = [
         {"partner_id": p, "source_id": s, "url": r.get("url")}
         for p, s, r, _ in by_source
     ]
     entry["provenance"] = provenance
     return entry
+
+
+def _complete_address(entry: dict, provenance: dict[str, str], other: dict, partner_id: str) -> None:
+    """The parts the best source's address leaves out (the municipality key, the Land, the
+    street), taken from a lesser source's address of the same place (postal code and town):
+    a merge must not lose the key that region searches find the entry by. Each part taken
+    is credited in ``provenance`` as ``address.<part>``."""
+    best = entry["address"]
+    same_place = (best.get("postal_code") == other.get("postal_code")
+                  and str(best.get("city") or "").casefold() == str(other.get("city") or "").casefold())
+    if not same_place:
+        return
+    if not _filled(best.get("street")) and _filled(other.get("street")):
+        parts = ("street", "house_number")  # a street with its own number, never another's
+    else:
+        parts = ()
+    parts += tuple(part for part in ("municipality_key", "state") if not _filled(best.get(part)))
+    taken = {part: other[part] for part in parts if _filled(other.get(part))}
+    if taken:
+        entry["address"] = best = {**best, **taken}
+        provenance.update({f"address.{part}": partner_id for part in taken})
 
 
 def content_hash(entry: dict) -> str:
