@@ -290,6 +290,7 @@ def test_bad_filter_values_are_problems(client):
         ("/v1/jobs?q=%20", 400), ("/v1/jobs?q=%00", 400), ("/v1/jobs?q=%0A%09", 400),
         ("/v1/housing?rent_max=NaN", 422), ("/v1/jobs?lat=nan&lon=7&radius=5", 422),
         ("/v1/jobs?lat=49&lon=7&radius=inf", 422),
+        ("/v1/jobs?lat=49.3447&lon=7.1802&postal_code=66538&radius=10", 400),  # two centres
     ]:
         response = client.get(url)
         assert response.status_code == status, (url, response.text)
@@ -297,6 +298,9 @@ def test_bad_filter_values_are_problems(client):
         body = response.json()
         assert body["status"] == status and body["title"] and body["type"] == "about:blank"
         assert body["detail"], url
+    # a day written the German way is refused with the form the API reads
+    day = client.get("/v1/courses?starting_after=01.12.2026").json()["detail"]
+    assert day.startswith("starting_after: ") and day.endswith("(write the day as YYYY-MM-DD, e.g. 2026-12-01)")
     # NaN is named as what it is, not as a number out of range
     assert "finite" in client.get("/v1/housing?rent_max=NaN").text
 

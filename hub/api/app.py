@@ -623,7 +623,10 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     async def _validation_problem(request: Request, exc: RequestValidationError):
         errors = [
             {"parameter": ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path", "header")),
-             "in": (e.get("loc") or ["?"])[0], "message": e.get("msg", "")}
+             "in": (e.get("loc") or ["?"])[0],
+             # a day in another form ('01.12.2026'): say which form the API reads
+             "message": e.get("msg", "") + (" (write the day as YYYY-MM-DD, e.g. 2026-12-01)"
+                                            if str(e.get("type", "")).startswith("date_") else "")}
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"parameter": "?", "message": "invalid"}

@@ -139,6 +139,8 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
             if centre is None:
                 raise QueryError(f"no position known for postal code {f.postal_code}; use lat and lon")
             lat0, lon0 = centre
+        elif f.postal_code:  # two centres: which one did the reader mean?
+            raise QueryError("radius takes one centre: lat and lon, or postal_code, not both")
         else:
             lat0, lon0 = f.lat, f.lon
         near = sa.and_(*_within(lat0, lon0, f.radius_km))
