@@ -9,7 +9,8 @@ of one. A target that exists must be empty or a previous export of the hub (it h
 - ``csv``: ``<domain>.csv``, flat columns per domain (:data:`CSV_COLUMNS`), comma-separated,
   UTF-8 with a byte order mark (so spreadsheet programs detect the encoding and show
   umlauts), lists joined with ``|``. Text cells that start with ``=``, ``+``, ``-``, ``@``, a
-  tab or a carriage return get a leading ``'`` so a spreadsheet never runs them as a formula.
+  tab or a carriage return get a leading ``'`` so a spreadsheet never runs them as a formula,
+  unless they hold nothing but a number (``+49 6821 1234``: no formula can hide in digits).
   Number and boolean cells are written from typed values and never changed (``-5.5`` stays a
   number).
 - ``hsds``: one JSON array per HSDS table (``services.json``, ``organizations.json``,
@@ -25,6 +26,7 @@ import io
 import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -107,11 +109,17 @@ CSV_COLUMNS = {
     ],
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# digits and what numbers are written with, nothing a formula could call: '+49 6821 1234',
+# '-1', '(06821) 12 34-5' stay as they are (a program reading the file gets the number)
+_PLAIN_NUMBER = re.compile(r"[+-]?[\d\s()./-]*\d[\d\s()./-]*")
 
 
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """A text cell a spreadsheet will not run as a formula (a phone number or another
+    number in a text cell has no formula in it and is left alone)."""
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _cell(value: object) -> str:

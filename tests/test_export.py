@@ -353,3 +353,14 @@ def test_hub_export_command(engine, db_url, tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["export", "--format", "xlsx", "--out", str(tmp_path / "x")])
     assert exc.value.code == 2
+
+
+def test_csv_keeps_a_cell_that_is_only_a_number_as_it_is():
+    """'+49 6821 1234' holds no formula a spreadsheet could run: a program reading the file
+    gets the phone number, not "'+49 ..."; a text with letters after '-' or '+' is guarded."""
+    from hub.export import neutralise
+
+    for plain in ("+49 6821 1234", "+49 (0) 6821 / 12 34-5", "-1", "-12.5", "0681 123"):
+        assert neutralise(plain) == plain
+    for text in ("-Keine Haustiere-", "+1+HYPERLINK(\"x\")", "=1+1", "@SUM(A1)", "-5 Grad", "+", "-"):
+        assert neutralise(text) == "'" + text
