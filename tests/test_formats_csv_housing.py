@@ -602,3 +602,15 @@ def test_a_comma_before_three_digits_is_a_thousands_separator_with_a_warning():
     assert [(r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
         ("AMOUNT_COMMA_THOUSANDS", "warning", "cold_rent", "1,200"),
         ("AMOUNT_COMMA_THOUSANDS", "warning", "deposit", "2,400 €")]
+
+
+def test_a_day_without_its_year_and_a_change_date_in_words_do_not_reject_the_flat():
+    data = (HEADER + ";Frei ab;Geändert am\n"
+            "W1;Wohnung;66538;Neunkirchen;01.03.;gestern\n"
+            "W2;Wohnung;66538;Neunkirchen;01.03.2027;30.11.2026 09:30\n").encode()
+    result = parse(data, PARTNER)
+    first, second = result.records
+    assert (first.available_from, first.available_from_text, first.updated_at) == (None, "01.03.", None)
+    assert second.available_from == dt.date(2027, 3, 1) and second.updated_at is not None
+    assert [(r.source_id, r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("W1", "CHANGED_AT_UNREADABLE", "warning", "updated_at", "gestern")]

@@ -34,6 +34,7 @@ CONTRACT = {
     "JOB_SALARY_IN_WORDS": "warning",
     "JOB_REMOTE_WITHOUT_WORKPLACE": "error",
     "DATE_MONTH_ONLY": "warning",
+    "CHANGED_AT_UNREADABLE": "warning",
     "AMOUNT_COMMA_THOUSANDS": "warning",
     "CSV_HEADER_NOT_FIRST": "warning",
     "COURSE_END_MONTH_ONLY": "warning",

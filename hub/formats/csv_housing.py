@@ -138,6 +138,7 @@ _RENT_IN_WORDS = re.compile(rf"(?i)^(?:(?:preis|miete)\s+)?(?:{ON_REQUEST}|nach\
 _FROM = re.compile(r"(?i)^(?:ab|von)\s+(?=\d)")
 
 _DATE_SHAPED = re.compile(r"^[\d.\-/ ]+$")
+_DAY_WITHOUT_YEAR = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.?$")
 
 
 def _available(value: str | None) -> tuple[object, str | None]:
@@ -145,6 +146,8 @@ def _available(value: str | None) -> tuple[object, str | None]:
     'ab 01.05.2026 nach Absprache' -> (2026-05-01, the text)."""
     if value is None:
         return None, None
+    if _DAY_WITHOUT_YEAR.match(value):  # '01.03.': which year is not said; shown as written
+        return None, value
     if _DATE_SHAPED.match(value):  # meant as a date: an impossible one is rejected
         return date_value(value), None
     return date_in_text(value), value

@@ -332,6 +332,13 @@ def month_only_notes(value: str | None, name: str = "start_date") -> list[tuple[
     return [("DATE_MONTH_ONLY", name, value)] if month_start(value) else []
 
 
+def _changed_at(value: str | None) -> object:
+    """Geaendert am: a date or a date and time; what is none ('gestern') is left out, with a
+    warning (``parse``): the offer does not depend on it."""
+    moment = timestamp(value)
+    return None if isinstance(moment, str) else moment
+
+
 def common_fields(cells: Cells, partner_id: str, id_column: str, organisation_column: str) -> dict:
     """The fields every template fills alike."""
     return {
@@ -344,7 +351,7 @@ def common_fields(cells: Cells, partner_id: str, id_column: str, organisation_co
         "address": address(cells),
         "url": web_url(cells.get("link")),
         "contact": contact(cells),
-        "updated_at": timestamp(cells.get("geaendertam")),
+        "updated_at": _changed_at(cells.get("geaendertam")),
     }
 
 
@@ -501,6 +508,8 @@ class CsvTemplate:
                 ("ADDRESS_AGS_ZERO_ADDED", "address.municipality_key", ags_zero_added)) if value]
             notes += [("AMOUNT_COMMA_THOUSANDS", name, row[key]) for key, name in self.amounts.items()
                       if row.get(key) and COMMA_THOUSANDS_IN_TEXT.search(row[key])]
+            if row.get("geaendertam") and isinstance(timestamp(row["geaendertam"]), str):
+                notes.append(("CHANGED_AT_UNREADABLE", "updated_at", row["geaendertam"]))
             for code, name, value in [*notes, *(self.notes(row) if self.notes else ())]:
                 result.rejections.append(reject(
                     code, partner_id=partner_id, domain=self.model.domain.value,

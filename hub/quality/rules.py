@@ -341,6 +341,20 @@ _RULES = [
                     "was read as 1.2 euros.",
     ),
     Rule(
+        "CHANGED_AT_UNREADABLE", "warning",
+        "Das Änderungsdatum '{value}' ist kein Datum; das Angebot wird ohne veröffentlicht.",
+        "The date of change '{value}' is no date; the offer is published without it.",
+        "Schreiben Sie das Datum der letzten Änderung als TT.MM.JJJJ (z. B. 01.08.2027), "
+        "gern mit Uhrzeit (01.08.2027 09:30), oder lassen Sie das Feld leer.",
+        "Write the date of the last change as DD.MM.YYYY (e.g. 01.08.2027), with a time if you "
+        "like (01.08.2027 09:30), or leave the field empty.",
+        field="updated_at",
+        domains=("jobs", "courses", "housing"),
+        description="CSV templates only: a `Geaendert am` that is no date or time (`gestern`, "
+                    "`31.02.2027`) leaves `updated_at` empty instead of rejecting the offer; "
+                    "only the ranking of sources in a merge uses it.",
+    ),
+    Rule(
         "HOUSING_RENT_INCONSISTENT", "error",
         "Die Warmmiete ist niedriger als die Kaltmiete ({value}).",
         "The warm rent is lower than the cold rent ({value}).",
