@@ -243,3 +243,17 @@ def test_a_file_without_offers_is_not_clean(tmp_path):
     assert proc.returncode == 2, proc.stdout
     assert "no offers in the file" in proc.stderr
     assert "Eine leere Lieferung nimmt keine Angebote aus dem Verzeichnis" in (out / "report.html").read_text()
+
+
+def test_an_unknown_word_is_answered_with_the_words_the_template_reads(tmp_path):
+    source = tmp_path / "stellen.csv"
+    source.write_text("Stellen-ID;Titel;PLZ;Ort;Art;Arbeitszeit\n"
+                      "J1;Lagerhelfer (m/w/d);66538;Neunkirchen;Lagerhalle;Kurzarbeit\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = hub("check", "--format", "csv-jobs", str(source), "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    hints = {p["field_label"]: p["hint"] for p in json.loads((out / "report.json").read_text())["problems"]}
+    assert hints["Art"] == ("Schreiben Sie eines dieser Wörter: Arbeit, Ausbildung, Praktikum, Minijob, "
+                            "Selbststaendig, Sonstiges.")
+    assert hints["Arbeitszeit"].startswith("Schreiben Sie eines oder mehrere dieser Wörter, mit Komma "
+                                           "getrennt: Vollzeit, Teilzeit")

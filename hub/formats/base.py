@@ -107,6 +107,9 @@ class Format:
     # the names are what the partner reads as labels (a CSV template's column headers): the
     # report shows them alone; other formats' names (elements, keys) follow the label
     names_are_labels: bool = False
+    # canonical field -> the words the format reads for it, where it takes a closed list (a CSV
+    # template's Art, Kursart, ...): the feedback report names them for an invalid value
+    field_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _rule_for(loc: tuple, error_type: str) -> str:

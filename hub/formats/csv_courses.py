@@ -363,6 +363,12 @@ FORMAT = Format(
     description="The hub's CSV template for course offers (schemas/csv/courses.md)",
     parse=parse,
     names_are_labels=True,
+    field_words={
+        "course_type": ("Integrationskurs", "Berufssprachkurs", "Sprachkurs",
+                        "Alphabetisierungskurs", "Ausbildung", "Weiterbildung", "Orientierung",
+                        "Sonstiges"),
+        "schedule": ("Vollzeit", "Teilzeit", "Abendkurs", "Wochenende", "Online", "Hybrid"),
+    },
     field_names=field_names(COLUMNS, "kursid", "anbieter", {
         "course_type": "kursart",
         "cefr_levels": "sprachniveau",

@@ -267,6 +267,7 @@ FORMAT = Format(
     ),
     parse=parse,
     names_are_labels=True,
+    field_words={"property_type": ("Wohnung", "Haus", "Zimmer", "Sonstiges")},
     field_names=field_names(COLUMNS, "wohnungsid", "vermieter", {
         "property_type": "art",
         "rooms": "zimmer",

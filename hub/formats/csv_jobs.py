@@ -460,6 +460,13 @@ FORMAT = Format(
     description="The hub's CSV template for job offers of small employers (schemas/csv/jobs.md)",
     parse=parse,
     names_are_labels=True,
+    field_words={
+        "employment_type": ("Arbeit", "Ausbildung", "Praktikum", "Minijob", "Selbststaendig",
+                            "Sonstiges"),
+        "working_time": ("Vollzeit", "Teilzeit", "Schicht", "flexibel", "Minijob"),
+        "contract_duration": ("unbefristet", "befristet"),
+        "salary_period": ("Jahr", "Monat", "Stunde"),
+    },
     field_names=field_names(COLUMNS, "stellenid", "arbeitgeber", {
         "ba_reference": "bareferenznummer",
         "occupation": "beruf",

@@ -724,14 +724,17 @@ def display_value(value: str | None, lang: str) -> str | None:
     return _ISO_DAY.sub(r"\3.\2.\1", _DECIMAL.sub(decimal, value))
 
 
-def _format_field_names(fmt: str | None) -> tuple[Mapping[str, str], bool]:
-    """The format's names of the fields, and whether they are the partner's labels."""
+def _format_field_names(fmt: str | None) -> tuple[Mapping[str, str], bool, Mapping[str, tuple]]:
+    """The format's names of the fields, whether they are the partner's labels, and the words
+    it reads for its fields with a closed list."""
     if not fmt:
-        return {}, False
+        return {}, False, {}
     from hub.formats import FORMATS
 
     known = FORMATS.get(fmt)
-    return (known.field_names, known.names_are_labels) if known is not None else ({}, False)
+    if known is None:
+        return {}, False, {}
+    return known.field_names, known.names_are_labels, known.field_words
 
 
 # notes on the file as a whole, not on an offer: no offer counts as 'with notes' for them
@@ -782,6 +785,24 @@ _HINT_KINDS = {
 }
 
 
+# fields that take several words of their list
+_LIST_FIELDS = {"working_time", "schedule", "cefr_levels"}
+
+
+def _words_hint(field: str | None, words: Mapping[str, tuple], lang: str) -> str | None:
+    """For a field with a closed list (a CSV template's Art, Arbeitszeit, Kursart, ...): the
+    words the format reads."""
+    allowed = words.get(field or "")
+    if not allowed:
+        return None
+    listed = ", ".join(allowed)
+    if field in _LIST_FIELDS:
+        return (f"Schreiben Sie eines oder mehrere dieser Wörter, mit Komma getrennt: {listed}."
+                if lang == "de" else f"Write one or more of these words, separated by commas: {listed}.")
+    return (f"Schreiben Sie eines dieser Wörter: {listed}." if lang == "de"
+            else f"Write one of these words: {listed}.")
+
+
 def _invalid_value_hint(field: str | None, lang: str) -> str | None:
     kind = _HINT_KINDS.get((field or "").rsplit(".", 1)[-1])
     if kind is None:
@@ -791,7 +812,7 @@ def _invalid_value_hint(field: str | None, lang: str) -> str | None:
 
 
 def _problem(row: Mapping[str, Any], domain: str, lang: str,
-             names: tuple[Mapping[str, str], bool] = ({}, False)) -> Problem:
+             names: tuple[Mapping[str, str], bool, Mapping[str, tuple]] = ({}, False, {})) -> Problem:
     field = row.get("field")
     # the partner's own name for the field: alone where it is its label (a CSV column) or the
     # id (what partners most often leave out), else after the model's label ('PLZ (geo/plz)')
@@ -825,7 +846,7 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str,
         except (ValueError, IndexError, AttributeError):
             pass  # a template the formatter cannot fill: keep the stored words
         if row["rule"] == "RECORD_FIELD_INVALID":
-            hint = _invalid_value_hint(field, lang) or hint
+            hint = _words_hint(field, names[2], lang) or _invalid_value_hint(field, lang) or hint
     return Problem(
         source_id=row.get("source_id"),
         title=row.get("title"),
