@@ -14,4 +14,10 @@ defs = dg.Definitions(
     sensors=SENSORS,
     schedules=[*CADENCE_SCHEDULES, RETENTION_SCHEDULE],
     resources={"hub_store": HubStore(), "feed_client": FeedClient()},
+    # a run's steps one after the other in the run's own process: a run is one partner feed
+    # (fetch, then stage) or one publication, so steps in processes of their own would run no
+    # faster; and Dagster's multiprocess executor spins while a step waits for its retry (a
+    # dead feed's fetch kept a core busy for the 5 minutes of FETCH_RETRY), where this one
+    # sleeps
+    executor=dg.in_process_executor,
 )

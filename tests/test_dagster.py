@@ -267,3 +267,13 @@ def test_contact_data_of_rejected_records_stays_out_of_the_event_log(db_url, tmp
     logged = "\n".join(str(e) for e in result.all_events)
     assert "(at)saar-logistik" not in logged
     assert "personal data" in sample
+
+
+def test_runs_started_by_the_daemon_or_the_ui_run_their_steps_in_their_own_process():
+    """A run is one partner feed or one publication: its steps run one after the other in the
+    run's process (in_process_executor), where a step waiting for FETCH_RETRY sleeps; Dagster's
+    multiprocess executor spins meanwhile and kept a core busy for minutes per dead feed."""
+    from hub.definitions import defs
+
+    for job in ("sync_jobs", "sync_courses", "sync_housing", "publish_directory", "__ASSET_JOB"):
+        assert defs.resolve_job_def(job).executor_def.name == "in_process", job
