@@ -79,7 +79,8 @@ def jobs_data() -> list[JobPosting]:
         job("j1", "ow-ba", title="Auszubildende Köchin", organisation="Hotel Saar",
             working_time=["part_time"], employment_type="apprenticeship", german_level="A2"),
         job("j2", "sb", title="Lagerhelfer 100% flexibel", organisation="Saar Logistik GmbH",
-            working_time=["full_time", "shift"], start_date="2027-02-01"),
+            working_time=["full_time", "shift"], start_date="2027-02-01",
+            occupation="Fachkraft - Lagerlogistik"),
     ]
 
 
@@ -171,6 +172,7 @@ FILTER_CASES = {
         ("q=köchin%20saar", ["j1"]),  # each word on its own, title or organisation
         ("q=hotel%20lager", []),  # every word must occur
         ("q=koechin", ["j1"]),  # umlauts written out match
+        ("q=lagerlogistik", ["j2"]),  # the occupation: BA postings often name it only there
         ("q=K%C3%B6CHIN%20%20hotel", ["j1"]),
         ("updated_since=2026-11-20", ["j0", "j1", "j2"]),
         ("updated_since=2026-11-21", []),
@@ -835,6 +837,28 @@ def test_migration_gives_entries_published_before_it_region_keys_and_folded_word
         for params in ("region=10043", "region=10", "q=koechin%20mueller", "q=K%C3%B6chin"):
             assert [e["id"] for e in c.get(f"/v1/jobs?{params}").json()["items"]] == [entry["id"]], params
         assert c.get("/v1/jobs?region=10041").json()["items"] == []
+    eng.dispose()
+
+
+def test_migration_makes_the_occupation_of_jobs_published_before_it_searchable(db_url):
+    """A posting published before revision 0010 is found by its occupation right after the
+    upgrade (a publication rewrites only entries whose content changed)."""
+    from hub.store.db import migrate
+    from hub.store.search import search_columns
+
+    eng = database_at(db_url, "0009")
+    entry = {"id": "job-0000000000000002", "domain": "jobs", "title": "Mitarbeiter (m/w/d)",
+             "occupation": "Erzieher/in", "address": {"postal_code": "66564", "city": "Ottweiler"},
+             "sources": [{"partner_id": "ba", "source_id": "2", "url": None}], "provenance": {}}
+    before = search_columns("jobs", entry)
+    before["search_text"] = "mitarbeiter (m/w/d)\n\n"  # as revision 0009 wrote it
+    with eng.begin() as conn:
+        conn.execute(directory.insert().values(
+            entity_id=entry["id"], domain="jobs", title=entry["title"], postal_code="66564",
+            municipality_key=None, entry=entry, content_hash="x", seq=1, updated_at=T0, **before))
+    migrate(eng)
+    with client_for(eng) as c:
+        assert [e["id"] for e in c.get("/v1/jobs?q=erzieher").json()["items"]] == [entry["id"]]
     eng.dispose()
 
 

@@ -438,7 +438,7 @@ Lat = Annotated[float | None, FiniteQuery(ge=-90, le=90, description="Centre of 
 Lon = Annotated[float | None, FiniteQuery(ge=-180, le=180, description="Centre of the radius search")]
 Radius = Annotated[float | None, FiniteQuery(gt=0, le=1000, description="Radius in km around lat/lon or postal_code")]
 Text = Annotated[str | None, Query(min_length=1, max_length=200, description=(
-    "Words, each of which must occur in the title, organisation or description "
+    "Words, each of which must occur in the title, organisation, description or a job's occupation "
     "(case-insensitive; ae, oe, ue find ä, ö, ü)"))]
 UpdatedSince = Annotated[dt.date | None, Query(description=(
     "Published or changed in the directory on or after this day (UTC); an entry's own "

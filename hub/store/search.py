@@ -3,7 +3,7 @@
 Publication writes them next to the entry (``directory`` table), so that every filter of the
 read API runs as plain SQL on both databases instead of unpacking JSON per row:
 
-- ``search_text``: title, organisation and description, case-folded with the umlauts
+- ``search_text``: title, organisation, description and a job's occupation, case-folded with the umlauts
   written out (the text query ``q``, word by word)
 - ``tags``: enumerations, lists and flags as `` name:value `` words between spaces, e.g.
   `` level:B1 schedule:online childcare:true `` (matched with ``LIKE '% level:B1 %'``)
@@ -19,6 +19,10 @@ from typing import Any
 
 from hub.quality.regions import postal_area
 from hub.resolve.normalize import transliterate
+
+# the entry fields the text query searches (a job's occupation: BA postings often name it only
+# there)
+SEARCHED = ("title", "organisation", "description", "occupation")
 
 # columns this module fills, in the order of the table
 COLUMNS = ("search_text", "tags", "start_date", "rent", "rooms", "area")
@@ -76,7 +80,7 @@ def tag(name: str, value: Any) -> str:
 
 def search_columns(domain: str, entry: dict) -> dict[str, Any]:
     """The search columns for one directory entry."""
-    text = "\n".join(str(entry.get(key) or "") for key in ("title", "organisation", "description"))
+    text = "\n".join(str(entry.get(key) or "") for key in SEARCHED)
     tags = []
     for field, name in TAG_FIELDS.get(domain, {}).items():
         value = entry.get(field)
