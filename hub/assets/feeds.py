@@ -5,6 +5,7 @@ done by ``hub.pipeline`` and ``hub.store.publish``."""
 import warnings
 
 import dagster as dg
+from pydantic import Field
 
 from hub.assets.partitions import DOMAINS, PARTNER_PARTITIONS
 from hub.fetch import FetchError, safe_url
@@ -95,8 +96,10 @@ class DirectoryConfig(dg.Config):
 
 
 class StageConfig(dg.Config):
-    release_withdrawals: bool = False
-    """A steward's release: let this run withdraw (or reject) records beyond the guards."""
+    release_withdrawals: bool = Field(False, description=(
+        "A steward's release of a held delivery: true lets this run stage it although it "
+        "withdraws more published records than withdrawal_guard allows, or rejects more than "
+        "rejection_share allows (the same as hub release PARTNER)."))
 
 
 def _partner_check(name: str, *, asset: dg.AssetKey, partitions, **kwargs) -> dg.AssetCheckSpec:
@@ -193,8 +196,10 @@ def build_domain_assets(domain: str) -> list:
                 partitions=partitions,
                 blocking=True,
                 description="Fails when too large a share of the delivery was rejected (a broken "
-                "export); the partner's records stay as they were until a steward releases the "
-                "sync.",
+                "export): more than the feed's max_rejection_share (registry; default 50 %) and at "
+                f"least {MIN_REJECTIONS} records. The partner's records stay as they were until a "
+                "steward releases the sync (`hub release PARTNER`, or run config "
+                "release_withdrawals: true).",
             ),
             *[
                 _partner_check(name, asset=staged_key, partitions=partitions, description=text)
