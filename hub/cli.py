@@ -356,6 +356,7 @@ def cmd_replay(args) -> int:
                          f"{', '.join(args.partner) if args.partner else 'any partner'} in "
                          f"{settings.registry_path}")
     domains = set()
+    staged = []
     status = 0
     for partner in partners:
         for feed in partner.feeds:
@@ -374,6 +375,8 @@ def cmd_replay(args) -> int:
             print(f"{partner.id}/{feed.domain}: {outcome.status}, {counts.items} records, "
                   f"{counts.accepted} accepted, {counts.rejected} rejected{note}")
             domains.add(feed.domain)
+            staged.append((partner, feed.domain, outcome))
+    _record_staged_in_dagster(engine, settings, staged)
     for domain in sorted(domains):
         result = publish_domain(engine, domain)
         print(f"directory/{domain}: {result.entries} entries ({result.added} added, "
@@ -483,23 +486,56 @@ def _record_in_dagster(engine, settings, domain: str, description: str, metadata
     What was done stands when Dagster cannot be told: a warning says so."""
     import sqlalchemy as sa
 
-    from hub.runner import ensure_dagster_home
     from hub.store.tables import directory
+
+    def events(dg):
+        with engine.connect() as conn:
+            entries = conn.execute(sa.select(sa.func.count()).select_from(directory)
+                                   .where(directory.c.domain == domain)).scalar_one()
+        return [dg.AssetMaterialization(asset_key=["directory", domain], description=description,
+                                        metadata={"entries": entries, **metadata})]
+
+    _tell_dagster(settings, description.split(":", 1)[0], events)
+
+
+def _record_staged_in_dagster(engine, settings, staged: list) -> None:
+    """The partner syncs ``hub replay`` staged outside a run, as Dagster shows the runs' own:
+    a ``staged/<domain>`` materialization of the partner's partition and its checks (a
+    delivery released and replayed no longer shows as held)."""
+    from hub.assets.feeds import staged_report
+
+    def events(dg):
+        found = []
+        for partner, domain, outcome in staged:
+            metadata, checks = staged_report(engine, partner, domain, outcome,
+                                             "not sent (hub replay sends no feedback)")
+            key = dg.AssetKey(["staged", domain])
+            found.append(dg.AssetMaterialization(
+                asset_key=key, partition=partner.id, metadata=metadata,
+                description=f"hub replay: {partner.id}/{domain} staged again from the landing store"))
+            found += [dg.AssetCheckEvaluation(
+                asset_key=key, check_name=check.name, passed=check.passed, severity=severity,
+                description=check.description, metadata=check.metadata, partition=partner.id)
+                for check, severity in checks]
+        return found
+
+    if staged:
+        _tell_dagster(settings, "hub replay", events)
+
+
+def _tell_dagster(settings, command: str, events) -> None:
+    """Report ``events(dagster)`` to the Dagster instance (DAGSTER_HOME, as hub sync uses it)
+    outside a run. What the command did stands when Dagster cannot be told: a warning says so."""
+    from hub.runner import ensure_dagster_home
 
     try:
         import dagster as dg
 
         ensure_dagster_home(settings)
-        with engine.connect() as conn:
-            entries = conn.execute(sa.select(sa.func.count()).select_from(directory)
-                                   .where(directory.c.domain == domain)).scalar_one()
         with dg.DagsterInstance.get() as instance:
-            instance.report_runless_asset_event(dg.AssetMaterialization(
-                asset_key=["directory", domain], description=description,
-                metadata={"entries": entries, **metadata},
-            ))
+            for event in events(dg):
+                instance.report_runless_asset_event(event)
     except Exception as exc:  # noqa: BLE001 - what was done stands; only the UI's view lags
-        command = description.split(":", 1)[0]
         print(f"{command}: warning: the Dagster instance was not told ({type(exc).__name__}: "
               f"{str(exc).splitlines()[0] if str(exc) else ''})", file=sys.stderr)
 

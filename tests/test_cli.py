@@ -488,3 +488,38 @@ def test_a_second_sync_on_the_same_hub_home_is_refused_while_one_runs(tmp_path):
         busy = hub("sync", env=env)
     assert_one_line_error(busy, f"another sync is running on {home} (hub sync, pid 4242)")
     assert hub("sync", env=env).returncode == 0  # once it has ended
+
+
+def test_a_released_delivery_replayed_no_longer_shows_as_held_in_dagster(tmp_path, monkeypatch):
+    """hub release, then hub replay: the steward's view of the partner (the staged partition and
+    its guards) follows the replay, as it follows a sync run."""
+    import dagster as dg
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    courses = tmp_path / "k.csv"
+    header = "Kurs-ID;Titel;Kursart;Sprachniveau;PLZ;Ort\n"
+    courses.write_text(header + "".join(f"K{n};Deutsch B1 Kurs {n};Sprachkurs;B1;66538;Neunkirchen\n"
+                                        for n in range(12)))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {courses.as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    assert hub("sync", env=env).returncode == 0
+    courses.write_text(header + "".join(f"K{n};Deutsch B1 Kurs {n};Sprachkurs;Z9;66538;Neunkirchen\n"
+                                        for n in range(11)) + "K11;Deutsch B1 Kurs 11;Sprachkurs;B1;66538;Neunkirchen\n")
+    assert hub("sync", env=env).returncode == 1  # held: 11 of 12 rejected
+    assert hub("release", "vhs-a", env=env).returncode == 0
+    replay = hub("replay", env=env)
+    assert replay.returncode == 0 and "warning" not in replay.stderr, replay.stderr
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    key = dg.AssetKey(["staged", "courses"])
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(key)
+        share = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(key, "rejection_share"), limit=1)[0]
+    materialization = event.asset_materialization
+    assert materialization.partition == "vhs-a" and materialization.description.startswith("hub replay")
+    assert (materialization.metadata["status"].value, materialization.metadata["accepted"].value) == ("ok", 1)
+    assert (share.partition, share.status) == ("vhs-a", AssetCheckExecutionRecordStatus.SUCCEEDED)

@@ -17,7 +17,7 @@ from hub.pipeline import (
     stage_partner_feed,
 )
 from hub.registry import RegistryError
-from hub.quality.feed import fields_check, freshness_check, volume_check
+from hub.quality.feed import FeedCheck, fields_check, freshness_check, volume_check
 from hub.quality.feedback import deliver_feedback
 from hub.quality.mail import MailError
 from hub.resources import FeedClient, HubStore
@@ -46,6 +46,71 @@ def _send_feedback(context, hub_store: HubStore, partner, domain: str) -> str:
         context.log.warning(f"feedback mail for {partner.id}/{domain} not sent: {exc}")
         return f"{FEEDBACK_NOT_SENT}{exc}"
     return outcome.note
+
+
+def staged_report(engine, partner, domain: str, outcome, feedback_note: str
+                  ) -> tuple[dict, list[tuple[FeedCheck, dg.AssetCheckSeverity]]]:
+    """What a staging tells the Dagster UI: the metadata of the ``staged/<domain>``
+    materialization, and the results of its checks with their severities (the guards that
+    hold a delivery are errors, the rest warnings). The asset yields them; ``hub replay``
+    reports them for the syncs it stages outside a run."""
+    counts = outcome.counts
+    rate = counts.rejected / counts.items if counts.items else 0.0
+    metadata = {
+        "status": outcome.status,
+        "rows_in": counts.items,
+        "accepted": counts.accepted,
+        "rejected": counts.rejected,
+        "rejection_rate": round(rate, 4),
+        "added": counts.added,
+        "changed": counts.changed,
+        "withdrawn": counts.withdrawn,
+        "active_records": counts.active,
+        "rules": dg.MetadataValue.md(_rules_markdown(counts.rules)),
+        "feedback": feedback_note,
+    }
+    checks = [(FeedCheck(
+        "records_accepted", counts.rejected == 0,
+        f"{partner.id}: {counts.rejected} of {counts.items} records rejected "
+        f"({', '.join(sorted(counts.rules)) or 'no rule named'}); the partner's "
+        "feedback report lists each with its field and value."
+        if counts.rejected else f"{partner.id}: all {counts.accepted} records accepted.",
+        {"failed": counts.rejected,
+         "rules": dg.MetadataValue.md(_rules_markdown(counts.rules)),
+         "sample": dg.MetadataValue.md(_sample_markdown(engine, outcome.sync_id))},
+    ), dg.AssetCheckSeverity.WARN)]
+    hold = outcome.hold
+    feed = partner.feed_for(domain)
+    # what each guard measured: the records this delivery withdrew of those published
+    # before it, the records it rejected of those it held
+    measured = {
+        "withdrawal_guard": (counts.withdrawn, counts.active - counts.added + counts.withdrawn,
+                             feed.max_withdrawal_share, MIN_WITHDRAWALS,
+                             "published records withdrawn"),
+        "rejection_share": (counts.rejected, counts.items, feed.max_rejection_share,
+                            MIN_REJECTIONS, "records of the delivery rejected"),
+    }
+    for check, (count, total, limit, minimum, what) in measured.items():
+        failed = hold is not None and hold.check == check
+        if failed:
+            count, total = hold.count, hold.total
+        share = count / total if total else 0.0
+        checks.append((FeedCheck(
+            check, not failed,
+            hold.message if failed else (
+                # a few records over the share do not hold (a small feed's one bad record)
+                f"Within the limits: {count} of {total} {what} ({share:.0%}; held above "
+                f"{limit:.0%} when {minimum} or more)."),
+            {"records": count, "of": total, "share": round(share, 4), "limit": limit},
+        ), dg.AssetCheckSeverity.ERROR))
+    same = outcome.status == "unchanged"  # the last good delivery, staged again
+    with engine.connect() as conn:
+        checks += [(check, dg.AssetCheckSeverity.WARN) for check in (
+            volume_check(conn, partner.id, domain, outcome.sync_id, same),
+            fields_check(conn, partner.id, domain, outcome.sync_id, same),
+            freshness_check(conn, partner.id, domain, feed.max_age_days),
+        )]
+    return metadata, checks
 
 
 def _rules_markdown(rules: dict[str, int]) -> str:
@@ -218,79 +283,11 @@ def build_domain_assets(domain: str) -> list:
             raise dg.Failure(description=str(exc), allow_retries=False,
                              metadata={"feedback": note}) from None
         feedback_note = _send_feedback(context, hub_store, partner, domain)
-        counts = outcome.counts
-        rate = counts.rejected / counts.items if counts.items else 0.0
-        yield dg.MaterializeResult(
-            metadata={
-                "status": outcome.status,
-                "rows_in": counts.items,
-                "accepted": counts.accepted,
-                "rejected": counts.rejected,
-                "rejection_rate": round(rate, 4),
-                "added": counts.added,
-                "changed": counts.changed,
-                "withdrawn": counts.withdrawn,
-                "active_records": counts.active,
-                "rules": dg.MetadataValue.md(_rules_markdown(counts.rules)),
-                "feedback": feedback_note,
-            }
-        )
-        yield dg.AssetCheckResult(
-            check_name="records_accepted",
-            passed=counts.rejected == 0,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=(f"{partner.id}: {counts.rejected} of {counts.items} records rejected "
-                         f"({', '.join(sorted(counts.rules)) or 'no rule named'}); the partner's "
-                         "feedback report lists each with its field and value."
-                         if counts.rejected else
-                         f"{partner.id}: all {counts.accepted} records accepted."),
-            metadata={
-                "failed": counts.rejected,
-                "rules": dg.MetadataValue.md(_rules_markdown(counts.rules)),
-                "sample": dg.MetadataValue.md(_sample_markdown(engine, outcome.sync_id)),
-            },
-        )
-        hold = outcome.hold
-        feed = partner.feed_for(domain)
-        # what each guard measured: the records this delivery withdrew of those published
-        # before it, the records it rejected of those it held
-        measured = {
-            "withdrawal_guard": (counts.withdrawn, counts.active - counts.added + counts.withdrawn,
-                                 feed.max_withdrawal_share, MIN_WITHDRAWALS,
-                                 "published records withdrawn"),
-            "rejection_share": (counts.rejected, counts.items, feed.max_rejection_share,
-                                MIN_REJECTIONS, "records of the delivery rejected"),
-        }
-        for check, (count, total, limit, minimum, what) in measured.items():
-            failed = hold is not None and hold.check == check
-            if failed:
-                count, total = hold.count, hold.total
-            share = count / total if total else 0.0
-            yield dg.AssetCheckResult(
-                check_name=check,
-                passed=not failed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=hold.message if failed else (
-                    # a few records over the share do not hold (a small feed's one bad record)
-                    f"Within the limits: {count} of {total} {what} ({share:.0%}; held above "
-                    f"{limit:.0%} when {minimum} or more)."),
-                metadata={"records": count, "of": total, "share": round(share, 4), "limit": limit},
-            )
-        same = outcome.status == "unchanged"  # the last good delivery, staged again
-        with engine.connect() as conn:
-            feed_checks = [
-                volume_check(conn, partner.id, domain, outcome.sync_id, same),
-                fields_check(conn, partner.id, domain, outcome.sync_id, same),
-                freshness_check(conn, partner.id, domain, feed.max_age_days),
-            ]
-        for check in feed_checks:
-            yield dg.AssetCheckResult(
-                check_name=check.name,
-                passed=check.passed,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=check.description,
-                metadata=check.metadata,
-            )
+        metadata, checks = staged_report(engine, partner, domain, outcome, feedback_note)
+        yield dg.MaterializeResult(metadata=metadata)
+        for check, severity in checks:
+            yield dg.AssetCheckResult(check_name=check.name, passed=check.passed, severity=severity,
+                                      description=check.description, metadata=check.metadata)
 
     @dg.asset(
         key=dg.AssetKey(["directory", domain]),
