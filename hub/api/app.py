@@ -677,7 +677,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         cefr: Annotated[CEFRLevel | None, Query(description="Courses covering this level")] = None,
         starting_after: Annotated[dt.date | None, Query(description="Start on or after this day")] = None,
         starting_before: Annotated[dt.date | None, Query(description="Start on or before this day")] = None,
-        childcare: Annotated[bool | None, Query(description="With (true) or without (false) childcare")] = None,
+        childcare: Annotated[bool | None, Query(description="With childcare (true), or not known to offer it (false: also the courses that do not say)")] = None,
         online: Annotated[bool | None, Query(description="Online (true) or not online (false)")] = None,
         cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
     ) -> Response:
@@ -707,7 +707,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         rooms_max: Annotated[float | None, FiniteQuery(ge=0)] = None,
         area_min: Annotated[float | None, FiniteQuery(ge=0, description="Living area in m²")] = None,
         wbs: Annotated[bool | None, Query(description=(
-            "true: only flats that need a Wohnberechtigungsschein; false: only flats that do not"))] = None,
+            "true: only flats that need a Wohnberechtigungsschein; false: the others (also the "
+            "flats that do not say)"))] = None,
         barrier_free: Annotated[bool | None, Query(description="Barrier-free (true) or not known to be (false)")] = None,
         property_type: Annotated[PropertyType | None, Query()] = None,
         available_by: Annotated[dt.date | None, Query(description=(
