@@ -144,7 +144,7 @@ def cmd_check(args) -> int:
     import datetime as dt
     from types import SimpleNamespace
 
-    from hub.formats import FormatError, get_format
+    from hub.formats import FormatError, get_format, reads_as
     from hub.quality.checks import check_records
     from hub.pipeline import rejection_hold
     from hub.quality.report import build_report
@@ -166,10 +166,13 @@ def cmd_check(args) -> int:
     try:
         parsed = fmt.parse(data, partner.id)
     except FormatError as exc:
-        report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": str(exc)}, [], lang,
+        other = reads_as(data, fmt.name)
+        why = f"{exc}; the file reads as {other}" if other else str(exc)
+        report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": why}, [], lang,
                               trial=True, fmt=fmt.name)
         paths = _write_check_report(report, args.out)
-        print(f"hub check: {args.path}: unusable: {exc}", file=sys.stderr)
+        print(f"hub check: {args.path}: unusable: {why}" + (f" (use --format {other})" if other else ""),
+              file=sys.stderr)
         for kind in ("html", "csv", "json"):
             print(f"report: {paths[kind]}")
         return 2

@@ -257,3 +257,15 @@ def test_an_unknown_word_is_answered_with_the_words_the_template_reads(tmp_path)
                             "Selbststaendig, Sonstiges.")
     assert hints["Arbeitszeit"].startswith("Schreiben Sie eines oder mehrere dieser Wörter, mit Komma "
                                            "getrennt: Vollzeit, Teilzeit")
+
+
+def test_a_file_checked_against_the_wrong_template_names_the_one_it_fits(tmp_path):
+    source = tmp_path / "kurse.csv"
+    source.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK1;Deutsch A1;Sprachkurs;66538;Neunkirchen\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    proc = hub("check", "--format", "csv-jobs", str(source), "--out", str(out))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("the file reads as csv-courses (use --format csv-courses)")
+    assert ("Die Datei passt nicht zu dieser Vorlage, aber zur Vorlage für Kursangebote"
+            in (out / "report.html").read_text())

@@ -43,4 +43,21 @@ def get_format(name: str) -> Format:
         ) from None
 
 
-__all__ = ["FORMATS", "Format", "FormatError", "ParseResult", "get_format"]
+def reads_as(data: bytes, tried: str) -> str | None:
+    """The other CSV template ``data`` reads as, where the template ``tried`` refused it: a
+    course list checked as a job list is told so instead of only 'column Stellen-ID missing'.
+    None for other formats, and where no other template reads a record from it."""
+    if not tried.startswith("csv-"):
+        return None
+    for name, fmt in FORMATS.items():
+        if name == tried or not name.startswith("csv-"):
+            continue
+        try:
+            if fmt.parse(data, "check").items:
+                return name
+        except FormatError:
+            continue
+    return None
+
+
+__all__ = ["FORMATS", "Format", "FormatError", "ParseResult", "get_format", "reads_as"]

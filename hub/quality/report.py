@@ -573,6 +573,14 @@ _HELD_REJECTIONS = re.compile(r"(\d+) of the (\d+) records of this delivery were
 # why a delivery was unusable, in the partner's words: the pattern of the format's one-line
 # message (hub.formats) -> (German, English) sentence, the message's groups filled in
 _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
+    *((re.compile(rf"required column\(s\) missing.*; the file reads as csv-{kind}$"),
+       f"Die Datei passt nicht zu dieser Vorlage, aber zur Vorlage für {german}: prüfen Sie, ob "
+       "Sie die richtige Vorlage gewählt haben.",
+       f"The file does not fit this template, but the template for {english}: check that you "
+       "chose the right one.")
+      for kind, german, english in (("jobs", "Stellenangebote", "job offers"),
+                                    ("courses", "Kursangebote", "courses"),
+                                    ("housing", "Wohnungsangebote", "housing"))),
     (re.compile(r"required column\(s\) missing in line (\d+) \(the row most like a header\): (.+)$"),
      "Zeile {0} sieht am ehesten wie die Zeile der Spaltennamen aus; ihr fehlen Pflichtspalten: "
      "{1}.",
