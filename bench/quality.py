@@ -152,7 +152,9 @@ def generate(domain: str, n: int, defects: float = 0.03, seed: int = 4) -> pd.Da
         rooms = rng.integers(1, 6, n).astype("float64")
         area = (rooms * rng.uniform(18, 30, n)).round(1)
         cold = (area * rng.uniform(6, 11, n)).round(0)
-        warm = cold + rng.uniform(120, 260, n).round(0)
+        costs = rng.uniform(120, 260, n).round(0)
+        heating = (costs * 0.3).round(0)
+        warm = cold + costs
         warm[bad(6)] = cold[bad(6)] - 50
         area[bad(7)] = 4.0
         rooms[bad(8)] = 25.0
@@ -160,6 +162,7 @@ def generate(domain: str, n: int, defects: float = 0.03, seed: int = 4) -> pd.Da
         frame.update({
             "available_from": _days(TODAY, rng.integers(0, 90, n)),
             "rooms": rooms, "living_area": area, "cold_rent": cold, "warm_rent": warm,
+            "service_charges": costs - heating, "heating_costs": heating,
         })
     return pd.DataFrame(frame)
 

@@ -50,6 +50,7 @@ SEMANTIC = {
     "JOB_EXPIRED": "error",
     "COURSE_ENDED": "error",
     "HOUSING_RENT_PER_SQM_IMPLAUSIBLE": "warning",
+    "HOUSING_WARM_RENT_NOT_ITS_PARTS": "warning",
     "HOUSING_AREA_IMPLAUSIBLE": "error",
     "HOUSING_ROOMS_IMPLAUSIBLE": "error",
     "JOB_SALARY_IMPLAUSIBLE": "warning",

@@ -440,6 +440,16 @@ def test_boundaries_housing():
         "warm-equal": ({"cold_rent": 420, "warm_rent": 420}, set()),
         "warm-below": ({"cold_rent": 420, "warm_rent": 419.99}, {"HOUSING_RENT_INCONSISTENT"}),
         "warm-only": ({"cold_rent": None, "warm_rent": 590}, set()),
+        # warm rent is its parts where all are given, within a euro
+        "warm-parts": ({"cold_rent": 420, "service_charges": 110, "heating_costs": 60,
+                        "warm_rent": 590}, set()),
+        "warm-parts-cent": ({"cold_rent": 420.5, "service_charges": 110, "heating_costs": 60,
+                             "warm_rent": 590}, set()),
+        "warm-parts-off": ({"cold_rent": 420, "service_charges": 110, "heating_costs": 60,
+                            "warm_rent": 500}, {"HOUSING_WARM_RENT_NOT_ITS_PARTS"}),
+        "warm-parts-too-high": ({"cold_rent": 420, "service_charges": 110, "heating_costs": 60,
+                                 "warm_rent": 1600}, {"HOUSING_WARM_RENT_NOT_ITS_PARTS"}),
+        "warm-no-heating": ({"cold_rent": 420, "service_charges": 170, "warm_rent": 700}, set()),
         "no-area": ({"living_area": None}, set()),
     }
     result = suites.validate("housing", [flat(n, **c) for n, (c, _) in cases.items()],
@@ -543,6 +553,7 @@ def test_gx_names_every_row_it_counts(rows):
         "living_area": np.array([r[1] for r in rows], dtype="float64"),
         "cold_rent": np.array([r[2] for r in rows], dtype="float64"),
         "warm_rent": np.array([r[3] for r in rows], dtype="float64"),
+        "service_charges": np.full(len(rows), np.nan), "heating_costs": np.full(len(rows), np.nan),
     })
     run = suites.run_suite("housing", frame, region=REGION, today=TODAY)
     rent_inverted = [i for i, r in enumerate(rows)

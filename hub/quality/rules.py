@@ -464,6 +464,20 @@ _RULES = [
         description="`cold_rent` / `living_area` between 3 and 30 EUR/m² where both are given.",
     ),
     Rule(
+        "HOUSING_WARM_RENT_NOT_ITS_PARTS", "warning",
+        "Die Warmmiete ist nicht die Summe aus Kaltmiete, Nebenkosten und Heizkosten ({value}).",
+        "The warm rent is not the sum of cold rent, service charges and heating costs ({value}).",
+        "Warmmiete = Kaltmiete + Nebenkosten + Heizkosten: prüfen Sie die vier Beträge (ein "
+        "Tippfehler in einem von ihnen?).",
+        "Warm rent = cold rent + service charges + heating costs: check the four amounts (a "
+        "typo in one of them?).",
+        field="warm_rent",
+        domains=("housing",),
+        layer="semantic",
+        description="Where `warm_rent`, `cold_rent`, `service_charges` and `heating_costs` are "
+                    "all given, the warm rent is their sum within 1 euro.",
+    ),
+    Rule(
         "HOUSING_AREA_IMPLAUSIBLE", "error",
         "Die Wohnfläche ({value} m²) ist unplausibel; erwartet werden 8 bis 500 m².",
         "The living area ({value} m²) is implausible; expected are 8 to 500 m².",

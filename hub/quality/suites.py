@@ -61,6 +61,7 @@ DATE_MIN = dt.datetime(2000, 1, 1)
 DATE_MAX_YEARS = 5
 SALARY_RANGES = {"hour": (5.0, 200.0), "month": (400.0, 30_000.0), "year": (5_000.0, 400_000.0)}
 RENT_PER_SQM = (3.0, 30.0)
+WARM_RENT_TOLERANCE = 1.0  # euros the warm rent may differ from cold rent + its costs (rounding)
 LIVING_AREA = (8.0, 500.0)
 MAX_ROOMS = 20.0
 MIN_AREA_PER_ROOM = 5.0
@@ -319,6 +320,11 @@ def _domain_checks(domain: str) -> list[Check]:
             Check("HOUSING_RENT_INCONSISTENT", "pair_ge", "warm_rent", "warm_rent",
                   ("warm_rent", "cold_rent"), lambda warm, cold: f"{warm} < {cold}",
                   column_b="cold_rent"),
+            Check("HOUSING_WARM_RENT_NOT_ITS_PARTS", "between", "warm_rent_gap", "warm_rent",
+                  ("warm_rent", "cold_rent", "service_charges", "heating_costs"),
+                  lambda warm, cold, service, heating:
+                      f"{_num(warm)} ≠ {_num(cold)} + {_num(service)} + {_num(heating)}",
+                  max_value=WARM_RENT_TOLERANCE),
             Check("HOUSING_AREA_IMPLAUSIBLE", "between", "living_area", "living_area",
                   min_value=low_area, max_value=high_area),
             Check("HOUSING_RENT_PER_SQM_IMPLAUSIBLE", "between", "rent_per_sqm", "cold_rent",
@@ -452,6 +458,8 @@ def records_frame(domain: str, records: list[CanonicalRecord]) -> pd.DataFrame:
             "living_area": _floats([r.living_area for r in records]),
             "cold_rent": _floats([r.cold_rent for r in records]),
             "warm_rent": _floats([r.warm_rent for r in records]),
+            "service_charges": _floats([r.service_charges for r in records]),
+            "heating_costs": _floats([r.heating_costs for r in records]),
         })
     else:
         raise ValueError(f"unknown domain {domain!r}; known: {', '.join(DOMAINS)}")
@@ -559,6 +567,9 @@ def prepare(domain: str, frame: pd.DataFrame, region: str | None = None,
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             frame["rent_per_sqm"] = np.where(area > 0, frame["cold_rent"].to_numpy() / area, np.nan)
             frame["area_per_room"] = np.where(rooms > 0, area / rooms, np.nan)
+        # how far the warm rent is from its parts, where all four are given (NaN: not all)
+        parts = frame["cold_rent"] + frame["service_charges"] + frame["heating_costs"]
+        frame["warm_rent_gap"] = (frame["warm_rent"] - parts).abs()
     return distinct
 
 
