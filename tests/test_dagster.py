@@ -52,6 +52,8 @@ def test_assets_fetch_stage_and_publish_a_partner(db_url, tmp_path, httpserver, 
     assert result.success
     staged = materialization(result, "staged", "jobs").metadata
     assert staged["rows_in"].value == 6
+    # the steward reads what the partner reads
+    assert staged["feedback_report"].value.endswith("/feedback/jobcenter-nk/jobs/report.html")
     assert staged["accepted"].value == 5
     assert staged["rejected"].value == 1
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}

@@ -490,6 +490,30 @@ def test_hub_command_runs_report_a_transient_fetch_failure_at_once(db_url, tmp_p
     assert "HTTP 503" in failure.step_failure_data.user_failure_data.description
 
 
+def test_the_last_try_of_a_fetch_fails_with_its_reason(db_url, tmp_path, httpserver, instance,
+                                                       monkeypatch):
+    """After the policy's last retry the step fails with the fetch's own reason (the steward
+    reads 'HTTP 503' first, not Dagster's 'Exceeded max_retries'). A policy without retries
+    makes the first try the last, without waiting for the delays."""
+    import hub.assets.feeds as feeds
+
+    monkeypatch.setattr(feeds, "FETCH_RETRY", dg.RetryPolicy(max_retries=0))
+    httpserver.expect_request("/jc.json").respond_with_data("busy", status=503)
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", httpserver.url_for("/jc.json"))))
+    instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+    resources = {"hub_store": HubStore(database_url=db_url, home=str(tmp_path / "home"),
+                                       registry_path=str(registry)),
+                 "feed_client": FeedClient(max_retries=0, deadline=10)}
+    raw = [a for a in ALL_ASSETS if a.key == dg.AssetKey(["raw", "jobs"])]
+    result = dg.materialize(raw, partition_key="jobcenter-nk", resources=resources, instance=instance,
+                            raise_on_error=False)
+    assert not result.success
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "HTTP 503" in failure.step_failure_data.user_failure_data.description
+
+
 def test_a_transient_fetch_failure_is_retried_with_the_policy(tmp_path):
     raw = next(a for a in ALL_ASSETS if a.key == dg.AssetKey(["raw", "jobs"]))
     policy = raw.op.retry_policy

@@ -48,12 +48,13 @@ def _send_feedback(context, hub_store: HubStore, partner, domain: str) -> str:
     return outcome.note
 
 
-def staged_report(engine, partner, domain: str, outcome, feedback_note: str
+def staged_report(engine, partner, domain: str, outcome, feedback_note: str, report=None
                   ) -> tuple[dict, list[tuple[FeedCheck, dg.AssetCheckSeverity]]]:
     """What a staging tells the Dagster UI: the metadata of the ``staged/<domain>``
-    materialization, and the results of its checks with their severities (the guards that
-    hold a delivery are errors, the rest warnings). The asset yields them; ``hub replay``
-    reports them for the syncs it stages outside a run."""
+    materialization (``report``: the path of the partner's feedback report, where one was
+    written), and the results of its checks with their severities (the guards that hold a
+    delivery are errors, the rest warnings). The asset yields them; ``hub replay`` reports
+    them for the syncs it stages outside a run."""
     counts = outcome.counts
     rate = counts.rejected / counts.items if counts.items else 0.0
     metadata = {
@@ -69,6 +70,8 @@ def staged_report(engine, partner, domain: str, outcome, feedback_note: str
         "rules": dg.MetadataValue.md(_rules_markdown(counts.rules)),
         "feedback": feedback_note,
     }
+    if report is not None:  # what the partner reads, for the steward to read the same
+        metadata["feedback_report"] = dg.MetadataValue.path(str(report))
     checks = [(FeedCheck(
         "records_accepted", counts.rejected == 0,
         f"{partner.id}: {counts.rejected} of {counts.items} records rejected "
@@ -202,7 +205,9 @@ def build_domain_assets(domain: str) -> list:
         except (FetchError, StageError) as exc:
             # only a failure that may pass is worth FETCH_RETRY's later tries, and only where
             # no one waits for the run (the hub command reports it at once)
-            retry = getattr(exc, "transient", False) and not someone_waits
+            # (the last try fails with the reason, not with Dagster's 'Exceeded max_retries')
+            retry = getattr(exc, "transient", False) and not someone_waits \
+                and context.retry_number < FETCH_RETRY.max_retries
             raise dg.Failure(description=str(exc), allow_retries=retry) from None
         except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt):
             if not someone_waits:
@@ -283,7 +288,9 @@ def build_domain_assets(domain: str) -> list:
             raise dg.Failure(description=str(exc), allow_retries=False,
                              metadata={"feedback": note}) from None
         feedback_note = _send_feedback(context, hub_store, partner, domain)
-        metadata, checks = staged_report(engine, partner, domain, outcome, feedback_note)
+        report = hub_store.settings().home / "feedback" / partner.id / domain / "report.html"
+        metadata, checks = staged_report(engine, partner, domain, outcome, feedback_note,
+                                         report if report.is_file() else None)
         yield dg.MaterializeResult(metadata=metadata)
         for check, severity in checks:
             yield dg.AssetCheckResult(check_name=check.name, passed=check.passed, severity=severity,
