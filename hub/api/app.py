@@ -200,6 +200,9 @@ class Page(BaseModel):
     items: list[Entry]
     next: str | None = Field(None, description="URL of the next page; null on the last page")
     limit: int
+    total: int | None = Field(None, description=(
+        "On the first page: how many entries match the filters in all; null on the pages "
+        "after it"))
 
 
 def _entry_model(record: type[BaseModel], domain: str) -> type[Entry]:
@@ -399,7 +402,7 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
     if cached is None:
         with _conn(request) as conn:
             try:
-                rows, nxt = query.list_entries(conn, domain, filters, after, limit)
+                rows, nxt, total = query.list_entries(conn, domain, filters, after, limit)
             except QueryError as exc:
                 raise ApiProblem(400, str(exc)) from None
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
@@ -407,7 +410,7 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
         if next_url:
             headers["Link"] = f'<{next_url}>; rel="next"'
         items = ",".join(_public_text(text, principal) for _, text in rows)
-        tail = json.dumps({"next": next_url, "limit": limit}, separators=(",", ":"))
+        tail = json.dumps({"next": next_url, "limit": limit, "total": total}, separators=(",", ":"))
         cached = CachedPage(('{"items":[' + items + "]," + tail[1:]).encode(), headers)
         if cache is not None:
             cache.put(etag, cached)

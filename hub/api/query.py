@@ -222,12 +222,17 @@ def german_level_at_most(level: str) -> tuple[list[str], str]:
 
 def list_entries(
     conn: sa.Connection, domain: str, filters: Filters, after: str | None, limit: int
-) -> tuple[list[tuple[str, str]], str | None]:
-    """One page: [(entity_id, the entry as JSON text, as stored)], and the cursor of the
-    next page (None at the end). The text goes out as it is, without a round through Python
-    objects, unless something has to be taken out of it."""
+) -> tuple[list[tuple[str, str]], str | None, int | None]:
+    """One page: [(entity_id, the entry as JSON text, as stored)], the cursor of the next
+    page (None at the end), and on the first page (``after`` None) how many entries match
+    the filters in all (a portal's '45 flats found'; None on the pages after it, which need
+    not count again). The text goes out as it is, without a round through Python objects,
+    unless something has to be taken out of it."""
     where = conditions(conn, domain, filters)
-    if after is not None:
+    total = None
+    if after is None:
+        total = conn.execute(sa.select(sa.func.count()).select_from(directory).where(*where)).scalar_one()
+    else:
         where.append(directory.c.entity_id > after)
     rows = conn.execute(
         sa.select(directory.c.entity_id, sa.cast(directory.c.entry, sa.Text).label("entry"))
@@ -238,7 +243,7 @@ def list_entries(
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = encode_cursor(rows[-1].entity_id) if more and rows else None
-    return [(r.entity_id, r.entry) for r in rows], nxt
+    return [(r.entity_id, r.entry) for r in rows], nxt, total
 
 
 def latest_seq(conn: sa.Connection) -> int:
