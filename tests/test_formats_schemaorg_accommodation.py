@@ -455,3 +455,11 @@ def test_listing_shaped_input_only_raises_format_error(value, wrapper):
         document = {"@graph": [{"@type": "RealEstateListing", "about": {"@id": "#a"},
                                 "offers": value}, {**node, "@id": "#a"}]}
     parse_or_refuse(parse, json.dumps(document).encode("utf-8", "surrogatepass"), PARTNER)
+
+
+def test_numbers_written_as_text_with_three_decimals_are_decimals():
+    vacancy = _one(floorSize={"@type": "QuantitativeValue", "value": "61.250", "unitCode": "MTK"},
+                   numberOfRooms="2.5",
+                   geo={"@type": "GeoCoordinates", "latitude": "49.348", "longitude": "7.180"})
+    assert (vacancy.living_area, vacancy.rooms) == (61.25, 2.5)
+    assert (vacancy.geo.lat, vacancy.geo.lon) == (49.348, 7.18)

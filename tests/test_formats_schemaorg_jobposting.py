@@ -470,3 +470,12 @@ def test_posting_shaped_input_only_raises_format_error(value, wrap):
     if wrap == "page":
         text = f'<html><script type="application/ld+json">{text}</script></html>'
     parse_or_refuse(parse, text.encode("utf-8", "surrogatepass"), PARTNER)
+
+
+def test_coordinates_written_as_text_are_read_as_json_ld_writes_numbers():
+    """'49.347' is a latitude with three decimals, not 49347 (which rejected the posting)."""
+    job = _one(jobLocation={"@type": "Place",
+                            "address": {"@type": "PostalAddress", "postalCode": "66538",
+                                        "addressLocality": "Neunkirchen"},
+                            "geo": {"@type": "GeoCoordinates", "latitude": "49.347", "longitude": "7.181"}})
+    assert (job.geo.lat, job.geo.lon) == (49.347, 7.181)

@@ -469,8 +469,10 @@ def _unwrap(value: object) -> object:
 
 
 def number(value: object) -> object:
-    """A JSON number or numeric text ('650,50', '1.234,56') -> float; else as written."""
-    return values.number(_unwrap(value))
+    """A JSON number or numeric text ('49.347', '650,50', '1.234,56') -> float; else as
+    written. Text is read as JSON-LD writes numbers: a lone dot is the decimal point ('49.347'
+    is a latitude, not 49347)."""
+    return values.number(_unwrap(value), machine=True)
 
 
 def date(value: object) -> object:

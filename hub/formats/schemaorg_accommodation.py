@@ -165,7 +165,7 @@ def _rooms(node: dict) -> object:
     amount = jsonld.quantity(node.get("numberOfRooms")).value
     if isinstance(amount, str):
         amount = _ROOMS_WORD.sub("", amount)  # "3 Zimmer"
-    return values.number(amount)
+    return values.number(amount, machine=True)
 
 
 def _living_area(node: dict) -> object:
@@ -177,10 +177,10 @@ def _living_area(node: dict) -> object:
         written = size.value.strip()
         feet = re.match(r"(?i)^(.*?)\s*(?:sq\.?\s*ft\.?|ft²|ft2|square feet)$", written)
         if feet:
-            area = values.number(feet.group(1))
+            area = values.number(feet.group(1), machine=True)
             return round(area * _SQUARE_FOOT_IN_M2, 2) if isinstance(area, float) else written
-        return values.area(written)
-    area = values.area(size.value)
+        return values.area(written, machine=True)  # '61.250' is 61.25 m², as JSON-LD writes it
+    area = values.area(size.value, machine=True)
     if unit is None or unit in _SQUARE_METRES:
         return area
     if unit in _SQUARE_FEET:
