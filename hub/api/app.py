@@ -201,8 +201,8 @@ class Page(BaseModel):
     next: str | None = Field(None, description="URL of the next page; null on the last page")
     limit: int
     total: int | None = Field(None, description=(
-        "On the first page: how many entries match the filters in all; null on the pages "
-        "after it"))
+        "With count=true, on the first page: how many entries match the filters in all; else "
+        "null"))
 
 
 def _entry_model(record: type[BaseModel], domain: str) -> type[Entry]:
@@ -385,7 +385,7 @@ def _conn(request: Request):
 
 
 def _list(request: Request, domain: str, filters: Filters, cursor: str | None, limit: int,
-          principal: Principal) -> Response:
+          principal: Principal, count: bool = False) -> Response:
     try:
         after = query.decode_cursor(cursor, domain) if cursor else None
     except QueryError as exc:
@@ -402,7 +402,8 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
     if cached is None:
         with _conn(request) as conn:
             try:
-                rows, nxt, total = query.list_entries(conn, domain, filters, after, limit)
+                rows, nxt, total = query.list_entries(conn, domain, filters, after, limit,
+                                                      count=count)
             except QueryError as exc:
                 raise ApiProblem(400, str(exc)) from None
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
@@ -425,6 +426,9 @@ def _page_response(page: CachedPage) -> Response:
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Entries per page (max {MAX_LIMIT})")]
 Cursor = Annotated[str | None, Query(max_length=200, description="From `next` of the previous page")]
+Count = Annotated[bool, Query(description=(
+    "true: the first page says in `total` how many entries match the filters in all (a count "
+    "of the whole list, asked only where it is shown)"))]
 Region = Annotated[str | None, Query(pattern=r"^[0-9]{2,8}$", description=(
     "AGS prefix (Amtlicher Gemeindeschluessel): 2 digits a Land, 5 a district (e.g. 10043), "
     "8 a municipality; an entry without an AGS is found by the district or Land of its "
@@ -653,7 +657,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         apprenticeship: Annotated[bool | None, Query(description="Only (true) or no (false) apprenticeships")] = None,
         german_level: Annotated[CEFRLevel | None, Query(description=(
             "The German the reader has: postings that ask for at most this level, or say nothing"))] = None,
-        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, count: Count = False,
     ) -> Response:
         principal = reader(request)
         f = _common(region, postal_code, lat, lon, radius, q, updated_since)
@@ -668,7 +672,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             f.tags_none.append(tag("employment_type", EmploymentType.APPRENTICESHIP.value))
         if german_level:
             f.tags_any_or_absent = german_level_at_most(german_level.value)
-        return _list(request, "jobs", f, cursor, limit, principal)
+        return _list(request, "jobs", f, cursor, limit, principal, count)
 
     @app.get("/v1/courses", response_model=PAGE_MODELS["courses"], tags=["directory"], responses=list_responses,
              summary="Language courses and training")
@@ -682,7 +686,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         starting_before: Annotated[dt.date | None, Query(description="Start on or before this day")] = None,
         childcare: Annotated[bool | None, Query(description="With childcare (true), or not known to offer it (false: also the courses that do not say)")] = None,
         online: Annotated[bool | None, Query(description="Online (true) or not online (false)")] = None,
-        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, count: Count = False,
     ) -> Response:
         principal = reader(request)
         f = _common(region, postal_code, lat, lon, radius, q, updated_since)
@@ -696,7 +700,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             f.tags_all.append(tag("schedule", "online"))
         elif online is False:
             f.tags_none.append(tag("schedule", "online"))
-        return _list(request, "courses", f, cursor, limit, principal)
+        return _list(request, "courses", f, cursor, limit, principal, count)
 
     @app.get("/v1/housing", response_model=PAGE_MODELS["housing"], tags=["directory"], responses=list_responses,
              summary="Housing vacancies")
@@ -717,7 +721,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         available_by: Annotated[dt.date | None, Query(description=(
             "Free on or before this day; flats without a date match when they are free at once "
             "(no text, or 'sofort'), not 'nach Vereinbarung'"))] = None,
-        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, count: Count = False,
     ) -> Response:
         principal = reader(request)
         f = _common(region, postal_code, lat, lon, radius, q, updated_since)
@@ -732,7 +736,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             f.tags_all.append(tag("property_type", property_type.value))
         f.start_until, f.start_until_includes_undated = available_by, True
         f.undated_unless_tag = AVAILABLE_LATER
-        return _list(request, "housing", f, cursor, limit, principal)
+        return _list(request, "housing", f, cursor, limit, principal, count)
 
     item_responses = {
         200: {"headers": {"ETag": HEADERS_DOC["ETag"]}},

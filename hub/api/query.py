@@ -221,19 +221,20 @@ def german_level_at_most(level: str) -> tuple[list[str], str]:
 
 
 def list_entries(
-    conn: sa.Connection, domain: str, filters: Filters, after: str | None, limit: int
+    conn: sa.Connection, domain: str, filters: Filters, after: str | None, limit: int,
+    count: bool = False,
 ) -> tuple[list[tuple[str, str]], str | None, int | None]:
     """One page: [(entity_id, the entry as JSON text, as stored)], the cursor of the next
-    page (None at the end), and on the first page (``after`` None) how many entries match
-    the filters in all (a portal's '45 flats found'; None on the pages after it, which need
-    not count again). The text goes out as it is, without a round through Python objects,
-    unless something has to be taken out of it."""
+    page (None at the end), and with ``count`` on the first page (``after`` None) how many
+    entries match the filters in all (a portal's '45 flats found'; else None: the count
+    reads the whole list, as costly as the page or more). The text goes out as it is,
+    without a round through Python objects, unless something has to be taken out of it."""
     where = conditions(conn, domain, filters)
     total = None
-    if after is None:
-        total = conn.execute(sa.select(sa.func.count()).select_from(directory).where(*where)).scalar_one()
-    else:
+    if after is not None:
         where.append(directory.c.entity_id > after)
+    elif count:
+        total = conn.execute(sa.select(sa.func.count()).select_from(directory).where(*where)).scalar_one()
     rows = conn.execute(
         sa.select(directory.c.entity_id, sa.cast(directory.c.entry, sa.Text).label("entry"))
         .where(*where)
