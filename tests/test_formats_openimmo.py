@@ -337,6 +337,15 @@ def test_latin1_declared_document():
     assert record.title == "Wohnung Schloßstraße"
 
 
+def test_windows_1252_declared_as_latin1_keeps_its_euro_and_dash():
+    """Windows exporters declare ISO-8859-1 and write Windows-1252: its '€' and '–' (bytes
+    0x80, 0x96) are control characters in ISO-8859-1, published as such before."""
+    data = _doc(_immobilie()).replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
+    data = data.replace(b"Testwohnung", "Wohnung am Schloß – 451 € kalt".encode("cp1252"))
+    (record,) = parse(data, PARTNER).records
+    assert record.title == "Wohnung am Schloß – 451 € kalt"
+
+
 # --------------------------------------------------------------------------- unusable input
 
 

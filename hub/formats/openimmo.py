@@ -14,7 +14,8 @@ documents, which lxml reads only whole, are walked as a tree). Element names are
 local name, so documents with or without the OpenImmo namespace are read alike. Documents
 that declare entities are refused before anything is expanded (XML bombs, external
 entities). A document that declares ISO-8859-1 or Windows-1252 while its bytes are UTF-8 with
-umlauts (some exporters write that) is read as UTF-8.
+umlauts (some exporters write that) is read as UTF-8; one that declares ISO-8859-1 while its
+bytes hold Windows-1252's '€' or '–' (0x80-0x9F) is read as Windows-1252.
 """
 
 from __future__ import annotations
@@ -329,6 +330,25 @@ def _utf8_declared_otherwise(head: bytes) -> bool:
     return True
 
 
+_LATIN1_DECLARED = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*\bencoding\s*=\s*["'](?:iso-8859-1|latin-?1)["']""",
+    re.IGNORECASE)
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+
+
+def _encoding_meant(head: bytes) -> str | None:
+    """The encoding a document is really in where its declaration says otherwise, else None:
+    UTF-8 declared as a single-byte encoding (``_utf8_declared_otherwise``), and Windows-1252
+    declared as ISO-8859-1, as Windows exporters write it (browsers read such a declaration
+    as Windows-1252 for this reason): its bytes 0x80-0x9F are '€', '–', '„' there, and
+    control characters nobody writes in ISO-8859-1."""
+    if _utf8_declared_otherwise(head):
+        return "utf-8"
+    if _LATIN1_DECLARED.match(head) and _C1_BYTES.search(head):
+        return "windows-1252"
+    return None
+
+
 def _events(source: BinaryIO, wide: bool, encoding: str | None = None):
     """(event, element) of the document's start and end events of the _STOPS elements, with
     the parser's safety settings, once its root has been checked; errors as FormatError.
@@ -399,7 +419,7 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
         build_record(HousingVacancy, _fields(paths, organisation, partner_id), result,
                      refused=refused and ("HOUSING_NOT_FOR_RENT", refused))
 
-    encoding = "utf-8" if not wide and _utf8_declared_otherwise(head[:_HEAD]) else None
+    encoding = None if wide else _encoding_meant(head[:_HEAD])
     for event, element in _events(source, wide, encoding):
         if event == "start":
             continue
