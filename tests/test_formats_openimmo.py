@@ -473,3 +473,27 @@ def test_utf8_declared_as_latin1_is_read_as_utf8(codec):
            + "</anbieter></openimmo>")
     (flat,) = parse(doc.encode(codec), PARTNER).records
     assert flat.organisation == "Gemeinnützige Wohnungsbau"
+
+
+def test_what_real_estate_software_writes_is_read_as_meant():
+    """HTML in the description (a CDATA section), 'ja' for a boolean, 0.00 for a price not
+    filled in: read as the partner meant them, not published as tags, rejected or free."""
+    immobilie = (
+        "<immobilie><geo><plz>66538</plz><ort>Neunkirchen</ort></geo>"
+        "<preise><kaltmiete>0.00</kaltmiete><nettokaltmiete>451.50</nettokaltmiete>"
+        "<warmmiete>0.00</warmmiete></preise>"
+        "<freitexte><objekttitel>Wohnung</objekttitel><objektbeschreibung><![CDATA["
+        "<p>Helle Wohnung im 2. OG.<br/>Küche &amp; Bad renoviert.</p>]]></objektbeschreibung>"
+        "</freitexte>"
+        "<verwaltung_objekt><wbs_sozialwohnung>ja</wbs_sozialwohnung></verwaltung_objekt>"
+        "<verwaltung_techn><objektnr_extern>T-1</objektnr_extern></verwaltung_techn></immobilie>")
+    result = parse(_doc(immobilie), PARTNER)
+    assert result.rejections == []
+    (flat,) = result.records
+    assert flat.description == "Helle Wohnung im 2. OG.\nKüche & Bad renoviert."
+    assert (flat.wbs_required, flat.cold_rent, flat.warm_rent) == (True, 451.5, None)
+    # a '<' in plain words is no tag: the text stays as written
+    words = immobilie.replace("<![CDATA[<p>Helle Wohnung im 2. OG.<br/>Küche &amp; Bad renoviert.</p>]]>",
+                              "Miete &lt; 500 € &gt; Nebenkosten")
+    (flat,) = parse(_doc(words), PARTNER).records
+    assert flat.description == "Miete < 500 € > Nebenkosten"

@@ -37,6 +37,8 @@ from hub.formats.base import (
     merged,
 )
 from hub.formats.values import (
+    NO_WORDS,
+    YES_WORDS,
     area,
     country_code,
     date_in_text,
@@ -45,6 +47,7 @@ from hub.formats.values import (
     floor,
     geo_point,
     integer,
+    markup_as_text,
     money,
     number,
     phone_number,
@@ -64,8 +67,9 @@ _NOT_HOUSING = frozenset({
 _NOT_A_KIND = {"objektart_zusatz", "user_defined_simplefield", "user_defined_anyfield"}
 
 # xsd:boolean
-_TRUE = frozenset({"true", "1"})
-_FALSE = frozenset({"false", "0"})
+# xsd:boolean, and the German words some exporters write instead ('ja', 'nein')
+_TRUE = frozenset({"true", "1"}) | YES_WORDS
+_FALSE = frozenset({"false", "0"}) | NO_WORDS
 
 _MODES = {"VOLL": SyncMode.SNAPSHOT, "TEIL": SyncMode.DELTA}
 _REMOVING_ACTIONS = {"DELETE", "REFERENZ"}
@@ -145,6 +149,13 @@ def _attr(element: etree._Element | None, name: str) -> str | None:
         return None
     value = (element.get(name) or "").strip()
     return value or None
+
+
+def _rent(text: str | None) -> object:
+    """A rent (xsd:decimal: a dot is the decimal point); 0.00 is what exporters write for a
+    price not filled in: no rent, not a free flat."""
+    amount = money(text, machine=True)
+    return None if amount == 0 else amount
 
 
 def _boolean(text: str | None) -> object:
@@ -232,14 +243,15 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
     barrier_free = _boolean(text("ausstattung/barrierefrei"))
     if barrier_free is None and _boolean(text("ausstattung/rollstuhlgerecht")) is True:
         barrier_free = True
-    cold_rent = money(text("preise/kaltmiete") or text("preise/nettokaltmiete"), machine=True)
+    cold_rent = _rent(text("preise/kaltmiete")) or _rent(text("preise/nettokaltmiete"))
 
     return {
         "partner_id": partner_id,
         "source_id": text("verwaltung_techn/objektnr_extern"),
         "title": text("freitexte/objekttitel"),
         "organisation": organisation,
-        "description": text("freitexte/objektbeschreibung") or text("freitexte/dreizeiler"),
+        "description": markup_as_text(text("freitexte/objektbeschreibung")
+                                      or text("freitexte/dreizeiler")),
         "address": {
             "street": text("geo/strasse"),
             "house_number": text("geo/hausnummer"),
@@ -259,7 +271,7 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
         "rooms": number(text("flaechen/anzahl_zimmer"), machine=True),
         "living_area": area(text("flaechen/wohnflaeche"), machine=True),
         "cold_rent": cold_rent,
-        "warm_rent": money(text("preise/warmmiete"), machine=True),
+        "warm_rent": _rent(text("preise/warmmiete")),
         "service_charges": money(text("preise/nebenkosten"), machine=True),
         "heating_costs": money(text("preise/heizkosten"), machine=True),
         "deposit": _deposit(text("preise/kaution"), text("preise/kaution_text"), cold_rent),
@@ -484,6 +496,8 @@ FORMAT = Format(
         "deposit": "preise/kaution",
         "available_from": "verwaltung_objekt/verfuegbar_ab",
         "max_persons": "verwaltung_objekt/max_personen",
+        "wbs_required": "verwaltung_objekt/wbs_sozialwohnung",
+        "barrier_free": "ausstattung/barrierefrei",
         "contact.email": "kontaktperson/email_direkt",
         "contact.phone": "kontaktperson/tel_durchw",
         "updated_at": "verwaltung_techn/stand_vom",

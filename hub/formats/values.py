@@ -260,6 +260,15 @@ def enum_key(value: object) -> str | None:
     return key
 
 
+def markup_as_text(value: object) -> object:
+    """Text that holds HTML markup ('<p>', '<br/>', as real-estate software writes it into
+    OpenImmo's CDATA) as plain text (``plain_text``); other text as it is: a '<' in plain
+    words ('Miete < 500 €') is no tag."""
+    if isinstance(value, str) and _MARKUP.search(value):
+        return plain_text(value)
+    return value
+
+
 def plain_text(value: object, _again: bool = True) -> object:
     """HTML (as the BA course APIs send it) -> plain text: one line per block, '- ' for list
     items, entities decoded, blank lines dropped. HTML escaped once more ('&lt;p&gt;', as
