@@ -250,8 +250,12 @@ def test_work_hours_when_employment_type_is_silent():
     ],
 )
 def test_base_salary(salary, extra, expected):
-    job = _one(baseSalary=salary, **extra)
+    result = parse(json.dumps(_posting(baseSalary=salary, **extra)).encode(), PARTNER)
+    (job,) = result.records
     assert (job.salary_min, job.salary_max, job.salary_period) == expected
+    # pay in words is said (a warning), nothing else
+    assert [r.rule for r in result.rejections] == (
+        ["JOB_SALARY_IN_WORDS"] if salary == "nach Vereinbarung" else [])
 
 
 def test_inverted_salary_range_is_left_to_the_quality_stage():
@@ -479,3 +483,24 @@ def test_coordinates_written_as_text_are_read_as_json_ld_writes_numbers():
                                         "addressLocality": "Neunkirchen"},
                             "geo": {"@type": "GeoCoordinates", "latitude": "49.347", "longitude": "7.181"}})
     assert (job.geo.lat, job.geo.lon) == (49.347, 7.181)
+
+
+@pytest.mark.parametrize("grade", ["TVöD S8a", "Entgeltgruppe 9a TVöD", "nach Tarif"])
+def test_pay_named_by_its_collective_agreement_publishes_the_posting_with_a_warning(grade):
+    """Public employers write the pay grade into baseSalary: the posting is published without
+    a salary and the partner is told (it was rejected for an invalid salary)."""
+    posting = _posting(baseSalary={"@type": "MonetaryAmount", "currency": "EUR",
+                                   "value": {"@type": "QuantitativeValue", "value": grade,
+                                             "unitText": "MONTH"}})
+    result = parse(json.dumps(posting).encode(), PARTNER)
+    (job,) = result.records
+    assert (job.salary_min, job.salary_max) == (None, None)
+    assert [(r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("JOB_SALARY_IN_WORDS", "warning", "salary_min", grade)]
+
+
+def test_an_amount_with_words_around_it_is_the_amount():
+    job = _one(baseSalary={"@type": "MonetaryAmount", "currency": "EUR",
+                           "value": {"@type": "QuantitativeValue", "value": "ab 13,90 € / Std.",
+                                     "unitText": "HOUR"}})
+    assert (job.salary_min, job.salary_max, job.salary_period) == (13.9, 13.9, "hour")

@@ -19,6 +19,8 @@ from hub.formats.csvtemplate import (
     month_only_notes,
 )
 from hub.formats.values import (
+    PAY_IN_WORDS,
+    SALARY_PREFIX,
     ASIDE,
     LEVELS,
     TIMES_OF_DAY,
@@ -211,12 +213,6 @@ NO_DEADLINE = _SOON | {"laufend", "keine", "unbefristet", "bis auf weiteres", "b
                        "fortlaufend", "keine frist", "ohne frist", "jederzeit",
                        "bis zur stellenbesetzung", "umgehend"}
 # pay stated in words: the posting is published without a salary, and the partner is told
-_PAY_IN_WORDS = re.compile(
-    r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"
-    r"leistungsgerecht|übertariflich|nach qualifikation|mindestlohn|zulage|zuschl[äa]g|"
-    r"provision|prämie|praemie")
-_SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|mind\.|max\.?|maximal|zwischen)\s*",
-                            re.IGNORECASE)
 # German skills described in words, without a CEFR level
 _GERMAN_IN_WORDS = re.compile(
     r"(?i)deutsch|kenntnisse|grund|\bgute?\b|fließend|fliessend|verhandlungssicher|\bsicher|"
@@ -294,7 +290,7 @@ def _salary(value: str | None) -> object:
     if value is None:
         return None
     part, in_words = _amount_part(value)
-    amount = money(_SALARY_PREFIX.sub("", _PER_PERIOD.sub("", part)))
+    amount = money(SALARY_PREFIX.sub("", _PER_PERIOD.sub("", part)))
     if isinstance(amount, float):
         return amount
     return None if in_words else value
@@ -303,7 +299,7 @@ def _salary(value: str | None) -> object:
 def _amount_part(value: str) -> tuple[str, bool]:
     """The part of a pay cell that may hold the amount, and whether pay words follow it:
     '3.000 €/Monat nach Tarif' -> ('3.000 €/Monat', True)."""
-    words = _PAY_IN_WORDS.search(value)
+    words = PAY_IN_WORDS.search(value)
     if words is None:
         return value, False
     return _WORDS_LEFT.sub("", value[:words.start()]), True
@@ -388,7 +384,7 @@ def _deadline(value: str | None) -> object:
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
     return [("JOB_SALARY_IN_WORDS", name, cells[key])
             for key, name in (("gehaltvon", "salary_min"), ("gehaltbis", "salary_max"))
-            if cells.get(key) is not None and _PAY_IN_WORDS.search(cells[key])
+            if cells.get(key) is not None and PAY_IN_WORDS.search(cells[key])
             and _salary(cells[key]) is None] \
         + month_only_notes(cells.get("beginn")) \
         + ([("DEADLINE_MONTH_ONLY", "valid_through", cells["bewerbungsfrist"])]

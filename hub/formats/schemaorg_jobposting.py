@@ -42,6 +42,7 @@ import re
 from hub.formats import jsonld, values
 from hub.formats.base import Format, ParseResult, build_record, drop_duplicate_ids
 from hub.models import JobPosting
+from hub.quality.rules import reject
 
 TYPES = {"JobPosting"}
 
@@ -147,13 +148,33 @@ def _employment(node: dict) -> dict:
     return fields
 
 
+# what follows an amount in the text of a QuantitativeValue: '13,90 € / Std.', '3.000 € pro Monat'
+_PER_UNIT = re.compile(r"(?i)\s*(?:/|pro|je)\s*[^\W\d_][\w.]*\s*$")
+
+
 def _amount(value: object) -> object:
+    """An amount; pay in words ('nach Vereinbarung', 'TVöD S8a': see ``_pay_in_words``) ->
+    None; an amount with words around it ('ab 13,90 € / Std.') -> the amount."""
     if value is None:
         return None
     read = values.money(value)
-    if isinstance(read, str) and not re.search(r"\d", read):
-        return None  # 'nach Vereinbarung', 'attraktiv'
+    if isinstance(read, str) and (not re.search(r"\d", read) or values.PAY_IN_WORDS.search(read)):
+        return None
+    if isinstance(read, str):
+        bare = values.money(_PER_UNIT.sub("", values.SALARY_PREFIX.sub("", read.strip())))
+        return bare if isinstance(bare, float) else read
     return read
+
+
+def _pay_in_words(node: dict) -> str | None:
+    """The pay a posting names in words instead of an amount ('TVöD S8a', 'nach Tarif'): the
+    posting is published without a salary, with the warning JOB_SALARY_IN_WORDS."""
+    salary = jsonld.quantity(node.get("baseSalary"))
+    for value in (salary.value, salary.min, salary.max):
+        written = values.text(value) if isinstance(value, str) else None
+        if written and values.PAY_IN_WORDS.search(written) and not isinstance(values.money(written), float):
+            return written
+    return None
 
 
 def _salary(node: dict) -> dict:
@@ -284,8 +305,13 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
     for item in found:
         record = fields(item.node, partner_id)
         remote_only = record["remote_possible"] and not (record["address"] or {}).get("postal_code")
-        build_record(JobPosting, record, result,
-                     refused=("JOB_REMOTE_WITHOUT_WORKPLACE", "TELECOMMUTE") if remote_only else None)
+        built = build_record(JobPosting, record, result,
+                             refused=("JOB_REMOTE_WITHOUT_WORKPLACE", "TELECOMMUTE") if remote_only else None)
+        words = _pay_in_words(item.node)
+        if built is not None and words:
+            result.rejections.append(reject("JOB_SALARY_IN_WORDS", partner_id=partner_id, domain=domain,
+                                            source_id=built.source_id, field="salary_min", value=words,
+                                            title=built.title))
     return drop_duplicate_ids(result)
 
 

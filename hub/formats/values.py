@@ -897,6 +897,16 @@ def _deposit_read(value: object) -> tuple[object, float | None]:
     return read, (read if isinstance(read, float) and 0 < read <= MAX_DEPOSIT_RENTS else None)
 
 
+# pay named in words, not as an amount: a collective agreement's grade ('TVöD S8a', 'nach
+# Tarif'), 'nach Vereinbarung', 'Mindestlohn', extras ('+ Zulagen'); and the words before an
+# amount that bound it ('ab 2.500 €', 'mind. 12,82 €')
+PAY_IN_WORDS = re.compile(
+    r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"
+    r"leistungsgerecht|übertariflich|nach qualifikation|mindestlohn|zulage|zuschl[äa]g|"
+    r"provision|prämie|praemie|entgeltgruppe")
+SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|mind\.|max\.?|maximal|zwischen)\s*",
+                           re.IGNORECASE)
+
 # a comma before groups of three digits, in English style: '1,200' is 1200 euros (a German
 # amount never has three decimal places)
 _COMMA_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+$")

@@ -203,10 +203,10 @@ _RULES = [
         "Give the amount in euro (e.g. 2,450 for the collective wage) or leave the field empty.",
         field="salary_min",
         domains=("jobs",),
-        description="CSV templates only: pay stated in words (`nach Tarif`, `TVöD`, `nach "
-                    "Vereinbarung`, `VB`, `attraktiv`) leaves the salary empty instead of "
-                    "rejecting the posting. Other values that are no amount stay "
-                    "RECORD_FIELD_INVALID.",
+        description="CSV templates and schema.org `baseSalary`: pay stated in words (`nach "
+                    "Tarif`, `TVöD S8a`, `nach Vereinbarung`, `VB`, `attraktiv`) leaves the "
+                    "salary empty instead of rejecting the posting. Other values that are no "
+                    "amount stay RECORD_FIELD_INVALID.",
     ),
     Rule(
         "JOB_GERMAN_LEVEL_IN_WORDS", "warning",
