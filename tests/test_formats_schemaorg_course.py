@@ -461,3 +461,17 @@ def test_course_shaped_input_only_raises_format_error(value, instances):
         for item in instances
     ]
     parse_or_refuse(parse, json.dumps([node, value]).encode("utf-8", "surrogatepass"), PARTNER)
+
+
+def test_dates_in_the_course_schedule_are_the_instance_s_dates():
+    """Google's course markup puts the dates into courseSchedule: they were left out, and the
+    instances' ids fell back to their positions (which shift when a date drops off the page)."""
+    schedule = {"@type": "Schedule", "byDay": ["https://schema.org/Monday"], "startTime": "18:30",
+                "startDate": "2027-01-11", "endDate": "2027-03-31", "repeatFrequency": "P1W"}
+    later = {**schedule, "startDate": "2027-04-12", "endDate": "2027-06-30"}
+    result = _parse(_course(_instance(startDate=None, courseSchedule=schedule),
+                            _instance(startDate=None, courseSchedule=later)))
+    assert result.rejections == [], [r.message_en for r in result.rejections]
+    assert [(c.start_date, c.end_date) for c in result.records] == [
+        (dt.date(2027, 1, 11), dt.date(2027, 3, 31)), (dt.date(2027, 4, 12), dt.date(2027, 6, 30))]
+    assert [c.source_id.rsplit("#", 1)[1] for c in result.records] == ["2027-01-11", "2027-04-12"]

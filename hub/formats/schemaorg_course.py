@@ -29,7 +29,8 @@ Mapping:
 - cefr_levels: the levels in ``educationalLevel`` ('B1', 'A1-B1', ``DefinedTerm``; for a course
   that is not a German course only a plain level or range counts), else, for a German course,
   the levels named in the course's or the instance's name;
-- start_date / end_date: the instance's ``startDate`` / ``endDate``;
+- start_date / end_date: the instance's ``startDate`` / ``endDate``, else its
+  ``courseSchedule``'s;
 - schedule: ``courseMode`` (online / MOOC -> online, blended / hybrid or online together with
   onsite -> blended, full-time, part-time, evening, weekend; 'onsite' adds nothing) and the
   instance's ``courseSchedule`` (only weekend days -> weekend, start from 17:00 -> evening);
@@ -275,12 +276,23 @@ def fields(course: dict, instance: dict | None, source_id: str | None, partner_i
         "course_type": course_type,
         "language": _language(course, course_type),
         "cefr_levels": _levels(course, instance, course_type),
-        "start_date": jsonld.date(here.get("startDate")),
-        "end_date": jsonld.date(here.get("endDate")),
+        "start_date": _date(here, "startDate"),
+        "end_date": _date(here, "endDate"),
         "schedule": _schedule(here) or (_schedule(course) if instance is not None else []),
         "price_eur": _price([here, course] if instance is not None else [course]),
         "seats": values.integer(jsonld.first(here.get("remainingAttendeeCapacity"))),
     }
+
+
+def _date(here: dict, key: str) -> object:
+    """The instance's ``startDate`` / ``endDate``, or its ``courseSchedule``'s (a Schedule
+    holds them where Google's course markup puts them)."""
+    if here.get(key) is not None:
+        return jsonld.date(here.get(key))
+    for schedule in jsonld.objects(here.get("courseSchedule") or here.get("eventSchedule")):
+        if schedule.get(key) is not None:
+            return jsonld.date(schedule.get(key))
+    return None
 
 
 def _optional_timestamp(value: object) -> object:
@@ -292,7 +304,7 @@ def _instance_keys(instances: list[tuple[int, dict]]) -> dict[int, str]:
     """position -> key for the fallback id: the start date if all differ, else the position."""
     starts = {}
     for position, instance in instances:
-        start = jsonld.date(instance.get("startDate"))
+        start = _date(instance, "startDate")
         starts[position] = start.isoformat() if jsonld.is_date(start) else None
     dates = list(starts.values())
     if all(dates) and len(set(dates)) == len(dates):
