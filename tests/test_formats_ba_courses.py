@@ -374,6 +374,15 @@ def test_price(value, currency, expected):
     assert _one(kostenWert=value, kostenWaehrung=currency).price_eur == expected
 
 
+def test_a_rate_per_lesson_is_no_price_of_the_course():
+    rate = _one(kostenWert="2.29", kostenWaehrung="EUR",
+                kostenBemerkung="<p>2,29 € pro Unterrichtseinheit</p>")
+    assert rate.price_eur is None
+    whole = _one(kostenWert="1500.0", kostenWaehrung="EUR",
+                 kostenBemerkung="<p>Inklusive Schulungsunterlagen und ggf. Prüfungskosten</p>")
+    assert whole.price_eur == 1500
+
+
 def test_unreadable_price_rejects_the_course():
     result = parse(_response(_item(kostenWert="auf Anfrage")), PARTNER)
     (rejection,) = result.rejections

@@ -21,6 +21,7 @@ import re
 from hub.formats.base import Format, FormatError, ParseResult, build_record, drop_duplicate_ids
 from hub.formats.jsondoc import each_object, kind, load_json
 from hub.formats.values import (
+    PER_LESSON,
     as_dict,
     country_code,
     epoch_millis,
@@ -167,6 +168,9 @@ def _price(item: dict) -> object:
     currency = text(item.get("kostenWaehrung"))
     if isinstance(currency, str) and currency.upper() not in {"EUR", "€"}:
         return None  # not a euro amount: no price rather than a wrong one
+    remark = plain_text(item.get("kostenBemerkung"))
+    if isinstance(remark, str) and PER_LESSON.search(remark):
+        return None  # '2,29 € pro Unterrichtseinheit': a rate, not the price of the course
     value = item.get("kostenWert")
     if isinstance(value, str) and _DECIMAL.match(value):
         return float(value)  # a decimal as Java prints it: '1500.0', never '1.500,00'
