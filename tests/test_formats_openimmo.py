@@ -497,3 +497,15 @@ def test_what_real_estate_software_writes_is_read_as_meant():
                               "Miete &lt; 500 € &gt; Nebenkosten")
     (flat,) = parse(_doc(words), PARTNER).records
     assert flat.description == "Miete < 500 € > Nebenkosten"
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    ('<?xml version="1.0"?>\n<openimmo><anbieter><firma>Müller & Söhne</firma></anbieter></openimmo>'.encode(),
+     "a '&' in a text must be written '&amp;'"),
+    ('<?xml version="1.0"?>\n<openimmo><anbieter><firma>Müller</firma></anbieter></openimmo>'.encode("cp1252"),
+     "export as UTF-8, or declare the encoding the file is in"),
+])
+def test_the_two_usual_export_mistakes_are_named_with_what_to_do(body, said):
+    with pytest.raises(FormatError, match=r"^invalid XML at line 2 column \d+: ") as refused:
+        parse(body, PARTNER)
+    assert said in str(refused.value)

@@ -296,11 +296,24 @@ def _refuse_entities(data: bytes) -> None:
         raise FormatError("refused: the document declares XML entities (DOCTYPE with <!ENTITY>)")
 
 
+# libxml2's words for the two mistakes exporters make most, and what to do about them
+_SYNTAX_HINTS = (
+    (re.compile(r"(?i)invalid bytes in character encoding|not proper utf-8|encoding error"),
+     "the bytes are not in the encoding the XML declaration names (UTF-8 if it names none): "
+     "export as UTF-8, or declare the encoding the file is in, e.g. "
+     "<?xml version=\"1.0\" encoding=\"windows-1252\"?>"),
+    (re.compile(r"(?i)xmlParseEntityRef|EntityRef: expecting ';'"),
+     "a '&' in a text must be written '&amp;' (e.g. 'Müller &amp; Söhne')"),
+)
+
+
 def _syntax_error(exc: etree.XMLSyntaxError) -> FormatError:
     line, column = exc.position if exc.position else (exc.lineno, 0)
     message = (exc.msg or str(exc)).splitlines()[0]
     message = re.sub(r",? line \d+, column \d+.*$", "", message)
-    return FormatError(f"invalid XML at line {line} column {column}: {message}")
+    hint = next((hint for pattern, hint in _SYNTAX_HINTS if pattern.search(message)), None)
+    return FormatError(f"invalid XML at line {line} column {column}: {message}"
+                       + (f"; {hint}" if hint else ""))
 
 
 def _check_root(root: etree._Element) -> None:

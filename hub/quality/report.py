@@ -587,6 +587,19 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "Line {0} looks most like the row of column names; it lacks required columns: {1}."),
     (re.compile(r"required column\(s\) missing: (.+)$"),
      "Es fehlen Pflichtspalten: {0}.", "Required columns are missing: {0}."),
+    (re.compile(r"invalid XML at line (\d+) column \d+: .*a '&' in a text must be written"),
+     "In Zeile {0} steht ein '&' im Text; in XML muss es '&amp;' geschrieben werden (z. B. "
+     "'Müller &amp; Söhne'). Ihre Software tut das normalerweise selbst: bitte prüfen Sie den "
+     "Export.",
+     "Line {0} holds a '&' in a text; XML needs it written '&amp;' (e.g. 'Müller &amp; "
+     "Söhne'). Your software normally does that itself: please check the export."),
+    (re.compile(r"invalid XML at line (\d+) column \d+: .*not in the encoding the XML declaration"),
+     "Ab Zeile {0} passen die Zeichen nicht zur Kodierung, die die Datei in ihrer ersten Zeile "
+     "angibt (ohne Angabe: UTF-8). Exportieren Sie als UTF-8, oder geben Sie die Kodierung an, "
+     "in der die Datei geschrieben ist (z. B. encoding=\"windows-1252\").",
+     "From line {0} the characters do not fit the encoding the file declares in its first "
+     "line (UTF-8 when it declares none). Export as UTF-8, or declare the encoding the file is "
+     "written in (e.g. encoding=\"windows-1252\")."),
     (re.compile(r"line (\d+): a quote"),
      "In Zeile {0} öffnet ein Anführungszeichen (\") eine Zelle, das nicht wieder geschlossen "
      "wird; die Zeilen danach wären sonst verloren gegangen.",
