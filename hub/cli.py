@@ -194,6 +194,8 @@ def cmd_check(args) -> int:
     print(f"{args.path}: {parsed.items} records, {len(accepted)} accepted, "
           f"{parsed.items - len(accepted)} rejected, {report.counts.warnings} with warnings"
           + (f"; notes on the file: {_file_notes(report)}" if report.notes else "")
+          + (f"; {len(set(parsed.deletions))} record(s) deleted by the delivery"
+             if parsed.deletions else "")
           + (f"; a sync would be held ({hold.count} of {hold.total} rejected)" if hold else ""))
     for kind in ("html", "csv", "json"):
         print(f"report: {paths[kind]}")

@@ -269,3 +269,18 @@ def test_a_file_checked_against_the_wrong_template_names_the_one_it_fits(tmp_pat
     assert proc.stderr.strip().endswith("the file reads as csv-courses (use --format csv-courses)")
     assert ("Die Datei passt nicht zu dieser Vorlage, aber zur Vorlage für Kursangebote"
             in (out / "report.html").read_text())
+
+
+def test_the_summary_line_counts_the_records_a_delta_delivery_deletes(tmp_path):
+    source = tmp_path / "teil.xml"
+    source.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<openimmo><uebertragung umfang="TEIL"/>'
+        "<anbieter><firma>WBG</firma>"
+        "<immobilie><verwaltung_techn><aktion aktionart=\"DELETE\"/><objektnr_extern>A-1</objektnr_extern>"
+        "</verwaltung_techn></immobilie>"
+        "<immobilie><geo><plz>66538</plz><ort>Neunkirchen</ort></geo><freitexte><objekttitel>"
+        "3-Zimmer-Wohnung</objekttitel></freitexte><verwaltung_techn><objektnr_extern>A-2"
+        "</objektnr_extern></verwaltung_techn></immobilie></anbieter></openimmo>", encoding="utf-8")
+    proc = hub("check", "--format", "openimmo", str(source), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert "1 records, 1 accepted, 0 rejected, 0 with warnings; 1 record(s) deleted by the delivery" in proc.stdout
