@@ -493,7 +493,7 @@ def _record_in_dagster(engine, settings, domain: str, description: str, metadata
 
     from hub.store.tables import directory
 
-    def events(dg):
+    def events(dg, _instance):
         with engine.connect() as conn:
             entries = conn.execute(sa.select(sa.func.count()).select_from(directory)
                                    .where(directory.c.domain == domain)).scalar_one()
@@ -509,7 +509,7 @@ def _record_staged_in_dagster(engine, settings, staged: list) -> None:
     delivery released and replayed no longer shows as held)."""
     from hub.assets.feeds import staged_report
 
-    def events(dg):
+    def events(dg, instance):
         found = []
         for partner, domain, outcome in staged:
             metadata, checks = staged_report(engine, partner, domain, outcome,
@@ -518,6 +518,7 @@ def _record_staged_in_dagster(engine, settings, staged: list) -> None:
             found.append(dg.AssetMaterialization(
                 asset_key=key, partition=partner.id, metadata=metadata,
                 description=f"hub replay: {partner.id}/{domain} staged again from the landing store"))
+            _forget_replayed_checks(instance, key, [check.name for check, _ in checks], partner.id)
             found += [dg.AssetCheckEvaluation(
                 asset_key=key, check_name=check.name, passed=check.passed, severity=severity,
                 description=check.description, metadata=check.metadata, partition=partner.id)
@@ -528,9 +529,22 @@ def _record_staged_in_dagster(engine, settings, staged: list) -> None:
         _tell_dagster(settings, "hub replay", events)
 
 
+def _forget_replayed_checks(instance, key, names: list[str], partition: str) -> None:
+    """The check results an earlier ``hub replay`` reported for this partition, out of
+    Dagster's summary of check executions (the event log keeps them): Dagster 1.13 keeps one
+    row per check, partition and run there, and a result reported outside a run has no run,
+    so a second replay's result would collide with the first one's (IntegrityError)."""
+    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable as table
+
+    with instance.event_log_storage.index_connection() as conn:
+        conn.execute(table.delete().where(
+            table.c.asset_key == key.to_string(), table.c.check_name.in_(names),
+            table.c.partition == partition, table.c.run_id == ""))
+
+
 def _tell_dagster(settings, command: str, events) -> None:
-    """Report ``events(dagster)`` to the Dagster instance (DAGSTER_HOME, as hub sync uses it)
-    outside a run. What the command did stands when Dagster cannot be told: a warning says so."""
+    """Report ``events(dagster, instance)`` to the Dagster instance (DAGSTER_HOME, as hub sync
+    uses it) outside a run. What the command did stands when Dagster cannot be told: a warning says so."""
     from hub.runner import ensure_dagster_home
 
     try:
@@ -538,7 +552,7 @@ def _tell_dagster(settings, command: str, events) -> None:
 
         ensure_dagster_home(settings)
         with dg.DagsterInstance.get() as instance:
-            for event in events(dg):
+            for event in events(dg, instance):
                 instance.report_runless_asset_event(event)
     except Exception as exc:  # noqa: BLE001 - what was done stands; only the UI's view lags
         print(f"{command}: warning: the Dagster instance was not told ({type(exc).__name__}: "
