@@ -268,8 +268,9 @@ def stage_partner_feed(
     # since (a partner that sends its good file again after a bad one is staged once more:
     # the sync, the checks and the feedback report say ok again instead of the old hold)
     latest = _latest_sync(engine, partner.id, domain)
+    released = release or state.released_sha256 == sha
     if latest is not None and latest.status == "failed" and latest.content_sha256 == sha \
-            and not force:
+            and not force and not released:
         # the same unusable delivery again (an inbox file, a feed that did not change): it
         # fails as before, without another sync, another feedback mail to the partner
         raise StageError(latest.message)
@@ -279,7 +280,6 @@ def stage_partner_feed(
             counts.active = _active_count(conn, partner.id, domain)
         return StageOutcome(partner.id, domain, "unchanged", sync_id, counts)
     now = _now()
-    released = release or state.released_sha256 == sha
     try:
         with engine.connect() as conn:
             # read, check and keep the delivery in the connection's temporary tables: no lock
@@ -296,9 +296,11 @@ def stage_partner_feed(
                 active = writer.active()
                 accepted = writer.counts.accepted
                 message = held = None
-                if snapshot and delivery.items == 0 and active:
+                if snapshot and delivery.items == 0 and active and not released:
+                    # an empty export is a broken one, unless a steward says it is not
                     message = (f"{partner.id}/{domain}: the feed is empty; the directory keeps the "
-                               f"{active} records of the last good sync")
+                               f"{active} records of the last good sync (if the partner has no "
+                               f"offers any more: hub release {partner.id})")
                 elif not released:
                     held = rejection_hold(delivery.items, accepted, feed.max_rejection_share)
                     if held is None and snapshot:

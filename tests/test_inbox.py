@@ -104,3 +104,30 @@ def test_an_unusable_file_fails_once_and_is_not_staged_again(engine, tmp_path):
     drop(inbox, "kurse.csv", CSV)  # the partner's next file is staged
     fetch_partner_feed(engine, store, fetcher, partner, "courses")
     assert stage_partner_feed(engine, store, partner, "courses").status == "ok"
+
+
+def test_an_erasure_leaves_an_inbox_partner_syncing(engine, tmp_path):
+    """An inbox cannot be fetched again: after an erasure the partner's delivery stays staged
+    (without the erased record) and its syncs go on unchanged until the next file, instead of
+    failing every day with 'fetch the feed again'."""
+    from hub.pipeline import release_partner
+    from hub.store.erasure import erase_record
+    from hub.store.publish import publish_domain
+
+    inbox = tmp_path / "inbox" / "vhs"
+    inbox.mkdir(parents=True)
+    registry = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}")))
+    partner = registry.partners[0]
+    store, fetcher = LandingStore(tmp_path / "landing"), FeedFetcher()
+    drop(inbox, "kurse.csv", CSV)
+    fetch_partner_feed(engine, store, fetcher, partner, "courses")
+    staged = stage_partner_feed(engine, store, partner, "courses")
+    publish_domain(engine, "courses")
+    source_id = CSV.decode("utf-8-sig").splitlines()[1].split(";")[0]
+
+    erase_record(engine, store, "vhs-nk", source_id, domain="courses",
+                 formats={"courses": "csv-courses"})
+    assert fetch_partner_feed(engine, store, fetcher, partner, "courses").status == "unchanged"
+    again = stage_partner_feed(engine, store, partner, "courses")
+    assert again.status == "unchanged" and again.counts.active == staged.counts.accepted - 1
+    assert release_partner(engine, "vhs-nk") == []  # nothing is held: nothing to release

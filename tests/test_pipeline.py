@@ -221,6 +221,26 @@ def test_mass_withdrawal_is_held_until_released(engine, landing, fetcher, httpse
     assert publish_domain(engine, "jobs").deleted == 12
 
 
+def test_an_empty_feed_withdraws_the_partner_s_records_only_when_released(engine, landing, fetcher,
+                                                                          httpserver):
+    """An empty export is refused as a broken one; a partner that really has no offers any
+    more (a housing company that let every flat) gets there by a steward's release."""
+    from hub.pipeline import release_partner
+
+    feed = Feed(httpserver, "/jc.json", ba_v6([posting(n) for n in range(5)]))
+    registry = parse_registry(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    partner = registry.partners[0]
+    sync(engine, landing, fetcher, registry)
+    feed.body = ba_v6([])
+    fetch_partner_feed(engine, landing, fetcher, partner, "jobs")
+    with pytest.raises(StageError, match=r"the feed is empty.*hub release jobcenter-nk\)$"):
+        stage_partner_feed(engine, landing, partner, "jobs")
+    assert release_partner(engine, "jobcenter-nk") == ["jobs"]
+    released = stage_partner_feed(engine, landing, partner, "jobs")
+    assert (released.status, released.counts.withdrawn, released.counts.active) == ("ok", 5, 0)
+    assert publish_domain(engine, "jobs").deleted == 5
+
+
 def test_a_partner_that_sends_its_good_file_again_after_a_hold_is_ok_again(engine, landing, fetcher,
                                                                            httpserver):
     """After a held delivery the partner fixes its export and sends what it sent before: the

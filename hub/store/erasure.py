@@ -307,8 +307,12 @@ def _reset_fetch_state(conn: sa.Connection, partner_id: str, domain: str, erased
         return
     if not erased & {state.content_sha256, state.staged_sha256, state.released_sha256}:
         return
+    # an inbox cannot be fetched again: its delivery stays staged (the directory already
+    # holds it without the erased record), and the next file dropped is staged as usual
+    inbox = (state.source or "").startswith("inbox:")
     conn.execute(
         fetch_state.update()
         .where(fetch_state.c.partner_id == partner_id, fetch_state.c.domain == domain)
-        .values(etag=None, last_modified=None, staged_sha256=None, released_sha256=None)
+        .values(etag=None, last_modified=None, released_sha256=None,
+                **({} if inbox else {"staged_sha256": None}))
     )
