@@ -55,7 +55,17 @@ def _settings(args):
 
     if getattr(args, "registry", None):
         os.environ["HUB_REGISTRY"] = str(Path(args.registry).resolve())
-    return Settings.from_env()
+    settings = Settings.from_env()
+    home = settings.home
+    if home.exists() and not home.is_dir():
+        raise UsageError(f"HUB_HOME {home} is a file, not a folder; set HUB_HOME to a folder")
+    if not home.exists() and settings.database_url == f"sqlite:///{home / 'hub.db'}":
+        try:  # the embedded database lives there: a folder that cannot be made is said now
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"HUB_HOME {home}: the folder cannot be created "
+                             f"({exc.strerror or exc})") from None
+    return settings
 
 
 def _engine(settings):

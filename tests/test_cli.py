@@ -525,3 +525,16 @@ def test_a_released_delivery_replayed_no_longer_shows_as_held_in_dagster(tmp_pat
     assert materialization.partition == "vhs-a" and materialization.description.startswith("hub replay")
     assert (materialization.metadata["status"].value, materialization.metadata["accepted"].value) == ("ok", 1)
     assert (share.partition, share.status) == ("vhs-a", AssetCheckExecutionRecordStatus.SUCCEEDED)
+
+
+def test_a_hub_home_that_is_no_folder_is_one_line(tmp_path):
+    """HUB_HOME naming a file, or a folder that cannot be made: exit 2 saying so, on every
+    command that uses it (it was an internal error, exit 70)."""
+    afile = tmp_path / "home"
+    afile.write_text("")
+    for command in (["db"], ["keys", "list"], ["export", "--format", "ndjson", "--out", str(tmp_path / "x")],
+                    ["sync"], ["withdraw", "gone"]):
+        assert_one_line_error(hub(*command, env={"HUB_HOME": str(afile)}),
+                              f"HUB_HOME {afile} is a file, not a folder")
+    assert_one_line_error(hub("db", env={"HUB_HOME": str(afile / "below")}),
+                          "the folder cannot be created")
