@@ -434,6 +434,7 @@ def cmd_erase(args) -> int:
         print(f"hub erase: error: {exc}", file=sys.stderr)
         return 1
     _refresh_reports(engine, settings, partner, done)
+    aside = _erase_inbox_copies(partner, done, formats)
     if done.outcome != "unpublished":
         _record_in_dagster(
             engine, settings, done.domain,
@@ -447,8 +448,10 @@ def cmd_erase(args) -> int:
         "unpublished": "it was not in the directory",
     }[done.outcome]
     print(f"{done.partner_id}/{done.domain}/{done.source_id}: erased; {what}; "
-          f"{len(done.payloads_erased)} raw payload file(s) removed, {done.changes_scrubbed} "
-          f"earlier change-feed item(s) redacted; audit entry {done.erasure_id}")
+          f"{len(done.payloads_erased)} raw payload file(s) removed"
+          + (f", {len(aside)} processed inbox file(s) removed" if aside else "")
+          + f", {done.changes_scrubbed} earlier change-feed item(s) redacted; audit entry "
+          f"{done.erasure_id}")
     print("note: the partner is the source of truth: if its feed still sends this record, the next "
           "sync publishes it again; ask the partner to remove it at the source")
     if not done.log_emptied:
@@ -568,6 +571,21 @@ def _tell_dagster(settings, command: str, events) -> None:
     except Exception as exc:  # noqa: BLE001 - what was done stands; only the UI's view lags
         print(f"{command}: warning: the Dagster instance was not told ({type(exc).__name__}: "
               f"{str(exc).splitlines()[0] if str(exc) else ''})", file=sys.stderr)
+
+
+def _erase_inbox_copies(partner, done, formats) -> list:
+    """The files of the partner's inbox that the hub moved aside after processing them
+    (``processed/``) and that hold the erased record, deleted. The registry names the inbox:
+    for a partner no longer in it nothing is found there."""
+    from hub.inbox import inbox_folder
+    from hub.store.erasure import erase_processed_files
+
+    feed = partner.feed_for(done.domain) if partner is not None else None
+    folder = inbox_folder(feed) if feed is not None else None
+    if folder is None:
+        return []
+    return erase_processed_files(folder, (formats or {}).get(done.domain), done.partner_id,
+                                 done.source_id)
 
 
 def _refresh_reports(engine, settings, partner, done) -> None:

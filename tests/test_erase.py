@@ -217,3 +217,36 @@ def test_an_erasure_shows_in_dagster_as_a_publication_of_the_directory(db_url, t
         entries = conn.execute(sa.select(sa.func.count()).select_from(directory)).scalar_one()
     assert materialization.metadata["entries"].value == entries
     assert "employer-a/A-2 erased on request" in materialization.description
+
+
+def test_erasing_an_inbox_partner_s_record_removes_it_from_the_files_moved_aside(db_url, tmp_path,
+                                                                                 monkeypatch, capsys):
+    """The hub moves each processed inbox file into processed/: a copy it keeps, as the landing
+    store's payloads; an erasure removes the ones holding the record, and says so."""
+    import os
+    import time
+
+    inbox = tmp_path / "inbox" / "krone"
+    inbox.mkdir(parents=True)
+    delivery = inbox / "stellen.csv"
+    delivery.write_text(EMPLOYER, encoding="utf-8")
+    stamp = time.time() - 60  # settled
+    os.utime(delivery, (stamp, stamp))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("employer-a", "csv-jobs", f"inbox:{inbox}")))
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HUB_DATABASE_URL", db_url)
+    monkeypatch.setenv("HUB_REGISTRY", str(registry))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    settings = Settings.from_env()
+    engine, store = engine_for(db_url), LandingStore(settings.landing_dir)
+    partner = load_registry(registry).get("employer-a")
+    fetch_partner_feed(engine, store, FeedClient().fetcher(), partner, "jobs")
+    stage_partner_feed(engine, store, partner, "jobs")
+    publish_domain(engine, "jobs")
+    assert file_hits(inbox / "processed", HANS)
+
+    assert main(["erase", "employer-a", "A-2"]) == 0
+    assert "1 processed inbox file(s) removed" in capsys.readouterr().out
+    assert file_hits(inbox, HANS) == []
+    assert file_hits(store.root, HANS) == []

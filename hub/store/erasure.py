@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -272,9 +273,30 @@ def _erase_payload(store: LandingStore, sha: str, fmt: str | None, partner_id: s
     return removed
 
 
+def erase_processed_files(folder: Path, fmt: str | None, partner_id: str,
+                          source_id: str) -> list[Path]:
+    """The files of an inbox's ``processed/`` folder (deliveries the hub moved aside itself)
+    that contain the record, deleted; returns them. They are copies the hub keeps, as the
+    landing store's payloads are."""
+    from hub.inbox import PROCESSED
+
+    removed = []
+    aside = folder / PROCESSED
+    for path in sorted(aside.iterdir()) if aside.is_dir() else ():
+        if path.is_file() and _holds(path.read_bytes(), fmt, partner_id, source_id):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 def _contains(store: LandingStore, sha: str, fmt: str | None, partner_id: str,
               source_id: str) -> bool:
-    body = store.get(sha)
+    return _holds(store.get(sha), fmt, partner_id, source_id)
+
+
+def _holds(body: bytes, fmt: str | None, partner_id: str, source_id: str) -> bool:
+    """Whether ``body`` (a delivery in the format ``fmt``) holds the record: as parsed where
+    it can be, else as text."""
     if fmt:
         from hub.formats import get_format
 
