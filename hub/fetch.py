@@ -339,6 +339,11 @@ class FeedFetcher:
             size = path.stat().st_size
         except FileNotFoundError:
             raise FetchError(f"file not found: {path}") from None
+        except OSError as exc:
+            raise FetchError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        if path.is_dir():
+            raise FetchError(f"{path} is a folder, not a file (a folder of deliveries is an "
+                             "inbox: source inbox:FOLDER)")
         if size > self.policy.max_bytes:
             raise FetchError(f"{path}: {size} bytes exceeds the limit of {self.policy.max_bytes}")
         if into is None:

@@ -79,6 +79,12 @@ class Feed(BaseModel):
                 raise ValueError(f"{value!r} is not a web address ({exc})") from None
             if not parts.hostname:
                 raise ValueError(f"{value!r} names no host")
+        if value.startswith("file://") and urlsplit(value).netloc not in ("", "localhost"):
+            raise ValueError(f"{value!r} names the host {urlsplit(value).netloc!r}: a file is "
+                             "file:///absolute/path (three slashes)")
+        if value.startswith("inbox:") and not Path(value.removeprefix("inbox:")).is_absolute():
+            raise ValueError(f"{value!r} is a relative folder: it would depend on where each "
+                             "command and the Dagster daemon run; write its absolute path")
         return value
 
     @field_validator("schedule")

@@ -96,6 +96,8 @@ def test_file_sources(tmp_path, fetcher):
     assert fetcher.fetch(f"file://{path}").body == b"Kurs-ID;Titel\n"
     with pytest.raises(FetchError, match="file not found"):
         fetcher.fetch(f"file://{tmp_path}/missing.csv")
+    with pytest.raises(FetchError, match="is a folder, not a file"):  # was IsADirectoryError
+        fetcher.fetch(f"file://{tmp_path}")
 
 
 def test_a_body_fetched_into_the_landing_store_lands_whole_or_not_at_all(httpserver, fetcher, tmp_path):

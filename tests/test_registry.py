@@ -3,6 +3,8 @@ the partner, the field and the problem."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hub.registry import RegistryError, load_registry, parse_registry, partition_changes
@@ -158,3 +160,13 @@ def test_an_edited_registry_file_is_read_again_and_a_loaded_one_cannot_be_change
     with pytest.raises(ValueError, match="frozen"):
         again.get("jobcenter-nk").region = "05"
     assert load_registry(path).get("jobcenter-nk").region == "10043"
+
+
+@pytest.mark.parametrize(("source", "said"), [
+    ("file://files/x.csv", "names the host 'files': a file is file:///absolute/path"),
+    ("inbox:inbox/baeckerei", "is a relative folder"),
+])
+def test_a_source_that_would_not_read_what_the_steward_meant_is_refused(source, said):
+    with pytest.raises(RegistryError, match=re.escape(said)):
+        parse_registry(f"partners:\n  - id: p-1\n    name: P\n    feeds:\n"
+                       f"      - format: csv-jobs\n        source: {source}\n")
