@@ -306,7 +306,7 @@ def sql_floor(engine, path: str, seconds: float) -> dict:
         stop = time.perf_counter() + seconds
         while time.perf_counter() < stop:
             started = time.perf_counter()
-            rows, _ = list_entries(conn, "jobs", filters, None, limit)
+            rows, _, _ = list_entries(conn, "jobs", filters, None, limit)
             times.append(time.perf_counter() - started)
             conn.rollback()
     times.sort()
