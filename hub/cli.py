@@ -922,7 +922,8 @@ def build_parser() -> argparse.ArgumentParser:
     k = keys_sub.add_parser("create", help="a new key, printed once")
     k.add_argument("--name", required=True, help="who or what uses the key")
     k.add_argument("--scope", action="append", choices=["read", "contacts", "feedback", "steward"],
-                   help="read, contacts, feedback (needs --partner) or steward (repeatable)")
+                   help="read, contacts, feedback (needs --partner) or steward (repeatable; at "
+                        "least one is needed)")
     k.add_argument("--partner", help="the partner whose feedback page the key opens")
     k.add_argument("--rate-limit", type=int, help="requests per minute (default HUB_API_KEY_RATE_LIMIT, 600)")
     k.set_defaults(func=cmd_keys)

@@ -252,6 +252,10 @@ def _problem(error: dict, data: dict) -> str:
     elif error["type"] == "string_pattern_mismatch" and loc == ["id"]:
         message = (f"{error.get('input')!r} is not a partner id: 2 to 63 lower-case letters, "
                    "digits and '-', e.g. 'vhs-neunkirchen'")
+    elif error["type"] == "string_type" and isinstance(error.get("input"), (int, float)) \
+            and not isinstance(error.get("input"), bool):
+        # YAML reads 10043 and 7:00 as numbers (7:00 as 420 minutes): the text needs quotes
+        message = f"{message}: write it in quotes, e.g. {field.rsplit('.', 1)[-1]}: '...'"
     return ": ".join(p for p in (where, field) if p) + f": {message}"
 
 

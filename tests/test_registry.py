@@ -170,3 +170,10 @@ def test_a_source_that_would_not_read_what_the_steward_meant_is_refused(source, 
     with pytest.raises(RegistryError, match=re.escape(said)):
         parse_registry(f"partners:\n  - id: p-1\n    name: P\n    feeds:\n"
                        f"      - format: csv-jobs\n        source: {source}\n")
+
+
+def test_a_number_where_text_belongs_asks_for_quotes():
+    """YAML reads an unquoted region key as a number: the message says to quote it."""
+    with pytest.raises(RegistryError, match=r"partner 'p-1': region: .*write it in quotes, e\.g\. region: '\.\.\.'"):
+        parse_registry("partners:\n  - id: p-1\n    name: P\n    region: 10043\n    feeds:\n"
+                       "      - format: csv-jobs\n        source: file:///srv/x.csv\n")
