@@ -302,8 +302,30 @@ def cmd_sync(args) -> int:
         summary = run_sync(engine, registry, args.partner or None, workers=args.workers,
                            configured=settings.registry_path.resolve() == configured)
     _print_summary(summary, args.json)
+    if settings.registry_path.resolve() == configured:  # a trial registry leaves others out
+        _orphans_note(engine, registry)
     # a held feed waits for a steward as a failed one does: a scheduler's run should say so
     return 0 if summary.publish_ok and not any(f.status in ("failed", "held") for f in summary.feeds) else 1
+
+
+def _orphans_note(engine, registry) -> None:
+    """A note for each partner feed that left the registry while its records stay published
+    (removing a partner alone withdraws nothing: a typo must not empty the directory)."""
+    import sqlalchemy as sa
+
+    from hub.store.tables import source_records as sr
+
+    listed = {(partner.id, feed.domain) for partner in registry.partners for feed in partner.feeds}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(sr.c.partner_id, sr.c.domain, sa.func.count())
+                            .where(sr.c.status == "active")
+                            .group_by(sr.c.partner_id, sr.c.domain)
+                            .order_by(sr.c.partner_id, sr.c.domain)).all()
+    for partner_id, domain, count in rows:
+        if (partner_id, domain) not in listed:
+            print(f"hub sync: note: {partner_id}/{domain} is not in the registry and still has "
+                  f"{count} published records; hub withdraw {partner_id} takes them out",
+                  file=sys.stderr)
 
 
 @contextmanager

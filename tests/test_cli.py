@@ -294,6 +294,10 @@ def test_a_partner_that_left_is_withdrawn_with_tombstones_and_comes_back_in_full
     assert_one_line_error(hub("withdraw", "vhs-b", "--registry", str(trial), env=env),
                           f"vhs-b is in {registry}", "remove the feed")
     registry.write_text("partners: []\n")
+    # the sync says what stays published of a partner that left
+    left = hub("sync", env=env)
+    assert ("hub sync: note: vhs-b/courses is not in the registry and still has 2 published "
+            "records; hub withdraw vhs-b takes them out") in left.stderr
     done = hub("withdraw", "vhs-b", env=env)
     assert done.returncode == 0, done.stderr
     assert "vhs-b/courses: 2 records withdrawn; directory/courses: 0 entries (2 deleted" in done.stdout
