@@ -306,6 +306,8 @@ def stage_partner_feed(
                     if held is None and snapshot:
                         held = withdrawal_hold(writer.withdrawals(), active,
                                                feed.max_withdrawal_share)
+                    elif held is not None and snapshot:
+                        held.withdraws = writer.withdrawals()  # what a release would take out
                 if held:
                     held.partner_id = partner.id
                 if message or held:
@@ -409,6 +411,7 @@ class Hold:
     count: int  # records that would be withdrawn / that were rejected
     total: int  # records published now / records delivered
     partner_id: str = "PARTNER"  # named in the release command of the message
+    withdraws: int | None = None  # held for its rejections: published records a release withdraws
 
     @property
     def share(self) -> float:
@@ -422,6 +425,8 @@ class Hold:
         else:
             what = (f"{self.count} of the {self.total} records of this delivery were rejected "
                     f"({self.share:.0%})")
+            if self.withdraws:  # the rejected ones that are published now leave with a release
+                what += f"; released, it withdraws {self.withdraws} published records"
         return (f"held: {what}; the directory keeps the last good state until a steward "
                 f"releases the sync (hub release {self.partner_id})")
 

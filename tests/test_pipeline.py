@@ -314,6 +314,8 @@ def test_delivery_with_mostly_rejected_records_is_held(engine, landing, fetcher,
     assert (held.status, held.hold.check, held.hold.count, held.hold.total) == ("held", "rejection_share", 12, 20)
     assert "12 of the 20 records of this delivery were rejected" in held.hold.message
     assert held.counts.rules == {"RECORD_FIELD_MISSING": 12}  # the steward sees why
+    # and what a release would do: the rejected postings that are published now leave
+    assert "released, it withdraws 12 published records" in held.hold.message
     publish_domain(engine, "jobs")
     assert directory_rows(engine) == before
 
