@@ -15,6 +15,7 @@ import ipaddress
 import os
 import random
 import socket
+import stat
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -336,12 +337,13 @@ class FeedFetcher:
 
     def _read_file(self, path: Path, into=None) -> FetchResult:
         try:
-            size = path.stat().st_size
+            info = path.stat()
         except FileNotFoundError:
             raise FetchError(f"file not found: {path}") from None
         except OSError as exc:
             raise FetchError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-        if path.is_dir():
+        size = info.st_size
+        if stat.S_ISDIR(info.st_mode):
             raise FetchError(f"{path} is a folder, not a file (a folder of deliveries is an "
                              "inbox: source inbox:FOLDER)")
         if size > self.policy.max_bytes:

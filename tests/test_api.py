@@ -820,23 +820,30 @@ def test_migration_fills_the_search_columns_of_entries_published_before_it(db_ur
     eng.dispose()
 
 
-def test_migration_gives_entries_published_before_it_region_keys_and_folded_words(db_url):
-    """A directory published before revision 0008 (a BA posting without AGS, text with
-    umlauts) is found by district and by written-out umlauts right after the upgrade."""
+def job_published_at(db_url, revision: str, entry: dict, search_text: str):
+    """A database at ``revision`` holding ``entry`` (a job at 66564 Ottweiler) with the
+    search text that revision wrote, then migrated to the newest; returns the engine."""
     from hub.store.db import migrate
     from hub.store.search import search_columns
 
-    eng = database_at(db_url, "0007")
-    entry = {"id": "job-0000000000000001", "domain": "jobs", "title": "Köchin (m/w/d)",
-             "organisation": "Hotel Müller", "address": {"postal_code": "66564", "city": "Ottweiler"},
-             "sources": [{"partner_id": "ba", "source_id": "1", "url": None}], "provenance": {}}
-    before = search_columns("jobs", entry)
-    before["search_text"] = "köchin (m/w/d)\nhotel müller\n"  # as revision 0007 folded it
+    eng = database_at(db_url, revision)
+    before = {**search_columns("jobs", entry), "search_text": search_text}
     with eng.begin() as conn:
         conn.execute(directory.insert().values(
             entity_id=entry["id"], domain="jobs", title=entry["title"], postal_code="66564",
             municipality_key=None, entry=entry, content_hash="x", seq=1, updated_at=T0, **before))
     migrate(eng)
+    return eng
+
+
+def test_migration_gives_entries_published_before_it_region_keys_and_folded_words(db_url):
+    """A directory published before revision 0008 (a BA posting without AGS, text with
+    umlauts) is found by district and by written-out umlauts right after the upgrade."""
+    entry = {"id": "job-0000000000000001", "domain": "jobs", "title": "Köchin (m/w/d)",
+             "organisation": "Hotel Müller", "address": {"postal_code": "66564", "city": "Ottweiler"},
+             "sources": [{"partner_id": "ba", "source_id": "1", "url": None}], "provenance": {}}
+    # the search text as revision 0007 folded it
+    eng = job_published_at(db_url, "0007", entry, "köchin (m/w/d)\nhotel müller\n")
     with client_for(eng) as c:
         for params in ("region=10043", "region=10", "q=koechin%20mueller", "q=K%C3%B6chin"):
             assert [e["id"] for e in c.get(f"/v1/jobs?{params}").json()["items"]] == [entry["id"]], params
@@ -847,20 +854,10 @@ def test_migration_gives_entries_published_before_it_region_keys_and_folded_word
 def test_migration_makes_the_occupation_of_jobs_published_before_it_searchable(db_url):
     """A posting published before revision 0010 is found by its occupation right after the
     upgrade (a publication rewrites only entries whose content changed)."""
-    from hub.store.db import migrate
-    from hub.store.search import search_columns
-
-    eng = database_at(db_url, "0009")
     entry = {"id": "job-0000000000000002", "domain": "jobs", "title": "Mitarbeiter (m/w/d)",
              "occupation": "Erzieher/in", "address": {"postal_code": "66564", "city": "Ottweiler"},
              "sources": [{"partner_id": "ba", "source_id": "2", "url": None}], "provenance": {}}
-    before = search_columns("jobs", entry)
-    before["search_text"] = "mitarbeiter (m/w/d)\n\n"  # as revision 0009 wrote it
-    with eng.begin() as conn:
-        conn.execute(directory.insert().values(
-            entity_id=entry["id"], domain="jobs", title=entry["title"], postal_code="66564",
-            municipality_key=None, entry=entry, content_hash="x", seq=1, updated_at=T0, **before))
-    migrate(eng)
+    eng = job_published_at(db_url, "0009", entry, "mitarbeiter (m/w/d)\n\n")  # as 0009 wrote it
     with client_for(eng) as c:
         assert [e["id"] for e in c.get("/v1/jobs?q=erzieher").json()["items"]] == [entry["id"]]
     eng.dispose()

@@ -371,18 +371,25 @@ def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     assert proc.returncode == 0 and "lists no partner feeds" in proc.stderr
 
 
+def courses_partner(tmp_path, text: str) -> tuple:
+    """A registry with one partner, vhs-a, whose csv-courses feed is the file k.csv holding
+    ``text``; returns (the file, the environment of the hub commands)."""
+    courses = tmp_path / "k.csv"
+    courses.write_text(text)
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {courses.as_uri()}\n")
+    return courses, {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
+                     "DAGSTER_HOME": str(tmp_path / "dagster")}
+
+
 def test_a_replay_shows_in_dagster_as_a_publication_of_the_directory(tmp_path, monkeypatch):
     """hub replay publishes without a run: the steward's view of the directory in the UI
     must not stay at the entries of the last sync."""
     import dagster as dg
 
-    courses = tmp_path / "k.csv"
-    courses.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK1;Deutsch B1;Sprachkurs;66538;Neunkirchen\n")
-    registry = tmp_path / "registry.yaml"
-    registry.write_text("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n"
-                        f"      - format: csv-courses\n        source: {courses.as_uri()}\n")
-    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
-           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    _, env = courses_partner(tmp_path, "Kurs-ID;Titel;Kursart;PLZ;Ort\n"
+                                       "K1;Deutsch B1;Sprachkurs;66538;Neunkirchen\n")
     assert hub("sync", env=env).returncode == 0
     replay = hub("replay", env=env)
     assert replay.returncode == 0 and "warning" not in replay.stderr, replay.stderr
@@ -500,15 +507,9 @@ def test_a_released_delivery_replayed_no_longer_shows_as_held_in_dagster(tmp_pat
     import dagster as dg
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-    courses = tmp_path / "k.csv"
     header = "Kurs-ID;Titel;Kursart;Sprachniveau;PLZ;Ort\n"
-    courses.write_text(header + "".join(f"K{n};Deutsch B1 Kurs {n};Sprachkurs;B1;66538;Neunkirchen\n"
-                                        for n in range(12)))
-    registry = tmp_path / "registry.yaml"
-    registry.write_text("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n"
-                        f"      - format: csv-courses\n        source: {courses.as_uri()}\n")
-    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
-           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    courses, env = courses_partner(tmp_path, header + "".join(
+        f"K{n};Deutsch B1 Kurs {n};Sprachkurs;B1;66538;Neunkirchen\n" for n in range(12)))
     assert hub("sync", env=env).returncode == 0
     courses.write_text(header + "".join(f"K{n};Deutsch B1 Kurs {n};Sprachkurs;Z9;66538;Neunkirchen\n"
                                         for n in range(11)) + "K11;Deutsch B1 Kurs 11;Sprachkurs;B1;66538;Neunkirchen\n")

@@ -473,7 +473,9 @@ def test_a_held_delivery_mails_the_stewards_the_guards_numbers_and_the_release(
     assert "DagsterAssetCheckFailedError" not in body and "Re-sync" not in body
 
 
-def test_hub_command_runs_report_a_transient_fetch_failure_at_once(db_url, tmp_path, httpserver, instance):
+def _fetch_from_a_busy_server(db_url, tmp_path, httpserver, instance, tags=None):
+    """The raw/jobs step of a partner whose server answers 503, materialized once; returns
+    the step's failure event after checking no retry was asked for."""
     httpserver.expect_request("/jc.json").respond_with_data("busy", status=503)
     registry = tmp_path / "registry.yaml"
     registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", httpserver.url_for("/jc.json"))))
@@ -483,10 +485,14 @@ def test_hub_command_runs_report_a_transient_fetch_failure_at_once(db_url, tmp_p
                  "feed_client": FeedClient(max_retries=0, deadline=10)}
     raw = [a for a in ALL_ASSETS if a.key == dg.AssetKey(["raw", "jobs"])]
     result = dg.materialize(raw, partition_key="jobcenter-nk", resources=resources, instance=instance,
-                            raise_on_error=False, tags={"hub/trigger": "cli"})
+                            raise_on_error=False, tags=tags)
     assert not result.success
     assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
-    failure = next(e for e in result.all_events if e.is_step_failure)
+    return next(e for e in result.all_events if e.is_step_failure)
+
+
+def test_hub_command_runs_report_a_transient_fetch_failure_at_once(db_url, tmp_path, httpserver, instance):
+    failure = _fetch_from_a_busy_server(db_url, tmp_path, httpserver, instance, tags={"hub/trigger": "cli"})
     assert "HTTP 503" in failure.step_failure_data.user_failure_data.description
 
 
@@ -498,19 +504,7 @@ def test_the_last_try_of_a_fetch_fails_with_its_reason(db_url, tmp_path, httpser
     import hub.assets.feeds as feeds
 
     monkeypatch.setattr(feeds, "FETCH_RETRY", dg.RetryPolicy(max_retries=0))
-    httpserver.expect_request("/jc.json").respond_with_data("busy", status=503)
-    registry = tmp_path / "registry.yaml"
-    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", httpserver.url_for("/jc.json"))))
-    instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
-    resources = {"hub_store": HubStore(database_url=db_url, home=str(tmp_path / "home"),
-                                       registry_path=str(registry)),
-                 "feed_client": FeedClient(max_retries=0, deadline=10)}
-    raw = [a for a in ALL_ASSETS if a.key == dg.AssetKey(["raw", "jobs"])]
-    result = dg.materialize(raw, partition_key="jobcenter-nk", resources=resources, instance=instance,
-                            raise_on_error=False)
-    assert not result.success
-    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
-    failure = next(e for e in result.all_events if e.is_step_failure)
+    failure = _fetch_from_a_busy_server(db_url, tmp_path, httpserver, instance)
     assert "HTTP 503" in failure.step_failure_data.user_failure_data.description
 
 

@@ -19,12 +19,13 @@ from hub.formats.csvtemplate import (
     month_only_notes,
 )
 from hub.formats.values import (
-    PAY_IN_WORDS,
-    SALARY_PREFIX,
     ASIDE,
     LEVELS,
+    PAY_IN_WORDS,
+    PER_PERIOD,
     TIMES_OF_DAY,
     YES_WORDS,
+    amount_part,
     cefr_level,
     choice,
     choices,
@@ -32,9 +33,9 @@ from hub.formats.values import (
     date_after_word,
     date_value,
     levels_in_text,
-    money,
     month_end,
     month_start,
+    salary_amount,
     text,
     yes_no,
 )
@@ -217,17 +218,6 @@ NO_DEADLINE = _SOON | {"laufend", "keine", "unbefristet", "bis auf weiteres", "b
 _GERMAN_IN_WORDS = re.compile(
     r"(?i)deutsch|kenntnisse|grund|\bgute?\b|fließend|fliessend|verhandlungssicher|\bsicher|"
     r"muttersprach|anfänger|fortgeschritten|wort und schrift")
-# what joins an amount to the pay words after it: '3.000 € nach Tarif', '2.500 €, VB'
-_WORDS_LEFT = re.compile(
-    r"(?i)(?:[\s,;/(–+-]*(?:\b(?:nach|gemäß|laut|oder|je|plus)\b|\b(?:gem|lt|bzw|zzgl)\b\.?))*"
-    r"[\s,;/(–+-]*$")
-# the period an amount names after it: '14,50 €/Std.', '14,50 € pro Stunde', '45.000 € p.a.',
-# '3.000 € mtl. brutto' (a 'brutto' after it is read past)
-_PER_PERIOD = re.compile(
-    r"(?i)(?:\s*(?:/|\b(?:pro|je|im|in\s+der)\s)\s*(std\.?|stunde|h|monat|mon\.|jahr)"
-    r"|\s+(p\.?\s?a\.?|mtl\.?|monatlich|jährlich|jaehrlich|stündlich|stuendlich|"
-    r"stundenlohn|monatslohn|monatsgehalt|jahresgehalt))"
-    r"(?:\s*brutto)?\s*$")
 # between the ends of a range in one cell: '3000-3500', '3.000 € – 3.500 €', '3.000 bis 3.500'
 _RANGE_DASH = re.compile(r"\s*(?:[-–—]|\bbis\b|\bund\b)\s*")
 
@@ -282,29 +272,6 @@ def _contract(value: str | None) -> object:
     return found
 
 
-def _salary(value: str | None) -> object:
-    """'2.450,00', 'ab 2.500 €', 'mind. 2.450 €', '14,50 €/Std.' -> the amount; pay in words
-    ('nach Tarif', 'Mindestlohn') -> None (a warning, see _notes); an amount before such
-    words ('3.000 € nach Tarif', '12,82 € (Mindestlohn)', '2.450 € + Zulagen') is that
-    amount."""
-    if value is None:
-        return None
-    part, in_words = _amount_part(value)
-    amount = money(SALARY_PREFIX.sub("", _PER_PERIOD.sub("", part)))
-    if isinstance(amount, float):
-        return amount
-    return None if in_words else value
-
-
-def _amount_part(value: str) -> tuple[str, bool]:
-    """The part of a pay cell that may hold the amount, and whether pay words follow it:
-    '3.000 €/Monat nach Tarif' -> ('3.000 €/Monat', True)."""
-    words = PAY_IN_WORDS.search(value)
-    if words is None:
-        return value, False
-    return _WORDS_LEFT.sub("", value[:words.start()]), True
-
-
 def _pay(cells: Cells) -> tuple[object, object, object]:
     """Gehalt von, Gehalt bis and Gehalt pro -> salary_min, salary_max, salary_period. A
     range in one cell ('3.000-3.500 €', '3.000 bis 3.500 €', the other cell empty) gives both
@@ -317,12 +284,12 @@ def _pay(cells: Cells) -> tuple[object, object, object]:
     ends = _salary_range(low) if high is None else _salary_range(high) if low is None else None
     if ends:
         return (*ends, period)
-    return _salary(low), _salary(high), period
+    return salary_amount(low), salary_amount(high), period
 
 
 def _period_said(value: str | None) -> str | None:
     """The period an amount names after it: '/Std.' -> 'hour', 'p.a.' -> 'year'."""
-    said = _PER_PERIOD.search(_amount_part(value)[0]) if value is not None else None
+    said = PER_PERIOD.search(amount_part(value)[0]) if value is not None else None
     if said is None:
         return None
     word = (said.group(1) or said.group(2)).casefold().replace(" ", "")
@@ -334,7 +301,7 @@ def _salary_range(value: str | None) -> tuple[float, float] | None:
     if value is None:
         return None
     for dash in _RANGE_DASH.finditer(value):
-        low, high = _salary(value[:dash.start()]), _salary(value[dash.end():])
+        low, high = salary_amount(value[:dash.start()]), salary_amount(value[dash.end():])
         if isinstance(low, float) and isinstance(high, float):
             return low, high
     return None
@@ -385,7 +352,7 @@ def _notes(cells: Cells) -> list[tuple[str, str, str]]:
     return [("JOB_SALARY_IN_WORDS", name, cells[key])
             for key, name in (("gehaltvon", "salary_min"), ("gehaltbis", "salary_max"))
             if cells.get(key) is not None and PAY_IN_WORDS.search(cells[key])
-            and _salary(cells[key]) is None] \
+            and salary_amount(cells[key]) is None] \
         + month_only_notes(cells.get("beginn")) \
         + ([("DEADLINE_MONTH_ONLY", "valid_through", cells["bewerbungsfrist"])]
            if month_end(cells.get("bewerbungsfrist")) else []) \

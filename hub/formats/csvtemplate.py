@@ -383,24 +383,12 @@ class CsvTemplate:
         (a title '-' is a placeholder the record checks name, TEXT_PLACEHOLDER)."""
         return frozenset((self.id_column, "titel", "beschreibung"))
 
-    def header(self, names: list[str], unknown: list[str] | None = None) -> dict[str, int]:
-        """Column positions by key; the first of repeated columns counts, a unit after the
-        name is ignored ('Wohnfläche (m²)'), another usual name of a column is that column
-        ('Postleitzahl', ``aliases``) unless the template's own name is there too; named
-        columns the template does not know are listed in ``unknown``. Missing required
-        columns refuse the whole file."""
-        positions, missing, left = self._columns(names)
-        if missing:
-            raise FormatError(
-                f"not a {self.what}: required column(s) missing: " + ", ".join(missing)
-            )
-        if unknown is not None:
-            unknown.extend(left)
-        return positions
-
     def _columns(self, names: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
-        """``header``'s reading of a row: the positions, the required columns missing, the
-        named columns left unread."""
+        """A row read as the header: column positions by key, the required columns it lacks,
+        and the named columns left unread. The first of repeated columns counts, a unit after
+        the name is ignored ('Wohnfläche (m²)'), another usual name of a column is that column
+        ('Postleitzahl', ``aliases``) unless the template's own name is there too (then it is
+        left unread, as a column the template does not know is)."""
         keys = [self._known(normalise_header(name))
                 or self._known(normalise_header(_HEADER_UNIT.sub("", name))) for name in names]
         positions: dict[str, int] = {}
@@ -408,7 +396,6 @@ class CsvTemplate:
             for index, key in enumerate(keys):
                 if key is not None and key[1] == exact:
                     positions.setdefault(key[0], index)
-        # unknown, or another name of a column that is there under its own name
         left = [name.strip() for index, (name, key) in enumerate(zip(names, keys))
                 if name.strip() and (key is None or (not key[1] and positions[key[0]] != index))]
         missing = [self.columns[key] for key in self.required if key not in positions]
@@ -418,28 +405,26 @@ class CsvTemplate:
         """The header row (line, cells), its column positions, the columns it names that the
         template does not know, and how many rows stand above it: the first row, or where a
         title stands above the header (a spreadsheet's heading, empty rows), the first of the
-        next HEADER_SEARCH rows that has the required columns."""
+        next HEADER_SEARCH rows that has the required columns. Where none has them the whole
+        file is refused, naming the columns the row most like a header lacks."""
         first = next(lines, None)
         if first is None:
             raise FormatError(f"not a {self.what}: no header row")
-        closest: tuple[int, int, FormatError] | None = None  # (missing, line, why)
+        closest: tuple[list[str], int] | None = None  # (required columns missing, line)
         for above in range(HEADER_SEARCH):
-            unknown: list[str] = []
-            try:
-                return first, self.header(first[1], unknown), unknown, above
-            except FormatError as exc:
-                missing = len(self._columns(first[1])[1])
-                if closest is None or missing < closest[0]:
-                    closest = (missing, first[0], exc)
+            positions, missing, left = self._columns(first[1])
+            if not missing:
+                return first, positions, left, above
+            if closest is None or len(missing) < len(closest[0]):
+                closest = (missing, first[0])
             first = next(lines, None)
             if first is None:
                 break
-        _, line, why = closest
-        if line == 1:
-            raise why
-        # the row most like a header is further down: name it, not the title line
-        raise FormatError(str(why).replace("missing:", f"missing in line {line} (the row most "
-                                                       "like a header):"))
+        missing, line = closest
+        # the row most like a header further down is named, not the title line above it
+        where = "" if line == 1 else f" in line {line} (the row most like a header)"
+        raise FormatError(f"not a {self.what}: required column(s) missing{where}: "
+                          + ", ".join(missing))
 
     def _known(self, key: str) -> tuple[str, bool] | None:
         """The template's column of a normalised header name, and whether it is the

@@ -148,21 +148,15 @@ def _employment(node: dict) -> dict:
     return fields
 
 
-# what follows an amount in the text of a QuantitativeValue: '13,90 € / Std.', '3.000 € pro Monat'
-_PER_UNIT = re.compile(r"(?i)\s*(?:/|pro|je)\s*[^\W\d_][\w.]*\s*$")
-
-
 def _amount(value: object) -> object:
     """An amount; pay in words ('nach Vereinbarung', 'TVöD S8a': see ``_pay_in_words``) ->
-    None; an amount with words around it ('ab 13,90 € / Std.') -> the amount."""
+    None; an amount with words around it ('ab 13,90 € / Std.') -> the amount
+    (``values.salary_amount``, as csv-jobs reads a pay cell)."""
     if value is None:
         return None
     read = values.money(value)
-    if isinstance(read, str) and (not re.search(r"\d", read) or values.PAY_IN_WORDS.search(read)):
-        return None
     if isinstance(read, str):
-        bare = values.money(_PER_UNIT.sub("", values.SALARY_PREFIX.sub("", read.strip())))
-        return bare if isinstance(bare, float) else read
+        return values.salary_amount(read) if re.search(r"\d", read) else None
     return read
 
 
@@ -172,7 +166,7 @@ def _pay_in_words(node: dict) -> str | None:
     salary = jsonld.quantity(node.get("baseSalary"))
     for value in (salary.value, salary.min, salary.max):
         written = values.text(value) if isinstance(value, str) else None
-        if written and values.PAY_IN_WORDS.search(written) and not isinstance(values.money(written), float):
+        if written and values.PAY_IN_WORDS.search(written) and values.salary_amount(written) is None:
             return written
     return None
 

@@ -904,8 +904,20 @@ PAY_IN_WORDS = re.compile(
     r"(?i)tarif|tv[öo]e?d|tv-l|vereinbarung|absprache|verhandlungs|\bvb\b|attraktiv|"
     r"leistungsgerecht|übertariflich|nach qualifikation|mindestlohn|zulage|zuschl[äa]g|"
     r"provision|prämie|praemie|entgeltgruppe")
-SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|mind\.|max\.?|maximal|zwischen)\s*",
+_SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|mind\.|max\.?|maximal|zwischen)\s*",
                            re.IGNORECASE)
+
+# what joins an amount to the pay words after it: '3.000 € nach Tarif', '2.500 €, VB'
+_WORDS_LEFT = re.compile(
+    r"(?i)(?:[\s,;/(–+-]*(?:\b(?:nach|gemäß|laut|oder|je|plus)\b|\b(?:gem|lt|bzw|zzgl)\b\.?))*"
+    r"[\s,;/(–+-]*$")
+# the period an amount names after it: '14,50 €/Std.', '14,50 € pro Stunde', '45.000 € p.a.',
+# '3.000 € mtl. brutto' (a 'brutto' after it is read past)
+PER_PERIOD = re.compile(
+    r"(?i)(?:\s*(?:/|\b(?:pro|je|im|in\s+der)\s)\s*(std\.?|stunde|h|monat|mon\.|jahr)"
+    r"|\s+(p\.?\s?a\.?|mtl\.?|monatlich|jährlich|jaehrlich|stündlich|stuendlich|"
+    r"stundenlohn|monatslohn|monatsgehalt|jahresgehalt))"
+    r"(?:\s*brutto)?\s*$")
 
 # a comma before groups of three digits, in English style: '1,200' is 1200 euros (a German
 # amount never has three decimal places)
@@ -930,6 +942,29 @@ def money(value: object, machine: bool = False) -> object:
         return float(amount.replace(",", ""))
     read = number(amount, machine)
     return read if isinstance(read, float) else written
+
+
+def salary_amount(value: str | None) -> object:
+    """A pay cell or text: '2.450,00', 'ab 2.500 €', 'mind. 2.450 €', '14,50 €/Std.' -> the
+    amount; pay in words ('nach Tarif', 'TVöD S8a', 'Mindestlohn') -> None (the formats warn:
+    JOB_SALARY_IN_WORDS); an amount before such words ('3.000 € nach Tarif', '12,82 €
+    (Mindestlohn)', '2.450 € + Zulagen') is that amount; anything else as written."""
+    if value is None:
+        return None
+    part, in_words = amount_part(value)
+    amount = money(_SALARY_PREFIX.sub("", PER_PERIOD.sub("", part)))
+    if isinstance(amount, float):
+        return amount
+    return None if in_words else value
+
+
+def amount_part(value: str) -> tuple[str, bool]:
+    """The part of a pay cell that may hold the amount, and whether pay words follow it:
+    '3.000 €/Monat nach Tarif' -> ('3.000 €/Monat', True)."""
+    words = PAY_IN_WORDS.search(value)
+    if words is None:
+        return value, False
+    return _WORDS_LEFT.sub("", value[:words.start()]), True
 
 
 def area(value: object, machine: bool = False) -> object:

@@ -745,17 +745,13 @@ def display_value(value: str | None, lang: str) -> str | None:
     return _ISO_DAY.sub(r"\3.\2.\1", _DECIMAL.sub(decimal, value))
 
 
-def _format_field_names(fmt: str | None) -> tuple[Mapping[str, str], bool, Mapping[str, tuple]]:
-    """The format's names of the fields, whether they are the partner's labels, and the words
-    it reads for its fields with a closed list."""
-    if not fmt:
-        return {}, False, {}
+def _format(name: str | None):
+    """The partner's format (its names for the fields, the words it reads), or None."""
+    if not name:
+        return None
     from hub.formats import FORMATS
 
-    known = FORMATS.get(fmt)
-    if known is None:
-        return {}, False, {}
-    return known.field_names, known.names_are_labels, known.field_words
+    return FORMATS.get(name)
 
 
 # notes on the file as a whole, not on an offer: no offer counts as 'with notes' for them
@@ -832,16 +828,17 @@ def _invalid_value_hint(field: str | None, lang: str) -> str | None:
     return german if lang == "de" else english
 
 
-def _problem(row: Mapping[str, Any], domain: str, lang: str,
-             names: tuple[Mapping[str, str], bool, Mapping[str, tuple]] = ({}, False, {})) -> Problem:
+def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Problem:
+    """One rejection row for the report; ``fmt``: the partner's Format (its names for the
+    fields and the words it reads), None where unknown."""
     field = row.get("field")
     # the partner's own name for the field: alone where it is its label (a CSV column) or the
     # id (what partners most often leave out), else after the model's label ('PLZ (geo/plz)')
     label = field_label(field, domain, lang)
-    own = names[0].get(field or "")
+    own = fmt.field_names.get(field or "") if fmt is not None else None
     if own:
         # (a CSV template's German column heads follow the English label in an English report)
-        alone = (names[1] and lang == "de") or field == "source_id" or not label \
+        alone = (fmt.names_are_labels and lang == "de") or field == "source_id" or not label \
             or own.casefold() == label.casefold()
         label = own if alone else f"{label} ({own})"
     rule = RULES.get(row["rule"])
@@ -867,7 +864,8 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str,
         except (ValueError, IndexError, AttributeError):
             pass  # a template the formatter cannot fill: keep the stored words
         if row["rule"] == "RECORD_FIELD_INVALID":
-            hint = _words_hint(field, names[2], lang) or _invalid_value_hint(field, lang) or hint
+            words = fmt.field_words if fmt is not None else {}
+            hint = _words_hint(field, words, lang) or _invalid_value_hint(field, lang) or hint
     return Problem(
         source_id=row.get("source_id"),
         title=row.get("title"),
@@ -919,8 +917,8 @@ def build_report(
         raise ValueError(f"unknown report language {lang!r}; use one of {', '.join(LANGS)}")
     sync = _mapping(sync_row)
     feed = partner.feed_for(domain) if fmt is None and hasattr(partner, "feed_for") else None
-    names = _format_field_names(fmt or (feed.format if feed is not None else None))
-    problems = [_problem(_mapping(row), domain, lang, names) for row in rejection_rows]
+    known = _format(fmt or (feed.format if feed is not None else None))
+    problems = [_problem(_mapping(row), domain, lang, known) for row in rejection_rows]
 
     # errors before warnings; within each, the records in the order of the file's lines where
     # it has them (a row rejected while parsing is found before those the checks reject), else

@@ -66,7 +66,7 @@ def _complete_address(entry: dict, provenance: dict[str, str], other: dict, part
     parts += tuple(part for part in ("municipality_key", "state") if not _filled(best.get(part)))
     taken = {part: other[part] for part in parts if _filled(other.get(part))}
     if taken:
-        entry["address"] = best = {**best, **taken}
+        entry["address"] = {**best, **taken}
         provenance.update({f"address.{part}": partner_id for part in taken})
 
 
