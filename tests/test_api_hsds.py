@@ -284,3 +284,38 @@ def test_organization_search_takes_words_in_any_case_and_umlaut_spelling(engine)
         assert found(search) == ["Bäckerei Müller Hüttenberg"], search
     assert found("neunkirchen vhs") == ["VHS Neunkirchen"]
     assert found("Bäckerei Neunkirchen") == []
+
+
+def test_hsds_answers_carry_an_etag_and_a_repeated_request_gets_304(engine):
+    """A portal that polls the HSDS API: the same request with If-None-Match is answered 304
+    without a body until a publication changes the directory; a reader with the contacts
+    scope has ETags of its own (its answers differ)."""
+    from hub.api.keys import create_key
+    from hub.store.publish import publish_domain
+    from hub.store.tables import source_records
+
+    fill(engine)
+    client = make_client(engine)
+    first = client.get("/hsds/services?per_page=5")
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-cache"
+    again = client.get("/hsds/services?per_page=5", headers={"If-None-Match": etag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    # another page, another ETag
+    assert client.get("/hsds/services?per_page=5&page=2", headers={"If-None-Match": etag}).status_code == 200
+    service_id = first.json()["contents"][0]["id"]
+    one = client.get(f"/hsds/services/{service_id}")
+    assert client.get(f"/hsds/services/{service_id}",
+                      headers={"If-None-Match": one.headers["etag"]}).status_code == 304
+    key, _ = create_key(engine, name="portal", scopes=["contacts"])
+    with_key = client.get("/hsds/services?per_page=5",
+                          headers={"If-None-Match": etag, "X-API-Key": key})
+    assert with_key.status_code == 200 and with_key.headers["etag"] != etag
+    # a publication that withdraws an entry: the list is sent again, with a new ETag
+    with engine.begin() as conn:
+        conn.execute(source_records.update().where(source_records.c.domain == "jobs")
+                     .values(status="withdrawn"))
+    publish_domain(engine, "jobs")
+    changed = client.get("/hsds/services?per_page=5", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json()["total_items"] < first.json()["total_items"]

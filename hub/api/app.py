@@ -332,7 +332,7 @@ def _etag(*parts: Any) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def _page_etag(version: int, scope, params: QueryParams, contacts: bool) -> str:
+def page_etag(version: int, scope, params: QueryParams, contacts: bool) -> str:
     """A list page's ETag: the directory's version, the request and what the reader may see.
     It is also the page's key in the cache. The request's scheme and host are part of it: a
     page holds its ``next`` link as an absolute URL, which must name the host that reader
@@ -341,7 +341,7 @@ def _page_etag(version: int, scope, params: QueryParams, contacts: bool) -> str:
     return _etag(version, origin, scope["path"], sorted(params.multi_items()), contacts)
 
 
-def _not_modified(request: Request, etag: str) -> bool:
+def not_modified(request: Request, etag: str) -> bool:
     return _matches(request.headers.get("if-none-match"), etag)
 
 
@@ -393,9 +393,9 @@ def _list(request: Request, domain: str, filters: Filters, cursor: str | None, l
     # the version is read before the page: a publication in between gives an old ETag with a
     # new body (the next request just fetches again), never a new ETag with an old body; the
     # same holds for a page kept in the cache under that ETag (hub/api/version.py)
-    etag = _page_etag(request.app.state.version.current(), request.scope,
-                      request.query_params, principal.contacts)
-    if _not_modified(request, etag):
+    etag = page_etag(request.app.state.version.current(), request.scope,
+                     request.query_params, principal.contacts)
+    if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     cache: PageCache | None = request.app.state.pages
     cached = cache.get(etag) if cache is not None else None
@@ -517,8 +517,8 @@ class CachedListPages:
         headers = Headers(scope=scope)
         if "authorization" in headers or "x-api-key" in headers:
             return None
-        etag = _page_etag(state.version.current(), scope,
-                          QueryParams(scope["query_string"]), False)
+        etag = page_etag(state.version.current(), scope,
+                         QueryParams(scope["query_string"]), False)
         cached = state.pages.peek(etag)
         if cached is None:
             return None
@@ -621,6 +621,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_problem(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 304:  # a conditional GET (the HSDS routes): no body
+            return Response(status_code=304, headers=getattr(exc, "headers", None))
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and detail in (None, "Not Found"):
             detail = f"no such resource: {request.url.path}"
@@ -758,7 +760,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
                 found = query.find_entry(conn, domain, entity_id)
             if found.status == "found":
                 etag = _etag(found.content_hash, principal.contacts)
-                if _not_modified(request, etag):
+                if not_modified(request, etag):
                     return Response(status_code=304, headers={"ETag": etag})
                 return _json(_public(found.entry, principal),
                              headers={"ETag": etag, "Cache-Control": "no-cache"})
@@ -817,7 +819,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
                          headers=headers)
         # from the page's bytes: an erasure or retention redacts items in place (same seq)
         etag = _etag("changes", hashlib.sha256(response.body).hexdigest())
-        if _not_modified(request, etag):
+        if not_modified(request, etag):
             return Response(status_code=304, headers={"ETag": etag})
         response.headers["ETag"] = etag
         response.headers["Cache-Control"] = "no-cache"  # ask again: the next poll may differ

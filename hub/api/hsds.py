@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException
 
@@ -69,8 +69,27 @@ def _refuse_unimplemented(request: Request) -> None:
             "hub's /v1 API filters by region, postal code and radius)"))
 
 
+def _conditional(request: Request, response: Response) -> None:
+    """Within the read API: every answer carries an ETag (the directory's version, the request
+    and whether the reader sees contacts, as the /v1 lists), and a request whose If-None-Match
+    names it is answered 304 without a body: a portal that polls the HSDS API fetches again
+    only after a publication."""
+    state = request.app.state
+    if not hasattr(state, "version"):
+        return  # a bare app that just includes this router: no version to name
+    from hub.api.app import not_modified, page_etag
+
+    etag = page_etag(state.version.current(), request.scope, request.query_params,
+                     _contacts(request))
+    if not_modified(request, etag):
+        raise HTTPException(304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-cache"
+
+
 router = APIRouter(prefix="/hsds", tags=["HSDS 3.0"],
-                   dependencies=[Depends(_access), Depends(_refuse_unimplemented)])
+                   dependencies=[Depends(_access), Depends(_refuse_unimplemented),
+                                 Depends(_conditional)])
 
 
 _PROBLEM_SCHEMA = {
