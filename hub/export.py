@@ -35,7 +35,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hub import hsds
-from hub.store.tables import directory
+from hub.store.db import begin_writes
+from hub.store.tables import changes, directory
 
 FORMATS = ("ndjson", "csv", "hsds")
 DOMAINS = ("jobs", "courses", "housing")
@@ -52,23 +53,36 @@ class ExportError(Exception):
 # ----------------------------------------------------------------------------- reading
 
 
-def iter_entries(engine: sa.Engine, domains: Iterable[str] = DOMAINS) -> Iterator[tuple[str, dict]]:
+def iter_entries(engine: sa.Engine, domains: Iterable[str] = DOMAINS,
+                 snapshot: dict | None = None) -> Iterator[tuple[str, dict]]:
     """(domain, entry) of the directory, by domain and entity id. One streamed statement: a
-    consistent snapshot on both databases, so an export never holds half a publication."""
+    consistent snapshot on both databases, so an export never holds half a publication.
+    ``snapshot``, when given, gets ``changes_seq``: the newest item of the change feed in the
+    same snapshot (a publication writes the directory and its changes in one transaction),
+    from which a reader of the export follows ``/v1/changes?after=``."""
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-            sa.select(directory.c.domain, directory.c.entry)
-            .where(directory.c.domain.in_(list(domains)))
-            .order_by(directory.c.domain, directory.c.entity_id)
-        )
-        for row in result:
-            yield row.domain, row.entry
+        if snapshot is not None and conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")  # both reads, one snapshot
+        with conn.begin():
+            if snapshot is not None:
+                begin_writes(conn)  # SQLite: the transaction (and its snapshot) from the first read
+                snapshot["changes_seq"] = int(
+                    conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar() or 0)
+            result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+                sa.select(directory.c.domain, directory.c.entry)
+                .where(directory.c.domain.in_(list(domains)))
+                .order_by(directory.c.domain, directory.c.entity_id)
+            )
+            for row in result:
+                yield row.domain, row.entry
 
 
-def _by_domain(engine: sa.Engine, domains: list[str]) -> Iterator[tuple[str, Iterator[dict]]]:
+def _by_domain(engine: sa.Engine, domains: list[str],
+               snapshot: dict | None = None) -> Iterator[tuple[str, Iterator[dict]]]:
     """Each requested domain with its entries (an empty iterator where it has none)."""
     pending = sorted(set(domains))
-    for domain, group in itertools.groupby(iter_entries(engine, domains), key=lambda item: item[0]):
+    entries = iter_entries(engine, domains, snapshot)
+    for domain, group in itertools.groupby(entries, key=lambda item: item[0]):
         for missing in [d for d in pending if d < domain]:
             pending.remove(missing)
             yield missing, iter(())
@@ -156,9 +170,9 @@ def csv_row(entry: Mapping, domain: str) -> list[str]:
 # ----------------------------------------------------------------------------- writers
 
 
-def _write_ndjson(engine, folder: Path, domains, progress) -> dict[str, int]:
+def _write_ndjson(engine, folder: Path, domains, progress, snapshot) -> dict[str, int]:
     counts = {}
-    for domain, entries in _by_domain(engine, domains):
+    for domain, entries in _by_domain(engine, domains, snapshot):
         n = 0
         with open(folder / f"{domain}.ndjson", "w", encoding="utf-8", newline="\n") as out:
             for entry in entries:
@@ -169,9 +183,9 @@ def _write_ndjson(engine, folder: Path, domains, progress) -> dict[str, int]:
     return counts
 
 
-def _write_csv(engine, folder: Path, domains, progress) -> dict[str, int]:
+def _write_csv(engine, folder: Path, domains, progress, snapshot) -> dict[str, int]:
     counts = {}
-    for domain, entries in _by_domain(engine, domains):
+    for domain, entries in _by_domain(engine, domains, snapshot):
         n = 0
         with open(folder / f"{domain}.csv", "w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out, lineterminator="\r\n")
@@ -201,12 +215,12 @@ class _JsonArray:
         self.file.close()
 
 
-def _write_hsds(engine, folder: Path, domains, progress, partner_names) -> dict[str, int]:
+def _write_hsds(engine, folder: Path, domains, progress, snapshot, partner_names) -> dict[str, int]:
     arrays = {name: _JsonArray(folder / f"{name}.json") for name in hsds.TABLES}
     try:
         orgs = hsds.OrganizationBuilder(partner_names)
         n = 0
-        for _, entry in iter_entries(engine, domains):
+        for _, entry in iter_entries(engine, domains, snapshot):
             orgs.add(entry)
             for table, row in hsds.entry_rows(entry, partner_names):
                 arrays[table].add(row)
@@ -278,15 +292,19 @@ def export(
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     except OSError as exc:
         raise ExportError(f"{target.parent}: cannot write here ({exc.strerror})") from None
+    snapshot: dict = {}
     try:
         if fmt == "ndjson":
-            counts = _write_ndjson(engine, work, domains, progress)
+            counts = _write_ndjson(engine, work, domains, progress, snapshot)
         elif fmt == "csv":
-            counts = _write_csv(engine, work, domains, progress)
+            counts = _write_csv(engine, work, domains, progress, snapshot)
         else:
-            counts = _write_hsds(engine, work, domains, progress, partner_names or {})
+            counts = _write_hsds(engine, work, domains, progress, snapshot, partner_names or {})
         marker = {"format": fmt, "domains": domains, "files": counts,
-                  "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                  "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                  # the change feed's newest item in the export's snapshot: poll
+                  # /v1/changes?after=changes_seq to keep a copy of the export up to date
+                  "changes_seq": snapshot["changes_seq"]}
         (work / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         _swap(work, target)
     except OSError as exc:

@@ -364,3 +364,26 @@ def test_csv_keeps_a_cell_that_is_only_a_number_as_it_is():
         assert neutralise(plain) == plain
     for text in ("-Keine Haustiere-", "+1+HYPERLINK(\"x\")", "=1+1", "@SUM(A1)", "-5 Grad", "+", "-"):
         assert neutralise(text) == "'" + text
+
+
+def test_an_export_names_the_change_feed_item_to_follow_it_from(engine, tmp_path):
+    """A portal loads an export, then keeps it up to date from the change feed: export.json
+    names the newest change the export holds, and the changes after it are exactly what was
+    published since."""
+    from hub.store.tables import changes, source_records
+
+    fill(engine)
+    export(engine, "ndjson", tmp_path / "out")
+    said = json.loads((tmp_path / "out" / "export.json").read_text())
+    with engine.connect() as conn:
+        newest = conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar()
+    assert said["changes_seq"] == newest > 0
+    with engine.begin() as conn:
+        conn.execute(source_records.update().where(source_records.c.source_id == "P-7")
+                     .values(status="withdrawn"))
+    publish_domain(engine, "jobs", now=NOW)
+    with engine.connect() as conn:
+        since = conn.execute(sa.select(changes.c.entity_id, changes.c.op)
+                             .where(changes.c.seq > said["changes_seq"])).all()
+    exported = {e["id"] for e in read_ndjson(tmp_path / "out" / "jobs.ndjson")}
+    assert [op for _, op in since] == ["deleted"] and since[0][0] in exported
