@@ -157,11 +157,23 @@ def cmd_check(args) -> int:
 
     from hub.formats import FormatError, get_format, reads_as
     from hub.quality.checks import check_records
-    from hub.pipeline import rejection_hold
+    from hub.pipeline import parse_payload, rejection_hold
     from hub.quality.report import build_report
     from hub.registry import Feed, load_registry
 
-    fmt = get_format(args.format)
+    if args.fetch:
+        if args.path:
+            raise UsageError("give a FILE or --fetch (the partner's feed), not both")
+        if not args.partner:
+            raise UsageError("--fetch needs --partner: the partner whose feed to fetch")
+        if not args.registry:
+            from hub.config import Settings
+
+            args.registry = str(Settings.from_env().registry_path)
+    elif not args.path:
+        raise UsageError("give the FILE to check, or --fetch with --partner to fetch the partner's feed")
+    elif not args.format:
+        raise UsageError("give the file's --format (see hub formats)")
     partner = SimpleNamespace(id=args.partner or "local", name=args.partner or Path(args.path).name,
                               region=args.region, feedback_language=args.lang or "de")
     if args.registry and not args.partner:
@@ -171,18 +183,27 @@ def cmd_check(args) -> int:
             raise UsageError("--region and --registry both give the region; use one of them")
         partner = load_registry(args.registry).get(args.partner)
     lang = args.lang or getattr(partner, "feedback_language", "de")
-    data = _read_input(args.path)
     now = dt.datetime.now(dt.timezone.utc)
     sync = {"id": None, "started_at": now, "status": "ok", "message": None}
+    if args.fetch:
+        fmt, label, fetched = _fetch_for_check(partner, args.format)
+    else:
+        fmt, label, fetched = get_format(args.format), args.path, None
+        data = _read_input(args.path)
     try:
-        parsed = fmt.parse(data, partner.id)
+        if fetched is not None:
+            store, sha = fetched
+            data = store.get(store.part_hashes(sha, "pages")[0])
+            parsed = parse_payload(fmt.name, store, sha, partner.id)
+        else:
+            parsed = fmt.parse(data, partner.id)
     except FormatError as exc:
         other = reads_as(data, fmt.name)
         why = f"{exc}; the file reads as {other}" if other else str(exc)
         report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": why}, [], lang,
                               trial=True, fmt=fmt.name)
         paths = _write_check_report(report, args.out)
-        print(f"hub check: {args.path}: unusable: {why}" + (f" (use --format {other})" if other else ""),
+        print(f"hub check: {label}: unusable: {why}" + (f" (use --format {other})" if other else ""),
               file=sys.stderr)
         for kind in ("html", "csv", "json"):
             print(f"report: {paths[kind]}")
@@ -202,7 +223,7 @@ def cmd_check(args) -> int:
     report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang, trial=True,
                           fmt=fmt.name)
     paths = _write_check_report(report, args.out)
-    print(f"{args.path}: {parsed.items} records, {len(accepted)} accepted, "
+    print(f"{label}: {parsed.items} records, {len(accepted)} accepted, "
           f"{parsed.items - len(accepted)} rejected, {report.counts.warnings} with warnings"
           + (f"; notes on the file: {_file_notes(report)}" if report.notes else "")
           + (f"; {len(set(parsed.deletions))} record(s) deleted by the delivery"
@@ -211,10 +232,40 @@ def cmd_check(args) -> int:
     for kind in ("html", "csv", "json"):
         print(f"report: {paths[kind]}")
     if not parsed.items:  # a sync refuses an empty snapshot: the partner's offers stay
-        print(f"hub check: {args.path}: no offers in the file; delivered, it would change "
+        print(f"hub check: {label}: no offers in the {'feed' if fetched else 'file'}; delivered, it would change "
               "nothing in the directory", file=sys.stderr)
         return 2
     return 1 if parsed.items - len(accepted) else 0
+
+
+def _fetch_for_check(partner, format_name: str | None):
+    """``hub check --fetch``: the partner's feed (the one of ``format_name`` where it has
+    several) fetched into a landing store of its own in a temporary folder, as a sync would
+    fetch it; nothing reaches the hub's database. (format, the feed's URL, (store, hash))."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from hub.fetch import FeedFetcher, FetchError, FetchPolicy
+    from hub.formats import get_format
+    from hub.pipeline import fetch_for_check
+    from hub.store.landing import LandingStore
+
+    feeds = [f for f in partner.feeds if format_name in (None, f.format)]
+    if len(feeds) != 1:
+        listed = ", ".join(f.format for f in partner.feeds)
+        raise UsageError(f"{partner.id} has feeds in {listed}: name one with --format" if not feeds or
+                         format_name is None else f"{partner.id} has no {format_name} feed ({listed})")
+    feed = feeds[0]
+    folder = tempfile.mkdtemp(prefix="hub-check-")
+    atexit.register(shutil.rmtree, folder, True)
+    store = LandingStore(Path(folder))
+    print(f"fetching {feed.source} ...", file=sys.stderr)
+    try:
+        sha = fetch_for_check(store, FeedFetcher(FetchPolicy()), partner, feed.domain)
+    except FetchError as exc:
+        raise UsageError(f"{partner.id}/{feed.domain}: the feed cannot be fetched: {exc}") from None
+    return get_format(feed.format), feed.source, (store, sha)
 
 
 def _file_notes(report) -> str:
@@ -900,14 +951,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("check", help="a partner's file through every check, offline; writes the feedback report",
-                       description="Parse a file and run every check on it without touching the "
-                       "database; writes report.html, report.csv and report.json. Exit 0 when "
-                       "clean, 1 when records were rejected, 2 when the input is unusable.")
-    p.add_argument("--format", required=True, help="format name, see `hub formats`")
-    p.add_argument("path", help="the file to check")
+                       description="Parse a file (or, with --fetch, a partner's feed) and run "
+                       "every check on it without touching the database; writes report.html, "
+                       "report.csv and report.json. Exit 0 when clean, 1 when records were "
+                       "rejected, 2 when the input is unusable.")
+    p.add_argument("--format", help="format name, see `hub formats` (with --fetch: which of "
+                   "the partner's feeds, where it has several)")
+    p.add_argument("path", nargs="?", help="the file to check")
+    p.add_argument("--fetch", action="store_true",
+                   help="instead of a file: fetch the --partner's feed as a sync would (URL, "
+                   "credentials, host rules, pages) and check it; nothing is stored or "
+                   "published (a trial before the partner goes live)")
     p.add_argument("--out", required=True, help="folder for report.html, report.csv, report.json")
     p.add_argument("--partner", help="partner id (with --registry: its name, region and language)")
-    p.add_argument("--registry", help="registry file to look the partner up in")
+    p.add_argument("--registry", help="registry file to look the partner up in (with --fetch: "
+                   "default HUB_REGISTRY)")
     p.add_argument("--region", type=_ags_prefix, help="AGS prefix of the region the records must lie in")
     p.add_argument("--lang", choices=["de", "en"], help="language of the report (default de)")
     p.add_argument("--today", type=_day, help="check dates against this day, YYYY-MM-DD (default today)")

@@ -83,26 +83,12 @@ def fetch_partner_feed(
     state = _fetch_state(engine, partner.id, domain)
     same_source = state is not None and state.source == feed.source
     now = _now()
-    pager = PAGERS.get(feed.format)
     try:
-        result = fetcher.fetch(
-            feed.source,
+        result, landed, details, size = _land_feed(
+            fetcher, store, partner, feed,
             etag=state.etag if same_source else None,
             last_modified=state.last_modified if same_source else None,
-            allow_private=partner.allow_private_network,
-            auth_env=feed.auth_env,
-            auth_header=feed.auth_header,
-            into=store,  # the body streams into the landing store
-        )
-        landed: list[str] = []
-        details: list[str] = []
-        size = 0
-        if result.status == "changed":
-            # each page lands as it arrives: a feed is never all in memory
-            landed, size = _land_pages(fetcher, pager, partner, feed, result, store)
-        if feed.details and result.status == "changed":
-            details = _details(fetcher, partner, feed, landed, store,
-                               state.content_sha256 if same_source else None)
+            previous=state.content_sha256 if same_source else None)
     except FetchError as exc:
         with engine.begin() as conn:
             upsert(conn, fetch_state, [{
@@ -148,6 +134,41 @@ def fetch_partner_feed(
         move_aside(result.path)  # after the commit: a crash before this re-reads the same bytes
     return FetchOutcome(partner.id, domain, "changed" if new_payload else "unchanged", sha,
                         size, result.http_status, result.attempts, new_payload, len(landed))
+
+
+def _land_feed(fetcher: FeedFetcher, store: LandingStore, partner: Partner, feed, *,
+               etag: str | None = None, last_modified: str | None = None,
+               previous: str | None = None):
+    """Fetch the feed as a sync does (its URL, credentials, host rules, pagination and
+    details) into ``store``: (the first response, the landed pages' hashes, the details'
+    hashes, the pages' size). Nothing is landed when the server says unchanged."""
+    result = fetcher.fetch(
+        feed.source,
+        etag=etag,
+        last_modified=last_modified,
+        allow_private=partner.allow_private_network,
+        auth_env=feed.auth_env,
+        auth_header=feed.auth_header,
+        into=store,  # the body streams into the landing store
+    )
+    if result.status != "changed":
+        return result, [], [], 0
+    # each page lands as it arrives: a feed is never all in memory
+    landed, size = _land_pages(fetcher, PAGERS.get(feed.format), partner, feed, result, store)
+    details = _details(fetcher, partner, feed, landed, store, previous) if feed.details else []
+    return result, landed, details, size
+
+
+def fetch_for_check(store: LandingStore, fetcher: FeedFetcher, partner: Partner, domain: str) -> str:
+    """The partner's feed for ``domain`` fetched into ``store`` as a sync would fetch it, but
+    outside the hub's database (``hub check --fetch``: a trial before a partner goes live);
+    returns the payload's hash for ``parse_payload``. FetchError as a sync's fetch fails."""
+    feed = _feed(partner, domain)
+    if feed.source.startswith("inbox:"):
+        raise FetchError(f"{partner.id}/{domain} delivers files into {feed.source[6:]}: "
+                         "check such a file itself (hub check --format ... FILE)")
+    _, landed, details, _ = _land_feed(fetcher, store, partner, feed)
+    return store.put_manifest(landed, details)
 
 
 def _land_pages(fetcher: FeedFetcher, pager, partner: Partner, feed, first,

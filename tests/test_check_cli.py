@@ -284,3 +284,57 @@ def test_the_summary_line_counts_the_records_a_delta_delivery_deletes(tmp_path):
     proc = hub("check", "--format", "openimmo", str(source), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     assert "1 records, 1 accepted, 0 rejected, 0 with warnings; 1 record(s) deleted by the delivery" in proc.stdout
+
+
+def test_a_partners_feed_is_fetched_and_checked_before_it_goes_live(tmp_path, httpserver):
+    """A steward tries a new partner: hub check --fetch fetches its feed as a sync would (with
+    the credentials the registry names, under the host rules) and writes the report; nothing
+    lands in the hub's home or database."""
+    from werkzeug import Response
+
+    body = (FIXTURES / "formats" / "ba_jobsuche_v6_neunkirchen.json").read_bytes()
+    asked = []
+
+    def answer(request):
+        asked.append(request.headers.get("X-API-Key"))
+        return Response(body, content_type="application/json")
+
+    httpserver.expect_request("/jobs").respond_with_handler(answer)
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    courses = tmp_path / "kurse.csv"
+    courses.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\nK-1;Deutschkurs;Sprachkurs;66538;Neunkirchen;B1\n",
+                       encoding="utf-8")
+
+    def registry(jobs_url: str, private: bool) -> str:
+        path = tmp_path / f"registry-{private}.yaml"
+        path.write_text(
+            "partners:\n  - id: jc-neu\n    name: Jobcenter Neu\n"
+            f"    allow_private_network: {'true' if private else 'false'}\n    feeds:\n"
+            f"      - format: ba-jobsuche\n        source: {jobs_url}\n"
+            "        auth_env: NEU_KEY\n        auth_header: X-API-Key\n"
+            f"      - format: csv-courses\n        source: {courses.as_uri()}\n", encoding="utf-8")
+        return str(path)
+
+    home = tmp_path / "home"
+    env = {"HUB_HOME": str(home), "NEU_KEY": "s3cret"}
+    out = tmp_path / "report"
+    live = registry(httpserver.url_for("/jobs"), private=True)
+    which = hub("check", "--fetch", "--partner", "jc-neu", "--registry", live, "--out", str(out), env=env)
+    assert which.returncode == 2 and "name one with --format" in which.stderr
+    assert "ba-jobsuche, csv-courses" in which.stderr
+    done = hub("check", "--fetch", "--partner", "jc-neu", "--registry", live, "--format", "ba-jobsuche",
+               "--out", str(out), env=env)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert done.returncode == (1 if report["counts"]["rejected"] else 0), done.stderr
+    assert done.stdout.startswith(f"{httpserver.url_for('/jobs')}: 3 records")
+    assert asked == ["s3cret"] and "s3cret" not in done.stdout + done.stderr
+    assert not home.exists()  # nothing stored: no home, no database, no landed payload
+    # a feed that cannot be fetched, and a host the registry does not allow: one line, exit 2
+    gone = hub("check", "--fetch", "--partner", "jc-neu", "--registry",
+               registry(httpserver.url_for("/gone"), private=True), "--format", "ba-jobsuche",
+               "--out", str(out), env=env)
+    assert gone.returncode == 2 and "the feed cannot be fetched" in gone.stderr and "404" in gone.stderr
+    refused = hub("check", "--fetch", "--partner", "jc-neu", "--registry", registry(httpserver.url_for("/jobs"), private=False),
+                  "--format", "ba-jobsuche", "--out", str(out), env=env)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert asked == ["s3cret"]  # the refused host was never asked
