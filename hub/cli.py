@@ -1022,7 +1022,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="the directory as NDJSON, CSV or an HSDS 3.0 package",
                        description="Write the published directory into --out (a new or empty folder, "
-                       "or an earlier export, which is replaced as a whole). ndjson: one entry a line, "
+                       "or an earlier export holding only what it wrote, which is replaced as a whole). ndjson: one entry a line, "
                        "one file per domain; csv: flat columns per domain, UTF-8 with BOM, formula-like "
                        "text cells prefixed with '; hsds: one JSON file per HSDS table plus datapackage.json.")
     p.add_argument("--format", required=True, choices=["ndjson", "csv", "hsds"])

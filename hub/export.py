@@ -3,7 +3,8 @@
 Every export is written into a temporary folder beside the target and renamed into place at
 the end, so the target holds either the previous export or the complete new one, never half
 of one. A target that exists must be empty or a previous export of the hub (it holds
-``export.json``); anything else is refused rather than overwritten.
+``export.json``, and no file that export did not write); anything else is refused rather
+than overwritten.
 
 - ``ndjson``: ``<domain>.ndjson``, one directory entry (the JSON the read API serves) a line.
 - ``csv``: ``<domain>.csv``, flat columns per domain (:data:`CSV_COLUMNS`), comma-separated,
@@ -328,6 +329,26 @@ def _check_target(target: Path) -> None:
             raise ExportError(
                 f"{target}: folder is not empty and holds no earlier export; choose a new or empty folder"
             )
+        if content:
+            # replaced as a whole: only a folder that holds nothing but what an export wrote
+            foreign = sorted(set(content) - _written_by_export(target / MARKER))
+            if foreign:
+                shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+                raise ExportError(
+                    f"{target}: holds files no export of the hub wrote ({shown}); an export "
+                    "replaces the folder as a whole: choose a new or empty folder")
+
+
+def _written_by_export(marker: Path) -> set[str]:
+    """The names an earlier export wrote into its folder, as its ``export.json`` lists them
+    (none when that file is not an export's: another program's export.json)."""
+    try:
+        said = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not (isinstance(said, dict) and said.get("format") in FORMATS and isinstance(said.get("files"), dict)):
+        return set()
+    return {MARKER, *map(str, said["files"]), *(["datapackage.json"] if said["format"] == "hsds" else [])}
 
 
 def _swap(work: Path, target: Path) -> None:

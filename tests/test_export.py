@@ -387,3 +387,26 @@ def test_an_export_names_the_change_feed_item_to_follow_it_from(engine, tmp_path
                              .where(changes.c.seq > said["changes_seq"])).all()
     exported = {e["id"] for e in read_ndjson(tmp_path / "out" / "jobs.ndjson")}
     assert [op for _, op in since] == ["deleted"] and since[0][0] in exported
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_export_refuses_a_folder_with_files_an_export_did_not_write(engine, tmp_path):
+    """An export replaces its folder as a whole: a steward's file put into an earlier export,
+    or a folder whose export.json is another program's, is refused, and nothing is deleted."""
+    out = tmp_path / "hsds"
+    export(engine, "hsds", out)
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(ExportError, match=r"holds files no export of the hub wrote \(notes.txt\)"):
+        export(engine, "csv", out)
+    assert (out / "notes.txt").read_text() == "keep me" and (out / "datapackage.json").exists()
+    (out / "notes.txt").unlink()
+    export(engine, "csv", out)  # only what the export wrote: replaced
+    assert sorted(p.name for p in out.iterdir()) == ["courses.csv", "export.json", "housing.csv", "jobs.csv"]
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "export.json").write_text('{"name": "my project"}')
+    (mine / "thesis.txt").write_text("keep me")
+    with pytest.raises(ExportError, match=r"\(export.json, thesis.txt\)"):
+        export(engine, "ndjson", mine)
+    assert sorted(p.name for p in mine.iterdir()) == ["export.json", "thesis.txt"]
