@@ -336,6 +336,7 @@ def cmd_db(args) -> int:
 
 def cmd_sync(args) -> int:
     from hub.config import Settings
+    from hub.inbox import partner_feeds_with_inbox, settle_seconds
     from hub.registry import load_registry
     from hub.runner import ensure_dagster_home, run_sync
 
@@ -345,6 +346,8 @@ def cmd_sync(args) -> int:
         raise UsageError("--workers must be at least 1")
     with _one_sync_at_a_time(settings, "hub sync"):
         registry = load_registry(settings.registry_path)
+        if partner_feeds_with_inbox(registry):
+            settle_seconds()  # a bad HUB_INBOX_SETTLE_SECONDS is said now, not by each feed's run
         engine = _engine(settings)
         ensure_dagster_home(settings)
         if not any(partner.feeds for partner in registry.partners):

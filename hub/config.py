@@ -3,6 +3,7 @@ that works on a fresh clone (the embedded SQLite database under ``.hub/``)."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +50,26 @@ def redact_url(url: str) -> str:
 def env_int(env, name: str, default: int, *, minimum: int = 0, error: type[Exception] = ValueError) -> int:
     """A whole-number setting from ``env`` (``default`` when unset or blank); ``error`` with a
     one-line message naming the setting when it is not a number or below ``minimum``."""
+    return _env_number(env, name, default, int, "a whole number", minimum, error)
+
+
+def env_float(env, name: str, default: float, *, minimum: float = 0.0,
+              error: type[Exception] = ValueError) -> float:
+    """A number setting from ``env`` (``default`` when unset or blank); ``error`` with a
+    one-line message naming the setting when it is not a finite number or below ``minimum``."""
+    return _env_number(env, name, default, float, "a number", minimum, error)
+
+
+def _env_number(env, name, default, kind, what: str, minimum, error):
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise error(f"{name}={raw!r} is not a whole number") from None
+        value = math.nan
+    if not math.isfinite(value):  # also nan and inf, which float() reads
+        raise error(f"{name}={raw!r} is not {what}")
     if value < minimum:
-        raise error(f"{name}={value} must be at least {minimum}")
+        raise error(f"{name}={raw} must be at least {minimum:g}")
     return value

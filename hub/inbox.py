@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub.config import SettingsError, env_float
 from hub.registry import Feed, Partner, Registry
 
 PROCESSED = "processed"
@@ -18,11 +19,9 @@ SETTLE_SECONDS = 30.0
 
 
 def settle_seconds() -> float:
-    value = os.environ.get("HUB_INBOX_SETTLE_SECONDS", "").strip()
-    try:
-        return max(0.0, float(value)) if value else SETTLE_SECONDS
-    except ValueError:
-        return SETTLE_SECONDS
+    """HUB_INBOX_SETTLE_SECONDS (default SETTLE_SECONDS); SettingsError for a value that is
+    not a number of seconds (a typo must not silently mean the default)."""
+    return env_float(os.environ, "HUB_INBOX_SETTLE_SECONDS", SETTLE_SECONDS, error=SettingsError)
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,40 @@ def test_an_erasure_leaves_an_inbox_partner_syncing(engine, tmp_path):
     again = stage_partner_feed(engine, store, partner, "courses")
     assert again.status == "unchanged" and again.counts.active == staged.counts.accepted - 1
     assert release_partner(engine, "vhs-nk") == []  # nothing is held: nothing to release
+
+
+def test_a_settle_time_that_is_not_a_number_is_refused_where_it_is_read(db_url, tmp_path, monkeypatch,
+                                                                          capsys):
+    """HUB_INBOX_SETTLE_SECONDS=abc is not the default silently: hub sync exits 2 with one
+    line, the inbox sensor's tick and the inbox feed's fetch fail with the same line."""
+    import pytest
+
+    from hub.assets import ALL_ASSETS
+    from hub.cli import main
+    from hub.config import SettingsError
+    from hub.resources import FeedClient
+
+    inbox = tmp_path / "vhs"
+    inbox.mkdir()
+    registry_path = tmp_path / "registry.yaml"
+    registry_path.write_text(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}")))
+    drop(inbox, "a.csv", CSV, age=90)
+    monkeypatch.setenv("HUB_INBOX_SETTLE_SECONDS", "abc")
+    line = "HUB_INBOX_SETTLE_SECONDS='abc' is not a number"
+
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HUB_DATABASE_URL", db_url)
+    assert main(["sync", "--registry", str(registry_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"hub sync: error: {line}"
+
+    store = HubStore(database_url=db_url, registry_path=str(registry_path), home=str(tmp_path / "home"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        with pytest.raises(SettingsError, match=line):
+            inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub_store": store}))
+        instance.add_dynamic_partitions("courses_feeds", ["vhs-nk"])
+        raw = [a for a in ALL_ASSETS if a.key == dg.AssetKey(["raw", "courses"])]
+        result = dg.materialize(raw, partition_key="vhs-nk", instance=instance, raise_on_error=False,
+                                resources={"hub_store": store, "feed_client": FeedClient()})
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_failure_data.user_failure_data.description == line
+    assert [p.name for p in inbox.iterdir()] == ["a.csv"]  # the file waits for a usable setting

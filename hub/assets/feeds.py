@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from hub.assets.partitions import DOMAINS, PARTNER_PARTITIONS
+from hub.config import SettingsError
 from hub.fetch import FetchError, safe_url
 from hub.pipeline import (
     MIN_REJECTIONS,
@@ -202,7 +203,8 @@ def build_domain_assets(domain: str) -> list:
             outcome = fetch_partner_feed(
                 hub_store.engine(), hub_store.landing(), feed_client.fetcher(), partner, domain
             )
-        except (FetchError, StageError) as exc:
+        except (FetchError, StageError, SettingsError) as exc:
+            # (SettingsError: HUB_INBOX_SETTLE_SECONDS is not a number; said, not retried)
             # only a failure that may pass is worth FETCH_RETRY's later tries, and only where
             # no one waits for the run (the hub command reports it at once)
             # (the last try fails with the reason, not with Dagster's 'Exceeded max_retries')
