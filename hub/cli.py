@@ -348,11 +348,14 @@ def cmd_sync(args) -> int:
         registry = load_registry(settings.registry_path)
         if partner_feeds_with_inbox(registry):
             settle_seconds()  # a bad HUB_INBOX_SETTLE_SECONDS is said now, not by each feed's run
+        if not registry.partners:
+            # HUB_REGISTRY naming the wrong file (or an emptied one) is said, not a run of nothing
+            if settings.registry_path.resolve() == configured:
+                _orphans_note(_engine(settings), registry)
+            raise UsageError(f"the registry {settings.registry_path} lists no partners; nothing to "
+                             "sync (is it the right file? HUB_REGISTRY or --registry names it)")
         engine = _engine(settings)
         ensure_dagster_home(settings)
-        if not any(partner.feeds for partner in registry.partners):
-            print(f"hub sync: {settings.registry_path} lists no partner feeds; nothing to fetch "
-                  "(the directory is published as it is)", file=sys.stderr)
         summary = run_sync(engine, registry, args.partner or None, workers=args.workers,
                            configured=settings.registry_path.resolve() == configured)
     _print_summary(summary, args.json)

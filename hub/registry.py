@@ -161,7 +161,8 @@ class Registry(BaseModel):
         for partner in self.partners:
             if partner.id == partner_id:
                 return partner
-        raise RegistryError(f"no partner {partner_id!r} in the registry")
+        raise RegistryError(f"no partner {partner_id!r} in the registry"
+                            + ("" if self.partners else " (it lists no partners)"))
 
     def partitions(self) -> dict[str, list[str]]:
         """Partner ids with a feed, per domain: the Dagster partitions."""

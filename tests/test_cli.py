@@ -367,8 +367,14 @@ def test_replay_of_no_feed_and_sync_of_an_empty_registry_say_so(tmp_path):
     assert_one_line_error(hub("replay", "--domain", "jobs", env=env), "nothing to replay: no jobs feed")
     empty = tmp_path / "empty.yaml"
     empty.write_text("partners: []\n")
-    proc = hub("sync", "--registry", str(empty), env={"HUB_HOME": str(tmp_path / "home")})
-    assert proc.returncode == 0 and "lists no partner feeds" in proc.stderr
+    # a steward whose HUB_REGISTRY names the wrong (an empty) file is told, with an exit code
+    for text in ("partners: []\n", "", "# partners to come\n"):
+        empty.write_text(text)
+        proc = hub("sync", "--registry", str(empty), env={"HUB_HOME": str(tmp_path / "home")})
+        assert_one_line_error(proc, f"hub sync: error: the registry {empty} lists no partners; "
+                                    "nothing to sync")
+    assert_one_line_error(hub("release", "vhs-test", "--registry", str(empty), env=env),
+                          "no partner 'vhs-test' in the registry (it lists no partners)")
 
 
 def courses_partner(tmp_path, text: str) -> tuple:
@@ -498,7 +504,8 @@ def test_a_second_sync_on_the_same_hub_home_is_refused_while_one_runs(tmp_path):
         fcntl.flock(lock, fcntl.LOCK_EX)
         busy = hub("sync", env=env)
     assert_one_line_error(busy, f"another sync is running on {home} (hub sync, pid 4242)")
-    assert hub("sync", env=env).returncode == 0  # once it has ended
+    # once it has ended the sync goes on (to the registry, which lists no partners here)
+    assert_one_line_error(hub("sync", env=env), f"the registry {registry} lists no partners")
 
 
 def test_a_released_delivery_replayed_no_longer_shows_as_held_in_dagster(tmp_path, monkeypatch):
