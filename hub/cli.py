@@ -654,7 +654,7 @@ def _tell_dagster(settings, command: str, events) -> None:
 
 def _erase_inbox_copies(partner, done, formats) -> list:
     """The files of the partner's inbox that the hub moved aside after processing them
-    (``processed/``) and that hold the erased record, deleted. The registry names the inbox:
+    (``processed/``, ``failed/``) and that hold the erased record, deleted. The registry names the inbox:
     for a partner no longer in it nothing is found there."""
     from hub.inbox import inbox_folder
     from hub.store.erasure import erase_processed_files

@@ -1,9 +1,12 @@
 """Inbox folders for partners without an API: a file dropped into the partner's folder is
-picked up (oldest first), processed once, and moved aside into ``processed/``."""
+picked up (oldest first), processed once, and moved aside into ``processed/``; a file whose
+sync failed (unusable, or an empty snapshot refused) goes on from there into ``failed/``, so
+the steward sees which files failed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -13,6 +16,8 @@ from hub.config import SettingsError, env_float
 from hub.registry import Feed, Partner, Registry
 
 PROCESSED = "processed"
+FAILED = "failed"
+ASIDE = (PROCESSED, FAILED)  # where the hub keeps the files it took (erasure looks in both)
 # a file changed less than this long ago may still be being written (an upload over SMB or
 # SFTP can pause for seconds): it is left for a later look. HUB_INBOX_SETTLE_SECONDS sets it.
 SETTLE_SECONDS = 30.0
@@ -92,6 +97,33 @@ def move_aside(path: Path) -> Path:
         counter += 1
     os.replace(path, target)
     return target
+
+
+def set_aside_failed(folder: Path, sha256: str, size: int) -> Path | None:
+    """Move the file of ``folder``'s ``processed/`` that is the failed delivery ``sha256``
+    (``size`` bytes) into ``failed/`` beside it, keeping its name; the newest such file (its
+    fetch moved it there just before). Returns where it went; None when none is there (the
+    same failed delivery staged again without a new file)."""
+    aside = folder / PROCESSED
+    for path in sorted(aside.iterdir(), reverse=True) if aside.is_dir() else ():  # newest stamp first
+        try:
+            if not path.is_file() or path.stat().st_size != size or _sha256(path) != sha256:
+                continue
+            target = folder / FAILED / path.name
+            target.parent.mkdir(exist_ok=True)
+            os.replace(path, target)
+        except OSError:
+            return None  # the sync's failure is what counts; the file stays where it is
+        return target
+    return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def partner_feeds_with_inbox(registry: Registry) -> list[tuple[Partner, Feed]]:

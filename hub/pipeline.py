@@ -16,7 +16,7 @@ from hub.fetch import FeedFetcher, FetchError
 from hub.formats import FormatError, ParseResult, get_format
 from hub.formats.base import merged
 from hub.faults import crash_point
-from hub.inbox import move_aside
+from hub.inbox import inbox_folder, move_aside, set_aside_failed
 from hub.models import SyncMode
 from hub.paging import MAX_PAGES, PAGERS, next_url
 from hub.quality.checks import check_records
@@ -294,6 +294,7 @@ def stage_partner_feed(
             and not force and not released:
         # the same unusable delivery again (an inbox file, a feed that did not change): it
         # fails as before, without another sync, another feedback mail to the partner
+        _inbox_file_failed(feed, store, sha)
         raise StageError(latest.message)
     if state.staged_sha256 == sha and not force and latest is not None and latest.status == "ok":
         with engine.connect() as conn:
@@ -350,8 +351,11 @@ def stage_partner_feed(
             record_failed_sync(conn, partner_id=partner.id, domain=domain,
                                content_sha256=sha if isinstance(exc, FormatError) else None,
                                message=message, now=now)
+        if isinstance(exc, FormatError):
+            _inbox_file_failed(feed, store, sha)
         raise StageError(message) from None
     if message:
+        _inbox_file_failed(feed, store, sha)
         raise StageError(message)
     if held:
         counts = StageCounts(items=delivery.items, accepted=accepted,
@@ -359,6 +363,14 @@ def stage_partner_feed(
                              rules=dict(writer.counts.rules))  # what the steward releases
         return StageOutcome(partner.id, domain, "held", writer.sync_id, counts, held)
     return StageOutcome(partner.id, domain, "ok", writer.sync_id, counts)
+
+
+def _inbox_file_failed(feed, store: LandingStore, sha: str) -> None:
+    """An inbox feed's delivery ``sha`` failed: its file goes from ``processed/`` into
+    ``failed/`` (the steward sees which files failed); other feeds have no file to move."""
+    folder = inbox_folder(feed)
+    if folder is not None and store.pages(sha) == [] and sha in store:
+        set_aside_failed(folder, sha, store.path_for(sha).stat().st_size)
 
 
 CHUNK = 20_000  # records checked and written at a time: bounds a big delivery's memory

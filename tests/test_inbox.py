@@ -168,3 +168,36 @@ def test_a_settle_time_that_is_not_a_number_is_refused_where_it_is_read(db_url, 
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert failure.step_failure_data.user_failure_data.description == line
     assert [p.name for p in inbox.iterdir()] == ["a.csv"]  # the file waits for a usable setting
+
+
+def test_a_file_whose_sync_failed_goes_into_failed_beside_processed(engine, tmp_path):
+    """The steward sees which dropped files failed: an unusable file (and the same bytes
+    dropped again) lands in failed/, a good one in processed/; an erasure looks in both."""
+    import pytest
+
+    from hub.pipeline import StageError
+    from hub.store.erasure import erase_processed_files
+
+    inbox = tmp_path / "inbox" / "vhs"
+    inbox.mkdir(parents=True)
+    partner = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}"))).partners[0]
+    store, fetcher = LandingStore(tmp_path / "landing"), FeedFetcher()
+    broken = b"Name;Telefon\nHans Muster;0171 2345678\n"
+
+    def sync(name, body):
+        drop(inbox, name, body)
+        fetch_partner_feed(engine, store, fetcher, partner, "courses")
+        return stage_partner_feed(engine, store, partner, "courses")
+
+    for name in ("liste.csv", "liste-nochmal.csv"):  # the second: the same bytes again
+        with pytest.raises(StageError, match="required column"):
+            sync(name, broken)
+    assert sync("kurse.csv", CSV).status == "ok"
+    names = {folder: sorted(p.name.split("-", 1)[1] for p in (inbox / folder).iterdir())
+             for folder in ("processed", "failed")}
+    assert names == {"processed": ["kurse.csv"], "failed": ["liste-nochmal.csv", "liste.csv"]}
+    assert not [p for p in inbox.iterdir() if p.is_file()]
+
+    removed = erase_processed_files(inbox, "csv-courses", "vhs-nk", "Hans Muster")
+    assert sorted(p.parent.name for p in removed) == ["failed", "failed"]
+    assert not list((inbox / "failed").iterdir())

@@ -19,7 +19,7 @@ from hub.sensors import cursor as jc
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts the sync of a partner whose inbox folder received a file; the file is "
-    "processed once and moved aside into processed/.",
+    "processed once and moved aside into processed/ (into failed/ when its sync failed).",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, hub_store: HubStore):
     try:

@@ -275,17 +275,17 @@ def _erase_payload(store: LandingStore, sha: str, fmt: str | None, partner_id: s
 
 def erase_processed_files(folder: Path, fmt: str | None, partner_id: str,
                           source_id: str) -> list[Path]:
-    """The files of an inbox's ``processed/`` folder (deliveries the hub moved aside itself)
-    that contain the record, deleted; returns them. They are copies the hub keeps, as the
-    landing store's payloads are."""
-    from hub.inbox import PROCESSED
+    """The files of an inbox's ``processed/`` and ``failed/`` folders (deliveries the hub
+    moved aside itself) that contain the record, deleted; returns them. They are copies the
+    hub keeps, as the landing store's payloads are."""
+    from hub.inbox import ASIDE
 
     removed = []
-    aside = folder / PROCESSED
-    for path in sorted(aside.iterdir()) if aside.is_dir() else ():
-        if path.is_file() and _holds(path.read_bytes(), fmt, partner_id, source_id):
-            path.unlink()
-            removed.append(path)
+    for aside in (folder / name for name in ASIDE):
+        for path in sorted(aside.iterdir()) if aside.is_dir() else ():
+            if path.is_file() and _holds(path.read_bytes(), fmt, partner_id, source_id):
+                path.unlink()
+                removed.append(path)
     return removed
 
 
