@@ -656,6 +656,31 @@ def test_code_location_has_the_sensors_schedules_and_run_limits():
         defs.resolve_job_def("publish_directory").tags["dagster/max_runtime"]
 
 
+def test_a_sync_run_launched_for_a_partition_carries_the_host_and_the_max_runtime(tmp_path, monkeypatch):
+    """A run of a sync job that the UI launches for a partner (the job's launchpad, its
+    partitions, a backfill) gets the partition's tags from the job: the feed's hub/host (the
+    run queue's one-per-host limit) beside the job's dagster/max_runtime, as the sensors' runs
+    have them; a registry that cannot be read leaves the host out instead of failing."""
+    from hub.definitions import defs
+
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", "https://Api.Example.org/j"),
+                                      ("vhs-nk", "csv-courses", f"inbox:{tmp_path}")))
+    monkeypatch.setenv("HUB_REGISTRY", str(registry))
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+
+    def launched(job_name: str, partner_id: str) -> dict:
+        job = defs.resolve_job_def(job_name)
+        return {**job.tags, **job.partitioned_config.get_tags_for_partition_key(partner_id, job_name=job_name)}
+
+    jobs = launched("sync_jobs", "jobcenter-nk")
+    assert jobs["hub/host"] == "api.example.org" and jobs["dagster/max_runtime"] == "1800"
+    assert launched("sync_courses", "vhs-nk")["hub/host"] == "local"
+    assert "hub/host" not in launched("sync_housing", "vhs-nk")  # no such feed
+    registry.write_text("partners: [")
+    assert "hub/host" not in launched("sync_jobs", "jobcenter-nk")
+
+
 def test_instance_file_loads_with_run_queue_retries_and_monitoring(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()
