@@ -18,7 +18,9 @@ from email.utils import formatdate, make_msgid
 from hub.quality.mail import Mailer, MailError, MailSettings
 
 MAX_MESSAGE = 500  # characters of an error message in an alert
-# how Dagster's error begins when a blocking asset check failed (the run stops there)
+# how Dagster's error begins when a blocking asset check failed (the run stops there; the
+# staging step of a held delivery fails with the hold's message instead, runs from before
+# that with this)
 BLOCKING_CHECK_ERROR = "dagster._core.errors.DagsterAssetCheckFailedError"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -79,8 +81,9 @@ def render(failure: RunFailure, ui_url: str | None = None) -> str:
     for check, description in failure.holds:
         lines += ["", f"Held:    {check}", f"         {redact(description)}"]
     for step in failure.steps:
-        if failure.holds and step.message.startswith(BLOCKING_CHECK_ERROR):
-            continue  # Dagster's words for the hold above
+        if failure.holds and (step.message.startswith(BLOCKING_CHECK_ERROR)
+                              or step.message in {said for _, said in failure.holds}):
+            continue  # the hold above, in Dagster's words or its own
         lines += ["", f"Step:    {step.step}", f"Error:   {redact(step.message)}"]
     if not failure.steps and not failure.holds:
         lines += ["", f"Error:   {redact(failure.run_message) or 'the run failed before any step ran'}"]

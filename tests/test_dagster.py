@@ -166,6 +166,11 @@ def test_held_delivery_fails_the_blocking_check_with_the_numbers(db_url, tmp_pat
     guard = checks["withdrawal_guard"]
     assert not guard.passed and guard.severity == dg.AssetCheckSeverity.ERROR
     assert "would withdraw 25 of 30" in guard.description
+    # the run's failed step says the hold in its first line, not only the check's name
+    failure = next(e for e in held.all_events if e.is_step_failure)
+    assert failure.step_failure_data.user_failure_data.description == guard.description
+    assert failure.step_failure_data.error.message.splitlines()[0].endswith(guard.description)
+    assert materialization(held, "staged", "jobs").metadata["status"].value == "held"
     assert not checks["feed_volume"].passed and "holds 5 records, the last good one held 30" in checks["feed_volume"].description
 
     released = dg.materialize(selection, partition_key="jobcenter-nk", resources=res, instance=instance,

@@ -471,6 +471,7 @@ def test_a_held_delivery_mails_the_stewards_the_guards_numbers_and_the_release(
     assert "Held:    withdrawal_guard" in body and "would withdraw 27 of 30" in body
     assert "hub release jobcenter-nk" in body
     assert "DagsterAssetCheckFailedError" not in body and "Re-sync" not in body
+    assert body.count("would withdraw 27 of 30") == 1  # the failed step says the hold too
 
 
 def _fetch_from_a_busy_server(db_url, tmp_path, httpserver, instance, tags=None):

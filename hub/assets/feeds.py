@@ -297,6 +297,11 @@ def build_domain_assets(domain: str) -> list:
         for check, severity in checks:
             yield dg.AssetCheckResult(check_name=check.name, passed=check.passed, severity=severity,
                                       description=check.description, metadata=check.metadata)
+        if outcome.hold is not None:
+            # the failed guard (a blocking check) stops the run either way; failing the step
+            # here gives it the hold's message, where Dagster's own error for a blocking check
+            # names only the check ("DagsterAssetCheckFailedError: 1 blocking asset check ...")
+            raise dg.Failure(description=outcome.hold.message, allow_retries=False)
 
     @dg.asset(
         key=dg.AssetKey(["directory", domain]),
