@@ -2,7 +2,7 @@
 
 Adding a partner with a supported format is one entry here, no code. The file is validated
 by pydantic; a bad entry raises :class:`RegistryError` whose message names the file, the
-partner, the field and what is wrong.
+line (as an editor counts), the partner, the field and what is wrong.
 """
 
 from __future__ import annotations
@@ -182,9 +182,7 @@ def parse_registry(text: str, origin: str = "<registry>") -> Registry:
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise RegistryError(f"{origin}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})")
+        raise RegistryError(f"{origin}: {_yaml_problem(exc)}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -192,13 +190,50 @@ def parse_registry(text: str, origin: str = "<registry>") -> Registry:
     try:
         registry = Registry.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError(_describe(exc, data, origin)) from None
+        raise RegistryError(_describe(exc, data, origin, text)) from None
     seen: set[str] = set()
-    for partner in registry.partners:
+    for index, partner in enumerate(registry.partners):
         if partner.id in seen:
-            raise RegistryError(f"{origin}: partner {partner.id!r}: id: used more than once")
+            where = _line_of(text, ("partners", index, "id"))
+            raise RegistryError(f"{origin}: {where}partner {partner.id!r}: id: used more than once")
         seen.add(partner.id)
     return registry
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """'line N is not valid YAML (...)', N as an editor counts. Where something opened on one
+    line is never completed (a quote or bracket not closed, a key without its ':'), the
+    parser notices it lines later: the line it began on is named."""
+    problem = getattr(exc, "problem", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    context, began = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    unfinished = context in ("while scanning a simple key", "while parsing a flow sequence",
+                             "while parsing a flow mapping") or "end of stream" in problem
+    if began is not None and context and unfinished:
+        mark, problem = began, f"{problem} {context}"
+    return f"{'line ' + str(mark.line + 1) + ' ' if mark else ''}is not valid YAML ({problem})"
+
+
+def _line_of(text: str, loc: tuple) -> str:
+    """'line N: ' of the place ``loc`` (a validation error's path: keys and list positions)
+    names in the registry's text: the line of its key, or of its list item; for a field that
+    is missing, the line where its entry begins. Empty where the text gives no line."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return ""
+    at = node
+    for step in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            found = next(((key, value) for key, value in node.value if key.value == step), None)
+            if found is None:
+                break
+            at, node = found
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            at = node = node.value[step]
+        else:
+            break
+    return f"line {at.start_mark.line + 1}: " if at is not None else ""
 
 
 # parsed registries by text and file: every Dagster step and sensor tick reads the registry,
@@ -221,7 +256,7 @@ def load_registry(path: str | Path) -> Registry:
     return _parsed(text, str(path))
 
 
-def _describe(exc: ValidationError, data: dict, origin: str) -> str:
+def _describe(exc: ValidationError, data: dict, origin: str, text: str = "") -> str:
     """The file and every problem: partner, field, what is wrong. One problem on one line;
     more as a line each below a count. A required field missing beside an unknown key at the
     same place that is a near miss of its name is the same mistyped key, told once (with the
@@ -231,7 +266,7 @@ def _describe(exc: ValidationError, data: dict, origin: str) -> str:
              if e["type"] == "extra_forbidden"}
     errors = [e for e in errors
               if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in meant)]
-    problems = [_problem(error, data) for error in errors]
+    problems = [_line_of(text, tuple(error["loc"])) + _problem(error, data) for error in errors]
     if len(problems) == 1:
         return f"{origin}: {problems[0]}"
     return f"{origin}: {len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems)

@@ -83,9 +83,9 @@ def test_every_problem_of_a_registry_is_told_at_once():
     lines = str(info.value).splitlines()
     assert lines[0] == "r.yaml: 2 problems:"
     assert lines[1:] == [
-        "  partner 'Jobcenter NK': id: 'Jobcenter NK' is not a partner id: 2 to 63 lower-case "
-        "letters, digits and '-', e.g. 'vhs-neunkirchen'",
-        "  partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)",
+        "  line 3: partner 'Jobcenter NK': id: 'Jobcenter NK' is not a partner id: 2 to 63 "
+        "lower-case letters, digits and '-', e.g. 'vhs-neunkirchen'",
+        "  line 17: partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)",
     ]
 
 
@@ -98,8 +98,8 @@ def test_a_mistyped_key_does_not_hide_another_missing_field():
         parse_registry(text, "r.yaml")
     lines = str(info.value).splitlines()
     assert lines[0] == "r.yaml: 2 problems:", lines
-    assert "  partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)" in lines
-    assert "  partner 'vhs-neunkirchen': feeds[0].source: Field required" in lines
+    assert "  line 17: partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)" in lines
+    assert "  line 17: partner 'vhs-neunkirchen': feeds[0].source: Field required" in lines
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -110,7 +110,44 @@ def test_a_source_that_is_no_web_address_is_refused_when_the_registry_is_read(so
     """Not at the first fetch, as an internal InvalidURL error."""
     with pytest.raises(RegistryError) as info:
         parse_registry(GOOD.replace("https://jobs.jobcenter-nk.example/pc/v6/jobs", source), "r.yaml")
-    assert str(info.value).startswith("r.yaml: partner 'jobcenter-nk': feeds[0].source: " + expected)
+    assert str(info.value).startswith("r.yaml: line 10: partner 'jobcenter-nk': feeds[0].source: " + expected)
+
+
+# (a registry, the line an editor shows for its mistake, what the message says there)
+MISTAKES = [
+    ("partners:\n  - id: vhs-a\n    name: \"VHS A\n    feeds: []\n", 3,
+     "is not valid YAML (found unexpected end of stream while scanning a quoted scalar)"),
+    ("partners:\n  - id: vhs-a\n    name VHS A\n    feeds: []\n", 3,
+     "is not valid YAML (could not find expected ':'"),
+    ("partners:\n  - id: vhs-a\n    name: [VHS A\n    feeds: []\n", 3,
+     "is not valid YAML (did not find expected ',' or ']'"),
+    ("partners:\n  - id: vhs-a\n    name: VHS A\n\tfeeds: []\n", 4, "is not valid YAML (found a tab"),
+    ("partners:\n  - id: vhs-a\n   name: VHS A\n", 3, "is not valid YAML"),
+    ("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n      - format: csv-courses\n"
+     "        source: file:///k.csv\n        max_rejection_share: 2\n", 7,
+     ": partner 'vhs-a': feeds[0].max_rejection_share: Input should be less than or equal to 1"),
+    ("partners:\n  - id: vhs-a\n    name: VHS A\n    colour: red\n    feeds:\n      - format: csv-courses\n"
+     "        source: file:///k.csv\n", 4, ": partner 'vhs-a': colour: unknown field"),
+    ("partners:\n  - id: vhs-a\n    name: VHS A\n", 2, ": partner 'vhs-a': feeds: Field required"),
+    ("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n      - format: csv-courses\n"
+     "        source: file:///k.csv\n  - id: vhs-a\n    name: VHS B\n    feeds:\n"
+     "      - format: csv-courses\n        source: file:///k.csv\n", 7,
+     ": partner 'vhs-a': id: used more than once"),
+]
+
+
+@pytest.mark.parametrize("text, line, said", MISTAKES)
+def test_a_registry_error_names_the_line_an_editor_shows(tmp_path, monkeypatch, capsys, text, line, said):
+    """The steward goes to the line the message names (counted from 1, as editors do): where
+    an unclosed quote or bracket began, not where the parser noticed it, and for a wrong
+    value, an unknown or missing field, a repeated id the line of its key or its entry."""
+    from hub.cli import main
+
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    assert main(["sync", "--registry", str(path)]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"hub sync: error: {path}: line {line} {said}".replace(" :", ":"))
 
 
 def test_duplicate_ids_and_broken_yaml_and_missing_file(tmp_path):
