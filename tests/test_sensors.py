@@ -126,6 +126,12 @@ def test_registry_sensor_cursor_skips_an_unchanged_registry_and_sees_additions_a
                                                        cursor=changed.cursor))
     assert [list(r.partition_keys) for r in repaired.dynamic_partitions_requests] == [["jobcenter-nk"]]
 
+    # an emptied registry file removes no partition: taken for a mistake, as hub sync does
+    registry.write_text("partners: []\n")
+    emptied = registry_sensor(dg.build_sensor_context(instance=instance, resources={"hub_store": store},
+                                                      cursor=repaired.cursor))
+    assert isinstance(emptied, dg.SkipReason) and "lists no partners" in emptied.skip_message
+
     # a missing registry file is one line, partitions left alone
     registry.unlink()
     gone = registry_sensor(dg.build_sensor_context(instance=instance, resources={"hub_store": store},

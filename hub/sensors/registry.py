@@ -26,8 +26,9 @@ def fingerprint(registry_bytes: bytes, partitions: dict[str, list[str]]) -> str:
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Adds a partition for every partner feed in the registry and removes the "
-    "partitions of partners that left it. When the registry cannot be read (no feed is synced "
-    "then), mails the stewards (HUB_STEWARD_EMAILS) once per problem.",
+    "partitions of partners that left it. When the registry cannot be read, or lists no "
+    "partners at all (no feed is synced then), leaves the partitions as they are and mails the "
+    "stewards (HUB_STEWARD_EMAILS) once per problem.",
 )
 def registry_sensor(context: dg.SensorEvaluationContext, hub_store: HubStore):
     path = hub_store.settings().registry_path
@@ -48,6 +49,11 @@ def registry_sensor(context: dg.SensorEvaluationContext, hub_store: HubStore):
         registry = hub_store.registry()
     except RegistryError as exc:
         return _unusable(context, state, str(exc))
+    if not registry.partners and any(existing.values()):
+        # a file emptied by mistake (an editor's accident, a failed copy) would remove every
+        # partition; hub sync refuses such a registry too
+        return _unusable(context, state, f"{path} lists no partners (an emptied file?); the "
+                         "partitions of the partners it listed are left as they are")
     requests = []
     summary = []
     for domain, (add, remove) in partition_changes(registry, existing).items():
