@@ -273,6 +273,8 @@ def _file_notes(report) -> str:
     means values the partner meant to deliver."""
     unread = [note.value for note in report.notes if note.rule == "CSV_COLUMN_UNKNOWN"]
     said = [f"{len(unread)} column(s) not read ({', '.join(unread)})"] if unread else []
+    said += [f"column {note.value} not read (column {note.field} is read instead)"
+             for note in report.notes if note.rule == "CSV_COLUMN_REPEATED"]
     said += [f"the header is in line {note.value}, what stands above it is not read"
              for note in report.notes if note.rule == "CSV_HEADER_NOT_FIRST"]
     return "; ".join(said)

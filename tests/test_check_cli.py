@@ -233,6 +233,17 @@ def test_the_summary_line_names_the_columns_it_did_not_read(tmp_path):
             "2 column(s) not read (Preisx, Sonstiges); the header is in line 2") in proc.stdout
 
 
+def test_the_summary_line_names_a_column_passed_over_for_another_of_its_meaning(tmp_path):
+    source = tmp_path / "kurse.csv"
+    source.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort;Telefon;Telefonnummer\n"
+                      "M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;06821 1;06821 2\n",
+                      encoding="utf-8")
+    proc = hub("check", "--format", "csv-courses", str(source), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert ("notes on the file: column G 'Telefonnummer' not read (column F 'Telefon' is read "
+            "instead)") in proc.stdout
+
+
 def test_a_file_without_offers_is_not_clean(tmp_path):
     """An export that lost its rows is what an empty file usually is: a sync would change
     nothing with it, so the check does not say it is fine to deliver."""

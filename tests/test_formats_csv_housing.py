@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,7 @@ from hub.formats import FormatError
 from hub.formats.csv_housing import COLUMNS, FORMAT, parse
 from hub.models import PropertyType
 from hub.quality.checks import record_problems
+from hub.quality.report import build_report
 from tests.format_properties import (
     DELIMITERS,
     ENCODINGS,
@@ -572,8 +574,32 @@ def test_the_template_name_wins_over_another_name_of_the_same_column():
     flat = result.records[0]
     assert flat.title == "Wohnung am Markt"
     assert (flat.address.street, flat.address.house_number) == ("Markt", "3")  # the cell's own
-    # the other name not read is said, as an unknown column is
-    assert [(r.rule, r.value) for r in result.rejections] == [("CSV_COLUMN_UNKNOWN", "Bezeichnung")]
+    # the other name not read is said, with the column read for it
+    assert [(r.rule, r.value, r.field) for r in result.rejections] == [
+        ("CSV_COLUMN_REPEATED", "C 'Bezeichnung'", "B 'Titel'")]
+
+
+@pytest.mark.parametrize("header, read, passed", [
+    ("Telefon;Telefon", "E 'Telefon'", "F 'Telefon'"),  # the same name twice: the first
+    ("Telefonnummer;Telefon", "F 'Telefon'", "E 'Telefonnummer'"),  # the template's name
+    ("Tel.;Telefonnummer", "E 'Tel.'", "F 'Telefonnummer'"),  # two other names: the first
+])
+def test_a_column_twice_is_a_note_naming_the_one_passed_over_and_the_one_read(header, read, passed):
+    """A partner with two phone columns learns which one the hub took, instead of one of
+    them silently not being read."""
+    data = (HEADER + f";{header}\nW1;Wohnung;66538;Neunkirchen;06821 111;06821 222\n").encode("cp1252")
+    result = parse(data, PARTNER)
+    assert result.records[0].contact.phone == ("06821 111" if read.startswith("E") else "06821 222")
+    assert [(r.rule, r.severity, r.value, r.field, r.line) for r in result.rejections] == [
+        ("CSV_COLUMN_REPEATED", "warning", passed, read, 1)]
+    report = build_report(SimpleNamespace(id="p", name="Wohnbau"), "housing",
+                          {"started_at": dt.datetime(2026, 11, 3, 9, tzinfo=dt.timezone.utc),
+                           "status": "ok", "items": 1, "accepted": 1},
+                          result.rejections, "de", trial=True, fmt="csv-housing")
+    assert report.counts.warnings == 0
+    assert [note.message for note in report.notes] == [
+        f"Spalte {passed} wird nicht gelesen: sie meint dasselbe wie Spalte {read}, deren Inhalt "
+        "übernommen wird."]
 
 
 @pytest.mark.parametrize("above", ["Wohnungsangebote Stand 11/2026;;;\n;;;\n", "Wohnungsangebote\n\n"])

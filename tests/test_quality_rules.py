@@ -37,6 +37,7 @@ CONTRACT = {
     "CHANGED_AT_UNREADABLE": "warning",
     "AMOUNT_COMMA_THOUSANDS": "warning",
     "CSV_HEADER_NOT_FIRST": "warning",
+    "CSV_COLUMN_REPEATED": "warning",
     "COURSE_END_MONTH_ONLY": "warning",
     "JOB_GERMAN_LEVEL_IN_WORDS": "warning",
     "COURSE_PRICE_IN_WORDS": "warning",

@@ -355,6 +355,16 @@ def common_fields(cells: Cells, partner_id: str, id_column: str, organisation_co
     }
 
 
+def column_named(index: int, name: str) -> str:
+    """A column as a spreadsheet shows it, by its letter and name: (6, 'Telefon') ->
+    "G 'Telefon'"; the 27th column is AA."""
+    letters, number = "", index + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"{letters} '{name.strip()[:100]}'"
+
+
 # --------------------------------------------------------------------------- the template
 
 
@@ -383,12 +393,14 @@ class CsvTemplate:
         (a title '-' is a placeholder the record checks name, TEXT_PLACEHOLDER)."""
         return frozenset((self.id_column, "titel", "beschreibung"))
 
-    def _columns(self, names: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
+    def _columns(self, names: list[str]) -> tuple[dict[str, int], list[str], list[str],
+                                                 list[tuple[int, int]]]:
         """A row read as the header: column positions by key, the required columns it lacks,
-        and the named columns left unread. The first of repeated columns counts, a unit after
-        the name is ignored ('Wohnfläche (m²)'), another usual name of a column is that column
-        ('Postleitzahl', ``aliases``) unless the template's own name is there too (then it is
-        left unread, as a column the template does not know is)."""
+        the named columns the template does not know, and the columns passed over because
+        another one of the same meaning is read, as (passed over, read) positions. The first
+        of repeated columns counts, a unit after the name is ignored ('Wohnfläche (m²)'),
+        another usual name of a column is that column ('Postleitzahl', ``aliases``) unless
+        the template's own name is there too (then that one is read)."""
         keys = [self._known(normalise_header(name))
                 or self._known(normalise_header(_HEADER_UNIT.sub("", name))) for name in names]
         positions: dict[str, int] = {}
@@ -396,14 +408,16 @@ class CsvTemplate:
             for index, key in enumerate(keys):
                 if key is not None and key[1] == exact:
                     positions.setdefault(key[0], index)
-        left = [name.strip() for index, (name, key) in enumerate(zip(names, keys))
-                if name.strip() and (key is None or (not key[1] and positions[key[0]] != index))]
+        left = [name.strip() for name, key in zip(names, keys) if name.strip() and key is None]
+        repeated = [(index, positions[key[0]]) for index, key in enumerate(keys)
+                    if key is not None and positions[key[0]] != index]
         missing = [self.columns[key] for key in self.required if key not in positions]
-        return positions, missing, left
+        return positions, missing, left, repeated
 
     def _header_row(self, lines: Iterator[tuple[int, list[str]]]):
         """The header row (line, cells), its column positions, the columns it names that the
-        template does not know, and how many rows stand above it: the first row, or where a
+        template does not know, the columns passed over for another of the same meaning
+        (``_columns``), and how many rows stand above it: the first row, or where a
         title stands above the header (a spreadsheet's heading, empty rows), the first of the
         next HEADER_SEARCH rows that has the required columns. Where none has them the whole
         file is refused, naming the columns the row most like a header lacks."""
@@ -412,9 +426,9 @@ class CsvTemplate:
             raise FormatError(f"not a {self.what}: no header row")
         closest: tuple[list[str], int] | None = None  # (required columns missing, line)
         for above in range(HEADER_SEARCH):
-            positions, missing, left = self._columns(first[1])
+            positions, missing, left, repeated = self._columns(first[1])
             if not missing:
-                return first, positions, left, above
+                return first, positions, left, repeated, above
             if closest is None or len(missing) < len(closest[0]):
                 closest = (missing, first[0])
             first = next(lines, None)
@@ -439,7 +453,7 @@ class CsvTemplate:
         if not source.strip():
             raise FormatError(f"not a {self.what}: the input is empty")
         lines = rows(unicodedata.normalize("NFC", source))
-        first, positions, unknown, above = self._header_row(lines)
+        first, positions, unknown, repeated, above = self._header_row(lines)
         names = first[1]
 
         result = ParseResult()
@@ -450,6 +464,11 @@ class CsvTemplate:
         for name in unknown:  # a renamed column would otherwise be lost without a word
             result.rejections.append(reject("CSV_COLUMN_UNKNOWN", partner_id=partner_id,
                                             domain=domain, value=name, line=first[0]))
+        for passed, read in repeated:  # 'Telefon' twice, or beside 'Telefonnummer'
+            result.rejections.append(reject(
+                "CSV_COLUMN_REPEATED", partner_id=partner_id, domain=domain,
+                value=column_named(passed, names[passed]), field=column_named(read, names[read]),
+                line=first[0]))
         seen: set[str] = set()
         width = len(names)
         # read through once first: whether postal codes lost their zero, and how many cells

@@ -755,7 +755,7 @@ def _format(name: str | None):
 
 
 # notes on the file as a whole, not on an offer: no offer counts as 'with notes' for them
-_FILE_NOTES = {"CSV_COLUMN_UNKNOWN", "CSV_HEADER_NOT_FIRST"}
+_FILE_NOTES = {"CSV_COLUMN_UNKNOWN", "CSV_COLUMN_REPEATED", "CSV_HEADER_NOT_FIRST"}
 
 # what a value of a kind of field must look like, for an invalid one (the rule's own hint
 # only says to check spelling and format)
@@ -834,8 +834,10 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Proble
     field = row.get("field")
     # the partner's own name for the field: alone where it is its label (a CSV column) or the
     # id (what partners most often leave out), else after the model's label ('PLZ (geo/plz)')
-    label = field_label(field, domain, lang)
-    own = fmt.field_names.get(field or "") if fmt is not None else None
+    # (a note on the file names a column of it in its 'field': shown as it is)
+    label = field if row["rule"] in _FILE_NOTES else field_label(field, domain, lang)
+    own = fmt.field_names.get(field or "") if fmt is not None and row["rule"] not in _FILE_NOTES \
+        else None
     if own:
         # (a CSV template's German column heads follow the English label in an English report)
         alone = (fmt.names_are_labels and lang == "de") or field == "source_id" or not label \

@@ -80,6 +80,21 @@ _RULES = [
                     "unit such as '(m²)' or 'in €'); reported once per file, on line 1.",
     ),
     Rule(
+        "CSV_COLUMN_REPEATED", "warning",
+        "Spalte {value} wird nicht gelesen: sie meint dasselbe wie Spalte {field}, deren "
+        "Inhalt übernommen wird.",
+        "Column {value} is not read: it means the same as column {field}, whose content is "
+        "taken over.",
+        "Prüfen Sie, welche der beiden Spalten die richtigen Angaben enthält, und lassen Sie "
+        "die andere weg.",
+        "Check which of the two columns holds the right entries, and leave the other out.",
+        description="CSV templates only: a column of the header row that another column of "
+                    "the same meaning is read for (the same name twice, or another usual name "
+                    "beside it: `Telefon` and `Telefonnummer`); the template's own name counts, "
+                    "else the first. Both are named by their spreadsheet letter; reported once "
+                    "per file, on the header's line.",
+    ),
+    Rule(
         "CSV_HEADER_NOT_FIRST", "warning",
         "Die Spaltennamen stehen in Zeile {value}; was darüber steht, wird nicht gelesen.",
         "The column names are in line {value}; what stands above them is not read.",
