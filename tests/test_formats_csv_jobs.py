@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,7 @@ from hub.formats import FormatError
 from hub.formats.csv_jobs import COLUMNS, FORMAT, parse
 from hub.models import CEFRLevel, ContractDuration, EmploymentType, WorkingTime
 from hub.quality.checks import record_problems
+from hub.quality.report import build_report
 from tests.format_properties import (
     DELIMITERS,
     ENCODINGS,
@@ -34,7 +36,9 @@ def _csv(*rows: str, header: str = HEADER) -> bytes:
 
 def _one(row: str, header: str = HEADER):
     result = parse(_csv(row, header=header), PARTNER)
-    assert result.rejections == [], result.rejections
+    # (an amount without its period is said: test_an_amount_without_its_period_is_published_...)
+    assert [r for r in result.rejections if r.rule != "JOB_SALARY_PERIOD_MISSING"] == [], \
+        result.rejections
     (job,) = result.records
     return job
 
@@ -438,6 +442,38 @@ def test_minimum_wage_in_words_publishes_no_salary_and_says_so():
                    PARTNER)
     assert [j.salary_min for j in result.records] == [None]
     assert [(r.rule, r.value) for r in result.rejections] == [("JOB_SALARY_IN_WORDS", "Mindestlohn")]
+
+
+@pytest.mark.parametrize(("von", "bis", "written"), [
+    ("3500", "", "3500"), ("14,50", "", "14,50"), ("", "3.000 €", "3.000 €"),
+    ("2.800", "3.200", "2.800 – 3.200"), ("3.000-3.500", "", "3.000-3.500")])
+def test_an_amount_without_its_period_is_published_as_written_with_a_warning(von, bis, written):
+    """No period is guessed: the employer is told to fill in Gehalt pro."""
+    header = "Stellen-ID;Titel;Gehalt von;Gehalt bis;Gehalt pro;PLZ;Ort"
+    result = parse(_csv(f"J1;Koch;{von};{bis};;66538;Neunkirchen", header=header).decode()
+                   .encode("cp1252"), PARTNER)
+    (job,) = result.records
+    assert job.salary_period is None and (job.salary_min or job.salary_max)
+    assert [(r.rule, r.severity, r.field, r.value, r.line) for r in result.rejections] == [
+        ("JOB_SALARY_PERIOD_MISSING", "warning", "salary_period", written, 2)]
+    report = build_report(SimpleNamespace(id="p", name="Koch GmbH"), "jobs",
+                          {"started_at": dt.datetime(2026, 11, 3, 9, tzinfo=dt.timezone.utc),
+                           "status": "ok", "items": 1, "accepted": 1},
+                          result.rejections, "de", trial=True, fmt="csv-jobs")
+    (note,) = report.warnings
+    assert (note.field_label, note.message, note.hint) == (
+        "Gehalt pro",
+        f"Beim Gehalt '{written}' steht nicht, ob es pro Stunde, Monat oder Jahr gilt; die Stelle "
+        "wird mit dem Betrag, aber ohne Zeitraum veröffentlicht.",
+        "Tragen Sie in 'Gehalt pro' ein, wofür der Betrag gilt: Stunde, Monat oder Jahr.")
+
+
+@pytest.mark.parametrize(("von", "pro"), [("3500", "Monat"), ("14,50 €/Std.", ""), ("nach Tarif", ""),
+                                          ("", "")])
+def test_an_amount_with_its_period_or_none_is_no_period_warning(von, pro):
+    header = "Stellen-ID;Titel;Gehalt von;Gehalt pro;PLZ;Ort"
+    result = parse(_csv(f"J1;Koch;{von};{pro};66538;Neunkirchen", header=header), PARTNER)
+    assert "JOB_SALARY_PERIOD_MISSING" not in [r.rule for r in result.rejections]
 
 
 def test_a_range_beside_another_amount_is_still_an_error():

@@ -40,6 +40,7 @@ CONTRACT = {
     "CSV_COLUMN_REPEATED": "warning",
     "COURSE_END_MONTH_ONLY": "warning",
     "JOB_GERMAN_LEVEL_IN_WORDS": "warning",
+    "JOB_SALARY_PERIOD_MISSING": "warning",
     "COURSE_PRICE_IN_WORDS": "warning",
 }
 

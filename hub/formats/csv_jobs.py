@@ -348,8 +348,19 @@ def _deadline(value: str | None) -> object:
     return month_end(value) or date_after_word(value)
 
 
+def _period_missing(cells: Cells) -> list[tuple[str, str, str]]:
+    """The warning for an amount without its period (Gehalt pro empty, none after the
+    amount): published so, without a guessed period."""
+    low, high, period = _pay(cells)
+    ends = [end for end in (low, high) if end is not None]
+    if period is not None or not ends or not all(isinstance(end, float) for end in ends):
+        return []  # (an amount that is none is RECORD_FIELD_INVALID or JOB_SALARY_IN_WORDS)
+    written = " – ".join(cells[key] for key in ("gehaltvon", "gehaltbis") if cells.get(key))
+    return [("JOB_SALARY_PERIOD_MISSING", "salary_period", written)]
+
+
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:
-    return [("JOB_SALARY_IN_WORDS", name, cells[key])
+    return _period_missing(cells) + [("JOB_SALARY_IN_WORDS", name, cells[key])
             for key, name in (("gehaltvon", "salary_min"), ("gehaltbis", "salary_max"))
             if cells.get(key) is not None and PAY_IN_WORDS.search(cells[key])
             and salary_amount(cells[key]) is None] \

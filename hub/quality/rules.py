@@ -224,6 +224,21 @@ _RULES = [
                     "amount stay RECORD_FIELD_INVALID.",
     ),
     Rule(
+        "JOB_SALARY_PERIOD_MISSING", "warning",
+        "Beim Gehalt '{value}' steht nicht, ob es pro Stunde, Monat oder Jahr gilt; die Stelle "
+        "wird mit dem Betrag, aber ohne Zeitraum veröffentlicht.",
+        "The pay '{value}' does not say whether it is per hour, month or year; the posting is "
+        "published with the amount but without a period.",
+        "Tragen Sie in '{field}' ein, wofür der Betrag gilt: Stunde, Monat oder Jahr.",
+        "Fill in '{field}' with what the amount is for: Stunde (hour), Monat (month) or Jahr "
+        "(year).",
+        field="salary_period",
+        domains=("jobs",),
+        description="CSV templates only: an amount in `Gehalt von` or `Gehalt bis` while "
+                    "`Gehalt pro` is empty and the amount names no period (`/Std.`, `p.a.`); "
+                    "the amount is published as written, without a period (none is guessed).",
+    ),
+    Rule(
         "JOB_GERMAN_LEVEL_IN_WORDS", "warning",
         "Die Deutschkenntnisse '{value}' nennen kein Sprachniveau; die Stelle wird ohne "
         "Sprachniveau veröffentlicht.",
