@@ -628,3 +628,17 @@ def test_german_skills_that_say_nothing_of_german_still_reject():
                    "firma-x")
     assert result.records == []
     assert [(r.rule, r.value) for r in result.rejections] == [("COURSE_LEVEL_INVALID", "ja")]
+
+
+@pytest.mark.parametrize("written", ["March 1, 2027", "Mar. 1st, 2027", "1 March 2027", "1. März 2027",
+                                     "Monday, March 1, 2027"])
+def test_a_date_with_its_month_named_in_english_is_read(written):
+    """An employer's English spreadsheet writes 'March 1, 2027': the month is named, so the
+    day is not in doubt (all-digit '03/01/2027' stays day first)."""
+    header = "Stellen-ID;Titel;Beginn;Bewerbungsfrist;PLZ;Ort"
+    data = _csv(f'J1;Koch;"{written}";"{written.replace("1", "31", 1)}";66538;Neunkirchen',
+                header=header).decode().encode("cp1252")
+    result = parse(data, PARTNER)
+    assert result.rejections == []
+    (job,) = result.records
+    assert (job.start_date, job.valid_through) == (dt.date(2027, 3, 1), dt.date(2027, 3, 31))

@@ -298,7 +298,14 @@ def test_levels_in_text(value, expected):
      # the month's short name without spaces, and a spreadsheet's 'd-mmm-yy' (German or English)
      ("1.Mrz.2027", dt.date(2027, 3, 1)), ("01-Mar-2027", dt.date(2027, 3, 1)),
      ("1-Mrz-27", dt.date(2027, 3, 1)), ("15-Dec-2026", dt.date(2026, 12, 15)),
-     ("3 Zimmer 2027", "3 Zimmer 2027"), ("31-Feb-2027", "31-Feb-2027")],
+     ("3 Zimmer 2027", "3 Zimmer 2027"), ("31-Feb-2027", "31-Feb-2027"),
+     # English: the month named first, an ordinal day, an English weekday
+     ("March 1, 2027", dt.date(2027, 3, 1)), ("Mar. 1 2027", dt.date(2027, 3, 1)),
+     ("September 30th, 2027", dt.date(2027, 9, 30)), ("1st March 2027", dt.date(2027, 3, 1)),
+     ("Monday, March 1, 2027", dt.date(2027, 3, 1)), ("Mon, 1 March 2027", dt.date(2027, 3, 1)),
+     ("Mai 3, 2027", dt.date(2027, 5, 3)), ("February 30, 2027", "February 30, 2027"),
+     ("March 1, 27", "March 1, 27"), ("Zimmer 3, 2027", "Zimmer 3, 2027"),
+     ("vor März 2, 2026", "vor März 2, 2026")],
 )
 def test_date_value(value, expected):
     assert v.date_value(value) == expected
@@ -336,7 +343,10 @@ def test_timestamp_local_time_follows_summer_time():
      ("renoviert im März 2025, frei ab sofort", None),
      ("frei ab 1. Mai 2026 (Besichtigung 20.04.2026)", dt.date(2026, 5, 1)),
      ("ab 01.05.27", dt.date(2027, 5, 1)), ("frei ab 1.5.27.", dt.date(2027, 5, 1)),
-     ("Tel. 0681.12.345", None), ("Version 1.2.3.4", None)],
+     ("Tel. 0681.12.345", None), ("Version 1.2.3.4", None),
+     ("available from March 1, 2027", dt.date(2027, 3, 1)),
+     ("frei ab 1st April 2027, Besichtigung nach Absprache", dt.date(2027, 4, 1)),
+     ("Haus 3, 2027 renoviert", None)],
 )
 def test_date_in_text(value, expected):
     assert v.date_in_text(value) == expected

@@ -107,11 +107,19 @@ _SERIAL_EPOCH = dt.date(1899, 12, 30)
 _SHORT_YEAR_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2})$")
 # a weekday before or after a date ('Mo, 01.03.2027', 'Montag, 1. März 2027', '01.03.2027 (Mo)')
 _WEEKDAY = (r"(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|"
-            r"mo|di|mi|do|fr|sa|so)\.?")
+            r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+            r"mon|tues?|wed|thu(?:rs?)?|fri|sat|sun|mo|di|mi|do|fr|sa|so)\.?")
 # '1. März 2027', '1.Mrz.2027', '01-Mar-2027' and '1-Mrz-27' (a spreadsheet's day-month-year
 # with the month's short name, German or English)
-_LONG_DATE = re.compile(rf"(?i)^(?:{_WEEKDAY},?\s+)?(\d{{1,2}})\.?[\s-]*([^\W\d]+)\.?[\s-]*(\d{{4}}|\d{{2}})$")
-_LONG_DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\.?\s*([^\W\d]+)\.?\s+(\d{4})(?!\d)")
+# (and as English writes it: '1st March 2027')
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_LONG_DATE = re.compile(rf"(?i)^(?:{_WEEKDAY},?\s+)?(\d{{1,2}}){_ORDINAL}\.?[\s-]*([^\W\d]+)\.?[\s-]*(\d{{4}}|\d{{2}})$")
+_LONG_DATE_IN_TEXT = re.compile(rf"(?<!\d)(\d{{1,2}}){_ORDINAL}\.?\s*([^\W\d]+)\.?\s+(\d{{4}})(?!\d)")
+# the month's name first, as English writes a date: 'March 1, 2027', 'Mar. 1st 2027', 'Monday,
+# March 1, 2027' (the year with four digits; the month named, so no day-or-month doubt)
+_MONTH_FIRST = rf"([^\W\d]+)\.?\s+(\d{{1,2}}){_ORDINAL},?\s+(\d{{4}})(?!\d)"
+_MONTH_FIRST_DATE = re.compile(rf"(?i)^(?:{_WEEKDAY},?\s+)?{_MONTH_FIRST}$")
+_MONTH_FIRST_IN_TEXT = re.compile(rf"(?i)(?<![^\W\d]){_MONTH_FIRST}")
 _DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2}))[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
 _WEEKDAY_AROUND = re.compile(rf"(?i)^{_WEEKDAY},?\s+(?=\d)|\s*\(?\s*{_WEEKDAY}\s*\)?$")
 # a numeric date with other separators: '01-03-2027', '01/03/2027' (day first, as in Germany),
@@ -637,7 +645,8 @@ def levels_in_text(value: object) -> list[str]:
 @_memo_text
 def date_value(value: object) -> object:
     """'TT.MM.JJJJ', 'JJJJ-MM-TT' or an ISO date-time -> date; also as spreadsheets write
-    dates in other formats: 'TT.MM.JJ' (this century), '1. Mai 2027', '01.05.2027 08:00' and
+    dates in other formats: 'TT.MM.JJ' (this century), '1. Mai 2027', '1 May 2027' and 'May 1,
+    2027' (a month named, in German or English), '01.05.2027 08:00' and
     '01.05.27 08:00' (the time left out), '01-05-2027', '01/05/2027' (day first), a weekday
     before or after it ('Mo, 01.03.2027', '01.03.2027 (Mo)'), a spreadsheet's day number
     ('46082' -> 2026-03-01; ``_SERIAL_DAY``). Else the text."""
@@ -667,6 +676,10 @@ def date_value(value: object) -> object:
             year = int(long_form.group(3))
             return dt.date(year if year >= 100 else 2000 + year,
                            _MONTHS[long_form.group(2).casefold()], int(long_form.group(1)))
+        month_first = _MONTH_FIRST_DATE.match(day)
+        if month_first and month_first.group(1).casefold() in _MONTHS:
+            return dt.date(int(month_first.group(3)), _MONTHS[month_first.group(1).casefold()],
+                           int(month_first.group(2)))
     except ValueError:
         pass
     return written
@@ -731,14 +744,16 @@ def date_in_text(value: object) -> dt.date | None:
             break
         except ValueError:
             continue
-    for match in _LONG_DATE_IN_TEXT.finditer(value):
-        month = _MONTHS.get(match.group(2).casefold())
-        try:
-            if month:
-                found.append((match.start(), dt.date(int(match.group(3)), month, int(match.group(1)))))
-                break
-        except ValueError:
-            continue
+    for pattern, day_group, month_group in ((_LONG_DATE_IN_TEXT, 1, 2), (_MONTH_FIRST_IN_TEXT, 2, 1)):
+        for match in pattern.finditer(value):
+            month = _MONTHS.get(match.group(month_group).casefold())
+            try:
+                if month:
+                    found.append((match.start(), dt.date(int(match.group(3)), month,
+                                                         int(match.group(day_group)))))
+                    break
+            except ValueError:
+                continue
     return min(found)[1] if found else month_start(value)
 
 
