@@ -206,6 +206,9 @@ def test_failed_delivery_explains_and_keeps_the_last_good_state(lang):
     text = render_text(report)
     assert t["failed_keep"] in text
     if lang == "de":
+        # the system's English line is announced as such, for the partner's IT
+        assert "Die Meldung des Systems (auf Englisch, für Ihre IT-Betreuung): jobcenter-nk" in text
+        assert "Technische Angabe" not in page + text
         assert "letzten guten Stand" in report.headline
         assert rp.subject(report) == "Ihre Lieferung konnte nicht verarbeitet werden (Stellenangebote)"
 
@@ -251,7 +254,8 @@ def test_csv_one_row_per_problem_with_language_headers(lang):
     rows = _csv_rows(render_csv(report))
     if lang == "de":
         assert rows[0] == ["Kennung", "Zeile", "Titel", "Art", "Feld", "Wert", "Was ist falsch",
-                           "So beheben Sie es", "Regel", "Feldname (technisch)"]
+                           "So beheben Sie es", "Code (für Rückfragen)",
+                           "Feldname im System (für Ihre IT-Betreuung)"]
         # a BA posting has no line in a file: the cell stays empty
         assert rows[1] == ["J-2", "", "Busfahrer (m/w/d)", "Fehler", "PLZ (stellenlokationen.adresse.plz, v4: arbeitsort.plz)", "6653",
                            "Die Postleitzahl '6653' ist keine fünfstellige deutsche PLZ.",
@@ -382,6 +386,14 @@ def test_an_invalid_date_or_amount_gets_a_hint_that_says_how_to_write_it(lang):
     else:
         assert "DD.MM.YYYY with a four-digit year" in hints[0]
         assert "amount in euro" in hints[1]
+
+
+def test_the_german_hint_for_a_date_and_time_shows_the_german_form_only():
+    found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
+                    field="updated_at", value="gestern 14 Uhr")]
+    (problem,) = build_report(PARTNER, "jobs", sync_row(rejected=1), found, "de").problems
+    assert problem.hint == ("Schreiben Sie das Datum als TT.MM.JJJJ, mit Uhrzeit als TT.MM.JJJJ "
+                            "HH:MM (z. B. 01.08.2027 09:30).")
 
 
 def test_an_invalid_key_number_storey_or_answer_gets_a_hint_that_says_how_to_write_it(lang):

@@ -246,7 +246,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "overview": "Übersicht",
         "col_problem": "Problem",
         "col_count": "Anzahl",
-        "col_rule": "Regel",
+        "col_rule": "Code (für Rückfragen)",
         "errors_title": "Abgelehnt – nicht veröffentlicht",
         "errors_intro": ("Diese Angebote erscheinen nicht im Verzeichnis, bis sie korrigiert "
                          "geliefert werden."),
@@ -261,7 +261,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_wrong": "Was ist falsch",
         "col_fix": "So beheben Sie es",
         "col_severity": "Art",
-        "col_field_name": "Feldname (technisch)",
+        "col_field_name": "Feldname im System (für Ihre IT-Betreuung)",
         "sev_error": "Fehler",
         "sev_warning": "Hinweis",
         "no_id": "(ohne Kennung)",
@@ -290,7 +290,7 @@ TEXTS: dict[str, dict[str, str]] = {
                               "das Verzeichnis den Stand Ihrer letzten erfolgreichen Lieferung."),
         "held_todo_rejected": ("Bitte prüfen Sie Ihren Export, korrigieren Sie die abgelehnten "
                                "Angebote und liefern Sie erneut."),
-        "technical": "Technische Angabe (für Ihre IT)",
+        "technical": "Die Meldung des Systems (auf Englisch, für Ihre IT-Betreuung)",
         "csv_note": "Die Liste der Probleme gibt es auch als Tabelle (CSV, für Excel oder LibreOffice).",
         "more": "… und {n} weitere; alle stehen in der Tabelle (CSV).",
         "footer": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
@@ -767,8 +767,8 @@ _INVALID_HINTS = {
              "den Tag muss es im Kalender geben.",
              "Write the date as DD.MM.YYYY with a four-digit year (e.g. 01.08.2027); the day "
              "must exist in the calendar."),
-    "moment": ("Schreiben Sie Datum und Uhrzeit als TT.MM.JJJJ HH:MM oder nach ISO 8601 "
-               "(2027-08-01T09:30).",
+    "moment": ("Schreiben Sie das Datum als TT.MM.JJJJ, mit Uhrzeit als TT.MM.JJJJ HH:MM "
+               "(z. B. 01.08.2027 09:30).",
                "Write date and time as DD.MM.YYYY HH:MM or in ISO 8601 (2027-08-01T09:30)."),
     "amount": ("Geben Sie einen Betrag in Euro an, nur mit Ziffern und Komma (z. B. 1.250,50); "
                "Text wie 'auf Anfrage' lassen Sie leer.",
