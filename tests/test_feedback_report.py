@@ -340,6 +340,43 @@ def test_german_reports_write_numbers_days_and_periods_as_german_readers_do():
     assert {p.source_id: p.value for p in english.problems}["J-1"] == "3000.0 > 2000.0"
 
 
+@pytest.mark.parametrize("lang, inverted, per_hour, rent, per_sqm", [
+    ("de", "3.500 € > 3.000 €", "2,50 € / Stunde", "1.100 € < 1.200,50 €", "214,05 €/m²"),
+    ("en", "3,500 € > 3,000 €", "2.50 € / hour", "1,100 € < 1,200.50 €", "214.05 €/m²"),
+])
+def test_amounts_the_checks_show_read_as_the_partner_writes_them(lang, inverted, per_hour, rent,
+                                                                 per_sqm):
+    """Amounts in euro with their thousands marked and cents in full, in the reader's way."""
+    found = [reject(code, partner_id="p", domain=domain, source_id=f"X-{at}", field=field,
+                    value=value)
+             for at, (code, domain, field, value) in enumerate([
+                 ("JOB_SALARY_RANGE_INVERTED", "jobs", "salary_min", "3500 € > 3000 €"),
+                 ("JOB_SALARY_IMPLAUSIBLE", "jobs", "salary_min", "2.5 € / hour"),
+                 ("HOUSING_RENT_INCONSISTENT", "housing", "warm_rent", "1100 € < 1200.5 €"),
+                 ("HOUSING_RENT_PER_SQM_IMPLAUSIBLE", "housing", "cold_rent", "214.05 €/m²")])]
+    report = build_report(PARTNER, "jobs", sync_row(rejected=2), found, lang)
+    shown = {p.source_id: p.value for p in report.problems}
+    assert [shown[f"X-{at}"] for at in range(4)] == [inverted, per_hour, rent, per_sqm]
+
+
+@pytest.mark.parametrize("lang, rent, rooms, rent_hint", [
+    ("de", "-1.200,50 €", "-2,5", "nicht negativ"), ("en", "-1,200.50 €", "-2.5", "cannot be negative")])
+def test_a_number_the_partner_sent_that_the_model_refused_reads_as_written(lang, rent, rooms, rent_hint):
+    """'-50' in a rent cell was shown as '-50.0' (the number read from it)."""
+    data = ("Wohnungs-ID;Titel;PLZ;Ort;Kaltmiete;Zimmer;Wohnflaeche\n"
+            "W1;Wohnung;66538;Neunkirchen;-50;2;50\n"
+            "W2;Wohnung;66538;Neunkirchen;-1.200,50;-2,5;50\n").encode("cp1252")
+    from hub.formats.csv_housing import parse as parse_housing
+
+    rejections = parse_housing(data, "p").rejections
+    report = build_report(PARTNER, "housing", sync_row(rejected=2), rejections, lang, fmt="csv-housing")
+    shown = sorted((p.source_id, p.field, p.value) for p in report.problems)
+    assert shown == [("W1", "cold_rent", "-50 €"), ("W2", "cold_rent", rent), ("W2", "rooms", rooms)]
+    first = next(p for p in report.problems if p.source_id == "W1")
+    assert rent_hint in first.hint and "-50 €" in first.message
+    assert ".0" not in render_text(report)
+
+
 def test_a_value_the_partner_sent_is_shown_as_sent():
     found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
                     field="salary_min", value="2.800,00"),

@@ -267,7 +267,7 @@ def test_negative_salary_is_rejected():
     data = json.dumps(_posting(baseSalary=-5)).encode()
     (rejection, *_) = parse(data, PARTNER).rejections
     assert (rejection.rule, rejection.field, rejection.value) == (
-        "RECORD_FIELD_INVALID", "salary_min", "-5.0"
+        "RECORD_FIELD_INVALID", "salary_min", "-5"  # as sent, not "-5.0"
     )
 
 

@@ -162,6 +162,8 @@ def build_record(
             dotted = ".".join(str(part) for part in loc) or None
             code = _rule_for(loc, error["type"])
             value = error.get("input") if code != "RECORD_FIELD_MISSING" else None
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # a number read from the partner's text: '-50', not '-50.0'
             problems.append((code, dotted, value))
     if not problems:
         if record.source_id in result.refused_ids:  # an earlier item of this id was rejected

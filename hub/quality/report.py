@@ -723,26 +723,51 @@ class _Words(dict):
         return ""
 
 
-_DECIMAL = re.compile(r"(?<![\d.,])(\d+)\.(\d+)(?![\d.])")
+# an amount in euro ('3500 €', '12.5 €') or, in German, a decimal ('70.21', '3000.0')
+_SHOWN_NUMBER = re.compile(r"(?<![\d.,])(\d+)(?:\.(\d+))?(?= €)|(?<![\d.,])(\d+)\.(\d+)(?![\d.])")
 _PERIOD = re.compile(r"/ (hour|month|year)\b")
 _PERIOD_DE = {"hour": "Stunde", "month": "Monat", "year": "Jahr"}
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MACHINE_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def display_value(value: str | None, lang: str) -> str | None:
-    """A checked value as the report's reader writes it: in German decimals with a comma and
-    no '.0' ('3000.0 > 2000.0' -> '3000 > 2000', '70.21' -> '70,21'), days as 30.10.2026 and
-    a salary's period in German ('2 / Stunde'); English keeps the point and ISO days.
-    Integers are left alone (a year or an id is one)."""
-    if not value or lang != "de":
+    """A checked value as the report's reader writes it: amounts in euro with their thousands
+    marked and cents in full ('3500 € > 3000 €' -> '3.500 € > 3.000 €' in German, '3,500 € >
+    3,000 €' in English; '12.5 €' -> '12,50 €' / '12.50 €'); in German also decimals with a
+    comma and no '.0' ('3000.0' -> '3000', '70.21' -> '70,21'), days as 30.10.2026 and a
+    salary's period in German ('2 / Stunde'); English keeps the point and ISO days. Other
+    integers are left alone (a year, a postal code or an id is one)."""
+    if not value:
         return value
+    german = lang == "de"
 
-    def decimal(match: re.Match) -> str:
-        whole, fraction = match.group(1), match.group(2).rstrip("0")
+    def number(match: re.Match) -> str:
+        if match.group(1) is not None:  # euro
+            whole, fraction = f"{int(match.group(1)):,}", (match.group(2) or "").rstrip("0")
+            cents = f".{fraction.ljust(2, '0')}" if fraction else ""
+            shown = whole + cents
+            return shown.translate(str.maketrans(",.", ".,")) if german else shown
+        if not german:
+            return match.group(0)
+        whole, fraction = match.group(3), match.group(4).rstrip("0")
         return f"{whole},{fraction}" if fraction else whole
 
+    value = _SHOWN_NUMBER.sub(number, value)
+    if not german:
+        return value
     value = _PERIOD.sub(lambda m: "/ " + _PERIOD_DE[m.group(1)], value)
-    return _ISO_DAY.sub(r"\3.\2.\1", _DECIMAL.sub(decimal, value))
+    return _ISO_DAY.sub(r"\3.\2.\1", value)
+
+
+def _number_sent(value: str | None, field: str | None) -> str | None:
+    """A number the partner sent for a field of numbers that the model refused (a negative
+    rent: '-50', read from '-50,00'), written as the checks write theirs, so that
+    ``display_value`` shows it as the reader writes numbers ('-50 €', '-2,5'); else None."""
+    kind = _HINT_KINDS.get((field or "").rsplit(".", 1)[-1])
+    if not value or kind not in ("amount", "number", "count") or not _MACHINE_NUMBER.fullmatch(value):
+        return None
+    return f"{value} €" if kind == "amount" else value
 
 
 def _format(name: str | None):
@@ -788,6 +813,10 @@ _INVALID_HINTS = {
               "-1 für das Untergeschoss.",
               "Give the storey as a number: 0 for the ground floor, 1 for the first floor, -1 "
               "for the basement."),
+    "negative": ("Der Wert darf nicht negativ sein: geben Sie ihn ohne Minuszeichen an, oder "
+                 "lassen Sie das Feld leer, wenn er nicht bekannt ist.",
+                 "The value cannot be negative: give it without a minus sign, or leave the "
+                 "field empty if it is not known."),
     "yes_no": ("Schreiben Sie ja oder nein; ist es nicht bekannt, lassen Sie das Feld leer.",
                "Write ja (yes) or nein (no); if it is not known, leave the field empty."),
 }
@@ -797,6 +826,7 @@ _HINT_KINDS = {
     **dict.fromkeys(_AMOUNT_FIELDS, "amount"), "url": "url", "municipality_key": "ags",
     **dict.fromkeys(("rooms", "living_area", "lat", "lon"), "number"),
     **dict.fromkeys(("seats", "max_persons"), "count"), "floor": "floor",
+    "negative": "negative",
     **dict.fromkeys(("childcare", "funded", "wbs_required", "barrier_free", "remote_possible",
                      "public"), "yes_no"),
 }
@@ -847,7 +877,10 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Proble
     # values the checks computed read as the partner writes numbers and days; a value the
     # partner sent that could not be read is shown exactly as sent ('2.800,00' stays)
     semantic = rule is not None and rule.layer == "semantic"
-    value = display_value(row.get("value"), lang) if semantic else row.get("value")
+    number_sent = _number_sent(row.get("value"), field) if row["rule"] == "RECORD_FIELD_INVALID" \
+        else None
+    value = display_value(number_sent or row.get("value"), lang) if semantic or number_sent \
+        else row.get("value")
     if row["rule"] == "RECORD_UNREADABLE" and lang == "de" and value:
         value = unreadable_de(value)
     severity = "error" if row.get("severity", "error") == "error" else "warning"
@@ -867,7 +900,8 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Proble
             pass  # a template the formatter cannot fill: keep the stored words
         if row["rule"] == "RECORD_FIELD_INVALID":
             words = fmt.field_words if fmt is not None else {}
-            hint = _words_hint(field, words, lang) or _invalid_value_hint(field, lang) or hint
+            hint = _words_hint(field, words, lang) or _invalid_value_hint(
+                "negative" if (number_sent or "").startswith("-") else field, lang) or hint
     return Problem(
         source_id=row.get("source_id"),
         title=row.get("title"),

@@ -184,7 +184,8 @@ class Check:
     def shown(self, *values: object) -> object:
         if self.show is not None:
             return self.show(*values)
-        return _plain(values[0]) if values else None
+        value = _plain(values[0]) if values else None
+        return _num(value) if isinstance(value, float) else value  # 4.0 -> '4'
 
 
 def _plain(value: object) -> object:
@@ -203,6 +204,12 @@ def _plain(value: object) -> object:
 def _num(value: object) -> str:
     number = float(value)
     return f"{number:.0f}" if number.is_integer() else f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+def _euro(value: object) -> str:
+    """An amount as the checks show it: '3500 €', '12.5 €' (the report writes it as its
+    reader does: '3.500 €', '12,50 €'; ``report.display_value``)."""
+    return f"{_num(value)} €"
 
 
 def _geo(lat: object, lon: object, *_: object) -> str:
@@ -224,7 +231,7 @@ def _rooms(rooms: object, area: object) -> str:
 
 
 def _salary(amount: object, period: object) -> str:
-    return f"{_num(amount)} / {period}"
+    return f"{_euro(amount)} / {period}"
 
 
 def _common_checks(region: str | None) -> list[Check]:
@@ -289,7 +296,7 @@ def _domain_checks(domain: str) -> list[Check]:
             Check("JOB_EXPIRED", "between", "valid_through", "valid_through",
                   min_value="$today"),
             Check("JOB_SALARY_RANGE_INVERTED", "pair_ge", "salary_max", "salary_min",
-                  ("salary_min", "salary_max"), lambda low, high: f"{low} > {high}",
+                  ("salary_min", "salary_max"), lambda low, high: f"{_euro(low)} > {_euro(high)}",
                   column_b="salary_min"),
         ]
         # the plausible range of the salary's period as two derived columns (see prepare)
@@ -318,17 +325,17 @@ def _domain_checks(domain: str) -> list[Check]:
         low_rent, high_rent = RENT_PER_SQM
         return [
             Check("HOUSING_RENT_INCONSISTENT", "pair_ge", "warm_rent", "warm_rent",
-                  ("warm_rent", "cold_rent"), lambda warm, cold: f"{warm} < {cold}",
+                  ("warm_rent", "cold_rent"), lambda warm, cold: f"{_euro(warm)} < {_euro(cold)}",
                   column_b="cold_rent"),
             Check("HOUSING_WARM_RENT_NOT_ITS_PARTS", "between", "warm_rent_gap", "warm_rent",
                   ("warm_rent", "cold_rent", "service_charges", "heating_costs"),
                   lambda warm, cold, service, heating:
-                      f"{_num(warm)} ≠ {_num(cold)} + {_num(service)} + {_num(heating)}",
+                      f"{_euro(warm)} ≠ {_euro(cold)} + {_euro(service)} + {_euro(heating)}",
                   max_value=WARM_RENT_TOLERANCE),
             Check("HOUSING_AREA_IMPLAUSIBLE", "between", "living_area", "living_area",
                   min_value=low_area, max_value=high_area),
             Check("HOUSING_RENT_PER_SQM_IMPLAUSIBLE", "between", "rent_per_sqm", "cold_rent",
-                  ("rent_per_sqm",), lambda v: f"{float(v):.2f} EUR/m²",
+                  ("rent_per_sqm",), lambda v: f"{_euro(round(float(v), 2))}/m²",
                   min_value=low_rent, max_value=high_rent),
             Check("HOUSING_ROOMS_IMPLAUSIBLE", "between", "rooms", "rooms",
                   ("rooms", "living_area"), _rooms, min_value=0.0, strict_min=True,
