@@ -171,7 +171,7 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
     data = (fixtures_dir / "formats" / "jobs_defects.csv").read_bytes()
     result = parse(data, PARTNER)
 
-    assert [job.source_id for job in result.records] == ["OK-1", "INVERTED"]
+    assert [job.source_id for job in result.records] == ["OK-1", "INVERTED", "WEEKLY"]
     inverted = result.records[1]
     # left to the quality stage
     assert [p.rule for p in record_problems(inverted)] == ["JOB_SALARY_RANGE_INVERTED"]
@@ -183,7 +183,8 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
         ("COURSE_LEVEL_INVALID", "BAD-LEVEL", "german_level", "B3"),
         ("RECORD_FIELD_INVALID", "BAD-ART", "employment_type", "Lagerhalle"),
         ("RECORD_FIELD_INVALID", "BAD-TIME", "working_time", "Kurzarbeit"),
-        ("RECORD_FIELD_INVALID", "BAD-PERIOD", "salary_period", "Woche"),
+        # pay per week: published without it, and said (JOB_SALARY_PERIOD_NOT_PUBLISHED)
+        ("JOB_SALARY_PERIOD_NOT_PUBLISHED", "WEEKLY", "salary_period", "Woche"),
         ("RECORD_FIELD_INVALID", "BAD-SALARY", "salary_min", "2.3OO"),
         ("RECORD_FIELD_INVALID", "BAD-DATE", "start_date", "31.04.2026"),
         ("RECORD_FIELD_MISSING", "NO-TITLE", "title", None),
@@ -204,8 +205,8 @@ def test_defective_rows_are_rejected_one_by_one(fixtures_dir):
         assert rejection.partner_id == PARTNER
         assert rejection.domain == "jobs"
     by_id = {r.source_id: r for r in result.rejections}
-    assert by_id["BAD-PERIOD"].title == "Fahrer (m/w/d)"
-    assert "Woche" in by_id["BAD-PERIOD"].message
+    assert by_id["WEEKLY"].title == "Fahrer (m/w/d)"
+    assert "Woche" in by_id["WEEKLY"].message
     assert by_id["SHIFTED"].title == "Hausmeister (m/w/d)"
 
 
@@ -498,6 +499,26 @@ def test_pay_in_words_publishes_the_posting_without_a_salary_and_says_so():
         ("J2", "JOB_SALARY_IN_WORDS", "warning", "salary_min", "VB"),
         ("J2", "JOB_SALARY_IN_WORDS", "warning", "salary_max", "nach Vereinbarung"),
         ("J3", "RECORD_FIELD_INVALID", "error", "salary_min", "2.3OO"),
+    ]
+
+
+def test_pay_per_week_or_day_publishes_the_posting_without_a_salary_and_says_so():
+    """'Gehalt pro: Woche' rejected the posting (an invalid period); the directory shows pay
+    per hour, month or year, so the posting is published without it and the partner told,
+    as schema.org's unitText WEEK is."""
+    header = "Stellen-ID;Titel;Gehalt von;Gehalt bis;Gehalt pro;PLZ;Ort"
+    result = parse(_csv("J1;Aushilfe;500;;Woche;66538;Neunkirchen",
+                        "J2;Messebau;110;130;Tag;66538;Neunkirchen",
+                        "J3;Erntehelfer;120 € pro Tag;;;66538;Neunkirchen",
+                        "J4;Koch;;;Woche;66538;Neunkirchen",
+                        "J5;Maler;14,50;;Stunde;66538;Neunkirchen", header=header), PARTNER)
+    assert {j.source_id: (j.salary_min, j.salary_max, j.salary_period) for j in result.records} == {
+        "J1": (None, None, None), "J2": (None, None, None), "J3": (None, None, None),
+        "J4": (None, None, None), "J5": (14.5, None, "hour")}
+    assert [(r.source_id, r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("J1", "JOB_SALARY_PERIOD_NOT_PUBLISHED", "warning", "salary_period", "Woche"),
+        ("J2", "JOB_SALARY_PERIOD_NOT_PUBLISHED", "warning", "salary_period", "Tag"),
+        ("J3", "JOB_SALARY_PERIOD_NOT_PUBLISHED", "warning", "salary_min", "120 € pro Tag"),
     ]
 
 

@@ -253,9 +253,36 @@ def test_base_salary(salary, extra, expected):
     result = parse(json.dumps(_posting(baseSalary=salary, **extra)).encode(), PARTNER)
     (job,) = result.records
     assert (job.salary_min, job.salary_max, job.salary_period) == expected
-    # pay in words is said (a warning), nothing else
+    # pay in words and pay per week are said (a warning), nothing else
     assert [r.rule for r in result.rejections] == (
-        ["JOB_SALARY_IN_WORDS"] if salary == "nach Vereinbarung" else [])
+        ["JOB_SALARY_IN_WORDS"] if salary == "nach Vereinbarung"
+        else ["JOB_SALARY_PERIOD_NOT_PUBLISHED"] if "WEEK" in json.dumps(salary) else [])
+
+
+@pytest.mark.parametrize(
+    ("salary", "shown"),
+    [({"@type": "MonetaryAmount", "currency": "EUR",
+       "value": {"@type": "QuantitativeValue", "value": 650, "unitText": "WEEK"}}, "WEEK"),
+     ({"@type": "MonetaryAmount", "currency": "EUR",
+       "value": {"@type": "QuantitativeValue", "minValue": 110, "maxValue": 130,
+                 "unitCode": "DAY"}}, "DAY"),
+     ({"@type": "MonetaryAmount", "currency": "EUR",
+       "value": {"@type": "QuantitativeValue", "value": "500 €/Woche"}}, "500 €/Woche")],
+)
+def test_pay_per_week_or_day_publishes_the_posting_without_a_salary_and_says_so(salary, shown):
+    """The directory shows pay per hour, month or year: a weekly or daily pay was left out
+    without a word; now the partner learns it (as csv-jobs tells of 'Gehalt pro: Woche')."""
+    result = parse(json.dumps(_posting(baseSalary=salary)).encode(), PARTNER)
+    (job,) = result.records
+    assert (job.salary_min, job.salary_max, job.salary_period) == (None, None, None)
+    assert [(r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("JOB_SALARY_PERIOD_NOT_PUBLISHED", "warning", "salary_period", shown)]
+    assert "hour, month or year" in result.rejections[0].message_en
+    # a week without an amount, or in another currency, leaves nothing out to tell of
+    for quiet in ({"@type": "MonetaryAmount", "currency": "EUR", "value": {"unitText": "WEEK"}},
+                  {"@type": "MonetaryAmount", "currency": "CHF",
+                   "value": {"value": 650, "unitText": "WEEK"}}):
+        assert parse(json.dumps(_posting(baseSalary=quiet)).encode(), PARTNER).rejections == []
 
 
 def test_inverted_salary_range_is_left_to_the_quality_stage():

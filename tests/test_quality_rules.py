@@ -42,6 +42,7 @@ CONTRACT = {
     "JOB_GERMAN_LEVEL_IN_WORDS": "warning",
     "JOB_SALARY_PERIOD_MISSING": "warning",
     "COURSE_PRICE_IN_WORDS": "warning",
+    "JOB_SALARY_PERIOD_NOT_PUBLISHED": "warning",
 }
 
 SEMANTIC = {

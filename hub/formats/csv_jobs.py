@@ -37,6 +37,7 @@ from hub.formats.values import (
     month_start,
     salary_amount,
     text,
+    unpublished_period,
     yes_no,
 )
 from hub.models import JobPosting
@@ -276,8 +277,11 @@ def _pay(cells: Cells) -> tuple[object, object, object]:
     """Gehalt von, Gehalt bis and Gehalt pro -> salary_min, salary_max, salary_period. A
     range in one cell ('3.000-3.500 €', '3.000 bis 3.500 €', the other cell empty) gives both
     ends; the period an amount names ('14,50 €/Std.', '45.000 € p.a.') stands where Gehalt
-    pro is empty (where it is given, it counts)."""
+    pro is empty (where it is given, it counts). Pay per week or per day is left out (a
+    warning, see _notes and ``_unpublished_pay``)."""
     low, high = cells.get("gehaltvon"), cells.get("gehaltbis")
+    if _unpublished_pay(cells) or unpublished_period(cells.get("gehaltpro")):
+        return None, None, None
     period = _salary_period(cells.get("gehaltpro"))
     if period is None:
         period = _period_said(low) or _period_said(high)
@@ -285,6 +289,21 @@ def _pay(cells: Cells) -> tuple[object, object, object]:
     if ends:
         return (*ends, period)
     return salary_amount(low), salary_amount(high), period
+
+
+def _unpublished_pay(cells: Cells) -> tuple[str, str] | None:
+    """(field, cell) where the pay is per week or per day ('Gehalt pro: Woche', 'Gehalt von:
+    500 €/Woche'), when an amount is given: the directory publishes no such salary (the
+    posting is, without it: JOB_SALARY_PERIOD_NOT_PUBLISHED). Pay in words alone has its
+    own warning."""
+    amounts = (cells.get("gehaltvon"), cells.get("gehaltbis"))
+    if all(value is None or salary_amount(value) is None for value in amounts):
+        return None
+    for key, name in (("gehaltpro", "salary_period"), ("gehaltvon", "salary_min"),
+                      ("gehaltbis", "salary_max")):
+        if unpublished_period(cells.get(key)):
+            return name, cells[key]
+    return None
 
 
 def _period_said(value: str | None) -> str | None:
@@ -364,6 +383,7 @@ def _notes(cells: Cells) -> list[tuple[str, str, str]]:
             for key, name in (("gehaltvon", "salary_min"), ("gehaltbis", "salary_max"))
             if cells.get(key) is not None and PAY_IN_WORDS.search(cells[key])
             and salary_amount(cells[key]) is None] \
+        + [("JOB_SALARY_PERIOD_NOT_PUBLISHED", *pay) for pay in [_unpublished_pay(cells)] if pay] \
         + month_only_notes(cells.get("beginn")) \
         + ([("DEADLINE_MONTH_ONLY", "valid_through", cells["bewerbungsfrist"])]
            if month_end(cells.get("bewerbungsfrist")) else []) \

@@ -21,8 +21,10 @@ Mapping:
 - ``baseSalary``: a number or ``MonetaryAmount`` with ``value`` / ``minValue`` / ``maxValue`` or a
   ``QuantitativeValue`` holding them, ``unitText``/``unitCode`` YEAR, MONTH, HOUR -> salary period.
   One ``value`` sets min and max. A salary in another currency than EUR (``currency`` or
-  ``salaryCurrency``) or per WEEK/DAY is left out; text without a digit ('nach Vereinbarung')
-  too;
+  ``salaryCurrency``) is left out; text without a digit ('nach Vereinbarung') too (warning
+  JOB_SALARY_IN_WORDS); a salary per WEEK, DAY or another unit, or an amount per week or day
+  ('500 €/Woche'), is left out with the warning JOB_SALARY_PERIOD_NOT_PUBLISHED (the hub
+  publishes pay per hour, month or year and does not guess the days or weeks worked);
 - ``jobLocationType`` TELECOMMUTE -> remote_possible (absent: unknown, not False); a remote
   job without a postal code in ``jobLocation`` is rejected as JOB_REMOTE_WITHOUT_WORKPLACE
   besides its missing fields (the directory lists jobs by their place of work);
@@ -171,17 +173,44 @@ def _pay_in_words(node: dict) -> str | None:
     return None
 
 
+def _unpublished_period(salary: jsonld.Quantity) -> str | None:
+    """How the posting names its pay period where the directory publishes none such: a
+    ``unitText`` / ``unitCode`` other than hour, month or year (WEEK, DAY, a piece), or an
+    amount per week or day ('500 €/Woche', ``values.unpublished_period``); else None."""
+    if salary.unit:
+        unit = values.enum_key(jsonld.type_name(salary.unit) or "")
+        return None if unit in _PERIODS else salary.unit
+    for value in (salary.value, salary.min, salary.max):
+        if isinstance(value, str) and values.unpublished_period(value):
+            return value
+    return None
+
+
+def _salary_dropped(node: dict) -> str | None:
+    """The period of a salary left out for it (JOB_SALARY_PERIOD_NOT_PUBLISHED): a salary in
+    euro with an amount, per a period the directory does not publish; else None."""
+    salary = jsonld.quantity(node.get("baseSalary"))
+    if _currency(node, salary) not in (None, *_EURO):
+        return None  # not in euro: left out anyway
+    if all(value is None or _amount(value) is None for value in (salary.value, salary.min, salary.max)):
+        return None  # no amount (or pay in words, JOB_SALARY_IN_WORDS)
+    return _unpublished_period(salary)
+
+
+def _currency(node: dict, salary: jsonld.Quantity) -> str | None:
+    currency = salary.currency or jsonld.text(node.get("salaryCurrency"))
+    return currency.strip().upper() if currency is not None else None
+
+
 def _salary(node: dict) -> dict:
     salary = jsonld.quantity(node.get("baseSalary"))
-    currency = salary.currency or jsonld.text(node.get("salaryCurrency"))
-    if currency is not None and currency.strip().upper() not in _EURO:
+    if _currency(node, salary) not in (None, *_EURO):
         return {}  # the canonical salary is in euro
+    if _unpublished_period(salary) is not None:
+        return {}  # per week, per day, per piece: not published (JOB_SALARY_PERIOD_NOT_PUBLISHED)
     period = None
-    unit = values.enum_key(jsonld.type_name(salary.unit) or "") if salary.unit else None
-    if unit is not None:
-        period = _PERIODS.get(unit)
-        if period is None:
-            return {}  # per week, per day, per piece: not comparable
+    if salary.unit:
+        period = _PERIODS[values.enum_key(jsonld.type_name(salary.unit) or "")]
     low, high = _amount(salary.min), _amount(salary.max)
     exact = _amount(salary.value)
     if low is None and high is None and exact is not None:
@@ -301,11 +330,15 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
         remote_only = record["remote_possible"] and not (record["address"] or {}).get("postal_code")
         built = build_record(JobPosting, record, result,
                              refused=("JOB_REMOTE_WITHOUT_WORKPLACE", "TELECOMMUTE") if remote_only else None)
-        words = _pay_in_words(item.node)
-        if built is not None and words:
-            result.rejections.append(reject("JOB_SALARY_IN_WORDS", partner_id=partner_id, domain=domain,
-                                            source_id=built.source_id, field="salary_min", value=words,
-                                            title=built.title))
+        if built is None:
+            continue
+        words, period = _pay_in_words(item.node), _salary_dropped(item.node)
+        for code, field, value in (("JOB_SALARY_IN_WORDS", "salary_min", words),
+                                   ("JOB_SALARY_PERIOD_NOT_PUBLISHED", "salary_period", period)):
+            if value:
+                result.rejections.append(reject(code, partner_id=partner_id, domain=domain,
+                                                source_id=built.source_id, field=field,
+                                                value=value, title=built.title))
     return drop_duplicate_ids(result)
 
 
@@ -327,6 +360,7 @@ FORMAT = Format(
         "address.street": "jobLocation.address.streetAddress",
         "salary_min": "baseSalary (minValue / value)",
         "salary_max": "baseSalary (maxValue)",
+        "salary_period": "baseSalary (unitText / unitCode)",
         "published_from": "datePosted",
         "valid_through": "validThrough",
         "employment_type": "employmentType",

@@ -933,6 +933,33 @@ PER_PERIOD = re.compile(
     r"|\s+(p\.?\s?a\.?|mtl\.?|monatlich|jährlich|jaehrlich|stündlich|stuendlich|"
     r"stundenlohn|monatslohn|monatsgehalt|jahresgehalt))"
     r"(?:\s*brutto)?\s*$")
+# pay per week or per day: the canonical salary is per hour, month or year, and turning a
+# weekly or daily pay into one of them would guess the days and weeks worked. The words and
+# codes such a period goes by (as enum keys: a template's 'Gehalt pro', schema.org's unitText
+# / unitCode, UN/CEFACT's WEE), and what names it right after an amount ('500 €/Woche', '120 €
+# pro Tag', '500 € wöchentlich'; not '... bei 5 Tagen pro Woche')
+_UNPUBLISHED_PERIODS = frozenset({
+    "WEEK", "WEE", "WK", "P1W", "WEEKLY", "PER_WEEK", "WOCHE", "WO", "WOECHENTLICH",
+    "PRO_WOCHE", "JE_WOCHE", "WOCHENLOHN", "WOCHENGEHALT",
+    "DAY", "P1D", "DAILY", "PER_DAY", "TAG", "TAEGLICH", "PRO_TAG", "JE_TAG", "TAGESLOHN",
+    "TAGESSATZ",
+})
+_PER_UNPUBLISHED_PERIOD = re.compile(
+    r"(?i)(?:\d|€|-|\beuro?|\bbrutto)\s*"
+    r"(?:(?:/|\b(?:pro|je|per|am|in\s+der)\s)\s*(?:woche|wo\.?|tag|week|day)"
+    r"|(?:wöchentlich|woechentlich|täglich|taeglich|wochenlohn|tageslohn|tagessatz))"
+    r"(?:\s*brutto)?\s*$")
+
+
+def unpublished_period(value: object) -> bool:
+    """Whether a pay period ('Woche', 'pro Tag', 'wöchentlich', WEEK, DAY) or an amount
+    ('500 €/Woche', '120 € pro Tag') names pay per week or per day: the directory publishes
+    no such salary, and the formats say so (JOB_SALARY_PERIOD_NOT_PUBLISHED)."""
+    written = text(value)
+    if not isinstance(written, str):
+        return False
+    return (enum_key(written.rstrip(".").strip()) in _UNPUBLISHED_PERIODS
+            or bool(_PER_UNPUBLISHED_PERIOD.search(amount_part(written)[0])))
 
 # a comma before groups of three digits, in English style: '1,200' is 1200 euros (a German
 # amount never has three decimal places)

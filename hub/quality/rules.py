@@ -239,6 +239,26 @@ _RULES = [
                     "the amount is published as written, without a period (none is guessed).",
     ),
     Rule(
+        "JOB_SALARY_PERIOD_NOT_PUBLISHED", "warning",
+        "Das Gehalt gilt für einen Zeitraum, den das Verzeichnis nicht veröffentlicht "
+        "({value}); es zeigt Gehälter pro Stunde, Monat oder Jahr. Die Stelle wird ohne "
+        "Gehaltsangabe veröffentlicht.",
+        "The pay is for a period the directory does not publish ({value}); it shows pay per "
+        "hour, month or year. The posting is published without a salary.",
+        "Geben Sie das Gehalt pro Stunde, Monat oder Jahr an (ein Wochenlohn mal 52 geteilt "
+        "durch 12 ist der Monatslohn).",
+        "Give the pay per hour, month or year (a weekly wage times 52 divided by 12 is the "
+        "monthly wage).",
+        field="salary_period",
+        domains=("jobs",),
+        description="CSV templates and schema.org `baseSalary`: pay per week or per day "
+                    "(`Gehalt pro` `Woche` / `Tag`, an amount such as `500 €/Woche` or `120 € "
+                    "pro Tag`; schema.org `unitText` / `unitCode` WEEK, DAY or any unit but "
+                    "HOUR, MONTH, YEAR) leaves the salary empty instead of rejecting the posting "
+                    "(CSV) or dropping the salary unsaid (schema.org): the hub does not guess "
+                    "the days or weeks worked to convert it.",
+    ),
+    Rule(
         "JOB_GERMAN_LEVEL_IN_WORDS", "warning",
         "Die Deutschkenntnisse '{value}' nennen kein Sprachniveau; die Stelle wird ohne "
         "Sprachniveau veröffentlicht.",
