@@ -92,7 +92,9 @@ def test_careers_page_with_two_postings_in_two_blocks(fixtures_dir):
     data = (fixtures_dir / "formats" / "schemaorg_karriere_neunkirchen.html").read_bytes()
     result = parse(data, PARTNER)
 
-    assert result.rejections == []
+    # the helper's second jobLocation is passed over, and said
+    assert [(r.rule, r.source_id, r.value) for r in result.rejections] == [
+        ("JOB_LOCATIONS_PASSED_OVER", "LZ-2026-014", "1")]
     assert result.items == 2
     nurse, helper = result.records
 
@@ -531,3 +533,24 @@ def test_an_amount_with_words_around_it_is_the_amount():
                            "value": {"@type": "QuantitativeValue", "value": "ab 13,90 € / Std.",
                                      "unitText": "HOUR"}})
     assert (job.salary_min, job.salary_max, job.salary_period) == (13.9, 13.9, "hour")
+
+
+def test_several_places_of_work_keep_the_first_and_say_how_many_were_passed_over():
+    """One record per posting (its source id is the partner's own): the places after the
+    first were lost without a word; now the partner learns how many (the same address twice
+    counts once, the first's repeated not at all)."""
+    def place(postal_code, city):
+        return {"@type": "Place", "address": {"@type": "PostalAddress", "postalCode": postal_code,
+                                              "addressLocality": city}}
+
+    posting = _posting(jobLocation=[place("66538", "Neunkirchen"), place("66111", "Saarbrücken"),
+                                    place("66424", "Homburg"), place("66111", "Saarbrücken"),
+                                    place("66538", "Neunkirchen")])
+    result = parse(json.dumps(posting).encode(), PARTNER)
+    (job,) = result.records
+    assert (job.source_id, job.address.postal_code) == ("NK-1", "66538")
+    assert [(r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
+        ("JOB_LOCATIONS_PASSED_OVER", "warning", "address", "2")]
+    assert "(number: 2)" in result.rejections[0].message_en
+    # one place, also as a list of one: nothing to say
+    assert _one(jobLocation=[place("66538", "Neunkirchen")]).address.city == "Neunkirchen"

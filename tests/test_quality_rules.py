@@ -43,6 +43,7 @@ CONTRACT = {
     "JOB_SALARY_PERIOD_MISSING": "warning",
     "COURSE_PRICE_IN_WORDS": "warning",
     "JOB_SALARY_PERIOD_NOT_PUBLISHED": "warning",
+    "JOB_LOCATIONS_PASSED_OVER": "warning",
 }
 
 SEMANTIC = {

@@ -10,7 +10,9 @@ Mapping:
   stripped), ``url``, ``occupationalCategory`` -> occupation, ``applicationContact`` -> contact
   (never public: schema.org cannot say that a person agreed to be published);
 - ``jobLocation``: a ``Place`` with ``PostalAddress`` and ``geo``; with several locations the
-  record keeps the FIRST one (the canonical record has one address);
+  record keeps the FIRST one (the canonical record has one address, and its source id is the
+  posting's own: a record per place would need ids the partner never gave), and the warning
+  JOB_LOCATIONS_PASSED_OVER counts the others (those with another address);
 - ``datePosted`` -> published_from, ``validThrough`` -> valid_through (a zoned date-time counts
   in Europe/Berlin), ``jobStartDate`` -> start_date when it is a date (text such as 'ab sofort'
   is dropped), ``dateModified`` -> updated_at;
@@ -288,6 +290,19 @@ def _optional_timestamp(value: object) -> object:
     return None if isinstance(read, str) else read
 
 
+def _places_passed_over(node: dict) -> int:
+    """How many ``jobLocation`` entries after the first name another address (the record
+    keeps the first); the same address twice counts once."""
+    locations = node.get("jobLocation")
+    if not isinstance(locations, list) or len(locations) < 2:
+        return 0
+    kept = jsonld.place(locations[0])[0]
+    others = {tuple(sorted((key, str(value)) for key, value in address.items()))
+              for address in (jsonld.place(item)[0] for item in locations[1:])
+              if address and address != kept}
+    return len(others)
+
+
 def fields(node: dict, partner_id: str) -> dict:
     address, geo = jsonld.place(node.get("jobLocation"))  # several locations: the first
     return {
@@ -334,7 +349,9 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
             continue
         words, period = _pay_in_words(item.node), _salary_dropped(item.node)
         for code, field, value in (("JOB_SALARY_IN_WORDS", "salary_min", words),
-                                   ("JOB_SALARY_PERIOD_NOT_PUBLISHED", "salary_period", period)):
+                                   ("JOB_SALARY_PERIOD_NOT_PUBLISHED", "salary_period", period),
+                                   ("JOB_LOCATIONS_PASSED_OVER", "address",
+                                    _places_passed_over(item.node))):
             if value:
                 result.rejections.append(reject(code, partner_id=partner_id, domain=domain,
                                                 source_id=built.source_id, field=field,
@@ -355,6 +372,7 @@ FORMAT = Format(
         "source_id": "identifier / @id / url",
         "title": "title",
         "organisation": "hiringOrganization",
+        "address": "jobLocation",
         "address.postal_code": "jobLocation.address.postalCode",
         "address.city": "jobLocation.address.addressLocality",
         "address.street": "jobLocation.address.streetAddress",

@@ -174,6 +174,23 @@ _RULES = [
                     "so the partner learns why a place of work is needed.",
     ),
     Rule(
+        "JOB_LOCATIONS_PASSED_OVER", "warning",
+        "Weitere Arbeitsorte der Stelle werden nicht übernommen (Anzahl: {value}); das "
+        "Verzeichnis führt sie nur am ersten Ort aus jobLocation.",
+        "Further places of work of the posting are not taken over (number: {value}); the "
+        "directory lists it at the first place in jobLocation only.",
+        "Liefern Sie für jeden Standort eine eigene Stelle mit eigener Kennung (identifier) "
+        "und eigenem Link, wenn sie an jedem Ort gefunden werden soll.",
+        "Deliver one posting per site, each with an id (identifier) and a link of its own, if "
+        "the job is to be found at every place.",
+        field="address",
+        domains=("jobs",),
+        description="schema.org JobPosting with several `jobLocation` entries: the record "
+                    "keeps the first (a canonical record has one address and its source id "
+                    "is the posting's own); the entries with another address are counted "
+                    "in the warning.",
+    ),
+    Rule(
         "COURSE_LEVEL_INVALID", "error",
         "Das Sprachniveau '{value}' gibt es nicht; erlaubt sind A1, A2, B1, B2, C1, C2.",
         "The language level '{value}' does not exist; allowed are A1, A2, B1, B2, C1, C2.",
