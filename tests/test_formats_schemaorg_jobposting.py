@@ -318,6 +318,11 @@ def test_a_remote_job_without_a_place_of_work_says_why_it_is_not_published():
     assert result.records == []
     assert [(r.rule, r.value) for r in result.rejections][0] == (
         "JOB_REMOTE_WITHOUT_WORKPLACE", "TELECOMMUTE")
+    # ...and which address it needs: the employer's or office's, as the directory is regional
+    remote_only = result.rejections[0]
+    assert "regional" in remote_only.message_en
+    assert "address of its employer or office" in remote_only.message_en
+    assert "Adresse des Arbeitgebers oder des Büros" in remote_only.hint
     assert {r.field for r in result.rejections[1:]} == {"address.postal_code", "address.city"}
     # with a place of work it is a job like any other, remote possible
     assert _one(jobLocationType="TELECOMMUTE").remote_possible is True

@@ -29,7 +29,8 @@ Mapping:
   publishes pay per hour, month or year and does not guess the days or weeks worked);
 - ``jobLocationType`` TELECOMMUTE -> remote_possible (absent: unknown, not False); a remote
   job without a postal code in ``jobLocation`` is rejected as JOB_REMOTE_WITHOUT_WORKPLACE
-  besides its missing fields (the directory lists jobs by their place of work);
+  besides its missing fields (the directory is regional: it lists a remote job at the address
+  of its employer or office, and invents none);
 - german_level: a CEFR level named next to 'Deutsch'/'German' in ``skills``,
   ``qualifications``, ``experienceRequirements``, ``educationRequirements`` or the description,
   only when exactly one such level is found ('Deutsch B2, Englisch C1' -> B2; 'Deutsch B1-B2'

@@ -159,19 +159,22 @@ _RULES = [
     ),
     Rule(
         "JOB_REMOTE_WITHOUT_WORKPLACE", "error",
-        "Die Stelle ist eine Fernarbeitsstelle ({value}) ohne Arbeitsort; das Verzeichnis "
-        "ordnet Stellen nach ihrem Arbeitsort.",
-        "The job is a remote job ({value}) without a place of work; the directory lists jobs by "
-        "their place of work.",
-        "Geben Sie in jobLocation den Standort an, zu dem die Stelle gehört (Adresse mit PLZ "
-        "und Ort), wenn sie Menschen aus der Region offensteht.",
-        "Give in jobLocation the site the job belongs to (an address with postal code and "
-        "town) if it is open to people living in the region.",
+        "Die Stelle ist eine Fernarbeitsstelle ({value}) ohne Adresse; das Verzeichnis ist "
+        "regional und führt jede Stelle an der Adresse ihres Arbeitgebers oder Büros, auch "
+        "eine Stelle im Homeoffice.",
+        "The job is a remote job ({value}) without an address; the directory is regional and "
+        "lists every job at the address of its employer or office, remote jobs too.",
+        "Geben Sie in jobLocation die Adresse des Arbeitgebers oder des Büros an, zu dem die "
+        "Stelle gehört (mit PLZ und Ort); sie bleibt als Homeoffice-Stelle gekennzeichnet.",
+        "Give in jobLocation the address of the employer or of the office the job belongs to "
+        "(with postal code and town); it stays marked as a remote job.",
         field="address.postal_code",
         domains=("jobs",),
         description="schema.org JobPosting with `jobLocationType` TELECOMMUTE and no postal "
                     "code in `jobLocation`: rejected with this rule besides the missing fields, "
-                    "so the partner learns why a place of work is needed.",
+                    "so the partner learns that the regional directory needs the address of the "
+                    "employer or office (the hub invents none); with it the job is published "
+                    "with `remote_possible`.",
     ),
     Rule(
         "JOB_LOCATIONS_PASSED_OVER", "warning",
