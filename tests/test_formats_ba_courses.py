@@ -81,7 +81,9 @@ def test_real_weiterbildungssuche_sample(samples_dir):
     assert (scrum.geo.lat, scrum.geo.lon) == (52.230655, 10.995727)
     assert scrum.start_date is None and scrum.end_date is None  # dates only in bemerkungZeit
     assert scrum.schedule == [CourseSchedule.FULL_TIME, CourseSchedule.BLENDED]  # Combined L.
-    assert scrum.price_eur == 0  # kostenWert '0.0'
+    # kostenWert '0.0' beside 'Inklusive Schulungsunterlagen und ggf. Prüfungskosten' on a
+    # further training funded by Bildungsgutschein: no price given, not a free course
+    assert scrum.price_eur is None
     assert scrum.funded is True
     assert str(scrum.url) == "https://www.bildung.alfatraining.com/"  # angebot.link
     assert scrum.course_type == CourseType.FURTHER_TRAINING
@@ -240,7 +242,7 @@ def test_sprachfoerderung_fixture(fixtures_dir):
     }
     assert integration.geo is None
     assert integration.schedule == [CourseSchedule.FULL_TIME]
-    assert integration.price_eur == 0
+    assert integration.price_eur is None  # kostenWert '0.0' and no remark: not known
     assert integration.url is None
     # no contact person: the provider's own phone and e-mail, not personal data
     assert integration.contact.model_dump() == {
@@ -367,7 +369,7 @@ def test_schedule(form, time_, expected):
 
 @pytest.mark.parametrize(
     ("value", "currency", "expected"),
-    [("0.0", "EUR", 0), ("1500.0", "EUR", 1500), ("1500", None, 1500), (250, "EUR", 250),
+    [("0.0", "EUR", None), (0, "EUR", None), ("1500.0", "EUR", 1500), ("1500", None, 1500), (250, "EUR", 250),
      (99.5, "EUR", 99.5), (None, "EUR", None), ("1500.0", "CHF", None)],
 )
 def test_price(value, currency, expected):
@@ -381,6 +383,26 @@ def test_a_rate_per_lesson_is_no_price_of_the_course():
     whole = _one(kostenWert="1500.0", kostenWaehrung="EUR",
                  kostenBemerkung="<p>Inklusive Schulungsunterlagen und ggf. Prüfungskosten</p>")
     assert whole.price_eur == 1500
+
+
+@pytest.mark.parametrize(
+    ("remark", "expected"),
+    [("<p>Die Teilnahme ist f&uuml;r Arbeitsuchende kostenfrei.</p>", 0),
+     ("Für Teilnehmende kostenlos", 0),
+     ("Es fallen keine Kursgebühren an.", 0),
+     ("Der Kurs wird zu 100 % gefördert.", 0),
+     ("<p>Inklusive Schulungsunterlagen und ggf. Prüfungskosten</p>", None),
+     ("Förderung mit Bildungsgutschein möglich", None),
+     ("gefördert durch das BAMF", None),
+     ("kostenlose Kinderbetreuung im Haus", None),
+     (None, None)],
+)
+def test_a_price_of_zero_is_free_only_where_the_remark_says_so(remark, expected):
+    """The BA answers kostenWert '0.0' where the provider gave no price (the real sample: a
+    C++ and Scrum course, 'Inklusive Schulungsunterlagen', funded by Bildungsgutschein): it was
+    published as a free course. Now 0 only with a remark that says free; else no price."""
+    course = _one(kostenWert="0.0", kostenWaehrung="EUR", kostenBemerkung=remark)
+    assert course.price_eur == expected
 
 
 def test_unreadable_price_rejects_the_course():

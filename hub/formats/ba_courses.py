@@ -10,6 +10,10 @@ Integrationskurse ``MB``). Both answer in one shape (Spring HATEOAS):
 - dates (``beginn``, ``ende``, ``aktualisierungsdatum``) as epoch milliseconds, numbers or
   strings of digits, at local midnight;
 - phone numbers split into ``telefonVorwahl`` and ``telefonDurchwahl``;
+- ``kostenWert`` (a decimal, '1500.0') in ``kostenWaehrung`` EUR -> price_eur; ``0.0`` is what
+  the BA answers where the provider gave no price, so it is a price of 0 (free) only where
+  ``kostenBemerkung`` says so ('kostenfrei', 'keine Kursgebühren', 'zu 100 % gefördert'), else
+  no price; a rate in the remark ('2,29 € pro Unterrichtseinheit') -> no price either;
 - ``page{size, totalElements, totalPages, number}``: each page is one delivery here. A search
   without a match has no ``_embedded`` at all, only ``page``: an empty result.
 """
@@ -21,6 +25,7 @@ import re
 from hub.formats.base import Format, FormatError, ParseResult, build_record, drop_duplicate_ids
 from hub.formats.jsondoc import each_object, kind, load_json
 from hub.formats.values import (
+    FREE_IN_TEXT,
     PER_LESSON,
     as_dict,
     country_code,
@@ -173,8 +178,14 @@ def _price(item: dict) -> object:
         return None  # '2,29 € pro Unterrichtseinheit': a rate, not the price of the course
     value = item.get("kostenWert")
     if isinstance(value, str) and _DECIMAL.match(value):
-        return float(value)  # a decimal as Java prints it: '1500.0', never '1.500,00'
-    return number(value)
+        value = float(value)  # a decimal as Java prints it: '1500.0', never '1.500,00'
+    price = number(value)
+    if price == 0 and not (isinstance(remark, str) and FREE_IN_TEXT.search(remark)):
+        # 0.0 is what the BA answers where the provider gave no price (a paid further
+        # training, 'Inklusive Schulungsunterlagen'; an integration course): free only where
+        # the remark says so ('Die Teilnahme ist kostenfrei')
+        return None
+    return price
 
 
 def _city(value: object) -> object:

@@ -24,6 +24,13 @@ YES_WORDS = frozenset({"ja", "j", "x", "1", "true", "yes", "wahr"})
 NO_WORDS = frozenset({"nein", "n", "0", "false", "no", "falsch"})
 FREE_WORDS = frozenset({"kostenlos", "gratis", "frei", "entgeltfrei", "kostenfrei",
                         "gebührenfrei", "unentgeltlich"})
+# a remark saying that an offer costs nothing: 'Die Teilnahme ist kostenfrei', 'für Sie
+# kostenlos', 'keine Kursgebühren', 'zu 100 % gefördert'; funding alone ('gefördert',
+# 'Bildungsgutschein möglich') says who may pay, not that the offer is free
+FREE_IN_TEXT = re.compile(
+    r"(?i)\b(?:kostenlos|kostenfrei|gebührenfrei|gebuehrenfrei|entgeltfrei|unentgeltlich|gratis|"
+    r"free of charge|keine\s+(?:kosten|gebühren|gebuehren|teilnahmegebühren?|kursgebühren?)|"
+    r"(?:voll(?:ständig)?|zu\s+100\s*%)\s+gefördert)(?!\w)")
 
 # Bundesland names by the codes the BA uses: v6 region keys (SAARLAND) and KURSNET codes (SAA)
 _STATES = {
