@@ -192,7 +192,7 @@ def test_partial_delivery_with_deletions(fixtures_dir):
 
     found = {(r.rule, r.source_id, r.field, r.value, r.title) for r in result.rejections}
     assert found == {
-        ("RECORD_FIELD_MISSING", None, "source_id", None, "Garage ohne Nummer"),
+        ("HOUSING_DELETE_WITHOUT_ID", None, "source_id", "DELETE", "Garage ohne Nummer"),
         (
             "ADDRESS_POSTAL_CODE_INVALID",
             "SBG-OTW-0021",
@@ -269,6 +269,22 @@ def test_reference_objects_are_not_vacancies():
     )
     result = parse(_doc(immobilie), PARTNER)
     assert (result.records, result.deletions) == ([], ["T-1"])
+
+
+def test_a_deletion_without_objektnr_extern_says_that_it_deleted_nothing():
+    """The partner meant to delete an object: a rejection that only said 'objektnr_extern is
+    missing' did not tell that the object stays published; now it does."""
+    nameless = _immobilie(objektnr="").replace(
+        "<verwaltung_techn>", '<verwaltung_techn><aktion aktionart="DELETE"/>')
+    result = parse(_doc(nameless + _immobilie(objektnr="T-2"), umfang="TEIL"), PARTNER)
+    assert ([r.source_id for r in result.records], result.deletions, result.items) == (
+        ["T-2"], [], 2)
+    (rejection,) = result.rejections
+    assert (rejection.rule, rejection.severity, rejection.field, rejection.value,
+            rejection.title) == ("HOUSING_DELETE_WITHOUT_ID", "error", "source_id", "DELETE",
+                                 "Testwohnung")
+    assert rejection.message_en.startswith("The deletion (aktionart DELETE) cannot be carried out")
+    assert "bleibt es sonst im Verzeichnis" in rejection.hint
 
 
 def test_invalid_values_reject_only_their_record():

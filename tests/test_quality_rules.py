@@ -44,6 +44,7 @@ CONTRACT = {
     "COURSE_PRICE_IN_WORDS": "warning",
     "JOB_SALARY_PERIOD_NOT_PUBLISHED": "warning",
     "JOB_LOCATIONS_PASSED_OVER": "warning",
+    "HOUSING_DELETE_WITHOUT_ID": "error",
 }
 
 SEMANTIC = {

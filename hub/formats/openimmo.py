@@ -3,7 +3,8 @@
 One ``<openimmo>`` document holds ``<uebertragung umfang="VOLL|TEIL">`` (full snapshot or
 delta) and one or more ``<anbieter>`` with their ``<immobilie>`` objects. An object whose
 ``verwaltung_techn/aktion/@aktionart`` is ``DELETE`` (or ``REFERENZ``: already let or sold, kept
-by the agent only as a reference) is a deletion of ``objektnr_extern``, not a vacancy. An
+by the agent only as a reference) is a deletion of ``objektnr_extern``, not a vacancy (one
+without ``objektnr_extern`` deletes nothing and is rejected as HOUSING_DELETE_WITHOUT_ID). An
 object for sale, for commercial use or of a kind that is no dwelling (``vermarktungsart``,
 ``nutzungsart``, ``objektart``) is rejected as HOUSING_NOT_FOR_RENT: the directory lists
 housing to rent.
@@ -437,8 +438,9 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
             if source_id:
                 result.deletions.append(source_id)
             else:
-                result.reject_item("RECORD_FIELD_MISSING", partner_id=partner_id, domain=domain,
-                                   field="source_id", title=paths.text("freitexte/objekttitel"))
+                result.reject_item("HOUSING_DELETE_WITHOUT_ID", partner_id=partner_id,
+                                   domain=domain, field="source_id", value=action,
+                                   title=paths.text("freitexte/objekttitel"))
             return
         refused = _not_for_rent(paths)
         build_record(HousingVacancy, _fields(paths, organisation, partner_id), result,

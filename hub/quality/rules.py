@@ -158,6 +158,22 @@ _RULES = [
                     "sell (`businessFunction` Sell).",
     ),
     Rule(
+        "HOUSING_DELETE_WITHOUT_ID", "error",
+        "Die Löschung (aktionart {value}) kann nicht ausgeführt werden: '{field}' fehlt, das "
+        "Objekt ist unbekannt.",
+        "The deletion (aktionart {value}) cannot be carried out: '{field}' is missing, so the "
+        "object is unknown.",
+        "Geben Sie bei jeder Löschung die objektnr_extern an, mit der das Objekt geliefert "
+        "wurde; in einer Teillieferung (TEIL) bleibt es sonst im Verzeichnis.",
+        "Give every deletion the objektnr_extern the object was delivered with; in a partial "
+        "delivery (TEIL) it otherwise stays in the directory.",
+        field="source_id",
+        domains=("housing",),
+        description="OpenImmo: an `<immobilie>` whose `verwaltung_techn/aktion/@aktionart` is "
+                    "DELETE (or REFERENZ) without `objektnr_extern`: nothing is deleted, and "
+                    "the partner learns that its deletion named no object.",
+    ),
+    Rule(
         "JOB_REMOTE_WITHOUT_WORKPLACE", "error",
         "Die Stelle ist eine Fernarbeitsstelle ({value}) ohne Adresse; das Verzeichnis ist "
         "regional und führt jede Stelle an der Adresse ihres Arbeitgebers oder Büros, auch "
