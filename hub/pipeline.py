@@ -395,7 +395,9 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
     found: list = []
     shadows: list = []  # records rejected while parsing, checked for their other problems
     located = ParseResult()  # where each record starts in the input (CSV lines)
-    refused = ParseResult()  # the ids of the items rejected in the chunks read so far
+    # the ids of the items rejected in the chunks read so far, with the records not yet
+    # written and the deletions, as the chunks that follow see them (``later_entries``)
+    refused = ParseResult(records=records, deletions=delivery.deletions)
 
     def flush() -> None:
         kept = writer.new_ids(records, found)
@@ -418,9 +420,11 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
         gc.freeze()
 
     for chunk in chunks:
-        delivery.items += chunk.items
+        # the chunk's deletions join the delivery's; of an object and its DELETE the later
+        # entry counts, also when the object's chunk is written already
+        gone, taken = refused.later_entries(chunk)
+        delivery.items += chunk.items - taken - (writer.forget(gone) if gone else 0)
         delivery.mode = delivery.mode or chunk.mode
-        delivery.deletions.extend(chunk.deletions)
         found.extend(chunk.rejections)
         records.extend(refused.refuse_repeats(chunk.records, found))
         refused.refused_ids |= chunk.refused_ids

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.formats import FORMATS, FormatError
-from hub.formats.openimmo import FORMAT, parse
+from hub.formats.base import merged
+from hub.formats.openimmo import FORMAT, chunks, parse
 from hub.models import PropertyType, SyncMode
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -285,6 +286,26 @@ def test_a_deletion_without_objektnr_extern_says_that_it_deleted_nothing():
                                  "Testwohnung")
     assert rejection.message_en.startswith("The deletion (aktionart DELETE) cannot be carried out")
     assert "bleibt es sonst im Verzeichnis" in rejection.hint
+
+
+@pytest.mark.parametrize("size", [10_000, 1])
+def test_an_object_and_its_delete_in_one_delivery_the_later_entry_counts(size):
+    """Both a DELETE and the object itself for one objektnr_extern: the object won whatever
+    the order; now the later entry counts, also where parts of a big delivery end between
+    them (size 1: every object a part of its own)."""
+    def delete(number: str) -> str:
+        return _immobilie(objektnr=number).replace(
+            "<verwaltung_techn>", '<verwaltung_techn><aktion aktionart="DELETE"/>')
+
+    body = (_immobilie(objektnr="A") + delete("A")  # changed, then deleted: deleted
+            + delete("B") + _immobilie(objektnr="B")  # deleted, then delivered: delivered
+            + _immobilie(objektnr="C") + delete("C") + _immobilie(objektnr="C")  # delivered
+            + _immobilie(objektnr="D", plz="6653") + delete("D"))  # a rejected one, deleted
+    result = merged(chunks(_doc(body, umfang="TEIL"), PARTNER, size=size))
+    assert ([r.source_id for r in result.records], result.deletions) == (["B", "C"], ["A", "D"])
+    assert result.items == 3  # B, C and the rejected D: A and the first C are deleted again
+    assert [(r.rule, r.source_id) for r in result.rejections] == [
+        ("ADDRESS_POSTAL_CODE_INVALID", "D")]
 
 
 def test_invalid_values_reject_only_their_record():

@@ -65,6 +65,28 @@ class ParseResult:
                 kept.append(record)
         return kept
 
+    def later_entries(self, part: "ParseResult") -> tuple[set[str], int]:
+        """Join the deletions of ``part``, a later part of the same input, to this result's,
+        where of an object and its DELETE in one delivery (OpenImmo) the later entry counts:
+        ``part``'s deletions take out the records read before (and their ids' refusal: the
+        object delivered again after its DELETE counts), ``part``'s objects take back the
+        deletions read before. Within a part the chunker has done the same: an id both deleted
+        and delivered there was deleted first. Lists are changed in place. Returns the ids
+        ``part`` deletes and how many records that took out here (records already handed on
+        are the caller's)."""
+        gone = set(part.deletions)
+        taken = 0
+        if gone:
+            kept = [record for record in self.records if record.source_id not in gone]
+            taken = len(self.records) - len(kept)
+            self.records[:] = kept
+            self.refused_ids -= gone
+        if self.deletions or gone:  # (most deliveries delete nothing)
+            arrived = {record.source_id for record in part.records} | part.refused_ids
+            self.deletions[:] = [gone_id for gone_id in self.deletions if gone_id not in arrived]
+            self.deletions.extend(gone_id for gone_id in part.deletions if gone_id not in arrived)
+        return gone, taken
+
     def take_lines(self, part: "ParseResult") -> None:
         """The lines of another part of the same input (the first line of an id counts)."""
         for source_id, line in part.lines.items():
@@ -250,13 +272,13 @@ def _text(value: object) -> str | None:
 
 def merged(parts: Iterable[ParseResult]) -> ParseResult:
     """One result of the parts of an input (``Format.chunks``, pages), later duplicates of a
-    source id dropped as rejections."""
+    source id dropped as rejections; of an object and its DELETE the later entry counts."""
     result = ParseResult()
     for part in parts:
+        result.items -= result.later_entries(part)[1]
         result.records.extend(result.refuse_repeats(part.records, result.rejections))
         result.refused_ids |= part.refused_ids
         result.rejections.extend(part.rejections)
-        result.deletions.extend(part.deletions)
         result.shadows.extend(part.shadows)
         result.take_lines(part)
         result.items += part.items

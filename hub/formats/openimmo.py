@@ -4,7 +4,8 @@ One ``<openimmo>`` document holds ``<uebertragung umfang="VOLL|TEIL">`` (full sn
 delta) and one or more ``<anbieter>`` with their ``<immobilie>`` objects. An object whose
 ``verwaltung_techn/aktion/@aktionart`` is ``DELETE`` (or ``REFERENZ``: already let or sold, kept
 by the agent only as a reference) is a deletion of ``objektnr_extern``, not a vacancy (one
-without ``objektnr_extern`` deletes nothing and is rejected as HOUSING_DELETE_WITHOUT_ID). An
+without ``objektnr_extern`` deletes nothing and is rejected as HOUSING_DELETE_WITHOUT_ID). Of
+an object and a DELETE of it in one delivery the later entry in the file counts. An
 object for sale, for commercial use or of a kind that is no dwelling (``vermarktungsart``,
 ``nutzungsart``, ``objektart``) is rejected as HOUSING_NOT_FOR_RENT: the directory lists
 housing to rent.
@@ -429,6 +430,11 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
     waiting: list[etree._Element] = []  # objects of a provider whose <firma> comes after them
     wide = _wide(head)
     streaming = not wide  # a whole tree (iterwalk) is not pruned while it is walked
+    # the ids of this part's accepted records: of an object and its DELETE in one delivery
+    # the later entry counts; a DELETE after the object takes its record out here, an object
+    # after its DELETE is kept beside the deletion (which may still take out the object's
+    # record of an earlier part: ``ParseResult.later_entries``, as the readers of parts do it)
+    recorded: set[str] = set()
 
     def take(immobilie: etree._Element) -> None:
         paths = _Paths(immobilie)
@@ -436,6 +442,10 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
         if action in _REMOVING_ACTIONS:
             source_id = paths.text("verwaltung_techn/objektnr_extern")
             if source_id:
+                if source_id in recorded:  # the object came before in this part: deleted
+                    _take_out(result, source_id)
+                    recorded.discard(source_id)
+                result.refused_ids.discard(source_id)  # delivered again after this, it counts
                 result.deletions.append(source_id)
             else:
                 result.reject_item("HOUSING_DELETE_WITHOUT_ID", partner_id=partner_id,
@@ -443,8 +453,10 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
                                    title=paths.text("freitexte/objekttitel"))
             return
         refused = _not_for_rent(paths)
-        build_record(HousingVacancy, _fields(paths, organisation, partner_id), result,
-                     refused=refused and ("HOUSING_NOT_FOR_RENT", refused))
+        record = build_record(HousingVacancy, _fields(paths, organisation, partner_id), result,
+                              refused=refused and ("HOUSING_NOT_FOR_RENT", refused))
+        if record is not None:
+            recorded.add(record.source_id)
 
     encoding = None if wide else _encoding_meant(head[:_HEAD])
     for event, element in _events(source, wide, encoding):
@@ -479,7 +491,16 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
         if result.items >= size:
             yield drop_duplicate_ids(result)
             result = ParseResult(mode=result.mode)
+            recorded.clear()
     yield drop_duplicate_ids(result)
+
+
+def _take_out(result: ParseResult, deleted: str) -> None:
+    """The record of ``deleted`` read before its DELETE in the same part, taken out again: the
+    later entry counts, and the object is no item of the delivery any more."""
+    kept = [record for record in result.records if record.source_id != deleted]
+    result.items -= len(result.records) - len(kept)
+    result.records = kept
 
 
 def parse(data: bytes, partner_id: str) -> ParseResult:

@@ -130,6 +130,20 @@ class StageWriter:
             kept.append(record)
         return kept
 
+    def forget(self, source_ids: set[str]) -> int:
+        """Take the records of ``source_ids`` out of the delivery again (a later DELETE of the
+        same object counts: ``ParseResult.later_entries``); returns how many of them had been
+        accepted, which no longer count as items of the delivery."""
+        accepted = 0
+        for part in batches(sorted(source_ids), 500):
+            chosen = _delivery.c.source_id.in_(part)
+            accepted += self.conn.execute(
+                sa.select(sa.func.count()).select_from(_delivery)
+                .where(chosen, _delivery.c.record.is_not(None))).scalar_one()
+            self.conn.execute(_delivery.delete().where(chosen))
+        self.counts.accepted -= accepted
+        return accepted
+
     def add(self, checked: list[CanonicalRecord], accepted: list[CanonicalRecord],
             found: list[Rejection]) -> None:
         """One chunk: ``checked`` the records of the chunk that ``new_ids`` kept, ``accepted``
