@@ -489,6 +489,7 @@ def cmd_replay(args) -> int:
 def cmd_erase(args) -> int:
     """Erase one partner record on request: every table, the change feed, the raw payloads;
     an audit row without personal data. Exit 1 for an unknown partner or record."""
+    from hub.inbox import inbox_folder
     from hub.registry import RegistryError, load_registry
     from hub.store.erasure import ErasureError, erase_record, partner_known
     from hub.store.landing import LandingStore
@@ -508,14 +509,18 @@ def cmd_erase(args) -> int:
               "stored)", file=sys.stderr)
         return 1
     formats = {feed.domain: feed.format for feed in partner.feeds} if partner else None
+    # the registry names the inboxes: for a partner no longer in it none is searched
+    inboxes = {feed.domain: inbox_folder(feed) for feed in partner.feeds
+               if inbox_folder(feed) is not None} if partner else None
     try:
         done = erase_record(engine, LandingStore(settings.landing_dir), args.partner,
-                            args.source_id, domain=args.domain, reason=args.reason, formats=formats)
+                            args.source_id, domain=args.domain, reason=args.reason, formats=formats,
+                            inboxes=inboxes)
     except ErasureError as exc:
         print(f"hub erase: error: {exc}", file=sys.stderr)
         return 1
     _refresh_reports(engine, settings, partner, done)
-    aside = _erase_inbox_copies(partner, done, formats)
+    aside = done.inbox_files_removed
     if done.outcome != "unpublished":
         _record_in_dagster(
             engine, settings, done.domain,
@@ -526,7 +531,11 @@ def cmd_erase(args) -> int:
         "deleted": f"entity {done.entity_id} deleted from the directory (tombstone, seq {done.seq})",
         "updated": f"entity {done.entity_id} kept with its other sources"
                    + (f" (updated, seq {done.seq})" if done.seq else ""),
-        "unpublished": "it was not in the directory",
+        "unpublished": "it was not in the directory"
+                       + (f" ({rejected} rejection row(s) removed)"
+                          if (rejected := done.removed.get("rejections")) else
+                          "" if any(done.removed.values()) else
+                          " (never staged: only in delivered files)"),
     }[done.outcome]
     print(f"{done.partner_id}/{done.domain}/{done.source_id}: erased; {what}; "
           f"{len(done.payloads_erased)} raw payload file(s) removed"
@@ -652,21 +661,6 @@ def _tell_dagster(settings, command: str, events) -> None:
     except Exception as exc:  # noqa: BLE001 - what was done stands; only the UI's view lags
         print(f"{command}: warning: the Dagster instance was not told ({type(exc).__name__}: "
               f"{str(exc).splitlines()[0] if str(exc) else ''})", file=sys.stderr)
-
-
-def _erase_inbox_copies(partner, done, formats) -> list:
-    """The files of the partner's inbox that the hub moved aside after processing them
-    (``processed/``, ``failed/``) and that hold the erased record, deleted. The registry names the inbox:
-    for a partner no longer in it nothing is found there."""
-    from hub.inbox import inbox_folder
-    from hub.store.erasure import erase_processed_files
-
-    feed = partner.feed_for(done.domain) if partner is not None else None
-    folder = inbox_folder(feed) if feed is not None else None
-    if folder is None:
-        return []
-    return erase_processed_files(folder, (formats or {}).get(done.domain), done.partner_id,
-                                 done.source_id)
 
 
 def _refresh_reports(engine, settings, partner, done) -> None:
@@ -927,10 +921,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("erase", help="erase a partner record on request from every table and the change feed",
                        description="Remove one partner record from the records, the entity map, the "
-                       "rejections, the directory and the raw payloads; earlier change-feed items "
+                       "rejections, the directory, the raw payloads and an inbox partner's files "
+                       "moved aside (processed/, failed/); earlier change-feed items "
                        "that carried it are redacted and a tombstone (or an update, when the entity "
-                       "keeps other sources) is published. An audit row keeps partner, source id, "
-                       "time and reason. Exit 1 for an unknown partner or record.")
+                       "keeps other sources) is published. A record never staged (rejected, or only "
+                       "in a delivery that failed as a whole) is erased where the hub holds it. An "
+                       "audit row keeps partner, source id, time and reason. Exit 1 for an unknown "
+                       "partner or a record found nowhere.")
     p.add_argument("partner", help="partner id")
     p.add_argument("source_id", help="the record's id in the partner's feed")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"],

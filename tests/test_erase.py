@@ -153,7 +153,7 @@ def test_erasing_a_rejected_record_removes_its_rejections(db_url, tmp_path, monk
     assert file_hits(feedback, KARL)  # the partner's report shows the malformed e-mail
 
     assert main(["erase", "employer-a", "A-BAD"]) == 0
-    assert "it was not in the directory" in capsys.readouterr().out
+    assert "it was not in the directory (1 rejection row(s) removed)" in capsys.readouterr().out
     assert not hub.rows(rejections, rejections.c.source_id == "A-BAD")
     assert table_hits(hub.engine, KARL) == {}
     assert file_hits(hub.store.root, KARL) == []
@@ -170,7 +170,8 @@ def test_unknown_partner_or_record_is_one_line_and_exit_1(db_url, tmp_path, monk
 
     assert main(["erase", "employer-a", "A-404"]) == 1
     err = capsys.readouterr().err
-    assert err.strip() == "hub erase: error: partner 'employer-a' has no record 'A-404'"
+    assert err.strip() == ("hub erase: error: partner 'employer-a' has no record 'A-404' (nothing "
+                           "of it in the database, the raw payloads or the inbox files)")
 
     assert main(["erase", "employer-a", "A-1", "--domain", "courses"]) == 1
     assert "no record 'A-1' in courses" in capsys.readouterr().err
@@ -219,19 +220,17 @@ def test_an_erasure_shows_in_dagster_as_a_publication_of_the_directory(db_url, t
     assert "employer-a/A-2 erased on request" in materialization.description
 
 
-def test_erasing_an_inbox_partner_s_record_removes_it_from_the_files_moved_aside(db_url, tmp_path,
-                                                                                 monkeypatch, capsys):
-    """The hub moves each processed inbox file into processed/: a copy it keeps, as the landing
-    store's payloads; an erasure removes the ones holding the record, and says so."""
+def inbox_setup(db_url, tmp_path, monkeypatch, *deliveries: str):
+    """An inbox partner (employer-a, csv-jobs) whose ``deliveries`` were dropped and synced
+    one after another (a delivery that fails as a whole goes into failed/); returns the inbox
+    folder and the landing store."""
     import os
     import time
 
+    from hub.pipeline import StageError
+
     inbox = tmp_path / "inbox" / "krone"
     inbox.mkdir(parents=True)
-    delivery = inbox / "stellen.csv"
-    delivery.write_text(EMPLOYER, encoding="utf-8")
-    stamp = time.time() - 60  # settled
-    os.utime(delivery, (stamp, stamp))
     registry = tmp_path / "registry.yaml"
     registry.write_text(registry_text(("employer-a", "csv-jobs", f"inbox:{inbox}")))
     monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
@@ -241,12 +240,61 @@ def test_erasing_an_inbox_partner_s_record_removes_it_from_the_files_moved_aside
     settings = Settings.from_env()
     engine, store = engine_for(db_url), LandingStore(settings.landing_dir)
     partner = load_registry(registry).get("employer-a")
-    fetch_partner_feed(engine, store, FeedClient().fetcher(), partner, "jobs")
-    stage_partner_feed(engine, store, partner, "jobs")
+    for number, body in enumerate(deliveries):
+        delivery = inbox / f"stellen-{number}.csv"
+        delivery.write_text(body, encoding="utf-8")
+        stamp = time.time() - 60  # settled
+        os.utime(delivery, (stamp, stamp))
+        fetch_partner_feed(engine, store, FeedClient().fetcher(), partner, "jobs")
+        try:
+            stage_partner_feed(engine, store, partner, "jobs")
+        except StageError:
+            pass
     publish_domain(engine, "jobs")
+    return inbox, store
+
+
+def test_erasing_an_inbox_partner_s_record_removes_it_from_the_files_moved_aside(db_url, tmp_path,
+                                                                                 monkeypatch, capsys):
+    """The hub moves each processed inbox file into processed/: a copy it keeps, as the landing
+    store's payloads; an erasure removes the ones holding the record, and says so."""
+    inbox, store = inbox_setup(db_url, tmp_path, monkeypatch, EMPLOYER)
     assert file_hits(inbox / "processed", HANS)
 
     assert main(["erase", "employer-a", "A-2"]) == 0
     assert "1 processed inbox file(s) removed" in capsys.readouterr().out
     assert file_hits(inbox, HANS) == []
     assert file_hits(store.root, HANS) == []
+
+
+UNUSABLE = ("Stellen-ID;Arbeitgeber;Ansprechperson;E-Mail\n"  # no Titel, PLZ, Ort: fails as a whole
+            "Z-9;Gasthaus Krone;Zora Geheim;zora.geheim@example.org\n")
+ZORA = ["Zora Geheim", "zora.geheim@example.org"]
+
+
+def test_erasing_a_record_only_in_a_failed_delivery_removes_its_file_and_payload(
+        db_url, tmp_path, monkeypatch, capsys):
+    """A record the hub never staged (its delivery was unusable) is still personal data the hub
+    holds: in the landing store and in the inbox's failed/ folder."""
+    inbox, store = inbox_setup(db_url, tmp_path, monkeypatch, UNUSABLE)
+    assert [p.parent.name for p in file_hits(inbox, ZORA)] == ["failed"]
+    assert file_hits(store.root, ZORA)
+
+    assert main(["erase", "employer-a", "Z-9", "--reason", "T-9"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == (
+        "employer-a/jobs/Z-9: erased; it was not in the directory (never staged: only in delivered "
+        "files); 1 raw payload file(s) removed, 1 processed inbox file(s) removed, 0 earlier "
+        "change-feed item(s) redacted; audit entry 1")
+    assert file_hits(inbox, ZORA) == [] and file_hits(store.root, ZORA) == []
+    engine = engine_for(db_url)
+    assert table_hits(engine, ZORA) == {}
+    with engine.connect() as conn:
+        audit = conn.execute(sa.select(erasures)).all()
+    assert [(a.source_id, a.outcome, a.reason) for a in audit] == [("Z-9", "unpublished", "T-9")]
+
+    # found nowhere now: one line, exit 1
+    assert main(["erase", "employer-a", "Z-9"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == ("hub erase: error: partner 'employer-a' has no record 'Z-9' (nothing "
+                           "of it in the database, the raw payloads or the inbox files)")

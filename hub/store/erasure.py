@@ -8,8 +8,12 @@ change-feed items that carried the record's data (its source reference and the f
 partner contributed, contact included; the item is marked ``"redacted": true``); removes the
 raw payloads that contain the record from the landing store (a marker says when and why, so a
 replay of such a payload fails with that reason; the feed's fetch state is reset, so the next
-sync fetches and stages in full); and writes an ``erasures`` audit row (partner, domain, source id, time,
-reason; no personal data).
+sync fetches and stages in full); deletes the files of the partner's inbox moved aside into
+``processed/`` and ``failed/`` that hold it; and writes an ``erasures`` audit row (partner,
+domain, source id, time, reason; no personal data).
+
+A record that no table holds (it was never staged: its delivery failed as a whole) is found
+in the raw payloads and the inbox files and erased there, with the same audit row.
 
 The partner is the source of truth: erasure does not block the record. If the partner's feed
 still sends it, the next sync stages and publishes it again. The request belongs with the
@@ -62,6 +66,7 @@ class ErasureOutcome:
     changes_scrubbed: int = 0
     payloads_erased: list[str] = field(default_factory=list)
     erasure_id: int | None = None
+    inbox_files_removed: list[Path] = field(default_factory=list)  # processed/, failed/
     # SQLite: the write-ahead log, which held the deleted rows, was emptied (False: readers
     # kept it busy; the next erasure or retention run empties it)
     log_emptied: bool = True
@@ -97,24 +102,31 @@ def erase_record(
     domain: str | None = None,
     reason: str | None = None,
     formats: dict[str, str] | None = None,
+    inboxes: dict[str, Path] | None = None,
     now: dt.datetime | None = None,
 ) -> ErasureOutcome:
     """Erase the record (see the module docstring). ``formats`` maps a domain to the
     partner's feed format (from the registry) to find the raw payloads that contain the
-    record; without it the payloads are searched for the source id as text."""
+    record; without it the payloads are searched for the source id as text. ``inboxes`` maps
+    a domain to the partner's inbox folder, whose files moved aside that hold the record are
+    deleted too. A record that no table holds (never staged: only in a delivery that failed
+    as a whole) is erased where a raw payload or an inbox file holds it."""
     now = now or dt.datetime.now(dt.timezone.utc)
+    formats, inboxes = formats or {}, inboxes or {}
     with engine.connect() as conn:
         domains = record_domains(conn, partner_id, source_id)
-        payload_candidates = []
-        if domain and domain in domains:
-            domains = {domain}
-        elif domain:
-            domains = set()
-        if len(domains) == 1:
-            payload_candidates = _payloads_of(conn, partner_id, next(iter(domains)))
+        if domain:
+            domains &= {domain}
+        if not domains:  # only in what the hub keeps of its deliveries, if anywhere
+            domains = {d for d in ([domain] if domain else _partner_domains(conn, partner_id, inboxes))
+                       if _delivery_holds(conn, store, partner_id, d, source_id, formats.get(d),
+                                          inboxes.get(d))}
+        payload_candidates = (_payloads_of(conn, partner_id, next(iter(domains)))
+                              if len(domains) == 1 else [])
     where = f" in {domain}" if domain else ""
     if not domains:
-        raise ErasureError(f"partner {partner_id!r} has no record {source_id!r}{where}")
+        raise ErasureError(f"partner {partner_id!r} has no record {source_id!r}{where} (nothing "
+                           "of it in the database, the raw payloads or the inbox files)")
     if len(domains) > 1:
         raise ErasureError(f"partner {partner_id!r} has a record {source_id!r} in "
                            f"{' and '.join(sorted(domains))}; say which with --domain")
@@ -125,7 +137,7 @@ def erase_record(
     erased: list[str] = []  # bytes removed now
     gone: list[str] = []  # erased before (an interrupted erasure): still to be marked below
     if store is not None:
-        fmt = (formats or {}).get(domain)
+        fmt = formats.get(domain)
         for sha in payload_candidates:
             if sha not in store and store.erased(sha) is not None:
                 gone.append(sha)
@@ -183,6 +195,9 @@ def erase_record(
         ).scalar_one()
     announce(engine, published.seq)
     outcome.log_emptied = forget_deleted(engine)
+    if domain in inboxes:  # after the transaction: should it fail, the files still find the record
+        outcome.inbox_files_removed = erase_processed_files(inboxes[domain], formats.get(domain),
+                                                            partner_id, source_id)
     return outcome
 
 
@@ -254,20 +269,44 @@ def _payloads_of(conn: sa.Connection, partner_id: str, domain: str) -> list[str]
     return sorted(shas)
 
 
+def _partner_domains(conn: sa.Connection, partner_id: str, inboxes: dict[str, Path]) -> list[str]:
+    """The domains in which the partner delivered anything (syncs, fetch state) or has an inbox."""
+    found = set(inboxes)
+    for table in (syncs, fetch_state):
+        found.update(d for (d,) in conn.execute(
+            sa.select(table.c.domain).where(table.c.partner_id == partner_id).distinct()))
+    return sorted(found)
+
+
+def _delivery_holds(conn: sa.Connection, store: LandingStore | None, partner_id: str, domain: str,
+                    source_id: str, fmt: str | None, inbox: Path | None) -> bool:
+    """Whether a raw payload of the partner's feed or a file of its inbox moved aside holds
+    the record (a record never staged: its delivery failed as a whole)."""
+    if store is not None and any(_pages_holding(store, sha, fmt, partner_id, source_id)
+                                 for sha in _payloads_of(conn, partner_id, domain)):
+        return True
+    return bool(inbox is not None and _aside_files(inbox, fmt, partner_id, source_id))
+
+
+def _pages_holding(store: LandingStore, sha: str, fmt: str | None, partner_id: str,
+                   source_id: str) -> list[str]:
+    """The bodies of the payload (itself, or a manifest's pages) that hold the record."""
+    if sha not in store:
+        return []
+    return [page for page in store.pages(sha) or [sha]
+            if page in store and _contains(store, page, fmt, partner_id, source_id)]
+
+
 def _erase_payload(store: LandingStore, sha: str, fmt: str | None, partner_id: str,
                    source_id: str, now: dt.datetime) -> list[str]:
     """Erase the payload when it contains the record: a single body, or a manifest and those
     of its pages that contain it. Returns the hashes whose bytes were removed."""
-    if sha not in store:
-        return []
-    pages = store.pages(sha)
-    bodies = pages or [sha]
-    hit = [page for page in bodies if page in store and _contains(store, page, fmt, partner_id, source_id)]
+    hit = _pages_holding(store, sha, fmt, partner_id, source_id)
     if not hit:
         return []
     why, when = "erased on request", now.isoformat()
     removed = [page for page in hit if store.erase(page, why, when)]
-    if pages:
+    if store.pages(sha):
         store.erase(sha, why, when)
         removed.append(sha)
     return removed
@@ -278,15 +317,19 @@ def erase_processed_files(folder: Path, fmt: str | None, partner_id: str,
     """The files of an inbox's ``processed/`` and ``failed/`` folders (deliveries the hub
     moved aside itself) that contain the record, deleted; returns them. They are copies the
     hub keeps, as the landing store's payloads are."""
+    removed = _aside_files(folder, fmt, partner_id, source_id)
+    for path in removed:
+        path.unlink()
+    return removed
+
+
+def _aside_files(folder: Path, fmt: str | None, partner_id: str, source_id: str) -> list[Path]:
+    """The files of the inbox's ``processed/`` and ``failed/`` folders that hold the record."""
     from hub.inbox import ASIDE
 
-    removed = []
-    for aside in (folder / name for name in ASIDE):
-        for path in sorted(aside.iterdir()) if aside.is_dir() else ():
-            if path.is_file() and _holds(path.read_bytes(), fmt, partner_id, source_id):
-                path.unlink()
-                removed.append(path)
-    return removed
+    return [path for aside in (folder / name for name in ASIDE)
+            for path in (sorted(aside.iterdir()) if aside.is_dir() else ())
+            if path.is_file() and _holds(path.read_bytes(), fmt, partner_id, source_id)]
 
 
 def _contains(store: LandingStore, sha: str, fmt: str | None, partner_id: str,
