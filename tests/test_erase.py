@@ -298,3 +298,14 @@ def test_erasing_a_record_only_in_a_failed_delivery_removes_its_file_and_payload
     err = capsys.readouterr().err
     assert err.strip() == ("hub erase: error: partner 'employer-a' has no record 'Z-9' (nothing "
                            "of it in the database, the raw payloads or the inbox files)")
+
+
+def test_an_unusable_file_with_a_longer_id_is_not_taken_for_the_record(db_url, tmp_path, monkeypatch,
+                                                                        capsys):
+    """An unusable file is searched as text: for the whole id, so erasing Z-9 leaves the file
+    of Z-90 (another person) alone and says that Z-9 is found nowhere."""
+    inbox, store = inbox_setup(db_url, tmp_path, monkeypatch, UNUSABLE.replace("Z-9;", "Z-90;"))
+    assert main(["erase", "employer-a", "Z-9"]) == 1
+    assert "has no record 'Z-9'" in capsys.readouterr().err
+    assert [p.parent.name for p in file_hits(inbox, ZORA)] == ["failed"]
+    assert file_hits(store.root, ZORA)

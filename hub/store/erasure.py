@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from dataclasses import dataclass, field
 
@@ -353,7 +354,9 @@ def _holds(body: bytes, fmt: str | None, partner_id: str, source_id: str) -> boo
             ids.update(parsed.deletions)
             return source_id in ids
     variants = {source_id, json.dumps(source_id)[1:-1], _xml_escape(source_id)}
-    return any(v.encode("utf-8") in body for v in variants if v)
+    # as a whole id: erasing A-1 must not take the file of A-10
+    return any(re.search(rb"(?<![0-9A-Za-z])" + re.escape(v.encode("utf-8")) + rb"(?![0-9A-Za-z])",
+                         body) for v in variants if v)
 
 
 def _xml_escape(text: str) -> str:
