@@ -309,3 +309,24 @@ def test_an_unusable_file_with_a_longer_id_is_not_taken_for_the_record(db_url, t
     assert "has no record 'Z-9'" in capsys.readouterr().err
     assert [p.parent.name for p in file_hits(inbox, ZORA)] == ["failed"]
     assert file_hits(store.root, ZORA)
+
+
+def test_a_record_sent_in_three_deliveries_is_erased_from_all_of_their_files(db_url, tmp_path,
+                                                                              monkeypatch, capsys):
+    """Every inbox file and raw payload that holds the record goes, the one that holds only
+    it too; each is deleted whole (as a raw payload is), the other records stay published."""
+    erika, hans = EMPLOYER.splitlines(keepends=True)[1:3]
+    assert hans.startswith("A-2;")
+    inbox, store = inbox_setup(db_url, tmp_path, monkeypatch, EMPLOYER, HEADER + hans,
+                               HEADER + erika + hans.replace("Kellner", "Oberkellner"))
+    assert len(file_hits(inbox / "processed", HANS)) == 3 and len(file_hits(store.root, HANS)) == 3
+
+    assert main(["erase", "employer-a", "A-2"]) == 0
+    out = capsys.readouterr().out
+    assert "3 raw payload file(s) removed, 3 processed inbox file(s) removed" in out
+    assert file_hits(inbox, HANS) == [] and file_hits(store.root, HANS) == []
+    assert table_hits(engine_for(db_url), HANS) == {}
+    assert not [p for p in inbox.rglob("*") if p.is_file()]
+    with engine_for(db_url).connect() as conn:
+        published = conn.execute(sa.select(directory.c.entry)).scalars().all()
+    assert [s["source_id"] for e in published for s in e["sources"]] == ["A-1"]
