@@ -351,9 +351,8 @@ def cmd_sync(args) -> int:
         if partner_feeds_with_inbox(registry):
             settle_seconds()  # a bad HUB_INBOX_SETTLE_SECONDS is said now, not by each feed's run
         if not registry.partners:
-            # HUB_REGISTRY naming the wrong file (or an emptied one) is said, not a run of nothing
-            if settings.registry_path.resolve() == configured:
-                _orphans_note(_engine(settings), registry)
+            # HUB_REGISTRY naming the wrong file (or an emptied one) is said, not a run of
+            # nothing; no note on partners "that left it": following them would withdraw all
             raise UsageError(f"the registry {settings.registry_path} lists no partners; nothing to "
                              "sync (is it the right file? HUB_REGISTRY or --registry names it)")
         engine = _engine(settings)
@@ -562,11 +561,17 @@ def cmd_withdraw(args) -> int:
     configured = Settings.from_env().registry_path  # the one the sensors and schedules read
     settings = _settings(args)
     engine = _engine(settings)
-    # a registry given with --registry does not hide the configured one
+    # a registry given with --registry does not hide the configured one; a registry that is
+    # not there or lists no partners (HUB_REGISTRY naming the wrong file, an emptied file)
+    # proves nothing about the partner: refused, as hub sync refuses it
     for path in dict.fromkeys((configured, settings.registry_path)):
         if not path.exists():
-            continue
+            raise UsageError(f"the registry {path} is not there (HUB_REGISTRY or --registry names "
+                             f"it); hub withdraw needs it to see that {args.partner} left it")
         registry = load_registry(path)
+        if not registry.partners:
+            raise UsageError(f"the registry {path} lists no partners (is it the right file?); "
+                             f"hub withdraw needs it to see that {args.partner} left it")
         feeds = [f.domain for p in registry.partners if p.id == args.partner for f in p.feeds]
         if any(args.domain in (None, domain) for domain in feeds):
             raise UsageError(f"{args.partner} is in {path} with a "

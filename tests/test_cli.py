@@ -293,25 +293,38 @@ def test_a_partner_that_left_is_withdrawn_with_tombstones_and_comes_back_in_full
     trial.write_text("partners: []\n")
     assert_one_line_error(hub("withdraw", "vhs-b", "--registry", str(trial), env=env),
                           f"vhs-b is in {registry}", "remove the feed")
+    # an emptied registry file, or HUB_REGISTRY naming a file that is not there, proves
+    # nothing: no note that invites a withdrawal, and withdraw refuses
     registry.write_text("partners: []\n")
+    emptied = hub("sync", env=env)
+    assert emptied.returncode == 2 and "hub withdraw" not in emptied.stderr
+    assert_one_line_error(hub("withdraw", "vhs-b", env=env), f"the registry {registry} lists no partners")
+    assert_one_line_error(hub("withdraw", "vhs-b", env={**env, "HUB_REGISTRY": str(tmp_path / "nothere.yaml")}),
+                          f"the registry {tmp_path / 'nothere.yaml'} is not there")
+    other = tmp_path / "andere.csv"
+    other.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nA-1;Deutschkurs C;Sprachkurs;66538;Neunkirchen\n",
+                     encoding="utf-8")
+    registry.write_text("partners:\n  - id: vhs-c\n    name: VHS C\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {other.as_uri()}\n")
     # the sync says what stays published of a partner that left
     left = hub("sync", env=env)
     assert ("hub sync: note: vhs-b/courses is not in the registry and still has 2 published "
             "records; hub withdraw vhs-b takes them out") in left.stderr
     done = hub("withdraw", "vhs-b", env=env)
     assert done.returncode == 0, done.stderr
-    assert "vhs-b/courses: 2 records withdrawn; directory/courses: 0 entries (2 deleted" in done.stdout
+    assert "vhs-b/courses: 2 records withdrawn; directory/courses: 1 entries (2 deleted" in done.stdout
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'home' / 'hub.db'}")
     with engine.connect() as conn:
         ops = conn.execute(sa.text("SELECT op FROM changes ORDER BY seq")).scalars().all()
         statuses = set(conn.execute(sa.text("SELECT status FROM source_records")).scalars())
     engine.dispose()
-    assert ops == ["updated", "updated", "deleted", "deleted"] and statuses == {"withdrawn"}
+    assert ops == ["updated", "updated", "updated", "deleted", "deleted"]
+    assert statuses == {"withdrawn", "active"}
     again = hub("withdraw", "vhs-b", env=env)
     assert again.returncode == 1 and "nothing to withdraw" in again.stderr
     registry.write_text(listed)  # back, with the same file: synced in full, not 'unchanged'
     back = hub("sync", "--json", env=env)
-    assert json.loads(back.stdout)["published"]["courses"] == 2
+    assert json.loads(back.stdout)["published"]["courses"] == 3
 
 
 def test_a_feedback_mail_that_cannot_be_sent_is_a_warning_of_the_sync(tmp_path):
