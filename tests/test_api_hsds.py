@@ -319,3 +319,18 @@ def test_hsds_answers_carry_an_etag_and_a_repeated_request_gets_304(engine):
     changed = client.get("/hsds/services?per_page=5", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert changed.json()["total_items"] < first.json()["total_items"]
+
+
+def test_a_misspelt_hsds_filter_is_refused_not_answered_with_everything(engine):
+    """?serach= for ?search=: a 400 naming the parameters the endpoint takes, as on /v1, not
+    the whole list as if filtered; the standard's parameters this profile does not implement
+    keep their own answer, and a cache buster (?_=...) passes."""
+    fill(engine)
+    client = make_client(engine)
+    wrong = client.get("/hsds/services?serach=Integrationskurs")
+    assert wrong.status_code == 400 and wrong.headers["content-type"].startswith(PROBLEM)
+    assert "'serach'" in wrong.json()["detail"] and "search" in wrong.json()["detail"]
+    assert client.get("/hsds/organizations?page=1&sort=name").status_code == 400
+    unimplemented = client.get("/hsds/services?postcode=66538")
+    assert unimplemented.status_code == 400 and "not implemented by this HSDS profile" in unimplemented.json()["detail"]
+    assert client.get("/hsds/services?search=Integrationskurs&_=1700000000").json()["total_items"] == 1

@@ -122,17 +122,24 @@ def _query_names(dependant) -> Iterator[str]:
 
 
 def known_query(request: Request) -> None:
-    """A query parameter a ``/v1`` endpoint does not declare is refused (400) with the ones
-    it does: a misspelt filter (``?postcode=`` for ``?postal_code=``) would otherwise answer
-    the whole directory as if it were the filtered part. Parameters starting with '_' are let
-    through unread (a client's cache buster, ``?_=1700000000``). The HSDS endpoints answer
-    the standard's parameters they do not implement themselves (hub/api/hsds.py)."""
+    """A query parameter a ``/v1`` or ``/hsds`` endpoint does not declare is refused (400)
+    with the ones it does: a misspelt filter (``?postcode=`` for ``?postal_code=``,
+    ``?serach=``) would otherwise answer the whole directory as if it were the filtered part.
+    Parameters starting with '_' are let through unread (a client's cache buster,
+    ``?_=1700000000``). The HSDS endpoints answer the standard's parameters they do not
+    implement themselves, saying so (hub/api/hsds.py)."""
     route = request.scope.get("route")
-    if route is None or not hasattr(route, "dependant") or not request.url.path.startswith("/v1/"):
+    path = request.url.path
+    if route is None or not hasattr(route, "dependant") or not path.startswith(("/v1/", "/hsds/")):
         return
     names = getattr(route, "hub_query_names", None)
     if names is None:  # read once per route, kept on it
-        names = route.hub_query_names = frozenset(_query_names(route.dependant))
+        names = frozenset(_query_names(route.dependant))
+        if path.startswith("/hsds/"):
+            from hub.api.hsds import STANDARD_NOT_IMPLEMENTED
+
+            names |= STANDARD_NOT_IMPLEMENTED
+        route.hub_query_names = names
     unknown = sorted({key for key in request.query_params if key not in names and not key.startswith("_")})
     if unknown:
         listed = ", ".join(sorted(names)) or "none"

@@ -57,6 +57,8 @@ def _access(request: Request) -> None:
 # parameters of the HSDS API specification that this profile does not implement: a client that
 # sends one is told, instead of getting a page as if it had been applied
 _NOT_IMPLEMENTED = ("minimal", "full", "postcode", "proximity")
+# (the read API refuses any other parameter an endpoint does not declare: hub.api.app.known_query)
+STANDARD_NOT_IMPLEMENTED = frozenset((*_NOT_IMPLEMENTED, "format"))
 
 
 def _refuse_unimplemented(request: Request) -> None:
