@@ -203,8 +203,11 @@ def cmd_check(args) -> int:
         report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": why}, [], lang,
                               trial=True, fmt=fmt.name)
         paths = _write_check_report(report, args.out)
-        print(f"hub check: {label}: unusable: {why}" + (f" (use --format {other})" if other else ""),
-              file=sys.stderr)
+        if other and fetched is not None:  # the registry says the format, not the command line
+            why += f" (the registry's format: for the feed says {fmt.name})"
+        elif other:
+            why += f" (use --format {other})"
+        print(f"hub check: {label}: unusable: {why}", file=sys.stderr)
         for kind in ("html", "csv", "json"):
             print(f"report: {paths[kind]}")
         return 2
@@ -252,10 +255,11 @@ def _fetch_for_check(partner, format_name: str | None):
     from hub.store.landing import LandingStore
 
     feeds = [f for f in partner.feeds if format_name in (None, f.format)]
-    if len(feeds) != 1:
-        listed = ", ".join(f.format for f in partner.feeds)
-        raise UsageError(f"{partner.id} has feeds in {listed}: name one with --format" if not feeds or
-                         format_name is None else f"{partner.id} has no {format_name} feed ({listed})")
+    listed = ", ".join(f.format for f in partner.feeds)
+    if not feeds:
+        raise UsageError(f"{partner.id} has no {format_name} feed in the registry; its feeds: {listed}")
+    if len(feeds) > 1:
+        raise UsageError(f"{partner.id} has feeds in {listed}: name one with --format")
     feed = feeds[0]
     folder = tempfile.mkdtemp(prefix="hub-check-")
     atexit.register(shutil.rmtree, folder, True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import FIXTURES
-from tests.test_cli import hub
+from tests.test_cli import assert_one_line_error, hub
 
 
 def test_clean_file_exits_0_with_a_report(tmp_path):
@@ -333,6 +333,9 @@ def test_a_partners_feed_is_fetched_and_checked_before_it_goes_live(tmp_path, ht
     which = hub("check", "--fetch", "--partner", "jc-neu", "--registry", live, "--out", str(out), env=env)
     assert which.returncode == 2 and "name one with --format" in which.stderr
     assert "ba-jobsuche, csv-courses" in which.stderr
+    other = hub("check", "--fetch", "--partner", "jc-neu", "--registry", live, "--format", "csv-jobs",
+                "--out", str(out), env=env)
+    assert_one_line_error(other, "jc-neu has no csv-jobs feed in the registry; its feeds: ba-jobsuche, csv-courses")
     done = hub("check", "--fetch", "--partner", "jc-neu", "--registry", live, "--format", "ba-jobsuche",
                "--out", str(out), env=env)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
