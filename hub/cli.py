@@ -151,13 +151,14 @@ def cmd_resolve(args) -> int:
 
 def cmd_check(args) -> int:
     """A partner's file through every check, offline; the feedback report goes to --out.
-    Exit 0: clean; 1: records were rejected; 2: the input is unusable."""
+    Exit 0: clean; 1: records were rejected or a sync would be held; 2: the input is unusable."""
     import datetime as dt
     from types import SimpleNamespace
 
     from hub.formats import FormatError, get_format, reads_as
     from hub.quality.checks import check_records
-    from hub.pipeline import parse_payload, rejection_hold
+    from hub.models import SyncMode
+    from hub.pipeline import parse_payload, rejection_hold, withdrawal_hold
     from hub.quality.report import build_report
     from hub.registry import Feed, load_registry
 
@@ -221,7 +222,14 @@ def cmd_check(args) -> int:
     feed = partner.feed_for(fmt.domain) if hasattr(partner, "feed_for") else None
     share = feed.max_rejection_share if feed is not None else Feed.model_fields["max_rejection_share"].default
     hold = rejection_hold(parsed.items, len(accepted), share)
+    # a partner that is live already: what a sync would take out of the directory
+    published = _published_ids(partner.id, fmt.domain) if feed is not None else None
+    snapshot = (parsed.mode or feed.mode if feed is not None else None) == SyncMode.SNAPSHOT
+    gone = (published - {record.source_id for record in accepted}) if published and snapshot else set()
+    if hold is None and gone:
+        hold = withdrawal_hold(len(gone), len(published), feed.max_withdrawal_share)
     if hold is not None:
+        hold.partner_id = partner.id
         sync.update(status="held", message=hold.message)
     report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang, trial=True,
                           fmt=fmt.name)
@@ -231,14 +239,43 @@ def cmd_check(args) -> int:
           + (f"; notes on the file: {_file_notes(report)}" if report.notes else "")
           + (f"; {len(set(parsed.deletions))} record(s) deleted by the delivery"
              if parsed.deletions else "")
-          + (f"; a sync would be held ({hold.count} of {hold.total} rejected)" if hold else ""))
+          + (f"; a sync would withdraw {len(gone)} of the {len(published)} published records"
+             if gone else "")
+          + (f"; a sync would be held ({hold.count} of {hold.total} "
+             f"{'rejected' if hold.check == 'rejection_share' else 'withdrawn'})" if hold else ""))
     for kind in ("html", "csv", "json"):
         print(f"report: {paths[kind]}")
     if not parsed.items:  # a sync refuses an empty snapshot: the partner's offers stay
         print(f"hub check: {label}: no offers in the {'feed' if fetched else 'file'}; delivered, it would change "
               "nothing in the directory", file=sys.stderr)
         return 2
-    return 1 if parsed.items - len(accepted) else 0
+    return 1 if parsed.items - len(accepted) or hold else 0
+
+
+def _published_ids(partner_id: str, domain: str) -> set[str] | None:
+    """The source ids of the partner's published records in the hub's database (HUB_HOME or
+    HUB_DATABASE_URL), read only; None where there is no such database yet."""
+    import sqlalchemy as sa
+
+    from hub.config import Settings
+    from hub.store.db import DatabaseError, make_engine
+    from hub.store.staging import active_source_ids
+
+    url = Settings.from_env().database_url
+    try:
+        parsed = sa.engine.make_url(url)
+        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+            return None  # a check creates no database
+        engine = make_engine(url)
+    except (sa.exc.ArgumentError, DatabaseError):
+        return None  # hub sync says what is wrong with the URL; a check goes without
+    try:
+        with engine.connect() as conn:
+            return set(active_source_ids(conn, partner_id, domain))
+    except sa.exc.SQLAlchemyError:  # not migrated yet, or not reachable: nothing to compare
+        return None
+    finally:
+        engine.dispose()
 
 
 def _fetch_for_check(partner, format_name: str | None):
@@ -966,9 +1003,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="a partner's file through every check, offline; writes the feedback report",
                        description="Parse a file (or, with --fetch, a partner's feed) and run "
-                       "every check on it without touching the database; writes report.html, "
+                       "every check on it without changing the database; writes report.html, "
                        "report.csv and report.json. Exit 0 when clean, 1 when records were "
-                       "rejected, 2 when the input is unusable.")
+                       "rejected or a sync would be held, 2 when the input is unusable.")
     p.add_argument("--format", help="format name, see `hub formats` (with --fetch: which of "
                    "the partner's feeds, where it has several)")
     p.add_argument("path", nargs="?", help="the file to check")

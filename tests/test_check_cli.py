@@ -352,3 +352,25 @@ def test_a_partners_feed_is_fetched_and_checked_before_it_goes_live(tmp_path, ht
                   "--format", "ba-jobsuche", "--out", str(out), env=env)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert asked == ["s3cret"]  # the refused host was never asked
+
+
+def test_a_check_of_a_live_partners_feed_says_what_a_sync_would_withdraw(tmp_path):
+    """A partner whose feed shrank from 15 courses to 2: the trial says that a sync would
+    withdraw 13 of the 15 published records and be held for it (exit 1), before the sync."""
+    from tests.test_cli import courses_partner
+
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\n"
+    rows = [f"K-{n};Deutschkurs {n};Sprachkurs;66538;Neunkirchen;B1\n" for n in range(15)]
+    courses, env = courses_partner(tmp_path, header + "".join(rows))
+    assert hub("sync", env=env).returncode == 0
+    courses.write_text(header + "".join(rows[:2]))
+    out = tmp_path / "report"
+    trial = hub("check", "--fetch", "--partner", "vhs-a", "--out", str(out), env=env)
+    assert trial.returncode == 1, trial.stderr
+    assert ("2 records, 2 accepted, 0 rejected, 0 with warnings; a sync would withdraw 13 of the 15 "
+            "published records; a sync would be held (13 of 15 withdrawn)") in trial.stdout
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "held" and "hub release vhs-a" in report["status_message"]
+    # the check changed nothing: the sync is held as the check said
+    held = hub("sync", "--json", env=env)
+    assert json.loads(held.stdout)["partners"][0]["status"] == "held"
