@@ -154,6 +154,7 @@ def test_a_settle_time_that_is_not_a_number_is_refused_where_it_is_read(db_url, 
 
     monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HUB_DATABASE_URL", db_url)
+    monkeypatch.setenv("HUB_REGISTRY", str(registry_path))  # hub sync --registry sets it: undone after
     assert main(["sync", "--registry", str(registry_path)]) == 2
     assert capsys.readouterr().err.strip() == f"hub sync: error: {line}"
 

@@ -146,6 +146,8 @@ def test_a_registry_error_names_the_line_an_editor_shows(tmp_path, monkeypatch, 
     path = tmp_path / "broken.yaml"
     path.write_text(text)
     monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    # hub sync --registry sets HUB_REGISTRY for what it runs: undone after the test
+    monkeypatch.setenv("HUB_REGISTRY", str(path))
     assert main(["sync", "--registry", str(path)]) == 2
     assert capsys.readouterr().err.strip().startswith(f"hub sync: error: {path}: line {line} {said}".replace(" :", ":"))
 
