@@ -133,6 +133,10 @@ MISTAKES = [
      "        source: file:///k.csv\n  - id: vhs-a\n    name: VHS B\n    feeds:\n"
      "      - format: csv-courses\n        source: file:///k.csv\n", 7,
      ": partner 'vhs-a': id: used more than once"),
+    # a key written twice: YAML keeps the last silently (a new source: above the old one)
+    ("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n      - format: csv-courses\n"
+     "        source: file:///neu.csv\n        source: file:///alt.csv\n", 7,
+     ": 'source' is given twice in this entry (first on line 6)"),
 ]
 
 
