@@ -396,6 +396,8 @@ def cmd_sync(args) -> int:
             # nothing; no note on partners "that left it": following them would withdraw all
             raise UsageError(f"the registry {settings.registry_path} lists no partners; nothing to "
                              "sync (is it the right file? HUB_REGISTRY or --registry names it)")
+        if settings.registry_path.resolve() != configured:
+            _refuse_overrides(registry, settings.registry_path, configured, args.partner)
         engine = _engine(settings)
         ensure_dagster_home(settings)
         summary = run_sync(engine, registry, args.partner or None, workers=args.workers,
@@ -405,6 +407,27 @@ def cmd_sync(args) -> int:
         _orphans_note(engine, registry)
     # a held feed waits for a steward as a failed one does: a scheduler's run should say so
     return 0 if summary.publish_ok and not any(f.status in ("failed", "held") for f in summary.feeds) else 1
+
+
+def _refuse_overrides(trial, trial_path, configured_path, only) -> None:
+    """A trial registry (``--registry``) that holds a partner of the configured registry with
+    another entry (another source, format, region...) would publish that entry over the live
+    one, and the next scheduled sync would switch back: refused, naming the tool for a trial."""
+    from hub.registry import RegistryError, load_registry
+
+    try:
+        live = {partner.id: partner for partner in load_registry(configured_path).partners}
+    except RegistryError:
+        return  # no configured registry to collide with (or sync says what is wrong with it)
+    for partner in trial.partners:
+        if only and partner.id not in only:
+            continue
+        if partner.id in live and live[partner.id] != partner:
+            raise UsageError(
+                f"{partner.id} is in the configured registry {configured_path} with another "
+                f"entry; a sync with {trial_path} would publish over it until the next sync "
+                f"switches back. Try the entry with hub check --fetch --partner {partner.id} "
+                f"--registry {trial_path} --out DIR, or change the configured registry")
 
 
 def _orphans_note(engine, registry) -> None:

@@ -464,6 +464,16 @@ def test_sync_of_a_trial_registry_keeps_the_configured_partners_partitions(tmp_p
     # a sync of the configured registry brings the partitions in step with it
     assert hub("sync", "--registry", str(configured), env=env).returncode == 0
     assert partitions() == {"vhs-a"}
+    # a trial entry for a configured partner (another source) would publish over the live
+    # one until the next sync switched back: refused, pointing at hub check --fetch
+    other = tmp_path / "k2.csv"
+    other.write_text(courses.read_text())
+    trial.write_text(configured.read_text().replace(courses.as_uri(), other.as_uri()))
+    assert_one_line_error(hub("sync", "--registry", str(trial), env=env),
+                          f"vhs-a is in the configured registry {configured} with another entry",
+                          f"hub check --fetch --partner vhs-a --registry {trial}")
+    trial.write_text(configured.read_text())  # the same entry: a sync of it is fine
+    assert hub("sync", "--registry", str(trial), env=env).returncode == 0
 
 
 def test_runs_of_a_command_started_elsewhere_are_in_the_project_instance_the_ui_shows(tmp_path,
