@@ -408,6 +408,17 @@ def test_an_english_report_names_a_csv_column_after_the_english_label():
     assert report.problems[0].field_label == "salary from (Gehalt von)"
 
 
+def test_an_invalid_date_from_a_machine_format_gets_the_standards_form(lang):
+    """A JSON feed (BA course search) writes dates as ISO 8601: its hint says that form, not
+    the CSV templates' TT.MM.JJJJ."""
+    found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="courses", source_id="C-1",
+                    field="start_date", value="2027-02-30")]
+    machine = build_report(PARTNER, "courses", sync_row(rejected=1), found, lang, fmt="ba-courses")
+    template = build_report(PARTNER, "courses", sync_row(rejected=1), found, lang, fmt="csv-courses")
+    assert ("JJJJ-MM-TT" if lang == "de" else "YYYY-MM-DD") in machine.problems[0].hint
+    assert ("TT.MM.JJJJ" if lang == "de" else "DD.MM.YYYY") in template.problems[0].hint
+
+
 def test_an_invalid_date_or_amount_gets_a_hint_that_says_how_to_write_it(lang):
     found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
                     field="valid_through", value="01.08.27"),
@@ -415,7 +426,8 @@ def test_an_invalid_date_or_amount_gets_a_hint_that_says_how_to_write_it(lang):
                     field="salary_min", value="auf Anfrage"),
              reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-3",
                     field="occupation", value="?")]
-    hints = [p.hint for p in build_report(PARTNER, "jobs", sync_row(rejected=3), found, lang).problems]
+    hints = [p.hint for p in build_report(PARTNER, "jobs", sync_row(rejected=3), found, lang,
+                                          fmt="csv-jobs").problems]
     if lang == "de":
         assert "TT.MM.JJJJ mit vierstelligem Jahr" in hints[0]
         assert "Betrag in Euro" in hints[1]
@@ -428,7 +440,7 @@ def test_an_invalid_date_or_amount_gets_a_hint_that_says_how_to_write_it(lang):
 def test_the_german_hint_for_a_date_and_time_shows_the_german_form_only():
     found = [reject("RECORD_FIELD_INVALID", partner_id="p", domain="jobs", source_id="J-1",
                     field="updated_at", value="gestern 14 Uhr")]
-    (problem,) = build_report(PARTNER, "jobs", sync_row(rejected=1), found, "de").problems
+    (problem,) = build_report(PARTNER, "jobs", sync_row(rejected=1), found, "de", fmt="csv-jobs").problems
     assert problem.hint == ("Schreiben Sie das Datum als TT.MM.JJJJ, mit Uhrzeit als TT.MM.JJJJ "
                             "HH:MM (z. B. 01.08.2027 09:30).")
 

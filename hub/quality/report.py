@@ -850,11 +850,23 @@ def _words_hint(field: str | None, words: Mapping[str, tuple], lang: str) -> str
             else f"Write one of these words: {listed}.")
 
 
-def _invalid_value_hint(field: str | None, lang: str) -> str | None:
+# the same for the machine formats (JSON, XML), which write dates as their standards do
+_MACHINE_HINTS = {
+    "date": ("Schreiben Sie das Datum als JJJJ-MM-TT (ISO 8601, z. B. 2027-08-01); den Tag "
+             "muss es im Kalender geben.",
+             "Write the date as YYYY-MM-DD (ISO 8601, e.g. 2027-08-01); the day must exist in "
+             "the calendar."),
+    "moment": ("Schreiben Sie Datum und Uhrzeit nach ISO 8601 (z. B. 2027-08-01T09:30:00+02:00).",
+               "Write date and time in ISO 8601 (e.g. 2027-08-01T09:30:00+02:00)."),
+}
+
+
+def _invalid_value_hint(field: str | None, lang: str, fmt=None) -> str | None:
     kind = _HINT_KINDS.get((field or "").rsplit(".", 1)[-1])
     if kind is None:
         return None
-    german, english = _INVALID_HINTS[kind]
+    machine = fmt is not None and not fmt.name.startswith("csv-")  # not one of the templates
+    german, english = (_MACHINE_HINTS if machine and kind in _MACHINE_HINTS else _INVALID_HINTS)[kind]
     return german if lang == "de" else english
 
 
@@ -901,7 +913,7 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Proble
         if row["rule"] == "RECORD_FIELD_INVALID":
             words = fmt.field_words if fmt is not None else {}
             hint = _words_hint(field, words, lang) or _invalid_value_hint(
-                "negative" if (number_sent or "").startswith("-") else field, lang) or hint
+                "negative" if (number_sent or "").startswith("-") else field, lang, fmt) or hint
     return Problem(
         source_id=row.get("source_id"),
         title=row.get("title"),
