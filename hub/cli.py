@@ -446,7 +446,8 @@ def _orphans_note(engine, registry) -> None:
     for partner_id, domain, count in rows:
         if (partner_id, domain) not in listed:
             print(f"hub sync: note: {partner_id}/{domain} is not in the registry and still has "
-                  f"{count} published records; hub withdraw {partner_id} takes them out",
+                  f"{count} published record{'' if count == 1 else 's'}; hub withdraw "
+                  f"{partner_id} takes {'it' if count == 1 else 'them'} out",
                   file=sys.stderr)
 
 

@@ -161,7 +161,12 @@ class Registry(BaseModel):
         for partner in self.partners:
             if partner.id == partner_id:
                 return partner
+        import difflib
+
+        ids = [partner.id for partner in self.partners]
+        near = difflib.get_close_matches(partner_id.lower(), ids, n=1, cutoff=0.75)
         raise RegistryError(f"no partner {partner_id!r} in the registry"
+                            + (f" (did you mean {near[0]!r}?)" if near else "")
                             + ("" if self.partners else " (it lists no partners)"))
 
     def partitions(self) -> dict[str, list[str]]:
@@ -173,13 +178,13 @@ class Registry(BaseModel):
         return out
 
 
-# libyaml's loader where PyYAML has it (same documents and errors, ~6x faster: 0.04 s against
-# 0.25 s for a national registry of 500 partners)
 class _RepeatedKey(yaml.MarkedYAMLError):
     """A key written twice in one mapping: YAML loaders keep the last silently, so a steward
     who adds a new ``source:`` above the old one would go on fetching the old one."""
 
 
+# libyaml's loader where PyYAML has it (same documents and errors, ~6x faster: 0.04 s against
+# 0.25 s for a national registry of 500 partners)
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     def construct_mapping(self, node, deep=False):
         first: dict[str, int] = {}

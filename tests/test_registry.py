@@ -220,3 +220,15 @@ def test_a_number_where_text_belongs_asks_for_quotes():
     with pytest.raises(RegistryError, match=r"partner 'p-1': region: .*write it in quotes, e\.g\. region: '\.\.\.'"):
         parse_registry("partners:\n  - id: p-1\n    name: P\n    region: 10043\n    feeds:\n"
                        "      - format: csv-jobs\n        source: file:///srv/x.csv\n")
+
+
+def test_a_partner_id_not_in_the_registry_names_the_near_one():
+    """'VHS-Neunkirchen' or a letter missing: the id the steward probably meant is named."""
+    registry = parse_registry("partners:\n  - id: vhs-neunkirchen\n    name: VHS\n    feeds:\n"
+                              "      - format: csv-courses\n        source: file:///k.csv\n")
+    for asked in ("VHS-Neunkirchen", "vhs-neunkirchn"):
+        with pytest.raises(RegistryError, match=r"no partner .* \(did you mean 'vhs-neunkirchen'\?\)"):
+            registry.get(asked)
+    with pytest.raises(RegistryError) as info:
+        registry.get("jobcenter-nk")
+    assert str(info.value) == "no partner 'jobcenter-nk' in the registry"
