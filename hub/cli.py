@@ -194,11 +194,12 @@ def cmd_check(args) -> int:
     try:
         if fetched is not None:
             store, sha = fetched
-            data = store.get(store.part_hashes(sha, "pages")[0])
             parsed = parse_payload(fmt.name, store, sha, partner.id)
         else:
             parsed = fmt.parse(data, partner.id)
     except FormatError as exc:
+        if fetched is not None:  # what the feed's first page reads as (read only now)
+            data = store.get(store.part_hashes(sha, "pages")[0])
         other = reads_as(data, fmt.name)
         why = f"{exc}; the file reads as {other}" if other else str(exc)
         report = build_report(partner, fmt.domain, {**sync, "status": "failed", "message": why}, [], lang,

@@ -107,8 +107,11 @@ def set_aside_failed(folder: Path, sha256: str, size: int) -> Path | None:
     aside = folder / PROCESSED
     for path in sorted(aside.iterdir(), reverse=True) if aside.is_dir() else ():  # newest stamp first
         try:
-            if not path.is_file() or path.stat().st_size != size or _sha256(path) != sha256:
+            if not path.is_file() or path.stat().st_size != size:
                 continue
+            with path.open("rb") as handle:
+                if hashlib.file_digest(handle, "sha256").hexdigest() != sha256:
+                    continue
             target = folder / FAILED / path.name
             target.parent.mkdir(exist_ok=True)
             os.replace(path, target)
@@ -116,14 +119,6 @@ def set_aside_failed(folder: Path, sha256: str, size: int) -> Path | None:
             return None  # the sync's failure is what counts; the file stays where it is
         return target
     return None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def partner_feeds_with_inbox(registry: Registry) -> list[tuple[Partner, Feed]]:

@@ -865,7 +865,7 @@ def _invalid_value_hint(field: str | None, lang: str, fmt=None) -> str | None:
     kind = _HINT_KINDS.get((field or "").rsplit(".", 1)[-1])
     if kind is None:
         return None
-    machine = fmt is not None and not fmt.name.startswith("csv-")  # not one of the templates
+    machine = fmt is not None and not fmt.names_are_labels  # not one of the CSV templates
     german, english = (_MACHINE_HINTS if machine and kind in _MACHINE_HINTS else _INVALID_HINTS)[kind]
     return german if lang == "de" else english
 
