@@ -1119,9 +1119,10 @@ def main(argv: list[str] | None = None) -> int:
     from hub.formats import FormatError
     from hub.pipeline import StageError
     from hub.registry import RegistryError
-    from hub.runner import DagsterHomeError
+    from hub.runner import DagsterHomeError, keep_interrupts
     from hub.store.db import DatabaseError
 
+    keep_interrupts()
     try:
         return args.func(args)
     except (UsageError, FormatError, RegistryError, DatabaseError, StageError, FetchError,

@@ -5,6 +5,7 @@ named by DAGSTER_HOME, so ``dagster dev`` shows them afterwards."""
 
 from __future__ import annotations
 
+import _thread
 import json
 import logging
 import os
@@ -320,6 +321,34 @@ class SigintWatch:
                 os.close(fd)
 
 
+def _interrupt_main_soon() -> None:
+    time.sleep(0.01)
+    _thread.interrupt_main()  # nothing when SIGINT is ignored (an idle worker)
+
+
+def keep_interrupts() -> None:
+    """Make a Ctrl-C that lands in a finalizer or a garbage collector's callback count.
+    Python cannot raise it there: it prints 'Exception ignored in ...' with a traceback and
+    forgets it, so the command would go on as if no one had pressed Ctrl-C (seen in a
+    sync's worker, inside SQLAlchemy's weakref callback). This delivers it again, as a
+    SIGINT at the next point Python can raise it, and prints nothing; an idle worker, which
+    ignores SIGINT, ignores it again."""
+    if getattr(sys.unraisablehook, "_hub_keeps_interrupts", False):
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            # from another thread, a moment later: raised inside this hook, it would be
+            # lost again (threading.Thread.start waits for the thread: _thread does not)
+            _thread.start_new_thread(_interrupt_main_soon, ())
+            return
+        previous(unraisable)
+
+    hook._hub_keeps_interrupts = True
+    sys.unraisablehook = hook
+
+
 def _run_feed(instance, partner_id: str, domain: str, watch: SigintWatch | None = None) -> FeedRun:
     from hub.definitions import defs
 
@@ -370,6 +399,7 @@ def _worker_main(conn) -> None:
     reaches the whole process group: an idle worker ignores it, a running feed is
     interrupted as in the hub process itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_interrupts()
     from dagster import DagsterInstance
 
     while True:

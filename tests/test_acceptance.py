@@ -221,3 +221,31 @@ def test_a_ctrl_c_that_a_handler_swallowed_is_still_seen():
             assert not watch.seen()  # each Ctrl-C once
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_ctrl_c_that_lands_in_a_finalizer_still_stops_the_command_without_a_traceback():
+    """Python cannot raise a KeyboardInterrupt inside a finalizer or a weakref callback: it
+    prints 'Exception ignored in ...' with a traceback and forgets it (a CI run met it in
+    SQLAlchemy's callback during a sync). The hub delivers it again where it can be raised."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc, time\n"
+        "from hub.runner import keep_interrupts\n"
+        "keep_interrupts()\n"
+        "class Finalized:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "try:\n"
+        "    Finalized()\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while time.monotonic() < deadline:\n"
+        "        pass\n"
+        "    print('went on')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "interrupted", (done.stdout, done.stderr)
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
