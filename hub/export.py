@@ -110,7 +110,7 @@ _COMMON = [
 CSV_COLUMNS = {
     "jobs": _COMMON + [
         "ba_reference", "occupation", "employment_type", "working_time", "contract_duration",
-        "german_level", "salary_min", "salary_max", "salary_period", "remote_possible",
+        "german_level", "german_required", "salary_min", "salary_max", "salary_period", "remote_possible",
         "start_date", "published_from", "valid_through", "sources",
     ],
     "courses": _COMMON + [

@@ -126,6 +126,9 @@ _VALUE_TERMS = {
     "job.salary_max": ("Gehalt bis", "Highest salary in euro per job.salary_period"),
     "job.salary_period": ("Gehaltszeitraum", "'year', 'month' or 'hour'"),
     "job.remote_possible": ("Homeoffice moeglich", "'true' or 'false'"),
+    "job.german_required": ("Deutschkenntnisse erforderlich",
+                            "'false' where the employer says no German is needed, 'true' where "
+                            "the posting asks for German"),
     "job.start_date": ("Eintrittsdatum", "ISO date"),
     "job.published_from": ("Veröffentlicht ab", "ISO date"),
     "job.valid_through": ("Gültig bis", "ISO date"),
@@ -433,7 +436,8 @@ def _attributes(entry: Mapping, sid: str) -> list[dict]:
         if entry.get("german_level") in CEFR_LEVELS:
             out.append(_attribute(sid, CEFR_TAXONOMY, entry["german_level"], "required_german_level"))
         for field in ("occupation", "ba_reference", "salary_min", "salary_max", "salary_period",
-                      "remote_possible", "start_date", "published_from", "valid_through"):
+                      "remote_possible", "german_required", "start_date", "published_from",
+                      "valid_through"):
             valued(f"job.{field}", entry.get(field))
     elif domain == "housing":
         enum("property_type", entry.get("property_type"))

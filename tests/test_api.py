@@ -74,13 +74,13 @@ def jobs_data() -> list[JobPosting]:
     return [
         job("j0", "nk", title="Pflegefachkraft (m/w/d)", organisation="Klinikum Neunkirchen",
             description="Pflege im Schichtdienst, Station 3", working_time=["full_time"],
-            employment_type="employee", german_level="B2", start_date="2026-12-01",
+            employment_type="employee", german_level="B2", german_required=True, start_date="2026-12-01",
             contact={"name": "Frau Beispiel", "email": "pflege@klinikum.example", "public": True}),
         job("j1", "ow-ba", title="Auszubildende Köchin", organisation="Hotel Saar",
             working_time=["part_time"], employment_type="apprenticeship", german_level="A2"),
         job("j2", "sb", title="Lagerhelfer 100% flexibel", organisation="Saar Logistik GmbH",
             working_time=["full_time", "shift"], start_date="2027-02-01",
-            occupation="Fachkraft - Lagerlogistik"),
+            occupation="Fachkraft - Lagerlogistik", german_required=False),
     ]
 
 
@@ -189,6 +189,10 @@ FILTER_CASES = {
         ("working_time=FULL_TIME", ["j0", "j2"]),  # so is any value in other letters
         ("german_level=C1", ["j0", "j1", "j2"]),
         ("region=10043&german_level=B1", ["j1"]),
+        # a newcomer without German: the postings whose employer says none is needed
+        ("german_required=false", ["j2"]),
+        ("german_required=true", ["j0"]),  # j1 names a level but says nothing of 'required'
+        ("german_required=false&german_level=A1", ["j2"]),
     ],
     "courses": [
         ("course_type=integration_course", ["c0"]),

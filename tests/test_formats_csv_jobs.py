@@ -129,6 +129,8 @@ def test_semicolon_utf8_bom(fixtures_dir):
     assert drinks.employment_type == EmploymentType.MINI_JOB
     assert drinks.working_time == [WorkingTime.FLEXIBLE, WorkingTime.MINI]
     assert drinks.german_level is None  # 'keine'
+    assert drinks.german_required is False  # ... which a newcomer without German looks for
+    assert office.german_required is True
     assert (drinks.salary_min, drinks.salary_max) == (13.9, None)
     assert drinks.address.city == "Spiesen-Elversberg"
     assert drinks.contact is None
@@ -632,14 +634,18 @@ def test_a_deadline_month_without_its_day_is_its_last_day_with_a_warning(frist, 
     [("B2 erforderlich", CEFRLevel.B2, False), ("mindestens B1", CEFRLevel.B1, False),
      ("A2 (besser B1)", CEFRLevel.A2, False), ("gute Deutschkenntnisse", None, True),
      ("Grundkenntnisse", None, True), ("verhandlungssicher", None, True),
-     ("fließend in Wort und Schrift", None, True), ("keine", None, False)],
+     ("fließend in Wort und Schrift", None, True), ("keine", None, False),
+     ("Keine Deutschkenntnisse nötig, Englisch reicht", None, False),
+     ("Deutsch nicht erforderlich", None, False), ("no German required", None, False)],
 )
 def test_german_skills_in_words(kenntnisse, level, warned):
     """A level among words is that level; German described without one publishes the
-    posting without a level and tells the employer which to give."""
+    posting without a level and tells the employer which to give; a cell saying no German is
+    needed is published as such (german_required false), without a warning."""
     result = parse(f"Stellen-ID;Titel;Deutschkenntnisse;PLZ;Ort\nJ1;Job;{kenntnisse};66538;Neunkirchen\n"
                    .encode(), "firma-x")
     assert [r.german_level for r in result.records] == [level]
+    assert [r.german_required for r in result.records] == [level is not None or warned]
     assert [(r.rule, r.severity, r.value) for r in result.rejections] == (
         [("JOB_GERMAN_LEVEL_IN_WORDS", "warning", kenntnisse)] if warned else [])
 

@@ -355,6 +355,20 @@ def test_german_level(texts, expected):
     assert german_level(texts) == expected
 
 
+@pytest.mark.parametrize(
+    ("overrides", "level", "required"),
+    [({"description": "Lagerarbeit im Schichtdienst. Keine Deutschkenntnisse erforderlich."}, None, False),
+     ({"skills": "No German required, English is enough"}, None, False),
+     ({"skills": "Deutsch B1"}, "B1", True),
+     ({"description": "Lagerarbeit im Schichtdienst."}, None, None)],
+)
+def test_a_posting_that_needs_no_german_says_so(overrides, level, required):
+    """What a newcomer without German looks for: german_required false, from the posting's
+    requirement texts; a level makes it true; nothing said leaves it open."""
+    job = _one(**overrides)
+    assert (job.german_level, job.german_required) == (level, required)
+
+
 def test_german_level_from_skills_terms():
     skills = [{"@type": "DefinedTerm", "name": "Staplerschein"},
               {"@type": "DefinedTerm", "name": "Deutsch (B1)"}]

@@ -666,6 +666,9 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         apprenticeship: Annotated[bool | None, Query(description="Only (true) or no (false) apprenticeships")] = None,
         german_level: Annotated[CEFRLevel | None, Query(description=(
             "The German the reader has: postings that ask for at most this level, or say nothing"))] = None,
+        german_required: Annotated[bool | None, Query(description=(
+            "false: only postings whose employer says no German is needed; true: only postings "
+            "that ask for German (a level, or described in words)"))] = None,
         cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, count: Count = False,
     ) -> Response:
         principal = reader(request)
@@ -681,6 +684,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             f.tags_none.append(tag("employment_type", EmploymentType.APPRENTICESHIP.value))
         if german_level:
             f.tags_any_or_absent = german_level_at_most(german_level.value)
+        if german_required is not None:
+            f.tags_all.append(tag("german_required", german_required))
         return _list(request, "jobs", f, cursor, limit, principal, count)
 
     @app.get("/v1/courses", response_model=PAGE_MODELS["courses"], tags=["directory"], responses=list_responses,

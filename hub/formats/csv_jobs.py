@@ -36,6 +36,7 @@ from hub.formats.values import (
     month_end,
     month_start,
     salary_amount,
+    says_no_german,
     text,
     unpublished_period,
     yes_no,
@@ -342,7 +343,7 @@ def _german_level(value: str | None) -> object:
     """'B2', 'B1-B2' -> the (lowest) level; one level among words ('B2 erforderlich',
     'mindestens B1') -> that level; German described without a level ('gute
     Deutschkenntnisse') -> None (a warning, see _notes)."""
-    if value is not None and value.casefold() in _NO_GERMAN:
+    if value is not None and (value.casefold() in _NO_GERMAN or says_no_german(value)):
         return None
     level = cefr_level(value)
     if isinstance(level, str) and level not in LEVELS:
@@ -354,9 +355,20 @@ def _german_level(value: str | None) -> object:
     return level
 
 
+def _german_required(value: str | None, level: object) -> bool | None:
+    """False where the cell says no German is needed ('keine', 'nicht erforderlich'), True
+    where it names a level or describes the German wanted, None where it is empty."""
+    if value is None:
+        return None
+    if value.casefold() in _NO_GERMAN or says_no_german(value):
+        return False
+    return True if level in LEVELS or _german_in_words(value) else None
+
+
 def _german_in_words(value: str | None) -> bool:
     """German described without a level ('gute Deutschkenntnisse'): published without one."""
-    return value is not None and not levels_in_text(value) and bool(_GERMAN_IN_WORDS.search(value))
+    return (value is not None and not levels_in_text(value) and bool(_GERMAN_IN_WORDS.search(value))
+            and not says_no_german(value))
 
 
 def _deadline(value: str | None) -> object:
@@ -423,7 +435,8 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "employment_type": employment,
         "working_time": working,
         "contract_duration": _contract(cells.get("befristung")),
-        "german_level": _german_level(cells.get("deutschkenntnisse")),
+        "german_level": (german := _german_level(cells.get("deutschkenntnisse"))),
+        "german_required": _german_required(cells.get("deutschkenntnisse"), german),
         # Gehalt von above Gehalt bis is left to the quality stage (JOB_SALARY_RANGE_INVERTED)
         **dict(zip(("salary_min", "salary_max", "salary_period"), _pay(cells))),
         "remote_possible": _remote(cells.get("homeoffice")),

@@ -34,7 +34,8 @@ Mapping:
 - german_level: a CEFR level named next to 'Deutsch'/'German' in ``skills``,
   ``qualifications``, ``experienceRequirements``, ``educationRequirements`` or the description,
   only when exactly one such level is found ('Deutsch B2, Englisch C1' -> B2; 'Deutsch B1-B2'
-  -> none);
+  -> none); german_required: true with such a level, false where those texts say no German
+  is needed ('keine Deutschkenntnisse erforderlich', 'no German required') and name no level;
 - ``applicantLocationRequirements`` is ignored.
 
 Source id: ``identifier`` (text or ``PropertyValue``), else ``@id``, else ``url``.
@@ -281,6 +282,16 @@ def german_level(texts: list[str]) -> str | None:
     return levels.pop() if len(levels) == 1 else None
 
 
+def _german(texts: list[str]) -> dict:
+    """german_level, and german_required: True with a level, False where a text says no
+    German is needed and names no level."""
+    level = german_level(texts)
+    if level is not None:
+        return {"german_level": level, "german_required": True}
+    return {"german_level": None,
+            "german_required": False if any(map(values.says_no_german, texts)) else None}
+
+
 def _optional_date(value: object) -> object:
     read = jsonld.date(value)
     return read if jsonld.is_date(read) else None
@@ -320,7 +331,7 @@ def fields(node: dict, partner_id: str) -> dict:
         "occupation": _occupation(node),
         **_employment(node),
         **_salary(node),
-        "german_level": german_level(_requirement_texts(node)),
+        **_german(_requirement_texts(node)),
         "remote_possible": _remote(node),
         "start_date": _optional_date(node.get("jobStartDate")),
         "published_from": jsonld.date(node.get("datePosted")),

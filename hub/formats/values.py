@@ -556,6 +556,22 @@ def split_street(value: object) -> tuple[object, str | None]:
 # --------------------------------------------------------------------------- language levels
 
 
+# a text saying that a job needs no German ('keine Deutschkenntnisse erforderlich', 'Deutsch
+# nicht notwendig', 'no German required'); a posting that says so is what a newcomer without
+# German looks for
+_NO_GERMAN = re.compile(
+    r"(?i)\b(?:keine|ohne)\s+deutsch(?:kenntnisse|e)?\b"
+    r"|\bdeutsch(?:kenntnisse)?\s+(?:sind\s+|ist\s+)?(?:nicht\s+(?:zwingend\s+)?"
+    r"(?:erforderlich|notwendig|nötig|noetig|vorausgesetzt|verlangt)|keine\s+voraussetzung)"
+    r"|\b(?:no|without)\s+german\b"
+    r"|\bgerman\s+(?:language\s+)?(?:skills\s+)?(?:is\s+|are\s+)?not\s+(?:required|needed|necessary)")
+
+
+def says_no_german(text: str | None) -> bool:
+    """Whether ``text`` says the job needs no German."""
+    return bool(text) and _NO_GERMAN.search(text) is not None
+
+
 def cefr_levels(value: object) -> object:
     """'A1-B1', 'von A1 bis B1', 'A1 - A2 - B1' -> [A1, A2, B1]; 'A2, B1' -> [A2, B1]; 'ab A2'
     (the level a course starts from) -> [A2]; invalid -> [the text] for the rejection."""

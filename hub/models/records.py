@@ -91,6 +91,10 @@ class JobPosting(CanonicalRecord):
     working_time: list[WorkingTime] = Field(default_factory=list)
     contract_duration: ContractDuration | None = None
     german_level: CEFRLevel | None = Field(None, description="German level required, if stated")
+    german_required: bool | None = Field(None, description=(
+        "Whether the posting asks for German: false where the employer says none is needed, "
+        "true where it names a level or describes the German wanted; absent where it says "
+        "nothing"))
     salary_min: Money | None = None
     salary_max: Money | None = None
     salary_period: str | None = Field(None, description="'year', 'month' or 'hour'")

@@ -157,6 +157,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "working_time": ("Arbeitszeit", "working time"),
     "contract_duration": ("Befristung", "contract duration"),
     "german_level": ("Deutschkenntnisse (Niveau)", "German level"),
+    "german_required": ("Deutschkenntnisse erforderlich", "German required"),
     "salary_min": ("Gehalt von", "salary from"),
     "salary_max": ("Gehalt bis", "salary up to"),
     "salary_period": ("Gehalt pro", "salary per"),

@@ -30,7 +30,8 @@ COLUMNS = ("search_text", "tags", "start_date", "rent", "rooms", "area")
 # the entry fields whose values become tags, per domain: field -> tag name
 TAG_FIELDS: dict[str, dict[str, str]] = {
     "jobs": {"employment_type": "employment_type", "working_time": "working_time",
-             "german_level": "german", "contract_duration": "contract",
+             "german_level": "german", "german_required": "german_required",
+             "contract_duration": "contract",
              "remote_possible": "remote"},
     "courses": {"course_type": "course_type", "cefr_levels": "level", "schedule": "schedule",
                 "childcare": "childcare", "funded": "funded", "language": "language"},
