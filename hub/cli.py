@@ -483,6 +483,78 @@ def _one_sync_at_a_time(settings, what: str):
             lock.truncate()
 
 
+def cmd_status(args) -> int:
+    """Where each partner feed stands; exit 1 when one needs a steward."""
+    from hub.registry import load_registry
+    from hub.status import feed_statuses
+
+    settings = _settings(args)
+    registry = load_registry(settings.registry_path)
+    if not registry.partners:  # the wrong file: every published feed would read as 'left'
+        raise UsageError(f"the registry {settings.registry_path} lists no partners (is it the right "
+                         "file? HUB_REGISTRY or --registry names it)")
+    engine = _engine(settings)
+    if args.partner:
+        known = {p.id for p in registry.partners}
+        for partner_id in args.partner:
+            if partner_id not in known:
+                statuses = feed_statuses(engine, registry, [partner_id])
+                if not statuses:  # neither listed nor with published records: say the near id
+                    registry.get(partner_id)
+    rows = feed_statuses(engine, registry, args.partner or None)
+    attention = [row for row in rows if row.needs_a_steward]
+    if args.json:
+        print(json.dumps({"feeds": [row.as_json() for row in rows],
+                          "needs_a_steward": len(attention)}, ensure_ascii=False, indent=2))
+        return 1 if attention else 0
+    width = max(len(f"{row.partner_id}/{row.domain}") for row in rows)
+    fmt_width = max(len(row.format or "-") for row in rows)
+    print(f"{'FEED'.ljust(width)}  {'FORMAT'.ljust(fmt_width)}  {'STATE':<13}  {'PUBLISHED':>9}  LAST SYNC")
+    for row in rows:
+        print(f"{f'{row.partner_id}/{row.domain}'.ljust(width)}  {(row.format or '-').ljust(fmt_width)}  "
+              f"{row.state:<13}  {row.published:>9}  {_sync_line(row)}")
+        for line in _status_notes(row):
+            print(f"  {line}")
+    if attention:
+        print(f"{len(attention)} of {len(rows)} feeds need a steward")
+    else:
+        print(f"all {len(rows)} feeds ok" if len(rows) > 1 else "the feed is ok")
+    return 1 if attention else 0
+
+
+def _local_time(value) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+def _sync_line(row) -> str:
+    if row.last_sync_at is None:
+        return "never"
+    figures = row.last_sync or {}
+    line = f"{_local_time(row.last_sync_at)}: {figures.get('accepted', 0)} accepted, {figures.get('rejected', 0)} rejected"
+    if row.state == "ok" and (figures.get("added") or figures.get("changed") or figures.get("withdrawn")):
+        line += (f" ({figures['added']} new, {figures['changed']} changed, "
+                 f"{figures['withdrawn']} withdrawn)")
+    return line
+
+
+def _status_notes(row) -> list[str]:
+    """What a steward reads under a feed that needs them (and under a released one)."""
+    first = (row.message or "").strip().splitlines()[0] if row.message else ""
+    kept = (f"the directory keeps the records of the last good sync ({_local_time(row.last_good_sync_at)})"
+            if row.last_good_sync_at else "nothing of this feed is published yet")
+    if row.state == "left":
+        return [f"not in the registry; hub withdraw {row.partner_id} takes its {row.published} "
+                f"record{'' if row.published == 1 else 's'} out"]
+    if row.state == "fetch failing":
+        return [f"{row.fetch_failures} fetch{'' if row.fetch_failures == 1 else 'es'} failed in a row, "
+                f"the last at {_local_time(row.fetched_at)}: {first}", kept]
+    if row.state in ("held", "failed"):
+        return [first, kept]
+    if row.state == "released":
+        return ["released by a steward: the next sync publishes the held delivery"]
+    return []
+
+
 def cmd_release(args) -> int:
     from hub.pipeline import release_partner
     from hub.registry import load_registry
@@ -976,6 +1048,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run N partner feeds at once, each in a process of its own (default 1: one "
                         "after the other; for many partners, the number of cores)")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("status", help="where each partner feed stands: last sync, held, failing, published",
+                       description="One line per feed of the registry (and per partner feed that left "
+                       "it while its records are still published): its state (ok, waiting, held, "
+                       "released, failed, fetch failing, left), the records it has in the directory "
+                       "and its last sync, with what to do under each feed that needs a steward. "
+                       "Reads the hub's database only: nothing is fetched. Exit 1 when a feed "
+                       "needs a steward (held, failed, fetch failing, left), for a scheduler's "
+                       "check.")
+    p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
+    p.add_argument("--json", action="store_true", help="the feeds as one JSON object")
+    _registry_option(p)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("release", help="let a partner's held sync through (mass-withdrawal guard, "
                        "rejection share)")

@@ -1,0 +1,108 @@
+"""Where each partner feed stands, from the hub's database: what ``hub status`` prints.
+
+One row per feed of the registry, and one per partner feed that left the registry while
+records of it are still published. A feed's state is the first of these that holds:
+
+- ``left``: not in the registry, records still published (``hub withdraw`` takes them out);
+- ``fetch failing``: its last fetches failed (how many in a row, the last error);
+- ``held``: its last delivery waits for a steward (``hub release``), or ``released`` once a
+  steward let it through and the next sync has not run yet;
+- ``failed``: its last delivery could not be used (wrong format, truncated, empty);
+- ``waiting``: nothing synced yet (a new partner, an inbox nobody dropped a file into);
+- ``ok``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+
+from hub.registry import Registry
+from hub.store.tables import fetch_state, source_records, syncs
+
+# states a steward has to act on (``hub status`` exits 1 when a feed is in one)
+NEEDS_A_STEWARD = ("left", "fetch failing", "held", "failed")
+
+
+@dataclass
+class FeedStatus:
+    partner_id: str
+    domain: str
+    format: str | None  # None: the feed is not in the registry
+    state: str
+    published: int  # the feed's records in the directory now
+    last_sync_at: dt.datetime | None = None  # the newest sync, whatever its outcome
+    last_sync: dict | None = None  # its figures (items, accepted, rejected, added, changed, withdrawn)
+    last_good_sync_at: dt.datetime | None = None  # the newest sync that published
+    message: str | None = None  # why it is held or failed, or the last fetch error
+    fetched_at: dt.datetime | None = None
+    fetch_failures: int = 0  # failed fetches in a row
+
+    @property
+    def needs_a_steward(self) -> bool:
+        return self.state in NEEDS_A_STEWARD
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, dt.datetime):
+                data[key] = _aware(value).isoformat()
+        return data
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite gives the stored UTC time without its zone."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | None = None) -> list[FeedStatus]:
+    """Every feed of ``registry`` (only those of ``partners`` if given) and every partner
+    feed with published records that the registry no longer lists, in partner order."""
+    with engine.connect() as conn:
+        published = {(p, d): n for p, d, n in conn.execute(
+            sa.select(source_records.c.partner_id, source_records.c.domain, sa.func.count())
+            .where(source_records.c.status == "active")
+            .group_by(source_records.c.partner_id, source_records.c.domain))}
+        newest = sa.select(sa.func.max(syncs.c.id)).group_by(syncs.c.partner_id, syncs.c.domain)
+        latest = {(row.partner_id, row.domain): row for row in conn.execute(
+            sa.select(syncs).where(syncs.c.id.in_(newest)))}
+        good = {(p, d): at for p, d, at in conn.execute(
+            sa.select(syncs.c.partner_id, syncs.c.domain, sa.func.max(syncs.c.started_at))
+            .where(syncs.c.status == "ok").group_by(syncs.c.partner_id, syncs.c.domain))}
+        fetched = {(row.partner_id, row.domain): row for row in conn.execute(sa.select(fetch_state))}
+
+    listed = [(partner.id, feed.domain, feed.format) for partner in registry.partners
+              for feed in partner.feeds]
+    known = {(p, d) for p, d, _ in listed}
+    left = [(p, d, None) for p, d in sorted(published) if (p, d) not in known and published[p, d]]
+    rows = []
+    for partner_id, domain, fmt in sorted(listed + left):
+        if partners and partner_id not in partners:
+            continue
+        key = (partner_id, domain)
+        sync, state_row = latest.get(key), fetched.get(key)
+        status = FeedStatus(partner_id=partner_id, domain=domain, format=fmt, state="ok",
+                            published=published.get(key, 0),
+                            last_good_sync_at=good.get(key) and _aware(good[key]))
+        if sync is not None:
+            status.last_sync_at = _aware(sync.started_at)
+            status.last_sync = {name: sync._mapping[name] for name in
+                                ("items", "accepted", "rejected", "added", "changed", "withdrawn")}
+        if state_row is not None:
+            status.fetched_at = state_row.fetched_at and _aware(state_row.fetched_at)
+            status.fetch_failures = state_row.failures or 0
+        if fmt is None:
+            status.state = "left"
+        elif status.fetch_failures:
+            status.state, status.message = "fetch failing", state_row.last_error
+        elif sync is None:
+            status.state = "waiting"
+        elif sync.status in ("held", "failed"):
+            status.state, status.message = sync.status, sync.message
+            if sync.status == "held" and state_row is not None and state_row.released_sha256 \
+                    and state_row.released_sha256 == sync.content_sha256:
+                status.state = "released"
+        rows.append(status)
+    return rows

@@ -1,0 +1,106 @@
+"""hub status: where each partner feed stands, as a steward asks it in the morning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from hub.models import CourseOffer
+from hub.registry import parse_registry
+from hub.status import feed_statuses
+from hub.store.db import upsert
+from hub.store.staging import record_failed_sync, write_stage
+from hub.store.tables import fetch_state
+from tests.test_cli import hub
+
+T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def _course(partner: str, sid: str) -> CourseOffer:
+    return CourseOffer(partner_id=partner, source_id=sid, title=f"Deutschkurs {sid}",
+                       course_type="language_course", address={"postal_code": "66538", "city": "Neunkirchen"})
+
+
+def _registry(*ids: str):
+    return parse_registry("partners:\n" + "".join(
+        f"  - id: {pid}\n    name: {pid}\n    feeds:\n      - format: csv-courses\n"
+        f"        source: https://{pid}.example/kurse.csv\n" for pid in ids))
+
+
+def test_each_feed_says_where_it_stands(engine):
+    """ok, held (with its message), failed, fetch failing, waiting, and a partner that left the
+    registry while its records are still published; the figures of the last sync and the last
+    good one. On SQLite and PostgreSQL."""
+    with engine.begin() as conn:
+        for partner, n in (("vhs-a", 3), ("vhs-b", 2), ("old-school", 1)):
+            write_stage(conn, partner_id=partner, domain="courses", content_sha256="a" * 64,
+                        records=[_course(partner, f"K-{i}") for i in range(n)], record_rejections=[],
+                        items=n, snapshot=True, deletions=[], now=T0)
+        record_failed_sync(conn, partner_id="vhs-b", domain="courses", content_sha256="b" * 64,
+                           message="held: this delivery would withdraw 2 of 2 published records",
+                           now=T0 + dt.timedelta(days=1), status="held", items=0)
+        record_failed_sync(conn, partner_id="vhs-c", domain="courses", content_sha256="c" * 64,
+                           message="vhs-c/courses: not a course CSV", now=T0)
+        upsert(conn, fetch_state, [{"partner_id": "vhs-d", "domain": "courses", "source": "x",
+                                    "failures": 3, "last_error": "HTTP 404 Not Found",
+                                    "fetched_at": T0}], ["partner_id", "domain"])
+    rows = {row.partner_id: row for row in feed_statuses(
+        engine, _registry("vhs-a", "vhs-b", "vhs-c", "vhs-d", "vhs-e"))}
+    assert {pid: (row.state, row.published) for pid, row in rows.items()} == {
+        "old-school": ("left", 1), "vhs-a": ("ok", 3), "vhs-b": ("held", 2), "vhs-c": ("failed", 0),
+        "vhs-d": ("fetch failing", 0), "vhs-e": ("waiting", 0)}
+    assert rows["vhs-a"].last_sync == {"items": 3, "accepted": 3, "rejected": 0, "added": 3,
+                                       "changed": 0, "withdrawn": 0}
+    held = rows["vhs-b"]
+    assert held.message.startswith("held: this delivery would withdraw 2 of 2")
+    assert (held.last_sync_at, held.last_good_sync_at) == (T0 + dt.timedelta(days=1), T0)
+    assert (rows["vhs-d"].fetch_failures, rows["vhs-d"].message) == (3, "HTTP 404 Not Found")
+    assert [row.partner_id for row in rows.values() if row.needs_a_steward] == [
+        "old-school", "vhs-b", "vhs-c", "vhs-d"]
+    only = feed_statuses(engine, _registry("vhs-a", "vhs-b"), ["vhs-b"])
+    assert [row.partner_id for row in only] == ["vhs-b"]
+
+
+def test_hub_status_tells_a_steward_what_needs_them(tmp_path):
+    """Through the command, on the embedded database: a held partner's line says how to
+    release it, a failing fetch says how often and why, exit 1 while one needs a steward;
+    --json carries the same; a partner id that is nowhere names the near one."""
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\n"
+    good = header + "".join(f"G-{n};Deutschkurs {n};Sprachkurs;66538;Neunkirchen;B1\n" for n in range(20))
+    feed = tmp_path / "kurse.csv"
+    feed.write_text(good, encoding="utf-8")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        "partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+        f"      - format: csv-courses\n        source: {feed.as_uri()}\n"
+        "  - id: schule-weg\n    name: Schule Weg\n    feeds:\n"
+        f"      - format: csv-courses\n        source: {(tmp_path / 'fehlt.csv').as_uri()}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    hub("sync", env=env)
+    feed.write_text(header + good.splitlines(keepends=True)[1], encoding="utf-8")  # 19 vanish
+    synced = json.loads(hub("sync", "--json", env=env).stdout)["partners"]
+    assert {row["partner_id"]: row["status"] for row in synced} == {"vhs-test": "held", "schule-weg": "failed"}
+
+    status = hub("status", env=env)
+    assert status.returncode == 1, status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[0].split() == ["FEED", "FORMAT", "STATE", "PUBLISHED", "LAST", "SYNC"]
+    failing = lines.index(next(line for line in lines if line.startswith("schule-weg/courses")))
+    assert lines[failing].split()[1:4] == ["csv-courses", "fetch", "failing"]
+    assert lines[failing + 1].strip().startswith("2 fetches failed in a row")
+    assert "fehlt.csv" in lines[failing + 1]
+    held = lines.index(next(line for line in lines if line.startswith("vhs-test/courses")))
+    assert lines[held].split()[2:4] == ["held", "20"]  # the 20 stay published while held
+    assert "hub release vhs-test" in lines[held + 1]
+    assert lines[-1] == "2 of 2 feeds need a steward"
+    assert "Traceback" not in status.stderr
+
+    assert hub("release", "vhs-test", env=env).returncode == 0
+    report = json.loads(hub("status", "--json", "--partner", "vhs-test", env=env).stdout)
+    assert [(f["partner_id"], f["state"], f["published"]) for f in report["feeds"]] == [
+        ("vhs-test", "released", 20)]
+    assert report["needs_a_steward"] == 0
+
+    unknown = hub("status", "--partner", "vhs-tset", env=env)
+    assert unknown.returncode == 2 and "vhs-test" in unknown.stderr, unknown.stderr
