@@ -1063,7 +1063,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("release", help="let a partner's held sync through (mass-withdrawal guard, "
-                       "rejection share)")
+                       "rejection share, an empty delivery)")
     p.add_argument("partner", help="partner id")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
     _registry_option(p)
@@ -1099,7 +1099,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "the retention period as for any withdrawn record. What was fetched from the "
                        "partner is forgotten, so a partner who comes back is synced in full. Refused "
                        "while the registry still lists the feed (the configured one, and the one "
-                       "given with --registry). Exit 1 when nothing is published.")
+                       "given with --registry), and when a registry file is not there or lists no "
+                       "partners (a wrong HUB_REGISTRY proves nothing). Exit 1 when nothing is "
+                       "published.")
     p.add_argument("partner", help="partner id")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
     _registry_option(p)
@@ -1115,7 +1117,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Parse a file (or, with --fetch, a partner's feed) and run "
                        "every check on it without changing the database; writes report.html, "
                        "report.csv and report.json. Exit 0 when clean, 1 when records were "
-                       "rejected or a sync would be held, 2 when the input is unusable.")
+                       "rejected or a sync would be held, 2 when the input is unusable (or holds no "
+                       "offers: a sync refuses an empty delivery).")
     p.add_argument("--format", help="format name, see `hub formats` (with --fetch: which of "
                    "the partner's feeds, where it has several)")
     p.add_argument("path", nargs="?", help="the file to check")
