@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import io
 import json
 
+import pytest
+
+from hub.formats import FORMATS, FormatError
 from tests.conftest import FIXTURES
 from tests.test_cli import assert_one_line_error, hub
 
@@ -44,6 +49,67 @@ def test_unusable_input_exits_2_and_still_explains(tmp_path):
     assert proc.returncode == 2
     assert "unusable: invalid XML" in proc.stderr and "Traceback" not in proc.stderr
     assert json.loads((tmp_path / "report.json").read_text())["status"] == "failed"
+
+
+# a partner's web server answering with its login page (status 200) where the export should be
+LOGIN_PAGE = ("\ufeff\n  <!DOCTYPE html>\n<html lang='de'><head><meta charset='utf-8'>"
+              "<title>Anmeldung &ndash; Portal</title></head><body><form>Benutzer; Passwort, "
+              "bitte</form></body></html>\n")
+
+
+@pytest.mark.parametrize(("fmt", "stderr", "german"), [
+    ("csv-jobs", "unusable: not a job CSV: the file is a web page (HTML, title 'Anmeldung – Portal'), "
+                 "not CSV",
+     "Die Datei ist eine Webseite (HTML) mit dem Titel 'Anmeldung – Portal', keine CSV-Datei. Oft "
+     "liefert die Adresse eine Anmelde- oder Fehlerseite"),
+    ("schemaorg-jobposting", "unusable: HTML page without JSON-LD (title 'Anmeldung – Portal')",
+     "Die Webseite mit dem Titel 'Anmeldung – Portal' enthält keine Angebote als schema.org-Daten"),
+])
+def test_a_web_page_where_the_file_should_be_is_named_as_such(tmp_path, fmt, stderr, german):
+    """The page's lines read as a header row: the partner was told 'required column(s)
+    missing: Stellen-ID, Titel, PLZ, Ort' of a file that holds no columns at all; a page
+    without JSON-LD got the report's general 'incomplete, damaged or not in the agreed
+    format'."""
+    source = tmp_path / "stellen.csv"
+    source.write_text(LOGIN_PAGE, encoding="utf-8")
+    proc = hub("check", "--format", fmt, str(source), "--out", str(tmp_path / "out"))
+    assert_one_line_error(proc, stderr)
+    assert "column" not in proc.stderr
+    assert german in html.unescape((tmp_path / "out" / "report.html").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_every_format_names_a_web_page_and_its_title(name, encoding):
+    """The JSON formats said 'invalid JSON at line 2 column 3: Expecting value', OpenImmo
+    'Opening and ending tag mismatch: meta line 3 and head'; the schema.org formats read web
+    pages and say that this one holds no JSON-LD, naming its title."""
+    page = LOGIN_PAGE.replace("Portal", "Übersicht")
+    if encoding == "cp1252":  # as a Windows server writes it: no BOM, its charset declared
+        page = page.lstrip("\ufeff").replace("utf-8", "windows-1252")
+    data = page.encode(encoding)
+    fmt = FORMATS[name]
+    inputs = [data, io.BytesIO(data)] if fmt.chunks else [data]  # the streamed readers too
+    for given in inputs:
+        with pytest.raises(FormatError) as error:
+            fmt.parse(given, "p") if isinstance(given, bytes) else list(fmt.chunks(given, "p"))
+        if name.startswith("schemaorg-"):
+            assert str(error.value).startswith(
+                "HTML page without JSON-LD (title 'Anmeldung – Übersicht'): no <script")
+        else:
+            kind = "CSV" if name.startswith("csv-") else "XML" if name == "openimmo" else "JSON"
+            assert (f"the file is a web page (HTML, title 'Anmeldung – Übersicht'), not {kind}; "
+                    "often a login or error page" in str(error.value))
+
+
+def test_a_careers_page_with_a_doctype_is_still_read_for_its_json_ld():
+    page = ('<!DOCTYPE html><html><head><title>Karriere</title><script type="application/ld+json">'
+            '{"@context": "https://schema.org", "@type": "JobPosting", "identifier": "J-1", '
+            '"title": "Pflegefachkraft (m/w/d)", "hiringOrganization": {"name": "Klinik"}, '
+            '"jobLocation": {"address": {"postalCode": "66538", "addressLocality": "Neunkirchen"}}}'
+            '</script></head><body></body></html>').encode()
+    result = FORMATS["schemaorg-jobposting"].parse(page, "p")
+    assert [record.source_id for record in result.records] == ["J-1"]
 
 
 def test_rules_catalogue():

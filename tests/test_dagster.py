@@ -101,7 +101,8 @@ def test_unparsable_feed_fails_the_staging_step_with_the_reason(db_url, tmp_path
                             resources=resources(db_url, tmp_path, registry), raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "invalid JSON" in failure.step_failure_data.user_failure_data.description
+    assert ("the file is a web page (HTML), not JSON"
+            in failure.step_failure_data.user_failure_data.description)
 
 
 def test_registry_sensor_adds_and_removes_partitions(tmp_path, instance):

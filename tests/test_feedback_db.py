@@ -132,8 +132,9 @@ def test_failed_delivery_is_reported(engine, landing, fetcher, partner_feed):
         run(engine, landing, fetcher, partner)
     report = latest_report(engine, partner, "jobs")
     assert report.status == "failed" and report.problems == []
-    assert "invalid JSON" in report.status_message
+    assert "the file is a web page (HTML), not JSON" in report.status_message
     assert "konnte nicht verarbeitet werden" in report.headline
+    assert "Die Datei ist eine Webseite (HTML), keine JSON-Datei." in render_html(report)
 
 
 def test_held_delivery_is_reported(engine, landing, fetcher, partner_feed):

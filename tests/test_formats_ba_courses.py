@@ -477,7 +477,7 @@ def test_empty_results(payload):
     [
         (b"", "not a BA course response: the input is empty"),
         (b'{"_embedded": {"termine": [{"id": 1', "invalid JSON at line 1 column"),
-        (b"<html>Wartung</html>", "invalid JSON at line 1 column 1"),
+        (b"<html>Wartung</html>", r"the file is a web page \(HTML\), not JSON"),
         (b"[]", "the top level is a JSON list"),
         (b"{}", "neither '_embedded.termine' nor 'page' found"),
         (b'{"maxErgebnisse": 0, "page": 1}', "neither '_embedded.termine' nor 'page' found"),

@@ -323,7 +323,7 @@ def test_a_later_item_of_a_rejected_id_is_a_duplicate():
         (b"", "empty"),
         (b"   \n", "empty"),
         (b'{"ergebnisliste": [{"referenznummer": "1"', "invalid JSON at line 1 column"),
-        (b"<html>Wartungsarbeiten</html>", "invalid JSON at line 1 column 1"),
+        (b"<html>Wartungsarbeiten</html>", r"the file is a web page \(HTML\), not JSON"),
         (b"[]", "not a BA Jobsuche response"),
         (b'"text"', "not a BA Jobsuche response"),
         (b'{"results": []}', "not a BA Jobsuche response"),

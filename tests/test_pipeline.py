@@ -110,7 +110,7 @@ def test_same_posting_from_two_partners_is_one_entry_with_both_sources(engine, l
     [
         (b'{"ergebnisliste": [{"referenznummer": "10001-1', "invalid JSON"),
         (ba_v6([]), "the feed is empty"),
-        (b"<html><body>Wartungsarbeiten</body></html>", "invalid JSON"),
+        (b"<html><body>Wartungsarbeiten</body></html>", r"the file is a web page \(HTML\), not JSON"),
     ],
 )
 def test_unusable_feed_keeps_the_directory(engine, landing, fetcher, httpserver, bad_body, message):

@@ -6,6 +6,9 @@ hub's CSV templates in ``hub.formats.csvtemplate``."""
 
 from __future__ import annotations
 
+import codecs
+import html
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,6 +24,47 @@ class FormatError(Exception):
     """The whole input is not usable as this format (wrong format, truncated, not parseable).
 
     The message is one line meant for a person."""
+
+
+# an HTML document: a doctype or <html> first, after a BOM, white space, an XML declaration
+# (XHTML) and comments
+_WEB_PAGE = re.compile(r"^\ufeff?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
+                       re.IGNORECASE | re.DOTALL)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_HEAD_BYTES = 1 << 16  # where a page's doctype and title are looked for
+
+
+def web_page(head: str | bytes) -> str | None:
+    """Whether ``head`` (the start of an input) is an HTML document, as a web server answers
+    with a login or error page where a data file is expected: its title, '' for a page
+    without one; None for anything else."""
+    if isinstance(head, (bytes, bytearray)):
+        head = bytes(head[:_HEAD_BYTES])
+        try:  # a character cut at the end is no reason for Windows-1252
+            head = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+        except UnicodeDecodeError:
+            head = head.decode("cp1252", "replace")
+    else:
+        head = head[:_HEAD_BYTES]
+    if not _WEB_PAGE.match(head):
+        return None
+    title = _TITLE.search(head)
+    if title is None:
+        return ""
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", "", title.group(1))).split())[:100]
+
+
+def refuse_web_page(head: str | bytes, what: str, expected: str) -> None:
+    """Raise the FormatError for an input that is a web page (``web_page``): 'not {what}: the
+    file is a web page (HTML, title 'Anmeldung'), not {expected}', where a page stands in for
+    the data (a login page, an error page served with status 200); nothing for other input.
+    ``what`` as the formats' messages name the expected document ('a job CSV'), ``expected``
+    the kind of file (CSV, JSON, XML)."""
+    title = web_page(head)
+    if title is not None:
+        titled = f", title '{title}'" if title else ""
+        raise FormatError(f"not {what}: the file is a web page (HTML{titled}), not {expected}; "
+                          "often a login or error page served in place of the data")
 
 
 @dataclass

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from hub.formats.base import FormatError, ParseResult, build_record, duplicate
+from hub.formats.base import FormatError, ParseResult, build_record, duplicate, refuse_web_page
 from hub.formats.values import (
     COMMA_THOUSANDS_IN_TEXT,
     NO_VALUE,
@@ -112,12 +112,13 @@ def field_names(columns: dict[str, str], id_column: str, organisation_column: st
 def decode(data: bytes, what: str) -> str:
     """UTF-8 (BOM dropped) or else Windows-1252; UTF-16, as Excel saves 'Unicode-Text'
     (tab-separated, with a BOM; without one where the zero bytes of the first characters say
-    which order); other bytes are refused."""
+    which order); other bytes, a workbook and a web page (HTML) are refused."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # xlsx/ods (ZIP), old xls
         raise FormatError(
             f"not a {what}: the file is a spreadsheet workbook (Excel or LibreOffice), not CSV; "
             "save it as 'CSV UTF-8' or 'CSV (Trennzeichen-getrennt)'"
         )
+    refuse_web_page(data, f"a {what}", "CSV")  # its lines would read as a header without columns
     utf16 = _utf16(data)
     if utf16 is not None:
         try:

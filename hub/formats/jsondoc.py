@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from hub.formats.base import FormatError, ParseResult
+from hub.formats.base import FormatError, ParseResult, refuse_web_page
 
 
 def load_json(data: bytes, what: str) -> object:
@@ -19,10 +19,12 @@ def load_json(data: bytes, what: str) -> object:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        refuse_web_page(data, what, "JSON")
         raise FormatError(f"not {what}: not UTF-8 text (byte {exc.start})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        refuse_web_page(text, what, "JSON")  # a login or error page: said so, not 'line 1 column 1'
         raise FormatError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
@@ -91,6 +93,8 @@ class _Text:
         try:
             text = self.decoder.decode(chunk, self.ended)
         except UnicodeDecodeError as exc:
+            if not self.taken:
+                refuse_web_page(chunk, self.what, "JSON")
             raise FormatError(
                 f"not {self.what}: not UTF-8 text (byte {self.taken + exc.start})") from None
         self.taken += len(chunk)
@@ -162,6 +166,8 @@ def stream_object(data: bytes | BinaryIO, what: str,
     first = text.skip()
     if not first:
         raise FormatError(f"not {what}: the input is empty")
+    if first == "<":  # a web page (a login or error page) is named so; else invalid JSON below
+        refuse_web_page(text.buf[text.at:], what, "JSON")
     if first != "{":
         yield "", False, text.value()
         if text.skip():

@@ -170,8 +170,9 @@ def _json_error(exc: Exception) -> str:
     return f"invalid JSON: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
-def _script_blocks(data: bytes) -> list[str]:
-    """The text of every ``<script type="application/ld+json">`` of an HTML page."""
+def _script_blocks(data: bytes) -> tuple[list[str], str]:
+    """The text of every ``<script type="application/ld+json">`` of an HTML page, and the
+    page's title ('' for none)."""
     try:
         data.decode("utf-8")
         encoding: str | None = "utf-8"
@@ -192,7 +193,8 @@ def _script_blocks(data: bytes) -> list[str]:
     for script in root.iter("script"):
         if _LD_JSON.match(script.get("type") or ""):
             blocks.append(script.text or "")
-    return blocks
+    title = root.find(".//title")
+    return blocks, " ".join((title.text_content() if title is not None else "").split())[:100]
 
 
 def _collect(value: object, where: str, document: Document) -> None:
@@ -280,11 +282,11 @@ def load(data: bytes) -> Document:
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     document = Document()
     if body.lstrip()[:1] == b"<":
-        blocks = _script_blocks(body)
-        if not blocks:
-            raise FormatError(
-                'HTML page without JSON-LD: no <script type="application/ld+json"> block'
-            )
+        blocks, title = _script_blocks(body)
+        if not blocks:  # the title tells a login or error page from a careers page
+            titled = f" (title '{title}')" if title else ""
+            raise FormatError(f"HTML page without JSON-LD{titled}: no "
+                              '<script type="application/ld+json"> block')
         errors: list[str] = []  # invalid blocks: reported
         empty: list[str] = []  # empty blocks: nothing lost, only named when nothing is usable
         usable = 0

@@ -37,6 +37,7 @@ from hub.formats.base import (
     build_record,
     drop_duplicate_ids,
     merged,
+    refuse_web_page,
 )
 from hub.formats.values import (
     NO_WORDS,
@@ -422,6 +423,7 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
     else:
         head, source = data.read(_HEAD), data
         source.seek(0)
+    refuse_web_page(head, "an OpenImmo document", "XML")  # libxml2's words would puzzle
     _refuse_entities(head)
     result = ParseResult()
     domain = HousingVacancy.domain.value

@@ -611,6 +611,33 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "sie mit 'Speichern unter' als 'CSV UTF-8' oder 'CSV (Trennzeichen-getrennt)'.",
      "The file is a spreadsheet workbook (Excel or LibreOffice), not CSV; use 'Save as' and "
      "choose 'CSV UTF-8' or 'CSV (comma delimited)'."),
+    # a web server's login or error page where the data should be (hub.formats.base.web_page)
+    (re.compile(r"the file is a web page \(HTML, title '(.*)'\), not (\w+);"),
+     "Die Datei ist eine Webseite (HTML) mit dem Titel '{0}', keine {1}-Datei. Oft liefert die "
+     "Adresse eine Anmelde- oder Fehlerseite statt der Daten: prüfen Sie, ob sie ohne "
+     "Anmeldung die Datei selbst liefert.",
+     "The file is a web page (HTML) titled '{0}', not a {1} file. Often the address gives a "
+     "login or error page instead of the data: check that it gives the file itself without "
+     "logging in."),
+    (re.compile(r"the file is a web page \(HTML\), not (\w+);"),
+     "Die Datei ist eine Webseite (HTML), keine {0}-Datei. Oft liefert die Adresse eine "
+     "Anmelde- oder Fehlerseite statt der Daten: prüfen Sie, ob sie ohne Anmeldung die Datei "
+     "selbst liefert.",
+     "The file is a web page (HTML), not a {0} file. Often the address gives a login or error "
+     "page instead of the data: check that it gives the file itself without logging in."),
+    (re.compile(r"HTML page without JSON-LD \(title '(.*)'\):"),
+     "Die Webseite mit dem Titel '{0}' enthält keine Angebote als schema.org-Daten (keinen "
+     "Block <script type=\"application/ld+json\">). Ist es die richtige Seite, und zeigt sie "
+     "die Angebote ohne Anmeldung?",
+     "The web page titled '{0}' holds no offers as schema.org data (no <script "
+     "type=\"application/ld+json\"> block). Is it the right page, and does it show the offers "
+     "without logging in?"),
+    (re.compile(r"HTML page without JSON-LD:"),
+     "Die Webseite enthält keine Angebote als schema.org-Daten (keinen Block <script "
+     "type=\"application/ld+json\">). Ist es die richtige Seite, und zeigt sie die Angebote "
+     "ohne Anmeldung?",
+     "The web page holds no offers as schema.org data (no <script type=\"application/ld+json\"> "
+     "block). Is it the right page, and does it show the offers without logging in?"),
     (re.compile(r"(?:UTF-16|not UTF-8 text|neither UTF-8 nor Windows-1252)"),
      "Die Datei ist nicht als UTF-8 (oder Windows-1252) gespeichert; speichern Sie sie als "
      "'CSV UTF-8'.",
