@@ -108,6 +108,23 @@ def check_host(url: str, allow_private: bool) -> None:
             )
 
 
+def status_hint(status: int, auth_env: str | None) -> str:
+    """What to do about a final answer that asking again will not change, for the end of
+    its message: a 404 or 410 is a wrong or moved address, a 401 or 403 a question of
+    credentials (the variable's name is said, never its value); '' for other statuses."""
+    if status in (404, 410):
+        return (f" ({'not found' if status == 404 else 'gone'}): the address is wrong or has "
+                "moved; check the feed's source: in the registry")
+    if status in (401, 403):
+        said = "unauthorized" if status == 401 else "forbidden"
+        if auth_env:
+            return (f" ({said}): check the credentials (auth_env: {auth_env}, the environment "
+                    "variable that holds them)")
+        return (f" ({said}): check the credentials (auth_env in the registry: the feed's entry "
+                "names none)")
+    return ""
+
+
 def safe_url(url: str) -> str:
     """The URL without user info and query string (which may carry secrets)."""
     parts = urlsplit(url)
@@ -141,7 +158,7 @@ class FeedFetcher:
         if source.startswith("inbox:"):
             return self._read_inbox(Path(source.removeprefix("inbox:")), into)
         headers = self._headers(etag, last_modified, auth_env, auth_header)
-        return self._fetch_http(source, headers, allow_private, into)
+        return self._fetch_http(source, headers, allow_private, into, auth_env)
 
     def probe(
         self,
@@ -193,7 +210,8 @@ class FeedFetcher:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def _fetch_http(self, url: str, headers: dict, allow_private: bool, into=None) -> FetchResult:
+    def _fetch_http(self, url: str, headers: dict, allow_private: bool, into=None,
+                    auth_env: str | None = None) -> FetchResult:
         policy = self.policy
         started = time.monotonic()
         attempt = 0
@@ -204,7 +222,8 @@ class FeedFetcher:
                 raise FetchError(f"{safe_url(url)}: gave up after {policy.deadline:.0f} s deadline",
                                  transient=True)
             try:
-                result = self._attempt(url, headers, allow_private, started, into=into)
+                result = self._attempt(url, headers, allow_private, started, into=into,
+                                       auth_env=auth_env)
                 result.attempts = attempt
                 return result
             except _Retryable as exc:
@@ -226,9 +245,10 @@ class FeedFetcher:
                 policy.sleep(delay)
 
     def _attempt(self, url: str, headers: dict, allow_private: bool, started: float,
-                 method: str = "GET", into=None) -> FetchResult:
+                 method: str = "GET", into=None, auth_env: str | None = None) -> FetchResult:
         """One request, following same-host redirects. ``HEAD`` returns the status and the
-        validators without a body (405/501 and other statuses come back as they are)."""
+        validators without a body (405/501 and other statuses come back as they are).
+        ``auth_env``: the variable the credentials came from, named in a 401/403 message."""
         policy = self.policy
         current = url
         origin_host = urlsplit(url).hostname
@@ -278,7 +298,8 @@ class FeedFetcher:
                         retry_after=_retry_after(response.headers.get("Retry-After")),
                     )
                 if response.status_code != 200:
-                    raise FetchError(f"{safe_url(url)}: HTTP {response.status_code}",
+                    raise FetchError(f"{safe_url(url)}: HTTP {response.status_code}"
+                                     + status_hint(response.status_code, auth_env),
                                      http_status=response.status_code)
                 body, sha, size = self._read_body(response, url, started, into)
                 return FetchResult(

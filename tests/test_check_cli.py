@@ -413,7 +413,9 @@ def test_a_partners_feed_is_fetched_and_checked_before_it_goes_live(tmp_path, ht
     gone = hub("check", "--fetch", "--partner", "jc-neu", "--registry",
                registry(httpserver.url_for("/gone"), private=True), "--format", "ba-jobsuche",
                "--out", str(out), env=env)
-    assert gone.returncode == 2 and "the feed cannot be fetched" in gone.stderr and "404" in gone.stderr
+    assert gone.returncode == 2 and "the feed cannot be fetched" in gone.stderr
+    assert gone.stderr.strip().endswith("HTTP 404 (not found): the address is wrong or has moved; "
+                                        "check the feed's source: in the registry")
     refused = hub("check", "--fetch", "--partner", "jc-neu", "--registry", registry(httpserver.url_for("/jobs"), private=False),
                   "--format", "ba-jobsuche", "--out", str(out), env=env)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr

@@ -41,6 +41,30 @@ def test_client_errors_are_not_retried(httpserver, fetcher):
     assert len(httpserver.log) == 1
 
 
+@pytest.mark.parametrize(("status", "auth_env", "ending"), [
+    (404, None, "HTTP 404 (not found): the address is wrong or has moved; check the feed's source: "
+                "in the registry"),
+    (410, "NK_FEED_KEY", "HTTP 410 (gone): the address is wrong or has moved; check the feed's "
+                         "source: in the registry"),
+    (401, "NK_FEED_KEY", "HTTP 401 (unauthorized): check the credentials (auth_env: NK_FEED_KEY, "
+                         "the environment variable that holds them)"),
+    (403, "NK_FEED_KEY", "HTTP 403 (forbidden): check the credentials (auth_env: NK_FEED_KEY, the "
+                         "environment variable that holds them)"),
+    (401, None, "HTTP 401 (unauthorized): check the credentials (auth_env in the registry: the "
+                "feed's entry names none)"),
+])
+def test_an_answer_that_will_not_change_says_what_to_check(httpserver, fetcher, monkeypatch,
+                                                           status, auth_env, ending):
+    """A steward read 'HTTP 404' and 'HTTP 401' and had to guess whether the partner's server
+    was down, the URL wrong or the key expired."""
+    monkeypatch.setenv("NK_FEED_KEY", "s3cr3t-value")
+    httpserver.expect_request("/feed").respond_with_data("", status=status)
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, auth_env=auth_env)
+    assert str(info.value) == f"{httpserver.url_for('/feed')}: {ending}"
+    assert "s3cr3t" not in str(info.value) and not info.value.transient
+
+
 def test_gives_up_after_the_retries(httpserver, fetcher):
     httpserver.expect_request("/feed").respond_with_data("", status=503)
     with pytest.raises(FetchError, match=r"HTTP 503 \(gave up after 4 attempts\)"):
