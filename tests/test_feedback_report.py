@@ -522,3 +522,42 @@ def test_an_unusable_delivery_says_why_in_the_partners_language(message, german,
         page = render_html(report)
         assert expected in page
         assert message.split(":")[0] in page  # the technical line stays, for the partner's IT
+
+
+def _field_cells(page: str) -> list[str]:
+    """The 'Feld' cell (the third) of each problem row of a report page, as text."""
+    import html
+    import re
+
+    rows = re.findall(r'<tr class="(?:error|warning)-row">\s*<td>.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>',
+                      page, re.DOTALL)
+    return [html.unescape(re.sub(r"<br>", " | ", re.sub(r"<(?!br>)[^>]*>", "", cell))) for cell in rows]
+
+
+@pytest.mark.parametrize(("fmt", "lang", "cells"), [
+    # a CSV template: the partner's column, not the hub's 'address.postal_code' in grey
+    ("csv-jobs", "de", ["PLZ", "Gehalt von", "Koordinaten | Feld im Verzeichnis: geo",
+                        "Feld im Verzeichnis: something.new"]),
+    ("csv-jobs", "en", ["postal code (PLZ)", "salary from (Gehalt von)",
+                        "coordinates | field in the directory: geo",
+                        "field in the directory: something.new"]),
+    # a machine format: its key where the adapter knows it, else the hub's name, said to be one
+    ("ba-jobsuche", "de", ["PLZ (stellenlokationen.adresse.plz, v4: arbeitsort.plz)",
+                           "Gehalt von (gehaltsspanneVon)",
+                           "Koordinaten (stellenlokationen.breite/laenge, v4: arbeitsort.koordinaten)",
+                           "Feld im Verzeichnis: something.new"]),
+    ("schemaorg-jobposting", "de", ["PLZ (jobLocation.address.postalCode)",
+                                    "Gehalt von (baseSalary (minValue / value))",
+                                    "Koordinaten | Feld im Verzeichnis: geo",
+                                    "Feld im Verzeichnis: something.new"]),
+])
+def test_the_page_names_a_field_as_the_partner_knows_it(fmt, lang, cells):
+    """Each problem's field showed the hub's internal name in grey beside the label
+    ('address.postal_code' under 'PLZ'), a name the partner's file never uses."""
+    common = {"partner_id": "p", "domain": "jobs", "source_id": "J-1"}
+    found = [reject("ADDRESS_POSTAL_CODE_INVALID", field="address.postal_code", value="6653", **common),
+             reject("RECORD_FIELD_INVALID", field="salary_min", value="x", **common),
+             reject("RECORD_FIELD_INVALID", field="geo", value="x", **common),
+             reject("RECORD_FIELD_INVALID", field="something.new", value="x", **common)]
+    report = build_report(PARTNER, "jobs", sync_row(rejected=1), found, lang, fmt=fmt)
+    assert _field_cells(render_html(report)) == cells

@@ -74,6 +74,10 @@ class Problem(_Strict):
         "line 1)"))
     field: str | None = Field(None, description="Canonical field name, e.g. address.postal_code")
     field_label: str | None = Field(None, description="The field's name for people, e.g. PLZ")
+    format_field: str | None = Field(None, description=(
+        "The field's name in the delivered format, where the format names it: a CSV "
+        "template's column (PLZ), a key or element of a machine format (geo/plz); None where "
+        "only the directory's name (field) is known"))
     value: str | None = Field(None, description="The value delivered (shortened to 200 characters)")
     rule: str
     severity: Severity
@@ -263,6 +267,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_fix": "So beheben Sie es",
         "col_severity": "Art",
         "col_field_name": "Feldname im System (für Ihre IT-Betreuung)",
+        "directory_field": "Feld im Verzeichnis: {name}",
         "sev_error": "Fehler",
         "sev_warning": "Hinweis",
         "no_id": "(ohne Kennung)",
@@ -349,6 +354,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_fix": "How to fix it",
         "col_severity": "Type",
         "col_field_name": "Field name (technical)",
+        "directory_field": "field in the directory: {name}",
         "sev_error": "error",
         "sev_warning": "note",
         "no_id": "(no id)",
@@ -948,6 +954,7 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Proble
         line=row.get("line"),
         field=field,
         field_label=label,
+        format_field=own or None,
         value=value,
         rule=row["rule"],
         severity=severity,
