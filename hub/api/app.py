@@ -560,6 +560,9 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
+NUL_REFUSED = "the request holds a NUL character (%00), which no id or parameter of this API contains"
+
+
 class RefuseNul:
     """ASGI middleware: a request whose path or query holds a NUL character is answered 400
     before any endpoint reads it: no id, cursor or filter holds one, and PostgreSQL refuses
@@ -571,8 +574,7 @@ class RefuseNul:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and ("\x00" in scope["path"]
                                         or "\x00" in unquote(scope["query_string"].decode("latin-1"))):
-            response = problem_response(Request(scope), 400, "the request holds a NUL character "
-                                        "(%00), which no id or parameter of this API contains")
+            response = problem_response(Request(scope), 400, NUL_REFUSED)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -868,6 +870,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
                 responses = operation.get("responses", {})
                 if "422" in responses:
                     responses["422"] = _problem_doc(PROBLEM_DOCS[422])
+                # RefuseNul answers any route so, before the route's own parameters are read
+                responses.setdefault("400", _problem_doc(NUL_REFUSED))
                 operation.setdefault("security", [{}, {"bearer": []}, {"apiKey": []}])
         app.openapi_schema = schema
         return schema
