@@ -94,3 +94,21 @@ def test_every_operation_documents_the_400_a_nul_character_gets(engine):
     undocumented = [f"{method.upper()} {path}" for path, item in paths.items()
                     for method, operation in item.items() if "400" not in operation["responses"]]
     assert undocumented == []
+
+
+def test_the_openapi_document_says_which_entries_a_region_finds(engine):
+    """A portal asked /v1/jobs?region=<a municipality's AGS> and missed the BA's postings (a
+    postal code and town, no AGS) with nothing in the document saying so: it read 'an entry
+    without an AGS is found by the district or Land of its postal code'."""
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import ApiSettings, create_app
+
+    with TestClient(create_app(engine, ApiSettings())) as c:
+        doc = c.get("/openapi.json").json()
+    for domain in ("jobs", "courses", "housing"):
+        region = next(p for p in doc["paths"][f"/v1/{domain}"]["get"]["parameters"] if p["name"] == "region")
+        said = region["description"]
+        assert "never by a municipality (8 digits: a postal code does not tell the municipality)" in said
+        assert "(10041, 10042, 10043, 10044, 10045, 10046)" in said  # the districts it knows
+        assert "postal_code or radius find it by place" in said

@@ -39,6 +39,7 @@ from hub.api.query import Filters, QueryError, german_level_at_most
 from hub.api.version import CachedPage, DirectoryVersion, PageCache
 from hub.models import CourseOffer, HousingVacancy, JobPosting
 from hub.models.vocab import CEFRLevel, CourseType, EmploymentType, PropertyType, WorkingTime
+from hub.quality.regions import DISTRICT_POSTAL_CODES
 from hub.store.search import AVAILABLE_LATER, tag
 
 DOMAINS = ("jobs", "courses", "housing")
@@ -436,10 +437,18 @@ Cursor = Annotated[str | None, Query(max_length=200, description="From `next` of
 Count = Annotated[bool, Query(description=(
     "true: the first page says in `total` how many entries match the filters in all (a count "
     "of the whole list, asked only where it is shown)"))]
+# which districts the hub places a postal code in (hub.quality.regions): said in the region
+# parameter's description, which stays true as the table grows
+_POSTAL_DISTRICTS = ", ".join(sorted(set(DISTRICT_POSTAL_CODES.values())))
 Region = Annotated[str | None, Query(pattern=r"^[0-9]{2,8}$", description=(
     "AGS prefix (Amtlicher Gemeindeschluessel): 2 digits a Land, 5 a district (e.g. 10043), "
-    "8 a municipality; an entry without an AGS is found by the district or Land of its "
-    "postal code"))]
+    "8 a municipality. Finds the entries whose address carries an AGS with this prefix, and "
+    "the entries without an AGS (the BA's job postings carry only a postal code and town) "
+    "by the area their postal code lies in: the district for the districts the hub knows the "
+    f"postal codes of ({_POSTAL_DISTRICTS}), else the Land where the postal region lies in "
+    "one. So an entry without an AGS is found by a district or Land, never by a "
+    "municipality (8 digits: a postal code does not tell the municipality), and by no region "
+    "where its postal code is not known; postal_code or radius find it by place"))]
 PostalCode = Annotated[str | None, Query(pattern=r"^[0-9]{5}$", description=(
     "Postal code; with radius: the centre of the circle"))]
 def FiniteQuery(**kwargs: Any) -> Any:  # noqa: N802 - used as Query is
