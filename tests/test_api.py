@@ -916,3 +916,28 @@ def test_a_nul_character_anywhere_in_the_request_is_a_400_not_a_server_error(eng
             assert got.status_code == 400, (url, got.status_code, got.text)
             assert got.headers["content-type"].startswith("application/problem+json")
         assert c.get("/v1/jobs").status_code == 200
+
+
+def test_answers_that_depend_on_the_key_say_so_in_vary(filled):
+    """An entry with its contact person (a key with the contacts scope) and without (no key)
+    had the same URL and no Vary: a shared cache in front of the API could hand the keyed
+    answer, contact person and all, to the next anonymous reader."""
+    contacts, _ = create_key(filled, name="counsellors", scopes=["contacts"])
+    keyed = {"X-API-Key": contacts}
+    with client_for(filled, cors_origins=("https://portal.example",)) as c:
+        j0 = c.get("/v1/jobs").json()["items"][0]["id"]
+        for url in ("/v1/jobs", "/v1/jobs?region=10043", f"/v1/jobs/{j0}", "/v1/changes",
+                    "/hsds/services", "/v1/jobs/job-unknown"):
+            for headers in ({}, keyed, {"Authorization": f"Bearer {contacts}"}):
+                first = c.get(url, headers=headers)
+                again = c.get(url, headers={**headers, "Origin": "https://portal.example",
+                                            "If-None-Match": first.headers.get("etag", '"x"')})
+                for answer in (first, again):  # the list page the second time from the cache
+                    vary = [name.strip().lower() for name in answer.headers.get("vary", "").split(",")]
+                    assert {"authorization", "x-api-key"} <= set(vary), (url, headers, answer.status_code)
+                if "etag" in first.headers:
+                    assert again.status_code == 304, (url, headers)
+                assert "origin" in vary  # CORS's own Vary is kept beside it
+        assert c.head("/v1/jobs").headers["vary"] == "Authorization, X-API-Key, Origin"
+        # the API's document does not depend on the reader's key
+        assert c.get("/openapi.json").headers["vary"] == "Origin"

@@ -27,7 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from starlette.datastructures import URL, Headers, QueryParams
+from starlette.datastructures import URL, Headers, MutableHeaders, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
@@ -569,6 +569,34 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
+class VaryOnKey:
+    """ASGI middleware: an answer of /v1 and /hsds depends on the key the request carries (a
+    key with the contacts scope sees the contact persons; a key has its own limits and may be
+    refused), so each says so in ``Vary``: a shared cache must not hand an answer given to a
+    key to a reader without one, nor the other way round. Outside the page cache, so that the
+    pages it answers, and the 304s, say it too."""
+
+    KEY_HEADERS = ("Authorization", "X-API-Key")  # as _presented_key reads them
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not (path.startswith("/v1/") or path == "/hsds" or path.startswith("/hsds/")):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_vary(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name in self.KEY_HEADERS:
+                    headers.add_vary_header(name)
+            await send(message)
+
+        await self.app(scope, receive, with_vary)
+
+
 NUL_REFUSED = "the request holds a NUL character (%00), which no id or parameter of this API contains"
 
 
@@ -625,6 +653,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     app.state.pages = PageCache(settings.cache_mb * 1024 * 1024) if settings.cache_mb else None
     _redact_access_log()
     app.add_middleware(CachedListPages, api=app)
+    app.add_middleware(VaryOnKey)  # the cache's pages and 304s too
     app.add_middleware(HeadAsGet)  # the cache answers HEAD as well
     app.add_middleware(RefuseNul)
     if settings.cors_origins:  # outermost: preflights and every answer carry the CORS headers
