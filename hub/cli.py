@@ -235,12 +235,12 @@ def cmd_check(args) -> int:
     report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang, trial=True,
                           fmt=fmt.name)
     paths = _write_check_report(report, args.out)
-    print(f"{label}: {parsed.items} records, {len(accepted)} accepted, "
+    print(f"{label}: {_count(parsed.items, 'record')}, {len(accepted)} accepted, "
           f"{parsed.items - len(accepted)} rejected, {report.counts.warnings} with warnings"
           + (f"; notes on the file: {_file_notes(report)}" if report.notes else "")
-          + (f"; {len(set(parsed.deletions))} record(s) deleted by the delivery"
+          + (f"; {_count(len(set(parsed.deletions)), 'record')} deleted by the delivery"
              if parsed.deletions else "")
-          + (f"; a sync would withdraw {len(gone)} of the {len(published)} published records"
+          + (f"; a sync would withdraw {len(gone)} of the {_count(len(published), 'published record')}"
              if gone else "")
           + (f"; a sync would be held ({hold.count} of {hold.total} "
              f"{'rejected' if hold.check == 'rejection_share' else 'withdrawn'})" if hold else ""))
@@ -543,10 +543,10 @@ def _status_notes(row) -> list[str]:
     kept = (f"the directory keeps the records of the last good sync ({_local_time(row.last_good_sync_at)})"
             if row.last_good_sync_at else "nothing of this feed is published yet")
     if row.state == "left":
-        return [f"not in the registry; hub withdraw {row.partner_id} takes its {row.published} "
-                f"record{'' if row.published == 1 else 's'} out"]
+        return [f"not in the registry; hub withdraw {row.partner_id} takes its "
+                f"{_count(row.published, 'record')} out"]
     if row.state == "fetch failing":
-        return [f"{row.fetch_failures} fetch{'' if row.fetch_failures == 1 else 'es'} failed in a row, "
+        return [f"{_count(row.fetch_failures, 'fetch', 'fetches')} failed in a row, "
                 f"the last at {_local_time(row.fetched_at)}: {first}", kept]
     if row.state in ("held", "failed"):
         return [first, kept]
@@ -606,7 +606,7 @@ def cmd_replay(args) -> int:
             note = f" ({outcome.hold.message})" if outcome.hold else ""
             if outcome.status == "held":
                 status = 1  # waits for a steward, as hub sync says with its exit code
-            print(f"{partner.id}/{feed.domain}: {outcome.status}, {counts.items} records, "
+            print(f"{partner.id}/{feed.domain}: {outcome.status}, {_count(counts.items, 'record')}, "
                   f"{counts.accepted} accepted, {counts.rejected} rejected{note}")
             domains.add(feed.domain)
             staged.append((partner, feed.domain, outcome))
@@ -1016,6 +1016,11 @@ def cmd_export(args) -> int:
 
 
 # -- entry point --------------------------------------------------------------------------
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    """'1 record', '2 records' (``plural`` where an s does not make it)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def _registry_option(p: argparse.ArgumentParser) -> None:

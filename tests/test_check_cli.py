@@ -295,7 +295,7 @@ def test_the_summary_line_names_the_columns_it_did_not_read(tmp_path):
         "M-1;Deutschkurs A2;Sprachkurs;66538;Neunkirchen;100;x\n", encoding="utf-8")
     proc = hub("check", "--format", "csv-courses", str(source), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
-    assert ("1 records, 1 accepted, 0 rejected, 0 with warnings; notes on the file: "
+    assert ("1 record, 1 accepted, 0 rejected, 0 with warnings; notes on the file: "
             "2 column(s) not read (Preisx, Sonstiges); the header is in line 2") in proc.stdout
 
 
@@ -360,7 +360,7 @@ def test_the_summary_line_counts_the_records_a_delta_delivery_deletes(tmp_path):
         "</objektnr_extern></verwaltung_techn></immobilie></anbieter></openimmo>", encoding="utf-8")
     proc = hub("check", "--format", "openimmo", str(source), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
-    assert "1 records, 1 accepted, 0 rejected, 0 with warnings; 1 record(s) deleted by the delivery" in proc.stdout
+    assert "1 record, 1 accepted, 0 rejected, 0 with warnings; 1 record deleted by the delivery" in proc.stdout
 
 
 def test_a_partners_feed_is_fetched_and_checked_before_it_goes_live(tmp_path, httpserver):

@@ -573,3 +573,16 @@ def test_a_hub_home_that_is_no_folder_is_one_line(tmp_path):
                               f"HUB_HOME {afile} is a file, not a folder")
     assert_one_line_error(hub("db", env={"HUB_HOME": str(afile / "below")}),
                           "the folder cannot be created")
+
+
+def test_python_dash_m_hub_is_the_hub_command():
+    """`python -m hub` runs what the `hub` script runs (for a venv whose scripts are not on
+    PATH), with the same exit codes."""
+    import sys
+
+    listed = subprocess.run([sys.executable, "-m", "hub", "formats"], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    assert listed.returncode == 0 and "ba-jobsuche" in listed.stdout, listed.stderr
+    wrong = subprocess.run([sys.executable, "-m", "hub", "parse", "no-such-format", "x"],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert wrong.returncode == 2 and wrong.stderr.startswith("hub parse: error:"), wrong.stderr
