@@ -539,6 +539,8 @@ def _sync_line(row) -> str:
 
 def _status_notes(row) -> list[str]:
     """What a steward reads under a feed that needs them (and under a released one)."""
+    from hub.quality.feed import days_since
+
     first = (row.message or "").strip().splitlines()[0] if row.message else ""
     kept = (f"the directory keeps the records of the last good sync ({_local_time(row.last_good_sync_at)})"
             if row.last_good_sync_at else "nothing of this feed is published yet")
@@ -550,6 +552,9 @@ def _status_notes(row) -> list[str]:
                 f"the last at {_local_time(row.fetched_at)}: {first}", kept]
     if row.state in ("held", "failed"):
         return [first, kept]
+    if row.state == "stale":
+        return [f"the feed has not changed for {days_since(row.changed_at):.0f} days (registry "
+                f"max_age_days: {row.max_age_days:g}): ask the partner whether their export still runs"]
     if row.state == "released":
         return ["released by a steward: the next sync publishes the held delivery"]
     return []
@@ -1057,10 +1062,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="where each partner feed stands: last sync, held, failing, published",
                        description="One line per feed of the registry (and per partner feed that left "
                        "it while its records are still published): its state (ok, waiting, held, "
-                       "released, failed, fetch failing, left), the records it has in the directory "
+                       "released, failed, fetch failing, stale, left), the records it has in the directory "
                        "and its last sync, with what to do under each feed that needs a steward. "
                        "Reads the hub's database only: nothing is fetched. Exit 1 when a feed "
-                       "needs a steward (held, failed, fetch failing, left), for a scheduler's "
+                       "needs a steward (held, failed, fetch failing, stale, left), for a scheduler's "
                        "check.")
     p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
     p.add_argument("--json", action="store_true", help="the feeds as one JSON object")

@@ -9,6 +9,8 @@ records of it are still published. A feed's state is the first of these that hol
   steward let it through and the next sync has not run yet;
 - ``failed``: its last delivery could not be used (wrong format, truncated, empty);
 - ``waiting``: nothing synced yet (a new partner, an inbox nobody dropped a file into);
+- ``stale``: the feed has not changed for longer than its registry ``max_age_days`` (the
+  partner's export may have stopped: the Dagster check ``feed_freshness`` warns of it too);
 - ``ok``.
 """
 
@@ -19,11 +21,12 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
+from hub.quality.feed import days_since
 from hub.registry import Registry
 from hub.store.tables import fetch_state, source_records, syncs
 
 # states a steward has to act on (``hub status`` exits 1 when a feed is in one)
-NEEDS_A_STEWARD = ("left", "fetch failing", "held", "failed")
+NEEDS_A_STEWARD = ("left", "fetch failing", "held", "failed", "stale")
 
 
 @dataclass
@@ -39,6 +42,8 @@ class FeedStatus:
     message: str | None = None  # why it is held or failed, or the last fetch error
     fetched_at: dt.datetime | None = None
     fetch_failures: int = 0  # failed fetches in a row
+    changed_at: dt.datetime | None = None  # when the feed's content last changed
+    max_age_days: float | None = None  # the registry's limit for that
 
     @property
     def needs_a_steward(self) -> bool:
@@ -73,6 +78,8 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
             .where(syncs.c.status == "ok").group_by(syncs.c.partner_id, syncs.c.domain))}
         fetched = {(row.partner_id, row.domain): row for row in conn.execute(sa.select(fetch_state))}
 
+    limits = {(partner.id, feed.domain): feed.max_age_days for partner in registry.partners
+              for feed in partner.feeds}
     listed = [(partner.id, feed.domain, feed.format) for partner in registry.partners
               for feed in partner.feeds]
     known = {(p, d) for p, d, _ in listed}
@@ -90,9 +97,11 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
             status.last_sync_at = _aware(sync.started_at)
             status.last_sync = {name: sync._mapping[name] for name in
                                 ("items", "accepted", "rejected", "added", "changed", "withdrawn")}
+        status.max_age_days = limits.get(key)
         if state_row is not None:
             status.fetched_at = state_row.fetched_at and _aware(state_row.fetched_at)
             status.fetch_failures = state_row.failures or 0
+            status.changed_at = state_row.changed_at and _aware(state_row.changed_at)
         if fmt is None:
             status.state = "left"
         elif status.fetch_failures:
@@ -104,5 +113,8 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
             if sync.status == "held" and state_row is not None and state_row.released_sha256 \
                     and state_row.released_sha256 == sync.content_sha256:
                 status.state = "released"
+        elif status.max_age_days is not None and status.changed_at is not None \
+                and days_since(status.changed_at) > status.max_age_days:
+            status.state = "stale"
         rows.append(status)
     return rows

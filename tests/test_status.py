@@ -24,7 +24,7 @@ def _course(partner: str, sid: str) -> CourseOffer:
 def _registry(*ids: str):
     return parse_registry("partners:\n" + "".join(
         f"  - id: {pid}\n    name: {pid}\n    feeds:\n      - format: csv-courses\n"
-        f"        source: https://{pid}.example/kurse.csv\n" for pid in ids))
+        f"        source: https://{pid}.example/kurse.csv\n        max_age_days: 14\n" for pid in ids))
 
 
 def test_each_feed_says_where_it_stands(engine):
@@ -32,7 +32,7 @@ def test_each_feed_says_where_it_stands(engine):
     registry while its records are still published; the figures of the last sync and the last
     good one. On SQLite and PostgreSQL."""
     with engine.begin() as conn:
-        for partner, n in (("vhs-a", 3), ("vhs-b", 2), ("old-school", 1)):
+        for partner, n in (("vhs-a", 3), ("vhs-b", 2), ("old-school", 1), ("vhs-f", 1)):
             write_stage(conn, partner_id=partner, domain="courses", content_sha256="a" * 64,
                         records=[_course(partner, f"K-{i}") for i in range(n)], record_rejections=[],
                         items=n, snapshot=True, deletions=[], now=T0)
@@ -44,11 +44,17 @@ def test_each_feed_says_where_it_stands(engine):
         upsert(conn, fetch_state, [{"partner_id": "vhs-d", "domain": "courses", "source": "x",
                                     "failures": 3, "last_error": "HTTP 404 Not Found",
                                     "fetched_at": T0}], ["partner_id", "domain"])
+        # vhs-f's export stopped a month ago (the same file every day); vhs-a's changed yesterday
+        now = dt.datetime.now(dt.timezone.utc)
+        upsert(conn, fetch_state, [
+            {"partner_id": pid, "domain": "courses", "source": "x", "failures": 0, "fetched_at": now,
+             "changed_at": now - dt.timedelta(days=days)} for pid, days in (("vhs-f", 30), ("vhs-a", 1))],
+            ["partner_id", "domain"])
     rows = {row.partner_id: row for row in feed_statuses(
-        engine, _registry("vhs-a", "vhs-b", "vhs-c", "vhs-d", "vhs-e"))}
+        engine, _registry("vhs-a", "vhs-b", "vhs-c", "vhs-d", "vhs-e", "vhs-f"))}
     assert {pid: (row.state, row.published) for pid, row in rows.items()} == {
         "old-school": ("left", 1), "vhs-a": ("ok", 3), "vhs-b": ("held", 2), "vhs-c": ("failed", 0),
-        "vhs-d": ("fetch failing", 0), "vhs-e": ("waiting", 0)}
+        "vhs-d": ("fetch failing", 0), "vhs-e": ("waiting", 0), "vhs-f": ("stale", 1)}
     assert rows["vhs-a"].last_sync == {"items": 3, "accepted": 3, "rejected": 0, "added": 3,
                                        "changed": 0, "withdrawn": 0}
     held = rows["vhs-b"]
@@ -56,7 +62,7 @@ def test_each_feed_says_where_it_stands(engine):
     assert (held.last_sync_at, held.last_good_sync_at) == (T0 + dt.timedelta(days=1), T0)
     assert (rows["vhs-d"].fetch_failures, rows["vhs-d"].message) == (3, "HTTP 404 Not Found")
     assert [row.partner_id for row in rows.values() if row.needs_a_steward] == [
-        "old-school", "vhs-b", "vhs-c", "vhs-d"]
+        "old-school", "vhs-b", "vhs-c", "vhs-d", "vhs-f"]
     only = feed_statuses(engine, _registry("vhs-a", "vhs-b"), ["vhs-b"])
     assert [row.partner_id for row in only] == ["vhs-b"]
 
@@ -104,3 +110,15 @@ def test_hub_status_tells_a_steward_what_needs_them(tmp_path):
 
     unknown = hub("status", "--partner", "vhs-tset", env=env)
     assert unknown.returncode == 2 and "vhs-test" in unknown.stderr, unknown.stderr
+
+
+def test_a_stale_feed_says_how_long_and_what_to_ask():
+    """Under a feed whose content has not changed for longer than its max_age_days."""
+    from hub.cli import _status_notes
+    from hub.status import FeedStatus
+
+    row = FeedStatus(partner_id="vhs-f", domain="courses", format="csv-courses", state="stale", published=4,
+                     changed_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30, hours=1),
+                     max_age_days=14)
+    assert _status_notes(row) == ["the feed has not changed for 30 days (registry max_age_days: 14): "
+                                  "ask the partner whether their export still runs"]

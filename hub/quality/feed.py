@@ -117,15 +117,21 @@ def fields_check(conn: sa.Connection, partner_id: str, domain: str, sync_id: int
     return FeedCheck("feed_fields", True, "The same fields as in the last good delivery.", meta)
 
 
+def days_since(changed_at: dt.datetime, now: dt.datetime | None = None) -> float:
+    """Days from ``changed_at`` (a feed's last change; SQLite gives it without its zone, UTC)
+    to ``now``."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    changed = changed_at if changed_at.tzinfo else changed_at.replace(tzinfo=dt.timezone.utc)
+    return (now - changed).total_seconds() / 86400
+
+
 def freshness_check(conn: sa.Connection, partner_id: str, domain: str, max_age_days: float | None,
                     now: dt.datetime | None = None) -> FeedCheck:
     state = conn.execute(sa.select(fetch_state).where(
         fetch_state.c.partner_id == partner_id, fetch_state.c.domain == domain)).first()
     if state is None or state.changed_at is None:
         return FeedCheck("feed_freshness", True, "Nothing fetched yet.")
-    now = now or dt.datetime.now(dt.timezone.utc)
-    changed = state.changed_at if state.changed_at.tzinfo else state.changed_at.replace(tzinfo=dt.timezone.utc)
-    age_days = (now - changed).total_seconds() / 86400
+    age_days = days_since(state.changed_at, now)
     meta = {"days_since_change": round(age_days, 2),
             "max_age_days": "not set (registry max_age_days)" if max_age_days is None else max_age_days}
     if max_age_days is not None and age_days > max_age_days:
