@@ -246,6 +246,19 @@ def test_v4_street_holds_the_house_number_and_a_www_url_gets_its_scheme():
     assert str(job.url) == "https://www.hotel-post.example/jobs"
 
 
+@pytest.mark.parametrize(
+    ("description", "level", "required"),
+    [("Wir erwarten Deutschkenntnisse auf B1-Niveau und einen Führerschein.", "B1", True),
+     ("Keine Deutschkenntnisse erforderlich, Englisch reicht.", None, False),
+     ("Sie packen gern mit an.", None, None)],
+)
+def test_the_description_of_job_details_tells_the_german_wanted(description, level, required):
+    """Job details carry the description; what it says about German is read as in schema.org
+    postings (search lists carry no description: nothing is said)."""
+    (job,) = parse(_v6(_item(stellenangebotsBeschreibung=description)), PARTNER).records
+    assert (job.german_level, job.german_required) == (level, required)
+
+
 def test_teilzeit_flags_give_part_time_once():
     item = _item(
         arbeitszeitTeilzeitVormittag=True,

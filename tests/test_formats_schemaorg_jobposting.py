@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.formats.base import FormatError
-from hub.formats.schemaorg_jobposting import FORMAT, german_level, parse
+from hub.formats.schemaorg_jobposting import FORMAT, parse
+from hub.formats.values import german_level
 from hub.models import ContractDuration, EmploymentType, JobPosting, WorkingTime
 from tests.format_properties import parse_or_refuse
 

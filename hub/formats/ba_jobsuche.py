@@ -10,6 +10,11 @@ Two response shapes occur in the wild and both are read:
 
 When a search has no match the list key is absent and only ``maxErgebnisse`` (0) is there:
 that is an empty result, not an error.
+
+The responses have no field for the German a job asks for; where job details give the
+description, the level it names for German (``Deutschkenntnisse B1``) and a 'keine
+Deutschkenntnisse erforderlich' are read from it, as in schema.org postings
+(``values.german_wanted``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from hub.formats.values import (
     date_value,
     enum_key,
     geo_point,
+    german_wanted,
     postal_code,
     split_street,
     state_name,
@@ -94,6 +100,8 @@ def _common(item: dict) -> dict:
     fields["description"] = text(
         item.get("stellenangebotsBeschreibung") or item.get("stellenbeschreibung")
     )
+    if fields["description"]:  # 'Deutschkenntnisse B1', 'keine Deutschkenntnisse erforderlich'
+        fields.update(german_wanted([fields["description"]]))
     return fields
 
 

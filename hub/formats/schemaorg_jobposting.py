@@ -103,19 +103,6 @@ _WORK_HOURS = (
     (re.compile(r"(?i)schicht|shift"), "shift"),
 )
 
-_LANGUAGE = re.compile(
-    r"(?i)(?<![\w])(?:deutsch\w*|german\w*|englisch\w*|english|französisch\w*|franzoesisch\w*|"
-    r"french|spanisch\w*|spanish|italienisch\w*|italian|arabisch\w*|arabic|türkisch\w*|"
-    r"tuerkisch\w*|turkish|russisch\w*|russian|polnisch\w*|polish|ukrainisch\w*|ukrainian|"
-    r"rumänisch\w*|rumaenisch\w*|romanian|niederländisch\w*|dutch|chinesisch\w*|chinese|"
-    r"persisch\w*|persian|farsi|portugiesisch\w*|portuguese)"
-)
-_GERMAN = re.compile(r"(?i)^(?:deutsch|german)")
-_LEVEL = re.compile(
-    r"(?<![\w+])([ABC][12])(?:\.[1-9])?\+?"
-    r"(?:\s*(?:-|–|—|bis)\s*([ABC][12])(?:\.[1-9])?\+?)?(?!\w)"
-)
-_CLAUSES = re.compile(r"[,;\n•|·]")
 
 
 # --------------------------------------------------------------------------- field readers
@@ -262,36 +249,6 @@ def _requirement_texts(node: dict) -> list[str]:
     return found
 
 
-def german_level(texts: list[str]) -> str | None:
-    """The one CEFR level the texts name for German, or None (none, or several)."""
-    levels: set[str] = set()
-    for text in texts:
-        for clause in _CLAUSES.split(text):
-            languages = [(match.start(), match.group(0)) for match in _LANGUAGE.finditer(clause)]
-            if not languages:
-                continue
-            for match in _LEVEL.finditer(clause):
-                before = [word for start, word in languages if start < match.start()]
-                after = [word for start, word in languages if start > match.start()]
-                language = before[-1] if before else after[0]
-                if not _GERMAN.match(language):
-                    continue
-                low = values.LEVELS.index(match.group(1))
-                high = values.LEVELS.index(match.group(2)) if match.group(2) else low
-                levels.update(values.LEVELS[min(low, high) : max(low, high) + 1])
-    return levels.pop() if len(levels) == 1 else None
-
-
-def _german(texts: list[str]) -> dict:
-    """german_level, and german_required: True with a level, False where a text says no
-    German is needed and names no level."""
-    level = german_level(texts)
-    if level is not None:
-        return {"german_level": level, "german_required": True}
-    return {"german_level": None,
-            "german_required": False if any(map(values.says_no_german, texts)) else None}
-
-
 def _optional_date(value: object) -> object:
     read = jsonld.date(value)
     return read if jsonld.is_date(read) else None
@@ -331,7 +288,7 @@ def fields(node: dict, partner_id: str) -> dict:
         "occupation": _occupation(node),
         **_employment(node),
         **_salary(node),
-        **_german(_requirement_texts(node)),
+        **values.german_wanted(_requirement_texts(node)),
         "remote_possible": _remote(node),
         "start_date": _optional_date(node.get("jobStartDate")),
         "published_from": jsonld.date(node.get("datePosted")),

@@ -572,6 +572,53 @@ def says_no_german(text: str | None) -> bool:
     return bool(text) and _NO_GERMAN.search(text) is not None
 
 
+# a language named in a job's requirements, and a CEFR level or range next to it
+_LANGUAGE_NAMED = re.compile(
+    r"(?i)(?<![\w])(?:deutsch\w*|german\w*|englisch\w*|english|französisch\w*|franzoesisch\w*|"
+    r"french|spanisch\w*|spanish|italienisch\w*|italian|arabisch\w*|arabic|türkisch\w*|"
+    r"tuerkisch\w*|turkish|russisch\w*|russian|polnisch\w*|polish|ukrainisch\w*|ukrainian|"
+    r"rumänisch\w*|rumaenisch\w*|romanian|niederländisch\w*|dutch|chinesisch\w*|chinese|"
+    r"persisch\w*|persian|farsi|portugiesisch\w*|portuguese)"
+)
+_GERMAN_NAMED = re.compile(r"(?i)^(?:deutsch|german)")
+_LEVEL_NAMED = re.compile(
+    r"(?<![\w+])([ABC][12])(?:\.[1-9])?\+?"
+    r"(?:\s*(?:-|–|—|bis)\s*([ABC][12])(?:\.[1-9])?\+?)?(?!\w)"
+)
+_REQUIREMENT_CLAUSES = re.compile(r"[,;\n•|·]")
+
+
+def german_level(texts: list[str]) -> str | None:
+    """The one CEFR level the texts name for German, or None (none, or several)."""
+    levels: set[str] = set()
+    for text in texts:
+        for clause in _REQUIREMENT_CLAUSES.split(text):
+            languages = [(match.start(), match.group(0)) for match in _LANGUAGE_NAMED.finditer(clause)]
+            if not languages:
+                continue
+            for match in _LEVEL_NAMED.finditer(clause):
+                before = [word for start, word in languages if start < match.start()]
+                after = [word for start, word in languages if start > match.start()]
+                language = before[-1] if before else after[0]
+                if not _GERMAN_NAMED.match(language):
+                    continue
+                low = LEVELS.index(match.group(1))
+                high = LEVELS.index(match.group(2)) if match.group(2) else low
+                levels.update(LEVELS[min(low, high) : max(low, high) + 1])
+    return levels.pop() if len(levels) == 1 else None
+
+
+def german_wanted(texts: list[str]) -> dict:
+    """A job's german_level and german_required from its free texts (requirements, the
+    description): the one level named for German (True), else False where a text says no
+    German is needed, else neither."""
+    level = german_level(texts)
+    if level is not None:
+        return {"german_level": level, "german_required": True}
+    return {"german_level": None,
+            "german_required": False if any(map(says_no_german, texts)) else None}
+
+
 def cefr_levels(value: object) -> object:
     """'A1-B1', 'von A1 bis B1', 'A1 - A2 - B1' -> [A1, A2, B1]; 'A2, B1' -> [A2, B1]; 'ab A2'
     (the level a course starts from) -> [A2]; invalid -> [the text] for the rejection."""
