@@ -159,6 +159,7 @@ def cmd_check(args) -> int:
     from hub.quality.checks import check_records
     from hub.models import SyncMode
     from hub.pipeline import parse_payload, rejection_hold, withdrawal_hold
+    from hub.quality.feed import field_coverage
     from hub.quality.report import build_report
     from hub.registry import Feed, load_registry
 
@@ -233,7 +234,7 @@ def cmd_check(args) -> int:
         hold.partner_id = partner.id
         sync.update(status="held", message=hold.message)
     report = build_report(partner, fmt.domain, sync, [r.model_dump() for r in found], lang, trial=True,
-                          fmt=fmt.name)
+                          fmt=fmt.name, coverage=field_coverage(accepted))
     paths = _write_check_report(report, args.out)
     print(f"{label}: {_count(parsed.items, 'record')}, {len(accepted)} accepted, "
           f"{parsed.items - len(accepted)} rejected, {report.counts.warnings} with warnings"

@@ -442,3 +442,25 @@ def test_a_check_of_a_live_partners_feed_says_what_a_sync_would_withdraw(tmp_pat
     # the check changed nothing: the sync is held as the check said
     held = hub("sync", "--json", env=env)
     assert json.loads(held.stdout)["partners"][0]["status"] == "held"
+
+
+def test_the_check_tells_an_employer_which_missing_details_newcomers_search_by(tmp_path):
+    """Offers without the German they ask for and without working time are all accepted,
+    and the report says that newcomers search by those columns; a file that gives them gets
+    no such tip."""
+    bare = tmp_path / "stellen.csv"
+    bare.write_text("Stellen-ID;Titel;Arbeitgeber;PLZ;Ort\n"
+                    "J1;Lagerhelfer (m/w/d);Firma A;66538;Neunkirchen\n"
+                    "J2;Koch (m/w/d);Firma A;66538;Neunkirchen\n", encoding="utf-8")
+    proc = hub("check", "--format", "csv-jobs", str(bare), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert [(tip["field_label"], tip["filled"]) for tip in report["tips"]] == [
+        ("Deutschkenntnisse", 0.0), ("Arbeitszeit", 0.0)]
+    assert "Damit Ihre Angebote gefunden werden" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    full = tmp_path / "voll.csv"
+    full.write_text("Stellen-ID;Titel;Arbeitgeber;PLZ;Ort;Deutschkenntnisse;Arbeitszeit\n"
+                    "J1;Lagerhelfer (m/w/d);Firma A;66538;Neunkirchen;keine;Vollzeit\n"
+                    "J2;Koch (m/w/d);Firma A;66538;Neunkirchen;B1;Teilzeit\n", encoding="utf-8")
+    assert hub("check", "--format", "csv-jobs", str(full), "--out", str(tmp_path / "out2")).returncode == 0
+    assert json.loads((tmp_path / "out2" / "report.json").read_text(encoding="utf-8"))["tips"] == []

@@ -561,3 +561,44 @@ def test_the_page_names_a_field_as_the_partner_knows_it(fmt, lang, cells):
              reject("RECORD_FIELD_INVALID", field="something.new", value="x", **common)]
     report = build_report(PARTNER, "jobs", sync_row(rejected=1), found, lang, fmt=fmt)
     assert _field_cells(render_html(report)) == cells
+
+
+# --------------------------------------------------------------------------- tips
+
+
+def _course_school(fmt: str = "csv-courses") -> Partner:
+    return Partner(id="vhs-nk", name="VHS Neunkirchen", kind="language_school",
+                   feeds=[{"format": fmt, "source": "https://vhs.example/kurse.csv"}])
+
+
+def test_fields_people_search_by_get_a_tip_when_most_offers_leave_them_out(lang):
+    """The accepted offers' field coverage (syncs.field_coverage): a field newcomers and
+    portals search by, filled in fewer than half of them, gets a tip naming the partner's
+    column and why it matters; one filled in half or more gets none."""
+    row = sync_row(items=10, accepted=10, rejected=0,
+                   field_coverage={"cefr_levels": 1.0, "start_date": 0.5, "childcare": 0.2})
+    report = build_report(_course_school(), "courses", row, [], lang)
+    assert [(tip.field, tip.filled) for tip in report.tips] == [("childcare", 0.2)]
+    tip = report.tips[0]
+    assert tip.field_label == ("Kinderbetreuung" if lang == "de" else "childcare (Kinderbetreuung)")
+    assert ("Kinderbetreuung" if lang == "de" else "childcare") in tip.message
+    page = render_html(report)
+    assert (rp.TEXTS[lang]["tips_title"] in page
+            and ("20 %" if lang == "de" else "20%") in page and tip.message in page)
+    assert tip.message in render_text(report)
+    assert json.loads(render_json(report))["tips"][0]["field"] == "childcare"
+
+
+def test_no_tip_for_a_field_the_format_has_no_place_for_nor_for_a_delivery_that_failed():
+    """BA Jobsuche responses have no field for the German a job asks for (and the report has
+    no name of theirs for the working-time flags): no tip a Jobcenter could not act on; a
+    delivery that was not processed gets none."""
+    row = sync_row(field_coverage={"working_time": 0.1, "german_required": 0.0})
+    assert build_report(PARTNER, "jobs", row, [], "de").tips == []
+    employer = Partner(id="firma-x", name="Firma X", kind="employer",
+                       feeds=[{"format": "csv-jobs", "source": "https://firma.example/jobs.csv"}])
+    assert [tip.field for tip in build_report(employer, "jobs", row, [], "de").tips] == [
+        "german_required", "working_time"]
+    failed = sync_row(status="failed", message="not a course CSV", field_coverage={"childcare": 0.0})
+    assert build_report(_course_school(), "courses", failed, [], "de").tips == []
+    assert build_report(_course_school(), "courses", sync_row(field_coverage=None), [], "de").tips == []

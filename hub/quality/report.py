@@ -85,6 +85,15 @@ class Problem(_Strict):
     hint: str | None = Field(None, description="How to fix it")
 
 
+class Tip(_Strict):
+    """A field that portals and newcomers search by, left empty in most accepted offers."""
+
+    field: str = Field(description="Canonical field name, e.g. german_level")
+    field_label: str = Field(description="The field's name as the partner knows it (a CSV column)")
+    filled: float = Field(ge=0, le=1, description="Share of the accepted offers that fill it")
+    message: str = Field(description="Why it matters and what to write, in the report's language")
+
+
 class FeedbackReport(_Strict):
     """Feedback to a partner on one delivery (one sync of one partner feed)."""
 
@@ -107,6 +116,9 @@ class FeedbackReport(_Strict):
     problems: list[Problem] = Field(
         default_factory=list, description="One entry per problem, errors first"
     )
+    tips: list[Tip] = Field(default_factory=list, description=(
+        "Fields that portals and newcomers search by, filled in fewer than half of the "
+        "accepted offers (only fields the delivery's format has a place for)"))
 
     @property
     def errors(self) -> list[Problem]:
@@ -236,6 +248,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "accepted": "angenommen",
         "accepted_one": "angenommen",
         "notes_title": "Hinweise zur Datei",
+        "tips_title": "Damit Ihre Angebote gefunden werden",
+        "tips_intro": ("Nach diesen Angaben suchen Zugewanderte und die Portale, die das "
+                       "Verzeichnis zeigen; in den meisten Ihrer Angebote fehlen sie."),
+        "col_filled": "in Ihren Angeboten angegeben",
+        "col_why": "Warum es zählt",
         "rejected": "abgelehnt",
         "with_warnings": "mit Hinweisen",
         "clean": ("Vielen Dank! Alle Angebote sind angekommen und im Verzeichnis veröffentlicht. "
@@ -324,6 +341,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "accepted": "accepted",
         "accepted_one": "accepted",
         "notes_title": "Notes on the file",
+        "tips_title": "So that your offers are found",
+        "tips_intro": ("Newcomers and the portals that show the directory search by these "
+                       "details; most of your offers leave them out."),
+        "col_filled": "given in your offers",
+        "col_why": "Why it matters",
         "rejected": "rejected",
         "with_warnings": "with notes",
         "clean": ("Thank you! All offers arrived and are published in the directory. "
@@ -978,6 +1000,69 @@ def _summary_message(code: str, problems: list[Problem], lang: str) -> str:
         return problems[0].message
 
 
+# fields newcomers and portals search by, per domain: (the field whose filling counts, the
+# field the format names it by, why it matters and what to write (de, en)); a tip is given
+# when fewer than half of the accepted offers fill it and the format has a place for it
+FINDABLE: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
+    "jobs": [
+        ("german_required", "german_level", (
+            "Zugewanderte suchen gezielt nach Stellen, für die ihr Deutsch reicht: geben Sie "
+            "das Niveau an (z. B. B1) oder 'keine', wenn keine Deutschkenntnisse nötig sind.",
+            "Newcomers search for jobs their German is good enough for: give the level (e.g. "
+            "B1), or 'keine' when no German is needed.")),
+        ("working_time", "working_time", (
+            "Portale filtern nach Vollzeit, Teilzeit, Schicht oder Minijob: geben Sie die "
+            "Arbeitszeit an.",
+            "Portals filter by full time, part time, shifts or mini job: give the working time.")),
+    ],
+    "courses": [
+        ("cefr_levels", "cefr_levels", (
+            "Wer einen Kurs sucht, sucht ihn für sein Niveau: geben Sie das Sprachniveau an "
+            "(z. B. A1-B1).",
+            "People look for a course at their level: give the language level (e.g. A1-B1).")),
+        ("start_date", "start_date", (
+            "Portale zeigen Kurse nach ihrem Beginn: geben Sie das Datum an (TT.MM.JJJJ).",
+            "Portals list courses by their start: give the date (DD.MM.YYYY).")),
+        ("childcare", "childcare", (
+            "Eltern suchen gezielt Kurse mit Kinderbetreuung: schreiben Sie ja oder nein.",
+            "Parents look for courses with childcare: write ja (yes) or nein (no).")),
+    ],
+    "housing": [
+        ("rooms", "rooms", (
+            "Wohnungssuchende filtern nach der Zahl der Zimmer: geben Sie sie an (z. B. 2,5).",
+            "People filter flats by their number of rooms: give it (e.g. 2,5).")),
+        ("available_from", "available_from", (
+            "Wohnungssuchende fragen zuerst, ab wann sie einziehen können: geben Sie ein Datum "
+            "an oder 'sofort'.",
+            "People ask first when they can move in: give a date or 'sofort' (at once).")),
+        ("wbs_required", "wbs_required", (
+            "Wer einen Wohnberechtigungsschein hat, sucht danach, wer keinen hat, muss "
+            "Wohnungen mit WBS ausschließen können: schreiben Sie ja oder nein.",
+            "People with a housing entitlement certificate (WBS) search for such flats, those "
+            "without one must leave them out: write ja (yes) or nein (no).")),
+    ],
+}
+TIP_BELOW = 0.5  # a field filled in fewer than this share of the accepted offers gets a tip
+
+
+def findability_tips(domain: str, coverage: Mapping[str, float] | None, fmt, lang: str) -> list[Tip]:
+    """The tips for a delivery whose accepted offers fill each field in the share
+    ``coverage`` gives (``syncs.field_coverage``; None or empty: nothing was accepted);
+    ``fmt``: the delivery's Format (a tip only where it names the field)."""
+    if not coverage or fmt is None:
+        return []
+    tips = []
+    for field, named, why in FINDABLE.get(domain, []):
+        own = fmt.field_names.get(named)
+        filled = float(coverage.get(field, 0.0))
+        if own and filled < TIP_BELOW:
+            label = own if fmt.names_are_labels and lang == "de" else \
+                f"{field_label(named, domain, lang)} ({own})"
+            tips.append(Tip(field=field, field_label=label, filled=round(filled, 3),
+                            message=why[0] if lang == "de" else why[1]))
+    return tips
+
+
 def build_report(
     partner: Any,
     domain: str,
@@ -986,6 +1071,7 @@ def build_report(
     lang: str = "de",
     trial: bool = False,
     fmt: str | None = None,
+    coverage: Mapping[str, float] | None = None,
 ) -> FeedbackReport:
     """The report of one delivery.
 
@@ -995,7 +1081,9 @@ def build_report(
     ``rejection_rows``: ``rejections`` rows or ``Rejection`` models, in delivery order.
     ``trial``: a file checked before delivery (``hub check``), reported in the conditional.
     ``fmt``: the delivery's format (default: the partner's feed of ``domain`` in the registry),
-    whose names for the fields (a CSV template's columns) the report uses."""
+    whose names for the fields (a CSV template's columns) the report uses. ``coverage``: the
+    share of accepted offers that fill each field (default: the sync row's
+    ``field_coverage``), for the tips on fields people search by."""
     if lang not in LANGS:
         raise ValueError(f"unknown report language {lang!r}; use one of {', '.join(LANGS)}")
     sync = _mapping(sync_row)
@@ -1057,6 +1145,8 @@ def build_report(
                       changed=count("changed"), withdrawn=count("withdrawn")),
         rules=rules,
         problems=problems,
+        tips=findability_tips(domain, coverage if coverage is not None else sync.get("field_coverage"),
+                              known, lang) if sync["status"] == "ok" else [],
     )
     report.headline = headline(report)
     return report
@@ -1090,6 +1180,7 @@ def _context(report: FeedbackReport, limit: int | None) -> dict[str, Any]:
         "errors": shown_errors,
         "warnings": shown_warnings,
         "notes": report.notes,
+        "percent": lambda share: f"{share:.0%}".replace("%", " %") if lang == "de" else f"{share:.0%}",
         # the sections' headings count offers, as their introductions speak of them (a
         # record with three problems is one offer and three rows)
         "error_offers": offers(_records(errors), lang),
