@@ -293,7 +293,7 @@ def _fetch_for_check(partner, format_name: str | None):
     from hub.pipeline import fetch_for_check
     from hub.store.landing import LandingStore
 
-    feeds = [f for f in partner.feeds if format_name in (None, f.format)]
+    feeds = [f for f in partner.feeds if format_name is None or format_name.lower() == f.format]
     listed = ", ".join(f.format for f in partner.feeds)
     if not feeds:
         raise UsageError(f"{partner.id} has no {format_name} feed in the registry; its feeds: {listed}")

@@ -58,11 +58,12 @@ class Feed(BaseModel):
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:
-        from hub.formats import FORMATS
+        from hub.formats import FORMATS, FormatError, get_format
 
-        if value not in FORMATS:
-            raise ValueError(f"unknown format {value!r}; known: {', '.join(sorted(FORMATS))}")
-        return value
+        try:  # the name as `hub formats` spells it: 'OpenImmo' is openimmo
+            return get_format(value).name
+        except FormatError:
+            raise ValueError(f"unknown format {value!r}; known: {', '.join(sorted(FORMATS))}") from None
 
     @field_validator("source")
     @classmethod
@@ -315,7 +316,36 @@ def _problem(error: dict, data: dict) -> str:
             and not isinstance(error.get("input"), bool):
         # YAML reads 10043 and 7:00 as numbers (7:00 as 420 minutes): the text needs quotes
         message = f"{message}: write it in quotes, e.g. {field.rsplit('.', 1)[-1]}: '...'"
+    else:
+        message = _plainly(error, str(loc[-1]) if loc else "") or message
     return ": ".join(p for p in (where, field) if p) + f": {message}"
+
+
+def _plainly(error: dict, key: str) -> str | None:
+    """What is wrong with a value and what to write instead, where pydantic's own words
+    would name a regular expression or a limit the steward cannot act on (None: its own
+    words do)."""
+    kind, value = error["type"], error.get("input")
+    if key == "contact_email" and kind == "string_pattern_mismatch":
+        return (f"{value!r} is not an e-mail address (the partner's feedback is mailed there): "
+                "write one address, e.g. contact_email: stellen@partner.example")
+    if key == "region" and kind == "string_pattern_mismatch":
+        return (f"{value!r} is not an AGS prefix: 2 to 8 digits in quotes (2 a Land, 5 a "
+                "district, 8 a municipality), e.g. region: '10043'")
+    if key.endswith("_share") and kind in ("less_than_equal", "greater_than_equal",
+                                           "float_parsing", "float_type"):
+        percent = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*%?\s*", str(value))
+        number = float(percent.group(1).replace(",", ".")) if percent else None
+        example = (f"{number / 100:g} for {percent.group(1)} %" if number is not None
+                   and 1 < number <= 100 else "0.1 for 10 %")
+        return (f"{value!r} is not a share: write a fraction between 0 and 1, e.g. {key}: "
+                f"{example}")
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{value!r} is not a yes/no value: write true or false"
+    if key == "feeds" and (kind == "too_short" or (kind == "list_type" and value is None)):
+        return ("lists no feed: a partner needs at least one, '- format: ...' (see hub formats) "
+                "with its 'source: ...' below")
+    return None
 
 
 def _meant(loc: tuple) -> str:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from hub.formats import FORMATS, FormatError
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.test_cli import assert_one_line_error, hub
 
 
@@ -464,3 +464,21 @@ def test_the_check_tells_an_employer_which_missing_details_newcomers_search_by(t
                     "J2;Koch (m/w/d);Firma A;66538;Neunkirchen;B1;Teilzeit\n", encoding="utf-8")
     assert hub("check", "--format", "csv-jobs", str(full), "--out", str(tmp_path / "out2")).returncode == 0
     assert json.loads((tmp_path / "out2" / "report.json").read_text(encoding="utf-8"))["tips"] == []
+
+
+def test_a_format_name_in_capitals_is_the_format_of_that_name(tmp_path, monkeypatch, capsys):
+    """'CSV-Courses' on the command line, 'OpenImmo' as the standard spells it: the hub's
+    lowercase format, for a file and for --fetch of a registry's feed."""
+    from hub.cli import main
+
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    example = ROOT / "schemas" / "csv" / "courses.example.csv"
+    assert main(["check", "--format", "CSV-Courses", str(example), "--out", str(tmp_path / "a"),
+                 "--today", "2026-01-15"]) == 0
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n"
+                        "      - format: CSV-Courses\n"
+                        f"        source: {example.as_uri()}\n", encoding="utf-8")
+    assert main(["check", "--fetch", "--partner", "vhs-a", "--registry", str(registry),
+                 "--format", "Csv-Courses", "--out", str(tmp_path / "b"), "--today", "2026-01-15"]) == 0
+    assert capsys.readouterr().out.count("accepted, 0 rejected") == 2

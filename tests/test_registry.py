@@ -125,7 +125,8 @@ MISTAKES = [
     ("partners:\n  - id: vhs-a\n   name: VHS A\n", 3, "is not valid YAML"),
     ("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n      - format: csv-courses\n"
      "        source: file:///k.csv\n        max_rejection_share: 2\n", 7,
-     ": partner 'vhs-a': feeds[0].max_rejection_share: Input should be less than or equal to 1"),
+     ": partner 'vhs-a': feeds[0].max_rejection_share: 2 is not a share: write a fraction between "
+     "0 and 1, e.g. max_rejection_share: 0.02 for 2 %"),
     ("partners:\n  - id: vhs-a\n    name: VHS A\n    colour: red\n    feeds:\n      - format: csv-courses\n"
      "        source: file:///k.csv\n", 4, ": partner 'vhs-a': colour: unknown field"),
     ("partners:\n  - id: vhs-a\n    name: VHS A\n", 2, ": partner 'vhs-a': feeds: Field required"),
@@ -232,3 +233,52 @@ def test_a_partner_id_not_in_the_registry_names_the_near_one():
     with pytest.raises(RegistryError) as info:
         registry.get("jobcenter-nk")
     assert str(info.value) == "no partner 'jobcenter-nk' in the registry"
+
+
+ENTRY = ("partners:\n  - id: vhs-a\n    name: VHS A\n    contact_email: kurse@vhs-a.example\n"
+         "    allow_private_network: false\n    feeds:\n      - format: csv-courses\n"
+         "        source: file:///k.csv\n        max_withdrawal_share: 0.1\n")
+
+
+@pytest.mark.parametrize(("was", "written", "line", "said"), [
+    ("contact_email: kurse@vhs-a.example", "contact_email: not-an-email", 4,
+     "contact_email: 'not-an-email' is not an e-mail address (the partner's feedback is mailed "
+     "there): write one address, e.g. contact_email: stellen@partner.example"),
+    ("max_withdrawal_share: 0.1", "max_withdrawal_share: 30", 9,
+     "feeds[0].max_withdrawal_share: 30 is not a share: write a fraction between 0 and 1, e.g. "
+     "max_withdrawal_share: 0.3 for 30 %"),
+    ("max_withdrawal_share: 0.1", "max_withdrawal_share: 25 %", 9,
+     "feeds[0].max_withdrawal_share: '25 %' is not a share: write a fraction between 0 and 1, "
+     "e.g. max_withdrawal_share: 0.25 for 25 %"),
+    ("feeds:\n      - format: csv-courses\n        source: file:///k.csv\n"
+     "        max_withdrawal_share: 0.1\n", "feeds: []\n", 6,
+     "feeds: lists no feed: a partner needs at least one, '- format: ...' (see hub formats) "
+     "with its 'source: ...' below"),
+    ("allow_private_network: false", "allow_private_network: ja", 5,
+     "allow_private_network: 'ja' is not a yes/no value: write true or false"),
+    ("contact_email: kurse@vhs-a.example", "contact_email: kurse@vhs-a.example\n    region: 1004a", 5,
+     "region: '1004a' is not an AGS prefix: 2 to 8 digits in quotes (2 a Land, 5 a district, "
+     "8 a municipality), e.g. region: '10043'"),
+])
+def test_a_wrong_value_is_told_in_words_the_steward_can_act_on(tmp_path, monkeypatch, capsys,
+                                                               was, written, line, said):
+    """Not pydantic's regular expression, 'less than or equal to 1' for a share meant as
+    per cent, 'at least 1 item', 'unable to interpret input': what to write instead."""
+    from hub.cli import main
+
+    path = tmp_path / "registry.yaml"
+    assert was in ENTRY
+    path.write_text(ENTRY.replace(was, written))
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HUB_REGISTRY", str(path))
+    assert main(["sync", "--registry", str(path)]) == 2
+    assert capsys.readouterr().err == f"hub sync: error: {path}: line {line}: partner 'vhs-a': {said}\n"
+
+
+def test_a_format_name_in_capitals_is_the_format_of_that_name():
+    """'OpenImmo' as the standard spells it: the feed is the hub's openimmo, not refused."""
+    registry = parse_registry(ENTRY.replace("csv-courses", "CSV-Courses").replace(
+        "id: vhs-a", "id: wbg-a").replace("format: CSV-Courses", "format: OpenImmo"))
+    feed = registry.get("wbg-a").feeds[0]
+    assert (feed.format, feed.domain) == ("openimmo", "housing")
+    assert registry.partitions()["housing"] == ["wbg-a"]

@@ -35,8 +35,10 @@ FORMATS: dict[str, Format] = {
 
 
 def get_format(name: str) -> Format:
+    """The format of ``name`` in any case ('OpenImmo', 'CSV-Jobs'): its own name is
+    lowercase, ``Format.name``."""
     try:
-        return FORMATS[name]
+        return FORMATS[name] if name in FORMATS else FORMATS[name.lower()]
     except KeyError:
         raise FormatError(
             f"unknown format {name!r}; known formats: {', '.join(sorted(FORMATS))}"
