@@ -245,6 +245,9 @@ def cmd_check(args) -> int:
              if gone else "")
           + (f"; a sync would be held ({hold.count} of {hold.total} "
              f"{'rejected' if hold.check == 'rejection_share' else 'withdrawn'})" if hold else ""))
+    note = _region_note(args, partner)
+    if note:
+        print(f"hub check: note: {note}")
     for kind in ("html", "csv", "json"):
         print(f"report: {paths[kind]}")
     if not parsed.items:  # a sync refuses an empty snapshot: the partner's offers stay
@@ -252,6 +255,38 @@ def cmd_check(args) -> int:
               "nothing in the directory", file=sys.stderr)
         return 2
     return 1 if parsed.items - len(accepted) or hold else 0
+
+
+def _region_note(args, partner) -> str | None:
+    """For a check of a --partner's file without a region to check against: that the region
+    rule was not applied, and why (the partner is not in the registry, near which id; it has
+    no region there; its region is there but --registry was not given). None where the rule
+    was applied, and for a check without --partner (a partner's own file on its own machine)."""
+    from hub.config import Settings
+    from hub.registry import RegistryError, load_registry
+
+    if not args.partner or getattr(partner, "region", None):
+        return None
+    skipped = "so the region rule (ADDRESS_OUTSIDE_REGION) was not applied"
+    if args.registry:
+        return f"{partner.id} has no region: in {args.registry}, {skipped}"
+    path = Settings.from_env().registry_path
+    try:
+        registry = load_registry(path) if path.is_file() else None
+    except RegistryError:
+        registry = None
+    if registry is None:
+        return f"no region given (--region AGS, or --registry FILE for the partner's), {skipped}"
+    listed = next((entry for entry in registry.partners if entry.id == args.partner), None)
+    if listed is None:
+        near = registry.near(args.partner)
+        return (f"{args.partner} is not in the registry {path}, {skipped}"
+                + (f" (did you mean --partner {near}?)" if near else ""))
+    if not listed.region:
+        return f"{args.partner} has no region: in the registry {path}, {skipped}"
+    return (f"the region rule (ADDRESS_OUTSIDE_REGION) was not applied: the registry {path} "
+            f"gives {args.partner} the region {listed.region}; add --registry {path} to check "
+            "against it")
 
 
 def _published_ids(partner_id: str, domain: str) -> set[str] | None:

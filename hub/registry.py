@@ -162,13 +162,17 @@ class Registry(BaseModel):
         for partner in self.partners:
             if partner.id == partner_id:
                 return partner
-        import difflib
+        near = self.near(partner_id)
+        raise RegistryError(f"no partner {partner_id!r} in the registry"
+                            + (f" (did you mean {near!r}?)" if near else "")
+                            + ("" if self.partners else " (it lists no partners)"))
 
+    def near(self, partner_id: str) -> str | None:
+        """The listed id ``partner_id`` was probably meant to be ('VHS-Neunkirchen', a letter
+        missing), if one is close."""
         ids = [partner.id for partner in self.partners]
         near = difflib.get_close_matches(partner_id.lower(), ids, n=1, cutoff=0.75)
-        raise RegistryError(f"no partner {partner_id!r} in the registry"
-                            + (f" (did you mean {near[0]!r}?)" if near else "")
-                            + ("" if self.partners else " (it lists no partners)"))
+        return near[0] if near else None
 
     def partitions(self) -> dict[str, list[str]]:
         """Partner ids with a feed, per domain: the Dagster partitions."""

@@ -482,3 +482,44 @@ def test_a_format_name_in_capitals_is_the_format_of_that_name(tmp_path, monkeypa
     assert main(["check", "--fetch", "--partner", "vhs-a", "--registry", str(registry),
                  "--format", "Csv-Courses", "--out", str(tmp_path / "b"), "--today", "2026-01-15"]) == 0
     assert capsys.readouterr().out.count("accepted, 0 rejected") == 2
+
+
+def test_a_partner_checked_without_its_region_is_told_the_region_rule_was_not_applied(
+        tmp_path, monkeypatch, capsys):
+    """hub check --partner of a partner the registry does not list (a typo): the summary says
+    the region rule was left out and names the id meant, not a clean 'all accepted' alone."""
+    from hub.cli import main
+
+    example = str(ROOT / "schemas" / "csv" / "courses.example.csv")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-neunkirchen\n    name: VHS Neunkirchen\n"
+                        "    region: '10043'\n    feeds:\n      - format: csv-courses\n"
+                        "        source: file:///srv/kurse.csv\n  - id: vhs-ohne\n    name: VHS\n"
+                        "    feeds:\n      - format: csv-courses\n        source: file:///srv/k.csv\n",
+                        encoding="utf-8")
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HUB_REGISTRY", str(registry))
+
+    def note(*options: str) -> list[str]:
+        assert main(["check", "--format", "csv-courses", example, "--out", str(tmp_path / "out"),
+                     "--today", "2026-01-15", *options]) == 0
+        return [line for line in capsys.readouterr().out.splitlines() if "note" in line]
+
+    skipped = "so the region rule (ADDRESS_OUTSIDE_REGION) was not applied"
+    assert note("--partner", "vhs-neunkirchn") == [
+        f"hub check: note: vhs-neunkirchn is not in the registry {registry}, {skipped} "
+        "(did you mean --partner vhs-neunkirchen?)"]
+    assert note("--partner", "vhs-ohne") == [
+        f"hub check: note: vhs-ohne has no region: in the registry {registry}, {skipped}"]
+    assert note("--partner", "vhs-ohne", "--registry", str(registry)) == [
+        f"hub check: note: vhs-ohne has no region: in {registry}, {skipped}"]
+    assert note("--partner", "vhs-neunkirchen") == [
+        f"hub check: note: the region rule (ADDRESS_OUTSIDE_REGION) was not applied: the registry "
+        f"{registry} gives vhs-neunkirchen the region 10043; add --registry {registry} to check "
+        "against it"]
+    assert note("--partner", "vhs-neunkirchen", "--registry", str(registry)) == []
+    assert note("--partner", "vhs-neunkirchn", "--region", "10043") == []
+    assert note() == []  # a partner's own check of its file, no partner named
+    monkeypatch.setenv("HUB_REGISTRY", str(tmp_path / "none.yaml"))
+    assert note("--partner", "vhs-neunkirchen") == [
+        f"hub check: note: no region given (--region AGS, or --registry FILE for the partner's), {skipped}"]
