@@ -44,9 +44,14 @@ def _port(text: str) -> int:
 
 
 def _ags_prefix(text: str) -> str:
+    from hub.quality.regions import unknown_region
+
     if not re.fullmatch(r"[0-9]{2,8}", text):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an AGS prefix (2 digits a Land, 5 a district, 8 a municipality)")
+    problem = unknown_region(text)  # every record would be outside it
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

@@ -141,6 +141,17 @@ class Partner(BaseModel):
     )
     feeds: list[Feed] = Field(min_length=1)
 
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        from hub.quality.regions import unknown_region
+
+        # every record would be ADDRESS_OUTSIDE_REGION: the partner blamed for a typo
+        problem = value and unknown_region(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _one_feed_per_domain(self) -> "Partner":
         domains = [feed.domain for feed in self.feeds]

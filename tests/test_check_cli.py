@@ -148,6 +148,9 @@ def test_bad_option_values_are_usage_errors(tmp_path):
     for args, fragment in [
         (("check", "--format", "csv-courses", example, "--out", str(tmp_path), "--region", "abc"),
          "'abc' is not an AGS prefix"),
+        (("check", "--format", "csv-courses", example, "--out", str(tmp_path), "--region", "10034"),
+         "'10034' lies in no district of Saarland (10); did you mean 10043 (Landkreis Neunkirchen) "
+         "or 10044 (Landkreis Saarlouis)?"),
         (("check", "--format", "csv-courses", example, "--out", str(tmp_path), "--today", "2026-13-45"),
          "'2026-13-45' is not a day"),
         (("demo", "--today", "bogus"), "'bogus' is not a day"),

@@ -282,3 +282,29 @@ def test_a_format_name_in_capitals_is_the_format_of_that_name():
     feed = registry.get("wbg-a").feeds[0]
     assert (feed.format, feed.domain) == ("openimmo", "housing")
     assert registry.partitions()["housing"] == ["wbg-a"]
+
+
+@pytest.mark.parametrize(("region", "said"), [
+    ("10034", "'10034' lies in no district of Saarland (10); did you mean 10043 (Landkreis "
+              "Neunkirchen) or 10044 (Landkreis Saarlouis)?"),
+    ("10043111", None), ("10034111", "'10034111' lies in no district of Saarland (10); did you "
+                                     "mean 10043 (Landkreis Neunkirchen) or 10044 (Landkreis Saarlouis)?"),
+    ("20043", "'20043' lies in no Land (an AGS begins with the Land's number, 01 to 16); did you "
+              "mean 10043 (Landkreis Neunkirchen)?"),
+    ("17", "'17' lies in no Land (an AGS begins with the Land's number, 01 to 16)"),
+    # what the tables cannot prove wrong is taken: districts elsewhere, Saarland as a whole
+    ("10", None), ("100", None), ("10043", None), ("09162", None), ("05315000", None),
+])
+def test_a_region_that_is_no_place_is_refused_naming_the_near_ones(region, said):
+    """A typo in region: would make every record of the partner ADDRESS_OUTSIDE_REGION: the
+    partner blamed for the steward's mistake. Refused when the registry is read, where the
+    hub's tables prove it wrong; the district meant is named."""
+    text = ("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n      - format: csv-courses\n"
+            f"        source: file:///k.csv\n  - id: p-1\n    name: P\n    region: '{region}'\n"
+            "    feeds:\n      - format: csv-jobs\n        source: file:///srv/x.csv\n")
+    if said is None:
+        assert parse_registry(text).get("p-1").region == region
+        return
+    with pytest.raises(RegistryError) as info:
+        parse_registry(text, "r.yaml")
+    assert str(info.value) == f"r.yaml: line 9: partner 'p-1': region: {said}"

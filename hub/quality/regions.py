@@ -182,6 +182,50 @@ KNOWN_AREAS: tuple[str, ...] = tuple(sorted(
 ))
 
 
+# the Länder whose every district DISTRICT_NAMES lists (Saarland has these six and no
+# other): a region there that none of them fits is a typo, provably
+COMPLETE_STATES = frozenset(ags[:2] for ags in DISTRICT_NAMES)
+
+
+def unknown_region(region: str) -> str | None:
+    """Why ``region`` (an AGS prefix of 2 to 8 digits) cannot be anyone's region, naming the
+    known ones nearest to it; None where the tables cannot prove it wrong (a district of a
+    Land whose districts they do not list is taken as written). A wrong region would make
+    every record of the partner ADDRESS_OUTSIDE_REGION: the partner blamed for a typo."""
+    state = region[:2]
+    districts = dict(sorted(DISTRICT_NAMES.items()))
+    if state not in STATE_NAMES:
+        near = _nearest(region[:5], districts) if len(region) >= 5 else _nearest(state, STATE_NAMES)
+        return (f"{region!r} lies in no Land (an AGS begins with the Land's number, 01 to 16)"
+                + (f"; did you mean {near}?" if near else ""))
+    if state not in COMPLETE_STATES or any(compatible(ags, region) for ags in districts):
+        return None
+    known = {ags: name for ags, name in districts.items() if ags.startswith(state)}
+    near = _nearest(region[:5], known) if len(region) >= 5 else None
+    return (f"{region!r} lies in no district of {STATE_NAMES[state]} ({state}); "
+            + (f"did you mean {near}?" if near else
+               "its districts: " + ", ".join(f"{ags} {name}" for ags, name in known.items())))
+
+
+def _nearest(text: str, names: dict[str, str]) -> str | None:
+    """'10043 (Landkreis Neunkirchen) or 10044 (...)': the AGS of ``names`` a digit or a
+    swap of two away from ``text`` (None if none is, or too many to be a hint)."""
+    def distance(a: str, b: str) -> int:  # Levenshtein, a swap of neighbours counting 1
+        rows = [list(range(len(b) + 1))]
+        for i in range(1, len(a) + 1):
+            row = [i]
+            for j in range(1, len(b) + 1):
+                row.append(min(rows[-1][j] + 1, row[j - 1] + 1,
+                               rows[-1][j - 1] + (a[i - 1] != b[j - 1])))
+                if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                    row[j] = min(row[j], rows[-2][j - 2] + 1)
+            rows.append(row)
+        return rows[-1][-1]
+
+    near = [ags for ags in names if distance(text, ags) == 1]
+    return " or ".join(f"{ags} ({names[ags]})" for ags in near) if 0 < len(near) <= 3 else None
+
+
 def compatible_areas(region: str) -> tuple[str, ...]:
     """The areas ``postal_area`` can return that are ``compatible`` with ``region``."""
     region_pattern(region)  # validates the region
