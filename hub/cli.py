@@ -672,7 +672,7 @@ def cmd_replay(args) -> int:
 def cmd_erase(args) -> int:
     """Erase one partner record on request: every table, the change feed, the raw payloads;
     an audit row without personal data. Exit 1 for an unknown partner or record."""
-    from hub.inbox import inbox_folder
+    from hub.inbox import ASIDE, inbox_folder
     from hub.registry import RegistryError, load_registry
     from hub.store.erasure import ErasureError, erase_record, partner_known
     from hub.store.landing import LandingStore
@@ -722,7 +722,8 @@ def cmd_erase(args) -> int:
     }[done.outcome]
     print(f"{done.partner_id}/{done.domain}/{done.source_id}: erased; {what}; "
           f"{len(done.payloads_erased)} raw payload file(s) removed"
-          + (f", {len(aside)} processed inbox file(s) removed" if aside else "")
+          + "".join(f", {count} {kind} inbox file(s) removed" for kind in ASIDE
+                    if (count := sum(path.parent.name == kind for path in aside)))
           + f", {done.changes_scrubbed} earlier change-feed item(s) redacted; audit entry "
           f"{done.erasure_id}")
     print("note: the partner is the source of truth: if its feed still sends this record, the next "
@@ -1129,7 +1130,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("erase", help="erase a partner record on request from every table and the change feed",
                        description="Remove one partner record from the records, the entity map, the "
                        "rejections, the directory, the raw payloads and an inbox partner's files "
-                       "moved aside (processed/, failed/); earlier change-feed items "
+                       "moved aside (processed/, failed/); refused, with nothing erased, while "
+                       "a file waiting in the inbox holds it; earlier change-feed items "
                        "that carried it are redacted and a tombstone (or an update, when the entity "
                        "keeps other sources) is published. A record never staged (rejected, or only "
                        "in a delivery that failed as a whole) is erased where the hub holds it. An "

@@ -284,7 +284,7 @@ def test_erasing_a_record_only_in_a_failed_delivery_removes_its_file_and_payload
     out = capsys.readouterr().out
     assert out.splitlines()[0] == (
         "employer-a/jobs/Z-9: erased; it was not in the directory (never staged: only in delivered "
-        "files); 1 raw payload file(s) removed, 1 processed inbox file(s) removed, 0 earlier "
+        "files); 1 raw payload file(s) removed, 1 failed inbox file(s) removed, 0 earlier "
         "change-feed item(s) redacted; audit entry 1")
     assert file_hits(inbox, ZORA) == [] and file_hits(store.root, ZORA) == []
     engine = engine_for(db_url)
@@ -298,6 +298,37 @@ def test_erasing_a_record_only_in_a_failed_delivery_removes_its_file_and_payload
     err = capsys.readouterr().err
     assert err.strip() == ("hub erase: error: partner 'employer-a' has no record 'Z-9' (nothing "
                            "of it in the database, the raw payloads or the inbox files)")
+
+
+def test_a_record_in_a_file_waiting_in_the_inbox_is_refused_naming_the_file(db_url, tmp_path,
+                                                                           monkeypatch, capsys):
+    """A file the partner dropped that the hub has not processed yet holds the record: erased
+    now, the record would be published again with that file. Nothing is erased, the file is
+    named; once the record is out of it, the erasure goes through (the file's other records
+    are the partner's delivery and stay)."""
+    import os
+    import time
+
+    inbox, store = inbox_setup(db_url, tmp_path, monkeypatch, EMPLOYER)
+    erika, hans = EMPLOYER.splitlines(keepends=True)[1:3]
+    waiting = inbox / "stellen-neu.csv"
+    waiting.write_text(HEADER + erika + hans, encoding="utf-8")
+    os.utime(waiting, (time.time() - 60,) * 2)
+
+    assert main(["erase", "employer-a", "A-2"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"hub erase: error: partner 'employer-a': the record 'A-2' is in {waiting}, waiting in the "
+        "inbox (not yet processed), which would publish it again; nothing was erased: take the "
+        "record out of that file (or the file out of the inbox), then erase again\n")
+    assert table_hits(engine_for(db_url), HANS) and file_hits(store.root, HANS)  # nothing erased
+    assert file_hits(inbox / "processed", HANS)
+
+    waiting.write_text(HEADER + erika, encoding="utf-8")  # the steward takes the row out
+    assert main(["erase", "employer-a", "A-2"]) == 0
+    assert "1 processed inbox file(s) removed" in capsys.readouterr().out
+    assert file_hits(inbox, HANS) == [] and table_hits(engine_for(db_url), HANS) == {}
+    assert waiting.read_text(encoding="utf-8") == HEADER + erika
 
 
 def test_an_unusable_file_with_a_longer_id_is_not_taken_for_the_record(db_url, tmp_path, monkeypatch,

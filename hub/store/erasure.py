@@ -15,6 +15,11 @@ domain, source id, time, reason; no personal data).
 A record that no table holds (it was never staged: its delivery failed as a whole) is found
 in the raw payloads and the inbox files and erased there, with the same audit row.
 
+A record in a file still waiting in the partner's inbox (not yet processed) is refused, with
+nothing erased: that file is the partner's delivery, not a copy the hub keeps, and once
+processed it would publish the record again. The message names the file; the steward takes
+the record (or the file) out and erases again.
+
 The partner is the source of truth: erasure does not block the record. If the partner's feed
 still sends it, the next sync stages and publishes it again. The request belongs with the
 partner as well.
@@ -125,6 +130,17 @@ def erase_record(
         payload_candidates = (_payloads_of(conn, partner_id, next(iter(domains)))
                               if len(domains) == 1 else [])
     where = f" in {domain}" if domain else ""
+    # a file waiting in the inbox is the partner's delivery: processed later, it would publish
+    # the record again. Erasing inside it is the partner's (or the steward's) edit, not ours
+    looked = domains or ({domain} if domain else set(inboxes))
+    waiting = [path for d in sorted(looked) if d in inboxes
+               for path in waiting_files_holding(inboxes[d], formats.get(d), partner_id, source_id)]
+    if waiting:
+        files = ", ".join(str(path) for path in waiting)
+        raise ErasureError(
+            f"partner {partner_id!r}: the record {source_id!r} is in {files}, waiting in the inbox "
+            "(not yet processed), which would publish it again; nothing was erased: take the "
+            "record out of that file (or the file out of the inbox), then erase again")
     if not domains:
         raise ErasureError(f"partner {partner_id!r} has no record {source_id!r}{where} (nothing "
                            "of it in the database, the raw payloads or the inbox files)")
@@ -322,6 +338,16 @@ def erase_processed_files(folder: Path, fmt: str | None, partner_id: str,
     for path in removed:
         path.unlink()
     return removed
+
+
+def waiting_files_holding(folder: Path, fmt: str | None, partner_id: str,
+                          source_id: str) -> list[Path]:
+    """The files waiting in the inbox ``folder`` (not yet processed, those still being
+    uploaded too) that hold the record."""
+    from hub.inbox import waiting_files
+
+    return [path for path in waiting_files(folder, settle=0)
+            if _holds(path.read_bytes(), fmt, partner_id, source_id)]
 
 
 def _aside_files(folder: Path, fmt: str | None, partner_id: str, source_id: str) -> list[Path]:
