@@ -193,7 +193,7 @@ def cmd_check(args) -> int:
     now = dt.datetime.now(dt.timezone.utc)
     sync = {"id": None, "started_at": now, "status": "ok", "message": None}
     if args.fetch:
-        fmt, label, fetched = _fetch_for_check(partner, args.format)
+        fmt, label, fetched = _fetch_for_check(partner, args.format, args.registry, args.out)
     else:
         fmt, label, fetched = get_format(args.format), args.path, None
         data = _read_input(args.path)
@@ -320,16 +320,19 @@ def _published_ids(partner_id: str, domain: str) -> set[str] | None:
         engine.dispose()
 
 
-def _fetch_for_check(partner, format_name: str | None):
+def _fetch_for_check(partner, format_name: str | None, registry: str, out: str):
     """``hub check --fetch``: the partner's feed (the one of ``format_name`` where it has
     several) fetched into a landing store of its own in a temporary folder, as a sync would
-    fetch it; nothing reaches the hub's database. (format, the feed's URL, (store, hash))."""
+    fetch it; nothing reaches the hub's database. (format, the feed's URL, (store, hash)).
+    An inbox feed is no address to fetch: the message names the file waiting there, if one
+    is, and the command that checks it (``registry``, ``out``: this command's)."""
     import atexit
     import shutil
     import tempfile
 
     from hub.fetch import FeedFetcher, FetchError, FetchPolicy
     from hub.formats import get_format
+    from hub.inbox import inbox_folder, next_delivery
     from hub.pipeline import fetch_for_check
     from hub.store.landing import LandingStore
 
@@ -340,6 +343,14 @@ def _fetch_for_check(partner, format_name: str | None):
     if len(feeds) > 1:
         raise UsageError(f"{partner.id} has feeds in {listed}: name one with --format")
     feed = feeds[0]
+    inbox = inbox_folder(feed)
+    if inbox is not None:
+        path, waiting = next_delivery(inbox)
+        command = shlex.join(["hub", "check", "--format", feed.format, str(path or "FILE"),
+                              "--partner", partner.id, "--registry", registry, "--out", out])
+        raise UsageError(f"{partner.id}/{feed.domain} delivers files into {inbox}, not from an "
+                         f"address to fetch: {waiting}; check {'it' if path else 'a file'} "
+                         f"with: {command}")
     folder = tempfile.mkdtemp(prefix="hub-check-")
     atexit.register(shutil.rmtree, folder, True)
     store = LandingStore(Path(folder))

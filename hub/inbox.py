@@ -72,6 +72,23 @@ def settling_files(folder: Path, now: float | None = None) -> list[tuple[str, fl
     return sorted((name, age) for name, age in ages if age < settle)
 
 
+def next_delivery(folder: Path) -> tuple[Path | None, str]:
+    """The file of the inbox ``folder`` that the next sync takes (None: none, or only one still
+    arriving), and what waits there in words: 'the next sync takes kurse.csv (2 files waiting)', 'no file is waiting
+    there (kurse.csv is still arriving, changed 4 s ago)'."""
+    if not folder.is_dir():
+        return None, "the folder does not exist (yet)"
+    files = waiting_files(folder)
+    if files:
+        return files[0], (f"the next sync takes {files[0].name}"
+                          + (f" ({len(files)} files waiting)" if len(files) > 1 else ""))
+    arriving = settling_files(folder)
+    if arriving:
+        name, age = arriving[0]
+        return None, f"no file is waiting there ({name} is still arriving, changed {age:.0f} s ago)"
+    return None, "no file is waiting there"
+
+
 def pending(registry: Registry, settle: float | None = None) -> list[InboxFile]:
     out = []
     for partner in registry.partners:

@@ -163,10 +163,14 @@ def fetch_for_check(store: LandingStore, fetcher: FeedFetcher, partner: Partner,
     """The partner's feed for ``domain`` fetched into ``store`` as a sync would fetch it, but
     outside the hub's database (``hub check --fetch``: a trial before a partner goes live);
     returns the payload's hash for ``parse_payload``. FetchError as a sync's fetch fails."""
+    from hub.inbox import inbox_folder, next_delivery
+
     feed = _feed(partner, domain)
-    if feed.source.startswith("inbox:"):
-        raise FetchError(f"{partner.id}/{domain} delivers files into {feed.source[6:]}: "
-                         "check such a file itself (hub check --format ... FILE)")
+    folder = inbox_folder(feed)
+    if folder is not None:
+        raise FetchError(f"{partner.id}/{domain} delivers files into {folder}: "
+                         f"{next_delivery(folder)[1]}; check such a file itself (hub check "
+                         f"--format {feed.format} FILE)")
     _, landed, details, _ = _land_feed(fetcher, store, partner, feed)
     return store.put_manifest(landed, details)
 

@@ -526,3 +526,42 @@ def test_a_partner_checked_without_its_region_is_told_the_region_rule_was_not_ap
     monkeypatch.setenv("HUB_REGISTRY", str(tmp_path / "none.yaml"))
     assert note("--partner", "vhs-neunkirchen") == [
         f"hub check: note: no region given (--region AGS, or --registry FILE for the partner's), {skipped}"]
+
+
+def test_a_check_of_an_inbox_partners_feed_names_the_file_waiting_there(tmp_path, monkeypatch, capsys):
+    """hub check --fetch of a partner that drops files into an inbox: nothing to fetch, so
+    the message says which file the next sync takes (or that none waits) and the command that
+    checks it; the command given works."""
+    import os
+    import shlex
+    import time
+
+    from hub.cli import main
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: inbox:{inbox}\n",
+                        encoding="utf-8")
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    out = str(tmp_path / "report")
+    check = ["check", "--fetch", "--partner", "vhs-a", "--registry", str(registry), "--out", out]
+    said = f"hub check: error: vhs-a/courses delivers files into {inbox}, not from an address to fetch: "
+
+    assert main(check) == 2
+    assert capsys.readouterr().err == (
+        f"{said}no file is waiting there; check a file with: hub check --format csv-courses FILE "
+        f"--partner vhs-a --registry {registry} --out {out}\n")
+
+    example = (ROOT / "schemas" / "csv" / "courses.example.csv").read_bytes()
+    for name, age in (("kurse-2.csv", 60), ("kurse-1.csv", 120)):
+        (inbox / name).write_bytes(example)
+        os.utime(inbox / name, (time.time() - age,) * 2)
+    assert main(check) == 2
+    err = capsys.readouterr().err
+    command = (f"hub check --format csv-courses {inbox / 'kurse-1.csv'} --partner vhs-a "
+               f"--registry {registry} --out {out}")
+    assert err == f"{said}the next sync takes kurse-1.csv (2 files waiting); check it with: {command}\n"
+    assert main([*shlex.split(command)[1:], "--today", "2026-01-15"]) == 0
+    assert "2 records, 2 accepted" in capsys.readouterr().out
