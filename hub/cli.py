@@ -181,6 +181,8 @@ def cmd_check(args) -> int:
         raise UsageError("give the FILE to check, or --fetch with --partner to fetch the partner's feed")
     elif not args.format:
         raise UsageError("give the file's --format (see hub formats)")
+    elif args.partner and not args.registry and not args.region:
+        args.registry = _configured_registry_listing(args.partner)  # as a sync would see it
     partner = SimpleNamespace(id=args.partner or "local", name=args.partner or Path(args.path).name,
                               region=args.region, feedback_language=args.lang or "de")
     if args.registry and not args.partner:
@@ -262,11 +264,29 @@ def cmd_check(args) -> int:
     return 1 if parsed.items - len(accepted) or hold else 0
 
 
+def _configured_registry_listing(partner_id: str) -> str | None:
+    """The configured registry (HUB_REGISTRY) when it lists ``partner_id``: a steward's check of
+    a partner's file takes the partner's name, region and language from it, as its sync
+    does; None where there is none, it cannot be read or does not list the partner (the
+    check goes on with the id alone; ``_region_note`` says what that leaves out)."""
+    from hub.config import Settings
+    from hub.registry import RegistryError, load_registry
+
+    path = Settings.from_env().registry_path
+    try:
+        registry = load_registry(path) if path.is_file() else None
+    except RegistryError:
+        return None
+    if registry is None or not any(entry.id == partner_id for entry in registry.partners):
+        return None
+    return str(path)
+
+
 def _region_note(args, partner) -> str | None:
     """For a check of a --partner's file without a region to check against: that the region
-    rule was not applied, and why (the partner is not in the registry, near which id; it has
-    no region there; its region is there but --registry was not given). None where the rule
-    was applied, and for a check without --partner (a partner's own file on its own machine)."""
+    rule was not applied, and why (no registry; the partner is not in it, near which id; it
+    has no region there). None where the rule was applied, and for a check without --partner
+    (a partner's own file on its own machine)."""
     from hub.config import Settings
     from hub.registry import RegistryError, load_registry
 
@@ -274,7 +294,7 @@ def _region_note(args, partner) -> str | None:
         return None
     skipped = "so the region rule (ADDRESS_OUTSIDE_REGION) was not applied"
     if args.registry:
-        return f"{partner.id} has no region: in {args.registry}, {skipped}"
+        return f"{partner.id} has no region: in the registry {args.registry}, {skipped}"
     path = Settings.from_env().registry_path
     try:
         registry = load_registry(path) if path.is_file() else None
@@ -287,11 +307,7 @@ def _region_note(args, partner) -> str | None:
         near = registry.near(args.partner)
         return (f"{args.partner} is not in the registry {path}, {skipped}"
                 + (f" (did you mean --partner {near}?)" if near else ""))
-    if not listed.region:
-        return f"{args.partner} has no region: in the registry {path}, {skipped}"
-    return (f"the region rule (ADDRESS_OUTSIDE_REGION) was not applied: the registry {path} "
-            f"gives {args.partner} the region {listed.region}; add --registry {path} to check "
-            "against it")
+    return f"{args.partner} has no region: in the registry {path}, {skipped}"
 
 
 def _published_ids(partner_id: str, domain: str) -> set[str] | None:
@@ -1191,7 +1207,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "credentials, host rules, pages) and check it; nothing is stored or "
                    "published (a trial before the partner goes live)")
     p.add_argument("--out", required=True, help="folder for report.html, report.csv, report.json")
-    p.add_argument("--partner", help="partner id (with --registry: its name, region and language)")
+    p.add_argument("--partner", help="partner id: its name, region and language from --registry, or "
+                   "from HUB_REGISTRY when that lists it")
     p.add_argument("--registry", help="registry file to look the partner up in (with --fetch: "
                    "default HUB_REGISTRY)")
     p.add_argument("--region", type=_ags_prefix, help="AGS prefix of the region the records must lie in")

@@ -515,11 +515,19 @@ def test_a_partner_checked_without_its_region_is_told_the_region_rule_was_not_ap
     assert note("--partner", "vhs-ohne") == [
         f"hub check: note: vhs-ohne has no region: in the registry {registry}, {skipped}"]
     assert note("--partner", "vhs-ohne", "--registry", str(registry)) == [
-        f"hub check: note: vhs-ohne has no region: in {registry}, {skipped}"]
-    assert note("--partner", "vhs-neunkirchen") == [
-        f"hub check: note: the region rule (ADDRESS_OUTSIDE_REGION) was not applied: the registry "
-        f"{registry} gives vhs-neunkirchen the region 10043; add --registry {registry} to check "
-        "against it"]
+        f"hub check: note: vhs-ohne has no region: in the registry {registry}, {skipped}"]
+    # a partner the configured registry lists: its name and region from there, as its sync
+    # has them (a course in Berlin is outside Landkreis Neunkirchen)
+    assert note("--partner", "vhs-neunkirchen") == []
+    berlin = tmp_path / "berlin.csv"
+    berlin.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nB-1;Deutschkurs A1;Sprachkurs;10115;Berlin\n",
+                      encoding="utf-8")
+    main(["check", "--format", "csv-courses", str(berlin), "--out", str(tmp_path / "berlin"),
+          "--partner", "vhs-neunkirchen"])
+    capsys.readouterr()
+    checked = json.loads((tmp_path / "berlin" / "report.json").read_text(encoding="utf-8"))
+    assert checked["partner_name"] == "VHS Neunkirchen"
+    assert [problem["rule"] for problem in checked["problems"]] == ["ADDRESS_OUTSIDE_REGION"]
     assert note("--partner", "vhs-neunkirchen", "--registry", str(registry)) == []
     assert note("--partner", "vhs-neunkirchn", "--region", "10043") == []
     assert note() == []  # a partner's own check of its file, no partner named
