@@ -10,6 +10,7 @@ import json
 import typing
 
 import jsonschema
+import lxml.html
 import pytest
 from pydantic import BaseModel
 
@@ -602,3 +603,35 @@ def test_no_tip_for_a_field_the_format_has_no_place_for_nor_for_a_delivery_that_
     failed = sync_row(status="failed", message="not a course CSV", field_coverage={"childcare": 0.0})
     assert build_report(_course_school(), "courses", failed, [], "de").tips == []
     assert build_report(_course_school(), "courses", sync_row(field_coverage=None), [], "de").tips == []
+def test_a_rejected_offers_warnings_stand_with_it_not_among_the_published(lang):
+    """A row rejected for its postal code with a warning on its deadline was listed under 'Hinweise
+    – würden veröffentlicht' too, and a second row with the same id (rejected as a duplicate)
+    was not counted: the headings said '2 Angebote' abgelehnt where 3 rows were, and '3
+    Angebote' with notes where the headline said 1."""
+    common = {"partner_id": "arbeitgeber", "domain": "jobs"}
+    rows = [
+        reject("ADDRESS_POSTAL_CODE_INVALID", source_id="A1", field="address.postal_code", value="6653",
+               title="Verkäufer (m/w/d)", line=2, **common),
+        reject("DEADLINE_MONTH_ONLY", source_id="A1", field="valid_through", value="Ende Mai 2027",
+               title="Verkäufer (m/w/d)", line=2, **common),
+        reject("RECORD_ID_DUPLICATE", source_id="B7", field="source_id", value="B7",
+               title="Koch (m/w/d)", line=5, **common),
+        reject("CHANGED_AT_UNREADABLE", source_id="B7", field="updated_at", value="gestern",
+               title="Koch (m/w/d)", line=3, **common),
+    ]
+    assert [r.severity for r in rows] == ["error", "warning", "error", "warning"]
+    row = sync_row(items=3, accepted=1, rejected=2, added=1, changed=0, withdrawn=0)
+    report = build_report(PARTNER, "jobs", row, rows, lang)
+    assert report.counts.warnings == 1  # B7 on line 3, accepted; its duplicate on line 5 rejected
+    t = rp.texts(report)
+    text = lxml.html.fromstring(render_html(report)).text_content()
+    rejected = text[text.index(t["errors_title"]):text.index(t["warnings_title"])]
+    flagged = text[text.index(t["warnings_title"]):]
+    one, two = ("1 Angebot", "2 Angebote") if lang == "de" else ("1 offer", "2 offers")
+    assert f"{t['errors_title']} ({two})" in rejected and f"{t['warnings_title']} ({one})" in flagged
+    assert "Ende Mai 2027" in rejected and "Ende Mai 2027" not in flagged
+    assert "gestern" in flagged and "gestern" not in rejected
+    plain = render_text(report)
+    assert f"{t['errors_title']} ({two})" in plain and f"{t['warnings_title']} ({one})" in plain
+    sections = plain[plain.index(t["errors_title"]):]  # after the overview of the rules
+    assert sections.index("Ende Mai 2027") < sections.index(t["warnings_title"]) < sections.index("gestern")

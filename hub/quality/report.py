@@ -134,6 +134,24 @@ class FeedbackReport(_Strict):
         return [p for p in self.problems if p.severity != "error" and p.rule in _FILE_NOTES]
 
     @property
+    def rejected_rows(self) -> list[Problem]:
+        """The problems of the records rejected, each record's together: its errors, then its
+        warnings (they are to be corrected too, and the record is not published with them)."""
+        rows: dict[object, list[Problem]] = {}
+        for problem in self.errors:
+            rows.setdefault(_record_key(problem), []).append(problem)
+        for problem in self.warnings:
+            if _record_key(problem) in rows:
+                rows[_record_key(problem)].append(problem)
+        return [problem for record in rows.values() for problem in record]
+
+    @property
+    def flagged_rows(self) -> list[Problem]:
+        """The warnings of the records accepted (published, or that would be)."""
+        rejected = {_record_key(problem) for problem in self.errors}
+        return [problem for problem in self.warnings if _record_key(problem) not in rejected]
+
+    @property
     def clean(self) -> bool:
         return self.status == "ok" and not self.problems
 
@@ -1112,16 +1130,13 @@ def build_report(
     ]
     rules.sort(key=lambda r: (r.severity != "error", -r.count, r.code))
 
-    rejected_ids = {p.source_id for p in problems if p.severity == "error" and p.source_id}
-    flagged: set[str] = set()
-    anonymous = 0
+    rejected_keys = {_record_key(p) for p in problems if p.severity == "error"}
+    flagged: set[object] = set()
     for problem in problems:
         if problem.severity == "error" or problem.rule in _FILE_NOTES:
             continue
-        if problem.source_id is None:
-            anonymous += 1
-        elif problem.source_id not in rejected_ids:
-            flagged.add(problem.source_id)
+        if _record_key(problem) not in rejected_keys:
+            flagged.add(_record_key(problem))
 
     def count(key: str) -> int:
         return int(sync.get(key) or 0)
@@ -1141,7 +1156,7 @@ def build_report(
         trial=trial,
         headline="",
         counts=Counts(items=count("items"), accepted=count("accepted"), rejected=count("rejected"),
-                      warnings=len(flagged) + anonymous, added=count("added"),
+                      warnings=len(flagged), added=count("added"),
                       changed=count("changed"), withdrawn=count("withdrawn")),
         rules=rules,
         problems=problems,
@@ -1167,7 +1182,8 @@ _ENV = Environment(
 
 def _context(report: FeedbackReport, limit: int | None) -> dict[str, Any]:
     lang = report.lang
-    errors, warnings = report.errors, report.warnings
+    # a rejected record's warnings stand with its errors: its heading says it is not published
+    errors, warnings = report.rejected_rows, report.flagged_rows
     shown_errors = errors if limit is None else errors[:limit]
     shown_warnings = warnings if limit is None else warnings[: max(0, limit - len(shown_errors))]
     return {
@@ -1191,9 +1207,16 @@ def _context(report: FeedbackReport, limit: int | None) -> dict[str, Any]:
     }
 
 
+def _record_key(problem: Problem) -> object:
+    """Which record ``problem`` is about: its id and the line it starts on (two rows of a CSV
+    file with one id are two records: the second is rejected as a duplicate, the first may be
+    published); a problem without an id is a record of its own."""
+    return (problem.source_id, problem.line) if problem.source_id else id(problem)
+
+
 def _records(problems: list[Problem]) -> int:
     """How many records ``problems`` concern (those without an id each count once)."""
-    return len({p.source_id for p in problems if p.source_id}) + sum(1 for p in problems if not p.source_id)
+    return len({_record_key(p) for p in problems})
 
 
 def render_html(report: FeedbackReport, limit: int | None = None) -> str:
