@@ -382,7 +382,7 @@ def _file_notes(report) -> str:
     """The report's notes on the file as a whole, for the summary line: a column left unread
     means values the partner meant to deliver."""
     unread = [note.value for note in report.notes if note.rule == "CSV_COLUMN_UNKNOWN"]
-    said = [f"{len(unread)} column(s) not read ({', '.join(unread)})"] if unread else []
+    said = [f"{_count(len(unread), 'column')} not read ({', '.join(unread)})"] if unread else []
     said += [f"column {note.value} not read (column {note.field} is read instead)"
              for note in report.notes if note.rule == "CSV_COLUMN_REPEATED"]
     said += [f"the header is in line {note.value}, what stands above it is not read"

@@ -299,7 +299,19 @@ def test_the_summary_line_names_the_columns_it_did_not_read(tmp_path):
     proc = hub("check", "--format", "csv-courses", str(source), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     assert ("1 record, 1 accepted, 0 rejected, 0 with warnings; notes on the file: "
-            "2 column(s) not read (Preisx, Sonstiges); the header is in line 2") in proc.stdout
+            "2 columns not read (Preisx, Sonstiges); the header is in line 2") in proc.stdout
+
+
+def test_the_summary_line_names_one_column_not_read_in_the_singular(tmp_path):
+    """'notes on the file: 1 column(s) not read (Bemerkung)': one column is one column."""
+    source = tmp_path / "stellen.csv"
+    source.write_text("Stellen-ID;Titel;PLZ;Ort;Bemerkung\nA1;Koch (m/w/d);66538;Neunkirchen;x\n",
+                      encoding="utf-8")
+    proc = hub("check", "--format", "csv-jobs", str(source), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(
+        f"{source}: 1 record, 1 accepted, 0 rejected, 0 with warnings; notes on the file: "
+        "1 column not read (Bemerkung)\n"), proc.stdout
 
 
 def test_the_summary_line_names_a_column_passed_over_for_another_of_its_meaning(tmp_path):
