@@ -941,3 +941,25 @@ def test_answers_that_depend_on_the_key_say_so_in_vary(filled):
         assert c.head("/v1/jobs").headers["vary"] == "Authorization, X-API-Key, Origin"
         # the API's document does not depend on the reader's key
         assert c.get("/openapi.json").headers["vary"] == "Origin"
+
+
+def test_a_merged_posting_says_german_as_one_source_says_it(engine):
+    """The employer's CSV (newer) says 'Deutschkenntnisse: keine', the careers page of the same
+    job (older) asks for C1: the entry took german_required false from the one and
+    german_level C1 from the other, a posting that said both, found by german_required=false
+    and missed by german_level=B1. Level and requirement now come from the same source."""
+    ref = "10001-1000000099-S"
+    stage(engine, "hof-web", "jobs", [job("w1", partner="hof-web", title="Bürokraft", organisation="Hof Müller",
+                                          ba_reference=ref, german_level="C1", german_required=True,
+                                          updated_at="2026-11-10T00:00:00+00:00")], now=T0)
+    stage(engine, "hof-csv", "jobs", [job("c1", partner="hof-csv", title="Bürokraft", organisation="Hof Müller",
+                                          ba_reference=ref, german_required=False,
+                                          updated_at="2026-11-18T00:00:00+00:00")], now=T0)
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine) as c:
+        items = c.get("/v1/jobs").json()["items"]
+        assert len(items) == 1 and {s["source_id"] for s in items[0]["sources"]} == {"w1", "c1"}
+        entry = items[0]
+        assert entry["german_required"] is False and "german_level" not in entry
+        assert entry["provenance"]["german_required"] == "hof-csv"
+        assert [e["id"] for e in c.get("/v1/jobs?german_level=B1").json()["items"]] == [entry["id"]]

@@ -8,6 +8,9 @@ import hashlib
 from hub.store.db import json_text
 
 SKIP = {"partner_id", "source_id"}
+# fields that say one thing together: the first source that fills one of them gives all of
+# them (a posting must not say 'no German needed' from one source and 'C1' from another)
+TOGETHER = {"german_level": "german", "german_required": "german"}
 
 
 def _filled(value: object) -> bool:
@@ -30,9 +33,13 @@ def build_entry(
     ordered = by_source if len(by_source) == 1 else sorted(by_source, key=_rank, reverse=True)
     entry: dict = {"id": entity_id, "domain": domain}
     provenance: dict[str, str] = {}
-    for partner_id, _source_id, record, _ in ordered:
+    given: dict[str, tuple[str, str]] = {}  # a group of TOGETHER -> the record that gave it
+    for partner_id, source_id, record, _ in ordered:
         for key, value in record.items():
             if key in SKIP or not _filled(value):
+                continue
+            group = TOGETHER.get(key)
+            if group is not None and given.setdefault(group, (partner_id, source_id)) != (partner_id, source_id):
                 continue
             if key == "contact" and not value.get("public"):
                 continue  # personal data stays unpublished unless the partner marks it public
