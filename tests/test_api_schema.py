@@ -112,3 +112,26 @@ def test_the_openapi_document_says_which_entries_a_region_finds(engine):
         assert "never by a municipality (8 digits: a postal code does not tell the municipality)" in said
         assert "(10041, 10042, 10043, 10044, 10045, 10046)" in said  # the districts it knows
         assert "postal_code or radius find it by place" in said
+
+
+def test_the_openapi_document_says_which_postings_a_german_level_finds(engine):
+    """A portal asked /v1/jobs?german_level=A1 and got a posting asking for 'gute
+    Deutschkenntnisse' (no level) while the document said 'postings that ask for at most this
+    level, or say nothing': it finds those naming no level, and the document says so."""
+    from hub.api.app import ApiSettings, create_app
+    from hub.store.publish import publish_domain
+    from tests.test_api import T0, client_for, job, stage
+
+    stage(engine, "pflege-sued", "jobs", [job("w1", partner="pflege-sued", german_required=True),
+                                          job("b2", partner="pflege-sued", german_level="B2", german_required=True)])
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine) as c:
+        found = c.get("/v1/jobs?german_level=A1").json()["items"]
+        assert [e["sources"][0]["source_id"] for e in found] == ["w1"]
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(engine, ApiSettings())) as c:
+        doc = c.get("/openapi.json").json()
+    level = next(p for p in doc["paths"]["/v1/jobs"]["get"]["parameters"] if p["name"] == "german_level")
+    assert ("name no level: that say nothing of German, need none, or describe it in words without "
+            "a level ('gute Deutschkenntnisse': german_required true, no german_level)") in level["description"]

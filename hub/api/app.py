@@ -705,7 +705,9 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         employment_type: Annotated[EmploymentType | None, Query()] = None,
         apprenticeship: Annotated[bool | None, Query(description="Only (true) or no (false) apprenticeships")] = None,
         german_level: Annotated[CEFRLevel | None, Query(description=(
-            "The German the reader has: postings that ask for at most this level, or say nothing"))] = None,
+            "The German the reader has: postings that ask for at most this level, and those that "
+            "name no level: that say nothing of German, need none, or describe it in words without "
+            "a level ('gute Deutschkenntnisse': german_required true, no german_level)"))] = None,
         german_required: Annotated[bool | None, Query(description=(
             "false: only postings whose employer says no German is needed; true: only postings "
             "that ask for German (a level, or described in words)"))] = None,
