@@ -635,3 +635,12 @@ def test_a_rejected_offers_warnings_stand_with_it_not_among_the_published(lang):
     assert f"{t['errors_title']} ({two})" in plain and f"{t['warnings_title']} ({one})" in plain
     sections = plain[plain.index(t["errors_title"]):]  # after the overview of the rules
     assert sections.index("Ende Mai 2027") < sections.index(t["warnings_title"]) < sections.index("gestern")
+
+
+def test_an_unreadable_change_date_is_said_in_whole_german():
+    """'das Angebot wird ohne veröffentlicht' left the clerk to guess without what."""
+    flagged = reject("CHANGED_AT_UNREADABLE", source_id="A1", field="updated_at", value="gestern",
+                     partner_id="arbeitgeber", domain="jobs", line=2)
+    report = build_report(PARTNER, "jobs", sync_row(items=1, accepted=1, rejected=0), [flagged], "de")
+    assert report.problems[0].message == ("Das Änderungsdatum 'gestern' ist kein Datum; das Angebot "
+                                          "wird ohne Änderungsdatum veröffentlicht.")

@@ -428,7 +428,7 @@ _RULES = [
     ),
     Rule(
         "CHANGED_AT_UNREADABLE", "warning",
-        "Das Änderungsdatum '{value}' ist kein Datum; das Angebot wird ohne veröffentlicht.",
+        "Das Änderungsdatum '{value}' ist kein Datum; das Angebot wird ohne Änderungsdatum veröffentlicht.",
         "The date of change '{value}' is no date; the offer is published without it.",
         "Schreiben Sie das Datum der letzten Änderung als TT.MM.JJJJ (z. B. 01.08.2027), "
         "gern mit Uhrzeit (01.08.2027 09:30), oder lassen Sie das Feld leer.",
