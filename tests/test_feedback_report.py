@@ -644,3 +644,12 @@ def test_an_unreadable_change_date_is_said_in_whole_german():
     report = build_report(PARTNER, "jobs", sync_row(items=1, accepted=1, rejected=0), [flagged], "de")
     assert report.problems[0].message == ("Das Änderungsdatum 'gestern' ist kein Datum; das Angebot "
                                           "wird ohne Änderungsdatum veröffentlicht.")
+
+
+def test_an_inverted_salary_range_says_which_amount_goes_where():
+    """'Tauschen Sie die Werte von und bis.' read as a sentence missing its words."""
+    inverted = reject("JOB_SALARY_RANGE_INVERTED", source_id="B1", field="salary_min", value="3.000 € > 2.000 €",
+                      partner_id="arbeitgeber", domain="jobs", line=2)
+    report = build_report(PARTNER, "jobs", sync_row(items=1, accepted=0, rejected=1), [inverted], "de")
+    assert report.problems[0].hint == ("Tauschen Sie die beiden Beträge: der niedrigere ist das Gehalt "
+                                       "'von', der höhere das Gehalt 'bis'.")

@@ -455,7 +455,7 @@ _RULES = [
         "JOB_SALARY_RANGE_INVERTED", "error",
         "Das Mindestgehalt ist höher als das Höchstgehalt ({value}).",
         "The minimum salary is higher than the maximum ({value}).",
-        "Tauschen Sie die Werte von und bis.",
+        "Tauschen Sie die beiden Beträge: der niedrigere ist das Gehalt 'von', der höhere das Gehalt 'bis'.",
         "Swap the 'from' and 'to' values.",
         field="salary_min",
         domains=("jobs",),
