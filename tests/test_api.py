@@ -921,13 +921,14 @@ def test_a_nul_character_anywhere_in_the_request_is_a_400_not_a_server_error(eng
 def test_answers_that_depend_on_the_key_say_so_in_vary(filled):
     """An entry with its contact person (a key with the contacts scope) and without (no key)
     had the same URL and no Vary: a shared cache in front of the API could hand the keyed
-    answer, contact person and all, to the next anonymous reader."""
+    answer, contact person and all, to the next anonymous reader. The 400 for a NUL character
+    says it too (it was answered before the Vary was added)."""
     contacts, _ = create_key(filled, name="counsellors", scopes=["contacts"])
     keyed = {"X-API-Key": contacts}
     with client_for(filled, cors_origins=("https://portal.example",)) as c:
         j0 = c.get("/v1/jobs").json()["items"][0]["id"]
         for url in ("/v1/jobs", "/v1/jobs?region=10043", f"/v1/jobs/{j0}", "/v1/changes",
-                    "/hsds/services", "/v1/jobs/job-unknown"):
+                    "/hsds/services", "/v1/jobs/job-unknown", "/v1/jobs?q=a%00b"):
             for headers in ({}, keyed, {"Authorization": f"Bearer {contacts}"}):
                 first = c.get(url, headers=headers)
                 again = c.get(url, headers={**headers, "Origin": "https://portal.example",

@@ -653,9 +653,9 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     app.state.pages = PageCache(settings.cache_mb * 1024 * 1024) if settings.cache_mb else None
     _redact_access_log()
     app.add_middleware(CachedListPages, api=app)
-    app.add_middleware(VaryOnKey)  # the cache's pages and 304s too
+    app.add_middleware(RefuseNul)  # before the cache reads the query
+    app.add_middleware(VaryOnKey)  # the cache's pages and 304s too, and RefuseNul's 400s
     app.add_middleware(HeadAsGet)  # the cache answers HEAD as well
-    app.add_middleware(RefuseNul)
     if settings.cors_origins:  # outermost: preflights and every answer carry the CORS headers
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "HEAD"],
