@@ -636,7 +636,9 @@ def test_a_deadline_month_without_its_day_is_its_last_day_with_a_warning(frist, 
      ("Grundkenntnisse", None, True), ("verhandlungssicher", None, True),
      ("fließend in Wort und Schrift", None, True), ("keine", None, False),
      ("Keine Deutschkenntnisse nötig, Englisch reicht", None, False),
-     ("Deutsch nicht erforderlich", None, False), ("no German required", None, False)],
+     ("Deutsch nicht erforderlich", None, False), ("no German required", None, False),
+     # a level of another language is not German's: it was published as German B1
+     ("keine, Englisch B1", None, False), ("Deutsch A2, Englisch C1", CEFRLevel.A2, False)],
 )
 def test_german_skills_in_words(kenntnisse, level, warned):
     """A level among words is that level; German described without one publishes the

@@ -39,6 +39,7 @@ from hub.formats.values import (
     says_no_german,
     text,
     unpublished_period,
+    without_other_languages,
     yes_no,
 )
 from hub.models import JobPosting
@@ -400,7 +401,7 @@ def _notes(cells: Cells) -> list[tuple[str, str, str]]:
         + ([("DEADLINE_MONTH_ONLY", "valid_through", cells["bewerbungsfrist"])]
            if month_end(cells.get("bewerbungsfrist")) else []) \
         + ([("JOB_GERMAN_LEVEL_IN_WORDS", "german_level", cells["deutschkenntnisse"])]
-           if _german_in_words(cells.get("deutschkenntnisse")) else [])
+           if _german_in_words(without_other_languages(cells.get("deutschkenntnisse"))) else [])
 
 
 def _salary_period(value: str | None) -> object:
@@ -435,8 +436,9 @@ def _fields(cells: Cells, partner_id: str) -> dict:
         "employment_type": employment,
         "working_time": working,
         "contract_duration": _contract(cells.get("befristung")),
-        "german_level": (german := _german_level(cells.get("deutschkenntnisse"))),
-        "german_required": _german_required(cells.get("deutschkenntnisse"), german),
+        # 'keine, Englisch B1': the level of another language is not German's
+        "german_level": (german := _german_level(without_other_languages(cells.get("deutschkenntnisse")))),
+        "german_required": _german_required(without_other_languages(cells.get("deutschkenntnisse")), german),
         # Gehalt von above Gehalt bis is left to the quality stage (JOB_SALARY_RANGE_INVERTED)
         **dict(zip(("salary_min", "salary_max", "salary_period"), _pay(cells))),
         "remote_possible": _remote(cells.get("homeoffice")),

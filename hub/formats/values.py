@@ -608,6 +608,17 @@ def german_level(texts: list[str]) -> str | None:
     return levels.pop() if len(levels) == 1 else None
 
 
+def without_other_languages(text: str | None) -> str | None:
+    """``text`` without its parts about another language than German ('keine, Englisch B1' ->
+    'keine'): a level there is that language's. None where nothing else is left."""
+    if not text or not _LANGUAGE_NAMED.search(text):
+        return text
+    kept = [clause.strip() for clause in _REQUIREMENT_CLAUSES.split(text)
+            if not (names := _LANGUAGE_NAMED.findall(clause))
+            or any(_GERMAN_NAMED.match(name) for name in names)]
+    return ", ".join(clause for clause in kept if clause) or None
+
+
 def german_wanted(texts: list[str]) -> dict:
     """A job's german_level and german_required from its free texts (requirements, the
     description): the one level named for German (True), else False where a text says no
