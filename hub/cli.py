@@ -742,16 +742,16 @@ def cmd_erase(args) -> int:
         "updated": f"entity {done.entity_id} kept with its other sources"
                    + (f" (updated, seq {done.seq})" if done.seq else ""),
         "unpublished": "it was not in the directory"
-                       + (f" ({rejected} rejection row(s) removed)"
+                       + (f" ({_count(rejected, 'rejection row')} removed)"
                           if (rejected := done.removed.get("rejections")) else
                           "" if any(done.removed.values()) else
                           " (never staged: only in delivered files)"),
     }[done.outcome]
     print(f"{done.partner_id}/{done.domain}/{done.source_id}: erased; {what}; "
-          f"{len(done.payloads_erased)} raw payload file(s) removed"
-          + "".join(f", {count} {kind} inbox file(s) removed" for kind in ASIDE
+          f"{_count(len(done.payloads_erased), 'raw payload file')} removed"
+          + "".join(f", {_count(count, kind + ' inbox file')} removed" for kind in ASIDE
                     if (count := sum(path.parent.name == kind for path in aside)))
-          + f", {done.changes_scrubbed} earlier change-feed item(s) redacted; audit entry "
+          + f", {_count(done.changes_scrubbed, 'earlier change-feed item')} redacted; audit entry "
           f"{done.erasure_id}")
     print("note: the partner is the source of truth: if its feed still sends this record, the next "
           "sync publishes it again; ask the partner to remove it at the source")

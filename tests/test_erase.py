@@ -153,7 +153,7 @@ def test_erasing_a_rejected_record_removes_its_rejections(db_url, tmp_path, monk
     assert file_hits(feedback, KARL)  # the partner's report shows the malformed e-mail
 
     assert main(["erase", "employer-a", "A-BAD"]) == 0
-    assert "it was not in the directory (1 rejection row(s) removed)" in capsys.readouterr().out
+    assert "it was not in the directory (1 rejection row removed)" in capsys.readouterr().out
     assert not hub.rows(rejections, rejections.c.source_id == "A-BAD")
     assert table_hits(hub.engine, KARL) == {}
     assert file_hits(hub.store.root, KARL) == []
@@ -262,7 +262,7 @@ def test_erasing_an_inbox_partner_s_record_removes_it_from_the_files_moved_aside
     assert file_hits(inbox / "processed", HANS)
 
     assert main(["erase", "employer-a", "A-2"]) == 0
-    assert "1 processed inbox file(s) removed" in capsys.readouterr().out
+    assert "1 processed inbox file removed" in capsys.readouterr().out
     assert file_hits(inbox, HANS) == []
     assert file_hits(store.root, HANS) == []
 
@@ -284,8 +284,8 @@ def test_erasing_a_record_only_in_a_failed_delivery_removes_its_file_and_payload
     out = capsys.readouterr().out
     assert out.splitlines()[0] == (
         "employer-a/jobs/Z-9: erased; it was not in the directory (never staged: only in delivered "
-        "files); 1 raw payload file(s) removed, 1 failed inbox file(s) removed, 0 earlier "
-        "change-feed item(s) redacted; audit entry 1")
+        "files); 1 raw payload file removed, 1 failed inbox file removed, 0 earlier "
+        "change-feed items redacted; audit entry 1")
     assert file_hits(inbox, ZORA) == [] and file_hits(store.root, ZORA) == []
     engine = engine_for(db_url)
     assert table_hits(engine, ZORA) == {}
@@ -326,7 +326,7 @@ def test_a_record_in_a_file_waiting_in_the_inbox_is_refused_naming_the_file(db_u
 
     waiting.write_text(HEADER + erika, encoding="utf-8")  # the steward takes the row out
     assert main(["erase", "employer-a", "A-2"]) == 0
-    assert "1 processed inbox file(s) removed" in capsys.readouterr().out
+    assert "1 processed inbox file removed" in capsys.readouterr().out
     assert file_hits(inbox, HANS) == [] and table_hits(engine_for(db_url), HANS) == {}
     assert waiting.read_text(encoding="utf-8") == HEADER + erika
 
@@ -354,7 +354,7 @@ def test_a_record_sent_in_three_deliveries_is_erased_from_all_of_their_files(db_
 
     assert main(["erase", "employer-a", "A-2"]) == 0
     out = capsys.readouterr().out
-    assert "3 raw payload file(s) removed, 3 processed inbox file(s) removed" in out
+    assert "3 raw payload files removed, 3 processed inbox files removed" in out
     assert file_hits(inbox, HANS) == [] and file_hits(store.root, HANS) == []
     assert table_hits(engine_for(db_url), HANS) == {}
     assert not [p for p in inbox.rglob("*") if p.is_file()]
