@@ -581,13 +581,27 @@ def cmd_status(args) -> int:
     for row in rows:
         print(f"{f'{row.partner_id}/{row.domain}'.ljust(width)}  {(row.format or '-').ljust(fmt_width)}  "
               f"{row.state:<13}  {row.published:>9}  {_sync_line(row)}")
-        for line in _status_notes(row):
+        for line in _status_notes(row, registry):
             print(f"  {line}")
-    if attention:
-        print(f"{len(attention)} of {len(rows)} feeds need a steward")
-    else:
-        print(f"all {len(rows)} feeds ok" if len(rows) > 1 else "the feed is ok")
+    print(_status_summary(rows, attention))
     return 1 if attention else 0
+
+
+def _status_summary(rows, attention) -> str:
+    """The last line of hub status: how many feeds need a steward; where none does, how many
+    are ok and how many have not been synced yet (those are not 'ok': nothing is known)."""
+    if attention:
+        return f"{len(attention)} of {_count(len(rows), 'feed')} {'needs' if len(attention) == 1 else 'need'} a steward"
+    states = {state: sum(row.state == state for row in rows) for state in ("ok", "released", "waiting")}
+    if states["ok"] == len(rows):
+        return f"all {len(rows)} feeds ok" if len(rows) > 1 else "the feed is ok"
+    if len(rows) == 1:
+        return ("the feed has not been synced yet" if states["waiting"] else
+                "the feed is released and waits for its next sync")
+    return "no feed needs a steward: " + ", ".join(
+        part for part in (states["ok"] and f"{states['ok']} ok",
+                          states["released"] and f"{states['released']} released (the next sync publishes it)",
+                          states["waiting"] and f"{states['waiting']} not synced yet") if part)
 
 
 def _local_time(value) -> str:
@@ -605,8 +619,9 @@ def _sync_line(row) -> str:
     return line
 
 
-def _status_notes(row) -> list[str]:
-    """What a steward reads under a feed that needs them (and under a released one)."""
+def _status_notes(row, registry=None) -> list[str]:
+    """What a steward reads under a feed that needs them (and under a released one, and one
+    not synced yet)."""
     from hub.quality.feed import days_since
 
     first = (row.message or "").strip().splitlines()[0] if row.message else ""
@@ -625,6 +640,11 @@ def _status_notes(row) -> list[str]:
                 f"max_age_days: {row.max_age_days:g}): ask the partner whether their export still runs"]
     if row.state == "released":
         return ["released by a steward: the next sync publishes the held delivery"]
+    if row.state == "waiting" and registry is not None:
+        source = registry.get(row.partner_id).feed_for(row.domain).source
+        if source.startswith("inbox:"):
+            return [f"not synced yet: waits for a file in the inbox {source.removeprefix('inbox:')}"]
+        return [f"not synced yet: hub sync --partner {row.partner_id} fetches it (or its schedule)"]
     return []
 
 
@@ -1132,7 +1152,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="One line per feed of the registry (and per partner feed that left "
                        "it while its records are still published): its state (ok, waiting, held, "
                        "released, failed, fetch failing, stale, left), the records it has in the directory "
-                       "and its last sync, with what to do under each feed that needs a steward. "
+                       "and its last sync, with what to do under each feed that needs a steward (and what a "
+                       "feed not synced yet waits for). "
                        "Reads the hub's database only: nothing is fetched. Exit 1 when a feed "
                        "needs a steward (held, failed, fetch failing, stale, left), for a scheduler's "
                        "check.")

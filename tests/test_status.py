@@ -122,3 +122,31 @@ def test_a_stale_feed_says_how_long_and_what_to_ask():
                      max_age_days=14)
     assert _status_notes(row) == ["the feed has not changed for 30 days (registry max_age_days: 14): "
                                   "ask the partner whether their export still runs"]
+
+
+def test_feeds_not_synced_yet_are_not_called_ok(tmp_path):
+    """A new partner and an inbox nobody dropped a file into: the last line said 'all 2
+    feeds ok' (and 'the feed is ok') about feeds the hub knows nothing of yet; now it says
+    they have not been synced and each says what it waits for. Exit 0: no steward needed."""
+    registry = tmp_path / "registry.yaml"
+    inbox = tmp_path / "inbox"
+    registry.write_text(
+        "partners:\n  - id: vhs-neu\n    name: VHS Neu\n    feeds:\n"
+        f"      - format: csv-courses\n        source: {(tmp_path / 'kurse.csv').as_uri()}\n"
+        "  - id: schule-inbox\n    name: Schule Inbox\n    feeds:\n"
+        f"      - format: csv-courses\n        source: inbox:{inbox}\n")
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    status = hub("status", env=env)
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[-1] == "no feed needs a steward: 2 not synced yet"
+    assert f"  not synced yet: waits for a file in the inbox {inbox}" in lines
+    assert "  not synced yet: hub sync --partner vhs-neu fetches it (or its schedule)" in lines
+    one = hub("status", "--partner", "vhs-neu", env=env)
+    assert one.stdout.splitlines()[-1] == "the feed has not been synced yet"
+
+    hub("sync", "--partner", "vhs-neu", env=env)  # kurse.csv is not there: the fetch fails
+    status = hub("status", env=env)
+    assert status.returncode == 1
+    assert status.stdout.splitlines()[-1] == "1 of 2 feeds needs a steward"
