@@ -173,17 +173,28 @@ class Registry(BaseModel):
         for partner in self.partners:
             if partner.id == partner_id:
                 return partner
-        near = self.near(partner_id)
-        raise RegistryError(f"no partner {partner_id!r} in the registry"
-                            + (f" (did you mean {near!r}?)" if near else "")
+        near = self.near_ids(partner_id)
+        meant = (f" (did you mean {near[0]!r}?)" if len(near) == 1 else
+                 f" (did you mean one of {', '.join(map(repr, near[:5]))}"
+                 f"{f' or {len(near) - 5} more' if len(near) > 5 else ''}?)" if near else "")
+        raise RegistryError(f"no partner {partner_id!r} in the registry" + meant
                             + ("" if self.partners else " (it lists no partners)"))
 
     def near(self, partner_id: str) -> str | None:
-        """The listed id ``partner_id`` was probably meant to be ('VHS-Neunkirchen', a letter
-        missing), if one is close."""
+        """The one listed id ``partner_id`` was probably meant to be, if there is one."""
+        near = self.near_ids(partner_id)
+        return near[0] if len(near) == 1 else None
+
+    def near_ids(self, partner_id: str) -> list[str]:
+        """The listed ids ``partner_id`` may have been meant to be: a close one
+        ('VHS-Neunkirchen', a letter missing), else those it begins or is part of (the id in
+        short: 'kohlbach' for 'kohlbach-logistik', at least 3 letters)."""
         ids = [partner.id for partner in self.partners]
-        near = difflib.get_close_matches(partner_id.lower(), ids, n=1, cutoff=0.75)
-        return near[0] if near else None
+        asked = partner_id.strip().lower()
+        near = difflib.get_close_matches(asked, ids, n=1, cutoff=0.75)
+        if not near and len(asked) >= 3:  # the id in short: 'kohlbach' for 'kohlbach-logistik'
+            near = [i for i in ids if i.startswith(asked)] or [i for i in ids if asked in i]
+        return near
 
     def partitions(self) -> dict[str, list[str]]:
         """Partner ids with a feed, per domain: the Dagster partitions."""

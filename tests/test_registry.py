@@ -308,3 +308,22 @@ def test_a_region_that_is_no_place_is_refused_naming_the_near_ones(region, said)
     with pytest.raises(RegistryError) as info:
         parse_registry(text, "r.yaml")
     assert str(info.value) == f"r.yaml: line 9: partner 'p-1': region: {said}"
+
+
+def test_a_partner_id_given_in_short_names_the_ones_it_may_mean():
+    """'kohlbach' for 'kohlbach-logistik' said only 'no partner 'kohlbach' in the registry'."""
+    ids = ["kohlbach-logistik", "seniorenhilfe-ottweiler", "sprachschule-ottweiler", "vhs-neunkirchen"]
+    registry = parse_registry("partners:\n" + "".join(
+        f"  - id: {pid}\n    name: P\n    feeds:\n      - format: csv-courses\n        source: file:///k.csv\n"
+        for pid in ids))
+    said = {}
+    for asked in ("kohlbach", "ottweiler", "xy"):
+        with pytest.raises(RegistryError) as info:
+            registry.get(asked)
+        said[asked] = str(info.value)
+    assert said == {
+        "kohlbach": "no partner 'kohlbach' in the registry (did you mean 'kohlbach-logistik'?)",
+        "ottweiler": "no partner 'ottweiler' in the registry (did you mean one of "
+                     "'seniorenhilfe-ottweiler', 'sprachschule-ottweiler'?)",
+        "xy": "no partner 'xy' in the registry",
+    }
