@@ -298,8 +298,7 @@ def stage_partner_feed(
             and not force and not released:
         # the same unusable delivery again (an inbox file, a feed that did not change): it
         # fails as before, without another sync, another feedback mail to the partner
-        _inbox_file_failed(feed, store, sha)
-        raise StageError(latest.message)
+        raise StageError(latest.message + _inbox_file_failed(feed, store, sha))
     if state.staged_sha256 == sha and not force and latest is not None and latest.status == "ok":
         with engine.connect() as conn:
             sync_id, counts = last_sync_counts(conn, partner.id, domain)
@@ -355,12 +354,10 @@ def stage_partner_feed(
             record_failed_sync(conn, partner_id=partner.id, domain=domain,
                                content_sha256=sha if isinstance(exc, FormatError) else None,
                                message=message, now=now)
-        if isinstance(exc, FormatError):
-            _inbox_file_failed(feed, store, sha)
-        raise StageError(message) from None
+        raise StageError(message + (_inbox_file_failed(feed, store, sha)
+                                    if isinstance(exc, FormatError) else "")) from None
     if message:
-        _inbox_file_failed(feed, store, sha)
-        raise StageError(message)
+        raise StageError(message + _inbox_file_failed(feed, store, sha))
     if held:
         counts = StageCounts(items=delivery.items, accepted=accepted,
                              rejected=delivery.items - accepted, active=active,
@@ -369,12 +366,17 @@ def stage_partner_feed(
     return StageOutcome(partner.id, domain, "ok", writer.sync_id, counts)
 
 
-def _inbox_file_failed(feed, store: LandingStore, sha: str) -> None:
+def _inbox_file_failed(feed, store: LandingStore, sha: str) -> str:
     """An inbox feed's delivery ``sha`` failed: its file goes from ``processed/`` into
-    ``failed/`` (the steward sees which files failed); other feeds have no file to move."""
+    ``failed/`` (the steward sees which files failed); other feeds have no file to move.
+    Returns what the steward reads after the failure's message: where the file is now (the
+    message named no file, and the inbox was empty); empty when no file moved."""
     folder = inbox_folder(feed)
     if folder is not None and store.pages(sha) == [] and sha in store:
-        set_aside_failed(folder, sha, store.path_for(sha).stat().st_size)
+        moved = set_aside_failed(folder, sha, store.path_for(sha).stat().st_size)
+        if moved is not None:
+            return f" (the file is now {moved})"
+    return ""
 
 
 CHUNK = 20_000  # records checked and written at a time: bounds a big delivery's memory

@@ -98,7 +98,9 @@ def test_an_unusable_file_fails_once_and_is_not_staged_again(engine, tmp_path):
             stage_partner_feed(engine, store, partner, "courses")
         messages.append(str(failed.value))
         fetch_partner_feed(engine, store, fetcher, partner, "courses")  # nothing new waits
-    assert len(set(messages)) == 1 and "required column(s) missing" in messages[0]
+    # the same failure each time; the first also says where the file went (failed/)
+    assert messages[0] == f"{messages[1]} (the file is now {next((inbox / 'failed').iterdir())})"
+    assert messages[1] == messages[2] and "required column(s) missing" in messages[1]
     with engine.connect() as conn:
         assert conn.execute(sa.select(syncs.c.status)).scalars().all() == ["failed"]
     drop(inbox, "kurse.csv", CSV)  # the partner's next file is staged
@@ -191,8 +193,11 @@ def test_a_file_whose_sync_failed_goes_into_failed_beside_processed(engine, tmp_
         return stage_partner_feed(engine, store, partner, "courses")
 
     for name in ("liste.csv", "liste-nochmal.csv"):  # the second: the same bytes again
-        with pytest.raises(StageError, match="required column"):
+        with pytest.raises(StageError, match="required column") as info:
             sync(name, broken)
+        # the message says which file failed and where it is now (the inbox is empty)
+        moved = next(p for p in (inbox / "failed").iterdir() if p.name.endswith("-" + name))
+        assert str(info.value).endswith(f" (the file is now {moved})"), str(info.value)
     assert sync("kurse.csv", CSV).status == "ok"
     names = {folder: sorted(p.name.split("-", 1)[1] for p in (inbox / folder).iterdir())
              for folder in ("processed", "failed")}
