@@ -642,9 +642,10 @@ def _status_notes(row, registry=None) -> list[str]:
         return ["released by a steward: the next sync publishes the held delivery"]
     if row.state == "waiting" and registry is not None:
         source = registry.get(row.partner_id).feed_for(row.domain).source
+        said = row.message or "not synced yet"
         if source.startswith("inbox:"):
-            return [f"not synced yet: waits for a file in the inbox {source.removeprefix('inbox:')}"]
-        return [f"not synced yet: hub sync --partner {row.partner_id} fetches it (or its schedule)"]
+            return [f"{said}: waits for a file in the inbox {source.removeprefix('inbox:')}"]
+        return [f"{said}: hub sync --partner {row.partner_id} fetches it (or its schedule)"]
     return []
 
 

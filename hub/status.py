@@ -8,7 +8,8 @@ records of it are still published. A feed's state is the first of these that hol
 - ``held``: its last delivery waits for a steward (``hub release``), or ``released`` once a
   steward let it through and the next sync has not run yet;
 - ``failed``: its last delivery could not be used (wrong format, truncated, empty);
-- ``waiting``: nothing synced yet (a new partner, an inbox nobody dropped a file into);
+- ``waiting``: nothing synced yet (a new partner, an inbox nobody dropped a file into), or
+  not since ``hub withdraw`` took its records out (a partner that came back);
 - ``stale``: the feed has not changed for longer than its registry ``max_age_days`` (the
   partner's export may have stopped: the Dagster check ``feed_freshness`` warns of it too);
 - ``ok``.
@@ -24,6 +25,8 @@ import sqlalchemy as sa
 from hub.quality.feed import days_since
 from hub.registry import Registry
 from hub.store.tables import fetch_state, source_records, syncs
+
+WITHDRAWN = "its records were withdrawn (hub withdraw) and it has not been synced since"
 
 # states a steward has to act on (``hub status`` exits 1 when a feed is in one)
 NEEDS_A_STEWARD = ("left", "fetch failing", "held", "failed", "stale")
@@ -108,6 +111,10 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
             status.state, status.message = "fetch failing", state_row.last_error
         elif sync is None:
             status.state = "waiting"
+        elif sync.status == "ok" and state_row is None and not status.published:
+            # hub withdraw took its records out and forgot its fetches: a partner that came
+            # back, not synced since (its last sync's figures are from before it left)
+            status.state, status.message = "waiting", WITHDRAWN
         elif sync.status in ("held", "failed"):
             status.state, status.message = sync.status, sync.message
             if sync.status == "held" and state_row is not None and state_row.released_sha256 \

@@ -150,3 +150,23 @@ def test_feeds_not_synced_yet_are_not_called_ok(tmp_path):
     status = hub("status", env=env)
     assert status.returncode == 1
     assert status.stdout.splitlines()[-1] == "1 of 2 feeds needs a steward"
+
+
+def test_a_partner_withdrawn_and_back_in_the_registry_waits_for_its_sync(engine):
+    """hub withdraw took its records out; the partner came back into the registry: it read
+    'ok', 0 published, with the figures of its last sync before it left as if current."""
+    from hub.store.retention import withdraw_partner
+
+    with engine.begin() as conn:
+        for partner in ("vhs-a", "vhs-back"):
+            write_stage(conn, partner_id=partner, domain="courses", content_sha256="a" * 64,
+                        records=[_course(partner, f"K-{i}") for i in range(3)], record_rejections=[],
+                        items=3, snapshot=True, deletions=[], now=T0)
+            upsert(conn, fetch_state, [{"partner_id": partner, "domain": "courses", "source": "x",
+                                        "failures": 0, "fetched_at": T0}], ["partner_id", "domain"])
+    assert withdraw_partner(engine, "vhs-back") == {"courses": 3}
+    rows = {row.partner_id: row for row in feed_statuses(engine, _registry("vhs-a", "vhs-back"))}
+    assert (rows["vhs-a"].state, rows["vhs-a"].published) == ("ok", 3)
+    back = rows["vhs-back"]
+    assert (back.state, back.published, back.needs_a_steward) == ("waiting", 0, False)
+    assert back.message == "its records were withdrawn (hub withdraw) and it has not been synced since"
