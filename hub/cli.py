@@ -553,23 +553,29 @@ def _one_sync_at_a_time(settings, what: str):
 
 def cmd_status(args) -> int:
     """Where each partner feed stands; exit 1 when one needs a steward."""
+    from hub.config import Settings
     from hub.registry import load_registry
     from hub.status import feed_statuses
 
+    configured = Settings.from_env().registry_path  # the one the sensors and schedules read
     settings = _settings(args)
     registry = load_registry(settings.registry_path)
     if not registry.partners:  # the wrong file: every published feed would read as 'left'
         raise UsageError(f"the registry {settings.registry_path} lists no partners (is it the right "
                          "file? HUB_REGISTRY or --registry names it)")
+    live = None
+    if settings.registry_path.resolve() != configured.resolve() and configured.exists():
+        # a trial file: the live partners it does not list have not left the hub
+        live = load_registry(configured)
     engine = _engine(settings)
     if args.partner:
         known = {p.id for p in registry.partners}
         for partner_id in args.partner:
             if partner_id not in known:
-                statuses = feed_statuses(engine, registry, [partner_id])
+                statuses = feed_statuses(engine, registry, [partner_id], live)
                 if not statuses:  # neither listed nor with published records: say the near id
                     registry.get(partner_id)
-    rows = feed_statuses(engine, registry, args.partner or None)
+    rows = feed_statuses(engine, registry, args.partner or None, live)
     attention = [row for row in rows if row.needs_a_steward]
     if args.json:
         print(json.dumps({"feeds": [row.as_json() for row in rows],
@@ -1155,6 +1161,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "released, failed, fetch failing, stale, left), the records it has in the directory "
                        "and its last sync, with what to do under each feed that needs a steward (and what a "
                        "feed not synced yet waits for). "
+                       "With --registry a trial file beside the configured registry, the feeds of that file "
+                       "(a partner that left both registries still shows as left). "
                        "Reads the hub's database only: nothing is fetched. Exit 1 when a feed "
                        "needs a steward (held, failed, fetch failing, stale, left), for a scheduler's "
                        "check.")

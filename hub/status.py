@@ -65,9 +65,12 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | None = None) -> list[FeedStatus]:
+def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | None = None,
+                  live: Registry | None = None) -> list[FeedStatus]:
     """Every feed of ``registry`` (only those of ``partners`` if given) and every partner
-    feed with published records that the registry no longer lists, in partner order."""
+    feed with published records that the registry no longer lists, in partner order. With
+    ``live`` (the configured registry, where ``registry`` is a trial file beside it) a feed
+    that ``live`` lists has not left: it is left out, as hub sync leaves it to the live one."""
     with engine.connect() as conn:
         published = {(p, d): n for p, d, n in conn.execute(
             sa.select(source_records.c.partner_id, source_records.c.domain, sa.func.count())
@@ -86,6 +89,8 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
     listed = [(partner.id, feed.domain, feed.format) for partner in registry.partners
               for feed in partner.feeds]
     known = {(p, d) for p, d, _ in listed}
+    if live is not None:
+        known |= {(partner.id, feed.domain) for partner in live.partners for feed in partner.feeds}
     left = [(p, d, None) for p, d in sorted(published) if (p, d) not in known and published[p, d]]
     rows = []
     for partner_id, domain, fmt in sorted(listed + left):

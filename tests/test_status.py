@@ -170,3 +170,29 @@ def test_a_partner_withdrawn_and_back_in_the_registry_waits_for_its_sync(engine)
     back = rows["vhs-back"]
     assert (back.state, back.published, back.needs_a_steward) == ("waiting", 0, False)
     assert back.message == "its records were withdrawn (hub withdraw) and it has not been synced since"
+
+
+def test_a_trial_registry_does_not_call_the_live_partners_left(tmp_path):
+    """hub status --registry trial.yaml (a new partner tried beside the configured registry,
+    as hub sync --registry does) listed every live partner as 'left' with 'hub withdraw ...
+    takes its records out', exit 1. The live partners have not left: only the trial's feeds
+    are shown, and a partner that left both registries still is."""
+    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\n"
+    feed = tmp_path / "kurse.csv"
+    feed.write_text(header + "G-1;Deutschkurs;Sprachkurs;66538;Neunkirchen;B1\n", encoding="utf-8")
+    live, trial = tmp_path / "registry.yaml", tmp_path / "trial.yaml"
+    entry = ("  - id: {pid}\n    name: {pid}\n    feeds:\n"
+             "      - format: csv-courses\n        source: {source}\n")
+    live.write_text("partners:\n" + entry.format(pid="vhs-live", source=feed.as_uri())
+                    + entry.format(pid="vhs-alt", source=feed.as_uri()))
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(live),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    assert hub("sync", env=env).returncode == 0
+    live.write_text("partners:\n" + entry.format(pid="vhs-live", source=feed.as_uri()))  # vhs-alt left
+    trial.write_text("partners:\n" + entry.format(pid="vhs-neu", source=(tmp_path / "neu.csv").as_uri()))
+
+    status = hub("status", "--registry", str(trial), env=env)
+    feeds = [line.split()[:3] for line in status.stdout.splitlines()[1:] if not line.startswith(" ")][:-1]
+    assert feeds == [["vhs-alt/courses", "-", "left"], ["vhs-neu/courses", "csv-courses", "waiting"]]
+    assert "vhs-live" not in status.stdout
+    assert status.returncode == 1 and status.stdout.splitlines()[-1] == "1 of 2 feeds needs a steward"
