@@ -640,6 +640,8 @@ def _status_notes(row, registry=None) -> list[str]:
         return [f"{_count(row.fetch_failures, 'fetch', 'fetches')} failed in a row, "
                 f"the last at {_local_time(row.fetched_at)}: {first}", kept]
     if row.state in ("held", "failed"):
+        if "keeps the last good state" in first and row.last_good_sync_at:  # a hold says it already
+            kept = f"the last good sync: {_local_time(row.last_good_sync_at)}"
         return [first, kept]
     if row.state == "stale":
         return [f"the feed has not changed for {days_since(row.changed_at):.0f} days (registry "

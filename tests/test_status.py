@@ -196,3 +196,19 @@ def test_a_trial_registry_does_not_call_the_live_partners_left(tmp_path):
     assert feeds == [["vhs-alt/courses", "-", "left"], ["vhs-neu/courses", "csv-courses", "waiting"]]
     assert "vhs-live" not in status.stdout
     assert status.returncode == 1 and status.stdout.splitlines()[-1] == "1 of 2 feeds needs a steward"
+
+
+def test_under_a_held_feed_the_last_good_state_is_said_once():
+    """The hold's message says the directory keeps the last good state; the line under it
+    says when that sync was, not the same again."""
+    from hub.cli import _status_notes
+    from hub.pipeline import Hold
+    from hub.status import FeedStatus
+
+    hold = Hold(check="withdrawal_guard", count=19, total=20, partner_id="vhs-test")
+    row = FeedStatus(partner_id="vhs-test", domain="courses", format="csv-courses", state="held",
+                     published=20, message=hold.message, last_good_sync_at=T0)
+    notes = _status_notes(row)
+    assert notes[0] == hold.message and "hub release vhs-test" in notes[0]
+    assert " ".join(notes).count("keeps") == 1
+    assert notes[1].startswith("the last good sync: 2026-11-20")
