@@ -820,8 +820,10 @@ def cmd_withdraw(args) -> int:
                              "the records again; remove the feed from the registry first")
     withdrawn = withdraw_partner(engine, args.partner, args.domain)
     if not any(withdrawn.values()):
+        near = _published_partners_near(engine, args.partner)
         print(f"hub withdraw: nothing to withdraw: {args.partner} has no published "
-              f"{args.domain + ' ' if args.domain else ''}records", file=sys.stderr)
+              f"{args.domain + ' ' if args.domain else ''}records"
+              + (f" (did you mean {' or '.join(map(repr, near[:5]))}?)" if near else ""), file=sys.stderr)
         return 1
     for domain, count in withdrawn.items():
         outcome = publish_domain(engine, domain)
@@ -832,6 +834,21 @@ def cmd_withdraw(args) -> int:
         print(f"{args.partner}/{domain}: {count} records withdrawn; directory/{domain}: "
               f"{outcome.entries} entries ({outcome.deleted} deleted, {outcome.updated} updated)")
     return 0
+
+
+def _published_partners_near(engine, partner_id: str) -> list[str]:
+    """The partners with published records whose id ``partner_id`` may have been meant to be
+    (a partner that left the registry is known only there)."""
+    import sqlalchemy as sa
+
+    from hub.registry import near_ids
+    from hub.store.tables import source_records as sr
+
+    with engine.connect() as conn:
+        if conn.execute(sa.select(sr.c.partner_id).where(sr.c.partner_id == partner_id).limit(1)).first():
+            return []  # a partner the hub knows (withdrawn before): no typo
+        ids = list(conn.execute(sa.select(sr.c.partner_id).where(sr.c.status == "active").distinct()).scalars())
+    return near_ids(partner_id, ids)
 
 
 def _record_in_dagster(engine, settings, domain: str, description: str, metadata: dict) -> None:

@@ -164,6 +164,17 @@ class Partner(BaseModel):
         return next((feed for feed in self.feeds if feed.domain == domain), None)
 
 
+def near_ids(partner_id: str, ids: list[str]) -> list[str]:
+    """The ids of ``ids`` that ``partner_id`` may have been meant to be: a close one
+    ('VHS-Neunkirchen', a letter missing), else those it begins or is part of (the id in
+    short: 'kohlbach' for 'kohlbach-logistik', at least 3 letters)."""
+    asked = partner_id.strip().lower()
+    near = difflib.get_close_matches(asked, ids, n=1, cutoff=0.75)
+    if not near and len(asked) >= 3:  # the id in short: 'kohlbach' for 'kohlbach-logistik'
+        near = [i for i in ids if i.startswith(asked)] or [i for i in ids if asked in i]
+    return near
+
+
 class Registry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -186,15 +197,8 @@ class Registry(BaseModel):
         return near[0] if len(near) == 1 else None
 
     def near_ids(self, partner_id: str) -> list[str]:
-        """The listed ids ``partner_id`` may have been meant to be: a close one
-        ('VHS-Neunkirchen', a letter missing), else those it begins or is part of (the id in
-        short: 'kohlbach' for 'kohlbach-logistik', at least 3 letters)."""
-        ids = [partner.id for partner in self.partners]
-        asked = partner_id.strip().lower()
-        near = difflib.get_close_matches(asked, ids, n=1, cutoff=0.75)
-        if not near and len(asked) >= 3:  # the id in short: 'kohlbach' for 'kohlbach-logistik'
-            near = [i for i in ids if i.startswith(asked)] or [i for i in ids if asked in i]
-        return near
+        """The listed ids ``partner_id`` may have been meant to be (``near_ids``)."""
+        return near_ids(partner_id, [partner.id for partner in self.partners])
 
     def partitions(self) -> dict[str, list[str]]:
         """Partner ids with a feed, per domain: the Dagster partitions."""

@@ -322,6 +322,9 @@ def test_a_partner_that_left_is_withdrawn_with_tombstones_and_comes_back_in_full
     assert statuses == {"withdrawn", "active"}
     again = hub("withdraw", "vhs-b", env=env)
     assert again.returncode == 1 and "nothing to withdraw" in again.stderr
+    assert "did you mean" not in again.stderr  # withdrawn already: no typo
+    typo = hub("withdraw", "vhs-cc", env=env)  # vhs-c is published (and listed: it is refused then)
+    assert typo.returncode == 1 and "(did you mean 'vhs-c'?)" in typo.stderr, typo.stderr
     registry.write_text(listed)  # back, with the same file: synced in full, not 'unchanged'
     back = hub("sync", "--json", env=env)
     assert json.loads(back.stdout)["published"]["courses"] == 3
