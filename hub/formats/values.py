@@ -879,8 +879,9 @@ def month_end(value: object) -> dt.date | None:
 def epoch_millis(value: object) -> object:
     """Milliseconds since 1970 (BA course APIs; a number or a string of digits) -> aware
     datetime in Europe/Berlin. Anything else passes through."""
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
-        value = int(value)
+    digits = re.fullmatch(r"\s*(-?\d{1,18})\s*", value) if isinstance(value, str) else None
+    if digits:  # the digits alone: re's \s takes control characters (\x1f) that int() refuses
+        value = int(digits.group(1))
     elif isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
