@@ -168,6 +168,7 @@ def cmd_check(args) -> int:
     from hub.quality.report import build_report
     from hub.registry import Feed, load_registry
 
+    configured = (None, None)  # the configured registry, read where the check needs it
     if args.fetch:
         if args.path:
             raise UsageError("give a FILE or --fetch (the partner's feed), not both")
@@ -182,7 +183,9 @@ def cmd_check(args) -> int:
     elif not args.format:
         raise UsageError("give the file's --format (see hub formats)")
     elif args.partner and not args.registry and not args.region:
-        args.registry = _configured_registry_listing(args.partner)  # as a sync would see it
+        configured = _configured_registry()
+        if configured[1] is not None and any(p.id == args.partner for p in configured[1].partners):
+            args.registry = str(configured[0])  # the partner as its sync sees it
     partner = SimpleNamespace(id=args.partner or "local", name=args.partner or Path(args.path).name,
                               region=args.region, feedback_language=args.lang or "de")
     if args.registry and not args.partner:
@@ -252,7 +255,7 @@ def cmd_check(args) -> int:
              if gone else "")
           + (f"; a sync would be held ({hold.count} of {hold.total} "
              f"{'rejected' if hold.check == 'rejection_share' else 'withdrawn'})" if hold else ""))
-    note = _region_note(args, partner)
+    note = _region_note(args, partner, configured)
     if note:
         print(f"hub check: note: {note}")
     for kind in ("html", "csv", "json"):
@@ -264,50 +267,38 @@ def cmd_check(args) -> int:
     return 1 if parsed.items - len(accepted) or hold else 0
 
 
-def _configured_registry_listing(partner_id: str) -> str | None:
-    """The configured registry (HUB_REGISTRY) when it lists ``partner_id``: a steward's check of
-    a partner's file takes the partner's name, region and language from it, as its sync
-    does; None where there is none, it cannot be read or does not list the partner (the
-    check goes on with the id alone; ``_region_note`` says what that leaves out)."""
+def _configured_registry():
+    """(path, Registry) of the configured registry (HUB_REGISTRY); the Registry None where
+    the file is not there or cannot be read. A steward's check of a partner's file takes the
+    partner's name, region and language from it when it lists the partner, as its sync does
+    (else the check goes on with the id alone; ``_region_note`` says what that leaves out)."""
     from hub.config import Settings
     from hub.registry import RegistryError, load_registry
 
     path = Settings.from_env().registry_path
     try:
-        registry = load_registry(path) if path.is_file() else None
+        return path, (load_registry(path) if path.is_file() else None)
     except RegistryError:
-        return None
-    if registry is None or not any(entry.id == partner_id for entry in registry.partners):
-        return None
-    return str(path)
+        return path, None
 
 
-def _region_note(args, partner) -> str | None:
+def _region_note(args, partner, configured) -> str | None:
     """For a check of a --partner's file without a region to check against: that the region
     rule was not applied, and why (no registry; the partner is not in it, near which id; it
     has no region there). None where the rule was applied, and for a check without --partner
-    (a partner's own file on its own machine)."""
-    from hub.config import Settings
-    from hub.registry import RegistryError, load_registry
-
+    (a partner's own file on its own machine). ``configured``: ``_configured_registry()``,
+    read where neither --registry nor --region was given."""
     if not args.partner or getattr(partner, "region", None):
         return None
     skipped = "so the region rule (ADDRESS_OUTSIDE_REGION) was not applied"
     if args.registry:
         return f"{partner.id} has no region: in the registry {args.registry}, {skipped}"
-    path = Settings.from_env().registry_path
-    try:
-        registry = load_registry(path) if path.is_file() else None
-    except RegistryError:
-        registry = None
+    path, registry = configured  # it does not list the partner (else it was args.registry)
     if registry is None:
         return f"no region given (--region AGS, or --registry FILE for the partner's), {skipped}"
-    listed = next((entry for entry in registry.partners if entry.id == args.partner), None)
-    if listed is None:
-        near = registry.near(args.partner)
-        return (f"{args.partner} is not in the registry {path}, {skipped}"
-                + (f" (did you mean --partner {near}?)" if near else ""))
-    return f"{args.partner} has no region: in the registry {path}, {skipped}"
+    near = registry.near(args.partner)
+    return (f"{args.partner} is not in the registry {path}, {skipped}"
+            + (f" (did you mean --partner {near}?)" if near else ""))
 
 
 def _published_ids(partner_id: str, domain: str) -> set[str] | None:
@@ -567,15 +558,11 @@ def cmd_status(args) -> int:
     if settings.registry_path.resolve() != configured.resolve() and configured.exists():
         # a trial file: the live partners it does not list have not left the hub
         live = load_registry(configured)
-    engine = _engine(settings)
-    if args.partner:
-        known = {p.id for p in registry.partners}
-        for partner_id in args.partner:
-            if partner_id not in known:
-                statuses = feed_statuses(engine, registry, [partner_id], live)
-                if not statuses:  # neither listed nor with published records: say the near id
-                    registry.get(partner_id)
-    rows = feed_statuses(engine, registry, args.partner or None, live)
+    rows = feed_statuses(_engine(settings), registry, args.partner or None, live)
+    shown = {row.partner_id for row in rows}
+    for partner_id in args.partner or ():
+        if partner_id not in shown:  # neither listed nor with published records: the near id
+            registry.get(partner_id)
     attention = [row for row in rows if row.needs_a_steward]
     if args.json:
         print(json.dumps({"feeds": [row.as_json() for row in rows],

@@ -84,11 +84,9 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
             .where(syncs.c.status == "ok").group_by(syncs.c.partner_id, syncs.c.domain))}
         fetched = {(row.partner_id, row.domain): row for row in conn.execute(sa.select(fetch_state))}
 
-    limits = {(partner.id, feed.domain): feed.max_age_days for partner in registry.partners
-              for feed in partner.feeds}
-    listed = [(partner.id, feed.domain, feed.format) for partner in registry.partners
-              for feed in partner.feeds]
-    known = {(p, d) for p, d, _ in listed}
+    feeds = {(partner.id, feed.domain): feed for partner in registry.partners for feed in partner.feeds}
+    listed = [(p, d, feed.format) for (p, d), feed in feeds.items()]
+    known = set(feeds)
     if live is not None:
         known |= {(partner.id, feed.domain) for partner in live.partners for feed in partner.feeds}
     left = [(p, d, None) for p, d in sorted(published) if (p, d) not in known and published[p, d]]
@@ -105,7 +103,7 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
             status.last_sync_at = _aware(sync.started_at)
             status.last_sync = {name: sync._mapping[name] for name in
                                 ("items", "accepted", "rejected", "added", "changed", "withdrawn")}
-        status.max_age_days = limits.get(key)
+        status.max_age_days = feeds[key].max_age_days if key in feeds else None
         if state_row is not None:
             status.fetched_at = state_row.fetched_at and _aware(state_row.fetched_at)
             status.fetch_failures = state_row.failures or 0

@@ -944,6 +944,16 @@ def _invalid_value_hint(field: str | None, lang: str, fmt=None) -> str | None:
     return german if lang == "de" else english
 
 
+def _partners_name(field: str | None, label: str | None, own: str, fmt, lang: str) -> str:
+    """A field named as the partner knows it: ``own`` (the format's name for it) alone where
+    it is the label (a CSV template's column in a German report), the id (what partners most
+    often leave out) or the same word; else after the hub's ``label`` ('PLZ (geo/plz)'; a
+    CSV template's German column heads follow the English label in an English report)."""
+    alone = (fmt.names_are_labels and lang == "de") or field == "source_id" or not label \
+        or own.casefold() == label.casefold()
+    return own if alone else f"{label} ({own})"
+
+
 def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Problem:
     """One rejection row for the report; ``fmt``: the partner's Format (its names for the
     fields and the words it reads), None where unknown."""
@@ -955,10 +965,7 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Proble
     own = fmt.field_names.get(field or "") if fmt is not None and row["rule"] not in _FILE_NOTES \
         else None
     if own:
-        # (a CSV template's German column heads follow the English label in an English report)
-        alone = (fmt.names_are_labels and lang == "de") or field == "source_id" or not label \
-            or own.casefold() == label.casefold()
-        label = own if alone else f"{label} ({own})"
+        label = _partners_name(field, label, own, fmt, lang)
     rule = RULES.get(row["rule"])
     # values the checks computed read as the partner writes numbers and days; a value the
     # partner sent that could not be read is shown exactly as sent ('2.800,00' stays)
@@ -1074,8 +1081,7 @@ def findability_tips(domain: str, coverage: Mapping[str, float] | None, fmt, lan
         own = fmt.field_names.get(named)
         filled = float(coverage.get(field, 0.0))
         if own and filled < TIP_BELOW:
-            label = own if fmt.names_are_labels and lang == "de" else \
-                f"{field_label(named, domain, lang)} ({own})"
+            label = _partners_name(named, field_label(named, domain, lang), own, fmt, lang)
             tips.append(Tip(field=field, field_label=label, filled=round(filled, 3),
                             message=why[0] if lang == "de" else why[1]))
     return tips
