@@ -106,30 +106,30 @@ def _local(element: etree._Element) -> str | None:
     return tag.rpartition("}")[2] if tag.startswith("{") else tag
 
 
-def _strip_namespaces(root: etree._Element) -> None:
-    """Match by local names: namespaced and prefixed documents are read alike. Done once per
-    document, so that lookups below run at lxml's own speed."""
-    for element in root.iter():
-        tag = element.tag
-        if isinstance(tag, str) and tag.startswith("{"):
-            element.tag = tag.rpartition("}")[2]
-
-
 class _Paths:
-    """The elements of one ``<immobilie>`` by path ("geo/plz"), read in one walk: the first
-    child of each name and that child's own children (the first of each name). The mapping
-    asks for nothing deeper; one walk instead of a search per field."""
+    """The elements of one ``<immobilie>`` by path of local names ("geo/plz"), read in one
+    walk: the first child of each name and that child's own children (the first of each
+    name). The mapping asks for nothing deeper (below that, ``_local``); one walk instead of a
+    search per field. Namespaced and prefixed documents are read alike: the walk takes each
+    tag's local name (stripping the namespaces from the whole tree first cost as much as the
+    walk itself)."""
 
     def __init__(self, immobilie: etree._Element):
         self.found = found = {}
         for child in immobilie:
             tag = child.tag
-            if not isinstance(tag, str) or tag in found:
+            if not isinstance(tag, str):
+                continue
+            if tag[0] == "{":
+                tag = tag.rpartition("}")[2]
+            if tag in found:
                 continue
             found[tag] = child
             for grand in child:
                 name = grand.tag
                 if isinstance(name, str):
+                    if name[0] == "{":
+                        name = name.rpartition("}")[2]
                     found.setdefault(tag + "/" + name, grand)
 
     def get(self, path: str) -> etree._Element | None:
@@ -474,7 +474,6 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
                 take(immobilie)
             waiting.clear()
         elif above == "anbieter" and name == "immobilie":
-            _strip_namespaces(element)
             if seen_firma:
                 take(element)
                 if streaming:

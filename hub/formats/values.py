@@ -807,6 +807,7 @@ def timestamp(value: object) -> object:
     return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
 
 
+@_memo_text
 def date_in_text(value: object) -> dt.date | None:
     """The first valid date in a free text: 'ab 01.05.2026', 'frei ab 1. Mai 2026' ->
     2026-05-01; a text that is only a month ('ab Mai 2026', see ``month_start``) -> its
