@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -15,7 +17,7 @@ from hub.formats import FormatError
 from hub.formats.csv_jobs import COLUMNS, FORMAT, parse
 from hub.models import CEFRLevel, ContractDuration, EmploymentType, WorkingTime
 from hub.quality.checks import record_problems
-from hub.quality.report import build_report
+from hub.quality.report import build_report, render_csv
 from tests.format_properties import (
     DELIMITERS,
     ENCODINGS,
@@ -447,28 +449,31 @@ def test_minimum_wage_in_words_publishes_no_salary_and_says_so():
     assert [(r.rule, r.value) for r in result.rejections] == [("JOB_SALARY_IN_WORDS", "Mindestlohn")]
 
 
-@pytest.mark.parametrize(("von", "bis", "written"), [
-    ("3500", "", "3500"), ("14,50", "", "14,50"), ("", "3.000 €", "3.000 €"),
-    ("2.800", "3.200", "2.800 – 3.200"), ("3.000-3.500", "", "3.000-3.500")])
-def test_an_amount_without_its_period_is_published_as_written_with_a_warning(von, bis, written):
-    """No period is guessed: the employer is told to fill in Gehalt pro."""
+@pytest.mark.parametrize(("von", "bis"), [
+    ("3500", ""), ("14,50", ""), ("", "3.000 €"), ("2.800", "3.200"), ("3.000-3.500", "")])
+def test_an_amount_without_its_period_is_published_as_written_with_a_warning(von, bis):
+    """No period is guessed: the employer is told to fill in Gehalt pro. The report's row
+    names that column with what it holds, nothing (not the amount of Gehalt von, which read
+    as if it had been written under Gehalt pro)."""
     header = "Stellen-ID;Titel;Gehalt von;Gehalt bis;Gehalt pro;PLZ;Ort"
     result = parse(_csv(f"J1;Koch;{von};{bis};;66538;Neunkirchen", header=header).decode()
                    .encode("cp1252"), PARTNER)
     (job,) = result.records
     assert job.salary_period is None and (job.salary_min or job.salary_max)
     assert [(r.rule, r.severity, r.field, r.value, r.line) for r in result.rejections] == [
-        ("JOB_SALARY_PERIOD_MISSING", "warning", "salary_period", written, 2)]
+        ("JOB_SALARY_PERIOD_MISSING", "warning", "salary_period", None, 2)]
     report = build_report(SimpleNamespace(id="p", name="Koch GmbH"), "jobs",
                           {"started_at": dt.datetime(2026, 11, 3, 9, tzinfo=dt.timezone.utc),
                            "status": "ok", "items": 1, "accepted": 1},
                           result.rejections, "de", trial=True, fmt="csv-jobs")
     (note,) = report.warnings
-    assert (note.field_label, note.message, note.hint) == (
-        "Gehalt pro",
-        f"Beim Gehalt '{written}' steht nicht, ob es pro Stunde, Monat oder Jahr gilt; die Stelle "
+    assert (note.field_label, note.value, note.message, note.hint) == (
+        "Gehalt pro", None,
+        "Beim Gehalt steht nicht, ob der Betrag pro Stunde, Monat oder Jahr gilt; die Stelle "
         "wird mit dem Betrag, aber ohne Zeitraum veröffentlicht.",
         "Tragen Sie in 'Gehalt pro' ein, wofür der Betrag gilt: Stunde, Monat oder Jahr.")
+    (_, row) = csv.reader(io.StringIO(render_csv(report).decode("utf-8-sig")), delimiter=";")
+    assert row[4:6] == ["Gehalt pro", ""]  # the report's columns Feld and Wert
 
 
 @pytest.mark.parametrize(("von", "pro"), [("3500", "Monat"), ("14,50 €/Std.", ""), ("nach Tarif", ""),

@@ -380,15 +380,16 @@ def _deadline(value: str | None) -> object:
     return month_end(value) or date_after_word(value)
 
 
-def _period_missing(cells: Cells) -> list[tuple[str, str, str]]:
+def _period_missing(cells: Cells) -> list[tuple[str, str, str | None]]:
     """The warning for an amount without its period (Gehalt pro empty, none after the
-    amount): published so, without a guessed period."""
+    amount): published so, without a guessed period. It names the column to fill in,
+    Gehalt pro, with what is there (nothing): the report shows field and value side by side,
+    and the amount under 'Gehalt pro' read as if the partner had written it there."""
     low, high, period = _pay(cells)
     ends = [end for end in (low, high) if end is not None]
     if period is not None or not ends or not all(isinstance(end, float) for end in ends):
         return []  # (an amount that is none is RECORD_FIELD_INVALID or JOB_SALARY_IN_WORDS)
-    written = " – ".join(cells[key] for key in ("gehaltvon", "gehaltbis") if cells.get(key))
-    return [("JOB_SALARY_PERIOD_MISSING", "salary_period", written)]
+    return [("JOB_SALARY_PERIOD_MISSING", "salary_period", cells.get("gehaltpro"))]
 
 
 def _notes(cells: Cells) -> list[tuple[str, str, str]]:

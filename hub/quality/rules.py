@@ -261,9 +261,9 @@ _RULES = [
     ),
     Rule(
         "JOB_SALARY_PERIOD_MISSING", "warning",
-        "Beim Gehalt '{value}' steht nicht, ob es pro Stunde, Monat oder Jahr gilt; die Stelle "
+        "Beim Gehalt steht nicht, ob der Betrag pro Stunde, Monat oder Jahr gilt; die Stelle "
         "wird mit dem Betrag, aber ohne Zeitraum veröffentlicht.",
-        "The pay '{value}' does not say whether it is per hour, month or year; the posting is "
+        "The pay does not say whether the amount is per hour, month or year; the posting is "
         "published with the amount but without a period.",
         "Tragen Sie in '{field}' ein, wofür der Betrag gilt: Stunde, Monat oder Jahr.",
         "Fill in '{field}' with what the amount is for: Stunde (hour), Monat (month) or Jahr "
