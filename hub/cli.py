@@ -585,16 +585,20 @@ def _status_summary(rows, attention) -> str:
     are ok and how many have not been synced yet (those are not 'ok': nothing is known)."""
     if attention:
         return f"{len(attention)} of {_count(len(rows), 'feed')} {'needs' if len(attention) == 1 else 'need'} a steward"
-    states = {state: sum(row.state == state for row in rows) for state in ("ok", "released", "waiting")}
+    states = {state: sum(row.state == state for row in rows)
+              for state in ("ok", "released", "waiting", "withdrawn")}
     if states["ok"] == len(rows):
         return f"all {len(rows)} feeds ok" if len(rows) > 1 else "the feed is ok"
     if len(rows) == 1:
         return ("the feed has not been synced yet" if states["waiting"] else
+                "the feed has left the registry and is withdrawn" if states["withdrawn"] else
                 "the feed is released and waits for its next sync")
     return "no feed needs a steward: " + ", ".join(
         part for part in (states["ok"] and f"{states['ok']} ok",
                           states["released"] and f"{states['released']} released (the next sync publishes it)",
-                          states["waiting"] and f"{states['waiting']} not synced yet") if part)
+                          states["waiting"] and f"{states['waiting']} not synced yet",
+                          states["withdrawn"] and f"{states['withdrawn']} withdrawn (left the registry)")
+        if part)
 
 
 def _local_time(value) -> str:
@@ -613,8 +617,8 @@ def _sync_line(row) -> str:
 
 
 def _status_notes(row, registry=None) -> list[str]:
-    """What a steward reads under a feed that needs them (and under a released one, and one
-    not synced yet)."""
+    """What a steward reads under a feed that needs them (and under a released one, one
+    not synced yet and one withdrawn)."""
     from hub.quality.feed import days_since
 
     first = (row.message or "").strip().splitlines()[0] if row.message else ""
@@ -623,6 +627,8 @@ def _status_notes(row, registry=None) -> list[str]:
     if row.state == "left":
         return [f"not in the registry; hub withdraw {row.partner_id} takes its "
                 f"{_count(row.published, 'record')} out"]
+    if row.state == "withdrawn":
+        return ["not in the registry and none of its records is published: nothing to do"]
     if row.state == "fetch failing":
         return [f"{_count(row.fetch_failures, 'fetch', 'fetches')} failed in a row, "
                 f"the last at {_local_time(row.fetched_at)}: {first}", kept]
@@ -1169,6 +1175,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "feed not synced yet waits for). "
                        "With --registry a trial file beside the configured registry, the feeds of that file "
                        "(a partner that left both registries still shows as left). "
+                       "A partner named with --partner that left the registry with none of its "
+                       "records published (after hub withdraw) shows as withdrawn, 0 published. "
                        "Reads the hub's database only: nothing is fetched. Exit 1 when a feed "
                        "needs a steward (held, failed, fetch failing, stale, left), for a scheduler's "
                        "check.")

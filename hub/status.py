@@ -1,9 +1,12 @@
 """Where each partner feed stands, from the hub's database: what ``hub status`` prints.
 
 One row per feed of the registry, and one per partner feed that left the registry while
-records of it are still published. A feed's state is the first of these that holds:
+records of it are still published; a partner asked for by id also with its feeds the
+registry no longer lists and nothing of which is published (a steward checking a
+withdrawal). A feed's state is the first of these that holds:
 
 - ``left``: not in the registry, records still published (``hub withdraw`` takes them out);
+- ``withdrawn``: not in the registry and none of its records published (nothing to do);
 - ``fetch failing``: its last fetches failed (how many in a row, the last error);
 - ``held``: its last delivery waits for a steward (``hub release``), or ``released`` once a
   steward let it through and the next sync has not run yet;
@@ -68,14 +71,21 @@ def _aware(value: dt.datetime) -> dt.datetime:
 def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | None = None,
                   live: Registry | None = None) -> list[FeedStatus]:
     """Every feed of ``registry`` (only those of ``partners`` if given) and every partner
-    feed with published records that the registry no longer lists, in partner order. With
-    ``live`` (the configured registry, where ``registry`` is a trial file beside it) a feed
-    that ``live`` lists has not left: it is left out, as hub sync leaves it to the live one."""
+    feed with published records that the registry no longer lists, in partner order; with
+    ``partners``, their feeds the registry no longer lists that the database knows (synced
+    once, records withdrawn) too. With ``live`` (the configured registry, where ``registry``
+    is a trial file beside it) a feed that ``live`` lists has not left: it is left out, as
+    hub sync leaves it to the live one."""
     with engine.connect() as conn:
-        published = {(p, d): n for p, d, n in conn.execute(
-            sa.select(source_records.c.partner_id, source_records.c.domain, sa.func.count())
-            .where(source_records.c.status == "active")
-            .group_by(source_records.c.partner_id, source_records.c.domain))}
+        published, stored = {}, set()  # active records per feed; every feed with records
+        for p, d, state, n in conn.execute(
+                sa.select(source_records.c.partner_id, source_records.c.domain,
+                          source_records.c.status, sa.func.count())
+                .group_by(source_records.c.partner_id, source_records.c.domain,
+                          source_records.c.status)):
+            stored.add((p, d))
+            if state == "active":
+                published[p, d] = n
         newest = sa.select(sa.func.max(syncs.c.id)).group_by(syncs.c.partner_id, syncs.c.domain)
         latest = {(row.partner_id, row.domain): row for row in conn.execute(
             sa.select(syncs).where(syncs.c.id.in_(newest)))}
@@ -89,7 +99,12 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
     known = set(feeds)
     if live is not None:
         known |= {(partner.id, feed.domain) for partner in live.partners for feed in partner.feeds}
-    left = [(p, d, None) for p, d in sorted(published) if (p, d) not in known and published[p, d]]
+    # a partner that left is shown while records of it stay published; asked for by id, also
+    # once they are withdrawn (whoever checks a withdrawal must not read 'no partner ...')
+    gone = {key for key in published if published[key]}
+    if partners:
+        gone |= {(p, d) for p, d in stored | set(latest) if p in partners}
+    left = [(p, d, None) for p, d in sorted(gone - known)]
     rows = []
     for partner_id, domain, fmt in sorted(listed + left):
         if partners and partner_id not in partners:
@@ -109,7 +124,7 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
             status.fetch_failures = state_row.failures or 0
             status.changed_at = state_row.changed_at and _aware(state_row.changed_at)
         if fmt is None:
-            status.state = "left"
+            status.state = "left" if status.published else "withdrawn"
         elif status.fetch_failures:
             status.state, status.message = "fetch failing", state_row.last_error
         elif sync is None:

@@ -27,6 +27,24 @@ def _registry(*ids: str):
         f"        source: https://{pid}.example/kurse.csv\n        max_age_days: 14\n" for pid in ids))
 
 
+def _csv_feed_registry(path, **sources) -> None:
+    """A registry file of csv-courses partners, id (with _ for -) = the file of its feed."""
+    path.write_text("partners:\n" + "".join(
+        f"  - id: {pid.replace('_', '-')}\n    name: {pid}\n    feeds:\n"
+        f"      - format: csv-courses\n        source: {source.as_uri()}\n"
+        for pid, source in sources.items()))
+
+
+def _course_feed(tmp_path, registry):
+    """A course CSV of one course, and the environment of a hub home whose registry is
+    ``registry``."""
+    feed = tmp_path / "kurse.csv"
+    feed.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\n"
+                    "G-1;Deutschkurs;Sprachkurs;66538;Neunkirchen;B1\n", encoding="utf-8")
+    return feed, {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry),
+                  "DAGSTER_HOME": str(tmp_path / "dagster")}
+
+
 def test_each_feed_says_where_it_stands(engine):
     """ok, held (with its message), failed, fetch failing, waiting, and a partner that left the
     registry while its records are still published; the figures of the last sync and the last
@@ -177,19 +195,12 @@ def test_a_trial_registry_does_not_call_the_live_partners_left(tmp_path):
     as hub sync --registry does) listed every live partner as 'left' with 'hub withdraw ...
     takes its records out', exit 1. The live partners have not left: only the trial's feeds
     are shown, and a partner that left both registries still is."""
-    header = "Kurs-ID;Titel;Kursart;PLZ;Ort;Sprachniveau\n"
-    feed = tmp_path / "kurse.csv"
-    feed.write_text(header + "G-1;Deutschkurs;Sprachkurs;66538;Neunkirchen;B1\n", encoding="utf-8")
     live, trial = tmp_path / "registry.yaml", tmp_path / "trial.yaml"
-    entry = ("  - id: {pid}\n    name: {pid}\n    feeds:\n"
-             "      - format: csv-courses\n        source: {source}\n")
-    live.write_text("partners:\n" + entry.format(pid="vhs-live", source=feed.as_uri())
-                    + entry.format(pid="vhs-alt", source=feed.as_uri()))
-    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(live),
-           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    feed, env = _course_feed(tmp_path, live)
+    _csv_feed_registry(live, vhs_live=feed, vhs_alt=feed)
     assert hub("sync", env=env).returncode == 0
-    live.write_text("partners:\n" + entry.format(pid="vhs-live", source=feed.as_uri()))  # vhs-alt left
-    trial.write_text("partners:\n" + entry.format(pid="vhs-neu", source=(tmp_path / "neu.csv").as_uri()))
+    _csv_feed_registry(live, vhs_live=feed)  # vhs-alt left
+    _csv_feed_registry(trial, vhs_neu=tmp_path / "neu.csv")
 
     status = hub("status", "--registry", str(trial), env=env)
     feeds = [line.split()[:3] for line in status.stdout.splitlines()[1:] if not line.startswith(" ")][:-1]
@@ -212,3 +223,34 @@ def test_under_a_held_feed_the_last_good_state_is_said_once():
     assert notes[0] == hold.message and "hub release vhs-test" in notes[0]
     assert " ".join(notes).count("keeps") == 1
     assert notes[1].startswith("the last good sync: 2026-11-20")
+
+
+def test_a_partner_checked_after_hub_withdraw_shows_as_withdrawn(tmp_path):
+    """hub status --partner X right after hub withdraw X (the partner taken out of the
+    registry, its records withdrawn) exited 2 with 'no partner X in the registry': the steward
+    checking the withdrawal now sees the feed withdrawn with 0 published, exit 0. The plain
+    morning list does not carry the partners that left for good."""
+    registry = tmp_path / "registry.yaml"
+    feed, env = _course_feed(tmp_path, registry)
+    _csv_feed_registry(registry, vhs_bleibt=feed, vhs_geht=feed)
+    assert hub("sync", env=env).returncode == 0
+    _csv_feed_registry(registry, vhs_bleibt=feed)
+    assert hub("withdraw", "vhs-geht", env=env).returncode == 0
+
+    status = hub("status", "--partner", "vhs-geht", env=env)
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[1].split()[:4] == ["vhs-geht/courses", "-", "withdrawn", "0"]
+    assert lines[2:] == ["  not in the registry and none of its records is published: nothing to do",
+                         "the feed has left the registry and is withdrawn"]
+    report = json.loads(hub("status", "--json", "--partner", "vhs-geht", env=env).stdout)
+    assert [(f["partner_id"], f["state"], f["published"]) for f in report["feeds"]] == [
+        ("vhs-geht", "withdrawn", 0)]
+    assert report["needs_a_steward"] == 0
+
+    both = hub("status", "--partner", "vhs-bleibt", "--partner", "vhs-geht", env=env)
+    assert both.returncode == 0 and both.stdout.splitlines()[-1] == \
+        "no feed needs a steward: 1 ok, 1 withdrawn (left the registry)"
+    morning = hub("status", env=env)
+    assert morning.returncode == 0 and "vhs-geht" not in morning.stdout
+    assert morning.stdout.splitlines()[-1] == "the feed is ok"
