@@ -1070,7 +1070,8 @@ def cmd_serve(args) -> int:
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
     print(f"hub serve: the read API on http://{args.host}:{args.port}/ (docs: /docs)", file=sys.stderr)
-    logging = dict(log_level=args.log_level, log_config=_timestamped_log_config())
+    logging = dict(log_level=args.log_level, log_config=_timestamped_log_config(),
+                   proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
     if app is not None:
         uvicorn.run(app, host=args.host, port=args.port, **logging)
     else:  # worker processes build the app themselves, from the same environment
@@ -1284,6 +1285,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes (default 1; one per core serves the most requests)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
+                   help="the reverse proxies whose X-Forwarded-Proto and X-Forwarded-For the "
+                        "server believes (comma-separated addresses or networks, or '*' where "
+                        "only the proxy can reach the server, as in a Kubernetes pod); links in "
+                        "the answers (next, Link) then carry the scheme the reader used, https. "
+                        "Default: $FORWARDED_ALLOW_IPS, else 127.0.0.1 (a proxy on the same host)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="API keys of the read API: create, list, revoke")

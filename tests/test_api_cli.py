@@ -114,3 +114,52 @@ def test_serve_answers_on_loopback(tmp_path):
         one_line_error(taken, "cannot serve on 127.0.0.1")
     finally:
         busy.close()
+
+
+def _serving(port: int, env: dict, *options: str) -> subprocess.Popen:
+    """``hub serve`` on ``port`` with ``options``, once it answers /health."""
+    proc = subprocess.Popen([HUB, "serve", "--port", str(port), *options], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
+                assert json.loads(answer.read())["status"] == "pass"
+            return proc
+        except (urllib.error.URLError, ConnectionError):
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "hub serve did not answer"
+            time.sleep(0.2)
+
+
+def test_behind_a_tls_proxy_the_links_carry_https_when_the_proxy_is_trusted(tmp_path):
+    """A portal reads the API through a reverse proxy that ends TLS (an ingress, nginx): the
+    proxy says X-Forwarded-Proto: https, and the next page's link must be https, or the
+    portal's client follows it in plain text. The proxy is believed when --forwarded-allow-ips
+    names it ('*': any, as in a pod only the ingress reaches), not otherwise."""
+    from hub.config import Settings
+    from hub.store.db import make_engine, migrate
+    from tests.test_api import fill
+
+    env = {**os.environ, "HUB_HOME": str(tmp_path / "home")}
+    env.pop("HUB_DATABASE_URL", None)
+    engine = make_engine(Settings.from_env(env).database_url)
+    migrate(engine)
+    fill(engine)
+    engine.dispose()
+
+    def next_link(options: tuple[str, ...]) -> str:
+        port = _free_port()
+        proc = _serving(port, env, *options)
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/jobs?limit=1",
+                                             headers={"X-Forwarded-Proto": "https"})
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return json.loads(answer.read())["next"]
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=20)
+
+    assert next_link(("--forwarded-allow-ips", "*")).startswith("https://127.0.0.1:")
+    # a proxy elsewhere is named: this request's X-Forwarded-Proto is not the proxy's word
+    assert next_link(("--forwarded-allow-ips", "192.0.2.10")).startswith("http://127.0.0.1:")

@@ -172,3 +172,43 @@ def test_helm_run_pods_keep_their_own_resources():
     assert launcher["envSecrets"] == code["envSecrets"]
     assert launcher["volumes"] == code["volumes"]
     assert launcher["volumeMounts"] == code["volumeMounts"]
+
+
+# --------------------------------------------------------------------------- read API on Kubernetes
+
+READ_API = ROOT / "deploy" / "k8s" / "read-api.yaml"
+
+
+def test_the_read_api_manifest_runs_hub_serve_as_the_helm_release_runs_the_code():
+    """deploy/k8s/read-api.yaml stays true to the code and to the Helm values: its command is
+    one `hub serve` takes, its readiness probe asks a route the API answers on the port it
+    serves, and it uses the release's image, database Secret and registry ConfigMap."""
+    import yaml
+
+    from hub.api.app import ApiSettings, create_app
+    from hub.cli import build_parser
+
+    deployment, service = yaml.safe_load_all(READ_API.read_text())
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    args = build_parser().parse_args(container["args"])  # exits (SystemExit) on an unknown option
+    assert container["command"] == ["hub"] and args.func.__name__ == "cmd_serve"
+    assert args.forwarded_allow_ips == "*"  # the pods are reached through the ingress only
+    (port,) = container["ports"]
+    assert port["containerPort"] == args.port and service["spec"]["ports"][0]["targetPort"] == port["name"]
+
+    ready = container["readinessProbe"]["httpGet"]
+    paths = create_app(sa.create_engine("sqlite://"), ApiSettings()).openapi()["paths"]
+    assert "get" in paths[ready["path"]] and ready["port"] == port["name"]
+    # a database outage takes pods out of the Service; it must not restart them
+    assert "httpGet" not in container["livenessProbe"]
+
+    values = yaml.safe_load(HELM_VALUES.read_text())
+    (code,) = values["dagster-user-deployments"]["deployments"]
+    assert container["image"] == f"{code['image']['repository']}:{code['image']['tag']}"
+    database_secret = next(s["name"] for s in code["envSecrets"] if "database" in s["name"])
+    assert {"secretRef": {"name": database_secret}} in container["envFrom"]
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    registry = next(v for v in code["volumes"] if "configMap" in v)
+    assert volumes[registry["name"]]["configMap"] == registry["configMap"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["HUB_REGISTRY"] == code["env"]["HUB_REGISTRY"]

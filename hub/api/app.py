@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from hub import __version__
+from hub.api import health
 from hub.config import env_int
 from hub.api import query
 from hub.api.keys import ApiKey, RateLimiter, lookup_key
@@ -617,6 +618,11 @@ class RefuseNul:
         await self.app(scope, receive, send)
 
 
+
+class HealthResponse(JSONResponse):
+    media_type = health.MEDIA_TYPE
+
+
 def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     """The read API on ``engine``. ``settings``: ApiSettings, or the hub's Settings (the API's
     own settings then come from the environment), or None (all from the environment)."""
@@ -878,6 +884,23 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         response.headers["ETag"] = etag
         response.headers["Cache-Control"] = "no-cache"  # ask again: the next poll may differ
         return response
+
+    @app.get("/health", response_model=health.Health, response_class=HealthResponse,
+             tags=["operations"], summary="Whether this server can answer (for probes)",
+             responses={503: {"model": health.Health, "description": (
+                 "The server cannot answer: its database is unreachable, or its schema is "
+                 "another release's (see output)")}},
+             openapi_extra={"security": []})
+    def health_check(request: Request) -> Response:
+        """200 while the server reaches its database and the database's schema is this
+        release's, else 503 with the reason in `output` (IETF draft health check format,
+        `application/health+json`). No key needed, never cached. `directory` gives each
+        domain's last publication: an old one does not fail the check (the pipeline
+        publishes, not this server), monitoring may alert on it."""
+        result = health.check(request.app.state.engine)
+        return HealthResponse(result.model_dump(mode="json"),
+                              status_code=200 if result.status == "pass" else 503,
+                              headers={"Cache-Control": "no-store"})
 
     from hub.api.feedback import add_feedback_routes
 
