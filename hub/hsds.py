@@ -223,12 +223,9 @@ def _fold(text: str) -> str:
 
 def state_province(address: Mapping) -> str:
     """Bundesland: as given, else from the AGS, else from the postal code; '' if unknown."""
-    if address.get("state"):
-        return str(address["state"])
-    from hub.quality.regions import STATE_NAMES, postal_area
+    from hub.quality.regions import state_of
 
-    key = address.get("municipality_key") or postal_area(address.get("postal_code")) or ""
-    return STATE_NAMES.get(key[:2], "")
+    return state_of(address) or ""
 
 
 def organization_key(entry: Mapping) -> tuple[str, str]:

@@ -415,3 +415,40 @@ def test_an_id_coming_back_after_a_merge_and_split_keeps_its_creation_time(tmp_p
         for engine, cleanup in ((inc, inc_cleanup), (full, full_cleanup)):
             engine.dispose()
             cleanup()
+
+
+def test_a_release_that_builds_entries_otherwise_rebuilds_every_entry_at_its_first_publication(
+        tmp_path, monkeypatch):
+    """A directory published by a release before RESOLUTION_VERSION 2 has entries without the
+    Land their sources left out. After the upgrade the next publication, with no record
+    changed, is a full one: every entry is rebuilt with its Land, and portals reading the
+    change feed get each such entry once more as updated."""
+    from hub.resolve import survivorship
+
+    url, cleanup = new_database_url("sqlite", tmp_path)
+    engine = make_engine(url)
+    migrate(engine)
+    records = [_job("vhs", f"{n}", title=f"Stelle {n}") for n in range(5)]
+    status = {(r["partner_id"], r["source_id"]): "active" for r in records}
+    with engine.begin() as conn:
+        upsert(conn, source_records, _rows(records, status, {k: T0 for k in status}),
+               ["domain", "partner_id", "source_id"])
+    with monkeypatch.context() as old_release:
+        old_release.setattr(publish, "RESOLUTION_VERSION", 1)
+        old_release.setattr(survivorship, "_derive_state", lambda entry, provenance: None)
+        publish_domain(engine, "jobs", now=T0)
+    with engine.connect() as conn:
+        assert all("state" not in entry["address"]
+                   for entry in conn.execute(sa.select(directory.c.entry)).scalars())
+        seq = conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar_one()
+
+    upgraded = publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=1))
+    assert (upgraded.mode, upgraded.updated) == ("full", len(records))
+    with engine.connect() as conn:
+        assert {entry["address"]["state"]
+                for entry in conn.execute(sa.select(directory.c.entry)).scalars()} == {"Saarland"}
+        assert conn.execute(sa.select(sa.func.count()).select_from(changes)
+                            .where(changes.c.seq > seq, changes.c.op == "updated")).scalar_one() == 5
+    assert publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=2)).mode == "incremental"
+    engine.dispose()
+    cleanup()

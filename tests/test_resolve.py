@@ -186,3 +186,28 @@ def test_a_merged_entry_keeps_the_address_parts_only_a_lesser_source_has():
                                                            "city": "Neunkirchen"}}, None)
     entry = build_entry("housing", "hsg-1", [elsewhere, _flat("wbg", "2026-11-01T00:00:00")])
     assert "municipality_key" not in entry["address"] and "street" not in entry["address"]
+
+
+def test_an_entry_whose_sources_leave_out_the_land_gets_it_from_its_ags_or_postal_code():
+    """The CSV templates have no column for the Land, the BA's postings name it: portals
+    showing addresses (and the HSDS export) get every German entry's Land, derived from the
+    municipality key, else the postal code, credited to the source of the address."""
+    from hub.resolve import build_entry
+
+    by_key = build_entry("housing", "hsg-1", [_flat("wbg", "2026-11-01T00:00:00",
+                                                    municipality_key="10043115")])
+    assert by_key["address"]["state"] == "Saarland"
+    assert by_key["provenance"]["address.state"] == by_key["provenance"]["address"] == "wbg"
+
+    by_postal_code = build_entry("housing", "hsg-1", [_flat("wbg", "2026-11-01T00:00:00")])
+    assert by_postal_code["address"]["state"] == "Saarland"  # 66564 lies in the Saarland
+
+    given = build_entry("housing", "hsg-1", [_flat("wbg", "2026-11-01T00:00:00", state="SL")])
+    assert given["address"]["state"] == "SL" and "address.state" not in given["provenance"]
+
+    abroad = build_entry("housing", "hsg-1", [_flat("wbg", "2026-11-01T00:00:00", country="FR",
+                                                    postal_code="57200", city="Sarreguemines")])
+    assert "state" not in abroad["address"]
+    unknown = build_entry("housing", "hsg-1", [_flat("wbg", "2026-11-01T00:00:00",
+                                                     postal_code="00000")])
+    assert "state" not in unknown["address"]

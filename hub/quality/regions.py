@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -140,6 +141,18 @@ def postal_area(postal_code: str | None) -> str | None:
         if first <= postal_code <= last:
             return state
     return None
+
+
+def state_of(address: Mapping) -> str | None:
+    """The Bundesland of a German address: as the partner gave it, else from its municipality
+    key (AGS), else from its postal code where that lies in one Land; None if unknown or
+    abroad."""
+    if address.get("state"):
+        return str(address["state"])
+    if (address.get("country") or "DE") != "DE":
+        return None
+    key = address.get("municipality_key") or postal_area(address.get("postal_code")) or ""
+    return STATE_NAMES.get(key[:2])
 
 
 def area_name(area: str) -> str:

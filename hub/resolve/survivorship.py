@@ -48,6 +48,7 @@ def build_entry(
                 provenance[key] = partner_id
             elif key == "address" and isinstance(value, dict):
                 _complete_address(entry, provenance, value, partner_id)
+    _derive_state(entry, provenance)
     entry["sources"] = [
         {"partner_id": p, "source_id": s, "url": r.get("url")}
         for p, s, r, _ in by_source
@@ -75,6 +76,22 @@ def _complete_address(entry: dict, provenance: dict[str, str], other: dict, part
     if taken:
         entry["address"] = {**best, **taken}
         provenance.update({f"address.{part}": partner_id for part in taken})
+
+
+def _derive_state(entry: dict, provenance: dict[str, str]) -> None:
+    """An address without its Land (the CSV templates have no column for it) gets it from its
+    municipality key or postal code (``regions.state_of``), credited as ``address.state`` to
+    the source of the address: portals show every entry's Land alike, as the HSDS export
+    always did."""
+    address = entry.get("address")
+    if not isinstance(address, dict) or _filled(address.get("state")):
+        return
+    from hub.quality.regions import state_of
+
+    state = state_of(address)
+    if state:
+        entry["address"] = {**address, "state": state}
+        provenance["address.state"] = provenance.get("address", "")
 
 
 def content_hash(entry: dict) -> str:

@@ -134,8 +134,10 @@ def _active_records(conn: sa.Connection, domain: str):
     )
 
 
-RESOLUTION_VERSION = 1  # raise when match keys, blocking or comparison change: the next
-#                         publication of each domain is then full and stores the new keys
+RESOLUTION_VERSION = 2  # raise when match keys, blocking or comparison change, or what an
+#                         entry is built of (2: the Land derived where an address lacks it):
+#                         the next publication of each domain is then full, stores the new
+#                         keys and rebuilds every entry
 INCREMENTAL_UP_TO = 0.25  # at most this share of a domain's records changed: incremental
 READ_UP_TO = 0.5  # ... and what the changes reach (with their blocks) is at most this share
 
