@@ -585,3 +585,27 @@ def test_a_check_of_an_inbox_partners_feed_names_the_file_waiting_there(tmp_path
     assert err == f"{said}the next sync takes kurse-1.csv (2 files waiting); check it with: {command}\n"
     assert main([*shlex.split(command)[1:], "--today", "2026-01-15"]) == 0
     assert "2 records, 2 accepted" in capsys.readouterr().out
+
+
+def test_the_report_names_both_providers_of_an_id_repeated_across_providers(tmp_path):
+    """An OpenImmo file of two <anbieter> numbering their objects alike: the report says the
+    id came first for the other provider (German and English), not only that it repeats."""
+    immobilie = ("<immobilie><geo><plz>66538</plz><ort>Neunkirchen</ort></geo><freitexte>"
+                 "<objekttitel>2-Zimmer-Wohnung</objekttitel></freitexte><preise><kaltmiete>450"
+                 "</kaltmiete></preise><verwaltung_techn><objektnr_extern>1</objektnr_extern>"
+                 "</verwaltung_techn></immobilie>")
+    source = tmp_path / "export.xml"
+    source.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<openimmo><uebertragung umfang="VOLL"/>'
+                      f"<anbieter><firma>Wohnbau Blies eG</firma>{immobilie}</anbieter>"
+                      f"<anbieter><firma>Hausverwaltung Sinn</firma>{immobilie}</anbieter></openimmo>",
+                      encoding="utf-8")
+    for lang, words in (("de", "zuerst bei 'Wohnbau Blies eG', hier bei 'Hausverwaltung Sinn'"),
+                        ("en", "first for 'Wohnbau Blies eG', here for 'Hausverwaltung Sinn'")):
+        out = tmp_path / lang
+        proc = hub("check", "--format", "openimmo", str(source), "--out", str(out), "--lang", lang,
+                   "--today", "2026-06-01")
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        (problem,) = json.loads((out / "report.json").read_text())["problems"]
+        assert (problem["rule"], problem["source_id"], problem["value"]) == ("RECORD_ID_DUPLICATE", "1", "1")
+        assert words in problem["message"]
+        assert words.replace("'", "&#39;") in (out / "report.html").read_text()

@@ -546,3 +546,29 @@ def test_the_two_usual_export_mistakes_are_named_with_what_to_do(body, said):
     with pytest.raises(FormatError, match=r"^invalid XML at line 2 column \d+: ") as refused:
         parse(body, PARTNER)
     assert said in str(refused.value)
+
+
+def test_an_id_repeated_by_another_provider_names_both_providers():
+    """Two <anbieter> of one file numbering their objects alike: the second object's rejection
+    said only 'Die Kennung '1' kommt in der Lieferung mehrfach vor'; now it names both firmas,
+    so the partner's IT knows to number objects uniquely across providers. The ids stay."""
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<openimmo><uebertragung umfang="VOLL"/>'
+        f"<anbieter><firma>Erste eG</firma>{_immobilie(objektnr='1')}</anbieter>"
+        f"<anbieter><firma>Zweite GmbH</firma>{_immobilie(objektnr='1')}{_immobilie(objektnr='1')}"
+        "</anbieter></openimmo>"
+    ).encode()
+    for size in (1, 10_000):  # within one part of the stream, and across parts
+        result = merged(chunks(data, PARTNER, size=size))
+        assert [(r.source_id, r.organisation) for r in result.records] == [("1", "Erste eG")]
+        first, second = result.rejections
+        assert (first.rule, first.source_id, first.value) == ("RECORD_ID_DUPLICATE", "1", "1")
+        assert first.message == (
+            "Die Kennung '1' kommt in der Lieferung mehrfach vor: zuerst bei 'Erste eG', hier "
+            "bei 'Zweite GmbH'; nur der erste Eintrag zählt. Die Kennungen müssen über alle "
+            "Anbieter der Lieferung hinweg eindeutig sein.")
+        assert "first for 'Erste eG', here for 'Zweite GmbH'" in first.message_en
+        assert second.message == first.message
+    # a repeat within one provider keeps the catalogue's words
+    (same,) = parse(_doc(_immobilie(objektnr="1") + _immobilie(objektnr="1")), PARTNER).rejections
+    assert same.message == "Die Kennung '1' kommt in der Lieferung mehrfach vor; nur der erste Eintrag zählt."

@@ -326,6 +326,32 @@ def _staged(engine) -> dict[str, tuple[str, str]]:
             sa.select(source_records.c.source_id, source_records.c.status, source_records.c.record))}
 
 
+def test_an_id_repeated_by_another_employer_in_a_later_chunk_names_both(engine):
+    """A big delivery's chunks are written one after the other; an id that came in an earlier
+    chunk from another employer (or OpenImmo <anbieter>) is rejected naming both, as within
+    one chunk, so the partner learns its ids must be unique across its providers."""
+    import datetime as dt
+
+    from hub.formats import FORMATS
+    from hub.store.staging import StageWriter
+
+    ba = FORMATS["ba-jobsuche"]
+    first = ba.parse(ba_v6([posting(1), posting(2)]), "jobcenter-nk").records
+    later = ba.parse(ba_v6([posting(1, employer="Bliestal Bau GmbH"), posting(2)]), "jobcenter-nk").records
+    with engine.connect() as conn:
+        writer = StageWriter(conn, partner_id="jobcenter-nk", domain="jobs", content_sha256="0" * 64,
+                             now=dt.datetime(2026, 11, 29, tzinfo=dt.timezone.utc))
+        found: list = []
+        writer.add(writer.new_ids(first, found), [], found)
+        assert writer.new_ids(later, found) == [] and [r.source_id for r in found] == [
+            "10001-1000000001-S", "10001-1000000002-S"]
+        other, same = found
+        assert "zuerst bei 'Saar Logistik GmbH', hier bei 'Bliestal Bau GmbH'" in other.message
+        assert same.message == ("Die Kennung '10001-1000000002-S' kommt in der Lieferung mehrfach "
+                                "vor; nur der erste Eintrag zählt.")
+        conn.rollback()
+
+
 def test_a_delivery_read_in_chunks_is_staged_as_a_whole(engine, landing, fetcher, httpserver,
                                                         monkeypatch):
     """A big delivery is checked and written CHUNK records at a time; what it does to the

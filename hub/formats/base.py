@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from hub.formats.values import compact
 from hub.models import CanonicalRecord, Rejection, SyncMode
-from hub.quality.rules import reject
+from hub.quality.rules import DUPLICATE_OTHER_PROVIDER, reject
 
 
 class FormatError(Exception):
@@ -336,22 +336,34 @@ def merged(parts: Iterable[ParseResult]) -> ParseResult:
     return drop_duplicate_ids(result)
 
 
-def duplicate(record: CanonicalRecord, line: int | None = None) -> Rejection:
-    """The rejection of a record whose source id came before in the same delivery."""
-    return reject("RECORD_ID_DUPLICATE", partner_id=record.partner_id,
-                  domain=record.domain.value, source_id=record.source_id, field="source_id",
-                  value=record.source_id, title=record.title, line=line)
+def duplicate(record: CanonicalRecord, line: int | None = None,
+              first: str | None = None) -> Rejection:
+    """The rejection of a record whose source id came before in the same delivery.
+    ``first``: the organisation of the record that came first with the id, where known: when
+    the two name different providers (two ``<anbieter>`` of an OpenImmo file), the message
+    names both (``DUPLICATE_OTHER_PROVIDER``), so the partner learns that the ids must be
+    unique across its providers."""
+    rejection = reject("RECORD_ID_DUPLICATE", partner_id=record.partner_id,
+                       domain=record.domain.value, source_id=record.source_id,
+                       field="source_id", value=record.source_id, title=record.title,
+                       line=line)
+    this = record.organisation
+    if first and this and " ".join(first.split()).casefold() != " ".join(this.split()).casefold():
+        words = {"value": rejection.value, "first": first, "this": this}
+        rejection.message = DUPLICATE_OTHER_PROVIDER[0].format(**words)
+        rejection.message_en = DUPLICATE_OTHER_PROVIDER[1].format(**words)
+    return rejection
 
 
 def drop_duplicate_ids(result: ParseResult) -> ParseResult:
     """Keep the first record of each source id; later ones become rejections."""
-    seen: set[str] = set()
+    seen: dict[str, str | None] = {}  # source id -> the first record's organisation
     kept: list[CanonicalRecord] = []
     for record in result.records:
         if record.source_id in seen:
-            result.rejections.append(duplicate(record))
+            result.rejections.append(duplicate(record, first=seen[record.source_id]))
             continue
-        seen.add(record.source_id)
+        seen[record.source_id] = record.organisation
         kept.append(record)
     result.records = kept
     return result

@@ -954,6 +954,21 @@ def _partners_name(field: str | None, label: str | None, own: str, fmt, lang: st
     return own if alone else f"{label} ({own})"
 
 
+# rules whose message the reader words for the case where it knows more than the field and
+# the value (RECORD_ID_DUPLICATE: the two providers of a repeated id, DUPLICATE_OTHER_PROVIDER)
+_TAILORED = {"RECORD_ID_DUPLICATE"}
+
+
+def _tailored(row: Mapping[str, Any], rule) -> bool:
+    """Whether the stored message of ``row`` is one its reader wrote for the case rather than
+    the catalogue's words: it stays as stored (in the report's language; the hint is the
+    catalogue's)."""
+    if row["rule"] not in _TAILORED or not row.get("message") or not row.get("message_en"):
+        return False
+    words = _Words(field=row.get("field") or "", value=row.get("value") or "")
+    return row["message"] != rule.message_de.format_map(words)
+
+
 def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Problem:
     """One rejection row for the report; ``fmt``: the partner's Format (its names for the
     fields and the words it reads), None where unknown."""
@@ -991,6 +1006,8 @@ def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Proble
                 hint = hint_template.format_map(words)
         except (ValueError, IndexError, AttributeError):
             pass  # a template the formatter cannot fill: keep the stored words
+        if _tailored(row, rule):
+            message = stored_message
         if row["rule"] == "RECORD_FIELD_INVALID":
             words = fmt.field_words if fmt is not None else {}
             hint = _words_hint(field, words, lang) or _invalid_value_hint(

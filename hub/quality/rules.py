@@ -67,7 +67,10 @@ _RULES = [
         "Vergeben Sie jedem Angebot eine eigene, dauerhafte Kennung.",
         "Give every offer an id of its own that stays the same over time.",
         field="source_id",
-        description="Later records with an id already seen in the same delivery.",
+        description="Later records with an id already seen in the same delivery. Where the "
+                    "record names another provider than the first of its id (another "
+                    "`<anbieter>` of an OpenImmo file, another employer), the message names "
+                    "both: the ids must be unique across the providers of one delivery.",
     ),
     Rule(
         "CSV_COLUMN_UNKNOWN", "warning",
@@ -694,6 +697,18 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 # English fix hints, for reports in English
 RULES_EN_HINTS: dict[str, str] = {rule.code: rule.hint_en for rule in _RULES}
+
+# RECORD_ID_DUPLICATE where the first record of the id came from another provider (another
+# <anbieter> of an OpenImmo file): the message says so, the partner's IT numbers per provider
+DUPLICATE_OTHER_PROVIDER = (
+    "Die Kennung '{value}' kommt in der Lieferung mehrfach vor: zuerst bei '{first}', hier bei "
+    "'{this}'; nur der erste Eintrag zählt. Die Kennungen müssen über alle Anbieter der "
+    "Lieferung hinweg eindeutig sein.",
+    "The id '{value}' occurs more than once in the delivery: first for '{first}', here for "
+    "'{this}'; only the first record counts. The ids must be unique across all providers of "
+    "the delivery.",
+)
+
 
 def reject(
     code: str,

@@ -67,6 +67,8 @@ _delivery = sa.Table(
     sa.Column("source_id", sa.String(255), primary_key=True),
     sa.Column("record", sa.JSON),
     sa.Column("content_hash", sa.String(64)),
+    # the record's organisation: a repeat of its id from another provider says so
+    sa.Column("organisation", sa.Text),
     prefixes=["TEMPORARY"],
 )
 
@@ -105,7 +107,7 @@ class StageWriter:
             table.drop(conn, checkfirst=True)
             table.create(conn)
         marker = param_marker(conn)
-        self._lookup = f"SELECT source_id FROM {_delivery.name} WHERE source_id IN "
+        self._lookup = f"SELECT source_id, organisation FROM {_delivery.name} WHERE source_id IN "
         self._marker = marker
 
     # -- reading the delivery ---------------------------------------------------------
@@ -116,17 +118,17 @@ class StageWriter:
         from hub.formats.base import duplicate
 
         ids = list({record.source_id for record in records})
-        earlier: set[str] = set()
+        earlier: dict[str, str | None] = {}  # source id -> the first record's organisation
         for part in batches(ids, 500):
             marks = ", ".join([self._marker] * len(part))
-            earlier.update(row[0] for row in self.conn.exec_driver_sql(
+            earlier.update(tuple(row) for row in self.conn.exec_driver_sql(
                 self._lookup + f"({marks})", tuple(part)))
         kept = []
         for record in records:
             if record.source_id in earlier:
-                found.append(duplicate(record))
+                found.append(duplicate(record, first=earlier[record.source_id]))
                 continue
-            earlier.add(record.source_id)
+            earlier[record.source_id] = record.organisation
             kept.append(record)
         return kept
 
@@ -153,10 +155,11 @@ class StageWriter:
         for record in checked:
             if id(record) in ok:
                 data = record_json(record.model_dump(mode="json"))
-                rows.append((record.source_id, data, text_hash(data)))
+                rows.append((record.source_id, data, text_hash(data), record.organisation))
             else:
-                rows.append((record.source_id, None, None))
-        insert_tuples(self.conn, _delivery, ["source_id", "record", "content_hash"], rows)
+                rows.append((record.source_id, None, None, record.organisation))
+        insert_tuples(self.conn, _delivery, ["source_id", "record", "content_hash", "organisation"],
+                      rows)
         self.counts.accepted += len(accepted)
         for r in found:
             self.counts.rules[r.rule] = self.counts.rules.get(r.rule, 0) + 1
