@@ -229,7 +229,8 @@ def cmd_check(args) -> int:
                                        rejected=parsed.shadows)
     parsed.locate(problems)
     found = parsed.rejections + problems
-    sync.update(items=parsed.items, accepted=len(accepted), rejected=parsed.items - len(accepted))
+    sync.update(items=parsed.items, accepted=len(accepted), rejected=parsed.items - len(accepted),
+                headers=parsed.headers)
     # what a sync of this file would do: held when too large a share is rejected
     feed = partner.feed_for(fmt.domain) if hasattr(partner, "feed_for") else None
     share = feed.max_rejection_share if feed is not None else Feed.model_fields["max_rejection_share"].default

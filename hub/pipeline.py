@@ -339,11 +339,13 @@ def stage_partner_feed(
                     # the held delivery's rejections stay: the partner's feedback lists them
                     writer.hold(status="held" if held else "failed",
                                 message=message or held.message, items=delivery.items,
-                                field_coverage=delivery.coverage.shares())
+                                field_coverage=delivery.coverage.shares(),
+                                headers=delivery.headers)
                 else:
                     counts = writer.apply(items=delivery.items, snapshot=snapshot,
                                           deletions=delivery.deletions,
-                                          field_coverage=delivery.coverage.shares())
+                                          field_coverage=delivery.coverage.shares(),
+                                          headers=delivery.headers)
                     crash_point("stage:written")
     except (FormatError, KeyError) as exc:
         message = f"{partner.id}/{domain}: {str(exc).strip(chr(39))}"
@@ -391,6 +393,8 @@ class Delivery:
     mode: SyncMode | None = None
     deletions: list[str] = field(default_factory=list)
     coverage: FieldCoverage = field(default_factory=FieldCoverage)
+    # the columns the delivery wrote under another usual name (``ParseResult.headers``)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: Partner) -> Delivery:
@@ -436,6 +440,7 @@ def _read_delivery(writer: StageWriter, chunks: Iterator[ParseResult], partner: 
         refused.refused_ids |= chunk.refused_ids
         shadows.extend(chunk.shadows)
         located.take_lines(chunk)
+        delivery.headers = {**chunk.headers, **delivery.headers}
         if len(records) >= CHUNK:
             flush()
     flush()

@@ -609,3 +609,27 @@ def test_the_report_names_both_providers_of_an_id_repeated_across_providers(tmp_
         assert (problem["rule"], problem["source_id"], problem["value"]) == ("RECORD_ID_DUPLICATE", "1", "1")
         assert words in problem["message"]
         assert words.replace("'", "&#39;") in (out / "report.html").read_text()
+
+
+def test_the_report_names_a_column_as_the_partners_file_wrote_it(tmp_path):
+    """A landlord whose file says 'Postleitzahl' and 'Miete' (other usual names of PLZ and
+    Kaltmiete) read its problems under 'PLZ' and 'Kaltmiete', columns its file does not
+    have; a column under the template's own name keeps it (Ort)."""
+    source = tmp_path / "wohnungen.csv"
+    source.write_text(
+        "Wohnungs-ID;Titel;Postleitzahl;Ort;Miete;Wohnflaeche;Zimmer\n"
+        "W-1;2-Zimmer-Wohnung;6653;Neunkirchen;450;58;2\n"
+        "W-2;3-Zimmer-Wohnung;66538;;-50;72;3\n", encoding="utf-8")
+    for lang, postal, rent in (("de", "Postleitzahl", "Feld 'Miete' hat einen ungültigen Wert"),
+                               ("en", "postal code (Postleitzahl)", "Field 'cold rent (Miete)'")):
+        out = tmp_path / lang
+        proc = hub("check", "--format", "csv-housing", str(source), "--out", str(out), "--lang", lang,
+                   "--today", "2026-06-01")
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        problems = {p["field"]: p for p in json.loads((out / "report.json").read_text())["problems"]}
+        assert problems["address.postal_code"]["format_field"] == "Postleitzahl"
+        assert problems["address.postal_code"]["field_label"] == postal
+        assert problems["cold_rent"]["format_field"] == "Miete" and rent in problems["cold_rent"]["message"]
+        assert problems["address.city"]["format_field"] == "Ort"
+        page = (out / "report.html").read_text()
+        assert f"<td>{postal}</td>" in page and "<td>PLZ</td>" not in page

@@ -164,3 +164,24 @@ def test_delivery_held_for_too_many_rejections_is_explained(engine, landing, fet
     page = render_html(report)
     assert "In dieser Lieferung wurden 12 von 20 Angeboten abgelehnt" in page
     assert "Stand Ihrer letzten erfolgreichen Lieferung" in page
+
+
+def test_a_synced_csv_reports_a_column_under_the_name_its_file_wrote(engine, landing, fetcher, httpserver):
+    """The partner's report, built later from the database, names 'Postleitzahl' where the
+    delivered file wrote that other usual name of PLZ (the sync keeps what the file wrote)."""
+    body = ("Wohnungs-ID;Titel;Postleitzahl;Ort;Kaltmiete\n"
+            "W-1;2-Zimmer-Wohnung;6653;Neunkirchen;450\n"
+            "W-2;3-Zimmer-Wohnung;66538;Neunkirchen;520\n").encode()
+    feed = Feed(httpserver, "/wohnungen.csv", body, content_type="text/csv")
+    partner = parse_registry(registry_text(("wohnbau-nk", "csv-housing", feed.url))).partners[0]
+    run(engine, landing, fetcher, partner, "housing")
+    (problem,) = latest_report(engine, partner, "housing").problems
+    assert (problem.rule, problem.field_label, problem.format_field) == (
+        "ADDRESS_POSTAL_CODE_INVALID", "Postleitzahl", "Postleitzahl")
+    assert latest_report(engine, partner, "housing", lang="en").problems[0].field_label == \
+        "postal code (Postleitzahl)"
+    # the next delivery under the template's own name reads 'PLZ' again
+    feed.body = body.replace(b"Postleitzahl", b"PLZ")
+    run(engine, landing, fetcher, partner, "housing")
+    (problem,) = latest_report(engine, partner, "housing").problems
+    assert (problem.field_label, problem.format_field) == ("PLZ", "PLZ")

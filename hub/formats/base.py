@@ -87,6 +87,10 @@ class ParseResult:
     # source ids of the items rejected here: the first item of an id counts, so a later record
     # with one of them is a duplicate (it would publish what the partner sent second)
     refused_ids: set[str] = field(default_factory=set)
+    # the format's name of a field (``Format.field_names``: a CSV template's column) -> the
+    # name the input wrote it under, where that is another usual one ('PLZ' -> 'Postleitzahl'):
+    # the feedback report names the column as the partner's file does
+    headers: dict[str, str] = field(default_factory=dict)
 
     def reject_item(self, code: str, *, partner_id: str, domain: str, **details: object) -> None:
         """Count one item of the input that cannot become a record, and say why.
@@ -331,6 +335,7 @@ def merged(parts: Iterable[ParseResult]) -> ParseResult:
         result.rejections.extend(part.rejections)
         result.shadows.extend(part.shadows)
         result.take_lines(part)
+        result.headers = {**part.headers, **result.headers}
         result.items += part.items
         result.mode = result.mode or part.mode
     return drop_duplicate_ids(result)

@@ -402,8 +402,7 @@ class CsvTemplate:
         of repeated columns counts, a unit after the name is ignored ('Wohnfläche (m²)'),
         another usual name of a column is that column ('Postleitzahl', ``aliases``) unless
         the template's own name is there too (then that one is read)."""
-        keys = [self._known(normalise_header(name))
-                or self._known(normalise_header(_HEADER_UNIT.sub("", name))) for name in names]
+        keys = [self._header_key(name) for name in names]
         positions: dict[str, int] = {}
         for exact in (True, False):  # the template's own names first, then the other names
             for index, key in enumerate(keys):
@@ -441,6 +440,11 @@ class CsvTemplate:
         raise FormatError(f"not a {self.what}: required column(s) missing{where}: "
                           + ", ".join(missing))
 
+    def _header_key(self, name: str) -> tuple[str, bool] | None:
+        """A header as written -> ``_known`` of it, a unit after the name ignored."""
+        return (self._known(normalise_header(name))
+                or self._known(normalise_header(_HEADER_UNIT.sub("", name))))
+
     def _known(self, key: str) -> tuple[str, bool] | None:
         """The template's column of a normalised header name, and whether it is the
         template's own name (else another usual one); None for a column it does not know."""
@@ -458,6 +462,10 @@ class CsvTemplate:
         names = first[1]
 
         result = ParseResult()
+        # the columns read under another usual name: the report names them so
+        result.headers = {self.columns[key]: names[index].strip()
+                          for key, index in positions.items()
+                          if key in self.columns and not self._header_key(names[index])[1]}
         domain = self.model.domain.value
         if above:  # a title above the header: said, so that a misplaced header is noticed
             result.rejections.append(reject("CSV_HEADER_NOT_FIRST", partner_id=partner_id,

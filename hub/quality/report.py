@@ -76,8 +76,9 @@ class Problem(_Strict):
     field_label: str | None = Field(None, description="The field's name for people, e.g. PLZ")
     format_field: str | None = Field(None, description=(
         "The field's name in the delivered format, where the format names it: a CSV "
-        "template's column (PLZ), a key or element of a machine format (geo/plz); None where "
-        "only the directory's name (field) is known"))
+        "template's column as the delivered file wrote it (PLZ, or Postleitzahl where the "
+        "file used that other usual name), a key or element of a machine format (geo/plz); "
+        "None where only the directory's name (field) is known"))
     value: str | None = Field(None, description="The value delivered (shortened to 200 characters)")
     rule: str
     severity: Severity
@@ -969,16 +970,25 @@ def _tailored(row: Mapping[str, Any], rule) -> bool:
     return row["message"] != rule.message_de.format_map(words)
 
 
-def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None) -> Problem:
+def _delivered_name(own: str | None, headers: Mapping[str, str] | None) -> str | None:
+    """The format's name of a field (``own``: a CSV template's column, 'PLZ') as the delivery
+    wrote it, where it used another usual name for it ('Postleitzahl': ``ParseResult.headers``,
+    ``syncs.headers``): the partner looks for the column its file has."""
+    return (headers or {}).get(own, own) if own else own
+
+
+def _problem(row: Mapping[str, Any], domain: str, lang: str, fmt=None,
+             headers: Mapping[str, str] | None = None) -> Problem:
     """One rejection row for the report; ``fmt``: the partner's Format (its names for the
-    fields and the words it reads), None where unknown."""
+    fields and the words it reads), None where unknown; ``headers``: the columns the delivery
+    wrote under another usual name (``_delivered_name``)."""
     field = row.get("field")
     # the partner's own name for the field: alone where it is its label (a CSV column) or the
     # id (what partners most often leave out), else after the model's label ('PLZ (geo/plz)')
     # (a note on the file names a column of it in its 'field': shown as it is)
     label = field if row["rule"] in _FILE_NOTES else field_label(field, domain, lang)
-    own = fmt.field_names.get(field or "") if fmt is not None and row["rule"] not in _FILE_NOTES \
-        else None
+    own = _delivered_name(fmt.field_names.get(field or ""), headers) \
+        if fmt is not None and row["rule"] not in _FILE_NOTES else None
     if own:
         label = _partners_name(field, label, own, fmt, lang)
     rule = RULES.get(row["rule"])
@@ -1087,15 +1097,17 @@ FINDABLE: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
 TIP_BELOW = 0.5  # a field filled in fewer than this share of the accepted offers gets a tip
 
 
-def findability_tips(domain: str, coverage: Mapping[str, float] | None, fmt, lang: str) -> list[Tip]:
+def findability_tips(domain: str, coverage: Mapping[str, float] | None, fmt, lang: str,
+                     headers: Mapping[str, str] | None = None) -> list[Tip]:
     """The tips for a delivery whose accepted offers fill each field in the share
     ``coverage`` gives (``syncs.field_coverage``; None or empty: nothing was accepted);
-    ``fmt``: the delivery's Format (a tip only where it names the field)."""
+    ``fmt``: the delivery's Format (a tip only where it names the field); ``headers``: the
+    columns the delivery wrote under another name (``_delivered_name``)."""
     if not coverage or fmt is None:
         return []
     tips = []
     for field, named, why in FINDABLE.get(domain, []):
-        own = fmt.field_names.get(named)
+        own = _delivered_name(fmt.field_names.get(named), headers)
         filled = float(coverage.get(field, 0.0))
         if own and filled < TIP_BELOW:
             label = _partners_name(named, field_label(named, domain, lang), own, fmt, lang)
@@ -1118,7 +1130,9 @@ def build_report(
 
     ``partner``: a registry ``Partner`` (anything with ``id`` and ``name``). ``sync_row``: a
     ``syncs`` row or a mapping with its columns (``id``, ``started_at``, ``status``, ``items``,
-    ``accepted``, ``rejected``, ``added``, ``changed``, ``withdrawn``, ``message``).
+    ``accepted``, ``rejected``, ``added``, ``changed``, ``withdrawn``, ``message``, and
+    ``headers``: the columns the delivery wrote under another usual name, which the report
+    names so).
     ``rejection_rows``: ``rejections`` rows or ``Rejection`` models, in delivery order.
     ``trial``: a file checked before delivery (``hub check``), reported in the conditional.
     ``fmt``: the delivery's format (default: the partner's feed of ``domain`` in the registry),
@@ -1130,7 +1144,8 @@ def build_report(
     sync = _mapping(sync_row)
     feed = partner.feed_for(domain) if fmt is None and hasattr(partner, "feed_for") else None
     known = _format(fmt or (feed.format if feed is not None else None))
-    problems = [_problem(_mapping(row), domain, lang, known) for row in rejection_rows]
+    headers = sync.get("headers")  # the columns the delivery wrote under another usual name
+    problems = [_problem(_mapping(row), domain, lang, known, headers) for row in rejection_rows]
 
     # errors before warnings; within each, the records in the order of the file's lines where
     # it has them (a row rejected while parsing is found before those the checks reject), else
@@ -1184,7 +1199,7 @@ def build_report(
         rules=rules,
         problems=problems,
         tips=findability_tips(domain, coverage if coverage is not None else sync.get("field_coverage"),
-                              known, lang) if sync["status"] == "ok" else [],
+                              known, lang, headers) if sync["status"] == "ok" else [],
     )
     report.headline = headline(report)
     return report

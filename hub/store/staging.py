@@ -213,7 +213,8 @@ class StageWriter:
                                  .where(self._gone(None))).scalar_one()
 
     def apply(self, *, items: int, snapshot: bool, deletions: list[str],
-              field_coverage: dict[str, float] | None = None) -> StageCounts:
+              field_coverage: dict[str, float] | None = None,
+              headers: dict[str, str] | None = None) -> StageCounts:
         """Merge the delivery into ``source_records``: new and changed records written,
         unchanged ones left alone; withdrawn what a snapshot no longer holds, or what a delta
         deletes. Commits nothing: the caller's transaction does."""
@@ -266,7 +267,8 @@ class StageWriter:
             syncs.update().where(syncs.c.id == self.sync_id).values(
                 finished_at=self.now, items=counts.items, accepted=counts.accepted,
                 rejected=counts.rejected, added=counts.added, changed=counts.changed,
-                withdrawn=counts.withdrawn, field_coverage=field_coverage))
+                withdrawn=counts.withdrawn, field_coverage=field_coverage,
+                headers=headers or None))
         self.conn.execute(
             fetch_state.update()
             .where(fetch_state.c.partner_id == self.partner_id, fetch_state.c.domain == self.domain)
@@ -275,7 +277,8 @@ class StageWriter:
         return counts
 
     def hold(self, *, status: str, message: str, items: int,
-             field_coverage: dict[str, float] | None = None) -> None:
+             field_coverage: dict[str, float] | None = None,
+             headers: dict[str, str] | None = None) -> None:
         """The delivery does not change the directory: its sync row says why (``held`` until
         a steward releases it, or ``failed``); its rejections stay, for the partner's
         feedback, and its field coverage, for the check that compares it with the last good
@@ -285,7 +288,7 @@ class StageWriter:
             syncs.update().where(syncs.c.id == self.sync_id).values(
                 finished_at=self.now, status=status, message=message, items=items,
                 accepted=self.counts.accepted, rejected=max(0, items - self.counts.accepted),
-                field_coverage=field_coverage))
+                field_coverage=field_coverage, headers=headers or None))
         self._done()
 
     def _done(self) -> None:

@@ -57,6 +57,9 @@ syncs = sa.Table(
     sa.Column("withdrawn", sa.Integer, nullable=False, server_default="0"),
     sa.Column("message", sa.Text),
     sa.Column("field_coverage", sa.JSON),  # share of accepted records that fill each field
+    # a CSV template's column -> the other usual name the delivery wrote it under (the report
+    # names it so: 'PLZ' -> 'Postleitzahl'); None: every column under the template's name
+    sa.Column("headers", sa.JSON),
     sa.Index("ix_syncs_partner", "partner_id", "domain", "id"),
 )
 
