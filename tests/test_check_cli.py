@@ -633,3 +633,32 @@ def test_the_report_names_a_column_as_the_partners_file_wrote_it(tmp_path):
         assert problems["address.city"]["format_field"] == "Ort"
         page = (out / "report.html").read_text()
         assert f"<td>{postal}</td>" in page and "<td>PLZ</td>" not in page
+
+
+def test_a_row_without_a_required_field_is_checked_for_its_other_problems_too(tmp_path):
+    """A row without PLZ got no contact checks (its record could not be built without an
+    address): the clerk mended the PLZ, sent again, and only then learnt that the e-mail was
+    wrong too. Now one report says both; the missing parts themselves are reported once, as
+    missing, and nothing is said of them by the region or the other checks."""
+    source = tmp_path / "stellen.csv"
+    source.write_text(
+        "Stellen-ID;Titel;PLZ;Ort;E-Mail;Telefon;Kontakt oeffentlich\n"
+        "S-1;Lagerhelfer (m/w/d);;Neunkirchen;personal(at)saar-logistik;06821 12345;ja\n"
+        "S-2;;6653;;bewerbung@@saar-logistik.example;12;ja\n"
+        "S-3;Fahrer (m/w/d);66538;Neunkirchen;fahrer@saar-logistik.example;06821 12345;ja\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    proc = hub("check", "--format", "csv-jobs", str(source), "--out", str(out), "--region", "10043",
+               "--today", "2026-06-01")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "3 records, 1 accepted, 2 rejected" in proc.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert sorted((p["source_id"], p["rule"], p["field"], p["line"]) for p in report["problems"]) == [
+        ("S-1", "CONTACT_EMAIL_INVALID", "contact.email", 2),
+        ("S-1", "RECORD_FIELD_MISSING", "address.postal_code", 2),
+        ("S-2", "ADDRESS_POSTAL_CODE_INVALID", "address.postal_code", 3),
+        ("S-2", "CONTACT_EMAIL_INVALID", "contact.email", 3),
+        ("S-2", "CONTACT_PHONE_INVALID", "contact.phone", 3),
+        ("S-2", "RECORD_FIELD_MISSING", "address.city", 3),
+        ("S-2", "RECORD_FIELD_MISSING", "title", 3),
+    ]

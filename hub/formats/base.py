@@ -78,8 +78,9 @@ class ParseResult:
     mode: SyncMode | None = None
     # how many items the input held (records + rejected items)
     items: int = 0
-    # records rejected here, rebuilt without the fields that failed: the record checks run on
-    # them too, so that the partner learns all of a record's problems at once; never accepted
+    # records rejected here, rebuilt without the fields that failed (a required one missing or
+    # invalid left empty: ``_add_shadow``): the record checks run on them too, so that the
+    # partner learns all of a record's problems at once; never accepted, never published
     shadows: list[CanonicalRecord] = field(default_factory=list)
     # source id -> the line of the input its record (or shadow) starts on, for formats read
     # by lines (CSV templates): the report leads the partner to the row
@@ -267,19 +268,61 @@ def build_record(
     return None
 
 
+# required fields a shadow may lack (missing, or taken out as invalid): a value the model
+# takes, which the shadow holds only while it is validated; then the field is left empty,
+# which no record check reports (a missing value never fails). The id is not among them:
+# the checks' problems are the row's by its id
+_STAND_INS: dict[str, object] = {
+    "title": "-",
+    "address": {"postal_code": "00000", "city": "-"},
+    "address.postal_code": "00000",
+    "address.city": "-",
+    "course_type": "other",
+}
+# what is left empty for a stand-in (an address stays, its required parts are emptied)
+_EMPTIED = {"address": ("address.postal_code", "address.city")}
+
+
 def _add_shadow(model: type[CanonicalRecord], fields: dict,
                 problems: list[tuple[str, str | None, object]], result: ParseResult) -> None:
-    """The record without the fields that failed, in ``result.shadows`` when it is valid so
-    (a missing or invalid required field leaves none)."""
-    if any(code == "RECORD_FIELD_MISSING" or dotted is None for code, dotted, _ in problems):
+    """The record without the fields that failed, in ``result.shadows`` when it is valid so;
+    a required field it then lacks (a row without PLZ) is left empty (``_STAND_INS``), so that
+    its other fields (the e-mail, the dates) are checked in the same run. None for a problem
+    of the whole item (out of scope) or a missing id."""
+    if any(dotted is None for _, dotted, _ in problems):
         return
     shadow = fields
     for _, dotted, _ in problems:
         shadow = _without(shadow, dotted.split("."))
+    blank = sorted({dotted for _, dotted, _ in problems if dotted in _STAND_INS})
+    for dotted in blank:
+        shadow = _with(shadow, dotted.split("."), _STAND_INS[dotted])
     try:
-        result.shadows.append(model.model_validate(shadow))
+        record = model.model_validate(shadow)
     except ValidationError:
-        pass
+        return
+    for dotted in blank:
+        for emptied in _EMPTIED.get(dotted, (dotted,)):
+            record = _emptied(record, emptied.split("."))
+    result.shadows.append(record)
+
+
+def _with(fields: dict, path: list[str], value: object) -> dict:
+    """A copy of ``fields`` with ``value`` at ``path`` where nothing is (the originals stay)."""
+    out = dict(fields)
+    if len(path) == 1:
+        out.setdefault(path[0], value)
+    elif isinstance(out.get(path[0], {}), dict):
+        out[path[0]] = _with(out.get(path[0], {}), path[1:], value)
+    return out
+
+
+def _emptied(model, path: list[str]):
+    """A copy of the validated ``model`` with None at ``path`` (unvalidated: a shadow only)."""
+    if len(path) == 1:
+        return model.model_copy(update={path[0]: None})
+    inner = getattr(model, path[0])
+    return model.model_copy(update={path[0]: _emptied(inner, path[1:])})
 
 
 def _without(fields: dict, path: list[str]) -> dict:
