@@ -93,11 +93,15 @@ def cmd_formats(args) -> int:
 
 
 def cmd_parse(args) -> int:
-    from hub.formats import get_format
+    from hub.formats import FormatError, get_format
+    from hub.formats.base import as_file_error
 
     fmt = get_format(args.format)
     data = _read_input(args.path)
-    result = fmt.parse(data, args.partner)
+    try:
+        result = fmt.parse(data, args.partner)
+    except FormatError as exc:  # a file: no server 'served' a web page
+        raise as_file_error(exc) from None
     out = sys.stdout
     for record in result.records:
         out.write(record.model_dump_json(exclude_none=False) + "\n")
@@ -161,6 +165,7 @@ def cmd_check(args) -> int:
     from types import SimpleNamespace
 
     from hub.formats import FormatError, get_format, reads_as
+    from hub.formats.base import as_file_error
     from hub.quality.checks import check_records
     from hub.models import SyncMode
     from hub.pipeline import parse_payload, rejection_hold, withdrawal_hold
@@ -209,6 +214,8 @@ def cmd_check(args) -> int:
         else:
             parsed = fmt.parse(data, partner.id)
     except FormatError as exc:
+        if fetched is None or label.startswith("file://"):  # a file: no server 'served' it
+            exc = as_file_error(exc)
         if fetched is not None:  # what the feed's first page reads as (read only now)
             data = store.get(store.part_hashes(sha, "pages")[0])
         other = reads_as(data, fmt.name)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from hub import collector
 from hub.fetch import FeedFetcher, FetchError
 from hub.formats import FormatError, ParseResult, get_format
-from hub.formats.base import merged
+from hub.formats.base import as_file_error, merged
 from hub.faults import crash_point
 from hub.inbox import inbox_folder, move_aside, set_aside_failed
 from hub.models import SyncMode
@@ -348,6 +348,8 @@ def stage_partner_feed(
                                           headers=delivery.headers)
                     crash_point("stage:written")
     except (FormatError, KeyError) as exc:
+        if isinstance(exc, FormatError) and feed.delivers_files:  # no server 'served' a page
+            exc = as_file_error(exc)
         message = f"{partner.id}/{domain}: {str(exc).strip(chr(39))}"
         with engine.begin() as conn:
             # the payload's hash only when its bytes are unusable (FormatError): that delivery

@@ -55,6 +55,12 @@ class Feed(BaseModel):
         "number (e.g. https://HOST/pc/v4/jobdetails/{refnr}); fetched for every posting of "
         "the search pages: the description and fields the search lists leave out"))
 
+    @property
+    def delivers_files(self) -> bool:
+        """Whether the feed's deliveries are files (an inbox folder, a file:// path), not the
+        answers of a web address: a message about them does not speak of a server."""
+        return self.source.startswith(("inbox:", "file://"))
+
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:

@@ -58,10 +58,12 @@ LOGIN_PAGE = ("\ufeff\n  <!DOCTYPE html>\n<html lang='de'><head><meta charset='u
 
 
 @pytest.mark.parametrize(("fmt", "stderr", "german"), [
-    ("csv-jobs", "unusable: not a job CSV: the file is a web page (HTML, title 'Anmeldung – Portal'), "
-                 "not CSV",
-     "Die Datei ist eine Webseite (HTML) mit dem Titel 'Anmeldung – Portal', keine CSV-Datei. Oft "
-     "liefert die Adresse eine Anmelde- oder Fehlerseite"),
+    # a file checked: no server 'served' it, the page was saved in place of the export
+    ("csv-jobs", "unusable: not a job CSV: the file is a saved web page (HTML, title 'Anmeldung – "
+                 "Portal'), not CSV; often a login or error page saved in place of the export",
+     "Die Datei ist eine gespeicherte Webseite (HTML) mit dem Titel 'Anmeldung – Portal', keine "
+     "CSV-Datei. Oft ist das eine Anmelde- oder Fehlerseite, die statt des Exports gespeichert "
+     "wurde"),
     ("schemaorg-jobposting", "unusable: HTML page without JSON-LD (title 'Anmeldung – Portal')",
      "Die Webseite mit dem Titel 'Anmeldung – Portal' enthält keine Angebote als schema.org-Daten"),
 ])
@@ -69,7 +71,7 @@ def test_a_web_page_where_the_file_should_be_is_named_as_such(tmp_path, fmt, std
     """The page's lines read as a header row: the partner was told 'required column(s)
     missing: Stellen-ID, Titel, PLZ, Ort' of a file that holds no columns at all; a page
     without JSON-LD got the report's general 'incomplete, damaged or not in the agreed
-    format'."""
+    format'. A file is no page 'served in place of the data' (as a fetched feed's is)."""
     source = tmp_path / "stellen.csv"
     source.write_text(LOGIN_PAGE, encoding="utf-8")
     proc = hub("check", "--format", fmt, str(source), "--out", str(tmp_path / "out"))

@@ -207,3 +207,30 @@ def test_a_file_whose_sync_failed_goes_into_failed_beside_processed(engine, tmp_
     removed = erase_processed_files(inbox, "csv-courses", "vhs-nk", "Hans Muster")
     assert sorted(p.parent.name for p in removed) == ["failed", "failed"]
     assert not list((inbox / "failed").iterdir())
+
+
+def test_a_web_page_dropped_into_the_inbox_is_named_a_saved_page(engine, tmp_path):
+    """A login page saved by the browser and uploaded as the export: the sync and the
+    partner's German report said it was 'served in place of the data', of a file no server
+    served; now they call it a saved web page and say to use the exported file."""
+    import pytest
+
+    from hub.pipeline import StageError
+    from hub.quality.feedback import latest_report
+    from hub.quality.report import status_explanation
+
+    inbox = tmp_path / "inbox" / "vhs"
+    inbox.mkdir(parents=True)
+    partner = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}"))).partners[0]
+    store, fetcher = LandingStore(tmp_path / "landing"), FeedFetcher()
+    drop(inbox, "kurse.csv", b"<!DOCTYPE html><html><head><title>Anmeldung</title></head></html>")
+    fetch_partner_feed(engine, store, fetcher, partner, "courses")
+    with pytest.raises(StageError) as failed:
+        stage_partner_feed(engine, store, partner, "courses")
+    assert ("not a course CSV: the file is a saved web page (HTML, title 'Anmeldung'), not CSV; "
+            "often a login or error page saved in place of the export") in str(failed.value)
+    assert "served" not in str(failed.value)
+    report = latest_report(engine, partner, "courses")
+    assert "Die Datei ist eine gespeicherte Webseite (HTML) mit dem Titel 'Anmeldung', keine " \
+           "CSV-Datei. Oft ist das eine Anmelde- oder Fehlerseite, die statt des Exports " \
+           "gespeichert wurde" in " ".join(status_explanation(report))

@@ -55,17 +55,42 @@ def web_page(head: str | bytes) -> str | None:
     return " ".join(html.unescape(re.sub(r"<[^>]*>", "", title.group(1))).split())[:100]
 
 
+class WebPageError(FormatError):
+    """An input that is a web page (``refuse_web_page``), worded for a feed fetched from an
+    address: 'not {what}: the file is a web page (HTML, title 'Anmeldung'), not {expected};
+    often a login or error page served in place of the data'. ``saved()``: the same for a
+    file (uploaded into an inbox, checked with ``hub check FILE``), which no server 'served':
+    '... the file is a saved web page (HTML, ...), not {expected}; often a login or error page
+    saved in place of the export'."""
+
+    def __init__(self, what: str, expected: str, title: str, file: bool = False):
+        self.what, self.expected, self.title, self.file = what, expected, title, file
+        titled = f", title '{title}'" if title else ""
+        if file:
+            super().__init__(f"not {what}: the file is a saved web page (HTML{titled}), not "
+                             f"{expected}; often a login or error page saved in place of the export")
+        else:
+            super().__init__(f"not {what}: the file is a web page (HTML{titled}), not {expected}; "
+                             "often a login or error page served in place of the data")
+
+    def saved(self) -> "WebPageError":
+        return WebPageError(self.what, self.expected, self.title, file=True)
+
+
+def as_file_error(exc: FormatError) -> FormatError:
+    """``exc`` worded for an input that is a file, not a fetched address (``WebPageError``);
+    other errors as they are."""
+    return exc.saved() if isinstance(exc, WebPageError) else exc
+
+
 def refuse_web_page(head: str | bytes, what: str, expected: str) -> None:
-    """Raise the FormatError for an input that is a web page (``web_page``): 'not {what}: the
-    file is a web page (HTML, title 'Anmeldung'), not {expected}', where a page stands in for
-    the data (a login page, an error page served with status 200); nothing for other input.
-    ``what`` as the formats' messages name the expected document ('a job CSV'), ``expected``
-    the kind of file (CSV, JSON, XML)."""
+    """Raise the WebPageError for an input that is a web page (``web_page``), where a page
+    stands in for the data (a login page, an error page served with status 200); nothing for
+    other input. ``what`` as the formats' messages name the expected document ('a job CSV'),
+    ``expected`` the kind of file (CSV, JSON, XML)."""
     title = web_page(head)
     if title is not None:
-        titled = f", title '{title}'" if title else ""
-        raise FormatError(f"not {what}: the file is a web page (HTML{titled}), not {expected}; "
-                          "often a login or error page served in place of the data")
+        raise WebPageError(what, expected, title)
 
 
 @dataclass

@@ -658,6 +658,23 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "sie mit 'Speichern unter' als 'CSV UTF-8' oder 'CSV (Trennzeichen-getrennt)'.",
      "The file is a spreadsheet workbook (Excel or LibreOffice), not CSV; use 'Save as' and "
      "choose 'CSV UTF-8' or 'CSV (comma delimited)'."),
+    # a web page saved as the file: uploaded into an inbox or checked with hub check FILE
+    # (hub.formats.base.WebPageError.saved)
+    (re.compile(r"the file is a saved web page \(HTML, title '(.*)'\), not (\w+);"),
+     "Die Datei ist eine gespeicherte Webseite (HTML) mit dem Titel '{0}', keine {1}-Datei. "
+     "Oft ist das eine Anmelde- oder Fehlerseite, die statt des Exports gespeichert wurde: "
+     "verwenden Sie die Datei, die Ihr Programm exportiert, nicht eine im Browser gespeicherte "
+     "Seite.",
+     "The file is a saved web page (HTML) titled '{0}', not a {1} file. Often it is a login "
+     "or error page saved in place of the export: use the file your program exports, not a "
+     "page saved from the browser."),
+    (re.compile(r"the file is a saved web page \(HTML\), not (\w+);"),
+     "Die Datei ist eine gespeicherte Webseite (HTML), keine {0}-Datei. Oft ist das eine "
+     "Anmelde- oder Fehlerseite, die statt des Exports gespeichert wurde: verwenden Sie die "
+     "Datei, die Ihr Programm exportiert, nicht eine im Browser gespeicherte Seite.",
+     "The file is a saved web page (HTML), not a {0} file. Often it is a login or error page "
+     "saved in place of the export: use the file your program exports, not a page saved from "
+     "the browser."),
     # a web server's login or error page where the data should be (hub.formats.base.web_page)
     (re.compile(r"the file is a web page \(HTML, title '(.*)'\), not (\w+);"),
      "Die Datei ist eine Webseite (HTML) mit dem Titel '{0}', keine {1}-Datei. Oft liefert die "
