@@ -25,6 +25,8 @@ import uuid
 from functools import lru_cache
 from collections.abc import Iterable, Iterator, Mapping
 
+from hub.quality.regions import state_of
+
 HSDS_VERSION = "3.0"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:welcome-hub:hsds")
 PROFILE_DOC = "schemas/hsds-profile-de.md"
@@ -223,8 +225,6 @@ def _fold(text: str) -> str:
 
 def state_province(address: Mapping) -> str:
     """Bundesland: as given, else from the AGS, else from the postal code; '' if unknown."""
-    from hub.quality.regions import state_of
-
     return state_of(address) or ""
 
 

@@ -29,6 +29,14 @@ def drop(folder, name, body, age=60):
     return path
 
 
+def _courses_inbox(tmp_path):
+    """A course partner delivering into an inbox folder: (folder, partner, store, fetcher)."""
+    inbox = tmp_path / "inbox" / "vhs"
+    inbox.mkdir(parents=True)
+    partner = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}"))).partners[0]
+    return inbox, partner, LandingStore(tmp_path / "landing"), FeedFetcher()
+
+
 def test_files_are_processed_oldest_first_once_and_moved_aside(engine, tmp_path):
     inbox = tmp_path / "inbox" / "vhs"
     inbox.mkdir(parents=True)
@@ -86,10 +94,7 @@ def test_an_unusable_file_fails_once_and_is_not_staged_again(engine, tmp_path):
     from hub.pipeline import StageError
     from hub.store.tables import syncs
 
-    inbox = tmp_path / "inbox" / "vhs"
-    inbox.mkdir(parents=True)
-    partner = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}"))).partners[0]
-    store, fetcher = LandingStore(tmp_path / "landing"), FeedFetcher()
+    inbox, partner, store, fetcher = _courses_inbox(tmp_path)
     drop(inbox, "liste.csv", b"Name;Telefon\nA;1\n")
     fetch_partner_feed(engine, store, fetcher, partner, "courses")
     messages = []
@@ -181,10 +186,7 @@ def test_a_file_whose_sync_failed_goes_into_failed_beside_processed(engine, tmp_
     from hub.pipeline import StageError
     from hub.store.erasure import erase_processed_files
 
-    inbox = tmp_path / "inbox" / "vhs"
-    inbox.mkdir(parents=True)
-    partner = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}"))).partners[0]
-    store, fetcher = LandingStore(tmp_path / "landing"), FeedFetcher()
+    inbox, partner, store, fetcher = _courses_inbox(tmp_path)
     broken = b"Name;Telefon\nHans Muster;0171 2345678\n"
 
     def sync(name, body):
@@ -219,10 +221,7 @@ def test_a_web_page_dropped_into_the_inbox_is_named_a_saved_page(engine, tmp_pat
     from hub.quality.feedback import latest_report
     from hub.quality.report import status_explanation
 
-    inbox = tmp_path / "inbox" / "vhs"
-    inbox.mkdir(parents=True)
-    partner = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}"))).partners[0]
-    store, fetcher = LandingStore(tmp_path / "landing"), FeedFetcher()
+    inbox, partner, store, fetcher = _courses_inbox(tmp_path)
     drop(inbox, "kurse.csv", b"<!DOCTYPE html><html><head><title>Anmeldung</title></head></html>")
     fetch_partner_feed(engine, store, fetcher, partner, "courses")
     with pytest.raises(StageError) as failed:

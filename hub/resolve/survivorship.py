@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+from hub.quality.regions import state_of
 from hub.store.db import json_text
 
 SKIP = {"partner_id", "source_id"}
@@ -86,8 +87,6 @@ def _derive_state(entry: dict, provenance: dict[str, str]) -> None:
     address = entry.get("address")
     if not isinstance(address, dict) or _filled(address.get("state")):
         return
-    from hub.quality.regions import state_of
-
     state = state_of(address)
     if state:
         entry["address"] = {**address, "state": state}
