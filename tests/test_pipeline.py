@@ -352,6 +352,36 @@ def test_an_id_repeated_by_another_employer_in_a_later_chunk_names_both(engine):
         conn.rollback()
 
 
+
+def test_ids_whose_hashes_meet_are_not_taken_for_repeats(engine, monkeypatch):
+    """Staging knows the ids of a delivery's earlier chunks by their hashes and looks up only
+    an id whose hash it has seen: two ids of one hash (here every id has the same) are both
+    kept, and a real repeat is still found, also after a later DELETE took its id out."""
+    import datetime as dt
+
+    import hub.store.staging as staging
+    from hub.formats import FORMATS
+
+    monkeypatch.setattr(staging, "hash", lambda text: 7, raising=False)
+    ba = FORMATS["ba-jobsuche"]
+    first = ba.parse(ba_v6([posting(1), posting(2)]), "jobcenter-nk").records
+    later = ba.parse(ba_v6([posting(3), posting(1), posting(4)]), "jobcenter-nk").records
+    with engine.connect() as conn:
+        writer = staging.StageWriter(conn, partner_id="jobcenter-nk", domain="jobs",
+                                     content_sha256="0" * 64,
+                                     now=dt.datetime(2026, 11, 29, tzinfo=dt.timezone.utc))
+        found: list = []
+        writer.add(writer.new_ids(first, found), [], found)
+        kept = writer.new_ids(later, found)
+        assert [r.source_id for r in kept] == ["10001-1000000003-S", "10001-1000000004-S"]
+        assert [(r.rule, r.source_id) for r in found] == [("RECORD_ID_DUPLICATE", "10001-1000000001-S")]
+        writer.add(kept, [], [])
+        writer.forget({"10001-1000000002-S"})
+        again = ba.parse(ba_v6([posting(2)]), "jobcenter-nk").records
+        assert writer.new_ids(again, found) == again
+        conn.rollback()
+
+
 def test_a_delivery_read_in_chunks_is_staged_as_a_whole(engine, landing, fetcher, httpserver,
                                                         monkeypatch):
     """A big delivery is checked and written CHUNK records at a time; what it does to the

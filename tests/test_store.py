@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,6 +98,30 @@ def test_json_columns_read_what_orjson_refuses(engine):
              "content_hash": "y", "status": "active", "first_seen": now, "last_seen": now}])
         read = dict(conn.execute(sa.select(source_records.c.source_id, source_records.c.record)).all())
     assert read == {"big": {"n": big}, "plain": {"title": "Köchin", "n": 3, "geo": {"lat": 49.35}}}
+
+
+
+def test_bulk_rows_keep_their_text_and_a_broken_load_raises_as_sqlalchemy_errors(engine):
+    """``insert_tuples`` (COPY on PostgreSQL, executemany on SQLite) writes values with tabs,
+    line breaks, backslashes and NULLs as they are, a record's JSON text into its JSON
+    column; a row that breaks the table's key raises SQLAlchemy's IntegrityError, as every
+    other write does, and nothing of the load stays."""
+    from hub.store.db import JsonText, insert_tuples
+
+    odd = "Köchin\tin Teilzeit\nab sofort \\N \\ \"50 %\""
+    table = sa.Table("bulk_probe", sa.MetaData(), sa.Column("source_id", sa.String(255), primary_key=True),
+                     sa.Column("record", sa.JSON), sa.Column("note", sa.Text))
+    with engine.begin() as conn:
+        table.create(conn)
+        insert_tuples(conn, table, ["source_id", "record", "note"],
+                      [("a", JsonText('{"title":"Köchin\\tin","n":3}'), odd), ("b", None, None)])
+        read = {r.source_id: (r.record, r.note) for r in conn.execute(sa.select(table))}
+    assert read == {"a": ({"title": "Köchin\tin", "n": 3}, odd), "b": (None, None)}
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        insert_tuples(conn, table, ["source_id", "record", "note"], [("c", None, "x"), ("a", None, "y")])
+    with engine.begin() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 2
+        table.drop(conn)
 
 
 _json_values = st.recursive(
