@@ -88,10 +88,10 @@ def courses_data() -> list[CourseOffer]:
     return [
         course("c0", "nk", title="Integrationskurs", course_type="integration_course",
                cefr_levels=["A1", "A2", "B1"], start_date="2026-12-07", schedule=["part_time"],
-               childcare=True),
+               childcare=True, funded=True, price_eur=0),
         course("c1", "sb", title="Berufssprachkurs Pflege", course_type="job_language_course",
                cefr_levels=["B2"], start_date="2027-01-10", schedule=["online", "evening"],
-               childcare=False),
+               childcare=False, funded=False, price_eur=180),
         course("c2", "ow", title="Alphabetisierungskurs", course_type="literacy_course",
                cefr_levels=["A1"]),
     ]
@@ -207,6 +207,14 @@ FILTER_CASES = {
         ("childcare=false", ["c1", "c2"]),
         ("online=true", ["c1"]),
         ("online=false", ["c0", "c2"]),
+        # an advisor's 'evening or weekend courses', 'free or funded ones'
+        ("schedule=evening", ["c1"]),
+        ("schedule=part_time", ["c0"]),
+        ("schedule=WEEKEND", []),
+        ("schedule=evening&online=true", ["c1"]),
+        ("funded=true", ["c0"]),
+        ("funded=false", ["c1", "c2"]),  # c2 does not say
+        ("funded=true&cefr=A1", ["c0"]),
         ("region=10043&cefr=A1", ["c0", "c2"]),
         ("q=pflege", ["c1"]),
     ],
@@ -294,7 +302,7 @@ def test_bad_filter_values_are_problems(client):
         ("/v1/jobs?region=abc", 422), ("/v1/jobs?postal_code=6653", 422),
         ("/v1/jobs?radius=10", 400), ("/v1/jobs?lat=49.3", 400), ("/v1/jobs?radius=-1&lat=1&lon=1", 422),
         ("/v1/jobs?postal_code=01067&radius=5", 400),  # no position known for that postal code
-        ("/v1/courses?cefr=D1", 422), ("/v1/jobs?limit=501", 422), ("/v1/jobs?limit=0", 422),
+        ("/v1/courses?cefr=D1", 422), ("/v1/courses?schedule=abends", 422), ("/v1/courses?funded=maybe", 422), ("/v1/jobs?limit=501", 422), ("/v1/jobs?limit=0", 422),
         ("/v1/housing?available_by=tomorrow", 422), ("/v1/jobs?cursor=not-a-cursor", 400),
         ("/v1/jobs?q=%20", 400), ("/v1/jobs?q=%00", 400), ("/v1/jobs?q=%0A%09", 400),
         ("/v1/housing?rent_max=NaN", 422), ("/v1/jobs?lat=nan&lon=7&radius=5", 422),

@@ -39,7 +39,7 @@ from hub.api.keys import ApiKey, RateLimiter, lookup_key
 from hub.api.query import Filters, QueryError, german_level_at_most
 from hub.api.version import CachedPage, DirectoryVersion, PageCache
 from hub.models import CourseOffer, HousingVacancy, JobPosting
-from hub.models.vocab import CEFRLevel, CourseType, EmploymentType, PropertyType, WorkingTime
+from hub.models.vocab import CEFRLevel, CourseSchedule, CourseType, EmploymentType, PropertyType, WorkingTime
 from hub.quality.regions import DISTRICT_POSTAL_CODES
 from hub.store.search import AVAILABLE_LATER, tag
 
@@ -748,6 +748,12 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         starting_before: Annotated[dt.date | None, Query(description="Start on or before this day")] = None,
         childcare: Annotated[bool | None, Query(description="With childcare (true), or not known to offer it (false: also the courses that do not say)")] = None,
         online: Annotated[bool | None, Query(description="Online (true) or not online (false)")] = None,
+        schedule: Annotated[CourseSchedule | None, Query(description=(
+            "Courses whose schedule includes this: evening (Abendkurs), weekend (Wochenende), "
+            "part_time, full_time, online, blended (online and in class)"))] = None,
+        funded: Annotated[bool | None, Query(description=(
+            "true: free or funded courses (BAMF, Bildungsgutschein); false: the others, also "
+            "the courses that do not say"))] = None,
         cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, count: Count = False,
     ) -> Response:
         principal = reader(request)
@@ -762,6 +768,9 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             f.tags_all.append(tag("schedule", "online"))
         elif online is False:
             f.tags_none.append(tag("schedule", "online"))
+        if schedule:
+            f.tags_all.append(tag("schedule", schedule.value))
+        _flag_tag(f, "funded", funded)
         return _list(request, "courses", f, cursor, limit, principal, count)
 
     @app.get("/v1/housing", response_model=PAGE_MODELS["housing"], tags=["directory"], responses=list_responses,
