@@ -318,6 +318,23 @@ def test_bad_filter_values_are_problems(client):
     # a day written the German way is refused with the form the API reads
     day = client.get("/v1/courses?starting_after=01.12.2026").json()["detail"]
     assert day.startswith("starting_after: ") and day.endswith("(write the day as YYYY-MM-DD, e.g. 2026-12-01)")
+    # what an advisor types in a German form is answered with the form the API reads
+    for url, parameter, hint in [
+        ("/v1/housing?rent_max=600,50", "rent_max", "(write decimals with a point, e.g. 600.5, not 600,5)"),
+        ("/v1/housing?rooms_min=2,5", "rooms_min", "(write decimals with a point, e.g. 600.5, not 600,5)"),
+        ("/v1/housing?rent_max=600%E2%82%AC", "rent_max", "(write a number alone, e.g. 600 or 2.5, without unit)"),
+        ("/v1/jobs?limit=zehn", "limit", "(write a whole number, e.g. 50)"),
+        ("/v1/housing?wbs=nein", "wbs", "(write true or false)"),
+        ("/v1/jobs?apprenticeship=ja", "apprenticeship", "(write true or false)"),
+        ("/v1/housing?region=Neunkirchen", "region",
+         "(an AGS prefix of 2 to 8 digits: 10043 a district, 10043114 a municipality)"),
+        ("/v1/jobs?postal_code=6653", "postal_code", "(five digits, e.g. 66538)"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 422, url
+        detail = response.json()["detail"]
+        assert detail.startswith(f"{parameter}: ") and detail.endswith(hint), (url, detail)
+        assert response.json()["errors"][0]["message"].endswith(hint)
     # NaN is named as what it is, not as a number out of range
     assert "finite" in client.get("/v1/housing?rent_max=NaN").text
 

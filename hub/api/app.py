@@ -167,6 +167,35 @@ def problem_response(request: Request, status: int, detail: str | None,
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
 
 
+# the form a parameter is written in, for a value in another form (pattern errors say only
+# the regular expression)
+_PATTERN_FORMS = {
+    "region": "an AGS prefix of 2 to 8 digits: 10043 a district, 10043114 a municipality",
+    "postal_code": "five digits, e.g. 66538",
+}
+
+
+def _form_hint(parameter: str, error: dict) -> str:
+    """What to write instead of a refused value, in brackets, where the error alone does not
+    say it: a day as '01.12.2026', a German decimal comma ('600,50'), 'ja' for true, a place
+    name for an AGS."""
+    kind = str(error.get("type", ""))
+    value = error.get("input")
+    if kind.startswith("date_"):
+        return " (write the day as YYYY-MM-DD, e.g. 2026-12-01)"
+    if kind == "float_parsing":
+        if isinstance(value, str) and "," in value:
+            return " (write decimals with a point, e.g. 600.5, not 600,5)"
+        return " (write a number alone, e.g. 600 or 2.5, without unit)"
+    if kind == "int_parsing":
+        return " (write a whole number, e.g. 50)"
+    if kind == "bool_parsing":
+        return " (write true or false)"
+    if kind == "string_pattern_mismatch" and parameter in _PATTERN_FORMS:
+        return f" ({_PATTERN_FORMS[parameter]})"
+    return ""
+
+
 def _problem_doc(description: str) -> dict:
     return {"description": description,
             "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -683,14 +712,11 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_problem(request: Request, exc: RequestValidationError):
-        errors = [
-            {"parameter": ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path", "header")),
-             "in": (e.get("loc") or ["?"])[0],
-             # a day in another form ('01.12.2026'): say which form the API reads
-             "message": e.get("msg", "") + (" (write the day as YYYY-MM-DD, e.g. 2026-12-01)"
-                                            if str(e.get("type", "")).startswith("date_") else "")}
-            for e in exc.errors()
-        ]
+        errors = []
+        for e in exc.errors():
+            parameter = ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path", "header"))
+            errors.append({"parameter": parameter, "in": (e.get("loc") or ["?"])[0],
+                           "message": e.get("msg", "") + _form_hint(parameter, e)})
         first = errors[0] if errors else {"parameter": "?", "message": "invalid"}
         return problem_response(request, 422, f"{first['parameter']}: {first['message']}",
                                 errors=errors)
