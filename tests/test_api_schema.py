@@ -135,3 +135,29 @@ def test_the_openapi_document_says_which_postings_a_german_level_finds(engine):
     level = next(p for p in doc["paths"]["/v1/jobs"]["get"]["parameters"] if p["name"] == "german_level")
     assert ("name no level: that say nothing of German, need none, or describe it in words without "
             "a level ('gute Deutschkenntnisse': german_required true, no german_level)") in level["description"]
+
+
+def test_the_openapi_document_says_what_each_closed_list_value_means(engine):
+    """A portal developer read course_type 'literacy_course', working_time 'shift', schedule
+    'blended' with nothing saying which German offer each stands for, nor that an
+    Integrationskurs mit Alphabetisierung is not an integration_course."""
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import ApiSettings, create_app
+
+    with TestClient(create_app(engine, ApiSettings())) as c:
+        doc = c.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    for name, words in [("CourseType", ["Integrationskurs", "Berufssprachkurs", "Alphabetisierungskurs"]),
+                        ("CourseSchedule", ["evening: Abendkurs", "weekend: Wochenendkurs", "blended"]),
+                        ("WorkingTime", ["part_time: Teilzeit", "shift: Schicht"]),
+                        ("EmploymentType", ["apprenticeship: Ausbildung", "mini_job: Minijob"]),
+                        ("PropertyType", ["apartment: Wohnung", "room: Zimmer"])]:
+        said = schemas[name].get("description", "")
+        for value in schemas[name]["enum"]:
+            assert f"{value}:" in said or f"{value}." in said, (name, value, said)
+        for word in words:
+            assert word in said, (name, word)
+    course_type = next(p for p in doc["paths"]["/v1/courses"]["get"]["parameters"]
+                       if p["name"] == "course_type")
+    assert "Integrationskurs mit Alphabetisierung is a literacy_course" in course_type["description"]

@@ -768,7 +768,10 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         request: Request,
         region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
         radius: Radius = None, q: Text = None, updated_since: UpdatedSince = None,
-        course_type: Annotated[CourseType | None, Query()] = None,
+        course_type: Annotated[CourseType | None, Query(description=(
+            "One kind of course (CourseType). An Integrationskurs mit Alphabetisierung is a "
+            "literacy_course: all integration courses are integration_course and "
+            "literacy_course, asked one after the other"))] = None,
         cefr: Annotated[CEFRLevel | None, Query(description="Courses covering this level")] = None,
         starting_after: Annotated[dt.date | None, Query(description="Start on or after this day")] = None,
         starting_before: Annotated[dt.date | None, Query(description="Start on or before this day")] = None,

@@ -38,6 +38,10 @@ class CEFRLevel(Vocabulary):
 
 
 class EmploymentType(Vocabulary):
+    """employee: a job (Arbeitsstelle); apprenticeship: Ausbildung; internship: Praktikum or
+    trainee; mini_job: Minijob (geringfuegige Beschaeftigung); self_employed:
+    Selbststaendigkeit; other."""
+
     EMPLOYEE = "employee"
     APPRENTICESHIP = "apprenticeship"
     INTERNSHIP = "internship"
@@ -52,6 +56,9 @@ class ContractDuration(Vocabulary):
 
 
 class WorkingTime(Vocabulary):
+    """full_time: Vollzeit; part_time: Teilzeit; shift: Schicht, Nacht or Wochenende; flexible:
+    flexible hours; mini: Minijob hours. A posting may name several."""
+
     FULL_TIME = "full_time"
     PART_TIME = "part_time"
     SHIFT = "shift"  # shift, night or weekend work
@@ -60,6 +67,12 @@ class WorkingTime(Vocabulary):
 
 
 class CourseType(Vocabulary):
+    """integration_course: Integrationskurs (BAMF); job_language_course: Berufssprachkurs
+    (DeuFoeV); language_course: another German course; literacy_course:
+    Alphabetisierungskurs, also an Integrationskurs mit Alphabetisierung; vocational_training:
+    Ausbildung, Umschulung; further_training: Weiterbildung; orientation: Erstorientierung,
+    Beratung; other."""
+
     INTEGRATION_COURSE = "integration_course"  # Integrationskurs (BAMF)
     JOB_LANGUAGE_COURSE = "job_language_course"  # Berufssprachkurs (DeuFoeV)
     LANGUAGE_COURSE = "language_course"  # other German course
@@ -71,6 +84,9 @@ class CourseType(Vocabulary):
 
 
 class CourseSchedule(Vocabulary):
+    """full_time: Vollzeit; part_time: Teilzeit; evening: Abendkurs; weekend: Wochenendkurs;
+    online: online; blended: online and in class. A course may name several."""
+
     FULL_TIME = "full_time"
     PART_TIME = "part_time"
     EVENING = "evening"
@@ -80,6 +96,8 @@ class CourseSchedule(Vocabulary):
 
 
 class PropertyType(Vocabulary):
+    """apartment: Wohnung; house: Haus; room: Zimmer (WG or single room); other."""
+
     APARTMENT = "apartment"
     HOUSE = "house"
     ROOM = "room"
