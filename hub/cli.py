@@ -1327,9 +1327,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="the directory as NDJSON, CSV or an HSDS 3.0 package",
                        description="Write the published directory into --out (a new or empty folder, "
                        "or an earlier export holding only what it wrote, which is replaced as a whole). ndjson: one entry a line, "
-                       "one file per domain; csv: flat columns per domain, UTF-8 with BOM, formula-like "
-                       "text cells prefixed with '; hsds: one JSON file per HSDS table plus datapackage.json.")
-    p.add_argument("--format", required=True, choices=["ndjson", "csv", "hsds"])
+                       "one file per domain; csv: flat columns per domain, comma-separated, decimal points, UTF-8 with BOM, formula-like "
+                       "text cells prefixed with ', for programs; csv-excel: the same columns for Excel set to German "
+                       "(opened with a double click): ';'-separated, decimal commas, postal codes and house numbers kept as text; "
+                       "hsds: one JSON file per HSDS table plus datapackage.json.")
+    p.add_argument("--format", required=True, choices=["ndjson", "csv", "csv-excel", "hsds"])
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write (replaced atomically)")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
     p.set_defaults(func=cmd_export)

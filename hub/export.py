@@ -14,6 +14,11 @@ than overwritten.
   unless they hold nothing but a number (``+49 6821 1234``: no formula can hide in digits).
   Number and boolean cells are written from typed values and never changed (``-5.5`` stays a
   number).
+- ``csv-excel``: the same columns for a spreadsheet set to German (Excel opens it with a
+  double click): ``;``-separated, numbers with a decimal comma (``605,5``), and a text cell
+  that a spreadsheet would read as a number or a date (the postal code ``01067``, the house
+  number ``8-10``, a phone number) written as the text formula ``="01067"``, so that it stays
+  what it is; days stay ``2026-12-01``, which Excel reads as a date in every language.
 - ``hsds``: one JSON array per HSDS table (``services.json``, ``organizations.json``,
   ``locations.json``, ...) and ``datapackage.json`` describing them; see
   ``schemas/hsds-profile-de.md``.
@@ -39,7 +44,7 @@ from hub import hsds
 from hub.store.db import begin_writes
 from hub.store.tables import changes, directory
 
-FORMATS = ("ndjson", "csv", "hsds")
+FORMATS = ("ndjson", "csv", "csv-excel", "hsds")
 DOMAINS = ("jobs", "courses", "housing")
 MARKER = "export.json"
 BATCH = 1000
@@ -149,7 +154,23 @@ def _cell(value: object) -> str:
     return neutralise(str(value))
 
 
-def csv_row(entry: Mapping, domain: str) -> list[str]:
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def excel_cell(value: object) -> str:
+    """A cell as Excel with German settings reads it from a ';'-separated file: a number with
+    a decimal comma; a text that Excel would take for a number or a date ('01067' for 1067,
+    '8-10' for the 8th of October, '2.5' for the 2nd of May) as the text formula ="...",
+    which holds only digits and the signs numbers are written with, so nothing runs."""
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    text = _cell(value)
+    if text and _PLAIN_NUMBER.fullmatch(text) and not _ISO_DAY.fullmatch(text) and not isinstance(value, (bool, int)):
+        return f'="{text}"'
+    return text
+
+
+def csv_row(entry: Mapping, domain: str, cell: Callable[[object], str] = _cell) -> list[str]:
     address = entry.get("address") or {}
     geo = entry.get("geo") or {}
     contact = entry.get("contact") or {}
@@ -165,7 +186,7 @@ def csv_row(entry: Mapping, domain: str) -> list[str]:
         "contact_phone": contact.get("phone"),
         "sources": [f"{s['partner_id']}/{s['source_id']}" for s in entry.get("sources") or []],
     })
-    return [_cell(flat.get(column)) for column in CSV_COLUMNS[domain]]
+    return [cell(flat.get(column)) for column in CSV_COLUMNS[domain]]
 
 
 # ----------------------------------------------------------------------------- writers
@@ -184,15 +205,16 @@ def _write_ndjson(engine, folder: Path, domains, progress, snapshot) -> dict[str
     return counts
 
 
-def _write_csv(engine, folder: Path, domains, progress, snapshot) -> dict[str, int]:
+def _write_csv(engine, folder: Path, domains, progress, snapshot, excel: bool = False) -> dict[str, int]:
     counts = {}
+    cell = excel_cell if excel else _cell
     for domain, entries in _by_domain(engine, domains, snapshot):
         n = 0
         with open(folder / f"{domain}.csv", "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out, lineterminator="\r\n")
+            writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
             writer.writerow(CSV_COLUMNS[domain])
             for entry in entries:
-                writer.writerow(csv_row(entry, domain))
+                writer.writerow(csv_row(entry, domain, cell))
                 n += 1
                 _tick(progress, domain, n)
         counts[f"{domain}.csv"] = n
@@ -297,8 +319,8 @@ def export(
     try:
         if fmt == "ndjson":
             counts = _write_ndjson(engine, work, domains, progress, snapshot)
-        elif fmt == "csv":
-            counts = _write_csv(engine, work, domains, progress, snapshot)
+        elif fmt in ("csv", "csv-excel"):
+            counts = _write_csv(engine, work, domains, progress, snapshot, excel=fmt == "csv-excel")
         else:
             counts = _write_hsds(engine, work, domains, progress, snapshot, partner_names or {})
         marker = {"format": fmt, "domains": domains, "files": counts,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 
 import pytest
@@ -272,6 +273,52 @@ def test_csv_neutralises_formulas_in_text_cells_only(engine, tmp_path):
     assert flat["cold_rent"] == "186.5" and flat["wbs_required"] == "true"
 
 
+def test_csv_excel_opens_in_german_excel_as_it_is_meant(engine, tmp_path):
+    """An advisor double-clicks the export in Excel set to German: the comma-separated file
+    fell into one column, '186.5' was text and '2.5' rooms the 2nd of May, postal codes lost
+    their leading zero. csv-excel is ';'-separated with decimal commas and keeps the texts
+    Excel would turn into numbers or dates as text formulas; days stay ISO (a date in Excel)."""
+    import csv as csvmodule
+
+    records = sample_records()
+    records.append(HousingVacancy(
+        partner_id="wbg-dd", source_id="DD-1", title="2,5-Zimmer-Wohnung", rooms=2.5, warm_rent=605.5,
+        address=_address("Altmarkt", "8-10", "01067", "Dresden", "14612000", "Sachsen"),
+        available_from="2026-12-01", contact={"phone": "0351123456", "public": True}))
+    fill(engine, records)
+    export(engine, "csv-excel", tmp_path / "out")
+    raw = (tmp_path / "out" / "housing.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel shows the umlauts
+    text = raw.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("id;domain;title;")  # Excel's German separator
+    rows = {r["title"]: r for r in csvmodule.DictReader(text.splitlines(), delimiter=";")}
+    dd = rows["2,5-Zimmer-Wohnung"]
+    assert dd["rooms"] == "2,5" and dd["warm_rent"] == "605,5" and dd["lat"] == ""
+    assert dd["postal_code"] == '="01067"' and dd["house_number"] == '="8-10"'
+    assert dd["municipality_key"] == '="14612000"' and dd["contact_phone"] == '="0351123456"'
+    assert dd["available_from"] == "2026-12-01" and dd["city"] == "Dresden"
+    epb = rows["Barrierefreie 1-Zimmer-Wohnung"]
+    assert epb["cold_rent"] == "186,5" and epb["lat"] == "49,40004" and epb["floor"] == "-1"
+    assert epb["wbs_required"] == "true" and epb["available_from_text"] == "sofort"
+    jobs = list(csvmodule.DictReader((tmp_path / "out" / "jobs.csv").read_text(encoding="utf-8-sig")
+                                     .splitlines(), delimiter=";"))
+    evil = next(r for r in jobs if "HYPERLINK" in r["title"])
+    assert evil["title"] == "'" + FORMULA and evil["description"] == "'-5 Grad im Kühlhaus"
+    courses = {r["title"]: r for r in csvmodule.DictReader(
+        (tmp_path / "out" / "courses.csv").read_text(encoding="utf-8-sig").splitlines(), delimiter=";")}
+    assert courses["Integrationskurs mit Kinderbetreuung"]["seats"] == "4"  # a whole number as it is
+    assert courses["Integrationskurs mit Kinderbetreuung"]["schedule"] == "part_time|evening"
+    # every text formula holds nothing but a number's signs: nothing a spreadsheet could run
+    for row in [*rows.values(), *jobs, *courses.values()]:
+        for value in row.values():
+            if value.startswith("="):
+                assert re.fullmatch(r'="[0-9 ()./+-]+"', value), value
+    # the same folder takes the next export, of either kind
+    assert export(engine, "csv-excel", tmp_path / "out")["housing.csv"] == 2
+    assert export(engine, "csv", tmp_path / "out")["housing.csv"] == 2
+    assert {r["title"]: r["rooms"] for r in read_csv(tmp_path / "out" / "housing.csv")}["2,5-Zimmer-Wohnung"] == "2.5"
+
+
 def test_csv_leaves_out_contacts_that_are_not_public(engine, tmp_path):
     fill(engine)
     export(engine, "csv", tmp_path / "out", domains=["courses"])
@@ -349,6 +396,10 @@ def test_hub_export_command(engine, db_url, tmp_path, monkeypatch, capsys):
     assert main(["export", "--format", "csv", "--out", str(tmp_path / "blocker" / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("hub export: error:") and len(err.splitlines()) == 1 and "Traceback" not in err
+
+    assert main(["export", "--format", "csv-excel", "--out", str(tmp_path / "xl"), "--domain", "courses"]) == 0
+    assert "courses.csv: 2" in capsys.readouterr().out
+    assert (tmp_path / "xl" / "courses.csv").read_text(encoding="utf-8-sig").startswith("id;domain;")
 
     with pytest.raises(SystemExit) as exc:
         main(["export", "--format", "xlsx", "--out", str(tmp_path / "x")])
