@@ -810,6 +810,9 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         radius: Radius = None, q: Text = None, updated_since: UpdatedSince = None,
         rent_min: Annotated[float | None, FiniteQuery(ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
         rent_max: Annotated[float | None, FiniteQuery(ge=0, description="Euro per month: warm rent where given, else cold rent")] = None,
+        cold_rent_max: Annotated[float | None, FiniteQuery(ge=0, description=(
+            "Euro per month: cold rent (Kaltmiete) at most this; flats that give no cold rent "
+            "are not found"))] = None,
         rooms_min: Annotated[float | None, FiniteQuery(ge=0)] = None,
         rooms_max: Annotated[float | None, FiniteQuery(ge=0)] = None,
         area_min: Annotated[float | None, FiniteQuery(ge=0, description="Living area in m²")] = None,
@@ -826,6 +829,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         principal = reader(request)
         f = _common(region, postal_code, lat, lon, radius, q, updated_since)
         for column, op, value in (("rent", ">=", rent_min), ("rent", "<=", rent_max),
+                                  ("cold_rent", "<=", cold_rent_max),
                                   ("rooms", ">=", rooms_min), ("rooms", "<=", rooms_max),
                                   ("area", ">=", area_min)):
             if value is not None:

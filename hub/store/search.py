@@ -8,7 +8,7 @@ read API runs as plain SQL on both databases instead of unpacking JSON per row:
 - ``tags``: enumerations, lists and flags as `` name:value `` words between spaces, e.g.
   `` level:B1 schedule:online childcare:true `` (matched with ``LIKE '% level:B1 %'``)
 - ``start_date``: job start, course start, or the date a flat is free
-- ``rent`` (warm rent where given, else cold rent), ``rooms``, ``area`` (housing)
+- ``rent`` (warm rent where given, else cold rent), ``cold_rent``, ``rooms``, ``area`` (housing)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from hub.resolve.normalize import transliterate
 SEARCHED = ("title", "organisation", "description", "occupation")
 
 # columns this module fills, in the order of the table
-COLUMNS = ("search_text", "tags", "start_date", "rent", "rooms", "area")
+COLUMNS = ("search_text", "tags", "start_date", "rent", "rooms", "area", "cold_rent")
 
 # the entry fields whose values become tags, per domain: field -> tag name
 TAG_FIELDS: dict[str, dict[str, str]] = {
@@ -88,13 +88,14 @@ def search_columns(domain: str, entry: dict) -> dict[str, Any]:
         for item in value if isinstance(value, list) else [value]:
             if item is not None and item != "":
                 tags.append(tag(name, item))
-    rent = rooms = area = None
+    rent = rooms = area = cold_rent = None
     if domain == "housing" and _available_later(entry):
         tags.append(AVAILABLE_LATER)
     if domain == "housing":
+        cold_rent = _number(entry.get("cold_rent"))
         rent = _number(entry.get("warm_rent"))
         if rent is None:
-            rent = _number(entry.get("cold_rent"))
+            rent = cold_rent
         rooms = _number(entry.get("rooms"))
         area = _number(entry.get("living_area"))
     return {
@@ -104,7 +105,35 @@ def search_columns(domain: str, entry: dict) -> dict[str, Any]:
         "rent": rent,
         "rooms": rooms,
         "area": area,
+        "cold_rent": cold_rent,
     }
+
+
+def refill(conn: Any, names: tuple[str, ...], domain: str, batch: int = 5000) -> None:
+    """Write the search columns ``names`` again for the published entries of ``domain``, in
+    pages of ids (a national directory is not read into memory at once): for a migration that
+    adds or changes a search column, since a publication rewrites only the entries whose
+    content changed. Names only the columns it writes, which the schema has at that revision."""
+    import sqlalchemy as sa
+
+    table = sa.table("directory", sa.column("entity_id", sa.String()), sa.column("domain", sa.String()),
+                     sa.column("entry", sa.JSON()), *(sa.column(name) for name in names))
+    stmt = (table.update().where(table.c.entity_id == sa.bindparam("b_entity_id"))
+            .values(**{name: sa.bindparam(f"b_{name}") for name in names}))
+    last = ""
+    while True:
+        rows = conn.execute(
+            sa.select(table.c.entity_id, table.c.entry)
+            .where(table.c.entity_id > last, table.c.domain == domain)
+            .order_by(table.c.entity_id).limit(batch)).all()
+        if not rows:
+            return
+        params = []
+        for row in rows:
+            columns = search_columns(domain, row.entry or {})
+            params.append({"b_entity_id": row.entity_id, **{f"b_{name}": columns[name] for name in names}})
+        conn.execute(stmt, params)
+        last = rows[-1].entity_id
 
 
 def _available_later(entry: dict) -> bool:

@@ -11,41 +11,17 @@ Create Date: 2026-11-29
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-BATCH = 5000
-
 
 def upgrade() -> None:
-    from hub.store.search import search_columns
+    from hub.store.search import refill
 
-    conn = op.get_bind()
-    table = sa.table(
-        "directory",
-        sa.column("entity_id", sa.String()),
-        sa.column("domain", sa.String()),
-        sa.column("entry", sa.JSON()),
-        sa.column("search_text", sa.Text()),
-    )
-    stmt = (table.update().where(table.c.entity_id == sa.bindparam("b_entity_id"))
-            .values(search_text=sa.bindparam("b_text")))
-    last = ""
-    while True:  # in pages of ids: a national directory is not read into memory at once
-        rows = conn.execute(
-            sa.select(table.c.entity_id, table.c.domain, table.c.entry)
-            .where(table.c.entity_id > last, table.c.domain == "jobs")
-            .order_by(table.c.entity_id).limit(BATCH)).all()
-        if not rows:
-            return
-        conn.execute(stmt, [{"b_entity_id": row.entity_id,
-                             "b_text": search_columns(row.domain, row.entry or {})["search_text"]}
-                            for row in rows])
-        last = rows[-1].entity_id
+    refill(op.get_bind(), ("search_text",), "jobs")
 
 
 def downgrade() -> None:
