@@ -161,3 +161,26 @@ def test_the_openapi_document_says_what_each_closed_list_value_means(engine):
     course_type = next(p for p in doc["paths"]["/v1/courses"]["get"]["parameters"]
                        if p["name"] == "course_type")
     assert "Integrationskurs mit Alphabetisierung is a literacy_course" in course_type["description"]
+
+
+def test_the_list_endpoints_say_how_to_ask_them_with_examples_that_work(engine):
+    """The list operations had no description: a portal developer learnt neither that filters
+    combine with 'and' and take one value each, nor that entries come in id order (no sort),
+    nor how an advisor's question is written as a request. Each example in the document is
+    answered 200 by the API."""
+    import re
+
+    from tests.test_api import client_for, fill
+
+    fill(engine)
+    with client_for(engine) as c:
+        doc = c.get("/openapi.json").json()
+        for domain in ("jobs", "courses", "housing"):
+            said = doc["paths"][f"/v1/{domain}"]["get"]["description"]
+            assert "combine with *and*" in said and "in the order of their ids" in said, domain
+            examples = re.findall(r"`(/v1/[a-z]+\?[^`]+)`", said)
+            assert len(examples) >= 2, said
+            for url in examples:
+                assert url.startswith(f"/v1/{domain}?")
+                response = c.get(url)
+                assert response.status_code == 200, (url, response.text)

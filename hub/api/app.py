@@ -462,6 +462,44 @@ def _page_response(page: CachedPage) -> Response:
 
 # --------------------------------------------------------------------------- parameters
 
+LIST_DOC = (
+    "Every filter is optional; filters combine with *and*, each takes one value (ask twice for "
+    "'evening or weekend'). Entries come in the order of their ids, the same on every page "
+    "(keyset pages: follow `next` or the Link header), not by date, price or distance: a "
+    "portal that shows them so sorts what it fetched. `count=true` puts the number of all "
+    "matches into `total` of the first page. A parameter the endpoint does not take is a 400 "
+    "naming the ones it takes, an invalid value a 422 saying the form it wants.\n\nFor example:\n\n"
+)
+LIST_EXAMPLES = {
+    "jobs": [
+        ("part-time jobs within 20 km of 66538 for someone with A2 German",
+         "?postal_code=66538&radius=20&working_time=part_time&german_level=A2"),
+        ("jobs whose employer says no German is needed", "?german_required=false"),
+        ("apprenticeships (Ausbildung) in Landkreis Neunkirchen", "?region=10043&apprenticeship=true"),
+        ("care jobs (Pflege): the word in title, organisation, description or occupation", "?q=pflege"),
+    ],
+    "courses": [
+        ("B1 courses within 10 km of 66538 starting on or after 1 February 2027",
+         "?cefr=B1&postal_code=66538&radius=10&starting_after=2027-02-01"),
+        ("integration courses with childcare", "?course_type=integration_course&childcare=true"),
+        ("free or funded evening courses", "?schedule=evening&funded=true"),
+    ],
+    "housing": [
+        ("flats up to 600 EUR warm with at least 2 rooms, free by 1 January 2027, no WBS needed",
+         "?rent_max=600&rooms_min=2&available_by=2027-01-01&wbs=false"),
+        ("flats up to 400 EUR cold in the town of Neunkirchen (AGS 10043114)",
+         "?cold_rent_max=400&region=10043114"),
+    ],
+}
+
+
+def list_description(domain: str) -> str:
+    """The OpenAPI description of a list endpoint: how filters, order and pages work, and the
+    questions a welcome center's advisors ask, as requests."""
+    return LIST_DOC + "\n".join(f"- {question}: `/v1/{domain}{params}`"
+                                 for question, params in LIST_EXAMPLES[domain])
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Entries per page (max {MAX_LIMIT})")]
 Cursor = Annotated[str | None, Query(max_length=200, description="From `next` of the previous page")]
 Count = Annotated[bool, Query(description=(
@@ -725,7 +763,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
                       **problems(400, 401, 403, 422, 429)}
 
     @app.get("/v1/jobs", response_model=PAGE_MODELS["jobs"], tags=["directory"], responses=list_responses,
-             summary="Job postings")
+             summary="Job postings", description=list_description("jobs"))
     def list_jobs(
         request: Request,
         region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
@@ -763,7 +801,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         return _list(request, "jobs", f, cursor, limit, principal, count)
 
     @app.get("/v1/courses", response_model=PAGE_MODELS["courses"], tags=["directory"], responses=list_responses,
-             summary="Language courses and training")
+             summary="Language courses and training", description=list_description("courses"))
     def list_courses(
         request: Request,
         region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
@@ -803,7 +841,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         return _list(request, "courses", f, cursor, limit, principal, count)
 
     @app.get("/v1/housing", response_model=PAGE_MODELS["housing"], tags=["directory"], responses=list_responses,
-             summary="Housing vacancies")
+             summary="Housing vacancies", description=list_description("housing"))
     def list_housing(
         request: Request,
         region: Region = None, postal_code: PostalCode = None, lat: Lat = None, lon: Lon = None,
