@@ -322,6 +322,19 @@ def test_bad_filter_values_are_problems(client):
     # a day written the German way is refused with the form the API reads
     day = client.get("/v1/courses?starting_after=01.12.2026").json()["detail"]
     assert day.startswith("starting_after: ") and day.endswith("(write the day as YYYY-MM-DD, e.g. 2026-12-01)")
+    # bounds the wrong way round match nothing: said, not answered as 'nothing found'
+    for url, said in [
+        ("/v1/housing?rent_min=700&rent_max=600", "rent_min=700 lies after rent_max=600"),
+        ("/v1/housing?rooms_min=3&rooms_max=2&rent_max=900", "rooms_min=3 lies after rooms_max=2"),
+        ("/v1/courses?starting_after=2027-02-01&starting_before=2027-01-01",
+         "starting_after=2027-02-01 lies after starting_before=2027-01-01"),
+        ("/v1/jobs?starting_after=2027-02-01&starting_before=2027-01-31",
+         "starting_after=2027-02-01 lies after starting_before=2027-01-31"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert response.json()["detail"].startswith(said), response.json()["detail"]
+    assert client.get("/v1/housing?rent_min=600&rent_max=600").status_code == 200  # one value: fine
     # what an advisor types in a German form is answered with the form the API reads
     for url, parameter, hint in [
         ("/v1/housing?rent_max=600,50", "rent_max", "(write decimals with a point, e.g. 600.5, not 600,5)"),

@@ -203,7 +203,7 @@ def _problem_doc(description: str) -> dict:
 
 PROBLEM_DOCS = {
     400: "The query cannot be answered as asked (a cursor from elsewhere, a radius without a "
-         "centre, a parameter the endpoint does not know)",
+         "centre, a lower bound above its upper one, a parameter the endpoint does not know)",
     401: "A key is needed, or the key given is unknown or revoked",
     403: "The key does not allow this",
     404: "No such entry or page",
@@ -542,6 +542,19 @@ def _common(region, postal_code, lat, lon, radius, q, updated_since) -> Filters:
                    q=q, updated_since=updated_since)
 
 
+def _in_order(**bounds: Any) -> None:
+    """Lower and upper bounds given in pairs (``rent_min=..., rent_max=...``): a lower bound
+    above its upper one matches nothing, which a portal would show as 'nothing found'; it is
+    a 400 naming both (swapped fields in a form, most likely)."""
+    names = list(bounds)
+    for low, high in zip(names[::2], names[1::2]):
+        lower, upper = bounds[low], bounds[high]
+        if lower is not None and upper is not None and lower > upper:
+            shown = [f"{v:g}" if isinstance(v, float) else v for v in (lower, upper)]
+            raise ApiProblem(400, f"{low}={shown[0]} lies after {high}={shown[1]}, so nothing "
+                                  "can match; swap them, or leave one out")
+
+
 def _flag_tag(f: Filters, name: str, value: bool | None) -> None:
     if value is True:
         f.tags_all.append(tag(name, True))
@@ -784,6 +797,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, count: Count = False,
     ) -> Response:
         principal = reader(request)
+        _in_order(starting_after=starting_after, starting_before=starting_before)
         f = _common(region, postal_code, lat, lon, radius, q, updated_since)
         f.start_from, f.start_until, f.start_until_includes_undated = starting_after, starting_before, True
         if working_time:
@@ -824,6 +838,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, count: Count = False,
     ) -> Response:
         principal = reader(request)
+        _in_order(starting_after=starting_after, starting_before=starting_before)
         f = _common(region, postal_code, lat, lon, radius, q, updated_since)
         f.start_from, f.start_until = starting_after, starting_before
         if course_type:
@@ -865,6 +880,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, count: Count = False,
     ) -> Response:
         principal = reader(request)
+        _in_order(rent_min=rent_min, rent_max=rent_max, rooms_min=rooms_min, rooms_max=rooms_max)
         f = _common(region, postal_code, lat, lon, radius, q, updated_since)
         for column, op, value in (("rent", ">=", rent_min), ("rent", "<=", rent_max),
                                   ("cold_rent", "<=", cold_rent_max),
