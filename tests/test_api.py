@@ -322,6 +322,14 @@ def test_bad_filter_values_are_problems(client):
     # a day written the German way is refused with the form the API reads
     day = client.get("/v1/courses?starting_after=01.12.2026").json()["detail"]
     assert day.startswith("starting_after: ") and day.endswith("(write the day as YYYY-MM-DD, e.g. 2026-12-01)")
+    # a parameter given twice was answered for its last value alone, as if that were all asked
+    for url, named in [("/v1/courses?schedule=evening&schedule=weekend", "'schedule'"),
+                       ("/v1/jobs?region=10043&german_level=A1&german_level=A2&q=x&q=y", "'german_level', 'q'"),
+                       ("/v1/housing?limit=5&limit=10", "'limit'")]:
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert response.json()["detail"].startswith(f"{named} given more than once"), response.json()["detail"]
+    assert client.get("/v1/jobs?_=1&_=2").status_code == 200  # cache busters are not read
     # bounds the wrong way round match nothing: said, not answered as 'nothing found'
     for url, said in [
         ("/v1/housing?rent_min=700&rent_max=600", "rent_min=700 lies after rent_max=600"),

@@ -148,6 +148,15 @@ def known_query(request: Request) -> None:
         raise ApiProblem(400, f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
                               f"{', '.join(repr(key) for key in unknown)}; "
                               f"{request.url.path} takes: {listed}")
+    if path.startswith("/v1/"):
+        # ?schedule=evening&schedule=weekend was read as weekend alone: every /v1 parameter
+        # takes one value, so a repeated one is said, not answered for its last value
+        keys = [key for key, _ in request.query_params.multi_items() if not key.startswith("_")]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ApiProblem(400, f"{', '.join(repr(key) for key in repeated)} given more than once; "
+                                  "each parameter takes one value (for 'evening or weekend' ask once "
+                                  "for each)")
 
 
 class ApiProblem(Exception):
