@@ -147,6 +147,10 @@ def test_dates_are_relative_to_today(data: DemoData) -> None:
                     start = _any_date(row["Beginn"])
                     assert today < start <= today + dt.timedelta(days=200)
                     assert _any_date(row["Ende"]) > start
+                    # 'Deutsch am Samstag' starts and ends on a Saturday, the others on a weekday
+                    weekend = "Wochenende" in row["Zeitmodell"]
+                    assert (start.weekday() == 5) == weekend, (row["Titel"], start)
+                    assert (_any_date(row["Ende"]).weekday() == 5) == weekend, (row["Titel"], row["Ende"])
             else:
                 for imm in _xml(feed.body).iter("immobilie"):
                     available = imm.findtext("verwaltung_objekt/verfuegbar_ab")

@@ -811,7 +811,9 @@ def _course(rng: random.Random, today: dt.date, school: School, template: Course
     town_name, quarter, street, number = school.sites[site]
     town = TOWN_BY_NAME[town_name]
     start = _next_monday(today) + dt.timedelta(weeks=weeks_ahead)
-    end = start + dt.timedelta(weeks=rng.randint(*template.weeks), days=-3)
+    end = start + dt.timedelta(weeks=rng.randint(*template.weeks), days=-3)  # a Friday
+    if "Wochenende" in template.schedule:  # Saturday to Saturday ('Samstags 9:00 bis ...')
+        start, end = start + dt.timedelta(days=5), end + dt.timedelta(days=1)
     changed = dt.datetime.combine(
         today - dt.timedelta(days=rng.randint(1, 40)),
         dt.time(rng.randint(8, 16), rng.choice((0, 15, 30, 45))),
