@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from hub.api.app import ApiSettings, create_app
 from hub.store.db import head_revision, make_engine
-from tests.test_api import T0, fill
+from tests.test_api import T0, database_at, fill
 
 
 def _health(engine, **settings):
@@ -53,6 +53,20 @@ def test_a_database_another_release_migrated_fails_the_check_naming_both_revisio
     assert answer.json()["status"] == "fail"
     assert "schema revision 0099" in answer.json()["output"]
     assert head_revision() in answer.json()["output"]
+    # this release's hub db cannot take it back: the operator needs the newer release's server
+    assert "a newer release migrated it" in answer.json()["output"]
+    assert "upgrade it" not in answer.json()["output"]
+
+
+def test_a_database_an_older_release_left_fails_the_check_asking_for_hub_db(db_url):
+    # a server of this release started before the operator ran its hub db (a rolling upgrade)
+    older = database_at(db_url, "0010")
+    answer = _health(older)
+    assert answer.status_code == 503
+    output = answer.json()["output"]
+    assert "schema revision 0010" in output and head_revision() in output
+    assert output.endswith("upgrade it with this release's hub db")
+    assert "newer release" not in output
 
 
 def test_an_unreachable_database_fails_the_check_with_a_line_and_no_password():

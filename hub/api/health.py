@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from hub import __version__
 from hub.models.vocab import Domain
 from hub.config import redact_url
-from hub.store.db import current_revision, head_revision
+from hub.store.db import current_revision, head_revision, known_revision
 from hub.store.tables import publications
 
 MEDIA_TYPE = "application/health+json"
@@ -74,8 +74,18 @@ def check(engine: sa.Engine) -> Health:
     if revision != expected:
         return Health(status="fail", version=__version__, schema_revision=revision,
                       directory=directory,
-                      output=(f"the database has schema revision {revision or 'none'}, this "
-                              f"release ({__version__}) is written for {expected}: run the "
-                              "release that matches the database, or upgrade it with hub db"))
+                      output=_revision_mismatch(revision, expected))
     return Health(status="pass", version=__version__, schema_revision=revision,
                   directory=directory)
+
+
+def _revision_mismatch(revision: str | None, expected: str) -> str:
+    """Why a schema at ``revision`` fails the check, and what the operator does: a database a
+    newer release migrated needs that release's server (this release's ``hub db`` cannot take
+    it back); an older one, or one without the hub's tables, needs ``hub db``."""
+    said = (f"the database has schema revision {revision or 'none'}, this release "
+            f"({__version__}) is written for {expected}: ")
+    if revision is not None and not known_revision(revision):
+        return said + ("a newer release migrated it; serve the directory with that release "
+                       "(or restore the backup taken before its hub db)")
+    return said + "upgrade it with this release's hub db"

@@ -183,7 +183,7 @@ def migrate(engine: Engine) -> None:
             current = current_revision(conn)
             if current == head_revision():
                 return
-            if current is not None and current not in _known_revisions():
+            if current is not None and not known_revision(current):
                 raise DatabaseError(
                     f"the database {redact_url(str(engine.url))} has schema revision {current}, "
                     f"which this hub does not know (its newest is {head_revision()}): a newer "
@@ -201,8 +201,10 @@ def migrate(engine: Engine) -> None:
 _MIGRATION_LOCK = int.from_bytes(b"hub", "big")
 
 
-def _known_revisions() -> set[str]:
-    return {script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this release's migrations (else a newer release wrote it)."""
+    return revision in {script.revision for script in
+                        ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
 
 
 def current_revision(conn: sa.Connection) -> str | None:
