@@ -576,8 +576,8 @@ def cmd_status(args) -> int:
         print(json.dumps({"feeds": [row.as_json() for row in rows],
                           "needs_a_steward": len(attention)}, ensure_ascii=False, indent=2))
         return 1 if attention else 0
-    width = max(len(f"{row.partner_id}/{row.domain}") for row in rows)
-    fmt_width = max(len(row.format or "-") for row in rows)
+    width = max(len("FEED"), *(len(f"{row.partner_id}/{row.domain}") for row in rows))
+    fmt_width = max(len("FORMAT"), *(len(row.format or "-") for row in rows))
     print(f"{'FEED'.ljust(width)}  {'FORMAT'.ljust(fmt_width)}  {'STATE':<13}  {'PUBLISHED':>9}  LAST SYNC")
     for row in rows:
         print(f"{f'{row.partner_id}/{row.domain}'.ljust(width)}  {(row.format or '-').ljust(fmt_width)}  "

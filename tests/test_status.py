@@ -241,6 +241,9 @@ def test_a_partner_checked_after_hub_withdraw_shows_as_withdrawn(tmp_path):
     assert status.returncode == 0, status.stderr
     lines = status.stdout.splitlines()
     assert lines[1].split()[:4] == ["vhs-geht/courses", "-", "withdrawn", "0"]
+    # its format is '-', narrower than the header: the columns still line up under it
+    assert [lines[1].index(" - ") + 1, lines[1].index("withdrawn")] == \
+        [lines[0].index("FORMAT"), lines[0].index("STATE")]
     assert lines[2:] == ["  not in the registry and none of its records is published: nothing to do",
                          "the feed has left the registry and is withdrawn"]
     report = json.loads(hub("status", "--json", "--partner", "vhs-geht", env=env).stdout)
