@@ -198,3 +198,24 @@ def test_cached_pages_keep_the_endpoints_rules(engine):
         assert limited.status_code == 429
         assert limited.headers["content-type"].startswith("application/problem+json")
         assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_a_database_url_naming_psycopg2_as_dagsters_does_keeps_the_listener(db_url):
+    """An operator who wrote HUB_DATABASE_URL as deploy/README writes Dagster's
+    (postgresql+psycopg2://) got a hub that worked, but a read API whose publication listener
+    (psycopg 3's API) failed and logged that every second, for ever, and read the version per
+    request: the hub takes such a URL with psycopg 3."""
+    if not db_url.startswith("postgresql"):
+        return  # SQLite has no listener
+    from hub.store.db import make_engine, migrate
+
+    engine = make_engine(db_url.replace("postgresql+psycopg://", "postgresql+psycopg2://", 1))
+    try:
+        migrate(engine)
+        fill(engine)
+        publish_domain(engine, "jobs", now=T0)
+        with client_for(engine) as c:
+            assert wait_until_listening(c), "the listener failed on a psycopg2 URL"
+            assert source_ids(c.get("/v1/jobs").json()) == ["j0", "j1", "j2"]
+    finally:
+        engine.dispose()

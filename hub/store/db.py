@@ -116,7 +116,9 @@ def forget_deleted(engine: Engine, wait_ms: int = 1000) -> bool:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; a PostgreSQL URL without a driver gets psycopg 3."""
+    """An engine for ``url``; a PostgreSQL URL without a driver, or naming psycopg2, gets
+    psycopg 3 (the read API's publication listener speaks psycopg 3; a URL written like
+    Dagster's, postgresql+psycopg2://, would have the hub work without it)."""
     try:
         parsed = make_url(url)
     except Exception as exc:  # noqa: BLE001
@@ -124,9 +126,9 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername == "postgres":  # the scheme many hosting providers hand out
         parsed = parsed.set(drivername="postgresql")
     backend = parsed.get_backend_name()
-    if backend == "postgresql" and parsed.drivername == "postgresql":
+    if backend == "postgresql" and parsed.drivername in ("postgresql", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    elif backend == "postgresql" and parsed.get_driver_name() not in ("psycopg", "psycopg2"):
+    elif backend == "postgresql" and parsed.get_driver_name() != "psycopg":
         raise DatabaseError(
             f"unsupported PostgreSQL driver {parsed.get_driver_name()!r} in {redact_url(url)!r}: "
             "use postgresql://... (psycopg 3)")
