@@ -437,11 +437,18 @@ def cmd_schemas(args) -> int:
 
 def cmd_db(args) -> int:
     from hub.config import redact_url
-    from hub.store.db import head_revision
+    from hub.store.db import head_revision, make_engine, migrate
 
     settings = _settings(args)
-    _engine(settings)
-    print(f"{redact_url(settings.database_url)}: schema at revision {head_revision()}")
+    engine = make_engine(settings.database_url)
+    try:
+        before = migrate(engine)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    done = ("created" if before is None else "up to date" if before == head else
+            f"upgraded from {before}")
+    print(f"{redact_url(settings.database_url)}: schema at revision {head} ({done})")
     return 0
 
 

@@ -51,6 +51,29 @@ def test_migrations_started_together_all_succeed(db_url):
     eng.dispose()
 
 
+def test_hub_db_says_whether_it_created_upgraded_or_found_the_schema_up_to_date(db_url, tmp_path):
+    """An operator running hub db for a release read 'schema at revision 0011' whether the
+    database was upgraded or already was: the line now says what was done."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_api import database_at
+
+    def hub_db(url: str) -> str:
+        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_HOME": str(tmp_path / "home")}
+        proc = subprocess.run([sys.executable, "-m", "hub.cli", "db"], env=env, text=True,
+                              capture_output=True, timeout=120)
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+        return proc.stdout.strip()
+
+    database_at(db_url, "0010").dispose()  # a database an older release left
+    assert hub_db(db_url).endswith(f"schema at revision {head_revision()} (upgraded from 0010)")
+    assert hub_db(db_url).endswith(f"schema at revision {head_revision()} (up to date)")
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert hub_db(fresh).endswith(f"schema at revision {head_revision()} (created)")
+
+
 def test_a_schema_newer_than_the_hub_is_refused_with_a_message(db_url):
     from hub.store.db import DatabaseError
 

@@ -169,13 +169,14 @@ def _alembic_config() -> Config:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+def migrate(engine: Engine) -> str | None:
+    """Bring the schema to the newest migration (idempotent); returns the revision the
+    database had before (None: it had none, the tables were created)."""
     cfg = _alembic_config()
     try:
         with engine.begin() as conn:
             if current_revision(conn) == head_revision():
-                return
+                return head_revision()
             # one migration at a time (run pods and commands that start together): the others
             # wait here, then find the schema upgraded
             if conn.dialect.name == "postgresql":
@@ -184,7 +185,7 @@ def migrate(engine: Engine) -> None:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, before the first read
             current = current_revision(conn)
             if current == head_revision():
-                return
+                return current
             if current is not None and not known_revision(current):
                 raise DatabaseError(
                     f"the database {redact_url(str(engine.url))} has schema revision {current}, "
@@ -192,6 +193,7 @@ def migrate(engine: Engine) -> None:
                     "release upgraded it; run that release, or restore the backup taken before")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+            return current
     except sa.exc.DatabaseError as exc:  # not reachable, or not a database (a stray file)
         what = "reach" if isinstance(exc, sa.exc.OperationalError) else "use"
         raise DatabaseError(
