@@ -1326,7 +1326,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("db", help="create or upgrade the database schema, print its revision",
                        description="Create or upgrade the schema of the database HUB_DATABASE_URL "
-                       "names (default: SQLite in HUB_HOME) and print its revision. Run it once "
+                       "names (default: SQLite in HUB_HOME) and print its revision and what was done "
+                       "(created, upgraded from REVISION, up to date). Run it once "
                        "per release before the new code runs; a database a newer release "
                        "upgraded is refused.")
     p.set_defaults(func=cmd_db)
