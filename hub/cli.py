@@ -920,15 +920,17 @@ def _forget_replayed_checks(instance, key, names: list[str], partition: str) -> 
 def _tell_dagster(settings, command: str, events) -> None:
     """Report ``events(dagster, instance)`` to the Dagster instance (DAGSTER_HOME, as hub sync
     uses it) outside a run. What the command did stands when Dagster cannot be told: a warning says so."""
-    from hub.runner import ensure_dagster_home
+    from hub.runner import DagsterHomeError, dagster_instance, ensure_dagster_home
 
     try:
         import dagster as dg
 
         ensure_dagster_home(settings)
-        with dg.DagsterInstance.get() as instance:
+        with dagster_instance() as instance:  # an instance that cannot load, said as hub sync says it
             for event in events(dg, instance):
                 instance.report_runless_asset_event(event)
+    except DagsterHomeError as exc:
+        print(f"{command}: warning: the Dagster instance was not told: {exc}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - what was done stands; only the UI's view lags
         print(f"{command}: warning: the Dagster instance was not told ({type(exc).__name__}: "
               f"{str(exc).splitlines()[0] if str(exc) else ''})", file=sys.stderr)

@@ -361,3 +361,23 @@ def test_a_record_sent_in_three_deliveries_is_erased_from_all_of_their_files(db_
     with engine_for(db_url).connect() as conn:
         published = conn.execute(sa.select(directory.c.entry)).scalars().all()
     assert [s["source_id"] for e in published for s in e["sources"]] == ["A-1"]
+
+
+def test_an_erasure_whose_dagster_instance_lacks_its_database_url_warns_in_words(
+        db_url, tmp_path, monkeypatch, capsys):
+    """A steward erasing from a shell with the production dagster.yaml but without
+    DAGSTER_PG_URL read a dump of Dagster's configuration fields ('Field(<dagster._config...')
+    after the erasure; the warning now says what hub sync says: the variable is not set. The
+    erasure stands."""
+    hub = hub_setup(db_url, tmp_path, monkeypatch)
+    home = tmp_path / "dagster"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text((Path(__file__).parents[1] / "deploy" / "dagster.yaml")
+                                       .read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.delenv("DAGSTER_PG_URL", raising=False)
+    assert main(["erase", "employer-a", "A-2", "--reason", "T-1"]) == 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hub erase: warning: the Dagster instance was not told"), err
+    assert "the environment variable DAGSTER_PG_URL it names is not set" in err
+    assert "Field(" not in err and len(err.splitlines()) == 1
+    assert hub.entity("employer-a", "A-2") is None
