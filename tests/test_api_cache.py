@@ -219,3 +219,22 @@ def test_a_database_url_naming_psycopg2_as_dagsters_does_keeps_the_listener(db_u
             assert source_ids(c.get("/v1/jobs").json()) == ["j0", "j1", "j2"]
     finally:
         engine.dispose()
+
+
+def test_a_listener_that_cannot_connect_says_so_once_not_every_second(caplog):
+    """While PostgreSQL was down the read API logged 'not listening for publications' once a
+    second, in every worker, for as long as the outage lasted; a lasting failure is now said
+    once (and again only when its reason changes)."""
+    import logging
+
+    from hub.store.db import make_engine
+
+    down = make_engine("postgresql+psycopg://hub@127.0.0.1:1/hub")  # refused at once
+    try:
+        with caplog.at_level(logging.WARNING, logger="hub.api"):
+            with client_for(down):
+                time.sleep(3.5)  # three retries and more
+    finally:
+        down.dispose()
+    said = [r.getMessage() for r in caplog.records if "not listening for publications" in r.getMessage()]
+    assert len(said) == 1, said

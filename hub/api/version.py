@@ -87,6 +87,7 @@ class DirectoryVersion:
     def _listen(self) -> None:
         dialect = self.engine.dialect
         args, params = dialect.create_connect_args(self.engine.url)
+        said = None  # the failure logged last: a lasting one (a database down) is said once
         while not self._stop.is_set():
             try:
                 connection = dialect.dbapi.connect(*args, **params, autocommit=True)
@@ -102,15 +103,20 @@ class DirectoryVersion:
                 with self._lock:
                     self._seq = max(self._seq or 0, int(seq))
                 self._listening = True
+                if said is not None:
+                    log.warning("read API: listening for publications again")
+                    said = None
                 while not self._stop.is_set():
                     for note in connection.notifies(timeout=1.0):
                         self._advance(int(note.payload))
             except Exception as exc:  # noqa: BLE001 - any failure: fall back to queries, retry
                 if self._stop.is_set():
                     break
-                log.warning("read API: not listening for publications (%s); reading the "
-                            "version per request until the listener is back",
-                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if reason != said:
+                    log.warning("read API: not listening for publications (%s); reading the "
+                                "version per request until the listener is back", reason)
+                    said = reason
             finally:
                 self._listening = False
                 if self._connection is not None:
