@@ -976,6 +976,7 @@ def cmd_demo(args) -> int:
     today = args.today or dt.date.today()
     data = demo_feeds.generate(today=today, seed=args.seed)
     engine = _engine(settings)
+    _refuse_a_database_not_the_demos(engine, settings, {partner["id"] for partner in data.partners})
     ensure_dagster_home(settings)
     server = serve_demo(data)
     try:
@@ -1004,6 +1005,28 @@ def cmd_demo(args) -> int:
               f"DAGSTER_HOME={shlex.quote(os.environ['DAGSTER_HOME'])} "
               f"{shlex.quote(str(dagster))} dev -m hub.definitions")
     return 0 if summary.publish_ok else 1
+
+
+def _refuse_a_database_not_the_demos(engine, settings, demo_partners: set[str]) -> None:
+    """The demo publishes into the database HUB_DATABASE_URL names: one that holds deliveries
+    of other partners (a production database, in a shell with its environment) is refused
+    before anything is fetched or published."""
+    import sqlalchemy as sa
+
+    from hub.config import redact_url
+    from hub.store.tables import syncs
+
+    with engine.connect() as conn:
+        others = conn.execute(sa.select(syncs.c.partner_id).distinct()
+                              .where(syncs.c.partner_id.not_in(sorted(demo_partners)))
+                              .order_by(syncs.c.partner_id).limit(4)).scalars().all()
+    if others:
+        named = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise UsageError(
+            f"the database {redact_url(settings.database_url)} holds deliveries of partners the "
+            f"demo does not have ({named}): the demo would publish its made-up "
+            "offers into that directory; run it with another HUB_DATABASE_URL (unset: the "
+            "embedded database under HUB_HOME)")
 
 
 def _demo_checksum(body: str) -> str:

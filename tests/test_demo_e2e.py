@@ -145,3 +145,29 @@ def test_demo_refuses_to_overwrite_its_registry_once_a_steward_edited_it(tmp_pat
     assert proc.returncode == 2
     assert "was written by hub demo and edited since" in proc.stderr and "Traceback" not in proc.stderr
     assert (home / "registry.yaml").read_text() == edited
+
+
+def test_demo_refuses_a_database_that_holds_other_partners(db_url, tmp_path):
+    """In a shell with production's HUB_DATABASE_URL (and no HUB_REGISTRY), hub demo published
+    its made-up offers of Landkreis Neunkirchen into the production directory; a database that
+    holds deliveries of partners the demo does not have is now refused before anything is
+    fetched, with one line, exit 2."""
+    from tests.test_cli import assert_one_line_error
+    from hub.store.db import make_engine, migrate
+    from hub.store.tables import directory, syncs
+
+    engine = make_engine(db_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(syncs).values(
+            partner_id="jobcenter-echt", domain="jobs", status="ok",
+            started_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc)))
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_DATABASE_URL": db_url,
+           "DAGSTER_HOME": str(tmp_path / "dagster"), "HUB_REGISTRY": ""}
+    proc = hub("demo", env=env)
+    assert_one_line_error(proc, "holds deliveries of partners the demo does not have (jobcenter-echt)",
+                          "another HUB_DATABASE_URL")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(directory)).scalar_one() == 0
+    engine.dispose()
+    assert not (tmp_path / "home" / "registry.yaml").exists()
