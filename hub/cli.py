@@ -975,8 +975,8 @@ def cmd_demo(args) -> int:
                 "edits: run the demo with another HUB_HOME, or delete the file first")
     today = args.today or dt.date.today()
     data = demo_feeds.generate(today=today, seed=args.seed)
+    _refuse_a_database_not_the_demos(settings, {partner["id"] for partner in data.partners})
     engine = _engine(settings)
-    _refuse_a_database_not_the_demos(engine, settings, {partner["id"] for partner in data.partners})
     ensure_dagster_home(settings)
     server = serve_demo(data)
     try:
@@ -1007,19 +1007,27 @@ def cmd_demo(args) -> int:
     return 0 if summary.publish_ok else 1
 
 
-def _refuse_a_database_not_the_demos(engine, settings, demo_partners: set[str]) -> None:
+def _refuse_a_database_not_the_demos(settings, demo_partners: set[str]) -> None:
     """The demo publishes into the database HUB_DATABASE_URL names: one that holds deliveries
     of other partners (a production database, in a shell with its environment) is refused
-    before anything is fetched or published."""
+    before anything is fetched, published or migrated."""
     import sqlalchemy as sa
 
     from hub.config import redact_url
+    from hub.store.db import make_engine
     from hub.store.tables import syncs
 
-    with engine.connect() as conn:
-        others = conn.execute(sa.select(syncs.c.partner_id).distinct()
-                              .where(syncs.c.partner_id.not_in(sorted(demo_partners)))
-                              .order_by(syncs.c.partner_id).limit(4)).scalars().all()
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            others = [] if not sa.inspect(conn).has_table("syncs") else conn.execute(
+                sa.select(syncs.c.partner_id).distinct()
+                .where(syncs.c.partner_id.not_in(sorted(demo_partners)))
+                .order_by(syncs.c.partner_id).limit(4)).scalars().all()
+    except sa.exc.DatabaseError:
+        others = []  # not reachable, not a database: the migration that follows says so
+    finally:
+        engine.dispose()
     if others:
         named = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
         raise UsageError(

@@ -152,12 +152,12 @@ def test_demo_refuses_a_database_that_holds_other_partners(db_url, tmp_path):
     its made-up offers of Landkreis Neunkirchen into the production directory; a database that
     holds deliveries of partners the demo does not have is now refused before anything is
     fetched, with one line, exit 2."""
+    from tests.test_api import database_at
     from tests.test_cli import assert_one_line_error
-    from hub.store.db import make_engine, migrate
+    from hub.store.db import current_revision
     from hub.store.tables import directory, syncs
 
-    engine = make_engine(db_url)
-    migrate(engine)
+    engine = database_at(db_url, "0010")  # production on the release before: not migrated either
     with engine.begin() as conn:
         conn.execute(sa.insert(syncs).values(
             partner_id="jobcenter-echt", domain="jobs", status="ok",
@@ -169,5 +169,6 @@ def test_demo_refuses_a_database_that_holds_other_partners(db_url, tmp_path):
                           "another HUB_DATABASE_URL")
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(directory)).scalar_one() == 0
+        assert current_revision(conn) == "0010"
     engine.dispose()
     assert not (tmp_path / "home" / "registry.yaml").exists()
