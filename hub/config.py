@@ -47,6 +47,22 @@ def redact_url(url: str) -> str:
         return url.split("@")[-1]
 
 
+_YES = frozenset({"yes", "y", "true", "1", "on", "ja"})
+_NO = frozenset({"no", "n", "false", "0", "off", "nein"})
+
+
+def env_flag(env, name: str, default: bool = False, *, error: type[Exception] = ValueError) -> bool:
+    """A yes/no setting from ``env`` (``default`` when unset or blank); ``error`` with a
+    one-line message naming the setting for any other value (a typo must not switch a
+    safeguard off)."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _YES | _NO:
+        raise error(f"{name} must be yes or no (1 or 0), not {raw!r}")
+    return raw in _YES
+
+
 def env_int(env, name: str, default: int, *, minimum: int = 0, error: type[Exception] = ValueError) -> int:
     """A whole-number setting from ``env`` (``default`` when unset or blank); ``error`` with a
     one-line message naming the setting when it is not a number or below ``minimum``."""

@@ -78,3 +78,19 @@ def test_an_unreachable_database_fails_the_check_with_a_line_and_no_password():
     assert body["status"] == "fail" and body["schema_revision"] is None
     assert body["output"].startswith("cannot reach the database")
     assert "secret" not in answer.text and "\n" not in body["output"]
+
+
+def test_a_require_keys_setting_that_is_neither_yes_nor_no_is_refused():
+    """HUB_API_REQUIRE_KEYS=enabled (or 'required', 'ture') was taken as off: the operator
+    believed the directory needed a key while anyone read it. A value that is neither yes nor
+    no is now refused with the setting's name; yes/no, true/false, 1/0, on/off are taken."""
+    import pytest
+
+    for word in ("enabled", "required", "ture"):
+        with pytest.raises(ValueError, match=f"HUB_API_REQUIRE_KEYS must be yes or no.*'{word}'"):
+            ApiSettings.from_env({"HUB_API_REQUIRE_KEYS": word}, hub_settings=object())
+    for word, on in (("1", True), ("yes", True), ("TRUE", True), ("on", True),
+                     ("0", False), ("no", False), ("false", False), ("", False)):
+        assert ApiSettings.from_env({"HUB_API_REQUIRE_KEYS": word},
+                                    hub_settings=object()).require_keys is on
+    assert ApiSettings.from_env({}, hub_settings=object()).require_keys is False

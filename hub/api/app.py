@@ -33,7 +33,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from hub import __version__
 from hub.api import health
-from hub.config import env_int
+from hub.config import env_flag, env_int
 from hub.api import query
 from hub.api.keys import ApiKey, RateLimiter, lookup_key
 from hub.api.query import Filters, QueryError, german_level_at_most
@@ -51,10 +51,6 @@ DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT = 100, 1000
 
 
 # --------------------------------------------------------------------------- settings
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,7 @@ class ApiSettings:
 
             hub_settings = Settings.from_env(env)
         return cls(
-            require_keys=_flag(env.get("HUB_API_REQUIRE_KEYS")),
+            require_keys=env_flag(env, "HUB_API_REQUIRE_KEYS"),
             anon_rate_limit=env_int(env, "HUB_API_ANON_RATE_LIMIT", 0),
             key_rate_limit=env_int(env, "HUB_API_KEY_RATE_LIMIT", 600),
             cache_mb=env_int(env, "HUB_API_CACHE_MB", 64),

@@ -30,6 +30,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from hub.config import env_flag
 from hub.quality.feedback import report_fingerprint
 from hub.quality.report import FeedbackReport, local_time, render_csv, render_html, render_text, subject
 
@@ -39,10 +40,6 @@ TEXT_PROBLEM_LIMIT = 20  # and in its short plain-text alternative
 
 class MailError(Exception):
     """A report could not be mailed. The message is one line for a person."""
-
-
-_YES = {"yes", "y", "true", "1", "on", "ja"}
-_NO = {"no", "n", "false", "0", "off", "nein", ""}
 
 
 @dataclass(frozen=True)
@@ -67,9 +64,7 @@ class MailSettings:
         port_text = (env.get("HUB_SMTP_PORT") or "25").strip()
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise MailError(f"HUB_SMTP_PORT must be a port number, not {port_text!r}")
-        starttls = (env.get("HUB_SMTP_STARTTLS") or "no").strip().lower()
-        if starttls not in _YES | _NO:
-            raise MailError(f"HUB_SMTP_STARTTLS must be yes or no, not {starttls!r}")
+        starttls = env_flag(env, "HUB_SMTP_STARTTLS", error=MailError)
         timeout_text = (env.get("HUB_SMTP_TIMEOUT") or "30").strip()
         try:
             timeout = float(timeout_text)
@@ -81,7 +76,7 @@ class MailSettings:
             port=int(port_text),
             user=(env.get("HUB_SMTP_USER") or "").strip() or None,
             password=env.get("HUB_SMTP_PASSWORD") or None,
-            starttls=starttls in _YES,
+            starttls=starttls,
             timeout=timeout,
         )
 
