@@ -212,3 +212,31 @@ def test_the_read_api_manifest_runs_hub_serve_as_the_helm_release_runs_the_code(
     assert volumes[registry["name"]]["configMap"] == registry["configMap"]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["HUB_REGISTRY"] == code["env"]["HUB_REGISTRY"]
+
+
+DB_JOB = ROOT / "deploy" / "k8s" / "db-job.yaml"
+
+
+def test_the_schema_job_runs_hub_db_with_the_release_image_and_database():
+    """deploy/k8s/db-job.yaml, the `hub db` the docs tell operators to run first at every
+    release: its command is the one `hub db` takes, once (a failed pod is not restarted in
+    place), with the Helm release's image and database Secret, and a new name per release."""
+    import yaml
+
+    from hub.cli import build_parser
+
+    (job,) = yaml.safe_load_all(DB_JOB.read_text())
+    assert job["kind"] == "Job" and "generateName" in job["metadata"] and "name" not in job["metadata"]
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    args = build_parser().parse_args(container["args"])
+    assert container["command"] == ["hub"] and args.func.__name__ == "cmd_db"
+    assert pod["restartPolicy"] == "Never" and job["spec"]["backoffLimit"] <= 3
+    label = job["metadata"]["labels"]["app.kubernetes.io/name"]
+    assert f"-l app.kubernetes.io/name={label}" in (ROOT / "deploy" / "README.md").read_text()
+
+    values = yaml.safe_load(HELM_VALUES.read_text())
+    (code,) = values["dagster-user-deployments"]["deployments"]
+    assert container["image"] == f"{code['image']['repository']}:{code['image']['tag']}"
+    database_secret = next(s["name"] for s in code["envSecrets"] if "database" in s["name"])
+    assert container["envFrom"] == [{"secretRef": {"name": database_secret}}]
