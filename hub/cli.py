@@ -738,9 +738,12 @@ def cmd_erase(args) -> int:
     an audit row without personal data. Exit 1 for an unknown partner or record."""
     from hub.inbox import ASIDE, inbox_folder
     from hub.registry import RegistryError, load_registry
-    from hub.store.erasure import ErasureError, erase_record, partner_known
+    from hub.store.erasure import ErasureError, erase_record, partner_known, refused_id
     from hub.store.landing import LandingStore
 
+    problem = refused_id(args.source_id)
+    if problem:  # bad input, said before anything is opened
+        raise UsageError(problem)
     settings = _settings(args)
     engine = _engine(settings)
     partner = None
@@ -1256,7 +1259,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "keeps other sources) is published. A record never staged (rejected, or only "
                        "in a delivery that failed as a whole) is erased where the hub holds it. An "
                        "audit row keeps partner, source id, time and reason. Exit 1 for an unknown "
-                       "partner or a record found nowhere.")
+                       "partner or a record found nowhere; 2 for an id no record can have (blank, "
+                       "punctuation alone, blanks at its ends).")
     p.add_argument("partner", help="partner id")
     p.add_argument("source_id", help="the record's id in the partner's feed")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"],

@@ -342,6 +342,27 @@ def test_an_unusable_file_with_a_longer_id_is_not_taken_for_the_record(db_url, t
     assert file_hits(store.root, ZORA)
 
 
+def test_an_id_no_record_can_have_is_refused_and_leaves_an_unusable_file_alone(db_url, tmp_path,
+                                                                               monkeypatch, capsys):
+    """An unusable file is searched as text: an 'id' of punctuation or blanks (a stray '-'
+    typed for the id) stands between any two words of it, and erased its file and payload.
+    Such an id, and one with blanks at its ends (no record's id has them), is refused as bad
+    input (exit 2) before anything is searched."""
+    inbox, store = inbox_setup(db_url, tmp_path, monkeypatch,
+                               UNUSABLE.replace("Gasthaus Krone;", "Gasthaus Krone - Neunkirchen;;"))
+    for given, said in (("-", "'-' is no record's id (an id has a letter or digit)"),
+                        (";;", "';;' is no record's id (an id has a letter or digit)"),
+                        (" ", "an empty id is no record's id"),
+                        ("Z-9 ", "'Z-9 ' has white space at its ends, which no record's id has "
+                                 "(the formats drop it): erase 'Z-9'")):
+        assert main(["erase", "employer-a", given]) == 2
+        assert capsys.readouterr().err.startswith(f"hub erase: error: {said}")
+    assert [p.parent.name for p in file_hits(inbox, ZORA)] == ["failed"]
+    assert file_hits(store.root, ZORA)
+    with engine_for(db_url).connect() as conn:
+        assert conn.execute(sa.select(erasures)).all() == []
+
+
 def test_a_record_sent_in_three_deliveries_is_erased_from_all_of_their_files(db_url, tmp_path,
                                                                               monkeypatch, capsys):
     """Every inbox file and raw payload that holds the record goes, the one that holds only

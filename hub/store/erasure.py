@@ -87,6 +87,23 @@ def partner_known(conn: sa.Connection, partner_id: str) -> bool:
     return False
 
 
+def refused_id(source_id: str) -> str | None:
+    """Why ``source_id`` cannot be a record's id, one line; None for one that can. A record's
+    id has a letter or digit and no white space at its ends (the formats drop it): an id of
+    punctuation alone ('-', '*') or blanks would otherwise be searched as text in the
+    deliveries that failed as a whole, where it stands between any two words, and their files
+    erased."""
+    if not source_id.strip():
+        return "an empty id is no record's id: give the record's id as the feedback report names it"
+    if source_id != source_id.strip():
+        return (f"{source_id!r} has white space at its ends, which no record's id has (the "
+                f"formats drop it): erase {source_id.strip()!r}")
+    if not any(char.isalnum() for char in source_id):
+        return (f"{source_id!r} is no record's id (an id has a letter or digit): give the "
+                "record's id as the feedback report names it")
+    return None
+
+
 def record_domains(conn: sa.Connection, partner_id: str, source_id: str) -> set[str]:
     """The domains in which the partner's record has rows (records, entity map, rejections)."""
     found: set[str] = set()
@@ -117,6 +134,9 @@ def erase_record(
     a domain to the partner's inbox folder, whose files moved aside that hold the record are
     deleted too. A record that no table holds (never staged: only in a delivery that failed
     as a whole) is erased where a raw payload or an inbox file holds it."""
+    problem = refused_id(source_id)
+    if problem:
+        raise ErasureError(problem)
     now = now or dt.datetime.now(dt.timezone.utc)
     formats, inboxes = formats or {}, inboxes or {}
     with engine.connect() as conn:
