@@ -32,9 +32,38 @@ class Settings:
             # an environment file or Secret that lost its value: not the embedded database
             raise SettingsError("HUB_DATABASE_URL is set but empty; give the database URL, or "
                                 "unset it for the embedded SQLite database under HUB_HOME")
+        if url:
+            _refuse_passing_sqlite(url)
         url = url or f"sqlite:///{home / 'hub.db'}"
         registry = Path(env.get("HUB_REGISTRY") or home / "registry.yaml")
         return cls(home=home, database_url=url, registry_path=registry)
+
+
+def _refuse_passing_sqlite(url: str) -> None:
+    """A SQLite HUB_DATABASE_URL that would keep the hub's data somewhere other than one file
+    every command and the Dagster daemon share: in memory (gone when the command ends, with
+    the directory it published and the API key it printed), or a path relative to the working
+    folder ('sqlite:///tmp/hub.db' is tmp/hub.db there, where '/tmp/hub.db' was meant).
+    Other URLs (unparsable, other databases) are the engine's to judge."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - make_engine says what is wrong with it
+        return
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory or parsed.query.get("mode") == "memory":
+        raise SettingsError(f"HUB_DATABASE_URL={url} is a SQLite database in memory, gone when the "
+                            "command ends (with all it published); name a file, "
+                            "sqlite:////PATH/hub.db, or unset it for the embedded database under HUB_HOME")
+    if not database.startswith("file:") and not Path(database).is_absolute():
+        raise SettingsError(f"HUB_DATABASE_URL={url} names {database} relative to the working "
+                            "folder: each command, and the Dagster daemon, started in another folder "
+                            f"would use another database; write its absolute path (four slashes: "
+                            f"sqlite:////{database} is /{database})")
 
 
 def redact_url(url: str) -> str:

@@ -244,6 +244,26 @@ def test_an_empty_database_url_is_an_error_not_the_embedded_database(tmp_path):
     assert not (tmp_path / "home" / "hub.db").exists()
 
 
+def test_a_sqlite_database_in_memory_or_relative_is_refused_before_anything_is_done(tmp_path):
+    """A SQLite database in memory ended with the command: hub keys create printed a key no
+    database kept, hub demo published a directory nobody could read. 'sqlite:///tmp/hub.db'
+    (three slashes) is tmp/hub.db below the working folder, not /tmp/hub.db: each folder a
+    command or the Dagster daemon starts in had its own database."""
+    env = {"HUB_HOME": str(tmp_path / "home")}
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        proc = hub("keys", "create", "--name", "portal", "--scope", "read",
+                   env={**env, "HUB_DATABASE_URL": url}, cwd=tmp_path)
+        assert_one_line_error(proc, f"HUB_DATABASE_URL={url} is a SQLite database in memory",
+                              "name a file, sqlite:////PATH/hub.db")
+        assert proc.stdout == ""  # no key that is gone with the command
+    proc = hub("db", env={**env, "HUB_DATABASE_URL": "sqlite:///data/hub.db"}, cwd=tmp_path)
+    assert_one_line_error(proc, "HUB_DATABASE_URL=sqlite:///data/hub.db names data/hub.db relative "
+                                "to the working folder", "(four slashes: sqlite:////data/hub.db is /data/hub.db)")
+    assert not (tmp_path / "data").exists()
+    proc = hub("db", env={**env, "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'hub.db'}"})
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_an_inbox_without_a_file_yet_waits_and_is_no_failure(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
