@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import html
 import io
 import json
@@ -102,6 +103,45 @@ def test_every_format_names_a_web_page_and_its_title(name, encoding):
             kind = "CSV" if name.startswith("csv-") else "XML" if name == "openimmo" else "JSON"
             assert (f"the file is a web page (HTML, title 'Anmeldung – Übersicht'), not {kind}; "
                     "often a login or error page" in str(error.value))
+
+
+# what partners save or upload in place of the export: a screenshot, a printout, the packed file
+NOT_TEXT = {"a PNG image": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+            "a PDF document": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\n",
+            "a gzip archive (.gz)": gzip.compress(b"Stellen-ID;Titel;PLZ;Ort\nA-1;Koch;66538;Neunkirchen\n"),
+            "a ZIP archive": b"PK\x03\x04\x14\x00\x00\x00\x00\x00" + bytes(40)}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+@pytest.mark.parametrize("kind", sorted(NOT_TEXT))
+def test_every_format_names_a_picture_a_printout_or_an_archive(name, kind):
+    """A PNG given as a job CSV was 'required column(s) missing: Stellen-ID, Titel, PLZ, Ort'
+    (its bytes read as Windows-1252), as OpenImmo 'invalid XML at line 1 column 1: Start tag
+    expected', as JSON 'not UTF-8 text (byte 0)' or, for a ZIP whose first bytes read as UTF-8,
+    'invalid JSON at line 1 column 1': none said what the file is or what to do."""
+    if name.startswith("csv-") and kind == "a ZIP archive":
+        pytest.skip("a ZIP given as CSV is named a spreadsheet workbook (xlsx, ods)")
+    fmt = FORMATS[name]
+    expected = "CSV" if name.startswith("csv-") else "XML" if name == "openimmo" else "JSON"
+    todo = ("unpack it and use the file inside" if "archive" in kind else
+            "use the file your program exports, not a "
+            + ("printout" if kind == "a PDF document" else "picture") + " of it")
+    data = NOT_TEXT[kind]
+    for given in [data, io.BytesIO(data)] if fmt.chunks else [data]:  # the streamed readers too
+        with pytest.raises(FormatError) as error:
+            fmt.parse(given, "p") if isinstance(given, bytes) else list(fmt.chunks(given, "p"))
+        assert str(error.value).endswith(f": the file is {kind}, not {expected}; {todo}")
+
+
+def test_a_screenshot_checked_as_the_export_is_named_so_in_the_report(tmp_path):
+    source = tmp_path / "stellen.csv"
+    source.write_bytes(NOT_TEXT["a PNG image"])
+    proc = hub("check", "--format", "csv-jobs", str(source), "--out", str(tmp_path / "out"))
+    assert_one_line_error(proc, "unusable: not a job CSV: the file is a PNG image, not CSV; use the "
+                                "file your program exports, not a picture of it")
+    assert "column" not in proc.stderr
+    assert ("Die Datei ist ein PNG-Bild, keine CSV-Datei; verwenden Sie die Datei, die Ihr Programm "
+            "exportiert, kein Bild davon." in html.unescape((tmp_path / "out" / "report.html").read_text()))
 
 
 def test_a_careers_page_with_a_doctype_is_still_read_for_its_json_ld():

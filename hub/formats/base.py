@@ -83,11 +83,38 @@ def as_file_error(exc: FormatError) -> FormatError:
     return exc.saved() if isinstance(exc, WebPageError) else exc
 
 
+# the first bytes of files that are no text, as partners save or upload them in place of an
+# export: (signature, what the file is, what to do); hub.quality.report words them in German
+BINARY_FILES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", "use the file your program exports, not a picture of it"),
+    (b"\xff\xd8\xff", "a JPEG image", "use the file your program exports, not a picture of it"),
+    (b"GIF8", "a GIF image", "use the file your program exports, not a picture of it"),
+    (b"%PDF-", "a PDF document", "use the file your program exports, not a printout of it"),
+    (b"\x1f\x8b", "a gzip archive (.gz)", "unpack it and use the file inside"),
+    (b"PK\x03\x04", "a ZIP archive", "unpack it and use the file inside"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "unpack it and use the file inside"),
+    (b"\xfd7zXZ\x00", "an xz archive (.xz)", "unpack it and use the file inside"),
+)
+
+
+def refuse_binary_file(head: bytes, what: str, expected: str) -> None:
+    """A FormatError for an input that begins as a picture, a PDF or an archive does
+    ('not a job CSV: the file is a PNG image, not CSV; use the file your program exports, not a
+    picture of it'), where the format's own words ('required column(s) missing', 'invalid
+    XML at line 1') would not say what is wrong; nothing for other input."""
+    for signature, kind, todo in BINARY_FILES:
+        if head.startswith(signature):
+            raise FormatError(f"not {what}: the file is {kind}, not {expected}; {todo}")
+
+
 def refuse_web_page(head: str | bytes, what: str, expected: str) -> None:
     """Raise the WebPageError for an input that is a web page (``web_page``), where a page
-    stands in for the data (a login page, an error page served with status 200); nothing for
-    other input. ``what`` as the formats' messages name the expected document ('a job CSV'),
-    ``expected`` the kind of file (CSV, JSON, XML)."""
+    stands in for the data (a login page, an error page served with status 200), and the
+    FormatError of ``refuse_binary_file`` for one that is no text at all (bytes only); nothing
+    for other input. ``what`` as the formats' messages name the expected document ('a job
+    CSV'), ``expected`` the kind of file (CSV, JSON, XML)."""
+    if isinstance(head, (bytes, bytearray)):
+        refuse_binary_file(bytes(head[:16]), what, expected)
     title = web_page(head)
     if title is not None:
         raise WebPageError(what, expected, title)

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from hub.formats.base import FormatError, ParseResult, refuse_web_page
+from hub.formats.base import FormatError, ParseResult, refuse_binary_file, refuse_web_page
 
 
 def load_json(data: bytes, what: str) -> object:
@@ -16,6 +16,7 @@ def load_json(data: bytes, what: str) -> object:
     e.g. 'a BA Jobsuche response'."""
     if not data or not data.strip():
         raise FormatError(f"not {what}: the input is empty")
+    refuse_binary_file(data[:16], what, "JSON")  # a ZIP's first bytes may read as UTF-8
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -89,6 +90,8 @@ class _Text:
         if self.ended:
             return False
         chunk = self.source.read(max(WINDOW, len(self.buf) - self.at))
+        if not self.taken:
+            refuse_binary_file(chunk[:16], self.what, "JSON")
         self.ended = not chunk
         try:
             text = self.decoder.decode(chunk, self.ended)

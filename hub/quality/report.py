@@ -702,6 +702,24 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "ohne Anmeldung?",
      "The web page holds no offers as schema.org data (no <script type=\"application/ld+json\"> "
      "block). Is it the right page, and does it show the offers without logging in?"),
+    # a picture, a printout or an archive in place of the export (hub.formats.base.BINARY_FILES)
+    *((re.compile(rf"the file is {re.escape(kind)}, not (\w+);"),
+       f"Die Datei ist {german}, keine {{0}}-Datei; {todo_de}.",
+       f"The file is {kind}, not the {{0}} file expected; {todo_en}.")
+      for kind, german, todo_de, todo_en in (
+          *((kind, german, "verwenden Sie die Datei, die Ihr Programm exportiert, kein Bild davon",
+             "use the file your program exports, not a picture of it")
+            for kind, german in (("a PNG image", "ein PNG-Bild"), ("a JPEG image", "ein JPEG-Bild"),
+                                 ("a GIF image", "ein GIF-Bild"))),
+          ("a PDF document", "ein PDF-Dokument",
+           "verwenden Sie die Datei, die Ihr Programm exportiert, keinen Ausdruck davon",
+           "use the file your program exports, not a printout of it"),
+          *((kind, german, "entpacken Sie sie und verwenden Sie die Datei darin",
+             "unpack it and use the file inside")
+            for kind, german in (("a gzip archive (.gz)", "ein gzip-Archiv (.gz)"),
+                                 ("a ZIP archive", "ein ZIP-Archiv"),
+                                 ("a 7-Zip archive", "ein 7-Zip-Archiv"),
+                                 ("an xz archive (.xz)", "ein xz-Archiv (.xz)"))))),
     (re.compile(r"(?:UTF-16|not UTF-8 text|neither UTF-8 nor Windows-1252)"),
      "Die Datei ist nicht als UTF-8 (oder Windows-1252) gespeichert; speichern Sie sie als "
      "'CSV UTF-8'.",
