@@ -1348,7 +1348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("keys", help="API keys of the read API: create, list, revoke")
     keys_sub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     k = keys_sub.add_parser("create", help="a new key, printed once")
-    k.add_argument("--name", required=True, help="who or what uses the key")
+    k.add_argument("--name", required=True, help="who or what uses the key (one line, at most 200 characters)")
     k.add_argument("--scope", action="append", choices=["read", "contacts", "feedback", "steward"],
                    help="read, contacts, feedback (needs --partner) or steward (repeatable; at "
                         "least one is needed)")

@@ -72,6 +72,20 @@ def test_keys_errors_are_one_line(tmp_path):
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
+def test_a_key_name_of_several_lines_or_pages_long_is_refused(tmp_path):
+    """A name with a line break was stored as given, and hub keys list printed its second line
+    as a row of its own below the table's header; a name of 5,000 characters was taken too."""
+    for name in ("Portal\nLandkreis", "Portal\tLandkreis", "P" * 201):
+        one_line_error(hub(tmp_path, "keys", "create", "--name", name, "--scope", "read"),
+                       "--name is one line of at most 200 characters, without line breaks or "
+                       "control characters")
+    listed = hub(tmp_path, "keys", "list")
+    assert listed.stdout.startswith("no API keys"), listed.stdout
+    created = hub(tmp_path, "keys", "create", "--name", "Portal Landkreis – Öffentlich " + "P" * 170,
+                  "--scope", "read")
+    assert created.returncode == 0, created.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -72,6 +72,9 @@ def _row_to_key(row) -> ApiKey:
 MAX_RATE_LIMIT = 1_000_000  # requests per minute; the column is a 32-bit integer
 
 
+NAME_MAX = 200  # characters of a key's name: who or what uses it
+
+
 def create_key(
     engine: sa.Engine, *, name: str, scopes: list[str] | tuple[str, ...],
     partner_id: str | None = None, rate_limit: int | None = None,
@@ -81,6 +84,11 @@ def create_key(
     name = (name or "").strip()
     if not name:
         raise ApiKeyError("a key needs a --name")
+    if any(not char.isprintable() for char in name) or len(name) > NAME_MAX:
+        # a line break or control character would break the table of hub keys list
+        raise ApiKeyError(f"--name is one line of at most {NAME_MAX} characters, without line "
+                          "breaks or control characters: who or what uses the key, e.g. "
+                          "'Portal Landkreis'")
     wanted = sorted(set(scopes))
     if not wanted:
         raise ApiKeyError(f"a key needs at least one --scope ({', '.join(SCOPES)})")
