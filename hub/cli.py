@@ -424,7 +424,14 @@ def cmd_schemas(args) -> int:
     if not args.write and not folder.is_dir():
         raise UsageError(f"{folder} is not a folder of schemas; name one with --out")
     if args.write:
-        for name in schema_files.write(folder):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder} is a file, not a folder; name a folder with --out")
+        try:
+            written = schema_files.write(folder)
+        except OSError as exc:  # --out names a file, or a folder that cannot be made
+            raise UsageError(f"cannot write the schemas to {exc.filename or folder}: "
+                             f"{exc.strerror or exc}") from None
+        for name in written:
             print(f"wrote {folder / name}")
         return 0
     stale = schema_files.drifted(folder)

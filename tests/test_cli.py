@@ -139,6 +139,20 @@ def test_formats_and_schemas():
     assert hub("schemas").returncode == 0
 
 
+def test_schemas_written_where_no_folder_can_be_is_one_line(tmp_path):
+    """hub schemas --write --out naming a file (or a folder below one) ended in 'internal
+    error: FileExistsError', exit 70."""
+    file = tmp_path / "notes.txt"
+    file.write_text("x", encoding="utf-8")
+    assert_one_line_error(hub("schemas", "--write", "--out", str(file)),
+                          f"{file} is a file, not a folder; name a folder with --out")
+    assert_one_line_error(hub("schemas", "--write", "--out", str(file / "schemas")),
+                          f"cannot write the schemas to {file / 'schemas'}: Not a directory")
+    assert file.read_text(encoding="utf-8") == "x"
+    written = hub("schemas", "--write", "--out", str(tmp_path / "new" / "schemas"))
+    assert written.returncode == 0 and hub("schemas", "--out", str(tmp_path / "new" / "schemas")).returncode == 0
+
+
 def test_sync_of_a_held_feed_then_of_one_that_cannot_be_fetched(tmp_path):
     """A delivery held for its rejection share shows as held with its own counts and exit 1;
     when the feed then cannot be fetched, the sync says so (failed, the reason, nothing
