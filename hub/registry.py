@@ -311,7 +311,17 @@ def load_registry(path: str | Path) -> Registry:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RegistryError(f"{path}: registry file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise RegistryError(f"{path} is a folder, not the registry file: HUB_REGISTRY (or "
+                            "--registry) names the file itself, e.g. "
+                            f"{path / 'registry.yaml'}") from None
+    except UnicodeDecodeError as exc:
+        if exc.object[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Windows editors' 'Unicode'
+            raise RegistryError(f"{path}: the registry is UTF-16 text; save it as UTF-8") from None
+        line = exc.object[:exc.start].count(b"\n") + 1  # an umlaut saved as Windows-1252
+        raise RegistryError(f"{path}: line {line} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                            "save the registry as UTF-8") from None
+    except OSError as exc:
         raise RegistryError(f"{path}: cannot read the registry ({exc})") from None
     return _parsed(text, str(path))
 

@@ -168,6 +168,28 @@ def test_duplicate_ids_and_broken_yaml_and_missing_file(tmp_path):
         parse_registry("- just a list")
 
 
+def test_a_registry_that_is_a_folder_or_not_utf8_says_what_to_do(tmp_path, monkeypatch, capsys):
+    """HUB_REGISTRY naming the folder said 'cannot read the registry ([Errno 21] Is a
+    directory: ...)'; a registry saved as UTF-16 or Windows-1252 "('utf-8' codec can't decode
+    byte 0xff in position 0: invalid start byte)"."""
+    from hub.cli import main
+
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HUB_REGISTRY", str(tmp_path))
+    assert main(["status"]) == 2
+    assert capsys.readouterr().err == (
+        f"hub status: error: {tmp_path} is a folder, not the registry file: HUB_REGISTRY (or "
+        f"--registry) names the file itself, e.g. {tmp_path / 'registry.yaml'}\n")
+    utf16, cp1252 = tmp_path / "utf16.yaml", tmp_path / "cp1252.yaml"
+    utf16.write_text(GOOD, encoding="utf-16")
+    cp1252.write_text(GOOD.replace("Jobcenter", "Jobcenter Höchen"), encoding="cp1252")
+    for path, said in ((utf16, "the registry is UTF-16 text; save it as UTF-8"),
+                       (cp1252, "line 4 is not UTF-8 text (byte 0xf6); save the registry as UTF-8")):
+        with pytest.raises(RegistryError) as error:
+            load_registry(path)
+        assert str(error.value) == f"{path}: {said}"
+
+
 def test_second_feed_for_the_same_domain_is_refused():
     text = GOOD.replace(
         "        auth_header: X-API-Key\n",
