@@ -388,9 +388,21 @@ def _plainly(error: dict, key: str) -> str | None:
                 f"{example}")
     if kind in ("bool_parsing", "bool_type"):
         return f"{value!r} is not a yes/no value: write true or false"
-    if key == "feeds" and (kind == "too_short" or (kind == "list_type" and value is None)):
+    if key == "feeds" and (kind in ("too_short", "missing") or (kind == "list_type" and value is None)):
         return ("lists no feed: a partner needs at least one, '- format: ...' (see hub formats) "
                 "with its 'source: ...' below")
+    if kind == "missing":
+        return f"missing: write '{key}: ...' in this entry" + (
+            " (https://, http://, file:// or inbox:FOLDER)" if key == "source" else "")
+    if kind == "string_too_short":
+        return f"is empty: write '{key}: ...' with its value"
+    if kind == "list_type":  # partners: or feeds: written as one entry, not a list of them
+        return (f"is not a list: write each entry below '{key}:' beginning with '- ', e.g. "
+                + ("'- id: ...'" if key == "partners" else "'- format: ...'"))
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        first = "format" if "feeds" in error["loc"] else "id"
+        return (f"{value!r} is not an entry: write its fields after the '- ', one 'key: value' a "
+                f"line, e.g. '- {first}: ...'")
     return None
 
 

@@ -99,7 +99,8 @@ def test_a_mistyped_key_does_not_hide_another_missing_field():
     lines = str(info.value).splitlines()
     assert lines[0] == "r.yaml: 2 problems:", lines
     assert "  line 17: partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)" in lines
-    assert "  line 17: partner 'vhs-neunkirchen': feeds[0].source: Field required" in lines
+    assert ("  line 17: partner 'vhs-neunkirchen': feeds[0].source: missing: write 'source: ...' "
+            "in this entry (https://, http://, file:// or inbox:FOLDER)") in lines
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -129,7 +130,21 @@ MISTAKES = [
      "0 and 1, e.g. max_rejection_share: 0.02 for 2 %"),
     ("partners:\n  - id: vhs-a\n    name: VHS A\n    colour: red\n    feeds:\n      - format: csv-courses\n"
      "        source: file:///k.csv\n", 4, ": partner 'vhs-a': colour: unknown field"),
-    ("partners:\n  - id: vhs-a\n    name: VHS A\n", 2, ": partner 'vhs-a': feeds: Field required"),
+    ("partners:\n  - id: vhs-a\n    name: VHS A\n", 2,
+     ": partner 'vhs-a': feeds: lists no feed: a partner needs at least one, '- format: ...'"),
+    # pydantic's words ('Input should be a valid list', '... a valid dictionary or instance of
+    # Partner', 'String should have at least 1 character') said what, not what to write
+    ("partners:\n  id: vhs-a\n  name: VHS A\n", 1,
+     ": partners: is not a list: write each entry below 'partners:' beginning with '- ', e.g. "
+     "'- id: ...'"),
+    ("partners:\n  - vhs-a\n", 2,
+     ": partner #1: 'vhs-a' is not an entry: write its fields after the '- ', one 'key: value' a "
+     "line, e.g. '- id: ...'"),
+    ("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n      format: csv-courses\n", 4,
+     ": partner 'vhs-a': feeds: is not a list: write each entry below 'feeds:' beginning with "
+     "'- ', e.g. '- format: ...'"),
+    ("partners:\n  - id: vhs-a\n    name: ''\n    feeds:\n      - format: csv-courses\n"
+     "        source: file:///k.csv\n", 3, ": partner 'vhs-a': name: is empty: write 'name: ...' with its value"),
     ("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n      - format: csv-courses\n"
      "        source: file:///k.csv\n  - id: vhs-a\n    name: VHS B\n    feeds:\n"
      "      - format: csv-courses\n        source: file:///k.csv\n", 7,
