@@ -32,9 +32,14 @@ def _day(text: str):
     import datetime as dt
 
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+    if not 2000 <= day.year <= 2999:  # the checks hold dates before 2000 implausible, and
+        # look DATE_MAX_YEARS ahead (a year past 9999 is none Python can count)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day the checks can take as today: "
+                                         "give one from 2000-01-01 to 2999-12-31")
+    return day
 
 
 def _port(text: str) -> int:
@@ -1214,7 +1219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole flow on generated partner feeds, prints a summary")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--seed", type=int, default=2026, help="seed of the generated feeds (default 2026)")
-    p.add_argument("--today", type=_day, help="date the feeds are generated for, YYYY-MM-DD (default today)")
+    p.add_argument("--today", type=_day, help="date the feeds are generated for, YYYY-MM-DD, 2000 to 2999 (default today)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sync", help="run the registry's partner feeds through every stage via Dagster")
@@ -1317,7 +1322,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "default HUB_REGISTRY)")
     p.add_argument("--region", type=_ags_prefix, help="AGS prefix of the region the records must lie in")
     p.add_argument("--lang", choices=["de", "en"], help="language of the report (default de)")
-    p.add_argument("--today", type=_day, help="check dates against this day, YYYY-MM-DD (default today)")
+    p.add_argument("--today", type=_day, help="check dates against this day, YYYY-MM-DD, 2000 to 2999 (default today)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("rules", help="the catalogue of quality rules")

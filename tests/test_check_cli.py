@@ -196,6 +196,11 @@ def test_bad_option_values_are_usage_errors(tmp_path):
         (("check", "--format", "csv-courses", example, "--out", str(tmp_path), "--today", "2026-13-45"),
          "'2026-13-45' is not a day"),
         (("demo", "--today", "bogus"), "'bogus' is not a day"),
+        # a day the checks cannot count from: 'internal error: ValueError: year 10004 is out of
+        # range', and before 2000 a GX error of several thousand characters
+        *((("check", "--format", "csv-courses", example, "--out", str(tmp_path / "out"), "--today", day),
+           f"'{day}' is not a day the checks can take as today: give one from 2000-01-01 to 2999-12-31")
+          for day in ("9999-12-31", "0001-01-01", "1999-12-31")),
         (("serve", "--port", "99999"), "'99999' is not a port"),
         (("keys", "create", "--name", "x", "--scope", "read", "--rate-limit", "99999999999999999999"),
          "--rate-limit must be 1 to 1,000,000"),
@@ -203,6 +208,7 @@ def test_bad_option_values_are_usage_errors(tmp_path):
         proc = hub(*args, env={"HUB_HOME": str(tmp_path / "home")})
         assert proc.returncode == 2, (args, proc.stderr)
         assert fragment in proc.stderr and "internal error" not in proc.stderr, (args, proc.stderr)
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_database_file_that_is_not_a_database_is_one_line(tmp_path):
