@@ -608,6 +608,26 @@ def test_an_unclosed_quote_refuses_the_file_instead_of_swallowing_rows(rows, lin
     assert "\n" not in str(error.value)
 
 
+def test_an_unclosed_quote_in_a_long_file_names_its_line_not_the_csv_module_s_limit():
+    """In a file of a few thousand rows the cell an unclosed quote opened outgrew the csv
+    module's limit before the file ended: 'not a readable CSV at line 1655: field larger than
+    field limit (131072)', naming neither the quote nor its line."""
+    rows = [f"Q-{n};Deutsch am Abend, Kurs {n} mit Beschreibung;Sprachkurs;66538;Neunkirchen;"
+            for n in range(5000)]
+    rows[1] = rows[1].replace("Deutsch", '"Deutsch')  # line 3 of the file
+    data = ("Kurs-ID;Titel;Kursart;PLZ;Ort;Beschreibung\n" + "\n".join(rows) + "\n").encode()
+    with pytest.raises(FormatError) as error:
+        parse(data, PARTNER)
+    said = str(error.value)
+    assert said.startswith('line 3: a quote (") opens a cell that runs on past line '), said
+    assert said.endswith(" and takes in the rows between; close the quote in line 3 or remove it")
+    # a cell that long without a quote: the line, and what the limit means
+    data = ("Kurs-ID;Titel;Kursart;PLZ;Ort\nQ-1;" + "x" * 200_000 + ";Sprachkurs;66538;Neunkirchen\n").encode()
+    with pytest.raises(FormatError, match=r"^line 2: a cell of more than 131,072 characters, "
+                                          r"longer than any offer's text; is the file the CSV export\?$"):
+        parse(data, PARTNER)
+
+
 def test_excel_separator_hint_line():
     data = (
         b"sep=;\r\nKurs-ID;Titel;Kursart;PLZ;Ort\r\n"

@@ -206,7 +206,22 @@ def rows(text: str) -> Iterator[tuple[int, list[str]]]:
                 yield start, cells
             start = reader.line_num + 1
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise FormatError(_overlong_cell(text, start, reader.line_num)) from None
         raise FormatError(f"not a readable CSV at line {reader.line_num}: {exc}") from None
+
+
+def _overlong_cell(text: str, start: int, end: int) -> str:
+    """What a cell longer than the csv module reads (131,072 characters) says of the row
+    that begins in line ``start``: mostly a quote opened there and never closed, whose cell
+    took in the rows after it until the limit (in line ``end``), as ``_check_quotes`` says
+    of a shorter file."""
+    line = text.split("\n", start)[start - 1]
+    if '"' in line:
+        return (f"line {start}: a quote (\") opens a cell that runs on past line {end} and "
+                f"takes in the rows between; close the quote in line {start} or remove it")
+    return (f"line {start}: a cell of more than {csv.field_size_limit():,} characters, longer "
+            "than any offer's text; is the file the CSV export?")
 
 
 def _check_quotes(cells: list[str], delimiter: str, width: int, start: int, end: int) -> None:
