@@ -114,6 +114,20 @@ def test_demo_refuses_to_overwrite_a_real_registry(tmp_path):
     assert (home / "registry.yaml").read_text() == "partners: []\n"
 
 
+def test_demo_where_its_registry_file_is_a_folder_is_one_line(tmp_path):
+    """'internal error: IsADirectoryError: [Errno 21] Is a directory: .../registry.yaml',
+    exit 70, before anything was generated."""
+    from tests.test_cli import assert_one_line_error
+
+    home = tmp_path / "home"
+    (home / "registry.yaml").mkdir(parents=True)
+    proc = hub("demo", env={"HUB_HOME": str(home), "DAGSTER_HOME": str(tmp_path / "d"), "HUB_REGISTRY": ""})
+    assert_one_line_error(proc, f"{home / 'registry.yaml'} is a folder where the demo writes its "
+                                "registry file; run the demo with another HUB_HOME (or HUB_REGISTRY "
+                                "naming a file)")
+    assert list((home / "registry.yaml").iterdir()) == []
+
+
 def test_ctrl_c_stops_the_sync_with_one_line(tmp_path):
     """Ctrl-C in a terminal reaches the hub command and Dagster's helpers alike: the sync stops
     after the run it interrupts, publishes nothing, prints no traceback and exits 130."""
