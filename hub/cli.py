@@ -48,6 +48,26 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _proxy_addresses(text: str) -> str:
+    """``--forwarded-allow-ips``: '*', or addresses and networks, comma-separated. uvicorn
+    takes any other word for the name of a Unix socket, which a TCP server never sees: a
+    mistyped proxy address left every request untrusted (links in http:// behind TLS)."""
+    import ipaddress
+
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if "*" in parts and len(parts) > 1:
+        raise argparse.ArgumentTypeError("'*' (every address) stands alone, not in a list")
+    for part in parts:
+        try:  # as uvicorn reads them: a network with its host bits set (10.0.0.5/8) is none
+            if part != "*":
+                ipaddress.ip_network(part) if "/" in part else ipaddress.ip_address(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is not an address or network (e.g. 10.0.0.5, 10.0.0.0/8), nor '*'"
+            ) from None
+    return text
+
+
 def _ags_prefix(text: str) -> str:
     from hub.quality.regions import unknown_region
 
@@ -1352,7 +1372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes (default 1; one per core serves the most requests)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
-    p.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
+    p.add_argument("--forwarded-allow-ips", metavar="ADDRESSES", type=_proxy_addresses,
                    help="the reverse proxies whose X-Forwarded-Proto and X-Forwarded-For the "
                         "server believes (comma-separated addresses or networks, or '*' where "
                         "only the proxy can reach the server, as in a Kubernetes pod); links in "

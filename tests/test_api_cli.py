@@ -86,6 +86,19 @@ def test_a_key_name_of_several_lines_or_pages_long_is_refused(tmp_path):
     assert created.returncode == 0, created.stderr
 
 
+def test_a_proxy_address_that_is_none_is_refused_before_serving(tmp_path):
+    """uvicorn takes a word it cannot read as an address for a Unix socket's name and trusts
+    no proxy: 'proxy.local', '10.0.0.5/8' (host bits set) or '*' in a list served with links
+    in http:// behind the TLS proxy, and said nothing."""
+    for value, said in (("proxy.local", "'proxy.local' is not an address or network"),
+                        ("127.0.0.1, 10.0.0.5/8", "'10.0.0.5/8' is not an address or network"),
+                        ("*, 10.0.0.1", "'*' (every address) stands alone, not in a list")):
+        proc = hub(tmp_path, "serve", "--port", str(_free_port()), "--forwarded-allow-ips", value,
+                   timeout=30)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert f"hub serve: error: argument --forwarded-allow-ips: {said}" in proc.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
