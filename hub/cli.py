@@ -778,17 +778,21 @@ def cmd_erase(args) -> int:
         raise UsageError(problem)
     settings = _settings(args)
     engine = _engine(settings)
-    partner = None
+    partner = registry = None
     if settings.registry_path.exists():
         try:  # the registry only tells the feed formats; erasure works without it
-            partner = load_registry(settings.registry_path).get(args.partner)
+            registry = load_registry(settings.registry_path)
+            partner = registry.get(args.partner)
         except RegistryError:
             partner = None
     with engine.connect() as conn:
         known = partner is not None or partner_known(conn, args.partner)
-    if not known:
+    if not known:  # a partner that left the registry is known by its published records
+        near = list(dict.fromkeys((registry.near_ids(args.partner) if registry else [])
+                                  + _published_partners_near(engine, args.partner)))
         print(f"hub erase: error: unknown partner {args.partner!r} (not in the registry, nothing "
-              "stored)", file=sys.stderr)
+              "stored" + (f"; did you mean {' or '.join(map(repr, near[:5]))}?" if near else "")
+              + ")", file=sys.stderr)
         return 1
     formats = {feed.domain: feed.format for feed in partner.feeds} if partner else None
     # the registry names the inboxes: for a partner no longer in it none is searched

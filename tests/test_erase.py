@@ -179,6 +179,22 @@ def test_unknown_partner_or_record_is_one_line_and_exit_1(db_url, tmp_path, monk
     assert hub.rows(source_records, source_records.c.source_id == "A-1")
 
 
+def test_a_mistyped_partner_is_told_the_id_it_was_probably_meant_to_be(db_url, tmp_path, monkeypatch,
+                                                                      capsys):
+    """hub erase said only 'unknown partner' where hub release, status and keys name the near
+    id; a partner that left the registry is known by its published records."""
+    hub = hub_setup(db_url, tmp_path, monkeypatch)
+    assert main(["erase", "Employer-A", "A-1"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "hub erase: error: unknown partner 'Employer-A' (not in the registry, nothing stored; did "
+        "you mean 'employer-a'?)")
+    registry = tmp_path / "registry.yaml"  # employer-a leaves the registry, its records stay
+    registry.write_text(registry_text(("jobcenter-b", "csv-jobs", (tmp_path / "feeds" / "jobcenter.csv").as_uri())))
+    assert main(["erase", "employer", "A-1"]) == 1
+    assert capsys.readouterr().err.strip().endswith("nothing stored; did you mean 'employer-a'?)")
+    assert not hub.rows(erasures)
+
+
 def test_the_change_feed_after_an_erasure_is_new_to_a_conditional_request_and_keeps_its_schema(
         db_url, tmp_path, monkeypatch, capsys):
     """A portal that polls the change feed with If-None-Match gets the redacted items (the
