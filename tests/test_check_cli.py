@@ -133,6 +133,21 @@ def test_every_format_names_a_picture_a_printout_or_an_archive(name, kind):
         assert str(error.value).endswith(f": the file is {kind}, not {expected}; {todo}")
 
 
+@pytest.mark.parametrize("name", sorted(n for n in FORMATS if not n.startswith("csv-") and n != "openimmo"))
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_a_json_document_saved_as_utf16_is_named_so(name, encoding):
+    """JSON saved as 'Unicode' (Windows PowerShell's and Notepad's UTF-16) said 'not UTF-8
+    text (byte 0)', and without a byte order mark (its zero bytes read as UTF-8) 'invalid JSON
+    at line 1 column 2'."""
+    data = '{"ergebnisliste": [], "maxErgebnisse": 0}'.encode(encoding)
+    fmt = FORMATS[name]
+    for given in [data, io.BytesIO(data)] if fmt.chunks else [data]:
+        with pytest.raises(FormatError) as error:
+            fmt.parse(given, "p") if isinstance(given, bytes) else list(fmt.chunks(given, "p"))
+        assert str(error.value).endswith(": UTF-16 text, where JSON is read as UTF-8; save the file "
+                                         "as UTF-8"), str(error.value)
+
+
 def test_a_screenshot_checked_as_the_export_is_named_so_in_the_report(tmp_path):
     source = tmp_path / "stellen.csv"
     source.write_bytes(NOT_TEXT["a PNG image"])

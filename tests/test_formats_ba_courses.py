@@ -488,7 +488,7 @@ def test_empty_results(payload):
             "'_embedded' holds bildungsanbieter, not 'termine'",
         ),
         (b'{"_embedded": {"_links": {}}}', "neither '_embedded.termine' nor 'page' found"),
-        (b"\xff\xfe{}", "not UTF-8"),
+        (b"\xff\xfe{}", "UTF-16 text, where JSON is read as UTF-8"),
     ],
 )
 def test_unusable_input_is_refused(data, message):

@@ -341,7 +341,7 @@ def test_a_later_item_of_a_rejected_id_is_a_duplicate():
         (b'"text"', "not a BA Jobsuche response"),
         (b'{"results": []}', "not a BA Jobsuche response"),
         (b'{"ergebnisliste": {"a": 1}}', "not a BA Jobsuche response"),
-        (b"\xff\xfe{}", "not UTF-8"),
+        (b"\xff\xfe{}", "UTF-16 text, where JSON is read as UTF-8"),
         (b"[" * 100_000, "invalid JSON"),
     ],
 )

@@ -117,7 +117,7 @@ def test_no_usable_block_is_refused():
         (b'{"@type": "JobPosting"', "invalid JSON at line 1 column"),
         (b'"JobPosting"', "not JSON-LD: the top level is a string"),
         (b"42", "not JSON-LD: the top level is a number"),
-        (b"\xff\xfe{\x00}\x00", "not UTF-8"),
+        (b"\xff\xfe{\x00}\x00", "UTF-16 text, where JSON is read as UTF-8"),
         (b"<html><body><h1>Karriere</h1></body></html>", "HTML page without JSON-LD"),
         (b"<?xml version='1.0'?><openimmo/>", "HTML page without JSON-LD"),
         (b"[" * 100_000, "invalid JSON"),

@@ -562,7 +562,7 @@ def test_load_json_refusals_are_one_line():
     assert load_json(b'\xef\xbb\xbf{"a": 1}', "a test document") == {"a": 1}
     for data, message in [
         (b"", "not a test document: the input is empty"),
-        (b"\xff\xfe{}", "not a test document: not UTF-8"),
+        (b"\xff\xfe{}", "not a test document: UTF-16 text, where JSON is read as UTF-8"),
         (b'{"a": ', "invalid JSON at line 1 column"),
         (b"[" * 100_000, "invalid JSON"),
         (b"1" * 5000, "invalid JSON"),
@@ -661,7 +661,9 @@ def test_template_reads_rows_and_shared_columns():
     [(b"", "not a test CSV: the input is empty"),
      (b"sep=;\n", "not a test CSV: no header row"),
      (b"Nr;Titel;Ort\n", "not a test CSV: required column\\(s\\) missing: PLZ$"),
-     (b'Nr;Titel;PLZ;Ort\n"' + b"a" * 200_000, "not a readable CSV at line 2")],
+     (b'Nr;Titel;PLZ;Ort\n"' + b"a" * 200_000,
+      "^line 2: a quote \\(\"\\) opens a cell of more than 131,072 characters; close the quote in "
+      "line 2 or remove it$")],
 )
 def test_template_refusals(data, message):
     with pytest.raises(FormatError, match=message):

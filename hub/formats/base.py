@@ -107,6 +107,20 @@ def refuse_binary_file(head: bytes, what: str, expected: str) -> None:
             raise FormatError(f"not {what}: the file is {kind}, not {expected}; {todo}")
 
 
+def utf16_codec(data: bytes) -> str | None:
+    """The codec of UTF-16 text, by its BOM or, without one, by the zero bytes of its first
+    (ASCII) characters ('K\\0u\\0...' little-endian); None for other text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:64]
+    if len(head) >= 8 and len(head) % 2 == 0:
+        if head[1::2].count(0) == len(head) // 2 and head[0::2].count(0) == 0:
+            return "utf-16-le"
+        if head[0::2].count(0) == len(head) // 2 and head[1::2].count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
 def refuse_web_page(head: str | bytes, what: str, expected: str) -> None:
     """Raise the WebPageError for an input that is a web page (``web_page``), where a page
     stands in for the data (a login page, an error page served with status 200), and the

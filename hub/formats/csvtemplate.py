@@ -18,7 +18,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from hub.formats.base import FormatError, ParseResult, build_record, duplicate, refuse_web_page
+from hub.formats.base import (
+    FormatError,
+    ParseResult,
+    build_record,
+    duplicate,
+    refuse_web_page,
+    utf16_codec,
+)
 from hub.formats.values import (
     COMMA_THOUSANDS_IN_TEXT,
     NO_VALUE,
@@ -119,7 +126,7 @@ def decode(data: bytes, what: str) -> str:
             "save it as 'CSV UTF-8' or 'CSV (Trennzeichen-getrennt)'"
         )
     refuse_web_page(data, f"a {what}", "CSV")  # its lines would read as a header without columns
-    utf16 = _utf16(data)
+    utf16 = utf16_codec(data)
     if utf16 is not None:
         try:
             return data.decode(utf16).lstrip("\ufeff")
@@ -139,20 +146,6 @@ def decode(data: bytes, what: str) -> str:
             f"not a {what}: neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x} "
             f"at position {exc.start})"
         ) from None
-
-
-def _utf16(data: bytes) -> str | None:
-    """The codec of UTF-16 text, by its BOM or, without one, by the zero bytes of its first
-    (ASCII) characters ('K\\0u\\0...' little-endian); None for other text."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    head = data[:64]
-    if len(head) >= 8 and len(head) % 2 == 0:
-        if head[1::2].count(0) == len(head) // 2 and head[0::2].count(0) == 0:
-            return "utf-16-le"
-        if head[0::2].count(0) == len(head) // 2 and head[1::2].count(0) == 0:
-            return "utf-16-be"
-    return None
 
 
 def normalise_header(name: str) -> str:
@@ -216,12 +209,15 @@ def _overlong_cell(text: str, start: int, end: int) -> str:
     that begins in line ``start``: mostly a quote opened there and never closed, whose cell
     took in the rows after it until the limit (in line ``end``), as ``_check_quotes`` says
     of a shorter file."""
-    line = text.split("\n", start)[start - 1]
-    if '"' in line:
+    line, limit = text.split("\n", start)[start - 1], csv.field_size_limit()
+    if '"' in line and end > start:
         return (f"line {start}: a quote (\") opens a cell that runs on past line {end} and "
                 f"takes in the rows between; close the quote in line {start} or remove it")
-    return (f"line {start}: a cell of more than {csv.field_size_limit():,} characters, longer "
-            "than any offer's text; is the file the CSV export?")
+    if '"' in line:
+        return (f"line {start}: a quote (\") opens a cell of more than {limit:,} characters; "
+                f"close the quote in line {start} or remove it")
+    return (f"line {start}: a cell of more than {limit:,} characters, longer than any offer's "
+            "text; is the file the CSV export?")
 
 
 def _check_quotes(cells: list[str], delimiter: str, width: int, start: int, end: int) -> None:

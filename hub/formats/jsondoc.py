@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from hub.formats.base import FormatError, ParseResult, refuse_binary_file, refuse_web_page
+from hub.formats.base import FormatError, ParseResult, refuse_binary_file, refuse_web_page, utf16_codec
 
 
 def load_json(data: bytes, what: str) -> object:
@@ -16,7 +16,7 @@ def load_json(data: bytes, what: str) -> object:
     e.g. 'a BA Jobsuche response'."""
     if not data or not data.strip():
         raise FormatError(f"not {what}: the input is empty")
-    refuse_binary_file(data[:16], what, "JSON")  # a ZIP's first bytes may read as UTF-8
+    _refuse_not_utf8(data, what)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -33,6 +33,17 @@ def load_json(data: bytes, what: str) -> object:
         raise FormatError("invalid JSON: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer literal longer than Python allows
         raise FormatError(f"invalid JSON: {str(exc).splitlines()[0]}") from None
+
+
+def _refuse_not_utf8(head: bytes, what: str) -> None:
+    """A FormatError for a document that begins as a picture, a PDF or an archive does
+    (``refuse_binary_file``; a ZIP's first bytes may read as UTF-8), or as UTF-16 text does,
+    as Windows PowerShell and Notepad save 'Unicode' (without a byte order mark its zero bytes
+    read as UTF-8 too, and the JSON error would name line 1 column 2)."""
+    refuse_binary_file(head[:16], what, "JSON")
+    if utf16_codec(head[:64]):
+        raise FormatError(f"not {what}: UTF-16 text, where JSON is read as UTF-8; save the file "
+                          "as UTF-8")
 
 
 def kind(value: object) -> str:
@@ -91,7 +102,7 @@ class _Text:
             return False
         chunk = self.source.read(max(WINDOW, len(self.buf) - self.at))
         if not self.taken:
-            refuse_binary_file(chunk[:16], self.what, "JSON")
+            _refuse_not_utf8(chunk, self.what)
         self.ended = not chunk
         try:
             text = self.decoder.decode(chunk, self.ended)
