@@ -148,6 +148,20 @@ def test_a_json_document_saved_as_utf16_is_named_so(name, encoding):
                                          "as UTF-8"), str(error.value)
 
 
+def test_a_json_feed_not_in_utf8_is_not_told_to_save_as_csv(tmp_path):
+    """The partner's report told a BA or schema.org JSON file in UTF-16 (or Windows-1252) to
+    be saved as 'CSV UTF-8'."""
+    for encoding in ("utf-16", "cp1252"):
+        source = tmp_path / f"stellen-{encoding}.json"
+        source.write_bytes('{"ergebnisliste": [], "titel": "Bäcker"}'.encode(encoding))
+        out = tmp_path / encoding
+        proc = hub("check", "--format", "ba-jobsuche", str(source), "--out", str(out))
+        assert proc.returncode == 2, proc.stderr
+        page = html.unescape((out / "report.html").read_text())
+        assert "Die Datei ist nicht als UTF-8 gespeichert; exportieren oder speichern Sie sie als UTF-8." in page
+        assert "CSV" not in page
+
+
 def test_a_screenshot_checked_as_the_export_is_named_so_in_the_report(tmp_path):
     source = tmp_path / "stellen.csv"
     source.write_bytes(NOT_TEXT["a PNG image"])

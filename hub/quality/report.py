@@ -720,6 +720,10 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
                                  ("a ZIP archive", "ein ZIP-Archiv"),
                                  ("a 7-Zip archive", "ein 7-Zip-Archiv"),
                                  ("an xz archive (.xz)", "ein xz-Archiv (.xz)"))))),
+    # a JSON document (hub.formats.jsondoc): no 'CSV UTF-8' to save it as
+    (re.compile(r"not UTF-8 text|where JSON is read as UTF-8"),
+     "Die Datei ist nicht als UTF-8 gespeichert; exportieren oder speichern Sie sie als UTF-8.",
+     "The file is not saved as UTF-8; export or save it as UTF-8."),
     (re.compile(r"(?:UTF-16|not UTF-8 text|neither UTF-8 nor Windows-1252)"),
      "Die Datei ist nicht als UTF-8 (oder Windows-1252) gespeichert; speichern Sie sie als "
      "'CSV UTF-8'.",
