@@ -516,6 +516,11 @@ def test_one_offer_is_not_all_of_one(lang):
      "In Zeile 4 öffnet ein Anführungszeichen", "In line 4 a quote"),
     ("invalid JSON at line 1 column 50: Unterminated string starting at",
      "kein gültiges JSON (Zeile 1, Spalte 50)", "not valid JSON (line 1, column 50)"),
+    # the format's name after 'not' takes no article ('a XML file' was the English before)
+    ("not an OpenImmo document: the file is a saved web page (HTML, title 'Login'), not XML; use",
+     "mit dem Titel &#39;Login&#39;, keine XML-Datei.", "titled &#39;Login&#39;, not the XML export."),
+    ("not a job CSV: the file is a web page (HTML), not CSV; check",
+     "Die Datei ist eine Webseite (HTML), keine CSV-Datei.", "The file is a web page (HTML), not the CSV export."),
 ])
 def test_an_unusable_delivery_says_why_in_the_partners_language(message, german, english):
     for lang, expected in (("de", german), ("en", english)):

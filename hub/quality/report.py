@@ -665,14 +665,14 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "Oft ist das eine Anmelde- oder Fehlerseite, die statt des Exports gespeichert wurde: "
      "verwenden Sie die Datei, die Ihr Programm exportiert, nicht eine im Browser gespeicherte "
      "Seite.",
-     "The file is a saved web page (HTML) titled '{0}', not a {1} file. Often it is a login "
+     "The file is a saved web page (HTML) titled '{0}', not the {1} export. Often it is a login "
      "or error page saved in place of the export: use the file your program exports, not a "
      "page saved from the browser."),
     (re.compile(r"the file is a saved web page \(HTML\), not (\w+);"),
      "Die Datei ist eine gespeicherte Webseite (HTML), keine {0}-Datei. Oft ist das eine "
      "Anmelde- oder Fehlerseite, die statt des Exports gespeichert wurde: verwenden Sie die "
      "Datei, die Ihr Programm exportiert, nicht eine im Browser gespeicherte Seite.",
-     "The file is a saved web page (HTML), not a {0} file. Often it is a login or error page "
+     "The file is a saved web page (HTML), not the {0} export. Often it is a login or error page "
      "saved in place of the export: use the file your program exports, not a page saved from "
      "the browser."),
     # a web server's login or error page where the data should be (hub.formats.base.web_page)
@@ -680,14 +680,14 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "Die Datei ist eine Webseite (HTML) mit dem Titel '{0}', keine {1}-Datei. Oft liefert die "
      "Adresse eine Anmelde- oder Fehlerseite statt der Daten: prüfen Sie, ob sie ohne "
      "Anmeldung die Datei selbst liefert.",
-     "The file is a web page (HTML) titled '{0}', not a {1} file. Often the address gives a "
+     "The file is a web page (HTML) titled '{0}', not the {1} export. Often the address gives a "
      "login or error page instead of the data: check that it gives the file itself without "
      "logging in."),
     (re.compile(r"the file is a web page \(HTML\), not (\w+);"),
      "Die Datei ist eine Webseite (HTML), keine {0}-Datei. Oft liefert die Adresse eine "
      "Anmelde- oder Fehlerseite statt der Daten: prüfen Sie, ob sie ohne Anmeldung die Datei "
      "selbst liefert.",
-     "The file is a web page (HTML), not a {0} file. Often the address gives a login or error "
+     "The file is a web page (HTML), not the {0} export. Often the address gives a login or error "
      "page instead of the data: check that it gives the file itself without logging in."),
     (re.compile(r"HTML page without JSON-LD \(title '(.*)'\):"),
      "Die Webseite mit dem Titel '{0}' enthält keine Angebote als schema.org-Daten (keinen "
