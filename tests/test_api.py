@@ -574,6 +574,34 @@ def test_change_feed_from_zero_reproduces_the_directory(engine):
     assert with_contacts == stored
 
 
+def test_a_reader_of_one_domain_follows_the_feed_past_the_other_domains(engine):
+    """A portal that mirrors only the courses polls `domain=courses`. While jobs change and
+    courses do not, its cursor moves on with the feed instead of staying at the last course
+    change (from where every poll read all the jobs' changes again); a course changed later
+    still reaches it, and a full page still ends at its last item."""
+    fill(engine)
+    with client_for(engine) as c:
+        body = c.get("/v1/changes?after=0&domain=courses&limit=1000").json()
+        assert len(body["items"]) == 3 and body["has_more"] is False
+        newest = c.get("/v1/changes?after=0&limit=1000").json()["last_seq"]
+        assert body["last_seq"] == newest  # the housing published after the courses is read too
+        stage(engine, "jobcenter-nk", "jobs", jobs_data()[:2], now=T0 + dt.timedelta(hours=1))
+        publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=1))
+        jobs_page = c.get(f"/v1/changes?after={newest}").json()
+        assert [i["op"] for i in jobs_page["items"]] == ["deleted"]
+        polled = c.get(f"/v1/changes?after={newest}&domain=courses").json()
+        assert polled["items"] == [] and polled["has_more"] is False
+        assert polled["last_seq"] == jobs_page["last_seq"] > newest
+        assert f"after={jobs_page['last_seq']}" in polled["next"]
+        stage(engine, "vhs-nk", "courses", courses_data()[:2], now=T0 + dt.timedelta(hours=2))
+        publish_domain(engine, "courses", now=T0 + dt.timedelta(hours=2))
+        later = c.get(polled["next"]).json()
+        assert [(i["domain"], i["op"]) for i in later["items"]] == [("courses", "deleted")]
+        assert later["last_seq"] == later["items"][0]["seq"]
+        full = c.get("/v1/changes?after=0&domain=jobs&limit=1").json()
+        assert full["has_more"] is True and full["last_seq"] == full["items"][0]["seq"]
+
+
 # --------------------------------------------------------------------------- problems
 
 

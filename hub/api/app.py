@@ -297,7 +297,9 @@ class Change(BaseModel):
 class ChangePage(BaseModel):
     items: list[Change]
     next: str = Field(description="URL to poll for the changes after this page")
-    last_seq: int = Field(description="The seq to continue after (the `after` of `next`)")
+    last_seq: int = Field(description=(
+        "The seq to continue after (the `after` of `next`); with `domain`, past the other "
+        "domains' changes read up to now"))
     has_more: bool = Field(description="Whether more changes wait right now")
 
 
@@ -957,12 +959,18 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         current directory; poll `next` for what comes later."""
         principal = reader(request)
         with _conn(request) as conn:
+            # read before the page: every change up to it is committed (one publisher at a
+            # time), so the page below holds all of them that match
+            newest = query.newest_change(conn)
             rows, more = query.list_changes(conn, after, limit, domain)
-            newest = query.newest_change(conn) if not rows and after else after
-        if after > newest:  # a cursor from another database, or mistyped: it would skip changes
+        if after > newest and not rows:  # a cursor from another database, or mistyped: it would skip changes
             raise ApiProblem(400, f"after={after} is beyond the newest change ({newest}); "
                                   "start from after=0 or from a seq this feed gave you")
         last = rows[-1].seq if rows else after
+        if not more:
+            # past the other domains' changes too: a reader of one domain whose cursor stayed
+            # at its domain's last change would read all the others' again at every poll
+            last = max(last, newest)
         items = []
         for row in rows:
             item: dict[str, Any] = {"seq": row.seq, "entity_id": row.entity_id, "domain": row.domain,
