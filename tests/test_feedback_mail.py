@@ -18,7 +18,7 @@ from hub.fetch import FeedFetcher, FetchPolicy
 from hub.pipeline import fetch_partner_feed, stage_partner_feed
 from hub.quality.feedback import latest_report, report_fingerprint
 from hub.quality.mail import FeedbackLedger, MailError, Mailer, MailSettings, send_if_needed, should_send
-from hub.quality.report import build_report
+from hub.quality.report import build_report, render_text
 from hub.quality.rules import reject
 from hub.registry import parse_registry
 from hub.store.landing import LandingStore
@@ -185,6 +185,42 @@ def test_report_mailed_to_the_partner_then_only_when_the_result_changes(
     second = server.messages()[1]
     assert second["Subject"] == "Rückmeldung zu Ihrer Lieferung: 1 Angebot abgelehnt (Stellenangebote)"
     assert "10001-1000000007-S" not in second.get_body(preferencelist=("html",)).get_content()
+
+
+def test_second_mail_tells_corrected_offers_from_new_ones_and_rejected_from_gone(
+    engine, landing, fetcher, httpserver, smtp_server, tmp_path
+):
+    """The partner fixes two postings and breaks one that was published: the second mail does
+    not call the broken one 'no longer included' (it is in the file) and says that the new
+    ones in the directory are the corrected ones."""
+    controller, server = smtp_server
+    postings = defective_postings()  # 3 (PLZ) and 7 (title) rejected
+    feed = Feed(httpserver, "/jc.json", ba_v6(postings))
+    partner = registry_with_contact(feed.url).partners[0]
+    mailer = Mailer(settings_for(controller))
+    ledger = FeedbackLedger(tmp_path / "feedback")
+    sync(engine, landing, fetcher, partner)
+    assert send_if_needed(mailer, ledger, latest_report(engine, partner, "jobs"), partner.contact_email)
+
+    postings = [posting(i) for i in range(12)]  # both fixed ...
+    postings[5]["stellenangebotsTitel"] = ""  # ... and a published one broken
+    feed.body = ba_v6(postings)
+    sync(engine, landing, fetcher, partner)
+    report = latest_report(engine, partner, "jobs")
+    assert send_if_needed(mailer, ledger, report, partner.contact_email)
+    assert (report.counts.corrected, report.counts.withdrawn_rejected) == (2, 1)
+
+    second = server.messages()[1]
+    for body in (second.get_body(("plain",)).get_content(), second.get_body(("html",)).get_content()):
+        flat = " ".join(body.split())
+        assert "nicht mehr enthalten" not in flat
+        assert ("Gegenüber Ihrer letzten Lieferung: 2 neu, 1 jetzt abgelehnt und deshalb aus dem "
+                "Verzeichnis genommen. Darunter 2 Angebote, die beim letzten Mal abgelehnt waren "
+                "und jetzt korrigiert sind.") in flat
+
+    english = latest_report(engine, partner, "jobs", "en")
+    assert "1 rejected now and therefore taken out of the directory" in render_text(english)
+    assert "Among them 2 offers rejected last time and corrected now." in render_text(english)
 
 
 # --------------------------------------------------------------------------- without a database

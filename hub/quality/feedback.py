@@ -16,13 +16,48 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.quality.report import FeedbackReport, build_report, render_csv, render_html, render_json
-from hub.store.tables import rejections, syncs
+from hub.store.tables import rejections, source_records, syncs
 
 
 def _rejection_rows(conn: sa.Connection, sync_id: int) -> list[sa.Row]:
     return conn.execute(
         sa.select(rejections).where(rejections.c.sync_id == sync_id).order_by(rejections.c.id)
     ).all()
+
+
+def _since_last(conn: sa.Connection, row: Any) -> dict[str, int]:
+    """What the counts of a staged delivery do not tell the partner: how many records rejected
+    in the delivery before are accepted now (corrected), and how many of those it withdrew
+    from the directory are still delivered but rejected now (a snapshot withdraws every record
+    it does not accept). Read from the records this sync wrote last, so exact for the latest
+    delivery; for an older one a later sync may have taken them over (then fewer)."""
+    if row.status != "ok":
+        return {}
+    mine = sa.and_(source_records.c.partner_id == row.partner_id,
+                   source_records.c.domain == row.domain, source_records.c.sync_id == row.id)
+
+    def rejected_in(sync_id: Any):
+        return sa.exists().where(rejections.c.sync_id == sync_id, rejections.c.severity == "error",
+                                 rejections.c.source_id == source_records.c.source_id)
+
+    def count(*where) -> int:
+        return conn.execute(sa.select(sa.func.count()).select_from(source_records)
+                            .where(mine, *where)).scalar_one()
+
+    previous = (sa.select(sa.func.max(syncs.c.id))
+                .where(syncs.c.partner_id == row.partner_id, syncs.c.domain == row.domain,
+                       syncs.c.id < row.id, syncs.c.status == "ok")
+                .scalar_subquery())
+    return {
+        "corrected": count(source_records.c.status == "active", rejected_in(previous),
+                           ~rejected_in(row.id)),
+        "withdrawn_rejected": count(source_records.c.status == "withdrawn", rejected_in(row.id)),
+    }
+
+
+def _report(conn: sa.Connection, partner: Any, domain: str, row: Any, lang: str) -> FeedbackReport:
+    sync = {**row._mapping, **_since_last(conn, row)}
+    return build_report(partner, domain, sync, _rejection_rows(conn, row.id), lang)
 
 
 def latest_report(engine: sa.Engine, partner: Any, domain: str, lang: str = "de") -> FeedbackReport | None:
@@ -38,7 +73,7 @@ def latest_report(engine: sa.Engine, partner: Any, domain: str, lang: str = "de"
         ).first()
         if row is None:
             return None
-        return build_report(partner, domain, row, _rejection_rows(conn, row.id), lang)
+        return _report(conn, partner, domain, row, lang)
 
 
 def report_for_sync(
@@ -53,7 +88,7 @@ def report_for_sync(
         ).first()
         if row is None:
             raise LookupError(f"no delivery {sync_id} of {partner.id}/{domain}")
-        return build_report(partner, domain, row, _rejection_rows(conn, row.id), lang)
+        return _report(conn, partner, domain, row, lang)
 
 
 REPORT_FILES = {"html": "report.html", "csv": "report.csv", "json": "report.json"}

@@ -56,7 +56,14 @@ class Counts(_Strict):
     )
     added: int = Field(0, ge=0, description="Records new since the last delivery")
     changed: int = Field(0, ge=0, description="Records changed since the last delivery")
-    withdrawn: int = Field(0, ge=0, description="Records no longer delivered, taken out")
+    withdrawn: int = Field(0, ge=0, description=(
+        "Records taken out of the directory: no longer delivered, or delivered and rejected "
+        "(withdrawn_rejected of them)"))
+    withdrawn_rejected: int = Field(0, ge=0, description=(
+        "Of the withdrawn records, those still delivered but rejected in this delivery"))
+    corrected: int = Field(0, ge=0, description=(
+        "Records rejected in the previous delivery and accepted in this one (among added "
+        "and changed)"))
 
 
 class RuleCount(_Strict):
@@ -282,6 +289,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "added": "{n} neu",
         "changed": "{n} geändert",
         "withdrawn": "{n} nicht mehr enthalten und aus dem Verzeichnis genommen",
+        "withdrawn_rejected": "{n} jetzt abgelehnt und deshalb aus dem Verzeichnis genommen",
+        "corrected_one": "Darunter {offers}, das beim letzten Mal abgelehnt war und jetzt korrigiert ist.",
+        "corrected_many": "Darunter {offers}, die beim letzten Mal abgelehnt waren und jetzt korrigiert sind.",
         "todo": ("Bitte korrigieren Sie die unten genannten Angaben in Ihrem System. "
                  "Mit Ihrer nächsten Lieferung werden die korrigierten Angebote übernommen."),
         "overview": "Übersicht",
@@ -375,6 +385,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "added": "{n} new",
         "changed": "{n} changed",
         "withdrawn": "{n} no longer included and taken out of the directory",
+        "withdrawn_rejected": "{n} rejected now and therefore taken out of the directory",
+        "corrected_one": "Among them {offers} rejected last time and corrected now.",
+        "corrected_many": "Among them {offers} rejected last time and corrected now.",
         "todo": ("Please correct the entries listed below in your system. "
                  "The corrected offers are taken over with your next delivery."),
         "overview": "Overview",
@@ -607,10 +620,20 @@ def subject(report: FeedbackReport) -> str:
 def changes_line(report: FeedbackReport) -> str | None:
     if report.trial or report.status != "ok" or (report.counts.items == 0 and report.counts.accepted == 0):
         return None
-    t, c = TEXTS[report.lang], report.counts
-    parts = [t[key].format(n=number(getattr(c, key), report.lang))
-             for key in ("added", "changed", "withdrawn") if getattr(c, key)]
-    return t["changes"].format(parts=", ".join(parts)) if parts else t["no_changes"]
+    t, c, lang = TEXTS[report.lang], report.counts, report.lang
+    # a snapshot withdraws what it does not accept: a record still delivered but rejected now
+    # is not 'no longer included'
+    gone = max(0, c.withdrawn - c.withdrawn_rejected)
+    counts = {"added": c.added, "changed": c.changed, "withdrawn": gone,
+              "withdrawn_rejected": min(c.withdrawn_rejected, c.withdrawn)}
+    parts = [t[key].format(n=number(n, lang)) for key, n in counts.items() if n]
+    if not parts:
+        return t["no_changes"]
+    line = t["changes"].format(parts=", ".join(parts))
+    if c.corrected:
+        key = "corrected_one" if c.corrected == 1 else "corrected_many"
+        line += " " + t[key].format(offers=offers(c.corrected, lang))
+    return line
 
 
 # the words of hub.pipeline.Hold.message, by guard
@@ -1234,7 +1257,8 @@ def build_report(
         headline="",
         counts=Counts(items=count("items"), accepted=count("accepted"), rejected=count("rejected"),
                       warnings=len(flagged), added=count("added"),
-                      changed=count("changed"), withdrawn=count("withdrawn")),
+                      changed=count("changed"), withdrawn=count("withdrawn"),
+                      withdrawn_rejected=count("withdrawn_rejected"), corrected=count("corrected")),
         rules=rules,
         problems=problems,
         tips=findability_tips(domain, coverage if coverage is not None else sync.get("field_coverage"),
