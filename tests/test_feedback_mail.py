@@ -242,6 +242,23 @@ def course_report(lang="de", status="ok", sync_id=7, value="7"):
     return build_report(_Partner(), "courses", row, rows if status == "ok" else [], lang)
 
 
+def test_plain_text_keeps_a_value_apart_from_the_hint(smtp_server):
+    """A message that ends in the value delivered: the plain-text part used to run on into the
+    hint ('ungültigen Wert: 31.02.2027 Prüfen Sie ...'); a dash now parts them, while messages
+    that end in a full stop keep a plain space."""
+    controller, server = smtp_server
+    rows = [reject("RECORD_FIELD_INVALID", partner_id="sprachschule-nk", domain="courses",
+                   source_id="K-1", field="Beginn", value="31.02.2027", title="Deutsch B1"),
+            reject("COURSE_LEVEL_INVALID", partner_id="sprachschule-nk", domain="courses",
+                   source_id="K-2", field="cefr_levels", value="B1.1", title="Deutsch B1.1")]
+    report = build_report(_Partner(), "courses", {**PARTNER_SYNC, "rejected": 2}, rows, "de")
+    Mailer(settings_for(controller)).send_report(report, "kurse@schule.example")
+    text = " ".join(server.messages()[0].get_body(("plain",)).get_content().split())
+    invalid, level = report.problems
+    assert f"Wert: 31.02.2027 – {invalid.hint}" in text
+    assert level.message.endswith(".") and f"{level.message} {level.hint}" in text
+
+
 def test_english_report_mail(smtp_server):
     controller, server = smtp_server
     Mailer(settings_for(controller)).send_report(course_report("en"), "courses@school.example")

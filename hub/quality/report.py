@@ -1305,7 +1305,18 @@ def _context(report: FeedbackReport, limit: int | None) -> dict[str, Any]:
         "more_errors": len(errors) - len(shown_errors),
         "more_warnings": len(warnings) - len(shown_warnings),
         "num": lambda n: number(n, lang),
+        "with_hint": _with_hint,
     }
+
+
+def _with_hint(problem: Problem) -> str:
+    """A problem and how to fix it in one line of plain text: a message that ends in the value
+    delivered ('... ungültigen Wert: 31.02.2027') gets a dash before the hint, so the hint's
+    first words do not read as part of the value."""
+    if not problem.hint:
+        return problem.message
+    ends = problem.message.rstrip()[-1:]
+    return f"{problem.message} {problem.hint}" if ends in ".!?" else f"{problem.message} – {problem.hint}"
 
 
 def _record_key(problem: Problem) -> object:
