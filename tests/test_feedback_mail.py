@@ -259,6 +259,32 @@ def test_plain_text_keeps_a_value_apart_from_the_hint(smtp_server):
     assert level.message.endswith(".") and f"{level.message} {level.hint}" in text
 
 
+def test_mail_says_whom_to_ask_and_replies_reach_the_welcome_center(smtp_server):
+    """With HUB_MAIL_REPLY_TO the partner's reply goes to the welcome center's mailbox (not to
+    the hub's sender address) and the footer names it; without it the footer stays general."""
+    controller, server = smtp_server
+    env = {"HUB_SMTP_HOST": controller.hostname, "HUB_SMTP_PORT": str(controller.port),
+           "HUB_MAIL_FROM": "Welcome Hub <noreply@welcome-hub.example>",
+           "HUB_MAIL_REPLY_TO": "Willkommenszentrum Neunkirchen <welcome@kreis-nk.example>"}
+    Mailer(MailSettings.from_env(env)).send_report(course_report(), "kurse@schule.example")
+    Mailer(MailSettings.from_env(env)).send_report(course_report("en"), "kurse@schule.example")
+    german, english = server.messages()
+    assert german["Reply-To"] == "Willkommenszentrum Neunkirchen <welcome@kreis-nk.example>"
+    for part in ("plain", "html"):
+        flat = " ".join(german.get_body((part,)).get_content().split())
+        assert "Bei Fragen schreiben Sie an Ihr Willkommenszentrum:" in flat
+        assert "Willkommenszentrum: welcome@kreis-nk.example (oder antworten Sie auf diese E-Mail)" in flat
+    assert "write to your welcome center:" in " ".join(english.get_body(("plain",)).get_content().split())
+
+    without = {k: v for k, v in env.items() if k != "HUB_MAIL_REPLY_TO"}
+    Mailer(MailSettings.from_env(without)).send_report(course_report(), "kurse@schule.example")
+    plain = server.messages()[2]
+    assert plain["Reply-To"] is None
+    assert "wenden Sie sich bitte an Ihr Willkommenszentrum." in plain.get_body(("plain",)).get_content()
+    with pytest.raises(MailError, match="HUB_MAIL_REPLY_TO must be one address"):
+        MailSettings.from_env({**env, "HUB_MAIL_REPLY_TO": "a@x.example, b@x.example"})
+
+
 def test_english_report_mail(smtp_server):
     controller, server = smtp_server
     Mailer(settings_for(controller)).send_report(course_report("en"), "courses@school.example")

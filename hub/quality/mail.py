@@ -8,6 +8,8 @@ Settings come from the environment::
     HUB_SMTP_PASSWORD   login password
     HUB_SMTP_STARTTLS   yes/no (default no): upgrade the connection with STARTTLS
     HUB_MAIL_FROM       sender address (required)
+    HUB_MAIL_REPLY_TO   where partners' replies and questions go (Reply-To; the mail's
+                        footer names it); unset: replies go to the sender
     HUB_SMTP_TIMEOUT    seconds, default 30
 
 A report is mailed when its result differs from the last one mailed for the partner and
@@ -27,7 +29,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from hub.config import env_flag
@@ -51,6 +53,7 @@ class MailSettings:
     password: str | None = field(default=None, repr=False)
     starttls: bool = False
     timeout: float = 30.0
+    reply_to: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "MailSettings":
@@ -61,6 +64,10 @@ class MailSettings:
         mail_from = (env.get("HUB_MAIL_FROM") or "").strip()
         if not mail_from or "@" not in mail_from:
             raise MailError("HUB_MAIL_FROM is not set to a sender address (e.g. feedback@example.org)")
+        reply_to = (env.get("HUB_MAIL_REPLY_TO") or "").strip() or None
+        if reply_to is not None and ("@" not in parseaddr(reply_to)[1] or any(c in reply_to for c in "\r\n,;")):
+            raise MailError("HUB_MAIL_REPLY_TO must be one address for partners' questions "
+                            f"(e.g. welcome@example.org), not {reply_to!r}")
         port_text = (env.get("HUB_SMTP_PORT") or "25").strip()
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise MailError(f"HUB_SMTP_PORT must be a port number, not {port_text!r}")
@@ -78,6 +85,7 @@ class MailSettings:
             password=env.get("HUB_SMTP_PASSWORD") or None,
             starttls=starttls,
             timeout=timeout,
+            reply_to=reply_to,
         )
 
 
@@ -114,8 +122,12 @@ class Mailer:
         domain = self.settings.mail_from.rsplit("@", 1)[-1]
         message["Message-ID"] = make_msgid(domain=domain)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
-        message.set_content(render_text(report, limit=TEXT_PROBLEM_LIMIT))
-        message.add_alternative(render_html(report, limit=MAIL_PROBLEM_LIMIT), subtype="html")
+        contact = None
+        if self.settings.reply_to:
+            message["Reply-To"] = self.settings.reply_to
+            contact = parseaddr(self.settings.reply_to)[1]  # the footer names the bare address
+        message.set_content(render_text(report, limit=TEXT_PROBLEM_LIMIT, contact=contact))
+        message.add_alternative(render_html(report, limit=MAIL_PROBLEM_LIMIT, contact=contact), subtype="html")
         message.add_attachment(render_csv(report), maintype="text", subtype="csv",
                                filename=attachment_name(report))
         message["Content-Language"] = report.lang  # after the body: set_content drops Content-*

@@ -347,6 +347,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "more": "… und {n} weitere; alle stehen in der Tabelle (CSV).",
         "footer": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
                    "Bei Fragen wenden Sie sich bitte an Ihr Willkommenszentrum."),
+        "footer_contact": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
+                           "Bei Fragen schreiben Sie an Ihr Willkommenszentrum: {address} "
+                           "(oder antworten Sie auf diese E-Mail)."),
         "sync_ref": "Lieferung Nr. {sync_id}",
         "subject_rejected": "Rückmeldung zu Ihrer Lieferung: {parts}",
         "subject_clean": "Rückmeldung zu Ihrer Lieferung: alle {accepted} angenommen",
@@ -442,6 +445,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "more": "… and {n} more; the table (CSV) lists them all.",
         "footer": ("This feedback was created automatically by the Welcome Hub. "
                    "If you have questions, please contact your welcome center."),
+        "footer_contact": ("This feedback was created automatically by the Welcome Hub. "
+                           "If you have questions, write to your welcome center: {address} "
+                           "(or reply to this e-mail)."),
         "sync_ref": "delivery no. {sync_id}",
         "subject_rejected": "Feedback on your delivery: {parts}",
         "subject_clean": "Feedback on your delivery: all {accepted} accepted",
@@ -1331,15 +1337,21 @@ def _records(problems: list[Problem]) -> int:
     return len({_record_key(p) for p in problems})
 
 
-def render_html(report: FeedbackReport, limit: int | None = None) -> str:
+def _footer(report: FeedbackReport, contact: str | None) -> str:
+    t = TEXTS[report.lang]
+    return t["footer_contact"].format(address=contact) if contact else t["footer"]
+
+
+def render_html(report: FeedbackReport, limit: int | None = None, contact: str | None = None) -> str:
     """The page for people: the result first, then each problem with how to fix it.
-    ``limit``: list at most this many problems (the rest are counted and left to the CSV)."""
-    return _ENV.get_template("report.html").render(_context(report, limit))
+    ``limit``: list at most this many problems (the rest are counted and left to the CSV).
+    ``contact``: the address the footer names for questions (the mail's Reply-To)."""
+    return _ENV.get_template("report.html").render(_context(report, limit), footer=_footer(report, contact))
 
 
-def render_text(report: FeedbackReport, limit: int | None = None) -> str:
+def render_text(report: FeedbackReport, limit: int | None = None, contact: str | None = None) -> str:
     """A short plain-text version (the e-mail's text alternative)."""
-    return _ENV.get_template("report.txt").render(_context(report, limit))
+    return _ENV.get_template("report.txt").render(_context(report, limit), footer=_footer(report, contact))
 
 
 CSV_COLUMNS = ("col_id", "col_line", "col_title", "col_severity", "col_field", "col_value", "col_wrong",
