@@ -18,7 +18,7 @@ from hub.fetch import FeedFetcher, FetchPolicy
 from hub.pipeline import fetch_partner_feed, stage_partner_feed
 from hub.quality.feedback import latest_report, report_fingerprint
 from hub.quality.mail import FeedbackLedger, MailError, Mailer, MailSettings, send_if_needed, should_send
-from hub.quality.report import build_report, render_text
+from hub.quality.report import build_report, render_html, render_text
 from hub.quality.rules import reject
 from hub.registry import parse_registry
 from hub.store.landing import LandingStore
@@ -283,6 +283,25 @@ def test_mail_says_whom_to_ask_and_replies_reach_the_welcome_center(smtp_server)
     assert "wenden Sie sich bitte an Ihr Willkommenszentrum." in plain.get_body(("plain",)).get_content()
     with pytest.raises(MailError, match="HUB_MAIL_REPLY_TO must be one address"):
         MailSettings.from_env({**env, "HUB_MAIL_REPLY_TO": "a@x.example, b@x.example"})
+
+
+def test_mail_points_to_the_attached_table(smtp_server):
+    """The mail lists 20 problems in its plain text and says the rest are in the table that is
+    attached, by its file name (it used to say only 'in der Tabelle (CSV)', as the page does)."""
+    controller, server = smtp_server
+    rows = [reject("COURSE_LEVEL_INVALID", partner_id="sprachschule-nk", domain="courses",
+                   source_id=f"K-{n}", field="cefr_levels", value="B1.1", title="Deutsch B1")
+            for n in range(25)]
+    report = build_report(_Partner(), "courses", {**PARTNER_SYNC, "items": 25, "rejected": 25}, rows, "de")
+    Mailer(settings_for(controller)).send_report(report, "kurse@schule.example")
+    message = server.messages()[0]
+    name = next(message.iter_attachments()).get_filename()
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    html = " ".join(message.get_body(("html",)).get_content().split())
+    assert f"… und 5 weitere; alle stehen in der Tabelle im Anhang ({name})." in text
+    for body in (text, html):
+        assert f"Alle Probleme stehen auch in der Tabelle im Anhang ({name}, für Excel oder LibreOffice)." in body
+    assert "Die Liste der Probleme gibt es auch als Tabelle" in render_html(report)
 
 
 def test_english_report_mail(smtp_server):

@@ -126,10 +126,11 @@ class Mailer:
         if self.settings.reply_to:
             message["Reply-To"] = self.settings.reply_to
             contact = parseaddr(self.settings.reply_to)[1]  # the footer names the bare address
-        message.set_content(render_text(report, limit=TEXT_PROBLEM_LIMIT, contact=contact))
-        message.add_alternative(render_html(report, limit=MAIL_PROBLEM_LIMIT, contact=contact), subtype="html")
-        message.add_attachment(render_csv(report), maintype="text", subtype="csv",
-                               filename=attachment_name(report))
+        name = attachment_name(report)
+        message.set_content(render_text(report, limit=TEXT_PROBLEM_LIMIT, contact=contact, attachment=name))
+        message.add_alternative(render_html(report, limit=MAIL_PROBLEM_LIMIT, contact=contact, attachment=name),
+                                subtype="html")
+        message.add_attachment(render_csv(report), maintype="text", subtype="csv", filename=name)
         message["Content-Language"] = report.lang  # after the body: set_content drops Content-*
         return message
 

@@ -345,6 +345,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "technical": "Die Meldung des Systems (auf Englisch, für Ihre IT-Betreuung)",
         "csv_note": "Die Liste der Probleme gibt es auch als Tabelle (CSV, für Excel oder LibreOffice).",
         "more": "… und {n} weitere; alle stehen in der Tabelle (CSV).",
+        "csv_note_attached": ("Alle Probleme stehen auch in der Tabelle im Anhang ({name}, für Excel "
+                              "oder LibreOffice)."),
+        "more_attached": "… und {n} weitere; alle stehen in der Tabelle im Anhang ({name}).",
         "footer": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
                    "Bei Fragen wenden Sie sich bitte an Ihr Willkommenszentrum."),
         "footer_contact": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
@@ -443,6 +446,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "technical": "Technical detail (for your IT)",
         "csv_note": "The list of problems is also available as a table (CSV, for Excel or LibreOffice).",
         "more": "… and {n} more; the table (CSV) lists them all.",
+        "csv_note_attached": ("All problems are also in the attached table ({name}, for Excel or "
+                              "LibreOffice)."),
+        "more_attached": "… and {n} more; the attached table ({name}) lists them all.",
         "footer": ("This feedback was created automatically by the Welcome Hub. "
                    "If you have questions, please contact your welcome center."),
         "footer_contact": ("This feedback was created automatically by the Welcome Hub. "
@@ -1337,21 +1343,33 @@ def _records(problems: list[Problem]) -> int:
     return len({_record_key(p) for p in problems})
 
 
-def _footer(report: FeedbackReport, contact: str | None) -> str:
+def _mail_words(report: FeedbackReport, contact: str | None, attachment: str | None) -> dict[str, Any]:
+    """The sentences that differ in a mail: the address for questions (the mail's Reply-To)
+    and the CSV table, attached to a mail under ``attachment`` rather than beside the page."""
     t = TEXTS[report.lang]
-    return t["footer_contact"].format(address=contact) if contact else t["footer"]
+    return {
+        "footer": t["footer_contact"].format(address=contact) if contact else t["footer"],
+        "csv_note": t["csv_note_attached"].format(name=attachment) if attachment else t["csv_note"],
+        "more_note": (lambda n: t["more_attached"].format(n=n, name=attachment)) if attachment
+        else (lambda n: t["more"].format(n=n)),
+    }
 
 
-def render_html(report: FeedbackReport, limit: int | None = None, contact: str | None = None) -> str:
+def render_html(report: FeedbackReport, limit: int | None = None, contact: str | None = None,
+                attachment: str | None = None) -> str:
     """The page for people: the result first, then each problem with how to fix it.
     ``limit``: list at most this many problems (the rest are counted and left to the CSV).
-    ``contact``: the address the footer names for questions (the mail's Reply-To)."""
-    return _ENV.get_template("report.html").render(_context(report, limit), footer=_footer(report, contact))
+    For a mail: ``contact``, the address the footer names for questions (the Reply-To), and
+    ``attachment``, the file name the CSV table is attached under."""
+    return _ENV.get_template("report.html").render(_context(report, limit),
+                                                   **_mail_words(report, contact, attachment))
 
 
-def render_text(report: FeedbackReport, limit: int | None = None, contact: str | None = None) -> str:
+def render_text(report: FeedbackReport, limit: int | None = None, contact: str | None = None,
+                attachment: str | None = None) -> str:
     """A short plain-text version (the e-mail's text alternative)."""
-    return _ENV.get_template("report.txt").render(_context(report, limit), footer=_footer(report, contact))
+    return _ENV.get_template("report.txt").render(_context(report, limit),
+                                                  **_mail_words(report, contact, attachment))
 
 
 CSV_COLUMNS = ("col_id", "col_line", "col_title", "col_severity", "col_field", "col_value", "col_wrong",
