@@ -304,6 +304,28 @@ def test_mail_points_to_the_attached_table(smtp_server):
     assert "Die Liste der Probleme gibt es auch als Tabelle" in render_html(report)
 
 
+def test_partner_address_with_an_umlaut_domain_reaches_a_server_without_smtputf8():
+    """info@sprachschule-müller.example: a mail server that does not advertise SMTPUTF8 (the
+    case of many relays) made every feedback mail to the partner fail, with the words 'does
+    not support login'. The domain now goes out in its DNS form (xn--...); an umlaut before
+    the @ still needs SMTPUTF8, and the message says so."""
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        mailer = Mailer(settings_for(controller))
+        mailer.send_report(course_report(), "info@sprachschule-müller.example")
+        (_, rcpt_tos, _), = handler.received
+        assert rcpt_tos == ["info@xn--sprachschule-mller-z6b.example"]
+        assert handler.messages()[0]["To"] == "info@xn--sprachschule-mller-z6b.example"
+        with pytest.raises(MailError) as caught:
+            mailer.send_report(course_report(), "büro@schule.example")
+        assert "does not take addresses with umlauts" in str(caught.value)
+        assert "büro@schule.example" in str(caught.value) and "login" not in str(caught.value)
+    finally:
+        controller.stop()
+
+
 def test_english_report_mail(smtp_server):
     controller, server = smtp_server
     Mailer(settings_for(controller)).send_report(course_report("en"), "courses@school.example")

@@ -94,6 +94,19 @@ def attachment_name(report: FeedbackReport) -> str:
     return f"feedback-{report.partner_id}-{report.domain}-{local_time(report.delivered_at):%Y-%m-%d}.csv"
 
 
+def ascii_domain(address: str) -> str:
+    """``address`` with its domain in the ASCII form of the DNS (IDNA: info@müller.example ->
+    info@xn--mller-kva.example), so that a mail server without SMTPUTF8 takes it; a local
+    part with umlauts (büro@...) still needs SMTPUTF8."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:  # not a name IDNA can write: left to the server to refuse
+        return address
+
+
 def _one_line(text: object) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
@@ -114,6 +127,7 @@ class Mailer:
         """multipart/mixed: (text/plain | text/html) alternatives + the CSV attachment."""
         if not to_address or "@" not in to_address or any(c in to_address for c in "\r\n,;"):
             raise MailError(f"no usable e-mail address for partner {report.partner_id!r}")
+        to_address = ascii_domain(to_address)
         message = EmailMessage()
         message["Subject"] = subject(report)
         message["From"] = self.settings.mail_from
@@ -143,6 +157,7 @@ class Mailer:
     def send(self, message: EmailMessage, to_address: str) -> None:
         s = self.settings
         where = f"{s.host}:{s.port}"
+        to_address = ascii_domain(to_address)
         try:
             with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:
                 smtp.ehlo()
@@ -155,6 +170,10 @@ class Mailer:
         except smtplib.SMTPAuthenticationError as exc:
             raise MailError(f"the mail server {where} refused the login of {s.user!r} ({_reply(exc)})") from None
         except smtplib.SMTPNotSupportedError as exc:
+            if "SMTPUTF8" in str(exc):
+                raise MailError(f"the mail server {where} does not take addresses with umlauts or other "
+                                f"non-ASCII letters (no SMTPUTF8): {to_address}; ask the partner for an "
+                                "address in plain letters") from None
             what = "STARTTLS" if s.starttls else "login"
             raise MailError(f"the mail server {where} does not support {what} ({_one_line(exc)})") from None
         except smtplib.SMTPRecipientsRefused as exc:
