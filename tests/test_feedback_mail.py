@@ -201,6 +201,10 @@ def test_second_mail_tells_corrected_offers_from_new_ones_and_rejected_from_gone
     ledger = FeedbackLedger(tmp_path / "feedback")
     sync(engine, landing, fetcher, partner)
     assert send_if_needed(mailer, ledger, latest_report(engine, partner, "jobs"), partner.contact_email)
+    # the first delivery has no last one to be compared with ('Gegenüber Ihrer letzten
+    # Lieferung: 10 neu' was the first mail's words)
+    first = server.messages()[0].get_body(("plain",)).get_content()
+    assert "10 Angebote angenommen, 2 abgelehnt" in first and "letzten Lieferung" not in first
 
     postings = [posting(i) for i in range(12)]  # both fixed ...
     postings[5]["stellenangebotsTitel"] = ""  # ... and a published one broken

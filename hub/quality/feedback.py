@@ -25,12 +25,13 @@ def _rejection_rows(conn: sa.Connection, sync_id: int) -> list[sa.Row]:
     ).all()
 
 
-def _since_last(conn: sa.Connection, row: Any) -> dict[str, int]:
-    """What the counts of a staged delivery do not tell the partner: how many records rejected
-    in the delivery before are accepted now (corrected), and how many of those it withdrew
-    from the directory are still delivered but rejected now (a snapshot withdraws every record
-    it does not accept). Read from the records this sync wrote last, so exact for the latest
-    delivery; for an older one a later sync may have taken them over (then fewer)."""
+def _since_last(conn: sa.Connection, row: Any) -> dict[str, Any]:
+    """What the counts of a staged delivery do not tell the partner: whether it is the first
+    (nothing to compare with), how many records rejected in the delivery before are accepted
+    now (corrected), and how many of those it withdrew from the directory are still delivered
+    but rejected now (a snapshot withdraws every record it does not accept). Read from the
+    records this sync wrote last, so exact for the latest delivery; for an older one a later
+    sync may have taken them over (then fewer)."""
     if row.status != "ok":
         return {}
     mine = sa.and_(source_records.c.partner_id == row.partner_id,
@@ -48,6 +49,8 @@ def _since_last(conn: sa.Connection, row: Any) -> dict[str, int]:
                 .where(syncs.c.partner_id == row.partner_id, syncs.c.domain == row.domain,
                        syncs.c.id < row.id, syncs.c.status == "ok")
                 .scalar_subquery())
+    if conn.execute(sa.select(previous)).scalar_one() is None:
+        return {"first_delivery": True}
     return {
         "corrected": count(source_records.c.status == "active", rejected_in(previous),
                            ~rejected_in(row.id)),

@@ -119,6 +119,8 @@ class FeedbackReport(_Strict):
         "A file checked before delivery (hub check): nothing was published; the status says "
         "what a delivery of it would do"))
     headline: str = Field(description="The result in one sentence, in the report's language")
+    first_delivery: bool = Field(False, description=(
+        "The partner's first processed delivery of this domain: no comparison with a last one"))
     counts: Counts
     rules: list[RuleCount] = Field(default_factory=list, description="Problems per rule")
     problems: list[Problem] = Field(
@@ -630,7 +632,8 @@ def subject(report: FeedbackReport) -> str:
 
 
 def changes_line(report: FeedbackReport) -> str | None:
-    if report.trial or report.status != "ok" or (report.counts.items == 0 and report.counts.accepted == 0):
+    if (report.trial or report.first_delivery or report.status != "ok"
+            or (report.counts.items == 0 and report.counts.accepted == 0)):
         return None
     t, c, lang = TEXTS[report.lang], report.counts, report.lang
     # a snapshot withdraws what it does not accept: a record still delivered but rejected now
@@ -1267,6 +1270,7 @@ def build_report(
         status_message=sync.get("message"),
         trial=trial,
         headline="",
+        first_delivery=bool(sync.get("first_delivery")),
         counts=Counts(items=count("items"), accepted=count("accepted"), rejected=count("rejected"),
                       warnings=len(flagged), added=count("added"),
                       changed=count("changed"), withdrawn=count("withdrawn"),
