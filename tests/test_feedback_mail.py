@@ -330,6 +330,21 @@ def test_partner_address_with_an_umlaut_domain_reaches_a_server_without_smtputf8
         controller.stop()
 
 
+def test_overview_names_the_missing_fields(smtp_server):
+    """Two required fields empty in one delivery: the overview said "Pflichtfeld '…' fehlt"
+    and the partner had to read on to learn which; it names them now."""
+    controller, server = smtp_server
+    rows = [reject("RECORD_FIELD_MISSING", partner_id="sprachschule-nk", domain="courses",
+                   source_id=f"K-{n}", field=field, title="Deutsch B1")
+            for n, field in enumerate(["PLZ", "Titel", "PLZ"])]
+    report = build_report(_Partner(), "courses", {**PARTNER_SYNC, "rejected": 3}, rows, "de")
+    Mailer(settings_for(controller)).send_report(report, "kurse@schule.example")
+    message = server.messages()[0]
+    text = message.get_body(("plain",)).get_content()
+    assert "- 3 × Pflichtfeld 'PLZ' / 'Titel' fehlt oder ist leer. (RECORD_FIELD_MISSING)" in text
+    assert "Pflichtfeld &#39;PLZ&#39; / &#39;Titel&#39; fehlt" in message.get_body(("html",)).get_content()
+
+
 def test_english_report_mail(smtp_server):
     controller, server = smtp_server
     Mailer(settings_for(controller)).send_report(course_report("en"), "courses@school.example")

@@ -1121,8 +1121,10 @@ def _summary_message(code: str, problems: list[Problem], lang: str) -> str:
     rule = RULES.get(code)
     if rule is None:
         return problems[0].message
-    labels = {p.field_label for p in problems}
-    words = _Words(field=labels.pop() if len(labels) == 1 else "…", value="…")
+    # the fields in the order found, as the template quotes them: 'PLZ' / 'Titel'
+    labels = list(dict.fromkeys(p.field_label for p in problems if p.field_label))
+    shown = labels[:3] + (["…"] if len(labels) > 3 else [])
+    words = _Words(field="' / '".join(shown) if shown else "…", value="…")
     try:
         return (rule.message_de if lang == "de" else rule.message_en).format_map(words)
     except (ValueError, IndexError, AttributeError):
