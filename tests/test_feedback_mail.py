@@ -345,6 +345,32 @@ def test_overview_names_the_missing_fields(smtp_server):
     assert "Pflichtfeld &#39;PLZ&#39; / &#39;Titel&#39; fehlt" in message.get_body(("html",)).get_content()
 
 
+def test_a_date_in_the_mail_stays_on_one_line(smtp_server):
+    """The HTML part in a reading pane 900 pixels wide (Chromium): the value column broke a
+    date the partner delivered in two ('31.02.202' and '7' below), which reads as another
+    date. Short values stay whole now."""
+    from tests.test_feedback_page import CHROMIUM, _need_browser
+
+    sync_playwright = _need_browser()
+    controller, server = smtp_server
+    rows = [reject("RECORD_FIELD_INVALID", partner_id="sprachschule-nk", domain="courses",
+                   source_id=f"LS-{n}", field="start_date", value="31.02.2027",
+                   title=f"Deutsch B1 Abendkurs {n} für Berufstätige") for n in range(3)]
+    report = build_report(_Partner(), "courses", {**PARTNER_SYNC, "rejected": 3}, rows, "de", fmt="csv-courses")
+    Mailer(settings_for(controller)).send_report(report, "kurse@schule.example")
+    html = server.messages()[0].get_body(("html",)).get_content()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 900})
+            page.set_content(html)
+            lines = page.eval_on_selector_all(
+                "td.value-cell .value", "spans => spans.map(s => [s.textContent, s.getClientRects().length])")
+        finally:
+            browser.close()
+    assert lines == [["31.02.2027", 1]] * 3
+
+
 def test_english_report_mail(smtp_server):
     controller, server = smtp_server
     Mailer(settings_for(controller)).send_report(course_report("en"), "courses@school.example")
