@@ -185,3 +185,26 @@ def test_a_synced_csv_reports_a_column_under_the_name_its_file_wrote(engine, lan
     run(engine, landing, fetcher, partner, "housing")
     (problem,) = latest_report(engine, partner, "housing").problems
     assert (problem.field_label, problem.format_field) == ("PLZ", "PLZ")
+
+
+def test_the_second_report_counts_corrected_offers_beside_an_item_without_an_id(
+        engine, landing, fetcher, partner_feed):
+    """The second delivery's report counts the offers corrected since the first (rejected
+    then, accepted now) and those taken out because they are rejected now, also where the
+    delivery holds an item no id can be read from (its rejection has no source id, which a
+    set comparison must not let swallow every count)."""
+    partner, feed = partner_feed
+    unreadable = 5  # a number where an object belongs: rejected without a source id
+    feed.body = ba_v6([*defective_postings(), unreadable])
+    run(engine, landing, fetcher, partner)
+    first = latest_report(engine, partner, "jobs")
+    assert first.first_delivery and (first.counts.corrected, first.counts.withdrawn_rejected) == (0, 0)
+
+    postings = defective_postings()
+    postings[3] = posting(3)  # its postal code corrected
+    postings[5]["stellenlokationen"][0]["adresse"]["plz"] = "665"  # published, now rejected
+    feed.body = ba_v6([*postings, unreadable])
+    run(engine, landing, fetcher, partner)
+    second = latest_report(engine, partner, "jobs")
+    assert not second.first_delivery
+    assert (second.counts.corrected, second.counts.withdrawn_rejected) == (1, 1)

@@ -38,8 +38,13 @@ def _since_last(conn: sa.Connection, row: Any) -> dict[str, Any]:
                    source_records.c.domain == row.domain, source_records.c.sync_id == row.id)
 
     def rejected_in(sync_id: Any):
-        return sa.exists().where(rejections.c.sync_id == sync_id, rejections.c.severity == "error",
-                                 rejections.c.source_id == source_records.c.source_id)
+        # the ids rejected in a sync, as one set the database builds once (a subquery per
+        # record would scan the sync's rejections once for each record the sync wrote)
+        return source_records.c.source_id.in_(
+            sa.select(rejections.c.source_id).where(rejections.c.sync_id == sync_id,
+                                                    rejections.c.severity == "error",
+                                                    # NOT IN a set with NULL is never true
+                                                    rejections.c.source_id.is_not(None)))
 
     def count(*where) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(source_records)
