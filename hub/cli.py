@@ -791,8 +791,7 @@ def cmd_erase(args) -> int:
         near = list(dict.fromkeys((registry.near_ids(args.partner) if registry else [])
                                   + _published_partners_near(engine, args.partner)))
         print(f"hub erase: error: unknown partner {args.partner!r} (not in the registry, nothing "
-              "stored" + (f"; did you mean {' or '.join(map(repr, near[:5]))}?" if near else "")
-              + ")", file=sys.stderr)
+              "stored" + (f"; {_did_you_mean(near)}" if near else "") + ")", file=sys.stderr)
         return 1
     formats = {feed.domain: feed.format for feed in partner.feeds} if partner else None
     # the registry names the inboxes: for a partner no longer in it none is searched
@@ -870,7 +869,7 @@ def cmd_withdraw(args) -> int:
         near = _published_partners_near(engine, args.partner)
         print(f"hub withdraw: nothing to withdraw: {args.partner} has no published "
               f"{args.domain + ' ' if args.domain else ''}records"
-              + (f" (did you mean {' or '.join(map(repr, near[:5]))}?)" if near else ""), file=sys.stderr)
+              + (f" ({_did_you_mean(near)})" if near else ""), file=sys.stderr)
         return 1
     for domain, count in withdrawn.items():
         outcome = publish_domain(engine, domain)
@@ -881,6 +880,10 @@ def cmd_withdraw(args) -> int:
         print(f"{args.partner}/{domain}: {count} records withdrawn; directory/{domain}: "
               f"{outcome.entries} entries ({outcome.deleted} deleted, {outcome.updated} updated)")
     return 0
+
+
+def _did_you_mean(near: list[str]) -> str:
+    return f"did you mean {' or '.join(map(repr, near[:5]))}?"
 
 
 def _published_partners_near(engine, partner_id: str) -> list[str]:

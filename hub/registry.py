@@ -316,7 +316,9 @@ def load_registry(path: str | Path) -> Registry:
                             "--registry) names the file itself, e.g. "
                             f"{path / 'registry.yaml'}") from None
     except UnicodeDecodeError as exc:
-        if exc.object[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Windows editors' 'Unicode'
+        from hub.formats.base import utf16_codec
+
+        if utf16_codec(exc.object):  # Windows editors' 'Unicode'
             raise RegistryError(f"{path}: the registry is UTF-16 text; save it as UTF-8") from None
         line = exc.object[:exc.start].count(b"\n") + 1  # an umlaut saved as Windows-1252
         raise RegistryError(f"{path}: line {line} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "

@@ -50,11 +50,11 @@ def _since_last(conn: sa.Connection, row: Any) -> dict[str, Any]:
         return conn.execute(sa.select(sa.func.count()).select_from(source_records)
                             .where(mine, *where)).scalar_one()
 
-    previous = (sa.select(sa.func.max(syncs.c.id))
-                .where(syncs.c.partner_id == row.partner_id, syncs.c.domain == row.domain,
-                       syncs.c.id < row.id, syncs.c.status == "ok")
-                .scalar_subquery())
-    if conn.execute(sa.select(previous)).scalar_one() is None:
+    previous = conn.execute(
+        sa.select(sa.func.max(syncs.c.id))
+        .where(syncs.c.partner_id == row.partner_id, syncs.c.domain == row.domain,
+               syncs.c.id < row.id, syncs.c.status == "ok")).scalar_one()
+    if previous is None:
         return {"first_delivery": True}
     return {
         "corrected": count(source_records.c.status == "active", rejected_in(previous),

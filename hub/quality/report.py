@@ -658,6 +658,24 @@ _HELD_REJECTIONS = re.compile(r"(\d+) of the (\d+) records of this delivery were
 
 # why a delivery was unusable, in the partner's words: the pattern of the format's one-line
 # message (hub.formats) -> (German, English) sentence, the message's groups filled in
+# hub.formats.base.BINARY_FILES in the partner's words: what the file is in German, and what
+# to do in German and English
+_PICTURE = ("verwenden Sie die Datei, die Ihr Programm exportiert, kein Bild davon",
+            "use the file your program exports, not a picture of it")
+_PRINTOUT = ("verwenden Sie die Datei, die Ihr Programm exportiert, keinen Ausdruck davon",
+             "use the file your program exports, not a printout of it")
+_ARCHIVE = ("entpacken Sie sie und verwenden Sie die Datei darin", "unpack it and use the file inside")
+_NOT_TEXT = (
+    ("a PNG image", "ein PNG-Bild", _PICTURE),
+    ("a JPEG image", "ein JPEG-Bild", _PICTURE),
+    ("a GIF image", "ein GIF-Bild", _PICTURE),
+    ("a PDF document", "ein PDF-Dokument", _PRINTOUT),
+    ("a gzip archive (.gz)", "ein gzip-Archiv (.gz)", _ARCHIVE),
+    ("a ZIP archive", "ein ZIP-Archiv", _ARCHIVE),
+    ("a 7-Zip archive", "ein 7-Zip-Archiv", _ARCHIVE),
+    ("an xz archive (.xz)", "ein xz-Archiv (.xz)", _ARCHIVE),
+)
+
 _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
     *((re.compile(rf"required column\(s\) missing.*; the file reads as csv-{kind}$"),
        f"Die Datei passt nicht zu dieser Vorlage, aber zur Vorlage für {german}: prüfen Sie, ob "
@@ -744,25 +762,12 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
     *((re.compile(rf"the file is {re.escape(kind)}, not (\w+);"),
        f"Die Datei ist {german}, keine {{0}}-Datei; {todo_de}.",
        f"The file is {kind}, not the {{0}} file expected; {todo_en}.")
-      for kind, german, todo_de, todo_en in (
-          *((kind, german, "verwenden Sie die Datei, die Ihr Programm exportiert, kein Bild davon",
-             "use the file your program exports, not a picture of it")
-            for kind, german in (("a PNG image", "ein PNG-Bild"), ("a JPEG image", "ein JPEG-Bild"),
-                                 ("a GIF image", "ein GIF-Bild"))),
-          ("a PDF document", "ein PDF-Dokument",
-           "verwenden Sie die Datei, die Ihr Programm exportiert, keinen Ausdruck davon",
-           "use the file your program exports, not a printout of it"),
-          *((kind, german, "entpacken Sie sie und verwenden Sie die Datei darin",
-             "unpack it and use the file inside")
-            for kind, german in (("a gzip archive (.gz)", "ein gzip-Archiv (.gz)"),
-                                 ("a ZIP archive", "ein ZIP-Archiv"),
-                                 ("a 7-Zip archive", "ein 7-Zip-Archiv"),
-                                 ("an xz archive (.xz)", "ein xz-Archiv (.xz)"))))),
+      for kind, german, (todo_de, todo_en) in _NOT_TEXT),
     # a JSON document (hub.formats.jsondoc): no 'CSV UTF-8' to save it as
     (re.compile(r"not UTF-8 text|where JSON is read as UTF-8"),
      "Die Datei ist nicht als UTF-8 gespeichert; exportieren oder speichern Sie sie als UTF-8.",
      "The file is not saved as UTF-8; export or save it as UTF-8."),
-    (re.compile(r"(?:UTF-16|not UTF-8 text|neither UTF-8 nor Windows-1252)"),
+    (re.compile(r"(?:UTF-16|neither UTF-8 nor Windows-1252)"),  # the CSV templates
      "Die Datei ist nicht als UTF-8 (oder Windows-1252) gespeichert; speichern Sie sie als "
      "'CSV UTF-8'.",
      "The file is not saved as UTF-8 (or Windows-1252); save it as 'CSV UTF-8'."),
