@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
@@ -175,8 +176,9 @@ def migrate(engine: Engine) -> str | None:
     cfg = _alembic_config()
     try:
         with engine.begin() as conn:
-            if current_revision(conn) == head_revision():
-                return head_revision()
+            head = head_revision()
+            if current_revision(conn) == head:
+                return head
             # one migration at a time (run pods and commands that start together): the others
             # wait here, then find the schema upgraded
             if conn.dialect.name == "postgresql":
@@ -184,12 +186,12 @@ def migrate(engine: Engine) -> str | None:
             elif conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, before the first read
             current = current_revision(conn)
-            if current == head_revision():
+            if current == head:
                 return current
             if current is not None and not known_revision(current):
                 raise DatabaseError(
                     f"the database {redact_url(str(engine.url))} has schema revision {current}, "
-                    f"which this hub does not know (its newest is {head_revision()}): a newer "
+                    f"which this hub does not know (its newest is {head}): a newer "
                     "release upgraded it; run that release, or restore the backup taken before")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
@@ -205,10 +207,17 @@ def migrate(engine: Engine) -> str | None:
 _MIGRATION_LOCK = int.from_bytes(b"hub", "big")
 
 
+@lru_cache(maxsize=1)
+def _scripts() -> tuple[str, frozenset[str]]:
+    """This release's newest migration and all of them (read from the scripts once a
+    process: each reading costs milliseconds, and every engine asks)."""
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    return scripts.get_current_head(), frozenset(s.revision for s in scripts.walk_revisions())
+
+
 def known_revision(revision: str) -> bool:
     """Whether ``revision`` is one of this release's migrations (else a newer release wrote it)."""
-    return revision in {script.revision for script in
-                        ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    return revision in _scripts()[1]
 
 
 def current_revision(conn: sa.Connection) -> str | None:
@@ -216,7 +225,7 @@ def current_revision(conn: sa.Connection) -> str | None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return _scripts()[0]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -142,7 +142,8 @@ class StageWriter:
         hashes = hashes[order]
         seen = self._seen
         at = np.searchsorted(seen, hashes)
-        hit = seen[np.minimum(at, len(seen) - 1)] == hashes if len(seen) else at < 0
+        hit = (seen[np.minimum(at, len(seen) - 1)] == hashes if len(seen)
+               else np.zeros(len(hashes), dtype=bool))
         self._seen = np.insert(seen, at, hashes)
         earlier: dict[str, str | None] = {}
         for part in batches([ids[i] for i in order[hit]], 500):
