@@ -578,10 +578,13 @@ def stored_instance(tmp_path):
         yield inst
 
 
-def test_cadence_schedule_requests_due_partitions_only(tmp_path, stored_instance):
+def test_cadence_schedule_requests_due_partitions_only(tmp_path, stored_instance, monkeypatch):
     instance = stored_instance
     registry = tmp_path / "registry.yaml"
     registry.write_text(CADENCE_REGISTRY)
+    # the sync jobs tag a partition's run with its host from the registry the environment
+    # names, as in production the resource's: not the checkout's .hub a `hub demo` left
+    monkeypatch.setenv("HUB_REGISTRY", str(registry))
     store = HubStore(registry_path=str(registry), home=str(tmp_path))
     instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk", "saar-logistik", "kleinbetrieb"])
     schedule = next(s for s in CADENCE_SCHEDULES if s.name == "partner_cadence_jobs")
