@@ -18,7 +18,7 @@ from hub.fetch import FeedFetcher, FetchPolicy
 from hub.pipeline import fetch_partner_feed, stage_partner_feed
 from hub.quality.feedback import latest_report, report_fingerprint
 from hub.quality.mail import FeedbackLedger, MailError, Mailer, MailSettings, send_if_needed, should_send
-from hub.quality.report import build_report, render_html, render_text
+from hub.quality.report import build_report, format_date, render_html, render_text
 from hub.quality.rules import reject
 from hub.registry import parse_registry
 from hub.store.landing import LandingStore
@@ -135,7 +135,9 @@ def test_report_mailed_to_the_partner_then_only_when_the_result_changes(
     assert (mail_from, rcpt_tos) == ("feedback@welcome-hub.example", [CONTACT])
     message = server.messages()[0]
     assert message["To"] == CONTACT
-    assert message["Subject"] == "Rückmeldung zu Ihrer Lieferung: 2 Angebote abgelehnt (Stellenangebote)"
+    # the delivery's date (Berlin time) tells a partner's daily mails apart
+    day = format_date(report.delivered_at, "de")
+    assert message["Subject"] == f"Rückmeldung zu Ihrer Lieferung vom {day}: 2 Angebote abgelehnt (Stellenangebote)"
     assert message["Auto-Submitted"] == "auto-generated" and message["Content-Language"] == "de"
     assert message.get_content_type() == "multipart/mixed"
 
@@ -183,7 +185,8 @@ def test_report_mailed_to_the_partner_then_only_when_the_result_changes(
     assert send_if_needed(mailer, ledger, changed, partner.contact_email) is True
     assert len(server.received) == 2
     second = server.messages()[1]
-    assert second["Subject"] == "Rückmeldung zu Ihrer Lieferung: 1 Angebot abgelehnt (Stellenangebote)"
+    day = format_date(changed.delivered_at, "de")
+    assert second["Subject"] == f"Rückmeldung zu Ihrer Lieferung vom {day}: 1 Angebot abgelehnt (Stellenangebote)"
     assert "10001-1000000007-S" not in second.get_body(preferencelist=("html",)).get_content()
 
 
@@ -375,7 +378,7 @@ def test_english_report_mail(smtp_server):
     controller, server = smtp_server
     Mailer(settings_for(controller)).send_report(course_report("en"), "courses@school.example")
     message = server.messages()[0]
-    assert message["Subject"] == "Feedback on your delivery: 1 offer rejected (course offers)"
+    assert message["Subject"] == "Feedback on your delivery of 3 November 2026: 1 offer rejected (course offers)"
     assert message["Content-Language"] == "en"
     assert "language level" in message.get_body(preferencelist=("html",)).get_content()
     attachment = next(message.iter_attachments())

@@ -67,14 +67,14 @@ def test_report_counts_and_headline_in_german():
     assert (c.items, c.accepted, c.rejected, c.added, c.changed, c.withdrawn) == (123, 120, 3, 5, 2, 1)
     assert c.warnings == 2  # J-9 and J-11: published, flagged
     assert report.headline == "Ihre Lieferung vom 03.11.2026: 120 Angebote angenommen, 3 abgelehnt, 2 mit Hinweisen."
-    assert rp.subject(report) == ("Rückmeldung zu Ihrer Lieferung: 3 Angebote abgelehnt, 2 mit Hinweisen "
+    assert rp.subject(report) == ("Rückmeldung zu Ihrer Lieferung vom 03.11.2026: 3 Angebote abgelehnt, 2 mit Hinweisen "
                                   "(Stellenangebote)")
 
 
 def test_report_in_english():
     report = build_report(PARTNER, "jobs", sync_row(), problems(), "en")
     assert report.headline == "Your delivery of 3 November 2026: 120 offers accepted, 3 rejected, 2 with notes."
-    assert rp.subject(report) == "Feedback on your delivery: 3 offers rejected, 2 with notes (job postings)"
+    assert rp.subject(report) == "Feedback on your delivery of 3 November 2026: 3 offers rejected, 2 with notes (job postings)"
     postal = next(p for p in report.problems if p.source_id == "J-2" and p.rule.startswith("ADDRESS"))
     # the label, with the field's name in the partner's format (a BA export)
     assert postal.field_label == "postal code (stellenlokationen.adresse.plz, v4: arbeitsort.plz)"
@@ -179,7 +179,7 @@ def test_clean_delivery_gets_a_short_confirmation(lang):
     assert rp.TEXTS[lang]["errors_title"] not in page and rp.TEXTS[lang]["overview"] not in page
     if lang == "de":
         assert report.headline == "Ihre Lieferung vom 03.11.2026: alle 120 Angebote angenommen."
-        assert rp.subject(report) == "Rückmeldung zu Ihrer Lieferung: alle 120 Angebote angenommen (Stellenangebote)"
+        assert rp.subject(report) == "Rückmeldung zu Ihrer Lieferung vom 03.11.2026: alle 120 Angebote angenommen (Stellenangebote)"
     else:
         assert report.headline == "Your delivery of 3 November 2026: all 120 offers accepted."
 
@@ -189,7 +189,7 @@ def test_warnings_only_delivery():
     report = build_report(PARTNER, "jobs", sync_row(rejected=0, accepted=123), flagged, "de")
     assert report.counts.warnings == 2 and report.errors == []
     assert report.headline == "Ihre Lieferung vom 03.11.2026: 123 Angebote angenommen, 2 mit Hinweisen."
-    assert rp.subject(report) == "Rückmeldung zu Ihrer Lieferung: 2 Angebote mit Hinweisen (Stellenangebote)"
+    assert rp.subject(report) == "Rückmeldung zu Ihrer Lieferung vom 03.11.2026: 2 Angebote mit Hinweisen (Stellenangebote)"
     page = render_html(report)
     assert rp.TEXTS["de"]["warnings_title"] in page and rp.TEXTS["de"]["errors_title"] not in page
     assert rp.TEXTS["de"]["todo"] not in page
@@ -211,7 +211,7 @@ def test_failed_delivery_explains_and_keeps_the_last_good_state(lang):
         assert "Die Meldung des Systems (auf Englisch, für Ihre IT-Betreuung): jobcenter-nk" in text
         assert "Technische Angabe" not in page + text
         assert "letzten guten Stand" in report.headline
-        assert rp.subject(report) == "Ihre Lieferung konnte nicht verarbeitet werden (Stellenangebote)"
+        assert rp.subject(report) == "Ihre Lieferung vom 03.11.2026 konnte nicht verarbeitet werden (Stellenangebote)"
 
 
 def test_empty_feed_is_named_as_such():

@@ -356,11 +356,11 @@ TEXTS: dict[str, dict[str, str]] = {
                            "Bei Fragen schreiben Sie an Ihr Willkommenszentrum: {address} "
                            "(oder antworten Sie auf diese E-Mail)."),
         "sync_ref": "Lieferung Nr. {sync_id}",
-        "subject_rejected": "Rückmeldung zu Ihrer Lieferung: {parts}",
-        "subject_clean": "Rückmeldung zu Ihrer Lieferung: alle {accepted} angenommen",
-        "subject_empty": "Rückmeldung zu Ihrer Lieferung: keine Angebote enthalten",
-        "subject_failed": "Ihre Lieferung konnte nicht verarbeitet werden",
-        "subject_held": "Ihre Lieferung wird vor der Übernahme geprüft",
+        "subject_rejected": "Rückmeldung zu Ihrer Lieferung vom {date}: {parts}",
+        "subject_clean": "Rückmeldung zu Ihrer Lieferung vom {date}: alle {accepted} angenommen",
+        "subject_empty": "Rückmeldung zu Ihrer Lieferung vom {date}: keine Angebote enthalten",
+        "subject_failed": "Ihre Lieferung vom {date} konnte nicht verarbeitet werden",
+        "subject_held": "Ihre Lieferung vom {date} wird vor der Übernahme geprüft",
         "offer_one": "Angebot",
         "offer_many": "Angebote",
         "time_suffix": " Uhr",
@@ -457,11 +457,11 @@ TEXTS: dict[str, dict[str, str]] = {
                            "If you have questions, write to your welcome center: {address} "
                            "(or reply to this e-mail)."),
         "sync_ref": "delivery no. {sync_id}",
-        "subject_rejected": "Feedback on your delivery: {parts}",
-        "subject_clean": "Feedback on your delivery: all {accepted} accepted",
-        "subject_empty": "Feedback on your delivery: no offers in it",
-        "subject_failed": "Your delivery could not be processed",
-        "subject_held": "Your delivery is being reviewed before it is taken over",
+        "subject_rejected": "Feedback on your delivery of {date}: {parts}",
+        "subject_clean": "Feedback on your delivery of {date}: all {accepted} accepted",
+        "subject_empty": "Feedback on your delivery of {date}: no offers in it",
+        "subject_failed": "Your delivery of {date} could not be processed",
+        "subject_held": "Your delivery of {date} is being reviewed before it is taken over",
         "offer_one": "offer",
         "offer_many": "offers",
         "time_suffix": "",
@@ -611,15 +611,17 @@ def headline(report: FeedbackReport) -> str:
 
 
 def subject(report: FeedbackReport) -> str:
-    """The e-mail subject: 'Rückmeldung zu Ihrer Lieferung: 3 Angebote abgelehnt'."""
+    """The e-mail subject: 'Rückmeldung zu Ihrer Lieferung vom 03.11.2026: 3 Angebote
+    abgelehnt (Stellenangebote)'; the date tells a partner's daily mails apart in a list."""
     t, lang, c = TEXTS[report.lang], report.lang, report.counts
     noun = DOMAIN_NOUNS[lang][report.domain]
+    date = format_date(report.delivered_at, lang)
     if report.status != "ok":
-        text = t[f"subject_{report.status}"]
+        text = t[f"subject_{report.status}"].format(date=date)
     elif c.items == 0 and c.accepted == 0:
-        text = t["subject_empty"]
+        text = t["subject_empty"].format(date=date)
     elif not c.rejected and not c.warnings:
-        text = t["subject_clean"].format(accepted=offers(c.accepted, lang))
+        text = t["subject_clean"].format(date=date, accepted=offers(c.accepted, lang))
     else:
         parts = []
         if c.rejected:
@@ -627,7 +629,7 @@ def subject(report: FeedbackReport) -> str:
         if c.warnings:
             lead = number(c.warnings, lang) if parts else offers(c.warnings, lang)
             parts.append(f"{lead} {t['with_warnings']}")
-        text = t["subject_rejected"].format(parts=", ".join(parts))
+        text = t["subject_rejected"].format(date=date, parts=", ".join(parts))
     return f"{text} ({noun})"
 
 
