@@ -305,7 +305,7 @@ def test_mail_points_to_the_attached_table(smtp_server):
     name = next(message.iter_attachments()).get_filename()
     text = " ".join(message.get_body(("plain",)).get_content().split())
     html = " ".join(message.get_body(("html",)).get_content().split())
-    assert f"… und 5 weitere; alle stehen in der Tabelle im Anhang ({name})." in text
+    assert f"… und 5 weitere Probleme; alle stehen in der Tabelle im Anhang ({name})." in text
     for body in (text, html):
         assert f"Alle Probleme stehen auch in der Tabelle im Anhang ({name}, für Excel oder LibreOffice)." in body
     assert "Die Liste der Probleme gibt es auch als Tabelle" in render_html(report)

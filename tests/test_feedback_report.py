@@ -317,10 +317,18 @@ def test_long_lists_are_cut_in_the_mail_body_but_not_in_the_csv():
     report = build_report(PARTNER, "jobs", sync_row(rejected=30), many, "de")
     page = render_html(report, limit=10)
     assert "J-9<" in page and "J-10<" not in page
-    assert "… und 20 weitere" in page
+    assert "… und 20 weitere Probleme; alle stehen in der Tabelle (CSV)." in page
     assert "(30 Angebote)" in page  # the heading counts offers
     assert len(_csv_rows(render_csv(report))) == 31
     assert "J-29<" in render_html(report)
+    assert "… und 1 weiteres Problem;" in render_html(report, limit=29)
+    # what is left out are problems, which the heading does not count: a second problem of
+    # one offer makes 31 rows for 30 offers
+    twice = [*many, reject("JOB_SALARY_RANGE_INVERTED", partner_id="p", domain="jobs", source_id="J-0",
+                           field="salary_min", value="3000.0 > 2000.0")]
+    report = build_report(PARTNER, "jobs", sync_row(rejected=30), twice, "en")
+    page = render_html(report, limit=10)
+    assert "(30 offers)" in page and "… and 21 more problems; the table (CSV) lists them all." in page
 
 
 def test_german_reports_write_numbers_days_and_periods_as_german_readers_do():

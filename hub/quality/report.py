@@ -346,10 +346,12 @@ TEXTS: dict[str, dict[str, str]] = {
                                "Angebote und liefern Sie erneut."),
         "technical": "Die Meldung des Systems (auf Englisch, für Ihre IT-Betreuung)",
         "csv_note": "Die Liste der Probleme gibt es auch als Tabelle (CSV, für Excel oder LibreOffice).",
-        "more": "… und {n} weitere; alle stehen in der Tabelle (CSV).",
+        "more": "… und {n} weitere Probleme; alle stehen in der Tabelle (CSV).",
+        "more_one": "… und 1 weiteres Problem; alle stehen in der Tabelle (CSV).",
         "csv_note_attached": ("Alle Probleme stehen auch in der Tabelle im Anhang ({name}, für Excel "
                               "oder LibreOffice)."),
-        "more_attached": "… und {n} weitere; alle stehen in der Tabelle im Anhang ({name}).",
+        "more_attached": "… und {n} weitere Probleme; alle stehen in der Tabelle im Anhang ({name}).",
+        "more_attached_one": "… und 1 weiteres Problem; alle stehen in der Tabelle im Anhang ({name}).",
         "footer": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
                    "Bei Fragen wenden Sie sich bitte an Ihr Willkommenszentrum."),
         "footer_contact": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
@@ -447,10 +449,12 @@ TEXTS: dict[str, dict[str, str]] = {
                                "again."),
         "technical": "Technical detail (for your IT)",
         "csv_note": "The list of problems is also available as a table (CSV, for Excel or LibreOffice).",
-        "more": "… and {n} more; the table (CSV) lists them all.",
+        "more": "… and {n} more problems; the table (CSV) lists them all.",
+        "more_one": "… and 1 more problem; the table (CSV) lists them all.",
         "csv_note_attached": ("All problems are also in the attached table ({name}, for Excel or "
                               "LibreOffice)."),
-        "more_attached": "… and {n} more; the attached table ({name}) lists them all.",
+        "more_attached": "… and {n} more problems; the attached table ({name}) lists them all.",
+        "more_attached_one": "… and 1 more problem; the attached table ({name}) lists them all.",
         "footer": ("This feedback was created automatically by the Welcome Hub. "
                    "If you have questions, please contact your welcome center."),
         "footer_contact": ("This feedback was created automatically by the Welcome Hub. "
@@ -1363,8 +1367,11 @@ def _mail_words(report: FeedbackReport, contact: str | None, attachment: str | N
     return {
         "footer": t["footer_contact"].format(address=contact) if contact else t["footer"],
         "csv_note": t["csv_note_attached"].format(name=attachment) if attachment else t["csv_note"],
-        "more_note": (lambda n: t["more_attached"].format(n=n, name=attachment)) if attachment
-        else (lambda n: t["more"].format(n=n)),
+        # the rows left out are problems (a record can have several), not offers as in the
+        # heading above them
+        "more_note": lambda n: t[("more_attached" if attachment else "more")
+                                 + ("_one" if n == 1 else "")].format(
+                                     n=number(n, report.lang), name=attachment),
     }
 
 
