@@ -48,6 +48,19 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _host(text: str) -> str:
+    """``hub serve --host``: an empty word (``--host "$HOST"`` with HOST unset) would listen
+    on every address of the machine, where the default is this machine alone."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "empty (an unset variable?); name the address to listen on: 127.0.0.1 for this "
+            "machine alone, 0.0.0.0 for every address")
+    return text.strip()
+
+
+WORKERS_PER_CORE = 4  # hub serve: more processes add memory and database connections, not speed
+
+
 def _proxy_addresses(text: str) -> str:
     """``--forwarded-allow-ips``: '*', or addresses and networks, comma-separated. uvicorn
     takes any other word for the name of a Unix socket, which a TCP server never sees: a
@@ -1154,6 +1167,10 @@ def cmd_serve(args) -> int:
         raise UsageError(str(exc)) from None
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    most = WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if args.workers > most:  # each a process with its own database connections
+        raise UsageError(f"--workers {args.workers}: at most {most} on this machine "
+                         f"({WORKERS_PER_CORE} per core); one per core serves the most requests")
     app = create_app(engine, api_settings) if args.workers == 1 else None
     import socket
 
@@ -1374,10 +1391,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schemas)
 
     p = sub.add_parser("serve", help="the read API (directory, change feed, feedback pages) over HTTP")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--host", type=_host, default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0 for every address)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=1,
-                   help="worker processes (default 1; one per core serves the most requests)")
+                   help="worker processes (default 1; one per core serves the most requests; "
+                        f"at most {WORKERS_PER_CORE} per core)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.add_argument("--forwarded-allow-ips", metavar="ADDRESSES", type=_proxy_addresses,
                    help="the reverse proxies whose X-Forwarded-Proto and X-Forwarded-For the "

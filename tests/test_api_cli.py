@@ -86,6 +86,20 @@ def test_a_key_name_of_several_lines_or_pages_long_is_refused(tmp_path):
     assert created.returncode == 0, created.stderr
 
 
+def test_an_empty_host_or_a_thousand_workers_are_refused_before_serving(tmp_path):
+    """``--host "$HOST"`` with HOST unset listened on every address of the machine (the
+    default is loopback alone); ``--workers 1000`` started a thousand processes, each with its
+    own database connections."""
+    for host in ("", "  "):
+        proc = hub(tmp_path, "serve", "--port", str(_free_port()), "--host", host, timeout=30)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert ("hub serve: error: argument --host: empty (an unset variable?); name the address "
+                "to listen on: 127.0.0.1 for this machine alone, 0.0.0.0 for every address") in proc.stderr
+    most = 4 * (os.cpu_count() or 1)
+    one_line_error(hub(tmp_path, "serve", "--port", str(_free_port()), "--workers", str(most + 1), timeout=30),
+                   f"--workers {most + 1}: at most {most} on this machine (4 per core)")
+
+
 def test_a_proxy_address_that_is_none_is_refused_before_serving(tmp_path):
     """uvicorn takes a word it cannot read as an address for a Unix socket's name and trusts
     no proxy: 'proxy.local', '10.0.0.5/8' (host bits set) or '*' in a list served with links
