@@ -386,10 +386,11 @@ class FeedFetcher:
     def _read_inbox(self, folder: Path, into=None) -> FetchResult:
         """The oldest waiting file of an inbox folder (the caller moves it aside once its
         bytes are safely landed)."""
-        from hub.inbox import waiting_files
+        from hub.inbox import folder_problem, waiting_files
 
-        if not folder.is_dir():
-            raise FetchError(f"inbox folder not found: {folder}")
+        problem = folder_problem(folder)
+        if problem:
+            raise FetchError(f"inbox {folder}: {problem}")
         files = waiting_files(folder)  # a file still being written waits for a later sync
         if not files:
             return FetchResult(status="unchanged", url=f"inbox:{folder}")

@@ -72,12 +72,25 @@ def settling_files(folder: Path, now: float | None = None) -> list[tuple[str, fl
     return sorted((name, age) for name, age in ages if age < settle)
 
 
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be an inbox, in words (None: it can): the registry's ``source``
+    naming the partner's export file instead of the folder it is dropped into is a mistake a
+    steward makes, and 'not found' sent them looking for a file that is there."""
+    if folder.is_dir():
+        return None
+    if folder.exists():
+        return ("it is a file, not a folder (an inbox source names the folder the partner's "
+                f"files are dropped into: inbox:{folder.parent})")
+    return "the folder does not exist (yet)"
+
+
 def next_delivery(folder: Path) -> tuple[Path | None, str]:
     """The file of the inbox ``folder`` that the next sync takes (None: none, or only one still
     arriving), and what waits there in words: 'the next sync takes kurse.csv (2 files waiting)', 'no file is waiting
     there (kurse.csv is still arriving, changed 4 s ago)'."""
-    if not folder.is_dir():
-        return None, "the folder does not exist (yet)"
+    problem = folder_problem(folder)
+    if problem:
+        return None, problem
     files = waiting_files(folder)
     if files:
         return files[0], (f"the next sync takes {files[0].name}"

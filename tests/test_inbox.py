@@ -233,3 +233,25 @@ def test_a_web_page_dropped_into_the_inbox_is_named_a_saved_page(engine, tmp_pat
     assert "Die Datei ist eine gespeicherte Webseite (HTML) mit dem Titel 'Anmeldung', keine " \
            "CSV-Datei. Oft ist das eine Anmelde- oder Fehlerseite, die statt des Exports " \
            "gespeichert wurde" in " ".join(status_explanation(report))
+
+
+def test_an_inbox_source_naming_the_file_says_so_and_names_its_folder(engine, tmp_path):
+    """A steward wrote the partner's export file as the inbox (inbox:/srv/inbox/vhs/kurse.csv):
+    the sync said 'inbox folder not found' of a path that was there."""
+    import pytest
+
+    from hub.fetch import FetchError
+    from hub.inbox import next_delivery
+
+    inbox = tmp_path / "inbox" / "vhs"
+    inbox.mkdir(parents=True)
+    export = drop(inbox, "kurse.csv", CSV)
+    partner = parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{export}"))).partners[0]
+    said = (f"inbox {export}: it is a file, not a folder (an inbox source names the folder the "
+            f"partner's files are dropped into: inbox:{inbox})")
+    with pytest.raises(FetchError) as raised:
+        fetch_partner_feed(engine, LandingStore(tmp_path / "landing"), FeedFetcher(), partner, "courses")
+    assert said in str(raised.value)
+    assert export.read_bytes() == CSV  # left where it was
+    assert next_delivery(export) == (None, said.split(": ", 1)[1])
+    assert next_delivery(tmp_path / "nowhere") == (None, "the folder does not exist (yet)")
