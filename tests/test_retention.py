@@ -18,6 +18,7 @@ from hub.store.publish import publish_domain
 from hub.store.retention import (
     RetentionError,
     RetentionPolicy,
+    compact_changes,
     purge_personal_data,
     refresh_feedback_reports,
     run_retention,
@@ -70,6 +71,10 @@ def statuses(engine, domain):
 def test_policy_from_environment():
     assert RetentionPolicy.from_env({}) == RetentionPolicy(180, 365)
     assert RetentionPolicy.from_env({"HUB_CONTACT_RETENTION_DAYS": "30"}).contact_days == 30
+    assert RetentionPolicy.from_env({}).history_days == 30
+    assert RetentionPolicy.from_env({"HUB_CHANGES_HISTORY_DAYS": "7"}).history_days == 7
+    with pytest.raises(RetentionError, match="HUB_CHANGES_HISTORY_DAYS"):
+        RetentionPolicy.from_env({"HUB_CHANGES_HISTORY_DAYS": "0"})
     with pytest.raises(RetentionError, match="HUB_CONTACT_RETENTION_DAYS"):
         RetentionPolicy.from_env({"HUB_CONTACT_RETENTION_DAYS": "ein halbes Jahr"})
     with pytest.raises(RetentionError, match="at least 1"):
@@ -244,6 +249,65 @@ def test_superseded_change_items_lose_the_contact_of_an_entity_that_stays(engine
     assert items[1]["contact"]["email"] == "hans.beispiel@example.org"
 
 
+def _mirror(engine, after=0, state=None, until=None):
+    """What a portal holds after applying the change feed from ``after`` (up to ``until``)
+    onto ``state``."""
+    state = dict(state or {})
+    upto = [] if until is None else [changes.c.seq <= until]
+    with engine.connect() as conn:
+        for item in conn.execute(sa.select(changes).where(changes.c.seq > after, *upto)
+                                 .order_by(changes.c.seq)):
+            if item.op == "updated":
+                state[item.entity_id] = item.entry
+            else:
+                state.pop(item.entity_id, None)
+    return state
+
+
+def test_superseded_change_items_are_compacted_after_the_history_period(engine):
+    """The change feed kept every item for ever. Items that a later item of their entity
+    superseded more than HUB_CHANGES_HISTORY_DAYS ago go; every entity keeps its newest
+    item, so a portal reading from after=0, and one at any cursor, ends at the directory."""
+    t0 = NOW - dt.timedelta(days=60)
+    steps = [(0, [job("K-1", description="v1"), job("K-2")]),
+             (5, [job("K-1", description="v2"), job("K-2")]),
+             (10, [job("K-1", description="v3")]),  # K-2 withdrawn: its tombstone
+             (50, [job("K-1", description="v4")])]
+    cursors = []  # a portal's cursor after each publication, with what it held then
+    for day, records in steps:
+        stage(engine, "employer-a", "jobs", records, now=t0 + dt.timedelta(days=day))
+        publish_domain(engine, "jobs", now=t0 + dt.timedelta(days=day))
+        with engine.connect() as conn:
+            cursors.append(conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar_one())
+    with engine.connect() as conn:
+        before = conn.execute(sa.select(changes.c.seq, changes.c.op)).all()
+        current = dict(conn.execute(sa.select(directory.c.entity_id, directory.c.entry)).all())
+    assert len(before) == 6 and _mirror(engine) == current
+    held = [_mirror(engine, until=cursor) for cursor in cursors]
+
+    # history 30 days, run on day 45: what day 0 and 5 superseded (on day 5 and 10) goes;
+    # K-1's v3, superseded on day 50, stays
+    report = run_retention(engine, None, now=t0 + dt.timedelta(days=45),
+                           policy=RetentionPolicy(history_days=30))
+    assert report.compacted == 3
+    with engine.connect() as conn:
+        left = conn.execute(sa.select(changes.c.seq, changes.c.entity_id, changes.c.op, changes.c.entry)
+                            .order_by(changes.c.seq)).all()
+    k1, k2 = entity_of(engine, "employer-a", "K-1"), entity_of(engine, "employer-a", "K-2")
+    items = [(row.entity_id, row.op, (row.entry or {}).get("description")) for row in left]
+    assert sorted(items[:2]) == sorted([(k2, "deleted", None), (k1, "updated", "v3")])  # day 10
+    assert items[2:] == [(k1, "updated", "v4")]
+    assert left[-1].seq == before[-1].seq  # the newest seq stays: cursors ahead stay valid
+    assert _mirror(engine) == current
+    for cursor, state in zip(cursors, held):
+        assert _mirror(engine, cursor, state) == current  # a portal at any cursor loses nothing
+
+    assert compact_changes(engine, t0 + dt.timedelta(days=51)) == 1  # v3, superseded on day 50
+    assert _mirror(engine) == current
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(changes)).scalar_one() == 2
+
+
 def test_the_retention_asset_shows_the_directory_it_leaves(db_url, engine, tmp_path, monkeypatch):
     """Run by Dagster, retention records the directory it published as a materialization of
     directory/<domain>: the steward's view shows the entries after the withdrawal, not
@@ -274,3 +338,8 @@ def test_the_retention_asset_shows_the_directory_it_leaves(db_url, engine, tmp_p
         assert shown.metadata["entries"].value == 1 and shown.metadata["deleted"].value == 1
         assert "retention: 1 jobs over withdrawn" in shown.description
         assert instance.get_latest_materialization_event(dg.AssetKey(["directory", "courses"])) is None
+        own = instance.get_latest_materialization_event(dg.AssetKey(["maintenance", "retention"]))
+        counts = {key: value.value for key, value in own.asset_materialization.metadata.items()}
+        assert counts["withdrawn_jobs"] == 1 and counts["tombstones"] == 1
+        # J-EXPIRED's item of two days ago, superseded by its tombstone now: kept 30 days
+        assert counts["changes_history_days"] == 30 and counts["changes_compacted"] == 0

@@ -25,7 +25,9 @@ RETENTION_KEY = dg.AssetKey(["maintenance", "retention"])
     description="Withdraws job postings past valid_through and courses that are over (the "
     "directory gets deleted tombstones), then drops contact persons' data the hub no longer "
     "needs: withdrawn records, old rejections, superseded change-feed items and unused raw "
-    "payloads, HUB_CONTACT_RETENTION_DAYS (default 180) after they stopped being current.",
+    "payloads, HUB_CONTACT_RETENTION_DAYS (default 180) after they stopped being current; "
+    "change-feed items superseded by a later item of their entity for HUB_CHANGES_HISTORY_DAYS "
+    "(default 30) are removed (each entity keeps its newest item).",
 )
 def retention(context: dg.AssetExecutionContext, hub_store: HubStore) -> dg.MaterializeResult:
     try:
@@ -59,6 +61,7 @@ def retention(context: dg.AssetExecutionContext, hub_store: HubStore) -> dg.Mate
         metadata={  # counts only: no record data, no personal data
             "contact_retention_days": policy.contact_days,
             "course_open_days": policy.course_open_days,
+            "changes_history_days": policy.history_days,
             "withdrawn_jobs": report.withdrawn.get("jobs", 0),
             "withdrawn_courses": report.withdrawn.get("courses", 0),
             "tombstones": sum(report.deleted.values()),
@@ -66,6 +69,7 @@ def retention(context: dg.AssetExecutionContext, hub_store: HubStore) -> dg.Mate
             "contacts_purged_rejections": purged.rejections,
             "contacts_purged_changes": purged.changes,
             "payloads_erased": purged.payloads,
+            "changes_compacted": report.compacted,
             "feedback_reports_rewritten": refreshed,
         }
     )

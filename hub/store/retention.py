@@ -32,6 +32,15 @@ default 180) after the hub stopped needing it:
   ``erased_at`` so that a replay says why the payload is gone.
 - the partners' feedback reports on disk are written again from the database afterwards
   (``refresh_feedback_reports``; the Dagster asset does it, it needs the registry).
+
+What is compacted (``compact_changes``), ``history_days`` (``HUB_CHANGES_HISTORY_DAYS``,
+default 30) after a later item superseded it: a change-feed item of an entity that has a
+later item. Every entity keeps its newest item (its state, or its tombstone), so the feed
+read from ``after=0`` still gives exactly the directory, and a reader at any cursor still ends
+at the same state: an item removed after its cursor has its successor after the cursor too.
+The newest ``seq`` stays; the feed has gaps where items went. Without it the feed grows by
+every change for ever (a national jobs feed: tens of thousands of items a day, each with the
+whole entry).
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONTACT_DAYS = 180
 DEFAULT_COURSE_OPEN_DAYS = 365
+DEFAULT_HISTORY_DAYS = 30
 BATCH = 500
 
 
@@ -64,6 +74,7 @@ class RetentionError(ValueError):
 class RetentionPolicy:
     contact_days: int = DEFAULT_CONTACT_DAYS
     course_open_days: int = DEFAULT_COURSE_OPEN_DAYS
+    history_days: int = DEFAULT_HISTORY_DAYS  # superseded change-feed items kept this long
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "RetentionPolicy":
@@ -73,6 +84,8 @@ class RetentionPolicy:
                                  minimum=1, error=RetentionError),
             course_open_days=env_int(env, "HUB_COURSE_OPEN_DAYS", DEFAULT_COURSE_OPEN_DAYS,
                                      minimum=1, error=RetentionError),
+            history_days=env_int(env, "HUB_CHANGES_HISTORY_DAYS", DEFAULT_HISTORY_DAYS,
+                                 minimum=1, error=RetentionError),
         )
 
 
@@ -91,6 +104,7 @@ class RetentionReport:
     # domain -> the publication that withdrew them (the directory's new state)
     published: dict[str, PublishOutcome] = field(default_factory=dict)
     purged: PurgeCounts = field(default_factory=PurgeCounts)
+    compacted: int = 0  # superseded change-feed items removed
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -382,4 +396,15 @@ def run_retention(
         report.published[domain] = outcome = publish_domain(engine, domain, now=now)
         report.deleted[domain] = outcome.deleted
     report.purged = purge_personal_data(engine, store, policy, now)
+    report.compacted = compact_changes(engine, now - dt.timedelta(days=policy.history_days))
     return report
+
+
+def compact_changes(engine: sa.Engine, cutoff: dt.datetime) -> int:
+    """Remove the change-feed items that a later item of the same entity superseded before
+    ``cutoff`` (see the module docstring); how many went."""
+    later = changes.alias("later")
+    superseded = sa.exists().where(later.c.entity_id == changes.c.entity_id,
+                                   later.c.seq > changes.c.seq, later.c.created_at < cutoff)
+    with engine.begin() as conn:
+        return conn.execute(changes.delete().where(superseded)).rowcount
