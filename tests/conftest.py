@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
+
+# The suite never reads or writes a hub that people run: the hub's settings of the shell that
+# starts it (a production HUB_DATABASE_URL, DAGSTER_HOME, SMTP or API settings) are dropped,
+# and HUB_HOME is a folder of the session's own instead of the checkout's .hub/, where
+# `hub demo` (the README's first command) leaves its registry and database for the second.
+# What a test needs it sets itself. The suite's own switches stay.
+_SUITE_SWITCHES = {"HUB_REQUIRE_POSTGRES", "HUB_REQUIRE_BROWSER", "HUB_TEST_POSTGRES_URL", "HUB_CHROMIUM"}
+for _name in [name for name in os.environ
+              if (name.startswith("HUB_") and name not in _SUITE_SWITCHES)
+              or name in ("DAGSTER_HOME", "DAGSTER_PG_URL", "FORWARDED_ALLOW_IPS")]:
+    del os.environ[_name]
+os.environ["HUB_HOME"] = tempfile.mkdtemp(prefix="hub-tests-")
+atexit.register(shutil.rmtree, os.environ["HUB_HOME"], ignore_errors=True)
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
