@@ -104,6 +104,23 @@ def test_the_demo_names_a_dagster_command_that_works_from_any_folder(tmp_path):
     assert words[6:] == ["dev", "-m", "hub.definitions"]
 
 
+def test_a_demo_of_feeds_from_months_ago_holds_them_and_says_so_by_its_exit_code(tmp_path):
+    """The feeds of a day four months back, checked against the real day: the Jobcenter's
+    postings have mostly expired, so its sync is held for its rejection share. The demo
+    printed that and exited 0; a script that runs the demo to see that the hub works read it
+    as success. Now 1, as hub sync."""
+    import datetime as dt
+
+    day = dt.date.today() - dt.timedelta(days=120)
+    proc = hub("demo", "--json", "--today", day.isoformat(),
+               env={"HUB_HOME": str(tmp_path / "home"), "DAGSTER_HOME": str(tmp_path / "d"), "HUB_REGISTRY": ""})
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    summary = json.loads(proc.stdout)
+    held = [f["partner_id"] for f in summary["partners"] if f["status"] == "held"]
+    assert "jobcenter-nk" in held and summary["published"]["housing"] > 0  # the rest went through
+
+
 def test_demo_refuses_to_overwrite_a_real_registry(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
