@@ -24,7 +24,16 @@ from hub.store.retention import (
     run_retention,
 )
 from hub.store.staging import write_stage
-from hub.store.tables import changes, directory, entity_map, fetch_state, landing, source_records
+from hub.store.tables import (
+    changes,
+    directory,
+    entity_map,
+    fetch_state,
+    landing,
+    metadata,
+    rejections,
+    source_records,
+)
 from tests.feeds import registry_text
 from tests.personal_data import file_hits, table_hits
 
@@ -343,3 +352,63 @@ def test_the_retention_asset_shows_the_directory_it_leaves(db_url, engine, tmp_p
         assert counts["withdrawn_jobs"] == 1 and counts["tombstones"] == 1
         # J-EXPIRED's item of two days ago, superseded by its tombstone now: kept 30 days
         assert counts["changes_history_days"] == 30 and counts["changes_compacted"] == 0
+
+
+def _age(engine, inbox, days: int) -> None:
+    """Everything the hub wrote (every time stamp of its tables, the inbox files moved aside)
+    moved ``days`` into the past, as though the syncs had run then."""
+    delta = dt.timedelta(days=days)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            stamps = [c for c in table.columns if isinstance(c.type, sa.DateTime)]
+            if not stamps:
+                continue
+            keys = list(table.primary_key.columns)
+            for row in conn.execute(sa.select(*keys, *stamps)).all():
+                values = {c.name: getattr(row, c.name) - delta for c in stamps
+                          if getattr(row, c.name) is not None}
+                if values:
+                    conn.execute(table.update().where(*(k == getattr(row, k.name) for k in keys))
+                                 .values(**values))
+    for path in inbox.rglob("*"):
+        stamp = path.stat().st_mtime - delta.total_seconds()
+        os.utime(path, (stamp, stamp))
+
+
+def test_the_retention_asset_leaves_no_contact_of_old_deliveries_in_tables_or_inbox_files(
+        db_url, tmp_path, monkeypatch):
+    """An inbox partner sent Erika's job and Karl's with a malformed e-mail, then a delivery
+    without both. Run by Dagster after the period, retention leaves neither contact anywhere:
+    not in the rejection's messages, which quote the malformed e-mail, and not in the file of
+    the old delivery in processed/, a copy of the raw payload it drops. The current delivery's
+    file and Hans's published contact stay."""
+    import dagster as dg
+
+    from hub.assets.maintenance import MAINTENANCE_ASSETS
+    from hub.resources import HubStore, engine_for
+    from tests.test_erase import EMPLOYER, ERIKA, HANS, HEADER, KARL, inbox_setup
+
+    second = HEADER + EMPLOYER.splitlines(keepends=True)[2]  # A-2 (Hans) alone
+    inbox, store = inbox_setup(db_url, tmp_path, monkeypatch, EMPLOYER, second)
+    engine = engine_for(db_url)
+    assert "rejections" in table_hits(engine, KARL)
+    assert len(file_hits(inbox / "processed", KARL + ERIKA)) == 1
+    _age(engine, inbox, 200)
+
+    hub_store = HubStore(database_url=db_url, home=str(tmp_path / "home"),
+                         registry_path=os.environ["HUB_REGISTRY"])
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(MAINTENANCE_ASSETS, resources={"hub_store": hub_store},
+                                instance=instance)
+        assert result.success
+        shown = instance.get_latest_materialization_event(dg.AssetKey(["maintenance", "retention"]))
+        metadata_shown = shown.asset_materialization.metadata
+    assert metadata_shown["contacts_purged_rejections"].value == 1
+    assert metadata_shown["inbox_files_removed"].value == 1
+    assert table_hits(engine, KARL + ERIKA) == {}
+    assert file_hits(inbox, KARL + ERIKA) == [] and file_hits(store.root, KARL + ERIKA) == []
+    assert len(file_hits(inbox / "processed", HANS)) == 1  # the current delivery
+    assert "directory" in table_hits(engine, HANS)
+    with engine.connect() as conn:
+        bad = conn.execute(sa.select(rejections).where(rejections.c.source_id == "A-BAD")).one()
+    assert bad.value is None and bad.message_en == "The contact's e-mail address '…' is invalid."

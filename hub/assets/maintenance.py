@@ -3,13 +3,17 @@ contact data past its retention period (HUB_CONTACT_RETENTION_DAYS). Thin glue o
 ``hub.store.retention``; the ``retention`` job runs it daily on the ``retention_daily``
 schedule."""
 
+import datetime as dt
+
 import dagster as dg
 
+from hub.inbox import inbox_folder
 from hub.registry import RegistryError
 from hub.resources import HubStore
 from hub.store.retention import (
     RetentionError,
     RetentionPolicy,
+    purge_inbox_copies,
     refresh_feedback_reports,
     run_retention,
 )
@@ -35,7 +39,8 @@ def retention(context: dg.AssetExecutionContext, hub_store: HubStore) -> dg.Mate
     except RetentionError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     engine = hub_store.engine()
-    report = run_retention(engine, hub_store.landing(), policy=policy)
+    now = dt.datetime.now(dt.timezone.utc)
+    report = run_retention(engine, hub_store.landing(), now=now, policy=policy)
     for domain, outcome in sorted(report.published.items()):
         # the directory changed: its asset shows the entries as they are now, not those of
         # the last sync
@@ -48,13 +53,19 @@ def retention(context: dg.AssetExecutionContext, hub_store: HubStore) -> dg.Mate
                       "publication_id": outcome.publication_id, "resolution": outcome.mode},
         ))
     purged = report.purged
-    refreshed = 0
-    if purged.rejections:  # reports on disk may still show the values just dropped
-        try:
-            partners = hub_store.registry().partners
-        except RegistryError as exc:
-            context.log.warning(f"feedback reports not rewritten: {exc}")
-        else:
+    refreshed = inbox_files = 0
+    try:
+        partners = hub_store.registry().partners
+    except RegistryError as exc:
+        context.log.warning(f"inbox copies not purged, feedback reports not rewritten: {exc}")
+    else:
+        # the inboxes' processed/ and failed/ hold copies of the payloads just dropped
+        inbox_files = purge_inbox_copies(
+            engine, hub_store.landing(),
+            [folder for partner in partners for feed in partner.feeds
+             if (folder := inbox_folder(feed)) is not None],
+            now - dt.timedelta(days=policy.contact_days))
+        if purged.rejections:  # reports on disk may still show the values just dropped
             refreshed = refresh_feedback_reports(engine, partners,
                                                  hub_store.settings().home / "feedback")
     return dg.MaterializeResult(
@@ -69,6 +80,7 @@ def retention(context: dg.AssetExecutionContext, hub_store: HubStore) -> dg.Mate
             "contacts_purged_rejections": purged.rejections,
             "contacts_purged_changes": purged.changes,
             "payloads_erased": purged.payloads,
+            "inbox_files_removed": inbox_files,
             "changes_compacted": report.compacted,
             "feedback_reports_rewritten": refreshed,
         }

@@ -21,7 +21,8 @@ default 180) after the hub stopped needing it:
 - ``source_records.record.contact`` of a withdrawn record, counted from its withdrawal
   (``last_seen`` is set when a record is withdrawn). An active record keeps its contact: the
   partner still publishes it, and a public contact is part of the directory entry.
-- ``rejections.value`` of the contact fields (``contact.*``), counted from the delivery.
+- ``rejections.value`` of the contact fields (``contact.*``), counted from the delivery, and
+  the value where the row's messages and hint quote it.
 - ``changes.entry.contact`` of change-feed items that a later item of the same entity
   superseded, counted from that later item: the current state of an entity stays readable,
   its history loses the contact. ``directory.entry`` holds only public contacts of active
@@ -29,7 +30,9 @@ default 180) after the hub stopped needing it:
 - raw payloads in the landing store that no feed uses any more (neither the last fetched,
   staged nor released payload) and that no delivery newer than the period used: their bytes
   are removed (a payload may hold contacts that were never accepted), the row stays with
-  ``erased_at`` so that a replay says why the payload is gone.
+  ``erased_at`` so that a replay says why the payload is gone; an inbox partner's files
+  moved aside into ``processed/`` and ``failed/`` that are copies of such payloads are
+  deleted (``purge_inbox_copies``; the Dagster asset does it, it needs the registry).
 - the partners' feedback reports on disk are written again from the database afterwards
   (``refresh_feedback_reports``; the Dagster asset does it, it needs the registry).
 
@@ -260,17 +263,36 @@ def _purge_records(conn: sa.Connection, cutoff: dt.datetime) -> int:
 
 
 def _purge_rejections(conn: sa.Connection, cutoff: dt.datetime) -> int:
+    """The values of rejected contact fields, from their column and from the messages and
+    the hint that quote them (the rules' texts say "The contact's e-mail address '...' is
+    invalid")."""
     old_syncs = sa.select(syncs.c.id).where(syncs.c.started_at < cutoff)
-    result = conn.execute(
-        rejections.update()
+    rows = conn.execute(
+        sa.select(rejections.c.id, rejections.c.value, rejections.c.message,
+                  rejections.c.message_en, rejections.c.hint)
         .where(
             rejections.c.field.like("contact%"),
             rejections.c.value.is_not(None),
             rejections.c.sync_id.in_(old_syncs),
         )
-        .values(value=None)
-    )
-    return result.rowcount or 0
+    ).all()
+    params = [{"k_id": row.id, "new_message": without_value(row.message, row.value),
+               "new_message_en": without_value(row.message_en, row.value),
+               "new_hint": without_value(row.hint, row.value)} for row in rows]
+    stmt = (rejections.update().where(rejections.c.id == sa.bindparam("k_id"))
+            .values(value=None, message=sa.bindparam("new_message"),
+                    message_en=sa.bindparam("new_message_en"), hint=sa.bindparam("new_hint")))
+    for start in range(0, len(params), BATCH):
+        conn.execute(stmt, params[start : start + BATCH])
+    return len(params)
+
+
+PURGED = "…"  # stands in a rejection's message where the purged value stood
+
+
+def without_value(text: str | None, value: str) -> str | None:
+    """``text`` with every occurrence of ``value`` replaced by ``PURGED``."""
+    return text.replace(value, PURGED) if text and value else text
 
 
 def _purge_changes(conn: sa.Connection, cutoff: dt.datetime) -> int:
@@ -338,6 +360,38 @@ def purge_payloads(engine: sa.Engine, store: LandingStore, cutoff: dt.datetime,
         for start in range(0, len(old), BATCH):
             conn.execute(landing.update().where(landing.c.sha256.in_(old[start : start + BATCH]))
                          .values(erased_at=now))
+    return removed
+
+
+def purge_inbox_copies(engine: sa.Engine, store: LandingStore, folders, cutoff: dt.datetime) -> int:
+    """Delete the files of the inboxes' ``processed/`` and ``failed/`` folders (``folders``:
+    the inbox folders) that moved aside before ``cutoff`` and whose bytes the landing store no
+    longer keeps (``purge_payloads`` or an erasure removed them): they are copies of those
+    payloads, with the same contacts. Returns how many files were deleted."""
+    import hashlib
+    from pathlib import Path
+
+    from hub.inbox import ASIDE
+
+    with engine.connect() as conn:
+        dropped = {sha for (sha,) in conn.execute(
+            sa.select(landing.c.sha256).where(landing.c.erased_at.is_not(None)))}
+    if not dropped:
+        return 0
+    removed = 0
+    for folder in folders:
+        for aside in (Path(folder) / name for name in ASIDE):
+            for path in sorted(aside.iterdir()) if aside.is_dir() else ():
+                try:
+                    if not path.is_file() or path.stat().st_mtime >= cutoff.timestamp():
+                        continue
+                    with path.open("rb") as handle:
+                        sha = hashlib.file_digest(handle, "sha256").hexdigest()
+                    if sha in dropped and sha not in store:
+                        path.unlink()
+                        removed += 1
+                except OSError:
+                    continue  # gone meanwhile, or unreadable: the next daily pass tries again
     return removed
 
 
