@@ -418,3 +418,44 @@ def test_an_erasure_whose_dagster_instance_lacks_its_database_url_warns_in_words
     assert "the environment variable DAGSTER_PG_URL it names is not set" in err
     assert "Field(" not in err and len(err.splitlines()) == 1
     assert hub.entity("employer-a", "A-2") is None
+
+
+def test_dagster_s_storage_and_the_command_output_hold_no_contact_of_a_sync_or_an_erasure(
+        db_url, tmp_path):
+    """``hub sync`` and ``hub erase`` on a Dagster instance that captures the steps' output, as
+    production's does: Karl's malformed e-mail (rejected) and Nina's invalid phone (a contact
+    not published: a warning) are named by record and rule in the check's sample, never with
+    their values, in no event log, run, compute log or line the commands print."""
+    import os
+    import subprocess
+
+    from tests.test_cli import HUB
+
+    nina = ["Nina Verborgen", "nina.verborgen"]
+    feed = tmp_path / "krone.csv"
+    feed.write_text(EMPLOYER + "A-3;Hilfskoch (m/w/d);Gasthaus Krone;66538;Neunkirchen;"
+                    "Nina Verborgen;nina.verborgen@@example.org;;nein\n", encoding="utf-8")
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("employer-a", "csv-jobs", feed.as_uri())))
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # output captured
+    env = {**os.environ, "HUB_HOME": str(tmp_path / "home"), "HUB_DATABASE_URL": db_url,
+           "HUB_REGISTRY": str(registry), "DAGSTER_HOME": str(dagster_home)}
+    sync = subprocess.run([HUB, "sync"], capture_output=True, text=True, env=env, timeout=300)
+    assert sync.returncode == 0, sync.stderr
+    engine = engine_for(db_url)
+    with engine.connect() as conn:
+        shown = {r.source_id: r.rule for r in conn.execute(sa.select(rejections))}
+    assert shown == {"A-BAD": "CONTACT_EMAIL_INVALID", "A-3": "CONTACT_NOT_PUBLIC_INVALID"}
+    erase = subprocess.run([HUB, "erase", "employer-a", "A-1"], capture_output=True, text=True,
+                           env=env, timeout=300)
+    assert erase.returncode == 0, erase.stderr
+
+    assert list(dagster_home.rglob("compute_logs"))  # the steps' output was captured
+    stored = file_hits(dagster_home, ["(personal data: see the partner's feedback report)"])
+    assert stored  # the check's sample, where the values would be
+    assert file_hits(dagster_home, ["A-BAD", "A-3"])
+    assert file_hits(dagster_home, KARL + nina + ERIKA) == []
+    for out in (sync.stdout, sync.stderr, erase.stdout, erase.stderr):
+        assert not any(needle in out for needle in KARL + nina + ERIKA)
