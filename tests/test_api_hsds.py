@@ -140,6 +140,10 @@ def test_filters(engine):
     assert blank.status_code == 400 and "search holds no words" in blank.json()["detail"]
     assert client.get("/hsds/services", params={"modified_after": "2026-11-20"}).json()["total_items"] == 6
     assert client.get("/hsds/services", params={"modified_after": "2026-11-21T00:00:00Z"}).json()["empty"]
+    # published at 08:00 UTC: a time with an offset is that instant (09:00 in Berlin), not its wall time
+    for after, total in (("2026-11-20T09:00:00+01:00", 6), ("2026-11-20T09:00:01+01:00", 0),
+                         ("2026-11-20T07:30:00-01:00", 0), ("2026-11-20T03:00:00-05:00", 6)):
+        assert client.get("/hsds/services", params={"modified_after": after}).json()["total_items"] == total, after
     bad = client.get("/hsds/services", params={"modified_after": "yesterday"})
     assert bad.status_code == 400 and bad.headers["content-type"] == PROBLEM
     unsupported = client.get("/hsds/services", params={"taxonomy_term_id": hsds.TERMS["cefr:B1"]["id"]})

@@ -274,7 +274,8 @@ def _parse_modified_after(value: str) -> dt.datetime:
             parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"modified_after must be an ISO 8601 date or date-time, not {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    # in UTC, as the directory keeps its times: SQLite compares the wall time and drops the offset
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
 
 
 def _entry_page(request, *, page, per_page, search=None, organization_id=None, modified_after=None,
