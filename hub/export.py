@@ -60,12 +60,13 @@ class ExportError(Exception):
 
 
 def iter_entries(engine: sa.Engine, domains: Iterable[str] = DOMAINS,
-                 snapshot: dict | None = None) -> Iterator[tuple[str, dict]]:
+                 snapshot: dict | None = None, modified: bool = False) -> Iterator[tuple]:
     """(domain, entry) of the directory, by domain and entity id. One streamed statement: a
     consistent snapshot on both databases, so an export never holds half a publication.
     ``snapshot``, when given, gets ``changes_seq``: the newest item of the change feed in the
     same snapshot (a publication writes the directory and its changes in one transaction),
-    from which a reader of the export follows ``/v1/changes?after=``."""
+    from which a reader of the export follows ``/v1/changes?after=``. ``modified``: (domain,
+    entry, when the entry last changed in the directory)."""
     with engine.connect() as conn:
         if snapshot is not None and conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ")  # both reads, one snapshot
@@ -75,12 +76,12 @@ def iter_entries(engine: sa.Engine, domains: Iterable[str] = DOMAINS,
                 snapshot["changes_seq"] = int(
                     conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar() or 0)
             result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-                sa.select(directory.c.domain, directory.c.entry)
+                sa.select(directory.c.domain, directory.c.entry, directory.c.updated_at)
                 .where(directory.c.domain.in_(list(domains)))
                 .order_by(directory.c.domain, directory.c.entity_id)
             )
             for row in result:
-                yield row.domain, row.entry
+                yield (row.domain, row.entry, row.updated_at) if modified else (row.domain, row.entry)
 
 
 def _by_domain(engine: sa.Engine, domains: list[str],
@@ -243,9 +244,9 @@ def _write_hsds(engine, folder: Path, domains, progress, snapshot, partner_names
     try:
         orgs = hsds.OrganizationBuilder(partner_names)
         n = 0
-        for _, entry in iter_entries(engine, domains, snapshot):
+        for _, entry, modified in iter_entries(engine, domains, snapshot, modified=True):
             orgs.add(entry)
-            for table, row in hsds.entry_rows(entry, partner_names):
+            for table, row in hsds.entry_rows(entry, partner_names, modified):
                 arrays[table].add(row)
             n += 1
             _tick(progress, "hsds", n)

@@ -122,6 +122,9 @@ _ENUM_TERMS = {
 _VALUE_TERMS = {
     "hub.entity_id": ("Welcome-Hub-ID", "Stable id of the entry in the hub's read API (/v1)"),
     "hub.source": ("Quelle", "A partner record behind the entry: '<partner id>/<source id>'"),
+    "hub.source_updated_at": ("Stand an der Quelle",
+                              "When the source last changed the offer, as the partner says (RFC 3339); "
+                              "service.last_modified is when the entry last changed in the directory"),
     "job.occupation": ("Beruf", "Occupation as named by the source"),
     "job.ba_reference": ("BA-Referenznummer", "Reference number at the Bundesagentur für Arbeit"),
     "job.salary_min": ("Gehalt ab", "Lowest salary in euro per job.salary_period"),
@@ -442,18 +445,22 @@ def _attributes(entry: Mapping, sid: str) -> list[dict]:
                       "available_from_text", "wbs_required", "barrier_free"):
             valued(f"housing.{field}", entry.get(field))
     valued("hub.entity_id", entry.get("id"))
+    valued("hub.source_updated_at", _datetime(entry.get("updated_at")))
     for source in entry.get("sources") or []:
         valued("hub.source", f"{source['partner_id']}/{source['source_id']}")
     return out
 
 
 def service(entry: Mapping, partner_names: Mapping[str, str] | None = None, full: bool = True,
-            contacts: bool = True) -> dict:
+            contacts: bool = True, modified: object = None) -> dict:
     """The HSDS service of one directory entry. ``full``: with its organization, locations,
     schedules, costs, languages, contacts and attributes nested (``/services/{id}``);
     otherwise only the one-to-one fields (``/services`` listing, services table).
     ``contacts=False`` leaves the contact person (and the e-mail taken from it) out, even when
-    the partner marked it public (the read API gives contacts only to keys allowed them)."""
+    the partner marked it public (the read API gives contacts only to keys allowed them).
+    ``modified``: when the entry last changed in the directory (its row's ``updated_at``), the
+    service's ``last_modified``, the time ``modified_after`` filters on; without it the
+    source's ``updated_at`` stands in."""
     eid = entry["id"]
     sid = service_id(eid)
     contacts = _contacts(entry, sid) if contacts else []
@@ -467,7 +474,7 @@ def service(entry: Mapping, partner_names: Mapping[str, str] | None = None, full
         "email": email,
         "status": "active",
         "fees_description": _fees(entry),
-        "last_modified": _datetime(entry.get("updated_at")),
+        "last_modified": _utc(modified) if modified else _datetime(entry.get("updated_at")),
     })
     if not full:
         return row
@@ -512,6 +519,17 @@ def _fees(entry: Mapping) -> str | None:
             text += f", warm {_euro(entry['warm_rent'])}"
         return text
     return None
+
+
+def _utc(value: object) -> str | None:
+    """A directory time (a datetime, naive on SQLite: UTC) as RFC 3339 in UTC."""
+    import datetime as dt
+
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _datetime(value: object) -> str | None:
@@ -594,9 +612,11 @@ def _pop_nested(row: dict, *keys: str) -> dict:
     return {k: v for k, v in row.items() if k not in keys}
 
 
-def entry_rows(entry: Mapping, partner_names: Mapping[str, str] | None = None) -> Iterator[tuple[str, dict]]:
-    """(table, flat row) for one entry, without its organization (see :class:`OrganizationBuilder`)."""
-    full = service(entry, partner_names, full=True)
+def entry_rows(entry: Mapping, partner_names: Mapping[str, str] | None = None,
+               modified: object = None) -> Iterator[tuple[str, dict]]:
+    """(table, flat row) for one entry, without its organization (see :class:`OrganizationBuilder`);
+    ``modified`` as for :func:`service`."""
+    full = service(entry, partner_names, full=True, modified=modified)
     yield "services", _pop_nested(full, *_NESTED)
     for sal in full.get("service_at_locations", []):
         loc = sal["location"]

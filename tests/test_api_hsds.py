@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hub import hsds
 from hub.api.hsds import router
 from tests.hsds_schema import errors, page_schema, require_specs
-from tests.test_export import fill, sample_records
+from tests.test_export import NOW, fill, sample_records
 
 PROBLEM = "application/problem+json"
 
@@ -72,7 +72,10 @@ def test_services_pages_and_full_services_validate(engine):
         body = full.json()
         assert errors(body, "service.json", strict=True) == []
         eid = next(e for e in entries if hsds.service_id(e) == item["id"])
-        assert body == hsds.service(entries[eid], full=True, contacts=False)
+        assert body == hsds.service(entries[eid], full=True, contacts=False, modified=NOW)
+        # last_modified: when the entry changed in the directory, the time modified_after
+        # filters on (not the partner's updated_at: the Koch posting says 2026-11-01)
+        assert body["last_modified"] == item["last_modified"] == "2026-11-20T08:00:00.000+00:00"
         location = body["service_at_locations"][0]["location"]
         assert location["addresses"][0]["postal_code"] == entries[eid]["address"]["postal_code"]
         assert body["organization"]["id"] == body["organization_id"]

@@ -115,6 +115,14 @@ def test_hsds_package_validates_and_links_up(engine, tmp_path):
     for table in ("schedules", "cost_options", "languages", "contacts"):
         assert {r["service_id"] for r in tables[table]} <= ids["services"]
 
+    # last_modified is when the entry changed in the directory (the publication at NOW), as
+    # modified_after in the API filters; the partner's own time stays as an attribute
+    assert {s["last_modified"] for s in tables["services"]} == {"2026-11-20T08:00:00.000+00:00"}
+    koch = next(s for s in tables["services"] if s["name"] == "Koch (m/w/d)")
+    source_times = [a["value"] for a in tables["attributes"] if a["link_id"] == koch["id"]
+                    and a["taxonomy_term_id"] == hsds.TERMS["welcome-hub:hub.source_updated_at"]["id"]]
+    assert source_times == ["2026-11-01T08:00:00+01:00"]
+
     orgs = {o["name"]: o for o in tables["organizations"]}
     assert set(orgs) == {"Saar Logistik GmbH", "@Evil Corp", "Pflegedienst Illtal", "VHS Neunkirchen",
                          "Gemeinde Eppelborn"}
@@ -339,11 +347,11 @@ def test_a_failed_export_leaves_the_previous_one_and_no_debris(engine, tmp_path,
 
     calls = []
 
-    def exploding(entry, partner_names=None):
+    def exploding(entry, partner_names=None, modified=None):
         calls.append(1)
         if len(calls) > 3:
             raise RuntimeError("disk on fire")
-        yield from original(entry, partner_names)
+        yield from original(entry, partner_names, modified)
 
     original = hsds.entry_rows
     monkeypatch.setattr(hsds, "entry_rows", exploding)

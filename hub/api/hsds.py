@@ -235,17 +235,26 @@ def _contacts(request: Request) -> bool:
     return bool(getattr(request.state, "hsds_contacts", False))
 
 
+def _service(request: Request, row, full: bool) -> dict:
+    """The service of a directory row (``entry``, ``updated_at``: its ``last_modified``, the
+    time ``modified_after`` filters on), with contacts where the reader may see them."""
+    names = _partner_names(request) if full else None
+    return hsds.service(row.entry, names, full=full, contacts=_contacts(request), modified=row.updated_at)
+
+
 def _engine(request: Request) -> sa.Engine:
     return request.app.state.engine
 
 
-def _entries(conn: sa.Connection, entity_ids: list[str]) -> list[dict]:
+def _entries(conn: sa.Connection, entity_ids: list[str]) -> list:
+    """The directory rows (``entry``, ``updated_at``) of ``entity_ids``, in that order."""
     if not entity_ids:
         return []
     rows = conn.execute(
-        sa.select(directory.c.entity_id, directory.c.entry).where(directory.c.entity_id.in_(entity_ids))
+        sa.select(directory.c.entity_id, directory.c.entry, directory.c.updated_at)
+        .where(directory.c.entity_id.in_(entity_ids))
     ).all()
-    by_id = {r.entity_id: r.entry for r in rows}
+    by_id = {r.entity_id: r for r in rows}
     return [by_id[e] for e in entity_ids if e in by_id]
 
 
@@ -280,7 +289,7 @@ def _parse_modified_after(value: str) -> dt.datetime:
 
 def _entry_page(request, *, page, per_page, search=None, organization_id=None, modified_after=None,
                 taxonomy_term_id=None, domain=None):
-    """(entries of the page, total) or a problem response."""
+    """(directory rows of the page: ``entry``, ``updated_at``; total) or a problem response."""
     where = []
     if domain:
         where.append(directory.c.domain == domain)
@@ -307,10 +316,10 @@ def _entry_page(request, *, page, per_page, search=None, organization_id=None, m
             where.append(_org_condition(_index(request, conn), organization_id))
         total = conn.execute(sa.select(sa.func.count()).select_from(directory).where(*where)).scalar_one()
         rows = conn.execute(
-            sa.select(directory.c.entry).where(*where).order_by(directory.c.entity_id)
+            sa.select(directory.c.entry, directory.c.updated_at).where(*where).order_by(directory.c.entity_id)
             .limit(per_page).offset((page - 1) * per_page)
         ).all()
-    return [r.entry for r in rows], total
+    return rows, total
 
 
 MAX_PAGE = 1_000_000  # keeps OFFSET inside a 64-bit integer on both databases
@@ -357,8 +366,8 @@ def list_services(
                          taxonomy_term_id=taxonomy_term_id, domain=domain)
     if isinstance(result, JSONResponse):
         return result
-    entries, total = result
-    return _page([hsds.service(e, full=False, contacts=_contacts(request)) for e in entries], total, page, per_page)
+    rows, total = result
+    return _page([_service(request, r, full=False) for r in rows], total, page, per_page)
 
 
 @router.get("/services/{id}", responses=_problems(404), summary="A fully nested service")
@@ -368,7 +377,7 @@ def get_service(request: Request, id: str):
         entries = _entries(conn, [eid]) if eid else []
     if not entries:
         return _not_found(request, "service", id)
-    return hsds.service(entries[0], _partner_names(request), full=True, contacts=_contacts(request))
+    return _service(request, entries[0], full=True)
 
 
 @router.get("/organizations", responses=_problems(422), summary="Organizations, paginated")
@@ -401,10 +410,11 @@ def get_organization(request: Request, id: str):
         if key is None:
             return _not_found(request, "organization", id)
         rows = conn.execute(
-            sa.select(directory.c.entry).where(_org_condition(index, id)).order_by(directory.c.entity_id)
+            sa.select(directory.c.entry, directory.c.updated_at).where(_org_condition(index, id))
+            .order_by(directory.c.entity_id)
         ).all()
     org = index.orgs.organization(key)
-    org["services"] = [hsds.service(r.entry, full=False, contacts=_contacts(request)) for r in rows]
+    org["services"] = [_service(request, r, full=False) for r in rows]
     return org
 
 
@@ -418,8 +428,8 @@ def list_locations(
     result = _entry_page(request, page=page, per_page=per_page, domain=domain)
     if isinstance(result, JSONResponse):
         return result
-    entries, total = result
-    return _page([hsds.location(e) for e in entries], total, page, per_page)
+    rows, total = result
+    return _page([hsds.location(r.entry) for r in rows], total, page, per_page)
 
 
 @router.get("/locations/{id}", responses=_problems(404), summary="A location with its address")
@@ -429,7 +439,7 @@ def get_location(request: Request, id: str):
         entries = _entries(conn, [eid]) if eid else []
     if not entries:
         return _not_found(request, "location", id)
-    return hsds.location(entries[0])
+    return hsds.location(entries[0].entry)
 
 
 @router.get("/service_at_locations", responses=_problems(400, 422), summary="Services at locations, paginated")
@@ -448,11 +458,11 @@ def list_service_at_locations(
                          taxonomy_term_id=taxonomy_term_id, domain=domain)
     if isinstance(result, JSONResponse):
         return result
-    entries, total = result
+    rows, total = result
     contents = []
-    for entry in entries:
-        row = hsds.service_at_location(entry)
-        row["service"] = hsds.service(entry, full=False, contacts=_contacts(request))
+    for r in rows:
+        row = hsds.service_at_location(r.entry)
+        row["service"] = _service(request, r, full=False)
         contents.append(row)
     return _page(contents, total, page, per_page)
 
@@ -464,8 +474,8 @@ def get_service_at_location(request: Request, id: str):
         entries = _entries(conn, [eid]) if eid else []
     if not entries:
         return _not_found(request, "service_at_location", id)
-    row = hsds.service_at_location(entries[0])
-    row["service"] = hsds.service(entries[0], _partner_names(request), full=True, contacts=_contacts(request))
+    row = hsds.service_at_location(entries[0].entry)
+    row["service"] = _service(request, entries[0], full=True)
     return row
 
 
