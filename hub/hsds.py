@@ -474,6 +474,7 @@ def service(entry: Mapping, partner_names: Mapping[str, str] | None = None, full
         "email": email,
         "status": "active",
         "fees_description": _fees(entry),
+        "eligibility_description": _eligibility(entry),
         "last_modified": _utc(modified) if modified else _datetime(entry.get("updated_at")),
     })
     if not full:
@@ -530,6 +531,26 @@ def _utc(value: object) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _eligibility(entry: Mapping) -> str | None:
+    """Who the offer is for, as a reader of a service finder asks it: the German a job asks
+    for; a flat's Wohnberechtigungsschein and household size."""
+    parts = []
+    if entry.get("domain") == "jobs":
+        if entry.get("german_level"):
+            parts.append(f"Deutschkenntnisse mindestens {entry['german_level']}")
+        elif entry.get("german_required") is True:
+            parts.append("Deutschkenntnisse erforderlich")
+        elif entry.get("german_required") is False:
+            parts.append("Keine Deutschkenntnisse erforderlich")
+    elif entry.get("domain") == "housing":
+        if entry.get("wbs_required") is True:
+            parts.append("Nur mit Wohnberechtigungsschein (WBS)")
+        persons = entry.get("max_persons")
+        if persons:
+            parts.append("für 1 Person" if persons == 1 else f"für höchstens {persons} Personen")
+    return "; ".join(parts) or None
 
 
 def _datetime(value: object) -> str | None:

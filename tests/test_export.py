@@ -181,8 +181,19 @@ def test_hsds_mapping_of_courses_jobs_and_flats():
     assert (location["latitude"], location["longitude"]) == (49.3447, 7.1802)
     assert location["external_identifier_type"] == "AGS"
 
+    # who may take the offer, in the field a service finder shows as eligibility
+    assert job["eligibility_description"] == "Deutschkenntnisse mindestens B1"
+    assert "eligibility_description" not in course
+    no_german = build_entry("jobs", "e-9", [("pflege-nk", "P-8", {
+        **sample_records()[2].model_dump(mode="json"), "german_required": False}, NOW)])
+    assert hsds.service(no_german)["eligibility_description"] == "Keine Deutschkenntnisse erforderlich"
+
     flat = hsds.service(entries["Barrierefreie 1-Zimmer-Wohnung"])
     assert errors(flat, "service.json", strict=True) == []
+    assert flat["eligibility_description"] == "Nur mit Wohnberechtigungsschein (WBS)"
+    family = build_entry("housing", "e-10", [("gemeinde-eppelborn", "EPB-2", {
+        **sample_records()[5].model_dump(mode="json"), "wbs_required": False, "max_persons": 4}, NOW)])
+    assert hsds.service(family)["eligibility_description"] == "für höchstens 4 Personen"
     rents = {c["option"]: c["amount"] for c in flat["cost_options"]}
     assert rents == {"Kaltmiete": 186.5, "Warmmiete": 320.5, "Nebenkosten": 87.0, "Heizkosten": 47.0,
                      "Kaution": 559.5}
