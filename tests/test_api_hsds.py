@@ -149,8 +149,8 @@ def test_filters(engine):
         assert client.get("/hsds/services", params={"modified_after": after}).json()["total_items"] == total, after
     bad = client.get("/hsds/services", params={"modified_after": "yesterday"})
     assert bad.status_code == 400 and bad.headers["content-type"] == PROBLEM
-    unsupported = client.get("/hsds/services", params={"taxonomy_term_id": hsds.TERMS["cefr:B1"]["id"]})
-    assert unsupported.status_code == 400
+    unsupported = client.get("/hsds/services", params={"taxonomy_term_id": hsds.TERMS["welcome-hub:job.salary_min"]["id"]})
+    assert unsupported.status_code == 400 and "valued terms" in unsupported.json()["detail"]
     assert client.get("/hsds/services", params={"per_page": 0}).status_code == 422
     for params in ({"minimal": "true"}, {"full": "true"}, {"format": "ndjson"}, {"postcode": "66538"}):
         refused = client.get("/hsds/services", params=params)  # not applied: said so, not ignored
@@ -190,6 +190,57 @@ def test_contacts_only_for_keys_with_the_contacts_scope(engine):
     b2 = next(s for s in client.get("/hsds/services").json()["contents"] if s["name"] == "Deutsch B2 online")
     assert "contacts" not in client.get(f"/hsds/services/{b2['id']}", headers={"X-API-Key": key}).json()
     assert client.get("/hsds/services", headers={"X-API-Key": "hub_wrongwrongwrong"}).status_code == 401
+
+
+def test_the_standard_taxonomy_filters_find_the_services_that_carry_the_term(engine):
+    """taxonomy_term_id and taxonomy_id, as the HSDS API defines them: a service is listed when
+    one of its attributes names the term (or a term of the taxonomy), on /services and
+    /service_at_locations, for every term a list can filter on."""
+    fill(engine)
+    client = make_client(engine)
+    services = [client.get(f"/hsds/services/{s['id']}").json()
+                for s in client.get("/hsds/services").json()["contents"]]
+    carrying: dict[str, set[str]] = {}
+    for service in services:
+        for attr in service["attributes"]:
+            carrying.setdefault(attr["taxonomy_term_id"], set()).add(service["id"])
+    filterable = [t for key, t in hsds.TERMS.items()
+                  if not key.startswith(("welcome-hub:hub.", "welcome-hub:job.", "welcome-hub:course.",
+                                         "welcome-hub:housing.", "welcome-hub:role."))]
+    for term in filterable:
+        for path in ("/hsds/services", "/hsds/service_at_locations"):
+            page = client.get(path, params={"taxonomy_term_id": term["id"]}).json()
+            found = {item.get("service_id", item["id"]) for item in page["contents"]}
+            assert found == carrying.get(term["id"], set()), (path, term["code"])
+    names = lambda params: sorted(s["name"] for s in client.get("/hsds/services", params=params).json()["contents"])
+    # a CEFR level: the levels a course covers and the German a job asks for
+    assert names({"taxonomy_term_id": hsds.TERMS["cefr:B1"]["id"]}) == [
+        "Integrationskurs mit Kinderbetreuung", "Koch (m/w/d)"]
+    assert names({"taxonomy_term_id": hsds.TERMS["welcome-hub:working_time.shift"]["id"]}) == ["Koch (m/w/d)"]
+    cefr, hub = (hsds.hsds_id("taxonomy", key) for key in ("cefr", "welcome-hub"))
+    assert names({"taxonomy_id": cefr}) == ["Deutsch B2 online", "Integrationskurs mit Kinderbetreuung",
+                                            "Koch (m/w/d)"]
+    assert len(names({"taxonomy_id": hub})) == 6
+    assert names({"taxonomy_id": "00000000-0000-0000-0000-000000000000"}) == []
+    assert names({"taxonomy_id": cefr, "domain": "jobs"}) == ["Koch (m/w/d)"]
+
+    # the taxonomy lists take the standard's search, top_only and parent_id
+    terms = client.get("/hsds/taxonomy_terms", params={"search": "niveau b1"}).json()
+    assert [t["code"] for t in terms["contents"]] == ["B1"]
+    assert client.get("/hsds/taxonomy_terms", params={"top_only": "true"}).json()["total_items"] == len(hsds.TERMS)
+    assert client.get("/hsds/taxonomy_terms", params={"parent_id": terms["contents"][0]["id"]}).json()["empty"]
+    assert [t["name"] for t in client.get("/hsds/taxonomies", params={"search": "referenzrahmen"}).json()[
+        "contents"]] == ["GER / CEFR"]
+
+    # an organization with its services fully nested (full_service), not on the list
+    vhs = client.get("/hsds/organizations", params={"search": "vhs"}).json()["contents"][0]
+    full = client.get(f"/hsds/organizations/{vhs['id']}", params={"full_service": "true"}).json()
+    assert full["services"] == [client.get(f"/hsds/services/{s['id']}").json() for s in full["services"]]
+    assert all("attributes" in s and "service_at_locations" in s for s in full["services"])
+    assert client.get(f"/hsds/organizations/{vhs['id']}").json()["services"][0].get("attributes") is None
+    refused = client.get("/hsds/organizations", params={"full_service": "true"})
+    assert refused.status_code == 400 and "not implemented" in refused.json()["detail"]
+    assert client.get("/hsds/services", params={"minimal": "false"}).status_code == 200  # the default
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -338,6 +389,9 @@ def test_a_misspelt_hsds_filter_is_refused_not_answered_with_everything(engine):
     assert wrong.status_code == 400 and wrong.headers["content-type"].startswith(PROBLEM)
     assert "'serach'" in wrong.json()["detail"] and "search" in wrong.json()["detail"]
     assert client.get("/hsds/organizations?page=1&sort=name").status_code == 400
+    # the parameters it takes, not those it answers as not implemented
+    taxonomies = client.get("/hsds/taxonomies?q=cefr").json()["detail"]
+    assert taxonomies.endswith("/hsds/taxonomies takes: page, per_page, search"), taxonomies
     unimplemented = client.get("/hsds/services?postcode=66538")
     assert unimplemented.status_code == 400 and "not implemented by this HSDS profile" in unimplemented.json()["detail"]
     assert client.get("/hsds/services?search=Integrationskurs&_=1700000000").json()["total_items"] == 1

@@ -132,15 +132,16 @@ def known_query(request: Request) -> None:
         return
     names = getattr(route, "hub_query_names", None)
     if names is None:  # read once per route, kept on it
-        names = frozenset(_query_names(route.dependant))
+        route.hub_declared_names = frozenset(_query_names(route.dependant))
+        names = route.hub_declared_names
         if path.startswith("/hsds/"):
             from hub.api.hsds import STANDARD_NOT_IMPLEMENTED
 
-            names |= STANDARD_NOT_IMPLEMENTED
+            names |= STANDARD_NOT_IMPLEMENTED  # answered as not implemented, not as unknown
         route.hub_query_names = names
     unknown = sorted({key for key in request.query_params if key not in names and not key.startswith("_")})
     if unknown:
-        listed = ", ".join(sorted(names)) or "none"
+        listed = ", ".join(sorted(route.hub_declared_names)) or "none"
         raise ApiProblem(400, f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
                               f"{', '.join(repr(key) for key in unknown)}; "
                               f"{request.url.path} takes: {listed}")

@@ -30,7 +30,8 @@ from starlette.exceptions import HTTPException
 
 from hub import hsds
 from hub.api import query
-from hub.store.search import fold, words
+from hub.store.search import TAG_FIELDS, fold, words
+from hub.store.search import tag as search_tag
 from hub.store.tables import changes, directory
 
 PROBLEM = "application/problem+json"
@@ -56,19 +57,26 @@ def _access(request: Request) -> None:
 
 # parameters of the HSDS API specification that this profile does not implement: a client that
 # sends one is told, instead of getting a page as if it had been applied
-_NOT_IMPLEMENTED = ("minimal", "full", "postcode", "proximity")
+_NOT_IMPLEMENTED = ("minimal", "full", "full_service", "postcode", "proximity")
+_SWITCHES = ("minimal", "full", "full_service")  # false asks for what the endpoint answers anyway
 # (the read API refuses any other parameter an endpoint does not declare: hub.api.app.known_query)
 STANDARD_NOT_IMPLEMENTED = frozenset((*_NOT_IMPLEMENTED, "format"))
 
 
 def _refuse_unimplemented(request: Request) -> None:
-    asked = [name for name in _NOT_IMPLEMENTED if name in request.query_params]
-    if request.query_params.get("format", "json") != "json":
-        asked.append(f"format={request.query_params['format']}")
+    route = request.scope.get("route")
+    declared = {p.alias for p in route.dependant.query_params} if hasattr(route, "dependant") else set()
+    params = request.query_params
+    asked = [name for name in _NOT_IMPLEMENTED if name in params and name not in declared
+             and not (name in _SWITCHES and params[name].strip().lower() in ("false", "0"))]
+    if params.get("format", "json") != "json":
+        asked.append(f"format={params['format']}")
     if asked:
+        where = " (the hub's /v1 API filters by region, postal code and radius)" \
+            if {"postcode", "proximity"} & set(asked) else ""
         raise HTTPException(400, detail=(
-            f"not implemented by this HSDS profile: {', '.join(asked)} (see /hsds/profile; the "
-            "hub's /v1 API filters by region, postal code and radius)"))
+            f"not implemented by this HSDS profile at {request.url.path}: {', '.join(asked)} "
+            f"(see /hsds/profile){where}"))
 
 
 def _conditional(request: Request, response: Response) -> None:
@@ -270,8 +278,51 @@ def _org_condition(index: _Index, organization_id: str):
     return sa.or_(*parts) if parts else sa.false()
 
 
-_DOMAIN_BY_TERM = {hsds.TERMS[f"{hsds.HUB_TAXONOMY}:domain.{d}"]["id"]: d for d in ("jobs", "courses", "housing")}
-_TERM_IDS = {t["id"] for t in hsds.TERMS.values()}
+# the taxonomy terms a service list filters on, and the search tags they are (hub/store/search.py):
+# term group -> (domain, entry field); the CEFR levels are a course's levels and a job's German
+_TERM_FIELDS = {
+    "course_type": ("courses", "course_type"), "course_schedule": ("courses", "schedule"),
+    "employment_type": ("jobs", "employment_type"), "working_time": ("jobs", "working_time"),
+    "contract_duration": ("jobs", "contract_duration"), "property_type": ("housing", "property_type"),
+}
+_CEFR_FIELDS = (("courses", "cefr_levels"), ("jobs", "german_level"))
+_TERM_BY_ID = {t["id"]: key for key, t in hsds.TERMS.items()}
+_TAXONOMY_BY_ID = {hsds.hsds_id("taxonomy", key): key for key in hsds.TAXONOMIES}
+
+
+def _tagged(domain: str, field: str, value: str | None = None):
+    """Entries of ``domain`` whose ``field`` has ``value`` (any value: None), by their search tags."""
+    name = TAG_FIELDS[domain][field]
+    has = query.has_tag(search_tag(name, value)) if value is not None else query.has_tag_prefix(f"{name}:")
+    return sa.and_(directory.c.domain == domain, has)
+
+
+def _term_condition(term_id: str):
+    """The entries whose service carries the term; None for a term the list cannot filter on
+    (the valued terms and the organizations' roles)."""
+    key = _TERM_BY_ID.get(term_id)
+    if key is None:
+        return sa.false()  # an unknown term: no service has it
+    taxonomy, code = key.split(":", 1)
+    if taxonomy == hsds.CEFR_TAXONOMY:
+        return sa.or_(*(_tagged(domain, field, code) for domain, field in _CEFR_FIELDS))
+    group, _, value = code.partition(".")
+    if group == "domain":
+        return directory.c.domain == value
+    if group in _TERM_FIELDS:
+        return _tagged(*_TERM_FIELDS[group], value)
+    return None
+
+
+def _taxonomy_condition(taxonomy_id: str):
+    """The entries whose service carries a term of the taxonomy: every service has welcome-hub
+    terms (its domain), the CEFR levels only courses with levels and jobs asking for one."""
+    taxonomy = _TAXONOMY_BY_ID.get(taxonomy_id)
+    if taxonomy == hsds.HUB_TAXONOMY:
+        return sa.true()
+    if taxonomy == hsds.CEFR_TAXONOMY:
+        return sa.or_(*(_tagged(domain, field) for domain, field in _CEFR_FIELDS))
+    return sa.false()
 
 
 def _parse_modified_after(value: str) -> dt.datetime:
@@ -288,7 +339,7 @@ def _parse_modified_after(value: str) -> dt.datetime:
 
 
 def _entry_page(request, *, page, per_page, search=None, organization_id=None, modified_after=None,
-                taxonomy_term_id=None, domain=None):
+                taxonomy_term_id=None, taxonomy_id=None, domain=None):
     """(directory rows of the page: ``entry``, ``updated_at``; total) or a problem response."""
     where = []
     if domain:
@@ -304,13 +355,15 @@ def _entry_page(request, *, page, per_page, search=None, organization_id=None, m
         except ValueError as exc:
             return problem(request, 400, "Bad Request", str(exc))
     if taxonomy_term_id:
-        if taxonomy_term_id in _DOMAIN_BY_TERM:
-            where.append(directory.c.domain == _DOMAIN_BY_TERM[taxonomy_term_id])
-        elif taxonomy_term_id in _TERM_IDS:
-            return problem(request, 400, "Bad Request", "taxonomy_term_id filters on the domain terms of the "
-                           "welcome-hub taxonomy only (see /hsds/taxonomy_terms)")
-        else:
-            where.append(sa.false())
+        condition = _term_condition(taxonomy_term_id)
+        if condition is None:
+            return problem(request, 400, "Bad Request", "taxonomy_term_id filters on the terms of the cefr "
+                           "taxonomy and the welcome-hub terms domain.*, course_type.*, course_schedule.*, "
+                           "employment_type.*, working_time.*, contract_duration.* and property_type.*, not "
+                           "on valued terms or roles (see /hsds/taxonomy_terms)")
+        where.append(condition)
+    if taxonomy_id:
+        where.append(_taxonomy_condition(taxonomy_id))
     with _engine(request).connect() as conn:
         if organization_id:
             where.append(_org_condition(_index(request, conn), organization_id))
@@ -326,6 +379,12 @@ MAX_PAGE = 1_000_000  # keeps OFFSET inside a 64-bit integer on both databases
 PageQ = Query(1, ge=1, le=MAX_PAGE, description="Page number, from 1")
 PerPageQ = Query(50, ge=1, le=MAX_PER_PAGE, description=f"Items per page (at most {MAX_PER_PAGE})")
 DomainQ = Query(None, description="Hub extension: only this domain")
+TermQ = Query(None, description="Services with this taxonomy term: a CEFR level (a course's levels, a job's "
+              "German), a domain, course type, course schedule, employment type, working time, contract "
+              "duration or property type of the welcome-hub taxonomy")
+TaxonomyQ = Query(None, description="Services with any term of this taxonomy")
+ModifiedQ = Query(None, description="Changed in the directory on or after (last_modified; ISO 8601 date or "
+                  "date-time)")
 
 
 # ----------------------------------------------------------------------------- endpoints
@@ -357,13 +416,14 @@ def list_services(
     per_page: int = PerPageQ,
     search: str | None = Query(None, description="Words, each of which must occur in the service's name, organization or description (case and umlaut spellings do not matter)"),
     organization_id: str | None = None,
-    taxonomy_term_id: str | None = None,
-    modified_after: str | None = Query(None, description="Published on or after (ISO 8601)"),
+    taxonomy_term_id: str | None = TermQ,
+    taxonomy_id: str | None = TaxonomyQ,
+    modified_after: str | None = ModifiedQ,
     domain: query.DomainName | None = DomainQ,
 ):
     result = _entry_page(request, page=page, per_page=per_page, search=search,
                          organization_id=organization_id, modified_after=modified_after,
-                         taxonomy_term_id=taxonomy_term_id, domain=domain)
+                         taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id, domain=domain)
     if isinstance(result, JSONResponse):
         return result
     rows, total = result
@@ -403,7 +463,8 @@ def list_organizations(
 
 
 @router.get("/organizations/{id}", responses=_problems(404), summary="An organization with its services")
-def get_organization(request: Request, id: str):
+def get_organization(request: Request, id: str, full_service: bool = Query(
+        False, description="The services fully nested (as /services/{id}), not only their one-to-one fields")):
     with _engine(request).connect() as conn:
         index = _index(request, conn)
         key = index.org_keys.get(id)
@@ -414,7 +475,7 @@ def get_organization(request: Request, id: str):
             .order_by(directory.c.entity_id)
         ).all()
     org = index.orgs.organization(key)
-    org["services"] = [_service(request, r, full=False) for r in rows]
+    org["services"] = [_service(request, r, full=full_service) for r in rows]
     return org
 
 
@@ -449,13 +510,14 @@ def list_service_at_locations(
     per_page: int = PerPageQ,
     search: str | None = Query(None, description="Words, each of which must occur in the service's name, organization or description (case and umlaut spellings do not matter)"),
     organization_id: str | None = None,
-    taxonomy_term_id: str | None = None,
-    modified_after: str | None = None,
+    taxonomy_term_id: str | None = TermQ,
+    taxonomy_id: str | None = TaxonomyQ,
+    modified_after: str | None = ModifiedQ,
     domain: query.DomainName | None = DomainQ,
 ):
     result = _entry_page(request, page=page, per_page=per_page, search=search,
                          organization_id=organization_id, modified_after=modified_after,
-                         taxonomy_term_id=taxonomy_term_id, domain=domain)
+                         taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id, domain=domain)
     if isinstance(result, JSONResponse):
         return result
     rows, total = result
@@ -479,9 +541,21 @@ def get_service_at_location(request: Request, id: str):
     return row
 
 
+def _matching(items: list[dict], search: str | None, fields: tuple[str, ...]) -> list[dict]:
+    """The items in which each word of ``search`` occurs in one of ``fields`` (folded, as the
+    services' search compares)."""
+    if search is None:
+        return items
+    wanted = words(search)
+    return [i for i in items if all(w in fold(" ".join(str(i.get(f, "")) for f in fields)) for w in wanted)]
+
+
+TermSearchQ = Query(None, description="Words, each of which must occur in the code, name or description")
+
+
 @router.get("/taxonomies", responses=_problems(422), summary="Taxonomies, paginated")
-def list_taxonomies(page: int = PageQ, per_page: int = PerPageQ):
-    items = hsds.taxonomies()
+def list_taxonomies(page: int = PageQ, per_page: int = PerPageQ, search: str | None = TermSearchQ):
+    items = _matching(hsds.taxonomies(), search, ("name", "description"))
     return _page(items[(page - 1) * per_page: page * per_page], len(items), page, per_page)
 
 
@@ -492,8 +566,18 @@ def get_taxonomy(request: Request, id: str):
 
 
 @router.get("/taxonomy_terms", responses=_problems(422), summary="Taxonomy terms, paginated")
-def list_taxonomy_terms(page: int = PageQ, per_page: int = PerPageQ, taxonomy_id: str | None = None):
+def list_taxonomy_terms(
+    page: int = PageQ,
+    per_page: int = PerPageQ,
+    taxonomy_id: str | None = None,
+    search: str | None = TermSearchQ,
+    top_only: bool = Query(False, description="Only terms without a parent (the hub's terms have none)"),
+    parent_id: str | None = Query(None, description="Only the children of this term (the hub's terms have none)"),
+):
     items = [t for t in hsds.taxonomy_terms() if not taxonomy_id or t["taxonomy_id"] == taxonomy_id]
+    items = _matching(items, search, ("code", "name", "description"))
+    if parent_id is not None:
+        items = [t for t in items if t.get("parent_id") == parent_id]
     return _page(items[(page - 1) * per_page: page * per_page], len(items), page, per_page)
 
 

@@ -82,8 +82,14 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _has_tag(value: str):
+def has_tag(value: str):
+    """The entry carries the tag ``value`` (``level:B1``; hub/store/search.py)."""
     return directory.c.tags.like(f"% {_like_escape(value)} %", escape="\\")
+
+
+def has_tag_prefix(prefix: str):
+    """The entry carries a tag that begins with ``prefix`` (``level:``: any level)."""
+    return directory.c.tags.like(f"% {_like_escape(prefix)}%", escape="\\")
 
 
 # engine -> (change-feed sequence, postal code -> position): kept until a publication
@@ -168,17 +174,17 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
         if f.start_until_includes_undated:
             undated = directory.c.start_date.is_(None)
             if f.undated_unless_tag:
-                undated = sa.and_(undated, sa.not_(_has_tag(f.undated_unless_tag)))
+                undated = sa.and_(undated, sa.not_(has_tag(f.undated_unless_tag)))
             until = sa.or_(until, undated)
         where.append(until)
     for value in f.tags_all:
-        where.append(_has_tag(value))
+        where.append(has_tag(value))
     for value in f.tags_none:
-        where.append(sa.not_(_has_tag(value)))
+        where.append(sa.not_(has_tag(value)))
     if f.tags_any_or_absent:
         values, prefix = f.tags_any_or_absent
-        absent = sa.not_(directory.c.tags.like(f"% {_like_escape(prefix)}%", escape="\\"))
-        where.append(sa.or_(absent, *(_has_tag(v) for v in values)))
+        absent = sa.not_(has_tag_prefix(prefix))
+        where.append(sa.or_(absent, *(has_tag(v) for v in values)))
     for column, op, value in f.ranges:
         col = directory.c[column]
         where.append(col >= value if op == ">=" else col <= value)
