@@ -37,14 +37,14 @@ CEFR_TAXONOMY = "cefr"
 # the tables of an HSDS package, in the order a loader should read them
 TABLES = (
     "taxonomies", "taxonomy_terms", "organizations", "services", "locations", "addresses",
-    "service_at_locations", "schedules", "cost_options", "languages", "contacts", "phones",
+    "accessibility", "service_at_locations", "schedules", "cost_options", "languages", "contacts", "phones",
     "attributes",
 )
 # table -> schema file of the official specification
 TABLE_SCHEMAS = {
     "taxonomies": "taxonomy.json", "taxonomy_terms": "taxonomy_term.json",
     "organizations": "organization.json", "services": "service.json",
-    "locations": "location.json", "addresses": "address.json",
+    "locations": "location.json", "addresses": "address.json", "accessibility": "accessibility.json",
     "service_at_locations": "service_at_location.json", "schedules": "schedule.json",
     "cost_options": "cost_option.json", "languages": "language.json",
     "contacts": "contact.json", "phones": "phone.json", "attributes": "attribute.json",
@@ -279,7 +279,8 @@ def _attribute(link_id: str, taxonomy: str, code: str, link_type: str, value: ob
 
 
 def location(entry: Mapping) -> dict:
-    """The entry's place: one physical location per entry, with its address."""
+    """The entry's place: one physical location per entry, with its address (and, for a flat
+    the landlord calls barrier-free, that as its accessibility)."""
     eid = entry["id"]
     lid = location_id(eid)
     address = entry.get("address") or {}
@@ -308,6 +309,11 @@ def location(entry: Mapping) -> dict:
         "external_identifier": address.get("municipality_key"),
         "external_identifier_type": "AGS" if address.get("municipality_key") else None,
         "addresses": addresses,
+        "accessibility": [{
+            "id": hsds_id("accessibility", eid),
+            "location_id": lid,
+            "description": "Barrierefrei (nach Angabe des Anbieters)",
+        }] if entry.get("domain") == "housing" and entry.get("barrier_free") is True else [],
     })
 
 
@@ -642,9 +648,11 @@ def entry_rows(entry: Mapping, partner_names: Mapping[str, str] | None = None,
     for sal in full.get("service_at_locations", []):
         loc = sal["location"]
         yield "service_at_locations", _pop_nested(sal, "location")
-        yield "locations", _pop_nested(loc, "addresses")
+        yield "locations", _pop_nested(loc, "addresses", "accessibility")
         for address in loc.get("addresses", []):
             yield "addresses", address
+        for row in loc.get("accessibility", []):
+            yield "accessibility", row
     for table in ("schedules", "cost_options", "languages"):
         for row in full.get(table, []):
             yield table, row

@@ -109,6 +109,11 @@ def test_hsds_package_validates_and_links_up(engine, tmp_path):
     for sal in tables["service_at_locations"]:
         assert sal["service_id"] in ids["services"] and sal["location_id"] in ids["locations"]
     assert {a["location_id"] for a in tables["addresses"]} == ids["locations"]
+    # the barrier-free flat's location says so where HSDS readers look for it
+    flat = next(s for s in tables["services"] if s["name"] == "Barrierefreie 1-Zimmer-Wohnung")
+    flat_location = next(sal["location_id"] for sal in tables["service_at_locations"] if sal["service_id"] == flat["id"])
+    assert [(a["location_id"], a["description"]) for a in tables["accessibility"]] == [
+        (flat_location, "Barrierefrei (nach Angabe des Anbieters)")]
     assert {a["taxonomy_term_id"] for a in tables["attributes"]} <= ids["taxonomy_terms"]
     assert {a["link_id"] for a in tables["attributes"]} <= ids["services"] | ids["organizations"]
     assert {t["taxonomy_id"] for t in tables["taxonomy_terms"]} == ids["taxonomies"]
@@ -201,6 +206,9 @@ def test_hsds_mapping_of_courses_jobs_and_flats():
     values = {a["taxonomy_term"]["code"]: a.get("value") for a in flat["attributes"]}
     assert values["housing.rooms"] == "1" and values["housing.wbs_required"] == "true"
     assert values["housing.floor"] == "-1" and values["property_type.apartment"] is None
+    flat_location = flat["service_at_locations"][0]["location"]
+    assert [a["description"] for a in flat_location["accessibility"]] == ["Barrierefrei (nach Angabe des Anbieters)"]
+    assert "accessibility" not in job["service_at_locations"][0]["location"]
 
     street_less = hsds.location(entries[FORMULA])
     assert errors(street_less, "location.json", strict=True) == []
