@@ -344,8 +344,10 @@ def _schedules(entry: Mapping, sid: str) -> list[dict]:
     else:
         attending = "vor Ort"
     description = ", ".join(names) or "Kurstermin"
-    if start or end:
+    if start and end:
         description += f" ({_day(start)} bis {_day(end)})"
+    elif start or end:  # an open end (or an unknown start) as a reader says it, not 'bis ?'
+        description += f" (ab {_day(start)})" if start else f" (bis {_day(end)})"
     return [_clean({
         "id": hsds_id("schedule", entry["id"]),
         "service_id": sid,
@@ -506,10 +508,8 @@ def _euro(amount: float) -> str:
     return text.replace(",", "_").replace(".", ",").replace("_", ".") + " €"
 
 
-def _day(iso: str | None) -> str:
-    """A day as German readers write it (18.01.2027); '?' when unknown."""
-    if not iso:
-        return "?"
+def _day(iso: str) -> str:
+    """A day as German readers write it (18.01.2027)."""
     year, month, day = iso[:10].split("-")
     return f"{day}.{month}.{year}"
 

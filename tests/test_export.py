@@ -162,6 +162,10 @@ def test_hsds_mapping_of_courses_jobs_and_flats():
     assert course["schedules"][0]["valid_to"] == "2027-10-15"
     # texts for people are written as German readers write them
     assert course["schedules"][0]["description"].endswith("(11.01.2027 bis 15.10.2027)")
+    for dates, said in ((("2027-01-11", None), "Teilzeit, Abendkurs (ab 11.01.2027)"),
+                        ((None, "2027-10-15"), "Teilzeit, Abendkurs (bis 15.10.2027)")):
+        open_ended = {**entries["Integrationskurs mit Kinderbetreuung"], "start_date": dates[0], "end_date": dates[1]}
+        assert hsds.service(open_ended)["schedules"][0]["description"] == said
     assert course["fees_description"] == "kostenlos oder gefördert (BAMF, Bildungsgutschein)"
     assert course["cost_options"] == [{
         "id": course["cost_options"][0]["id"], "service_id": course["id"], "option": "Kursgebühr",
