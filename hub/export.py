@@ -243,10 +243,11 @@ def _write_hsds(engine, folder: Path, domains, progress, snapshot, partner_names
     arrays = {name: _JsonArray(folder / f"{name}.json") for name in hsds.TABLES}
     try:
         orgs = hsds.OrganizationBuilder(partner_names)
+        seen_locations: set[str] = set()
         n = 0
         for _, entry, modified in iter_entries(engine, domains, snapshot, modified=True):
             orgs.add(entry)
-            for table, row in hsds.entry_rows(entry, partner_names, modified):
+            for table, row in hsds.entry_rows(entry, partner_names, modified, seen_locations):
                 arrays[table].add(row)
             n += 1
             _tick(progress, "hsds", n)

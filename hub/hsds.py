@@ -7,8 +7,11 @@ objects out. How courses, jobs and flats map is documented in ``schemas/hsds-pro
 Ids: HSDS ids are UUIDs. Every id here is a UUID version 5 in the hub's namespace
 (:data:`NAMESPACE`) of a readable key, so the same entry always gives the same ids:
 
-- service, location, address, service_at_location, schedule, cost option, contact: of the
-  entry's stable entity id (``service:<entity_id>``, ``location:<entity_id>`` ...);
+- service, service_at_location, schedule, cost option, contact: of the entry's stable entity
+  id (``service:<entity_id>``, ``service_at_location:<entity_id>`` ...);
+- location, its address and accessibility: of the place (:func:`location_key`): the
+  organisation and street address a course or job shares with others there, else (a flat, an
+  entry without a street) the entity id;
 - organization: of the organisation's folded name (``organization:name:<folded name>``), or,
   when the partners gave no organisation, of the publishing partner
   (``organization:partner:<partner id>``);
@@ -68,8 +71,22 @@ def service_id(entity_id: str) -> str:
     return hsds_id("service", entity_id)
 
 
-def location_id(entity_id: str) -> str:
-    return hsds_id("location", entity_id)
+def location_key(entry: Mapping) -> str:
+    """The place an entry's service is delivered at: the courses and jobs of one organisation
+    at one street address share it (``place:<organization key>|<folded street and house
+    number>|<postal code>``), so a venue with eleven courses is one location with eleven
+    services at it. A flat is a place of its own (two flats in one house differ in floor, size
+    and access), and so is an entry without a street (a BA posting that names only the town):
+    its entity id."""
+    address = entry.get("address") or {}
+    street = " ".join(p for p in (address.get("street"), address.get("house_number")) if p)
+    if entry.get("domain") == "housing" or not _fold(street) or not address.get("postal_code"):
+        return entry["id"]
+    return f"place:{organization_key(entry)[0]}|{_fold(street)}|{address['postal_code']}"
+
+
+def location_id(entry: Mapping) -> str:
+    return hsds_id("location", location_key(entry))
 
 
 # ----------------------------------------------------------------------------- taxonomies
@@ -279,10 +296,11 @@ def _attribute(link_id: str, taxonomy: str, code: str, link_type: str, value: ob
 
 
 def location(entry: Mapping) -> dict:
-    """The entry's place: one physical location per entry, with its address (and, for a flat
-    the landlord calls barrier-free, that as its accessibility)."""
-    eid = entry["id"]
-    lid = location_id(eid)
+    """The entry's place (see :func:`location_key`), with its address (and, for a flat the
+    landlord calls barrier-free, that as its accessibility). For a place several entries share,
+    the entry given names it: the read API and the export take the first by domain and entity id."""
+    key = location_key(entry)
+    lid = hsds_id("location", key)
     address = entry.get("address") or {}
     geo = entry.get("geo") or {}
     line = " ".join(p for p in (address.get("street"), address.get("house_number")) if p)
@@ -290,7 +308,7 @@ def location(entry: Mapping) -> dict:
     addresses = []
     if address:
         addresses.append({
-            "id": hsds_id("address", eid),
+            "id": hsds_id("address", key),
             "location_id": lid,
             "address_1": line,
             "city": address.get("city") or "",
@@ -310,7 +328,7 @@ def location(entry: Mapping) -> dict:
         "external_identifier_type": "AGS" if address.get("municipality_key") else None,
         "addresses": addresses,
         "accessibility": [{
-            "id": hsds_id("accessibility", eid),
+            "id": hsds_id("accessibility", key),
             "location_id": lid,
             "description": "Barrierefrei (nach Angabe des Anbieters)",
         }] if entry.get("domain") == "housing" and entry.get("barrier_free") is True else [],
@@ -322,7 +340,7 @@ def service_at_location(entry: Mapping, nested_location: bool = True) -> dict:
     row = {
         "id": hsds_id("service_at_location", eid),
         "service_id": service_id(eid),
-        "location_id": location_id(eid),
+        "location_id": location_id(entry),
     }
     if nested_location:
         row["location"] = location(entry)
@@ -640,14 +658,20 @@ def _pop_nested(row: dict, *keys: str) -> dict:
 
 
 def entry_rows(entry: Mapping, partner_names: Mapping[str, str] | None = None,
-               modified: object = None) -> Iterator[tuple[str, dict]]:
+               modified: object = None, seen_locations: set[str] | None = None) -> Iterator[tuple[str, dict]]:
     """(table, flat row) for one entry, without its organization (see :class:`OrganizationBuilder`);
-    ``modified`` as for :func:`service`."""
+    ``modified`` as for :func:`service`. ``seen_locations``: the ids of the locations written
+    already (a place several entries share is written once, with the first entry's rows);
+    the entry's are added."""
     full = service(entry, partner_names, full=True, modified=modified)
     yield "services", _pop_nested(full, *_NESTED)
     for sal in full.get("service_at_locations", []):
         loc = sal["location"]
         yield "service_at_locations", _pop_nested(sal, "location")
+        if seen_locations is not None:
+            if loc["id"] in seen_locations:
+                continue
+            seen_locations.add(loc["id"])
         yield "locations", _pop_nested(loc, "addresses", "accessibility")
         for address in loc.get("addresses", []):
             yield "addresses", address
@@ -675,9 +699,10 @@ def package_tables(entries: Iterable[Mapping], partner_names: Mapping[str, str] 
     """The tables of an HSDS package (flat rows, linked by ids) for ``entries``, in memory."""
     tables: dict[str, list[dict]] = {name: [] for name in TABLES}
     orgs = OrganizationBuilder(partner_names)
+    seen: set[str] = set()
     for entry in entries:
         orgs.add(entry)
-        for table, row in entry_rows(entry, partner_names):
+        for table, row in entry_rows(entry, partner_names, seen_locations=seen):
             tables[table].append(row)
     for table, row in organization_rows(orgs):
         tables[table].append(row)

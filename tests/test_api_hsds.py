@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -395,3 +397,52 @@ def test_a_misspelt_hsds_filter_is_refused_not_answered_with_everything(engine):
     unimplemented = client.get("/hsds/services?postcode=66538")
     assert unimplemented.status_code == 400 and "not implemented by this HSDS profile" in unimplemented.json()["detail"]
     assert client.get("/hsds/services?search=Integrationskurs&_=1700000000").json()["total_items"] == 1
+
+
+def test_courses_at_one_venue_share_a_location_flats_keep_their_own(engine, tmp_path):
+    """An HSDS location is a place services are delivered at: a school's courses at one street
+    address are services at one location (in the package and the API alike), the spelling of
+    the street aside; two flats in one house stay two locations (they differ in floor, size,
+    access)."""
+    from hub.export import export
+    from hub.models import CourseOffer, HousingVacancy
+    from tests.test_export import _address
+
+    venue = _address("Schlossstraße", "8", "66564", "Ottweiler", "10043115")  # Schloßstraße in the sample
+    house = _address("Dirminger Straße", "35", "66571", "Eppelborn", "10043111", "Saarland")
+    entries = fill(engine, sample_records() + [
+        CourseOffer(partner_id="vhs-neunkirchen", source_id="VHS-A1-3", title="Deutsch A1 am Abend",
+                    organisation="VHS Neunkirchen", course_type="language_course", cefr_levels=["A1"],
+                    address=venue, schedule=["evening"]),
+        HousingVacancy(partner_id="gemeinde-eppelborn", source_id="EPB-WHG-043", title="2-Zimmer-Wohnung",
+                       organisation="Gemeinde Eppelborn", address=house, rooms=2, cold_rent=300),
+    ])
+    assert len(entries) == 8
+    export(engine, "hsds", tmp_path / "hsds")
+    table = lambda name: json.loads((tmp_path / "hsds" / f"{name}.json").read_text(encoding="utf-8"))
+    services = {s["name"]: s["id"] for s in table("services")}
+    at = {sal["service_id"]: sal["location_id"] for sal in table("service_at_locations")}
+    locations = {loc["id"]: loc for loc in table("locations")}
+    assert len(at) == 8 and len(locations) == 7 and set(at.values()) == set(locations)
+    assert at[services["Deutsch A1 am Abend"]] == at[services["Integrationskurs mit Kinderbetreuung"]]
+    assert at[services["2-Zimmer-Wohnung"]] != at[services["Barrierefreie 1-Zimmer-Wohnung"]]
+    addresses = table("addresses")
+    assert sorted(a["location_id"] for a in addresses) == sorted(locations)  # one address each
+
+    client = make_client(engine)
+    listed = client.get("/hsds/locations", params={"per_page": 100}).json()
+    check_page(listed, "location.json")
+    assert listed["total_items"] == 7
+    assert {loc["id"] for loc in listed["contents"]} == set(locations)
+    assert client.get("/hsds/locations", params={"domain": "courses"}).json()["total_items"] == 2
+    assert client.get("/hsds/locations", params={"domain": "housing"}).json()["total_items"] == 2
+    venue_id = at[services["Deutsch A1 am Abend"]]
+    served = client.get(f"/hsds/locations/{venue_id}").json()
+    for name in ("Deutsch A1 am Abend", "Integrationskurs mit Kinderbetreuung"):
+        nested = client.get(f"/hsds/services/{services[name]}").json()["service_at_locations"][0]["location"]
+        assert nested == served  # the same place, named the same, wherever a reader meets it
+    assert served == {**locations[venue_id], "addresses": [a for a in addresses if a["location_id"] == venue_id]}
+    for sal in client.get("/hsds/service_at_locations", params={"domain": "courses"}).json()["contents"]:
+        if sal["location_id"] == venue_id:
+            assert sal["location"] == served
+            assert client.get(f"/hsds/service_at_locations/{sal['id']}").json()["location"] == served

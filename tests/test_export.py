@@ -370,11 +370,11 @@ def test_a_failed_export_leaves_the_previous_one_and_no_debris(engine, tmp_path,
 
     calls = []
 
-    def exploding(entry, partner_names=None, modified=None):
+    def exploding(entry, partner_names=None, modified=None, seen_locations=None):
         calls.append(1)
         if len(calls) > 3:
             raise RuntimeError("disk on fire")
-        yield from original(entry, partner_names, modified)
+        yield from original(entry, partner_names, modified, seen_locations)
 
     original = hsds.entry_rows
     monkeypatch.setattr(hsds, "entry_rows", exploding)

@@ -151,7 +151,9 @@ def _page(items: list, total: int, page: int, per_page: int) -> dict:
 class _Index:
     version: tuple
     services: dict[str, str] = field(default_factory=dict)  # service id -> entity id
-    locations: dict[str, str] = field(default_factory=dict)  # location id -> entity id
+    locations: dict[str, str] = field(default_factory=dict)  # location id -> entity id naming it
+    # location id -> the domains of its services, as bits of _DOMAIN_BIT (a small int: no set per place)
+    location_domains: dict[str, int] = field(default_factory=dict)
     sals: dict[str, str] = field(default_factory=dict)  # service_at_location id -> entity id
     orgs: hsds.OrganizationBuilder | None = None
     org_keys: dict[str, str] = field(default_factory=dict)  # organization id -> key
@@ -161,6 +163,7 @@ class _Index:
 
 
 _LOCK = threading.Lock()
+_DOMAIN_BIT = {"jobs": 1, "courses": 2, "housing": 4}
 
 
 def _version(conn: sa.Connection) -> tuple:
@@ -186,7 +189,13 @@ def _index(request: Request, conn: sa.Connection) -> _Index:
 
 def _build_index(conn: sa.Connection, version: tuple, partner_names: dict[str, str]) -> _Index:
     index = _Index(version=version, orgs=hsds.OrganizationBuilder(partner_names))
-    rows = conn.execute(sa.select(directory.c.entity_id, directory.c.domain, directory.c.organisation)).all()
+    # in the export's order: the first entry at a shared place names its location there too
+    rows = conn.execute(
+        sa.select(directory.c.entity_id, directory.c.domain, directory.c.organisation, directory.c.postal_code,
+                  directory.c.entry[("address", "street")].as_string().label("street"),
+                  directory.c.entry[("address", "house_number")].as_string().label("house_number"))
+        .order_by(directory.c.domain, directory.c.entity_id)
+    ).all()
     # entries without an organisation name belong to their partner: those need the entry
     need = [r.entity_id for r in rows
             if hsds.organization_key({"organisation": r.organisation, "sources": [{"partner_id": ""}]})[0]
@@ -201,12 +210,16 @@ def _build_index(conn: sa.Connection, version: tuple, partner_names: dict[str, s
     for row in rows:
         eid = row.entity_id
         index.services[hsds.service_id(eid)] = eid
-        index.locations[hsds.location_id(eid)] = eid
         index.sals[hsds.hsds_id("service_at_location", eid)] = eid
         if eid in unnamed:
             entry = unnamed[eid]
         else:
-            entry = {"id": eid, "domain": row.domain, "organisation": row.organisation}
+            entry = {"id": eid, "domain": row.domain, "organisation": row.organisation,
+                     "address": {"street": row.street, "house_number": row.house_number,
+                                 "postal_code": row.postal_code}}
+        lid = hsds.location_id(entry)
+        index.locations.setdefault(lid, eid)
+        index.location_domains[lid] = index.location_domains.get(lid, 0) | _DOMAIN_BIT[row.domain]
         index.orgs.add(entry)
         key, _ = hsds.organization_key(entry)
         if key.startswith("name:") and row.organisation:
@@ -248,6 +261,24 @@ def _service(request: Request, row, full: bool) -> dict:
     time ``modified_after`` filters on), with contacts where the reader may see them."""
     names = _partner_names(request) if full else None
     return hsds.service(row.entry, names, full=full, contacts=_contacts(request), modified=row.updated_at)
+
+
+def _places(conn: sa.Connection, index: _Index, entries: list[dict]) -> list[dict]:
+    """The location each entry's service is at. A place several entries share is one
+    location, named by its first entry (by domain and entity id) as in /locations and the
+    export, not by each entry's own spelling of the address."""
+    firsts = [index.locations.get(hsds.location_id(e)) for e in entries]
+    wanted = sorted({f for f, e in zip(firsts, entries) if f and f != e["id"]})
+    named = {r.entry["id"]: r.entry for r in _entries(conn, wanted)}
+    return [hsds.location(named.get(f) or e) for f, e in zip(firsts, entries)]
+
+
+def _full_services(request: Request, conn: sa.Connection, index: _Index, rows) -> list[dict]:
+    """The fully nested services of directory rows, each at its place (:func:`_places`)."""
+    services = [_service(request, r, full=True) for r in rows]
+    for service, place in zip(services, _places(conn, index, [r.entry for r in rows])):
+        service["service_at_locations"][0]["location"] = place
+    return services
 
 
 def _engine(request: Request) -> sa.Engine:
@@ -433,11 +464,12 @@ def list_services(
 @router.get("/services/{id}", responses=_problems(404), summary="A fully nested service")
 def get_service(request: Request, id: str):
     with _engine(request).connect() as conn:
-        eid = _index(request, conn).services.get(id)
+        index = _index(request, conn)
+        eid = index.services.get(id)
         entries = _entries(conn, [eid]) if eid else []
-    if not entries:
-        return _not_found(request, "service", id)
-    return _service(request, entries[0], full=True)
+        if not entries:
+            return _not_found(request, "service", id)
+        return _full_services(request, conn, index, entries)[0]
 
 
 @router.get("/organizations", responses=_problems(422), summary="Organizations, paginated")
@@ -474,8 +506,10 @@ def get_organization(request: Request, id: str, full_service: bool = Query(
             sa.select(directory.c.entry, directory.c.updated_at).where(_org_condition(index, id))
             .order_by(directory.c.entity_id)
         ).all()
+        services = _full_services(request, conn, index, rows) if full_service else \
+            [_service(request, r, full=False) for r in rows]
     org = index.orgs.organization(key)
-    org["services"] = [_service(request, r, full=full_service) for r in rows]
+    org["services"] = services
     return org
 
 
@@ -486,11 +520,13 @@ def list_locations(
     per_page: int = PerPageQ,
     domain: query.DomainName | None = DomainQ,
 ):
-    result = _entry_page(request, page=page, per_page=per_page, domain=domain)
-    if isinstance(result, JSONResponse):
-        return result
-    rows, total = result
-    return _page([hsds.location(r.entry) for r in rows], total, page, per_page)
+    with _engine(request).connect() as conn:
+        index = _index(request, conn)
+        ids = [lid for lid in index.locations
+               if domain is None or index.location_domains[lid] & _DOMAIN_BIT[domain]]
+        chosen = ids[(page - 1) * per_page: page * per_page]
+        rows = _entries(conn, [index.locations[lid] for lid in chosen])
+    return _page([hsds.location(r.entry) for r in rows], len(ids), page, per_page)
 
 
 @router.get("/locations/{id}", responses=_problems(404), summary="A location with its address")
@@ -521,9 +557,12 @@ def list_service_at_locations(
     if isinstance(result, JSONResponse):
         return result
     rows, total = result
+    with _engine(request).connect() as conn:
+        places = _places(conn, _index(request, conn), [r.entry for r in rows])
     contents = []
-    for r in rows:
-        row = hsds.service_at_location(r.entry)
+    for r, place in zip(rows, places):
+        row = hsds.service_at_location(r.entry, nested_location=False)
+        row["location"] = place
         row["service"] = _service(request, r, full=False)
         contents.append(row)
     return _page(contents, total, page, per_page)
@@ -532,12 +571,15 @@ def list_service_at_locations(
 @router.get("/service_at_locations/{id}", responses=_problems(404), summary="A service at a location, nested")
 def get_service_at_location(request: Request, id: str):
     with _engine(request).connect() as conn:
-        eid = _index(request, conn).sals.get(id)
+        index = _index(request, conn)
+        eid = index.sals.get(id)
         entries = _entries(conn, [eid]) if eid else []
-    if not entries:
-        return _not_found(request, "service_at_location", id)
-    row = hsds.service_at_location(entries[0].entry)
-    row["service"] = _service(request, entries[0], full=True)
+        if not entries:
+            return _not_found(request, "service_at_location", id)
+        service = _full_services(request, conn, index, entries)[0]
+    row = hsds.service_at_location(entries[0].entry, nested_location=False)
+    row["location"] = service["service_at_locations"][0]["location"]
+    row["service"] = service
     return row
 
 
