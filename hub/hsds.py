@@ -15,7 +15,8 @@ Ids: HSDS ids are UUIDs. Every id here is a UUID version 5 in the hub's namespac
 - organization: of the organisation's folded name (``organization:name:<folded name>``), or,
   when the partners gave no organisation, of the publishing partner
   (``organization:partner:<partner id>``);
-- taxonomy terms: of ``<taxonomy>:<code>``; attributes: of the service, the term and the value.
+- taxonomy terms: of ``<taxonomy>:<code>``; attributes: of the service and the term (and the
+  value for ``hub.source``, which a service carries once per partner record).
 
 Fields without a value are left out (the schemas allow no nulls).
 """
@@ -279,10 +280,19 @@ def organization_stub(entry: Mapping, partner_names: Mapping[str, str] | None = 
     }
 
 
+# valued terms a service carries more than once: their attributes are told apart by the value
+_MULTI_VALUED = frozenset({"hub.source"})
+
+
 def _attribute(link_id: str, taxonomy: str, code: str, link_type: str, value: object = None) -> dict:
+    """The attribute linking ``link_id`` to a term. Its id is of the link and the term, so a
+    value that changes (a course's free seats) keeps the attribute's id and a reader that
+    loads by id replaces the old value instead of keeping both; only a term a service carries
+    more than once (``hub.source``) adds the value to the id."""
     value_text = None if value is None else _text(value)
+    told_apart = value_text if code in _MULTI_VALUED else ""
     return _clean({
-        "id": hsds_id("attribute", f"{link_id}|{taxonomy}:{code}|{value_text or ''}"),
+        "id": hsds_id("attribute", f"{link_id}|{taxonomy}:{code}|{told_apart}"),
         "link_id": link_id,
         "link_type": link_type,
         "link_entity": "service",

@@ -190,6 +190,17 @@ def test_hsds_mapping_of_courses_jobs_and_flats():
     assert (location["latitude"], location["longitude"]) == (49.3447, 7.1802)
     assert location["external_identifier_type"] == "AGS"
 
+    # an attribute keeps its id when its value changes (a reader loading by id replaces the old
+    # seats instead of keeping both); the sources, several per entry, are told apart by value
+    fewer = hsds.service({**entries["Integrationskurs mit Kinderbetreuung"], "seats": 3})
+    seats = lambda s: [(a["id"], a["value"]) for a in s["attributes"] if a["taxonomy_term"]["code"] == "course.seats"]
+    assert [i for i, _ in seats(fewer)] == [i for i, _ in seats(course)]
+    assert (seats(course)[0][1], seats(fewer)[0][1]) == ("4", "3")
+    merged = {**entries["Koch (m/w/d)"], "sources": [{"partner_id": "jobcenter-nk", "source_id": "A"},
+                                                     {"partner_id": "saar-logistik", "source_id": "B"}]}
+    source_ids = [a["id"] for a in hsds.service(merged)["attributes"] if a["taxonomy_term"]["code"] == "hub.source"]
+    assert len(source_ids) == len(set(source_ids)) == 2
+
     # who may take the offer, in the field a service finder shows as eligibility
     assert job["eligibility_description"] == "Deutschkenntnisse mindestens B1"
     assert "eligibility_description" not in course
