@@ -218,10 +218,19 @@ def _term(taxonomy: str, code: str) -> dict:
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ROLE = {"jobs": "employer", "courses": "course_provider", "housing": "landlord"}
+# ISO 639-1 code -> German name: the languages courses are taught in, and those of the people
+# who come to a German welcome center; another code is published without a name (the code
+# alone, never the code as if it were the name)
 _LANGUAGES = {
     "de": "Deutsch", "en": "Englisch", "fr": "Französisch", "ar": "Arabisch", "tr": "Türkisch",
     "uk": "Ukrainisch", "ru": "Russisch", "fa": "Persisch", "es": "Spanisch", "it": "Italienisch",
-    "pl": "Polnisch",
+    "pl": "Polnisch", "pt": "Portugiesisch", "nl": "Niederländisch", "ro": "Rumänisch",
+    "bg": "Bulgarisch", "hr": "Kroatisch", "sr": "Serbisch", "bs": "Bosnisch", "sq": "Albanisch",
+    "el": "Griechisch", "hu": "Ungarisch", "cs": "Tschechisch", "sk": "Slowakisch",
+    "ku": "Kurdisch", "ps": "Paschtu", "ur": "Urdu", "hi": "Hindi", "bn": "Bengalisch",
+    "ti": "Tigrinya", "am": "Amharisch", "so": "Somali", "sw": "Swahili", "zh": "Chinesisch",
+    "vi": "Vietnamesisch", "ja": "Japanisch", "ko": "Koreanisch", "ka": "Georgisch",
+    "hy": "Armenisch", "az": "Aserbaidschanisch", "he": "Hebräisch",
 }
 
 
@@ -521,8 +530,8 @@ def service(entry: Mapping, partner_names: Mapping[str, str] | None = None, full
         "service_at_locations": [service_at_location(entry)],
         "schedules": _schedules(entry, sid),
         "cost_options": _cost_options(entry, sid),
-        "languages": [{"id": hsds_id("language", f"{eid}|{language}"), "service_id": sid,
-                       "name": _LANGUAGES.get(language, language), "code": language}] if language else [],
+        "languages": [_clean({"id": hsds_id("language", f"{eid}|{language}"), "service_id": sid,
+                              "name": _LANGUAGES.get(language), "code": language})] if language else [],
         "contacts": contacts,
         "attributes": _attributes(entry, sid),
     }))

@@ -171,6 +171,12 @@ def test_hsds_mapping_of_courses_jobs_and_flats():
         "id": course["cost_options"][0]["id"], "service_id": course["id"], "option": "Kursgebühr",
         "currency": "EUR", "amount": 0.0, "amount_description": "gefördert (BAMF, Bildungsgutschein)"}]
     assert course["languages"][0]["code"] == "de"
+    assert (course["languages"][0]["name"]) == "Deutsch"
+    # a course taught in Dutch is named so; a code the hub has no name for is not given as a name
+    for code, name in (("nl", "Niederländisch"), ("ku", "Kurdisch"), ("xh", None)):
+        languages = hsds.service({**entries["Deutsch B2 online"], "language": code})["languages"]
+        assert errors(languages[0], "language.json", strict=True) == []
+        assert (languages[0]["code"], languages[0].get("name")) == (code, name)
     assert course["contacts"][0]["email"] == "kurse@vhs.example"
     address = course["service_at_locations"][0]["location"]["addresses"][0]
     assert (address["address_1"], address["postal_code"], address["city"], address["country"],
