@@ -432,6 +432,16 @@ def _cost_options(entry: Mapping, sid: str) -> list[dict]:
     return rows
 
 
+# German mobile numbers: 015x, 016x, 017x (+49 15x ... written internationally)
+_MOBILE = re.compile(r"^(?:\+49|0049|0)\s*\(?0?\)?\s*1[5-7]")
+
+
+def _phone_type(number: str) -> str:
+    """RFC 6350 type of a phone number: ``cell`` for a German mobile number (a reader's app may
+    offer a text message), else ``voice``."""
+    return "cell" if _MOBILE.match(number.strip()) else "voice"
+
+
 def _contacts(entry: Mapping, sid: str) -> list[dict]:
     contact = entry.get("contact") or {}
     if not contact or contact.get("public") is not True:
@@ -441,7 +451,7 @@ def _contacts(entry: Mapping, sid: str) -> list[dict]:
     phones = []
     if contact.get("phone"):
         phones.append({"id": hsds_id("phone", f"{entry['id']}|contact"), "contact_id": cid,
-                       "number": contact["phone"], "type": "voice"})
+                       "number": contact["phone"], "type": _phone_type(contact["phone"])})
     row = _clean({
         "id": cid,
         "service_id": sid,

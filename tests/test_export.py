@@ -178,6 +178,11 @@ def test_hsds_mapping_of_courses_jobs_and_flats():
         assert errors(languages[0], "language.json", strict=True) == []
         assert (languages[0]["code"], languages[0].get("name")) == (code, name)
     assert course["contacts"][0]["email"] == "kurse@vhs.example"
+    assert [(p["number"], p["type"]) for p in course["contacts"][0]["phones"]] == [("06821 94082", "voice")]
+    for mobile in ("0171 2345678", "+49 (0)160 1234567", "+49 151 2345678"):
+        public = {**entries["Integrationskurs mit Kinderbetreuung"]["contact"], "phone": mobile}
+        phones = hsds.service({**entries["Integrationskurs mit Kinderbetreuung"], "contact": public})["contacts"][0]["phones"]
+        assert [p["type"] for p in phones] == ["cell"], mobile  # RFC 6350: a reader's app may offer a text
     address = course["service_at_locations"][0]["location"]["addresses"][0]
     assert (address["address_1"], address["postal_code"], address["city"], address["country"],
             address["state_province"]) == ("Schloßstraße 8", "66564", "Ottweiler", "DE", "Saarland")
