@@ -131,6 +131,26 @@ def test_another_opening_with_a_more_specific_title_stays_apart():
                                                working_time=["part_time"]))
 
 
+def test_another_position_at_the_same_employer_stays_apart_without_a_description():
+    """BA search results carry no description: the title and the employer decide. A foreman,
+    a shift lead or a helper is another position than the painters or nurses beside it, and
+    a driver with licence C another job than one with CE (found as wrong merges on a set of
+    partner files in their real formats)."""
+    painter = job("jc", "1", title="Maler und Lackierer (m/w/d)", description=None)
+    assert not one("jobs", painter, job("emp", "a", title="Maler und Lackierer Vorarbeiter (m/w/d)",
+                                        description=None))
+    assert not one("jobs", job("jc", "1", description=None),
+                   job("emp", "a", title="Pflegefachkraft (m/w/d) Schichtleitung", description=None))
+    assert not one("jobs", job("jc", "1", title="Fahrer (m/w/d) Klasse C", description=None),
+                   job("emp", "a", title="Fahrer (m/w/d) Klasse CE", description=None))
+    # the same job: a class on one side only, 'C/CE' against 'C', 'Klasse' misspelt
+    assert one("jobs", job("jc", "1", title="LKW-Fahrer (m/w/d) Klasse C/CE", description=None),
+               job("emp", "a", title="LKW-Fahrer Kllasse C", description=None))
+    assert one("jobs", job("jc", "1", title="LKW-Fahrer (m/w/d) Klasse CE", description=None),
+               job("emp", "a", title="LKW-Fahrer (w/m/d)", description=None))
+    assert one("jobs", painter, job("emp", "a", title="Maler/Lackierer (w/m/d)", description=None))
+
+
 def test_two_records_of_one_partner_never_merge_without_an_identity_key():
     assert not one("jobs", job("jc", "1"), job("jc", "2"))
 

@@ -44,6 +44,24 @@ _DAYTIME = {"vormittags": "morning", "vormittag": "morning", "morgens": "morning
             "abends": "evening", "abendkurs": "evening", "samstag": "weekend", "samstags": "weekend",
             "wochenende": "weekend", "online": "online"}
 _HOURS = frozenset({"vollzeit", "teilzeit", "minijob"})
+# words that make a job another position at the same employer and place: a foreman is not
+# one of the painters, a shift lead not one of the nurses ('Maler und Lackierer' against
+# 'Maler und Lackierer Vorarbeiter'); each word stands for its role
+_ROLES = {
+    **dict.fromkeys("leiter leitung teamleiter teamleitung schichtleiter schichtleitung gruppenleiter "
+                    "gruppenleitung filialleiter filialleitung abteilungsleiter abteilungsleitung "
+                    "bereichsleiter bereichsleitung".split(), "lead"),
+    **dict.fromkeys("stellvertretende stellvertretender stellvertretung stellv stv".split(), "deputy"),
+    **dict.fromkeys("vorarbeiter polier".split(), "foreman"),
+    **dict.fromkeys("helfer hilfskraft aushilfe".split(), "helper"),
+    **dict.fromkeys("meister".split(), "master"),
+    **dict.fromkeys("werkstudent".split(), "student"),
+    "trainee": "trainee", "junior": "junior", "senior": "senior",
+}
+# a driving licence class in a job title ('Fahrer Klasse C' / 'Fahrer Klasse CE'): compared as
+# a field, not as words (a one- or two-letter class is too short to count as a title word)
+_LICENCE_WORDS = frozenset({"kl", "fs", "fuehrerschein"})
+_LICENCE_CLASSES = frozenset("c1e c1 ce c be b d1e d1 de d t l am a1 a2 a".split())
 _NUMBER = re.compile(r"(?<![a-z0-9])\d+")  # not the digit of a level (a1, b2)
 _LONG_FILLER = tuple(sorted(w for w in FILLER if len(w) >= 5))
 
@@ -119,12 +137,16 @@ def _shared_set(values) -> frozenset:
 
 @lru_cache(maxsize=262144)
 def _title_tokens(domain: str, title: str) -> tuple[frozenset, frozenset, frozenset]:
-    """The title's words, and for courses its time-of-day hints and its numbers."""
+    """The title's words; for courses its time-of-day hints and its numbers; for jobs (as
+    hints) its roles and driving licence classes."""
+    hints: frozenset = frozenset()
+    numbers: frozenset = frozenset()
+    if domain == "jobs":
+        title, licences = _licences(title)
+        hints = frozenset([f"licence:{c}" for c in licences] + [f"role:{_ROLES[w]}" for w in title.split() if w in _ROLES])
     # numbers as numbers: '02' is '2', and like '2' (too short to be a word) not a token
     tokens = {t.lstrip("0") if t.isdigit() else t for t in content_tokens(title)}
     tokens = {t for t in tokens if not t.isdigit() or len(t) > 1}
-    hints: frozenset = frozenset()
-    numbers: frozenset = frozenset()
     if domain == "courses":
         # levels and times of day are compared as fields, not as words of the title
         hints = frozenset(_DAYTIME[w] for w in tokens if w in _DAYTIME)
@@ -132,6 +154,29 @@ def _title_tokens(domain: str, title: str) -> tuple[frozenset, frozenset, frozen
         # numbers name the course (Kurs 3, Nr. 254, 9-12 Uhr); leading zeros do not count
         numbers = frozenset(n.lstrip("0") or "0" for n in _NUMBER.findall(title))
     return frozenset(tokens), hints, numbers
+
+
+def _licences(title: str) -> tuple[str, list[str]]:
+    """The title without its driving licence classes, and the classes ('lkw fahrer klasse c
+    ce' -> 'lkw fahrer', ['c', 'ce']; 'Klasse' misspelt by a letter too)."""
+    words = title.split()
+    if not any(w in _LICENCE_WORDS or _same_word(w, "klasse") for w in words):
+        return title, []
+    kept: list[str] = []
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        j = i + 1
+        if word in _LICENCE_WORDS or _same_word(word, "klasse"):
+            while j < len(words) and words[j] in _LICENCE_CLASSES:
+                j += 1
+        if j > i + 1:
+            found += words[i + 1:j]
+        else:
+            kept.append(word)
+        i = j
+    return " ".join(kept), found
 
 
 def _day(value: object) -> int | None:
@@ -318,6 +363,8 @@ def _jobs(a: Features, b: Features) -> tuple[float, str]:
     org = _org_score(a, b)
     if org is not None and org < 0.85:
         return 0.0, "organisation"
+    if a.hints != b.hints and _other_position(a.hints, b.hints):
+        return 0.0, "position"
     title = _title_score(a, b)
     if title < 0.75:
         return title, "title"
@@ -329,6 +376,19 @@ def _jobs(a: Features, b: Features) -> tuple[float, str]:
         return min(title, 0.8), "no-organisation"  # too little to tell two employers apart
     score = _weighted([(0.55, title), (0.3, desc), (0.15, org)])
     return score, "match" if score >= THRESHOLD["jobs"] else "score"
+
+
+def _other_position(a: frozenset, b: frozenset) -> bool:
+    """Two job titles name two positions: a role one of them has and the other lacks
+    ('Vorarbeiter', 'Teamleitung', 'Aushilfe'), or driving licence classes none of which the
+    other names ('C' / 'CE'; 'C' / 'C/CE' may be one job, and a title without a class does not
+    contradict one with it)."""
+    roles_a = {h for h in a if h.startswith("role:")}
+    roles_b = {h for h in b if h.startswith("role:")}
+    if roles_a != roles_b:
+        return True
+    licences_a, licences_b = a - roles_a, b - roles_b
+    return bool(licences_a and licences_b and not licences_a & licences_b)
 
 
 def _courses(a: Features, b: Features) -> tuple[float, str]:
