@@ -49,6 +49,20 @@ def test_umlauts_transliterations_and_abbreviations():
     assert street_key("Saarbrücker Str.") == street_key("Saarbruecker Straße")
 
 
+def test_both_forms_of_a_job_title_are_one_title():
+    """Employers write both forms where the BA writes one with '(m/w/d)'."""
+    assert title_norm("Pflegefachfrau / Pflegefachmann") == title_norm("Pflegefachkraft (m/w/d)")
+    assert title_norm("Pflegefachfrau/-mann Intensivpflege") == "pflegefachkraft intensivpflege"
+    assert title_norm("Kauffrau/Kaufmann für Büromanagement") == title_norm("Kaufmann (m/w/d) für Büromanagement")
+    assert set(title_norm("Erzieherin / Erzieher").split()) == {"erzieher"}
+    assert title_norm("Verkäuferin") == title_norm("Verkäufer (m/w/d)")
+    assert title_norm("Medizin Termin Benzin") == "medizin termin benzin"  # no feminine form
+    assert one("jobs", job("jc", "1", description=None),
+               job("emp", "a", title="Pflegefachfrau / Pflegefachmann", description=None))
+    assert one("jobs", job("jc", "1", title="Erzieher (m/w/d)", description=None),
+               job("emp", "a", title="Erzieherin / Erzieher", description=None))
+
+
 @pytest.mark.parametrize("name", [
     "Kohlbach Logistik GmbH", "Kohlbach Logistik G.m.b.H.", "Kohlbach Logistik gGmbH",
     "Kohlbach Logistik GmbH & Co. KG", "Kohlbach Logistik GmbH u. Co. KG", "Kohlbach Logistik e.V.",

@@ -138,10 +138,35 @@ def expand(text: str) -> str:
     return " ".join(_ABBREVIATIONS.get(word, word) for word in text.split())
 
 
+# both forms of a job title written out ('Pflegefachfrau / Pflegefachmann', 'Kauffrau/-mann',
+# folded to 'pflegefachfrau pflegefachmann', 'kauffrau mann'): one word
+_FORM_PAIR = re.compile(r"\b(\w+?)(?:frau|mann)\s+(?:\1)?(?:frau|mann)\b")
+_FACH = re.compile(r"fach(?:frau|mann)$")  # Pflegefachfrau = Pflegefachmann = Pflegefachkraft
+_FRAU = re.compile(r"(?<=\w{3})frau$")  # Kauffrau -> Kaufmann
+# a feminine form in -in (Erzieherin, Verkäuferin, Friseurin, Assistentin, Floristin)
+_FEMININE = re.compile(r"^(\w{3,}(?:er|eur|ent|ant|ist|or|ar))in(?:nen)?$")
+
+
+def one_form(word: str) -> str:
+    """A job title word in one grammatical gender: 'erzieherin' -> 'erzieher', 'kauffrau' ->
+    'kaufmann', 'pflegefachfrau' / 'pflegefachmann' -> 'pflegefachkraft'."""
+    if word.endswith(("in", "innen")):
+        return _FEMININE.sub(r"\1", word)
+    if word.endswith(("frau", "mann")):
+        if _FACH.search(word):
+            return _FACH.sub("fachkraft", word)
+        return _FRAU.sub("mann", word)
+    return word
+
+
 @lru_cache(maxsize=262144)
 def title_norm(title: str | None) -> str:
-    """Title for fuzzy comparison: no gender marker, folded, abbreviations expanded."""
-    return expand(title_key(title))
+    """Title for fuzzy comparison: no gender marker, folded, abbreviations expanded, both
+    forms of a title ('Erzieherin / Erzieher', 'Pflegefachfrau/-mann') as one."""
+    text = expand(title_key(title))
+    if "frau" in text or "mann" in text:
+        text = _FORM_PAIR.sub(lambda m: m.group(1) + "mann", text)
+    return " ".join(one_form(word) for word in text.split())
 
 
 def content_tokens(text: str) -> list[str]:
