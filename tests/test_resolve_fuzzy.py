@@ -205,6 +205,16 @@ def test_two_flats_in_one_building_stay_apart():
     assert not one("housing", base, flat("stadt", "f", number="6"))
 
 
+def test_flats_at_14_and_14a_stay_apart():
+    """'Neue Straße 14a' is a house of its own beside number 14: the same kind of flat on the
+    same floor there is another flat (was merged: a family sent to the wrong house)."""
+    assert not one("housing", flat("wbg", "a", number="14"), flat("stadt", "b", number="14a"))
+    assert one("housing", flat("wbg", "a", number="14a"), flat("stadt", "b", number="14 a"))
+    assert one("housing", flat("wbg", "a", number="14"), flat("stadt", "b", number="14-16"))
+    # an employer's address written with or without the letter is still one address
+    assert one("jobs", job("jc", "1", number="12"), job("emp", "a", number="12a"))
+
+
 def test_floor_from_the_title_when_the_field_is_missing():
     assert not one("housing", flat("wbg", "a", floor=2), flat("stadt", "b", floor=None, title="Wohnung im EG"))
     assert one("housing", flat("wbg", "a", floor=0), flat("stadt", "b", floor=None, title="Wohnung im EG"))

@@ -23,6 +23,7 @@ from hub.resolve.normalize import (
     canonical_url,
     content_tokens,
     fold,
+    house_numbers,
     house_numbers_overlap,
     org_key,
     place_key,
@@ -417,9 +418,19 @@ def _courses(a: Features, b: Features) -> tuple[float, str]:
     return score, "match" if score >= THRESHOLD["courses"] else "score"
 
 
+def _other_building(a: str | None, b: str | None) -> bool:
+    """'14' and '14a' are two buildings (a letter is given to a house of its own on the
+    plot): a flat in one is not the flat in the other. Jobs and courses take them as one
+    address (the employer's or school's, written either way)."""
+    ha, hb = house_numbers(a), house_numbers(b)
+    return bool(ha and hb and ha[0] == ha[1] == hb[0] == hb[1] and ha[2] != hb[2])
+
+
 def _housing(a: Features, b: Features) -> tuple[float, str]:
     if not (a.street and b.street) and not (a.house and b.house):
         return 0.0, "no-address"
+    if _other_building(a.house, b.house):
+        return 0.0, "house-number"
     if a.floor is not None and b.floor is not None and a.floor != b.floor:
         return 0.0, "floor"
     if a.rooms is not None and b.rooms is not None and abs(a.rooms - b.rooms) > 0.01:
