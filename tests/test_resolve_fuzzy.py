@@ -215,6 +215,18 @@ def test_flats_at_14_and_14a_stay_apart():
     assert one("jobs", job("jc", "1", number="12"), job("emp", "a", number="12a"))
 
 
+def test_a_rent_written_with_its_costs_is_no_other_flat():
+    """A town's list or a listing page gives the rent with the Nebenkosten (or the warm rent)
+    where the housing company gives the cold rent: one flat (was two entries). A rent that
+    is neither stays a veto."""
+    company = flat("wbg", "a", rent=410.0, service_charges=95.0, warm_rent=570.0)
+    assert one("housing", company, flat("stadt", "b", rent=505.0))  # 410 + 95 Nebenkosten
+    assert one("housing", company, flat("portal", "c", rent=570.0))  # the warm rent
+    assert one("housing", flat("stadt", "b", rent=505.0), company)  # either order
+    assert not one("housing", company, flat("stadt", "d", rent=480.0))
+    assert not one("housing", flat("wbg", "a", rent=410.0), flat("stadt", "b", rent=505.0))  # costs unknown
+
+
 def test_floor_from_the_title_when_the_field_is_missing():
     assert not one("housing", flat("wbg", "a", floor=2), flat("stadt", "b", floor=None, title="Wohnung im EG"))
     assert one("housing", flat("wbg", "a", floor=0), flat("stadt", "b", floor=None, title="Wohnung im EG"))

@@ -73,7 +73,7 @@ class Features:
     __slots__ = (
         "partner", "postal", "place", "street", "house", "title", "tokens", "org", "desc",
         "url", "ba", "date", "kind", "times", "salary", "levels", "start", "schedule",
-        "floor", "rooms", "area", "rent", "unit", "hints", "numbers",
+        "floor", "rooms", "area", "rent", "rent_with_costs", "unit", "hints", "numbers",
     )
 
     def __init__(self, domain: str, record: dict) -> None:
@@ -103,10 +103,24 @@ class Features:
         self.rooms = record.get("rooms")
         self.area = record.get("living_area")
         self.rent = record.get("cold_rent")
+        self.rent_with_costs = _rents_with_costs(record) if domain == "housing" else ()
         unit = _UNIT.search(fold(f"{record.get('title') or ''} {desc[:400]}")) if domain == "housing" else None
         self.unit = unit.group(1).lstrip("0") if unit else None
         if domain == "housing" and self.floor is None:
             self.floor = _floor_from_text(fold(f"{record.get('title') or ''} {desc[:400]}"))
+
+
+def _rents_with_costs(record: dict) -> tuple[float, ...]:
+    """What a partner may have written as the rent where the cold rent was asked: the warm
+    rent, the cold rent with the Nebenkosten (and the heating)."""
+    cold, warm = record.get("cold_rent"), record.get("warm_rent")
+    service, heating = record.get("service_charges"), record.get("heating_costs")
+    found = [warm] if warm else []
+    if cold and service:
+        found.append(cold + service)
+        if heating:
+            found.append(cold + service + heating)
+    return tuple(float(x) for x in found)
 
 
 _GROUND = re.compile(r"\b(?:erdgeschoss|eg|hochparterre|parterre)\b")
@@ -426,6 +440,12 @@ def _other_building(a: str | None, b: str | None) -> bool:
     return bool(ha and hb and ha[0] == ha[1] == hb[0] == hb[1] and ha[2] != hb[2])
 
 
+def _costs_included(a: Features, b: Features) -> bool:
+    """One side's rent is the other's rent with the Nebenkosten, or its warm rent (a town's
+    list that asks for 'Miete', a listing page's price 'inkl. NK'), to the euro or nearly."""
+    return any(_close(x.rent, y, 0.01) for x, other in ((a, b), (b, a)) if x.rent for y in other.rent_with_costs)
+
+
 def _housing(a: Features, b: Features) -> tuple[float, str]:
     if not (a.street and b.street) and not (a.house and b.house):
         return 0.0, "no-address"
@@ -442,7 +462,9 @@ def _housing(a: Features, b: Features) -> tuple[float, str]:
         return 0.0, "flat-number"
     rent = _close(a.rent, b.rent, 0.08)
     if rent is False:
-        return 0.0, "rent"
+        if not _costs_included(a, b):
+            return 0.0, "rent"
+        rent = None  # one side wrote the rent with its costs: no contradiction, no evidence
     evidence = [area, rent, a.floor is not None and b.floor is not None, bool(a.street and b.street)]
     if sum(1 for e in evidence if e) < 2:
         return 0.5, "too-little"
