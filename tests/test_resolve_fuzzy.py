@@ -252,6 +252,27 @@ def test_course_duplicate_and_traps():
                                                          street="Schloßstraße"))
 
 
+def test_course_titles_as_schools_and_the_ba_write_them():
+    """One course date from the BA course search and from the school (found as missed merges
+    on a set of partner files in their real formats)."""
+    assert one("courses", course("ba", "1", title="Jugendintegrationskurs"),
+               course("vhs", "a", title="Jugend-Integrationskurs"))
+    assert one("courses", course("ba", "1", title="Integrationskurs A1-B1"),
+               course("web", "a", title="Integrationskurs A1 bis B1"))
+    bsk = {"course_type": "job_language_course", "levels": ["C1"]}
+    assert one("courses", course("ba", "1", title="Berufssprachkurs C1 akademische Heilberufe", **bsk),
+               course("vhs", "a", title="Berufssprachkurs C1 (akad. Heilberufe)", **bsk))
+    # the BA types its 'Alphabetisierungskurs' (code MB 02) as an integration course, the
+    # school's CSV its 'Integrationskurs mit Alphabetisierung' as a literacy course
+    assert one("courses", course("ba", "1", title="Alphabetisierungskurs", levels=()),
+               course("vhs", "a", title="Integrationskurs mit Alphabetisierung", levels=(),
+                      course_type="literacy_course"))
+    assert not one("courses", course("ba", "1", title="Integrationskurs", levels=()),
+                   course("vhs", "a", title="Alphabetisierungskurs", levels=(), course_type="literacy_course"))
+    assert not one("courses", course("ba", "1", title="Jugendintegrationskurs"),
+                   course("vhs", "a", title="Frauen-Integrationskurs"))
+
+
 def test_parallel_courses_numbered_in_the_title_stay_apart():
     """One school, one address, one start, one level: 'Nr. 74' and 'Nr. 254' are two groups
     (as the bench's generated feeds have them); the same number written otherwise is one."""

@@ -63,6 +63,11 @@ _ROLES = {
 # a field, not as words (a one- or two-letter class is too short to count as a title word)
 _LICENCE_WORDS = frozenset({"kl", "fs", "fuehrerschein"})
 _LICENCE_CLASSES = frozenset("c1e c1 ce c be b d1e d1 de d t l am a1 a2 a".split())
+# the BA's 'Alphabetisierungskurs' (Integrationskurs mit Alphabetisierung, code MB 02) and a
+# school's 'Integrationskurs mit Alphabetisierung' typed as a literacy course are one course
+_LITERACY_COURSE = re.compile(r"\b(?:alphabetisierungskurs|alphakurs)\b")
+_INTEGRATION = frozenset({"integration_course", "literacy_course"})
+
 _NUMBER = re.compile(r"(?<![a-z0-9])\d+")  # not the digit of a level (a1, b2)
 _LONG_FILLER = tuple(sorted(w for w in FILLER if len(w) >= 5))
 
@@ -156,6 +161,8 @@ def _title_tokens(domain: str, title: str) -> tuple[frozenset, frozenset, frozen
     hints) its roles and driving licence classes."""
     hints: frozenset = frozenset()
     numbers: frozenset = frozenset()
+    if domain == "courses" and "alpha" in title:
+        title = _LITERACY_COURSE.sub("integrationskurs alphabetisierung", title)
     if domain == "jobs":
         title, licences = _licences(title)
         hints = frozenset([f"licence:{c}" for c in licences] + [f"role:{_ROLES[w]}" for w in title.split() if w in _ROLES])
@@ -244,10 +251,28 @@ def _title_score(a: Features, b: Features) -> float:
                 rest_a.remove(word)
                 matched += 1
                 break
+    if rest_a and rest_b:
+        matched += _compounds(rest_a, rest_b) + _compounds(rest_b, rest_a)
     rest_a = [w for w in rest_a if not _is_filler(w)]
     rest_b = [w for w in rest_b if not _is_filler(w)]
     total = 2 * matched + len(rest_a) + len(rest_b)
     return 2 * matched / total if total else 0.0
+
+
+def _compounds(words: list[str], others: list[str]) -> int:
+    """Matches a compound of one side with two words of the other written apart
+    ('Jugendintegrationskurs' / 'Jugend-Integrationskurs', 'Lagerhelfer' / 'Lager-Helfer'), a
+    typo allowed; removes what it matched from both lists and returns how many it matched."""
+    found = 0
+    for word in list(words):
+        pair = next(((x, y) for x in others for y in others
+                     if x is not y and len(x) + len(y) >= len(word) - 2 and _same_word(x + y, word)), None)
+        if pair:
+            words.remove(word)
+            others.remove(pair[0])
+            others.remove(pair[1])
+            found += 1
+    return found
 
 
 def _close(x: float | None, y: float | None, rel: float) -> bool | None:
@@ -411,8 +436,9 @@ def _courses(a: Features, b: Features) -> tuple[float, str]:
         return 0.0, "start-date"
     if a.levels and b.levels and a.levels != b.levels:
         return 0.0, "level"
-    if a.kind and b.kind and a.kind != b.kind:
-        return 0.0, "course-type"
+    if a.kind and b.kind and a.kind != b.kind and not (
+            {a.kind, b.kind} <= _INTEGRATION and "alphabetisierung" in a.tokens & b.tokens):
+        return 0.0, "course-type"  # but one integration course with literacy, typed two ways
     if a.schedule and b.schedule and not (a.schedule & b.schedule):
         return 0.0, "schedule"
     if a.hints and b.hints and not (a.hints & b.hints):

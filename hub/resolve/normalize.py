@@ -113,7 +113,7 @@ _ABBREVIATIONS = {
     # courses
     "dt": "deutsch", "int": "integrationskurs", "ik": "integrationskurs",
     "bsk": "berufssprachkurs", "vorm": "vormittags", "nachm": "nachmittags",
-    "abds": "abends",
+    "abds": "abends", "akad": "akademische",
     # housing
     "whg": "wohnung", "zi": "zimmer", "zkb": "zimmer kueche bad", "eg": "erdgeschoss",
     "og": "obergeschoss", "dg": "dachgeschoss", "wbs": "wohnberechtigungsschein",
@@ -121,7 +121,7 @@ _ABBREVIATIONS = {
 FILLER = frozenset(
     "in im am an der die das den dem des und mit fuer zur zum ab auf bei von vom ein eine einen "
     "wir suchen gesucht sofort ab sofort ihr unser unsere unseren team verstaerkung stelle job "
-    "neu neue neuer top attraktive".split()
+    "neu neue neuer top attraktive bis".split()
 )
 _HOUSE = re.compile(r"(\d+)\s*([a-z]?)(?:\s*(?:-|–|bis|/)\s*(\d+)\s*([a-z]?))?")
 _PLACE_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|/.*$|,.*$|\b(?:a\.|am|an der|im|i\.|ob der|o\.)\s.*$)")

@@ -138,7 +138,8 @@ RESOLUTION_VERSION = 3  # raise when match keys, blocking or comparison change, 
 #                         entry is built of (2: the Land derived where an address lacks it;
 #                         3: jobs compare roles and driving licence classes; both
 #                         forms of a title, 'Erzieherin / Erzieher', as one; flats at
-#                         14 and 14a apart; a rent written with its costs):
+#                         14 and 14a apart; a rent written with its costs; compounds
+#                         written apart, course titles as the BA writes them):
 #                         the next publication of each domain is then full, stores the new
 #                         keys and rebuilds every entry
 INCREMENTAL_UP_TO = 0.25  # at most this share of a domain's records changed: incremental
