@@ -305,7 +305,13 @@ def test_levels_in_text(value, expected):
      ("Monday, March 1, 2027", dt.date(2027, 3, 1)), ("Mon, 1 March 2027", dt.date(2027, 3, 1)),
      ("Mai 3, 2027", dt.date(2027, 5, 3)), ("February 30, 2027", "February 30, 2027"),
      ("March 1, 27", "March 1, 27"), ("Zimmer 3, 2027", "Zimmer 3, 2027"),
-     ("vor März 2, 2026", "vor März 2, 2026")],
+     ("vor März 2, 2026", "vor März 2, 2026"),
+     # an instant with its zone is its day in Berlin (a form's UTC export of a course starting
+     # on 7 June was read as 6 June, and the course as another than the BA's); without a zone
+     # the day as written
+     ("2027-06-06T22:00:00Z", dt.date(2027, 6, 7)), ("2027-06-06T22:00:00+00:00", dt.date(2027, 6, 7)),
+     ("2027-06-06T22:00:00+02:00", dt.date(2027, 6, 6)), ("2027-06-06T22:00:00", dt.date(2027, 6, 6)),
+     ("2027-01-10T23:30:00.000Z", dt.date(2027, 1, 11))],
 )
 def test_date_value(value, expected):
     assert v.date_value(value) == expected

@@ -725,8 +725,8 @@ def levels_in_text(value: object) -> list[str]:
 
 @_memo_text
 def date_value(value: object) -> object:
-    """'TT.MM.JJJJ', 'JJJJ-MM-TT' or an ISO date-time -> date; also as spreadsheets write
-    dates in other formats: 'TT.MM.JJ' (this century), '1. Mai 2027', '1 May 2027' and 'May 1,
+    """'TT.MM.JJJJ', 'JJJJ-MM-TT' or an ISO date-time (with a zone: its day in Berlin) -> date;
+    also as spreadsheets write dates in other formats: 'TT.MM.JJ' (this century), '1. Mai 2027', '1 May 2027' and 'May 1,
     2027' (a month named, in German or English), '01.05.2027 08:00' and
     '01.05.27 08:00' (the time left out), '01-05-2027', '01/05/2027' (day first), a weekday
     before or after it ('Mo, 01.03.2027', '01.03.2027 (Mo)'), a spreadsheet's day number
@@ -745,7 +745,10 @@ def date_value(value: object) -> object:
         if _ISO_DATE.match(day):
             return dt.date.fromisoformat(day)
         if _ISO_DATETIME.match(day):
-            return dt.datetime.fromisoformat(day).date()
+            moment = dt.datetime.fromisoformat(day)
+            # an instant with its zone is a day in Berlin: a form's UTC export of a course
+            # starting 07.06. reads '2027-06-06T22:00:00Z'
+            return (moment.astimezone(BERLIN) if moment.tzinfo else moment).date()
         with_time = _DATE_AND_TIME.match(day)
         german = _GERMAN_DATE.match(with_time.group(1) if with_time else day) \
             or _SHORT_YEAR_DATE.match(with_time.group(1) if with_time else day)
