@@ -109,7 +109,7 @@ def run_scale(n: int, incremental: int) -> dict:
     normalise = 0.0
     for rk, record in scale_jobs(n):
         t0 = time.perf_counter()
-        nodes.append(resolver._add(rk, record))
+        nodes.append(resolver._add(rk, resolver.prepare(record)))
         normalise += time.perf_counter() - t0
     t_add = time.perf_counter()
     resolver._holders = {}

@@ -323,6 +323,17 @@ def test_blocking_keeps_candidate_pairs_sub_quadratic():
     assert counts[1] < 2.6 * counts[0]
 
 
+def test_the_scale_benchmark_runs():
+    """``python -m bench.resolution --scale N --incremental M`` (the figures in
+    docs/resolution.md) stopped with a ValueError: it gave the resolver raw records where it
+    takes prepared ones."""
+    from bench.resolution import run_scale
+
+    out = run_scale(2000, 100)
+    assert out["records"] == 2000 and 0 < out["entities"] < 2000 and out["candidate_pairs"] > 0
+    assert out["incremental"]["new_records"] == 100 and out["incremental"]["candidate_pairs"] > 0
+
+
 @pytest.mark.parametrize("domain", ["jobs", "courses", "housing"])
 def test_vetoes_in_bulk_drop_only_pairs_compare_rules_out(domain):
     """possible_pairs (the vetoes a big block applies at once) leaves every pair of different
