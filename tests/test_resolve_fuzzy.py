@@ -160,6 +160,8 @@ def test_another_position_at_the_same_employer_stays_apart_without_a_description
     # the same job: a class on one side only, 'C/CE' against 'C', 'Klasse' misspelt
     assert one("jobs", job("jc", "1", title="LKW-Fahrer (m/w/d) Klasse C/CE", description=None),
                job("emp", "a", title="LKW-Fahrer Kllasse C", description=None))
+    assert one("jobs", job("jc", "1", title="LKW-Fahrer (m/w/d) Klasse C/CE", description=None),
+               job("emp", "a", title="LKW-Fahrer Kalsse C/CE", description=None))  # letters swapped
     assert one("jobs", job("jc", "1", title="LKW-Fahrer (m/w/d) Klasse CE", description=None),
                job("emp", "a", title="LKW-Fahrer (w/m/d)", description=None))
     assert one("jobs", painter, job("emp", "a", title="Maler/Lackierer (w/m/d)", description=None))

@@ -181,16 +181,16 @@ def _title_tokens(domain: str, title: str) -> tuple[frozenset, frozenset, frozen
 def _licences(title: str) -> tuple[str, list[str]]:
     """The title without its driving licence classes, and the classes ('lkw fahrer klasse c
     ce' -> 'lkw fahrer', ['c', 'ce']; 'Klasse' misspelt by a letter too)."""
-    if "kl" not in title and "fs" not in title and "fuehrerschein" not in title:
-        return title, []  # (every spelling of 'Klasse' a typo allows starts with 'kl')
     words = title.split()
+    if _LICENCE_CLASSES.isdisjoint(words):
+        return title, []  # no class named: no edit distances to compute
     kept: list[str] = []
     found: list[str] = []
     i = 0
     while i < len(words):
         word = words[i]
         j = i + 1
-        if word in _LICENCE_WORDS or (word.startswith("kl") and _same_word(word, "klasse")):
+        if word in _LICENCE_WORDS or _same_word(word, "klasse"):
             while j < len(words) and words[j] in _LICENCE_CLASSES:
                 j += 1
         if j > i + 1:
