@@ -27,6 +27,14 @@ for _name in [name for name in os.environ
 os.environ["HUB_HOME"] = tempfile.mkdtemp(prefix="hub-tests-")
 atexit.register(shutil.rmtree, os.environ["HUB_HOME"], ignore_errors=True)
 
+# Hypothesis checks what the code gives, not how fast: its default deadline (200 ms an
+# example) and its too-slow health check failed a property test of canonical_url now and then
+# while the machine's two cores ran the suite's other workers. Speed is bench/'s to measure.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("hub", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("hub")
+
 
 def pytest_xdist_auto_num_workers(config) -> int:
     """``-n auto`` (pyproject's addopts): one worker more than cores on a small machine. Most
