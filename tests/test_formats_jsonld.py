@@ -95,7 +95,36 @@ def test_invalid_block_is_skipped_and_reported():
     )
     assert _types(document) == [["JobPosting"]]
     (problem,) = document.problems
-    assert problem.startswith("JSON-LD block 2 of 2: invalid JSON at line 1 column")
+    assert problem.startswith("JSON-LD block 2 of 2: invalid JSON at line 2 column 24 of the page")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": [1, 2,], "b": {"c": 1 ,\n},}', {"a": [1, 2], "b": {"c": 1}}),
+        ('[{"a": "x,}"},\n]', [{"a": "x,}"}]),  # a comma in a string stays
+        ('{"d": "Zeile 1\nZeile 2\tTab"}', {"d": "Zeile 1\nZeile 2\tTab"}),
+    ],
+)
+def test_loads_reads_json_as_templates_write_it(text, expected):
+    assert jsonld.loads(text) == expected
+
+
+@pytest.mark.parametrize("text", ['{"a": 1,, }', "[,]", '{"a": 1 "b": 2,}', "{,}"])
+def test_loads_guesses_nothing_else(text):
+    with pytest.raises(json.JSONDecodeError):
+        jsonld.loads(text)
+
+
+def test_a_block_names_the_line_of_the_page_and_an_escaped_block_is_read():
+    page = ('<html><head>\n<title>Karriere</title>\n<script type="application/ld+json">\n<!--\n'
+            '{"@type": "Room",\n "name": "A"\n "x": 1}\n-->\n</script>\n'
+            '<script type="application/ld+json">{&quot;@type&quot;: &quot;Room&quot;, '
+            '&quot;name&quot;: &quot;Zimmer &amp;amp; Bad&quot;}</script></head></html>').encode()
+    document = jsonld.load(page)
+    assert [node["name"] for node in document.nodes] == ["Zimmer &amp; Bad"]
+    assert document.problems == [
+        "JSON-LD block 1 of 2: invalid JSON at line 7 column 2 of the page: Expecting ',' delimiter"]
 
 
 def test_empty_block_beside_a_usable_one_is_no_problem():

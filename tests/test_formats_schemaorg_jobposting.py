@@ -144,6 +144,50 @@ def test_careers_page_with_two_postings_in_two_blocks(fixtures_dir):
     assert helper.valid_through is None
 
 
+def test_careers_page_as_a_cms_template_writes_it(fixtures_dir):
+    # a BreadcrumbList first; a posting in CDATA with a line break and a tab inside the
+    # description and a comma after the last entries; one block HTML-escaped (&quot;); a block
+    # that is broken, named with the line of the page where it fails
+    data = (fixtures_dir / "formats" / "schemaorg_karriere_cms_vorlage.html").read_bytes()
+    result = parse(data, PARTNER)
+
+    technician, cashier = result.records
+    assert technician.source_id == "SW-2026-31"
+    assert technician.description == ("Ihre Aufgaben:\nWartung der Anlagen, "
+                                      "Bereitschaftsdienst.\nDeutschkenntnisse B1 erforderlich.")
+    assert technician.german_level == "B1"
+    assert technician.working_time == [WorkingTime.FULL_TIME]
+    assert technician.contract_duration == ContractDuration.FIXED_TERM
+    assert (technician.address.postal_code, technician.address.city) == ("66538", "Neunkirchen")
+    assert (technician.salary_min, technician.salary_max, technician.salary_period) == (
+        3300, 3900, "month")
+    assert technician.valid_through == dt.date(2027, 1, 31)
+    assert str(technician.url) == "https://stadtwerke-nk.example/karriere/sw-2026-31"
+
+    assert cashier.source_id == "SW-2026-32"
+    assert cashier.title == "Kassierer (m/w/d) im Bäderbetrieb"
+    assert (cashier.address.street, cashier.address.house_number) == ("Zoostraße", "2")
+    assert (cashier.salary_min, cashier.salary_period) == (14.25, "hour")
+    assert cashier.working_time == [WorkingTime.PART_TIME]
+
+    (broken,) = result.rejections
+    assert (broken.rule, broken.value) == (
+        "RECORD_UNREADABLE",
+        "JSON-LD block 4 of 4: invalid JSON at line 34 column 2 of the page: Expecting ',' delimiter")
+    assert result.items == 3
+
+
+def test_a_page_whose_only_posting_is_broken_names_the_block():
+    page = ('<html><head>\n<script type="application/ld+json">{"@type": "BreadcrumbList"}</script>\n'
+            '<script type="application/ld+json">\n{"@type": "JobPosting",\n "title": "Koch"\n'
+            ' "identifier": "K-1"}\n</script></head></html>').encode()
+    with pytest.raises(FormatError) as refused:
+        parse(page, PARTNER)
+    assert str(refused.value) == (
+        "no schema.org JobPosting found (the input has: BreadcrumbList); skipped: JSON-LD "
+        "block 2 of 2: invalid JSON at line 6 column 2 of the page: Expecting ',' delimiter")
+
+
 def test_graph_document(fixtures_dir):
     data = (fixtures_dir / "formats" / "schemaorg_stellen_graph.jsonld").read_bytes()
     result = parse(data, PARTNER)

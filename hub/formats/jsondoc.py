@@ -5,15 +5,16 @@ from __future__ import annotations
 import codecs
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from hub.formats.base import FormatError, ParseResult, refuse_binary_file, refuse_web_page, utf16_codec
 
 
-def load_json(data: bytes, what: str) -> object:
+def load_json(data: bytes, what: str, loads: Callable[[str], object] = json.loads) -> object:
     """Parse ``data`` (UTF-8, BOM allowed). ``what`` names the expected document in messages,
-    e.g. 'a BA Jobsuche response'."""
+    e.g. 'a BA Jobsuche response'; ``loads`` reads the text (``jsonld.loads``: as page
+    templates write JSON)."""
     if not data or not data.strip():
         raise FormatError(f"not {what}: the input is empty")
     _refuse_not_utf8(data, what)
@@ -23,7 +24,7 @@ def load_json(data: bytes, what: str) -> object:
         refuse_web_page(data, what, "JSON")
         raise FormatError(f"not {what}: not UTF-8 text (byte {exc.start})") from None
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         refuse_web_page(text, what, "JSON")  # a login or error page: said so, not 'line 1 column 1'
         raise FormatError(

@@ -15,8 +15,12 @@ Reading rules:
   ``@graph`` style of CMS plugins) is replaced by that node; nothing is fetched;
 - HTML is parsed with lxml without network access; comments, empty blocks and scripts of
   another type are ignored; ``<!-- -->`` and ``<![CDATA[ ]]>`` around a block are dropped; a
-  block that is not valid JSON is skipped and reported (:attr:`Document.problems`), and only
-  when no block is usable is the input refused;
+  block that is not valid JSON is skipped and reported with the line of the page where it
+  fails (:attr:`Document.problems`), and only when no block is usable is the input refused
+  (an input without a node of the wanted type names the blocks skipped);
+- JSON is read as page templates write it (:func:`loads`): line breaks and tabs inside
+  strings, a comma after the last entry of an object or list, and a block whose quotes the
+  template wrote as ``&quot;`` are read as meant (nothing else is guessed);
 - entries of a list or ``@graph`` that are not objects are reported as problems too
   (``null`` entries are ignored, as JSON-LD ignores them);
 - the source id of a node is its ``identifier``, else its ``@id`` (blank nodes ``_:`` do not
@@ -153,26 +157,64 @@ class Document:
         return names
 
     def missing(self, wanted: str) -> FormatError:
-        """The error for an input without any node of the wanted type."""
+        """The error for an input without any node of the wanted type; the parts skipped as
+        unusable follow, since the node may be in one of them (an invalid block)."""
         present = self.types()
+        skipped = f"; skipped: {'; '.join(self.problems)[:400]}" if self.problems else ""
         if present:
             shown = ", ".join(present[:8]) + (", ..." if len(present) > 8 else "")
             shown = re.sub(r"\s+", " ", shown)[:300]
-            return FormatError(f"no schema.org {wanted} found (the input has: {shown})")
-        return FormatError(f"no schema.org {wanted} found (the input has no typed node)")
+            return FormatError(f"no schema.org {wanted} found (the input has: {shown}){skipped}")
+        return FormatError(f"no schema.org {wanted} found (the input has no typed node){skipped}")
 
 
-def _json_error(exc: Exception) -> str:
+# at most this many commas after a last entry are dropped from one text (each is a parse more)
+_MAX_REPAIRS = 100
+
+
+def loads(text: str) -> object:
+    """JSON text as templates write it into pages: line breaks and tabs inside strings (a
+    description pasted in), and a comma after the last entry of an object or list (``,}``,
+    ``,]``: a loop that puts a comma after every entry), which ``json.loads`` refuses; each
+    such comma is dropped where the parser stops at it, so nothing else changes. Any other
+    error is the ``JSONDecodeError`` of the text as written."""
+    repairs = 0
+    while True:
+        try:
+            return json.loads(text, strict=False)
+        except json.JSONDecodeError as exc:
+            comma = _last_comma(text, exc.pos)
+            if comma is None or repairs >= _MAX_REPAIRS:
+                raise
+            text = text[:comma] + " " + text[comma + 1:]  # positions and lines stay
+            repairs += 1
+
+
+def _last_comma(text: str, pos: int) -> int | None:
+    """Where the comma stands that ``pos`` (a closing bracket the parser stopped at) follows
+    with only white space between; None for any other error."""
+    if pos >= len(text) or text[pos] not in "}]":
+        return None
+    before = len(text[:pos].rstrip())
+    return before - 1 if before and text[before - 1] == "," else None
+
+
+def _json_error(exc: Exception, first_line: int | None = None) -> str:
+    """The error of a JSON text; ``first_line``: the line of the page the text (a block)
+    begins on, so that the line named is the page's."""
     if isinstance(exc, json.JSONDecodeError):
+        if first_line is not None:
+            line = first_line + exc.lineno - 1
+            return f"invalid JSON at line {line} column {exc.colno} of the page: {exc.msg}"
         return f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
     if isinstance(exc, RecursionError):
         return "invalid JSON: nested too deeply"
     return f"invalid JSON: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
-def _script_blocks(data: bytes) -> tuple[list[str], str]:
-    """The text of every ``<script type="application/ld+json">`` of an HTML page, and the
-    page's title ('' for none)."""
+def _script_blocks(data: bytes) -> tuple[list[tuple[str, int]], str]:
+    """The text of every ``<script type="application/ld+json">`` of an HTML page with the line
+    of the page it begins on, and the page's title ('' for none)."""
     try:
         data.decode("utf-8")
         encoding: str | None = "utf-8"
@@ -192,9 +234,17 @@ def _script_blocks(data: bytes) -> tuple[list[str], str]:
     blocks = []
     for script in root.iter("script"):
         if _LD_JSON.match(script.get("type") or ""):
-            blocks.append(script.text or "")
+            blocks.append((script.text or "", script.sourceline or 1))
     title = root.find(".//title")
     return blocks, " ".join((title.text_content() if title is not None else "").split())[:100]
+
+
+def _unescaped(block: str) -> str:
+    """A block a template wrote HTML-escaped (``{&quot;@type&quot;: ...}``: JSON with no
+    quote of its own) with its entities decoded; any other block as it is."""
+    if '"' not in block and "&quot;" in block:
+        return html.unescape(block)
+    return block
 
 
 def _collect(value: object, where: str, document: Document) -> None:
@@ -290,16 +340,17 @@ def load(data: bytes) -> Document:
         errors: list[str] = []  # invalid blocks: reported
         empty: list[str] = []  # empty blocks: nothing lost, only named when nothing is usable
         usable = 0
-        for number, block in enumerate(blocks, start=1):
+        for number, (block, first_line) in enumerate(blocks, start=1):
             where = f"JSON-LD block {number} of {len(blocks)}"
-            text = _WRAPPERS.sub("", block)
+            # a wrapper gives way to its line breaks: the lines counted stay the page's
+            text = _WRAPPERS.sub(lambda wrapper: "\n" * wrapper.group().count("\n"), block)
             if not text.strip():
                 empty.append(f"{where} is empty")
                 continue
             try:
-                value = json.loads(text)
+                value = loads(_unescaped(text))
             except (ValueError, RecursionError) as exc:
-                errors.append(f"{where}: {_json_error(exc)}")
+                errors.append(f"{where}: {_json_error(exc, first_line)}")
                 continue
             usable += 1
             _collect(value, where, document)
@@ -308,7 +359,7 @@ def load(data: bytes) -> Document:
             raise FormatError(f"no usable JSON-LD block: {reasons[:400]}")
         document.problems[:0] = errors
     else:
-        value = load_json(data, "JSON-LD")
+        value = load_json(data, "JSON-LD", loads)
         if not isinstance(value, (dict, list)):
             raise FormatError(
                 f"not JSON-LD: the top level is {kind(value)}, expected an object or a list"
