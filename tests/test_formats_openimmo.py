@@ -573,3 +573,29 @@ def test_an_id_repeated_by_another_provider_names_both_providers():
     # a repeat within one provider keeps the catalogue's words
     (same,) = parse(_doc(_immobilie(objektnr="1") + _immobilie(objektnr="1")), PARTNER).rejections
     assert same.message == "Die Kennung '1' kommt in der Lieferung mehrfach vor; nur der erste Eintrag zählt."
+
+
+def test_an_attachment_of_more_than_ten_megabytes_in_base64_is_read_past():
+    """Real estate software embeds photos and exposés as base64 in <anhanginhalt>: one of
+    8 MB (11 MB of base64 text) refused the whole delivery with 'invalid XML at line 1 column
+    ...: Resource limit exceeded: Text node too long, try XML_PARSE_HUGE'. The objects are read;
+    entities stay refused (``test_entity_declarations_are_refused_unexpanded``)."""
+    photo = (
+        '<oi:anhaenge><oi:anhang location="INTERN" gruppe="BILD"><oi:anhangtitel>Küche'
+        "</oi:anhangtitel><oi:format>image/jpeg</oi:format><oi:daten><oi:anhanginhalt>"
+        + "QUJD" * 2_750_000 + "</oi:anhanginhalt></oi:daten></oi:anhang></oi:anhaenge>")
+    data = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n<oi:openimmo xmlns:oi="http://www.openimmo.de">'
+        '<oi:uebertragung umfang="TEIL"/><oi:anbieter><oi:firma>Wohnbau Schäfer</oi:firma>'
+        "<oi:immobilie><oi:geo><oi:plz>66538</oi:plz><oi:ort>Neunkirchen</oi:ort></oi:geo>"
+        "<oi:preise><oi:kaltmiete>1.250,00</oi:kaltmiete></oi:preise>"
+        f"<oi:freitexte><oi:objekttitel>Große Wohnung</oi:objekttitel></oi:freitexte>{photo}"
+        "<oi:verwaltung_techn><oi:objektnr_extern>WS-1</oi:objektnr_extern></oi:verwaltung_techn>"
+        "</oi:immobilie></oi:anbieter></oi:openimmo>").encode("iso-8859-1")
+    assert len(data) > 11_000_000
+    result = parse(data, PARTNER)
+    assert result.rejections == []
+    (flat,) = result.records
+    assert (flat.source_id, flat.title, flat.organisation, flat.cold_rent) == (
+        "WS-1", "Große Wohnung", "Wohnbau Schäfer", 1250.0)
+    assert result.mode == SyncMode.DELTA

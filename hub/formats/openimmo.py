@@ -91,7 +91,7 @@ def _parser() -> etree.XMLParser:
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
-        huge_tree=False,
+        huge_tree=True,  # an attachment of more than 10 MB in base64 (<anhanginhalt>) is one text node
         remove_comments=True,
     )
 
@@ -391,7 +391,7 @@ def _events(source: BinaryIO, wide: bool, encoding: str | None = None):
             return
         context = etree.iterparse(
             source, events=("start", "end"), tag=_STOPS, resolve_entities=False,
-            no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+            no_network=True, load_dtd=False, huge_tree=True, remove_comments=True,
             encoding=encoding,
         )
         checked = False
