@@ -599,3 +599,24 @@ def test_an_attachment_of_more_than_ten_megabytes_in_base64_is_read_past():
     assert (flat.source_id, flat.title, flat.organisation, flat.cold_rent) == (
         "WS-1", "Große Wohnung", "Wohnbau Schäfer", 1250.0)
     assert result.mode == SyncMode.DELTA
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("1.250", 1250.0),  # German thousands dot: a rent of 1.25 € is none
+    ("1.250,00", 1250.0),
+    ("1250.00", 1250.0),  # xsd:decimal
+    ("650.500", 650.5),  # three decimals where the amount is a price as written
+    ("650,50", 650.5),
+])
+def test_amounts_with_a_german_thousands_dot_are_read_as_meant(written, read):
+    """An export formatting prices in German wrote '<kaltmiete>1.250</kaltmiete>': the hub
+    published a cold rent of 1.25 € (no check caught it without a living area), a deposit of
+    1.95 €. Now the dot is a thousands dot where the decimal point would make an amount under
+    10 €; the rents, the charges and the deposit alike."""
+    preise = (f"<preise><kaltmiete>{written}</kaltmiete><warmmiete>{written}</warmmiete>"
+              f"<nebenkosten>{written}</nebenkosten><heizkosten>{written}</heizkosten>"
+              f"<kaution>{written}</kaution></preise>")
+    result = parse(_doc(_immobilie(preise)), PARTNER)
+    (flat,) = result.records
+    assert (flat.cold_rent, flat.warm_rent, flat.service_charges, flat.heating_costs,
+            flat.deposit) == (read,) * 5

@@ -154,10 +154,27 @@ def _attr(element: etree._Element | None, name: str) -> str | None:
     return value or None
 
 
-def _rent(text: str | None) -> object:
-    """A rent (xsd:decimal: a dot is the decimal point); 0.00 is what exporters write for a
-    price not filled in: no rent, not a free flat."""
+# an amount in euro written with German thousands dots alone ('1.250', '12.500')
+_THOUSANDS_DOTS = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
+_LEAST_EURO = 10.0  # under this an amount per month read with a decimal point is no price
+
+
+def _euro(text: str | None) -> object:
+    """An amount in euro (xsd:decimal: a dot is the decimal point, '650.50'; a decimal comma
+    as exporters write it, '650,50'). A German thousands dot ('1.250') is read as one where
+    the decimal point would make an amount of a few cents or euro (1.25): exporters that
+    format prices in German write it so, and no rent, charge or deposit is that small."""
     amount = money(text, machine=True)
+    if text is not None and _THOUSANDS_DOTS.match(text.strip()) and (
+            not isinstance(amount, float) or amount < _LEAST_EURO):
+        return money(text)
+    return amount
+
+
+def _rent(text: str | None) -> object:
+    """A rent (``_euro``); 0.00 is what exporters write for a price not filled in: no rent,
+    not a free flat."""
+    amount = _euro(text)
     return None if amount == 0 else amount
 
 
@@ -230,7 +247,7 @@ def _deposit(amount: str | None, words: str | None, cold_rent: object) -> object
     """<kaution> (a decimal); else <kaution_text> when it says an amount or a number of rents
     ('3 Monatsmieten'); other free text there is no deposit figure, and no fault."""
     if amount is not None:
-        return money(amount, machine=True)
+        return _euro(amount)
     read = deposit(words, cold_rent)
     return read if isinstance(read, float) else None
 
@@ -275,8 +292,8 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
         "living_area": area(text("flaechen/wohnflaeche"), machine=True),
         "cold_rent": cold_rent,
         "warm_rent": _rent(text("preise/warmmiete")),
-        "service_charges": money(text("preise/nebenkosten"), machine=True),
-        "heating_costs": money(text("preise/heizkosten"), machine=True),
+        "service_charges": _euro(text("preise/nebenkosten")),
+        "heating_costs": _euro(text("preise/heizkosten")),
         "deposit": _deposit(text("preise/kaution"), text("preise/kaution_text"), cold_rent),
         "available_from": available,
         "available_from_text": available_text,
