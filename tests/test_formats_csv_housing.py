@@ -640,3 +640,40 @@ def test_a_day_without_its_year_and_a_change_date_in_words_do_not_reject_the_fla
     assert second.available_from == dt.date(2027, 3, 1) and second.updated_at is not None
     assert [(r.source_id, r.rule, r.severity, r.field, r.value) for r in result.rejections] == [
         ("W1", "CHANGED_AT_UNREADABLE", "warning", "updated_at", "gestern")]
+
+
+def test_excel_for_mac_csv_in_mac_roman(fixtures_dir):
+    """Excel for Mac saves 'Comma Separated Values (.csv)' in Mac Roman with CR line ends:
+    read as Windows-1252 the flats were published as 'Schšne 3-Zimmer-Wohnung fŸr Familien'
+    at 'Kšnigstra§e 14' (no check caught it), a rent of '290 Û' refused. Its umlauts now say
+    which encoding it is."""
+    data = (fixtures_dir / "formats" / "housing_excel_mac_roman.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    result = parse(data, PARTNER)
+
+    assert result.rejections == []
+    family, room = result.records
+    assert family.title == "Schöne 3-Zimmer-Wohnung für Familien"
+    assert (family.address.street, family.address.house_number) == ("Königstraße", "14")
+    assert family.description == "Ruhige Lage, Nähe Zoo.\nÖfen erneuert, Bäder gefliest."
+    assert (family.living_area, family.cold_rent, family.deposit) == (74.5, 560, 1680)
+    assert family.available_from == dt.date(2027, 3, 1)
+    assert room.title == "Zimmer in WG – Süd"
+    assert (room.cold_rent, room.deposit, room.address.street) == (290, 0, "Am Grünen Weg")
+
+
+def test_windows_1252_with_a_czech_name_stays_windows_1252():
+    data = (HEADER + "\nW1;Wohnung für Šimek;66538;Neunkirchen\n").encode("cp1252")
+    (flat,) = parse(data, PARTNER).records
+    assert flat.title == "Wohnung für Šimek"
+
+
+def test_line_breaks_inside_a_cell_are_newlines_and_a_sep_line_ends_at_a_cr():
+    crlf = (HEADER + ';Beschreibung\r\nW1;Wohnung;66538;Neunkirchen;"Balkon\r\nKeller"\r\n').encode()
+    (flat,) = parse(crlf, PARTNER).records
+    assert flat.description == "Balkon\nKeller"
+    cr = b'sep=,\rWohnungs-ID,Titel,PLZ,Ort\rW1,"Wohnung; hell",66538,Neunkirchen\r'
+    result = parse(cr, PARTNER)
+    assert [(flat.source_id, flat.title) for flat in result.records] == [("W1", "Wohnung; hell")]
+    assert result.rejections == []  # no 'the column names are in line 2'

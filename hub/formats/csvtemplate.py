@@ -1,7 +1,7 @@
 """Reading the hub's CSV templates (``schemas/csv/*.md``), whatever Excel or LibreOffice made
 of them: ``;``, ``,`` or a tab as separator (an Excel ``sep=`` line is honoured), UTF-8 with
-or without BOM or Windows-1252, one header row whose names are matched loosely, one record
-per row.
+or without BOM, Windows-1252 or Mac Roman (Excel for Mac), one header row whose names are
+matched loosely, one record per row.
 
 A template adapter declares its columns and a function from the row's cells to record fields;
 ``CsvTemplate.parse`` does the rest: unusable files raise ``FormatError``, a row shifted by an
@@ -116,10 +116,24 @@ def field_names(columns: dict[str, str], id_column: str, organisation_column: st
 # --------------------------------------------------------------------------- reading the file
 
 
+# 'ä', 'ö', 'ü', 'Ü' in Mac Roman; in Windows-1252 'Š', 'š', 'Ÿ', '†', which German text has not
+_MAC_UMLAUTS = re.compile(rb"[\x8a\x9a\x9f\x86]")
+# 'ä', 'ö', 'ü', 'ß', 'Ä', 'Ö', 'Ü' in Windows-1252; in Mac Roman '‰', 'ˆ', '¸', 'ﬂ', 'ƒ', '÷', '‹'
+_WINDOWS_UMLAUTS = re.compile(rb"[\xe4\xf6\xfc\xdf\xc4\xd6\xdc]")
+
+
+def _mac_roman(data: bytes) -> bool:
+    """Text in Mac Roman, as Excel for Mac saves 'Comma Separated Values (.csv)': its umlauts
+    are bytes that Windows-1252 reads as 'Š', 'š', 'Ÿ' ('Schšne Wohnung fŸr Familien'), and
+    none of Windows-1252's umlauts is there."""
+    return bool(_MAC_UMLAUTS.search(data)) and not _WINDOWS_UMLAUTS.search(data)
+
+
 def decode(data: bytes, what: str) -> str:
-    """UTF-8 (BOM dropped) or else Windows-1252; UTF-16, as Excel saves 'Unicode-Text'
-    (tab-separated, with a BOM; without one where the zero bytes of the first characters say
-    which order); other bytes, a workbook and a web page (HTML) are refused."""
+    """UTF-8 (BOM dropped) or else Windows-1252, or Mac Roman where its umlauts say so
+    (``_mac_roman``); UTF-16, as Excel saves 'Unicode-Text' (tab-separated, with a BOM;
+    without one where the zero bytes of the first characters say which order); other bytes,
+    a workbook and a web page (HTML) are refused."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # xlsx/ods (ZIP), old xls
         raise FormatError(
             f"not a {what}: the file is a spreadsheet workbook (Excel or LibreOffice), not CSV; "
@@ -139,6 +153,8 @@ def decode(data: bytes, what: str) -> str:
         pass
     if data.startswith(b"\xef\xbb\xbf"):  # a BOM, yet not UTF-8 throughout: drop the BOM
         data = data[3:]
+    if _mac_roman(data):
+        return data.decode("mac_roman")
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
@@ -173,7 +189,7 @@ HEADER_SEARCH = 10  # the header row may come this many lines down (title lines 
 def rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, cells) for every row; the first one is the header. The number is
     the line of the file the row starts on (a quoted cell may run over several lines)."""
-    lines = text.split("\n", HEADER_SEARCH + 1)
+    lines = re.split(r"\r\n?|\n", text, maxsplit=HEADER_SEARCH + 1)  # CR alone: Excel for Mac
     first = lines[0].strip().strip('"')
     skip_first = False
     if re.fullmatch(r"sep=[;,]", first, re.IGNORECASE):  # Excel's separator hint line
@@ -202,6 +218,12 @@ def rows(text: str) -> Iterator[tuple[int, list[str]]]:
         if "field larger than field limit" in str(exc):
             raise FormatError(_overlong_cell(text, start, reader.line_num)) from None
         raise FormatError(f"not a readable CSV at line {reader.line_num}: {exc}") from None
+
+
+def _lines(cell: str) -> str:
+    """A cell's line breaks as '\n': Windows programs write '\r\n' inside a quoted cell, Excel
+    for Mac a lone '\r', which would reach the directory's texts as they are."""
+    return cell.replace("\r\n", "\n").replace("\r", "\n") if "\r" in cell else cell
 
 
 def _overlong_cell(text: str, start: int, end: int) -> str:
@@ -501,7 +523,7 @@ class CsvTemplate:
         valued = [key for key in positions if key not in self.text_columns]
         for line, cells in lines:  # fully empty rows (Excel leaves them at the end) do not count
             row: Cells = {
-                key: (cells[index].strip() or None) if index < len(cells) else None
+                key: (_lines(cells[index].strip()) or None) if index < len(cells) else None
                 for key, index in positions.items()
             }
             _no_value(row, valued)
