@@ -496,11 +496,16 @@ def test_an_unreadable_item_is_described_in_german():
     found = [reject("RECORD_UNREADABLE", partner_id="p", domain="jobs",
                     value="ergebnisliste[2] is a number, not an object"),
              reject("RECORD_UNREADABLE", partner_id="p", domain="jobs",
-                    value="JSON-LD block 1 of 3: invalid JSON at line 4 column 7: Expecting ','")]
+                    value="JSON-LD block 1 of 3: invalid JSON at line 4 column 7: Expecting ','"),
+             reject("RECORD_UNREADABLE", partner_id="p", domain="jobs",
+                    value="JSON-LD block 2 of 3: invalid JSON at line 40 column 2 of the page: "
+                          "Expecting ','")]
     german = build_report(PARTNER, "jobs", sync_row(rejected=2), found, "de")
     assert [p.message for p in german.problems] == [
         "Der Eintrag ist nicht lesbar: ergebnisliste[2] ist eine Zahl, kein Objekt",
-        "Der Eintrag ist nicht lesbar: JSON-LD-Block 1 von 3: kein gültiges JSON (Zeile 4, Spalte 7)"]
+        "Der Eintrag ist nicht lesbar: JSON-LD-Block 1 von 3: kein gültiges JSON (Zeile 4, Spalte 7)",
+        "Der Eintrag ist nicht lesbar: JSON-LD-Block 2 von 3: kein gültiges JSON (Zeile 40, "
+        "Spalte 2 der Seite)"]
     english = build_report(PARTNER, "jobs", sync_row(rejected=2), found, "en")
     assert english.problems[0].value == "ergebnisliste[2] is a number, not an object"
 
@@ -527,6 +532,16 @@ def test_one_offer_is_not_all_of_one(lang):
     # the format's name after 'not' takes no article ('a XML file' was the English before)
     ("not an OpenImmo document: the file is a saved web page (HTML, title 'Login'), not XML; use",
      "mit dem Titel &#39;Login&#39;, keine XML-Datei.", "titled &#39;Login&#39;, not the XML export."),
+    ("HTML page without JSON-LD: it marks up schema.org JobPosting as Microdata "
+     "or RDFa (itemtype, typeof), which the hub does not read; add the offers as JSON-LD",
+     "Die Webseite enthält ihre Angebote als schema.org-Microdata oder -RDFa (JobPosting)",
+     "The web page holds its offers as schema.org Microdata or RDFa (JobPosting)"),
+    ("no schema.org JobPosting found (the input has: BreadcrumbList); skipped: JSON-LD block 2 "
+     "of 2: invalid JSON at line 6 column 2 of the page: Expecting ',' delimiter",
+     "Die Seite enthält kein lesbares JobPosting: der JSON-LD-Block 2 von 2 ist kein gültiges "
+     "JSON (Zeile 6, Spalte 2 der Seite)",
+     "The page holds no readable JobPosting: JSON-LD block 2 of 2 is not valid JSON (line 6, "
+     "column 2 of the page)"),
     ("not a job CSV: the file is a web page (HTML), not CSV; check",
      "Die Datei ist eine Webseite (HTML), keine CSV-Datei.", "The file is a web page (HTML), not the CSV export."),
 ])

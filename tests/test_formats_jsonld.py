@@ -127,6 +127,23 @@ def test_a_block_names_the_line_of_the_page_and_an_escaped_block_is_read():
         "JSON-LD block 1 of 2: invalid JSON at line 7 column 2 of the page: Expecting ',' delimiter"]
 
 
+@pytest.mark.parametrize("page", [
+    '<html><head><title>Koch</title></head><body><div itemscope itemtype="http://schema.org/JobPosting">'
+    '<h1 itemprop="title">Koch</h1><div itemprop="hiringOrganization" itemscope '
+    'itemtype="https://schema.org/Organization"></div></div></body></html>',
+    '<html><head><title>Koch</title></head><body vocab="https://schema.org/"><div typeof="JobPosting">'
+    '<h1 property="title">Koch</h1><div property="hiringOrganization" typeof="schema:Organization">'
+    "</div></div></body></html>",
+])
+def test_a_page_with_microdata_or_rdfa_is_told_to_add_json_ld(page):
+    with pytest.raises(FormatError) as refused:
+        jsonld.load(page.encode())
+    assert str(refused.value) == (
+        "HTML page without JSON-LD (title 'Koch'): it marks up schema.org JobPosting, Organization "
+        "as Microdata or RDFa (itemtype, typeof), which the hub does not read; add the offers as "
+        'JSON-LD, a <script type="application/ld+json"> block')
+
+
 def test_empty_block_beside_a_usable_one_is_no_problem():
     document = jsonld.load(_page("", '{"@type": "Room"}', "<!-- -->"))
     assert (_types(document), document.problems) == ([["Room"]], [])

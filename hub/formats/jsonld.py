@@ -212,9 +212,11 @@ def _json_error(exc: Exception, first_line: int | None = None) -> str:
     return f"invalid JSON: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
-def _script_blocks(data: bytes) -> tuple[list[tuple[str, int]], str]:
+def _script_blocks(data: bytes) -> tuple[list[tuple[str, int]], str, list[str]]:
     """The text of every ``<script type="application/ld+json">`` of an HTML page with the line
-    of the page it begins on, and the page's title ('' for none)."""
+    of the page it begins on, the page's title ('' for none) and the schema.org types it marks
+    up as Microdata or RDFa instead (``itemtype``, ``typeof``), for the message of a page
+    without JSON-LD."""
     try:
         data.decode("utf-8")
         encoding: str | None = "utf-8"
@@ -236,7 +238,18 @@ def _script_blocks(data: bytes) -> tuple[list[tuple[str, int]], str]:
         if _LD_JSON.match(script.get("type") or ""):
             blocks.append((script.text or "", script.sourceline or 1))
     title = root.find(".//title")
-    return blocks, " ".join((title.text_content() if title is not None else "").split())[:100]
+    marked: list[str] = []
+    if not blocks:
+        for element in root.iter("*"):
+            written = (element.get("itemtype") or "").split()
+            # RDFa: 'schema:JobPosting', or 'JobPosting' under vocab="https://schema.org/"
+            written += [name if ":" in name else "schema:" + name
+                        for name in (element.get("typeof") or "").split()]
+            for item in written:
+                name = type_name(item) if "schema" in item else None
+                if name and name not in marked:
+                    marked.append(name)
+    return blocks, " ".join((title.text_content() if title is not None else "").split())[:100], marked
 
 
 def _unescaped(block: str) -> str:
@@ -332,9 +345,15 @@ def load(data: bytes) -> Document:
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     document = Document()
     if body.lstrip()[:1] == b"<":
-        blocks, title = _script_blocks(body)
+        blocks, title, marked = _script_blocks(body)
         if not blocks:  # the title tells a login or error page from a careers page
             titled = f" (title '{title}')" if title else ""
+            if marked:  # the offers are there, in a markup the hub does not read
+                shown = ", ".join(marked[:8]) + (", ..." if len(marked) > 8 else "")
+                raise FormatError(
+                    f"HTML page without JSON-LD{titled}: it marks up schema.org {shown} as "
+                    "Microdata or RDFa (itemtype, typeof), which the hub does not read; add "
+                    'the offers as JSON-LD, a <script type="application/ld+json"> block')
             raise FormatError(f"HTML page without JSON-LD{titled}: no "
                               '<script type="application/ld+json"> block')
         errors: list[str] = []  # invalid blocks: reported

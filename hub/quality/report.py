@@ -751,6 +751,22 @@ _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
      "selbst liefert.",
      "The file is a web page (HTML), not the {0} export. Often the address gives a login or error "
      "page instead of the data: check that it gives the file itself without logging in."),
+    (re.compile(r"HTML page without JSON-LD(?: \(title '.*'\))?: it marks up schema.org (.+) as "
+                r"Microdata or RDFa"),
+     "Die Webseite enthält ihre Angebote als schema.org-Microdata oder -RDFa ({0}); der Hub liest "
+     "schema.org-Daten als JSON-LD: ergänzen Sie die Seite um einen Block <script "
+     "type=\"application/ld+json\"> mit den Angeboten (die meisten Karriere- und "
+     "Kursseiten-Programme können das).",
+     "The web page holds its offers as schema.org Microdata or RDFa ({0}); the hub reads "
+     "schema.org data as JSON-LD: add a <script type=\"application/ld+json\"> block with the "
+     "offers to the page (most careers and course page software can)."),
+    (re.compile(r"no schema.org (.+?) found \(.*\); skipped: JSON-LD block (\d+) of (\d+): "
+                r"invalid JSON at line (\d+) column (\d+) of the page"),
+     "Die Seite enthält kein lesbares {0}: der JSON-LD-Block {1} von {2} ist kein gültiges JSON "
+     "(Zeile {3}, Spalte {4} der Seite); prüfen Sie dort Kommas, Klammern und "
+     "Anführungszeichen.",
+     "The page holds no readable {0}: JSON-LD block {1} of {2} is not valid JSON (line {3}, "
+     "column {4} of the page); check the commas, brackets and quotes there."),
     (re.compile(r"HTML page without JSON-LD \(title '(.*)'\):"),
      "Die Webseite mit dem Titel '{0}' enthält keine Angebote als schema.org-Daten (keinen "
      "Block <script type=\"application/ld+json\">). Ist es die richtige Seite, und zeigt sie "
@@ -797,6 +813,9 @@ _KINDS_DE = {"a number": "eine Zahl", "a string": "ein Text", "a list": "eine Li
 _UNREADABLE_DE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"^(.*) is (a number|a string|a list|a boolean|null|an object), not an object$"),
      lambda m: f"{m[1] or 'die Eingabe'} ist {_KINDS_DE[m[2]]}, kein Objekt"),
+    (re.compile(r"^JSON-LD block (\d+) of (\d+): invalid JSON at line (\d+) column (\d+) of the page.*$"),
+     lambda m: f"JSON-LD-Block {m[1]} von {m[2]}: kein gültiges JSON (Zeile {m[3]}, Spalte {m[4]} "
+               "der Seite)"),
     (re.compile(r"^JSON-LD block (\d+) of (\d+): invalid JSON at line (\d+) column (\d+).*$"),
      lambda m: f"JSON-LD-Block {m[1]} von {m[2]}: kein gültiges JSON (Zeile {m[3]}, Spalte {m[4]})"),
     (re.compile(r"^JSON-LD block (\d+) of (\d+): invalid JSON.*$"),
