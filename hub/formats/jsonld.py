@@ -624,10 +624,11 @@ def quantity(value: object, _depth: int = 0) -> Quantity:
 
 # --------------------------------------------------------------------------- places
 
-_TEXT_ADDRESS = re.compile(
-    r"^(?:(?P<street>[^,]+?)\s*,\s*)?(?:D\s*-\s*)?(?P<postal_code>\d{5})\s+(?P<city>[^,\d][^,]*?)"
-    r"(?:\s*,\s*(?P<country>[^,]+))?$"
-)
+# the part of a one-line address with the postal code and the town, the street before them
+# where no comma stands between ('Brunnenstraße 20 66538 Neunkirchen')
+_POSTAL_AND_CITY = re.compile(
+    r"^(?:(?P<street>.*?\S)\s+)?(?:D\s*-\s*)?(?P<postal_code>\d{5})\s+(?P<city>[^\d\s].*)$")
+_ADDRESS_PARTS = re.compile(r"\s*(?:,|\n|<br\s*/?>)\s*", re.IGNORECASE)
 # English names, which values.country_code does not know (it reads German ones)
 _COUNTRY_NAMES = {
     "GERMANY": "DE", "AUSTRIA": "AT", "SWITZERLAND": "CH", "FRANCE": "FR",
@@ -699,18 +700,33 @@ def address(value: object) -> dict:
             "country": country(value.get("addressCountry")),
         }
     else:
-        raw = line(value)
-        match = _TEXT_ADDRESS.match(raw) if raw and len(raw) <= 300 else None
-        if match:
-            street, number_ = values.split_street(match.group("street"))
-            fields = {
-                "street": street,
-                "house_number": number_,
-                "postal_code": match.group("postal_code"),
-                "city": match.group("city"),
-                "country": country(match.group("country")),
-            }
+        raw = text(value)
+        fields = _text_address(html.unescape(raw)) if raw and len(raw) <= 300 else {}
     return {key: item for key, item in fields.items() if item is not None}
+
+
+def _text_address(raw: str) -> dict:
+    """A one-line address as pages write it: 'Brunnenstraße 20, 66538 Neunkirchen', without the
+    comma or on two lines, with a name before the street ('Klinikum, Brunnenstraße 20, ...')
+    and the Land and the country after the town ('..., Saarland, Deutschland'). The part with
+    the postal code and the town decides; the part before it is the street; {} without it."""
+    parts = [" ".join(part.split()) for part in _ADDRESS_PARTS.split(raw) if part.strip()]
+    for index, part in enumerate(parts):
+        match = _POSTAL_AND_CITY.match(part)
+        if match is None:
+            continue
+        street, number_ = values.split_street(
+            match.group("street") or (parts[index - 1] if index else None))
+        fields = {"street": street, "house_number": number_,
+                  "postal_code": match.group("postal_code"), "city": match.group("city")}
+        for after in parts[index + 1:]:
+            named = state(after)
+            if named in _STATE_CODES.values():
+                fields["state"] = named
+            else:  # an unknown name is shown as the country the model refuses
+                fields["country"] = country(after)
+        return fields
+    return {}
 
 
 def geo(value: object) -> dict | None:
