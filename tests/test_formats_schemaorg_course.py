@@ -317,6 +317,10 @@ def test_schedule(instance, expected):
         ({"@type": "Offer", "price": 1603, "description": "700 UE, 2,29 € pro UE"}, {}, 1603),
         ({"@type": "Offer", "price": "2,29", "description": "2,29 € pro UE"}, {}, None),
         (None, {"isAccessibleForFree": True}, 0),
+        # Google's course markup names the kind of offer, without a price for a free course
+        ([{"@type": "Offer", "category": "Free"}], {}, 0),
+        ({"@type": "Offer", "category": "Partially Free"}, {}, None),
+        ({"@type": "Offer", "category": "Paid"}, {}, None),
         (None, {}, None),
     ],
 )

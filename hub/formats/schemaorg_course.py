@@ -40,7 +40,8 @@ Mapping:
   course, often) the address of the course's ``provider`` or the instance's ``organizer``;
 - price_eur: ``offers`` of the instance, else of the course (``price``, ``lowPrice`` or
   ``priceSpecification.price``, in EUR or without currency; not a rate per lesson or hour,
-  ``unitCode`` HUR or words such as 'pro UE'); ``isAccessibleForFree`` true and no price -> 0;
+  ``unitCode`` HUR or words such as 'pro UE'); ``isAccessibleForFree`` true, or an offer
+  whose ``category`` is 'Free' (Google's course markup), and no price -> 0;
   funded is not derived from a price of 0;
 - seats: ``remainingAttendeeCapacity`` (free places, as in the CSV template);
 - language: 'de' for German courses; for others a two-letter ``inLanguage``.
@@ -74,6 +75,7 @@ _MODES = {
 _ONSITE = {"ONSITE", "ON_SITE", "IN_PERSON", "PRAESENZ", "PRAESENZKURS", "CLASSROOM", "VOR_ORT"}
 _WEEKEND_DAYS = {"saturday", "sunday", "samstag", "sonntag", "sa", "so", "su"}
 _EURO = {"EUR", "EURO", "€"}
+_FREE = {"FREE", "KOSTENLOS", "KOSTENFREI", "GRATIS"}  # an offer's ``category``
 _LANGUAGE_NAMES = {"deutsch": "de", "german": "de", "englisch": "en", "english": "en"}
 
 
@@ -204,6 +206,10 @@ def _price(nodes: list[dict]) -> object:
     for node in nodes:
         free = node.get("isAccessibleForFree")
         if free is True or (isinstance(free, str) and free.strip().lower() == "true"):
+            return 0.0
+        # Google's course markup: an offer without a price whose category is 'Free'
+        if any(values.enum_key(jsonld.text(offer.get("category")) or "") in _FREE
+               for offer in jsonld.objects(node.get("offers"))):
             return 0.0
     return None
 
