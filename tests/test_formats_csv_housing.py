@@ -677,3 +677,29 @@ def test_line_breaks_inside_a_cell_are_newlines_and_a_sep_line_ends_at_a_cr():
     result = parse(cr, PARTNER)
     assert [(flat.source_id, flat.title) for flat in result.records] == [("W1", "Wohnung; hell")]
     assert result.rejections == []  # no 'the column names are in line 2'
+
+
+def test_a_spreadsheets_error_values_are_named_not_published():
+    """A template with formulas (Warmmiete = Kaltmiete + Nebenkosten, a look-up for the PLZ)
+    saves their errors as they show: '#WERT!' as a rent was refused as 'an invalid value', a
+    '########' (a date column too narrow when Excel saved it) was published as the text of
+    'Frei ab'. Now such a cell is empty, and the partner is told which column shows which
+    error and what to do."""
+    data = (HEADER + ";Kaltmiete;Frei ab;Warmmiete\n"
+            "W1;Wohnung;66538;Neunkirchen;450;########;#WERT!\n"
+            "W2;Wohnung;#NV;Neunkirchen;500;sofort;Err:502\n").encode()
+    result = parse(data, PARTNER)
+
+    (flat,) = result.records
+    assert (flat.source_id, flat.cold_rent, flat.warm_rent) == ("W1", 450, None)
+    assert (flat.available_from, flat.available_from_text) == (None, None)
+    assert [(r.rule, r.severity, r.source_id, r.field, r.value, r.line) for r in result.rejections] == [
+        ("CSV_CELL_ERROR", "warning", "W1", "Frei ab", "########", 2),
+        ("CSV_CELL_ERROR", "warning", "W1", "Warmmiete", "#WERT!", 2),
+        ("RECORD_FIELD_MISSING", "error", "W2", "address.postal_code", None, 3),
+        ("CSV_CELL_ERROR", "warning", "W2", "PLZ", "#NV", 3),
+        ("CSV_CELL_ERROR", "warning", "W2", "Warmmiete", "Err:502", 3),
+    ]
+    assert result.rejections[0].message == (
+        "In der Spalte 'Frei ab' steht '########', ein Fehlerwert der Tabellenkalkulation statt "
+        "eines Werts; er wird nicht übernommen.")

@@ -36,6 +36,7 @@ CONTRACT = {
     "DATE_MONTH_ONLY": "warning",
     "CHANGED_AT_UNREADABLE": "warning",
     "AMOUNT_COMMA_THOUSANDS": "warning",
+    "CSV_CELL_ERROR": "warning",
     "CSV_HEADER_NOT_FIRST": "warning",
     "CSV_COLUMN_REPEATED": "warning",
     "COURSE_END_MONTH_ONLY": "warning",

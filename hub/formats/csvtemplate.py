@@ -275,6 +275,25 @@ def _no_value(cells: Cells, keys: list[str]) -> None:
             cells[key] = None
 
 
+# the error values of Excel (German and English) and LibreOffice a formula shows, and Excel's
+# '###' for a value too wide for its column: saved into the CSV as they are shown
+_SPREADSHEET_ERROR = re.compile(
+    r"#(?:NV|N/A|WERT!|VALUE!|BEZUG!|REF!|DIV/0!|NAME\?|ZAHL!|NUM!|NULL!|ÜBERLAUF!|SPILL!|"
+    r"CALC!|FELD!|FIELD!|BLOCKED!|UNKNOWN!|CONNECT!|BUSY!|GETTING_DATA)|#{3,}|Err:\d{3}",
+    re.IGNORECASE)
+
+
+def _cell_errors(cells: Cells) -> list[tuple[str, str]]:
+    """The cells that hold a spreadsheet's error value (``_SPREADSHEET_ERROR``) made empty, in
+    every column (no text is '#NV'); returns (column key, value) of each."""
+    found = []
+    for key, written in cells.items():
+        if written and written[0] in "#Ee" and _SPREADSHEET_ERROR.fullmatch(written):
+            cells[key] = None
+            found.append((key, written))
+    return found
+
+
 _CODE_AND_TOWN = re.compile(r"^(\d{5})\s+(\S.*)$")
 
 
@@ -527,6 +546,7 @@ class CsvTemplate:
                 for key, index in positions.items()
             }
             _no_value(row, valued)
+            failed = _cell_errors(row)
             if len(cells) > longest or any(extra.strip() for extra in cells[width:]):
                 # more cells than columns (and than the other rows have): a separator inside
                 # an unquoted text shifted the row, so every value after it would land in the
@@ -552,6 +572,8 @@ class CsvTemplate:
             notes = [(code, name, value) for code, name, value in (
                 ("ADDRESS_POSTAL_CODE_ZERO_ADDED", "address.postal_code", zero_added),
                 ("ADDRESS_AGS_ZERO_ADDED", "address.municipality_key", ags_zero_added)) if value]
+            notes += [("CSV_CELL_ERROR", names[positions[key]].strip(), written)
+                      for key, written in failed]
             notes += [("AMOUNT_COMMA_THOUSANDS", name, row[key]) for key, name in self.amounts.items()
                       if row.get(key) and COMMA_THOUSANDS_IN_TEXT.search(row[key])]
             if row.get("geaendertam") and isinstance(timestamp(row["geaendertam"]), str):

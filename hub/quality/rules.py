@@ -430,6 +430,26 @@ _RULES = [
                     "was read as 1.2 euros.",
     ),
     Rule(
+        "CSV_CELL_ERROR", "warning",
+        "In der Spalte '{field}' steht '{value}', ein Fehlerwert der Tabellenkalkulation statt "
+        "eines Werts; er wird nicht übernommen.",
+        "The column '{field}' holds '{value}', a spreadsheet's error value instead of a value; "
+        "it is not taken over.",
+        "Korrigieren Sie die Formel der Zelle (#NV, #WERT!, #BEZUG!, #DIV/0!, #NAME?, Err:502) "
+        "oder tragen Sie den Wert selbst ein; '###' zeigt Excel, wenn die Spalte für den Wert zu "
+        "schmal ist: verbreitern Sie die Spalte und speichern Sie erneut.",
+        "Correct the cell's formula (#N/A, #VALUE!, #REF!, #DIV/0!, #NAME?, Err:502) or enter "
+        "the value itself; '###' is what Excel shows when the column is too narrow for the "
+        "value: widen the column and save again.",
+        domains=("jobs", "courses", "housing"),
+        description="CSV templates only: a cell that holds an error value of Excel or "
+                    "LibreOffice (`#NV`, `#N/A`, `#WERT!`, `#VALUE!`, `#BEZUG!`, `#DIV/0!`, "
+                    "`#NAME?`, `Err:502`, ..., or `###`, Excel's sign for a value too wide for "
+                    "its column, which it saves as shown) is read as empty: an optional value "
+                    "is left out, a required one is missing (and rejected as such); the column "
+                    "is named as the file's header row writes it.",
+    ),
+    Rule(
         "CHANGED_AT_UNREADABLE", "warning",
         "Das Änderungsdatum '{value}' ist kein Datum; das Angebot wird ohne Änderungsdatum veröffentlicht.",
         "The date of change '{value}' is no date; the offer is published without it.",
