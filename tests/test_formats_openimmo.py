@@ -71,6 +71,8 @@ def test_official_example_maps_its_values_once_ids_are_filled_in(samples_dir):
     data = data.replace(b"<plz/>", b"<plz>66538</plz>", 1)  # the first ones are in <geo>
     data = data.replace(b"<ort/>", b"<ort>Neunkirchen</ort>", 1)
     data = data.replace(b'KAUF="true" MIETE_PACHT="false"', b'KAUF="false" MIETE_PACHT="true"')
+    # its prices are per year (preis_zeiteinheit JAHR): see the next test
+    data = data.replace(b'zeiteinheit="JAHR"', b'zeiteinheit="MONAT"')
     result = parse(data, PARTNER)
 
     assert result.rejections == []
@@ -97,6 +99,31 @@ def test_official_example_maps_its_values_once_ids_are_filled_in(samples_dir):
     assert flat.contact.model_dump() == {
         "name": None, "email": "foo@bar.de", "phone": "2", "public": False,
     }
+
+
+def test_prices_per_day_week_or_year_are_no_rent_per_month(samples_dir):
+    """OpenImmo's preis_zeiteinheit says what the prices are per: a furnished flat let by the
+    week (WOCHE) had its 250 € a week published as the rent per month. Now the rents and
+    charges are left out, with the warning HOUSING_RENT_PERIOD_NOT_MONTHLY; the deposit stays;
+    an all-inclusive rent (pauschalmiete) is the warm rent where the month is the unit."""
+    def flat(preise: str):
+        result = parse(_doc(_immobilie(f"<preise>{preise}</preise>")), PARTNER)
+        return result.records[0], [(r.rule, r.severity, r.value) for r in result.rejections]
+
+    weekly, said = flat('<kaltmiete>250</kaltmiete><nebenkosten>30</nebenkosten>'
+                        '<kaution>500</kaution><preis_zeiteinheit zeiteinheit="WOCHE"/>')
+    assert (weekly.cold_rent, weekly.service_charges, weekly.deposit) == (None, None, 500)
+    assert said == [("HOUSING_RENT_PERIOD_NOT_MONTHLY", "warning", "WOCHE")]
+    monthly, said = flat('<pauschalmiete>480</pauschalmiete><preis_zeiteinheit zeiteinheit="MONAT"/>')
+    assert (monthly.cold_rent, monthly.warm_rent, said) == (None, 480, [])
+    # the official example as it is: every price per year
+    data = (samples_dir / SAMPLE).read_bytes()
+    data = data.replace(b"<objektnr_extern/>", b"<objektnr_extern>OI-EX-1</objektnr_extern>")
+    data = data.replace(b"<plz/>", b"<plz>66538</plz>", 1).replace(b"<ort/>", b"<ort>Neunkirchen</ort>", 1)
+    data = data.replace(b'KAUF="true" MIETE_PACHT="false"', b'KAUF="false" MIETE_PACHT="true"')
+    result = parse(data, PARTNER)
+    assert [(r.rule, r.value) for r in result.rejections] == [("HOUSING_RENT_PERIOD_NOT_MONTHLY", "JAHR")]
+    assert (result.records[0].cold_rent, result.records[0].warm_rent) == (None, None)
 
 
 def test_truncated_official_example_is_refused(samples_dir):

@@ -58,6 +58,7 @@ from hub.formats.values import (
     yes_no,
 )
 from hub.models import HousingVacancy, SyncMode
+from hub.quality.rules import reject
 
 _PROPERTY_TYPES = {"wohnung": "apartment", "haus": "house", "zimmer": "room"}
 # kinds of <objektart> that are no dwelling (the hub lists housing to rent only)
@@ -252,6 +253,18 @@ def _deposit(amount: str | None, words: str | None, cold_rent: object) -> object
     return read if isinstance(read, float) else None
 
 
+# the prices per time unit, which a preis_zeiteinheit other than a month leaves out
+_RENTS = ("kaltmiete", "nettokaltmiete", "warmmiete", "pauschalmiete", "nebenkosten", "heizkosten")
+
+
+def _rent_period(paths: _Paths) -> str | None:
+    """The time unit the object's prices are per where it is not a month
+    (``preise/preis_zeiteinheit/@zeiteinheit`` TAG, WOCHE, JAHR: a flat let by the day or
+    week); None for a month or when the document does not say."""
+    unit = (_attr(paths.get("preise/preis_zeiteinheit"), "zeiteinheit") or "").upper()
+    return unit if unit and unit != "MONAT" else None
+
+
 def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
     text = paths.text
 
@@ -264,6 +277,11 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
     if barrier_free is None and _boolean(text("ausstattung/rollstuhlgerecht")) is True:
         barrier_free = True
     cold_rent = _rent(text("preise/kaltmiete")) or _rent(text("preise/nettokaltmiete"))
+    # all-inclusive rent (rooms, furnished flats): what the tenant pays a month in all
+    warm_rent = _rent(text("preise/warmmiete")) or _rent(text("preise/pauschalmiete"))
+    service, heating = _euro(text("preise/nebenkosten")), _euro(text("preise/heizkosten"))
+    if _rent_period(paths) is not None:  # per day or week: no rent per month (a warning)
+        cold_rent = warm_rent = service = heating = None
 
     return {
         "partner_id": partner_id,
@@ -291,9 +309,9 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
         "rooms": number(text("flaechen/anzahl_zimmer"), machine=True),
         "living_area": area(text("flaechen/wohnflaeche"), machine=True),
         "cold_rent": cold_rent,
-        "warm_rent": _rent(text("preise/warmmiete")),
-        "service_charges": _euro(text("preise/nebenkosten")),
-        "heating_costs": _euro(text("preise/heizkosten")),
+        "warm_rent": warm_rent,
+        "service_charges": service,
+        "heating_costs": heating,
         "deposit": _deposit(text("preise/kaution"), text("preise/kaution_text"), cold_rent),
         "available_from": available,
         "available_from_text": available_text,
@@ -476,6 +494,12 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
                               refused=refused and ("HOUSING_NOT_FOR_RENT", refused))
         if record is not None:
             recorded.add(record.source_id)
+            period = _rent_period(paths)
+            if period is not None and any(paths.text("preise/" + name) for name in _RENTS):
+                result.rejections.append(reject(
+                    "HOUSING_RENT_PERIOD_NOT_MONTHLY", partner_id=partner_id, domain=domain,
+                    source_id=record.source_id, field="cold_rent", value=period,
+                    title=record.title))
 
     encoding = None if wide else _encoding_meant(head[:_HEAD])
     for event, element in _events(source, wide, encoding):

@@ -361,6 +361,23 @@ _RULES = [
                     "RECORD_FIELD_INVALID.",
     ),
     Rule(
+        "HOUSING_RENT_PERIOD_NOT_MONTHLY", "warning",
+        "Die Preise gelten pro Zeiteinheit '{value}' (preis_zeiteinheit), nicht pro Monat; das "
+        "Verzeichnis zeigt Mieten pro Monat, die Wohnung wird ohne Miete veröffentlicht.",
+        "The prices are per time unit '{value}' (preis_zeiteinheit), not per month; the "
+        "directory shows rents per month, the flat is published without a rent.",
+        "Geben Sie die Miete pro Monat an (preis_zeiteinheit MONAT, oder ohne preis_zeiteinheit), "
+        "wenn die Wohnung auch monatsweise vermietet wird.",
+        "Give the rent per month (preis_zeiteinheit MONAT, or no preis_zeiteinheit) where the flat "
+        "is let by the month too.",
+        field="cold_rent",
+        domains=("housing",),
+        description="OpenImmo only: an object whose `preise/preis_zeiteinheit` is `TAG`, "
+                    "`WOCHE` or `JAHR` (a furnished flat let by the day or week) would have "
+                    "published that price as the rent per month; its rents and charges are "
+                    "left out instead (a deposit stays).",
+    ),
+    Rule(
         "HOUSING_DEPOSIT_WITHOUT_RENT", "warning",
         "Die Kaution '{value}' zählt Monatsmieten, aber die Kaltmiete fehlt; die Wohnung wird "
         "ohne Kaution veröffentlicht.",
