@@ -703,3 +703,14 @@ def test_a_spreadsheets_error_values_are_named_not_published():
     assert result.rejections[0].message == (
         "In der Spalte 'Frei ab' steht '########', ein Fehlerwert der Tabellenkalkulation statt "
         "eines Werts; er wird nicht übernommen.")
+
+
+def test_a_template_that_stars_its_required_columns_is_read():
+    """'Wohnungs-ID*;Titel *;PLZ*;Ort*' (a form marking what is required) was refused whole:
+    'required column(s) missing: Wohnungs-ID, Titel, PLZ, Ort', the columns the file had."""
+    data = "Wohnungs-ID*;Titel *;PLZ*;Ort*;Kaltmiete:\nW1;Wohnung;66538;Neunkirchen;450\n".encode()
+    result = parse(data, PARTNER)
+    assert result.rejections == []
+    (flat,) = result.records
+    assert (flat.source_id, flat.title, flat.address.postal_code, flat.cold_rent) == (
+        "W1", "Wohnung", "66538", 450)

@@ -598,7 +598,9 @@ def test_each_object_rejects_other_values():
     ("name", "key"),
     [("Kurs-ID", "kursid"), ("Max. Personen", "maxpersonen"), ("max_personen", "maxpersonen"),
      ("Wohnfläche", "wohnflaeche"), ("Gea\u0308ndert am", "geaendertam"),
-     ("BA-Referenznummer", "bareferenznummer"), ("WBS erforderlich", "wbserforderlich")],
+     ("BA-Referenznummer", "bareferenznummer"), ("WBS erforderlich", "wbserforderlich"),
+     # a form's marks: a required column starred, a colon after the name
+     ("Kurs-ID*", "kursid"), ("PLZ *", "plz"), ("Ort:", "ort")],
 )
 def test_normalise_header(name, key):
     assert normalise_header(name) == key

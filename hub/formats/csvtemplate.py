@@ -165,11 +165,12 @@ def decode(data: bytes, what: str) -> str:
 
 
 def normalise_header(name: str) -> str:
-    """'Kurs-ID' -> 'kursid', 'Geändert am' -> 'geaendertam', 'Max. Personen' -> 'maxpersonen'."""
+    """'Kurs-ID' -> 'kursid', 'Geändert am' -> 'geaendertam', 'Max. Personen' -> 'maxpersonen';
+    a form's marks are passed over: 'PLZ*' (a required column), 'Ort:' -> 'plz', 'ort'."""
     key = unicodedata.normalize("NFC", name).strip().lower()
     for old, new in _UMLAUTS:
         key = key.replace(old, new)
-    return re.sub(r"[\s\-_.]+", "", key)
+    return re.sub(r"[\s\-_.*:]+", "", key)
 
 
 # what a spreadsheet adds to a column name: 'Wohnfläche (m²)', 'Kaltmiete in €'
