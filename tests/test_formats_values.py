@@ -147,7 +147,9 @@ def test_postal_code(value, expected):
      ("N", False), ("0", False), (None, None), ("", None), ("vielleicht", "vielleicht"),
      (True, True), (False, False), ("ja, kostenlos", True), ("Ja (BAMF)", True),
      ("nein - leider nicht", False), ("jahrelang", "jahrelang"), ("ja-nein", "ja-nein"),
-     ("WAHR", True), ("FALSCH", False)],
+     ("WAHR", True), ("FALSCH", False),
+     # ticks and crosses from a form or a spreadsheet's symbols (were refused as invalid)
+     ("✓", True), ("✔", True), ("☑", True), ("☒", True), ("✗", False), ("☐", False)],
 )
 def test_yes_no(value, expected):
     assert v.yes_no(value) == expected

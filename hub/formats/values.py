@@ -20,8 +20,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 
 # German Excel writes a boolean cell as WAHR / FALSCH
-YES_WORDS = frozenset({"ja", "j", "x", "1", "true", "yes", "wahr"})
-NO_WORDS = frozenset({"nein", "n", "0", "false", "no", "falsch"})
+# ... and the ticks and crosses forms and spreadsheets put into a yes/no column ('☒' is a box
+# ticked with a cross, '☐' one left empty)
+YES_WORDS = frozenset({"ja", "j", "x", "1", "true", "yes", "wahr", "✓", "✔", "☑", "☒", "✅"})
+NO_WORDS = frozenset({"nein", "n", "0", "false", "no", "falsch", "✗", "✘", "☐", "❌"})
 FREE_WORDS = frozenset({"kostenlos", "gratis", "frei", "entgeltfrei", "kostenfrei",
                         "gebührenfrei", "unentgeltlich"})
 # a remark saying that an offer costs nothing: 'Die Teilnahme ist kostenfrei', 'für Sie
