@@ -714,3 +714,12 @@ def test_a_template_that_stars_its_required_columns_is_read():
     (flat,) = result.records
     assert (flat.source_id, flat.title, flat.address.postal_code, flat.cold_rent) == (
         "W1", "Wohnung", "66538", 450)
+
+
+def test_values_an_export_wrote_as_excel_text_formulas():
+    """Exports made for Excel write ="01067" so that Excel keeps the leading zero: the id was
+    read as '="W1"' and the postal code refused as '="01067"'."""
+    data = (HEADER + ';Beschreibung\n="W1";Wohnung;="01067";Dresden;"=""Altbau"", hell"\n').encode()
+    (flat,) = parse(data, PARTNER).records
+    assert (flat.source_id, flat.address.postal_code) == ("W1", "01067")
+    assert flat.description == '="Altbau", hell'  # a text that only starts so stays as written

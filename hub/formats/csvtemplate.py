@@ -221,10 +221,17 @@ def rows(text: str) -> Iterator[tuple[int, list[str]]]:
         raise FormatError(f"not a readable CSV at line {reader.line_num}: {exc}") from None
 
 
-def _lines(cell: str) -> str:
-    """A cell's line breaks as '\n': Windows programs write '\r\n' inside a quoted cell, Excel
-    for Mac a lone '\r', which would reach the directory's texts as they are."""
-    return cell.replace("\r\n", "\n").replace("\r", "\n") if "\r" in cell else cell
+def _cell(cell: str) -> str:
+    """A cell's text as the partner meant it: blanks around it dropped; its line breaks as
+    '\n' (Windows programs write '\r\n' inside a quoted cell, Excel for Mac a lone '\r', which
+    would reach the directory's texts as they are); a value an export wrote as Excel's text
+    formula so that Excel keeps its leading zeros, ``="01067"``, as its text."""
+    cell = cell.strip()
+    if "\r" in cell:
+        cell = cell.replace("\r\n", "\n").replace("\r", "\n")
+    if cell[:2] == '="' and cell[-1:] == '"' and len(cell) > 2:
+        cell = cell[2:-1].replace('""', '"').strip()
+    return cell
 
 
 def _overlong_cell(text: str, start: int, end: int) -> str:
@@ -543,7 +550,7 @@ class CsvTemplate:
         valued = [key for key in positions if key not in self.text_columns]
         for line, cells in lines:  # fully empty rows (Excel leaves them at the end) do not count
             row: Cells = {
-                key: (_lines(cells[index].strip()) or None) if index < len(cells) else None
+                key: (_cell(cells[index]) or None) if index < len(cells) else None
                 for key, index in positions.items()
             }
             _no_value(row, valued)
