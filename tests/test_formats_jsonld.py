@@ -351,6 +351,11 @@ def test_postal_address():
           "city": "Neunkirchen", "state": "Saarland", "country": "DE"}),
         ("66538 Neunkirchen, Atlantis", {"postal_code": "66538", "city": "Neunkirchen",
                                          "country": "Atlantis"}),
+        # a form with one address field puts all of it into streetAddress
+        ({"@type": "PostalAddress", "streetAddress": "Brunnenstraße 20, 66538 Neunkirchen",
+          "addressCountry": "DE"},
+         {"street": "Brunnenstraße", "house_number": "20", "postal_code": "66538",
+          "city": "Neunkirchen", "country": "DE"}),
         ("irgendwo im Saarland", {}),
         ({"@type": "Place", "address": {"postalCode": "66557"}}, {"postal_code": "66557"}),
         (None, {}),

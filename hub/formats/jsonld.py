@@ -699,6 +699,14 @@ def address(value: object) -> dict:
             "state": state(value.get("addressRegion")),
             "country": country(value.get("addressCountry")),
         }
+        written = text(value.get("streetAddress"))
+        if fields["postal_code"] is None and written and len(written) <= 300:
+            # the whole address in streetAddress, as a form with one address field fills it
+            whole = _text_address(html.unescape(written))
+            if whole:
+                fields.update({key: item for key, item in whole.items()
+                               if key in ("street", "house_number", "postal_code")
+                               or fields.get(key) is None})
     else:
         raw = text(value)
         fields = _text_address(html.unescape(raw)) if raw and len(raw) <= 300 else {}
