@@ -273,6 +273,8 @@ def test_employment_type(employment_type, kind, working, contract):
 
 def test_work_hours_when_employment_type_is_silent():
     assert _one(workHours="Teilzeit, 20 Stunden").working_time == [WorkingTime.PART_TIME]
+    # an employmentType in words with a remark: read as workHours are
+    assert _one(employmentType="Teilzeit (20 Std.)").working_time == [WorkingTime.PART_TIME]
     assert _one(workHours="40 hours per week").working_time == []
 
 
@@ -289,6 +291,13 @@ def test_work_hours_when_employment_type_is_silent():
           "value": {"unitText": "YEAR"}}, {}, (42000, 48000, "year")),
         (2800, {}, (2800, 2800, None)),
         ("3.200 - 3.800 €", {}, (3200, 3800, None)),
+        # the period said after an amount in text, as job plugins write baseSalary
+        ("13,90 € / Stunde", {}, (13.9, 13.9, "hour")),
+        ({"@type": "MonetaryAmount", "currency": "EUR", "value": "45.000 € p.a."}, {},
+         (45000, 45000, "year")),
+        ({"@type": "MonetaryAmount", "currency": "EUR",
+          "value": {"minValue": "2.800 € mtl.", "maxValue": "3.100 € mtl."}}, {},
+         (2800, 3100, "month")),
         ("nach Vereinbarung", {}, (None, None, None)),
         ({"@type": "MonetaryAmount", "currency": "CHF", "value": 6000}, {}, (None, None, None)),
         (5000, {"salaryCurrency": "USD"}, (None, None, None)),

@@ -22,10 +22,9 @@ from hub.formats.values import (
     ASIDE,
     LEVELS,
     PAY_IN_WORDS,
-    PER_PERIOD,
+    SALARY_PERIODS,
     TIMES_OF_DAY,
     YES_WORDS,
-    amount_part,
     cefr_level,
     choice,
     choices,
@@ -35,6 +34,7 @@ from hub.formats.values import (
     levels_in_text,
     month_end,
     month_start,
+    period_said,
     salary_amount,
     says_no_german,
     text,
@@ -173,24 +173,6 @@ _PERMANENT = re.compile(r"(?i)\bunbefristet|\bnicht\s+befristet|\b(?:keine|ohne)
 _FIXED_TERM = re.compile(r"(?i)\bbefristet|\bbefr\.|\bbefristung\b|\bzeitvertrag|übernahme|"
                          r"vertretung\b|\bsaison|^(?:für|auf)?\s*\d+\s*(?:monate?|jahre?)\b")
 
-SALARY_PERIODS = {
-    "jahr": "year",
-    "jaehrlich": "year",
-    "jährlich": "year",
-    "monat": "month",
-    "monatlich": "month",
-    "stunde": "hour",
-    "stuendlich": "hour",
-    "stündlich": "hour",
-    "jahresgehalt": "year",
-    "monatsgehalt": "month",
-    "stundenlohn": "hour",
-    # as forms abbreviate them
-    "mtl.": "month", "mtl": "month", "mon.": "month", "pro monat": "month", "monatsbrutto": "month",
-    "std.": "hour", "std": "hour", "h": "hour", "pro stunde": "hour", "stundenbrutto": "hour",
-    "p.a.": "year", "p. a.": "year", "p.a": "year", "pa": "year", "pro jahr": "year",
-    "jahresbrutto": "year", "monatslohn": "month",
-}
 
 # 'Homeoffice: teilweise' (some days at home) counts as possible
 REMOTE_YES = YES_WORDS | {"teilweise", "möglich", "moeglich", "nach absprache", "nach vereinbarung",
@@ -286,7 +268,7 @@ def _pay(cells: Cells) -> tuple[object, object, object]:
         return None, None, None
     period = _salary_period(cells.get("gehaltpro"))
     if period is None:
-        period = _period_said(low) or _period_said(high)
+        period = period_said(low) or period_said(high)
     ends = _salary_range(low) if high is None else _salary_range(high) if low is None else None
     if ends:
         return (*ends, period)
@@ -306,15 +288,6 @@ def _unpublished_pay(cells: Cells) -> tuple[str, str] | None:
         if unpublished_period(cells.get(key)):
             return name, cells[key]
     return None
-
-
-def _period_said(value: str | None) -> str | None:
-    """The period an amount names after it: '/Std.' -> 'hour', 'p.a.' -> 'year'."""
-    said = PER_PERIOD.search(amount_part(value)[0]) if value is not None else None
-    if said is None:
-        return None
-    word = (said.group(1) or said.group(2)).casefold().replace(" ", "")
-    return SALARY_PERIODS.get(word) or SALARY_PERIODS.get(word.rstrip("."))
 
 
 def _salary_range(value: str | None) -> tuple[float, float] | None:

@@ -22,7 +22,8 @@ Mapping:
   OTHER -> other; unknown words are ignored (the property is free text);
 - ``baseSalary``: a number or ``MonetaryAmount`` with ``value`` / ``minValue`` / ``maxValue`` or a
   ``QuantitativeValue`` holding them, ``unitText``/``unitCode`` YEAR, MONTH, HOUR -> salary period.
-  One ``value`` sets min and max. A salary in another currency than EUR (``currency`` or
+  One ``value`` sets min and max; without a unit, the period an amount in text names after it
+  ('13,90 € / Stunde', '45.000 € p.a.') is the period. A salary in another currency than EUR (``currency`` or
   ``salaryCurrency``) is left out; text without a digit ('nach Vereinbarung') too (warning
   JOB_SALARY_IN_WORDS); a salary per WEEK, DAY or another unit, or an amount per week or day
   ('500 €/Woche'), is left out with the warning JOB_SALARY_PERIOD_NOT_PUBLISHED (the hub
@@ -130,8 +131,8 @@ def _employment(node: dict) -> dict:
                 working.append("mini")
         elif name == "contract_duration":
             contract = value
-    if not working:  # workHours: '40 Stunden, Vollzeit'
-        hours = jsonld.text(node.get("workHours")) or ""
+    if not working:  # workHours: '40 Stunden, Vollzeit'; employmentType 'Teilzeit (20 Std.)'
+        hours = " ".join([jsonld.text(node.get("workHours")) or "", *words])
         working = [value for pattern, value in _WORK_HOURS if pattern.search(hours)]
     fields: dict = {"working_time": working, "contract_duration": contract}
     for kind in _KIND_ORDER:
@@ -202,6 +203,9 @@ def _salary(node: dict) -> dict:
     period = None
     if salary.unit:
         period = _PERIODS[values.enum_key(jsonld.type_name(salary.unit) or "")]
+    else:  # the period said after the amount: '13,90 € / Stunde', '45.000 € p.a.'
+        period = next((values.period_said(value) for value in (salary.value, salary.min, salary.max)
+                       if values.period_said(value)), None)
     low, high = _amount(salary.min), _amount(salary.max)
     exact = _amount(salary.value)
     if low is None and high is None and exact is not None:

@@ -1038,6 +1038,36 @@ _PER_UNPUBLISHED_PERIOD = re.compile(
     r"|(?:wöchentlich|woechentlich|täglich|taeglich|wochenlohn|tageslohn|tagessatz))"
     r"(?:\s*brutto)?\s*$")
 
+# the words a pay period goes by (a template's 'Gehalt pro', or after an amount) -> the period
+SALARY_PERIODS = {
+    "jahr": "year",
+    "jaehrlich": "year",
+    "jährlich": "year",
+    "monat": "month",
+    "monatlich": "month",
+    "stunde": "hour",
+    "stuendlich": "hour",
+    "stündlich": "hour",
+    "jahresgehalt": "year",
+    "monatsgehalt": "month",
+    "stundenlohn": "hour",
+    # as forms abbreviate them
+    "mtl.": "month", "mtl": "month", "mon.": "month", "pro monat": "month", "monatsbrutto": "month",
+    "std.": "hour", "std": "hour", "h": "hour", "pro stunde": "hour", "stundenbrutto": "hour",
+    "p.a.": "year", "p. a.": "year", "p.a": "year", "pa": "year", "pro jahr": "year",
+    "jahresbrutto": "year", "monatslohn": "month",
+}
+
+
+def period_said(value: str | None) -> str | None:
+    """The period an amount names after it: '14,50 €/Std.' -> 'hour', '45.000 € p.a.' ->
+    'year'; None where it names none."""
+    said = PER_PERIOD.search(amount_part(value)[0]) if isinstance(value, str) else None
+    if said is None:
+        return None
+    word = (said.group(1) or said.group(2)).casefold().replace(" ", "")
+    return SALARY_PERIODS.get(word) or SALARY_PERIODS.get(word.rstrip("."))
+
 
 def unpublished_period(value: object) -> bool:
     """Whether a pay period ('Woche', 'pro Tag', 'wöchentlich', WEEK, DAY) or an amount
