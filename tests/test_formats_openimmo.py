@@ -647,3 +647,22 @@ def test_amounts_with_a_german_thousands_dot_are_read_as_meant(written, read):
     (flat,) = result.records
     assert (flat.cold_rent, flat.warm_rent, flat.service_charges, flat.heating_costs,
             flat.deposit) == (read,) * 5
+
+
+def test_a_postal_code_with_d_and_a_house_number_in_the_street_are_read_as_elsewhere():
+    """'<plz>D-66538</plz>' rejected the flat (CSV and JSON-LD read it as 66538), and
+    '<strasse>Königstraße 12a</strasse>' beside an empty <hausnummer/> was published as a street
+    named 'Königstraße 12a' without a number (a CSV's Strasse is split so)."""
+    geo = ("<geo><plz>D-66538</plz><ort>Neunkirchen</ort><strasse>Königstraße 12a</strasse>"
+           "<hausnummer/></geo>")
+    data = _doc(_immobilie().replace("<geo><plz>66538</plz><ort>Neunkirchen</ort></geo>", geo))
+    result = parse(data, PARTNER)
+    assert result.rejections == []
+    (flat,) = result.records
+    assert (flat.address.postal_code, flat.address.street, flat.address.house_number) == (
+        "66538", "Königstraße", "12a")
+    # a number of its own stays as written
+    geo = "<geo><plz>66538</plz><ort>Neunkirchen</ort><strasse>Königstr.</strasse><hausnummer>12 - 14</hausnummer></geo>"
+    data = _doc(_immobilie().replace("<geo><plz>66538</plz><ort>Neunkirchen</ort></geo>", geo))
+    (flat,) = parse(data, PARTNER).records
+    assert (flat.address.street, flat.address.house_number) == ("Königstr.", "12 - 14")

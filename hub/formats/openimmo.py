@@ -54,6 +54,8 @@ from hub.formats.values import (
     money,
     number,
     phone_number,
+    postal_code,
+    split_street,
     timestamp,
     yes_no,
 )
@@ -282,6 +284,9 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
     service, heating = _euro(text("preise/nebenkosten")), _euro(text("preise/heizkosten"))
     if _rent_period(paths) is not None:  # per day or week: no rent per month (a warning)
         cold_rent = warm_rent = service = heating = None
+    street, house_number = text("geo/strasse"), text("geo/hausnummer")
+    if house_number is None:  # the number in <strasse>: 'Königstraße 12a'
+        street, house_number = split_street(street)
 
     return {
         "partner_id": partner_id,
@@ -291,9 +296,9 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
         "description": markup_as_text(text("freitexte/objektbeschreibung")
                                       or text("freitexte/dreizeiler")),
         "address": {
-            "street": text("geo/strasse"),
-            "house_number": text("geo/hausnummer"),
-            "postal_code": text("geo/plz"),
+            "street": street,
+            "house_number": house_number,
+            "postal_code": postal_code(text("geo/plz")),  # 'D-66538' as the other formats
             "city": text("geo/ort"),
             "state": text("geo/bundesland"),
             "municipality_key": (
