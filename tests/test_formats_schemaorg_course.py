@@ -479,3 +479,31 @@ def test_dates_in_the_course_schedule_are_the_instance_s_dates():
     assert [(c.start_date, c.end_date) for c in result.records] == [
         (dt.date(2027, 1, 11), dt.date(2027, 3, 31)), (dt.date(2027, 4, 12), dt.date(2027, 6, 30))]
     assert [c.source_id.rsplit("#", 1)[1] for c in result.records] == ["2027-01-11", "2027-04-12"]
+
+
+def test_course_dates_marked_up_as_education_events():
+    """A course system that marks its dates up for search engines' event results writes
+    EducationEvent, not Course: the page was refused with 'no schema.org Course found (the
+    input has: EducationEvent, Place, ...)'. Each event is now a course date."""
+    events = [
+        {"@context": "https://schema.org", "@type": "EducationEvent", "name": "Deutsch B1 – Abendkurs",
+         "identifier": "26F-4711", "startDate": "2027-01-12T18:30:00+01:00",
+         "endDate": "2027-06-01T20:00:00+02:00", "educationalLevel": "B1",
+         "location": {"@type": "Place", "address": {"@type": "PostalAddress", "postalCode": "66538",
+                                                    "addressLocality": "Neunkirchen"}},
+         "organizer": {"@type": "Organization", "name": "VHS Neunkirchen"},
+         "offers": {"@type": "Offer", "price": "189.00", "priceCurrency": "EUR"}},
+        {"@type": "EducationEvent", "name": "Integrationskurs", "identifier": "26F-4800",
+         "startDate": "2027-02-01", "location": "Marienstr. 2, 66538 Neunkirchen",
+         "isAccessibleForFree": True},
+    ]
+    result = _parse(*events)
+    assert result.rejections == []
+    evening, integration = result.records
+    assert (evening.source_id, evening.title, evening.organisation) == (
+        "26F-4711", "Deutsch B1 – Abendkurs", "VHS Neunkirchen")
+    assert (evening.course_type, evening.cefr_levels, evening.price_eur) == (
+        "language_course", ["B1"], 189)
+    assert (evening.start_date, evening.end_date) == (dt.date(2027, 1, 12), dt.date(2027, 6, 1))
+    assert (integration.course_type, integration.price_eur, integration.address.street) == (
+        "integration_course", 0, "Marienstr.")

@@ -3,6 +3,11 @@
 Course providers mark up their course pages for search engines; the hub reads that markup
 from a JSON-LD file or from the HTML page itself (:mod:`hub.formats.jsonld`).
 
+A page without a ``Course`` whose course dates are marked up as ``EducationEvent`` (as some
+course systems do for search engines' event results) gives one record per event, read as a
+course and its instance in one (``name``, ``startDate``, ``location``, ``offers``,
+``organizer``; source id as for a Course).
+
 One record per course date: a ``Course`` with ``hasCourseInstance`` (one instance or a list)
 gives one CourseOffer per instance; a ``Course`` without instances gives one record from the
 course itself, which then needs a ``location`` of its own (else it is rejected with
@@ -57,6 +62,9 @@ from hub.formats.jsondoc import kind
 from hub.models import CourseOffer
 
 TYPES = {"Course"}
+# a course date marked up as an event (course systems that feed search engines' event results),
+# read where a page has no Course
+EVENTS = {"EducationEvent"}
 
 _GERMAN_COURSES = {"integration_course", "job_language_course", "literacy_course",
                    "language_course"}
@@ -324,13 +332,17 @@ def _instance_keys(instances: list[tuple[int, dict]]) -> dict[int, str]:
 def parse(data: bytes, partner_id: str) -> ParseResult:
     document = jsonld.load(data)
     found = document.find(TYPES)
-    if not found:
+    events = [] if found else document.find(EVENTS)
+    if not found and not events:
         raise document.missing("Course")
     result = ParseResult()
     domain = CourseOffer.domain.value
     for problem in document.problems:
         result.reject_item("RECORD_UNREADABLE", partner_id=partner_id, domain=domain,
                            value=problem)
+    for item in events:  # a course date marked up as an event: the course and its date in one
+        event = item.node
+        build_record(CourseOffer, fields(event, event, jsonld.source_id(event), partner_id), result)
     for item in found:
         course = item.node
         course_id = jsonld.source_id(course)
