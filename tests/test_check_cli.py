@@ -128,6 +128,8 @@ def test_every_format_names_a_picture_a_printout_or_an_archive(name, kind):
     if name.startswith("csv-") and kind == "a ZIP archive":  # what an .xlsx or .ods file is
         said = (": the file is a spreadsheet workbook (Excel or LibreOffice), not CSV; save it "
                 "as 'CSV UTF-8' or 'CSV (Trennzeichen-getrennt)'")
+    if name == "openimmo" and kind == "a ZIP archive":  # OpenImmo reads the XML file of a ZIP
+        said = ": a ZIP archive that cannot be read (File is not a zip file)"
     data = NOT_TEXT[kind]
     for given in [data, io.BytesIO(data)] if fmt.chunks else [data]:  # the streamed readers too
         with pytest.raises(FormatError) as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from zoneinfo import ZoneInfo
 
@@ -475,7 +476,7 @@ def test_doctype_without_entities_is_harmless():
         (b'<?xml version="1.0"?>\n<openimmo>\n  <anbieter>\n</openimmo>', "invalid XML at line 4"),
         (b'{"ergebnisliste": []}', "invalid XML at line 1"),
         # an OpenImmo ZIP (the XML with its pictures) given as it came: said so, not 'invalid XML'
-        (b"PK\x03\x04\x14\x00\x00\x00", "the file is a ZIP archive, not XML; unpack it"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "not an OpenImmo delivery: a ZIP archive that cannot be read"),
         (b"<immobilie/>", "root element is <immobilie>, expected <openimmo>"),
         (b'<x:feed xmlns:x="urn:x"/>', "root element is <feed>"),
     ],
@@ -666,3 +667,39 @@ def test_a_postal_code_with_d_and_a_house_number_in_the_street_are_read_as_elsew
     data = _doc(_immobilie().replace("<geo><plz>66538</plz><ort>Neunkirchen</ort></geo>", geo))
     (flat,) = parse(data, PARTNER).records
     assert (flat.address.street, flat.address.house_number) == ("Königstr.", "12 - 14")
+
+
+def _zipped(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in files.items():
+            archive.writestr(name, body)
+    return packed.getvalue()
+
+
+def test_a_zip_delivery_is_read_from_its_xml_file(tmp_path):
+    """Real estate software packs an OpenImmo delivery as a ZIP archive, the XML file beside
+    its pictures: it was refused ('the file is a ZIP archive, not XML; unpack it'). The one XML
+    file in it is read, as a stream from the file as a sync opens it; the rest is passed over."""
+    data = _zipped({"export/openimmo.xml": _doc(_immobilie(objektnr="Z-1"), umfang="TEIL"),
+                    "export/bilder/Z-1_1.jpg": b"\xff\xd8\xff" + bytes(2000),
+                    "__MACOSX/export/._openimmo.xml": b"\x00\x05"})
+    path = tmp_path / "delivery.zip"
+    path.write_bytes(data)
+    with path.open("rb") as handle:
+        result = merged(chunks(handle, PARTNER))
+    assert ([flat.source_id for flat in result.records], result.mode) == (["Z-1"], SyncMode.DELTA)
+    assert parse(data, PARTNER).records[0].title == "Testwohnung"
+
+
+@pytest.mark.parametrize(("files", "said"), [
+    ({"a.xml": b"<openimmo/>", "b.xml": b"<openimmo/>"}, "the ZIP archive holds 2 XML files (a.xml, b.xml)"),
+    ({"bild.jpg": b"\xff\xd8\xff"}, "the ZIP archive holds no XML file"),
+])
+def test_a_zip_without_one_xml_file_says_what_it_holds(files, said):
+    with pytest.raises(FormatError, match=re.escape(said)):
+        parse(_zipped(files), PARTNER)
+    with pytest.raises(FormatError, match="a ZIP archive that cannot be read"):
+        parse(_zipped(files)[:40], PARTNER)

@@ -10,6 +10,9 @@ object for sale, for commercial use or of a kind that is no dwelling (``vermarkt
 ``nutzungsart``, ``objektart``) is rejected as HOUSING_NOT_FOR_RENT: the directory lists
 housing to rent.
 
+A ZIP archive, as real estate software packs a delivery (the XML file beside its pictures),
+is read from its one XML file (``_xml_in_zip``).
+
 The document is read as a stream (lxml iterparse): each ``<immobilie>`` is mapped when it
 ends and then dropped, so a large delivery does not stay in memory as a tree (UTF-16/32
 documents, which lxml reads only whole, are walked as a tree). Element names are matched by
@@ -25,6 +28,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -451,6 +455,31 @@ def _events(source: BinaryIO, wide: bool, encoding: str | None = None):
 
 
 _HEAD = 1 << 20  # the part of a document read from a file checked for entity declarations
+_ZIP = b"PK\x03\x04"
+
+
+def _xml_in_zip(source: BinaryIO) -> BinaryIO:
+    """The OpenImmo XML file of a ZIP archive, as real estate software packs a delivery (the
+    XML file and its attachments beside it), to read as a stream; FormatError for an archive
+    that cannot be read, is encrypted, or holds no or several XML files."""
+    try:
+        archive = zipfile.ZipFile(source)
+        found = [info for info in archive.infolist()
+                 if not info.is_dir() and info.filename.lower().endswith(".xml")
+                 and not info.filename.startswith("__MACOSX/")]  # a Mac's resource forks
+        if len(found) != 1:
+            names = ", ".join(info.filename for info in found[:5]) + (", ..." if len(found) > 5 else "")
+            held = f"{len(found)} XML files ({names})" if found else "no XML file"
+            raise FormatError(f"not an OpenImmo delivery: the ZIP archive holds {held}; "
+                              "the hub reads an archive with one OpenImmo XML file (pictures "
+                              "and documents beside it are passed over)")
+        if found[0].flag_bits & 0x1:
+            raise FormatError("not an OpenImmo delivery: the ZIP archive is password-protected; "
+                              "send it without a password")
+        return archive.open(found[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise FormatError(f"not an OpenImmo delivery: a ZIP archive that cannot be read "
+                          f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 
 
 def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Iterator[ParseResult]:
@@ -462,6 +491,10 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
         head, source = data, io.BytesIO(data)
     else:
         head, source = data.read(_HEAD), data
+        source.seek(0)
+    if head.startswith(_ZIP):  # the XML file of an OpenImmo ZIP, its pictures passed over
+        source = _xml_in_zip(source)
+        head = source.read(_HEAD)
         source.seek(0)
     refuse_web_page(head, "an OpenImmo document", "XML")  # libxml2's words would puzzle
     _refuse_entities(head)
