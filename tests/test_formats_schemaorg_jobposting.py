@@ -293,6 +293,11 @@ def test_work_hours_when_employment_type_is_silent():
         ("3.200 - 3.800 €", {}, (3200, 3800, None)),
         # the period said after an amount in text, as job plugins write baseSalary
         ("13,90 € / Stunde", {}, (13.9, 13.9, "hour")),
+        # one amount with words that bound it: that end only (both were published)
+        ({"@type": "MonetaryAmount", "currency": "EUR",
+          "value": {"value": "ab 2.800 €", "unitText": "MONTH"}}, {}, (2800, None, "month")),
+        ("bis 3.500 € mtl.", {}, (None, 3500, "month")),
+        ("mind. 14 €/Std.", {}, (14, None, "hour")),
         ({"@type": "MonetaryAmount", "currency": "EUR", "value": "45.000 € p.a."}, {},
          (45000, 45000, "year")),
         ({"@type": "MonetaryAmount", "currency": "EUR",
@@ -605,7 +610,8 @@ def test_an_amount_with_words_around_it_is_the_amount():
     job = _one(baseSalary={"@type": "MonetaryAmount", "currency": "EUR",
                            "value": {"@type": "QuantitativeValue", "value": "ab 13,90 € / Std.",
                                      "unitText": "HOUR"}})
-    assert (job.salary_min, job.salary_max, job.salary_period) == (13.9, 13.9, "hour")
+    # 'ab': from 13,90 € on, no highest pay (as csv-jobs reads 'ab 13,90 €' in Gehalt von)
+    assert (job.salary_min, job.salary_max, job.salary_period) == (13.9, None, "hour")
 
 
 def test_several_places_of_work_keep_the_first_and_say_how_many_were_passed_over():

@@ -22,7 +22,8 @@ Mapping:
   OTHER -> other; unknown words are ignored (the property is free text);
 - ``baseSalary``: a number or ``MonetaryAmount`` with ``value`` / ``minValue`` / ``maxValue`` or a
   ``QuantitativeValue`` holding them, ``unitText``/``unitCode`` YEAR, MONTH, HOUR -> salary period.
-  One ``value`` sets min and max; without a unit, the period an amount in text names after it
+  One ``value`` sets min and max (one in text with 'ab' / 'mind.' only min, with 'bis' /
+  'max.' only max); without a unit, the period an amount in text names after it
   ('13,90 € / Stunde', '45.000 € p.a.') is the period. A salary in another currency than EUR (``currency`` or
   ``salaryCurrency``) is left out; text without a digit ('nach Vereinbarung') too (warning
   JOB_SALARY_IN_WORDS); a salary per WEEK, DAY or another unit, or an amount per week or day
@@ -212,8 +213,10 @@ def _salary(node: dict) -> dict:
         span = _SALARY_RANGE.match(exact) if isinstance(exact, str) and len(exact) < 80 else None
         if span:  # '3.200 - 3.800 €'
             low, high = _amount(span.group("low")), _amount(span.group("high"))
-        else:
-            low = high = exact
+        else:  # one amount: both ends, or the one its words bound ('ab 2.800 €', 'bis 3.500 €')
+            bound = values.salary_bound(salary.value)
+            low = exact if bound != "max" else None
+            high = exact if bound != "min" else None
     if low is None and high is None:
         return {}
     return {"salary_min": low, "salary_max": high, "salary_period": period}

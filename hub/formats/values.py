@@ -1118,6 +1118,22 @@ def salary_amount(value: str | None) -> object:
     return None if in_words else value
 
 
+_LOWER_BOUND = re.compile(r"(?i)^\s*(?:ab|mindestens|mind\.|min\.|from|at\s+least)\s")
+_UPPER_BOUND = re.compile(r"(?i)^\s*(?:bis|max\.?|maximal|höchstens|hoechstens|up\s+to)\s")
+
+
+def salary_bound(value: object) -> str | None:
+    """Which end of the pay one amount in text gives: 'ab 2.800 €', 'mind. 14 €' -> 'min';
+    'bis 3.500 €', 'max. 16 €' -> 'max'; None for an amount alone ('2.800 €', 'ca. 3.000 €')."""
+    if not isinstance(value, str):
+        return None
+    if _LOWER_BOUND.match(value):
+        return "min"
+    if _UPPER_BOUND.match(value):
+        return "max"
+    return None
+
+
 def amount_part(value: str) -> tuple[str, bool]:
     """The part of a pay cell that may hold the amount, and whether pay words follow it:
     '3.000 €/Monat nach Tarif' -> ('3.000 €/Monat', True)."""
