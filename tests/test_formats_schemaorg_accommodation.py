@@ -287,6 +287,10 @@ def test_pets_and_floor_plan_are_not_read():
         # a yearly price given twice (the offer's own price and its specification)
         (_offer(5400, priceSpecification={"@type": "UnitPriceSpecification", "price": 5400,
                                           "unitText": "YEAR"}), {}),
+        # ... and a weekly one, the offer's price written as text (was a cold rent of 250)
+        (_offer("250", priceSpecification={"@type": "UnitPriceSpecification", "price": 250,
+                                           "unitCode": "WEE"}), {}),
+        (_offer("35,00", priceSpecification={"price": 35, "unitCode": "DAY"}), {}),
         (_offer("1,050.00"), {"cold_rent": 1050}),
         ([_offer(priceSpecification={"name": "Stellplatz", "price": 40}), _offer(610)],
          {"cold_rent": 610}),

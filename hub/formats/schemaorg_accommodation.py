@@ -260,6 +260,12 @@ def _specs(offer: dict) -> list[dict]:
     return found
 
 
+def _amount(price: object) -> object:
+    """A price as an amount, to tell the same price written as text and as a number apart
+    from another ('250' and 250 are one); None stays None."""
+    return None if price is None else values.money(jsonld.first(price))
+
+
 def _prices(offers: list[dict]) -> dict:
     found: dict = {}
     for offer in offers:
@@ -276,8 +282,9 @@ def _prices(offers: list[dict]) -> dict:
             entries.append(
                 (spec, label, bool(name), jsonld.text(spec.get("priceCurrency")) or currency)
             )
-        if not any(spec.get("price") == offer.get("price") and not _monthly(spec)
-                   for spec in _specs(offer)):  # 5400 a YEAR is no monthly rent
+        own = _amount(offer.get("price"))
+        if not any(_amount(spec.get("price")) == own and not _monthly(spec)
+                   for spec in _specs(offer)):  # 5400 a YEAR is no monthly rent ('5400' too)
             entries.append((offer, offer_label, False, currency))
         for holder, label, named, unit in entries:
             amount = holder.get("price")
