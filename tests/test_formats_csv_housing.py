@@ -723,3 +723,20 @@ def test_values_an_export_wrote_as_excel_text_formulas():
     (flat,) = parse(data, PARTNER).records
     assert (flat.source_id, flat.address.postal_code) == ("W1", "01067")
     assert flat.description == '="Altbau", hell'  # a text that only starts so stays as written
+
+
+def test_a_total_and_a_remark_below_the_offers_are_notes_not_rejected_offers():
+    """A spreadsheet's table with a total and 'Stand: ...' below it: both were rejected as
+    offers without id, title or PLZ (six errors for two flats, and in the rejection share).
+    Now each is a note on its line; a row below them that is an offer still counts as one."""
+    data = (HEADER + ";Kaltmiete\nW1;Wohnung;66538;Neunkirchen;450\nW2;Wohnung 2;66538;Neunkirchen;500\n"
+            ";;;Summe;950\n;;;;\nStand: 30.11.2026;;;;\n").encode()
+    result = parse(data, PARTNER)
+    assert [flat.source_id for flat in result.records] == ["W1", "W2"]
+    assert result.items == 2
+    assert [(r.rule, r.severity, r.value, r.line) for r in result.rejections] == [
+        ("CSV_ROW_AFTER_OFFERS", "warning", "4", 4), ("CSV_ROW_AFTER_OFFERS", "warning", "6", 6)]
+    # an offer lacking its title below the last full one is still an offer, rejected as such
+    data = (HEADER + ";Kaltmiete\nW1;Wohnung;66538;Neunkirchen;450\nW3;;66538;Neunkirchen;500\n").encode()
+    assert [(r.rule, r.field) for r in parse(data, PARTNER).rejections] == [
+        ("RECORD_FIELD_MISSING", "title")]

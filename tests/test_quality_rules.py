@@ -37,6 +37,7 @@ CONTRACT = {
     "CHANGED_AT_UNREADABLE": "warning",
     "AMOUNT_COMMA_THOUSANDS": "warning",
     "CSV_CELL_ERROR": "warning",
+    "CSV_ROW_AFTER_OFFERS": "warning",
     "HOUSING_RENT_PERIOD_NOT_MONTHLY": "warning",
     "CSV_HEADER_NOT_FIRST": "warning",
     "CSV_COLUMN_REPEATED": "warning",

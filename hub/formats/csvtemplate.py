@@ -221,6 +221,11 @@ def rows(text: str) -> Iterator[tuple[int, list[str]]]:
         raise FormatError(f"not a readable CSV at line {reader.line_num}: {exc}") from None
 
 
+def _filled(cells: list[str], index: int | None) -> bool:
+    """Whether the cell at ``index`` holds something (None: no such column)."""
+    return index is not None and index < len(cells) and bool(cells[index].strip())
+
+
 def _cell(cell: str) -> str:
     """A cell's text as the partner meant it: blanks around it dropped; its line breaks as
     '\n' (Windows programs write '\r\n' inside a quoted cell, Excel for Mac a lone '\r', which
@@ -548,7 +553,17 @@ class CsvTemplate:
         usual = max(counts.items(), key=lambda item: (item[1], -item[0]))[0] if counts else 0
         longest = max(width, usual)
         valued = [key for key in positions if key not in self.text_columns]
+        # below the last row with an id and a title, a row of at most two cells without them is
+        # no offer: a total, 'Stand: ...' (a note, not an offer rejected for what it lacks)
+        ids, titles = positions.get(self.id_column), positions.get("titel")
+        last_offer = max((line for line, cells in lines
+                          if _filled(cells, ids) and _filled(cells, titles)), default=0)
         for line, cells in lines:  # fully empty rows (Excel leaves them at the end) do not count
+            if last_offer and line > last_offer and sum(1 for cell in cells if cell.strip()) <= 2 \
+                    and not (_filled(cells, ids) and _filled(cells, titles)):
+                result.rejections.append(reject("CSV_ROW_AFTER_OFFERS", partner_id=partner_id,
+                                                domain=domain, value=str(line), line=line))
+                continue
             row: Cells = {
                 key: (_cell(cells[index]) or None) if index < len(cells) else None
                 for key, index in positions.items()

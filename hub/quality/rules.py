@@ -108,6 +108,21 @@ _RULES = [
                     "the first 10 rows that holds the required columns is read as the header.",
     ),
     Rule(
+        "CSV_ROW_AFTER_OFFERS", "warning",
+        "Zeile {value} steht unter den Angeboten und ist keines (höchstens zwei Zellen, ohne "
+        "Kennung und Titel: etwa eine Summe oder ein Vermerk); sie wird nicht gelesen.",
+        "Line {value} stands below the offers and is none (two cells at most, without an id and "
+        "a title: a total or a remark, say); it is not read.",
+        "Lassen Sie unter den Angeboten nichts stehen, oder geben Sie der Zeile Kennung und "
+        "Titel, wenn sie ein Angebot ist.",
+        "Leave nothing below the offers, or give the line an id and a title if it is an offer.",
+        description="CSV templates only: a row after the last row with an id and a title "
+                    "that fills at most two cells and lacks the id or the title (a total, "
+                    "'Stand: ...', a signature, as spreadsheets carry them below a table) is "
+                    "passed over with this note, instead of being rejected as an offer without "
+                    "its required fields; reported on its line.",
+    ),
+    Rule(
         "ADDRESS_POSTAL_CODE_INVALID", "error",
         "Die Postleitzahl '{value}' ist keine fünfstellige deutsche PLZ.",
         "The postal code '{value}' is not a five-digit German postal code.",
