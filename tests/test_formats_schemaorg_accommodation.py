@@ -297,7 +297,12 @@ def test_pets_and_floor_plan_are_not_read():
     ],
 )
 def test_rent(offers, expected):
-    vacancy = _one(offers=offers)
+    result = _parse(_flat(offers=offers))
+    (vacancy,) = result.records
+    # a price per day, week or year left out is said (a warning), where no rent remains
+    per_other = any(unit in json.dumps(offers) for unit in ('"DAY"', '"ANN"', '"WEE"', '"YEAR"'))
+    assert [r.rule for r in result.rejections] == (
+        ["HOUSING_RENT_PERIOD_NOT_MONTHLY"] if per_other and not expected else [])
     rents = {
         key: getattr(vacancy, key)
         for key in ("cold_rent", "warm_rent", "service_charges", "heating_costs", "deposit")
@@ -467,3 +472,17 @@ def test_numbers_written_as_text_with_three_decimals_are_decimals():
                    geo={"@type": "GeoCoordinates", "latitude": "49.348", "longitude": "7.180"})
     assert (vacancy.living_area, vacancy.rooms) == (61.25, 2.5)
     assert (vacancy.geo.lat, vacancy.geo.lon) == (49.348, 7.18)
+
+
+def test_a_flat_let_by_the_week_is_published_without_a_rent_and_said_so():
+    weekly = _offer("250", priceSpecification={"@type": "UnitPriceSpecification", "price": 250,
+                                               "unitCode": "WEE"})
+    result = _parse(_flat(offers=weekly))
+    (flat,) = result.records
+    assert (flat.cold_rent, flat.warm_rent) == (None, None)
+    assert [(r.rule, r.severity, r.value) for r in result.rejections] == [
+        ("HOUSING_RENT_PERIOD_NOT_MONTHLY", "warning", "WEE")]
+    # a rent per month beside a price per day (short stays): the rent, nothing to say
+    both = [_offer(priceSpecification={"price": 35, "unitCode": "DAY"}), _offer(540)]
+    result = _parse(_flat(offers=both))
+    assert (result.records[0].cold_rent, result.rejections) == (540, [])

@@ -33,7 +33,8 @@ Mapping:
   service_charges, Heizkosten -> heating_costs, Kaution / deposit -> deposit (any period);
   an unnamed price is the cold rent unless its offer is named warm. Sales
   (``businessFunction`` Sell) and prices per day, week or year are left out (an offer's own
-  price too when a price specification gives that amount for another period); an
+  price too when a price specification gives that amount for another period; with no rent
+  left, the warning HOUSING_RENT_PERIOD_NOT_MONTHLY names the unit); an
   accommodation whose offers all sell is rejected (HOUSING_NOT_FOR_RENT);
 - ``availabilityStarts`` of an offer -> available_from (a date) or available_from_text;
 - url: the wrapper's (the listing page), else the accommodation's; organisation: the offer's
@@ -51,6 +52,7 @@ import re
 from hub.formats import jsonld, values
 from hub.formats.base import Format, Invalid, ParseResult, build_record, drop_duplicate_ids
 from hub.models import HousingVacancy
+from hub.quality.rules import reject
 
 # most specific first: a node typed ["Accommodation", "Apartment"] is an apartment
 _PROPERTY_TYPES = (
@@ -301,6 +303,24 @@ def _prices(offers: list[dict]) -> dict:
     return found
 
 
+def _other_period(offers: list[dict]) -> str | None:
+    """The unit of a rent left out for being per day, week or year ('WEE'), as written; None
+    where no such price is given."""
+    for offer in offers:
+        if _is_sale(offer):
+            continue
+        for holder in [*_specs(offer), offer]:
+            if holder.get("price") is None and holder.get("lowPrice") is None:
+                continue
+            if not _monthly(holder):
+                for key in ("unitCode", "unitText"):
+                    written = jsonld.text(holder.get(key))
+                    if written:
+                        return written
+                return _unit_keys(holder)[0]
+    return None
+
+
 def _availability(offers: list[dict]) -> dict:
     for offer in offers:
         raw = jsonld.text(offer.get("availabilityStarts"))
@@ -387,8 +407,13 @@ def parse(data: bytes, partner_id: str) -> ParseResult:
         refused = None
         if offers and all(_is_sale(offer) for offer in offers):
             refused = ("HOUSING_NOT_FOR_RENT", "businessFunction Sell")
-        build_record(HousingVacancy, fields(document, item.node, partner_id), result,
-                     refused=refused)
+        record = build_record(HousingVacancy, fields(document, item.node, partner_id), result,
+                              refused=refused)
+        unit = _other_period(offers) if record is not None else None
+        if unit and record.cold_rent is None and record.warm_rent is None:
+            result.rejections.append(reject(
+                "HOUSING_RENT_PERIOD_NOT_MONTHLY", partner_id=partner_id, domain=domain,
+                source_id=record.source_id, field="cold_rent", value=unit, title=record.title))
     return drop_duplicate_ids(result)
 
 

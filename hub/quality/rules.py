@@ -377,20 +377,21 @@ _RULES = [
     ),
     Rule(
         "HOUSING_RENT_PERIOD_NOT_MONTHLY", "warning",
-        "Die Preise gelten pro Zeiteinheit '{value}' (preis_zeiteinheit), nicht pro Monat; das "
-        "Verzeichnis zeigt Mieten pro Monat, die Wohnung wird ohne Miete veröffentlicht.",
-        "The prices are per time unit '{value}' (preis_zeiteinheit), not per month; the "
-        "directory shows rents per month, the flat is published without a rent.",
-        "Geben Sie die Miete pro Monat an (preis_zeiteinheit MONAT, oder ohne preis_zeiteinheit), "
-        "wenn die Wohnung auch monatsweise vermietet wird.",
-        "Give the rent per month (preis_zeiteinheit MONAT, or no preis_zeiteinheit) where the flat "
-        "is let by the month too.",
+        "Die Preise gelten pro Zeiteinheit '{value}', nicht pro Monat; das Verzeichnis zeigt "
+        "Mieten pro Monat, die Wohnung wird ohne Miete veröffentlicht.",
+        "The prices are per time unit '{value}', not per month; the directory shows rents per "
+        "month, the flat is published without a rent.",
+        "Geben Sie die Miete pro Monat an (OpenImmo: preis_zeiteinheit MONAT oder keine; "
+        "schema.org: unitCode MON), wenn die Wohnung auch monatsweise vermietet wird.",
+        "Give the rent per month (OpenImmo: preis_zeiteinheit MONAT or none; schema.org: "
+        "unitCode MON) where the flat is let by the month too.",
         field="cold_rent",
         domains=("housing",),
-        description="OpenImmo only: an object whose `preise/preis_zeiteinheit` is `TAG`, "
-                    "`WOCHE` or `JAHR` (a furnished flat let by the day or week) would have "
-                    "published that price as the rent per month; its rents and charges are "
-                    "left out instead (a deposit stays).",
+        description="OpenImmo: an object whose `preise/preis_zeiteinheit` is `TAG`, `WOCHE` or "
+                    "`JAHR` (a furnished flat let by the day or week) would have published that "
+                    "price as the rent per month; its rents and charges are left out instead (a "
+                    "deposit stays). schema.org accommodation: an offer whose prices are all "
+                    "per another unit (`WEE`, `DAY`, `ANN`), left out as before, is said so.",
     ),
     Rule(
         "HOUSING_DEPOSIT_WITHOUT_RENT", "warning",
