@@ -703,3 +703,17 @@ def test_a_zip_without_one_xml_file_says_what_it_holds(files, said):
         parse(_zipped(files), PARTNER)
     with pytest.raises(FormatError, match="a ZIP archive that cannot be read"):
         parse(_zipped(files)[:40], PARTNER)
+
+
+def test_a_zip_whose_xml_unpacks_beyond_the_body_limit_is_refused_unread(monkeypatch):
+    """A few megabytes of ZIP can unpack to gigabytes, which the fetch's limit on a body no
+    longer bounds (and huge text nodes are allowed for attachments): an XML file above the
+    limit is refused by its size in the archive, before anything is unpacked."""
+    import hub.formats.openimmo as openimmo
+
+    data = _zipped({"openimmo.xml": _doc(_immobilie(objektnr="Z-1"), umfang="TEIL")})
+    assert parse(data, PARTNER).records
+    monkeypatch.setattr(openimmo, "UNPACKED_LIMIT", 100)
+    with pytest.raises(FormatError, match=r"openimmo.xml in the ZIP archive unpacks to [\d,]+ bytes, "
+                                          r"more than the limit of 100; send the deliveries in smaller parts"):
+        parse(data, PARTNER)

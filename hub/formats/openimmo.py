@@ -456,6 +456,9 @@ def _events(source: BinaryIO, wide: bool, encoding: str | None = None):
 
 _HEAD = 1 << 20  # the part of a document read from a file checked for entity declarations
 _ZIP = b"PK\x03\x04"
+# the most an archive's XML file may unpack to: the fetch's limit for a body (a few MB of
+# ZIP can unpack to gigabytes, which the limit on what is fetched no longer bounds)
+UNPACKED_LIMIT = 512 * 1024 * 1024
 
 
 def _xml_in_zip(source: BinaryIO) -> BinaryIO:
@@ -476,6 +479,11 @@ def _xml_in_zip(source: BinaryIO) -> BinaryIO:
         if found[0].flag_bits & 0x1:
             raise FormatError("not an OpenImmo delivery: the ZIP archive is password-protected; "
                               "send it without a password")
+        if found[0].file_size > UNPACKED_LIMIT:  # what it unpacks to: zipfile reads no more
+            raise FormatError(
+                f"not an OpenImmo delivery the hub reads: {found[0].filename} in the ZIP archive "
+                f"unpacks to {found[0].file_size:,} bytes, more than the limit of "
+                f"{UNPACKED_LIMIT:,}; send the deliveries in smaller parts")
         return archive.open(found[0])
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         raise FormatError(f"not an OpenImmo delivery: a ZIP archive that cannot be read "
