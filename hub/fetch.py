@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+from urllib3.exceptions import IncompleteRead
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 
@@ -342,6 +343,12 @@ class FeedFetcher:
                     sink.write(chunk)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                     requests.Timeout) as exc:
+                short = _incomplete_read(exc)
+                if short is not None and declared and declared.isdigit():
+                    # urllib3 ends a body shorter than its Content-Length so, before the
+                    # check below sees it; said as what it is, with the figures
+                    raise _Retryable(f"truncated body: {short} of {declared} bytes (the "
+                                     "connection closed early)") from None
                 raise _Retryable(f"connection broke while reading the body ({type(exc).__name__})") from None
             encoding = response.headers.get("Content-Encoding")
             if declared and declared.isdigit() and not encoding and size != int(declared):
@@ -397,6 +404,21 @@ class FeedFetcher:
         result = self._read_file(files[0], into)
         result.path = files[0]
         return result
+
+
+def _incomplete_read(exc: BaseException) -> int | None:
+    """The bytes that arrived of a body cut short (urllib3's IncompleteRead somewhere in the
+    exception's arguments), else None."""
+    seen, todo = set(), [exc]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, IncompleteRead) and isinstance(item.partial, int):
+            return item.partial
+        todo += [arg for arg in getattr(item, "args", ()) if isinstance(arg, BaseException)]
+    return None
 
 
 class _Retryable(Exception):

@@ -162,3 +162,47 @@ def test_a_damaged_landed_payload_is_not_read(tmp_path):
     store.path_for(sha).write_bytes(b"<openimmo>")
     with pytest.raises(KeyError, match="damaged"):
         store.open(sha)
+
+
+def test_a_body_cut_short_is_said_to_be_truncated_with_its_figures(fetcher, tmp_path):
+    """A server that announces a Content-Length and closes the connection early (a proxy
+    that timed out, a crashed export): the steward reads 'truncated body' and how much
+    arrived, not a ChunkedEncodingError; it is retried like a broken connection and lands
+    nothing."""
+    import socket
+    import threading
+
+    from hub.store.landing import LandingStore
+
+    body = b'{"ergebnisliste": [' + b" " * 3000
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    served = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 9000\r\nConnection: close\r\n\r\n" + body)
+                served.append(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    store = LandingStore(tmp_path / "landing")
+    try:
+        with pytest.raises(FetchError) as failed:
+            fetcher.fetch(f"http://127.0.0.1:{server.getsockname()[1]}/feed.json",
+                          allow_private=True, into=store)
+    finally:
+        server.close()
+    message = str(failed.value)
+    assert f"truncated body: {len(body)} of 9000 bytes (the connection closed early)" in message
+    assert "gave up after 4 attempts" in message and len(served) == 4  # retried as before
+    assert getattr(failed.value, "transient", False)  # Dagster's retry policy tries again later
+    assert not [p for p in store.root.rglob("*") if p.is_file()]
