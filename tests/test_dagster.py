@@ -178,6 +178,11 @@ def test_held_delivery_fails_the_blocking_check_with_the_numbers(db_url, tmp_pat
                               run_config={"ops": {"staged__jobs": {"config": {"release_withdrawals": True}}}})
     staged = materialization(released, "staged", "jobs").metadata
     assert (staged["status"].value, staged["withdrawn"].value) == ("ok", 25)
+    # the guard passes because a steward let the delivery through, not 'within the limits'
+    guard = {c.check_name: c for c in released.get_asset_check_evaluations()}["withdrawal_guard"]
+    assert guard.passed and guard.metadata["released"].value is True
+    assert guard.description == ("Released by a steward: 25 of 30 published records withdrawn "
+                                 "(83%; held above 10% when 10 or more, let through by the release).")
 
 
 def test_a_delivery_held_for_its_rejections_names_their_rules(db_url, tmp_path, httpserver, instance):
@@ -200,6 +205,15 @@ def test_a_delivery_held_for_its_rejections_names_their_rules(db_url, tmp_path, 
     assert "| `RECORD_FIELD_MISSING` | 12 |" in accepted.metadata["rules"].value
     staged = materialization(held, "staged", "jobs").metadata
     assert staged["status"].value == "held" and "| `RECORD_FIELD_MISSING` | 12 |" in staged["rules"].value
+    assert not checks["withdrawal_guard"].metadata["released"].value
+
+    released = dg.materialize(selection, partition_key="jobcenter-nk", instance=instance,
+                              resources=resources(db_url, tmp_path, registry),
+                              run_config={"ops": {"staged__jobs": {"config": {"release_withdrawals": True}}}})
+    checks = {c.check_name: c for c in released.get_asset_check_evaluations()}
+    assert checks["rejection_share"].passed and checks["rejection_share"].description.startswith(
+        "Released by a steward: 12 of 20 records of the delivery rejected (60%;")
+    assert checks["withdrawal_guard"].description.startswith("Within the limits: 0 of 0 ")
 
 
 def test_checks_are_kept_per_partner_partition(db_url, tmp_path, httpserver, instance):

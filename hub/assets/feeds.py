@@ -10,12 +10,15 @@ from pydantic import Field
 from hub.assets.partitions import DOMAINS, PARTNER_PARTITIONS
 from hub.config import SettingsError
 from hub.fetch import FetchError, safe_url
+from hub.models import SyncMode
 from hub.pipeline import (
     MIN_REJECTIONS,
     MIN_WITHDRAWALS,
     StageError,
     fetch_partner_feed,
+    rejection_hold,
     stage_partner_feed,
+    withdrawal_hold,
 )
 from hub.registry import RegistryError
 from hub.quality.feed import FeedCheck, fields_check, freshness_check, volume_check
@@ -87,25 +90,36 @@ def staged_report(engine, partner, domain: str, outcome, feedback_note: str, rep
     feed = partner.feed_for(domain)
     # what each guard measured: the records this delivery withdrew of those published
     # before it, the records it rejected of those it held
+    withdrawn, published = counts.withdrawn, counts.active - counts.added + counts.withdrawn
     measured = {
-        "withdrawal_guard": (counts.withdrawn, counts.active - counts.added + counts.withdrawn,
-                             feed.max_withdrawal_share, MIN_WITHDRAWALS,
-                             "published records withdrawn"),
+        "withdrawal_guard": (withdrawn, published, feed.max_withdrawal_share, MIN_WITHDRAWALS,
+                             "published records withdrawn",
+                             # (a delta feed's deletions are not guarded)
+                             withdrawal_hold(withdrawn, published, feed.max_withdrawal_share)
+                             if feed.mode == SyncMode.SNAPSHOT else None),
         "rejection_share": (counts.rejected, counts.items, feed.max_rejection_share,
-                            MIN_REJECTIONS, "records of the delivery rejected"),
+                            MIN_REJECTIONS, "records of the delivery rejected",
+                            rejection_hold(counts.items, counts.accepted, feed.max_rejection_share)),
     }
-    for check, (count, total, limit, minimum, what) in measured.items():
+    for check, (count, total, limit, minimum, what, over) in measured.items():
         failed = hold is not None and hold.check == check
         if failed:
             count, total = hold.count, hold.total
         share = count / total if total else 0.0
+        # a delivery over the limit that went through was let through by a steward's
+        # release (hub release, or the run config): said so, not 'within the limits'
+        released = not failed and hold is None and over is not None
         checks.append((FeedCheck(
             check, not failed,
             hold.message if failed else (
+                f"Released by a steward: {count} of {total} {what} ({share:.0%}; held above "
+                f"{limit:.0%} when {minimum} or more, let through by the release)."
+                if released else
                 # a few records over the share do not hold (a small feed's one bad record)
                 f"Within the limits: {count} of {total} {what} ({share:.0%}; held above "
                 f"{limit:.0%} when {minimum} or more)."),
-            {"records": count, "of": total, "share": round(share, 4), "limit": limit},
+            {"records": count, "of": total, "share": round(share, 4), "limit": limit,
+             "released": released},
         ), dg.AssetCheckSeverity.ERROR))
     same = outcome.status == "unchanged"  # the last good delivery, staged again
     with engine.connect() as conn:
