@@ -469,6 +469,11 @@ class Hold:
 
     @property
     def message(self) -> str:
+        return self.describe()
+
+    def describe(self, elsewhere: str | None = None) -> str:
+        """The message, with ``elsewhere``: another way to release than the command (the
+        Dagster UI's, ``hub.alerts.ui_release``)."""
         if self.check == "withdrawal_guard":
             what = (f"this delivery would withdraw {self.count} of {self.total} published "
                     f"records ({self.share:.0%})")
@@ -477,8 +482,9 @@ class Hold:
                     f"({self.share:.0%})")
             if self.withdraws:  # the rejected ones that are published now leave with a release
                 what += f"; released, it withdraws {self.withdraws} published records"
+        how = f"hub release {self.partner_id}" + (f", or {elsewhere}" if elsewhere else "")
         return (f"held: {what}; the directory keeps the last good state until a steward "
-                f"releases the sync (hub release {self.partner_id})")
+                f"releases the sync ({how})")
 
 
 def withdrawal_hold(gone: int, active: int, max_share: float) -> Hold | None:

@@ -167,6 +167,11 @@ def test_held_delivery_fails_the_blocking_check_with_the_numbers(db_url, tmp_pat
     guard = checks["withdrawal_guard"]
     assert not guard.passed and guard.severity == dg.AssetCheckSeverity.ERROR
     assert "would withdraw 25 of 30" in guard.description
+    # how to release it, with the command and in the UI the steward reads this in
+    assert guard.description.endswith(
+        "(hub release jobcenter-nk, or in the Dagster UI: open the launchpad of staged/jobs (the "
+        "menu beside Materialize), pick the partition jobcenter-nk, set release_withdrawals: true "
+        "and materialize)")
     # the run's failed step says the hold in its first line, not only the check's name
     failure = next(e for e in held.all_events if e.is_step_failure)
     assert failure.step_failure_data.user_failure_data.description == guard.description

@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from hub.assets.partitions import DOMAINS, PARTNER_PARTITIONS
+from hub.alerts import ui_release
 from hub.config import SettingsError
 from hub.fetch import FetchError, safe_url
 from hub.models import SyncMode
@@ -111,7 +112,7 @@ def staged_report(engine, partner, domain: str, outcome, feedback_note: str, rep
         released = not failed and hold is None and over is not None
         checks.append((FeedCheck(
             check, not failed,
-            hold.message if failed else (
+            held_description(hold, domain) if failed else (
                 f"Released by a steward: {count} of {total} {what} ({share:.0%}; held above "
                 f"{limit:.0%} when {minimum} or more, let through by the release)."
                 if released else
@@ -129,6 +130,12 @@ def staged_report(engine, partner, domain: str, outcome, feedback_note: str, rep
             freshness_check(conn, partner.id, domain, feed.max_age_days),
         )]
     return metadata, checks
+
+
+def held_description(hold, domain: str) -> str:
+    """A held delivery as its failed guard and its failed step say it in the UI: the hold's
+    numbers and both ways to release it, the command and the UI's own."""
+    return hold.describe(ui_release(domain, hold.partner_id))
 
 
 def _rules_markdown(rules: dict[str, int]) -> str:
@@ -274,7 +281,7 @@ def build_domain_assets(domain: str) -> list:
                 blocking=True,
                 description="Fails when a snapshot would withdraw too many published records at "
                 "once; the partner's records stay as they were until a steward releases the sync "
-                "(`hub release PARTNER`, or run config release_withdrawals: true).",
+                f"(`hub release PARTNER`, or {ui_release(domain)}).",
             ),
             _partner_check(
                 "rejection_share",
@@ -284,8 +291,7 @@ def build_domain_assets(domain: str) -> list:
                 description="Fails when too large a share of the delivery was rejected (a broken "
                 "export): more than the feed's max_rejection_share (registry; default 50 %) and at "
                 f"least {MIN_REJECTIONS} records. The partner's records stay as they were until a "
-                "steward releases the sync (`hub release PARTNER`, or run config "
-                "release_withdrawals: true).",
+                f"steward releases the sync (`hub release PARTNER`, or {ui_release(domain)}).",
             ),
             *[
                 _partner_check(name, asset=staged_key, partitions=partitions, description=text)
@@ -315,7 +321,8 @@ def build_domain_assets(domain: str) -> list:
             # the failed guard (a blocking check) stops the run either way; failing the step
             # here gives it the hold's message, where Dagster's own error for a blocking check
             # names only the check ("DagsterAssetCheckFailedError: 1 blocking asset check ...")
-            raise dg.Failure(description=outcome.hold.message, allow_retries=False)
+            raise dg.Failure(description=held_description(outcome.hold, domain),
+                             allow_retries=False)
 
     @dg.asset(
         key=dg.AssetKey(["directory", domain]),
