@@ -18,25 +18,35 @@ The storages here, and Dagster's SQLite run and schedule storage and artifact fo
 subclassed below, read it from DAGSTER_HOME, the folder that holds the file (the folder
 ``DagsterInstance.get()`` reads; ``DagsterInstance.from_config(dir)`` of another folder
 than DAGSTER_HOME would find the storage of DAGSTER_HOME's).
+
+``TickLogManager`` keeps what sensors and schedules log at a tick (the UI shows it with the
+tick), not the steps' stdout and stderr.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import IO
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from dagster._core.storage.compute_log_manager import CapturedLogContext, ComputeIOType
 from dagster._core.storage.event_log.schema import SqlEventLogStorageMetadata
 from dagster._core.storage.event_log.sqlite import sqlite_event_log
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
+)
+from dagster._core.storage.local_compute_log_manager import (
+    IO_TYPE_EXTENSION,
+    LocalComputeLogManager,
 )
 from dagster._core.storage.root import LocalArtifactStorage
 from dagster._core.storage.runs import SqliteRunStorage
@@ -114,6 +124,58 @@ class HomeLocalArtifactStorage(LocalArtifactStorage):
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> HomeLocalArtifactStorage:
         return cls(inst_data=inst_data, **under_home(config_value))
+
+
+class TickLogManager(LocalComputeLogManager):
+    """Keeps what the sensors and schedules log at a tick, which the UI shows under the tick
+    (Automation, a sensor, a tick's logs: which feeds a probe could not reach, a feedback mail
+    that failed, a cron expression refused), and not the steps' stdout and stderr: the steps
+    report through the event log, and capturing their streams costs two helper processes a
+    step. Dagster's NoOpComputeLogManager kept neither, so every tick showed no logs. A
+    relative ``base_dir`` is read from DAGSTER_HOME; a tick that logs nothing writes no file."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> TickLogManager:
+        return cls(inst_data=inst_data, **under_home(config_value))
+
+    @contextmanager
+    def capture_logs(self, log_key: Sequence[str]) -> Iterator[CapturedLogContext]:
+        yield CapturedLogContext(log_key)  # a step's streams: not captured
+
+    def is_capture_complete(self, log_key: Sequence[str]) -> bool:
+        return True
+
+    @contextmanager
+    def open_log_stream(self, log_key: Sequence[str], io_type: ComputeIOType) -> Iterator[IO]:
+        stream = _FileOnFirstWrite(self.get_captured_local_path(log_key, IO_TYPE_EXTENSION[io_type]))
+        try:
+            yield stream
+        finally:
+            stream.close()
+
+
+class _FileOnFirstWrite(io.TextIOBase):
+    """A text file made when the first line is written to it: the sensors tick every 30 s,
+    most of the time with nothing to say."""
+
+    def __init__(self, path: str):
+        self._path, self._file = path, None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._file is None:
+            os.makedirs(os.path.dirname(self._path), exist_ok=True)
+            self._file = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close)
+        written = self._file.write(text)
+        self._file.flush()  # the UI reads the tick's logs while the daemon still runs
+        return written
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
 
 
 OPEN_RUNS = 4  # run databases kept open besides the index (a process works on one run or few)

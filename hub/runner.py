@@ -37,10 +37,13 @@ CLI_RUN_TAGS = {"hub/trigger": "cli"}
 MINIMAL_INSTANCE = """# Dagster instance of the hub (written by the hub command)
 telemetry:
   enabled: false
-# the steps log through Dagster's event log; capturing their stdout costs two processes a step
+# the steps log through Dagster's event log; capturing their stdout costs two processes a step.
+# What sensors and schedules log at a tick is kept: the UI shows it with the tick
 compute_logs:
-  module: dagster._core.storage.noop_compute_log_manager
-  class: NoOpComputeLogManager
+  module: hub.dagster_sqlite
+  class: TickLogManager
+  config:
+    base_dir: {logs}
 # Dagster's SQLite storage where Dagster puts it, with its connections kept open and commits
 # that do not wait for the disk (hub/dagster_sqlite.py)
 run_storage:
@@ -108,7 +111,7 @@ def ensure_dagster_home(settings: Settings) -> Path:
         if not (home / "dagster.yaml").exists():
             folders = {name: json.dumps(str(home / path))  # YAML strings as well
                        for name, path in (("history", "history"), ("events", "history/runs"),
-                                          ("schedules", "schedules"))}
+                                          ("schedules", "schedules"), ("logs", "logs"))}
             (home / "dagster.yaml").write_text(MINIMAL_INSTANCE.format(**folders))
             if os.environ.get("DAGSTER_HOME"):  # a typo or an unmounted volume would go unseen
                 print(f"hub: DAGSTER_HOME {home} held no dagster.yaml; wrote one that keeps "

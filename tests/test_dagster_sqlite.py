@@ -130,3 +130,65 @@ def test_relative_storage_is_read_from_dagster_home_with_a_tilde_expanded(monkey
     assert under_home({"base_dir": ".hub/dagster/storage"}) == {
         "base_dir": "/home/steward/hub/.hub/dagster/storage"}
     assert under_home({"base_dir": "/srv/dagster"}) == {"base_dir": "/srv/dagster"}
+
+
+def test_what_a_sensor_logs_at_a_tick_is_kept_for_the_ui_and_steps_streams_are_not(
+        tmp_path, monkeypatch, httpserver):
+    """The steward opens a feed_changes tick in the UI to see which feed the probe could not
+    reach: the UI reads a tick's logs from the instance's compute log manager, which on the
+    project's instance file kept nothing (NoOpComputeLogManager). Now they are there; a tick
+    that logs nothing leaves no file, and a run's steps still have no stdout/stderr files."""
+    import shutil
+
+    import sqlalchemy as sa
+    from dagster._core.definitions.instigation_logger import get_instigation_log_records
+    from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
+
+    from hub.pipeline import fetch_partner_feed
+    from hub.registry import parse_registry
+    from hub.resources import FeedClient, HubStore
+    from hub.sensors import feed_change_sensor, inbox_sensor
+    from tests.feeds import Feed, ba_v6, posting, registry_text
+    from tests.test_sensors import free_port
+
+    home = tmp_path / "dagster"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    feed = Feed(httpserver, "/jc.json", ba_v6([posting(1)]))
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", feed.url)))
+    store = HubStore(database_url=f"sqlite:///{tmp_path / 'hub.db'}", home=str(tmp_path / "home"),
+                     registry_path=str(registry))
+    client = FeedClient(max_retries=0, deadline=5)
+    fetch_partner_feed(store.engine(), store.landing(), client.fetcher(),
+                       parse_registry(registry.read_text()).get("jobcenter-nk"), "jobs")
+    gone = f"http://127.0.0.1:{free_port()}/jc.json"  # the partner's server is gone
+    registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", gone)))
+    with store.engine().begin() as conn:
+        conn.execute(sa.text("UPDATE fetch_state SET source = :s"), {"s": gone})
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
+
+        def tick(sensor, number: int):
+            key = ["__repository__", sensor.name, str(number)]  # as the daemon names a tick
+            with dg.SensorEvaluationContext(
+                    instance_ref=instance.get_ref(), instance=instance, log_key=key,
+                    repository_name="__repository__", sensor_name=sensor.name,
+                    resources={"hub_store": store, "feed_client": client}) as context:
+                result = sensor(context)
+            # what the UI shows under the tick (dagster_graphql's get_tick_log_events)
+            return result, [(r["levelname"], r[LOG_RECORD_METADATA_ATTR]["orig_message"])
+                            for r in get_instigation_log_records(instance, key)]
+
+        probed, logged = tick(feed_change_sensor, 7)
+        assert "1 not reachable" in probed.skip_message
+        assert logged == [("WARNING", f"jobcenter-nk/jobs: not reachable for a probe: {gone}: "
+                                      "connection failed (ConnectionError)")]
+        quiet, logged = tick(inbox_sensor, 8)
+        assert quiet.skip_message == "no file waiting in any inbox" and logged == []
+
+        assert dg.materialize([numbers], instance=instance).success
+    logs = home / ".hub" / "dagster" / "logs"
+    kept = sorted(p.relative_to(logs).as_posix() for p in logs.rglob("*") if p.is_file())
+    assert kept == ["__repository__/feed_changes/7.err"]
