@@ -66,16 +66,6 @@ def redact(text: str | None, limit: int = MAX_MESSAGE) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def ui_release(domain: str | None, partner: str | None = None) -> str:
-    """How a steward releases a held delivery in the Dagster UI: the staging asset's
-    launchpad (its Materialize button opens no config), the partner's partition, the
-    staging's run config ``release_withdrawals`` (pre-filled there as false)."""
-    asset = f"staged/{domain}" if domain else "the staged asset"
-    return (f"in the Dagster UI: open the launchpad of {asset} (the menu beside Materialize), "
-            f"pick the partition {partner or 'of the partner'}, set release_withdrawals: true "
-            "and materialize")
-
-
 def subject(failure: RunFailure) -> str:
     who = f" {failure.partner}" if failure.partner else ""
     return f"[Welcome Hub] {failure.job}{who} {'held' if failure.holds else 'failed'}"
@@ -101,12 +91,9 @@ def render(failure: RunFailure, ui_url: str | None = None) -> str:
     if ui_url:
         lines.append(f"Run in the Dagster UI: {ui_url.rstrip('/')}/runs/{failure.run_id}")
     if failure.holds:
-        who = failure.partner or "PARTNER"
-        domain = next((step.step.split("__", 1)[1] for step in failure.steps
-                       if step.step.startswith("staged__")), None)  # the staging step held it
-        lines.append(f"If the change is intended, release the delivery (hub release {who}, or "
-                     f"{ui_release(domain, failure.partner)}); if not, ask the partner to fix its "
-                     "export: the next delivery is checked again.")
+        # the hold says how to release it, with the command and in the UI (hub.assets.feeds)
+        lines.append("If the change is intended, release the delivery as the hold above says; if "
+                     "not, ask the partner to fix its export: the next delivery is checked again.")
     else:
         who = failure.partner or "PARTNER"
         lines.append("Re-sync once the cause is fixed: materialize the partner's partition from the "

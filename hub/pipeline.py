@@ -473,7 +473,7 @@ class Hold:
 
     def describe(self, elsewhere: str | None = None) -> str:
         """The message, with ``elsewhere``: another way to release than the command (the
-        Dagster UI's, ``hub.alerts.ui_release``)."""
+        Dagster UI's, ``hub.assets.feeds.ui_release``)."""
         if self.check == "withdrawal_guard":
             what = (f"this delivery would withdraw {self.count} of {self.total} published "
                     f"records ({self.share:.0%})")

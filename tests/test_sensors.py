@@ -476,10 +476,11 @@ def test_a_held_delivery_mails_the_stewards_the_guards_numbers_and_the_release(
     assert message["Subject"] == "[Welcome Hub] sync_jobs jobcenter-nk held"
     assert "Held:    withdrawal_guard" in body and "would withdraw 27 of 30" in body
     assert "hub release jobcenter-nk" in body
-    # the UI's way as a steward finds it there (the launchpad pre-fills the config as false)
-    assert ("or in the Dagster UI: open the launchpad of staged/jobs (the menu beside "
-            "Materialize), pick the partition jobcenter-nk, set release_withdrawals: true and "
-            "materialize); if not, ask the partner") in " ".join(body.split())
+    # and in the UI, as a steward finds it there (the launchpad pre-fills the config as false)
+    assert ("(hub release jobcenter-nk, or in the Dagster UI: open the launchpad of staged/jobs "
+            "(the menu beside Materialize), pick the partition jobcenter-nk, set "
+            "release_withdrawals: true and materialize)") in " ".join(body.split())
+    assert "release the delivery as the hold above says; if not, ask the partner" in body
     assert "DagsterAssetCheckFailedError" not in body and "Re-sync" not in body
     assert body.count("would withdraw 27 of 30") == 1  # the failed step says the hold too
 

@@ -8,7 +8,6 @@ import dagster as dg
 from pydantic import Field
 
 from hub.assets.partitions import DOMAINS, PARTNER_PARTITIONS
-from hub.alerts import ui_release
 from hub.config import SettingsError
 from hub.fetch import FetchError, safe_url
 from hub.models import SyncMode
@@ -130,6 +129,15 @@ def staged_report(engine, partner, domain: str, outcome, feedback_note: str, rep
             freshness_check(conn, partner.id, domain, feed.max_age_days),
         )]
     return metadata, checks
+
+
+def ui_release(domain: str, partner: str | None = None) -> str:
+    """How a steward releases a held delivery in the Dagster UI: the staging asset's
+    launchpad (its Materialize button opens no config), the partner's partition, the
+    staging's run config ``release_withdrawals`` (pre-filled there as false)."""
+    return (f"in the Dagster UI: open the launchpad of staged/{domain} (the menu beside "
+            f"Materialize), pick the partition {partner or 'of the partner'}, set "
+            "release_withdrawals: true and materialize")
 
 
 def held_description(hold, domain: str) -> str:
