@@ -87,7 +87,8 @@ def render(failure: RunFailure, ui_url: str | None = None) -> str:
         lines += ["", f"Step:    {step.step}", f"Error:   {redact(step.message)}"]
     if not failure.steps and not failure.holds:
         lines += ["", f"Error:   {redact(failure.run_message) or 'the run failed before any step ran'}"]
-    lines += ["", "The directory keeps the last good state of this partner's records."]
+    lines += ["", "The directory keeps the last good state of this partner's records."
+              if failure.partner else "The directory keeps its last publication."]
     if ui_url:
         lines.append(f"Run in the Dagster UI: {ui_url.rstrip('/')}/runs/{failure.run_id}")
     if failure.holds:
@@ -95,11 +96,30 @@ def render(failure: RunFailure, ui_url: str | None = None) -> str:
         lines.append("If the change is intended, release the delivery as the hold above says; if "
                      "not, ask the partner to fix its export: the next delivery is checked again.")
     else:
-        who = failure.partner or "PARTNER"
-        lines.append("Re-sync once the cause is fixed: materialize the partner's partition from the "
-                     f"asset page, or hub sync --partner {who} (a run started by hub sync cannot be "
-                     "re-executed from the run page).")
+        lines.append(_once_fixed(failure))
     return "\n".join(lines) + "\n"
+
+
+def _once_fixed(failure: RunFailure) -> str:
+    """What to run again once the cause is fixed, for the asset whose step failed (a step
+    key is the asset key's parts joined by '__': raw__jobs, directory__courses)."""
+    stage, _, domain = (failure.steps[0].step if failure.steps else "").partition("__")
+    who = failure.partner
+    if who and stage in ("raw", "staged") and domain:
+        # a new fetch; the staging follows it by itself (automation)
+        return (f"Re-sync once the cause is fixed: materialize the partition {who} of "
+                f"raw/{domain} from its asset page (staged/{domain} follows), or hub sync "
+                f"--partner {who} (a run started by hub sync cannot be re-executed from the run "
+                "page).")
+    if who:
+        return (f"Re-sync once the cause is fixed: materialize the partner's partition from the "
+                f"asset page, or hub sync --partner {who} (a run started by hub sync cannot be "
+                "re-executed from the run page).")
+    if stage == "directory" and domain:
+        return (f"Publish again once the cause is fixed: materialize directory/{domain} from its "
+                f"asset page, or hub replay --domain {domain}.")
+    return (f"Once the cause is fixed, run {failure.job} again (its asset page, or Re-execute on "
+            "the run page).")
 
 
 def build_message(title: str, text: str, sender: str, to_address: str) -> EmailMessage:

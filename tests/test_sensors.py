@@ -402,6 +402,17 @@ def test_alert_text_redacts_credentials_and_addresses():
                   ui_url="http://127.0.0.1:3000/")
     assert "Partner: jobcenter-nk" in text and "Step:    raw__jobs" in text
     assert "http://127.0.0.1:3000/runs/r1" in text
+    # what to run again: the partner's fetch, of which asset (staged follows it)
+    assert ("Re-sync once the cause is fixed: materialize the partition jobcenter-nk of raw/jobs "
+            "from its asset page (staged/jobs follows), or hub sync --partner jobcenter-nk") in text
+    assert "this partner's records" in text
+    # a publication has no partner: not 'hub sync --partner PARTNER'
+    published = render(RunFailure("publish_directory", "r2", None,
+                                  [FailedStep("directory__courses", "database is locked")]))
+    assert "PARTNER" not in published and "this partner" not in published
+    assert "The directory keeps its last publication." in published
+    assert ("Publish again once the cause is fixed: materialize directory/courses from its asset "
+            "page, or hub replay --domain courses.") in published
     assert steward_addresses({"HUB_STEWARD_EMAILS": " a@x.example, ,b@y.example"}) == ["a@x.example", "b@y.example"]
     with pytest.raises(MailError, match="HUB_STEWARD_EMAILS: 'nobody'"):
         steward_addresses({"HUB_STEWARD_EMAILS": "a@x.example,nobody"})
