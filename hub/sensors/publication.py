@@ -41,7 +41,8 @@ def publication_catch_up_sensor(context: dg.SensorEvaluationContext):
                 asset_selection=[dg.AssetKey(["directory", domain])],
                 tags={"hub/trigger": "publication_catch_up"}))
     if not requests:
-        return dg.SkipReason("every staging ended before or after a publication, not during one")
+        return dg.SkipReason("nothing to publish again: no partner's staging ended while a "
+                             "publication of its domain was running")
     context.log.info("publishing again: %s", ", ".join(
         r.asset_selection[0].path[-1] for r in requests))
     return requests
