@@ -30,6 +30,7 @@ import io
 import os
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -145,27 +146,54 @@ class TickLogManager(LocalComputeLogManager):
     def is_capture_complete(self, log_key: Sequence[str]) -> bool:
         return True
 
+    KEEP_DAYS = 30  # a tick's log is kept this long (a probe that fails every tick writes one a tick)
+    PRUNE_EVERY = 3600.0  # seconds between two looks for logs past KEEP_DAYS, per process
+    _pruned_at = 0.0
+
     @contextmanager
     def open_log_stream(self, log_key: Sequence[str], io_type: ComputeIOType) -> Iterator[IO]:
-        stream = _FileOnFirstWrite(self.get_captured_local_path(log_key, IO_TYPE_EXTENSION[io_type]))
+        stream = _FileOnFirstWrite(self.get_captured_local_path(log_key, IO_TYPE_EXTENSION[io_type]),
+                                   on_create=self.prune)
         try:
             yield stream
         finally:
             stream.close()
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete the tick logs older than KEEP_DAYS (at most once in PRUNE_EVERY seconds):
+        Dagster's purge of old ticks leaves their files, and a feed that cannot be reached
+        has its probe log a line at every tick, for months. How many files went."""
+        now = time.time() if now is None else now
+        if now - self._pruned_at < self.PRUNE_EVERY:
+            return 0
+        self._pruned_at = now
+        removed = 0
+        for folder, _, names in os.walk(self._base_dir):
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    if now - os.stat(path).st_mtime > self.KEEP_DAYS * 86400:
+                        os.unlink(path)
+                        removed += 1
+                except OSError:
+                    continue  # gone meanwhile: another process pruned it
+        return removed
 
 
 class _FileOnFirstWrite(io.TextIOBase):
     """A text file made when the first line is written to it: the sensors tick every 30 s,
     most of the time with nothing to say."""
 
-    def __init__(self, path: str):
-        self._path, self._file = path, None
+    def __init__(self, path: str, on_create=None):
+        self._path, self._file, self._on_create = path, None, on_create
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
         if self._file is None:
+            if self._on_create is not None:
+                self._on_create()
             os.makedirs(os.path.dirname(self._path), exist_ok=True)
             self._file = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close)
         written = self._file.write(text)

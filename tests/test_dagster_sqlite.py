@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -192,3 +194,15 @@ def test_what_a_sensor_logs_at_a_tick_is_kept_for_the_ui_and_steps_streams_are_n
     logs = home / ".hub" / "dagster" / "logs"
     kept = sorted(p.relative_to(logs).as_posix() for p in logs.rglob("*") if p.is_file())
     assert kept == ["__repository__/feed_changes/7.err"]
+
+    # a tick's log goes after KEEP_DAYS (Dagster's purge of old ticks leaves the files)
+    from hub.dagster_sqlite import TickLogManager
+
+    with dg.DagsterInstance.get() as instance:
+        manager = instance.compute_log_manager
+        assert isinstance(manager, TickLogManager)
+        old = logs / "__repository__" / "feed_changes" / "7.err"
+        month = time.time() - (TickLogManager.KEEP_DAYS + 1) * 86400
+        os.utime(old, (month, month))
+        tick(feed_change_sensor, 9)  # a new log: the first of the process prunes
+        assert not old.exists() and (logs / "__repository__" / "feed_changes" / "9.err").is_file()
