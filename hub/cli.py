@@ -200,6 +200,7 @@ def cmd_check(args) -> int:
     """A partner's file through every check, offline; the feedback report goes to --out.
     Exit 0: clean; 1: records were rejected or a sync would be held; 2: the input is unusable."""
     import datetime as dt
+    from collections import Counter
     from types import SimpleNamespace
 
     from hub.formats import FormatError, get_format, reads_as
@@ -279,7 +280,8 @@ def cmd_check(args) -> int:
     # what a sync of this file would do: held when too large a share is rejected
     feed = partner.feed_for(fmt.domain) if hasattr(partner, "feed_for") else None
     share = feed.max_rejection_share if feed is not None else Feed.model_fields["max_rejection_share"].default
-    hold = rejection_hold(parsed.items, len(accepted), share)
+    hold = rejection_hold(parsed.items, len(accepted), share,
+                          Counter(problem.rule for problem in found if problem.severity == "error"))
     # a partner that is live already: what a sync would take out of the directory
     published = _published_ids(partner.id, fmt.domain) if feed is not None else None
     snapshot = (parsed.mode or feed.mode if feed is not None else None) == SyncMode.SNAPSHOT

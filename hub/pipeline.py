@@ -327,7 +327,8 @@ def stage_partner_feed(
                                f"{active} records of the last good sync (if the partner has no "
                                f"offers any more: hub release {partner.id})")
                 elif not released:
-                    held = rejection_hold(delivery.items, accepted, feed.max_rejection_share)
+                    held = rejection_hold(delivery.items, accepted, feed.max_rejection_share,
+                                          writer.counts.errors)
                     if held is None and snapshot:
                         held = withdrawal_hold(writer.withdrawals(), active,
                                                feed.max_withdrawal_share)
@@ -462,6 +463,7 @@ class Hold:
     total: int  # records published now / records delivered
     partner_id: str = "PARTNER"  # named in the release command of the message
     withdraws: int | None = None  # held for its rejections: published records a release withdraws
+    reasons: dict[str, int] = field(default_factory=dict)  # held for its rejections: rule -> records
 
     @property
     def share(self) -> float:
@@ -479,12 +481,24 @@ class Hold:
                     f"records ({self.share:.0%})")
         else:
             what = (f"{self.count} of the {self.total} records of this delivery were rejected "
-                    f"({self.share:.0%})")
+                    f"({self.share:.0%}{self._most_often()})")
             if self.withdraws:  # the rejected ones that are published now leave with a release
                 what += f"; released, it withdraws {self.withdraws} published records"
         how = f"hub release {self.partner_id}" + (f", or {elsewhere}" if elsewhere else "")
         return (f"held: {what}; the directory keeps the last good state until a steward "
                 f"releases the sync ({how})")
+
+
+    def _most_often(self) -> str:
+        """'; most often JOB_EXPIRED (40 records), DATE_IMPLAUSIBLE (3)': why, before the
+        steward opens the report (expired postings: a stale export; a missing field: a
+        changed one)."""
+        top = sorted(self.reasons.items(), key=lambda item: (-item[1], item[0]))[:2]
+        if not top:
+            return ""
+        (rule, n), rest = top[0], top[1:]
+        return (f"; most often {rule} ({n} record{'s' if n != 1 else ''})"
+                + "".join(f", {other} ({m})" for other, m in rest))
 
 
 def withdrawal_hold(gone: int, active: int, max_share: float) -> Hold | None:
@@ -495,12 +509,13 @@ def withdrawal_hold(gone: int, active: int, max_share: float) -> Hold | None:
     return None
 
 
-def rejection_hold(items: int, accepted: int, max_share: float) -> Hold | None:
+def rejection_hold(items: int, accepted: int, max_share: float,
+                   reasons: dict[str, int] | None = None) -> Hold | None:
     """A Hold when more than ``max_share`` of a delivery's records (and at least
     MIN_REJECTIONS) were rejected: a broken export should not replace a good one."""
     rejected = items - accepted
     if rejected >= MIN_REJECTIONS and rejected > max_share * items:
-        return Hold("rejection_share", rejected, items)
+        return Hold("rejection_share", rejected, items, reasons=dict(reasons or {}))
     return None
 
 

@@ -34,6 +34,7 @@ class StageCounts:
     withdrawn: int = 0
     active: int = 0
     rules: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)  # the rules that rejected records
 
 
 def record_json(data: dict) -> JsonText:
@@ -183,6 +184,8 @@ class StageWriter:
         self.counts.accepted += len(accepted)
         for r in found:
             self.counts.rules[r.rule] = self.counts.rules.get(r.rule, 0) + 1
+            if r.severity == "error":
+                self.counts.errors[r.rule] = self.counts.errors.get(r.rule, 0) + 1
         insert_many(self.conn, _found, _rejection_rows(self.partner_id, self.domain, found))
 
     def open_sync(self) -> int:
