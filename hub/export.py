@@ -42,6 +42,7 @@ import sqlalchemy as sa
 
 from hub import hsds
 from hub.store.db import begin_writes
+from hub.store.publish import feed_checkpoint
 from hub.store.tables import changes, directory
 
 FORMATS = ("ndjson", "csv", "csv-excel", "hsds")
@@ -65,7 +66,8 @@ def iter_entries(engine: sa.Engine, domains: Iterable[str] = DOMAINS,
     consistent snapshot on both databases, so an export never holds half a publication.
     ``snapshot``, when given, gets ``changes_seq``: the newest item of the change feed in the
     same snapshot (a publication writes the directory and its changes in one transaction),
-    from which a reader of the export follows ``/v1/changes?after=``. ``modified``: (domain,
+    from which a reader of the export follows ``/v1/changes?after=``, and
+    ``changes_checkpoint``, the feed's checkpoint there (``&checkpoint=``). ``modified``: (domain,
     entry, when the entry last changed in the directory)."""
     with engine.connect() as conn:
         if snapshot is not None and conn.dialect.name == "postgresql":
@@ -73,8 +75,11 @@ def iter_entries(engine: sa.Engine, domains: Iterable[str] = DOMAINS,
         with conn.begin():
             if snapshot is not None:
                 begin_writes(conn)  # SQLite: the transaction (and its snapshot) from the first read
-                snapshot["changes_seq"] = int(
-                    conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar() or 0)
+                newest = conn.execute(sa.select(changes.c.seq, changes.c.publication_id)
+                                      .order_by(changes.c.seq.desc()).limit(1)).first()
+                snapshot["changes_seq"] = newest.seq if newest else 0
+                snapshot["changes_checkpoint"] = feed_checkpoint(
+                    conn, newest.publication_id if newest else None)
             result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
                 sa.select(directory.c.domain, directory.c.entry, directory.c.updated_at)
                 .where(directory.c.domain.in_(list(domains)))
@@ -329,7 +334,9 @@ def export(
                   "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                   # the change feed's newest item in the export's snapshot: poll
                   # /v1/changes?after=changes_seq to keep a copy of the export up to date
-                  "changes_seq": snapshot["changes_seq"]}
+                  "changes_seq": snapshot["changes_seq"],
+                  # ...&checkpoint=changes_checkpoint: a 410 once the feed is another history
+                  "changes_checkpoint": snapshot["changes_checkpoint"]}
         (work / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         _swap(work, target)
     except OSError as exc:

@@ -1067,3 +1067,76 @@ def test_a_merged_posting_says_german_as_one_source_says_it(engine):
         assert entry["german_required"] is False and "german_level" not in entry
         assert entry["provenance"]["german_required"] == "hof-csv"
         assert [e["id"] for e in c.get("/v1/jobs?german_level=B1").json()["items"]] == [entry["id"]]
+
+
+def _backup(engine, folder):
+    """A real backup of the hub's database, and the function that restores it: SQLite's online
+    backup API into a file (as `sqlite3 hub.db ".backup FILE"`), pg_dump and pg_restore of the
+    test's schema on PostgreSQL."""
+    import sqlite3
+    import subprocess
+
+    if engine.dialect.name == "sqlite":
+        copy = folder / "backup.db"
+        with sqlite3.connect(engine.url.database) as live, sqlite3.connect(copy) as target:
+            live.backup(target)
+
+        def restore() -> None:
+            engine.dispose()
+            with sqlite3.connect(copy) as saved, sqlite3.connect(engine.url.database) as live:
+                saved.backup(live)
+        return restore
+    url = engine.url
+    schema = url.query["options"].split("search_path=")[1]
+    dsn = f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}"
+    dump = folder / "backup.dump"
+    subprocess.run(["pg_dump", "-Fc", "-n", schema, "-f", str(dump), dsn], check=True)
+
+    def restore() -> None:
+        engine.dispose()
+        subprocess.run(["psql", "-q", "-c", f'DROP SCHEMA "{schema}" CASCADE', dsn], check=True)
+        subprocess.run(["pg_restore", "-d", dsn, str(dump)], check=True)
+    return restore
+
+
+def test_a_portal_beyond_a_restored_backup_is_told_not_fed_other_changes(engine, tmp_path):
+    """The hub's database restored from an older backup numbers the changes published after
+    it with the seqs the lost ones had. A portal that read the lost changes polled on from its
+    cursor and got only what lay beyond it: the new history's first changes, under seqs it had
+    read already, never reached it. Each page now names the feed's `checkpoint`; sent back with
+    the cursor it is a 410 for a history the feed no longer has, while a checkpoint the backup
+    holds still reads on."""
+    fill(engine)
+    with client_for(engine) as c:
+        early = c.get("/v1/changes?after=0&limit=1000").json()
+        assert early["checkpoint"] and early["has_more"] is False
+    restore = _backup(engine, tmp_path)
+    later = T0 + dt.timedelta(hours=1)
+    stage(engine, "jobcenter-nk", "jobs", jobs_data()[:2], now=later)
+    publish_domain(engine, "jobs", now=later)
+    with client_for(engine) as c:
+        lost = c.get(f"/v1/changes?after={early['last_seq']}&checkpoint={early['checkpoint']}").json()
+        assert lost["items"] and lost["last_seq"] > early["last_seq"]
+    restore()
+    # after the restore the hub publishes again, other changes under the same seqs
+    stage(engine, "vhs-nk", "courses", courses_data()[:1], now=later + dt.timedelta(hours=1))
+    publish_domain(engine, "courses", now=later + dt.timedelta(hours=1))
+    with client_for(engine) as c:
+        newest = c.get("/v1/changes?after=0&limit=1000").json()["last_seq"]
+        assert newest >= lost["last_seq"]  # the old cursor lies within the feed again
+        gone = c.get(f"/v1/changes?after={lost['last_seq']}&checkpoint={lost['checkpoint']}")
+        assert gone.status_code == 410, gone.text
+        assert "restored from an older backup" in gone.json()["detail"]
+        assert "after=0" in gone.json()["detail"]
+        # the reader of the backup's history reads the new changes, and its checkpoint holds
+        kept = c.get(f"/v1/changes?after={early['last_seq']}&checkpoint={early['checkpoint']}")
+        assert kept.status_code == 200, kept.text
+        body = kept.json()
+        assert [i["domain"] for i in body["items"]] and {i["domain"] for i in body["items"]} == {"courses"}
+        assert c.get(f"/v1/changes?after={body['last_seq']}&checkpoint={body['checkpoint']}").status_code == 200
+        # without a checkpoint the feed answers as before (readers that do not send it)
+        assert c.get(f"/v1/changes?after={lost['last_seq']}").status_code == 200
+        # a checkpoint of another form is an invalid parameter, not a history; one of a
+        # publication this feed never had (beyond its 32-bit ids too) is another history
+        assert c.get("/v1/changes?after=0&checkpoint=latest").status_code == 422
+        assert c.get("/v1/changes?after=0&checkpoint=9999999999-0123456789ab").status_code == 410

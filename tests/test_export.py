@@ -491,6 +491,16 @@ def test_an_export_names_the_change_feed_item_to_follow_it_from(engine, tmp_path
                              .where(changes.c.seq > said["changes_seq"])).all()
     exported = {e["id"] for e in read_ndjson(tmp_path / "out" / "jobs.ndjson")}
     assert [op for _, op in since] == ["deleted"] and since[0][0] in exported
+    # the feed's checkpoint at changes_seq, which the read API takes with it
+    from hub.api.app import ApiSettings, create_app
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(engine, ApiSettings())) as c:
+        polled = c.get(f"/v1/changes?after={said['changes_seq']}&checkpoint={said['changes_checkpoint']}")
+        assert polled.status_code == 200, polled.text
+        assert [i["op"] for i in polled.json()["items"]] == ["deleted"]
+        first = c.get(f"/v1/changes?after=0&limit={said['changes_seq']}").json()
+        assert first["checkpoint"] == said["changes_checkpoint"]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -41,6 +41,7 @@ from hub.api.version import CachedPage, DirectoryVersion, PageCache
 from hub.models import CourseOffer, HousingVacancy, JobPosting
 from hub.models.vocab import CEFRLevel, CourseSchedule, CourseType, EmploymentType, PropertyType, WorkingTime
 from hub.quality.regions import DISTRICT_POSTAL_CODES
+from hub.store.publish import feed_checkpoint, feed_checkpoint_known
 from hub.store.search import AVAILABLE_LATER, tag
 
 DOMAINS = ("jobs", "courses", "housing")
@@ -213,7 +214,7 @@ PROBLEM_DOCS = {
     401: "A key is needed, or the key given is unknown or revoked",
     403: "The key does not allow this",
     404: "No such entry or page",
-    410: "The entry was withdrawn",
+    410: "The entry was withdrawn; in the change feed: a checkpoint of another history",
     422: "A parameter is not valid",
     429: "Too many requests; Retry-After says when to try again",
 }
@@ -302,6 +303,11 @@ class ChangePage(BaseModel):
         "The seq to continue after (the `after` of `next`); with `domain`, past the other "
         "domains' changes read up to now"))
     has_more: bool = Field(description="Whether more changes wait right now")
+    checkpoint: str | None = Field(None, description=(
+        "The feed's history up to `last_seq` (null while the feed is empty): send it back as "
+        "`checkpoint` with `after=last_seq`, and a feed whose database was restored from an "
+        "older backup since (or another hub's) answers 410 instead of changes under seqs "
+        "already read"))
 
 
 HEADERS_DOC = {
@@ -946,7 +952,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
 
     @app.get("/v1/changes", response_model=ChangePage, tags=["changes"],
              responses={200: {"headers": HEADERS_DOC}, 304: {"description": "Not modified"},
-                        **problems(400, 401, 403, 422, 429)},
+                        **problems(400, 401, 403, 410, 422, 429)},
              summary="The change feed")
     def list_changes(
         request: Request,
@@ -954,16 +960,27 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             "Changes after this seq (0: from the start); beyond the newest change: 400"))] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
         domain: Annotated[query.DomainName | None, Query()] = None,
+        checkpoint: Annotated[str | None, Query(pattern=r"^[0-9]{1,10}-[0-9a-f]{12}$", description=(
+            "The `checkpoint` of the page that gave `after`: a feed that is not that history "
+            "any more (its database restored from an older backup, or another hub's) answers "
+            "410"))] = None,
     ) -> Response:
         """Every change in order: `updated` carries the whole entry, `deleted` the id (and
         `merged_into` when it was merged). Applying the feed from `after=0` gives exactly the
         current directory; poll `next` for what comes later."""
         principal = reader(request)
         with _conn(request) as conn:
+            if checkpoint is not None and not feed_checkpoint_known(conn, checkpoint):
+                raise ApiProblem(410, f"checkpoint={checkpoint} is of another history of the change "
+                                      "feed (its database was restored from an older backup, or is "
+                                      "another hub's): seqs after it may name other changes. Load "
+                                      "the directory again from after=0 (or an export) and go on "
+                                      "with the checkpoints this feed gives")
             # read before the page: every change up to it is committed (one publisher at a
             # time), so the page below holds all of them that match
-            newest = query.newest_change(conn)
+            newest, newest_publication = query.newest_change(conn)
             rows, more = query.list_changes(conn, after, limit, domain)
+            mark = feed_checkpoint(conn, rows[-1].publication_id if more else newest_publication)
         if after > newest and not rows:  # a cursor from another database, or mistyped: it would skip changes
             raise ApiProblem(400, f"after={after} is beyond the newest change ({newest}); "
                                   "start from after=0 or from a seq this feed gave you")
@@ -985,8 +1002,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         headers = {}
         if more:
             headers["Link"] = f'<{next_url}>; rel="next"'
-        response = _json({"items": items, "next": next_url, "last_seq": last, "has_more": more},
-                         headers=headers)
+        response = _json({"items": items, "next": next_url, "last_seq": last, "has_more": more,
+                          "checkpoint": mark}, headers=headers)
         # from the page's bytes: an erasure or retention redacts items in place (same seq)
         etag = _etag("changes", hashlib.sha256(response.body).hexdigest())
         if not_modified(request, etag):

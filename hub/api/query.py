@@ -305,7 +305,8 @@ def list_changes(
     if domain:
         where.append(changes.c.domain == domain)
     rows = conn.execute(
-        sa.select(changes.c.seq, changes.c.entity_id, changes.c.domain, changes.c.op, changes.c.entry)
+        sa.select(changes.c.seq, changes.c.entity_id, changes.c.domain, changes.c.op, changes.c.entry,
+                  changes.c.publication_id)
         .where(*where)
         .order_by(changes.c.seq)
         .limit(limit + 1)
@@ -313,6 +314,9 @@ def list_changes(
     return rows[:limit], len(rows) > limit
 
 
-def newest_change(conn: sa.Connection) -> int:
-    """The seq of the newest change-feed item (0 for an empty feed)."""
-    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0))).scalar_one()
+def newest_change(conn: sa.Connection) -> tuple[int, int | None]:
+    """The seq of the newest change-feed item and the publication that wrote it ((0, None) for
+    an empty feed)."""
+    row = conn.execute(sa.select(changes.c.seq, changes.c.publication_id)
+                       .order_by(changes.c.seq.desc()).limit(1)).first()
+    return (row.seq, row.publication_id) if row else (0, None)

@@ -4,6 +4,7 @@ entity map and the change feed in one transaction. Readers never see half a publ
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import weakref
 from array import array
 from dataclasses import dataclass
@@ -659,3 +660,38 @@ def _ts(value: dt.datetime | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.astimezone(dt.timezone.utc).isoformat()
+
+
+# ----------------------------------------------------------------------------- the feed's history
+
+
+def feed_checkpoint(conn: sa.Connection, publication_id: int | None) -> str | None:
+    """The change feed's checkpoint after the items of publication ``publication_id``: its id
+    and a digest of the moment it was published, ``"42-1f0c9a3b7d2e"`` (None before the first
+    publication). A database restored from an older backup numbers the publications (and the
+    feed's seqs) after the backup again as the lost ones were numbered, but publishes them at
+    other moments: a checkpoint of the lost history names a publication it does not have, or
+    has at another time (``feed_checkpoint_known``)."""
+    if publication_id is None:
+        return None
+    published_at = conn.execute(sa.select(publications.c.published_at)
+                                .where(publications.c.id == publication_id)).scalar()
+    return None if published_at is None else _checkpoint(publication_id, published_at)
+
+
+def feed_checkpoint_known(conn: sa.Connection, checkpoint: str) -> bool:
+    """Whether ``checkpoint`` (of ``feed_checkpoint``) names a publication of this database's
+    history: False for one of a history lost to a restore, or of another hub's database."""
+    number, _, _digest = checkpoint.partition("-")
+    if not number.isdigit() or int(number) > 2**31 - 1:  # publications.id has 32 bits
+        return False
+    published_at = conn.execute(sa.select(publications.c.published_at)
+                                .where(publications.c.id == int(number))).scalar()
+    return published_at is not None and _checkpoint(int(number), published_at) == checkpoint
+
+
+def _checkpoint(publication_id: int, published_at: dt.datetime) -> str:
+    if published_at.tzinfo is not None:  # PostgreSQL gives it with its zone, SQLite without
+        published_at = published_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    moment = published_at.isoformat(sep=" ", timespec="microseconds")
+    return f"{publication_id}-{hashlib.sha256(moment.encode()).hexdigest()[:12]}"
