@@ -499,6 +499,29 @@ def cmd_db(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    """A consistent copy of the embedded SQLite database into a new file, while the hub runs."""
+    from sqlalchemy.engine import make_url
+
+    from hub.config import redact_url
+    from hub.store.db import backup_sqlite
+
+    if not args.out.strip():
+        raise UsageError("--out is empty; name the file to write")
+    settings = _settings(args)
+    url = make_url(settings.database_url)  # a valid URL: the settings checked it
+    database = url.database
+    if url.get_backend_name() != "sqlite":
+        raise UsageError(
+            f"{redact_url(settings.database_url)} is PostgreSQL: back it up with "
+            "pg_dump -Fc (deploy/README.md, Backup and restore); hub backup copies the embedded "
+            "SQLite database")
+    size = backup_sqlite(Path(database), Path(args.out))
+    print(f"{args.out}: {size / 2**20:.1f} MiB, a copy of {database} as of now; copy "
+          f"{settings.home}/landing and feedback after it (deploy/README.md, Backup and restore)")
+    return 0
+
+
 def cmd_sync(args) -> int:
     from hub.config import Settings
     from hub.inbox import partner_feeds_with_inbox, settle_seconds
@@ -1438,6 +1461,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "per release before the new code runs; a database a newer release "
                        "upgraded is refused.")
     p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("backup", help="a consistent copy of the embedded SQLite database, while the hub runs",
+                       description="Copy the SQLite database HUB_DATABASE_URL names (default: "
+                       "HUB_HOME/hub.db) into the new file --out by SQLite's online backup API: "
+                       "consistent while syncs, publications and the read API run, the write-ahead "
+                       "log included (a cp of hub.db alone is not a backup). An existing file is "
+                       "refused. The landing store and the feedback reports under HUB_HOME are "
+                       "copied by hand, after it; PostgreSQL is backed up with pg_dump. See "
+                       "deploy/README.md, Backup and restore.")
+    p.add_argument("--out", required=True, metavar="FILE", help="the new file to write (never replaced)")
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("export", help="the directory as NDJSON, CSV or an HSDS 3.0 package",
                        description="Write the published directory into --out (a new or empty folder, "

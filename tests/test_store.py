@@ -178,3 +178,68 @@ def test_page_cache_is_raised_for_a_publication_and_set_back(tmp_path):
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -PUBLISH_CACHE_KIB
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == default
     assert default != -PUBLISH_CACHE_KIB
+
+
+def test_hub_backup_copies_the_database_with_its_write_ahead_log_while_a_sync_writes(tmp_path):
+    """A steward's `cp hub.db` right after `hub demo` copied 4 KiB without a table: the
+    directory was still in hub.db-wal. `hub backup --out FILE` copies by SQLite's backup API
+    what is committed, the log included, while a writer holds its transaction open (a sync),
+    into one file that opens on its own; an existing file is refused, and PostgreSQL is sent to
+    pg_dump."""
+    import os
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.test_api import fill
+
+    home = tmp_path / "home"
+    eng = make_engine(f"sqlite:///{home / 'hub.db'}")
+    migrate(eng)
+    fill(eng)
+    with eng.connect() as conn:
+        published = conn.execute(sa.text("SELECT count(*) FROM changes")).scalar()
+    assert published > 0
+    # what a file copy of hub.db alone holds: the pages not yet checkpointed are missing
+    shutil.copy(home / "hub.db", tmp_path / "copied.db")
+    with sqlite3.connect(tmp_path / "copied.db") as copied:
+        assert "changes" not in {r[0] for r in copied.execute("SELECT name FROM sqlite_master")}
+
+    writer = sqlite3.connect(home / "hub.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a sync in the middle of its transaction
+    writer.execute("DELETE FROM changes")
+
+    def hub(*args: str, url: str | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, "HUB_HOME": str(home)}
+        env.pop("HUB_DATABASE_URL", None)
+        if url:
+            env["HUB_DATABASE_URL"] = url
+        return subprocess.run([sys.executable, "-m", "hub.cli", *args], env=env, text=True,
+                              capture_output=True, timeout=120)
+
+    out = tmp_path / "backups" / "hub-1.db"
+    out.parent.mkdir()
+    try:
+        done = hub("backup", "--out", str(out))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert str(out) in done.stdout and "landing" in done.stdout
+    assert sorted(p.name for p in out.parent.iterdir()) == ["hub-1.db"]  # nothing beside it
+    with sqlite3.connect(out) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*) FROM changes").fetchone() == (published,)
+    restored = make_engine(f"sqlite:///{out}")
+    with restored.connect() as conn:
+        assert current_revision(conn) == head_revision()
+    restored.dispose()
+
+    before = out.read_bytes()
+    again = hub("backup", "--out", str(out))
+    assert again.returncode == 2 and "exists" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1 and out.read_bytes() == before
+    pg = hub("backup", "--out", str(tmp_path / "pg.db"), url="postgresql://hub@db.example/hub")
+    assert pg.returncode == 2 and "pg_dump" in pg.stderr and not (tmp_path / "pg.db").exists()
+    eng.dispose()

@@ -344,3 +344,49 @@ def _copy_tuples(conn: sa.Connection, table: sa.Table, names: list[str],
         raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
     finally:
         cursor.close()
+
+
+def backup_sqlite(database: Path, out: Path) -> int:
+    """A consistent copy of the SQLite database ``database`` into the new file ``out`` by
+    SQLite's online backup API, while syncs, publications and the read API go on: one read
+    transaction (writers are not held up in WAL mode), the write-ahead log's committed pages
+    included, which a file copy of the database alone lacks (right after ``hub sync`` ended
+    the whole directory can still be in ``hub.db-wal``). Written beside ``out`` and linked into
+    place at the end: ``out`` is the whole copy or not there, and a file that exists (an
+    earlier backup) is never overwritten. Returns the copy's size in bytes."""
+    import os
+    import sqlite3
+    import tempfile
+
+    if not database.is_file():
+        raise DatabaseError(f"no SQLite database at {database}: HUB_HOME or HUB_DATABASE_URL "
+                            "names another place")
+    if out.exists() or out.is_symlink():
+        raise DatabaseError(f"{out} exists: a backup never replaces a file; name a new one")
+    if not out.parent.is_dir():
+        raise DatabaseError(f"{out.parent} is not a folder: create it, or name another --out")
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".incoming")
+    os.close(fd)
+    try:
+        source = sqlite3.connect(database, timeout=60)
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                source.backup(target)  # all pages in one step: one snapshot of the database
+                target.execute("PRAGMA journal_mode=DELETE")  # one file, nothing beside it
+            finally:
+                target.close()
+        finally:
+            source.close()
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.link(tmp, out)  # fails if out appeared meanwhile: never overwritten
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot back up {database}: {_first_line(exc)}") from None
+    except FileExistsError:
+        raise DatabaseError(f"{out} exists: a backup never replaces a file; name a new one") from None
+    except OSError as exc:
+        raise DatabaseError(f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out.stat().st_size
