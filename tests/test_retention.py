@@ -412,3 +412,45 @@ def test_the_retention_asset_leaves_no_contact_of_old_deliveries_in_tables_or_in
     with engine.connect() as conn:
         bad = conn.execute(sa.select(rejections).where(rejections.c.source_id == "A-BAD")).one()
     assert bad.value is None and bad.message_en == "The contact's e-mail address '…' is invalid."
+
+
+def test_payloads_a_restored_database_does_not_know_go_after_the_period(engine, tmp_path):
+    """The database restored from an older backup knows none of the deliveries landed since;
+    their payload files stayed in the landing store. The retention pass went by the database's
+    rows only, so those files kept their contacts for ever (and no erasure finds them). Past
+    the period they lose their bytes as any payload no feed uses; a younger one stays, and so
+    do the pages of a manifest the database names."""
+    from tests.test_api import _backup
+
+    store = LandingStore(tmp_path / "landing")
+    t1 = NOW - dt.timedelta(days=200)
+    seed_contact_history(engine, store, t1 - dt.timedelta(days=1), t1)
+    pages = [b'{"page":1,"contact":"Hans Beispiel"}', b'{"page":2}']
+    manifest = store.put_pages(pages)
+    with engine.begin() as conn:
+        conn.execute(landing.insert().values(sha256=manifest, size=1, content_type="application/json",
+                                             first_seen=t1))
+        conn.execute(fetch_state.insert().values(partner_id="employer-b", domain="jobs", source="file:///y",
+                                                 content_sha256=manifest, staged_sha256=manifest))
+    restore = _backup(engine, tmp_path)
+    # a delivery after the backup: its payload and its row; then the database is restored
+    lost = ('{"jobs":[{"id":"K-9","contact":"Erika Musterfrau, erika.musterfrau@example.org, '
+            '+49 6821 4711 0815"}]}').encode()
+    lost_sha = store.put(lost)
+    with engine.begin() as conn:
+        conn.execute(landing.insert().values(sha256=lost_sha, size=len(lost), content_type="application/json",
+                                             first_seen=t1 + dt.timedelta(days=1)))
+    restore()
+    young = store.put(b'{"jobs":[{"id":"K-10","contact":"landed since the restore, not yet staged"}]}')
+    landed = (t1 + dt.timedelta(days=1)).timestamp()
+    for sha in (lost_sha, *(store.part_hashes(manifest, "pages"))):
+        os.utime(store.path_for(sha), (landed, landed))
+
+    store_files = lambda: {p.name for p in store.root.glob("??/??/*") if len(p.name) == 64}  # noqa: E731
+    purge_personal_data(engine, store, RetentionPolicy(contact_days=180), now=NOW)
+    left = store_files()
+    assert lost_sha not in left
+    with pytest.raises(KeyError, match="no delivery in the database named it"):
+        store.get(lost_sha)
+    assert young in left and manifest in left and set(store.part_hashes(manifest, "pages")) <= left
+    assert file_hits(store.root, NEEDLES) == []

@@ -30,7 +30,9 @@ default 180) after the hub stopped needing it:
 - raw payloads in the landing store that no feed uses any more (neither the last fetched,
   staged nor released payload) and that no delivery newer than the period used: their bytes
   are removed (a payload may hold contacts that were never accepted), the row stays with
-  ``erased_at`` so that a replay says why the payload is gone; an inbox partner's files
+  ``erased_at`` so that a replay says why the payload is gone; so are the bytes of payload
+  files older than the period that no delivery in the database names (a database restored
+  from an older backup does not know the deliveries since); an inbox partner's files
   moved aside into ``processed/`` and ``failed/`` that are copies of such payloads are
   deleted (``purge_inbox_copies``; the Dagster asset does it, it needs the registry).
 - the partners' feedback reports on disk are written again from the database afterwards
@@ -344,12 +346,14 @@ def purge_payloads(engine: sa.Engine, store: LandingStore, cutoff: dt.datetime,
     old = sorted(r.sha256 for r in rows if _aware(r.first_seen) < cutoff
                  and r.sha256 not in current and r.sha256 not in recent
                  and r.sha256 in store)
+    unnamed = _unnamed_payloads(store, rows, cutoff)
+    when = now.isoformat()
+    removed = sum(store.erase(sha, "retention period; no delivery in the database named it", when)
+                  for sha in unnamed)
     if not old:
-        return 0
+        return removed
     going = set(old)
     kept_pages = {page for r in rows if r.sha256 not in going for page in store.pages(r.sha256)}
-    when = now.isoformat()
-    removed = 0
     for sha in old:
         for page in store.pages(sha):
             if page not in kept_pages and store.erase(page, "retention period", when):
@@ -361,6 +365,31 @@ def purge_payloads(engine: sa.Engine, store: LandingStore, cutoff: dt.datetime,
             conn.execute(landing.update().where(landing.c.sha256.in_(old[start : start + BATCH]))
                          .values(erased_at=now))
     return removed
+
+
+def _unnamed_payloads(store: LandingStore, rows, cutoff: dt.datetime) -> list[str]:
+    """Payload files written before ``cutoff`` that no ``landing`` row names, nor the manifest
+    of one: deliveries the database does not know, as after it was restored from an older
+    backup (the landing store's files since then stay). No feed uses them and no erasure
+    finds them; they held contacts for ever."""
+    if not store.root.is_dir():
+        return []
+    named = {r.sha256 for r in rows}
+    before = cutoff.timestamp()
+    candidates = []
+    for path in store.root.glob("??/??/*"):
+        if len(path.name) != 64 or path.name in named:  # markers, temporary files
+            continue
+        try:
+            if path.stat().st_mtime < before:
+                candidates.append(path.name)
+        except FileNotFoundError:
+            continue
+    if not candidates:
+        return []
+    for r in rows:  # pages and details of manifests have no row of their own
+        named.update(store.pages(r.sha256))
+    return sorted(sha for sha in candidates if sha not in named)
 
 
 def purge_inbox_copies(engine: sa.Engine, store: LandingStore, folders, cutoff: dt.datetime) -> int:
