@@ -1140,3 +1140,29 @@ def test_a_portal_beyond_a_restored_backup_is_told_not_fed_other_changes(engine,
         # publication this feed never had (beyond its 32-bit ids too) is another history
         assert c.get("/v1/changes?after=0&checkpoint=latest").status_code == 422
         assert c.get("/v1/changes?after=0&checkpoint=9999999999-0123456789ab").status_code == 410
+
+
+def test_a_page_of_a_history_lost_to_a_restore_is_not_answered_304(engine, tmp_path):
+    """A list page's ETag named the directory's version by the newest seq alone. Restored from
+    an older backup, the hub reaches that seq again with other changes, and a portal (or a
+    shared cache) asking with the lost history's ETag got 304: it kept a page the directory no
+    longer holds. The version now names the publication too."""
+    fill(engine)
+    restore = _backup(engine, tmp_path)
+    later = T0 + dt.timedelta(hours=1)
+    stage(engine, "jobcenter-nk", "jobs", jobs_data()[:2], now=later)  # j2 withdrawn
+    publish_domain(engine, "jobs", now=later)
+    with client_for(engine) as c:
+        lost = c.get("/v1/jobs?limit=50")
+        lost_seq = c.get("/v1/changes?after=0&limit=1000").json()["last_seq"]
+    restore()
+    stage(engine, "jobcenter-nk", "jobs", jobs_data()[1:], now=later + dt.timedelta(hours=1))  # j0 withdrawn
+    publish_domain(engine, "jobs", now=later + dt.timedelta(hours=1))
+    with client_for(engine) as c:
+        assert c.get("/v1/changes?after=0&limit=1000").json()["last_seq"] == lost_seq  # the same seq
+        now = c.get("/v1/jobs?limit=50", headers={"If-None-Match": lost.headers["etag"]})
+        assert now.status_code == 200, now.text
+        assert source_ids(now.json()) != source_ids(lost.json())
+        assert c.get("/v1/jobs?limit=50", headers={"If-None-Match": now.headers["etag"]}).status_code == 304
+        hsds = c.get("/hsds/services")
+        assert c.get("/hsds/services", headers={"If-None-Match": hsds.headers["etag"]}).status_code == 304

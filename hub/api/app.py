@@ -384,7 +384,7 @@ def _etag(*parts: Any) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def page_etag(version: int, scope, params: QueryParams, contacts: bool) -> str:
+def page_etag(version: str, scope, params: QueryParams, contacts: bool) -> str:
     """A list page's ETag: the directory's version, the request and what the reader may see.
     It is also the page's key in the cache. The request's scheme and host are part of it: a
     page holds its ``next`` link as an absolute URL, which must name the host that reader

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from hub.store.publish import channel_name, on_announce
-from hub.store.tables import changes
+from hub.store.publish import channel_name, checkpoint_text, on_announce
+from hub.store.tables import changes, publications
 
 log = logging.getLogger("hub.api")
 
@@ -37,6 +37,7 @@ class DirectoryVersion:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._seq: int | None = None
+        self._marked: tuple[int, str] | None = None  # (seq, version) read for the notified seq
         self._listening = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -55,17 +56,27 @@ class DirectoryVersion:
     def listening(self) -> bool:
         return self._listening
 
-    def current(self) -> int:
-        """The sequence: the one notified while the listener runs, else read now."""
+    def current(self) -> str:
+        """The version: the newest change's seq and the checkpoint of the publication that
+        wrote it (``"261.9-3f0a..."``). The seq alone named the state of one history only: a
+        database restored from an older backup reaches a seq again with other changes, and a
+        page's ETag of the lost history matched (304 for a page that is not the reader's).
+        While the listener runs, the notified seq; its checkpoint is read once per seq."""
         if self._listening:
             with self._lock:
-                if self._seq is not None:
-                    return self._seq
+                seq, marked = self._seq, self._marked
+            if seq is not None:
+                if marked is None or marked[0] != seq:
+                    with self.engine.connect() as conn:
+                        marked = (seq, _version(conn, seq))
+                    with self._lock:
+                        self._marked = marked
+                return marked[1]
         return self.read()
 
-    def read(self) -> int:
+    def read(self) -> str:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar() or 0)
+            return _version(conn)
 
     def _advance(self, seq: int) -> None:
         with self._lock:
@@ -126,6 +137,19 @@ class DirectoryVersion:
                         pass
                     self._connection = None
             self._stop.wait(RECONNECT_SECONDS)
+
+
+def _version(conn: sa.Connection, seq: int | None = None) -> str:
+    """The version at the newest change (or at the change ``seq``): its seq and checkpoint;
+    "0" for an empty feed."""
+    query = (sa.select(changes.c.seq, publications.c.id, publications.c.published_at)
+             .select_from(changes.join(publications, publications.c.id == changes.c.publication_id)))
+    query = (query.where(changes.c.seq == seq) if seq is not None
+             else query.order_by(changes.c.seq.desc()).limit(1))
+    row = conn.execute(query).first()
+    if row is None:
+        return str(seq or 0)
+    return f"{row.seq}.{checkpoint_text(row.id, row.published_at)}"
 
 
 @dataclass(frozen=True)

@@ -676,7 +676,7 @@ def feed_checkpoint(conn: sa.Connection, publication_id: int | None) -> str | No
         return None
     published_at = conn.execute(sa.select(publications.c.published_at)
                                 .where(publications.c.id == publication_id)).scalar()
-    return None if published_at is None else _checkpoint(publication_id, published_at)
+    return None if published_at is None else checkpoint_text(publication_id, published_at)
 
 
 def feed_checkpoint_known(conn: sa.Connection, checkpoint: str) -> bool:
@@ -687,10 +687,11 @@ def feed_checkpoint_known(conn: sa.Connection, checkpoint: str) -> bool:
         return False
     published_at = conn.execute(sa.select(publications.c.published_at)
                                 .where(publications.c.id == int(number))).scalar()
-    return published_at is not None and _checkpoint(int(number), published_at) == checkpoint
+    return published_at is not None and checkpoint_text(int(number), published_at) == checkpoint
 
 
-def _checkpoint(publication_id: int, published_at: dt.datetime) -> str:
+def checkpoint_text(publication_id: int, published_at: dt.datetime) -> str:
+    """The checkpoint of publication ``publication_id`` published at ``published_at``."""
     if published_at.tzinfo is not None:  # PostgreSQL gives it with its zone, SQLite without
         published_at = published_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     moment = published_at.isoformat(sep=" ", timespec="microseconds")
