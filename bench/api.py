@@ -24,6 +24,15 @@ pages kept in memory per publication, hub/api/version.py: a repeated page is ser
 the database) and with ``HUB_API_CACHE_MB=0`` (every request queries), reported as
 ``scenarios`` and ``scenarios_without_page_cache``. Target (issue 6): >= 1000 requests/s and
 p99 < 50 ms on 2 cores.
+
+``--queries`` measures instead each query a portal asks (``QUERIES``: the OpenAPI examples of
+the three lists, radius searches, counts, pages deep into a list) through the app in-process
+(starlette's TestClient, no page cache): median and p95 of ``--repeat`` calls, items and
+total, and for each SQL statement on ``directory`` the call sent, its EXPLAIN (ANALYZE,
+BUFFERS) in short (nodes, a Seq Scan, a Sort, buffers). ``--national`` fills a national
+directory (1,000,000 jobs, 200,000 courses, 200,000 flats over 2,000 postal codes; some
+three minutes to write); ``--schema NAME`` keeps it in that schema for the next run (filled
+only when empty; drop it by hand).
 """
 
 from __future__ import annotations
@@ -43,12 +52,14 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine  # noqa: E402
+from hub.resolve.cluster import PREFIX  # noqa: E402
 
 DEFAULT_DB = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCENARIOS = {
@@ -72,10 +83,10 @@ EMPLOYERS = ["Saar Logistik GmbH", "Kreiskrankenhaus Neunkirchen", "Seniorenhilf
              "Kohlbach Logistik GmbH & Co. KG", "Bäckerei Klein", "Stadtwerke Neunkirchen GmbH"]
 
 
-def _places(rng: random.Random) -> list[tuple]:
-    """The district's nine postal codes and 51 places elsewhere in Germany."""
+def _places(rng: random.Random, count: int = 60) -> list[tuple]:
+    """The district's nine postal codes and ``count - 9`` places elsewhere in Germany."""
     places = list(DISTRICT)
-    for n in range(51):
+    for n in range(count - len(DISTRICT)):
         state = rng.choice(["05", "06", "07", "08", "09", "03", "14"])
         postal = f"{rng.randint(10000, 99999)}"
         places.append((postal, f"Ort {n}", f"{state}{rng.randint(100000, 999999)}",
@@ -83,12 +94,10 @@ def _places(rng: random.Random) -> list[tuple]:
     return places
 
 
-def job_rows(n: int, seed: int = 6):
+def job_rows(n: int, seed: int = 6, places: int = 60):
     """``n`` directory rows of the jobs domain, as publication writes them."""
-    from hub.store.search import search_columns
-
     rng = random.Random(seed)
-    places = _places(rng)
+    places = _places(rng, places)
     now = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
     for i in range(n):
         postal, city, ags, lat, lon = places[i % len(places)]
@@ -107,32 +116,119 @@ def job_rows(n: int, seed: int = 6):
             "working_time": ["full_time"] if i % 3 else ["part_time", "shift"],
             "contract_duration": "permanent" if i % 2 else "fixed_term",
             "german_level": ["A2", "B1", "B2", None][i % 4],
+            "german_required": False if i % 40 == 3 else None,
             "salary_min": 2400 + i % 1000, "salary_period": "month",
             "start_date": (dt.date(2026, 12, 1) + dt.timedelta(days=i % 120)).isoformat(),
             "sources": [{"partner_id": "jobcenter-nk", "source_id": ref, "url": f"https://jobs.example/{ref}"}],
             "provenance": {"title": "jobcenter-nk"},
         }
-        entry = {k: v for k, v in entry.items() if v is not None}
-        text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
-        search = search_columns("jobs", entry)
-        yield (eid, "jobs", entry["title"], entry["organisation"], postal, city, ags, lat, lon, text,
-               hashlib.sha256(text.encode()).hexdigest(), i + 1, now, search["search_text"], search["tags"],
-               search["start_date"], search["rent"], search["rooms"], search["area"])
+        yield _row(entry, i, now)
+
+
+COURSE_TYPES = (["integration_course"] * 7 + ["job_language_course"] * 5 + ["language_course"] * 3
+                + ["literacy_course", "vocational_training", "vocational_training", "further_training",
+                   "orientation"])
+COURSE_LEVELS = {"integration_course": ["A1", "A2", "B1"], "job_language_course": ["B1", "B2"],
+                 "literacy_course": ["A1"]}
+SCHEDULES = [["part_time"], ["full_time"], ["part_time", "evening"], ["part_time"], ["full_time", "online"],
+             ["weekend"], ["part_time", "blended"], ["full_time"], ["evening"], ["part_time"]]
+
+
+def course_rows(n: int, seed: int = 7, places: int = 60):
+    """``n`` directory rows of the courses domain: integration and vocational language courses
+    mostly, childcare at one in seven, funded at three in five (the rest says nothing or costs)."""
+    rng = random.Random(seed)
+    places = _places(rng, places)
+    now = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
+    for i in range(n):
+        kind = COURSE_TYPES[i % len(COURSE_TYPES)]
+        entry = _entry("courses", i, places[i % len(places)], "Schulstraße", i % 90 + 1, i % 5 != 0,
+                       title=f"{kind.replace('_', ' ').title()} Nr. {i}",
+                       organisation=f"Bildungsträger {i % 997} gGmbH",
+                       description="Deutsch für Alltag und Beruf, mit Prüfung am Ende des Kurses.")
+        entry.update({
+            "course_type": kind, "language": "de",
+            "cefr_levels": COURSE_LEVELS.get(kind, [["A2"], ["B1"], ["B2"], ["C1"]][i % 4]),
+            "start_date": (dt.date(2026, 12, 1) + dt.timedelta(days=i % 180)).isoformat(),
+            "schedule": SCHEDULES[i % len(SCHEDULES)],
+            "childcare": [True, None, False, None, None, None, None][i % 7],
+            "funded": [True, True, True, None, False][i % 5],
+            "sources": [{"partner_id": "bench-courses", "source_id": f"K-{i}"}],
+        })
+        yield _row(entry, i, now)
+
+
+PROPERTY_TYPES = ["apartment"] * 16 + ["room", "room", "house", "other"]
+
+
+def flat_rows(n: int, seed: int = 8, places: int = 60):
+    """``n`` directory rows of the housing domain: 1 to 5 rooms, warm rent given for four in
+    five, a WBS needed for one in five, free from a date, 'sofort' or 'nach Vereinbarung'."""
+    rng = random.Random(seed)
+    places = _places(rng, places)
+    now = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
+    for i in range(n):
+        rooms = i % 5 + 1
+        area = 20 + rooms * 18 + i % 11
+        cold = round(area * (5.5 + (i % 7) * 0.8))
+        entry = _entry("housing", i, places[i % len(places)], "Gartenstraße", i % 150 + 1, i % 4 != 0,
+                       title=f"{rooms}-Zimmer-Wohnung in {places[i % len(places)][1]}",
+                       organisation=f"Wohnbau {i % 311} eG",
+                       description="Helle Wohnung mit Balkon, Keller und Einbauküche.")
+        entry.update({
+            "property_type": PROPERTY_TYPES[i % len(PROPERTY_TYPES)],
+            "rooms": rooms, "living_area": area, "cold_rent": cold,
+            "warm_rent": cold + 150 + rooms * 20 if i % 5 else None,
+            "available_from": (dt.date(2026, 12, 1) + dt.timedelta(days=i % 90)).isoformat() if i % 5 < 3 else None,
+            "available_from_text": [None, None, None, "sofort", "nach Vereinbarung"][i % 5],
+            "wbs_required": [True, False, None, False, None][i % 5],
+            "barrier_free": True if i % 10 == 0 else None,
+            "sources": [{"partner_id": "bench-housing", "source_id": f"W-{i}"}],
+        })
+        yield _row(entry, i, now)
+
+
+def _entry(domain: str, i: int, place: tuple, street: str, number: int, with_geo: bool, **fields) -> dict:
+    """What every bench entry of ``domain`` has: its id, address at ``place``, position
+    (``with_geo``: else none, as a CSV template's entry), the time of its last change."""
+    postal, city, ags, lat, lon = place
+    return {"id": f"{PREFIX[domain]}-" + hashlib.sha256(f"bench|{domain}|{i}".encode()).hexdigest()[:16],
+            "domain": domain, **fields,
+            "address": {"street": street, "house_number": str(number), "postal_code": postal, "city": city,
+                        "municipality_key": ags, "country": "DE"},
+            "geo": {"lat": lat, "lon": lon} if with_geo else None, "updated_at": "2026-11-01T08:00:00+01:00"}
+
+
+def _row(entry: dict, i: int, now: dt.datetime) -> tuple:
+    """The ``COPY_COLUMNS`` of one entry, as publication fills them (hub/store/search.py)."""
+    from hub.store.search import search_columns
+
+    entry = {k: v for k, v in entry.items() if v is not None}
+    text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    search = search_columns(entry["domain"], entry)
+    address, geo = entry["address"], entry.get("geo") or {}
+    return (entry["id"], entry["domain"], entry["title"], entry["organisation"], address["postal_code"],
+            address["city"], address.get("municipality_key"), geo.get("lat"), geo.get("lon"), text,
+            hashlib.sha256(text.encode()).hexdigest(), i + 1, now, search["search_text"], search["tags"],
+            search["start_date"], search["rent"], search["rooms"], search["area"], search["cold_rent"])
 
 
 COPY_COLUMNS = ("entity_id", "domain", "title", "organisation", "postal_code", "city", "municipality_key",
                 "lat", "lon", "entry", "content_hash", "seq", "updated_at", "search_text", "tags",
-                "start_date", "rent", "rooms", "area")
+                "start_date", "rent", "rooms", "area", "cold_rent")
+ROWS = {"jobs": job_rows, "courses": course_rows, "housing": flat_rows}
 
 
-def fill(engine, n: int) -> float:
+def fill(engine, n: int, courses: int = 0, housing: int = 0, places: int = 60) -> float:
+    """Writes ``n`` job postings (and ``courses``, ``housing`` entries) with COPY, then ANALYZE."""
     started = time.perf_counter()
     raw = engine.raw_connection()
     try:
         with raw.cursor() as cur:
             with cur.copy(f"COPY directory ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
-                for row in job_rows(n):
-                    copy.write_row(row)
+                for domain, count in (("jobs", n), ("courses", courses), ("housing", housing)):
+                    for row in ROWS[domain](count, places=places):
+                        copy.write_row(row)
             cur.execute("ANALYZE directory")
         raw.commit()
     finally:
@@ -314,6 +410,130 @@ def sql_floor(engine, path: str, seconds: float) -> dict:
             "p50_ms": _ms(times, 0.5), "p99_ms": _ms(times, 0.99)}
 
 
+# ----------------------------------------------------------------------------- portal queries
+
+# what portals ask (the OpenAPI examples of the three lists, hub/api/app.py LIST_EXAMPLES),
+# radius searches, counts and deep pages; "{deep}" is a cursor nine tenths into the domain
+QUERIES = {
+    "jobs_first_page": "/v1/jobs?limit=50",
+    "jobs_postal_code": "/v1/jobs?postal_code=66538",
+    "jobs_region_district": "/v1/jobs?region=10043",
+    "jobs_region_land": "/v1/jobs?region=10",
+    "jobs_radius_parttime_A2": "/v1/jobs?postal_code=66538&radius=20&working_time=part_time&german_level=A2",
+    "jobs_radius_latlon_50km": "/v1/jobs?lat=49.35&lon=7.18&radius=50",
+    "jobs_no_german": "/v1/jobs?german_required=false",
+    "jobs_apprenticeship_region": "/v1/jobs?region=10043&apprenticeship=true",
+    "jobs_q_pflege": "/v1/jobs?q=pflege",
+    "jobs_q_rare": "/v1/jobs?q=zahntechniker",
+    "jobs_count_all": "/v1/jobs?count=true",
+    "jobs_count_region": "/v1/jobs?region=10043&count=true",
+    "jobs_count_parttime": "/v1/jobs?working_time=part_time&count=true",
+    "jobs_deep_page": "/v1/jobs?cursor={deep}",
+    "jobs_deep_page_parttime": "/v1/jobs?working_time=part_time&cursor={deep}",
+    "courses_first_page": "/v1/courses",
+    "courses_radius_B1_after": "/v1/courses?cefr=B1&postal_code=66538&radius=10&starting_after=2027-02-01",
+    "courses_integration_childcare": "/v1/courses?course_type=integration_course&childcare=true",
+    "courses_evening_funded": "/v1/courses?schedule=evening&funded=true",
+    "courses_count_B1": "/v1/courses?cefr=B1&count=true",
+    "courses_deep_page": "/v1/courses?cursor={deep}",
+    "housing_first_page": "/v1/housing",
+    "housing_rent_rooms_available_no_wbs": "/v1/housing?rent_max=600&rooms_min=2&available_by=2027-01-01&wbs=false",
+    "housing_cold_rent_town": "/v1/housing?cold_rent_max=400&region=10043114",
+    "housing_radius_rooms": "/v1/housing?postal_code=66538&radius=25&rooms_min=3",
+    "housing_count_rent": "/v1/housing?rent_max=600&count=true",
+}
+
+
+def _plan_summary(plan: dict) -> dict:
+    """What an EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) says in short: its nodes (type,
+    relation or index, rows), whether it read all of ``directory`` (Seq Scan) or sorted, and
+    the buffers it touched."""
+    nodes = []
+
+    def walk(node: dict, depth: int) -> None:
+        name = node["Node Type"]
+        if node.get("Index Name"):
+            name += f" {node['Index Name']}"
+        elif node.get("Relation Name"):
+            name += f" {node['Relation Name']}"
+        nodes.append(f"{'  ' * depth}{name} rows={node.get('Actual Rows')} loops={node.get('Actual Loops')}"
+                     + (f" removed={node['Rows Removed by Filter']}" if node.get("Rows Removed by Filter") else ""))
+        for child in node.get("Plans", []):
+            walk(child, depth + 1)
+
+    top = plan["Plan"]
+    walk(top, 0)
+    return {"ms": round(plan["Execution Time"], 2), "nodes": nodes,
+            "seq_scan": any("Seq Scan directory" in n for n in nodes),
+            "sort": any(n.strip().startswith(("Sort", "Incremental Sort")) for n in nodes),
+            "buffers_hit": top.get("Shared Hit Blocks"), "buffers_read": top.get("Shared Read Blocks")}
+
+
+def portal_queries(engine, repeat: int, max_seconds: float, explain: bool, only: list[str] | None) -> dict:
+    """Each of ``QUERIES`` through the app (starlette's TestClient, no page cache: every call
+    queries): median and p95 of ``repeat`` calls (fewer when they pass ``max_seconds``), and
+    with ``explain`` EXPLAIN (ANALYZE, BUFFERS) of each SQL statement on ``directory`` the
+    call sent, with the parameters it sent them with."""
+    import sqlalchemy as sa
+    from starlette.testclient import TestClient
+
+    from hub.api.app import ApiSettings, create_app
+    from hub.api.query import encode_cursor
+
+    sent: list[tuple[str, Any]] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "FROM directory" in statement:
+            sent.append((statement, parameters))
+
+    deep = {}
+    with engine.connect() as conn:
+        for domain in ("jobs", "courses", "housing"):
+            n = conn.execute(sa.text("SELECT count(*) FROM directory WHERE domain = :d"), {"d": domain}).scalar()
+            eid = conn.execute(sa.text("SELECT entity_id FROM directory WHERE domain = :d ORDER BY entity_id "
+                                       "LIMIT 1 OFFSET :o"), {"d": domain, "o": n * 9 // 10}).scalar()
+            deep[domain] = encode_cursor(eid) if eid else ""
+    out = {}
+    app = create_app(engine, ApiSettings(cache_mb=0))
+    with TestClient(app) as client:
+        for name, path in QUERIES.items():
+            if only and name not in only:
+                continue
+            path = path.replace("{deep}", deep[name.split("_")[0]])
+            sent.clear()
+            first = client.get(path)
+            if first.status_code != 200:
+                out[name] = {"path": path, "status": first.status_code, "error": first.text[:300]}
+                continue
+            statements = list(sent)
+            body = first.json()
+            times = []
+            stop = time.perf_counter() + max_seconds
+            while len(times) < repeat and (len(times) < 3 or time.perf_counter() < stop):
+                started = time.perf_counter()
+                client.get(path)
+                times.append(time.perf_counter() - started)
+            times.sort()
+            result = {"path": path, "items": len(body["items"]), "total": body.get("total"), "calls": len(times),
+                      "p50_ms": _ms(times, 0.5), "p95_ms": _ms(times, 0.95)}
+            if explain:
+                plans = []
+                raw = engine.raw_connection()
+                try:
+                    with raw.cursor() as cur:
+                        for statement, parameters in statements:
+                            cur.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters)
+                            plans.append(_plan_summary(cur.fetchone()[0][0]))
+                    raw.rollback()
+                finally:
+                    raw.close()
+                result["plans"] = plans
+            out[name] = result
+    sa.event.remove(engine, "before_cursor_execute", capture)
+    return out
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -325,9 +545,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--database", default=DEFAULT_DB, help="PostgreSQL URL (a schema is made and dropped)")
+    parser.add_argument("--courses", type=int, default=0, help="course entries beside the job postings")
+    parser.add_argument("--housing", type=int, default=0, help="flats beside the job postings")
+    parser.add_argument("--places", type=int, default=60, help="postal codes the entries spread over")
+    parser.add_argument("--national", action="store_true",
+                        help="1,000,000 jobs, 200,000 courses, 200,000 flats over 2,000 postal codes")
+    parser.add_argument("--queries", action="store_true",
+                        help="instead of the load: each portal query's latency and query plans")
+    parser.add_argument("--only", nargs="*", help="with --queries: these of them")
+    parser.add_argument("--repeat", type=int, default=20, help="with --queries: calls per query")
+    parser.add_argument("--schema", help="use and keep this schema (filled when empty) instead of a throw-away one")
     args = parser.parse_args(argv)
-    if args.entries < 1 or args.seconds <= 0 or args.connections < 1 or args.workers < 1:
-        print("bench/api.py: --entries, --seconds, --connections and --workers must be positive", file=sys.stderr)
+    if args.national:
+        args.entries, args.courses, args.housing, args.places = 1_000_000, 200_000, 200_000, 2000
+    if args.entries < 1 or args.seconds <= 0 or args.connections < 1 or args.workers < 1 or args.repeat < 1:
+        print("bench/api.py: --entries, --seconds, --connections, --workers and --repeat must be positive",
+              file=sys.stderr)
         return 2
 
     import sqlalchemy as sa
@@ -341,11 +574,11 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/api.py: wrk is not installed", file=sys.stderr)
         return 2
 
-    schema = f"bench_api_{uuid.uuid4().hex[:10]}"
+    schema = args.schema or f"bench_api_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(args.database, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            conn.execute(sa.text(f'CREATE SCHEMA {"IF NOT EXISTS " if args.schema else ""}"{schema}"'))
     except sa.exc.OperationalError as exc:
         print(f"bench/api.py: PostgreSQL not reachable at {args.database}: {str(exc.orig).splitlines()[0]}",
               file=sys.stderr)
@@ -357,7 +590,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         engine = make_engine(url)
         migrate(engine)
-        insert_s = fill(engine, args.entries)
+        with engine.connect() as conn:
+            filled = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM directory)")).scalar()
+        insert_s = None if filled else fill(engine, args.entries, args.courses, args.housing, args.places)
+        if args.queries:
+            with engine.connect() as conn:
+                entries = dict(conn.execute(sa.text("SELECT domain, count(*) FROM directory GROUP BY domain")).all())
+            report = {"entries": entries, "database": "postgresql", "insert_seconds": insert_s and round(insert_s, 2),
+                      "machine": machine(), "client": "starlette TestClient, in-process, no page cache",
+                      "queries": portal_queries(engine, args.repeat, args.seconds, True, args.only)}
+            print(json.dumps(report, indent=2, ensure_ascii=False))
+            return 0
         load = wrk_load if client == "wrk" else python_load
         runs = {}
         for config, cache_mb in (("default", None), ("without_page_cache", 0)):
@@ -380,14 +623,15 @@ def main(argv: list[str] | None = None) -> int:
                 server.kill()
         if engine is not None:
             engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        if not args.schema:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
 
     report = {
         "entries": args.entries,
         "database": "postgresql",
-        "insert_seconds": round(insert_s, 2),
+        "insert_seconds": insert_s and round(insert_s, 2),
         "machine": machine(),
         "server": f"uvicorn, {args.workers} worker(s), hub.api.app.create_app, loopback",
         "load_generator": ("wrk -t2" if client == "wrk" else

@@ -276,9 +276,9 @@ def test_a_new_publication_is_seen_and_the_router_works_alone(engine):
     assert client.get("/hsds/nothing").status_code == 404
 
 
-def test_api_benchmark_smoke():
-    """bench/api.py runs end to end on a tiny directory and prints its JSON report (about 10 s;
-    the benchmark itself is run by hand)."""
+def _bench_api(*args: str, timeout: int = 120) -> dict:
+    """bench/api.py's JSON report for ``args`` (skipped where PostgreSQL is not reachable,
+    failed where CI requires it)."""
     import json
     import subprocess
     import sys
@@ -287,14 +287,20 @@ def test_api_benchmark_smoke():
     from tests.db import postgres_required
 
     root = Path(__file__).resolve().parents[1]
-    result = subprocess.run([sys.executable, str(root / "bench" / "api.py"), "--entries", "500", "--seconds", "2"],
-                            capture_output=True, text=True, timeout=120, cwd=root)
+    result = subprocess.run([sys.executable, str(root / "bench" / "api.py"), *args],
+                            capture_output=True, text=True, timeout=timeout, cwd=root)
     if result.returncode == 2 and "PostgreSQL not reachable" in result.stderr:
         if postgres_required():
             pytest.fail(result.stderr.strip())
         pytest.skip(result.stderr.strip())
     assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_api_benchmark_smoke():
+    """bench/api.py runs end to end on a tiny directory and prints its JSON report (about 10 s;
+    the benchmark itself is run by hand)."""
+    report = _bench_api("--entries", "500", "--seconds", "2")
     assert {"entries", "scenarios", "sql_floor", "target", "meets_target", "load_generator"} <= set(report)
     for name in ("postal_code", "region"):
         scenario = report["scenarios"][name]
@@ -446,3 +452,20 @@ def test_courses_at_one_venue_share_a_location_flats_keep_their_own(engine, tmp_
         if sal["location_id"] == venue_id:
             assert sal["location"] == served
             assert client.get(f"/hsds/service_at_locations/{sal['id']}").json()["location"] == served
+
+
+def test_api_benchmark_queries_smoke():
+    """bench/api.py --queries measures every portal query on a small directory of the three
+    domains and prints each one's latency and query plans as JSON."""
+    from bench.api import QUERIES
+
+    report = _bench_api("--entries", "600", "--courses", "200", "--housing", "200", "--queries",
+                        "--repeat", "2", "--seconds", "1", timeout=180)
+    assert report["entries"] == {"jobs": 600, "courses": 200, "housing": 200}
+    assert set(report["queries"]) == set(QUERIES)
+    for name, query in report["queries"].items():
+        assert "error" not in query, (name, query)
+        assert query["calls"] >= 2 and query["p50_ms"] > 0 and query["p95_ms"] >= query["p50_ms"]
+        assert query["plans"] and all(plan["nodes"] for plan in query["plans"]), name
+    assert report["queries"]["jobs_count_all"]["total"] == 600
+    assert report["queries"]["courses_first_page"]["items"] == 50
