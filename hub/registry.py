@@ -251,12 +251,17 @@ def parse_registry(text: str, origin: str = "<registry>") -> Registry:
         registry = Registry.model_validate(data)
     except ValidationError as exc:
         raise RegistryError(_describe(exc, data, origin, text)) from None
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for index, partner in enumerate(registry.partners):
         if partner.id in seen:
             where = _line_of(text, ("partners", index, "id"))
-            raise RegistryError(f"{origin}: {where}partner {partner.id!r}: id: used more than once")
-        seen.add(partner.id)
+            first = _line_of(text, ("partners", seen[partner.id], "id")).removesuffix(": ")
+            raise RegistryError(
+                f"{origin}: {where}partner {partner.id!r}: id: used more than once"
+                + (f" (first on {first})" if first else "")
+                + ": give each partner an id of its own (a partner with several feeds lists "
+                "them under one entry's feeds:)")
+        seen[partner.id] = index
     return registry
 
 
@@ -271,7 +276,10 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
                              "while parsing a flow mapping") or "end of stream" in problem
     if began is not None and context and unfinished:
         mark, problem = began, f"{problem} {context}"
-    return f"{'line ' + str(mark.line + 1) + ' ' if mark else ''}is not valid YAML ({problem})"
+    tabs = "tab" in problem or "'\\t'" in problem  # YAML indents with spaces only
+    return (f"{'line ' + str(mark.line + 1) + ' ' if mark else ''}is not valid YAML ({problem})"
+            + (": indent with spaces, not tabs (an editor can insert spaces for the Tab key)"
+               if tabs else ""))
 
 
 def _line_of(text: str, loc: tuple) -> str:
@@ -378,8 +386,8 @@ def _plainly(error: dict, key: str) -> str | None:
         return (f"{value!r} is not an e-mail address (the partner's feedback is mailed there): "
                 "write one address, e.g. contact_email: stellen@partner.example")
     if key == "region" and kind == "string_pattern_mismatch":
-        return (f"{value!r} is not an AGS prefix: 2 to 8 digits in quotes (2 a Land, 5 a "
-                "district, 8 a municipality), e.g. region: '10043'")
+        return (f"{value!r} is not an AGS prefix: 2, 3, 5 or 8 digits in quotes (2 a Land, 3 a "
+                "Regierungsbezirk, 5 a district, 8 a municipality), e.g. region: '10043'")
     if key.endswith("_share") and kind in ("less_than_equal", "greater_than_equal",
                                            "float_parsing", "float_type"):
         percent = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*%?\s*", str(value))
@@ -414,8 +422,25 @@ def _meant(loc: tuple) -> str:
     near = _near(loc)
     if near:
         return f" (did you mean {near!r}?)"
+    other = _other_level(loc)
+    if other:
+        return other
     names = _fields_at(loc)
     return f" (known here: {', '.join(names)})" if names else ""
+
+
+def _other_level(loc: tuple) -> str | None:
+    """For an unknown key at ``loc`` that is a field of the partner written in a feed, or of
+    a feed written beside the partner's id: where it belongs (an indentation away)."""
+    key = str(loc[-1])
+    in_feed = len(loc) >= 5 and loc[2] == "feeds"
+    if in_feed and key in Partner.model_fields:
+        return (": it belongs to the partner, not to a feed: indent it as the partner's id: "
+                "and name: are, above or below its feeds:")
+    if len(loc) == 3 and loc[0] == "partners" and key in Feed.model_fields:
+        return (": it belongs to a feed: indent it below feeds:, as that feed's format: and "
+                "source: are")
+    return None
 
 
 def _near(loc: tuple) -> str | None:

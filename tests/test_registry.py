@@ -294,8 +294,8 @@ ENTRY = ("partners:\n  - id: vhs-a\n    name: VHS A\n    contact_email: kurse@vh
     ("allow_private_network: false", "allow_private_network: ja", 5,
      "allow_private_network: 'ja' is not a yes/no value: write true or false"),
     ("contact_email: kurse@vhs-a.example", "contact_email: kurse@vhs-a.example\n    region: 1004a", 5,
-     "region: '1004a' is not an AGS prefix: 2 to 8 digits in quotes (2 a Land, 5 a district, "
-     "8 a municipality), e.g. region: '10043'"),
+     "region: '1004a' is not an AGS prefix: 2, 3, 5 or 8 digits in quotes (2 a Land, 3 a "
+     "Regierungsbezirk, 5 a district, 8 a municipality), e.g. region: '10043'"),
 ])
 def test_a_wrong_value_is_told_in_words_the_steward_can_act_on(tmp_path, monkeypatch, capsys,
                                                                was, written, line, said):
@@ -329,6 +329,12 @@ def test_a_format_name_in_capitals_is_the_format_of_that_name():
     ("20043", "'20043' lies in no Land (an AGS begins with the Land's number, 01 to 16); did you "
               "mean 10043 (Landkreis Neunkirchen)?"),
     ("17", "'17' lies in no Land (an AGS begins with the Land's number, 01 to 16)"),
+    # a digit lost or one too many: a prefix of no area, which took in too much or nothing
+    ("1004", "'1004' has 4 digits, which name no area: an AGS prefix has 2 (a Land), 3 (a "
+             "Regierungsbezirk), 5 (a district) or 8 (a municipality)"),
+    ("100431", "'100431' has 6 digits, which name no area: an AGS prefix has 2 (a Land), 3 (a "
+               "Regierungsbezirk), 5 (a district) or 8 (a municipality); did you mean 10043 "
+               "(Landkreis Neunkirchen)?"),
     # what the tables cannot prove wrong is taken: districts elsewhere, Saarland as a whole
     ("10", None), ("100", None), ("10043", None), ("09162", None), ("05315000", None),
 ])
@@ -364,3 +370,38 @@ def test_a_partner_id_given_in_short_names_the_ones_it_may_mean():
                      "'seniorenhilfe-ottweiler', 'sprachschule-ottweiler'?)",
         "xy": "no partner 'xy' in the registry",
     }
+
+
+def test_a_field_written_at_the_other_level_says_where_it_belongs():
+    """allow_private_network indented as a feed's field (or source: beside the partner's id)
+    was 'unknown field (known here: format, source, ...)': the steward looked for a typo in a
+    name that is right. Now the message says which entry takes it."""
+    text = ("partners:\n  - id: vhs-a\n    name: VHS A\n    feeds:\n      - format: csv-courses\n"
+            "        source: http://127.0.0.1:8000/k.csv\n        allow_private_network: true\n"
+            "  - id: vhs-b\n    name: VHS B\n    auth_env: VHS_KEY\n    feeds:\n"
+            "      - format: csv-courses\n        source: file:///k.csv\n")
+    with pytest.raises(RegistryError) as info:
+        parse_registry(text, "r.yaml")
+    assert str(info.value).splitlines()[1:] == [
+        "  line 7: partner 'vhs-a': feeds[0].allow_private_network: unknown field: it belongs to "
+        "the partner, not to a feed: indent it as the partner's id: and name: are, above or "
+        "below its feeds:",
+        "  line 10: partner 'vhs-b': auth_env: unknown field: it belongs to a feed: indent it "
+        "below feeds:, as that feed's format: and source: are",
+    ]
+
+
+def test_a_tab_and_a_repeated_id_say_what_to_write_instead():
+    """'found a tab character that violates indentation' and 'id: used more than once' said
+    what was wrong, not what to do, nor where the id was first used."""
+    with pytest.raises(RegistryError) as info:
+        parse_registry("partners:\n  - id: vhs-a\n    name: VHS A\n\tfeeds: []\n", "r.yaml")
+    assert str(info.value) == ("r.yaml: line 4 is not valid YAML (found a tab character that "
+                               "violates indentation): indent with spaces, not tabs (an editor "
+                               "can insert spaces for the Tab key)")
+    entry = "  - id: vhs-a\n    name: VHS {}\n    feeds:\n      - format: csv-{}\n        source: file:///k.csv\n"
+    with pytest.raises(RegistryError) as info:
+        parse_registry("partners:\n" + entry.format("A", "courses") + entry.format("A Jobs", "jobs"), "r.yaml")
+    assert str(info.value) == (
+        "r.yaml: line 7: partner 'vhs-a': id: used more than once (first on line 2): give each "
+        "partner an id of its own (a partner with several feeds lists them under one entry's feeds:)")

@@ -204,9 +204,17 @@ def unknown_region(region: str) -> str | None:
     """Why ``region`` (an AGS prefix of 2 to 8 digits) cannot be anyone's region, naming the
     known ones nearest to it; None where the tables cannot prove it wrong (a district of a
     Land whose districts they do not list is taken as written). A wrong region would make
-    every record of the partner ADDRESS_OUTSIDE_REGION: the partner blamed for a typo."""
+    every record of the partner ADDRESS_OUTSIDE_REGION: the partner blamed for a typo.
+    A prefix of 4, 6 or 7 digits names no area (a district's number with a digit lost or one
+    too many): the levels are 2, 3, 5 and 8 digits."""
     state = region[:2]
     districts = dict(sorted(DISTRICT_NAMES.items()))
+    if len(region) in (4, 6, 7):
+        meant = [ags for ags in districts if ags.startswith(region) or region.startswith(ags)]
+        return (f"{region!r} has {len(region)} digits, which name no area: an AGS prefix has 2 "
+                "(a Land), 3 (a Regierungsbezirk), 5 (a district) or 8 (a municipality)"
+                + (f"; did you mean {' or '.join(f'{ags} ({districts[ags]})' for ags in meant)}?"
+                   if 0 < len(meant) <= 3 else ""))
     if state not in STATE_NAMES:
         near = _nearest(region[:5], districts) if len(region) >= 5 else _nearest(state, STATE_NAMES)
         return (f"{region!r} lies in no Land (an AGS begins with the Land's number, 01 to 16)"
