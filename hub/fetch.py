@@ -205,7 +205,11 @@ class FeedFetcher:
         if auth_env:
             secret = os.environ.get(auth_env)
             if not secret:
-                raise FetchError(f"environment variable {auth_env} (the feed's credential) is not set")
+                raise FetchError(
+                    f"environment variable {auth_env} (the feed's credential) is "
+                    f"{'empty' if auth_env in os.environ else 'not set'}: export "
+                    f"{auth_env}=<the partner's key> where hub and the Dagster daemon run "
+                    "(the registry names only the variable)")
             headers[auth_header] = secret
         return headers
 

@@ -81,7 +81,8 @@ def folder_problem(folder: Path) -> str | None:
     if folder.exists():
         return ("it is a file, not a folder (an inbox source names the folder the partner's "
                 f"files are dropped into: inbox:{folder.parent})")
-    return "the folder does not exist (yet)"
+    return (f"the folder does not exist (yet): create it (mkdir -p {folder}) and let the "
+            "partner's uploads write there, or correct source: in the registry")
 
 
 def next_delivery(folder: Path) -> tuple[Path | None, str]:

@@ -110,7 +110,14 @@ def test_secret_comes_from_the_environment_and_stays_out_of_messages(httpserver,
         fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, auth_env="NK_FEED_KEY", auth_header="X-API-Key")
     assert "403" in str(info.value) and "s3cr3t" not in str(info.value)
     monkeypatch.delenv("NK_FEED_KEY")
-    with pytest.raises(FetchError, match="NK_FEED_KEY .* is not set"):
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, auth_env="NK_FEED_KEY")
+    # what to do, not only what is wrong: a new partner's key not exported yet
+    assert str(info.value) == ("environment variable NK_FEED_KEY (the feed's credential) is not "
+                               "set: export NK_FEED_KEY=<the partner's key> where hub and the "
+                               "Dagster daemon run (the registry names only the variable)")
+    monkeypatch.setenv("NK_FEED_KEY", "")
+    with pytest.raises(FetchError, match="NK_FEED_KEY \\(the feed's credential\\) is empty: export"):
         fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, auth_env="NK_FEED_KEY")
 
 

@@ -254,4 +254,7 @@ def test_an_inbox_source_naming_the_file_says_so_and_names_its_folder(engine, tm
     assert said in str(raised.value)
     assert export.read_bytes() == CSV  # left where it was
     assert next_delivery(export) == (None, said.split(": ", 1)[1])
-    assert next_delivery(tmp_path / "nowhere") == (None, "the folder does not exist (yet)")
+    # a new partner's folder not created yet: what to do about it
+    assert next_delivery(tmp_path / "nowhere") == (None, (
+        f"the folder does not exist (yet): create it (mkdir -p {tmp_path / 'nowhere'}) and let "
+        "the partner's uploads write there, or correct source: in the registry"))
