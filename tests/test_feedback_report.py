@@ -618,6 +618,21 @@ def test_fields_people_search_by_get_a_tip_when_most_offers_leave_them_out(lang)
     assert json.loads(render_json(report))["tips"][0]["field"] == "childcare"
 
 
+def test_no_tip_to_give_a_date_or_sofort_to_a_landlord_that_wrote_sofort():
+    """A housing company whose every flat said <verfuegbar_ab>sofort</verfuegbar_ab> was told
+    'Frei ab' was filled in 0 % of its offers: give a date or 'sofort'. The words fill
+    available_from_text, not the date; they answer the question as a date does."""
+    landlord = Partner(id="wbg-a", name="WBG A", kind="housing_company",
+                       feeds=[{"format": "openimmo", "source": "https://wbg.example/openimmo.xml"}])
+    said = sync_row(items=10, accepted=10, rejected=0, field_coverage={
+        "rooms": 1.0, "wbs_required": 1.0, "available_from_text": 1.0})
+    assert build_report(landlord, "housing", said, [], "de").tips == []
+    silent = sync_row(items=10, accepted=10, rejected=0, field_coverage={
+        "rooms": 1.0, "wbs_required": 1.0, "available_from_text": 0.3, "available_from": 0.1})
+    assert [(tip.field, tip.filled) for tip in build_report(landlord, "housing", silent, [], "de").tips] == [
+        ("available_from", 0.3)]
+
+
 def test_no_tip_for_a_field_the_format_has_no_place_for_nor_for_a_delivery_that_failed():
     """BA Jobsuche responses have no field for the German a job asks for (and the report has
     no name of theirs for the working-time flags): no tip a Jobcenter could not act on; a

@@ -1204,6 +1204,9 @@ FINDABLE: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
     ],
 }
 TIP_BELOW = 0.5  # a field filled in fewer than this share of the accepted offers gets a tip
+# fields answered in words as well: a flat free 'sofort' fills available_from_text, not the
+# date, and its partner was told to write a date or 'sofort'
+ANSWERED_IN_WORDS = {"available_from": ("available_from_text",)}
 
 
 def findability_tips(domain: str, coverage: Mapping[str, float] | None, fmt, lang: str,
@@ -1217,7 +1220,8 @@ def findability_tips(domain: str, coverage: Mapping[str, float] | None, fmt, lan
     tips = []
     for field, named, why in FINDABLE.get(domain, []):
         own = _delivered_name(fmt.field_names.get(named), headers)
-        filled = float(coverage.get(field, 0.0))
+        filled = max(float(coverage.get(name, 0.0))
+                     for name in (field, *ANSWERED_IN_WORDS.get(field, ())))
         if own and filled < TIP_BELOW:
             label = _partners_name(named, field_label(named, domain, lang), own, fmt, lang)
             tips.append(Tip(field=field, field_label=label, filled=round(filled, 3),
