@@ -94,12 +94,20 @@ def check_host(url: str, allow_private: bool) -> None:
     host = parts.hostname
     if not host:
         raise FetchError(f"URL without a host: {safe_url(url)}")
-    if allow_private:
-        return
     try:
         infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}") from None
+        # a name no DNS knows is a typo in the registry, not worth five tries (with
+        # allow_private_network it was 'connection failed (ConnectionError)'); a DNS server
+        # that does not answer now is left to the connection's retries there
+        unknown = exc.errno == socket.EAI_NONAME
+        if allow_private and not unknown:
+            return
+        raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}"
+                         + ("; check the host name in the feed's source: in the registry"
+                            if unknown else "")) from None
+    if allow_private:
+        return
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not address.is_global:

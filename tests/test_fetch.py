@@ -103,6 +103,18 @@ def test_private_addresses_are_refused_without_permission(url):
         check_host(url, allow_private=False)
 
 
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_a_host_name_no_dns_knows_is_told_as_a_typo_at_once(fetcher, allow_private):
+    """A typo in the host of a new partner's source: 'cannot resolve host' did not say where to
+    look, and with allow_private_network (a loopback trial) it was 'connection failed
+    (ConnectionError) (gave up after 5 attempts)' after five tries."""
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch("http://feeds.partner.invalid/karriere.html", allow_private=allow_private)
+    assert str(info.value) == ("cannot resolve host 'feeds.partner.invalid': Name or service not "
+                               "known; check the host name in the feed's source: in the registry")
+    assert not info.value.transient
+
+
 def test_secret_comes_from_the_environment_and_stays_out_of_messages(httpserver, fetcher, monkeypatch):
     monkeypatch.setenv("NK_FEED_KEY", "s3cr3t-value")
     httpserver.expect_request("/feed", headers={"X-API-Key": "s3cr3t-value"}).respond_with_data("", status=403)
