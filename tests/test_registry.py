@@ -405,3 +405,23 @@ def test_a_tab_and_a_repeated_id_say_what_to_write_instead():
     assert str(info.value) == (
         "r.yaml: line 7: partner 'vhs-a': id: used more than once (first on line 2): give each "
         "partner an id of its own (a partner with several feeds lists them under one entry's feeds:)")
+
+
+def test_the_example_registry_in_schemas_is_one_a_steward_can_copy():
+    """schemas/registry.example.yaml shows the three ways partners deliver (an inbox folder, a
+    web page, a feed with an API key): it must load as it is, and say what README says."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "schemas" / "registry.example.yaml"
+    registry = load_registry(path)
+    feeds = {p.id: (p.feeds[0].format, p.feeds[0].source.split(":", 1)[0], p.feeds[0].auth_env)
+             for p in registry.partners}
+    assert feeds == {"sprachschule-blies": ("csv-courses", "inbox", None),
+                     "saarstahlbau-merchweiler": ("schemaorg-jobposting", "https", None),
+                     "bliestal-wohnen": ("openimmo", "https", "BLIESTAL_API_KEY")}
+    assert "\t" not in path.read_text()
+    # the commented loopback switch, uncommented where the comment says, loads too
+    text = path.read_text().replace("    # allow_private_network: true ", "    allow_private_network: true ")
+    assert parse_registry(text).get("bliestal-wohnen").allow_private_network is True
+    readme = (path.parent.parent / "README.md").read_text()
+    assert "schemas/registry.example.yaml" in readme
