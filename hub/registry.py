@@ -64,12 +64,15 @@ class Feed(BaseModel):
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:
-        from hub.formats import FORMATS, FormatError, get_format
+        from hub.formats import FORMATS, FormatError, get_format, near_format
 
         try:  # the name as `hub formats` spells it: 'OpenImmo' is openimmo
             return get_format(value).name
         except FormatError:
-            raise ValueError(f"unknown format {value!r}; known: {', '.join(sorted(FORMATS))}") from None
+            near = near_format(value)
+            raise ValueError(f"unknown format {value!r}"
+                             + (f": write format: {near}" if near else
+                                f"; known: {', '.join(sorted(FORMATS))}")) from None
 
     @field_validator("source")
     @classmethod
@@ -366,8 +369,9 @@ def _problem(error: dict, data: dict) -> str:
     if error["type"] == "extra_forbidden":
         message = "unknown field" + _meant(error["loc"])
     elif error["type"] == "string_pattern_mismatch" and loc == ["id"]:
+        slug = _as_id(str(error.get("input")))
         message = (f"{error.get('input')!r} is not a partner id: 2 to 63 lower-case letters, "
-                   "digits and '-', e.g. 'vhs-neunkirchen'")
+                   "digits and '-', " + (f"write id: {slug}" if slug else "e.g. 'vhs-neunkirchen'"))
     elif error["type"] == "string_type" and isinstance(error.get("input"), (int, float)) \
             and not isinstance(error.get("input"), bool):
         # YAML reads 10043 and 7:00 as numbers (7:00 as 420 minutes): the text needs quotes
@@ -375,6 +379,16 @@ def _problem(error: dict, data: dict) -> str:
     else:
         message = _plainly(error, str(loc[-1]) if loc else "") or message
     return ": ".join(p for p in (where, field) if p) + f": {message}"
+
+
+def _as_id(text: str) -> str | None:
+    """The partner id ``text`` (a name, 'Sprachschule Blies') becomes written as ids are:
+    'sprachschule-blies' (None where that is no id either)."""
+    text = text.lower()
+    for letter, spelt in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(letter, spelt)
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug if re.match(PARTNER_ID, slug) else None
 
 
 def _plainly(error: dict, key: str) -> str | None:

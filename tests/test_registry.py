@@ -84,7 +84,7 @@ def test_every_problem_of_a_registry_is_told_at_once():
     assert lines[0] == "r.yaml: 2 problems:"
     assert lines[1:] == [
         "  line 3: partner 'Jobcenter NK': id: 'Jobcenter NK' is not a partner id: 2 to 63 "
-        "lower-case letters, digits and '-', e.g. 'vhs-neunkirchen'",
+        "lower-case letters, digits and '-', write id: jobcenter-nk",
         "  line 17: partner 'vhs-neunkirchen': feeds[0].fromat: unknown field (did you mean 'format'?)",
     ]
 
@@ -425,3 +425,42 @@ def test_the_example_registry_in_schemas_is_one_a_steward_can_copy():
     assert parse_registry(text).get("bliestal-wohnen").allow_private_network is True
     readme = (path.parent.parent / "README.md").read_text()
     assert "schemas/registry.example.yaml" in readme
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("OpenImmo-XML", "unknown format 'OpenImmo-XML': write format: openimmo"),
+    ("csv_courses", "unknown format 'csv_courses': write format: csv-courses"),
+    ("schema.org JobPosting", "unknown format 'schema.org JobPosting': write format: schemaorg-jobposting"),
+    ("pdf", "unknown format 'pdf'; known: ba-courses, ba-jobsuche, csv-courses, csv-housing, "
+            "csv-jobs, openimmo, schemaorg-accommodation, schemaorg-course, schemaorg-jobposting"),
+])
+def test_a_format_name_near_a_known_one_names_it(written, said):
+    """A new steward writes the format as the partner calls it ('OpenImmo-XML') or as the
+    module is named ('csv_courses'): the list of nine names left the steward to find the one
+    meant; the near one is named (hub parse and hub check --format say so too)."""
+    from hub.formats import FormatError, get_format
+
+    text = ("partners:\n  - id: wbg-a\n    name: WBG A\n    feeds:\n"
+            f"      - format: {written}\n        source: file:///k.xml\n")
+    with pytest.raises(RegistryError) as info:
+        parse_registry(text, "r.yaml")
+    assert str(info.value) == f"r.yaml: line 5: partner 'wbg-a': feeds[0].format: {said}"
+    with pytest.raises(FormatError) as info:
+        get_format(written)
+    assert ("did you mean" in str(info.value)) == ("write format" in said)
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("Sprachschule-Blies", "write id: sprachschule-blies"),
+    ("'Wohnbau Süd GmbH'", "write id: wohnbau-sued-gmbh"),
+    ("'!'", "e.g. 'vhs-neunkirchen'"),
+])
+def test_a_partner_id_with_capitals_or_spaces_is_given_written_as_an_id(written, said):
+    """The partner's name, or its id in capitals, was refused with the pattern and an example
+    of another partner's id; the id it makes is named."""
+    text = ("partners:\n  - id: " + written + "\n    name: P\n    feeds:\n"
+            "      - format: csv-jobs\n        source: file:///k.csv\n")
+    with pytest.raises(RegistryError) as info:
+        parse_registry(text, "r.yaml")
+    assert str(info.value).endswith("is not a partner id: 2 to 63 lower-case letters, digits and "
+                                    "'-', " + said)

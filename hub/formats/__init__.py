@@ -40,9 +40,22 @@ def get_format(name: str) -> Format:
     try:
         return FORMATS[name] if name in FORMATS else FORMATS[name.lower()]
     except KeyError:
-        raise FormatError(
-            f"unknown format {name!r}; known formats: {', '.join(sorted(FORMATS))}"
-        ) from None
+        raise FormatError(f"unknown format {name!r}{_meant(name)}; known formats: "
+                          f"{', '.join(sorted(FORMATS))}") from None
+
+
+def near_format(name: str) -> str | None:
+    """The format ``name`` was probably meant to be: 'csv_courses', 'OpenImmo-XML',
+    'schema.org JobPosting' (None where none is close)."""
+    import difflib
+
+    near = difflib.get_close_matches(name.strip().lower().replace("_", "-"), FORMATS, n=1, cutoff=0.75)
+    return near[0] if near else None
+
+
+def _meant(name: str) -> str:
+    near = near_format(name)
+    return f" (did you mean {near!r}?)" if near else ""
 
 
 def reads_as(data: bytes, tried: str) -> str | None:
