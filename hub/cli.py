@@ -1301,7 +1301,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", type=_day, help="date the feeds are generated for, YYYY-MM-DD, 2000 to 2999 (default today)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("sync", help="run the registry's partner feeds through every stage via Dagster")
+    p = sub.add_parser("sync", help="run the registry's partner feeds through every stage via Dagster",
+                       description="Fetch, stage and publish every partner feed of the registry (or "
+                       "those named with --partner) as Dagster runs, then publish the directory; prints "
+                       "a line per feed and a summary. A feed shows as ok, unchanged (the same delivery "
+                       "as last time), waiting (an inbox with no file yet, or one still being written), "
+                       "held (a delivery that would withdraw or reject too much: hub release PARTNER "
+                       "lets it through) or failed (the reason on the line). With --registry a trial "
+                       "file, its partners are added to the configured ones. Exit 0 when every feed is "
+                       "ok, unchanged or waiting; 1 when one failed or is held, or publication failed; "
+                       "2 (nothing run) when the registry lists no partners or cannot be read.")
     _registry_option(p)
     p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -1329,7 +1338,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("release", help="let a partner's held sync through (mass-withdrawal guard, "
-                       "rejection share, an empty delivery)")
+                       "rejection share, an empty delivery)",
+                       description="Let a held delivery through: the next sync (hub sync --partner "
+                       "PARTNER, or the feed's next run in Dagster) stages it again and publishes it. "
+                       "One held by the mass-withdrawal guard then withdraws the records it no longer "
+                       "holds; one held for its rejection share publishes what was accepted; an empty "
+                       "delivery withdraws all the partner's records. Run hub status first: it shows "
+                       "the hold's numbers. Nothing held: says so, exit 0.")
     p.add_argument("partner", help="partner id")
     p.add_argument("--domain", choices=["jobs", "courses", "housing"], help="only this domain")
     _registry_option(p)

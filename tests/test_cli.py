@@ -623,3 +623,21 @@ def test_python_dash_m_hub_is_the_hub_command():
     wrong = subprocess.run([sys.executable, "-m", "hub", "parse", "no-such-format", "x"],
                            capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert wrong.returncode == 2 and wrong.stderr.startswith("hub parse: error:"), wrong.stderr
+
+
+@pytest.mark.parametrize(("command", "said"), [
+    ("sync", ["unchanged", "waiting", "held", "hub release PARTNER", "Exit 0", "1 when one failed",
+              "2 (nothing run)"]),
+    ("release", ["stages it again", "withdraws the records", "publishes what was accepted",
+                 "hub status"]),
+])
+def test_the_help_of_a_stewards_first_commands_says_what_they_do(capsys, command, said):
+    """hub sync --help and hub release --help listed their options only: a new steward
+    learned the states, the exit codes and what a release publishes from the README."""
+    from hub.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert [words for words in said if words not in text] == []
