@@ -351,7 +351,10 @@ def stage_partner_feed(
     except (FormatError, KeyError) as exc:
         if isinstance(exc, FormatError) and feed.delivers_files:  # no server 'served' a page
             exc = as_file_error(exc)
-        message = f"{partner.id}/{domain}: {str(exc).strip(chr(39))}"
+        # a KeyError's text is its key's repr ('sha...'); a FormatError's ends as written,
+        # also with a quote ("save it as ... 'CSV (Trennzeichen-getrennt)'")
+        said = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        message = f"{partner.id}/{domain}: {said}"
         with engine.begin() as conn:
             # the payload's hash only when its bytes are unusable (FormatError): that delivery
             # fails the same way again. A payload missing from the landing store (erased,

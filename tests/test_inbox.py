@@ -211,6 +211,28 @@ def test_a_file_whose_sync_failed_goes_into_failed_beside_processed(engine, tmp_
     assert not list((inbox / "failed").iterdir())
 
 
+def test_a_workbook_dropped_into_the_inbox_keeps_its_message_whole(engine, tmp_path):
+    """A school that uploads its .xlsx: the sync, hub status and the stored message read
+    "save it as 'CSV UTF-8' or 'CSV (Trennzeichen-getrennt) (the file is now ...)": the
+    closing quote was cut off with a KeyError's quotes."""
+    import pytest
+    import sqlalchemy as sa
+
+    from hub.pipeline import StageError
+    from hub.store.tables import syncs
+
+    inbox, partner, store, fetcher = _courses_inbox(tmp_path)
+    drop(inbox, "kurse.xlsx", b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml")
+    fetch_partner_feed(engine, store, fetcher, partner, "courses")
+    with pytest.raises(StageError) as failed:
+        stage_partner_feed(engine, store, partner, "courses")
+    said = ("vhs-nk/courses: not a course CSV: the file is a spreadsheet workbook (Excel or "
+            "LibreOffice), not CSV; save it as 'CSV UTF-8' or 'CSV (Trennzeichen-getrennt)'")
+    assert str(failed.value).startswith(said + " (the file is now ")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(syncs.c.message)).scalar_one() == said
+
+
 def test_a_web_page_dropped_into_the_inbox_is_named_a_saved_page(engine, tmp_path):
     """A login page saved by the browser and uploaded as the export: the sync and the
     partner's German report said it was 'served in place of the data', of a file no server
