@@ -120,6 +120,18 @@ class Feed(BaseModel):
             raise ValueError(f"details: only ba-jobsuche feeds have a details endpoint, not {self.format}")
         return self
 
+    @field_validator("auth_header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        # a header copied as a request shows it ('X-API-Key: ...') failed every fetch with an
+        # internal error of the HTTP library
+        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", value):
+            name = re.split(r"[:\s]", value.strip(), maxsplit=1)[0]
+            raise ValueError(f"{value!r} is not a header name: write the name alone, without ':', "
+                             "spaces or the value (the value comes from auth_env), e.g. "
+                             f"auth_header: {name or 'X-API-Key'}")
+        return value
+
     @field_validator("auth_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:

@@ -464,3 +464,22 @@ def test_a_partner_id_with_capitals_or_spaces_is_given_written_as_an_id(written,
         parse_registry(text, "r.yaml")
     assert str(info.value).endswith("is not a partner id: 2 to 63 lower-case letters, digits and "
                                     "'-', " + said)
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ('"X-API-Key: "', "'X-API-Key: ' is not a header name: write the name alone, without ':', "
+                      "spaces or the value (the value comes from auth_env), e.g. auth_header: X-API-Key"),
+    ('"Authorization: Bearer"', "'Authorization: Bearer' is not a header name: write the name alone, "
+                                "without ':', spaces or the value (the value comes from auth_env), "
+                                "e.g. auth_header: Authorization"),
+])
+def test_a_header_written_with_its_colon_is_refused_with_the_registry(written, said):
+    """auth_header: "X-API-Key: " (the header as a request shows it) was taken, and every
+    fetch of the feed ended in 'internal error: InvalidHeader' (exit 70)."""
+    text = ("partners:\n  - id: wbg-a\n    name: WBG A\n    feeds:\n      - format: openimmo\n"
+            "        source: https://wbg.example/o.xml\n        auth_env: WBG_KEY\n"
+            f"        auth_header: {written}\n")
+    with pytest.raises(RegistryError) as info:
+        parse_registry(text, "r.yaml")
+    assert str(info.value) == f"r.yaml: line 8: partner 'wbg-a': feeds[0].auth_header: {said}"
+    assert parse_registry(text.replace(written, "X-API-Key")).get("wbg-a").feeds[0].auth_header == "X-API-Key"
