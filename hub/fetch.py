@@ -218,6 +218,13 @@ class FeedFetcher:
                     f"{'empty' if auth_env in os.environ else 'not set'}: export "
                     f"{auth_env}=<the partner's key> where hub and the Dagster daemon run "
                     "(the registry names only the variable)")
+            if secret != secret.strip() or not secret.isascii() or any(
+                    ord(c) < 32 or ord(c) == 127 for c in secret):
+                # the HTTP library refused it with an internal error quoting the secret
+                raise FetchError(
+                    f"environment variable {auth_env} (the feed's credential) holds a line break, "
+                    "blanks at its ends or a character outside ASCII (an environment file saved "
+                    f"with Windows line ends?): export {auth_env} with the key alone")
             headers[auth_header] = secret
         return headers
 

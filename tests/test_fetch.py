@@ -128,6 +128,16 @@ def test_secret_comes_from_the_environment_and_stays_out_of_messages(httpserver,
     assert str(info.value) == ("environment variable NK_FEED_KEY (the feed's credential) is not "
                                "set: export NK_FEED_KEY=<the partner's key> where hub and the "
                                "Dagster daemon run (the registry names only the variable)")
+    for spoilt in ("s3cr3t-value\r", " s3cr3t-value", "s3cr3t\n-value", "s3cr3t-€"):
+        # a key from an environment file with Windows line ends: an internal error of the
+        # HTTP library that quoted the secret in the run's log
+        monkeypatch.setenv("NK_FEED_KEY", spoilt)
+        with pytest.raises(FetchError) as info:
+            fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, auth_env="NK_FEED_KEY")
+        assert str(info.value) == (
+            "environment variable NK_FEED_KEY (the feed's credential) holds a line break, blanks "
+            "at its ends or a character outside ASCII (an environment file saved with Windows "
+            "line ends?): export NK_FEED_KEY with the key alone")
     monkeypatch.setenv("NK_FEED_KEY", "")
     with pytest.raises(FetchError, match="NK_FEED_KEY \\(the feed's credential\\) is empty: export"):
         fetcher.fetch(httpserver.url_for("/feed"), allow_private=True, auth_env="NK_FEED_KEY")
