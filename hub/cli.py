@@ -735,7 +735,12 @@ def _status_notes(row, registry=None) -> list[str]:
         source = registry.get(row.partner_id).feed_for(row.domain).source
         said = row.message or "not synced yet"
         if source.startswith("inbox:"):
-            return [f"{said}: waits for a file in the inbox {source.removeprefix('inbox:')}"]
+            from hub.inbox import folder_problem
+
+            folder = Path(source.removeprefix("inbox:"))
+            problem = folder_problem(folder)  # a new partner's folder not created: no upload lands
+            return [f"{said}: waits for a file in the inbox {folder}"
+                    + (f", but {problem}" if problem else "")]
         return [f"{said}: hub sync --partner {row.partner_id} fetches it (or its schedule)"]
     return []
 

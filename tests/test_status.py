@@ -159,8 +159,13 @@ def test_feeds_not_synced_yet_are_not_called_ok(tmp_path):
     assert status.returncode == 0, status.stderr
     lines = status.stdout.splitlines()
     assert lines[-1] == "no feed needs a steward: 2 not synced yet"
-    assert f"  not synced yet: waits for a file in the inbox {inbox}" in lines
+    # the folder not created yet: no upload can land there (it said only 'waits for a file')
+    assert (f"  not synced yet: waits for a file in the inbox {inbox}, but the folder does not "
+            f"exist (yet): create it (mkdir -p {inbox}) and let the partner's uploads write there, "
+            "or correct source: in the registry") in lines
     assert "  not synced yet: hub sync --partner vhs-neu fetches it (or its schedule)" in lines
+    inbox.mkdir()
+    assert f"  not synced yet: waits for a file in the inbox {inbox}" in hub("status", env=env).stdout.splitlines()
     one = hub("status", "--partner", "vhs-neu", env=env)
     assert one.stdout.splitlines()[-1] == "the feed has not been synced yet"
 
