@@ -354,7 +354,8 @@ def stage_partner_feed(
         # a KeyError's text is its key's repr ('sha...'); a FormatError's ends as written,
         # also with a quote ("save it as ... 'CSV (Trennzeichen-getrennt)'")
         said = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        message = f"{partner.id}/{domain}: {said}"
+        message = f"{partner.id}/{domain}: {said}" + (
+            _registry_format_note(feed, store, sha) if isinstance(exc, FormatError) else "")
         with engine.begin() as conn:
             # the payload's hash only when its bytes are unusable (FormatError): that delivery
             # fails the same way again. A payload missing from the landing store (erased,
@@ -372,6 +373,19 @@ def stage_partner_feed(
                              rules=dict(writer.counts.rules))  # what the steward releases
         return StageOutcome(partner.id, domain, "held", writer.sync_id, counts, held)
     return StageOutcome(partner.id, domain, "ok", writer.sync_id, counts)
+
+
+def _registry_format_note(feed, store: LandingStore, sha: str) -> str:
+    """Where a CSV delivery that its template refused reads as another template (a course
+    list where the registry says csv-jobs): the steward's mistake, said so, since the
+    message alone ('required column(s) missing: Stellen-ID') blamed the partner's file."""
+    from hub.formats import reads_as
+
+    if not feed.format.startswith("csv-") or store.pages(sha) or sha not in store:
+        return ""
+    other = reads_as(store.get(sha), feed.format)
+    return (f"; the file reads as {other} (the registry's format: for the feed says "
+            f"{feed.format})" if other else "")
 
 
 def _inbox_file_failed(feed, store: LandingStore, sha: str) -> str:

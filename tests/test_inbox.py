@@ -233,6 +233,33 @@ def test_a_workbook_dropped_into_the_inbox_keeps_its_message_whole(engine, tmp_p
         assert conn.execute(sa.select(syncs.c.message)).scalar_one() == said
 
 
+def test_a_course_list_under_a_jobs_format_in_the_registry_is_said_to_be_the_registrys(engine, tmp_path):
+    """A language school registered with format: csv-jobs: its course list failed with 'not a
+    job CSV: required column(s) missing: Stellen-ID', as if the school had sent the wrong
+    file; hub check said 'the file reads as csv-courses', the sync did not."""
+    import pytest
+
+    from hub.pipeline import StageError
+
+    inbox = tmp_path / "inbox" / "vhs"
+    inbox.mkdir(parents=True)
+    partner = parse_registry(registry_text(("vhs-nk", "csv-jobs", f"inbox:{inbox}"))).partners[0]
+    store = LandingStore(tmp_path / "landing")
+    drop(inbox, "kurse.csv", CSV)
+    fetch_partner_feed(engine, store, FeedFetcher(), partner, "jobs")
+    with pytest.raises(StageError) as failed:
+        stage_partner_feed(engine, store, partner, "jobs")
+    assert str(failed.value).startswith(
+        "vhs-nk/jobs: not a job CSV: required column(s) missing: Stellen-ID; the file reads as "
+        "csv-courses (the registry's format: for the feed says csv-jobs) (the file is now ")
+    # the partner reads what hub check tells it of such a file, in its words
+    from hub.quality.feedback import latest_report
+    from hub.quality.report import status_explanation
+
+    said = " ".join(status_explanation(latest_report(engine, partner, "jobs")))
+    assert "passt nicht zu dieser Vorlage, aber zur Vorlage für Kursangebote" in said
+
+
 def test_a_web_page_dropped_into_the_inbox_is_named_a_saved_page(engine, tmp_path):
     """A login page saved by the browser and uploaded as the export: the sync and the
     partner's German report said it was 'served in place of the data', of a file no server

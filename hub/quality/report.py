@@ -683,7 +683,9 @@ _NOT_TEXT = (
 )
 
 _UNUSABLE_REASONS: list[tuple[re.Pattern, str, str]] = [
-    *((re.compile(rf"required column\(s\) missing.*; the file reads as csv-{kind}$"),
+    # hub check's words, and a sync's, which add what the registry says
+    *((re.compile(rf"required column\(s\) missing.*; the file reads as csv-{kind}"
+                  r"(?: \(the registry's format: .*\))?$"),
        f"Die Datei passt nicht zu dieser Vorlage, aber zur Vorlage für {german}: prüfen Sie, ob "
        "Sie die richtige Vorlage gewählt haben.",
        f"The file does not fit this template, but the template for {english}: check that you "
