@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from hub.store.publish import channel_name, publish_domain
@@ -238,3 +239,31 @@ def test_a_listener_that_cannot_connect_says_so_once_not_every_second(caplog):
         down.dispose()
     said = [r.getMessage() for r in caplog.records if "not listening for publications" in r.getMessage()]
     assert len(said) == 1, said
+
+
+def test_the_hsds_index_follows_a_publication_without_waiting_for_a_request(engine, db_url):
+    """The index behind /hsds was built in the first /hsds request after each publication
+    (tens of seconds for a national directory, with every /hsds request behind it waiting).
+    A server listening for publications builds it again as one is announced, once the app
+    has answered HSDS."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("only a PostgreSQL server is told of publications (SQLite: per request, as before)")
+    fill(engine)
+    publish_domain(engine, "jobs", now=T0)
+    with client_for(engine) as c:
+        assert wait_until_listening(c)
+        assert c.get("/hsds/organizations").status_code == 200  # answered from the index
+        state = c.app.state
+        built = state.hsds_index
+        publish_elsewhere(db_url, [job("x1", title="Neue Stelle"), *jobs_data()[1:]])
+        with engine.connect() as conn:
+            newest = conn.execute(sa.text("SELECT max(seq) FROM changes")).scalar_one()
+        # no request in between: the listener's announcement alone rebuilt it
+        assert eventually(lambda: state.hsds_index.version, (newest,)) == (newest,)
+        warm = state.hsds_index
+        assert warm is not built
+        # the next request answers from it, and the new posting's service is in it
+        assert c.get("/hsds/organizations").status_code == 200 and state.hsds_index is warm
+        with engine.connect() as conn:
+            eid = conn.execute(sa.text("SELECT entity_id FROM directory WHERE title = 'Neue Stelle'")).scalar_one()
+        assert eid in warm.services.values()

@@ -1040,6 +1040,10 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     if hsds_router is not None:
         # keys and rate limits apply to the HSDS routes as to /v1
         app.include_router(hsds_router, responses=problems(401, 403, 429))
+        from hub.api.hsds import warm_after_publication
+
+        # the HSDS index follows each publication in the background, not in its first request
+        version.on_publication(lambda _seq: warm_after_publication(app.state))
 
     def openapi() -> dict:
         if app.openapi_schema:

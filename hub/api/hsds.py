@@ -18,6 +18,7 @@ a new publication.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import threading
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from hub.api import query
 from hub.store.search import TAG_FIELDS, fold, words
 from hub.store.search import tag as search_tag
 from hub.store.tables import changes, directory
+
+log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 MAX_PER_PAGE = 500
@@ -173,7 +176,12 @@ def _version(conn: sa.Connection) -> tuple:
 
 
 def _index(request: Request, conn: sa.Connection) -> _Index:
-    state = request.app.state
+    return _current_index(request.app.state, conn)
+
+
+def _current_index(state, conn: sa.Connection) -> _Index:
+    """The app's index of the directory as it is now, built when a publication changed it
+    (one build at a time: a request that finds one under way waits for it)."""
     version = _version(conn)
     current = getattr(state, "hsds_index", None)
     if current is not None and current.version == version:
@@ -182,9 +190,34 @@ def _index(request: Request, conn: sa.Connection) -> _Index:
         current = getattr(state, "hsds_index", None)
         if current is not None and current.version == version:
             return current
-        index = _build_index(conn, version, _partner_names(request))
+        index = _build_index(conn, version, _partner_names_of(state))
         state.hsds_index = index
         return index
+
+
+_WARMING = threading.Lock()  # one background build at a time
+
+
+def warm_after_publication(state) -> None:
+    """Build the index again in a thread now that a publication was announced, where this
+    app answered HSDS before (it has an index): otherwise the first /hsds request after each
+    publication builds it, tens of seconds for a national directory, while the request and
+    those behind it wait. A build under way, or a failed one, leaves the work to the next
+    request, as before."""
+    if getattr(state, "hsds_index", None) is None or not _WARMING.acquire(blocking=False):
+        return
+
+    def build() -> None:
+        try:
+            with state.engine.connect() as conn:
+                _current_index(state, conn)
+        except Exception as exc:  # noqa: BLE001 - the next request builds it and says why
+            log.warning("read API: the HSDS index was not built after a publication (%s); the "
+                        "next /hsds request builds it", str(exc).splitlines()[0] if str(exc) else exc)
+        finally:
+            _WARMING.release()
+
+    threading.Thread(target=build, name="hub-hsds-index", daemon=True).start()
 
 
 def _build_index(conn: sa.Connection, version: tuple, partner_names: dict[str, str]) -> _Index:
@@ -233,8 +266,11 @@ def _build_index(conn: sa.Connection, version: tuple, partner_names: dict[str, s
 
 
 def _partner_names(request: Request) -> dict[str, str]:
+    return _partner_names_of(request.app.state)
+
+
+def _partner_names_of(state) -> dict[str, str]:
     """Partner names from the registry of the app's settings, when there is one to read."""
-    state = request.app.state
     names = getattr(state, "hsds_partner_names", None)
     if names is not None:
         return names

@@ -43,7 +43,13 @@ class DirectoryVersion:
         self._stop = threading.Event()
         self._connection = None
         self._thread: threading.Thread | None = None
+        self._announced: list = []  # called with each seq the listener is told of
         on_announce(engine, self._advance)
+
+    def on_publication(self, callback) -> None:
+        """``callback(seq)`` for each publication the listener is told of (a server on
+        PostgreSQL; nothing elsewhere), in the listener's thread: it must return at once."""
+        self._announced.append(callback)
 
     def start(self) -> None:
         """Listen for publications (PostgreSQL; elsewhere nothing to do)."""
@@ -120,6 +126,8 @@ class DirectoryVersion:
                 while not self._stop.is_set():
                     for note in connection.notifies(timeout=1.0):
                         self._advance(int(note.payload))
+                        for callback in self._announced:
+                            callback(int(note.payload))
             except Exception as exc:  # noqa: BLE001 - any failure: fall back to queries, retry
                 if self._stop.is_set():
                     break
