@@ -130,6 +130,13 @@ def move_aside(path: Path) -> Path:
     return target
 
 
+def files_aside(folder: Path) -> list[Path]:
+    """The files the hub moved aside from the inbox ``folder`` (``processed/``, ``failed/``),
+    oldest stamp first in each: what an erasure and the retention pass look through."""
+    return [path for aside in (folder / name for name in ASIDE)
+            for path in (sorted(aside.iterdir()) if aside.is_dir() else ()) if path.is_file()]
+
+
 def set_aside_failed(folder: Path, sha256: str, size: int) -> Path | None:
     """Move the file of ``folder``'s ``processed/`` that is the failed delivery ``sha256``
     (``size`` bytes) into ``failed/`` beside it, keeping its name; the newest such file (its

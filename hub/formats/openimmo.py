@@ -271,7 +271,7 @@ def _rent_period(paths: _Paths) -> str | None:
     return unit if unit and unit != "MONAT" else None
 
 
-def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
+def _fields(paths: _Paths, organisation: str | None, partner_id: str, period: str | None) -> dict:
     text = paths.text
 
     municipality = text("geo/gemeindecode")
@@ -286,7 +286,7 @@ def _fields(paths: _Paths, organisation: str | None, partner_id: str) -> dict:
     # all-inclusive rent (rooms, furnished flats): what the tenant pays a month in all
     warm_rent = _rent(text("preise/warmmiete")) or _rent(text("preise/pauschalmiete"))
     service, heating = _euro(text("preise/nebenkosten")), _euro(text("preise/heizkosten"))
-    if _rent_period(paths) is not None:  # per day or week: no rent per month (a warning)
+    if period is not None:  # prices per day or week (_rent_period): no rent per month (a warning)
         cold_rent = warm_rent = service = heating = None
     street, house_number = text("geo/strasse"), text("geo/hausnummer")
     if house_number is None:  # the number in <strasse>: 'Königstraße 12a'
@@ -536,11 +536,11 @@ def chunks(data: bytes | BinaryIO, partner_id: str, size: int = 10_000) -> Itera
                                    title=paths.text("freitexte/objekttitel"))
             return
         refused = _not_for_rent(paths)
-        record = build_record(HousingVacancy, _fields(paths, organisation, partner_id), result,
+        period = _rent_period(paths)
+        record = build_record(HousingVacancy, _fields(paths, organisation, partner_id, period), result,
                               refused=refused and ("HOUSING_NOT_FOR_RENT", refused))
         if record is not None:
             recorded.add(record.source_id)
-            period = _rent_period(paths)
             if period is not None and any(paths.text("preise/" + name) for name in _RENTS):
                 result.rejections.append(reject(
                     "HOUSING_RENT_PERIOD_NOT_MONTHLY", partner_id=partner_id, domain=domain,

@@ -372,11 +372,10 @@ def waiting_files_holding(folder: Path, fmt: str | None, partner_id: str,
 
 def _aside_files(folder: Path, fmt: str | None, partner_id: str, source_id: str) -> list[Path]:
     """The files of the inbox's ``processed/`` and ``failed/`` folders that hold the record."""
-    from hub.inbox import ASIDE
+    from hub.inbox import files_aside
 
-    return [path for aside in (folder / name for name in ASIDE)
-            for path in (sorted(aside.iterdir()) if aside.is_dir() else ())
-            if path.is_file() and _holds(path.read_bytes(), fmt, partner_id, source_id)]
+    return [path for path in files_aside(folder)
+            if _holds(path.read_bytes(), fmt, partner_id, source_id)]
 
 
 def _contains(store: LandingStore, sha: str, fmt: str | None, partner_id: str,

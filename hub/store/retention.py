@@ -400,7 +400,7 @@ def purge_inbox_copies(engine: sa.Engine, store: LandingStore, folders, cutoff: 
     import hashlib
     from pathlib import Path
 
-    from hub.inbox import ASIDE
+    from hub.inbox import files_aside
 
     with engine.connect() as conn:
         dropped = {sha for (sha,) in conn.execute(
@@ -408,19 +408,17 @@ def purge_inbox_copies(engine: sa.Engine, store: LandingStore, folders, cutoff: 
     if not dropped:
         return 0
     removed = 0
-    for folder in folders:
-        for aside in (Path(folder) / name for name in ASIDE):
-            for path in sorted(aside.iterdir()) if aside.is_dir() else ():
-                try:
-                    if not path.is_file() or path.stat().st_mtime >= cutoff.timestamp():
-                        continue
-                    with path.open("rb") as handle:
-                        sha = hashlib.file_digest(handle, "sha256").hexdigest()
-                    if sha in dropped and sha not in store:
-                        path.unlink()
-                        removed += 1
-                except OSError:
-                    continue  # gone meanwhile, or unreadable: the next daily pass tries again
+    for path in (path for folder in folders for path in files_aside(Path(folder))):
+        try:
+            if path.stat().st_mtime >= cutoff.timestamp():
+                continue
+            with path.open("rb") as handle:
+                sha = hashlib.file_digest(handle, "sha256").hexdigest()
+            if sha in dropped and sha not in store:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile, or unreadable: the next daily pass tries again
     return removed
 
 
