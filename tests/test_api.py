@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -1117,6 +1118,9 @@ def test_a_portal_beyond_a_restored_backup_is_told_not_fed_other_changes(engine,
     with client_for(engine) as c:
         lost = c.get(f"/v1/changes?after={early['last_seq']}&checkpoint={early['checkpoint']}").json()
         assert lost["items"] and lost["last_seq"] > early["last_seq"]
+        # `next` names the cursor and the checkpoint both: a reader following the links
+        assert parse_qs(urlsplit(lost["next"]).query) == {
+            "after": [str(lost["last_seq"])], "checkpoint": [lost["checkpoint"]]}
     restore()
     # after the restore the hub publishes again, other changes under the same seqs
     stage(engine, "vhs-nk", "courses", courses_data()[:1], now=later + dt.timedelta(hours=1))
@@ -1124,7 +1128,7 @@ def test_a_portal_beyond_a_restored_backup_is_told_not_fed_other_changes(engine,
     with client_for(engine) as c:
         newest = c.get("/v1/changes?after=0&limit=1000").json()["last_seq"]
         assert newest >= lost["last_seq"]  # the old cursor lies within the feed again
-        gone = c.get(f"/v1/changes?after={lost['last_seq']}&checkpoint={lost['checkpoint']}")
+        gone = c.get(lost["next"])  # the link the lost history's page gave
         assert gone.status_code == 410, gone.text
         assert "restored from an older backup" in gone.json()["detail"]
         assert "after=0" in gone.json()["detail"]

@@ -298,7 +298,9 @@ class Change(BaseModel):
 
 class ChangePage(BaseModel):
     items: list[Change]
-    next: str = Field(description="URL to poll for the changes after this page")
+    next: str = Field(description=(
+        "URL to poll for the changes after this page (with `after=last_seq` and the page's "
+        "`checkpoint`)"))
     last_seq: int = Field(description=(
         "The seq to continue after (the `after` of `next`); with `domain`, past the other "
         "domains' changes read up to now"))
@@ -998,7 +1000,9 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             elif (row.entry or {}).get("merged_into"):
                 item["merged_into"] = row.entry["merged_into"]
             items.append(item)
-        next_url = _page_url(request, after=last)
+        # the checkpoint rides in `next`: a reader that follows the links, as most do, is told
+        # of a restore too, not only one that copies the field into its own request
+        next_url = _page_url(request, after=last, **({"checkpoint": mark} if mark else {}))
         headers = {}
         if more:
             headers["Link"] = f'<{next_url}>; rel="next"'
