@@ -32,7 +32,10 @@ total, and for each SQL statement on ``directory`` the call sent, its EXPLAIN (A
 BUFFERS) in short (nodes, a Seq Scan, a Sort, buffers). ``--national`` fills a national
 directory (1,000,000 jobs, 200,000 courses, 200,000 flats over 2,000 postal codes; some
 three minutes to write); ``--schema NAME`` keeps it in that schema for the next run (filled
-only when empty; drop it by hand).
+only when empty; drop it by hand). Beside the queries, ``hsds_index``: what building the
+HSDS API's index of the directory costs (``hub.api.hsds``; a server builds it at the first
+/hsds request, and on PostgreSQL again after each publication): wall and CPU seconds of
+``--repeat`` builds (at most three), and the services, locations and organisations it holds.
 """
 
 from __future__ import annotations
@@ -534,6 +537,25 @@ def portal_queries(engine, repeat: int, max_seconds: float, explain: bool, only:
     return out
 
 
+def hsds_index_build(engine, repeat: int) -> dict:
+    """The HSDS index built from the directory as a server builds it (``_build_index``):
+    median wall and CPU seconds of ``repeat`` builds, and what it holds."""
+    import statistics
+
+    from hub.api.hsds import _build_index
+
+    walls, cpus = [], []
+    with engine.connect() as conn:
+        for _ in range(repeat):
+            started, cpu = time.perf_counter(), time.process_time()
+            index = _build_index(conn, (0,), {})
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+    return {"builds": repeat, "seconds": round(statistics.median(walls), 3),
+            "cpu_seconds": round(statistics.median(cpus), 3), "services": len(index.services),
+            "locations": len(index.locations), "organizations": len(index.org_keys)}
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -598,7 +620,8 @@ def main(argv: list[str] | None = None) -> int:
                 entries = dict(conn.execute(sa.text("SELECT domain, count(*) FROM directory GROUP BY domain")).all())
             report = {"entries": entries, "database": "postgresql", "insert_seconds": insert_s and round(insert_s, 2),
                       "machine": machine(), "client": "starlette TestClient, in-process, no page cache",
-                      "queries": portal_queries(engine, args.repeat, args.seconds, True, args.only)}
+                      "queries": portal_queries(engine, args.repeat, args.seconds, True, args.only),
+                      "hsds_index": hsds_index_build(engine, min(args.repeat, 3))}
             print(json.dumps(report, indent=2, ensure_ascii=False))
             return 0
         load = wrk_load if client == "wrk" else python_load

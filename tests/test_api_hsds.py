@@ -469,3 +469,8 @@ def test_api_benchmark_queries_smoke():
         assert query["plans"] and all(plan["nodes"] for plan in query["plans"]), name
     assert report["queries"]["jobs_count_all"]["total"] == 600
     assert report["queries"]["courses_first_page"]["items"] == 50
+    # the HSDS index a server builds: one service per entry, places and organisations shared
+    index = report["hsds_index"]
+    assert index["builds"] == 2 and index["seconds"] > 0
+    assert index["services"] == 1000
+    assert 0 < index["locations"] <= 1000 and 0 < index["organizations"] <= 1000
