@@ -292,6 +292,43 @@ def test_mail_says_whom_to_ask_and_replies_reach_the_welcome_center(smtp_server)
         MailSettings.from_env({**env, "HUB_MAIL_REPLY_TO": "a@x.example, b@x.example"})
 
 
+def test_mail_links_the_partners_feedback_page_where_the_api_is_public(smtp_server, tmp_path):
+    """With HUB_PUBLIC_URL (the read API as partners reach it) the mail links the partner's
+    feedback page, where this and the earlier reports are, in both languages and both parts;
+    the link is a route of the read API. Without it, no link; a value that is no web address
+    is refused rather than mailed as a dead link."""
+    from starlette.routing import Match
+
+    from hub.api.app import create_app
+    from hub.store.db import make_engine, migrate
+
+    controller, server = smtp_server
+    env = {"HUB_SMTP_HOST": controller.hostname, "HUB_SMTP_PORT": str(controller.port),
+           "HUB_MAIL_FROM": "noreply@welcome-hub.example", "HUB_PUBLIC_URL": "https://hub.kreis-nk.example/"}
+    Mailer(MailSettings.from_env(env)).send_report(course_report(), "kurse@schule.example")
+    Mailer(MailSettings.from_env(env)).send_report(course_report("en"), "kurse@schule.example")
+    german, english = server.messages()
+    url = "https://hub.kreis-nk.example/partners/sprachschule-nk/feedback"
+    text = " ".join(german.get_body(("plain",)).get_content().split())
+    assert f"Diese und Ihre früheren Rückmeldungen finden Sie auch online: {url} (mit dem" in text
+    assert f'<a href="{url}">{url}</a>' in german.get_body(("html",)).get_content()
+    assert f"This and your earlier feedback are also online: {url} (with the access key" in " ".join(
+        english.get_body(("plain",)).get_content().split())
+    engine = make_engine(f"sqlite:///{tmp_path}/hub.db")
+    migrate(engine)
+    routes = create_app(engine).routes
+    scope = {"type": "http", "method": "GET", "path": url.removeprefix("https://hub.kreis-nk.example")}
+    assert any(route.matches(scope)[0] == Match.FULL for route in routes)
+    engine.dispose()
+
+    without = {k: v for k, v in env.items() if k != "HUB_PUBLIC_URL"}
+    Mailer(MailSettings.from_env(without)).send_report(course_report(), "kurse@schule.example")
+    assert "online" not in server.messages()[2].get_body(("plain",)).get_content()
+    for wrong in ("hub.kreis-nk.example", "ftp://hub.kreis-nk.example", "https://"):
+        with pytest.raises(MailError, match="HUB_PUBLIC_URL must be the read API's address"):
+            MailSettings.from_env({**env, "HUB_PUBLIC_URL": wrong})
+
+
 def test_mail_points_to_the_attached_table(smtp_server):
     """The mail lists 20 problems in its plain text and says the rest are in the table that is
     attached, by its file name (it used to say only 'in der Tabelle (CSV)', as the page does)."""

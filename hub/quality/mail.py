@@ -11,6 +11,8 @@ Settings come from the environment::
     HUB_MAIL_REPLY_TO   where partners' replies and questions go (Reply-To; the mail's
                         footer names it); unset: replies go to the sender
     HUB_SMTP_TIMEOUT    seconds, default 30
+    HUB_PUBLIC_URL      the read API's address as partners reach it (https://hub.kreis.example):
+                        the mail links to the partner's feedback page there; unset: no link
 
 A report is mailed when its result differs from the last one mailed for the partner and
 domain, or when the delivery failed or was held (``should_send``); :class:`FeedbackLedger`
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from hub.config import env_flag
 from hub.quality.feedback import report_fingerprint
@@ -54,6 +57,7 @@ class MailSettings:
     starttls: bool = False
     timeout: float = 30.0
     reply_to: str | None = None
+    public_url: str | None = None  # the read API as partners reach it: the mail links its page
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "MailSettings":
@@ -68,6 +72,7 @@ class MailSettings:
         if reply_to is not None and ("@" not in parseaddr(reply_to)[1] or any(c in reply_to for c in "\r\n,;")):
             raise MailError("HUB_MAIL_REPLY_TO must be one address for partners' questions "
                             f"(e.g. welcome@example.org), not {reply_to!r}")
+        public_url = public_base_url(env, MailError)
         port_text = (env.get("HUB_SMTP_PORT") or "25").strip()
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise MailError(f"HUB_SMTP_PORT must be a port number, not {port_text!r}")
@@ -86,7 +91,26 @@ class MailSettings:
             starttls=starttls,
             timeout=timeout,
             reply_to=reply_to,
+            public_url=public_url,
         )
+
+
+def public_base_url(env, error: type[Exception]) -> str | None:
+    """``HUB_PUBLIC_URL`` without its trailing slash (None when unset); ``error`` for a value
+    that is not an http(s) address with a host, which would put a dead link in every mail."""
+    value = (env.get("HUB_PUBLIC_URL") or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise error("HUB_PUBLIC_URL must be the read API's address as partners reach it "
+                    f"(e.g. https://hub.kreis.example), not {value!r}")
+    return value.rstrip("/")
+
+
+def feedback_page_url(public_url: str | None, partner_id: str) -> str | None:
+    """The partner's feedback page under the read API's public address (None without one)."""
+    return f"{public_url}/partners/{quote(partner_id, safe='')}/feedback" if public_url else None
 
 
 def attachment_name(report: FeedbackReport) -> str:
@@ -141,9 +165,11 @@ class Mailer:
             message["Reply-To"] = self.settings.reply_to
             contact = parseaddr(self.settings.reply_to)[1]  # the footer names the bare address
         name = attachment_name(report)
-        message.set_content(render_text(report, limit=TEXT_PROBLEM_LIMIT, contact=contact, attachment=name))
-        message.add_alternative(render_html(report, limit=MAIL_PROBLEM_LIMIT, contact=contact, attachment=name),
-                                subtype="html")
+        online = feedback_page_url(self.settings.public_url, report.partner_id)
+        message.set_content(render_text(report, limit=TEXT_PROBLEM_LIMIT, contact=contact, attachment=name,
+                                        online=online))
+        message.add_alternative(render_html(report, limit=MAIL_PROBLEM_LIMIT, contact=contact, attachment=name,
+                                            online=online), subtype="html")
         message.add_attachment(render_csv(report), maintype="text", subtype="csv", filename=name)
         message["Content-Language"] = report.lang  # after the body: set_content drops Content-*
         return message

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.quality.rules import RULES
@@ -357,6 +358,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer_contact": ("Diese Rückmeldung wurde automatisch vom Welcome Hub erstellt. "
                            "Bei Fragen schreiben Sie an Ihr Willkommenszentrum: {address} "
                            "(oder antworten Sie auf diese E-Mail)."),
+        "online": ("Diese und Ihre früheren Rückmeldungen finden Sie auch online: {url} "
+                   "(mit dem Zugangsschlüssel, den Ihnen Ihr Willkommenszentrum gegeben hat)."),
         "sync_ref": "Lieferung Nr. {sync_id}",
         "subject_rejected": "Rückmeldung zu Ihrer Lieferung vom {date}: {parts}",
         "subject_clean": "Rückmeldung zu Ihrer Lieferung vom {date}: alle {accepted} angenommen",
@@ -460,6 +463,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer_contact": ("This feedback was created automatically by the Welcome Hub. "
                            "If you have questions, write to your welcome center: {address} "
                            "(or reply to this e-mail)."),
+        "online": ("This and your earlier feedback are also online: {url} (with the access key "
+                   "your welcome center gave you)."),
         "sync_ref": "delivery no. {sync_id}",
         "subject_rejected": "Feedback on your delivery of {date}: {parts}",
         "subject_clean": "Feedback on your delivery of {date}: all {accepted} accepted",
@@ -1385,11 +1390,17 @@ def _records(problems: list[Problem]) -> int:
     return len({_record_key(p) for p in problems})
 
 
-def _mail_words(report: FeedbackReport, contact: str | None, attachment: str | None) -> dict[str, Any]:
-    """The sentences that differ in a mail: the address for questions (the mail's Reply-To)
-    and the CSV table, attached to a mail under ``attachment`` rather than beside the page."""
+def _mail_words(report: FeedbackReport, contact: str | None, attachment: str | None,
+                online: str | None = None) -> dict[str, Any]:
+    """The sentences that differ in a mail: the address for questions (the mail's Reply-To),
+    the CSV table, attached to a mail under ``attachment`` rather than beside the page, and
+    ``online``, the partner's feedback page on the read API."""
     t = TEXTS[report.lang]
     return {
+        # the page's address as a link in the HTML, as written in the text
+        "online_html": (escape(t["online"]).format(url=Markup('<a href="{0}">{0}</a>').format(online))
+                        if online else None),
+        "online_note": t["online"].format(url=online) if online else None,
         "footer": t["footer_contact"].format(address=contact) if contact else t["footer"],
         "csv_note": t["csv_note_attached"].format(name=attachment) if attachment else t["csv_note"],
         # the rows left out are problems (a record can have several), not offers as in the
@@ -1401,20 +1412,21 @@ def _mail_words(report: FeedbackReport, contact: str | None, attachment: str | N
 
 
 def render_html(report: FeedbackReport, limit: int | None = None, contact: str | None = None,
-                attachment: str | None = None) -> str:
+                attachment: str | None = None, online: str | None = None) -> str:
     """The page for people: the result first, then each problem with how to fix it.
     ``limit``: list at most this many problems (the rest are counted and left to the CSV).
     For a mail: ``contact``, the address the footer names for questions (the Reply-To), and
-    ``attachment``, the file name the CSV table is attached under."""
+    ``attachment``, the file name the CSV table is attached under, and ``online``, the
+    address of the partner's feedback page (the mail links it)."""
     return _ENV.get_template("report.html").render(_context(report, limit),
-                                                   **_mail_words(report, contact, attachment))
+                                                   **_mail_words(report, contact, attachment, online))
 
 
 def render_text(report: FeedbackReport, limit: int | None = None, contact: str | None = None,
-                attachment: str | None = None) -> str:
+                attachment: str | None = None, online: str | None = None) -> str:
     """A short plain-text version (the e-mail's text alternative)."""
     return _ENV.get_template("report.txt").render(_context(report, limit),
-                                                  **_mail_words(report, contact, attachment))
+                                                  **_mail_words(report, contact, attachment, online))
 
 
 CSV_COLUMNS = ("col_id", "col_line", "col_title", "col_severity", "col_field", "col_value", "col_wrong",
