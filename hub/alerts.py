@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from hub.quality.mail import Mailer, MailError, MailSettings
+from hub.quality.mail import Mailer, MailError, MailSettings, ascii_domain
 
 MAX_MESSAGE = 500  # characters of an error message in an alert
 # how Dagster's error begins when a blocking asset check failed (the run stops there; the
@@ -126,7 +126,7 @@ def build_message(title: str, text: str, sender: str, to_address: str) -> EmailM
     message = EmailMessage()
     message["Subject"] = title
     message["From"] = sender
-    message["To"] = to_address
+    message["To"] = ascii_domain(to_address)  # as the envelope: no SMTPUTF8 needed for the domain
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     message["Auto-Submitted"] = "auto-generated"
@@ -168,7 +168,7 @@ def send_to_stewards(title: str, text: str, environ: dict[str, str] | None = Non
     stewards = steward_addresses(env)
     if not stewards or not (env.get("HUB_SMTP_HOST") or "").strip():
         return []
-    settings = MailSettings.from_env(env)
+    settings = MailSettings.from_env(env, feedback=False)
     mailer = Mailer(settings)
     sent, errors = [], []
     for address in stewards:

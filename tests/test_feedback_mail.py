@@ -370,6 +370,28 @@ def test_partner_address_with_an_umlaut_domain_reaches_a_server_without_smtputf8
         controller.stop()
 
 
+def test_a_steward_at_an_umlaut_domain_gets_the_alert_whatever_the_feedback_settings(monkeypatch):
+    """The stewards' alert went out with the address as written in its To header, which a
+    server without SMTPUTF8 refuses for an umlaut domain (the envelope was converted, the
+    header not); and a mistake in a feedback mail's own setting (HUB_PUBLIC_URL) must not
+    keep an alert from going out. Both: the alert reaches the steward."""
+    from hub.alerts import send_to_stewards
+
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        env = {"HUB_SMTP_HOST": controller.hostname, "HUB_SMTP_PORT": str(controller.port),
+               "HUB_MAIL_FROM": "hub@kreis-nk.example", "HUB_PUBLIC_URL": "hub.kreis-nk.example",
+               "HUB_STEWARD_EMAILS": "daten@landkreis-müllheim.example"}
+        assert send_to_stewards("[Welcome Hub] test", "text", env) == ["daten@landkreis-müllheim.example"]
+        (_, rcpt_tos, _), = handler.received
+        assert rcpt_tos == ["daten@xn--landkreis-mllheim-d3b.example"]
+        assert handler.messages()[0]["To"] == "daten@xn--landkreis-mllheim-d3b.example"
+    finally:
+        controller.stop()
+
+
 def test_overview_names_the_missing_fields(smtp_server):
     """Two required fields empty in one delivery: the overview said "Pflichtfeld '…' fehlt"
     and the partner had to read on to learn which; it names them now."""

@@ -60,7 +60,10 @@ class MailSettings:
     public_url: str | None = None  # the read API as partners reach it: the mail links its page
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "MailSettings":
+    def from_env(cls, environ: dict[str, str] | None = None, feedback: bool = True) -> "MailSettings":
+        """The settings in ``environ`` (the process's environment); MailError names a wrong
+        one. ``feedback=False`` (the stewards' alerts): the feedback mails' own settings are
+        not read, so a mistake in them cannot keep an alert from going out."""
         env = os.environ if environ is None else environ
         host = (env.get("HUB_SMTP_HOST") or "").strip()
         if not host:
@@ -72,7 +75,7 @@ class MailSettings:
         if reply_to is not None and ("@" not in parseaddr(reply_to)[1] or any(c in reply_to for c in "\r\n,;")):
             raise MailError("HUB_MAIL_REPLY_TO must be one address for partners' questions "
                             f"(e.g. welcome@example.org), not {reply_to!r}")
-        public_url = public_base_url(env, MailError)
+        public_url = public_base_url(env, MailError) if feedback else None
         port_text = (env.get("HUB_SMTP_PORT") or "25").strip()
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise MailError(f"HUB_SMTP_PORT must be a port number, not {port_text!r}")
