@@ -6,6 +6,7 @@ named by DAGSTER_HOME, so ``dagster dev`` shows them afterwards."""
 from __future__ import annotations
 
 import _thread
+import hashlib
 import json
 import logging
 import os
@@ -82,6 +83,37 @@ run_retries:
   max_retries: 1
   retry_on_asset_or_op_failure: false
 """
+# sha256 (first 16 hex digits) of every MINIMAL_INSTANCE a release wrote, this one's last: a
+# dagster.yaml that is one of them, unedited, is rewritten with this release's (an upgraded
+# hub home kept the instance file of its first release: no run limits, no run monitoring, the
+# slower storage). Add the new text's digest here when you change MINIMAL_INSTANCE.
+HUB_INSTANCES = ("4024ac056cb1a009", "28ebd33d9fec4a67", "1b488f87bda954f0", "f7d4a12bce21625d",
+                 "649f594b4f9ab15c", "789ccd9ed56a2a07")
+INSTANCE_FOLDERS = (("history", "history"), ("events", "history/runs"), ("schedules", "schedules"),
+                    ("logs", "logs"))
+
+
+def instance_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _instance_file(home: Path) -> str | None:
+    """What the hub command writes into DAGSTER_HOME ``home`` when its dagster.yaml is missing
+    or one an earlier release wrote and nobody edited since (its runs stay where they are:
+    every release kept Dagster's default folders); None: a file of someone else's, kept."""
+    folders = {name: json.dumps(str(home / path))  # YAML strings as well
+               for name, path in INSTANCE_FOLDERS}
+    current = MINIMAL_INSTANCE.format(**folders)
+    try:
+        text = (home / "dagster.yaml").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return current
+    except (OSError, UnicodeDecodeError):
+        return None  # Dagster says what is wrong with it when it loads it
+    for name, value in folders.items():  # the template the text was made of
+        text = text.replace(value, "{%s}" % name)
+    digest = instance_digest(text)
+    return current if digest in HUB_INSTANCES[:-1] else None
 
 
 class DagsterHomeError(Exception):
@@ -108,12 +140,15 @@ def ensure_dagster_home(settings: Settings) -> Path:
                                "runs and its dagster.yaml")
     try:
         home.mkdir(parents=True, exist_ok=True)
-        if not (home / "dagster.yaml").exists():
-            folders = {name: json.dumps(str(home / path))  # YAML strings as well
-                       for name, path in (("history", "history"), ("events", "history/runs"),
-                                          ("schedules", "schedules"), ("logs", "logs"))}
-            (home / "dagster.yaml").write_text(MINIMAL_INSTANCE.format(**folders))
-            if os.environ.get("DAGSTER_HOME"):  # a typo or an unmounted volume would go unseen
+        existed = (home / "dagster.yaml").exists()
+        text = _instance_file(home)
+        if text is not None:
+            (home / "dagster.yaml").write_text(text)
+            if existed:
+                print(f"hub: {home / 'dagster.yaml'} was written by an older release of the hub; "
+                      "rewrote it with this release's (run limits, run monitoring and retries, "
+                      "its SQLite storage); the runs kept there stay", file=sys.stderr)
+            elif os.environ.get("DAGSTER_HOME"):  # a typo or an unmounted volume would go unseen
                 print(f"hub: DAGSTER_HOME {home} held no dagster.yaml; wrote one that keeps "
                       "Dagster's runs in SQLite there", file=sys.stderr)
     except OSError as exc:

@@ -206,3 +206,53 @@ def test_what_a_sensor_logs_at_a_tick_is_kept_for_the_ui_and_steps_streams_are_n
         os.utime(old, (month, month))
         tick(feed_change_sensor, 9)  # a new log: the first of the process prunes
         assert not old.exists() and (logs / "__repository__" / "feed_changes" / "9.err").is_file()
+
+
+# the dagster.yaml the hub command of the first releases wrote into a hub home (runner.py,
+# 2026-11-26), and the one of 2026-11-27 (no compute logs), both with Dagster's default storage
+FIRST_RELEASE_INSTANCE = """# Dagster instance of the hub (written by the hub command)
+telemetry:
+  enabled: false
+"""
+NOVEMBER_27_INSTANCE = FIRST_RELEASE_INSTANCE + """# the steps log through Dagster's event log; capturing their stdout costs two processes a step
+compute_logs:
+  module: dagster._core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
+"""
+
+
+def test_an_upgraded_hub_home_gets_this_releases_instance_and_keeps_its_runs(tmp_path, monkeypatch, capsys):
+    """A hub home synced for weeks by an older release kept the dagster.yaml that release
+    wrote: no run limits, no run monitoring, Dagster's slower storage. The hub command rewrites
+    such a file (unedited) and the runs stay readable; a file someone edited is left alone."""
+    from hub.runner import HUB_INSTANCES, MINIMAL_INSTANCE, instance_digest
+
+    assert instance_digest(MINIMAL_INSTANCE) == HUB_INSTANCES[-1]  # a changed template: add it
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(home=tmp_path, database_url="sqlite://", registry_path=tmp_path / "r.yaml")
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(FIRST_RELEASE_INSTANCE)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as old:  # the runs of the old release
+        assert not old.run_monitoring_enabled
+        assert dg.materialize([numbers], instance=old).success
+    monkeypatch.delenv("DAGSTER_HOME")
+    capsys.readouterr()
+    assert ensure_dagster_home(settings) == home
+    assert "written by an older release of the hub; rewrote it" in capsys.readouterr().err
+    project = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    assert yaml.safe_load((home / "dagster.yaml").read_text())["concurrency"] == project["concurrency"]
+    with dg.DagsterInstance.get() as instance:
+        assert instance.run_monitoring_enabled and instance.run_retries_enabled
+        assert len(instance.get_runs()) == 1
+        assert instance.fetch_materializations(dg.AssetKey("numbers"), limit=10).records
+    ensure_dagster_home(settings)  # this release's file: written once
+    assert "rewrote" not in capsys.readouterr().err
+
+    edited = NOVEMBER_27_INSTANCE.replace("enabled: false", "enabled: true")
+    for text, kept in ((NOVEMBER_27_INSTANCE, False), (edited, True)):
+        (home / "dagster.yaml").write_text(text)
+        ensure_dagster_home(settings)
+        assert ((home / "dagster.yaml").read_text() == text) is kept
