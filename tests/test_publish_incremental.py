@@ -452,3 +452,36 @@ def test_a_release_that_builds_entries_otherwise_rebuilds_every_entry_at_its_fir
     assert publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=2)).mode == "incremental"
     engine.dispose()
     cleanup()
+
+
+def test_the_first_publication_after_an_upgrade_says_why_it_is_full(tmp_path, monkeypatch):
+    """A steward watching the first publication after an upgrade that raised
+    RESOLUTION_VERSION learns why every record is resolved again (a national domain takes
+    long, and every changed entry lands in the change feed), and the next one is incremental."""
+    url, cleanup = new_database_url("sqlite", tmp_path)
+    engine = make_engine(url)
+    migrate(engine)
+    records = [_job("ba", f"J{i}", title=f"Lagerhelfer {i} (m/w/d)", postal=f"66{500 + i}") for i in range(12)]
+    status = {(r["partner_id"], r["source_id"]): "active" for r in records}
+    seen = {(r["partner_id"], r["source_id"]): T0 for r in records}
+    with engine.begin() as conn:
+        upsert(conn, source_records, _rows(records, status, seen), ["domain", "partner_id", "source_id"])
+    lines: list[str] = []
+    publish_domain(engine, "jobs", now=T0, progress=lines.append)
+    assert lines[0] == "jobs: full resolution: reading the active records"  # the first: no reason
+    for older, said in ((publish.RESOLUTION_VERSION - 1, f"RESOLUTION_VERSION {publish.RESOLUTION_VERSION - 1}"),
+                        (None, "a release that recorded no RESOLUTION_VERSION")):
+        with engine.begin() as conn:  # as the release before wrote it (None: before migration 0006)
+            conn.execute(publications.update().values(resolution_version=older))
+        lines.clear()
+        again = publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=1), progress=lines.append)
+        assert again.mode == "full"
+        assert lines[0] == (f"jobs: the last publication was made by {said}, this release's is "
+                            f"{publish.RESOLUTION_VERSION} (an upgrade): every record is resolved "
+                            "again and every entry rebuilt, once (docs/resolution.md)")
+        assert lines[1] == "jobs: full resolution: reading the active records"
+    lines.clear()
+    assert publish_domain(engine, "jobs", now=T0 + dt.timedelta(hours=2), progress=lines.append).mode == "incremental"
+    assert not any("last publication" in line for line in lines)
+    engine.dispose()
+    cleanup()

@@ -159,7 +159,7 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime, *, mode: str = 
     their resolution keys (an erased record's; hub/store/erasure.py)."""
     if mode != "full":
         auto = mode == "auto"
-        changed = _changed_since_last(conn, domain, limit=INCREMENTAL_UP_TO if auto else None)
+        changed = _changed_since_last(conn, domain, INCREMENTAL_UP_TO if auto else None, progress)
         if changed is not None:
             dirty, gone, active = changed
             try:
@@ -176,15 +176,23 @@ def _publish(conn: sa.Connection, domain: str, now: dt.datetime, *, mode: str = 
     return _publish_full(conn, domain, now, progress)
 
 
-def _changed_since_last(conn: sa.Connection, domain: str, limit: float | None):
+def _changed_since_last(conn: sa.Connection, domain: str, limit: float | None,
+                        progress: Progress = _silent):
     """(active records changed since the last publication, records it resolved that are
     no longer active, the number of active records), or None where an incremental
-    publication cannot be: no publication with this RESOLUTION_VERSION's keys yet, or more
-    than ``limit`` of the records changed."""
-    version = conn.execute(
+    publication cannot be: no publication with this RESOLUTION_VERSION's keys yet (after an
+    upgrade that raised it ``progress`` says so), or more than ``limit`` of the records changed."""
+    last = conn.execute(
         sa.select(publications.c.resolution_version).where(publications.c.domain == domain)
-        .order_by(publications.c.id.desc()).limit(1)).scalar()
-    if version != RESOLUTION_VERSION:
+        .order_by(publications.c.id.desc()).limit(1)).first()
+    if last is None:
+        return None
+    if last.resolution_version != RESOLUTION_VERSION:
+        was = (f"RESOLUTION_VERSION {last.resolution_version}" if last.resolution_version
+               else "a release that recorded no RESOLUTION_VERSION")
+        progress(f"{domain}: the last publication was made by {was}, this release's is "
+                 f"{RESOLUTION_VERSION} (an upgrade): every record is resolved again and "
+                 "every entry rebuilt, once (docs/resolution.md)")
         return None
     sr, em = source_records.c, entity_map.c
     same = sa.and_(em.domain == sr.domain, em.partner_id == sr.partner_id, em.source_id == sr.source_id)
