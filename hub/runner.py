@@ -142,8 +142,10 @@ def ensure_dagster_home(settings: Settings) -> Path:
         home.mkdir(parents=True, exist_ok=True)
         existed = (home / "dagster.yaml").exists()
         text = _instance_file(home)
-        if text is not None:
-            (home / "dagster.yaml").write_text(text)
+        if text is not None:  # whole or not at all: a process starting now may read it
+            partial = home / f".dagster.yaml.{os.getpid()}"
+            partial.write_text(text)
+            os.replace(partial, home / "dagster.yaml")
             if existed:
                 print(f"hub: {home / 'dagster.yaml'} was written by an older release of the hub; "
                       "rewrote it with this release's (run limits, run monitoring and retries, "
