@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from hub.clock import TIMEZONE
 from hub.registry import Registry
 
 DEFAULT_CRON = "0 5 * * *"
-TIMEZONE = "Europe/Berlin"
 TICK_CRON = "*/15 * * * *"
 TICK = dt.timedelta(minutes=15)
 

@@ -1043,8 +1043,7 @@ def _refresh_reports(engine, settings, partner, done) -> None:
 
 
 def cmd_demo(args) -> int:
-    import datetime as dt
-
+    from hub import clock
     from hub.demo import feeds as demo_feeds
     from hub.demo.server import serve_demo
     from hub.registry import parse_registry
@@ -1066,7 +1065,7 @@ def cmd_demo(args) -> int:
             raise UsageError(
                 f"{path} was written by hub demo and edited since; the demo would overwrite the "
                 "edits: run the demo with another HUB_HOME, or delete the file first")
-    today = args.today or dt.date.today()
+    today = args.today or clock.today()
     data = demo_feeds.generate(today=today, seed=args.seed)
     _refuse_a_database_not_the_demos(settings, {partner["id"] for partner in data.partners})
     engine = _engine(settings)
@@ -1303,7 +1302,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole flow on generated partner feeds, prints a summary")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--seed", type=int, default=2026, help="seed of the generated feeds (default 2026)")
-    p.add_argument("--today", type=_day, help="date the feeds are generated for, YYYY-MM-DD, 2000 to 2999 (default today)")
+    p.add_argument("--today", type=_day, help="date the feeds are generated for, YYYY-MM-DD, 2000 to 2999 (default today in Berlin)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sync", help="run the registry's partner feeds through every stage via Dagster",
@@ -1421,7 +1420,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "default HUB_REGISTRY)")
     p.add_argument("--region", type=_ags_prefix, help="AGS prefix of the region the records must lie in")
     p.add_argument("--lang", choices=["de", "en"], help="language of the report (default de)")
-    p.add_argument("--today", type=_day, help="check dates against this day, YYYY-MM-DD, 2000 to 2999 (default today)")
+    p.add_argument("--today", type=_day, help="check dates against this day, YYYY-MM-DD, 2000 to 2999 (default today in Berlin)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("rules", help="the catalogue of quality rules")

@@ -371,6 +371,29 @@ def test_boundaries_common_rules():
         assert rules_found == ({rule} if rule else set()), (name, found.get(name))
 
 
+@pytest.mark.parametrize("server_zone", ["Etc/GMT+12", "Etc/GMT-14", "America/New_York", "UTC"])
+def test_a_sync_without_today_measures_against_the_day_in_berlin(server_zone, monkeypatch):
+    """A sync (and hub check without --today) checks the dates against today in Berlin, not
+    the server's day: behind Berlin (UTC-12, New York) a posting that expired yesterday in
+    Berlin was still accepted; ahead of it (UTC+14) one valid through today was rejected.
+    At any hour of the day at least one of the far zones has another day than Berlin."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", server_zone)
+    time.tzset()
+    try:
+        berlin_today = dt.datetime.now(ZoneInfo("Europe/Berlin")).date()
+        records = [job("valid-today", valid_through=berlin_today),
+                   job("valid-yesterday", valid_through=berlin_today - DAY)]
+        accepted, rejections = check_records(records, region=None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert [r.source_id for r in accepted] == ["valid-today"]
+    assert [(r.source_id, r.rule) for r in rejections] == [("valid-yesterday", "JOB_EXPIRED")]
+
+
 def test_boundaries_dates():
     five_years = TODAY.replace(year=TODAY.year + 5)
     jobs = {

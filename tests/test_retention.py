@@ -10,6 +10,7 @@ import os
 import pytest
 import sqlalchemy as sa
 
+from hub import clock
 from hub.models import CourseOffer, JobPosting, Rejection
 from hub.quality.feedback import deliver_feedback
 from hub.registry import parse_registry
@@ -134,6 +135,35 @@ def test_expired_jobs_and_past_courses_are_withdrawn_with_tombstones(engine):
     # a second pass finds nothing more to do and publishes nothing
     again = run_retention(engine, today=TODAY, now=NOW + dt.timedelta(hours=1))
     assert again.withdrawn == {} and again.deleted == {}
+
+
+
+@pytest.mark.parametrize("before, after", [
+    # winter: midnight Berlin is 23:00 UTC; New Year's Eve
+    (dt.datetime(2026, 12, 31, 22, 59, tzinfo=dt.timezone.utc),
+     dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.timezone.utc)),
+    # summer time began that night (28 March 2027): midnight Berlin is 22:00 UTC
+    (dt.datetime(2027, 3, 28, 21, 59, tzinfo=dt.timezone.utc),
+     dt.datetime(2027, 3, 28, 22, 0, tzinfo=dt.timezone.utc)),
+    # 29 February, and the pass comes on a server that hands ``now`` on naive (UTC)
+    (dt.datetime(2028, 2, 29, 22, 59), dt.datetime(2028, 2, 29, 23, 1)),
+])
+def test_a_posting_valid_through_a_berlin_day_goes_at_midnight_berlin_time(engine, before, after):
+    """Without ``today`` the pass measures against the day in Berlin at ``now``, not the UTC
+    day: a posting valid through 31.12. is shown until 23:59 Berlin time and withdrawn by the
+    first pass after midnight (00:00 Berlin is still the 31st in UTC, and was kept till 01:00)."""
+    last_day = before.date()  # 23:59 in Berlin
+    stage(engine, "employer-a", "jobs", [
+        job("J-LAST-DAY", valid_through=last_day),
+        job("J-NEXT-DAY", valid_through=last_day + dt.timedelta(days=1)),
+    ], now=before - dt.timedelta(days=3))
+    publish_domain(engine, "jobs", now=before - dt.timedelta(days=3))
+
+    assert run_retention(engine, now=before).withdrawn == {}
+    assert statuses(engine, "jobs") == {"J-LAST-DAY": "active", "J-NEXT-DAY": "active"}
+
+    assert run_retention(engine, now=after).withdrawn == {"jobs": 1}
+    assert statuses(engine, "jobs") == {"J-LAST-DAY": "withdrawn", "J-NEXT-DAY": "active"}
 
 
 CONTACT = {"name": "Erika Musterfrau", "email": "erika.musterfrau@example.org",
@@ -326,7 +356,7 @@ def test_the_retention_asset_shows_the_directory_it_leaves(db_url, engine, tmp_p
     from hub.assets.maintenance import MAINTENANCE_ASSETS
     from hub.resources import HubStore
 
-    today = dt.date.today()  # the asset measures against the real day
+    today = clock.today()  # the asset measures against the real day (in Berlin)
     now = dt.datetime.now(dt.timezone.utc)
     stage(engine, "employer-a", "jobs", [
         job("J-EXPIRED", valid_through=today - dt.timedelta(days=1)), job("J-OPEN")],

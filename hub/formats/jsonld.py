@@ -36,16 +36,14 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 from lxml import html as lxml_html
 
+from hub.clock import BERLIN
 from hub.formats import values
 from hub.formats.base import FormatError
 from hub.formats.jsondoc import kind, load_json
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 _SCHEMA_PREFIXES = (
     "http://schema.org/",

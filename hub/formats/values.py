@@ -13,9 +13,8 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache, wraps
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from hub.clock import BERLIN
 
 LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from hub import clock
 from hub.models import CanonicalRecord, Rejection
 
 
@@ -23,9 +24,9 @@ def check_records(
 
     ``region``: the partner's AGS prefix (registry ``region``); without one the region rule
     is skipped. ``today``: the day the date rules measure against (expired postings, ended
-    courses, dates too far ahead); default: the current date. ``rejected``: records rejected
-    already (``ParseResult.shadows``): checked for their other problems, never accepted.
-    Records keep their order."""
+    courses, dates too far ahead); default: the current day in Berlin (``hub.clock``), whatever
+    the server's zone. ``rejected``: records rejected already (``ParseResult.shadows``):
+    checked for their other problems, never accepted. Records keep their order."""
     from hub.quality.suites import validate
 
     if rejected:
@@ -34,7 +35,7 @@ def check_records(
         return [record for record in checked if id(record) not in shadows], problems
     if not records:
         return [], []
-    day = today or dt.date.today()
+    day = today or clock.today()
     by_domain: dict[str, list[int]] = defaultdict(list)
     for at, record in enumerate(records):
         by_domain[record.domain.value].append(at)

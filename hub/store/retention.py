@@ -6,7 +6,9 @@ What is withdrawn (``withdraw_expired``; the next publication writes a ``deleted
 ``run_retention`` publishes the affected domains itself):
 
 - a job posting whose ``valid_through`` lies before today (valid through today is still
-  shown, the same boundary as the rule JOB_EXPIRED);
+  shown, the same boundary as the rule JOB_EXPIRED). Today is the day in Berlin at ``now``
+  (``hub.clock``): a posting valid through 30.11. goes with the first pass after midnight
+  Berlin time (23:00 UTC, in summer 22:00 UTC), on any server zone;
 - a course whose ``end_date`` lies before today (as COURSE_ENDED);
 - a course without an end date whose ``start_date`` lies more than ``course_open_days``
   (``HUB_COURSE_OPEN_DAYS``, default 365) before today, unless the partner delivered it as
@@ -57,6 +59,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from hub import clock
 from hub.config import env_int
 from hub.store.db import forget_deleted
 from hub.store.landing import LandingStore
@@ -163,7 +166,7 @@ def withdraw_expired(
     """Withdraw the records that are over, in one transaction; returns the count per domain.
     ``last_seen`` becomes the withdrawal time (the contact retention counts from it)."""
     now = _utc(now)
-    today = today or now.date()
+    today = today or clock.today(now)
     policy = policy or RetentionPolicy()
     counts: dict[str, int] = {}
     with engine.begin() as conn:
@@ -472,7 +475,7 @@ def run_retention(
     now = _utc(now)
     policy = policy or RetentionPolicy()
     report = RetentionReport()
-    report.withdrawn = withdraw_expired(engine, today or now.date(), policy, now)
+    report.withdrawn = withdraw_expired(engine, today or clock.today(now), policy, now)
     for domain in sorted(d for d, n in report.withdrawn.items() if n):
         report.published[domain] = outcome = publish_domain(engine, domain, now=now)
         report.deleted[domain] = outcome.deleted
