@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -186,6 +187,30 @@ def test_a_merged_entry_keeps_the_address_parts_only_a_lesser_source_has():
                                                            "city": "Neunkirchen"}}, None)
     entry = build_entry("housing", "hsg-1", [elsewhere, _flat("wbg", "2026-11-01T00:00:00")])
     assert "municipality_key" not in entry["address"] and "street" not in entry["address"]
+
+
+
+@pytest.mark.parametrize("older, newer", [
+    # the night summer time ends: 02:30 CEST is 00:30 UTC, before 01:45 UTC
+    ("2026-10-25T02:30:00+02:00", "2026-10-25T01:45:00Z"),
+    # 02:30 twice that night: the second (CET) is the later
+    ("2026-10-25T02:45:00+02:00", "2026-10-25T02:30:00+01:00"),
+    # New Year's Eve in New York is New Year's morning in Berlin
+    ("2027-01-01T02:00:00+01:00", "2026-12-31T21:00:00-05:00"),
+    # a time without a zone is Berlin time
+    ("2027-03-28T03:30:00", "2027-03-28T02:00:00Z"),
+])
+def test_the_source_changed_last_wins_whatever_offset_it_writes(older, newer):
+    """Survivorship takes the fields of the source that changed the offer last. The partners
+    write their change times with their own offsets (BA local time, schema.org often UTC):
+    compared as text, '02:30+02:00' was later than '01:45Z' and the older source won."""
+    from hub.resolve import build_entry
+
+    for records in ([_flat("gemeinde", older, street="Alte Str."), _flat("wbg", newer, street="Neue Str.")],
+                    [_flat("wbg", newer, street="Neue Str."), _flat("gemeinde", older, street="Alte Str.")]):
+        entry = build_entry("housing", "hsg-1", records)
+        assert entry["address"]["street"] == "Neue Str."
+        assert entry["provenance"]["address"] == entry["provenance"]["updated_at"] == "wbg"
 
 
 def test_an_entry_whose_sources_leave_out_the_land_gets_it_from_its_ags_or_postal_code():

@@ -3,8 +3,11 @@ the best source that has it, with the source recorded per field."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import math
 
+from hub.clock import BERLIN
 from hub.quality.regions import state_of
 from hub.store.db import json_text
 
@@ -18,11 +21,27 @@ def _filled(value: object) -> bool:
     return value not in (None, "", [], {})
 
 
+def _changed(record: dict) -> float:
+    """When the source last changed the record, in seconds since 1970, as an instant: the
+    partners write ``updated_at`` with their own offsets ('2026-10-25T02:30:00+02:00' is
+    earlier than '2026-10-25T01:45:00Z'), a time without one is Berlin time. None or
+    unreadable: earliest."""
+    value = record.get("updated_at")
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return -math.inf
+    if not isinstance(value, dt.datetime):
+        return -math.inf
+    return (value if value.tzinfo else value.replace(tzinfo=BERLIN)).timestamp()
+
+
 def _rank(item: tuple[str, str, dict, object]) -> tuple:
     """Best first: the most recently changed at the source, then the most complete."""
     _, _, record, _ = item
     filled = sum(1 for key, value in record.items() if _filled(value))
-    return (record.get("updated_at") or "", filled)
+    return (_changed(record), filled)
 
 
 def build_entry(

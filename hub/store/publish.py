@@ -135,12 +135,14 @@ def _active_records(conn: sa.Connection, domain: str):
     )
 
 
-RESOLUTION_VERSION = 3  # raise when match keys, blocking or comparison change, or what an
+RESOLUTION_VERSION = 4  # raise when match keys, blocking or comparison change, or what an
 #                         entry is built of (2: the Land derived where an address lacks it;
 #                         3: jobs compare roles and driving licence classes; both
 #                         forms of a title, 'Erzieherin / Erzieher', as one; flats at
 #                         14 and 14a apart; a rent written with its costs; compounds
-#                         written apart, course titles as the BA writes them):
+#                         written apart, course titles as the BA writes them;
+#                         4: the source changed last is found by the instant of its
+#                         updated_at, whatever offset the partner writes):
 #                         the next publication of each domain is then full, stores the new
 #                         keys and rebuilds every entry
 INCREMENTAL_UP_TO = 0.25  # at most this share of a domain's records changed: incremental
