@@ -94,3 +94,25 @@ def test_a_require_keys_setting_that_is_neither_yes_nor_no_is_refused():
         assert ApiSettings.from_env({"HUB_API_REQUIRE_KEYS": word},
                                     hub_settings=object()).require_keys is on
     assert ApiSettings.from_env({}, hub_settings=object()).require_keys is False
+
+
+def test_times_are_told_in_utc_on_a_postgresql_server_set_to_berlin_time(db_url):
+    """A PostgreSQL server set up in Germany (timezone = 'Europe/Berlin' in postgresql.conf)
+    handed its times back in Berlin time, and /health said '...+01:00' where SQLite's said
+    '...Z': the hub's sessions run in UTC on both."""
+    from sqlalchemy.engine import make_url
+
+    from hub.store.db import migrate
+
+    url = make_url(db_url)
+    if url.get_backend_name() == "postgresql":
+        url = url.update_query_dict({"options": f"{url.query.get('options', '')} -cTimeZone=Europe/Berlin"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        migrate(engine)
+        fill(engine)
+        published = _health(engine).json()["directory"]["jobs"]["published_at"]
+    finally:
+        engine.dispose()
+    assert published.endswith("Z"), published
+    assert dt.datetime.fromisoformat(published) == T0

@@ -157,8 +157,19 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if backend == "postgresql":
-        return sa.create_engine(parsed, pool_pre_ping=True, json_serializer=_json_serializer,
-                                json_deserializer=_json_deserializer)
+        engine = sa.create_engine(parsed, pool_pre_ping=True, json_serializer=_json_serializer,
+                                  json_deserializer=_json_deserializer)
+
+        @sa.event.listens_for(engine, "connect")
+        def _utc_session(dbapi_conn, _record):
+            # times come back in UTC, as from SQLite, whatever the server's timezone setting
+            # (a server set up in Germany says Europe/Berlin): the API, hub status --json and
+            # hub keys write the same instants the same way on both databases
+            autocommit, dbapi_conn.autocommit = dbapi_conn.autocommit, True
+            dbapi_conn.execute("SET TIME ZONE 'UTC'")
+            dbapi_conn.autocommit = autocommit
+
+        return engine
     raise DatabaseError(
         f"unsupported database {redact_url(url)!r}: use sqlite:///PATH or postgresql://..."
     )
