@@ -692,7 +692,9 @@ def _status_summary(rows, attention) -> str:
 
 
 def _local_time(value) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "never"
+    from hub.clock import wall_time
+
+    return wall_time(value) if value else "never"
 
 
 def _sync_line(row) -> str:
@@ -1179,8 +1181,8 @@ def cmd_keys(args) -> int:
     header = ("prefix", "name", "scopes", "partner", "per min", "created", "revoked")
     table = [header] + [
         (k.prefix, k.name, ",".join(sorted(k.scopes)), k.partner_id or "-",
-         str(k.rate_limit) if k.rate_limit else "default", f"{k.created_at:%Y-%m-%d %H:%M}",
-         f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "-")
+         str(k.rate_limit) if k.rate_limit else "default", _local_time(k.created_at),
+         _local_time(k.revoked_at) if k.revoked_at else "-")
         for k in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]

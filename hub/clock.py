@@ -19,3 +19,12 @@ def today(now: dt.datetime | None = None) -> dt.date:
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.timezone.utc)
     return now.astimezone(BERLIN).date()
+
+
+def wall_time(moment: dt.datetime) -> str:
+    """An instant as a steward in Germany reads it: '2026-10-25 02:30 CET' (Berlin time and
+    its zone, which tells the two 02:30 of the night summer time ends apart); a naive
+    ``moment`` is UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M %Z")

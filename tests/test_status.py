@@ -142,6 +142,35 @@ def test_a_stale_feed_says_how_long_and_what_to_ask():
                                   "ask the partner whether their export still runs"]
 
 
+
+def test_times_under_a_feed_are_berlin_time_with_their_zone_on_any_server(monkeypatch):
+    """hub status wrote its times in the server's zone without naming it: a steward in
+    Germany read 01:30 (UTC) or 21:30 the day before (New York) for a sync at 02:30 Berlin
+    time, and could not tell the two 02:30 of the night summer time ends apart."""
+    import time
+
+    from hub.cli import _status_notes
+    from hub.status import FeedStatus
+
+    def notes(at):
+        row = FeedStatus(partner_id="vhs-f", domain="courses", format="csv-courses", state="held",
+                         published=4, message="Die Lieferung wird zurückgehalten.", last_good_sync_at=at)
+        return _status_notes(row)[1]
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        first = notes(dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.timezone.utc))
+        second = notes(dt.datetime(2026, 10, 25, 1, 30))  # naive, as SQLite gives it: UTC
+        new_year = notes(dt.datetime(2026, 12, 31, 23, 15, tzinfo=dt.timezone.utc))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert first == "the directory keeps the records of the last good sync (2026-10-25 02:30 CEST)"
+    assert second == "the directory keeps the records of the last good sync (2026-10-25 02:30 CET)"
+    assert new_year == "the directory keeps the records of the last good sync (2027-01-01 00:15 CET)"
+
+
 def test_feeds_not_synced_yet_are_not_called_ok(tmp_path):
     """A new partner and an inbox nobody dropped a file into: the last line said 'all 2
     feeds ok' (and 'the feed is ok') about feeds the hub knows nothing of yet; now it says
