@@ -451,7 +451,7 @@ TermQ = Query(None, description="Services with this taxonomy term: a CEFR level 
               "duration or property type of the welcome-hub taxonomy")
 TaxonomyQ = Query(None, description="Services with any term of this taxonomy")
 ModifiedQ = Query(None, description="Changed in the directory on or after (last_modified; ISO 8601 date or "
-                  "date-time)")
+                  "date-time; a date is from 00:00 UTC, a date-time without offset is UTC)")
 
 
 # ----------------------------------------------------------------------------- endpoints
