@@ -586,6 +586,31 @@ def test_due_feeds_follow_each_partners_cron_in_berlin_time():
     assert due(dt.datetime(2026, 7, 1, 3, 0, tzinfo=dt.timezone.utc)) == ["saar-logistik"]
 
 
+
+@pytest.mark.parametrize("night, synced_at", [
+    # summer time begins: 02:30 does not exist, the sync comes at 03:00 CEST
+    (dt.datetime(2027, 3, 27, 22, 0, tzinfo=dt.timezone.utc), dt.datetime(2027, 3, 28, 1, 0, tzinfo=dt.timezone.utc)),
+    # summer time ends: 02:30 comes twice, the feed syncs once (Dagster's rule: the second)
+    (dt.datetime(2026, 10, 24, 22, 0, tzinfo=dt.timezone.utc), dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.timezone.utc)),
+])
+def test_a_feed_due_at_0230_syncs_once_on_the_nights_the_clocks_change(night, synced_at):
+    """Checked, not changed: the cadence ticks (every quarter hour in Berlin time, as Dagster
+    gives them: one every 15 minutes of UTC through both nights) find a 02:30 feed due exactly
+    once, never twice, never not at all."""
+    from dagster._utils.schedules import cron_string_iterator
+
+    from hub.cadence import TICK_CRON, TIMEZONE
+
+    registry = parse_registry(CADENCE_REGISTRY.replace('schedule: "0 */6 * * *"', 'schedule: "30 2 * * *"'))
+    ticks = cron_string_iterator(night.timestamp(), TICK_CRON, TIMEZONE)
+    due = []
+    for tick in ticks:
+        if tick >= night + dt.timedelta(hours=8):
+            break
+        due.extend(tick.astimezone(dt.timezone.utc) for d in due_feeds(registry, "courses", tick))
+    assert due == [synced_at]
+
+
 @pytest.fixture
 def stored_instance(tmp_path):
     """An instance on disk (schedule contexts need an instance reference)."""
