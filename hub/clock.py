@@ -1,7 +1,8 @@
 """The hub's day. The hub serves Germany: a day is a calendar day in Europe/Berlin (CET/CEST),
-whatever the server's clock zone (TZ) is. A posting valid through 30.11. is shown until
-midnight Berlin time (23:00 UTC in winter, 22:00 UTC in summer), not until midnight UTC or
-midnight of the server's zone. Instants are kept and compared in UTC."""
+whatever the server's clock zone (TZ) is. A posting valid through 30.11. counts as valid
+until midnight Berlin time (23:00 UTC in winter, 22:00 UTC in summer), not until midnight UTC
+or midnight of the server's zone: a sync's checks accept it until then, and the first
+retention pass after it (daily at 03:30) withdraws it. Instants are kept and compared in UTC."""
 
 from __future__ import annotations
 
