@@ -51,6 +51,7 @@ class FetchResult:
     attempts: int = 1
     url: str = ""
     path: Path | None = None  # the inbox file this came from
+    stamp: tuple[int, ...] | None = None  # the file's hub.inbox.file_stamp before it was read
     # fetched ``into`` a landing store: the body's hash there (``body`` stays empty)
     sha256: str | None = None
     size: int = 0
@@ -420,8 +421,14 @@ class FeedFetcher:
         files = waiting_files(folder)  # a file still being written waits for a later sync
         if not files:
             return FetchResult(status="unchanged", url=f"inbox:{folder}")
+        from hub.inbox import file_stamp
+
+        try:
+            stamp = file_stamp(files[0].stat())
+        except FileNotFoundError:  # removed since it was listed: none is waiting now
+            return FetchResult(status="unchanged", url=f"inbox:{folder}")
         result = self._read_file(files[0], into)
-        result.path = files[0]
+        result.path, result.stamp = files[0], stamp
         return result
 
 

@@ -9,6 +9,8 @@ import datetime as dt
 import hashlib
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +116,53 @@ def pending(registry: Registry, settle: float | None = None) -> list[InboxFile]:
                 stat = path.stat()
                 out.append(InboxFile(partner.id, feed.domain, path, stat.st_size, stat.st_mtime))
     return out
+
+
+@contextmanager
+def taking(folder: Path) -> Iterator[bool]:
+    """Hold the inbox ``folder``'s lock (flock on the folder itself: nothing is written into
+    the partner's folder) while a file of it is read, landed and moved aside: yields True
+    when this process holds it, False when another one does (a run the daemon started and a
+    `hub sync`, or two containers on one shared volume): that one takes the file, and this
+    one must take none, or both would land it and the later one fail to move it. Where the
+    folder cannot be locked (a network file system without flock on folders) it yields True,
+    as before there was a lock."""
+    import fcntl
+
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        except OSError:
+            yield True
+            return
+        yield True  # closing the folder releases the lock
+    finally:
+        os.close(handle)
+
+
+def file_stamp(info: os.stat_result) -> tuple[int, ...]:
+    """What changes when a file is written on, truncated, touched or replaced by another under
+    its name (the inode, the size, the modification and status-change times)."""
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def written_on(path: Path, stamp: tuple[int, ...]) -> bool:
+    """Whether the inbox file ``path``, read when it had ``stamp`` (file_stamp), changed
+    since or is gone: an upload that paused for longer than the settle time and went on while
+    the file was read. Taken, the file's first part would be staged as the whole delivery and
+    the file moved aside complete, its rest never read."""
+    try:
+        return file_stamp(path.stat()) != stamp
+    except FileNotFoundError:
+        return True
 
 
 def move_aside(path: Path) -> Path:

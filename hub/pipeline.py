@@ -16,7 +16,7 @@ from hub.fetch import FeedFetcher, FetchError
 from hub.formats import FormatError, ParseResult, get_format
 from hub.formats.base import as_file_error, merged
 from hub.faults import crash_point
-from hub.inbox import inbox_folder, move_aside, set_aside_failed
+from hub.inbox import inbox_folder, move_aside, set_aside_failed, taking, written_on
 from hub.models import SyncMode
 from hub.paging import MAX_PAGES, PAGERS, next_url
 from hub.quality.checks import check_records
@@ -78,8 +78,24 @@ def fetch_partner_feed(
     partner: Partner,
     domain: str,
 ) -> FetchOutcome:
-    """Fetch the partner's feed into the landing store and record the fetch state."""
+    """Fetch the partner's feed into the landing store and record the fetch state. An inbox
+    feed's file is taken by one process at a time (hub.inbox.taking): another that looks
+    meanwhile takes none, as if the inbox were empty."""
     feed = _feed(partner, domain)
+    folder = inbox_folder(feed)
+    if folder is None or not folder.is_dir():  # not an inbox (a missing folder: the fetch says so)
+        return _fetch_feed(engine, store, fetcher, partner, feed)
+    with taking(folder) as ours:
+        if ours:
+            return _fetch_feed(engine, store, fetcher, partner, feed)
+    state = _fetch_state(engine, partner.id, domain)
+    return FetchOutcome(partner.id, domain, "unchanged", state.content_sha256 if state else None,
+                        0, None, 0, False)
+
+
+def _fetch_feed(engine: sa.Engine, store: LandingStore, fetcher: FeedFetcher, partner: Partner,
+                feed) -> FetchOutcome:
+    domain = feed.domain
     state = _fetch_state(engine, partner.id, domain)
     same_source = state is not None and state.source == feed.source
     now = _now()
@@ -106,6 +122,13 @@ def fetch_partner_feed(
         "failures": 0,
         "last_error": None,
     }
+    if result.status == "changed":
+        sha = store.put_manifest(landed, details)
+        crash_point("fetch:landed")
+        if result.path is not None and written_on(result.path, result.stamp):
+            # an upload that went on while the file was read: it waits for a later sync
+            # (the landed bytes, named by no delivery, go with the retention pass)
+            result.status = "unchanged"
     if result.status == "unchanged" and state is not None and state.content_sha256:
         with engine.begin() as conn:
             upsert(conn, fetch_state, [row], ["partner_id", "domain"])
@@ -115,8 +138,6 @@ def fetch_partner_feed(
         # nothing fetched before and nothing now (an empty inbox): nothing to stage
         return FetchOutcome(partner.id, domain, "unchanged", None, 0, result.http_status,
                             result.attempts, False)
-    sha = store.put_manifest(landed, details)
-    crash_point("fetch:landed")
     new_payload = state is None or state.content_sha256 != sha
     row.update(
         etag=result.etag,

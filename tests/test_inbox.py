@@ -3,7 +3,10 @@ for the partner whose inbox received a file."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 
 import dagster as dg
@@ -15,7 +18,7 @@ from hub.registry import parse_registry
 from hub.resources import HubStore
 from hub.sensors import inbox_sensor
 from hub.store.landing import LandingStore
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.feeds import registry_text
 
 CSV = (FIXTURES / "formats" / "courses_semicolon_utf8_bom.csv").read_bytes()
@@ -307,3 +310,123 @@ def test_an_inbox_source_naming_the_file_says_so_and_names_its_folder(engine, tm
     assert next_delivery(tmp_path / "nowhere") == (None, (
         f"the folder does not exist (yet): create it (mkdir -p {tmp_path / 'nowhere'}) and let "
         "the partner's uploads write there, or correct source: in the registry"))
+
+
+# -- processes at the same time -------------------------------------------------------------
+#
+# A run the daemon started for an inbox file and a `hub sync` (or two hosts on one shared
+# folder) look at the same inbox; a partner's upload can pause for longer than the settle
+# time. The fetch in a process of its own pauses at its crash point `fetch:landed` (bytes
+# landed, nothing committed, the file not moved yet: hub/faults.py) while the other process
+# acts; files, not sleeps, say when.
+
+TAKE = """
+import json, sys
+from hub.fetch import FeedFetcher
+from hub.pipeline import fetch_partner_feed
+from hub.registry import parse_registry
+from hub.store.db import make_engine
+from hub.store.landing import LandingStore
+partner = parse_registry(open(sys.argv[2]).read()).partners[0]
+out = fetch_partner_feed(make_engine(sys.argv[1]), LandingStore(sys.argv[3]), FeedFetcher(),
+                         partner, "courses")
+print(json.dumps({"status": out.status, "sha": out.content_sha256}))
+"""
+
+WRITER = """
+import sys, time
+from pathlib import Path
+target, body, half, signals = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes(), int(sys.argv[3]), Path(sys.argv[4])
+with target.open("wb") as out:
+    out.write(body[:half])
+    out.flush()
+    (signals / "half").touch()
+    while not (signals / "more").exists():
+        time.sleep(0.01)
+    out.write(body[half:])
+"""
+
+
+def _take(db_url, tmp_path, settle="0", pause=None) -> subprocess.Popen:
+    """A fetch of the inbox partner in a process of its own (paused at `fetch:landed` with
+    ``pause``, a folder for the signals)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HUB_INBOX_SETTLE_SECONDS": settle}
+    if pause is not None:
+        env.update(HUB_PAUSE_AT="fetch:landed", HUB_PAUSE_DIR=str(pause))
+    return subprocess.Popen([sys.executable, "-c", TAKE, db_url, str(tmp_path / "registry.yaml"),
+                             str(tmp_path / "landing")], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _outcome(process: subprocess.Popen) -> dict:
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    return json.loads(out)
+
+
+def _wait_for(path, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        assert process is None or process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path.name} never came"
+        time.sleep(0.01)
+
+
+def _inbox_registry(tmp_path):
+    inbox = tmp_path / "inbox" / "vhs"
+    (tmp_path / "pause").mkdir()
+    inbox.mkdir(parents=True)
+    (tmp_path / "registry.yaml").write_text(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}")))
+    return inbox, tmp_path / "pause"
+
+
+def test_two_processes_at_one_inbox_take_its_file_once(db_url, tmp_path):
+    """The daemon's run and a `hub sync` at once: the second found the file the first was
+    taking, landed it too and moved it aside; the first then failed with an internal error
+    (the file it moved was gone), and both staged the delivery. Now the first takes it and
+    the second takes none."""
+    from hub.store.db import make_engine, migrate
+
+    engine = make_engine(db_url)
+    migrate(engine)
+    inbox, pause = _inbox_registry(tmp_path)
+    drop(inbox, "kurse.csv", CSV)
+    first = _take(db_url, tmp_path, pause=pause)
+    _wait_for(pause / "fetch-landed.reached", first)
+    second = _outcome(_take(db_url, tmp_path))  # while the first holds the landed bytes
+    (pause / "go").touch()
+    first = _outcome(first)
+    assert second == {"status": "unchanged", "sha": None}
+    assert first["status"] == "changed"
+    assert not [p for p in inbox.iterdir() if p.is_file()]
+    assert [p.name.split("-", 1)[1] for p in (inbox / "processed").iterdir()] == ["kurse.csv"]
+    engine.dispose()
+
+
+def test_a_file_written_on_while_it_is_read_is_left_for_the_next_sync(db_url, tmp_path):
+    """A partner's upload that paused for longer than the settle time and went on while the
+    fetch read the file: the fetch landed the first part (a valid CSV of fewer courses) and
+    moved the file, complete by then, into processed/, so the rest was never read. Now the
+    fetch notices that the file changed, takes nothing, and the next one takes it whole."""
+    from hub.store.db import make_engine, migrate
+
+    engine = make_engine(db_url)
+    migrate(engine)
+    inbox, pause = _inbox_registry(tmp_path)
+    (tmp_path / "full.csv").write_bytes(CSV)
+    half = CSV.index(b"\n", len(CSV) // 2) + 1  # a whole line: the first part reads as a CSV
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(inbox / "kurse.csv"),
+                               str(tmp_path / "full.csv"), str(half), str(pause)])
+    _wait_for(pause / "half", writer)
+    reader = _take(db_url, tmp_path, pause=pause)
+    _wait_for(pause / "fetch-landed.reached", reader)
+    (pause / "more").touch()  # the upload goes on while the fetch holds what it read
+    assert writer.wait(timeout=30) == 0
+    (pause / "go").touch()
+    assert _outcome(reader) == {"status": "unchanged", "sha": None}
+    assert (inbox / "kurse.csv").read_bytes() == CSV and not (inbox / "processed").exists()
+    whole = _outcome(_take(db_url, tmp_path))
+    assert whole["status"] == "changed"
+    assert LandingStore(tmp_path / "landing").bodies(whole["sha"]) == [CSV]
+    assert (next((inbox / "processed").iterdir())).read_bytes() == CSV
+    engine.dispose()
