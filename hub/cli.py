@@ -1,8 +1,9 @@
 """The ``hub`` command: the way in for people and scripts.
 
 Errors are one line on stderr and a non-zero exit: 2 for bad input or configuration, 1 where a
-command's own contract says so (records rejected), 70 for an internal error (set HUB_DEBUG=1
-to see its traceback).
+command's own contract says so (records rejected), 75 when a SQLite database stayed locked by
+another process for longer than its busy timeout (run it again), 70 for an internal error (set
+HUB_DEBUG=1 to see its traceback).
 """
 
 from __future__ import annotations
@@ -1537,6 +1538,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
         if os.environ.get("HUB_DEBUG"):
             raise
+        from hub.store.db import busy_message
+
+        if busy := busy_message(exc):  # waiting longer would have done: EX_TEMPFAIL
+            print(f"hub {args.command}: error: {busy}", file=sys.stderr)
+            return 75
         first = (str(exc).strip().splitlines() or [""])[0]  # one line, whatever the exception
         print(f"hub {args.command}: internal error: {type(exc).__name__}: {first} "
               "(set HUB_DEBUG=1 for the traceback)", file=sys.stderr)

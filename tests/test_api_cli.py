@@ -204,3 +204,49 @@ def test_behind_a_tls_proxy_the_links_carry_https_when_the_proxy_is_trusted(tmp_
     assert next_link(("--forwarded-allow-ips", "*")).startswith("https://127.0.0.1:")
     # a proxy elsewhere is named: this request's X-Forwarded-Proto is not the proxy's word
     assert next_link(("--forwarded-allow-ips", "192.0.2.10")).startswith("http://127.0.0.1:")
+
+
+HOLDER = """
+import sqlite3, sys, time
+from pathlib import Path
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")  # the write lock, as a publication holds it until it commits
+Path(sys.argv[2], "held").touch()
+while not Path(sys.argv[2], "release").exists():
+    time.sleep(0.01)
+conn.execute("ROLLBACK")
+"""
+
+
+def test_a_database_locked_for_longer_than_the_busy_timeout_is_told_not_an_internal_error(
+        tmp_path, monkeypatch, capsys):
+    """A command that waited longer than SQLite's busy timeout (60 s) for another process's
+    write lock (a long publication) ended in 'internal error: OperationalError: ... database
+    is locked', exit 70, as if the hub were broken. Now it says the database is busy and to
+    run it again, exit 75 (EX_TEMPFAIL); the timeout is shortened here, the lock is real."""
+    from hub.cli import main
+    from hub.resources import dispose_engines
+    from hub.store import db
+
+    monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
+    assert main(["db"]) == 0
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.2)
+    dispose_engines()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "home" / "hub.db"), str(tmp_path)])
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "held").exists():
+            assert holder.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        capsys.readouterr()
+        assert main(["keys", "create", "--name", "portal", "--scope", "read"]) == 75
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("hub keys: error: the database is busy: another "
+                                                   "process"), err
+        assert "run the command again" in err[0] and "internal error" not in err[0]
+    finally:
+        (tmp_path / "release").touch()
+        assert holder.wait(timeout=30) == 0
+    assert main(["keys", "create", "--name", "portal", "--scope", "read"]) == 0
+    dispose_engines()

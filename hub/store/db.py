@@ -116,6 +116,22 @@ def forget_deleted(engine: Engine, wait_ms: int = 1000) -> bool:
     return not busy
 
 
+# seconds a statement on SQLite waits for another connection's write lock (a publication
+# holds it from its first write until it commits) before it fails with 'database is locked'
+SQLITE_BUSY_SECONDS = 60
+
+
+def busy_message(exc: BaseException) -> str | None:
+    """For SQLite's 'database is locked' (another process held the write lock for longer than
+    SQLITE_BUSY_SECONDS) what to tell a person; None for any other error."""
+    orig = getattr(exc, "orig", exc)
+    if not (type(orig).__module__ == "sqlite3" and "database is locked" in str(orig)):
+        return None
+    return (f"the database is busy: another process (a sync's publication, hub erase, "
+            f"a backup) kept its write lock for more than {SQLITE_BUSY_SECONDS} s; "
+            "run the command again when it has ended (what was done before stays)")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a PostgreSQL URL without a driver, or naming psycopg2, gets
     psycopg 3 (the read API's publication listener speaks psycopg 3; a URL written like
@@ -136,7 +152,7 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": 60},
+        engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS},
                                   json_serializer=_json_serializer,
                                   json_deserializer=_json_deserializer)
 
@@ -379,7 +395,7 @@ def backup_sqlite(database: Path, out: Path) -> int:
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".incoming")
     os.close(fd)
     try:
-        source = sqlite3.connect(database, timeout=60)
+        source = sqlite3.connect(database, timeout=SQLITE_BUSY_SECONDS)
         try:
             target = sqlite3.connect(tmp)
             try:
