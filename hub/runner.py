@@ -410,6 +410,28 @@ def _settling(feed) -> list[tuple[str, float]]:
     return settling_files(folder) if folder is not None else []
 
 
+def _fetch_times(engine: sa.Engine) -> dict[tuple[str, str], object]:
+    """When each feed was fetched last (fetch_state): a fetch that took an inbox's file, or
+    found it empty, records its time; one that found another process taking the file does
+    not."""
+    from hub.store.tables import fetch_state
+
+    with engine.connect() as conn:
+        return {(r.partner_id, r.domain): r.fetched_at for r in conn.execute(
+            sa.select(fetch_state.c.partner_id, fetch_state.c.domain, fetch_state.c.fetched_at))}
+
+
+def _taken_meanwhile(feed) -> str | None:
+    """The name of the file waiting (settled) in an inbox feed's folder after a run that
+    fetched nothing (its fetch time unchanged): another process held the inbox meanwhile
+    (hub.inbox.taking). None for other feeds and empty inboxes."""
+    from hub.inbox import inbox_folder, waiting_files
+
+    folder = inbox_folder(feed)
+    files = waiting_files(folder) if folder is not None else []
+    return files[0].name if files else None
+
+
 def _feedback_warning(result, partner_id: str, domain: str) -> str | None:
     """That the partner's feedback mail was not sent (the mail server refused or could not
     be reached), from the staging step's ``feedback`` note: in its materialization's
@@ -562,6 +584,7 @@ def run_sync(
     with SigintWatch() as watch, dagster_instance() as instance:
         sync_partitions(instance, registry, remove_others=configured)
         staged_before = _last_sync_ids(engine)
+        fetched_before = _fetch_times(engine)
         if workers > 1 and len(feeds) > 1:
             outcomes = _runs_in_workers(feeds, workers)
         else:
@@ -569,6 +592,7 @@ def run_sync(
                         for partner, feed in feeds)
         done: dict[tuple[str, str], FeedSummary] = {}
         for (partner, feed), outcome in outcomes:
+            fetches = _fetch_times(engine) if feed.source.startswith("inbox:") else {}
             if outcome.interrupted:
                 # Ctrl-C: Dagster ends the run as failed and returns; stop here, publish
                 # nothing (the feeds done so far are staged and publish with the next sync)
@@ -593,6 +617,12 @@ def run_sync(
                 item.message = (f"{name} in the inbox changed {age:.0f} s ago and may still be "
                                 f"being written; it is synced once unchanged for "
                                 f"{settle_seconds():.0f} s")
+            elif (not staged_now and fetches.get(key := (partner.id, feed.domain)) == fetched_before.get(key)
+                  and (taken := _taken_meanwhile(feed))):
+                item.status = "waiting"
+                item.message = (f"{taken} waits in the inbox: another run (the daemon's, or a "
+                                "hub sync of another host) was taking a file of it at the same "
+                                "time; the next sync takes it")
             elif latest is None and feed.source.startswith("inbox:"):
                 item.status = "waiting"
                 item.message = (f"no file in the inbox {feed.source.removeprefix('inbox:')} yet; "

@@ -641,3 +641,29 @@ def test_the_help_of_a_stewards_first_commands_says_what_they_do(capsys, command
     assert done.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert [words for words in said if words not in text] == []
+
+
+def test_a_sync_while_another_process_takes_the_inbox_file_says_so(tmp_path):
+    """A hub sync while the daemon's run was taking the inbox's file (the inbox's lock held:
+    hub.inbox.taking, here by the test) takes none; its line read 'no file in the inbox ...
+    yet' of an inbox holding a file. Now it names the file and the other run."""
+    from hub.inbox import taking
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-test\n    name: VHS Test\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: inbox:{inbox}\n")
+    dropped = inbox / "kurse.csv"
+    dropped.write_text("Kurs-ID;Titel;Kursart;PLZ;Ort\nK-1;Deutschkurs;Sprachkurs;66538;Neunkirchen\n",
+                       encoding="utf-8")
+    old = time.time() - 60
+    os.utime(dropped, (old, old))
+    env = {"HUB_HOME": str(tmp_path / "home"), "HUB_REGISTRY": str(registry)}
+    with taking(inbox) as ours:
+        assert ours
+        meanwhile = hub("sync", "--json", env=env)
+    row = json.loads(meanwhile.stdout)["partners"][0]
+    assert (meanwhile.returncode, row["status"]) == (0, "waiting"), meanwhile.stderr
+    assert row["message"].startswith("kurse.csv waits in the inbox: another run")
+    assert dropped.exists()
