@@ -443,7 +443,9 @@ def test_etag_and_if_none_match_on_lists_and_items(filled):
         first = c.get("/v1/jobs?region=10043")
         etag = first.headers["etag"]
         assert c.get("/v1/jobs?region=10043", headers={"If-None-Match": etag}).status_code == 304
-        assert c.get("/v1/jobs?region=10043", headers={"If-None-Match": f'"x", W/{etag}'}).status_code == 304
+        tag = etag.removeprefix("W/")  # weak: the answer came gzip-compressed
+        assert c.get("/v1/jobs?region=10043", headers={"If-None-Match": f'"x", W/{tag}'}).status_code == 304
+        assert c.get("/v1/jobs?region=10043", headers={"If-None-Match": tag}).status_code == 304
         assert c.get("/v1/jobs?region=10041", headers={"If-None-Match": etag}).status_code == 200
         item_id = first.json()["items"][0]["id"]
         item = c.get(f"/v1/jobs/{item_id}")
@@ -611,11 +613,43 @@ def test_head_answers_as_get_without_a_body(client):
     head = client.head("/v1/jobs?limit=2")
     assert head.status_code == 200 and head.content == b""
     assert head.headers["etag"] == get.headers["etag"]
-    assert head.headers["content-length"] == str(len(get.content))
+    assert head.headers["content-length"] == get.headers["content-length"]
     item = get.json()["items"][0]["id"]
     assert client.head(f"/v1/jobs/{item}").status_code == 200
     assert client.head("/v1/jobs/job-0000000000000000").status_code == 404
     assert client.head("/v1/jobs?limit=2", headers={"If-None-Match": get.headers["etag"]}).status_code == 304
+
+
+def test_answers_are_gzip_compressed_for_clients_that_accept_it(filled):
+    plain = {"Accept-Encoding": "identity"}
+    with client_for(filled) as c:
+        for url in ("/v1/jobs", "/v1/housing?limit=3", "/openapi.json"):
+            raw = c.get(url, headers=plain)
+            packed = c.get(url, headers={"Accept-Encoding": "gzip"})  # httpx unpacks it
+            assert "content-encoding" not in raw.headers
+            assert packed.headers["content-encoding"] == "gzip"
+            assert int(packed.headers["content-length"]) < len(raw.content) / 2
+            assert packed.content == raw.content
+            assert "Accept-Encoding" in packed.headers["vary"]
+            assert url.startswith("/openapi") or "Authorization" in packed.headers["vary"]
+        # the compressed page's ETag is weak; either form revalidates, the plain answer's too
+        packed = c.get("/v1/jobs", headers={"Accept-Encoding": "gzip"})
+        raw_etag = c.get("/v1/jobs", headers=plain).headers["etag"]
+        assert packed.headers["etag"] == "W/" + raw_etag
+        for tag in (packed.headers["etag"], raw_etag):
+            again = c.get("/v1/jobs", headers={"Accept-Encoding": "gzip", "If-None-Match": tag})
+            assert again.status_code == 304 and again.content == b""
+        entry = packed.json()["items"][0]["id"]
+        single = c.get(f"/v1/jobs/{entry}", headers={"Accept-Encoding": "gzip"})
+        assert single.headers["etag"].startswith("W/") == ("content-encoding" in single.headers)
+        assert c.get(f"/v1/jobs/{entry}", headers={"If-None-Match": single.headers["etag"]}).status_code == 304
+        # small answers (a problem, a 304) go as they are
+        problem = c.get("/v1/jobs?limit=x", headers={"Accept-Encoding": "gzip"})
+        assert problem.status_code == 422 and "content-encoding" not in problem.headers
+        # HEAD says what GET sends
+        head = c.head("/v1/jobs", headers={"Accept-Encoding": "gzip"})
+        assert head.headers["content-encoding"] == "gzip"
+        assert head.headers["content-length"] == packed.headers["content-length"]
 
 
 def test_errors_are_problem_details(client):
@@ -1043,9 +1077,9 @@ def test_answers_that_depend_on_the_key_say_so_in_vary(filled):
                 if "etag" in first.headers:
                     assert again.status_code == 304, (url, headers)
                 assert "origin" in vary  # CORS's own Vary is kept beside it
-        assert c.head("/v1/jobs").headers["vary"] == "Authorization, X-API-Key, Origin"
+        assert c.head("/v1/jobs").headers["vary"] == "Authorization, X-API-Key, Accept-Encoding, Origin"
         # the API's document does not depend on the reader's key
-        assert c.get("/openapi.json").headers["vary"] == "Origin"
+        assert c.get("/openapi.json").headers["vary"] == "Accept-Encoding, Origin"
 
 
 def test_a_merged_posting_says_german_as_one_source_says_it(engine):

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.datastructures import URL, Headers, MutableHeaders, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from hub import __version__
 from hub.api import health
@@ -49,6 +50,7 @@ PROBLEM = "application/problem+json"
 KEY_COOKIE = "hub_key"
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT = 100, 1000
+GZIP_MIN_BYTES = 1024
 
 
 # --------------------------------------------------------------------------- settings
@@ -313,7 +315,8 @@ class ChangePage(BaseModel):
 
 
 HEADERS_DOC = {
-    "ETag": {"description": "Version of this response, for If-None-Match", "schema": {"type": "string"}},
+    "ETag": {"description": ("Version of this response, for If-None-Match (weak, `W/\"...\"`, on a "
+                             "gzip-compressed answer)"), "schema": {"type": "string"}},
     "Link": {"description": 'rel="next": the next page', "schema": {"type": "string"}},
 }
 
@@ -694,6 +697,33 @@ class VaryOnKey:
         await self.app(scope, receive, with_vary)
 
 
+class Compressed:
+    """ASGI middleware: an answer of at least ``GZIP_MIN_BYTES`` goes gzip-compressed to a
+    client that accepts it (``Accept-Encoding: gzip``, as every HTTP library of a phone or
+    browser sends), with ``Vary: Accept-Encoding``: a page of 50 jobs is about a tenth of its
+    size. The compressed answer's ETag is weak (``W/"..."``, as nginx makes it): its bytes are
+    not the plain answer's, and If-None-Match compares either form with the page's tag."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def weak_etag(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                etag = headers.get("etag")
+                if headers.get("content-encoding") == "gzip" and etag and not etag.startswith("W/"):
+                    headers["ETag"] = "W/" + etag
+            await send(message)
+
+        await self.gzip(scope, receive, weak_etag)
+
+
 NUL_REFUSED = "the request holds a NUL character (%00), which no id or parameter of this API contains"
 
 
@@ -745,7 +775,10 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
             "307 with its survivor (not cached: a split can undo a merge), a withdrawn one 410. "
             "Pages are keyset pages (follow `next` or the Link header); `/v1/changes` is the "
             "incremental feed. Errors are RFC 9457 problem details. Keys go in "
-            "`Authorization: Bearer KEY` or `X-API-Key`."
+            "`Authorization: Bearer KEY` or `X-API-Key`. Answers of 1 KB and more come "
+            "gzip-compressed to clients that send `Accept-Encoding: gzip`; lists, entries and "
+            "the change feed carry an ETag (`Cache-Control: no-cache`: ask again with "
+            "If-None-Match, a 304 while nothing changed)."
         ),
     )
     app.state.engine = engine
@@ -757,6 +790,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     app.add_middleware(CachedListPages, api=app)
     app.add_middleware(RefuseNul)  # before the cache reads the query
     app.add_middleware(VaryOnKey)  # the cache's pages and 304s too, and RefuseNul's 400s
+    app.add_middleware(Compressed)  # the cache's pages too; inside HeadAsGet: HEAD's headers are GET's
     app.add_middleware(HeadAsGet)  # the cache answers HEAD as well
     if settings.cors_origins:  # outermost: preflights and every answer carry the CORS headers
         app.add_middleware(
