@@ -101,9 +101,9 @@ def courses_data() -> list[CourseOffer]:
 def housing_data() -> list[HousingVacancy]:
     return [
         flat("h0", "nk", rooms=2, living_area=55, cold_rent=450, warm_rent=600, wbs_required=True,
-             barrier_free=False, available_from="2026-12-01"),
+             barrier_free=False, available_from="2026-12-01", max_persons=2),
         flat("h1", "ow", rooms=3, living_area=78, warm_rent=820, wbs_required=False,
-             barrier_free=True, available_from_text="sofort"),
+             barrier_free=True, available_from_text="sofort", max_persons=5),
         flat("h2", "sb", property_type="room", rooms=1, living_area=20, cold_rent=300,
              available_from="2027-03-01"),
     ]
@@ -239,6 +239,11 @@ FILTER_CASES = {
         ("property_type=room", ["h2"]),
         ("region=10043&rent_max=700", ["h0"]),
         ("postal_code=66538&radius=8&rooms_min=3", ["h1"]),
+        # a household of three: h0 is for two, h1 for five, h2 does not say
+        ("persons=3", ["h1", "h2"]),
+        ("persons=2", ["h0", "h1", "h2"]),
+        ("persons=6", ["h2"]),
+        ("persons=3&rent_max=600", ["h2"]),
     ],
 }
 
@@ -982,26 +987,44 @@ def test_migration_makes_the_occupation_of_jobs_published_before_it_searchable(d
     eng.dispose()
 
 
-def test_migration_gives_flats_published_before_it_their_cold_rent(db_url):
-    """A flat published before revision 0012 is found by its cold rent right after the
-    upgrade (a publication rewrites only entries whose content changed)."""
+def flat_published_at(db_url, revision: str, **fields):
+    """A database at ``revision`` holding one flat at 66538 Neunkirchen with ``fields`` and the
+    search columns that revision had, then migrated to the newest; returns the engine and the
+    flat's id."""
     from hub.store.db import migrate
     from hub.store.search import search_columns
 
-    eng = database_at(db_url, "0011")
-    entry = {"id": "hsg-0000000000000002", "domain": "housing", "title": "Wohnung am Markt",
-             "rooms": 2, "cold_rent": 380, "warm_rent": 590,
+    eng = database_at(db_url, revision)
+    entry = {"id": "hsg-0000000000000002", "domain": "housing", "title": "Wohnung am Markt", **fields,
              "address": {"postal_code": "66538", "city": "Neunkirchen", "municipality_key": "10043114"},
              "sources": [{"partner_id": "wbg-nk", "source_id": "2", "url": None}], "provenance": {}}
-    columns = {key: value for key, value in search_columns("housing", entry).items() if key != "cold_rent"}
+    present = {column["name"] for column in sa.inspect(eng).get_columns("directory")}
+    columns = {key: value for key, value in search_columns("housing", entry).items() if key in present}
     with eng.begin() as conn:
         conn.execute(directory.insert().values(
             entity_id=entry["id"], domain="housing", title=entry["title"], postal_code="66538",
             municipality_key="10043114", entry=entry, content_hash="x", seq=1, updated_at=T0, **columns))
     migrate(eng)
+    return eng, entry["id"]
+
+
+def test_migration_gives_flats_published_before_it_their_cold_rent(db_url):
+    """A flat published before revision 0012 is found by its cold rent right after the
+    upgrade (a publication rewrites only entries whose content changed)."""
+    eng, flat_id = flat_published_at(db_url, "0011", rooms=2, cold_rent=380, warm_rent=590)
     with client_for(eng) as c:
-        assert [e["id"] for e in c.get("/v1/housing?cold_rent_max=400").json()["items"]] == [entry["id"]]
+        assert [e["id"] for e in c.get("/v1/housing?cold_rent_max=400").json()["items"]] == [flat_id]
         assert c.get("/v1/housing?cold_rent_max=379").json()["items"] == []
+    eng.dispose()
+
+
+def test_migration_gives_flats_published_before_it_their_persons(db_url):
+    """A flat published before revision 0013 is found by the household it is for right after
+    the upgrade."""
+    eng, flat_id = flat_published_at(db_url, "0012", rooms=2, warm_rent=590, max_persons=3)
+    with client_for(eng) as c:
+        assert [e["id"] for e in c.get("/v1/housing?persons=3").json()["items"]] == [flat_id]
+        assert c.get("/v1/housing?persons=4").json()["items"] == []
     eng.dispose()
 
 

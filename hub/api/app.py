@@ -508,6 +508,7 @@ LIST_EXAMPLES = {
          "?rent_max=600&rooms_min=2&available_by=2027-01-01&wbs=false"),
         ("flats up to 400 EUR cold in the town of Neunkirchen (AGS 10043114)",
          "?cold_rent_max=400&region=10043114"),
+        ("flats up to 500 EUR warm for a family of three", "?rent_max=500&persons=3"),
     ],
 }
 
@@ -916,14 +917,19 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         cold_rent_max: Annotated[float | None, FiniteQuery(ge=0, description=(
             "Euro per month: cold rent (Kaltmiete) at most this; flats that give no cold rent "
             "are not found"))] = None,
-        rooms_min: Annotated[float | None, FiniteQuery(ge=0)] = None,
-        rooms_max: Annotated[float | None, FiniteQuery(ge=0)] = None,
+        rooms_min: Annotated[float | None, FiniteQuery(ge=0, description=(
+            "Rooms at least this (kitchen and bath not counted; 2.5 for two and a half)"))] = None,
+        rooms_max: Annotated[float | None, FiniteQuery(ge=0, description="Rooms at most this")] = None,
         area_min: Annotated[float | None, FiniteQuery(ge=0, description="Living area in m²")] = None,
+        persons: Annotated[int | None, Query(ge=1, le=50, description=(
+            "A household of this many persons: flats whose max_persons is at least this, and "
+            "flats that do not say (max_persons absent)"))] = None,
         wbs: Annotated[bool | None, Query(description=(
             "true: only flats that need a Wohnberechtigungsschein; false: the others (also the "
             "flats that do not say)"))] = None,
         barrier_free: Annotated[bool | None, Query(description="Barrier-free (true) or not known to be (false)")] = None,
-        property_type: Annotated[PropertyType | None, Query()] = None,
+        property_type: Annotated[PropertyType | None, Query(description=(
+            "One kind of dwelling (PropertyType): apartment (Wohnung), house (Haus), room (Zimmer), other"))] = None,
         available_by: Annotated[dt.date | None, Query(description=(
             "Free on or before this day; flats without a date match when they are free at once "
             "(no text, or 'sofort'), not 'nach Vereinbarung'"))] = None,
@@ -938,6 +944,8 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
                                   ("area", ">=", area_min)):
             if value is not None:
                 f.ranges.append((column, op, value))
+        if persons is not None:
+            f.at_least_or_unknown.append(("persons", persons))
         _flag_tag(f, "wbs", wbs)
         _flag_tag(f, "barrier_free", barrier_free)
         if property_type:

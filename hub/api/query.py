@@ -50,6 +50,7 @@ class Filters:
     tags_none: list[str] = field(default_factory=list)  # none may be present
     tags_any_or_absent: tuple[list[str], str] | None = None  # one of these, or no tag with this prefix
     ranges: list[tuple[str, str, float]] = field(default_factory=list)  # (column, op, value)
+    at_least_or_unknown: list[tuple[str, float]] = field(default_factory=list)  # (column, value): NULL matches
 
 
 def encode_cursor(entity_id: str) -> str:
@@ -202,6 +203,9 @@ def conditions(conn: sa.Connection, domain: str, f: Filters) -> list:
     for column, op, value in f.ranges:
         col = directory.c[column]
         where.append(col >= value if op == ">=" else col <= value)
+    for column, value in f.at_least_or_unknown:
+        col = directory.c[column]
+        where.append(sa.or_(col >= value, col.is_(None)))
     return where
 
 

@@ -8,7 +8,8 @@ read API runs as plain SQL on both databases instead of unpacking JSON per row:
 - ``tags``: enumerations, lists and flags as `` name:value `` words between spaces, e.g.
   `` level:B1 schedule:online childcare:true `` (matched with ``LIKE '% level:B1 %'``)
 - ``start_date``: job start, course start, or the date a flat is free
-- ``rent`` (warm rent where given, else cold rent), ``cold_rent``, ``rooms``, ``area`` (housing)
+- ``rent`` (warm rent where given, else cold rent), ``cold_rent``, ``rooms``, ``area``, ``persons``
+  (a flat's ``max_persons``) (housing)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from hub.resolve.normalize import transliterate
 SEARCHED = ("title", "organisation", "description", "occupation")
 
 # columns this module fills, in the order of the table
-COLUMNS = ("search_text", "tags", "start_date", "rent", "rooms", "area", "cold_rent")
+COLUMNS = ("search_text", "tags", "start_date", "rent", "rooms", "area", "cold_rent", "persons")
 
 # the entry fields whose values become tags, per domain: field -> tag name
 TAG_FIELDS: dict[str, dict[str, str]] = {
@@ -88,7 +89,7 @@ def search_columns(domain: str, entry: dict) -> dict[str, Any]:
         for item in value if isinstance(value, list) else [value]:
             if item is not None and item != "":
                 tags.append(tag(name, item))
-    rent = rooms = area = cold_rent = None
+    rent = rooms = area = cold_rent = persons = None
     if domain == "housing" and _available_later(entry):
         tags.append(AVAILABLE_LATER)
     if domain == "housing":
@@ -98,6 +99,8 @@ def search_columns(domain: str, entry: dict) -> dict[str, Any]:
             rent = cold_rent
         rooms = _number(entry.get("rooms"))
         area = _number(entry.get("living_area"))
+        persons = _number(entry.get("max_persons"))
+        persons = int(persons) if persons is not None else None
     return {
         "search_text": fold(text),
         "tags": " " + " ".join(tags) + " " if tags else " ",
@@ -106,6 +109,7 @@ def search_columns(domain: str, entry: dict) -> dict[str, Any]:
         "rooms": rooms,
         "area": area,
         "cold_rent": cold_rent,
+        "persons": persons,
     }
 
 

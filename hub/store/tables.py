@@ -170,6 +170,7 @@ directory = sa.Table(
     sa.Column("rooms", sa.Float),
     sa.Column("area", sa.Float),
     sa.Column("cold_rent", sa.Float),
+    sa.Column("persons", sa.Integer),
     sa.Index("ix_directory_domain", "domain", "entity_id"),
     # entity_id last: a page of one postal code (or municipality) comes in id order from the
     # index and stops after `limit` rows instead of sorting every match
