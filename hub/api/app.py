@@ -315,8 +315,8 @@ class ChangePage(BaseModel):
 
 
 HEADERS_DOC = {
-    "ETag": {"description": ("Version of this response, for If-None-Match (weak, `W/\"...\"`, on a "
-                             "gzip-compressed answer)"), "schema": {"type": "string"}},
+    "ETag": {"description": ("Version of this response, for If-None-Match (weak, `W/\"...\"`, for a "
+                             "client that accepts gzip)"), "schema": {"type": "string"}},
     "Link": {"description": 'rel="next": the next page', "schema": {"type": "string"}},
 }
 
@@ -702,8 +702,9 @@ class Compressed:
     """ASGI middleware: an answer of at least ``GZIP_MIN_BYTES`` goes gzip-compressed to a
     client that accepts it (``Accept-Encoding: gzip``, as every HTTP library of a phone or
     browser sends), with ``Vary: Accept-Encoding``: a page of 50 jobs is about a tenth of its
-    size. The compressed answer's ETag is weak (``W/"..."``, as nginx makes it): its bytes are
-    not the plain answer's, and If-None-Match compares either form with the page's tag."""
+    size. The ETags of a client that accepts gzip are weak (``W/"..."``, as nginx makes them):
+    a compressed answer's bytes are not the plain answer's, and a 304 names the tag its 200
+    gave. If-None-Match compares either form with the page's tag."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -714,11 +715,15 @@ class Compressed:
             await self.app(scope, receive, send)
             return
 
+        if "gzip" not in Headers(scope=scope).get("accept-encoding", ""):  # as GZipMiddleware asks
+            await self.app(scope, receive, send)
+            return
+
         async def weak_etag(message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 etag = headers.get("etag")
-                if headers.get("content-encoding") == "gzip" and etag and not etag.startswith("W/"):
+                if etag and not etag.startswith("W/"):
                     headers["ETag"] = "W/" + etag
             await send(message)
 
