@@ -685,6 +685,31 @@ def test_openapi_and_docs_are_served(client):
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
+def test_openapi_describes_every_parameter_amount_and_source(client):
+    """A developer reads in the OpenAPI document what each parameter of the lists and the
+    change feed does and the unit of each amount an entry carries (euros per month, m²)."""
+    spec = client.get("/openapi.json").json()
+    for path in ("/v1/jobs", "/v1/courses", "/v1/housing", "/v1/changes"):
+        for parameter in spec["paths"][path]["get"]["parameters"]:
+            assert parameter.get("description"), (path, parameter["name"])
+    schemas = spec["components"]["schemas"]
+    for name in ("JobPostingEntry", "CourseOfferEntry", "HousingVacancyEntry"):
+        for field, schema in schemas[name]["properties"].items():
+            types = {option.get("type") for option in schema.get("anyOf", [schema])}
+            if types & {"number", "integer"}:
+                assert schema.get("description"), (name, field)
+    for name, schema in schemas.items():  # each closed list says what its values mean
+        assert "enum" not in schema or schema.get("description"), name
+    housing = schemas["HousingVacancyEntry"]["properties"]
+    assert "per month" in housing["heating_costs"]["description"]
+    assert "euros per salary_period" in schemas["JobPostingEntry"]["properties"]["salary_min"]["description"]
+    source = schemas["Source"]
+    assert set(source["required"]) == {"partner_id", "source_id"}
+    assert all(field.get("description") for field in source["properties"].values())
+    sources = schemas["JobPostingEntry"]["properties"]["sources"]
+    assert sources["items"] == {"$ref": "#/components/schemas/Source"}
+
+
 # --------------------------------------------------------------------------- keys and scopes
 
 

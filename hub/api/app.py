@@ -229,6 +229,16 @@ def problems(*codes: int) -> dict:
 # --------------------------------------------------------------------------- response models
 
 
+class Source(BaseModel):
+    """One partner record the entry was built from (several where duplicates were merged)."""
+
+    partner_id: str = Field(description=(
+        "The partner that delivered it, by its id in the hub's registry (e.g. vhs-neunkirchen); "
+        "`provenance` names the same ids per field"))
+    source_id: str = Field(description="The record's own id in that partner's feed")
+    url: str | None = Field(None, description="The record's page at that partner, where it gave one")
+
+
 class Entry(BaseModel):
     """A directory entry: the canonical record's fields (each from the best source, see
     ``provenance``), its stable ``id``, its ``domain`` and its ``sources``. ``contact`` only
@@ -239,8 +249,9 @@ class Entry(BaseModel):
     id: str
     domain: Literal["jobs", "courses", "housing"]
     title: str
-    sources: list[dict[str, Any]]
-    provenance: dict[str, str] = Field(default_factory=dict)
+    sources: list[Source] = Field(description="The partner records merged into this entry")
+    provenance: dict[str, str] = Field(default_factory=dict, description=(
+        "Per field, the partner_id of the source its value came from"))
 
 
 class Page(BaseModel):
@@ -282,7 +293,7 @@ class RedactedEntry(BaseModel):
     id: str
     domain: Literal["jobs", "courses", "housing"]
     title: str | None = None
-    sources: list[dict[str, Any]]
+    sources: list[Source]
     provenance: dict[str, str] = Field(default_factory=dict)
     redacted: Literal[True]
 
@@ -840,8 +851,12 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         starting_after: Annotated[dt.date | None, Query(description="Start on or after this day")] = None,
         starting_before: Annotated[dt.date | None, Query(description=(
             "Start on or before this day; postings without a start date (at once) match"))] = None,
-        working_time: Annotated[WorkingTime | None, Query()] = None,
-        employment_type: Annotated[EmploymentType | None, Query()] = None,
+        working_time: Annotated[WorkingTime | None, Query(description=(
+            "Postings that name this working time among theirs (WorkingTime): full_time "
+            "(Vollzeit), part_time (Teilzeit), shift, flexible, mini"))] = None,
+        employment_type: Annotated[EmploymentType | None, Query(description=(
+            "One kind of employment (EmploymentType): employee, apprenticeship (Ausbildung), "
+            "internship (Praktikum), mini_job, self_employed, other"))] = None,
         apprenticeship: Annotated[bool | None, Query(description="Only (true) or no (false) apprenticeships")] = None,
         german_level: Annotated[CEFRLevel | None, Query(description=(
             "The German the reader has: postings that ask for at most this level, and those that "
@@ -1007,8 +1022,10 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         request: Request,
         after: Annotated[int, Query(ge=0, le=2**62, description=(
             "Changes after this seq (0: from the start); beyond the newest change: 400"))] = 0,
-        limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
-        domain: Annotated[query.DomainName | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT, description=(
+            f"Changes per page (max {MAX_CHANGES_LIMIT})"))] = DEFAULT_CHANGES_LIMIT,
+        domain: Annotated[query.DomainName | None, Query(description=(
+            "Only this domain's changes; `next` and `last_seq` still move past the others'"))] = None,
         checkpoint: Annotated[str | None, Query(pattern=r"^[0-9]{1,10}-[0-9a-f]{12}$", description=(
             "The `checkpoint` of the page that gave `after`: a feed that is not that history "
             "any more (its database restored from an older backup, or another hub's) answers "

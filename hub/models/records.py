@@ -95,13 +95,13 @@ class JobPosting(CanonicalRecord):
         "Whether the posting asks for German: false where the employer says none is needed, "
         "true where it names a level or describes the German wanted; absent where it says "
         "nothing"))
-    salary_min: Money | None = None
-    salary_max: Money | None = None
+    salary_min: Money | None = Field(None, description="Gross pay in euros per salary_period, at least")
+    salary_max: Money | None = Field(None, description="Gross pay in euros per salary_period, at most")
     salary_period: str | None = Field(None, description="'year', 'month' or 'hour'")
     remote_possible: bool | None = None
-    start_date: dt.date | None = None
-    published_from: dt.date | None = None
-    valid_through: dt.date | None = None
+    start_date: dt.date | None = Field(None, description="First working day; absent: at once")
+    published_from: dt.date | None = Field(None, description="Posted on this day")
+    valid_through: dt.date | None = Field(None, description="Open for applications until this day")
 
 
 class CourseOffer(CanonicalRecord):
@@ -110,32 +110,33 @@ class CourseOffer(CanonicalRecord):
     course_type: CourseType
     language: str = Field("de", description="Language taught or used, ISO 639-1")
     cefr_levels: list[CEFRLevel] = Field(default_factory=list, description="Levels covered")
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    start_date: dt.date | None = Field(None, description="First lesson")
+    end_date: dt.date | None = Field(None, description="Last lesson")
     schedule: list[CourseSchedule] = Field(default_factory=list)
     childcare: bool | None = Field(None, description="Childcare offered during lessons")
-    price_eur: Money | None = None
+    price_eur: Money | None = Field(None, description="Price of the whole course in euros; 0: free")
     funded: bool | None = Field(None, description="Free or funded (BAMF, Bildungsgutschein)")
-    seats: int | None = Field(None, ge=0)
+    seats: int | None = Field(None, ge=0, description="Free places; 0: fully booked")
 
 
 class HousingVacancy(CanonicalRecord):
     domain: ClassVar[Domain] = Domain.HOUSING
 
     property_type: PropertyType = PropertyType.APARTMENT
-    rooms: float | None = Field(None, ge=0)
+    rooms: float | None = Field(None, ge=0, description=(
+        "Rooms (Zimmer), kitchen and bathroom not counted; 2.5 for two and a half"))
     living_area: float | None = Field(None, ge=0, description="Square metres")
     cold_rent: Money | None = Field(None, description="Kaltmiete per month")
     warm_rent: Money | None = Field(None, description="Warmmiete per month")
     service_charges: Money | None = Field(None, description="Nebenkosten per month")
-    heating_costs: Money | None = None
+    heating_costs: Money | None = Field(None, description="Heizkosten per month")
     deposit: Money | None = Field(None, description="Kaution")
-    available_from: dt.date | None = None
+    available_from: dt.date | None = Field(None, description="Free from this day")
     available_from_text: str | None = Field(None, description="Free text, e.g. 'sofort'")
     wbs_required: bool | None = Field(None, description="Wohnberechtigungsschein required")
     barrier_free: bool | None = None
-    max_persons: int | None = Field(None, ge=1)
-    floor: int | None = None
+    max_persons: int | None = Field(None, ge=1, description="The most persons the flat is let to")
+    floor: int | None = Field(None, description="Floor (Etage): 0 the ground floor, -1 the basement")
 
 
 RECORD_TYPES: dict[Domain, type[CanonicalRecord]] = {

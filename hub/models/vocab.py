@@ -51,6 +51,8 @@ class EmploymentType(Vocabulary):
 
 
 class ContractDuration(Vocabulary):
+    """permanent: unbefristet; fixed_term: befristet (a contract for a set time)."""
+
     PERMANENT = "permanent"
     FIXED_TERM = "fixed_term"
 
