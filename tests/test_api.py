@@ -788,6 +788,35 @@ def _feedback_registry(tmp_path, extra: str = ""):
     return registry
 
 
+def test_partners_name_the_sources_of_the_entries(filled, tmp_path):
+    """An app shows an entry's source by name: /v1/partners gives each partner id's name,
+    kind and domains from the registry, with an ETag; behind keys like the lists; a registry
+    the server cannot read is a 503, not an empty list."""
+    from hub.api.keys import create_key
+
+    registry = _feedback_registry(tmp_path)
+    with client_for(filled, registry_path=registry) as c:
+        answer = c.get("/v1/partners")
+        assert answer.status_code == 200 and answer.headers["cache-control"] == "no-cache"
+        assert answer.json() == {"items": [
+            {"id": "vhs-nk", "name": "Volkshochschule Neunkirchen", "kind": "other", "domains": ["courses"]},
+            {"id": "wbg-nk", "name": "Wohnungsbau Neunkirchen", "kind": "other", "domains": ["housing"]},
+        ]}
+        names = {p["id"]: p["name"] for p in answer.json()["items"]}
+        flat = c.get("/v1/housing").json()["items"][0]
+        assert names[flat["sources"][0]["partner_id"]] == "Wohnungsbau Neunkirchen"
+        assert c.get("/v1/partners", headers={"If-None-Match": answer.headers["etag"]}).status_code == 304
+        assert c.get("/v1/partners?domain=jobs").status_code == 400  # it takes no parameter
+    with client_for(filled, registry_path=tmp_path / "missing.yaml") as c:
+        missing = c.get("/v1/partners")
+        assert missing.status_code == 503 and "HUB_REGISTRY" in missing.json()["detail"]
+        assert missing.headers["content-type"] == "application/problem+json"
+    key, _ = create_key(filled, name="feedback only", scopes=["feedback"], partner_id="vhs-nk")
+    with client_for(filled, registry_path=registry, require_keys=True) as c:
+        assert c.get("/v1/partners").status_code == 401
+        assert c.get("/v1/partners", headers={"X-API-Key": key}).status_code == 403
+
+
 def test_feedback_page_only_for_the_partner_or_a_steward(engine, tmp_path):
     _feedback_data(engine)
     registry = _feedback_registry(

@@ -42,6 +42,7 @@ from hub.api.version import CachedPage, DirectoryVersion, PageCache
 from hub.models import CourseOffer, HousingVacancy, JobPosting
 from hub.models.vocab import CEFRLevel, CourseSchedule, CourseType, EmploymentType, PropertyType, WorkingTime
 from hub.quality.regions import DISTRICT_POSTAL_CODES
+from hub.registry import PartnerKind
 from hub.store.publish import feed_checkpoint, feed_checkpoint_known
 from hub.store.search import AVAILABLE_LATER, tag
 
@@ -217,6 +218,7 @@ PROBLEM_DOCS = {
     403: "The key does not allow this",
     404: "No such entry or page",
     410: "The entry was withdrawn; in the change feed: a checkpoint of another history",
+    503: "The partner registry cannot be read (the server's HUB_REGISTRY)",
     422: "A parameter is not valid",
     429: "Too many requests; Retry-After says when to try again",
 }
@@ -252,6 +254,22 @@ class Entry(BaseModel):
     sources: list[Source] = Field(description="The partner records merged into this entry")
     provenance: dict[str, str] = Field(default_factory=dict, description=(
         "Per field, the partner_id of the source its value came from"))
+
+
+class PartnerInfo(BaseModel):
+    """A partner of the welcome center whose records the directory holds, as its registry
+    entry names it."""
+
+    id: str = Field(description="As an entry's `sources[].partner_id` and `provenance` name it")
+    name: str = Field(description="The partner's name, to show as an entry's source")
+    kind: PartnerKind = Field(description=(
+        "jobcenter, employment_agency, employer, language_school, education_provider, "
+        "municipality, housing_company or other"))
+    domains: list[Literal["jobs", "courses", "housing"]] = Field(description="What it delivers")
+
+
+class PartnerList(BaseModel):
+    items: list[PartnerInfo]
 
 
 class Page(BaseModel):
@@ -1079,6 +1097,29 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
         response.headers["ETag"] = etag
         response.headers["Cache-Control"] = "no-cache"  # ask again: the next poll may differ
         return response
+
+    @app.get("/v1/partners", response_model=PartnerList, tags=["directory"],
+             responses={200: {"headers": {"ETag": HEADERS_DOC["ETag"]}},
+                        304: {"description": "Not modified (If-None-Match)"},
+                        **problems(401, 403, 429, 503)},
+             summary="Partners, the sources of the entries")
+    def list_partners(request: Request) -> Response:
+        """Every partner in the hub's registry with its name: an entry's `sources` and
+        `provenance` name partners by id; show the name from here (an employer's posting
+        delivered by the Jobcenter names the employer in `organisation`, the Jobcenter here)."""
+        reader(request)
+        registry = request.app.state.registry.get()
+        if registry is None:
+            raise ApiProblem(503, "the partner registry cannot be read; the hub's operator "
+                                  "checks HUB_REGISTRY")
+        body = {"items": [
+            {"id": p.id, "name": p.name, "kind": p.kind,
+             "domains": sorted({feed.domain for feed in p.feeds}, key=DOMAINS.index)}
+            for p in sorted(registry.partners, key=lambda p: p.id)]}
+        etag = _etag(json.dumps(body, sort_keys=True))
+        if not_modified(request, etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return _json(body, headers={"ETag": etag, "Cache-Control": "no-cache"})
 
     @app.get("/health", response_model=health.Health, response_class=HealthResponse,
              tags=["operations"], summary="Whether this server can answer (for probes)",
