@@ -186,6 +186,7 @@ def flat_rows(n: int, seed: int = 8, places: int = 60):
             "available_from_text": [None, None, None, "sofort", "nach Vereinbarung"][i % 5],
             "wbs_required": [True, False, None, False, None][i % 5],
             "barrier_free": True if i % 10 == 0 else None,
+            "max_persons": rooms + 1 if i % 3 else None,
             "sources": [{"partner_id": "bench-housing", "source_id": f"W-{i}"}],
         })
         yield _row(entry, i, now)
@@ -213,12 +214,13 @@ def _row(entry: dict, i: int, now: dt.datetime) -> tuple:
     return (entry["id"], entry["domain"], entry["title"], entry["organisation"], address["postal_code"],
             address["city"], address.get("municipality_key"), geo.get("lat"), geo.get("lon"), text,
             hashlib.sha256(text.encode()).hexdigest(), i + 1, now, search["search_text"], search["tags"],
-            search["start_date"], search["rent"], search["rooms"], search["area"], search["cold_rent"])
+            search["start_date"], search["rent"], search["rooms"], search["area"], search["cold_rent"],
+            search["persons"])
 
 
 COPY_COLUMNS = ("entity_id", "domain", "title", "organisation", "postal_code", "city", "municipality_key",
                 "lat", "lon", "entry", "content_hash", "seq", "updated_at", "search_text", "tags",
-                "start_date", "rent", "rooms", "area", "cold_rent")
+                "start_date", "rent", "rooms", "area", "cold_rent", "persons")
 ROWS = {"jobs": job_rows, "courses": course_rows, "housing": flat_rows}
 
 
@@ -442,6 +444,7 @@ QUERIES = {
     "housing_first_page": "/v1/housing",
     "housing_rent_rooms_available_no_wbs": "/v1/housing?rent_max=600&rooms_min=2&available_by=2027-01-01&wbs=false",
     "housing_cold_rent_town": "/v1/housing?cold_rent_max=400&region=10043114",
+    "housing_rent_family": "/v1/housing?rent_max=500&persons=3",
     "housing_radius_rooms": "/v1/housing?postal_code=66538&radius=25&rooms_min=3",
     "housing_count_rent": "/v1/housing?rent_max=600&count=true",
 }
