@@ -655,10 +655,12 @@ def cmd_status(args) -> int:
         if partner_id not in shown:  # neither listed nor with published records: the near id
             registry.get(partner_id)
     attention = [row for row in rows if row.needs_a_steward]
+    daemon = _daemon_note()
     if args.json:
         print(json.dumps({"feeds": [row.as_json() for row in rows],
-                          "needs_a_steward": len(attention)}, ensure_ascii=False, indent=2))
-        return 1 if attention else 0
+                          "needs_a_steward": len(attention), "daemon": daemon},
+                         ensure_ascii=False, indent=2))
+        return 1 if attention or daemon else 0
     width = max(len("FEED"), *(len(f"{row.partner_id}/{row.domain}") for row in rows))
     fmt_width = max(len("FORMAT"), *(len(row.format or "-") for row in rows))
     print(f"{'FEED'.ljust(width)}  {'FORMAT'.ljust(fmt_width)}  {'STATE':<13}  {'PUBLISHED':>9}  LAST SYNC")
@@ -668,7 +670,29 @@ def cmd_status(args) -> int:
         for line in _status_notes(row, registry):
             print(f"  {line}")
     print(_status_summary(rows, attention))
-    return 1 if attention else 0
+    if daemon:
+        print(daemon)
+    return 1 if attention or daemon else 0
+
+
+def _daemon_note() -> str | None:
+    """hub status's line on the Dagster daemon of a deployment (DAGSTER_HOME set, its
+    dagster.yaml there): None while it ticks; nothing is written to the instance."""
+    import time
+
+    from hub.runner import DagsterHomeError, dagster_instance
+    from hub.status import TICKING_DAEMONS, daemon_silence
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home or not (Path(home) / "dagster.yaml").is_file():
+        return None  # the embedded default: dagster dev starts and stops its daemon at will
+    try:
+        with dagster_instance() as instance:
+            beats = {name: beat.timestamp for name, beat in instance.get_daemon_heartbeats().items()
+                     if name in TICKING_DAEMONS}
+    except DagsterHomeError as exc:
+        return f"cannot tell whether the Dagster daemon runs: {exc}"
+    return daemon_silence(beats, time.time())
 
 
 def _status_summary(rows, attention) -> str:
@@ -1336,9 +1360,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "(a partner that left both registries still shows as left). "
                        "A partner named with --partner that left the registry with none of its "
                        "records published (after hub withdraw) shows as withdrawn, 0 published. "
-                       "Reads the hub's database only: nothing is fetched. Exit 1 when a feed "
-                       "needs a steward (held, failed, fetch failing, stale, left), for a scheduler's "
-                       "check.")
+                       "Reads the hub's database (and, with DAGSTER_HOME set, the Dagster daemon's "
+                       "last heartbeat) only: nothing is fetched. Exit 1 when a feed "
+                       "needs a steward (held, failed, fetch failing, stale, left) or the Dagster "
+                       "daemon has not reported for a quarter hour, for a scheduler's check.")
     p.add_argument("--partner", action="append", metavar="ID", help="only this partner (repeatable)")
     p.add_argument("--json", action="store_true", help="the feeds as one JSON object")
     _registry_option(p)

@@ -143,3 +143,26 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
             status.state = "stale"
         rows.append(status)
     return rows
+
+
+# the daemon loops that start syncs (schedules) and mail alerts and reports (sensors)
+TICKING_DAEMONS = ("SchedulerDaemon", "SensorDaemon")
+# a quarter hour without a heartbeat: a partner_cadence tick missed (a busy sensor loop
+# still writes one every few minutes)
+DAEMON_SILENCE_SECONDS = 900
+
+
+def daemon_silence(heartbeats: dict[str, float], now: float,
+                   tolerance: float = DAEMON_SILENCE_SECONDS) -> str | None:
+    """What ``hub status`` says when the Dagster daemon stopped: ``heartbeats`` maps daemon
+    types to the epoch seconds of their last heartbeat in the instance. None while both
+    loops that start syncs and mail report, and when no daemon ever ran on the instance (a
+    deployment of ``hub sync`` alone)."""
+    seen = [heartbeats[name] for name in TICKING_DAEMONS if name in heartbeats]
+    if not seen or now - min(seen) <= tolerance:
+        return None
+    last = dt.datetime.fromtimestamp(min(seen), dt.timezone.utc).astimezone()
+    return (f"the Dagster daemon has not reported since {last:%Y-%m-%d %H:%M} "
+            f"({(now - min(seen)) / 60:.0f} min ago): no schedule or sensor starts a sync, and no "
+            "feedback retry or steward alert is mailed; start it (dagster-daemon run -w "
+            "workspace.yaml, deploy/README.md) or read its log")

@@ -291,3 +291,55 @@ def test_a_partner_checked_after_hub_withdraw_shows_as_withdrawn(tmp_path):
     morning = hub("status", env=env)
     assert morning.returncode == 0 and "vhs-geht" not in morning.stdout
     assert morning.stdout.splitlines()[-1] == "the feed is ok"
+
+
+def test_a_stopped_dagster_daemon_is_told(tmp_path, monkeypatch, capsys):
+    """An operator whose dagster-daemon had stopped (a crashed unit, a server rebooted
+    without the service enabled) saw every feed 'ok' in hub status, exit 0, while no schedule
+    synced, no sensor polled and no alert could be mailed; Dagster's instance held the daemon's
+    last heartbeat all along. Now hub status says since when it is silent and exits 1; while
+    the daemon ticks (and on an instance no daemon ever ran on) nothing is said."""
+    import re
+    import time
+
+    from dagster import DagsterInstance
+    from dagster._daemon.types import DaemonHeartbeat
+
+    from hub.cli import main
+    from hub.config import Settings
+    from hub.runner import ensure_dagster_home
+
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("partners:\n  - id: vhs-neu\n    name: VHS Neu\n    feeds:\n"
+                        f"      - format: csv-courses\n        source: {(tmp_path / 'k.csv').as_uri()}\n")
+    for name, value in {"HUB_HOME": tmp_path / "home", "HUB_REGISTRY": registry,
+                        "DAGSTER_HOME": tmp_path / "dagster"}.items():
+        monkeypatch.setenv(name, str(value))
+    ensure_dagster_home(Settings.from_env())  # the instance file hub sync writes
+
+    def beat(age: float) -> None:
+        with DagsterInstance.get() as instance:
+            for daemon in ("SchedulerDaemon", "SensorDaemon", "BackfillDaemon"):
+                instance.add_daemon_heartbeat(DaemonHeartbeat(time.time() - age, daemon, "d1"))
+
+    def status(*args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main(["status", *args])
+        return code, capsys.readouterr().out
+
+    code, out = status()  # no daemon ever ran here: hub sync from cron alone
+    assert code == 0 and "daemon" not in out
+
+    beat(60)
+    code, out = status()
+    assert code == 0 and "daemon" not in out
+
+    beat(3 * 3600)
+    code, out = status()
+    assert code == 1
+    last = out.splitlines()[-1]
+    assert last.startswith("the Dagster daemon has not reported since ")
+    assert 180 <= int(re.search(r"\((\d+) min ago\): no schedule or sensor starts a sync", last)[1]) <= 182
+    assert "dagster-daemon run -w workspace.yaml" in last
+    code, out = status("--json")
+    assert code == 1 and json.loads(out)["daemon"].startswith("the Dagster daemon has not reported")
