@@ -420,14 +420,14 @@ def test_alert_text_redacts_credentials_and_addresses():
     assert send_failure_alert(RunFailure("sync_jobs", "r1"), environ={}) == []
 
 
-def test_failed_sync_run_mails_the_stewards(db_url, tmp_path, httpserver, instance, smtp, monkeypatch):
-    monkeypatch.setenv("HUB_STEWARD_EMAILS", "steward@welcome.example, lead@welcome.example")
+def failed_sync_run(db_url, tmp_path, httpserver, instance, monkeypatch):
+    """A run of the code location's own sync job (its resources configured from the
+    environment) that failed: the feed answered 404."""
     httpserver.expect_request("/jc.json").respond_with_data("gone", status=404)
     url = httpserver.url_for("/jc.json") + "?apikey=geheim"
     registry = tmp_path / "registry.yaml"
     registry.write_text(registry_text(("jobcenter-nk", "ba-jobsuche", url)))
     instance.add_dynamic_partitions("jobs_feeds", ["jobcenter-nk"])
-    # the code location's own sync job, its resources configured from the environment
     monkeypatch.setenv("HUB_DATABASE_URL", db_url)
     monkeypatch.setenv("HUB_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HUB_REGISTRY", str(registry))
@@ -436,6 +436,12 @@ def test_failed_sync_run_mails_the_stewards(db_url, tmp_path, httpserver, instan
     result = defs.resolve_job_def("sync_jobs").execute_in_process(
         instance=instance, partition_key="jobcenter-nk", raise_on_error=False)
     assert not result.success
+    return result
+
+
+def test_failed_sync_run_mails_the_stewards(db_url, tmp_path, httpserver, instance, smtp, monkeypatch):
+    monkeypatch.setenv("HUB_STEWARD_EMAILS", "steward@welcome.example, lead@welcome.example")
+    result = failed_sync_run(db_url, tmp_path, httpserver, instance, monkeypatch)
     # a 404 will not pass by asking again: no step retry
     assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
 
@@ -451,6 +457,37 @@ def test_failed_sync_run_mails_the_stewards(db_url, tmp_path, httpserver, instan
     assert message["Subject"] == "[Welcome Hub] sync_jobs jobcenter-nk failed"
     assert "Partner: jobcenter-nk" in body and "Step:    raw__jobs" in body and "HTTP 404" in body
     assert "geheim" not in body and "apikey" not in body
+
+
+def test_an_alert_the_mail_server_refused_is_sent_when_it_answers(db_url, tmp_path, httpserver,
+                                                                   instance, smtp, monkeypatch):
+    """The mail server was down when a sync failed: steward_alerts logged 'not sent' and
+    Dagster's cursor moved on, so the stewards never learnt of the failure (feedback reports
+    have their retry, alerts had none). Now the run is tagged hub/alert: unsent and
+    steward_alerts_retry mails it once the server answers, once."""
+    from hub.sensors import steward_alert_retry_sensor
+
+    monkeypatch.setenv("HUB_STEWARD_EMAILS", "steward@welcome.example")
+    result = failed_sync_run(db_url, tmp_path, httpserver, instance, monkeypatch)
+    monkeypatch.setenv("HUB_SMTP_PORT", str(free_port()))  # the mail server is down
+    steward_alert_sensor(dg.build_run_status_sensor_context(
+        sensor_name="steward_alerts", dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance, dagster_run=result.dagster_run,
+    ).for_run_failure())
+    assert smtp.received == []
+    assert instance.get_run_by_id(result.run_id).tags["hub/alert"] == "unsent"
+
+    def retry() -> str:
+        return steward_alert_retry_sensor(dg.build_sensor_context(instance=instance)).skip_message
+
+    assert "0 late steward alert(s) sent, 1 waiting for the mail server: cannot reach" in retry()
+    monkeypatch.setenv("HUB_SMTP_PORT", str(smtp.port))  # it is back
+    assert retry() == "1 late steward alert(s) sent"
+    [message] = smtp.messages()
+    assert message["Subject"] == "[Welcome Hub] sync_jobs jobcenter-nk failed"
+    assert "Step:    raw__jobs" in message.get_content() and "HTTP 404" in message.get_content()
+    assert instance.get_run_by_id(result.run_id).tags["hub/alert"] == "sent"
+    assert retry() == "no steward alert waits for the mail server" and len(smtp.received) == 1
 
 
 def test_a_held_delivery_mails_the_stewards_the_guards_numbers_and_the_release(
@@ -694,7 +731,7 @@ def test_code_location_has_the_sensors_schedules_and_run_limits():
     dg.Definitions.validate_loadable(defs)
     sensors = {s.name: s for s in defs.sensors}
     ours = {"partner_registry", "inbox_files", "feed_changes", "feedback_mail", "steward_alerts",
-            "default_automation_condition_sensor", "publication_catch_up"}
+            "steward_alerts_retry", "default_automation_condition_sensor", "publication_catch_up"}
     assert ours <= set(sensors)
     assert all(sensors[name].default_status == dg.DefaultSensorStatus.RUNNING for name in ours)
     assert {"partner_cadence_jobs", "partner_cadence_courses", "partner_cadence_housing"} <= {
