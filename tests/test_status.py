@@ -343,3 +343,13 @@ def test_a_stopped_dagster_daemon_is_told(tmp_path, monkeypatch, capsys):
     assert "dagster-daemon run -w workspace.yaml" in last
     code, out = status("--json")
     assert code == 1 and json.loads(out)["daemon"].startswith("the Dagster daemon has not reported")
+
+    # a shell that lacks Dagster's database URL cannot tell: it says so instead of "ok"
+    (tmp_path / "dagster" / "dagster.yaml").write_text(
+        "storage:\n  postgres:\n    postgres_url:\n      env: DAGSTER_PG_URL\n")
+    monkeypatch.delenv("DAGSTER_PG_URL", raising=False)
+    code, out = status()
+    assert code == 1
+    assert out.splitlines()[-1] == (
+        f"cannot tell whether the Dagster daemon runs: {tmp_path / 'dagster' / 'dagster.yaml'}: the "
+        "Dagster instance cannot be loaded: the environment variable DAGSTER_PG_URL it names is not set")
