@@ -145,8 +145,9 @@ def feed_statuses(engine: sa.Engine, registry: Registry, partners: list[str] | N
     return rows
 
 
-# the daemon loops that start syncs (schedules) and mail alerts and reports (sensors)
-TICKING_DAEMONS = ("SchedulerDaemon", "SensorDaemon")
+# the daemon loops that start syncs (schedules) and mail alerts and reports (sensors), as
+# Dagster names them in its heartbeats (SchedulerDaemon.daemon_type(), SensorDaemon's)
+TICKING_DAEMONS = ("SCHEDULER", "SENSOR")
 # a quarter hour without a heartbeat: a partner_cadence tick missed (a busy sensor loop
 # still writes one every few minutes)
 DAEMON_SILENCE_SECONDS = 900

@@ -303,6 +303,7 @@ def test_a_stopped_dagster_daemon_is_told(tmp_path, monkeypatch, capsys):
     import time
 
     from dagster import DagsterInstance
+    from dagster._daemon.daemon import BackfillDaemon, SchedulerDaemon, SensorDaemon
     from dagster._daemon.types import DaemonHeartbeat
 
     from hub.cli import main
@@ -319,8 +320,8 @@ def test_a_stopped_dagster_daemon_is_told(tmp_path, monkeypatch, capsys):
 
     def beat(age: float) -> None:
         with DagsterInstance.get() as instance:
-            for daemon in ("SchedulerDaemon", "SensorDaemon", "BackfillDaemon"):
-                instance.add_daemon_heartbeat(DaemonHeartbeat(time.time() - age, daemon, "d1"))
+            for daemon in (SchedulerDaemon, SensorDaemon, BackfillDaemon):  # as the daemon writes them
+                instance.add_daemon_heartbeat(DaemonHeartbeat(time.time() - age, daemon.daemon_type(), "d1"))
 
     def status(*args: str) -> tuple[int, str]:
         capsys.readouterr()
