@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
+from hub import clock
 from hub.quality.feed import days_since
 from hub.registry import Registry
 from hub.store.tables import fetch_state, source_records, syncs
@@ -162,8 +163,8 @@ def daemon_silence(heartbeats: dict[str, float], now: float,
     seen = [heartbeats[name] for name in TICKING_DAEMONS if name in heartbeats]
     if not seen or now - min(seen) <= tolerance:
         return None
-    last = dt.datetime.fromtimestamp(min(seen), dt.timezone.utc).astimezone()
-    return (f"the Dagster daemon has not reported since {last:%Y-%m-%d %H:%M} "
+    last = clock.wall_time(dt.datetime.fromtimestamp(min(seen), dt.timezone.utc))
+    return (f"the Dagster daemon has not reported since {last} "
             f"({(now - min(seen)) / 60:.0f} min ago): no schedule or sensor starts a sync, and no "
             "feedback retry or steward alert is mailed; start it (dagster-daemon run -w "
             "workspace.yaml, deploy/README.md) or read its log")

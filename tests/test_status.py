@@ -340,6 +340,8 @@ def test_a_stopped_dagster_daemon_is_told(tmp_path, monkeypatch, capsys):
     assert code == 1
     last = out.splitlines()[-1]
     assert last.startswith("the Dagster daemon has not reported since ")
+    # when, in Berlin time with its zone as hub status's other times
+    assert re.search(r"since \d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST) \(", last), last
     assert 180 <= int(re.search(r"\((\d+) min ago\): no schedule or sensor starts a sync", last)[1]) <= 182
     assert "dagster-daemon run -w workspace.yaml" in last
     code, out = status("--json")
