@@ -8,6 +8,7 @@ each partner's feedback page. Errors are RFC 9457 problem details.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 import logging
@@ -30,7 +31,6 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.datastructures import URL, Headers, MutableHeaders, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from hub import __version__
 from hub.api import health
@@ -733,30 +733,55 @@ class Compressed:
     browser sends), with ``Vary: Accept-Encoding``: a page of 50 jobs is about a tenth of its
     size. The ETags of a client that accepts gzip are weak (``W/"..."``, as nginx makes them):
     a compressed answer's bytes are not the plain answer's, and a 304 names the tag its 200
-    gave. If-None-Match compares either form with the page's tag."""
+    gave. If-None-Match compares either form with the page's tag.
 
-    def __init__(self, app) -> None:
+    An answer with an ETag is compressed once: its gzip bytes are kept (``packed``, least
+    recently used out, by the tag, the path and the query) and sent again to the next reader
+    of that version, as the list page cache keeps the plain page; compressing a page of 50
+    jobs cost more CPU than answering it from that cache."""
+
+    def __init__(self, app, packed: PageCache | None = None) -> None:
         self.app = app
-        self.gzip = GZipMiddleware(app, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
+        self.packed = packed
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or "gzip" not in Headers(scope=scope).get("accept-encoding", ""):
             await self.app(scope, receive, send)
             return
+        start: dict = {}
+        chunks: list[bytes] = []
 
-        if "gzip" not in Headers(scope=scope).get("accept-encoding", ""):  # as GZipMiddleware asks
-            await self.app(scope, receive, send)
-            return
-
-        async def weak_etag(message) -> None:
+        async def collect(message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                etag = headers.get("etag")
-                if etag and not etag.startswith("W/"):
-                    headers["ETag"] = "W/" + etag
-            await send(message)
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await self._send(scope, start, b"".join(chunks), send)
+            else:
+                await send(message)
 
-        await self.gzip(scope, receive, weak_etag)
+        await self.app(scope, receive, collect)
+
+    async def _send(self, scope, start: dict, body: bytes, send) -> None:
+        headers = MutableHeaders(scope=start)
+        etag = headers.get("etag")
+        if etag and not etag.startswith("W/"):
+            headers["ETag"] = "W/" + etag
+        if len(body) >= GZIP_MIN_BYTES and "content-encoding" not in headers and start["status"] not in (204, 304):
+            key = (f"{etag} {scope['path']}?{scope['query_string'].decode('latin-1')}"
+                   if etag and start["status"] == 200 else None)
+            page = self.packed.get(key) if key and self.packed is not None else None
+            if page is None:
+                page = CachedPage(gzip.compress(body, compresslevel=6, mtime=0), {})
+                if key and self.packed is not None:
+                    self.packed.put(key, page)
+            body = page.body
+            headers.add_vary_header("Accept-Encoding")
+            headers["Content-Encoding"] = "gzip"
+            headers["Content-Length"] = str(len(body))
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
 
 
 NUL_REFUSED = "the request holds a NUL character (%00), which no id or parameter of this API contains"
@@ -825,7 +850,7 @@ def create_app(engine: sa.Engine, settings: Any = None) -> FastAPI:
     app.add_middleware(CachedListPages, api=app)
     app.add_middleware(RefuseNul)  # before the cache reads the query
     app.add_middleware(VaryOnKey)  # the cache's pages and 304s too, and RefuseNul's 400s
-    app.add_middleware(Compressed)  # the cache's pages too; inside HeadAsGet: HEAD's headers are GET's
+    app.add_middleware(Compressed, packed=PageCache(settings.cache_mb * 1024 * 1024 // 4) if settings.cache_mb else None)  # the cache's pages too; inside HeadAsGet: HEAD's headers are GET's
     app.add_middleware(HeadAsGet)  # the cache answers HEAD as well
     if settings.cors_origins:  # outermost: preflights and every answer carry the CORS headers
         app.add_middleware(
