@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -22,6 +23,7 @@ from hub.alerts import FailedStep, RunFailure, redact, render, send_failure_aler
 from hub.assets import ALL_ASSETS
 from hub.cadence import due_feeds
 from hub.changes import probe_feeds
+from hub.demo.server import FeedServer
 from hub.fetch import FeedFetcher, FetchError, FetchPolicy
 from hub.pipeline import fetch_partner_feed, stage_partner_feed
 from hub.quality.dispatch import deliver_pending, pending_reports
@@ -300,6 +302,59 @@ def test_feed_change_sensor_runs_only_the_changed_partition(db_url, tmp_path, ht
                                                       cursor=changed.cursor))
     assert [r.partition_key for r in only.run_requests] == ["jobcenter-nk"]
     assert "saar-logistik/jobs" not in json.loads(only.cursor)["requested"]
+
+
+def test_feed_change_probes_of_many_slow_partners_fit_a_tick_and_go_on_at_the_next(
+        db_url, tmp_path, instance):
+    """500 feeds asked one after the other of a partner answering in 2 s took 1000 s a tick,
+    past Dagster's 60 s sensor timeout: every tick failed and no change was ever seen. Here
+    30 feeds on one host answering in 0.2 s each."""
+    ids = [f"partner-{n:02d}" for n in range(30)]
+    with FeedServer() as server:
+        for n, pid in enumerate(ids):
+            server.set_feed(f"/{pid}.json", ba_v6([posting(n)]), "application/json")
+        registry = tmp_path / "registry.yaml"
+        registry.write_text(registry_text(*[(pid, "ba-jobsuche", server.url(f"/{pid}.json")) for pid in ids]))
+        store = HubStore(database_url=db_url, home=str(tmp_path / "home"), registry_path=str(registry))
+        parsed = parse_registry(registry.read_text())
+        fetcher = FeedFetcher(FetchPolicy(max_retries=0, deadline=10))
+        for pid in ids:
+            fetch_partner_feed(store.engine(), store.landing(), fetcher, parsed.get(pid), "jobs")
+        instance.add_dynamic_partitions("jobs_feeds", ids)
+        server.delay = 0.2
+
+        def tick(client: FeedClient, cursor: str | None):
+            context = dg.build_sensor_context(instance=instance, cursor=cursor,
+                                              resources={"hub_store": store, "feed_client": client})
+            started = time.monotonic()
+            result = feed_change_sensor(context)
+            took = time.monotonic() - started
+            return result, (result.cursor if isinstance(result, dg.SensorResult) else context.cursor), took
+
+        # in parallel, at most 3 at once to the one host: 2 s, not 6 s one after the other
+        result, _, took = tick(FeedClient(max_retries=0, probe_workers=8, probe_per_host=3,
+                                          probe_budget_seconds=10), None)
+        assert "30 unchanged" in result.skip_message and took < 4
+        assert server.peak_in_flight == 3
+
+        # a budget of 0.7 s asks some feeds a tick, in the order of their keys, and the next tick
+        # goes on where this one stopped: the last feed's new version is seen once every feed
+        # before it was asked, after a few ticks, each within its budget
+        server.set_feed("/partner-29.json", ba_v6([posting(99)]), "application/json")
+        client = FeedClient(max_retries=0, probe_workers=6, probe_per_host=2, probe_budget_seconds=0.7)
+        before = len(server.requests_seen)
+        cursor, ticks = None, []
+        for _ in range(12):
+            result, cursor, took = tick(client, cursor)
+            ticks.append(took)
+            if isinstance(result, dg.SensorResult):
+                break
+            assert "left for the next tick" in result.skip_message
+            assert json.loads(cursor)["probe_next"] > "partner-00"
+        assert [r.partition_key for r in result.run_requests] == ["partner-29"]
+        asked = {path for method, path, _ in server.requests_seen[before:] if method == "HEAD"}
+        assert asked == {f"/{pid}.json" for pid in ids}
+        assert 3 <= len(ticks) <= 7 and max(ticks) < 1.5
 
 
 def test_probe_feeds_reports_unreachable_feeds_without_stopping(engine, tmp_path, httpserver):

@@ -4,7 +4,9 @@ It binds 127.0.0.1 on a free port and serves whatever was registered with ``set_
 way a partner's web server serves an export file: ``ETag`` and ``Last-Modified`` on every
 answer, ``304 Not Modified`` for a matching ``If-None-Match`` (or, without one, an
 ``If-Modified-Since`` not older than the feed), ``HEAD`` without a body, ``404`` for anything
-else. Feeds can be replaced while it runs, so a test can play a partner's next delivery.
+else. Feeds can be replaced while it runs, so a test can play a partner's next delivery;
+``delay`` makes every answer wait that many seconds (a slow partner), and ``peak_in_flight``
+tells how many requests it answered at once at most.
 
     with FeedServer() as server:
         server.set_feed("/jobs.json", body, "application/json")
@@ -13,6 +15,7 @@ else. Feeds can be replaced while it runs, so a test can play a partner's next d
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
 import socketserver
@@ -102,6 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
     # ----------------------------------------------------------------- answers
 
     def _answer(self, *, with_body: bool) -> None:
+        with self.server.owner._in_flight():
+            self._answer_now(with_body=with_body)
+
+    def _answer_now(self, *, with_body: bool) -> None:
         path = urlsplit(self.path).path
         feed = self.server.owner._get(path)
         if feed is None:
@@ -146,12 +153,15 @@ class _Handler(BaseHTTPRequestHandler):
 class FeedServer:
     """Partner feeds on http://127.0.0.1:PORT (a free port), in a daemon thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self._feeds: dict[str, _Feed] = {}
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.requests_seen: list[tuple[str, str, int]] = []
+        self.delay = delay  # seconds every answer waits
+        self.peak_in_flight = 0
+        self._now_in_flight = 0
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -227,6 +237,19 @@ class FeedServer:
     def _get(self, path: str) -> _Feed | None:
         with self._lock:
             return self._feeds.get(path)
+
+    @contextlib.contextmanager
+    def _in_flight(self):
+        with self._lock:
+            self._now_in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._now_in_flight)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            yield
+        finally:
+            with self._lock:
+                self._now_in_flight -= 1
 
     def _seen(self, method: str, path: str, status: int) -> None:
         with self._lock:

@@ -60,7 +60,9 @@ class HubStore(dg.ConfigurableResource):
 
 
 class FeedClient(dg.ConfigurableResource):
-    """HTTP client for partner feeds: timeouts, deadline, size limit, retries."""
+    """HTTP client for partner feeds: timeouts, deadline, size limit, retries; and how the
+    feed_changes sensor probes them (``hub.changes.probe_feeds``): so many at once, so many
+    at once per host, and for how long per tick (Dagster ends a sensor tick after 60 s)."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -68,6 +70,9 @@ class FeedClient(dg.ConfigurableResource):
     max_bytes: int = 512 * 1024 * 1024
     max_retries: int = 4
     retry_after_cap: float = 60.0
+    probe_workers: int = 32
+    probe_per_host: int = 8
+    probe_budget_seconds: float = 40.0
 
     def fetcher(self) -> FeedFetcher:
         return FeedFetcher(
