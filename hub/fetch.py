@@ -3,8 +3,9 @@
 Timeouts and an overall deadline, a body size limit, retries with exponential backoff and
 jitter on 429, 5xx and connection errors only, ``Retry-After`` honoured up to a cap,
 conditional requests (ETag, Last-Modified), truncation detection, host checks (no private,
-loopback or link-local addresses unless the partner entry allows them) and no redirects to
-another host. Secrets come from environment variables named in the registry and are never
+loopback or link-local addresses unless the partner entry allows them, in any spelling, and
+checked again on the connected socket, so a name that resolves elsewhere a second time is
+not followed) and no redirects to another host. Secrets come from environment variables named in the registry and are never
 part of a message.
 """
 
@@ -23,6 +24,9 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import IncompleteRead
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -110,12 +114,89 @@ def check_host(url: str, allow_private: bool) -> None:
     if allow_private:
         return
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
-            raise FetchError(
-                f"refused: host {host!r} resolves to the non-public address {address}; "
-                "set allow_private_network: true in the registry entry to allow it"
-            )
+        _refuse_non_public(host, info[4][0], "resolves to")
+
+
+# IPv6 prefixes that carry an IPv4 address which a gateway or the host itself reaches:
+# NAT64 (64:ff9b::/96, RFC 6052) and the deprecated IPv4-compatible form (::a.b.c.d)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A global address, and for IPv6 forms that embed an IPv4 address (mapped, 6to4, Teredo,
+    NAT64, IPv4-compatible) the embedded one global too: ``64:ff9b::7f00:1`` and
+    ``2002:7f00:1::`` name 127.0.0.1 though Python calls them global."""
+    if not address.is_global:
+        return False
+    if address.version == 6:
+        embedded = [address.ipv4_mapped, address.sixtofour,
+                    address.teredo[1] if address.teredo else None]
+        if address in _NAT64 or address in _IPV4_COMPATIBLE:
+            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        return all(inner is None or inner.is_global for inner in embedded)
+    return True
+
+
+def _refuse_non_public(host: str, text: str, how: str) -> None:
+    address = ipaddress.ip_address(text.split("%")[0])
+    if not is_public(address):
+        raise FetchError(
+            f"refused: host {host!r} {how} the non-public address {address}; "
+            "set allow_private_network: true in the registry entry to allow it"
+        )
+
+
+# The address checked by check_host is not necessarily the one connected to: the HTTP library
+# asks DNS again, and a partner's DNS may answer 203.0.113.5 to the check and 127.0.0.1 (or
+# 169.254.169.254) a second later ("DNS rebinding"). The connections of a fetch without
+# allow_private_network therefore check the address of the socket they connected, before a
+# byte (or a credential) is sent on it.
+def _checked_conn(conn) -> "socket.socket":
+    sock = HTTPConnection._new_conn(conn)  # urllib3's, for HTTPS too
+    try:
+        _refuse_non_public(conn.host, sock.getpeername()[0], "connected to")
+    except FetchError:
+        sock.close()
+        raise
+    return sock
+
+
+class _PublicHTTPConnection(HTTPConnection):
+    def _new_conn(self):
+        return _checked_conn(self)
+
+
+class _PublicHTTPSConnection(HTTPSConnection):
+    def _new_conn(self):
+        return _checked_conn(self)
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicAdapter(HTTPAdapter):
+    """Connects only to public addresses, checked on the connected socket."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool,
+                                                   "https": _PublicHTTPSPool}
+
+
+def _session(public_only: bool) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or netrc from the environment
+    if public_only:
+        adapter = _PublicAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+    return session
 
 
 def status_hint(status: int, auth_env: str | None) -> str:
@@ -146,8 +227,8 @@ def safe_url(url: str) -> str:
 class FeedFetcher:
     def __init__(self, policy: FetchPolicy | None = None):
         self.policy = policy or FetchPolicy()
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxies or netrc from the environment
+        self.session = _session(public_only=True)
+        self.private_session = _session(public_only=False)  # feeds with allow_private_network
 
     def fetch(
         self,
@@ -276,7 +357,8 @@ class FeedFetcher:
         for _ in range(policy.max_redirects + 1):
             check_host(current, allow_private)
             try:
-                response = self.session.request(
+                session = self.private_session if allow_private else self.session
+                response = session.request(
                     method,
                     current,
                     headers=headers,

@@ -235,3 +235,57 @@ def test_a_body_cut_short_is_said_to_be_truncated_with_its_figures(fetcher, tmp_
     assert "gave up after 4 attempts" in message and len(served) == 4  # retried as before
     assert getattr(failed.value, "transient", False)  # Dagster's retry policy tries again later
     assert not [p for p in store.root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("url", [
+    "http://0x7f.1/feed", "http://017700000001/feed", "http://127.1/feed",
+    "http://[0:0:0:0:0:0:0:1]/feed", "http://[::ffff:127.0.0.1]/feed", "http://[::ffff:a9fe:a9fe]/feed",
+    # IPv6 forms that embed a private IPv4 address, which Python's is_global calls global
+    "http://[64:ff9b::7f00:1]/feed", "http://[64:ff9b::a9fe:a9fe]/feed",  # NAT64
+    "http://[2002:7f00:1::]/feed", "http://[2002:a00:1::1]/feed",  # 6to4
+    "http://[::127.0.0.1]/feed",  # IPv4-compatible
+])
+def test_other_spellings_of_private_addresses_are_refused(url):
+    with pytest.raises(FetchError, match="refused: host .* the non-public address"):
+        check_host(url, allow_private=False)
+
+
+def test_a_public_ipv6_address_passes_the_check():
+    check_host("http://[2001:4860:4860::8888]/feed", allow_private=False)
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_is_not_connected(httpserver, fetcher,
+                                                                          monkeypatch):
+    """DNS rebinding: the partner's DNS answers a public address to the host check and
+    127.0.0.1 to the connection a moment later. The fetch reached the loopback server (with
+    the feed's credential); now the connected socket's address is checked before a byte is
+    sent."""
+    import socket
+
+    httpserver.expect_request("/internal").respond_with_data("internal secrets")
+    real = socket.getaddrinfo
+    answers = []
+
+    def rebinding_dns(host, port, *args, **kwargs):
+        if host != "feeds.partner.example":
+            return real(host, port, *args, **kwargs)
+        answers.append(host)
+        address = "93.184.216.34" if len(answers) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    monkeypatch.setenv("NK_FEED_KEY", "s3cr3t-value")
+    url = f"http://feeds.partner.example:{httpserver.port}/internal"
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(url, auth_env="NK_FEED_KEY")
+    assert str(info.value) == ("refused: host 'feeds.partner.example' connected to the non-public "
+                               "address 127.0.0.1; set allow_private_network: true in the "
+                               "registry entry to allow it")
+    assert not info.value.transient
+    assert len(answers) == 2  # the check's question, then the connection's
+    assert httpserver.log == []  # nothing reached the loopback server
+
+
+def test_a_feed_allowed_on_the_private_network_still_connects(httpserver, fetcher):
+    httpserver.expect_request("/feed").respond_with_data("ok")
+    assert fetcher.fetch(httpserver.url_for("/feed"), allow_private=True).body == b"ok"
