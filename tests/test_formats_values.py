@@ -769,3 +769,66 @@ def test_plainly_written_numbers_read_as_the_general_rules_read_them(written, ma
     with spaces it takes the general way, which must come to the same value."""
     for read in (v.number, v.money, v.area):
         assert read(written, machine=machine) == read(f" {written}\u00a0", machine=machine)
+
+
+# -- hostile cells: long runs that made a regex quadratic (a 100 KB cell of blanks took minutes)
+
+HOSTILE = 20_000  # characters; 2 to 5 s each before the fix, milliseconds now
+
+
+def _timed(call, *args):
+    import time
+
+    started = time.perf_counter()
+    result = call(*args)
+    return result, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("cell", [" " * HOSTILE + "x", "\t" * HOSTILE + "x", "ja" + " " * HOSTILE + "- x"])
+def test_a_long_run_of_blanks_costs_linear_time(cell):
+    from hub.formats.values import cefr_levels, choices, date_value, yes_no
+    from hub.resolve.normalize import place_key
+
+    for call, args in [(yes_no, (cell,)), (date_value, ("1" + cell,)), (choices, (cell, {"vollzeit": "full_time"})),
+                       (cefr_levels, (cell,)), (cefr_levels, ("A1" + cell + " B1",)),
+                       (cefr_levels, ("A1 (test" + cell + ")",)), (place_key, (cell,)),
+                       (v.money, ("1" + cell,)), (v.area, ("1" + cell + "m²",)),
+                       (v.rooms, ("2" + cell + "zimmer",))]:
+        _, seconds = _timed(call, *args)
+        assert seconds < 0.5, (call.__name__, seconds)
+
+
+def test_a_city_of_open_brackets_costs_linear_time():
+    from hub.resolve.normalize import place_key
+
+    key, seconds = _timed(place_key, "(" * 100_000)
+    assert seconds < 0.5
+    assert place_key("Neunkirchen (Saar)") == place_key("neunkirchen")  # still as before
+
+
+def test_the_faster_patterns_find_what_they_found():
+    from hub.formats.values import cefr_levels, yes_no
+
+    assert yes_no("ja  - leider nicht") is True
+    assert yes_no("nein ,  leider") is False
+    assert cefr_levels("A1  -  A2 - B1") == ["A1", "A2", "B1"]
+    assert cefr_levels("A2 und\n B1") == ["A2", "B1"]
+    assert cefr_levels("B1 (telc  Prüfung)  ") == ["B1"]
+
+
+def test_a_date_cell_of_blanks_is_not_cubic():
+    """' ' * 400 in a date cell took 14 s (the weekday pattern split the run every way)."""
+    from hub.formats.values import date_value
+
+    cell = "01.03.2027" + " " * 600 + "x"  # 47 s before
+    result, seconds = _timed(date_value, cell)
+    assert seconds < 0.5
+    assert date_value("01.03.2027  ( Mo )") == dt.date(2027, 3, 1)
+    assert date_value("Mo, 01.03.2027") == dt.date(2027, 3, 1)
+
+
+def test_an_amount_longer_than_any_number_is_returned_as_written():
+    cell = "2" + " " * 2000 + "Zimmer"  # 23 s in rooms() before
+    assert v.rooms(cell) == cell
+    assert v.money("1" + " " * 300 + "€") == "1" + " " * 300 + "€"
+    assert v.rooms("2 Zi.") == 2 and v.area("68,5 m²") == 68.5 and v.money("150,- EUR") == 150.0

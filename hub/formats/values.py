@@ -80,8 +80,11 @@ _COUNTRIES = {
 
 _ENUM_KEY = (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("ß", "SS"), ("-", "_"), (" ", "_"))
 
-_ANSWER_FIRST = re.compile(r"\s*(?:[,(:;]|\s[-–]\s)")  # 'ja, kostenlos': the answer, then words
-_LIST_SEPARATORS = re.compile(r"[,;/+\n]|\s+(?:und|oder)\s+")  # \n: Alt+Enter in an Excel cell
+# A pattern that starts with \s* or \s+ tried at each blank of a long run of blanks (a cell of
+# 100 KB of spaces) is quadratic: (?<!\s) starts it at a run's first blank only (a match inside
+# a run is always also one from its start, so what it finds is the same)
+_ANSWER_FIRST = re.compile(r"(?<!\s)\s*(?:[,(:;]|\s[-–]\s)")  # 'ja, kostenlos': the answer, then words
+_LIST_SEPARATORS = re.compile(r"[,;/+\n]|(?<![^\S\n])\s+(?:und|oder)\s+")  # \n: Alt+Enter in an Excel cell
 ASIDE = re.compile(r"\([^()]*\)")
 _LEVEL = re.compile(r"^([ABC][12])(?:\.[1-9])?$")  # 'A1' or a sub-level such as 'A1.2'
 _LEVEL_RANGE = re.compile(r"^(\S+)\s*(?:-|–|—|bis)\s*(\S+)$", re.IGNORECASE)
@@ -95,9 +98,9 @@ _LEVEL_IN_TEXT = re.compile(
 _LEVEL_WORD = re.compile(
     r"^(?:(?:GER|CEFR|GER-NIVEAU|SPRACHNIVEAU|ZIELNIVEAU|NIVEAU|STUFE|LEVEL|AB|VON|BIS)\b[\s:]*)+")
 # levels in a chain: 'A1 - A2 - B1'
-_LEVEL_CHAIN = re.compile(r"\s*(?:-|–|—)\s*")
+_LEVEL_CHAIN = re.compile(r"(?<!\s)\s*(?:-|–|—)\s*")
 # a remark in brackets after levels names the framework or the exam: 'A1-B1 (GER)', 'A2-B1 (DTZ)'
-_LEVELS_REMARK = re.compile(r"(?i)\s*\((?:ger|cefr|gers|dtz|telc|goethe|öSD|osd|test|prüfung|pruefung)[^()]*\)\s*$")
+_LEVELS_REMARK = re.compile(r"(?i)(?<!\s)\s*\((?:ger|cefr|gers|dtz|telc|goethe|öSD|osd|test|prüfung|pruefung)[^()]*\)\s*$")
 # words after a level that name no other level: 'B1 (Zielniveau)', 'A1 - Alpha', 'C1 Hochschule'
 _LEVEL_NOTE = re.compile(r"(?i)(?<=[abc][12])((?:\.[1-9])?\+?)\s*"
                          r"(?:\([^()\d]*\)|[-–—:]\s*[^\W\d_][^\d()]*|\s[^\W\d_][^\d()]*)$")
@@ -129,7 +132,8 @@ _MONTH_FIRST = rf"([^\W\d]+)\.?\s+(\d{{1,2}}){_ORDINAL},?\s+(\d{{4}})(?!\d)"
 _MONTH_FIRST_DATE = re.compile(rf"(?i)^(?:{_WEEKDAY},?\s+)?{_MONTH_FIRST}$")
 _MONTH_FIRST_IN_TEXT = re.compile(rf"(?i)(?<![^\W\d]){_MONTH_FIRST}")
 _DATE_AND_TIME = re.compile(r"^(\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2}))[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*Uhr)?$")
-_WEEKDAY_AROUND = re.compile(rf"(?i)^{_WEEKDAY},?\s+(?=\d)|\s*\(?\s*{_WEEKDAY}\s*\)?$")
+# (\s*\(?\s* split a run of blanks every way before giving up: cubic, 400 blanks took 14 s)
+_WEEKDAY_AROUND = re.compile(rf"(?i)^{_WEEKDAY},?\s+(?=\d)|(?<!\s)\s*(?:\(\s*)?{_WEEKDAY}\s*\)?$")
 # a numeric date with other separators: '01-03-2027', '01/03/2027' (day first, as in Germany),
 # '01. 03. 2027'
 _OTHER_SEPARATORS = re.compile(r"^(\d{1,2})(?:\s*[-/]\s*|\.\s+)(\d{1,2})(?:\s*[-/]\s*|\.\s+)(\d{4}|\d{2})$")
@@ -643,7 +647,7 @@ def cefr_levels(value: object) -> object:
         bare = _LEVELS_REMARK.sub("", bare) or words
     if " " in bare:
         bare = _SPACED_LEVEL.sub(r"\1\2", bare)
-    for part in re.split(r"[,;/+\n]|\s+und\s+", bare):
+    for part in re.split(r"[,;/+\n]|(?<![^\S\n])\s+und\s+", bare):
         part = _bare_level(part)
         if not part:
             continue
@@ -1084,6 +1088,12 @@ _COMMA_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+$")
 COMMA_THOUSANDS_IN_TEXT = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d.,])")
 
 
+# An amount, an area or rooms longer than this is no number: it is returned as written (the
+# rejection quotes it) without the patterns below, which are slow on long runs of blanks
+# ('\s*-?\s*' of _ROOMS_WORD split a run every way: 2,000 blanks took 23 s)
+NUMBER_CHARS = 200
+
+
 def money(value: object, machine: bool = False) -> object:
     """Euro amounts: '1.250,00 €', '150,- EUR', '99.90', '1,200' (English thousands: 1200);
     'kostenlos' -> 0."""
@@ -1095,6 +1105,8 @@ def money(value: object, machine: bool = False) -> object:
         return number(written)
     if written.casefold() in FREE_WORDS:
         return 0.0
+    if len(written) > NUMBER_CHARS:
+        return written
     amount = _CURRENCY.sub("", _ABOUT.sub("", _AMOUNT_QUALIFIER.sub("", written))).strip()
     amount = re.sub(r"[,.]-+$", "", amount)  # '150,-', '450.-': whole euros
     if not machine and _COMMA_THOUSANDS.match(amount):
@@ -1151,6 +1163,8 @@ def area(value: object, machine: bool = False) -> object:
     written = text(value)
     if not isinstance(written, str):
         return number(written)
+    if len(written) > NUMBER_CHARS:
+        return written
     bare = _UNITS.sub("", _ABOUT.sub("", _AREA_WORD.sub("", _AREA_EXTRA.sub("", written)).strip()))
     read = number(bare, machine)
     return read if isinstance(read, float) else written
@@ -1161,6 +1175,8 @@ def rooms(value: object) -> object:
     with the word listings put after it ('2 Zi.', '2 Zimmer', '2-Zimmer', '2 ZKB', and the
     other rooms: '4 Zi., Kü., Bad', '2 + Küche') or 'ca.' before it."""
     written = text(value)
+    if isinstance(written, str) and len(written) > NUMBER_CHARS:
+        return written
     if isinstance(written, str):
         written = _ROOMS_WORD.sub("", _ABOUT.sub("", _ROOMS_EXTRA.sub("", written))) or written
     half = _HALF.match(written) if isinstance(written, str) else None

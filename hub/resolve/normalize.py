@@ -124,7 +124,8 @@ FILLER = frozenset(
     "neu neue neuer top attraktive bis".split()
 )
 _HOUSE = re.compile(r"(\d+)\s*([a-z]?)(?:\s*(?:-|–|bis|/)\s*(\d+)\s*([a-z]?))?")
-_PLACE_QUALIFIER = re.compile(r"\s*(?:\(.*?\)|/.*$|,.*$|\b(?:a\.|am|an der|im|i\.|ob der|o\.)\s.*$)")
+PLACE_KEY_CHARS = 200  # of a city name, for its key
+_PLACE_QUALIFIER = re.compile(r"(?<!\s)\s*(?:\(.*?\)|/.*$|,.*$|\b(?:a\.|am|an der|im|i\.|ob der|o\.)\s.*$)")
 
 
 _PHRASES = {"int kurs": "integrationskurs", "dt kurs": "deutschkurs", "sprach kurs": "sprachkurs"}
@@ -213,7 +214,9 @@ def place_key(city: str | None) -> str:
     """'Neunkirchen (Saar)' == 'Neunkirchen/Saar' == 'Neunkirchen, Saar' == 'neunkirchen'."""
     if not city:
         return ""
-    text = transliterate(city.lower())
+    # a place's name is short; the cap keeps a hostile 100 KB "city" ('((((...' with no
+    # ')') from costing the regex below quadratic time
+    text = transliterate(city.lower()[:PLACE_KEY_CHARS])
     text = _PLACE_QUALIFIER.sub("", text)
     return fold(text)
 
