@@ -50,11 +50,14 @@ def inbox_folder(feed: Feed) -> Path | None:
 
 
 def _candidates(folder: Path) -> list[Path]:
-    """Files of ``folder`` that are deliveries: not hidden, not partial uploads."""
+    """Files of ``folder`` that are deliveries: not hidden, not partial uploads, not symbolic
+    links (a partner who may upload may create one, e.g. over SFTP: a link to the hub's
+    database or to another partner's inbox would be read as its delivery and quoted back in
+    its feedback report)."""
     if not folder.is_dir():
         return []
     return [path for path in folder.iterdir()
-            if path.is_file() and not path.name.startswith((".", "~"))
+            if path.is_file() and not path.is_symlink() and not path.name.startswith((".", "~"))
             and path.suffix not in (".part", ".tmp")]
 
 

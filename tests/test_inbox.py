@@ -430,3 +430,17 @@ def test_a_file_written_on_while_it_is_read_is_left_for_the_next_sync(db_url, tm
     assert LandingStore(tmp_path / "landing").bodies(whole["sha"]) == [CSV]
     assert (next((inbox / "processed").iterdir())).read_bytes() == CSV
     engine.dispose()
+
+
+def test_a_symbolic_link_in_the_inbox_is_not_a_delivery(engine, tmp_path):
+    """A partner who can upload can create a symbolic link (SFTP allows it): one to a file the
+    hub may read (its database, another partner's delivery) was fetched as the partner's
+    delivery, and its content came back in the partner's feedback report."""
+    inbox, partner, store, fetcher = _courses_inbox(tmp_path)
+    secret = drop(tmp_path, "other-partner.csv", CSV, age=120)
+    (inbox / "kurse.csv").symlink_to(secret)
+    os.utime(inbox / "kurse.csv", (time.time() - 120,) * 2, follow_symlinks=False)
+
+    assert fetch_partner_feed(engine, store, fetcher, partner, "courses").status == "unchanged"
+    assert pending(parse_registry(registry_text(("vhs-nk", "csv-courses", f"inbox:{inbox}")))) == []
+    assert secret.read_bytes() == CSV and (inbox / "kurse.csv").is_symlink()
