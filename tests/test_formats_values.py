@@ -793,7 +793,8 @@ def test_a_long_run_of_blanks_costs_linear_time(cell):
                        (cefr_levels, (cell,)), (cefr_levels, ("A1" + cell + " B1",)),
                        (cefr_levels, ("A1 (test" + cell + ")",)), (place_key, (cell,)),
                        (v.money, ("1" + cell,)), (v.area, ("1" + cell + "m²",)),
-                       (v.rooms, ("2" + cell + "zimmer",))]:
+                       (v.rooms, ("2" + cell + "zimmer",)), (v.salary_amount, ("2.450 €" + cell,)),
+                       (v.salary_amount, ("3.000 €" + cell + "nach Tarif",))]:
         _, seconds = _timed(call, *args)
         assert seconds < 0.5, (call.__name__, seconds)
 
@@ -814,6 +815,8 @@ def test_the_faster_patterns_find_what_they_found():
     assert cefr_levels("A1  -  A2 - B1") == ["A1", "A2", "B1"]
     assert cefr_levels("A2 und\n B1") == ["A2", "B1"]
     assert cefr_levels("B1 (telc  Prüfung)  ") == ["B1"]
+    assert v.salary_amount("14,50 €  /  Std.") == 14.5 and v.salary_amount("45.000 €   p.a.") == 45000
+    assert v.salary_amount("3.000 € , nach Tarif") == 3000 and v.salary_amount("2.500 €,  VB") == 2500
 
 
 def test_a_date_cell_of_blanks_is_not_cubic():

@@ -1014,13 +1014,13 @@ _SALARY_PREFIX = re.compile(r"^(?:ab|bis|ca\.?|circa|mindestens|mind\.|max\.?|ma
                            re.IGNORECASE)
 
 # what joins an amount to the pay words after it: '3.000 € nach Tarif', '2.500 €, VB'
-_WORDS_LEFT = re.compile(
-    r"(?i)(?:[\s,;/(–+-]*(?:\b(?:nach|gemäß|laut|oder|je|plus)\b|\b(?:gem|lt|bzw|zzgl)\b\.?))*"
+_WORDS_LEFT = re.compile(  # begun only where a run of joining marks begins: linear on long runs
+    r"(?i)(?<![\s,;/(–+-])(?:[\s,;/(–+-]*(?:\b(?:nach|gemäß|laut|oder|je|plus)\b|\b(?:gem|lt|bzw|zzgl)\b\.?))*"
     r"[\s,;/(–+-]*$")
 # the period an amount names after it: '14,50 €/Std.', '14,50 € pro Stunde', '45.000 € p.a.',
 # '3.000 € mtl. brutto' (a 'brutto' after it is read past)
-PER_PERIOD = re.compile(
-    r"(?i)(?:\s*(?:/|\b(?:pro|je|im|in\s+der)\s)\s*(std\.?|stunde|h|monat|mon\.|jahr)"
+PER_PERIOD = re.compile(  # begun only where a blank run begins: linear on long runs of blanks
+    r"(?i)(?<!\s)(?:\s*(?:/|\b(?:pro|je|im|in\s+der)\s)\s*(std\.?|stunde|h|monat|mon\.|jahr)"
     r"|\s+(p\.?\s?a\.?|mtl\.?|monatlich|jährlich|jaehrlich|stündlich|stuendlich|"
     r"stundenlohn|monatslohn|monatsgehalt|jahresgehalt))"
     r"(?:\s*brutto)?\s*$")
