@@ -175,7 +175,8 @@ class StageWriter:
         rows = []
         for record in checked:
             if id(record) in ok:
-                data = record_json(record.model_dump(mode="json"))
+                # model_dump(mode="json"), without its wrapper's keywords (1 us a record)
+                data = record_json(record.__pydantic_serializer__.to_python(record, mode="json"))
                 rows.append((record.source_id, data, text_hash(data), record.organisation))
             else:
                 rows.append((record.source_id, None, None, record.organisation))
