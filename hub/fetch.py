@@ -11,6 +11,7 @@ part of a message.
 
 from __future__ import annotations
 
+import errno
 import io
 import ipaddress
 import os
@@ -465,9 +466,10 @@ class FeedFetcher:
 
     # -- files ------------------------------------------------------------------------------
 
-    def _read_file(self, path: Path, into=None) -> FetchResult:
+    def _read_file(self, path: Path, into=None, handle=None) -> FetchResult:
+        """The file at ``path``, or read from ``handle`` (opened already: an inbox file)."""
         try:
-            info = path.stat()
+            info = os.fstat(handle.fileno()) if handle is not None else path.stat()
         except FileNotFoundError:
             raise FetchError(f"file not found: {path}") from None
         except OSError as exc:
@@ -478,14 +480,16 @@ class FeedFetcher:
                              "inbox: source inbox:FOLDER)")
         if size > self.policy.max_bytes:
             raise FetchError(f"{path}: {size} bytes exceeds the limit of {self.policy.max_bytes}")
+        if handle is None:
+            with path.open("rb") as opened:
+                return self._read_file(path, into, opened)
         if into is None:
-            return FetchResult(status="changed", body=path.read_bytes(), url=f"file://{path}",
+            return FetchResult(status="changed", body=handle.read(), url=f"file://{path}",
                                size=size)
         sink = into.writer()
         try:
-            with path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    sink.write(block)
+            while block := handle.read(1 << 20):
+                sink.write(block)
         except BaseException:
             sink.discard()
             raise
@@ -495,21 +499,28 @@ class FeedFetcher:
     def _read_inbox(self, folder: Path, into=None) -> FetchResult:
         """The oldest waiting file of an inbox folder (the caller moves it aside once its
         bytes are safely landed)."""
-        from hub.inbox import folder_problem, waiting_files
+        from hub.inbox import file_stamp, folder_problem, waiting_files
 
         problem = folder_problem(folder)
         if problem:
             raise FetchError(f"inbox {folder}: {problem}")
         files = waiting_files(folder)  # a file still being written waits for a later sync
+        nothing = FetchResult(status="unchanged", url=f"inbox:{folder}")
         if not files:
-            return FetchResult(status="unchanged", url=f"inbox:{folder}")
-        from hub.inbox import file_stamp
-
+            return nothing
         try:
-            stamp = file_stamp(files[0].stat())
+            # not through a symbolic link put in the file's place since it was listed: the
+            # link's target is no delivery of the partner's (waiting_files skips links)
+            fd = os.open(files[0], os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:  # removed since it was listed: none is waiting now
-            return FetchResult(status="unchanged", url=f"inbox:{folder}")
-        result = self._read_file(files[0], into)
+            return nothing
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return nothing
+            raise FetchError(f"{files[0]}: cannot be read ({exc.strerror or exc})") from None
+        with os.fdopen(fd, "rb") as handle:
+            stamp = file_stamp(os.fstat(fd))
+            result = self._read_file(files[0], into, handle)
         result.path, result.stamp = files[0], stamp
         return result
 

@@ -432,6 +432,31 @@ def test_a_file_written_on_while_it_is_read_is_left_for_the_next_sync(db_url, tm
     engine.dispose()
 
 
+def test_a_file_swapped_for_a_link_after_it_was_listed_is_not_read(engine, tmp_path, monkeypatch):
+    """The listing skips links, but a partner's account could replace its listed file with a
+    link between the listing and the read: the read followed it, and the target (a file of
+    the hub's) became the partner's delivery. The file is now opened without following a
+    link: nothing is taken, the target stays unread."""
+    import hub.inbox
+
+    inbox, partner, store, fetcher = _courses_inbox(tmp_path)
+    secret = drop(tmp_path, "other-partner.csv", CSV, age=120)
+    drop(inbox, "kurse.csv", CSV.replace(b"Deutsch", b"Englisch"), age=120)
+    listed = hub.inbox.waiting_files
+
+    def listed_then_swapped(folder, *args, **kwargs):
+        files = listed(folder, *args, **kwargs)
+        for path in files:  # what the partner does in the moment after the listing
+            path.unlink()
+            path.symlink_to(secret)
+        return files
+
+    monkeypatch.setattr(hub.inbox, "waiting_files", listed_then_swapped)
+    assert fetch_partner_feed(engine, store, fetcher, partner, "courses").status == "unchanged"
+    assert (inbox / "kurse.csv").is_symlink() and not (inbox / "processed").exists()
+    assert secret.read_bytes() == CSV
+
+
 def test_a_symbolic_link_in_the_inbox_is_not_a_delivery(engine, tmp_path):
     """A partner who can upload can create a symbolic link (SFTP allows it): one to a file the
     hub may read (its database, another partner's delivery) was fetched as the partner's
