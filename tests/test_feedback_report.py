@@ -159,7 +159,7 @@ def test_html_summary_first_then_problem_rows(lang):
     assert (">6653<") in page
     assert t["col_fix"] in page and report.problems[0].hint in page
     assert PARTNER.name in page
-    assert ("09:15 Uhr" if lang == "de" else "09:15") in page  # local (Berlin) time
+    assert ("09:15 Uhr" if lang == "de" else "09:15 CET") in page  # local (Berlin) time, zone in English
     assert "5 neu, 2 geändert, 1 nicht mehr enthalten" in page if lang == "de" else "5 new, 2 changed" in page
 
 

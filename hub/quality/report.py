@@ -592,7 +592,8 @@ def format_date(when: dt.datetime, lang: str) -> str:
 
 def format_datetime(when: dt.datetime, lang: str) -> str:
     local = local_time(when)
-    zone = "" if LOCAL_TZ is not dt.timezone.utc else " UTC"
+    # '09:15 Uhr' is German time to a German reader; in English the zone is said ('09:15 CET')
+    zone = " UTC" if LOCAL_TZ is dt.timezone.utc else "" if lang == "de" else f" {local.tzname()}"
     return f"{format_date(when, lang)}, {local:%H:%M}{TEXTS[lang]['time_suffix']}{zone}"
 
 
