@@ -240,16 +240,20 @@ class FeedServer:
 
     @contextlib.contextmanager
     def _in_flight(self):
+        """A request counts as in flight from its arrival until its answer is about to be
+        written (after ``delay``): a client that starts its next request once it has read
+        an answer is never counted twice (counted until the answer was written, a client
+        with 3 requests at most at once was seen with 4 now and then)."""
         with self._lock:
             self._now_in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._now_in_flight)
         try:
             if self.delay:
                 time.sleep(self.delay)
-            yield
         finally:
             with self._lock:
                 self._now_in_flight -= 1
+        yield
 
     def _seen(self, method: str, path: str, status: int) -> None:
         with self._lock:
