@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub import clock
 from hub.quality.rules import RULES
 
 Lang = Literal["de", "en"]
@@ -33,12 +34,7 @@ DomainName = Literal["jobs", "courses", "housing"]
 LANGS: tuple[str, ...] = ("de", "en")
 TEMPLATES = Path(__file__).with_name("templates")
 
-try:  # partners read local time; tzdata comes with pandas, UTC is the fallback
-    from zoneinfo import ZoneInfo
-
-    LOCAL_TZ: dt.tzinfo = ZoneInfo("Europe/Berlin")
-except Exception:  # noqa: BLE001 - no time zone database: show UTC and say so
-    LOCAL_TZ = dt.timezone.utc
+LOCAL_TZ = clock.BERLIN  # partners read the hub's day and time, in Berlin
 
 
 # --------------------------------------------------------------------------- the model
@@ -593,7 +589,7 @@ def format_date(when: dt.datetime, lang: str) -> str:
 def format_datetime(when: dt.datetime, lang: str) -> str:
     local = local_time(when)
     # '09:15 Uhr' is German time to a German reader; in English the zone is said ('09:15 CET')
-    zone = " UTC" if LOCAL_TZ is dt.timezone.utc else "" if lang == "de" else f" {local.tzname()}"
+    zone = "" if lang == "de" else f" {local.tzname()}"
     return f"{format_date(when, lang)}, {local:%H:%M}{TEXTS[lang]['time_suffix']}{zone}"
 
 
